@@ -1,0 +1,38 @@
+// The composition root: opens the database, builds the context, registers every module's jobs and
+// routes. A newcomer starts reading here.
+import type { Config } from './platform/config.ts';
+import type { AppContext } from './platform/context.ts';
+import { openPglite, openPostgres, type Database } from './platform/db.ts';
+import { dataDirPaths } from './platform/embedded.ts';
+import { buildApp, type App } from './platform/http.ts';
+import { JobQueue } from './platform/jobs.ts';
+import type { Logger } from './platform/logging.ts';
+import { migrate } from './platform/migrate.ts';
+import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
+
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  return openPglite(dataDirPaths(config.dataDir).pgdata);
+}
+
+export async function createContext(config: Config, database: Database, logger: Logger): Promise<AppContext> {
+  await migrate(database, (line) => logger.info(line));
+  const ctx: AppContext = { config, database, db: database.db, jobs: new JobQueue(database.db), logger };
+  registerJobs(ctx);
+  return ctx;
+}
+
+export function registerJobs(ctx: AppContext): void {
+  ctx.jobs.register(regionsLoadJob(ctx));
+}
+
+export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boolean } = {}): Promise<App> {
+  return buildApp({
+    ctx,
+    logger: ctx.logger,
+    serveWeb: options.serveWeb ?? true,
+    routes: async (api) => {
+      regionRoutes(api, ctx);
+    },
+  });
+}

@@ -1,0 +1,18 @@
+// Every CLI command, gathered from the modules.
+import type { CommandSpec } from './command.ts';
+import { platformCommands } from './platform.cli.ts';
+import { regionCommands } from '../modules/regions/regions.cli.ts';
+
+export function allCommands(): CommandSpec[] {
+  return [...platformCommands, ...regionCommands];
+}
+
+/** The command whose words start argv (longest match), and the remaining arguments. */
+export function findCommand(argv: string[]): { command: CommandSpec; rest: string[] } | null {
+  let best: CommandSpec | null = null;
+  for (const command of allCommands()) {
+    const matches = command.path.every((word, i) => argv[i] === word);
+    if (matches && (!best || command.path.length > best.path.length)) best = command;
+  }
+  return best ? { command: best, rest: argv.slice(best.path.length) } : null;
+}

@@ -1,0 +1,15 @@
+// The demo county: 兰考县 (410225, Henan), loaded on `npm start` so a fresh clone shows real data.
+import type { AppContext } from '../platform/context.ts';
+import type { CommandIO } from './command.ts';
+import { loadRegions } from '../modules/regions/index.ts';
+import { sql } from 'kysely';
+
+export const DEMO_COUNTY = '410225';
+
+export async function prepareDemo(ctx: AppContext, io: CommandIO): Promise<void> {
+  const loaded = await sql<{ n: number }>`SELECT count(*)::int AS n FROM regions WHERE code LIKE ${DEMO_COUNTY + '%'}`.execute(ctx.db);
+  if ((loaded.rows[0]?.n ?? 0) === 0) {
+    io.print(`loading the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
+    await loadRegions(ctx.database, { within: DEMO_COUNTY }, io.progress);
+  }
+}

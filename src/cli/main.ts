@@ -1,0 +1,92 @@
+// The `shouhu` command line. Every command runs against the configured database; in embedded mode,
+// when a server already owns the data folder, the command is executed inside that server through
+// the folder's local socket, so operators can import, create tokens or run payrolls while the
+// service runs.
+import { loadConfig } from '../platform/config.ts';
+import { dataDirPaths } from '../platform/embedded.ts';
+import { createLogger } from '../platform/logging.ts';
+import { DataDirInUseError, openContext, startServer } from '../server.ts';
+import { parseArgs, UsageError, type CommandIO } from './command.ts';
+import { allCommands, findCommand } from './commands.ts';
+import { runViaServer } from './local-socket.ts';
+import { progressPrinter } from './progress.ts';
+import { prepareDemo } from './demo.ts';
+
+function help(): string {
+  const lines = ['usage: shouhu <command> [options]', '', 'commands:'];
+  lines.push('  serve [--demo | --no-demo] [--port N]   start the server (http://localhost:3000)');
+  for (const c of allCommands()) lines.push(`  ${c.usage.replace(/^shouhu /, '').padEnd(40)} ${c.summary}`);
+  return lines.join('\n');
+}
+
+function terminalIO(): CommandIO {
+  const progress = progressPrinter();
+  return {
+    print: (line) => process.stdout.write(line + '\n'),
+    error: (line) => process.stderr.write(line + '\n'),
+    progress,
+  };
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const config = loadConfig(process.env, args.flags.port ? { port: Number(args.flags.port) } : {});
+  const demo = args.flags.demo === true;
+  const logger = createLogger(config.logLevel);
+  const io = terminalIO();
+  const running = await startServer(config, {
+    logger,
+    beforeListen: async (ctx) => {
+      if (demo) await prepareDemo(ctx, io);
+    },
+  });
+  io.print(`Shouhu is running at ${running.url}  (API reference: ${running.url}/api/v1/docs)`);
+  const shutdown = (signal: string) => {
+    io.print(`${signal}: finishing in-flight requests and stopping`);
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return new Promise<number>(() => {});
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(help() + '\n');
+    return argv.length ? 0 : 2;
+  }
+  if (argv[0] === 'serve') return serve(argv.slice(1));
+  const found = findCommand(argv);
+  if (!found) {
+    process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${help()}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const io = terminalIO();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+  let opened: Awaited<ReturnType<typeof openContext>>;
+  try {
+    opened = await openContext(config, logger);
+  } catch (error) {
+    if (error instanceof DataDirInUseError) {
+      // A server owns the embedded database: run the command inside it.
+      return runViaServer(dataDirPaths(config.dataDir).socket, argv, io);
+    }
+    throw error;
+  }
+  try {
+    return await found.command.run(parseArgs(found.rest), opened.ctx, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.error(error.message);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await opened.ctx.database.close();
+    opened.release();
+  }
+}

@@ -1,0 +1,35 @@
+import { migrate, pendingMigrations } from '../platform/migrate.ts';
+import type { CommandSpec } from './command.ts';
+
+export const platformCommands: CommandSpec[] = [
+  {
+    path: ['migrate'],
+    summary: 'Apply pending database migrations (also applied at every start)',
+    usage: 'shouhu migrate',
+    async run(_args, ctx, io) {
+      const done = await migrate(ctx.database, (line) => io.print(line));
+      if (!done.length) io.print('database is up to date');
+      const pending = await pendingMigrations(ctx.database);
+      return pending.length ? 1 : 0;
+    },
+  },
+  {
+    path: ['jobs', 'show'],
+    summary: 'Show a background job: status and progress',
+    usage: 'shouhu jobs show ID',
+    async run(args, ctx, io) {
+      const id = Number(args.positionals[0]);
+      if (!Number.isInteger(id)) {
+        io.error('usage: shouhu jobs show ID');
+        return 2;
+      }
+      const job = await ctx.jobs.get(id);
+      if (!job) {
+        io.error(`job ${id} not found`);
+        return 1;
+      }
+      io.print(JSON.stringify(job, null, 2));
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,57 @@
+// Configuration comes from the environment (twelve-factor), read once at start and passed down.
+// Every value has a default that suits the embedded demo; production sets DATABASE_URL and the
+// secrets.
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL server URL; when absent the embedded PGlite database in `dataDir` is used. */
+  databaseUrl: string | null;
+  /** Folder of the embedded database, its lock and the local CLI socket. */
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Serve cookies with the Secure flag (set when the server sits behind TLS). */
+  secureCookies: boolean;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  lockoutAttempts: number;
+  lockoutMinutes: number;
+  /** Requests per minute per IP on the sign-in route. */
+  loginRateLimit: number;
+  /** Counts below this are shown as "<N" to viewers above the county. */
+  smallCellThreshold: number;
+  /** Run background jobs in this process. */
+  runJobs: boolean;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    databaseUrl: env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : null,
+    dataDir: path.resolve(env.SHOUHU_DATA_DIR ?? './data'),
+    host: env.HOST ?? '0.0.0.0',
+    port: intFrom(env, 'PORT', 3000),
+    logLevel,
+    secureCookies: env.SECURE_COOKIES === '1' || env.SECURE_COOKIES === 'true',
+    sessionIdleMinutes: intFrom(env, 'SESSION_IDLE_MINUTES', 30),
+    sessionAbsoluteHours: intFrom(env, 'SESSION_ABSOLUTE_HOURS', 12),
+    lockoutAttempts: intFrom(env, 'LOCKOUT_ATTEMPTS', 5),
+    lockoutMinutes: intFrom(env, 'LOCKOUT_MINUTES', 15),
+    loginRateLimit: intFrom(env, 'LOGIN_RATE_LIMIT', 30),
+    smallCellThreshold: intFrom(env, 'SMALL_CELL_THRESHOLD', 5),
+    runJobs: env.SHOUHU_RUN_JOBS !== '0',
+    ...overrides,
+  };
+}

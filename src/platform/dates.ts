@@ -1,0 +1,87 @@
+// Calendar dates as ISO strings (YYYY-MM-DD). Domain rules compare dates as strings, which sorts
+// correctly for this format, and do arithmetic through these helpers so that no time zone ever
+// shifts a birthday.
+
+export type IsoDate = string;
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(value: string): boolean {
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return isCalendarDate(y, mo, d);
+}
+
+export function isCalendarDate(year: number, month: number, day: number): boolean {
+  if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day)) return false;
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= daysInMonth(year, month);
+}
+
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+export function formatDate(year: number, month: number, day: number): IsoDate {
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+function parts(date: IsoDate): [number, number, number] {
+  const m = ISO_DATE.exec(date);
+  if (!m) throw new RangeError(`not an ISO date: ${date}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  const [y, m, d] = parts(date);
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
+}
+
+/** Adds calendar months; the day is clamped to the target month's length (2024-08-31 + 6 months = 2025-02-28). */
+export function addMonths(date: IsoDate, months: number): IsoDate {
+  const [y, m, d] = parts(date);
+  const index = y * 12 + (m - 1) + months;
+  const ty = Math.floor(index / 12);
+  const tm = (index % 12) + 1;
+  return formatDate(ty, tm, Math.min(d, daysInMonth(ty, tm)));
+}
+
+/** Adds whole years; 29 February becomes 28 February in a common year (the legal reading of a birthday). */
+export function addYears(date: IsoDate, years: number): IsoDate {
+  return addMonths(date, years * 12);
+}
+
+/** Age in completed years on `on` (周岁). */
+export function ageOn(birthDate: IsoDate, on: IsoDate): number {
+  const [by, bm, bd] = parts(birthDate);
+  const [y, m, d] = parts(on);
+  let age = y - by;
+  if (m < bm || (m === bm && d < bd)) age -= 1;
+  // A 29 February birthday is reached on 28 February in a common year.
+  if (bm === 2 && bd === 29 && m === 2 && d === 28 && daysInMonth(y, 2) === 28) age += 1;
+  return age;
+}
+
+export function today(): IsoDate {
+  const now = new Date();
+  return formatDate(now.getFullYear(), now.getMonth() + 1, now.getDate());
+}
+
+export function maxDate(...dates: (IsoDate | null | undefined)[]): IsoDate | null {
+  let best: IsoDate | null = null;
+  for (const d of dates) if (d && (best === null || d > best)) best = d;
+  return best;
+}
+
+export function minDate(...dates: (IsoDate | null | undefined)[]): IsoDate | null {
+  let best: IsoDate | null = null;
+  for (const d of dates) if (d && (best === null || d < best)) best = d;
+  return best;
+}
+
+/** True when `on` lies in the half-open period [from, to). A null `to` is open-ended. */
+export function inPeriod(on: IsoDate, from: IsoDate, to: IsoDate | null): boolean {
+  return from <= on && (to === null || on < to);
+}

@@ -1,0 +1,6 @@
+// The one typed Database interface. Each module declares its own tables in `<module>.tables.ts`;
+// this file composes them. test/schema.test.ts proves it matches the migrated schema.
+import type { PlatformTables } from './platform.tables.ts';
+import type { RegionTables } from '../modules/regions/regions.tables.ts';
+
+export interface DB extends PlatformTables, RegionTables {}

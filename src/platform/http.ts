@@ -1,0 +1,240 @@
+// The HTTP layer: Fastify 5 with TypeBox schemas. One schema per route validates the request,
+// types the handler and writes the OpenAPI document. Errors leave in one envelope
+// {"error": {code, message, details}} with messages in Chinese or English (Accept-Language).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import { Type } from 'typebox';
+import { sql } from 'kysely';
+import type { Logger } from './logging.ts';
+import { DomainError, DEFAULT_MESSAGES, HTTP_STATUS, type ErrorCode, type ErrorDetail, type Lang, type Message } from './errors.ts';
+import type { AppContext } from './context.ts';
+import { pendingMigrations } from './migrate.ts';
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  import('fastify').FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    lang: Lang;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without signing in (sign-in itself, health, the API document). */
+    public?: boolean;
+  }
+}
+
+export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+export function languageOf(header: string | string[] | undefined): Lang {
+  const value = (Array.isArray(header) ? header[0] : header) ?? '';
+  const first = value.split(',')[0]?.trim().toLowerCase() ?? '';
+  return first.startsWith('en') ? 'en' : 'zh';
+}
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+const KEYWORD_MESSAGES: Record<string, (p: Record<string, unknown>) => Message> = {
+  required: (p) => ({ zh: `缺少必填字段 ${String(p.missingProperty)}`, en: `is required` }),
+  pattern: () => ({ zh: '格式不正确', en: 'has the wrong format' }),
+  format: (p) => ({ zh: `不是有效的 ${String(p.format)}`, en: `is not a valid ${String(p.format)}` }),
+  type: (p) => ({ zh: `类型应为 ${String(p.type)}`, en: `must be ${String(p.type)}` }),
+  minLength: (p) => ({ zh: `长度不能少于 ${String(p.limit)}`, en: `must have at least ${String(p.limit)} characters` }),
+  maxLength: (p) => ({ zh: `长度不能超过 ${String(p.limit)}`, en: `must have at most ${String(p.limit)} characters` }),
+  minimum: (p) => ({ zh: `不能小于 ${String(p.limit)}`, en: `must be at least ${String(p.limit)}` }),
+  maximum: (p) => ({ zh: `不能大于 ${String(p.limit)}`, en: `must be at most ${String(p.limit)}` }),
+  enum: (p) => ({
+    zh: `取值应为: ${(p.allowedValues as unknown[] | undefined)?.join(', ') ?? ''}`,
+    en: `must be one of: ${(p.allowedValues as unknown[] | undefined)?.join(', ') ?? ''}`,
+  }),
+  const: (p) => ({ zh: `取值应为 ${String(p.allowedValue)}`, en: `must be ${String(p.allowedValue)}` }),
+  additionalProperties: (p) => ({
+    zh: `不允许的字段 ${String(p.additionalProperty)}`,
+    en: `has an unknown field ${String(p.additionalProperty)}`,
+  }),
+};
+
+function detailsFromValidation(issues: AjvIssue[], context: string | undefined): ErrorDetail[] {
+  return issues.map((issue) => {
+    const segments = issue.instancePath.split('/').filter(Boolean);
+    if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string')
+      segments.push(issue.params.missingProperty);
+    const field = segments.join('.') || context || 'body';
+    const message = KEYWORD_MESSAGES[issue.keyword]?.(issue.params) ?? {
+      zh: '取值无效',
+      en: issue.message ?? 'is not valid',
+    };
+    return { path: field, message };
+  });
+}
+
+function envelope(code: ErrorCode, message: Message, details: ErrorDetail[], lang: Lang) {
+  return {
+    error: {
+      code,
+      message: message[lang],
+      ...(details.length ? { details: details.map((d) => ({ path: d.path, message: d.message[lang] })) } : {}),
+    },
+  };
+}
+
+function toDomainError(error: FastifyError & { validation?: AjvIssue[]; validationContext?: string }): DomainError {
+  if (error instanceof DomainError) return error;
+  if (error.validation) {
+    return new DomainError(
+      'VALIDATION_FAILED',
+      DEFAULT_MESSAGES.VALIDATION_FAILED,
+      detailsFromValidation(error.validation, error.validationContext),
+    );
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new DomainError('MALFORMED_JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new DomainError('PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new DomainError('UNSUPPORTED_MEDIA_TYPE');
+    default:
+      break;
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 404) return new DomainError('NOT_FOUND');
+  if (status === 413) return new DomainError('PAYLOAD_TOO_LARGE');
+  if (status === 415) return new DomainError('UNSUPPORTED_MEDIA_TYPE');
+  if (status === 429) return new DomainError('RATE_LIMITED');
+  if (status >= 400 && status < 500)
+    return new DomainError('VALIDATION_FAILED', {
+      zh: '请求无效',
+      en: error.message || 'The request is not valid',
+    });
+  return new DomainError('INTERNAL');
+}
+
+export interface BuildAppOptions {
+  ctx: AppContext;
+  logger: Logger;
+  /** Registers the modules' routes; called inside the /api/v1 prefix. */
+  routes: (app: App, ctx: AppContext) => Promise<void> | void;
+  serveWeb?: boolean;
+}
+
+export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAppOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.decorateRequest('lang', 'zh');
+  app.addHook('onRequest', async (request, reply) => {
+    request.lang = languageOf(request.headers['accept-language']);
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addSchema(ErrorEnvelope);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const domain = toDomainError(error);
+    const status = HTTP_STATUS[domain.code];
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: domain.code }, 'request refused');
+    void reply.status(status).send(envelope(domain.code, domain.userMessage, domain.details, request.lang));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (serveWeb && request.method === 'GET' && !request.url.startsWith('/api/') && fs.existsSync(WEB_DIST)) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply
+      .status(404)
+      .send(envelope('NOT_FOUND', DEFAULT_MESSAGES.NOT_FOUND, [], request.lang));
+  });
+
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: 512 * 1024 * 1024, files: 1 } });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Shouhu API',
+        description: '守护: 农村留守儿童、妇女、老年人关爱服务与社会保障信息系统',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'shouhu_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+
+  app.get('/health', { schema: { hide: true }, config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => {
+    try {
+      await sql`SELECT 1`.execute(ctx.db);
+      const pending = await pendingMigrations(ctx.database);
+      if (pending.length) return reply.status(503).send({ status: 'migrating', pending });
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+      await routes(api as App, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  if (serveWeb && fs.existsSync(WEB_DIST)) {
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false });
+  }
+
+  return app;
+}
+
+export type { FastifyRequest };

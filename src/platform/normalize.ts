@@ -1,0 +1,272 @@
+// Normalisation of cell values coming in from spreadsheets and forms: full-width characters, stray
+// white space, the several ways counties write dates, yes/no answers and phone numbers. Pure
+// functions; the importers decide what an error means for their row.
+
+import { addDays, formatDate, isCalendarDate } from './dates.ts';
+import type { IsoDate } from './dates.ts';
+
+/** A message shown to a user, in Chinese and English (picked by Accept-Language). */
+export type LocalizedMessage = { zh: string; en: string };
+
+/** Outcome of parsing one value: the value, or a message saying what is wrong with it. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: LocalizedMessage };
+
+const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/g;
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
+
+/** Full-width ASCII (U+FF01-U+FF5E, 全角) to its half-width form; the ideographic space U+3000 to a space. */
+export function toHalfWidth(s: string): string {
+  return s.replace(FULL_WIDTH, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+}
+
+/**
+ * The plain value inside an exceljs cell value: rich text becomes its text, a hyperlink its text,
+ * a formula its cached result (null when there is none), an error cell its error text (#N/A).
+ * Anything else is returned unchanged.
+ */
+export function unwrapCell(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v['richText'])) {
+    return v['richText']
+      .map((run: unknown) => {
+        const text = run !== null && typeof run === 'object' ? (run as Record<string, unknown>)['text'] : '';
+        return typeof text === 'string' ? text : '';
+      })
+      .join('');
+  }
+  if ('formula' in v || 'sharedFormula' in v || 'result' in v) {
+    return v['result'] === undefined ? null : unwrapCell(v['result']);
+  }
+  if ('hyperlink' in v && 'text' in v) return unwrapCell(v['text']);
+  if (typeof v['error'] === 'string') return v['error'];
+  return value;
+}
+
+function dateFromUtcParts(d: Date): IsoDate | null {
+  const t = d.getTime();
+  if (Number.isNaN(t)) return null;
+  // Spreadsheet libraries compute date cells in floating point; round off a stray millisecond so
+  // that 23:59:59.999 the day before does not pass for a date.
+  const r = new Date(Math.round(t / 1000) * 1000);
+  return formatDate(r.getUTCFullYear(), r.getUTCMonth() + 1, r.getUTCDate());
+}
+
+/**
+ * A cell as trimmed text: exceljs wrappers unwrapped, full-width characters made half-width,
+ * invisible characters dropped, inner runs of white space collapsed to one space. Empty gives null.
+ * Numbers and booleans become their text; a Date its UTC calendar date (YYYY-MM-DD).
+ */
+export function normalizeCell(value: unknown): string | null {
+  const v = unwrapCell(value);
+  let text: string;
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') text = v;
+  else if (typeof v === 'number') text = Number.isFinite(v) ? String(v) : '';
+  else if (typeof v === 'bigint' || typeof v === 'boolean') text = String(v);
+  else if (v instanceof Date) text = dateFromUtcParts(v) ?? '';
+  else text = String(v);
+  const s = toHalfWidth(text).replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
+  return s === '' ? null : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+/** Largest Excel serial (9999-12-31) in the 1900 date system. */
+export const EXCEL_MAX_SERIAL = 2958465;
+
+/**
+ * Calendar date of an Excel serial number in the 1900 date system (serial 1 = 1900-01-01). Excel
+ * counts a 29 February 1900 that never existed (serial 60), so serials from 61 on are one day
+ * ahead of a plain count. The fraction (time of day) is ignored. Null outside 1..2958465 and for 60.
+ */
+export function excelSerialToDate(serial: number): IsoDate | null {
+  if (!Number.isFinite(serial)) return null;
+  const day = Math.floor(serial);
+  if (day < 1 || day > EXCEL_MAX_SERIAL || day === 60) return null;
+  return day < 60 ? addDays('1899-12-31', day) : addDays('1899-12-30', day);
+}
+
+const ACCEPTED_DATE_FORMS: LocalizedMessage = {
+  zh: '可用的日期格式：2026-11-29、2026/11/29、2026.11.29、2026年11月29日，或 Excel 日期单元格',
+  en: 'accepted date forms: 2026-11-29, 2026/11/29, 2026.11.29, 2026年11月29日, or an Excel date cell',
+};
+
+const TIME_OF_DAY = String.raw`(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?`;
+const SEPARATED_DATE = new RegExp(String.raw`^([1-9]\d{3})([-/.])(\d{1,2})\2(\d{1,2})${TIME_OF_DAY}$`);
+const CHINESE_DATE = /^([1-9]\d{3}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?日?$/;
+
+function dateError(zh: string, en: string): { ok: false; message: LocalizedMessage } {
+  return { ok: false, message: { zh, en } };
+}
+
+/**
+ * A date from a cell: an exceljs Date (its UTC calendar date), an Excel serial number, or text in
+ * one of the forms 2026-11-29, 2026/11/29, 2026.11.29, 2026年11月29日 (month and day may have one
+ * digit; full-width digits are accepted; a trailing time of day such as "0:00" is ignored).
+ */
+export function parseDate(value: unknown): ParseResult<IsoDate> {
+  const v = unwrapCell(value);
+  if (v instanceof Date) {
+    const iso = dateFromUtcParts(v);
+    return iso ? { ok: true, value: iso } : dateError('日期无效', 'invalid date');
+  }
+  if (typeof v === 'number') {
+    if (Math.floor(v) === 60) {
+      return dateError(
+        'Excel 日期序号 60 对应并不存在的 1900年2月29日',
+        'Excel serial 60 stands for 1900-02-29, a day that never existed',
+      );
+    }
+    const iso = excelSerialToDate(v);
+    if (iso) return { ok: true, value: iso };
+    return dateError(
+      `数字 ${v} 不是有效的 Excel 日期；${ACCEPTED_DATE_FORMS.zh}`,
+      `the number ${v} is not an Excel date; ${ACCEPTED_DATE_FORMS.en}`,
+    );
+  }
+  const text = normalizeCell(v);
+  if (text === null) return dateError('日期为空', 'the date is empty');
+  const m = SEPARATED_DATE.exec(text);
+  const c = m ? null : CHINESE_DATE.exec(text);
+  const parts = m ? [m[1], m[3], m[4]] : c ? [c[1], c[2], c[3]] : null;
+  if (!parts) {
+    return dateError(
+      `无法识别的日期“${text}”；${ACCEPTED_DATE_FORMS.zh}`,
+      `"${text}" is not a date in a recognised form; ${ACCEPTED_DATE_FORMS.en}`,
+    );
+  }
+  const [y, mo, d] = parts.map(Number) as [number, number, number];
+  if (!isCalendarDate(y, mo, d)) {
+    return dateError(`“${text}”不是日历上存在的日期`, `"${text}" is not a calendar date`);
+  }
+  return { ok: true, value: formatDate(y, mo, d) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Yes / no
+
+const YES = new Set(['是', 'y', 'yes', '1', 'true']);
+const NO = new Set(['否', 'n', 'no', '0', 'false']);
+
+/** 是/Y/yes/1/true → true, 否/N/no/0/false → false (case-insensitive), empty → null, else an error. */
+export function parseYesNo(value: unknown): ParseResult<boolean | null> {
+  const v = unwrapCell(value);
+  if (typeof v === 'boolean') return { ok: true, value: v };
+  const text = normalizeCell(v);
+  if (text === null) return { ok: true, value: null };
+  const key = text.toLowerCase();
+  if (YES.has(key)) return { ok: true, value: true };
+  if (NO.has(key)) return { ok: true, value: false };
+  return {
+    ok: false,
+    message: {
+      zh: `“${text}”不是“是”或“否”（可填 是/否、Y/N、1/0）`,
+      en: `"${text}" is not yes or no (use 是/否, Y/N, yes/no, 1/0 or true/false)`,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phone numbers
+
+export type PhoneKind = 'mobile' | 'landline';
+
+export type PhoneResult =
+  { ok: true; value: string; kind: PhoneKind } | { ok: false; message: LocalizedMessage };
+
+const MOBILE = /^1[3-9]\d{9}$/;
+// Trunk 0 + area code: 010 and 02x have two digits after the 0, all others three (0371, 0898).
+const AREA_CODE = String.raw`0(?:10|2\d|[3-9]\d{2})`;
+const LOCAL_NUMBER = String.raw`[1-9]\d{6,7}`;
+const LANDLINE_COMPACT = new RegExp(`^(${AREA_CODE})(${LOCAL_NUMBER})$`);
+const AREA_ONLY = new RegExp(`^${AREA_CODE}$`);
+const LOCAL_ONLY = new RegExp(`^${LOCAL_NUMBER}$`);
+const EXTENSION = /^(.+?) ?(?:转|分机|ext\.?|x|#|,) ?(\d{1,6})$/i;
+const COUNTRY_PREFIX = /^(?:\+|00)86-?/;
+
+const PHONE_FORMS: LocalizedMessage = {
+  zh: '请填写11位手机号码（如 13812345678），或带区号的固定电话（如 0371-12345678，分机写作 0371-12345678-123）',
+  en: 'enter an 11-digit mobile number (13812345678) or a landline with its area code (0371-12345678, extension 0371-12345678-123)',
+};
+
+function phoneError(text: string): PhoneResult {
+  return {
+    ok: false,
+    message: {
+      zh: `无法识别的电话号码“${text}”；${PHONE_FORMS.zh}`,
+      en: `"${text}" is not a phone number in a recognised form; ${PHONE_FORMS.en}`,
+    },
+  };
+}
+
+/**
+ * A mainland phone number in its normalised form: a mobile as 11 digits (13812345678; an optional
+ * +86/0086/86 prefix, spaces and dashes are dropped), a landline as area-number[-extension]
+ * (0371-12345678, 010-1234567-12; written with or without a dash, extension after 转, 分机, ext, x,
+ * # or a second dash).
+ */
+export function normalizePhone(raw: unknown): PhoneResult {
+  const text = normalizeCell(raw);
+  if (text === null) return { ok: false, message: { zh: '电话号码为空', en: 'the phone number is empty' } };
+
+  let main = text;
+  let extension: string | null = null;
+  const ext = EXTENSION.exec(text);
+  if (ext?.[1] !== undefined && ext[2] !== undefined) {
+    main = ext[1];
+    extension = ext[2];
+  }
+  // Spaces and brackets carry no meaning: (0371) 1234 5678.
+  let compact = main.replace(/[\s()]/g, '');
+  const international = COUNTRY_PREFIX.test(compact);
+  if (international) compact = compact.replace(COUNTRY_PREFIX, '');
+
+  const digits = compact.replace(/-/g, '');
+  const mobile = MOBILE.test(digits) ? digits : /^861[3-9]\d{9}$/.test(digits) ? digits.slice(2) : null;
+  if (mobile !== null) {
+    if (extension !== null) return phoneError(text);
+    return { ok: true, value: mobile, kind: 'mobile' };
+  }
+
+  // Dialled from abroad a landline drops its trunk 0: +86 371 1234 5678.
+  if (international && !compact.startsWith('0')) compact = `0${compact}`;
+
+  let area: string | undefined;
+  let local: string | undefined;
+  if (compact.includes('-')) {
+    const [first, second = '', third, ...rest] = compact.split('-');
+    area = first;
+    local = second;
+    if (third !== undefined) {
+      // 0371-12345678-123 carries an extension; 010-1234-5678 only groups the digits.
+      if (LOCAL_ONLY.test(second) && extension === null && /^\d{1,6}$/.test(third)) extension = third;
+      else local = second + third;
+    }
+    if (rest.length > 0 || !area || !AREA_ONLY.test(area) || !LOCAL_ONLY.test(local)) return phoneError(text);
+  } else {
+    const m = LANDLINE_COMPACT.exec(compact);
+    if (!m) return phoneError(text);
+    [, area, local] = m;
+  }
+  const value = `${area}-${local}${extension === null ? '' : `-${extension}`}`;
+  return { ok: true, value, kind: 'landline' };
+}
+
+/**
+ * A phone number for display with the middle hidden: 13812345678 → 138****5678; a landline keeps its
+ * area code and last four digits (0371-12345678 → 0371-****5678, the extension is dropped). Text that
+ * is not a recognisable number keeps only its first three and last four characters.
+ */
+export function maskPhone(phone: string): string {
+  const r = normalizePhone(phone);
+  if (r.ok && r.kind === 'mobile') return `${r.value.slice(0, 3)}****${r.value.slice(7)}`;
+  if (r.ok) {
+    const [area = '', local = ''] = r.value.split('-');
+    return `${area}-${'*'.repeat(local.length - 4)}${local.slice(-4)}`;
+  }
+  const s = phone.trim();
+  if (s.length < 8) return '*'.repeat(s.length);
+  return `${s.slice(0, 3)}${'*'.repeat(s.length - 7)}${s.slice(-4)}`;
+}
