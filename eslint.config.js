@@ -9,7 +9,11 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // web/src is found through web/tsconfig.json; the Vite config runs in Node and has its own.
+        projectService: { allowDefaultProject: ['web/vite.config.ts'], defaultProject: 'web/tsconfig.node.json' },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [

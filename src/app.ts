@@ -9,6 +9,8 @@ import { JobQueue } from './platform/jobs.ts';
 import type { Logger } from './platform/logging.ts';
 import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
+import { accessRoutes } from './modules/access/index.ts';
+import { registryRoutes } from './modules/registry/index.ts';
 
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
@@ -32,7 +34,10 @@ export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boole
     logger: ctx.logger,
     serveWeb: options.serveWeb ?? true,
     routes: async (api) => {
+      // First: its hook resolves request.actor and refuses unauthenticated calls to every route.
+      accessRoutes(api, ctx);
       regionRoutes(api, ctx);
+      registryRoutes(api, ctx);
     },
   });
 }

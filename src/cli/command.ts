@@ -13,6 +13,8 @@ export interface CommandIO {
   error(line: string): void;
   /** Long work reports here; the terminal shows a progress bar. */
   progress(done: number, total: number | null, message: string): void;
+  /** Asks on the terminal (absent when the command runs inside a server or without a TTY). */
+  prompt?(question: string, options?: { hidden?: boolean }): Promise<string>;
 }
 
 export interface CommandSpec {

@@ -2,9 +2,10 @@
 import type { CommandSpec } from './command.ts';
 import { platformCommands } from './platform.cli.ts';
 import { regionCommands } from '../modules/regions/regions.cli.ts';
+import { accessCommands } from '../modules/access/index.ts';
 
 export function allCommands(): CommandSpec[] {
-  return [...platformCommands, ...regionCommands];
+  return [...platformCommands, ...regionCommands, ...accessCommands];
 }
 
 /** The command whose words start argv (longest match), and the remaining arguments. */

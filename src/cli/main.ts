@@ -25,13 +25,32 @@ function terminalIO(): CommandIO {
     print: (line) => process.stdout.write(line + '\n'),
     error: (line) => process.stderr.write(line + '\n'),
     progress,
+    ...(process.stdin.isTTY ? { prompt: promptOnTerminal } : {}),
   };
+}
+
+/** Reads one line from the terminal; hidden input (passwords) is not echoed. */
+async function promptOnTerminal(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  if (options.hidden) {
+    const output = rl as unknown as { _writeToOutput?: (s: string) => void };
+    output._writeToOutput = (s: string) => {
+      if (s.startsWith(question)) process.stdout.write(question);
+    };
+  }
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    if (options.hidden) process.stdout.write('\n');
+    rl.close();
+  }
 }
 
 async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const config = loadConfig(process.env, args.flags.port ? { port: Number(args.flags.port) } : {});
   const demo = args.flags.demo === true;
+  const config = loadConfig(process.env, { ...(args.flags.port ? { port: Number(args.flags.port) } : {}), demoMode: demo });
   const logger = createLogger(config.logLevel);
   const io = terminalIO();
   const running = await startServer(config, {

@@ -23,6 +23,11 @@ export interface Config {
   smallCellThreshold: number;
   /** Run background jobs in this process. */
   runJobs: boolean;
+  /**
+   * The demo (`serve --demo`): demo accounts exist and administrators may work without TOTP.
+   * Never read from the environment, so a production start cannot switch it on by accident.
+   */
+  demoMode: boolean;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -52,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginRateLimit: intFrom(env, 'LOGIN_RATE_LIMIT', 30),
     smallCellThreshold: intFrom(env, 'SMALL_CELL_THRESHOLD', 5),
     runJobs: env.SHOUHU_RUN_JOBS !== '0',
+    demoMode: false,
     ...overrides,
   };
 }

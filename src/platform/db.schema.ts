@@ -2,5 +2,7 @@
 // this file composes them. test/schema.test.ts proves it matches the migrated schema.
 import type { PlatformTables } from './platform.tables.ts';
 import type { RegionTables } from '../modules/regions/regions.tables.ts';
+import type { RegistryTables } from '../modules/registry/registry.tables.ts';
+import type { AccessTables } from '../modules/access/access.tables.ts';
 
-export interface DB extends PlatformTables, RegionTables {}
+export interface DB extends PlatformTables, RegionTables, AccessTables, RegistryTables {}

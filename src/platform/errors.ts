@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ACCOUNT_LOCKED'
   | 'PASSWORD_CHANGE_REQUIRED'
   | 'TWO_FACTOR_REQUIRED'
+  | 'TWO_FACTOR_ENROLLMENT_REQUIRED'
   | 'CSRF_FAILED'
   | 'FILE_REJECTED'
   | 'SERVICE_UNAVAILABLE'
@@ -39,6 +40,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ACCOUNT_LOCKED: 423,
   PASSWORD_CHANGE_REQUIRED: 403,
   TWO_FACTOR_REQUIRED: 401,
+  TWO_FACTOR_ENROLLMENT_REQUIRED: 403,
   CSRF_FAILED: 403,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -58,6 +60,10 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, Message> = {
   ACCOUNT_LOCKED: { zh: '登录失败次数过多，请稍后再试', en: 'Too many failed sign-ins; try again later' },
   PASSWORD_CHANGE_REQUIRED: { zh: '请先修改密码', en: 'Change your password first' },
   TWO_FACTOR_REQUIRED: { zh: '需要双因素验证码', en: 'A two-factor code is required' },
+  TWO_FACTOR_ENROLLMENT_REQUIRED: {
+    zh: '管理员须先绑定双因素验证器',
+    en: 'Administrators must set up two-factor authentication first',
+  },
   CSRF_FAILED: { zh: '请求来源校验失败，请刷新页面', en: 'Request origin check failed; reload the page' },
   SERVICE_UNAVAILABLE: { zh: '服务暂不可用', en: 'Service unavailable' },
   INTERNAL: { zh: '服务器内部错误', en: 'Internal server error' },

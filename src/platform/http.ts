@@ -163,6 +163,18 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  // While closing, in-flight requests finish and their connections close after the response, so
+  // shutdown does not wait for keep-alive connections to time out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    app.server.closeIdleConnections();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.decorateRequest('lang', 'zh');
   app.addHook('onRequest', async (request, reply) => {
     request.lang = languageOf(request.headers['accept-language']);

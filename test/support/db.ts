@@ -24,19 +24,22 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function openTestDatabase(): Promise<Database> {
+export type TestDatabase = Database & { url: string | null };
+
+export async function openTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const database = await openPglite(null);
     await migrate(database);
-    return database;
+    return Object.assign(database, { url: null });
   }
   const name = `shouhu_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const database = await openPostgres(withDatabase(adminUrl, name), 5);
+  const url = withDatabase(adminUrl, name);
+  const database = Object.assign(await openPostgres(url, 5), { url });
   await migrate(database);
   const close = database.close.bind(database);
   database.close = async () => {
@@ -52,7 +55,7 @@ export async function openTestDatabase(): Promise<Database> {
 export interface TestApp {
   ctx: AppContext;
   app: App;
-  database: Database;
+  database: TestDatabase;
   logs: string[];
   close(): Promise<void>;
 }

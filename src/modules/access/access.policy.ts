@@ -117,6 +117,8 @@ export interface Actor {
   individualAccess: boolean;
   ip: string;
   sessionId: string | null;
+  /** The HTTP request this actor is acting in, recorded in audit entries. */
+  requestId?: string | null;
 }
 
 export interface AccessTarget {

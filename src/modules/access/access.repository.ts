@@ -1,0 +1,106 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import type { UsersTable } from './access.tables.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+export type UserRow = Selectable<UsersTable>;
+
+export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockUserRow(trx: Transaction<DB>, id: number): Promise<UserRow | undefined> {
+  return trx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function regionExists(db: Db, code: string): Promise<boolean> {
+  const row = await db.selectFrom('regions').select('code').where('code', '=', code).where('valid_to', 'is', null).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function regionName(db: Db, code: string | null): Promise<string | null> {
+  if (!code) return null;
+  const row = await db.selectFrom('regions').select('name').where('code', '=', code).executeTakeFirst();
+  return row?.name ?? null;
+}
+
+export async function recentPasswordHashes(db: Db, userId: number, n: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('password_history')
+    .select('password_hash')
+    .where('user_id', '=', userId)
+    .orderBy('id', 'desc')
+    .limit(n)
+    .execute();
+  return rows.map((r) => r.password_hash);
+}
+
+/** Records a new password hash and keeps only the newest `keep`. */
+export async function pushPasswordHistory(trx: Transaction<DB>, userId: number, hash: string, keep: number): Promise<void> {
+  await trx.insertInto('password_history').values({ user_id: userId, password_hash: hash }).execute();
+  await sql`DELETE FROM password_history WHERE user_id = ${userId} AND id NOT IN (
+    SELECT id FROM password_history WHERE user_id = ${userId} ORDER BY id DESC LIMIT ${keep})`.execute(trx);
+}
+
+// ---------- Sessions ----------
+
+export interface SessionUserRow extends UserRow {
+  session_id: string;
+  csrf_token: string;
+  last_seen_at: Date;
+}
+
+/** A live session (not revoked, not idle too long, not past its absolute lifetime) with its user. */
+export async function findLiveSession(
+  db: Db,
+  idHash: string,
+  idleMinutes: number,
+  absoluteHours: number,
+): Promise<SessionUserRow | undefined> {
+  const rows = await sql<SessionUserRow>`
+    SELECT u.*, s.id AS session_id, s.csrf_token, s.last_seen_at
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id = ${idHash}
+      AND s.revoked_at IS NULL
+      AND s.last_seen_at > now() - make_interval(mins => ${idleMinutes})
+      AND s.created_at > now() - make_interval(hours => ${absoluteHours})
+      AND NOT u.disabled`.execute(db);
+  return rows.rows[0];
+}
+
+export async function touchSession(db: Db, idHash: string): Promise<void> {
+  await sql`UPDATE sessions SET last_seen_at = now() WHERE id = ${idHash} AND last_seen_at < now() - interval '10 seconds'`.execute(db);
+}
+
+export async function revokeSession(db: Db, idHash: string): Promise<void> {
+  await db.updateTable('sessions').set({ revoked_at: sql<Date>`now()` }).where('id', '=', idHash).where('revoked_at', 'is', null).execute();
+}
+
+/** Revokes every live session of the user, except `keep` when given. Returns how many. */
+export async function revokeUserSessions(db: Db, userId: number, keep: string | null = null): Promise<number> {
+  let query = db.updateTable('sessions').set({ revoked_at: sql<Date>`now()` }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (keep) query = query.where('id', '!=', keep);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows ?? 0);
+}
+
+// ---------- API tokens ----------
+
+export async function findLiveToken(db: Db, tokenHash: string) {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+}
+
+export async function touchToken(db: Db, id: number): Promise<void> {
+  await sql`UPDATE api_tokens SET last_used_at = now()
+    WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.execute(db);
+}

@@ -1,0 +1,881 @@
+// Accounts, sign-in, sessions, TOTP, API tokens and the administrators' use cases. Each use case
+// owns its transaction and writes its audit entry inside it. Services throw DomainError only.
+import { randomBytes } from 'node:crypto';
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import * as OTPAuth from 'otpauth';
+import QRCode from 'qrcode';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AppContext } from '../../platform/context.ts';
+import type { Config } from '../../platform/config.ts';
+import type { DB } from '../../platform/db.schema.ts';
+import { DomainError, conflict, forbidden, invalid, notFound, type Message } from '../../platform/errors.ts';
+import {
+  ADMIN_ROLES,
+  ROLE_LABELS,
+  ROLE_PERMISSIONS,
+  VIEWER_ROLES,
+  requireAccess,
+  type Actor,
+  type Permission,
+  type Role,
+} from './access.policy.ts';
+import * as repo from './access.repository.ts';
+import type { UserRow } from './access.repository.ts';
+import {
+  PASSWORD_HISTORY,
+  isAdminRole,
+  isRole,
+  newApiToken,
+  normalizeRecoveryCode,
+  normalizeUsername,
+  passwordProblems,
+  randomSecret,
+  recoveryCodes,
+  regionFitsRole,
+  sha256Hex,
+  temporaryPassword,
+} from './access.rules.ts';
+import { anonymousActor, audit, systemActor, type AuditActor } from './audit.ts';
+import type { AssignRoleBody, CreateTokenBody, Me, TokenView, UserView } from './access.schemas.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+// ---------- Passwords ----------
+
+// argon2id with the library defaults (19 MiB, 2 passes, 1 lane: the OWASP minimum).
+export async function hashPassword(password: string): Promise<string> {
+  return argonHash(password);
+}
+
+export async function verifyPassword(hashed: string, password: string): Promise<boolean> {
+  try {
+    return await argonVerify(hashed, password);
+  } catch {
+    return false;
+  }
+}
+
+let dummyHash: Promise<string> | null = null;
+/** Spends the time of a real verification, so an unknown username answers as slowly as a known one. */
+async function spendVerificationTime(password: string): Promise<void> {
+  dummyHash ??= hashPassword(randomSecret(16));
+  await verifyPassword(await dummyHash, password);
+}
+
+function policyError(problems: Message[]): DomainError {
+  return new DomainError(
+    'VALIDATION_FAILED',
+    { zh: '新密码不符合密码策略', en: 'The new password does not meet the password policy' },
+    problems.map((message) => ({ path: 'newPassword', message })),
+  );
+}
+
+// ---------- Who is asking ----------
+
+export type SessionLimitation = 'password_change' | 'two_factor_enrollment' | null;
+
+/** A session may be limited: a forced password change first, then (administrators) TOTP enrolment. */
+export function limitationOf(user: Pick<UserRow, 'must_change_password' | 'role' | 'totp_enabled'>, config: Config): SessionLimitation {
+  if (user.must_change_password) return 'password_change';
+  if (twoFactorRequired(user, config) && !user.totp_enabled) return 'two_factor_enrollment';
+  return null;
+}
+
+function twoFactorRequired(user: Pick<UserRow, 'role'>, config: Config): boolean {
+  return isRole(user.role) && isAdminRole(user.role) && !config.demoMode;
+}
+
+function actorForUser(user: UserRow, ip: string, sessionId: string | null, requestId: string | null): Actor {
+  const role = user.role as Role;
+  return {
+    kind: 'user',
+    userId: user.id,
+    tokenId: null,
+    username: user.username,
+    role,
+    regionCode: user.region_code ?? '',
+    permissions: new Set<Permission>(ROLE_PERMISSIONS[role]),
+    individualAccess: VIEWER_ROLES.includes(role) && user.individual_access,
+    ip,
+    sessionId,
+    requestId,
+  };
+}
+
+export interface SessionAuth {
+  actor: Actor;
+  sessionId: string;
+  csrfToken: string;
+  limitation: SessionLimitation;
+}
+
+/** Resolves the session cookie to its actor; null when the session is unknown, expired or revoked. */
+export async function authenticateSession(
+  ctx: AppContext,
+  rawSessionId: string,
+  ip: string,
+  requestId: string | null,
+): Promise<SessionAuth | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(rawSessionId)) return null;
+  const idHash = sha256Hex(rawSessionId);
+  const row = await repo.findLiveSession(ctx.db, idHash, ctx.config.sessionIdleMinutes, ctx.config.sessionAbsoluteHours);
+  if (!row || !isRole(row.role)) return null;
+  await repo.touchSession(ctx.db, idHash);
+  return {
+    actor: actorForUser(row, ip, idHash, requestId),
+    sessionId: idHash,
+    csrfToken: row.csrf_token,
+    limitation: limitationOf(row, ctx.config),
+  };
+}
+
+/** Resolves an API token (Authorization: Bearer) to its actor; null when unknown, expired or revoked. */
+export async function authenticateToken(ctx: AppContext, raw: string, ip: string, requestId: string | null): Promise<Actor | null> {
+  if (raw.length < 20 || raw.length > 200) return null;
+  const row = await repo.findLiveToken(ctx.db, sha256Hex(raw));
+  if (!row || !isRole(row.role)) return null;
+  await repo.touchToken(ctx.db, row.id);
+  const role = row.role;
+  return {
+    kind: 'token',
+    userId: null,
+    tokenId: row.id,
+    username: `token:${row.name}`,
+    role,
+    regionCode: row.region_code ?? '',
+    permissions: new Set<Permission>(ROLE_PERMISSIONS[role]),
+    individualAccess: VIEWER_ROLES.includes(role) && row.individual_access,
+    ip,
+    sessionId: null,
+    requestId,
+  };
+}
+
+// ---------- Sign-in ----------
+
+/**
+ * In-memory guards of the sign-in route: requests per IP per minute, and a lockout for usernames
+ * that do not exist, so an unknown name locks exactly like a known one and answers the same.
+ */
+export class LoginGuard {
+  readonly #perIp = new Map<string, { windowStart: number; count: number }>();
+  readonly #unknown = new Map<string, { failures: number; lockedUntil: number }>();
+  readonly #now: () => number;
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Counts a sign-in request; false when the IP has used up its requests for this minute. */
+  allow(ip: string, perMinute: number): boolean {
+    const now = this.#now();
+    const entry = this.#perIp.get(ip);
+    if (!entry || now - entry.windowStart >= 60_000) {
+      if (this.#perIp.size > 50_000) this.#perIp.clear();
+      this.#perIp.set(ip, { windowStart: now, count: 1 });
+      return true;
+    }
+    entry.count += 1;
+    return entry.count <= perMinute;
+  }
+
+  unknownLocked(username: string): boolean {
+    const e = this.#unknown.get(username);
+    return e !== undefined && e.lockedUntil > this.#now();
+  }
+
+  /** Records a failure for an unknown username; true when it now locks. */
+  unknownFailed(username: string, attempts: number, minutes: number): boolean {
+    if (this.#unknown.size > 50_000) this.#unknown.clear();
+    const e = this.#unknown.get(username) ?? { failures: 0, lockedUntil: 0 };
+    if (e.lockedUntil && e.lockedUntil <= this.#now()) e.lockedUntil = 0;
+    e.failures += 1;
+    let locked = false;
+    if (attempts > 0 && e.failures >= attempts) {
+      e.failures = 0;
+      e.lockedUntil = this.#now() + minutes * 60_000;
+      locked = true;
+    }
+    this.#unknown.set(username, e);
+    return locked;
+  }
+}
+
+const BAD_CREDENTIALS: Message = { zh: '用户名或密码错误', en: 'Wrong username or password' };
+
+export interface LoginInput {
+  username: string;
+  password: string;
+  totpCode?: string | undefined;
+  recoveryCode?: string | undefined;
+}
+
+export interface LoginResult {
+  sessionToken: string;
+  csrfToken: string;
+  limitation: SessionLimitation;
+}
+
+export async function login(
+  ctx: AppContext,
+  guard: LoginGuard,
+  input: LoginInput,
+  meta: { ip: string; requestId: string },
+): Promise<LoginResult> {
+  const { config } = ctx;
+  if (!guard.allow(meta.ip, config.loginRateLimit)) throw new DomainError('RATE_LIMITED');
+  const username = normalizeUsername(input.username);
+  const user = await repo.findUserByUsername(ctx.db, username);
+  const anonymous = anonymousActor(meta.ip, meta.requestId, username);
+
+  if (!user) {
+    await spendVerificationTime(input.password);
+    const wasLocked = guard.unknownLocked(username);
+    const locks = !wasLocked && guard.unknownFailed(username, config.lockoutAttempts, config.lockoutMinutes);
+    await audit(ctx.db, { ...anonymous, username: '' }, {
+      action: 'auth.login',
+      result: 'denied',
+      details: { reason: 'unknown_user' },
+    });
+    throw wasLocked || locks ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
+  }
+
+  const who: AuditActor = { ...anonymous, kind: 'anonymous', userId: user.id, username: user.username, role: user.role };
+  if (user.locked_until && user.locked_until.getTime() > Date.now()) {
+    await spendVerificationTime(input.password);
+    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'locked' } });
+    throw new DomainError('ACCOUNT_LOCKED');
+  }
+
+  const passwordOk = await verifyPassword(user.password_hash, input.password);
+  if (!passwordOk) {
+    const locked = await recordFailure(ctx, user, who, 'bad_password');
+    throw locked ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
+  }
+  if (user.disabled) {
+    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'disabled' } });
+    throw new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
+  }
+  if (!isRole(user.role)) {
+    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'no_role' } });
+    throw forbidden({
+      zh: '账户尚未分配角色，请联系安全管理员',
+      en: 'The account has no role yet; ask the security administrator',
+    });
+  }
+
+  let secondFactor: 'totp' | 'recovery_code' | null = null;
+  if (user.totp_enabled) {
+    if (!input.totpCode && !input.recoveryCode) throw new DomainError('TWO_FACTOR_REQUIRED');
+    const ok = input.totpCode
+      ? await useTotpCode(ctx.db, user, input.totpCode)
+      : await useRecoveryCode(ctx.db, user.id, input.recoveryCode ?? '');
+    if (!ok) {
+      const locked = await recordFailure(ctx, user, who, input.totpCode ? 'bad_totp' : 'bad_recovery_code');
+      throw locked ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
+    }
+    secondFactor = input.totpCode ? 'totp' : 'recovery_code';
+  }
+
+  const sessionToken = randomSecret(32);
+  const csrfToken = randomSecret(32);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ failed_attempts: 0, locked_until: null }).where('id', '=', user.id).execute();
+    await trx
+      .insertInto('sessions')
+      .values({ id: sha256Hex(sessionToken), user_id: user.id, csrf_token: csrfToken, ip: meta.ip })
+      .execute();
+    await audit(trx, { ...who, kind: 'user' }, {
+      action: 'auth.login',
+      entityType: 'user',
+      entityId: user.id,
+      regionCode: user.region_code,
+      details: { secondFactor },
+    });
+  });
+  return { sessionToken, csrfToken, limitation: limitationOf(user, config) };
+}
+
+/** Counts a failed sign-in; locks the account at the configured number of failures. */
+async function recordFailure(ctx: AppContext, user: UserRow, who: AuditActor, reason: string): Promise<boolean> {
+  const { lockoutAttempts, lockoutMinutes } = ctx.config;
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await sql<{ failed_attempts: number; locked_until: Date | null }>`
+      UPDATE users SET
+        failed_attempts = CASE WHEN ${lockoutAttempts} > 0 AND failed_attempts + 1 >= ${lockoutAttempts} THEN 0 ELSE failed_attempts + 1 END,
+        locked_until = CASE WHEN ${lockoutAttempts} > 0 AND failed_attempts + 1 >= ${lockoutAttempts}
+          THEN now() + make_interval(mins => ${lockoutMinutes}) ELSE locked_until END
+      WHERE id = ${user.id}
+      RETURNING failed_attempts, locked_until`.execute(trx);
+    const lockedUntil = row.rows[0]?.locked_until ?? null;
+    const locked = lockedUntil !== null && lockedUntil.getTime() > Date.now();
+    await audit(trx, who, {
+      action: 'auth.login',
+      entityType: 'user',
+      entityId: user.id,
+      result: 'denied',
+      details: { reason, ...(locked ? { locked: true, lockMinutes: lockoutMinutes } : {}) },
+    });
+    return locked;
+  });
+}
+
+export async function logout(ctx: AppContext, actor: Actor): Promise<void> {
+  if (!actor.sessionId) return;
+  const sessionId = actor.sessionId;
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.revokeSession(trx, sessionId);
+    await audit(trx, actor, { action: 'auth.logout', entityType: 'user', entityId: actor.userId });
+  });
+}
+
+/** Signs the user out everywhere: every session, this one included. */
+export async function logoutEverywhere(ctx: AppContext, actor: Actor): Promise<number> {
+  const userId = requireUser(actor);
+  return ctx.db.transaction().execute(async (trx) => {
+    const n = await repo.revokeUserSessions(trx, userId);
+    await audit(trx, actor, { action: 'auth.logout_all', entityType: 'user', entityId: userId, details: { sessions: n } });
+    return n;
+  });
+}
+
+function requireUser(actor: Actor): number {
+  if (actor.kind !== 'user' || actor.userId === null)
+    throw forbidden({ zh: '此操作需要以用户身份登录', en: 'This needs a signed-in user, not an API token' });
+  return actor.userId;
+}
+
+export async function me(ctx: AppContext, actor: Actor, csrfToken: string | null): Promise<Me> {
+  const base = {
+    kind: actor.kind,
+    role: actor.role,
+    roleLabel: ROLE_LABELS[actor.role].zh,
+    regionCode: actor.regionCode,
+    regionName: await repo.regionName(ctx.db, actor.regionCode || null),
+    permissions: [...actor.permissions],
+    individualAccess: actor.individualAccess,
+    csrfToken,
+  };
+  if (actor.kind === 'token' || actor.userId === null) {
+    return {
+      ...base,
+      user: { id: actor.tokenId ?? 0, username: actor.username, displayName: actor.username },
+      mustChangePassword: false,
+      twoFactorEnabled: false,
+      twoFactorRequired: false,
+      limitedTo: null,
+    };
+  }
+  const user = await repo.findUserById(ctx.db, actor.userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  return {
+    ...base,
+    user: { id: user.id, username: user.username, displayName: user.display_name },
+    mustChangePassword: user.must_change_password,
+    twoFactorEnabled: user.totp_enabled,
+    twoFactorRequired: twoFactorRequired(user, ctx.config),
+    limitedTo: limitationOf(user, ctx.config),
+  };
+}
+
+// ---------- Passwords ----------
+
+async function checkNewPassword(db: Db, user: Pick<UserRow, 'id' | 'username'>, password: string): Promise<void> {
+  const problems = passwordProblems(password, user.username);
+  if (problems.length) throw policyError(problems);
+  for (const old of await repo.recentPasswordHashes(db, user.id, PASSWORD_HISTORY)) {
+    if (await verifyPassword(old, password))
+      throw policyError([{ zh: `不能与最近 ${PASSWORD_HISTORY} 次使用过的密码相同`, en: `must differ from the last ${PASSWORD_HISTORY} passwords` }]);
+  }
+}
+
+/** Changes the signed-in user's password; every other session of the user is signed out. */
+export async function changePassword(ctx: AppContext, actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
+  const userId = requireUser(actor);
+  const user = await repo.findUserById(ctx.db, userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  if (!(await verifyPassword(user.password_hash, currentPassword))) {
+    await audit(ctx.db, actor, { action: 'auth.password.change', entityType: 'user', entityId: userId, result: 'denied', details: { reason: 'bad_password' } });
+    throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
+  }
+  await checkNewPassword(ctx.db, user, newPassword);
+  const hashed = await hashPassword(newPassword);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('users')
+      .set({
+        password_hash: hashed,
+        password_changed_at: sql<Date>`now()`,
+        must_change_password: false,
+        updated_at: sql<Date>`now()`,
+        version: sql<number>`version + 1`,
+      })
+      .where('id', '=', userId)
+      .execute();
+    await repo.pushPasswordHistory(trx, userId, hashed, PASSWORD_HISTORY);
+    const others = await repo.revokeUserSessions(trx, userId, actor.sessionId);
+    await audit(trx, actor, { action: 'auth.password.change', entityType: 'user', entityId: userId, details: { otherSessionsRevoked: others } });
+  });
+}
+
+// ---------- TOTP (RFC 6238) ----------
+
+const TOTP_PERIOD = 30;
+
+function totpFor(secretBase32: string, username: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({
+    issuer: 'Shouhu 守护',
+    label: username,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: TOTP_PERIOD,
+    secret: OTPAuth.Secret.fromBase32(secretBase32),
+  });
+}
+
+/** The time step of a valid code (one step of clock drift either way), or null. */
+export function totpStep(secretBase32: string, code: string, now = Date.now()): number | null {
+  const delta = totpFor(secretBase32, 'x').validate({ token: code, timestamp: now, window: 1 });
+  if (delta === null) return null;
+  return Math.floor(now / 1000 / TOTP_PERIOD) + delta;
+}
+
+/** Accepts a TOTP code once: a code (or an older one) that was already used is refused. */
+async function useTotpCode(db: Kysely<DB>, user: UserRow, code: string): Promise<boolean> {
+  if (!user.totp_secret) return false;
+  const step = totpStep(user.totp_secret, code);
+  if (step === null) return false;
+  const updated = await sql`UPDATE users SET totp_last_step = ${step}
+    WHERE id = ${user.id} AND (totp_last_step IS NULL OR totp_last_step < ${step})`.execute(db);
+  return Number(updated.numAffectedRows ?? 0) === 1;
+}
+
+async function useRecoveryCode(db: Kysely<DB>, userId: number, code: string): Promise<boolean> {
+  const normalized = normalizeRecoveryCode(code);
+  if (normalized.length < 8) return false;
+  const updated = await sql`UPDATE recovery_codes SET used_at = now()
+    WHERE id = (SELECT id FROM recovery_codes WHERE user_id = ${userId} AND code_hash = ${sha256Hex(normalized)}
+      AND used_at IS NULL LIMIT 1)`.execute(db);
+  return Number(updated.numAffectedRows ?? 0) === 1;
+}
+
+/** Starts (or restarts) TOTP enrolment: a new secret, not active until confirmed with a code. */
+export async function enrollTotp(ctx: AppContext, actor: Actor): Promise<{ otpauthUri: string; qrCodeDataUrl: string; secret: string }> {
+  const userId = requireUser(actor);
+  const user = await repo.findUserById(ctx.db, userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  if (user.totp_enabled)
+    throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+  const secret = new OTPAuth.Secret({ size: 20 }).base32;
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ totp_secret: secret, totp_last_step: null }).where('id', '=', userId).execute();
+    await audit(trx, actor, { action: 'auth.2fa.enroll', entityType: 'user', entityId: userId });
+  });
+  const otpauthUri = totpFor(secret, user.username).toString();
+  return { otpauthUri, qrCodeDataUrl: await QRCode.toDataURL(otpauthUri), secret };
+}
+
+/** Confirms enrolment with a code from the app; returns ten recovery codes, shown this once. */
+export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): Promise<string[]> {
+  const userId = requireUser(actor);
+  const user = await repo.findUserById(ctx.db, userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  if (user.totp_enabled) throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+  if (!user.totp_secret) throw invalid('code', { zh: '请先开始绑定', en: 'Start the enrolment first' });
+  const step = totpStep(user.totp_secret, code);
+  if (step === null) {
+    await audit(ctx.db, actor, { action: 'auth.2fa.confirm', entityType: 'user', entityId: userId, result: 'denied' });
+    throw invalid('code', { zh: '验证码不正确', en: 'The code is wrong' });
+  }
+  const codes = recoveryCodes(10);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('users')
+      .set({ totp_enabled: true, totp_last_step: step, updated_at: sql<Date>`now()`, version: sql<number>`version + 1` })
+      .where('id', '=', userId)
+      .execute();
+    await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+    await trx
+      .insertInto('recovery_codes')
+      .values(codes.map((c) => ({ user_id: userId, code_hash: sha256Hex(normalizeRecoveryCode(c)), used_at: null })))
+      .execute();
+    await audit(trx, actor, { action: 'auth.2fa.confirm', entityType: 'user', entityId: userId });
+  });
+  return codes;
+}
+
+// ---------- Users (system administrator; roles by the security administrator) ----------
+
+export function toUserView(row: UserRow): UserView {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: isRole(row.role) ? row.role : null,
+    regionCode: row.region_code,
+    individualAccess: row.individual_access,
+    disabled: row.disabled,
+    locked: row.locked_until !== null && row.locked_until.getTime() > Date.now(),
+    mustChangePassword: row.must_change_password,
+    twoFactorEnabled: row.totp_enabled,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** Both the system administrator (accounts) and the security administrator (roles) see the account list. */
+export async function listUsers(
+  ctx: AppContext,
+  actor: Actor,
+  query: { q?: string | undefined; limit?: number | undefined; cursor?: string | undefined },
+): Promise<{ items: UserView[]; nextCursor: string | null }> {
+  if (!actor.permissions.has('users.manage') && !actor.permissions.has('roles.assign')) throw forbidden();
+  const limit = query.limit ?? 50;
+  let q = ctx.db.selectFrom('users').selectAll().orderBy('id').limit(limit + 1);
+  if (query.cursor) q = q.where('id', '>', Number(query.cursor));
+  if (query.q) {
+    const like = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    q = q.where((eb) => eb.or([eb('username', 'like', like), eb('display_name', 'like', like)]));
+  }
+  const rows = await q.execute();
+  const items = rows.slice(0, limit).map(toUserView);
+  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
+}
+
+async function insertUser(
+  trx: Transaction<DB>,
+  values: {
+    username: string;
+    displayName: string;
+    password: string;
+    mustChange: boolean;
+    role: Role | null;
+    regionCode: string | null;
+    individualAccess?: boolean;
+    createdBy: number | null;
+  },
+): Promise<UserRow> {
+  const hashed = await hashPassword(values.password);
+  const exists = await repo.findUserByUsername(trx, values.username);
+  if (exists) throw conflict({ zh: `用户名 ${values.username} 已存在`, en: `The username ${values.username} is taken` });
+  const row = await trx
+    .insertInto('users')
+    .values({
+      username: values.username,
+      display_name: values.displayName,
+      password_hash: hashed,
+      must_change_password: values.mustChange,
+      role: values.role,
+      region_code: values.regionCode,
+      individual_access: values.individualAccess ?? false,
+      created_by: values.createdBy,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await repo.pushPasswordHistory(trx, row.id, hashed, PASSWORD_HISTORY);
+  return row;
+}
+
+/**
+ * Creates an account with a temporary password (changed at first sign-in). The account has no
+ * role until the security administrator assigns one: the system administrator manages accounts
+ * but cannot grant access to anything (三员分立).
+ */
+export async function createUser(
+  ctx: AppContext,
+  actor: Actor,
+  input: { username: string; displayName: string },
+): Promise<{ user: UserView; temporaryPassword: string }> {
+  requireAccess(actor, 'users.manage');
+  const password = temporaryPassword();
+  const username = normalizeUsername(input.username);
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const created = await insertUser(trx, {
+      username,
+      displayName: input.displayName.trim(),
+      password,
+      mustChange: true,
+      role: null,
+      regionCode: null,
+      createdBy: actor.userId,
+    });
+    await audit(trx, actor, { action: 'user.create', entityType: 'user', entityId: created.id, details: { username } });
+    return created;
+  });
+  return { user: toUserView(row), temporaryPassword: password };
+}
+
+const ADMIN_ACCOUNT_ON_CONSOLE: Message = {
+  zh: '三员账户只能在服务器控制台管理（shouhu users create-admin / reset-password）',
+  en: 'Administrator accounts are managed on the server console only (shouhu users create-admin / reset-password)',
+};
+const NOT_YOURSELF: Message = { zh: '不能对自己的账户执行此操作', en: 'You cannot do this to your own account' };
+
+async function loadManagedUser(trx: Transaction<DB>, actor: Actor, id: number, version: number | null): Promise<UserRow> {
+  const user = await repo.lockUserRow(trx, id);
+  if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
+  if (actor.userId === id) throw forbidden(NOT_YOURSELF);
+  if (isRole(user.role) && isAdminRole(user.role)) throw forbidden(ADMIN_ACCOUNT_ON_CONSOLE);
+  if (version !== null && user.version !== version) throw conflict();
+  return user;
+}
+
+export async function setUserDisabled(ctx: AppContext, actor: Actor, id: number, version: number, disabled: boolean): Promise<UserView> {
+  requireAccess(actor, 'users.manage');
+  return ctx.db.transaction().execute(async (trx) => {
+    await loadManagedUser(trx, actor, id, version);
+    const row = await trx
+      .updateTable('users')
+      .set({ disabled, updated_at: sql<Date>`now()`, version: sql<number>`version + 1` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (disabled) await repo.revokeUserSessions(trx, id);
+    await audit(trx, actor, { action: disabled ? 'user.disable' : 'user.enable', entityType: 'user', entityId: id });
+    return toUserView(row);
+  });
+}
+
+/** A new temporary password (changed at next sign-in); clears a lockout and signs the user out everywhere. */
+export async function resetPassword(ctx: AppContext, actor: Actor, id: number): Promise<{ user: UserView; temporaryPassword: string }> {
+  requireAccess(actor, 'users.manage');
+  const password = temporaryPassword();
+  const hashed = await hashPassword(password);
+  return ctx.db.transaction().execute(async (trx) => {
+    await loadManagedUser(trx, actor, id, null);
+    const row = await applyPasswordReset(trx, id, hashed);
+    await audit(trx, actor, { action: 'user.password.reset', entityType: 'user', entityId: id });
+    return { user: toUserView(row), temporaryPassword: password };
+  });
+}
+
+async function applyPasswordReset(trx: Transaction<DB>, id: number, hashed: string): Promise<UserRow> {
+  const row = await trx
+    .updateTable('users')
+    .set({
+      password_hash: hashed,
+      must_change_password: true,
+      failed_attempts: 0,
+      locked_until: null,
+      password_changed_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
+      version: sql<number>`version + 1`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await repo.pushPasswordHistory(trx, id, hashed, PASSWORD_HISTORY);
+  await repo.revokeUserSessions(trx, id);
+  return row;
+}
+
+async function checkScope(db: Db, role: Role, regionCode: string | null, path: string): Promise<void> {
+  if (!regionFitsRole(role, regionCode)) {
+    throw invalid(path, {
+      zh: `角色 ${ROLE_LABELS[role].zh} 的管辖区域层级不符`,
+      en: `The region does not have the level the role ${role} needs`,
+    });
+  }
+  if (regionCode !== null && !(await repo.regionExists(db, regionCode)))
+    throw invalid(path, { zh: `行政区划 ${regionCode} 不存在`, en: `Region ${regionCode} does not exist` });
+}
+
+/**
+ * The security administrator assigns a role and its region. Nobody changes their own role or
+ * scope, and the three administrator roles are never granted here (they are provisioned on the
+ * console), so no administrator can make another account an administrator.
+ */
+export async function assignRole(ctx: AppContext, actor: Actor, id: number, input: AssignRoleBody): Promise<UserView> {
+  requireAccess(actor, 'roles.assign');
+  if (ADMIN_ROLES.includes(input.role)) throw forbidden(ADMIN_ACCOUNT_ON_CONSOLE);
+  const individualAccess = VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false;
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await loadManagedUser(trx, actor, id, input.version);
+    await checkScope(trx, input.role, input.regionCode, 'regionCode');
+    const row = await trx
+      .updateTable('users')
+      .set({
+        role: input.role,
+        region_code: input.regionCode,
+        individual_access: individualAccess,
+        updated_at: sql<Date>`now()`,
+        version: sql<number>`version + 1`,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // A narrower scope must take effect now, not when the old session happens to end.
+    const revoked = await repo.revokeUserSessions(trx, id);
+    await audit(trx, actor, {
+      action: 'user.role.assign',
+      entityType: 'user',
+      entityId: id,
+      regionCode: input.regionCode,
+      details: {
+        from: { role: before.role, regionCode: before.region_code, individualAccess: before.individual_access },
+        to: { role: input.role, regionCode: input.regionCode, individualAccess },
+        sessionsRevoked: revoked,
+      },
+    });
+    return toUserView(row);
+  });
+}
+
+// ---------- Console (CLI) account work ----------
+
+export async function createAdminAccount(
+  ctx: AppContext,
+  input: { username: string; displayName: string; role: Role; password: string; mustChange: boolean; command?: string },
+): Promise<UserView> {
+  if (!ADMIN_ROLES.includes(input.role)) throw invalid('role', { zh: '不是管理员角色', en: 'Not an administrator role' });
+  const username = normalizeUsername(input.username);
+  const problems = passwordProblems(input.password, username);
+  if (problems.length) throw policyError(problems);
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await insertUser(trx, {
+      username,
+      displayName: input.displayName,
+      password: input.password,
+      mustChange: input.mustChange,
+      role: input.role,
+      regionCode: null,
+      createdBy: null,
+    });
+    await audit(trx, systemActor(input.command ?? 'users create-admin'), {
+      action: 'user.create',
+      entityType: 'user',
+      entityId: row.id,
+      details: { username, role: input.role },
+    });
+    return toUserView(row);
+  });
+}
+
+export async function resetPasswordOnConsole(ctx: AppContext, username: string): Promise<string> {
+  const password = temporaryPassword();
+  const hashed = await hashPassword(password);
+  await ctx.db.transaction().execute(async (trx) => {
+    const user = await repo.findUserByUsername(trx, normalizeUsername(username));
+    if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
+    await applyPasswordReset(trx, user.id, hashed);
+    await audit(trx, systemActor('users reset-password'), { action: 'user.password.reset', entityType: 'user', entityId: user.id });
+  });
+  return password;
+}
+
+/** Idempotent: creates the account with its role when the username is free, else leaves it alone. */
+export async function ensureUser(
+  ctx: AppContext,
+  input: { username: string; displayName: string; role: Role; regionCode: string | null; password: string; individualAccess?: boolean },
+): Promise<{ created: boolean; user: UserView }> {
+  const existing = await repo.findUserByUsername(ctx.db, input.username);
+  if (existing) return { created: false, user: toUserView(existing) };
+  await checkScope(ctx.db, input.role, input.regionCode, 'regionCode');
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const created = await insertUser(trx, {
+      username: input.username,
+      displayName: input.displayName,
+      password: input.password,
+      mustChange: false,
+      role: input.role,
+      regionCode: input.regionCode,
+      individualAccess: input.individualAccess ?? false,
+      createdBy: null,
+    });
+    await audit(trx, systemActor('demo'), {
+      action: 'user.create',
+      entityType: 'user',
+      entityId: created.id,
+      regionCode: input.regionCode,
+      details: { username: input.username, role: input.role, demo: true },
+    });
+    return created;
+  });
+  return { created: true, user: toUserView(row) };
+}
+
+// ---------- API tokens (security administrator) ----------
+
+type TokenRow = Awaited<ReturnType<typeof repo.findLiveToken>> & object;
+
+function toTokenView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.token_prefix,
+    role: row.role as Role,
+    regionCode: row.region_code,
+    individualAccess: row.individual_access,
+    expiresAt: new Date(row.expires_at).toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Creates an API token for a system that calls the API (a reporting tool, a data exchange). The
+ * token carries a business role and region like a user; administrator roles are not available to
+ * tokens (administrators sign in with TOTP). The token is returned once and stored as a hash.
+ */
+export async function createToken(
+  ctx: AppContext,
+  actor: Actor | null,
+  input: CreateTokenBody,
+): Promise<{ token: string; item: TokenView }> {
+  if (actor) requireAccess(actor, 'tokens.manage');
+  if (ADMIN_ROLES.includes(input.role))
+    throw invalid('role', { zh: 'API 令牌不能使用管理员角色', en: 'API tokens cannot hold an administrator role' });
+  await checkScope(ctx.db, input.role, input.regionCode, 'regionCode');
+  const token = newApiToken();
+  const days = input.expiresInDays ?? 90;
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('api_tokens')
+      .values({
+        name: input.name,
+        token_hash: sha256Hex(token),
+        token_prefix: token.slice(0, 10),
+        role: input.role,
+        region_code: input.regionCode,
+        individual_access: VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false,
+        expires_at: sql<Date>`now() + make_interval(days => ${days})`,
+        created_by: actor?.userId ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(trx, actor ?? systemActor('token create'), {
+      action: 'token.create',
+      entityType: 'api_token',
+      entityId: row.id,
+      regionCode: input.regionCode,
+      details: { name: input.name, role: input.role, expiresInDays: days },
+    });
+    return { token, item: toTokenView(row) };
+  });
+}
+
+export async function listTokens(ctx: AppContext, actor: Actor): Promise<TokenView[]> {
+  requireAccess(actor, 'tokens.manage');
+  const rows = await ctx.db.selectFrom('api_tokens').selectAll().orderBy('id', 'desc').limit(1000).execute();
+  return rows.map(toTokenView);
+}
+
+export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Promise<TokenView> {
+  requireAccess(actor, 'tokens.manage');
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound({ zh: '令牌不存在', en: 'No such token' });
+    await audit(trx, actor, { action: 'token.revoke', entityType: 'api_token', entityId: id, regionCode: row.region_code });
+    return toTokenView(row);
+  });
+}
+
+export function newCsrfToken(): string {
+  return randomBytes(32).toString('base64url');
+}

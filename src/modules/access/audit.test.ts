@@ -1,0 +1,168 @@
+/* eslint-disable @typescript-eslint/no-floating-promises */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { openTestDatabase } from '../../../test/support/db.ts';
+import type { Database } from '../../platform/db.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logging.ts';
+import { JobQueue } from '../../platform/jobs.ts';
+import { accessCommands } from './access.cli.ts';
+import { AUDIT_HASH_ALG, audit, canonicalJson, entryHash, systemActor, verifyAuditChain } from './audit.ts';
+import { parseArgs } from '../../cli/command.ts';
+
+const actor = systemActor('test');
+
+async function runVerify(ctx: AppContext): Promise<{ code: number; out: string[]; err: string[] }> {
+  const command = accessCommands.find((c) => c.path.join(' ') === 'audit verify')!;
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await command.run(parseArgs([]), ctx, {
+    print: (l) => out.push(l),
+    error: (l) => err.push(l),
+    progress: () => {},
+  });
+  return { code, out, err };
+}
+
+/** Tampering as a database superuser would: with the append-only triggers switched off. */
+async function tamper(database: Database, statement: string): Promise<void> {
+  await database.execScript(
+    `ALTER TABLE audit_log DISABLE TRIGGER USER; ${statement}; ALTER TABLE audit_log ENABLE TRIGGER USER;`,
+  );
+}
+
+describe('audit trail', () => {
+  let database: Database;
+  let ctx: AppContext;
+
+  before(async () => {
+    database = await openTestDatabase();
+    ctx = {
+      config: loadConfig({}, { runJobs: false }),
+      database,
+      db: database.db,
+      jobs: new JobQueue(database.db),
+      logger: createLogger('silent'),
+    };
+  });
+  after(async () => database.close());
+
+  test('canonical JSON sorts keys at every depth', () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}');
+  });
+
+  test('uses SM3 when Node.js has it', () => {
+    assert.equal(AUDIT_HASH_ALG, 'sm3');
+  });
+
+  test('entries chain and verify; personal data in details is redacted', async () => {
+    for (let i = 0; i < 5; i++) {
+      await audit(ctx.db, actor, { action: 'test.write', entityType: 'thing', entityId: i, details: { n: i } });
+    }
+    await audit(ctx.db, actor, { action: 'test.pii', details: { note: 'id 41022520080101123X phone 13812345678', password: 'x' } });
+    const last = await ctx.db.selectFrom('audit_log').select('details').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.deepEqual(last.details, { note: 'id [ID] phone [PHONE]', password: '[REDACTED]' });
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true);
+    assert.equal(report.count, 6);
+    const cli = await runVerify(ctx);
+    assert.equal(cli.code, 0);
+    assert.match(cli.out[0]!, /^OK: 6 audit entries/);
+  });
+
+  test('an entry written in a rolled-back transaction disappears with it, and the chain stays whole', async () => {
+    await assert.rejects(
+      ctx.db.transaction().execute(async (trx) => {
+        await audit(trx, actor, { action: 'test.rolled_back' });
+        throw new Error('the change failed');
+      }),
+    );
+    await audit(ctx.db, actor, { action: 'test.after_rollback' });
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true);
+    assert.equal(report.count, 7);
+  });
+
+  test('concurrent writers still form one chain', async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        ctx.db.transaction().execute(async (trx) => {
+          await audit(trx, actor, { action: 'test.concurrent', entityId: i });
+          await audit(trx, actor, { action: 'test.concurrent.second', entityId: i });
+        }),
+      ),
+    );
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true, report.problem?.message);
+    assert.equal(report.count, 47);
+  });
+
+  test('UPDATE, DELETE and TRUNCATE are refused', async () => {
+    await assert.rejects(sql`UPDATE audit_log SET action = 'x' WHERE id = 1`.execute(ctx.db), /append-only/);
+    await assert.rejects(sql`DELETE FROM audit_log WHERE id = 1`.execute(ctx.db), /append-only/);
+    await assert.rejects(sql`TRUNCATE audit_log`.execute(ctx.db), /append-only/);
+    await assert.rejects(sql`DELETE FROM audit_chain_head`.execute(ctx.db), /append-only/);
+    assert.equal((await verifyAuditChain(ctx.db)).ok, true);
+  });
+
+  test('verify finds an edited entry, then a deleted one', async () => {
+    const ids = (await ctx.db.selectFrom('audit_log').select('id').orderBy('id').execute()).map((r) => r.id);
+    const third = ids[2]!;
+    await tamper(database, `UPDATE audit_log SET details = '{"n": 99}'::jsonb WHERE id = ${third}`);
+    let cli = await runVerify(ctx);
+    assert.equal(cli.code, 1);
+    assert.match(cli.err[0]!, new RegExp(`entry ${third} was altered`));
+    await tamper(database, `UPDATE audit_log SET details = '{"n": 2}'::jsonb WHERE id = ${third}`);
+    assert.equal((await verifyAuditChain(ctx.db)).ok, true, 'restoring the content restores the chain');
+
+    const fifth = ids[4]!;
+    await tamper(database, `DELETE FROM audit_log WHERE id = ${fifth}`);
+    cli = await runVerify(ctx);
+    assert.equal(cli.code, 1);
+    assert.match(cli.err[0]!, new RegExp(`entries between ${ids[3]} and ${ids[5]} were deleted`));
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.problem?.kind, 'deleted');
+    assert.equal(report.count, 4);
+  });
+
+  test('verify finds an inserted entry and deleted newest entries', async () => {
+    const other = await openTestDatabase();
+    try {
+      await audit(other.db, actor, { action: 'test.write', entityId: 1 });
+      await audit(other.db, actor, { action: 'test.write', entityId: 2 });
+      // A rolled-back transaction leaves a gap in the ids; a forger fills it.
+      await assert.rejects(
+        other.db.transaction().execute(async (trx) => {
+          await audit(trx, actor, { action: 'test.rolled_back' });
+          throw new Error('rolled back');
+        }),
+      );
+      await audit(other.db, actor, { action: 'test.write', entityId: 3 });
+      await audit(other.db, actor, { action: 'test.write', entityId: 4 });
+      const rows = await other.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
+      const second = rows[1]!;
+      assert.equal(rows[2]!.id, second.id + 2, 'a gap after the second entry');
+      // The forged entry even carries a correct hash over the second entry's hash.
+      const forged = { ...second, id: second.id + 1, action: 'test.forged', prev_hash: second.hash };
+      await other.db
+        .insertInto('audit_log')
+        .values({ ...forged, details: JSON.stringify(forged.details), hash: entryHash(forged) })
+        .execute();
+      let report = await verifyAuditChain(other.db);
+      assert.equal(report.problem?.kind, 'inserted', report.problem?.message);
+      assert.equal(report.problem?.id, second.id + 1);
+
+      await other.execScript(`ALTER TABLE audit_log DISABLE TRIGGER USER;
+        DELETE FROM audit_log WHERE id = ${second.id + 1};
+        DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);
+        ALTER TABLE audit_log ENABLE TRIGGER USER;`);
+      report = await verifyAuditChain(other.db);
+      assert.equal(report.problem?.kind, 'deleted');
+      assert.match(report.problem?.message ?? '', /newest entries were deleted/);
+    } finally {
+      await other.close();
+    }
+  });
+});

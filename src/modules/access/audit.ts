@@ -1,0 +1,283 @@
+// The audit trail (审计日志): every module calls audit() INSIDE the transaction of the change it
+// records, so a change and its audit entry commit or roll back together. The table is append-only
+// (triggers refuse UPDATE, DELETE and TRUNCATE) and hash-chained: each entry's hash covers the
+// previous entry's hash and the canonical JSON of the entry, so `shouhu audit verify` finds an
+// entry that was edited, inserted or deleted behind the triggers' back.
+import { createHash, getHashes } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import { redactObject } from '../../platform/redact.ts';
+import type { Actor } from './access.policy.ts';
+
+/** SM3 (GB/T 32905, the national standard hash) when this Node.js/OpenSSL has it, else SHA-256. */
+export const AUDIT_HASH_ALG: 'sm3' | 'sha256' = getHashes().includes('sm3') ? 'sm3' : 'sha256';
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type AuditResult = 'ok' | 'denied' | 'error';
+
+export interface AuditEntry {
+  /** What happened, as module.verb: 'auth.login', 'user.create', 'person.reveal' ... */
+  action: string;
+  entityType?: string | null;
+  entityId?: string | number | null;
+  regionCode?: string | null;
+  result?: AuditResult;
+  /** Facts about the action. Never personal data: no names, ID numbers or phones (they are redacted anyway). */
+  details?: Record<string, unknown>;
+}
+
+/** Who acted: a signed-in user, an API token, the server console, or nobody yet (a failed sign-in). */
+export interface AuditActor {
+  kind: Actor['kind'] | 'system' | 'anonymous';
+  userId: number | null;
+  tokenId: number | null;
+  username: string;
+  role: string | null;
+  ip: string | null;
+  requestId?: string | null;
+}
+
+/** The actor for work started on the server console (CLI commands, the demo set-up). */
+export function systemActor(command: string): AuditActor {
+  return { kind: 'system', userId: null, tokenId: null, username: `cli:${command}`, role: null, ip: null };
+}
+
+export function anonymousActor(ip: string | null, requestId: string | null, username = ''): AuditActor {
+  return { kind: 'anonymous', userId: null, tokenId: null, username, role: null, ip, requestId };
+}
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** JSON with object keys sorted at every depth: the same entry always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface AuditRow {
+  id: number;
+  at: Date;
+  actor_kind: string;
+  actor_user_id: number | null;
+  actor_token_id: number | null;
+  actor_username: string | null;
+  actor_role: string | null;
+  ip: string | null;
+  request_id: string | null;
+  action: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  region_code: string | null;
+  result: string;
+  details: unknown;
+  hash_alg: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The hash of an entry: H(prev_hash + "\n" + canonical JSON of every other column). */
+export function entryHash(row: Omit<AuditRow, 'hash'>): string {
+  const body = canonicalJson({
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    actorKind: row.actor_kind,
+    actorUserId: row.actor_user_id,
+    actorTokenId: row.actor_token_id,
+    actorUsername: row.actor_username,
+    actorRole: row.actor_role,
+    ip: row.ip,
+    requestId: row.request_id,
+    action: row.action,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    regionCode: row.region_code,
+    result: row.result,
+    details: row.details,
+    hashAlg: row.hash_alg,
+  });
+  return createHash(row.hash_alg).update(`${row.prev_hash}\n${body}`).digest('hex');
+}
+
+function cleanDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  // Redaction is the safety net, not the rule: callers must not pass personal data at all.
+  const redacted = redactObject(details ?? {});
+  return JSON.parse(JSON.stringify(redacted, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v))) as Record<string, unknown>;
+}
+
+async function append(trx: Transaction<DB>, actor: AuditActor, entry: AuditEntry): Promise<number> {
+  // The chain head's row lock serialises writers until commit, so entries chain in id order even
+  // with many concurrent transactions; a rolled-back transaction rolls the head back with it.
+  const head = await sql<{ last_id: number; last_hash: string }>`
+    SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`.execute(trx);
+  const prev = head.rows[0];
+  if (!prev) throw new Error('audit_chain_head is missing its row');
+  const next = await sql<{ id: number }>`SELECT nextval('audit_log_id_seq') AS id`.execute(trx);
+  const id = Number(next.rows[0]!.id);
+  const row: Omit<AuditRow, 'hash'> = {
+    id,
+    at: new Date(),
+    actor_kind: actor.kind,
+    actor_user_id: actor.userId,
+    actor_token_id: actor.tokenId,
+    actor_username: actor.username ? actor.username.slice(0, 100) : null,
+    actor_role: actor.role,
+    ip: actor.ip,
+    request_id: actor.requestId ?? null,
+    action: entry.action,
+    entity_type: entry.entityType ?? null,
+    entity_id: entry.entityId === undefined || entry.entityId === null ? null : String(entry.entityId),
+    region_code: entry.regionCode ?? null,
+    result: entry.result ?? 'ok',
+    details: cleanDetails(entry.details),
+    hash_alg: AUDIT_HASH_ALG,
+    prev_hash: prev.last_hash,
+  };
+  const hash = entryHash(row);
+  await trx
+    .insertInto('audit_log')
+    .values({
+      ...row,
+      actor_kind: row.actor_kind as AuditActor['kind'],
+      result: row.result as AuditResult,
+      details: JSON.stringify(row.details),
+      hash,
+    })
+    .execute();
+  await sql`UPDATE audit_chain_head SET last_id = ${id}, last_hash = ${hash} WHERE id = 1`.execute(trx);
+  return id;
+}
+
+/**
+ * Appends an entry to the audit trail. Pass the transaction of the change being recorded; given
+ * the plain database handle, the entry is written in a transaction of its own.
+ */
+export async function audit(db: Db, actor: AuditActor | Actor, entry: AuditEntry): Promise<number> {
+  const who = toAuditActor(actor);
+  if (db.isTransaction) return append(db as Transaction<DB>, who, entry);
+  return db.transaction().execute((trx) => append(trx, who, entry));
+}
+
+export function toAuditActor(actor: AuditActor | Actor): AuditActor {
+  if ('permissions' in actor) {
+    return {
+      kind: actor.kind,
+      userId: actor.userId,
+      tokenId: actor.tokenId,
+      username: actor.username,
+      role: actor.role,
+      ip: actor.ip,
+      requestId: actor.requestId ?? null,
+    };
+  }
+  return actor;
+}
+
+/** "Revealed an ID number / phone": call in the transaction that reads the unmasked value. */
+export async function recordReveal(
+  db: Db,
+  actor: Actor,
+  target: { entityType?: string; entityId: string | number; regionCode: string | null; field: 'idNumber' | 'phone' | string },
+): Promise<number> {
+  return audit(db, actor, {
+    action: 'person.reveal',
+    entityType: target.entityType ?? 'person',
+    entityId: target.entityId,
+    regionCode: target.regionCode,
+    details: { field: target.field },
+  });
+}
+
+/** "Opened a child's file", "read a protection case": reads of sensitive records are audited too. */
+export async function auditRead(
+  db: Db,
+  actor: Actor,
+  target: { entityType: string; entityId: string | number; regionCode: string | null; details?: Record<string, unknown> },
+): Promise<number> {
+  return audit(db, actor, {
+    action: `${target.entityType}.read`,
+    entityType: target.entityType,
+    entityId: target.entityId,
+    regionCode: target.regionCode,
+    ...(target.details ? { details: target.details } : {}),
+  });
+}
+
+// ---------- Verification ----------
+
+export type ChainProblem =
+  | { kind: 'altered'; id: number; message: string }
+  | { kind: 'inserted'; id: number; message: string }
+  | { kind: 'deleted'; id: number | null; afterId: number | null; message: string };
+
+export interface ChainReport {
+  ok: boolean;
+  count: number;
+  lastId: number | null;
+  lastHash: string;
+  problem: ChainProblem | null;
+}
+
+/** Walks the whole chain in id order (in key ranges) and reports the first break. */
+export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<ChainReport> {
+  let expectedPrev = GENESIS_HASH;
+  let previous: { id: number; prevHash: string } | null = null;
+  let count = 0;
+  let after = 0;
+  for (;;) {
+    const rows = (await sql<AuditRow>`SELECT * FROM audit_log WHERE id > ${after} ORDER BY id LIMIT ${batch}`.execute(db))
+      .rows;
+    if (!rows.length) break;
+    for (const row of rows) {
+      const recomputed = entryHash(row);
+      if (recomputed !== row.hash) {
+        return report(false, count, previous?.id ?? null, expectedPrev, {
+          kind: 'altered',
+          id: row.id,
+          message: `entry ${row.id} was altered: its content does not match its hash`,
+        });
+      }
+      if (row.prev_hash !== expectedPrev) {
+        // The entry links to the hash before its predecessor: the predecessor was slipped in.
+        if (previous && row.prev_hash === previous.prevHash) {
+          return report(false, count, previous.id, expectedPrev, {
+            kind: 'inserted',
+            id: previous.id,
+            message: `entry ${previous.id} was inserted: entry ${row.id} does not link to it`,
+          });
+        }
+        return report(false, count, previous?.id ?? null, expectedPrev, {
+          kind: 'deleted',
+          id: row.id,
+          afterId: previous?.id ?? null,
+          message: previous
+            ? `entries between ${previous.id} and ${row.id} were deleted: entry ${row.id} does not link to entry ${previous.id}`
+            : `entries before ${row.id} were deleted: entry ${row.id} does not link to the start of the chain`,
+        });
+      }
+      previous = { id: row.id, prevHash: row.prev_hash };
+      expectedPrev = row.hash;
+      count += 1;
+      after = row.id;
+    }
+  }
+  const head = (
+    await sql<{ last_id: number; last_hash: string }>`SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
+  ).rows[0];
+  if (!head || head.last_hash !== expectedPrev) {
+    return report(false, count, previous?.id ?? null, expectedPrev, {
+      kind: 'deleted',
+      id: null,
+      afterId: previous?.id ?? null,
+      message: `the newest entries were deleted: the chain ends at ${previous?.id ?? 'the start'} but the head records entry ${head?.last_id ?? '?'}`,
+    });
+  }
+  return report(true, count, previous?.id ?? null, expectedPrev, null);
+}
+
+function report(ok: boolean, count: number, lastId: number | null, lastHash: string, problem: ChainProblem | null): ChainReport {
+  return { ok, count, lastId, lastHash, problem };
+}

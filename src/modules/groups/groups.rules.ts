@@ -1,0 +1,809 @@
+/*
+ * Who is left behind: the care groups of DOMAIN.md section 2, derived from the registry's facts, never
+ * typed in by hand. Every rule is a pure function of (subject, as-of date, config); each policy clause is a
+ * small named function below, so that it can be tested at its boundaries.
+ *
+ * A membership carries `since`, the first day from which it has held without a break up to the as-of
+ * date: the latest start among the clauses that must all hold (a duration threshold counts from the day it
+ * is reached: migrant since 2025-03-01 with 6 months required counts from 2025-09-01; an age threshold
+ * counts from the birthday), the earliest among alternatives, never before the person's birth. Periods of
+ * the same kind that meet or overlap are joined (a migrant who changes city has been away all along), and
+ * when the membership also held the day before on other grounds (a father severely disabled, then dead),
+ * `since` reaches back over that change. It carries its reasons: the rule and the facts that hold on the
+ * as-of date, with their dates, in Chinese and English.
+ *
+ * Choices where the policy text leaves room:
+ * - Parents. The legal parents are the adoptive parents if the child has any (adoption ends the legal
+ *   relation with the birth parents, Civil Code art. 1111), otherwise the biological ones; step-parents are
+ *   not counted. Father and mother are told apart by sex. A clause about "both parents" or "the other
+ *   parent" needs both records: an unknown or absent parent cannot trigger a clause (such a child comes to
+ *   attention through a protection case, not through this rule).
+ * - Gone. A relative who is dead, declared dead or declared missing is "gone": gone parents count for the
+ *   orphan and de facto unsupported clauses, and a gone person's records still left open (a migration, a
+ *   disability) describe no present state: a gone parent is neither migrant nor in one of the eight states,
+ *   and a gone child is not a "living child" of an elder.
+ * - The person. A person with a death or declared-death fact in force, or not yet born, belongs to no
+ *   group. Declared missing alone does not remove a person: in law they are alive and their file stays.
+ * - Left-behind child, "the other parent unable to act as guardian" (SC2016-13 另一方无监护能力): gone, or
+ *   in one of the eight states of MCA2019-62 (deported included: such a parent cannot act as guardian in
+ *   the village). Severe disability and serious illness are as defined there; a liberty restriction or lost
+ *   contact counts after `leftBehindChildOtherParentMinMonths` (default 0: the duration of MCA2019-62 is a
+ *   condition for the allowance, not for being left behind). "Not migrating with a parent": the child has
+ *   no migration fact of its own in force; if it has come back, membership counts from its return.
+ * - Eight states: a liberty restriction lasts 6 months or more when its expected end is at least 6
+ *   months after its start (then it counts from the start), or, whatever the expected end, once it has been
+ *   in force 6 months (then it counts from that day). Lost contact counts 6 months from the police report.
+ *   When several states hold, the reason names the one that has held longest.
+ * - Left-behind woman: rural hukou like the other left-behind groups (农村留守妇女). Married means a spouse
+ *   record of a living husband, unless the person is explicitly recorded as not married (a stale link).
+ * - Left-behind elderly: every living child is migrant; a child not yet born or gone is not counted, and an
+ *   elder with no living child is not left behind.
+ * - High-age elderly counts from the first band's birthday (80th); the current band is the sub-category and
+ *   its own start date is in the reasons. Special-difficulty elderly carries its grounds as sub-category
+ *   ('alone', 'empty_nest', 'left_behind', 'disabled', 'family_planning_special').
+ */
+
+import { addDays, addMonths, addYears, ageOn, maxDate, minDate } from '../../platform/dates.ts';
+import type { IsoDate } from '../../platform/dates.ts';
+import {
+  ASSISTANCE_PROGRAM_LABELS,
+  DISABILITY_CATEGORY_LABELS,
+  DISABILITY_GRADE_LABELS,
+  GUARDIANSHIP_FAILURE_LABELS,
+  LIBERTY_RESTRICTION_LABELS,
+  SELF_CARE_LABELS,
+  factsAsOf,
+  factsOfKind,
+  heldSince,
+} from '../registry/index.ts';
+import type { Fact, FactKind, FactOfKind, Label, SelfCareLevel } from '../registry/index.ts';
+import type { AgeRange, GroupsConfig } from './groups.config.ts';
+
+// --- Input ---
+
+export interface PersonSnapshot {
+  readonly id: string;
+  readonly name: string;
+  /** GB/T 2261.1: 1 male, 2 female. */
+  readonly sex: 1 | 2;
+  readonly birthDate: IsoDate;
+  /** Hukou in a villagers' committee (村委会). */
+  readonly ruralHukou: boolean;
+  readonly livesInHukouVillage: boolean;
+  /** Explicitly false for a person recorded as not married; otherwise marriage follows the spouse link. */
+  readonly married?: boolean;
+  readonly facts: readonly Fact[];
+}
+
+export type ParentType = 'biological' | 'adoptive' | 'step';
+
+export type ParentSnapshot = PersonSnapshot & { readonly parentType: ParentType };
+
+/** A person with the relatives the rules look at. */
+export interface GroupSubject {
+  readonly person: PersonSnapshot;
+  readonly parents: readonly ParentSnapshot[];
+  readonly spouse: PersonSnapshot | null;
+  readonly children: readonly PersonSnapshot[];
+}
+
+// --- Output ---
+
+export const GROUP_CODES = [
+  'left_behind_child',
+  'de_facto_unsupported_child',
+  'orphan',
+  'distressed_child',
+  'left_behind_elderly',
+  'left_behind_woman',
+  'high_age_elderly',
+  'disabled_elderly',
+  'special_difficulty_elderly',
+] as const;
+
+export type GroupCode = (typeof GROUP_CODES)[number];
+
+export const GROUP_LABELS: Readonly<Record<GroupCode, Label>> = {
+  left_behind_child: { zh: '农村留守儿童', en: 'rural left-behind child' },
+  de_facto_unsupported_child: { zh: '事实无人抚养儿童', en: 'de facto unsupported child' },
+  orphan: { zh: '孤儿', en: 'orphan' },
+  distressed_child: { zh: '困境儿童', en: 'child in distress' },
+  left_behind_elderly: { zh: '农村留守老年人', en: 'rural left-behind elderly' },
+  left_behind_woman: { zh: '农村留守妇女', en: 'rural left-behind woman' },
+  high_age_elderly: { zh: '高龄老年人', en: 'high-age elderly' },
+  disabled_elderly: { zh: '失能老年人', en: 'disabled elderly' },
+  special_difficulty_elderly: { zh: '特殊困难老年人', en: 'elderly with special difficulties' },
+};
+
+export type DistressedChildCategory = 'poverty' | 'disability' | 'guardianship_failure';
+export type SpecialDifficultyCategory =
+  'alone' | 'empty_nest' | 'left_behind' | 'disabled' | 'family_planning_special';
+
+export type Reason = Label;
+
+export interface GroupMembership {
+  readonly code: GroupCode;
+  /** The first day from which the membership has held without a break up to the as-of date. */
+  readonly since: IsoDate;
+  /**
+   * distressed_child: DistressedChildCategory values joined with ','; high_age_elderly: the age band
+   * ('80-89', '90-99', '100+'); special_difficulty_elderly: SpecialDifficultyCategory values joined with ','.
+   */
+  readonly subCategory?: string;
+  readonly reasons: readonly Reason[];
+}
+
+export type GroupRule = (
+  subject: GroupSubject,
+  asOf: IsoDate,
+  config: GroupsConfig,
+) => GroupMembership | null;
+
+// --- The groups ---
+
+/** Every group the person belongs to on `asOf`, in GROUP_CODES order. */
+export function evaluateGroups(
+  subject: GroupSubject,
+  asOf: IsoDate,
+  config: GroupsConfig,
+): GroupMembership[] {
+  return GROUP_CODES.map((code) => GROUP_RULES[code](subject, asOf, config)).filter((m) => m !== null);
+}
+
+/** The reasons as one line: "未满16周岁(2010-05-01出生); 父亲张三外出务工自2025-03-01; ...". */
+export function formatReasons(membership: GroupMembership, language: keyof Label): string {
+  return membership.reasons.map((reason) => reason[language]).join('; ');
+}
+
+/**
+ * 农村留守儿童 (SC2016-13): under 16, rural hukou and living in the village, not migrating with a parent,
+ * and both parents migrant, or one migrant and the other unable to act as guardian.
+ */
+export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
+  const parents = legalParents(subject);
+  const away = (parent: Relative) => migrant(parent, asOf, config.leftBehindChildMinMigrationMonths);
+  const unable = (parent: Relative) => unableToActAsGuardian(parent, asOf, config);
+  return membership(
+    'left_behind_child',
+    person,
+    allOf(
+      under(person, config.leftBehindChildUnderAge, asOf),
+      notMigratingWithAParent(person, asOf),
+      earliestOf(bothParents(parents, away), oneParentAndTheOther(parents, away, unable)),
+    ),
+  );
+});
+
+/**
+ * 事实无人抚养儿童 (MCA2019-62, MCA2020-125): under 18, not an orphan, and both parents each in one of the
+ * eight states, or one parent dead or declared missing and the other in one of the eight states.
+ */
+export const deFactoUnsupportedChild: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf)) return null;
+  // A child who is both is an orphan (DOMAIN.md section 2, "Conflicts"); also implied below, as a gone parent
+  // is in none of the eight states, but stated here as the policy states it.
+  if (orphan(subject, asOf, config) !== null) return null;
+  const parents = legalParents(subject);
+  const inState = (parent: Relative) => inOneOfTheEightStates(parent, asOf, config);
+  const isGone = (parent: Relative) => gone(parent, asOf);
+  return membership(
+    'de_facto_unsupported_child',
+    person,
+    allOf(
+      under(person, config.minorUnderAge, asOf),
+      earliestOf(bothParents(parents, inState), oneParentAndTheOther(parents, isGone, inState)),
+    ),
+  );
+});
+
+/** 孤儿: under 18, both parents dead or declared missing (or declared dead). */
+export const orphan: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf)) return null;
+  const parents = legalParents(subject);
+  return membership(
+    'orphan',
+    person,
+    allOf(
+      under(person, config.minorUnderAge, asOf),
+      bothParents(parents, (parent) => gone(parent, asOf)),
+    ),
+  );
+});
+
+/**
+ * 困境儿童 (SC2016-36): under 18 and one of: family poverty (dibao, tekun or near-dibao), own disability,
+ * guardianship failure found by a protection case. The sub-category lists every ground that holds.
+ */
+export const distressedChild: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf)) return null;
+  const grounds = groundsThatHold<DistressedChildCategory>([
+    ['poverty', familyPoverty(person, asOf)],
+    ['disability', ownDisability(person, asOf)],
+    ['guardianship_failure', guardianshipFailure(person, asOf)],
+  ]);
+  return membership(
+    'distressed_child',
+    person,
+    allOf(under(person, config.minorUnderAge, asOf), grounds.condition),
+    grounds.categories.join(','),
+  );
+});
+
+/**
+ * 农村留守老年人 (common usage; thresholds config): 60 or older, rural hukou and living in the village, at
+ * least one living child and every living child migrant for 6 months or more.
+ */
+export const leftBehindElderly: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
+  return membership(
+    'left_behind_elderly',
+    person,
+    allOf(
+      atLeast(person, config.elderlyMinAge, asOf),
+      everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
+    ),
+  );
+});
+
+/**
+ * 农村留守妇女 (common usage; thresholds config): a woman, married and living in the village, whose
+ * husband has been migrant for 6 months or more; optionally within an age range.
+ */
+export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
+  const { person, spouse } = subject;
+  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
+  if (person.sex !== 2 || person.married === false || spouse === null || spouse.sex !== 1) return null;
+  const husband = relative(spouse, '丈夫', 'husband');
+  return membership(
+    'left_behind_woman',
+    person,
+    allOf(
+      withinAgeRange(person, config.leftBehindWomanAgeRange, asOf),
+      // A husband who is dead or declared missing is not migrant: the marriage clause fails with him.
+      migrant(husband, asOf, config.leftBehindWomanMinMigrationMonths),
+    ),
+  );
+});
+
+/** 高龄老年人 (MOF2014-113): 80 or older, in bands 80-89, 90-99, 100+ (config). */
+export const highAgeElderly: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  const firstBandStart = config.highAgeBandStarts[0];
+  if (!isLivingOn(person, asOf) || firstBandStart === undefined) return null;
+  const elderly = atLeast(person, firstBandStart, asOf);
+  const band = highAgeBand(person, asOf, config.highAgeBandStarts);
+  if (elderly === null || band === null) return null;
+  return membership(
+    'high_age_elderly',
+    person,
+    { since: elderly.since, reasons: [...elderly.reasons, band.reason] },
+    band.label,
+  );
+});
+
+/** 失能老年人 (MOF2014-113): 60 or older with moderate or severe loss of self-care ability. */
+export const disabledElderly: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf)) return null;
+  return membership(
+    'disabled_elderly',
+    person,
+    allOf(
+      atLeast(person, config.elderlyMinAge, asOf),
+      lossOfSelfCare(person, asOf, config.disabledElderlySelfCareLevels),
+    ),
+  );
+});
+
+/**
+ * 特殊困难老年人 (ELDERLY2022): 60 or older and one of: living alone, empty nest, left-behind elderly,
+ * disabled elderly, family-planning special family.
+ */
+export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, config) => {
+  const { person } = subject;
+  if (!isLivingOn(person, asOf)) return null;
+  const grounds = groundsThatHold<SpecialDifficultyCategory>([
+    ['alone', livingArrangement(person, asOf, 'alone', { zh: '独居', en: 'living alone' })],
+    [
+      'empty_nest',
+      livingArrangement(person, asOf, 'spouse_only', {
+        zh: '空巢(仅与配偶同住)',
+        en: 'empty nest (living with the spouse only)',
+      }),
+    ],
+    ['left_behind', asGround(leftBehindElderly(subject, asOf, config))],
+    ['disabled', asGround(disabledElderly(subject, asOf, config))],
+    ['family_planning_special', familyPlanningSpecial(person, asOf)],
+  ]);
+  return membership(
+    'special_difficulty_elderly',
+    person,
+    allOf(atLeast(person, config.elderlyMinAge, asOf), grounds.condition),
+    grounds.categories.join(','),
+  );
+});
+
+const GROUP_RULES: Readonly<Record<GroupCode, GroupRule>> = {
+  left_behind_child: leftBehindChild,
+  de_facto_unsupported_child: deFactoUnsupportedChild,
+  orphan,
+  distressed_child: distressedChild,
+  left_behind_elderly: leftBehindElderly,
+  left_behind_woman: leftBehindWoman,
+  high_age_elderly: highAgeElderly,
+  disabled_elderly: disabledElderly,
+  special_difficulty_elderly: specialDifficultyElderly,
+};
+
+/**
+ * A membership whose grounds changed without a break (a father severely disabled, then dead) has held since
+ * the earlier grounds began: while the rule also held on the day before `since`, reach back.
+ */
+function unbroken(ruleOnTheDay: GroupRule): GroupRule {
+  return (subject, asOf, config) => {
+    const current = ruleOnTheDay(subject, asOf, config);
+    if (current === null) return null;
+    let since = current.since;
+    for (;;) {
+      const before = ruleOnTheDay(subject, addDays(since, -1), config);
+      if (before === null || before.since >= since) break;
+      since = before.since;
+    }
+    return since === current.since ? current : { ...current, since };
+  };
+}
+
+// --- Conditions: a clause that holds on the as-of date, since when, and why ---
+
+interface Condition {
+  readonly since: IsoDate;
+  readonly reasons: readonly Reason[];
+}
+
+function condition(since: IsoDate, zh: string, en: string): Condition {
+  return { since, reasons: [{ zh, en }] };
+}
+
+/** Every clause holds: the whole holds since the last of them began. */
+function allOf(...clauses: (Condition | null)[]): Condition | null {
+  let since: IsoDate | null = null;
+  const reasons: Reason[] = [];
+  for (const clause of clauses) {
+    if (clause === null) return null;
+    since = maxDate(since, clause.since);
+    reasons.push(...clause.reasons);
+  }
+  return since === null ? null : { since, reasons };
+}
+
+/** Alternative ways to meet one clause: the one that has held longest stands for it. */
+function earliestOf(...alternatives: (Condition | null)[]): Condition | null {
+  let best: Condition | null = null;
+  for (const alternative of alternatives) {
+    if (alternative !== null && (best === null || alternative.since < best.since)) best = alternative;
+  }
+  return best;
+}
+
+/** Grounds of which any one suffices: all that hold are named, and together they hold since the first. */
+function groundsThatHold<C extends string>(
+  grounds: readonly (readonly [C, Condition | null])[],
+): { categories: C[]; condition: Condition | null } {
+  const categories: C[] = [];
+  let since: IsoDate | null = null;
+  const reasons: Reason[] = [];
+  for (const [category, ground] of grounds) {
+    if (ground === null) continue;
+    categories.push(category);
+    since = minDate(since, ground.since);
+    reasons.push(...ground.reasons);
+  }
+  return { categories, condition: since === null ? null : { since, reasons } };
+}
+
+function membership(
+  code: GroupCode,
+  person: PersonSnapshot,
+  held: Condition | null,
+  subCategory?: string,
+): GroupMembership | null {
+  if (held === null) return null;
+  const since = held.since > person.birthDate ? held.since : person.birthDate;
+  const base = { code, since, reasons: held.reasons };
+  return subCategory === undefined || subCategory === '' ? base : { ...base, subCategory };
+}
+
+/** A membership used as a ground of another group. */
+function asGround(member: GroupMembership | null): Condition | null {
+  if (member === null) return null;
+  const label = GROUP_LABELS[member.code];
+  return condition(member.since, `${label.zh}(自${member.since})`, `${label.en} since ${member.since}`);
+}
+
+// --- Clauses about the person ---
+
+/** Born by `asOf`, and neither dead nor declared dead on it. */
+function isLivingOn(person: PersonSnapshot, asOf: IsoDate): boolean {
+  if (person.birthDate > asOf) return false;
+  return factsAsOf(person.facts, asOf).every(
+    (fact) => fact.kind !== 'death' && fact.kind !== 'declared_dead',
+  );
+}
+
+/** Rural hukou (villagers' committee) and living in the hukou village. */
+function livesInRuralVillage(person: PersonSnapshot): boolean {
+  return person.ruralHukou && person.livesInHukouVillage;
+}
+
+function under(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {
+  const born = person.birthDate;
+  if (ageOn(born, asOf) >= age) return null;
+  return condition(born, `未满${age}周岁(${born}出生)`, `under ${age} on ${asOf} (born ${born})`);
+}
+
+function atLeast(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {
+  const born = person.birthDate;
+  if (ageOn(born, asOf) < age) return null;
+  return condition(
+    addYears(born, age),
+    `年满${age}周岁(${born}出生)`,
+    `aged ${age} or over on ${asOf} (born ${born})`,
+  );
+}
+
+function withinAgeRange(person: PersonSnapshot, range: AgeRange | null, asOf: IsoDate): Condition | null {
+  const born = person.birthDate;
+  if (range === null) return { since: born, reasons: [] };
+  const { minAge, maxAge } = range;
+  const age = ageOn(born, asOf);
+  if ((minAge !== null && age < minAge) || (maxAge !== null && age > maxAge)) return null;
+  const since = minAge === null ? born : addYears(born, minAge);
+  if (minAge !== null && maxAge !== null) {
+    return condition(
+      since,
+      `${minAge}至${maxAge}周岁(${born}出生)`,
+      `aged ${minAge} to ${maxAge} on ${asOf} (born ${born})`,
+    );
+  }
+  if (minAge !== null) {
+    return condition(
+      since,
+      `年满${minAge}周岁(${born}出生)`,
+      `aged ${minAge} or over on ${asOf} (born ${born})`,
+    );
+  }
+  if (maxAge !== null) {
+    return condition(
+      since,
+      `${maxAge}周岁及以下(${born}出生)`,
+      `aged ${maxAge} or under on ${asOf} (born ${born})`,
+    );
+  }
+  return { since: born, reasons: [] };
+}
+
+/** A child with its own migration in force has gone with a parent; one who came back counts from the return. */
+function notMigratingWithAParent(child: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const own = factsOfKind(child.facts, 'migration');
+  if (factsAsOf(own, asOf).length > 0) return null;
+  const returned = maxDate(...own.map((fact) => fact.to).filter((to) => to !== null && to <= asOf));
+  if (returned === null) return { since: child.birthDate, reasons: [] };
+  return condition(returned, `本人外出于${returned}结束`, `own migration ended on ${returned}`);
+}
+
+function familyPoverty(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const found = held(person, 'assistance', asOf);
+  if (found === null) return null;
+  const program = ASSISTANCE_PROGRAM_LABELS[found.fact.data.program];
+  return condition(
+    found.since,
+    `家庭经济困难(${program.zh})自${found.since}`,
+    `family poverty (${program.en}) since ${found.since}`,
+  );
+}
+
+function ownDisability(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const found = held(person, 'disability', asOf);
+  if (found === null) return null;
+  const what = disabilityLabel(found.fact);
+  return condition(
+    found.since,
+    `本人残疾(${what.zh})自${found.since}`,
+    `own disability (${what.en}) since ${found.since}`,
+  );
+}
+
+function guardianshipFailure(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const found = held(person, 'guardianship_failure', asOf);
+  if (found === null) return null;
+  const what = GUARDIANSHIP_FAILURE_LABELS[found.fact.data.type];
+  return condition(
+    found.since,
+    `保护个案认定监护缺失或不当(${what.zh})自${found.since}`,
+    `guardianship failure (${what.en}) found by a protection case since ${found.since}`,
+  );
+}
+
+function lossOfSelfCare(
+  person: PersonSnapshot,
+  asOf: IsoDate,
+  levels: readonly SelfCareLevel[],
+): Condition | null {
+  const found = held(person, 'self_care', asOf, (fact) => levels.includes(fact.data.level));
+  if (found === null) return null;
+  const level = SELF_CARE_LABELS[found.fact.data.level];
+  return condition(found.since, `${level.zh}自${found.since}`, `${level.en} since ${found.since}`);
+}
+
+function livingArrangement(
+  person: PersonSnapshot,
+  asOf: IsoDate,
+  value: 'alone' | 'spouse_only',
+  label: Label,
+): Condition | null {
+  const found = held(person, 'living_arrangement', asOf, (fact) => fact.data.value === value);
+  if (found === null) return null;
+  return condition(found.since, `${label.zh}自${found.since}`, `${label.en} since ${found.since}`);
+}
+
+function familyPlanningSpecial(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const found = held(person, 'family_planning_special', asOf);
+  if (found === null) return null;
+  return condition(
+    found.since,
+    `计划生育特殊家庭自${found.since}`,
+    `family-planning special family since ${found.since}`,
+  );
+}
+
+function highAgeBand(
+  person: PersonSnapshot,
+  asOf: IsoDate,
+  bandStarts: readonly number[],
+): { label: string; reason: Reason } | null {
+  const age = ageOn(person.birthDate, asOf);
+  const index = bandStarts.findLastIndex((start) => start <= age);
+  const start = bandStarts[index];
+  if (start === undefined) return null;
+  const next = bandStarts[index + 1];
+  const label = next === undefined ? `${start}+` : `${start}-${next - 1}`;
+  const since = addYears(person.birthDate, start);
+  return { label, reason: { zh: `${label}岁年龄段自${since}`, en: `age band ${label} since ${since}` } };
+}
+
+// --- Clauses about relatives ---
+
+/** A relative as the reasons name them: "父亲张三" / "father 张三". */
+interface Relative {
+  readonly person: PersonSnapshot;
+  readonly zh: string;
+  readonly en: string;
+}
+
+function relative(person: PersonSnapshot, zh: string, en: string): Relative {
+  return { person, zh: `${zh}${person.name}`, en: `${en} ${person.name}` };
+}
+
+interface LegalParents {
+  readonly father: Relative | null;
+  readonly mother: Relative | null;
+}
+
+/** Adoptive parents if any, else biological ones; step-parents never (see the note at the top). */
+function legalParents(subject: GroupSubject): LegalParents {
+  const adoptive = subject.parents.filter((parent) => parent.parentType === 'adoptive');
+  const counted =
+    adoptive.length > 0 ? adoptive : subject.parents.filter((parent) => parent.parentType === 'biological');
+  const father = counted.find((parent) => parent.sex === 1);
+  const mother = counted.find((parent) => parent.sex === 2);
+  return {
+    father: father === undefined ? null : relative(father, '父亲', 'father'),
+    mother: mother === undefined ? null : relative(mother, '母亲', 'mother'),
+  };
+}
+
+type RelativeClause = (relative: Relative) => Condition | null;
+
+function bothParents({ father, mother }: LegalParents, clause: RelativeClause): Condition | null {
+  if (father === null || mother === null) return null;
+  return allOf(clause(father), clause(mother));
+}
+
+/** One parent meets `first` and the other meets `second`, either way round. */
+function oneParentAndTheOther(
+  { father, mother }: LegalParents,
+  first: RelativeClause,
+  second: RelativeClause,
+): Condition | null {
+  if (father === null || mother === null) return null;
+  return earliestOf(allOf(first(father), second(mother)), allOf(first(mother), second(father)));
+}
+
+/** Dead, declared dead or declared missing by a court (死亡, 宣告死亡, 宣告失踪). */
+function gone(someone: Relative, asOf: IsoDate): Condition | null {
+  return earliestOf(
+    occurred(someone, 'death', asOf, { zh: '死亡', en: 'died' }),
+    occurred(someone, 'declared_dead', asOf, { zh: '被宣告死亡', en: 'declared dead' }),
+    occurred(someone, 'declared_missing', asOf, { zh: '被宣告失踪', en: 'declared missing' }),
+  );
+}
+
+/** Away for work (外出务工) for at least `minMonths`, counted from the day the months are reached. */
+function migrant(someone: Relative, asOf: IsoDate, minMonths: number): Condition | null {
+  if (gone(someone, asOf) !== null) return null;
+  const found = held(someone.person, 'migration', asOf);
+  if (found === null) return null;
+  const counts = addMonths(found.since, minMonths);
+  if (counts > asOf) return null;
+  return condition(
+    counts,
+    `${someone.zh}外出务工自${found.since}${forMonthsZh(minMonths)}`,
+    `${someone.en} migrant since ${found.since}${forMonthsEn(minMonths)}`,
+  );
+}
+
+function everyLivingChildMigrant(
+  children: readonly PersonSnapshot[],
+  asOf: IsoDate,
+  minMonths: number,
+): Condition | null {
+  const living = children
+    .filter((child) => child.birthDate <= asOf)
+    .map((child) => relative(child, child.sex === 1 ? '儿子' : '女儿', child.sex === 1 ? 'son' : 'daughter'))
+    .filter((child) => gone(child, asOf) === null);
+  if (living.length === 0) return null;
+  return allOf(...living.map((child) => migrant(child, asOf, minMonths)));
+}
+
+/** SC2016-13 另一方无监护能力: gone, or in one of the eight states (durations per config). */
+function unableToActAsGuardian(parent: Relative, asOf: IsoDate, config: GroupsConfig): Condition | null {
+  const months = config.leftBehindChildOtherParentMinMonths;
+  return earliestOf(
+    gone(parent, asOf),
+    inOneOfTheEightStates(parent, asOf, config, {
+      libertyRestrictionMinMonths: months,
+      lostContactMinMonths: months,
+    }),
+  );
+}
+
+interface StateDurations {
+  readonly libertyRestrictionMinMonths: number;
+  readonly lostContactMinMonths: number;
+}
+
+/** The eight states of MCA2019-62 (八类情形), for a parent who is not gone. */
+function inOneOfTheEightStates(
+  parent: Relative,
+  asOf: IsoDate,
+  config: GroupsConfig,
+  durations: StateDurations = config,
+): Condition | null {
+  if (gone(parent, asOf) !== null) return null;
+  return earliestOf(
+    severelyDisabled(parent, asOf, config), // 重残
+    ongoing(parent, 'serious_illness', asOf, { zh: '患重病', en: 'seriously ill' }), // 重病
+    libertyRestricted(parent, asOf, durations.libertyRestrictionMinMonths), // 服刑在押, 强制隔离戒毒, 其他限制人身自由
+    lostContact(parent, asOf, durations.lostContactMinMonths), // 失联
+    ongoing(parent, 'guardianship_revoked', asOf, { zh: '被撤销监护资格', en: 'guardianship revoked' }),
+    ongoing(parent, 'deported', asOf, { zh: '被遣送(驱逐)出境', en: 'deported' }),
+  );
+}
+
+/** MCA2019-62 重残: grade 1-2 in any category, or grade 3-4 intellectual or mental (defaults). */
+function isSevereDisability(fact: FactOfKind<'disability'>, config: GroupsConfig): boolean {
+  const { category, grade } = fact.data;
+  return (
+    grade <= config.severeDisabilityMaxGrade ||
+    (config.severeDisabilityCognitiveCategories.includes(category) &&
+      grade <= config.severeDisabilityCognitiveMaxGrade)
+  );
+}
+
+function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig): Condition | null {
+  const found = held(parent.person, 'disability', asOf, (fact) => isSevereDisability(fact, config));
+  if (found === null) return null;
+  const what = disabilityLabel(found.fact);
+  return condition(
+    found.since,
+    `${parent.zh}重度残疾(${what.zh})自${found.since}`,
+    `${parent.en} severely disabled (${what.en}) since ${found.since}`,
+  );
+}
+
+/**
+ * A sentence, compulsory drug rehabilitation or other liberty restriction lasting `minMonths` or more:
+ * known from the start when the expected end is far enough away, otherwise once it has lasted that long.
+ */
+function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
+  const found = held(parent.person, 'liberty_restriction', asOf);
+  if (found === null) return null;
+  const type = LIBERTY_RESTRICTION_LABELS[found.fact.data.type];
+  const lastedLongEnough = addMonths(found.since, minMonths);
+  const expectedEnd = found.fact.data.expectedEnd ?? null;
+  if (expectedEnd !== null && lastedLongEnough <= expectedEnd) {
+    return condition(
+      found.since,
+      `${parent.zh}${type.zh}自${found.since}(预计${expectedEnd}结束)`,
+      `${parent.en} ${type.en} since ${found.since} (expected end ${expectedEnd})`,
+    );
+  }
+  if (lastedLongEnough > asOf) return null;
+  return condition(
+    lastedLongEnough,
+    `${parent.zh}${type.zh}自${found.since}${forMonthsZh(minMonths)}`,
+    `${parent.en} ${type.en} since ${found.since}${forMonthsEn(minMonths)}`,
+  );
+}
+
+/** 失联: counted from the police report. */
+function lostContact(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
+  const reports = factsAsOf(factsOfKind(parent.person.facts, 'lost_contact'), asOf);
+  const reported = minDate(...reports.map((fact) => fact.data.policeReportDate));
+  if (reported === null) return null;
+  const lastedLongEnough = addMonths(reported, minMonths);
+  if (lastedLongEnough > asOf) return null;
+  return condition(
+    lastedLongEnough,
+    `${parent.zh}失联，报警日期${reported}${forMonthsZh(minMonths)}`,
+    `${parent.en} lost contact, reported to the police on ${reported}${forMonthsEn(minMonths)}`,
+  );
+}
+
+// --- Reading facts ---
+
+/** The unbroken stretch of qualifying facts covering `asOf`: since when, and the most recent one in force. */
+function held<K extends FactKind>(
+  person: PersonSnapshot,
+  kind: K,
+  asOf: IsoDate,
+  qualifies: (fact: FactOfKind<K>) => boolean = () => true,
+): { since: IsoDate; fact: FactOfKind<K> } | null {
+  const facts = factsOfKind(person.facts, kind).filter(qualifies);
+  const since = heldSince(facts, asOf);
+  let latest: FactOfKind<K> | null = null;
+  for (const fact of factsAsOf(facts, asOf)) if (latest === null || fact.from > latest.from) latest = fact;
+  return since === null || latest === null ? null : { since, fact: latest };
+}
+
+/** A state in force, named with its start: "父亲张三患重病自2024-01-01". */
+function ongoing(someone: Relative, kind: FactKind, asOf: IsoDate, what: Label): Condition | null {
+  const found = held(someone.person, kind, asOf);
+  if (found === null) return null;
+  return condition(
+    found.since,
+    `${someone.zh}${what.zh}自${found.since}`,
+    `${someone.en} ${what.en} since ${found.since}`,
+  );
+}
+
+/** An event in force, named with its date: "父亲张三死亡(2020-01-01)". */
+function occurred(someone: Relative, kind: FactKind, asOf: IsoDate, what: Label): Condition | null {
+  const found = held(someone.person, kind, asOf);
+  if (found === null) return null;
+  return condition(
+    found.since,
+    `${someone.zh}${what.zh}(${found.since})`,
+    `${someone.en} ${what.en} on ${found.since}`,
+  );
+}
+
+function disabilityLabel(fact: FactOfKind<'disability'>): Label {
+  const category = DISABILITY_CATEGORY_LABELS[fact.data.category];
+  const grade = DISABILITY_GRADE_LABELS[fact.data.grade];
+  return { zh: `${category.zh}${grade.zh}`, en: `${category.en}, ${grade.en}` };
+}
+
+function forMonthsZh(months: number): string {
+  return months > 0 ? `(已满${months}个月)` : '';
+}
+
+function forMonthsEn(months: number): string {
+  return months > 0 ? ` (${months} months or more)` : '';
+}

@@ -1,0 +1,7 @@
+// The registry module's public surface: other modules import from here only.
+
+export * from './registry.facts.ts';
+export { registryRoutes } from './registry.routes.ts';
+export { nameSpellings } from './registry.rules.ts';
+export { maskIdNumber, normalizeIdNumber, idTail } from './registry.idnumber.ts';
+export type { RegistryTables } from './registry.tables.ts';

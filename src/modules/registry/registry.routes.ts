@@ -1,0 +1,209 @@
+import { Type } from 'typebox';
+import type { App } from '../../platform/http.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { actorOf } from '../access/index.ts';
+import {
+  DuplicateList,
+  DuplicatesQuery,
+  FactCreate,
+  FactParams,
+  FactRetract,
+  FactView,
+  HouseholdCreate,
+  HouseholdDetail,
+  HouseholdPatch,
+  IdParams,
+  MergeBody,
+  PersonCreate,
+  PersonDetail,
+  PersonList,
+  PersonListQuery,
+  PersonPatch,
+  RelationCreate,
+  Revealed,
+} from './registry.schemas.ts';
+import * as service from './registry.service.ts';
+
+const errors = {
+  400: { $ref: 'ErrorEnvelope#' },
+  401: { $ref: 'ErrorEnvelope#' },
+  403: { $ref: 'ErrorEnvelope#' },
+  404: { $ref: 'ErrorEnvelope#' },
+  409: { $ref: 'ErrorEnvelope#' },
+};
+
+// Persons and households (户籍人口). Every list and read is scoped in SQL to the actor's region;
+// a record out of scope answers 404. ID numbers and phones are masked except through /reveal.
+export function registryRoutes(app: App, ctx: AppContext): void {
+  app.get(
+    '/persons',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Find persons: ID number, name, pinyin or initials, ID tail + name, phone, household number, region',
+        querystring: PersonListQuery,
+        response: { 200: PersonList, ...errors },
+      },
+    },
+    async (request) => service.listPersons(ctx.db, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/persons/duplicates',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Possible duplicates among persons without an ID number',
+        querystring: DuplicatesQuery,
+        response: { 200: DuplicateList, ...errors },
+      },
+    },
+    async (request) =>
+      service.listDuplicates(ctx.db, actorOf(request), {
+        ...(request.query.region !== undefined ? { region: request.query.region } : {}),
+        ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
+      }),
+  );
+
+  app.post(
+    '/persons',
+    {
+      schema: { tags: ['persons'], summary: 'Register a person', body: PersonCreate, response: { 201: PersonDetail, ...errors } },
+    },
+    async (request, reply) => reply.status(201).send(await service.createPerson(ctx.db, actorOf(request), request.body)),
+  );
+
+  app.get(
+    '/persons/:id',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'A person’s file: identity (masked), relations and the timeline of facts (audited)',
+        params: IdParams,
+        response: { 200: PersonDetail, ...errors },
+      },
+    },
+    async (request) => service.getPerson(ctx.db, actorOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/persons/:id',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Change a person (send the version read; a stale one gets 409)',
+        params: IdParams,
+        body: PersonPatch,
+        response: { 200: PersonDetail, ...errors },
+      },
+    },
+    async (request) => service.updatePerson(ctx.db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/persons/:id/reveal',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'The unmasked ID number and phone (persons.reveal; audited)',
+        params: IdParams,
+        response: { 200: Revealed, ...errors },
+      },
+    },
+    async (request) => service.revealPerson(ctx.db, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/persons/:id/facts',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Record a fact about a person for a period [from, to)',
+        params: IdParams,
+        body: FactCreate,
+        response: { 201: FactView, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await service.addFact(ctx.db, actorOf(request), request.params.id, request.body)),
+  );
+
+  app.post(
+    '/persons/:id/facts/:factId/retract',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Retract a wrong fact (kept in the history with who and when)',
+        params: FactParams,
+        body: Type.Optional(FactRetract),
+        response: { 200: FactView, ...errors },
+      },
+    },
+    async (request) =>
+      service.retractFact(ctx.db, actorOf(request), request.params.id, request.params.factId, request.body?.reason ?? null),
+  );
+
+  app.post(
+    '/persons/:id/relations',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Link a person to another: parent, spouse, guardian or entrusted carer',
+        params: IdParams,
+        body: RelationCreate,
+        response: { 201: PersonDetail, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body)),
+  );
+
+  app.post(
+    '/persons/:id/merge',
+    {
+      schema: {
+        tags: ['persons'],
+        summary: 'Merge a duplicate into another person; both histories are kept (audited)',
+        params: IdParams,
+        body: MergeBody,
+        response: { 200: PersonDetail, ...errors },
+      },
+    },
+    async (request) =>
+      service.mergePerson(ctx.db, actorOf(request), request.params.id, request.body.intoId, request.body.version),
+  );
+
+  app.get(
+    '/households/:id',
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'A household: members, relations among them, address, income and assets',
+        params: IdParams,
+        response: { 200: HouseholdDetail, ...errors },
+      },
+    },
+    async (request) => service.getHousehold(ctx.db, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/households',
+    {
+      schema: { tags: ['households'], summary: 'Register a household', body: HouseholdCreate, response: { 201: HouseholdDetail, ...errors } },
+    },
+    async (request, reply) => reply.status(201).send(await service.createHousehold(ctx.db, actorOf(request), request.body)),
+  );
+
+  app.patch(
+    '/households/:id',
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'Change a household (send the version read; a stale one gets 409)',
+        params: IdParams,
+        body: HouseholdPatch,
+        response: { 200: HouseholdDetail, ...errors },
+      },
+    },
+    async (request) => service.updateHousehold(ctx.db, actorOf(request), request.params.id, request.body),
+  );
+}

@@ -1,0 +1,264 @@
+import { Type, type Static } from 'typebox';
+import { FACT_KINDS } from './registry.facts.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const VillageCode = Type.String({ pattern: '^[0-9]{12}$', description: '12-digit village code' });
+export const AnyRegionCode = Type.String({
+  pattern: '^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$',
+  description: 'region code of any level',
+});
+const IsoDate = Type.String({ format: 'date', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
+const Sex = Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'GB/T 2261.1: 1 male, 2 female' });
+const Id = Type.Integer({ minimum: 1 });
+const Version = Type.Integer({ minimum: 1, description: 'the version read; a stale one is refused with 409' });
+
+export const IdParams = Type.Object({ id: Id });
+export const FactParams = Type.Object({ id: Id, factId: Id });
+
+// ---------- persons ----------
+
+const personFields = {
+  idNumber: Type.Optional(Nullable(Type.String({ maxLength: 40, description: '公民身份号码, 18 characters (15 upgraded)' }))),
+  noIdReason: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, description: 'why there is no ID number, e.g. 未落户' }))),
+  birthCertNo: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'birth medical certificate number' }))),
+  name: Type.String({ minLength: 1, maxLength: 50 }),
+  sex: Type.Optional(Nullable(Sex)),
+  birthDate: Type.Optional(Nullable(IsoDate)),
+  ethnicity: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
+  phone: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+  hukouRegionCode: VillageCode,
+  hukouType: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
+  residenceRegionCode: Type.Optional(Nullable(AnyRegionCode)),
+  householdId: Type.Optional(Nullable(Id)),
+  relationToHead: Type.Optional(Nullable(Type.String({ maxLength: 20, description: 'GB/T 4761 name: 户主, 配偶, 子 …' }))),
+};
+
+export const PersonCreate = Type.Object(personFields, { additionalProperties: false });
+export type PersonCreate = Static<typeof PersonCreate>;
+
+export const PersonPatch = Type.Object(
+  {
+    version: Version,
+    ...Object.fromEntries(Object.entries(personFields).map(([k, v]) => [k, Type.Optional(v)])),
+  } as { version: typeof Version } & { [K in keyof typeof personFields]: ReturnType<typeof Type.Optional<(typeof personFields)[K]>> },
+  { additionalProperties: false },
+);
+export type PersonPatch = Static<typeof PersonPatch>;
+
+export const PersonSummary = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    idNumber: Nullable(Type.String({ description: 'masked' })),
+    sex: Nullable(Sex),
+    birthDate: Nullable(Type.String()),
+    phone: Nullable(Type.String({ description: 'masked' })),
+    hukouRegionCode: Type.String(),
+    householdId: Nullable(Type.Integer()),
+    householdNo: Nullable(Type.String()),
+    relationToHead: Nullable(Type.String()),
+  },
+  { $id: 'PersonSummary' },
+);
+export type PersonSummary = Static<typeof PersonSummary>;
+
+export const PersonListQuery = Type.Object({
+  idNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 60,
+      description: 'name (exact or prefix), pinyin or initials, last 6 of the ID number (+ name), phone',
+    }),
+  ),
+  region: Type.Optional(AnyRegionCode),
+  householdNo: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  fact: Type.Optional(Type.Enum(FACT_KINDS, { description: 'has a fact of this kind in force today' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+});
+export type PersonListQuery = Static<typeof PersonListQuery>;
+
+export const PersonList = Type.Object({ items: Type.Array(PersonSummary), nextCursor: Nullable(Type.String()) });
+
+export const Relation = Type.Object({
+  id: Type.Integer(),
+  kind: Type.Union([Type.Literal('parent'), Type.Literal('spouse'), Type.Literal('guardian'), Type.Literal('carer')]),
+  role: Type.Enum(['parent', 'child', 'spouse', 'guardian', 'ward', 'carer', 'cared_for'] as const, {
+    description: 'what the other person is to this one',
+  }),
+  personId: Type.Integer({ description: 'the other person' }),
+  name: Type.String(),
+  subtype: Nullable(Type.String()),
+  validFrom: Nullable(Type.String()),
+  validTo: Nullable(Type.String()),
+  entrustmentFormDate: Nullable(Type.String({ description: '委托监护确认书 date (carers)' })),
+  carerFitnessCheckedOn: Nullable(Type.String()),
+  carerFit: Nullable(Type.Boolean()),
+  source: Type.String(),
+});
+export type Relation = Static<typeof Relation>;
+
+export const FactView = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String(),
+  from: Type.String(),
+  to: Nullable(Type.String()),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  source: Type.String(),
+  recordedBy: Nullable(Type.Integer()),
+  recordedAt: Type.String(),
+  retractedAt: Nullable(Type.String()),
+  retractedBy: Nullable(Type.Integer()),
+  retractionReason: Nullable(Type.String()),
+});
+export type FactView = Static<typeof FactView>;
+
+export const PersonDetail = Type.Object({
+  ...PersonSummary.properties,
+  idNumberMasked: Type.Boolean(),
+  noIdReason: Nullable(Type.String()),
+  birthCertNo: Nullable(Type.String()),
+  namePinyin: Type.String(),
+  ethnicity: Nullable(Type.String()),
+  hukouType: Nullable(Type.String()),
+  residenceRegionCode: Nullable(Type.String()),
+  mergedInto: Nullable(Type.Integer()),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  relations: Type.Array(Relation),
+  facts: Type.Array(FactView, { description: 'the timeline, newest first, retracted facts included' }),
+});
+export type PersonDetail = Static<typeof PersonDetail>;
+
+export const Revealed = Type.Object({ id: Type.Integer(), idNumber: Nullable(Type.String()), phone: Nullable(Type.String()) });
+
+export const FactCreate = Type.Object(
+  {
+    kind: Type.Enum(FACT_KINDS),
+    from: IsoDate,
+    to: Type.Optional(Nullable(IsoDate)),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    source: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type FactCreate = Static<typeof FactCreate>;
+
+export const FactRetract = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+
+export const RelationCreate = Type.Object(
+  {
+    relatedPersonId: Id,
+    kind: Type.Union([Type.Literal('parent'), Type.Literal('spouse'), Type.Literal('guardian'), Type.Literal('carer')], {
+      description: 'what the related person is to this one',
+    }),
+    subtype: Type.Optional(Nullable(Type.Union([Type.Literal('biological'), Type.Literal('adoptive'), Type.Literal('step')]))),
+    validFrom: Type.Optional(Nullable(IsoDate)),
+    entrustmentFormDate: Type.Optional(Nullable(IsoDate)),
+    carerFitnessCheckedOn: Type.Optional(Nullable(IsoDate)),
+    carerFit: Type.Optional(Nullable(Type.Boolean())),
+  },
+  { additionalProperties: false },
+);
+export type RelationCreate = Static<typeof RelationCreate>;
+
+export const MergeBody = Type.Object({ intoId: Id, version: Version }, { additionalProperties: false });
+
+export const DuplicatesQuery = Type.Object({ region: Type.Optional(AnyRegionCode), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) });
+export const DuplicateGroup = Type.Object({
+  reason: Type.Union([Type.Literal('same_name_birth_township'), Type.Literal('same_pinyin_birth')]),
+  birthDate: Type.String(),
+  persons: Type.Array(PersonSummary),
+});
+export const DuplicateList = Type.Object({ items: Type.Array(DuplicateGroup) });
+
+// ---------- households ----------
+
+const householdFields = {
+  householdNo: Type.String({ minLength: 1, maxLength: 40, description: '户编号, unique within the county' }),
+  hukouRegionCode: VillageCode,
+  address: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  headPersonId: Type.Optional(Nullable(Id)),
+  annualIncomeFen: Type.Optional(Nullable(Type.Integer({ minimum: 0, description: 'declared annual income, fen' }))),
+  assets: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'declared assets for means tests' })),
+  bankAccount: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'stored masked only' }))),
+};
+
+export const HouseholdCreate = Type.Object(householdFields, { additionalProperties: false });
+export type HouseholdCreate = Static<typeof HouseholdCreate>;
+export const HouseholdPatch = Type.Object(
+  {
+    version: Version,
+    address: householdFields.address,
+    headPersonId: householdFields.headPersonId,
+    annualIncomeFen: householdFields.annualIncomeFen,
+    assets: householdFields.assets,
+    bankAccount: householdFields.bankAccount,
+  },
+  { additionalProperties: false },
+);
+export type HouseholdPatch = Static<typeof HouseholdPatch>;
+
+export const HouseholdDetail = Type.Object({
+  id: Type.Integer(),
+  countyCode: Type.String(),
+  householdNo: Type.String(),
+  hukouRegionCode: Type.String(),
+  address: Nullable(Type.String()),
+  headPersonId: Nullable(Type.Integer()),
+  annualIncomeFen: Nullable(Type.Integer()),
+  assets: Type.Record(Type.String(), Type.Unknown()),
+  bankAccountMasked: Nullable(Type.String()),
+  version: Type.Integer(),
+  members: Type.Array(PersonSummary),
+  relations: Type.Array(
+    Type.Object({ personId: Type.Integer(), relatedPersonId: Type.Integer(), kind: Type.String(), subtype: Nullable(Type.String()) }),
+  ),
+});
+export type HouseholdDetail = Static<typeof HouseholdDetail>;
+
+// ---------- imports and exports ----------
+
+export const ImportQuery = Type.Object({
+  dryRun: Type.Optional(Type.Boolean({ default: false })),
+  kind: Type.Optional(Type.Union([Type.Literal('registry'), Type.Literal('ledger')], { default: 'registry' })),
+});
+
+export const ImportCounts = Type.Object({
+  rows: Type.Integer(),
+  inserted: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  errors: Type.Integer(),
+});
+
+export const ImportView = Type.Object({
+  id: Type.Integer(),
+  fileName: Type.String(),
+  sha256: Type.String(),
+  kind: Type.String(),
+  dryRun: Type.Boolean(),
+  status: Type.String(),
+  message: Nullable(Type.String()),
+  counts: ImportCounts,
+  progress: Nullable(Type.Object({ done: Type.Integer(), total: Nullable(Type.Integer()), message: Nullable(Type.String()) })),
+  errorReport: Nullable(Type.Object({ xlsx: Type.String(), csv: Type.String() })),
+  jobId: Nullable(Type.Integer()),
+  regionCode: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+});
+export type ImportView = Static<typeof ImportView>;
+
+export const ErrorReportParams = Type.Object({ id: Id, format: Type.Union([Type.Literal('xlsx'), Type.Literal('csv')]) });
+
+export const ExportQuery = Type.Object({
+  region: AnyRegionCode,
+  format: Type.Optional(Type.Union([Type.Literal('xlsx'), Type.Literal('csv')], { default: 'xlsx' })),
+});

@@ -1,0 +1,132 @@
+// Finding persons the ways clerks look for them: the full ID number, the last six characters with
+// the name, the Chinese name (exact or prefix), the full pinyin or the initials (zxm finds 张晓明),
+// the phone, the household number, the region. Every search is scoped in SQL to the actor's
+// region range; keyset pagination by id.
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import { today } from '../../platform/dates.ts';
+import { normalizePhone } from '../../platform/normalize.ts';
+import { normalizeIdNumber } from './registry.idnumber.ts';
+import type { Db, PersonSummaryRow, Scope } from './registry.repository.ts';
+import type { FactKind } from './registry.facts.ts';
+
+export interface PersonSearch {
+  idNumber?: string;
+  q?: string;
+  region?: string;
+  householdNo?: string;
+  fact?: FactKind;
+  limit: number;
+  afterId?: number;
+}
+
+type Criterion =
+  | { by: 'idNumber'; value: string }
+  | { by: 'idTail'; tail: string; name: string | null }
+  | { by: 'name'; value: string }
+  | { by: 'pinyin'; value: string }
+  | { by: 'phone'; value: string }
+  | { by: 'nothing' };
+
+const TAIL = /^[0-9]{5}[0-9Xx]$/;
+const HAN = /\p{Script=Han}/u;
+
+/** What the words of a free-text query mean. Pure; exported for tests. */
+export function interpretQuery(q: string, asOf: string = today()): Criterion {
+  const text = q.trim().replace(/\s+/g, ' ');
+  const id = normalizeIdNumber(text.replace(/\s/g, ''), asOf);
+  if (id.ok) return { by: 'idNumber', value: id.value };
+  const words = text.split(' ');
+  const tail = words.find((w) => TAIL.test(w));
+  if (tail) {
+    const rest = words.filter((w) => w !== tail).join('');
+    return { by: 'idTail', tail: tail.toUpperCase(), name: rest || null };
+  }
+  const compact = text.replace(/\s/g, '');
+  if (HAN.test(compact)) return { by: 'name', value: compact };
+  if (/^[A-Za-z]+$/.test(compact)) return { by: 'pinyin', value: compact.toLowerCase() };
+  const phone = normalizePhone(compact);
+  if (phone.ok) return { by: 'phone', value: phone.value };
+  if (/^[0-9-]{4,}$/.test(compact)) return { by: 'phone', value: compact };
+  return { by: 'nothing' };
+}
+
+function likePrefix(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+type EB = ExpressionBuilder<DB & { p: DB['persons'] }, 'p'>;
+
+function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
+  switch (c.by) {
+    case 'idNumber':
+      return eb('p.id_number', '=', c.value);
+    case 'idTail':
+      return c.name
+        ? eb.and([eb('p.id_tail', '=', c.tail), eb.or([eb('p.name', '=', c.name), eb('p.name_pinyin', '=', c.name.toLowerCase())])])
+        : eb('p.id_tail', '=', c.tail);
+    case 'name':
+      return eb.or([eb('p.name', '=', c.value), eb('p.name', 'like', likePrefix(c.value))]);
+    case 'pinyin':
+      return eb.or([
+        eb('p.name_initials', '=', c.value),
+        eb('p.name_pinyin', 'like', likePrefix(c.value)),
+        eb('p.name_initials', 'like', likePrefix(c.value)),
+      ]);
+    case 'phone':
+      return c.value.length >= 11 || c.value.includes('-') ? eb('p.phone', '=', c.value) : eb('p.phone', 'like', likePrefix(c.value));
+    case 'nothing':
+      return sql<SqlBool>`false`;
+  }
+}
+
+/** One page of persons matching the search within the scope, ordered by id. */
+export async function searchPersons(db: Db, scope: Scope, search: PersonSearch): Promise<PersonSummaryRow[]> {
+  let query = db
+    .selectFrom('persons as p')
+    .leftJoin('households as h', 'h.id', 'p.household_id')
+    .select([
+      'p.id',
+      'p.name',
+      'p.id_number',
+      'p.sex',
+      'p.birth_date',
+      'p.phone',
+      'p.hukou_region_code',
+      'p.household_id',
+      'h.household_no',
+      'p.relation_to_head',
+    ])
+    .where('p.hukou_region_code', '>=', scope[0])
+    .where('p.hukou_region_code', '<', scope[1])
+    .where('p.merged_into', 'is', null);
+  if (search.region) {
+    query = query.where('p.hukou_region_code', '>=', search.region).where('p.hukou_region_code', '<', search.region + '\uffff');
+  }
+  if (search.idNumber !== undefined) {
+    const id = normalizeIdNumber(search.idNumber);
+    query = query.where('p.id_number', '=', id.ok ? id.value : search.idNumber.trim().toUpperCase());
+  }
+  if (search.q !== undefined) {
+    const criterion = interpretQuery(search.q);
+    query = query.where((eb) => criterionWhere(eb, criterion));
+  }
+  if (search.householdNo !== undefined) query = query.where('h.household_no', '=', search.householdNo.trim());
+  if (search.fact !== undefined) {
+    const kind = search.fact;
+    const on = today();
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('person_facts as f')
+          .select(sql`1`.as('one'))
+          .whereRef('f.person_id', '=', 'p.id')
+          .where('f.kind', '=', kind)
+          .where('f.retracted_at', 'is', null)
+          .where('f.valid_from', '<=', on)
+          .where((eb) => eb.or([eb('f.valid_to', 'is', null), eb('f.valid_to', '>', on)])),
+      ),
+    );
+  }
+  if (search.afterId !== undefined) query = query.where('p.id', '>', search.afterId);
+  return query.orderBy('p.id').limit(search.limit).execute();
+}

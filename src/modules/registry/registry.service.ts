@@ -1,0 +1,695 @@
+// The registry's use cases over HTTP and the CLI: read, create and change persons and households,
+// record and retract facts, search, find and merge duplicates. Every read checks the permission,
+// then reads scoped in SQL; a record out of scope is NOT_FOUND so ids cannot be probed.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import { DomainError, conflict, invalid, notFound } from '../../platform/errors.ts';
+import { today } from '../../platform/dates.ts';
+import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
+import { audit, inScope, requireAccess, scopeRange, type Actor } from '../access/index.ts';
+import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnumber.ts';
+import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
+import * as repo from './registry.repository.ts';
+import { searchPersons } from './registry.search.ts';
+import type {
+  FactCreate,
+  FactView,
+  HouseholdCreate,
+  HouseholdDetail,
+  HouseholdPatch,
+  PersonCreate,
+  PersonDetail,
+  PersonListQuery,
+  PersonPatch,
+  PersonSummary,
+  Relation,
+  RelationCreate,
+} from './registry.schemas.ts';
+
+const PERSON_NOT_FOUND = { zh: '未找到该人员', en: 'Person not found' };
+const HOUSEHOLD_NOT_FOUND = { zh: '未找到该户', en: 'Household not found' };
+
+// ---------- mapping rows to responses ----------
+
+export function toPersonSummary(row: repo.PersonSummaryRow): PersonSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    idNumber: row.id_number === null ? null : maskIdNumber(row.id_number),
+    sex: row.sex,
+    birthDate: row.birth_date,
+    phone: row.phone === null ? null : maskPhone(row.phone),
+    hukouRegionCode: row.hukou_region_code,
+    householdId: row.household_id,
+    householdNo: row.household_no,
+    relationToHead: row.relation_to_head,
+  };
+}
+
+function toFactView(row: repo.FactRow): FactView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    from: row.valid_from,
+    to: row.valid_to,
+    data: row.data,
+    source: row.source,
+    recordedBy: row.recorded_by,
+    recordedAt: new Date(row.recorded_at).toISOString(),
+    retractedAt: row.retracted_at ? new Date(row.retracted_at).toISOString() : null,
+    retractedBy: row.retracted_by,
+    retractionReason: row.retraction_reason,
+  };
+}
+
+function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
+  return {
+    id: row.id,
+    kind: row.kind,
+    role: relationRole(row.kind, row.person_id === viewedId),
+    personId: row.other_id,
+    name: row.other_name,
+    subtype: row.subtype,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+    entrustmentFormDate: row.entrustment_form_date,
+    carerFitnessCheckedOn: row.carer_fitness_checked_on,
+    carerFit: row.carer_fit,
+    source: row.source,
+  };
+}
+
+async function personDetail(db: repo.Db, row: repo.PersonRow): Promise<PersonDetail> {
+  const household = row.household_id === null ? undefined : await db.selectFrom('households').select('household_no').where('id', '=', row.household_id).executeTakeFirst();
+  const [relations, facts] = await Promise.all([repo.listRelations(db, row.id), repo.listFacts(db, row.id)]);
+  return {
+    ...toPersonSummary({ ...row, household_no: household?.household_no ?? null }),
+    idNumberMasked: row.id_number !== null,
+    noIdReason: row.no_id_reason,
+    birthCertNo: row.birth_cert_no,
+    namePinyin: row.name_pinyin,
+    ethnicity: row.ethnicity,
+    hukouType: row.hukou_type,
+    residenceRegionCode: row.residence_region_code,
+    mergedInto: row.merged_into,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    relations: relations.map((r) => toRelation(r, row.id)),
+    facts: facts.map(toFactView),
+  };
+}
+
+// ---------- access ----------
+
+function requireRead(actor: Actor): readonly [string, string] {
+  requireAccess(actor, 'persons.read', { individual: true });
+  return scopeRange(actor);
+}
+
+function requireWrite(actor: Actor, regionCode?: string): readonly [string, string] {
+  requireAccess(actor, 'persons.write', { individual: true });
+  if (regionCode !== undefined && !inScope(actor, regionCode))
+    throw invalid('hukouRegionCode', {
+      zh: `${regionCode} 不在您的管辖范围内`,
+      en: `${regionCode} is outside your region`,
+    });
+  return scopeRange(actor);
+}
+
+async function loadPerson(db: repo.Db, actor: Actor, id: number): Promise<repo.PersonRow> {
+  const row = await repo.findPerson(db, id, requireRead(actor));
+  if (!row) throw notFound(PERSON_NOT_FOUND);
+  return row;
+}
+
+// ---------- identity validation ----------
+
+export interface IdentityFields {
+  id_number: string | null;
+  no_id_reason: string | null;
+  sex: 1 | 2 | null;
+  birth_date: string | null;
+  phone: string | null;
+}
+
+/** Normalises the ID number and phone and makes sex and birth date agree with the number. */
+export function checkIdentity(input: {
+  idNumber: string | null;
+  noIdReason: string | null;
+  sex: 1 | 2 | null;
+  birthDate: string | null;
+  phone: string | null;
+}): IdentityFields {
+  let idNumber: string | null = null;
+  let sex = input.sex;
+  let birthDate = input.birthDate;
+  if (input.idNumber !== null && input.idNumber.trim() !== '') {
+    const id = normalizeIdNumber(input.idNumber, today());
+    if (!id.ok) throw invalid('idNumber', id.message);
+    const mismatch = checkIdAgainst(id, { sex, birthDate })[0];
+    if (mismatch) throw invalid(mismatch.field, mismatch.message);
+    idNumber = id.value;
+    sex ??= id.sex;
+    birthDate ??= id.birthDate;
+  } else if (input.noIdReason === null || input.noIdReason.trim() === '') {
+    throw invalid('idNumber', {
+      zh: '请填写公民身份号码；没有号码的请填写无身份号码原因（如 未落户）',
+      en: 'give the ID number, or the reason there is none (noIdReason, e.g. 未落户)',
+    });
+  }
+  if (birthDate !== null && birthDate > today())
+    throw invalid('birthDate', { zh: '出生日期晚于今天', en: 'the birth date is in the future' });
+  let phone: string | null = null;
+  if (input.phone !== null && input.phone.trim() !== '') {
+    const p = normalizePhone(input.phone);
+    if (!p.ok) throw invalid('phone', p.message);
+    phone = p.value;
+  }
+  return { id_number: idNumber, no_id_reason: idNumber ? null : input.noIdReason?.trim() ?? null, sex, birth_date: birthDate, phone };
+}
+
+async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
+  const row = await db.selectFrom('regions').select('level').where('code', '=', code).where('valid_to', 'is', null).executeTakeFirst();
+  if (!row || row.level !== 5)
+    throw invalid(field, { zh: `${code} 不是现行的村(居)代码`, en: `${code} is not a village code in force` });
+}
+
+async function requireRegion(db: repo.Db, field: string, code: string): Promise<void> {
+  const row = await db.selectFrom('regions').select('code').where('code', '=', code).executeTakeFirst();
+  if (!row) throw invalid(field, { zh: `行政区划 ${code} 不存在`, en: `region ${code} does not exist` });
+}
+
+function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  if (e?.code !== '23505') return false;
+  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(constraint);
+}
+
+const ID_TAKEN = {
+  zh: '该公民身份号码已登记为另一人员，请先查找该人员',
+  en: 'This ID number is already registered to another person; search for that person first',
+};
+
+// ---------- persons ----------
+
+export async function listPersons(
+  db: Kysely<DB>,
+  actor: Actor,
+  query: PersonListQuery,
+): Promise<{ items: PersonSummary[]; nextCursor: string | null }> {
+  const scope = requireRead(actor);
+  const limit = query.limit ?? 50;
+  const rows = await searchPersons(db, scope, {
+    ...(query.idNumber !== undefined ? { idNumber: query.idNumber } : {}),
+    ...(query.q !== undefined ? { q: query.q } : {}),
+    ...(query.region !== undefined ? { region: query.region } : {}),
+    ...(query.householdNo !== undefined ? { householdNo: query.householdNo } : {}),
+    ...(query.fact !== undefined ? { fact: query.fact } : {}),
+    ...(query.cursor !== undefined ? { afterId: Number(query.cursor) } : {}),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(toPersonSummary), nextCursor: rows.length > limit && last ? String(last.id) : null };
+}
+
+/** A person's file: identity (masked), relations and the timeline of facts. The read is audited. */
+export async function getPerson(db: Kysely<DB>, actor: Actor, id: number): Promise<PersonDetail> {
+  return db.transaction().execute(async (trx) => {
+    const row = await loadPerson(trx, actor, id);
+    await audit(trx, actor, { action: 'person.read', entityType: 'person', entityId: id, regionCode: row.hukou_region_code });
+    return personDetail(trx, row);
+  });
+}
+
+/** The unmasked ID number and phone, for roles that may reveal them; always audited. */
+export async function revealPerson(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+): Promise<{ id: number; idNumber: string | null; phone: string | null }> {
+  return db.transaction().execute(async (trx) => {
+    const row = await loadPerson(trx, actor, id);
+    requireAccess(actor, 'persons.reveal', { individual: true, regionCode: row.hukou_region_code });
+    await audit(trx, actor, {
+      action: 'person.reveal',
+      entityType: 'person',
+      entityId: id,
+      regionCode: row.hukou_region_code,
+      details: { fields: ['idNumber', 'phone'] },
+    });
+    return { id: row.id, idNumber: row.id_number, phone: row.phone };
+  });
+}
+
+export async function createPerson(db: Kysely<DB>, actor: Actor, input: PersonCreate): Promise<PersonDetail> {
+  requireWrite(actor, input.hukouRegionCode);
+  const identity = checkIdentity({
+    idNumber: input.idNumber ?? null,
+    noIdReason: input.noIdReason ?? null,
+    sex: input.sex ?? null,
+    birthDate: input.birthDate ?? null,
+    phone: input.phone ?? null,
+  });
+  await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
+  if (input.residenceRegionCode) await requireRegion(db, 'residenceRegionCode', input.residenceRegionCode);
+  const name = input.name.trim();
+  const spelled = nameSpellings(name);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      if (input.householdId != null) {
+        const household = await repo.findHousehold(trx, input.householdId, scopeRange(actor));
+        if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
+      }
+      const row = await repo.insertPerson(trx, {
+        ...identity,
+        birth_cert_no: input.birthCertNo ?? null,
+        name,
+        name_pinyin: spelled.pinyin,
+        name_initials: spelled.initials,
+        ethnicity: input.ethnicity ?? null,
+        hukou_region_code: input.hukouRegionCode,
+        hukou_type: input.hukouType ?? null,
+        residence_region_code: input.residenceRegionCode ?? null,
+        household_id: input.householdId ?? null,
+        relation_to_head: input.relationToHead ?? null,
+      });
+      await audit(trx, actor, { action: 'person.create', entityType: 'person', entityId: row.id, regionCode: row.hukou_region_code });
+      return personDetail(trx, row);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
+    throw error;
+  }
+}
+
+export async function updatePerson(db: Kysely<DB>, actor: Actor, id: number, patch: PersonPatch): Promise<PersonDetail> {
+  requireWrite(actor);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const current = await repo.findPersonForUpdate(trx, id, scopeRange(actor));
+      if (!current) throw notFound(PERSON_NOT_FOUND);
+      if (current.version !== patch.version) throw conflict();
+      const pick = <T>(key: keyof PersonPatch, stored: T): T => (key in patch ? (patch[key] as T) : stored);
+      const hukou = pick('hukouRegionCode', current.hukou_region_code);
+      if (hukou !== current.hukou_region_code) {
+        requireWrite(actor, hukou);
+        await requireVillage(trx, 'hukouRegionCode', hukou);
+      }
+      const residence = pick('residenceRegionCode', current.residence_region_code) ?? null;
+      if (residence && residence !== current.residence_region_code) await requireRegion(trx, 'residenceRegionCode', residence);
+      const identity = checkIdentity({
+        idNumber: pick('idNumber', current.id_number) ?? null,
+        noIdReason: pick('noIdReason', current.no_id_reason) ?? null,
+        // A new ID number brings its own sex and birth date unless they are given too.
+        sex: 'idNumber' in patch && !('sex' in patch) ? null : (pick('sex', current.sex) ?? null),
+        birthDate: 'idNumber' in patch && !('birthDate' in patch) ? null : (pick('birthDate', current.birth_date) ?? null),
+        phone: pick('phone', current.phone) ?? null,
+      });
+      const householdId = pick('householdId', current.household_id) ?? null;
+      if (householdId !== null && householdId !== current.household_id) {
+        const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
+        if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
+      }
+      const name = (pick('name', current.name) ?? current.name).trim();
+      const spelled = nameSpellings(name);
+      const updated = await repo.updatePerson(trx, id, patch.version, {
+        ...identity,
+        birth_cert_no: pick('birthCertNo', current.birth_cert_no) ?? null,
+        name,
+        name_pinyin: spelled.pinyin,
+        name_initials: spelled.initials,
+        ethnicity: pick('ethnicity', current.ethnicity) ?? null,
+        hukou_region_code: hukou,
+        hukou_type: pick('hukouType', current.hukou_type) ?? null,
+        residence_region_code: residence,
+        household_id: householdId,
+        relation_to_head: pick('relationToHead', current.relation_to_head) ?? null,
+      });
+      if (!updated) throw conflict();
+      await audit(trx, actor, {
+        action: 'person.update',
+        entityType: 'person',
+        entityId: id,
+        regionCode: updated.hukou_region_code,
+        details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
+      });
+      return personDetail(trx, updated);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
+    throw error;
+  }
+}
+
+// ---------- facts ----------
+
+export async function addFact(db: Kysely<DB>, actor: Actor, personId: number, input: FactCreate): Promise<FactView> {
+  requireWrite(actor);
+  if (!isFactKind(input.kind)) throw invalid('kind', { zh: '未知的事实类型', en: 'unknown fact kind' });
+  const checked = checkFactData(input.kind, input.data ?? {});
+  if (!checked.ok) throw invalid(checked.path, checked.message);
+  if (input.to != null && input.to <= input.from)
+    throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    const row = await repo.insertFact(trx, {
+      person_id: personId,
+      kind: input.kind,
+      valid_from: input.from,
+      valid_to: input.to ?? null,
+      data: JSON.stringify(checked.data),
+      source: input.source ?? 'manual',
+      recorded_by: actor.userId,
+    });
+    await audit(trx, actor, {
+      action: 'person.fact.add',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      details: { factId: row.id, kind: row.kind },
+    });
+    return toFactView(row);
+  });
+}
+
+/** Marks a fact as wrong. The row stays, with who retracted it and when: history is never overwritten. */
+export async function retractFact(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  factId: number,
+  reason: string | null,
+): Promise<FactView> {
+  requireWrite(actor);
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    const existing = await repo.findFact(trx, factId, personId);
+    if (!existing) throw notFound({ zh: '未找到该事实记录', en: 'Fact not found' });
+    if (existing.retracted_at) throw conflict({ zh: '该事实已被撤回', en: 'The fact was already retracted' });
+    const row = await repo.retractFact(trx, factId, personId, actor.userId, reason);
+    if (!row) throw conflict();
+    await audit(trx, actor, {
+      action: 'person.fact.retract',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      details: { factId, kind: row.kind },
+    });
+    return toFactView(row);
+  });
+}
+
+// ---------- relations ----------
+
+export async function addRelation(db: Kysely<DB>, actor: Actor, personId: number, input: RelationCreate): Promise<PersonDetail> {
+  requireWrite(actor);
+  if (input.relatedPersonId === personId)
+    throw invalid('relatedPersonId', { zh: '不能与本人建立关系', en: 'a person cannot be related to themselves' });
+  if (input.kind !== 'parent' && input.subtype != null)
+    throw invalid('subtype', { zh: '只有父母关系有子类型', en: 'only parent links have a subtype' });
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    // The related person may live in another county (a migrant parent's hukou elsewhere): it must
+    // exist, but is linked by id only.
+    const other = await trx.selectFrom('persons').select('id').where('id', '=', input.relatedPersonId).executeTakeFirst();
+    if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
+    const added = await repo.ensureRelation(trx, {
+      person_id: personId,
+      related_person_id: input.relatedPersonId,
+      kind: input.kind,
+      subtype: input.kind === 'parent' ? (input.subtype ?? 'biological') : null,
+      valid_from: input.validFrom ?? null,
+      entrustment_form_date: input.entrustmentFormDate ?? null,
+      carer_fitness_checked_on: input.carerFitnessCheckedOn ?? null,
+      carer_fit: input.carerFit ?? null,
+      source: 'manual',
+      recorded_by: actor.userId,
+    });
+    if (!added) throw conflict({ zh: '该关系已存在', en: 'This relation exists already' });
+    await audit(trx, actor, {
+      action: 'person.relation.add',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      details: { kind: input.kind, relatedPersonId: input.relatedPersonId },
+    });
+    return personDetail(trx, person);
+  });
+}
+
+// ---------- households ----------
+
+function maskAccount(account: string): string {
+  const s = account.replace(/\s/g, '');
+  return s.length <= 4 ? '*'.repeat(s.length) : `${'*'.repeat(s.length - 4)}${s.slice(-4)}`;
+}
+
+async function householdDetail(db: repo.Db, row: repo.HouseholdRow): Promise<HouseholdDetail> {
+  const members = await repo.listHouseholdMembers(db, row.id);
+  const ids = members.map((m) => m.id);
+  const memberSet = new Set(ids);
+  const relations = (await repo.listRelationsAmong(db, ids)).filter(
+    (r) => memberSet.has(r.person_id) && memberSet.has(r.related_person_id),
+  );
+  return {
+    id: row.id,
+    countyCode: row.county_code,
+    householdNo: row.household_no,
+    hukouRegionCode: row.hukou_region_code,
+    address: row.address,
+    headPersonId: row.head_person_id,
+    annualIncomeFen: row.annual_income_fen,
+    assets: row.assets,
+    bankAccountMasked: row.bank_account_masked,
+    version: row.version,
+    members: members.map(toPersonSummary),
+    relations: relations.map((r) => ({ personId: r.person_id, relatedPersonId: r.related_person_id, kind: r.kind, subtype: r.subtype })),
+  };
+}
+
+export async function getHousehold(db: Kysely<DB>, actor: Actor, id: number): Promise<HouseholdDetail> {
+  const scope = requireRead(actor);
+  return db.transaction().execute(async (trx) => {
+    const row = await repo.findHousehold(trx, id, scope);
+    if (!row) throw notFound(HOUSEHOLD_NOT_FOUND);
+    await audit(trx, actor, { action: 'household.read', entityType: 'household', entityId: id, regionCode: row.hukou_region_code });
+    return householdDetail(trx, row);
+  });
+}
+
+async function requireHead(trx: Transaction<DB>, actor: Actor, headPersonId: number | null | undefined): Promise<void> {
+  if (headPersonId == null) return;
+  const head = await repo.findPerson(trx, headPersonId, scopeRange(actor));
+  if (!head) throw invalid('headPersonId', PERSON_NOT_FOUND);
+}
+
+export async function createHousehold(db: Kysely<DB>, actor: Actor, input: HouseholdCreate): Promise<HouseholdDetail> {
+  requireWrite(actor, input.hukouRegionCode);
+  await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await requireHead(trx, actor, input.headPersonId);
+      const row = await repo.insertHousehold(trx, {
+        county_code: input.hukouRegionCode.slice(0, 6),
+        household_no: input.householdNo.trim(),
+        hukou_region_code: input.hukouRegionCode,
+        address: input.address ?? null,
+        head_person_id: input.headPersonId ?? null,
+        annual_income_fen: input.annualIncomeFen ?? null,
+        assets: JSON.stringify(input.assets ?? {}),
+        bank_account_masked: input.bankAccount ? maskAccount(input.bankAccount) : null,
+      });
+      await audit(trx, actor, { action: 'household.create', entityType: 'household', entityId: row.id, regionCode: row.hukou_region_code });
+      return householdDetail(trx, row);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'households_county_code_household_no_key'))
+      throw new DomainError('CONFLICT', { zh: '本县已有该户编号', en: 'The county already has this household number' });
+    throw error;
+  }
+}
+
+export async function updateHousehold(db: Kysely<DB>, actor: Actor, id: number, patch: HouseholdPatch): Promise<HouseholdDetail> {
+  requireWrite(actor);
+  return db.transaction().execute(async (trx) => {
+    const current = await repo.findHousehold(trx, id, scopeRange(actor));
+    if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
+    if (current.version !== patch.version) throw conflict();
+    if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId);
+    const updated = await repo.updateHousehold(trx, id, patch.version, {
+      ...('address' in patch ? { address: patch.address ?? null } : {}),
+      ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
+      ...('annualIncomeFen' in patch ? { annual_income_fen: patch.annualIncomeFen ?? null } : {}),
+      ...('assets' in patch ? { assets: JSON.stringify(patch.assets ?? {}) } : {}),
+      ...('bankAccount' in patch ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null } : {}),
+    });
+    if (!updated) throw conflict();
+    await audit(trx, actor, {
+      action: 'household.update',
+      entityType: 'household',
+      entityId: id,
+      regionCode: updated.hukou_region_code,
+      details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
+    });
+    return householdDetail(trx, updated);
+  });
+}
+
+// ---------- duplicates and merge ----------
+
+export interface DuplicateGroupView {
+  reason: 'same_name_birth_township' | 'same_pinyin_birth';
+  birthDate: string;
+  persons: PersonSummary[];
+}
+
+/**
+ * Possible duplicates among persons without an ID number (the ID number is unique, so persons
+ * with one cannot be duplicated): the same name and birth date within a township, or the same
+ * pinyin and birth date (同音字 typed differently). Scoped in SQL.
+ */
+export async function listDuplicates(
+  db: Kysely<DB>,
+  actor: Actor,
+  options: { region?: string; limit?: number },
+): Promise<{ items: DuplicateGroupView[] }> {
+  const scope = requireRead(actor);
+  const region = options.region ?? '';
+  const limit = options.limit ?? 100;
+  const rows = await sql<{ reason: DuplicateGroupView['reason']; birth_date: string; ids: number[] }>`
+    WITH candidates AS (
+      SELECT p.id, p.name, p.name_pinyin, p.birth_date, left(p.hukou_region_code, 9) AS township, p.id_number
+      FROM persons p
+      WHERE p.hukou_region_code >= ${scope[0]} AND p.hukou_region_code < ${scope[1]}
+        AND p.hukou_region_code >= ${region} AND p.hukou_region_code < ${region + '\uffff'}
+        AND p.merged_into IS NULL AND p.birth_date IS NOT NULL
+    ),
+    groups AS (
+      SELECT 'same_name_birth_township' AS reason, birth_date, array_agg(id ORDER BY id) AS ids
+      FROM candidates GROUP BY name, birth_date, township
+      HAVING count(*) > 1 AND count(*) FILTER (WHERE id_number IS NULL) > 0
+      UNION ALL
+      SELECT 'same_pinyin_birth', birth_date, array_agg(id ORDER BY id)
+      FROM candidates WHERE name_pinyin <> ''
+      GROUP BY name_pinyin, birth_date
+      HAVING count(*) > 1 AND count(*) FILTER (WHERE id_number IS NULL) > 0 AND count(DISTINCT name) > 1
+    )
+    SELECT reason, birth_date, ids FROM groups ORDER BY ids[1], reason LIMIT ${limit}`.execute(db);
+  const ids = [...new Set(rows.rows.flatMap((r) => r.ids.map(Number)))];
+  const people = ids.length ? await searchPersonsByIds(db, ids) : new Map<number, PersonSummary>();
+  return {
+    items: rows.rows.map((r) => ({
+      reason: r.reason,
+      birthDate: r.birth_date,
+      persons: r.ids.map((id) => people.get(Number(id))).filter((p): p is PersonSummary => p !== undefined),
+    })),
+  };
+}
+
+async function searchPersonsByIds(db: Kysely<DB>, ids: number[]): Promise<Map<number, PersonSummary>> {
+  const rows = await db
+    .selectFrom('persons as p')
+    .leftJoin('households as h', 'h.id', 'p.household_id')
+    .select(['p.id', 'p.name', 'p.id_number', 'p.sex', 'p.birth_date', 'p.phone', 'p.hukou_region_code', 'p.household_id', 'h.household_no', 'p.relation_to_head'])
+    .where('p.id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.id, toPersonSummary(r)]));
+}
+
+/**
+ * Merges a duplicate into the person kept. Both histories stay: the facts and relations move to
+ * the kept person (the facts keep their recorded_by and recorded_at), and the duplicate's row is
+ * kept with merged_into set, so its id still resolves.
+ */
+export async function mergePerson(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+  intoId: number,
+  version: number,
+): Promise<PersonDetail> {
+  requireAccess(actor, 'persons.merge', { individual: true });
+  if (id === intoId) throw invalid('intoId', { zh: '不能与自身合并', en: 'a person cannot be merged into themselves' });
+  return db.transaction().execute(async (trx) => {
+    const scope = scopeRange(actor);
+    const duplicate = await repo.findPersonForUpdate(trx, id, scope);
+    if (!duplicate) throw notFound(PERSON_NOT_FOUND);
+    const kept = await repo.findPersonForUpdate(trx, intoId, scope);
+    if (!kept) throw invalid('intoId', PERSON_NOT_FOUND);
+    if (duplicate.version !== version) throw conflict();
+    if (duplicate.merged_into !== null || kept.merged_into !== null)
+      throw conflict({ zh: '该人员已被合并', en: 'One of the persons was merged already' });
+    if (duplicate.id_number !== null && kept.id_number !== null && duplicate.id_number !== kept.id_number)
+      throw invalid('intoId', {
+        zh: '两人的公民身份号码不同，不是同一人',
+        en: 'the two persons have different ID numbers; they are not the same person',
+      });
+    const movedId = duplicate.id_number;
+    // The ID number is unique, so it moves: cleared on the duplicate first.
+    await trx
+      .updateTable('persons')
+      .set({
+        merged_into: intoId,
+        id_number: null,
+        no_id_reason: movedId ? `merged:${movedId.slice(-6)}` : (duplicate.no_id_reason ?? 'merged'),
+        version: sql<number>`version + 1`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', id)
+      .execute();
+    const keptPatch: Record<string, unknown> = {};
+    if (kept.id_number === null && movedId) Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
+    if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
+    if (kept.household_id === null && duplicate.household_id) keptPatch.household_id = duplicate.household_id;
+    await trx
+      .updateTable('persons')
+      .set({ ...keptPatch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+      .where('id', '=', intoId)
+      .execute();
+    await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
+    // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
+    // is closed and kept for the record).
+    const relations = await trx.selectFrom('person_relations').selectAll().where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)])).execute();
+    for (const r of relations) {
+      const personId = r.person_id === id ? intoId : r.person_id;
+      const relatedId = r.related_person_id === id ? intoId : r.related_person_id;
+      const self = personId === relatedId;
+      const clash =
+        self ||
+        (r.valid_to === null &&
+          (await trx
+            .selectFrom('person_relations')
+            .select('id')
+            .where('kind', '=', r.kind)
+            .where('valid_to', 'is', null)
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', relatedId)]),
+                eb.and([eb('person_id', '=', relatedId), eb('related_person_id', '=', personId), eb('kind', '=', 'spouse')]),
+              ]),
+            )
+            .executeTakeFirst()) !== undefined);
+      if (clash) {
+        await trx.updateTable('person_relations').set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` }).where('id', '=', r.id).execute();
+      } else {
+        await trx.updateTable('person_relations').set({ person_id: personId, related_person_id: relatedId }).where('id', '=', r.id).execute();
+      }
+    }
+    await trx.updateTable('households').set({ head_person_id: intoId }).where('head_person_id', '=', id).execute();
+    await audit(trx, actor, {
+      action: 'person.merge',
+      entityType: 'person',
+      entityId: id,
+      regionCode: duplicate.hukou_region_code,
+      details: { intoId },
+    });
+    const after = await repo.findPerson(trx, intoId, scope);
+    if (!after) throw notFound(PERSON_NOT_FOUND);
+    return personDetail(trx, after);
+  });
+}

@@ -1,0 +1,643 @@
+// The registry template, version 1 (EXCHANGE.md): one row per person, persons with the same 户编号
+// forming one household. The columns are data: header, key, whether the file must carry the column,
+// and how a cell becomes a value. `rowToRecord` turns one row into a RegistryRecord or a list of
+// errors a clerk can act on; `recordToRow` writes a record back so that an export imports unchanged.
+// Pure functions: region codes are checked through a caller-supplied `regionExists`.
+
+import { isIsoDate } from '../../platform/dates.ts';
+import type { IsoDate } from '../../platform/dates.ts';
+import { normalizeCell, normalizePhone, parseDate, parseYesNo, unwrapCell } from '../../platform/normalize.ts';
+import type { LocalizedMessage, ParseResult } from '../../platform/normalize.ts';
+import {
+  DISABILITY_CATEGORY_LABELS,
+  DISABILITY_GRADE_LABELS,
+  LIBERTY_RESTRICTION_LABELS,
+  LIVING_ARRANGEMENT_LABELS,
+  SCHOOL_STAGE_LABELS,
+  SELF_CARE_LABELS,
+} from './registry.facts.ts';
+import type {
+  DisabilityCategory,
+  DisabilityGrade,
+  Label,
+  LibertyRestrictionType,
+  LivingArrangement,
+  SchoolStage,
+  SelfCareLevel,
+} from './registry.facts.ts';
+import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
+import type { IdNumberResult, Sex } from './registry.idnumber.ts';
+
+export const TEMPLATE_VERSION = 1;
+
+/** One person as the registry template describes them, every value normalised. */
+export interface RegistryRecord {
+  householdNo: string;
+  name: string;
+  /** 18 characters; null only with a noIdReason. */
+  idNumber: string | null;
+  noIdReason: string | null;
+  sex: Sex;
+  birthDate: IsoDate;
+  ethnicity: string | null;
+  relationToHead: string;
+  /** 12-digit village code (户籍地). */
+  hukouRegionCode: string;
+  /** Region code of any level (现居住地); the hukou village when the file leaves it empty. */
+  residenceRegionCode: string;
+  phone: string | null;
+  fatherIdNumber: string | null;
+  motherIdNumber: string | null;
+  spouseIdNumber: string | null;
+  /** 委托照护人. */
+  carerIdNumber: string | null;
+  migrant: boolean | null;
+  migrationDestination: string | null;
+  migrationSince: IsoDate | null;
+  disability: { category: DisabilityCategory; grade: DisabilityGrade } | null;
+  seriousIllness: boolean | null;
+  liberty: { type: LibertyRestrictionType; since: IsoDate; until: IsoDate | null } | null;
+  lostContactSince: IsoDate | null;
+  guardianshipRevoked: boolean | null;
+  deported: boolean | null;
+  deathDate: IsoDate | null;
+  declaredMissingDate: IsoDate | null;
+  schoolStage: SchoolStage | null;
+  school: string | null;
+  livingArrangement: LivingArrangement | null;
+  selfCare: SelfCareLevel | null;
+  /** Declared on the household head's row; integer fen. */
+  householdAnnualIncomeFen: number | null;
+}
+
+/** What is wrong with one cell (or, with column null, with the row as a whole). */
+export interface RowError {
+  /** The template header of the offending column. */
+  column: string | null;
+  /** The cell as the file had it. */
+  value: string;
+  reason: LocalizedMessage;
+}
+
+export interface TemplateContext {
+  /** True when the code is a region in force (the DB side passes a Set loaded from the regions table). */
+  regionExists: (code: string) => boolean;
+  /** Dates after this one are in the future. */
+  today: IsoDate;
+}
+
+type Parser<T> = (value: unknown, ctx: TemplateContext) => ParseResult<T>;
+
+export interface TemplateColumn<K extends string = string, T = unknown> {
+  readonly header: string;
+  readonly key: K;
+  /** 'yes': the file must have the column and the cell must be filled (but see requiredUnless). */
+  readonly required: 'yes' | 'no';
+  /** Human-readable rule for the template documentation. */
+  readonly rule: string;
+  readonly parse: Parser<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cell parsers
+
+const ok = <T>(value: T): ParseResult<T> => ({ ok: true, value });
+const bad = (zh: string, en: string): { ok: false; message: LocalizedMessage } => ({
+  ok: false,
+  message: { zh, en },
+});
+
+function text(value: unknown): ParseResult<string | null> {
+  return ok(normalizeCell(value));
+}
+
+function requiredText(what: LocalizedMessage): Parser<string | null> {
+  return (value) => {
+    const s = normalizeCell(value);
+    return s === null ? bad(`${what.zh}不能为空`, `${what.en} is required`) : ok(s);
+  };
+}
+
+function optionalDate(value: unknown): ParseResult<IsoDate | null> {
+  if (normalizeCell(value) === null && !(unwrapCell(value) instanceof Date)) return ok(null);
+  return parseDate(value);
+}
+
+function optionalId(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
+  if (normalizeCell(value) === null && typeof unwrapCell(value) !== 'number') return ok(null);
+  const r = normalizeIdNumber(value, ctx.today);
+  return r.ok ? ok(r.value) : { ok: false, message: r.message };
+}
+
+function optionalPhone(value: unknown): ParseResult<string | null> {
+  if (normalizeCell(value) === null) return ok(null);
+  const r = normalizePhone(value);
+  return r.ok ? ok(r.value) : { ok: false, message: r.message };
+}
+
+/** A value given by its Chinese label (or an accepted alias). */
+function byLabel<T extends string | number>(
+  labels: Readonly<Record<T, Label>>,
+  what: LocalizedMessage,
+  aliases: Readonly<Record<string, T>> = {},
+): Parser<T | null> {
+  const lookup = new Map<string, T>();
+  for (const [key, label] of Object.entries(labels) as [string, Label][]) {
+    lookup.set(label.zh, (/^\d+$/.test(key) ? Number(key) : key) as T);
+  }
+  for (const [alias, value] of Object.entries(aliases)) lookup.set(alias, value);
+  const allowed = Object.values<Label>(labels)
+    .map((l) => l.zh)
+    .join(' / ');
+  return (value) => {
+    const s = normalizeCell(value);
+    if (s === null) return ok(null);
+    const found = lookup.get(s) ?? lookup.get(s.replace(/\s/g, ''));
+    if (found !== undefined) return ok(found);
+    return bad(`${what.zh}“${s}”无法识别，可填：${allowed}`, `${what.en} "${s}" is not recognised; use ${allowed}`);
+  };
+}
+
+function parseSex(value: unknown): ParseResult<Sex | null> {
+  const s = normalizeCell(value);
+  if (s === null) return ok(null);
+  if (['男', '男性', '1', 'M', 'm'].includes(s)) return ok(1);
+  if (['女', '女性', '2', 'F', 'f'].includes(s)) return ok(2);
+  return bad(`性别“${s}”无法识别，请填写 男 或 女`, `sex "${s}" is not recognised; use 男 or 女`);
+}
+
+const HUKOU_CODE = /^\d{12}$/;
+const REGION_CODE = /^(?:\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/;
+
+function regionCode(value: unknown, village: boolean, ctx: TemplateContext): ParseResult<string | null> {
+  const s = normalizeCell(typeof unwrapCell(value) === 'number' ? String(unwrapCell(value)) : value);
+  if (s === null) return ok(null);
+  const code = s.replace(/\s/g, '');
+  if (village && !HUKOU_CODE.test(code)) {
+    return bad(
+      `户籍地代码“${s}”应为12位村（居）级区划代码`,
+      `hukou code "${s}" must be a 12-digit village code`,
+    );
+  }
+  if (!village && !REGION_CODE.test(code)) {
+    return bad(
+      `区划代码“${s}”应为2、4、6、9或12位数字`,
+      `region code "${s}" must have 2, 4, 6, 9 or 12 digits`,
+    );
+  }
+  if (!ctx.regionExists(code)) {
+    return bad(`区划代码 ${code} 不存在或已撤销`, `region code ${code} does not exist or is no longer in force`);
+  }
+  return ok(code);
+}
+
+const DISABILITY_GRADE_ALIASES: Record<string, DisabilityGrade> = { '1': 1, '2': 2, '3': 3, '4': 4 };
+const DISABILITY_CATEGORY_ALIASES: Record<string, DisabilityCategory> = {
+  '1': 1,
+  '2': 2,
+  '3': 3,
+  '4': 4,
+  '5': 5,
+  '6': 6,
+  '7': 7,
+  视力残疾: 1,
+  听力残疾: 2,
+  言语残疾: 3,
+  肢体残疾: 4,
+  智力残疾: 5,
+  精神残疾: 6,
+  多重残疾: 7,
+};
+
+/** GB/T 4761-2008 family relation names, and the everyday words clerks use for them. */
+export const RELATIONS_TO_HEAD: readonly string[] = [
+  '户主', '本人', '配偶', '夫', '妻',
+  '子', '独生子', '长子', '次子', '三子', '四子', '五子', '养子或继子', '女婿', '其他儿子',
+  '女', '独生女', '长女', '次女', '三女', '四女', '五女', '养女或继女', '儿媳', '其他女儿',
+  '孙子、孙女或外孙子、外孙女', '孙子', '孙女', '外孙子', '外孙女', '孙媳妇或外孙媳妇', '孙女婿或外孙女婿',
+  '曾孙子或外曾孙子', '曾孙女或外曾孙女', '其他孙子、孙女或外孙子、外孙女',
+  '父母', '父亲', '母亲', '公公', '婆婆', '岳父', '岳母', '继父或养父', '继母或养母', '其他父母关系',
+  '祖父母或外祖父母', '祖父', '祖母', '外祖父', '外祖母', '配偶的祖父母或外祖父母', '曾祖父', '曾祖母',
+  '配偶的曾祖父母或外曾祖父母', '其他祖父母或外祖父母关系',
+  '兄弟姐妹', '兄', '嫂', '弟', '弟媳', '姐姐', '姐夫', '妹妹', '妹夫', '其他兄弟姐妹',
+  '其他', '伯父', '伯母', '叔父', '婶母', '舅父', '舅母', '姨父', '姨母', '姑父', '姑母',
+  '堂兄弟、堂姐妹', '表兄弟、表姐妹', '侄子', '侄女', '外甥', '外甥女', '其他亲属', '非亲属',
+  '儿子', '女儿', '丈夫', '妻子', '孙媳', '孙女婿', '继子', '继女', '养子', '养女', '哥哥', '弟弟',
+]; // prettier-ignore
+
+const RELATION_SET = new Set(RELATIONS_TO_HEAD);
+
+function parseRelation(value: unknown): ParseResult<string | null> {
+  const s = normalizeCell(value);
+  if (s === null) return bad('与户主关系不能为空', 'the relation to the household head is required');
+  const compact = s.replace(/\s/g, '');
+  if (RELATION_SET.has(compact)) return ok(compact);
+  return bad(
+    `与户主关系“${s}”不是 GB/T 4761 的家庭关系名称（如 户主、配偶、子、女、孙子、孙女、父亲、母亲、兄弟姐妹、其他）`,
+    `relation "${s}" is not a GB/T 4761 family relation (户主, 配偶, 子, 女, 孙子, 孙女, 父亲, 母亲, 兄弟姐妹, 其他 ...)`,
+  );
+}
+
+const AMOUNT = /^(\d+|\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?$/;
+
+/**
+ * Yuan as integer fen without floating point: "12000" → 1200000, "12,000.50" → 1200050. The decimal
+ * string is split at the point; a number cell is first written out the way Excel shows it.
+ */
+export function parseYuanToFen(value: unknown): ParseResult<number | null> {
+  const v = unwrapCell(value);
+  let s: string | null;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return bad('金额无效', 'invalid amount');
+    // A number cell holds the amount in binary; its shortest decimal form is what the clerk typed.
+    s = String(v);
+    if (/e/i.test(s)) return bad(`金额 ${s} 超出范围`, `the amount ${s} is out of range`);
+  } else s = normalizeCell(v);
+  if (s === null) return ok(null);
+  const compact = s.replace(/\s/g, '').replace(/(元|¥|￥)/g, '');
+  const m = AMOUNT.exec(compact);
+  if (!m) {
+    return bad(
+      `金额“${s}”应为不带单位的非负数，最多两位小数（如 12000 或 12,000.50）`,
+      `the amount "${s}" must be a non-negative number with at most two decimals (12000 or 12,000.50)`,
+    );
+  }
+  const yuan = (m[1] ?? '0').replace(/,/g, '');
+  const cents = (m[2] ?? '').padEnd(2, '0');
+  const fen = Number(yuan) * 100 + Number(cents);
+  if (!Number.isSafeInteger(fen)) return bad(`金额“${s}”过大`, `the amount "${s}" is too large`);
+  return ok(fen);
+}
+
+/** Integer fen written as yuan, "12000" or "12000.50". */
+export function formatFenAsYuan(fen: number): string {
+  const yuan = Math.floor(fen / 100);
+  const cents = fen % 100;
+  return cents === 0 ? String(yuan) : `${yuan}.${String(cents).padStart(2, '0')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The columns
+
+const L = (zh: string, en: string): LocalizedMessage => ({ zh, en });
+
+function column<K extends string, T>(
+  header: string,
+  key: K,
+  required: 'yes' | 'no',
+  rule: string,
+  parse: Parser<T>,
+): TemplateColumn<K, T> {
+  return { header, key, required, rule, parse };
+}
+
+export const TEMPLATE_COLUMNS = [
+  column('户编号', 'householdNo', 'yes', 'text, unique within the county', requiredText(L('户编号', 'household number'))),
+  column('姓名', 'name', 'yes', 'text', requiredText(L('姓名', 'name'))),
+  column('公民身份号码', 'idNumber', 'yes', '18 characters (or 15, upgraded); may be empty with 无身份号码原因', optionalId),
+  column('无身份号码原因', 'noIdReason', 'no', 'text, e.g. 未落户', text),
+  column('性别', 'sex', 'no', '男 / 女; must agree with the ID number', parseSex),
+  column('出生日期', 'birthDate', 'no', 'date; must agree with the ID number', optionalDate),
+  column('民族', 'ethnicity', 'no', 'e.g. 汉族', text),
+  column('与户主关系', 'relationToHead', 'yes', 'GB/T 4761 name', parseRelation),
+  column('户籍地代码', 'hukouRegionCode', 'yes', '12-digit village code', (v, ctx) => regionCode(v, true, ctx)),
+  column('现居住地代码', 'residenceRegionCode', 'no', 'region code of any level; empty = hukou', (v, ctx) =>
+    regionCode(v, false, ctx),
+  ),
+  column('联系电话', 'phone', 'no', 'mainland mobile or landline', optionalPhone),
+  column('父亲身份号码', 'fatherIdNumber', 'no', 'ID number of a person in any household', optionalId),
+  column('母亲身份号码', 'motherIdNumber', 'no', 'likewise', optionalId),
+  column('配偶身份号码', 'spouseIdNumber', 'no', 'likewise', optionalId),
+  column('委托照护人身份号码', 'carerIdNumber', 'no', 'likewise', optionalId),
+  column('外出务工', 'migrant', 'no', '是 / 否', parseYesNo),
+  column('外出务工地', 'migrationDestination', 'no', 'text or region code', text),
+  column('外出开始日期', 'migrationSince', 'no', 'date; required if 外出务工=是', optionalDate),
+  column(
+    '残疾类别',
+    'disabilityCategory',
+    'no',
+    '视力 听力 言语 肢体 智力 精神 多重',
+    byLabel(DISABILITY_CATEGORY_LABELS, L('残疾类别', 'disability category'), DISABILITY_CATEGORY_ALIASES),
+  ),
+  column(
+    '残疾等级',
+    'disabilityGrade',
+    'no',
+    '一级 二级 三级 四级 (or 1-4); required with a category',
+    byLabel(DISABILITY_GRADE_LABELS, L('残疾等级', 'disability grade'), DISABILITY_GRADE_ALIASES),
+  ),
+  column('重病', 'seriousIllness', 'no', '是 / 否', parseYesNo),
+  column(
+    '人身自由状况',
+    'libertyStatus',
+    'no',
+    '服刑在押 / 强制隔离戒毒 / 其他限制人身自由',
+    byLabel(LIBERTY_RESTRICTION_LABELS, L('人身自由状况', 'liberty status')),
+  ),
+  column('人身自由限制开始日期', 'libertySince', 'no', 'date; required with a status', optionalDate),
+  column('人身自由限制预计结束日期', 'libertyUntil', 'no', 'date', optionalDate),
+  column('失联开始日期', 'lostContactSince', 'no', 'date (police report date)', optionalDate),
+  column('撤销监护资格', 'guardianshipRevoked', 'no', '是 / 否', parseYesNo),
+  column('被遣送出境', 'deported', 'no', '是 / 否', parseYesNo),
+  column('死亡日期', 'deathDate', 'no', 'date', optionalDate),
+  column('宣告失踪日期', 'declaredMissingDate', 'no', 'date', optionalDate),
+  column(
+    '就学阶段',
+    'schoolStage',
+    'no',
+    '学前 小学 初中 高中 中职 大学 未就学',
+    byLabel(SCHOOL_STAGE_LABELS, L('就学阶段', 'school stage'), { 幼儿园: 'preschool', 中专: 'vocational' }),
+  ),
+  column('学校名称', 'school', 'no', 'text', text),
+  column(
+    '居住状况',
+    'livingArrangement',
+    'no',
+    '独居 / 与配偶同住 / 与子女同住 / 与孙辈同住 / 机构供养 / 其他',
+    byLabel(LIVING_ARRANGEMENT_LABELS, L('居住状况', 'living arrangement'), { 空巢: 'spouse_only' }),
+  ),
+  column(
+    '生活自理能力',
+    'selfCare',
+    'no',
+    '完好 / 轻度失能 / 中度失能 / 重度失能',
+    byLabel(SELF_CARE_LABELS, L('生活自理能力', 'self-care ability')),
+  ),
+  column('家庭年收入(元)', 'householdAnnualIncome', 'no', 'yuan, on the head’s row', (v) => parseYuanToFen(v)),
+] as const;
+
+export type TemplateColumnKey = (typeof TEMPLATE_COLUMNS)[number]['key'];
+
+export const TEMPLATE_HEADERS: readonly string[] = TEMPLATE_COLUMNS.map((c) => c.header);
+
+/** Headers a file must carry, or it is refused whole. */
+export const REQUIRED_HEADERS: readonly string[] = TEMPLATE_COLUMNS.filter((c) => c.required === 'yes').map(
+  (c) => c.header,
+);
+
+const BY_HEADER = new Map<string, TemplateColumn>(TEMPLATE_COLUMNS.map((c) => [c.header, c]));
+const HEADER_OF = Object.fromEntries(TEMPLATE_COLUMNS.map((c) => [c.key, c.header])) as Record<
+  TemplateColumnKey,
+  string
+>;
+
+/** The template header for a column key (户编号 for householdNo). */
+export function headerOf(key: TemplateColumnKey): string {
+  return HEADER_OF[key];
+}
+
+export interface HeaderCheck {
+  /** Required headers the file lacks; non-empty means the file is refused. */
+  missing: string[];
+  /** Headers that are not in the template: reported once, their cells ignored. */
+  unknown: string[];
+}
+
+/** Header names as matched: white space around them trimmed, invisible characters dropped. */
+export function cleanHeader(header: string): string {
+  return header.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').trim();
+}
+
+export function checkHeaders(headers: readonly string[]): HeaderCheck {
+  const present = new Set(headers.map(cleanHeader));
+  return {
+    missing: REQUIRED_HEADERS.filter((h) => !present.has(h)),
+    unknown: [...present].filter((h) => h !== '' && !BY_HEADER.has(h)),
+  };
+}
+
+export function missingHeadersMessage(missing: readonly string[]): LocalizedMessage {
+  const list = missing.join('、');
+  return {
+    zh: `文件缺少必填列：${list}。请使用登记模板（第1行为列名），补齐这些列后重新导入。`,
+    en: `the file lacks required columns: ${missing.join(', ')}. Use the registry template (headers in row 1), add them and import again.`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A row to a record
+
+/** The cell as the clerk wrote it, for reports: text as is, a date cell as YYYY-MM-DD. */
+export function rawText(value: unknown): string {
+  const v = unwrapCell(value);
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date || typeof v === 'number' || typeof v === 'boolean') return normalizeCell(v) ?? '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && 'formulaWithoutResult' in v) return `=${String(v.formulaWithoutResult)}`;
+  return String(v);
+}
+
+export interface RowOutcome {
+  record: RegistryRecord | null;
+  errors: RowError[];
+  /** The validated ID number result, for within-file checks. */
+  id: IdNumberResult | null;
+}
+
+type Values = { [K in TemplateColumnKey]?: unknown };
+
+/**
+ * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
+ * not only the first, so that the clerk fixes the row in one go.
+ */
+export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
+  const errors: RowError[] = [];
+  const values: Values = {};
+  for (const col of TEMPLATE_COLUMNS) {
+    const cell = cells[col.header];
+    if (cell !== null && typeof cell === 'object' && 'formulaWithoutResult' in cell) {
+      errors.push({
+        column: col.header,
+        value: rawText(cell),
+        reason: {
+          zh: '公式没有计算结果（请在 Excel 中打开并保存文件，或把公式改为数值）',
+          en: 'the formula has no calculated result (open and save the file in Excel, or replace the formula by its value)',
+        },
+      });
+      continue;
+    }
+    const r = (col.parse as Parser<unknown>)(cell, ctx);
+    if (r.ok) values[col.key] = r.value;
+    else errors.push({ column: col.header, value: rawText(cell), reason: r.message });
+  }
+  const fail = (key: TemplateColumnKey, zh: string, en: string) =>
+    errors.push({ column: HEADER_OF[key], value: rawText(cells[HEADER_OF[key]]), reason: { zh, en } });
+
+  // The ID number, or the reason there is none.
+  const idCell = cells[HEADER_OF.idNumber];
+  const hasIdCell = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
+  const id = hasIdCell ? normalizeIdNumber(idCell, ctx.today) : null;
+  const idNumber = (values.idNumber as string | null | undefined) ?? null;
+  const noIdReason = (values.noIdReason as string | null | undefined) ?? null;
+  if (!hasIdCell && noIdReason === null) {
+    fail('idNumber', '公民身份号码为空；没有号码的请填写“无身份号码原因”（如 未落户）', 'the ID number is empty; for a person without one, fill in 无身份号码原因 (e.g. 未落户)');
+  }
+
+  // Sex and birth date: from the ID number, and if given they must agree with it.
+  let sex = (values.sex as Sex | null | undefined) ?? null;
+  let birthDate = (values.birthDate as IsoDate | null | undefined) ?? null;
+  if (id?.ok) {
+    for (const m of checkIdAgainst(id, { sex, birthDate })) {
+      fail(m.field, m.message.zh, m.message.en);
+    }
+    sex ??= id.sex;
+    birthDate ??= id.birthDate;
+  } else if (id === null) {
+    if (sex === null && errorsFor(errors, HEADER_OF.sex) === 0) fail('sex', '没有公民身份号码时必须填写性别', 'sex is required when there is no ID number');
+    if (birthDate === null && errorsFor(errors, HEADER_OF.birthDate) === 0) fail('birthDate', '没有公民身份号码时必须填写出生日期', 'the birth date is required when there is no ID number');
+  }
+  if (birthDate !== null && birthDate > ctx.today) {
+    fail('birthDate', `出生日期 ${birthDate} 晚于今天`, `the birth date ${birthDate} is in the future`);
+  }
+
+  for (const key of ['fatherIdNumber', 'motherIdNumber', 'spouseIdNumber', 'carerIdNumber'] as const) {
+    if (idNumber !== null && values[key] === idNumber) {
+      fail(key, '不能填写本人的公民身份号码', 'this is the person’s own ID number');
+    }
+  }
+
+  const migrant = (values.migrant as boolean | null | undefined) ?? null;
+  const migrationSince = (values.migrationSince as IsoDate | null | undefined) ?? null;
+  if (migrant === true && migrationSince === null && errorsFor(errors, HEADER_OF.migrationSince) === 0) {
+    fail('migrationSince', '外出务工为“是”时必须填写外出开始日期', 'the migration start date is required when 外出务工 is 是');
+  }
+
+  const category = (values.disabilityCategory as DisabilityCategory | null | undefined) ?? null;
+  const grade = (values.disabilityGrade as DisabilityGrade | null | undefined) ?? null;
+  if (category !== null && grade === null && errorsFor(errors, HEADER_OF.disabilityGrade) === 0) {
+    fail('disabilityGrade', '填写了残疾类别时必须填写残疾等级', 'the disability grade is required with a category');
+  }
+  if (category === null && grade !== null && errorsFor(errors, HEADER_OF.disabilityCategory) === 0) {
+    fail('disabilityCategory', '填写了残疾等级时必须填写残疾类别', 'the disability category is required with a grade');
+  }
+
+  const libertyType = (values.libertyStatus as LibertyRestrictionType | null | undefined) ?? null;
+  const libertySince = (values.libertySince as IsoDate | null | undefined) ?? null;
+  const libertyUntil = (values.libertyUntil as IsoDate | null | undefined) ?? null;
+  if (libertyType !== null && libertySince === null && errorsFor(errors, HEADER_OF.libertySince) === 0) {
+    fail('libertySince', '填写了人身自由状况时必须填写开始日期', 'the start date is required with a liberty status');
+  }
+  if (libertyType === null && (libertySince !== null || libertyUntil !== null)) {
+    fail('libertyStatus', '填写了人身自由限制日期时必须填写人身自由状况', 'a liberty status is required with its dates');
+  }
+  if (libertySince !== null && libertyUntil !== null && libertyUntil < libertySince) {
+    fail('libertyUntil', '预计结束日期早于开始日期', 'the expected end is before the start');
+  }
+
+  if (errors.length > 0 || sex === null || birthDate === null) return { record: null, errors, id };
+
+  const hukou = values.hukouRegionCode as string;
+  const record: RegistryRecord = {
+    householdNo: values.householdNo as string,
+    name: values.name as string,
+    idNumber,
+    noIdReason,
+    sex,
+    birthDate,
+    ethnicity: (values.ethnicity as string | null) ?? null,
+    relationToHead: values.relationToHead as string,
+    hukouRegionCode: hukou,
+    residenceRegionCode: (values.residenceRegionCode as string | null) ?? hukou,
+    phone: (values.phone as string | null) ?? null,
+    fatherIdNumber: (values.fatherIdNumber as string | null) ?? null,
+    motherIdNumber: (values.motherIdNumber as string | null) ?? null,
+    spouseIdNumber: (values.spouseIdNumber as string | null) ?? null,
+    carerIdNumber: (values.carerIdNumber as string | null) ?? null,
+    migrant,
+    migrationDestination: (values.migrationDestination as string | null) ?? null,
+    migrationSince,
+    disability: category !== null && grade !== null ? { category, grade } : null,
+    seriousIllness: (values.seriousIllness as boolean | null) ?? null,
+    liberty: libertyType !== null && libertySince !== null ? { type: libertyType, since: libertySince, until: libertyUntil } : null,
+    lostContactSince: (values.lostContactSince as IsoDate | null) ?? null,
+    guardianshipRevoked: (values.guardianshipRevoked as boolean | null) ?? null,
+    deported: (values.deported as boolean | null) ?? null,
+    deathDate: (values.deathDate as IsoDate | null) ?? null,
+    declaredMissingDate: (values.declaredMissingDate as IsoDate | null) ?? null,
+    schoolStage: (values.schoolStage as SchoolStage | null) ?? null,
+    school: (values.school as string | null) ?? null,
+    livingArrangement: (values.livingArrangement as LivingArrangement | null) ?? null,
+    selfCare: (values.selfCare as SelfCareLevel | null) ?? null,
+    householdAnnualIncomeFen: (values.householdAnnualIncome as number | null) ?? null,
+  };
+  return { record, errors, id };
+}
+
+function errorsFor(errors: readonly RowError[], header: string): number {
+  return errors.filter((e) => e.column === header).length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A record to a row
+
+const yesNo = (b: boolean | null): string => (b === null ? '' : b ? '是' : '否');
+const orEmpty = (s: string | null): string => s ?? '';
+
+/** A record as template cells (text), in template column order: what the export writes. */
+export function recordToRow(r: RegistryRecord): Record<string, string> {
+  if (!isIsoDate(r.birthDate)) throw new RangeError(`bad birth date: ${r.birthDate}`);
+  const byKey: Record<TemplateColumnKey, string> = {
+    householdNo: r.householdNo,
+    name: r.name,
+    idNumber: orEmpty(r.idNumber),
+    noIdReason: orEmpty(r.noIdReason),
+    sex: r.sex === 1 ? '男' : '女',
+    birthDate: r.birthDate,
+    ethnicity: orEmpty(r.ethnicity),
+    relationToHead: r.relationToHead,
+    hukouRegionCode: r.hukouRegionCode,
+    residenceRegionCode: r.residenceRegionCode,
+    phone: orEmpty(r.phone),
+    fatherIdNumber: orEmpty(r.fatherIdNumber),
+    motherIdNumber: orEmpty(r.motherIdNumber),
+    spouseIdNumber: orEmpty(r.spouseIdNumber),
+    carerIdNumber: orEmpty(r.carerIdNumber),
+    migrant: yesNo(r.migrant),
+    migrationDestination: orEmpty(r.migrationDestination),
+    migrationSince: orEmpty(r.migrationSince),
+    disabilityCategory: r.disability ? DISABILITY_CATEGORY_LABELS[r.disability.category].zh : '',
+    disabilityGrade: r.disability ? DISABILITY_GRADE_LABELS[r.disability.grade].zh : '',
+    seriousIllness: yesNo(r.seriousIllness),
+    libertyStatus: r.liberty ? LIBERTY_RESTRICTION_LABELS[r.liberty.type].zh : '',
+    libertySince: r.liberty ? r.liberty.since : '',
+    libertyUntil: r.liberty ? orEmpty(r.liberty.until) : '',
+    lostContactSince: orEmpty(r.lostContactSince),
+    guardianshipRevoked: yesNo(r.guardianshipRevoked),
+    deported: yesNo(r.deported),
+    deathDate: orEmpty(r.deathDate),
+    declaredMissingDate: orEmpty(r.declaredMissingDate),
+    schoolStage: r.schoolStage ? SCHOOL_STAGE_LABELS[r.schoolStage].zh : '',
+    school: orEmpty(r.school),
+    livingArrangement: r.livingArrangement ? LIVING_ARRANGEMENT_LABELS[r.livingArrangement].zh : '',
+    selfCare: r.selfCare ? SELF_CARE_LABELS[r.selfCare].zh : '',
+    householdAnnualIncome: r.householdAnnualIncomeFen === null ? '' : formatFenAsYuan(r.householdAnnualIncomeFen),
+  };
+  const row: Record<string, string> = {};
+  for (const col of TEMPLATE_COLUMNS) row[col.header] = byKey[col.key];
+  return row;
+}
+
+/** The record's cells in template column order. */
+export function recordToCells(r: RegistryRecord): string[] {
+  const row = recordToRow(r);
+  return TEMPLATE_HEADERS.map((h) => row[h] ?? '');
+}
+
+/** Persons this record points at by ID number, for the DB side to resolve against the DB and the file. */
+export interface RecordReference {
+  relation: 'father' | 'mother' | 'spouse' | 'carer';
+  column: string;
+  idNumber: string;
+}
+
+export function collectReferences(r: RegistryRecord): RecordReference[] {
+  const out: RecordReference[] = [];
+  const add = (relation: RecordReference['relation'], key: TemplateColumnKey, id: string | null) => {
+    if (id !== null) out.push({ relation, column: HEADER_OF[key], idNumber: id });
+  };
+  add('father', 'fatherIdNumber', r.fatherIdNumber);
+  add('mother', 'motherIdNumber', r.motherIdNumber);
+  add('spouse', 'spouseIdNumber', r.spouseIdNumber);
+  add('carer', 'carerIdNumber', r.carerIdNumber);
+  return out;
+}

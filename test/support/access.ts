@@ -1,0 +1,90 @@
+// Accounts and signed-in clients for HTTP tests. `signIn` goes through POST /auth/login;
+// `sessionFor` makes a session directly in the database (for administrators, whose sign-in needs a
+// fresh TOTP code each time).
+import * as OTPAuth from 'otpauth';
+import type { AppContext } from '../../src/platform/context.ts';
+import type { App } from '../../src/platform/http.ts';
+import type { Role } from '../../src/modules/access/index.ts';
+import { hashPassword } from '../../src/modules/access/index.ts';
+import { randomSecret, sha256Hex } from '../../src/modules/access/access.rules.ts';
+
+export const TEST_PASSWORD = 'Correct-Horse-42';
+
+export interface TestUser {
+  id: number;
+  username: string;
+  password: string;
+  totpSecret: string | null;
+}
+
+let hashed: Promise<string> | null = null;
+
+/** An account with a role, ready to sign in (password TEST_PASSWORD unless given). */
+export async function makeUser(
+  ctx: AppContext,
+  username: string,
+  role: Role | null,
+  regionCode: string | null,
+  options: { password?: string; mustChange?: boolean; totp?: boolean; individualAccess?: boolean } = {},
+): Promise<TestUser> {
+  const password = options.password ?? TEST_PASSWORD;
+  const hash = options.password ? await hashPassword(password) : await (hashed ??= hashPassword(TEST_PASSWORD));
+  const totpSecret = options.totp ? new OTPAuth.Secret({ size: 20 }).base32 : null;
+  const row = await ctx.db
+    .insertInto('users')
+    .values({
+      username,
+      display_name: username,
+      role,
+      region_code: regionCode,
+      password_hash: hash,
+      must_change_password: options.mustChange ?? false,
+      totp_secret: totpSecret,
+      totp_enabled: options.totp ?? false,
+      individual_access: options.individualAccess ?? false,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await ctx.db.insertInto('password_history').values({ user_id: row.id, password_hash: hash }).execute();
+  return { id: row.id, username, password, totpSecret };
+}
+
+export function totpCode(secret: string, offsetSteps = 0): string {
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+    timestamp: Date.now() + offsetSteps * 30_000,
+  });
+}
+
+export interface Client {
+  cookie: string;
+  csrf: string;
+  headers: Record<string, string>;
+  /** Headers for a state-changing request (cookie + CSRF header). */
+  write: Record<string, string>;
+}
+
+export function cookieClient(session: string, csrf: string): Client {
+  const cookie = `shouhu_session=${session}; shouhu_csrf=${csrf}`;
+  return { cookie, csrf, headers: { cookie }, write: { cookie, 'x-shouhu-csrf': csrf } };
+}
+
+/** Reads the session and CSRF cookies that a login response set. */
+export function clientFromLogin(response: { cookies: { name: string; value: string }[] }): Client {
+  const session = response.cookies.find((c) => c.name === 'shouhu_session')?.value;
+  const csrf = response.cookies.find((c) => c.name === 'shouhu_csrf')?.value;
+  if (!session || !csrf) throw new Error('the login response set no session cookies');
+  return cookieClient(session, csrf);
+}
+
+export async function signIn(app: App, username: string, password = TEST_PASSWORD, extra: Record<string, string> = {}) {
+  const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password, ...extra } });
+  return { response, client: response.statusCode === 200 ? clientFromLogin(response) : null };
+}
+
+/** A live session for the user, made directly in the database. */
+export async function sessionFor(ctx: AppContext, userId: number): Promise<Client> {
+  const session = randomSecret(32);
+  const csrf = randomSecret(32);
+  await ctx.db.insertInto('sessions').values({ id: sha256Hex(session), user_id: userId, csrf_token: csrf, ip: '127.0.0.1' }).execute();
+  return cookieClient(session, csrf);
+}
