@@ -11,7 +11,10 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // web/src is found through web/tsconfig.json; the Vite config runs in Node and has its own.
-        projectService: { allowDefaultProject: ['web/vite.config.ts'], defaultProject: 'web/tsconfig.node.json' },
+        projectService: {
+          allowDefaultProject: ['web/vite.config.ts'],
+          defaultProject: 'web/tsconfig.node.json',
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -10,7 +10,8 @@ import type { Logger } from './platform/logging.ts';
 import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
 import { accessRoutes } from './modules/access/index.ts';
-import { registryRoutes } from './modules/registry/index.ts';
+import { registryImportJob, registryRoutes } from './modules/registry/index.ts';
+import { groupRoutes, registerGroupsJobs, scheduleGroupsDaily } from './modules/groups/index.ts';
 
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
@@ -21,11 +22,14 @@ export async function createContext(config: Config, database: Database, logger: 
   await migrate(database, (line) => logger.info(line));
   const ctx: AppContext = { config, database, db: database.db, jobs: new JobQueue(database.db), logger };
   registerJobs(ctx);
+  if (config.runJobs) await scheduleGroupsDaily(ctx);
   return ctx;
 }
 
 export function registerJobs(ctx: AppContext): void {
   ctx.jobs.register(regionsLoadJob(ctx));
+  ctx.jobs.register(registryImportJob(ctx));
+  registerGroupsJobs(ctx);
 }
 
 export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boolean } = {}): Promise<App> {
@@ -38,6 +42,7 @@ export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boole
       accessRoutes(api, ctx);
       regionRoutes(api, ctx);
       registryRoutes(api, ctx);
+      groupRoutes(api, ctx);
     },
   });
 }

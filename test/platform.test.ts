@@ -123,12 +123,15 @@ describe('HTTP platform', () => {
       const logger = createLogger('silent');
       const config = loadConfig({}, { runJobs: false });
       const ctx: AppContext = { config, database, db: database.db, jobs: new JobQueue(database.db), logger };
+      let arrived!: () => void;
+      const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
       const app = await buildApp({
         ctx,
         logger,
         serveWeb: false,
         routes: (api) => {
           api.get('/slow', { config: { public: true } }, async () => {
+            arrived();
             await new Promise((resolve) => setTimeout(resolve, 400));
             return { finished: true };
           });
@@ -138,7 +141,7 @@ describe('HTTP platform', () => {
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       const inFlight = fetch(`http://127.0.0.1:${port}/api/v1/slow`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await requestArrived;
       const closing = app.close();
       const response = await inFlight;
       assert.equal(response.status, 200);

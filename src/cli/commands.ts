@@ -3,9 +3,10 @@ import type { CommandSpec } from './command.ts';
 import { platformCommands } from './platform.cli.ts';
 import { regionCommands } from '../modules/regions/regions.cli.ts';
 import { accessCommands } from '../modules/access/index.ts';
+import { groupCommands } from '../modules/groups/index.ts';
 
 export function allCommands(): CommandSpec[] {
-  return [...platformCommands, ...regionCommands, ...accessCommands];
+  return [...platformCommands, ...regionCommands, ...accessCommands, ...groupCommands];
 }
 
 /** The command whose words start argv (longest match), and the remaining arguments. */

@@ -2,6 +2,7 @@
 import type { AppContext } from '../platform/context.ts';
 import type { CommandIO } from './command.ts';
 import { loadRegions } from '../modules/regions/index.ts';
+import { prepareDemoUsers } from '../modules/access/index.ts';
 import { sql } from 'kysely';
 
 export const DEMO_COUNTY = '410225';
@@ -12,4 +13,5 @@ export async function prepareDemo(ctx: AppContext, io: CommandIO): Promise<void>
     io.print(`loading the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
     await loadRegions(ctx.database, { within: DEMO_COUNTY }, io.progress);
   }
+  await prepareDemoUsers(ctx, io, DEMO_COUNTY);
 }

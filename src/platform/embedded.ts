@@ -30,21 +30,27 @@ function alive(pid: number): boolean {
   }
 }
 
+// Locks this process holds, so a second open in the same process is refused too.
+const heldHere = new Set<string>();
+
 export type LockResult = { acquired: true; release: () => void } | { acquired: false; ownerPid: number };
 
 /** Takes the data folder's lock, clearing a stale one left by a process that died. */
 export function acquireDataDirLock(dataDir: string): LockResult {
   const paths = dataDirPaths(dataDir);
   fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  if (heldHere.has(paths.lock)) return { acquired: false, ownerPid: process.pid };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(paths.lock, 'wx', 0o600);
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
       let released = false;
+      heldHere.add(paths.lock);
       const release = () => {
         if (released) return;
         released = true;
+        heldHere.delete(paths.lock);
         try {
           if (fs.readFileSync(paths.lock, 'utf8') === String(process.pid)) fs.unlinkSync(paths.lock);
         } catch {

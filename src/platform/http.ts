@@ -192,8 +192,16 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   });
 
   app.setNotFoundHandler((request, reply) => {
-    if (serveWeb && request.method === 'GET' && !request.url.startsWith('/api/') && fs.existsSync(WEB_DIST)) {
-      return reply.type('text/html').sendFile('index.html');
+    // The web app's own paths (/persons/12) get index.html; a missing built file (/assets/x.js)
+    // is a real 404, so a stale page asks for a reload instead of parsing HTML as JavaScript.
+    if (
+      serveWeb &&
+      request.method === 'GET' &&
+      !request.url.startsWith('/api/') &&
+      !request.url.startsWith('/assets/') &&
+      fs.existsSync(WEB_DIST)
+    ) {
+      return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
     }
     return reply
       .status(404)
@@ -243,7 +251,18 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   );
 
   if (serveWeb && fs.existsSync(WEB_DIST)) {
-    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false });
+    // Built assets have content hashes in their names: cache them for a year. index.html is not.
+    await app.register(fastifyStatic, {
+      root: WEB_DIST,
+      prefix: '/',
+      wildcard: true,
+      setHeaders: (res, filePath) => {
+        void res.header(
+          'cache-control',
+          filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
   }
 
   return app;

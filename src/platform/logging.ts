@@ -27,13 +27,22 @@ export function createLogger(
       base: { service: 'shouhu' },
       formatters: { log: (object) => redactObject(object) as Record<string, unknown> },
       serializers: {
-        req: (req: { id?: string; method?: string; url?: string; ip?: string; raw?: { url?: string } }) => ({
+        req: (req: {
+          id?: string;
+          method?: string;
+          url?: string;
+          ip?: string;
+          raw?: { url?: string; method?: string };
+          socket?: { remoteAddress?: string };
+        }) => ({
           id: req.id,
-          method: req.method,
+          method: req.method ?? req.raw?.method,
           url: redactSensitive(String(req.url ?? req.raw?.url ?? '')),
-          ip: req.ip,
+          ip: req.ip ?? req.socket?.remoteAddress,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: { statusCode?: number; raw?: { statusCode?: number } }) => ({
+          statusCode: res.statusCode ?? res.raw?.statusCode,
+        }),
       },
     },
     redactingStream(destination),

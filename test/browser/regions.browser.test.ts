@@ -1,46 +1,15 @@
 // The region browser in real Chromium, against the real server with the demo county 兰考县 loaded
-// into an embedded database in a temporary folder. What a county or village worker would do:
-// open the tree level by level down to a village and read its code and committee type; on a phone,
-// open the menu from the header button.
+// into an embedded database in a temporary folder. What a county or village worker would do: sign
+// in as the demo county staff, open the tree level by level down to a village and read its code
+// and committee type; on a phone, open the menu from the header button.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import type { CommandIO } from '../../src/cli/command.ts';
-import { DEMO_COUNTY, prepareDemo } from '../../src/cli/demo.ts';
-import { loadConfig } from '../../src/platform/config.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import type { Locator, Page } from 'playwright-core';
+import { DEMO_COUNTY } from '../../src/cli/demo.ts';
+import { openPage, signIn, startDemoSite, type DemoSite } from './support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const quiet: CommandIO = { print: () => {}, error: () => {}, progress: () => {} };
-
-let tmp = '';
-let server: RunningServer | null = null;
-let browser: Browser | null = null;
+let site: DemoSite | null = null;
 let base = '';
-
-/** A page that records uncaught errors, so every test can assert the app never threw. */
-async function openPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  return { page, errors };
-}
 
 function treeNode(tree: Locator, page: Page, name: string): Locator {
   return tree.locator('.ant-tree-treenode').filter({ has: page.getByText(name, { exact: true }) });
@@ -52,47 +21,24 @@ async function expand(tree: Locator, page: Page, name: string): Promise<void> {
 
 describe('region browser', () => {
   before(async () => {
-    // The server serves web/dist only if it exists when the server starts.
-    if (!fs.existsSync(path.join(ROOT, 'web/dist/index.html'))) {
-      const { build } = await import('vite');
-      await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn' });
-    }
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-browser-'));
-    const config = loadConfig(process.env, {
-      dataDir: tmp,
-      databaseUrl: null,
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'warn',
-      runJobs: false,
-    });
-    server = await startServer(config, { beforeListen: (ctx) => prepareDemo(ctx, quiet) });
-    const address = server.app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
-
-    const probe = await fetch(`${base}/api/v1/regions`);
-    assert.notEqual(
-      probe.status,
-      401,
-      'GET /api/v1/regions answers 401: the API now requires sign-in, and this test has no signed-in session',
-    );
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    site = await startDemoSite();
+    base = site.base;
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await site?.close();
   });
 
   test('opens the tree from the province down to a village and shows its code and committee type', async () => {
-    assert.ok(browser);
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN' });
+    assert.ok(site);
+    const context = await site.browser.newContext({
+      viewport: { width: 1366, height: 860 },
+      locale: 'zh-CN',
+    });
     try {
       const { page, errors } = await openPage(context);
       await page.goto(`${base}/`);
+      await signIn(page, 'county');
       await page.getByRole('menuitem', { name: '行政区划' }).click();
       await page.waitForURL(`${base}/regions`);
 
@@ -110,7 +56,9 @@ describe('region browser', () => {
       // Selecting the township opens it; its villages are the nodes with 12-digit codes under it.
       const villages = tree.locator(`[data-code^="${townshipCode}"]`);
       await villages.nth(1).waitFor();
-      const codes = await villages.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-code') ?? ''));
+      const codes = await villages.evaluateAll((nodes) =>
+        nodes.map((node) => node.getAttribute('data-code') ?? ''),
+      );
       const villageCode = codes.find((code) => code.length === 12);
       assert.ok(villageCode, `no village under ${townshipCode}: ${codes.join(', ')}`);
 
@@ -121,9 +69,15 @@ describe('region browser', () => {
       assert.equal((await code.textContent())?.trim(), villageCode);
       assert.match(villageCode, new RegExp(`^${DEMO_COUNTY}\\d{6}$`));
 
-      const village = (await (await fetch(`${base}/api/v1/regions/${villageCode}`)).json()) as { rural: boolean };
+      const village = await page.evaluate(
+        async (code) => (await (await fetch(`/api/v1/regions/${code}`)).json()) as { rural: boolean },
+        villageCode,
+      );
       const committee = await page.getByTestId('region-committee').textContent();
-      assert.ok(committee?.includes(village.rural ? '村委会' : '居委会'), `committee cell reads "${committee}"`);
+      assert.ok(
+        committee?.includes(village.rural ? '村委会' : '居委会'),
+        `committee cell reads "${committee}"`,
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
@@ -131,11 +85,15 @@ describe('region browser', () => {
   });
 
   test('speaks English when switched, including the server’s messages, and remembers the choice', async () => {
-    assert.ok(browser);
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN' });
+    assert.ok(site);
+    const context = await site.browser.newContext({
+      viewport: { width: 1366, height: 860 },
+      locale: 'zh-CN',
+    });
     try {
       const { page, errors } = await openPage(context);
       await page.goto(`${base}/regions/410225999999`);
+      await signIn(page, 'county');
       await page.getByText('行政区划 410225999999 不存在').waitFor();
 
       await page.getByTestId('language-switch').getByText('English', { exact: true }).click();
@@ -150,8 +108,8 @@ describe('region browser', () => {
   });
 
   test('on a phone the menu opens from the header button as a drawer, above the page', async () => {
-    assert.ok(browser);
-    const context = await browser.newContext({
+    assert.ok(site);
+    const context = await site.browser.newContext({
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
@@ -160,6 +118,9 @@ describe('region browser', () => {
     try {
       const { page, errors } = await openPage(context);
       await page.goto(`${base}/regions`);
+      // Village directors sign in on their phones; the page asked for comes after.
+      await signIn(page, 'county');
+      await page.getByTestId('region-tree').waitFor();
       const regionsEntry = page.getByRole('menuitem', { name: '行政区划' });
       assert.equal(await regionsEntry.isVisible(), false, 'the menu is hidden until the button is pressed');
 

@@ -28,7 +28,9 @@ export async function makeUser(
   options: { password?: string; mustChange?: boolean; totp?: boolean; individualAccess?: boolean } = {},
 ): Promise<TestUser> {
   const password = options.password ?? TEST_PASSWORD;
-  const hash = options.password ? await hashPassword(password) : await (hashed ??= hashPassword(TEST_PASSWORD));
+  const hash = options.password
+    ? await hashPassword(password)
+    : await (hashed ??= hashPassword(TEST_PASSWORD));
   const totpSecret = options.totp ? new OTPAuth.Secret({ size: 20 }).base32 : null;
   const row = await ctx.db
     .insertInto('users')
@@ -76,8 +78,17 @@ export function clientFromLogin(response: { cookies: { name: string; value: stri
   return cookieClient(session, csrf);
 }
 
-export async function signIn(app: App, username: string, password = TEST_PASSWORD, extra: Record<string, string> = {}) {
-  const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password, ...extra } });
+export async function signIn(
+  app: App,
+  username: string,
+  password = TEST_PASSWORD,
+  extra: Record<string, string> = {},
+) {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password, ...extra },
+  });
   return { response, client: response.statusCode === 200 ? clientFromLogin(response) : null };
 }
 
@@ -85,6 +96,9 @@ export async function signIn(app: App, username: string, password = TEST_PASSWOR
 export async function sessionFor(ctx: AppContext, userId: number): Promise<Client> {
   const session = randomSecret(32);
   const csrf = randomSecret(32);
-  await ctx.db.insertInto('sessions').values({ id: sha256Hex(session), user_id: userId, csrf_token: csrf, ip: '127.0.0.1' }).execute();
+  await ctx.db
+    .insertInto('sessions')
+    .values({ id: sha256Hex(session), user_id: userId, csrf_token: csrf, ip: '127.0.0.1' })
+    .execute();
   return cookieClient(session, csrf);
 }

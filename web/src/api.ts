@@ -28,6 +28,18 @@ export class ApiError extends Error {
   }
 }
 
+// A session that ends on the server (idle timeout, signed out elsewhere, role changed) shows up as a
+// 401 on whatever call comes next; the session state listens here and returns to the sign-in page.
+const expiryListeners = new Set<() => void>();
+
+/** Called on every 401 UNAUTHENTICATED except the sign-in attempt itself. */
+export function onSessionExpired(listener: () => void): () => void {
+  expiryListeners.add(listener);
+  return () => expiryListeners.delete(listener);
+}
+
+const SIGN_IN_PATH = '/auth/login';
+
 export function isAbortError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }
@@ -58,7 +70,9 @@ export function apiUrl(path: string, query?: Record<string, QueryValue>): string
   return `${API_BASE}${path}${qs ? `?${qs}` : ''}`;
 }
 
-function isErrorEnvelope(value: unknown): value is { error: { code: string; message: string; details?: ApiErrorDetail[] } } {
+function isErrorEnvelope(
+  value: unknown,
+): value is { error: { code: string; message: string; details?: ApiErrorDetail[] } } {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false;
   const error = (value as { error: unknown }).error;
   return (
@@ -100,16 +114,57 @@ export async function apiRequest<T>(method: Method, path: string, options: Reque
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => null);
   if (response.ok) return payload as T;
-  if (isErrorEnvelope(payload)) {
-    throw new ApiError(response.status, payload.error.code, payload.error.message, payload.error.details ?? []);
+  throw failure(response.status, payload, path);
+}
+
+/** The ApiError for a failed answer; a 401 UNAUTHENTICATED also tells the session it has ended. */
+function failure(status: number, payload: unknown, path: string): ApiError {
+  if (!isErrorEnvelope(payload))
+    return new ApiError(status, 'HTTP_ERROR', translate(common, 'httpError', { status }));
+  if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH)
+    for (const listener of expiryListeners) listener();
+  return new ApiError(status, payload.error.code, payload.error.message, payload.error.details ?? []);
+}
+
+/** A file the server sends for download (a CSV export), with the name it suggests. */
+export async function apiDownload(
+  path: string,
+  query?: Record<string, QueryValue>,
+): Promise<{ blob: Blob; filename: string | null }> {
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path, query), {
+      headers: { 'accept-language': acceptLanguage(currentLang()) },
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', translate(common, 'networkError'));
   }
-  throw new ApiError(response.status, 'HTTP_ERROR', translate(common, 'httpError', { status: response.status }));
+  if (!response.ok) throw failure(response.status, await response.json().catch(() => null), path);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+  return { blob: await response.blob(), filename };
+}
+
+/** Hands a blob to the browser as a download. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = filename;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export const api = {
   get: <T>(path: string, options?: Omit<RequestOptions, 'body'>) => apiRequest<T>('GET', path, options),
-  post: <T>(path: string, body?: unknown, options?: RequestOptions) => apiRequest<T>('POST', path, { ...options, body }),
-  put: <T>(path: string, body?: unknown, options?: RequestOptions) => apiRequest<T>('PUT', path, { ...options, body }),
-  patch: <T>(path: string, body?: unknown, options?: RequestOptions) => apiRequest<T>('PATCH', path, { ...options, body }),
+  post: <T>(path: string, body?: unknown, options?: RequestOptions) =>
+    apiRequest<T>('POST', path, { ...options, body }),
+  put: <T>(path: string, body?: unknown, options?: RequestOptions) =>
+    apiRequest<T>('PUT', path, { ...options, body }),
+  patch: <T>(path: string, body?: unknown, options?: RequestOptions) =>
+    apiRequest<T>('PATCH', path, { ...options, body }),
   delete: <T>(path: string, options?: RequestOptions) => apiRequest<T>('DELETE', path, options),
 };

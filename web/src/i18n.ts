@@ -78,7 +78,12 @@ function format(template: string, vars: Vars | undefined): string {
 }
 
 /** Translation outside React (the API client's fallback messages). */
-export function translate<K extends string>(messages: Messages<K>, key: K, vars?: Vars, lang = current): string {
+export function translate<K extends string>(
+  messages: Messages<K>,
+  key: K,
+  vars?: Vars,
+  lang = current,
+): string {
   return format(messages[lang][key], vars);
 }
 
@@ -134,5 +139,8 @@ export function useT(): Translate<CommonKey>;
 export function useT<K extends string>(messages: Messages<K>): Translate<K>;
 export function useT(messages: Messages<string> = common): Translate<string> {
   const lang = useLang();
-  return useCallback((key: string, vars?: Vars) => format(messages[lang][key] ?? key, vars), [messages, lang]);
+  return useCallback(
+    (key: string, vars?: Vars) => format(messages[lang][key] ?? key, vars),
+    [messages, lang],
+  );
 }

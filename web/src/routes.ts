@@ -11,13 +11,30 @@ export interface Route {
   /** `/segment/:param` patterns, matched whole. */
   path: string;
   page: LazyExoticComponent<ComponentType<PageProps>>;
+  /** Only users holding this permission see the page; others get a refusal, not a broken page. */
+  permission?: string;
 }
 
 const Home = lazy(() => import('./pages/Home.tsx'));
 const RegionBrowser = lazy(() => import('./pages/RegionBrowser.tsx'));
+const ChangePassword = lazy(() => import('./access/ChangePassword.tsx'));
+const TwoFactor = lazy(() => import('./access/TwoFactorSetup.tsx'));
+const Users = lazy(() => import('./pages/admin/Users.tsx'));
+const Roles = lazy(() => import('./pages/admin/Roles.tsx'));
+const Audit = lazy(() => import('./pages/admin/Audit.tsx'));
+const GroupStats = lazy(() => import('./pages/GroupStats.tsx'));
+const Worklist = lazy(() => import('./pages/Worklist.tsx'));
 
 export const ROUTES: readonly Route[] = [
   { path: '/', page: Home },
-  { path: '/regions', page: RegionBrowser },
-  { path: '/regions/:code', page: RegionBrowser },
+  { path: '/regions', page: RegionBrowser, permission: 'regions.read' },
+  { path: '/regions/:code', page: RegionBrowser, permission: 'regions.read' },
+  { path: '/account/password', page: ChangePassword },
+  { path: '/account/two-factor', page: TwoFactor },
+  { path: '/admin/users', page: Users, permission: 'users.manage' },
+  { path: '/admin/roles', page: Roles, permission: 'roles.assign' },
+  { path: '/admin/audit', page: Audit, permission: 'audit.read' },
+  { path: '/stats/groups', page: GroupStats, permission: 'stats.read' },
+  { path: '/stats/groups/:code', page: GroupStats, permission: 'stats.read' },
+  { path: '/worklist', page: Worklist, permission: 'worklist.read' },
 ];

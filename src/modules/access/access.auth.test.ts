@@ -1,18 +1,29 @@
-/* eslint-disable @typescript-eslint/no-floating-promises */
 // Sign-in, sessions, CSRF, TOTP and passwords through the HTTP API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { TEST_PASSWORD, makeUser, sessionFor, signIn, totpCode, clientFromLogin, type Client } from '../../../test/support/access.ts';
+import {
+  TEST_PASSWORD,
+  makeUser,
+  sessionFor,
+  signIn,
+  totpCode,
+  clientFromLogin,
+  type Client,
+} from '../../../test/support/access.ts';
 
 let t: TestApp;
-const VILLAGE = '410225100201';
 
 before(async () => {
   t = await createTestApp({ loginRateLimit: 1000, lockoutAttempts: 3, lockoutMinutes: 15 });
-  const village = await t.ctx.db.selectFrom('regions').select('code').where('level', '=', 5).orderBy('code').executeTakeFirstOrThrow();
+  const village = await t.ctx.db
+    .selectFrom('regions')
+    .select('code')
+    .where('level', '=', 5)
+    .orderBy('code')
+    .executeTakeFirstOrThrow();
   assert.ok(village.code.startsWith('410225'));
 });
 after(async () => t.close());
@@ -21,7 +32,9 @@ async function get(url: string, client: Client | null) {
   return t.app.inject({ method: 'GET', url, headers: client?.headers ?? {} });
 }
 
-async function auditActions(username: string): Promise<{ action: string; result: string; details: unknown }[]> {
+async function auditActions(
+  username: string,
+): Promise<{ action: string; result: string; details: unknown }[]> {
   return t.ctx.db
     .selectFrom('audit_log')
     .select(['action', 'result', 'details'])
@@ -95,11 +108,14 @@ describe('sign-in', () => {
     const right = await signIn(t.app, 'county.c');
     assert.equal(right.response.statusCode, 423, 'locked even with the right password');
     // An unknown username locks the same way, so the answer does not tell whether an account exists.
-    for (let i = 0; i < 2; i++) assert.equal((await signIn(t.app, 'ghost.user', 'Wrong-password-1')).response.statusCode, 401);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await signIn(t.app, 'ghost.user', 'Wrong-password-1')).response.statusCode, 401);
     assert.equal((await signIn(t.app, 'ghost.user', 'Wrong-password-1')).response.statusCode, 423);
     assert.equal((await signIn(t.app, 'ghost.user', 'Wrong-password-1')).response.statusCode, 423);
     // The lock runs out.
-    await sql`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = ${user.id}`.execute(t.ctx.db);
+    await sql`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = ${user.id}`.execute(
+      t.ctx.db,
+    );
     assert.equal((await signIn(t.app, 'county.c')).response.statusCode, 200);
   });
 
@@ -165,7 +181,11 @@ describe('sessions', () => {
     await sql`UPDATE sessions SET last_seen_at = now() - make_interval(mins => ${t.ctx.config.sessionIdleMinutes - 1})
       WHERE user_id = ${user.id}`.execute(t.ctx.db);
     assert.equal((await get('/api/v1/auth/me', client)).statusCode, 200);
-    const seen = await t.ctx.db.selectFrom('sessions').select(sql<boolean>`last_seen_at > now() - interval '1 minute'`.as('fresh')).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const seen = await t.ctx.db
+      .selectFrom('sessions')
+      .select(sql<boolean>`last_seen_at > now() - interval '1 minute'`.as('fresh'))
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
     assert.equal(seen.fresh, true, 'the request renewed last_seen_at');
     await sql`UPDATE sessions SET created_at = now() - make_interval(hours => ${t.ctx.config.sessionAbsoluteHours}) - interval '1 minute'
       WHERE user_id = ${user.id}`.execute(t.ctx.db);
@@ -194,9 +214,15 @@ describe('sessions', () => {
 
   test('a forged or garbage cookie is not a session', async () => {
     const forged = { cookie: 'shouhu_session=' + 'A'.repeat(43) };
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: forged })).statusCode, 401);
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: forged })).statusCode,
+      401,
+    );
     const garbage = { cookie: "shouhu_session=' OR 1=1 --" };
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: garbage })).statusCode, 401);
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: garbage })).statusCode,
+      401,
+    );
   });
 });
 
@@ -204,7 +230,11 @@ describe('CSRF', () => {
   test('a cookie-authenticated POST without the CSRF header, or with a wrong one, is refused and audited', async () => {
     await makeUser(t.ctx, 'csrf.a', 'county_staff', '410225');
     const client = (await signIn(t.app, 'csrf.a')).client!;
-    const missing = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: client.headers });
+    const missing = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: client.headers,
+    });
     assert.equal(missing.statusCode, 403);
     assert.equal(missing.json().error.code, 'CSRF_FAILED');
     const wrong = await t.app.inject({
@@ -222,11 +252,23 @@ describe('CSRF', () => {
   });
 
   test('a bearer token needs no CSRF header', async () => {
-    const created = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Bearer nonsense-token-value-123' } });
+    const created = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { authorization: 'Bearer nonsense-token-value-123' },
+    });
     assert.equal(created.statusCode, 401);
     const { createToken } = await import('./access.service.ts');
-    const { token } = await createToken(t.ctx, null, { name: 'csrf test', role: 'county_staff', regionCode: '410225' });
-    const logout = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${token}` } });
+    const { token } = await createToken(t.ctx, null, {
+      name: 'csrf test',
+      role: 'county_staff',
+      regionCode: '410225',
+    });
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(logout.statusCode, 200);
   });
 });
@@ -242,7 +284,12 @@ describe('passwords', () => {
     assert.equal(regions.json().error.code, 'PASSWORD_CHANGE_REQUIRED');
     assert.equal((await get('/api/v1/auth/me', client)).statusCode, 200);
     const change = (newPassword: string, currentPassword = TEST_PASSWORD) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/auth/change-password', headers: client!.write, payload: { currentPassword, newPassword } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/change-password',
+        headers: client!.write,
+        payload: { currentPassword, newPassword },
+      });
 
     const weak = await change('short');
     assert.equal(weak.statusCode, 400);
@@ -250,14 +297,23 @@ describe('passwords', () => {
     assert.ok(weak.json().error.details.length >= 2);
     assert.equal((await change('first.a-Strong-1')).statusCode, 400, 'contains the username');
     assert.equal((await change(TEST_PASSWORD)).statusCode, 400, 'the current password is in the history');
-    assert.equal((await change('New-password-1', 'Not-the-current-1')).statusCode, 400, 'wrong current password');
+    assert.equal(
+      (await change('New-password-1', 'Not-the-current-1')).statusCode,
+      400,
+      'wrong current password',
+    );
     assert.equal((await change('New-password-1')).statusCode, 200);
     assert.equal((await get('/api/v1/regions', client)).statusCode, 200);
     assert.equal((await get('/api/v1/auth/me', client)).json().mustChangePassword, false);
 
     // None of the last five passwords.
     const again = (next: string, current: string) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/auth/change-password', headers: client!.write, payload: { currentPassword: current, newPassword: next } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/change-password',
+        headers: client!.write,
+        payload: { currentPassword: current, newPassword: next },
+      });
     assert.equal((await again(TEST_PASSWORD, 'New-password-1')).statusCode, 400);
     let current = 'New-password-1';
     for (let i = 2; i <= 5; i++) {
@@ -266,7 +322,11 @@ describe('passwords', () => {
     }
     assert.equal((await again('New-password-1', current)).statusCode, 400, 'still among the last five');
     assert.equal((await again(TEST_PASSWORD, current)).statusCode, 200, 'six passwords ago is allowed again');
-    const history = await t.ctx.db.selectFrom('password_history').select('password_hash').where('user_id', '=', user.id).execute();
+    const history = await t.ctx.db
+      .selectFrom('password_history')
+      .select('password_hash')
+      .where('user_id', '=', user.id)
+      .execute();
     assert.equal(history.length, 5);
     assert.ok(history.every((h) => h.password_hash.startsWith('$argon2id$')));
   });
@@ -291,7 +351,11 @@ describe('two-factor authentication (TOTP)', () => {
   test('enrol with the QR code, confirm, then sign in with a code or a single-use recovery code', async () => {
     await makeUser(t.ctx, 'totp.a', 'county_staff', '410225');
     const client = (await signIn(t.app, 'totp.a')).client!;
-    const enroll = await t.app.inject({ method: 'POST', url: '/api/v1/auth/2fa/enroll', headers: client.write });
+    const enroll = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/2fa/enroll',
+      headers: client.write,
+    });
     assert.equal(enroll.statusCode, 200);
     const { otpauthUri, qrCodeDataUrl } = enroll.json();
     assert.match(qrCodeDataUrl, /^data:image\/png;base64,/);
@@ -299,9 +363,19 @@ describe('two-factor authentication (TOTP)', () => {
     assert.equal(parsed.label, 'totp.a');
     const secret = parsed.secret.base32;
 
-    const bad = await t.app.inject({ method: 'POST', url: '/api/v1/auth/2fa/confirm', headers: client.write, payload: { code: '000000' === totpCode(secret) ? '111111' : '000000' } });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/2fa/confirm',
+      headers: client.write,
+      payload: { code: '000000' === totpCode(secret) ? '111111' : '000000' },
+    });
     assert.equal(bad.statusCode, 400);
-    const confirm = await t.app.inject({ method: 'POST', url: '/api/v1/auth/2fa/confirm', headers: client.write, payload: { code: totpCode(secret) } });
+    const confirm = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/2fa/confirm',
+      headers: client.write,
+      payload: { code: totpCode(secret) },
+    });
     assert.equal(confirm.statusCode, 200);
     const codes: string[] = confirm.json().recoveryCodes;
     assert.equal(codes.length, 10);
@@ -309,7 +383,9 @@ describe('two-factor authentication (TOTP)', () => {
     const noCode = await signIn(t.app, 'totp.a');
     assert.equal(noCode.response.statusCode, 401);
     assert.equal(noCode.response.json().error.code, 'TWO_FACTOR_REQUIRED');
-    const wrongCode = await signIn(t.app, 'totp.a', TEST_PASSWORD, { totpCode: '123456' === totpCode(secret, 1) ? '654321' : '123456' });
+    const wrongCode = await signIn(t.app, 'totp.a', TEST_PASSWORD, {
+      totpCode: '123456' === totpCode(secret, 1) ? '654321' : '123456',
+    });
     assert.equal(wrongCode.response.statusCode, 401);
     assert.equal(wrongCode.response.json().error.code, 'UNAUTHENTICATED');
     // The confirming code's step is used; the next step's code (one step of drift) is accepted once.
@@ -318,7 +394,9 @@ describe('two-factor authentication (TOTP)', () => {
     const replay = await signIn(t.app, 'totp.a', TEST_PASSWORD, { totpCode: totpCode(secret, 1) });
     assert.equal(replay.response.statusCode, 401, 'a code works once');
 
-    const withRecovery = await signIn(t.app, 'totp.a', TEST_PASSWORD, { recoveryCode: codes[0]!.toUpperCase() });
+    const withRecovery = await signIn(t.app, 'totp.a', TEST_PASSWORD, {
+      recoveryCode: codes[0]!.toUpperCase(),
+    });
     assert.equal(withRecovery.response.statusCode, 200);
     const reused = await signIn(t.app, 'totp.a', TEST_PASSWORD, { recoveryCode: codes[0]! });
     assert.equal(reused.response.statusCode, 401);
@@ -335,9 +413,18 @@ describe('two-factor authentication (TOTP)', () => {
     const tokens = await get('/api/v1/tokens', client);
     assert.equal(tokens.statusCode, 403);
     assert.equal(tokens.json().error.code, 'TWO_FACTOR_ENROLLMENT_REQUIRED');
-    const enroll = await t.app.inject({ method: 'POST', url: '/api/v1/auth/2fa/enroll', headers: client!.write });
+    const enroll = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/2fa/enroll',
+      headers: client!.write,
+    });
     const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
-    const confirm = await t.app.inject({ method: 'POST', url: '/api/v1/auth/2fa/confirm', headers: client!.write, payload: { code: totpCode(secret) } });
+    const confirm = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/2fa/confirm',
+      headers: client!.write,
+      payload: { code: totpCode(secret) },
+    });
     assert.equal(confirm.statusCode, 200);
     assert.equal((await get('/api/v1/tokens', client)).statusCode, 200);
     // From now on the administrator's sign-in needs the code.
@@ -368,7 +455,11 @@ describe('logs', () => {
     const session = clientFromLogin(response);
     await signIn(t.app, 'logs.a', 'Wrong-Pass-0427');
     const { createToken } = await import('./access.service.ts');
-    const { token } = await createToken(t.ctx, null, { name: 'logs', role: 'county_staff', regionCode: '410225' });
+    const { token } = await createToken(t.ctx, null, {
+      name: 'logs',
+      role: 'county_staff',
+      regionCode: '410225',
+    });
     await t.app.inject({
       method: 'GET',
       url: '/api/v1/regions/search?q=41022520080101123X&within=410225&phone=13812345678',
@@ -377,7 +468,15 @@ describe('logs', () => {
     await t.app.inject({ method: 'GET', url: '/api/v1/regions/410225', headers: session.headers });
     const captured = t.logs.slice(before).join('\n');
     assert.ok(captured.length > 0, 'requests were logged');
-    for (const secret of ['Secret-Pass-0427', 'Wrong-Pass-0427', token, session.cookie.split('=')[1]!.split(';')[0]!, session.csrf, '41022520080101123X', '13812345678'])
+    for (const secret of [
+      'Secret-Pass-0427',
+      'Wrong-Pass-0427',
+      token,
+      session.cookie.split('=')[1]!.split(';')[0]!,
+      session.csrf,
+      '41022520080101123X',
+      '13812345678',
+    ])
       assert.ok(!captured.includes(secret), `the log contains ${secret.slice(0, 6)}…`);
   });
 });

@@ -23,9 +23,12 @@ export const accessCommands: CommandSpec[] = [
       const region = stringFlag(args, 'region') ?? null;
       const expires = stringFlag(args, 'expires');
       if (!role || !(ROLES as readonly string[]).includes(role))
-        throw new UsageError(`--role takes one of: ${ROLES.filter((r) => !ADMIN_ROLES.includes(r)).join(', ')}`);
+        throw new UsageError(
+          `--role takes one of: ${ROLES.filter((r) => !ADMIN_ROLES.includes(r)).join(', ')}`,
+        );
       const days = expires === undefined ? 90 : Number(expires);
-      if (!Number.isInteger(days) || days < 1 || days > 366) throw new UsageError('--expires takes a number of days, 1-366');
+      if (!Number.isInteger(days) || days < 1 || days > 366)
+        throw new UsageError('--expires takes a number of days, 1-366');
       try {
         const created = await createToken(ctx, null, {
           name: stringFlag(args, 'name') ?? `cli ${role} ${region ?? ''}`.trim(),
@@ -33,7 +36,9 @@ export const accessCommands: CommandSpec[] = [
           regionCode: region,
           expiresInDays: days,
         });
-        io.print(`token ${created.item.id} (${created.item.role}, region ${created.item.regionCode ?? '-'}, expires ${created.item.expiresAt})`);
+        io.print(
+          `token ${created.item.id} (${created.item.role}, region ${created.item.regionCode ?? '-'}, expires ${created.item.expiresAt})`,
+        );
         io.print('Copy it now; it is not shown again:');
         io.print(created.token);
         return 0;
@@ -45,7 +50,8 @@ export const accessCommands: CommandSpec[] = [
   },
   {
     path: ['users', 'create-admin'],
-    summary: 'Create an administrator account (first system administrator; or --role security_admin|audit_admin)',
+    summary:
+      'Create an administrator account (first system administrator; or --role security_admin|audit_admin)',
     usage: 'shouhu users create-admin [--role system_admin] [--username NAME] [--display-name TEXT]',
     async run(args, ctx, io) {
       const role = (stringFlag(args, 'role') ?? 'system_admin') as Role;
@@ -56,7 +62,9 @@ export const accessCommands: CommandSpec[] = [
       if (!username) throw new UsageError('give --username or set SHOUHU_ADMIN_USERNAME');
       let generated = false;
       if (!password && io.prompt) {
-        password = await io.prompt('password (at least 10 characters, three of upper/lower/digit/symbol): ', { hidden: true });
+        password = await io.prompt('password (at least 10 characters, three of upper/lower/digit/symbol): ', {
+          hidden: true,
+        });
         const again = await io.prompt('password again: ', { hidden: true });
         if (again !== password) {
           io.error('the passwords differ');
@@ -80,7 +88,9 @@ export const accessCommands: CommandSpec[] = [
           io.print('temporary password (shown once; it must be changed at first sign-in):');
           io.print(password);
         }
-        io.print('At first sign-in the administrator enrols a TOTP authenticator app (required for administrators).');
+        io.print(
+          'At first sign-in the administrator enrols a TOTP authenticator app (required for administrators).',
+        );
         return 0;
       } catch (error) {
         io.error(describe(error));
@@ -113,7 +123,9 @@ export const accessCommands: CommandSpec[] = [
     async run(_args, ctx, io) {
       const report = await verifyAuditChain(ctx.db);
       if (report.ok) {
-        io.print(`OK: ${report.count} audit entries, chain intact (${AUDIT_HASH_ALG}); head ${report.lastHash}`);
+        io.print(
+          `OK: ${report.count} audit entries, chain intact (${AUDIT_HASH_ALG}); head ${report.lastHash}`,
+        );
         return 0;
       }
       io.error(`BROKEN after ${report.count} good entries: ${report.problem?.message ?? 'unknown problem'}`);

@@ -45,7 +45,16 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const CHILD_WORK: Permission[] = ['regions.read', 'persons.read', 'persons.write', 'groups.read', 'stats.read', 'worklist.read', 'reports.create', 'exports.run'];
+const CHILD_WORK: Permission[] = [
+  'regions.read',
+  'persons.read',
+  'persons.write',
+  'groups.read',
+  'stats.read',
+  'worklist.read',
+  'reports.create',
+  'exports.run',
+];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   village_child_director: CHILD_WORK,

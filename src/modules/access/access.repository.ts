@@ -18,7 +18,12 @@ export async function lockUserRow(trx: Transaction<DB>, id: number): Promise<Use
 }
 
 export async function regionExists(db: Db, code: string): Promise<boolean> {
-  const row = await db.selectFrom('regions').select('code').where('code', '=', code).where('valid_to', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('regions')
+    .select('code')
+    .where('code', '=', code)
+    .where('valid_to', 'is', null)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -40,7 +45,12 @@ export async function recentPasswordHashes(db: Db, userId: number, n: number): P
 }
 
 /** Records a new password hash and keeps only the newest `keep`. */
-export async function pushPasswordHistory(trx: Transaction<DB>, userId: number, hash: string, keep: number): Promise<void> {
+export async function pushPasswordHistory(
+  trx: Transaction<DB>,
+  userId: number,
+  hash: string,
+  keep: number,
+): Promise<void> {
   await trx.insertInto('password_history').values({ user_id: userId, password_hash: hash }).execute();
   await sql`DELETE FROM password_history WHERE user_id = ${userId} AND id NOT IN (
     SELECT id FROM password_history WHERE user_id = ${userId} ORDER BY id DESC LIMIT ${keep})`.execute(trx);
@@ -73,16 +83,31 @@ export async function findLiveSession(
 }
 
 export async function touchSession(db: Db, idHash: string): Promise<void> {
-  await sql`UPDATE sessions SET last_seen_at = now() WHERE id = ${idHash} AND last_seen_at < now() - interval '10 seconds'`.execute(db);
+  await sql`UPDATE sessions SET last_seen_at = now() WHERE id = ${idHash} AND last_seen_at < now() - interval '10 seconds'`.execute(
+    db,
+  );
 }
 
 export async function revokeSession(db: Db, idHash: string): Promise<void> {
-  await db.updateTable('sessions').set({ revoked_at: sql<Date>`now()` }).where('id', '=', idHash).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('id', '=', idHash)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** Revokes every live session of the user, except `keep` when given. Returns how many. */
-export async function revokeUserSessions(db: Db, userId: number, keep: string | null = null): Promise<number> {
-  let query = db.updateTable('sessions').set({ revoked_at: sql<Date>`now()` }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+export async function revokeUserSessions(
+  db: Db,
+  userId: number,
+  keep: string | null = null,
+): Promise<number> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
   if (keep) query = query.where('id', '!=', keep);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows ?? 0);

@@ -106,7 +106,12 @@ export function accessHooks(app: App, ctx: AppContext): void {
     const isPublic = request.routeOptions.config?.public === true;
     const authorization = request.headers.authorization;
     if (typeof authorization === 'string' && /^bearer\s/i.test(authorization)) {
-      const actor = await service.authenticateToken(ctx, authorization.slice(7).trim(), request.ip, request.id);
+      const actor = await service.authenticateToken(
+        ctx,
+        authorization.slice(7).trim(),
+        request.ip,
+        request.id,
+      );
       if (actor) request.auth = { kind: 'token', sessionId: null, csrfToken: null, limitation: null };
       request.actor = actor;
       // A wrong token never falls back to the cookie.
@@ -131,7 +136,10 @@ export function accessHooks(app: App, ctx: AppContext): void {
     if (!request.actor || !auth) throw new DomainError('UNAUTHENTICATED');
     if (auth.kind === 'session') {
       const given = request.headers[CSRF_HEADER];
-      if (!SAFE_METHODS.has(request.method) && (typeof given !== 'string' || !sameSecret(given, auth.csrfToken ?? '')))
+      if (
+        !SAFE_METHODS.has(request.method) &&
+        (typeof given !== 'string' || !sameSecret(given, auth.csrfToken ?? ''))
+      )
         throw new DomainError('CSRF_FAILED');
       if (auth.limitation && !(request.routeOptions.config?.allowLimited ?? []).includes(auth.limitation))
         throw limitationError(auth.limitation);
@@ -190,7 +198,10 @@ export function accessRoutes(app: App, ctx: AppContext): void {
 
   app.post(
     '/auth/logout',
-    { config: { allowLimited: BOTH }, schema: { tags: ['auth'], summary: 'Sign out (this session)', response: { 200: Ok, ...errors } } },
+    {
+      config: { allowLimited: BOTH },
+      schema: { tags: ['auth'], summary: 'Sign out (this session)', response: { 200: Ok, ...errors } },
+    },
     async (request, reply) => {
       await service.logout(ctx, actorOf(request));
       clearSessionCookies(reply, ctx);
@@ -202,7 +213,11 @@ export function accessRoutes(app: App, ctx: AppContext): void {
     '/auth/logout-all',
     {
       config: { allowLimited: BOTH },
-      schema: { tags: ['auth'], summary: 'Sign out everywhere (every session of the user)', response: { 200: Revoked, ...errors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out everywhere (every session of the user)',
+        response: { 200: Revoked, ...errors },
+      },
     },
     async (request, reply) => {
       const revokedSessions = await service.logoutEverywhere(ctx, actorOf(request));
@@ -215,7 +230,11 @@ export function accessRoutes(app: App, ctx: AppContext): void {
     '/auth/me',
     {
       config: { allowLimited: BOTH },
-      schema: { tags: ['auth'], summary: 'The signed-in user: role, region, permissions, what must be done first', response: { 200: Me, ...errors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'The signed-in user: role, region, permissions, what must be done first',
+        response: { 200: Me, ...errors },
+      },
     },
     async (request) => service.me(ctx, actorOf(request), request.auth?.csrfToken ?? null),
   );
@@ -232,7 +251,12 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => {
-      await service.changePassword(ctx, actorOf(request), request.body.currentPassword, request.body.newPassword);
+      await service.changePassword(
+        ctx,
+        actorOf(request),
+        request.body.currentPassword,
+        request.body.newPassword,
+      );
       return { ok: true as const };
     },
   );
@@ -241,7 +265,11 @@ export function accessRoutes(app: App, ctx: AppContext): void {
     '/auth/2fa/enroll',
     {
       config: { allowLimited: ['two_factor_enrollment'] },
-      schema: { tags: ['auth'], summary: 'Start TOTP enrolment: an otpauth URI and its QR code', response: { 200: TotpEnrollment, ...errors, 409: { $ref: 'ErrorEnvelope#' } } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Start TOTP enrolment: an otpauth URI and its QR code',
+        response: { 200: TotpEnrollment, ...errors, 409: { $ref: 'ErrorEnvelope#' } },
+      },
     },
     async (request) => service.enrollTotp(ctx, actorOf(request)),
   );
@@ -257,7 +285,9 @@ export function accessRoutes(app: App, ctx: AppContext): void {
         response: { 200: RecoveryCodes, ...errors, 409: { $ref: 'ErrorEnvelope#' } },
       },
     },
-    async (request) => ({ recoveryCodes: await service.confirmTotp(ctx, actorOf(request), request.body.code) }),
+    async (request) => ({
+      recoveryCodes: await service.confirmTotp(ctx, actorOf(request), request.body.code),
+    }),
   );
 
   // ---------- Users ----------
@@ -281,7 +311,8 @@ export function accessRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['users'],
-        summary: 'Create an account with a temporary password (system administrator); the role is assigned by the security administrator',
+        summary:
+          'Create an account with a temporary password (system administrator); the role is assigned by the security administrator',
         body: CreateUserBody,
         response: { 201: UserWithPassword, ...userErrors },
       },
@@ -295,17 +326,31 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users/:id/disable',
     {
-      schema: { tags: ['users'], summary: 'Disable an account (signs it out)', params: IdParams, body: VersionBody, response: { 200: UserView, ...userErrors } },
+      schema: {
+        tags: ['users'],
+        summary: 'Disable an account (signs it out)',
+        params: IdParams,
+        body: VersionBody,
+        response: { 200: UserView, ...userErrors },
+      },
     },
-    async (request) => service.setUserDisabled(ctx, actorOf(request), request.params.id, request.body.version, true),
+    async (request) =>
+      service.setUserDisabled(ctx, actorOf(request), request.params.id, request.body.version, true),
   );
 
   app.post(
     '/users/:id/enable',
     {
-      schema: { tags: ['users'], summary: 'Enable a disabled account', params: IdParams, body: VersionBody, response: { 200: UserView, ...userErrors } },
+      schema: {
+        tags: ['users'],
+        summary: 'Enable a disabled account',
+        params: IdParams,
+        body: VersionBody,
+        response: { 200: UserView, ...userErrors },
+      },
     },
-    async (request) => service.setUserDisabled(ctx, actorOf(request), request.params.id, request.body.version, false),
+    async (request) =>
+      service.setUserDisabled(ctx, actorOf(request), request.params.id, request.body.version, false),
   );
 
   app.post(
@@ -339,7 +384,13 @@ export function accessRoutes(app: App, ctx: AppContext): void {
 
   app.get(
     '/tokens',
-    { schema: { tags: ['tokens'], summary: 'API tokens (security administrator)', response: { 200: TokenList, ...errors } } },
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'API tokens (security administrator)',
+        response: { 200: TokenList, ...errors },
+      },
+    },
     async (request) => ({ items: await service.listTokens(ctx, actorOf(request)) }),
   );
 
@@ -353,13 +404,19 @@ export function accessRoutes(app: App, ctx: AppContext): void {
         response: { 201: CreatedToken, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await service.createToken(ctx, actorOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await service.createToken(ctx, actorOf(request), request.body)),
   );
 
   app.post(
     '/tokens/:id/revoke',
     {
-      schema: { tags: ['tokens'], summary: 'Revoke an API token', params: IdParams, response: { 200: TokenView, ...errors, 404: { $ref: 'ErrorEnvelope#' } } },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke an API token',
+        params: IdParams,
+        response: { 200: TokenView, ...errors, 404: { $ref: 'ErrorEnvelope#' } },
+      },
     },
     async (request) => service.revokeToken(ctx, actorOf(request), request.params.id),
   );
@@ -403,7 +460,11 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/audit/verify',
     {
-      schema: { tags: ['audit'], summary: 'Verify the hash chain of the audit trail (audit administrator)', response: { 200: AuditVerify, ...errors } },
+      schema: {
+        tags: ['audit'],
+        summary: 'Verify the hash chain of the audit trail (audit administrator)',
+        response: { 200: AuditVerify, ...errors },
+      },
     },
     async (request) => verifyForActor(ctx, actorOf(request)),
   );

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -53,7 +52,10 @@ describe('recovery codes', () => {
     const codes = recoveryCodes();
     assert.equal(new Set(codes).size, 10);
     assert.match(codes[0]!, /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
-    assert.equal(normalizeRecoveryCode(codes[0]!.toUpperCase().replaceAll('-', ' ')), codes[0]!.replaceAll('-', ''));
+    assert.equal(
+      normalizeRecoveryCode(codes[0]!.toUpperCase().replaceAll('-', ' ')),
+      codes[0]!.replaceAll('-', ''),
+    );
   });
 });
 

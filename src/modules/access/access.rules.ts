@@ -24,7 +24,10 @@ export function isAdminRole(role: Role | null): boolean {
 export function passwordProblems(password: string, username: string): Message[] {
   const problems: Message[] = [];
   if ([...password].length < PASSWORD_MIN_LENGTH)
-    problems.push({ zh: `密码至少 ${PASSWORD_MIN_LENGTH} 个字符`, en: `must have at least ${PASSWORD_MIN_LENGTH} characters` });
+    problems.push({
+      zh: `密码至少 ${PASSWORD_MIN_LENGTH} 个字符`,
+      en: `must have at least ${PASSWORD_MIN_LENGTH} characters`,
+    });
   const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
   if (classes < 3)
     problems.push({
@@ -80,9 +83,7 @@ const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
 /** Ten single-use recovery codes of 16 characters (about 79 bits each), as xxxx-xxxx-xxxx-xxxx. */
 export function recoveryCodes(count = 10): string[] {
-  return Array.from({ length: count }, () =>
-    [0, 1, 2, 3].map(() => pick(RECOVERY_ALPHABET, 4)).join('-'),
-  );
+  return Array.from({ length: count }, () => [0, 1, 2, 3].map(() => pick(RECOVERY_ALPHABET, 4)).join('-'));
 }
 
 /** Recovery codes are compared without dashes, spaces or case. */

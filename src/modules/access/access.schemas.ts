@@ -34,9 +34,12 @@ export const Me = Type.Object({
   mustChangePassword: Type.Boolean(),
   twoFactorEnabled: Type.Boolean(),
   twoFactorRequired: Type.Boolean({ description: 'administrators must use TOTP (not in the demo)' }),
-  limitedTo: Type.Union([Type.Literal('password_change'), Type.Literal('two_factor_enrollment'), Type.Null()], {
-    description: 'a session that may only change the password or enrol TOTP before anything else',
-  }),
+  limitedTo: Type.Union(
+    [Type.Literal('password_change'), Type.Literal('two_factor_enrollment'), Type.Null()],
+    {
+      description: 'a session that may only change the password or enrol TOTP before anything else',
+    },
+  ),
   csrfToken: NullableString,
 });
 export type Me = Static<typeof Me>;
@@ -54,9 +57,14 @@ export const TotpEnrollment = Type.Object({
   qrCodeDataUrl: Type.String({ description: 'a PNG data: URL of the otpauth URI' }),
   secret: Type.String({ description: 'base32, for typing in when the camera cannot be used' }),
 });
-export const TotpConfirmBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+export const TotpConfirmBody = Type.Object(
+  { code: Type.String({ pattern: '^[0-9]{6}$' }) },
+  { additionalProperties: false },
+);
 export const RecoveryCodes = Type.Object({
-  recoveryCodes: Type.Array(Type.String(), { description: 'shown once; each works once instead of a TOTP code' }),
+  recoveryCodes: Type.Array(Type.String(), {
+    description: 'shown once; each works once instead of a TOTP code',
+  }),
 });
 
 export const Ok = Type.Object({ ok: Type.Literal(true) });
@@ -101,7 +109,10 @@ export const UserWithPassword = Type.Object({
   user: UserView,
   temporaryPassword: Type.String({ description: 'shown once; the user must change it at first sign-in' }),
 });
-export const VersionBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export const VersionBody = Type.Object(
+  { version: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
 
 export const AssignRoleBody = Type.Object(
   {
@@ -151,7 +162,9 @@ export const TokenList = Type.Object({ items: Type.Array(TokenView) });
 
 export const AuditQuery = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 100, description: 'username (exact)' })),
-  action: Type.Optional(Type.String({ maxLength: 100, description: "an action, or a prefix ending in '.' (auth.)" })),
+  action: Type.Optional(
+    Type.String({ maxLength: 100, description: "an action, or a prefix ending in '.' (auth.)" }),
+  ),
   region: Type.Optional(Region),
   result: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('denied'), Type.Literal('error')])),
   from: Type.Optional(Type.String({ format: 'date-time' })),

@@ -75,7 +75,10 @@ function policyError(problems: Message[]): DomainError {
 export type SessionLimitation = 'password_change' | 'two_factor_enrollment' | null;
 
 /** A session may be limited: a forced password change first, then (administrators) TOTP enrolment. */
-export function limitationOf(user: Pick<UserRow, 'must_change_password' | 'role' | 'totp_enabled'>, config: Config): SessionLimitation {
+export function limitationOf(
+  user: Pick<UserRow, 'must_change_password' | 'role' | 'totp_enabled'>,
+  config: Config,
+): SessionLimitation {
   if (user.must_change_password) return 'password_change';
   if (twoFactorRequired(user, config) && !user.totp_enabled) return 'two_factor_enrollment';
   return null;
@@ -118,8 +121,14 @@ export async function authenticateSession(
 ): Promise<SessionAuth | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(rawSessionId)) return null;
   const idHash = sha256Hex(rawSessionId);
-  const row = await repo.findLiveSession(ctx.db, idHash, ctx.config.sessionIdleMinutes, ctx.config.sessionAbsoluteHours);
+  const row = await repo.findLiveSession(
+    ctx.db,
+    idHash,
+    ctx.config.sessionIdleMinutes,
+    ctx.config.sessionAbsoluteHours,
+  );
   if (!row || !isRole(row.role)) return null;
+  if (row.demo && !ctx.config.demoMode) return null;
   await repo.touchSession(ctx.db, idHash);
   return {
     actor: actorForUser(row, ip, idHash, requestId),
@@ -130,7 +139,12 @@ export async function authenticateSession(
 }
 
 /** Resolves an API token (Authorization: Bearer) to its actor; null when unknown, expired or revoked. */
-export async function authenticateToken(ctx: AppContext, raw: string, ip: string, requestId: string | null): Promise<Actor | null> {
+export async function authenticateToken(
+  ctx: AppContext,
+  raw: string,
+  ip: string,
+  requestId: string | null,
+): Promise<Actor | null> {
   if (raw.length < 20 || raw.length > 200) return null;
   const row = await repo.findLiveToken(ctx.db, sha256Hex(raw));
   if (!row || !isRole(row.role)) return null;
@@ -231,18 +245,36 @@ export async function login(
     await spendVerificationTime(input.password);
     const wasLocked = guard.unknownLocked(username);
     const locks = !wasLocked && guard.unknownFailed(username, config.lockoutAttempts, config.lockoutMinutes);
-    await audit(ctx.db, { ...anonymous, username: '' }, {
-      action: 'auth.login',
-      result: 'denied',
-      details: { reason: 'unknown_user' },
-    });
-    throw wasLocked || locks ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
+    await audit(
+      ctx.db,
+      { ...anonymous, username: '' },
+      {
+        action: 'auth.login',
+        result: 'denied',
+        details: { reason: 'unknown_user' },
+      },
+    );
+    throw wasLocked || locks
+      ? new DomainError('ACCOUNT_LOCKED')
+      : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
 
-  const who: AuditActor = { ...anonymous, kind: 'anonymous', userId: user.id, username: user.username, role: user.role };
+  const who: AuditActor = {
+    ...anonymous,
+    kind: 'anonymous',
+    userId: user.id,
+    username: user.username,
+    role: user.role,
+  };
   if (user.locked_until && user.locked_until.getTime() > Date.now()) {
     await spendVerificationTime(input.password);
-    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'locked' } });
+    await audit(ctx.db, who, {
+      action: 'auth.login',
+      entityType: 'user',
+      entityId: user.id,
+      result: 'denied',
+      details: { reason: 'locked' },
+    });
     throw new DomainError('ACCOUNT_LOCKED');
   }
 
@@ -251,12 +283,25 @@ export async function login(
     const locked = await recordFailure(ctx, user, who, 'bad_password');
     throw locked ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
-  if (user.disabled) {
-    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'disabled' } });
+  if (user.disabled || (user.demo && !config.demoMode)) {
+    const reason = user.disabled ? 'disabled' : 'demo_account_outside_demo';
+    await audit(ctx.db, who, {
+      action: 'auth.login',
+      entityType: 'user',
+      entityId: user.id,
+      result: 'denied',
+      details: { reason },
+    });
     throw new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
   if (!isRole(user.role)) {
-    await audit(ctx.db, who, { action: 'auth.login', entityType: 'user', entityId: user.id, result: 'denied', details: { reason: 'no_role' } });
+    await audit(ctx.db, who, {
+      action: 'auth.login',
+      entityType: 'user',
+      entityId: user.id,
+      result: 'denied',
+      details: { reason: 'no_role' },
+    });
     throw forbidden({
       zh: '账户尚未分配角色，请联系安全管理员',
       en: 'The account has no role yet; ask the security administrator',
@@ -279,24 +324,37 @@ export async function login(
   const sessionToken = randomSecret(32);
   const csrfToken = randomSecret(32);
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ failed_attempts: 0, locked_until: null }).where('id', '=', user.id).execute();
+    await trx
+      .updateTable('users')
+      .set({ failed_attempts: 0, locked_until: null })
+      .where('id', '=', user.id)
+      .execute();
     await trx
       .insertInto('sessions')
       .values({ id: sha256Hex(sessionToken), user_id: user.id, csrf_token: csrfToken, ip: meta.ip })
       .execute();
-    await audit(trx, { ...who, kind: 'user' }, {
-      action: 'auth.login',
-      entityType: 'user',
-      entityId: user.id,
-      regionCode: user.region_code,
-      details: { secondFactor },
-    });
+    await audit(
+      trx,
+      { ...who, kind: 'user' },
+      {
+        action: 'auth.login',
+        entityType: 'user',
+        entityId: user.id,
+        regionCode: user.region_code,
+        details: { secondFactor },
+      },
+    );
   });
   return { sessionToken, csrfToken, limitation: limitationOf(user, config) };
 }
 
 /** Counts a failed sign-in; locks the account at the configured number of failures. */
-async function recordFailure(ctx: AppContext, user: UserRow, who: AuditActor, reason: string): Promise<boolean> {
+async function recordFailure(
+  ctx: AppContext,
+  user: UserRow,
+  who: AuditActor,
+  reason: string,
+): Promise<boolean> {
   const { lockoutAttempts, lockoutMinutes } = ctx.config;
   return ctx.db.transaction().execute(async (trx) => {
     const row = await sql<{ failed_attempts: number; locked_until: Date | null }>`
@@ -333,7 +391,12 @@ export async function logoutEverywhere(ctx: AppContext, actor: Actor): Promise<n
   const userId = requireUser(actor);
   return ctx.db.transaction().execute(async (trx) => {
     const n = await repo.revokeUserSessions(trx, userId);
-    await audit(trx, actor, { action: 'auth.logout_all', entityType: 'user', entityId: userId, details: { sessions: n } });
+    await audit(trx, actor, {
+      action: 'auth.logout_all',
+      entityType: 'user',
+      entityId: userId,
+      details: { sessions: n },
+    });
     return n;
   });
 }
@@ -379,22 +442,42 @@ export async function me(ctx: AppContext, actor: Actor, csrfToken: string | null
 
 // ---------- Passwords ----------
 
-async function checkNewPassword(db: Db, user: Pick<UserRow, 'id' | 'username'>, password: string): Promise<void> {
+async function checkNewPassword(
+  db: Db,
+  user: Pick<UserRow, 'id' | 'username'>,
+  password: string,
+): Promise<void> {
   const problems = passwordProblems(password, user.username);
   if (problems.length) throw policyError(problems);
   for (const old of await repo.recentPasswordHashes(db, user.id, PASSWORD_HISTORY)) {
     if (await verifyPassword(old, password))
-      throw policyError([{ zh: `不能与最近 ${PASSWORD_HISTORY} 次使用过的密码相同`, en: `must differ from the last ${PASSWORD_HISTORY} passwords` }]);
+      throw policyError([
+        {
+          zh: `不能与最近 ${PASSWORD_HISTORY} 次使用过的密码相同`,
+          en: `must differ from the last ${PASSWORD_HISTORY} passwords`,
+        },
+      ]);
   }
 }
 
 /** Changes the signed-in user's password; every other session of the user is signed out. */
-export async function changePassword(ctx: AppContext, actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
+export async function changePassword(
+  ctx: AppContext,
+  actor: Actor,
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
   if (!(await verifyPassword(user.password_hash, currentPassword))) {
-    await audit(ctx.db, actor, { action: 'auth.password.change', entityType: 'user', entityId: userId, result: 'denied', details: { reason: 'bad_password' } });
+    await audit(ctx.db, actor, {
+      action: 'auth.password.change',
+      entityType: 'user',
+      entityId: userId,
+      result: 'denied',
+      details: { reason: 'bad_password' },
+    });
     throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
   }
   await checkNewPassword(ctx.db, user, newPassword);
@@ -413,7 +496,12 @@ export async function changePassword(ctx: AppContext, actor: Actor, currentPassw
       .execute();
     await repo.pushPasswordHistory(trx, userId, hashed, PASSWORD_HISTORY);
     const others = await repo.revokeUserSessions(trx, userId, actor.sessionId);
-    await audit(trx, actor, { action: 'auth.password.change', entityType: 'user', entityId: userId, details: { otherSessionsRevoked: others } });
+    await audit(trx, actor, {
+      action: 'auth.password.change',
+      entityType: 'user',
+      entityId: userId,
+      details: { otherSessionsRevoked: others },
+    });
   });
 }
 
@@ -459,7 +547,10 @@ async function useRecoveryCode(db: Kysely<DB>, userId: number, code: string): Pr
 }
 
 /** Starts (or restarts) TOTP enrolment: a new secret, not active until confirmed with a code. */
-export async function enrollTotp(ctx: AppContext, actor: Actor): Promise<{ otpauthUri: string; qrCodeDataUrl: string; secret: string }> {
+export async function enrollTotp(
+  ctx: AppContext,
+  actor: Actor,
+): Promise<{ otpauthUri: string; qrCodeDataUrl: string; secret: string }> {
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
@@ -467,7 +558,11 @@ export async function enrollTotp(ctx: AppContext, actor: Actor): Promise<{ otpau
     throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ totp_secret: secret, totp_last_step: null }).where('id', '=', userId).execute();
+    await trx
+      .updateTable('users')
+      .set({ totp_secret: secret, totp_last_step: null })
+      .where('id', '=', userId)
+      .execute();
     await audit(trx, actor, { action: 'auth.2fa.enroll', entityType: 'user', entityId: userId });
   });
   const otpauthUri = totpFor(secret, user.username).toString();
@@ -479,24 +574,41 @@ export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): 
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
-  if (user.totp_enabled) throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+  if (user.totp_enabled)
+    throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
   if (!user.totp_secret) throw invalid('code', { zh: '请先开始绑定', en: 'Start the enrolment first' });
   const step = totpStep(user.totp_secret, code);
   if (step === null) {
-    await audit(ctx.db, actor, { action: 'auth.2fa.confirm', entityType: 'user', entityId: userId, result: 'denied' });
+    await audit(ctx.db, actor, {
+      action: 'auth.2fa.confirm',
+      entityType: 'user',
+      entityId: userId,
+      result: 'denied',
+    });
     throw invalid('code', { zh: '验证码不正确', en: 'The code is wrong' });
   }
   const codes = recoveryCodes(10);
   await ctx.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('users')
-      .set({ totp_enabled: true, totp_last_step: step, updated_at: sql<Date>`now()`, version: sql<number>`version + 1` })
+      .set({
+        totp_enabled: true,
+        totp_last_step: step,
+        updated_at: sql<Date>`now()`,
+        version: sql<number>`version + 1`,
+      })
       .where('id', '=', userId)
       .execute();
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     await trx
       .insertInto('recovery_codes')
-      .values(codes.map((c) => ({ user_id: userId, code_hash: sha256Hex(normalizeRecoveryCode(c)), used_at: null })))
+      .values(
+        codes.map((c) => ({
+          user_id: userId,
+          code_hash: sha256Hex(normalizeRecoveryCode(c)),
+          used_at: null,
+        })),
+      )
       .execute();
     await audit(trx, actor, { action: 'auth.2fa.confirm', entityType: 'user', entityId: userId });
   });
@@ -530,7 +642,11 @@ export async function listUsers(
 ): Promise<{ items: UserView[]; nextCursor: string | null }> {
   if (!actor.permissions.has('users.manage') && !actor.permissions.has('roles.assign')) throw forbidden();
   const limit = query.limit ?? 50;
-  let q = ctx.db.selectFrom('users').selectAll().orderBy('id').limit(limit + 1);
+  let q = ctx.db
+    .selectFrom('users')
+    .selectAll()
+    .orderBy('id')
+    .limit(limit + 1);
   if (query.cursor) q = q.where('id', '>', Number(query.cursor));
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
@@ -552,11 +668,16 @@ async function insertUser(
     regionCode: string | null;
     individualAccess?: boolean;
     createdBy: number | null;
+    demo?: boolean;
   },
 ): Promise<UserRow> {
   const hashed = await hashPassword(values.password);
   const exists = await repo.findUserByUsername(trx, values.username);
-  if (exists) throw conflict({ zh: `用户名 ${values.username} 已存在`, en: `The username ${values.username} is taken` });
+  if (exists)
+    throw conflict({
+      zh: `用户名 ${values.username} 已存在`,
+      en: `The username ${values.username} is taken`,
+    });
   const row = await trx
     .insertInto('users')
     .values({
@@ -568,6 +689,7 @@ async function insertUser(
       region_code: values.regionCode,
       individual_access: values.individualAccess ?? false,
       created_by: values.createdBy,
+      demo: values.demo ?? false,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -598,7 +720,12 @@ export async function createUser(
       regionCode: null,
       createdBy: actor.userId,
     });
-    await audit(trx, actor, { action: 'user.create', entityType: 'user', entityId: created.id, details: { username } });
+    await audit(trx, actor, {
+      action: 'user.create',
+      entityType: 'user',
+      entityId: created.id,
+      details: { username },
+    });
     return created;
   });
   return { user: toUserView(row), temporaryPassword: password };
@@ -608,9 +735,17 @@ const ADMIN_ACCOUNT_ON_CONSOLE: Message = {
   zh: '三员账户只能在服务器控制台管理（shouhu users create-admin / reset-password）',
   en: 'Administrator accounts are managed on the server console only (shouhu users create-admin / reset-password)',
 };
-const NOT_YOURSELF: Message = { zh: '不能对自己的账户执行此操作', en: 'You cannot do this to your own account' };
+const NOT_YOURSELF: Message = {
+  zh: '不能对自己的账户执行此操作',
+  en: 'You cannot do this to your own account',
+};
 
-async function loadManagedUser(trx: Transaction<DB>, actor: Actor, id: number, version: number | null): Promise<UserRow> {
+async function loadManagedUser(
+  trx: Transaction<DB>,
+  actor: Actor,
+  id: number,
+  version: number | null,
+): Promise<UserRow> {
   const user = await repo.lockUserRow(trx, id);
   if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
   if (actor.userId === id) throw forbidden(NOT_YOURSELF);
@@ -619,7 +754,13 @@ async function loadManagedUser(trx: Transaction<DB>, actor: Actor, id: number, v
   return user;
 }
 
-export async function setUserDisabled(ctx: AppContext, actor: Actor, id: number, version: number, disabled: boolean): Promise<UserView> {
+export async function setUserDisabled(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  version: number,
+  disabled: boolean,
+): Promise<UserView> {
   requireAccess(actor, 'users.manage');
   return ctx.db.transaction().execute(async (trx) => {
     await loadManagedUser(trx, actor, id, version);
@@ -630,13 +771,21 @@ export async function setUserDisabled(ctx: AppContext, actor: Actor, id: number,
       .returningAll()
       .executeTakeFirstOrThrow();
     if (disabled) await repo.revokeUserSessions(trx, id);
-    await audit(trx, actor, { action: disabled ? 'user.disable' : 'user.enable', entityType: 'user', entityId: id });
+    await audit(trx, actor, {
+      action: disabled ? 'user.disable' : 'user.enable',
+      entityType: 'user',
+      entityId: id,
+    });
     return toUserView(row);
   });
 }
 
 /** A new temporary password (changed at next sign-in); clears a lockout and signs the user out everywhere. */
-export async function resetPassword(ctx: AppContext, actor: Actor, id: number): Promise<{ user: UserView; temporaryPassword: string }> {
+export async function resetPassword(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+): Promise<{ user: UserView; temporaryPassword: string }> {
   requireAccess(actor, 'users.manage');
   const password = temporaryPassword();
   const hashed = await hashPassword(password);
@@ -684,7 +833,12 @@ async function checkScope(db: Db, role: Role, regionCode: string | null, path: s
  * scope, and the three administrator roles are never granted here (they are provisioned on the
  * console), so no administrator can make another account an administrator.
  */
-export async function assignRole(ctx: AppContext, actor: Actor, id: number, input: AssignRoleBody): Promise<UserView> {
+export async function assignRole(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  input: AssignRoleBody,
+): Promise<UserView> {
   requireAccess(actor, 'roles.assign');
   if (ADMIN_ROLES.includes(input.role)) throw forbidden(ADMIN_ACCOUNT_ON_CONSOLE);
   const individualAccess = VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false;
@@ -711,7 +865,11 @@ export async function assignRole(ctx: AppContext, actor: Actor, id: number, inpu
       entityId: id,
       regionCode: input.regionCode,
       details: {
-        from: { role: before.role, regionCode: before.region_code, individualAccess: before.individual_access },
+        from: {
+          role: before.role,
+          regionCode: before.region_code,
+          individualAccess: before.individual_access,
+        },
         to: { role: input.role, regionCode: input.regionCode, individualAccess },
         sessionsRevoked: revoked,
       },
@@ -724,9 +882,17 @@ export async function assignRole(ctx: AppContext, actor: Actor, id: number, inpu
 
 export async function createAdminAccount(
   ctx: AppContext,
-  input: { username: string; displayName: string; role: Role; password: string; mustChange: boolean; command?: string },
+  input: {
+    username: string;
+    displayName: string;
+    role: Role;
+    password: string;
+    mustChange: boolean;
+    command?: string;
+  },
 ): Promise<UserView> {
-  if (!ADMIN_ROLES.includes(input.role)) throw invalid('role', { zh: '不是管理员角色', en: 'Not an administrator role' });
+  if (!ADMIN_ROLES.includes(input.role))
+    throw invalid('role', { zh: '不是管理员角色', en: 'Not an administrator role' });
   const username = normalizeUsername(input.username);
   const problems = passwordProblems(input.password, username);
   if (problems.length) throw policyError(problems);
@@ -757,15 +923,29 @@ export async function resetPasswordOnConsole(ctx: AppContext, username: string):
     const user = await repo.findUserByUsername(trx, normalizeUsername(username));
     if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
     await applyPasswordReset(trx, user.id, hashed);
-    await audit(trx, systemActor('users reset-password'), { action: 'user.password.reset', entityType: 'user', entityId: user.id });
+    await audit(trx, systemActor('users reset-password'), {
+      action: 'user.password.reset',
+      entityType: 'user',
+      entityId: user.id,
+    });
   });
   return password;
 }
 
-/** Idempotent: creates the account with its role when the username is free, else leaves it alone. */
-export async function ensureUser(
+/**
+ * The demo accounts: idempotent (creates the account when the username is free, else leaves it
+ * alone). They are marked demo and sign in only while the server runs as the demo.
+ */
+export async function ensureDemoUser(
   ctx: AppContext,
-  input: { username: string; displayName: string; role: Role; regionCode: string | null; password: string; individualAccess?: boolean },
+  input: {
+    username: string;
+    displayName: string;
+    role: Role;
+    regionCode: string | null;
+    password: string;
+    individualAccess?: boolean;
+  },
 ): Promise<{ created: boolean; user: UserView }> {
   const existing = await repo.findUserByUsername(ctx.db, input.username);
   if (existing) return { created: false, user: toUserView(existing) };
@@ -780,6 +960,7 @@ export async function ensureUser(
       regionCode: input.regionCode,
       individualAccess: input.individualAccess ?? false,
       createdBy: null,
+      demo: true,
     });
     await audit(trx, systemActor('demo'), {
       action: 'user.create',
@@ -825,7 +1006,10 @@ export async function createToken(
 ): Promise<{ token: string; item: TokenView }> {
   if (actor) requireAccess(actor, 'tokens.manage');
   if (ADMIN_ROLES.includes(input.role))
-    throw invalid('role', { zh: 'API 令牌不能使用管理员角色', en: 'API tokens cannot hold an administrator role' });
+    throw invalid('role', {
+      zh: 'API 令牌不能使用管理员角色',
+      en: 'API tokens cannot hold an administrator role',
+    });
   await checkScope(ctx.db, input.role, input.regionCode, 'regionCode');
   const token = newApiToken();
   const days = input.expiresInDays ?? 90;
@@ -871,7 +1055,12 @@ export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Pr
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound({ zh: '令牌不存在', en: 'No such token' });
-    await audit(trx, actor, { action: 'token.revoke', entityType: 'api_token', entityId: id, regionCode: row.region_code });
+    await audit(trx, actor, {
+      action: 'token.revoke',
+      entityType: 'api_token',
+      entityId: id,
+      regionCode: row.region_code,
+    });
     return toTokenView(row);
   });
 }

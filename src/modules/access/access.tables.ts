@@ -17,6 +17,7 @@ export interface UsersTable {
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;
   disabled: Generated<boolean>;
+  demo: Generated<boolean>;
   created_by: number | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

@@ -35,7 +35,8 @@ function filtered(db: Kysely<DB>, query: AuditQuery) {
       ? q.where('action', 'like', `${query.action.replace(/[\\%_]/g, (c) => '\\' + c)}%`)
       : q.where('action', '=', query.action);
   }
-  if (query.region) q = q.where('region_code', '>=', query.region).where('region_code', '<', query.region + '\uffff');
+  if (query.region)
+    q = q.where('region_code', '>=', query.region).where('region_code', '<', query.region + '\uffff');
   if (query.result) q = q.where('result', '=', query.result);
   if (query.from) q = q.where('at', '>=', new Date(query.from));
   if (query.to) q = q.where('at', '<', new Date(query.to));
@@ -48,13 +49,23 @@ function filterDetails(query: AuditQuery): Record<string, unknown> {
 }
 
 /** Newest first; the cursor is the id of the last item of the previous page. */
-export async function searchAudit(ctx: AppContext, actor: Actor, query: AuditQuery): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
+export async function searchAudit(
+  ctx: AppContext,
+  actor: Actor,
+  query: AuditQuery,
+): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
   requireAccess(actor, 'audit.read');
   const limit = query.limit ?? 100;
-  let q = filtered(ctx.db, query).orderBy('id', 'desc').limit(limit + 1);
+  let q = filtered(ctx.db, query)
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
   if (query.cursor) q = q.where('id', '<', Number(query.cursor));
   const rows = (await q.execute()) as unknown as AuditRow[];
-  await audit(ctx.db, actor, { action: 'audit.search', entityType: 'audit_log', details: filterDetails(query) });
+  await audit(ctx.db, actor, {
+    action: 'audit.search',
+    entityType: 'audit_log',
+    details: filterDetails(query),
+  });
   const items = rows.slice(0, limit).map(toItem);
   return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
 }
@@ -78,7 +89,12 @@ const CSV_COLUMNS: (keyof AuditItem)[] = [
 
 /** A CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote. */
 function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let text =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -86,7 +102,10 @@ function csvCell(value: unknown): string {
 /** The matching entries as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese), oldest first. */
 export async function exportAudit(ctx: AppContext, actor: Actor, query: AuditQuery): Promise<string> {
   requireAccess(actor, 'audit.export');
-  const rows = (await filtered(ctx.db, query).orderBy('id', 'asc').limit(EXPORT_LIMIT).execute()) as unknown as AuditRow[];
+  const rows = (await filtered(ctx.db, query)
+    .orderBy('id', 'asc')
+    .limit(EXPORT_LIMIT)
+    .execute()) as unknown as AuditRow[];
   await audit(ctx.db, actor, {
     action: 'audit.export',
     entityType: 'audit_log',
@@ -118,4 +137,3 @@ export async function verifyForActor(ctx: AppContext, actor: Actor) {
     problem: report.problem ? { kind: report.problem.kind, message: report.problem.message } : null,
   };
 }
-

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
@@ -11,6 +10,23 @@ import { JobQueue } from '../../platform/jobs.ts';
 import { accessCommands } from './access.cli.ts';
 import { AUDIT_HASH_ALG, audit, canonicalJson, entryHash, systemActor, verifyAuditChain } from './audit.ts';
 import { parseArgs } from '../../cli/command.ts';
+import { maskForActor, revealForActor } from './access.masking.ts';
+import { ROLE_PERMISSIONS, type Actor, type Role } from './access.policy.ts';
+
+function actorOf(role: Role, regionCode: string): Actor {
+  return {
+    kind: 'user',
+    userId: 7,
+    tokenId: null,
+    username: `${role}.user`,
+    role,
+    regionCode,
+    permissions: new Set(ROLE_PERMISSIONS[role]),
+    individualAccess: false,
+    ip: '10.0.0.1',
+    sessionId: null,
+  };
+}
 
 const actor = systemActor('test');
 
@@ -50,7 +66,10 @@ describe('audit trail', () => {
   after(async () => database.close());
 
   test('canonical JSON sorts keys at every depth', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }),
+      '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   test('uses SM3 when Node.js has it', () => {
@@ -59,10 +78,22 @@ describe('audit trail', () => {
 
   test('entries chain and verify; personal data in details is redacted', async () => {
     for (let i = 0; i < 5; i++) {
-      await audit(ctx.db, actor, { action: 'test.write', entityType: 'thing', entityId: i, details: { n: i } });
+      await audit(ctx.db, actor, {
+        action: 'test.write',
+        entityType: 'thing',
+        entityId: i,
+        details: { n: i },
+      });
     }
-    await audit(ctx.db, actor, { action: 'test.pii', details: { note: 'id 41022520080101123X phone 13812345678', password: 'x' } });
-    const last = await ctx.db.selectFrom('audit_log').select('details').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    await audit(ctx.db, actor, {
+      action: 'test.pii',
+      details: { note: 'id 41022520080101123X phone 13812345678', password: 'x' },
+    });
+    const last = await ctx.db
+      .selectFrom('audit_log')
+      .select('details')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     assert.deepEqual(last.details, { note: 'id [ID] phone [PHONE]', password: '[REDACTED]' });
     const report = await verifyAuditChain(ctx.db);
     assert.equal(report.ok, true);
@@ -97,6 +128,36 @@ describe('audit trail', () => {
     const report = await verifyAuditChain(ctx.db);
     assert.equal(report.ok, true, report.problem?.message);
     assert.equal(report.count, 47);
+  });
+
+  test('masking for every role; a reveal needs persons.reveal in scope and is audited in the transaction', async () => {
+    const county = actorOf('county_staff', '410225');
+    const director = actorOf('village_child_director', '410225100201');
+    assert.equal(maskForActor(county, '41022520080101123X', 'idNumber'), '4102**********123X');
+    assert.equal(maskForActor(director, '13812345678', 'phone'), '138****5678');
+    assert.equal(maskForActor(director, null, 'phone'), null);
+    const before = (await verifyAuditChain(ctx.db)).count;
+    const value = await ctx.db
+      .transaction()
+      .execute((trx) =>
+        revealForActor(trx, county, { entityId: 42, regionCode: '410225100201', field: 'idNumber' }, '41022520080101123X'),
+      );
+    assert.equal(value, '41022520080101123X');
+    await assert.rejects(
+      revealForActor(ctx.db, director, { entityId: 42, regionCode: '410225100201', field: 'idNumber' }, 'x'),
+      /may not/,
+      'a child director has no persons.reveal',
+    );
+    await assert.rejects(
+      revealForActor(ctx.db, county, { entityId: 43, regionCode: '410226100201', field: 'phone' }, 'x'),
+      /may not/,
+      'another county',
+    );
+    const last = await ctx.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(last.action, 'person.reveal');
+    assert.equal(last.entity_id, '42');
+    assert.deepEqual(last.details, { field: 'idNumber' });
+    assert.equal((await verifyAuditChain(ctx.db)).count, before + 1);
   });
 
   test('UPDATE, DELETE and TRUNCATE are refused', async () => {

@@ -105,7 +105,9 @@ export function entryHash(row: Omit<AuditRow, 'hash'>): string {
 function cleanDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   // Redaction is the safety net, not the rule: callers must not pass personal data at all.
   const redacted = redactObject(details ?? {});
-  return JSON.parse(JSON.stringify(redacted, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v))) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify(redacted, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v)),
+  ) as Record<string, unknown>;
 }
 
 async function append(trx: Transaction<DB>, actor: AuditActor, entry: AuditEntry): Promise<number> {
@@ -180,7 +182,12 @@ export function toAuditActor(actor: AuditActor | Actor): AuditActor {
 export async function recordReveal(
   db: Db,
   actor: Actor,
-  target: { entityType?: string; entityId: string | number; regionCode: string | null; field: 'idNumber' | 'phone' | string },
+  target: {
+    entityType?: string;
+    entityId: string | number;
+    regionCode: string | null;
+    field: 'idNumber' | 'phone' | string;
+  },
 ): Promise<number> {
   return audit(db, actor, {
     action: 'person.reveal',
@@ -195,7 +202,12 @@ export async function recordReveal(
 export async function auditRead(
   db: Db,
   actor: Actor,
-  target: { entityType: string; entityId: string | number; regionCode: string | null; details?: Record<string, unknown> },
+  target: {
+    entityType: string;
+    entityId: string | number;
+    regionCode: string | null;
+    details?: Record<string, unknown>;
+  },
 ): Promise<number> {
   return audit(db, actor, {
     action: `${target.entityType}.read`,
@@ -228,8 +240,9 @@ export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<Ch
   let count = 0;
   let after = 0;
   for (;;) {
-    const rows = (await sql<AuditRow>`SELECT * FROM audit_log WHERE id > ${after} ORDER BY id LIMIT ${batch}`.execute(db))
-      .rows;
+    const rows = (
+      await sql<AuditRow>`SELECT * FROM audit_log WHERE id > ${after} ORDER BY id LIMIT ${batch}`.execute(db)
+    ).rows;
     if (!rows.length) break;
     for (const row of rows) {
       const recomputed = entryHash(row);
@@ -265,7 +278,10 @@ export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<Ch
     }
   }
   const head = (
-    await sql<{ last_id: number; last_hash: string }>`SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
+    await sql<{
+      last_id: number;
+      last_hash: string;
+    }>`SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
   ).rows[0];
   if (!head || head.last_hash !== expectedPrev) {
     return report(false, count, previous?.id ?? null, expectedPrev, {
@@ -278,6 +294,12 @@ export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<Ch
   return report(true, count, previous?.id ?? null, expectedPrev, null);
 }
 
-function report(ok: boolean, count: number, lastId: number | null, lastHash: string, problem: ChainProblem | null): ChainReport {
+function report(
+  ok: boolean,
+  count: number,
+  lastId: number | null,
+  lastHash: string,
+  problem: ChainProblem | null,
+): ChainReport {
   return { ok, count, lastId, lastHash, problem };
 }

@@ -15,6 +15,7 @@ export {
 } from './audit.ts';
 export { maskForActor, maskValue, revealForActor, type SensitiveKind } from './access.masking.ts';
 export { passwordProblems, regionFitsRole } from './access.rules.ts';
-export { ensureUser, createAdminAccount, createToken, hashPassword } from './access.service.ts';
+export { ensureDemoUser, createAdminAccount, createToken, hashPassword } from './access.service.ts';
 export { accessCommands } from './access.cli.ts';
+export { prepareDemoUsers, DEMO_PASSWORD } from './access.demo.ts';
 export type { AccessTables } from './access.tables.ts';

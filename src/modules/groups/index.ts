@@ -2,3 +2,20 @@
 
 export * from './groups.config.ts';
 export * from './groups.rules.ts';
+export { groupRoutes } from './groups.routes.ts';
+export {
+  registerGroupsJobs,
+  scheduleGroupsDaily,
+  groupsPersonJob,
+  groupsEvaluateJob,
+} from './groups.jobs.ts';
+export { groupCommands } from './groups.cli.ts';
+export {
+  evaluatePerson,
+  evaluateRegion,
+  type EvaluateCounts,
+  type EvaluateOptions,
+} from './groups.evaluate.ts';
+export { groupsOfPerson, inGroup, isGroupCode, effectiveConfig, type PersonGroup } from './groups.service.ts';
+export { DEFAULT_EFFECTIVE_CONFIG, type EffectiveGroupsConfig } from './groups.settings.ts';
+export type { GroupTables } from './groups.tables.ts';

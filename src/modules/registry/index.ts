@@ -5,3 +5,6 @@ export { registryRoutes } from './registry.routes.ts';
 export { nameSpellings } from './registry.rules.ts';
 export { maskIdNumber, normalizeIdNumber, idTail } from './registry.idnumber.ts';
 export type { RegistryTables } from './registry.tables.ts';
+export { registryImportJob } from './registry.jobs.ts';
+export { importRegistryFile, type Importer, type ImportOutcome } from './registry.import.ts';
+export { registryRecords } from './registry.export.ts';

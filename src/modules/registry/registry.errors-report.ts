@@ -44,7 +44,10 @@ export async function writeErrorReport(
   });
   for await (const row of rows) {
     if (row.errors.length === 0) continue;
-    await writer.writeRow([...headers.map((h) => row.raw[h] ?? ''), describeErrors(row.errors, options.lang)]);
+    await writer.writeRow([
+      ...headers.map((h) => row.raw[h] ?? ''),
+      describeErrors(row.errors, options.lang),
+    ]);
   }
   await writer.close();
   return writer.rowsWritten;

@@ -8,7 +8,13 @@
 import { addDays, ageOn, formatDate, isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import { readDivision } from '../regions/regions.source.ts';
-import type { DisabilityCategory, DisabilityGrade, LibertyRestrictionType, SchoolStage, SelfCareLevel } from './registry.facts.ts';
+import type {
+  DisabilityCategory,
+  DisabilityGrade,
+  LibertyRestrictionType,
+  SchoolStage,
+  SelfCareLevel,
+} from './registry.facts.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import type { RegistryRecord } from './registry.template.ts';
@@ -110,9 +116,15 @@ const DESTINATIONS_OUTSIDE = [
   '天津市',
 ] as const;
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
-const MALE_CHARS = '伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣坤峰建国志文博振海庆东亮晨阳';
-const FEMALE_CHARS = '芳娜敏静丽艳娟霞秀英华玲桂兰萍红梅琳雪婷颖倩洁佳欣怡悦瑶涵彤诗雨梦晶慧琪月妍淑凤琴';
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+];
+const MALE_CHARS = [
+  ...'伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣坤峰建国志文博振海庆东亮晨阳',
+];
+const FEMALE_CHARS = [
+  ...'芳娜敏静丽艳娟霞秀英华玲桂兰萍红梅琳雪婷颖倩洁佳欣怡悦瑶涵彤诗雨梦晶慧琪月妍淑凤琴',
+];
 
 /** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence. Returns [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -142,7 +154,9 @@ interface Village {
 }
 
 /** The county's rural villages (villagers' committees, code suffix 200-399) with their townships. */
-export async function ruralVillagesOf(countyCode: string): Promise<{ countyName: string; villages: Village[] }> {
+export async function ruralVillagesOf(
+  countyCode: string,
+): Promise<{ countyName: string; villages: Village[] }> {
   const townships = new Map<string, string>();
   const villages: Village[] = [];
   let countyName = '';
@@ -179,7 +193,8 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
   if (!/^\d{6}$/.test(countyCode)) throw new RangeError(`not a county code: ${countyCode}`);
   if (!isIsoDate(asOf)) throw new RangeError(`not a date: ${asOf}`);
   const { countyName, villages } = await ruralVillagesOf(countyCode);
-  if (villages.length === 0) throw new RangeError(`county ${countyCode} has no rural villages in the division data`);
+  if (villages.length === 0)
+    throw new RangeError(`county ${countyCode} has no rural villages in the division data`);
 
   const R = GENERATOR_RATES;
   const random = mulberry32(seed);
@@ -207,9 +222,9 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
   };
   const birthDateFor = (age: number): IsoDate => {
     // A day within the year of life that gives exactly this age on asOf.
+    // 1..364 days after the day the person would be age + 1 today, so always exactly `age`.
     const t = new Date(Date.UTC(ay - age - 1, am - 1, ad) + int(1, 364) * DAY_MS);
-    const date = formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
-    return ageOn(date, asOf) === age ? date : daysAgo(age * 366);
+    return formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
   };
 
   // ID sequence numbers per birth date: males take odd numbers, females even, 500 each.
@@ -229,13 +244,16 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
 
   const personName = (surname: string, sex: Sex): string => {
     const chars = sex === 1 ? MALE_CHARS : FEMALE_CHARS;
-    return surname + pick([...chars]) + (chance(0.75) ? pick([...chars]) : '');
+    return surname + pick(chars) + (chance(0.75) ? pick(chars) : '');
   };
 
   let householdIndex = 0;
   let emitted = 0;
 
-  const blank = (householdNo: string, village: Village): Omit<RegistryRecord, 'name' | 'idNumber' | 'sex' | 'birthDate' | 'relationToHead'> => ({
+  const blank = (
+    householdNo: string,
+    village: Village,
+  ): Omit<RegistryRecord, 'name' | 'idNumber' | 'sex' | 'birthDate' | 'relationToHead'> => ({
     householdNo,
     noIdReason: null,
     ethnicity: null,
@@ -269,7 +287,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
     householdIndex += 1;
     const householdNo = `${countyCode}${String(householdIndex).padStart(8, '0')}`;
     const village = pick(villages);
-    const surname = pick([...SURNAMES]);
+    const surname = pick(SURNAMES);
     const ethnicity = ETHNICITIES[weighted(R.ethnicities)] ?? '汉族';
     const members: Draft[] = [];
     const names = new Set<string>();
@@ -284,7 +302,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       const draft: Draft = {
         role,
         sex,
-        age: ageOn(id.birthDate, asOf),
+        age: id.birthDate === wanted ? age : ageOn(id.birthDate, asOf),
         record: {
           ...blank(householdNo, village),
           name,
@@ -321,7 +339,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       }
       case 1: {
         const husband = add('grandfather', 1, int(60, 90), surname);
-        const wife = add('grandmother', 2, Math.max(58, husband.age - int(-2, 5)), pick([...SURNAMES]));
+        const wife = add('grandmother', 2, Math.max(58, husband.age - int(-2, 5)), pick(SURNAMES));
         wife.record.relationToHead = '配偶';
         marry(husband, wife);
         break;
@@ -331,7 +349,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
         break;
       case 3: {
         const husband = add('father', 1, int(22, 59), surname);
-        const wife = add('mother', 2, Math.max(20, husband.age - int(-2, 5)), pick([...SURNAMES]));
+        const wife = add('mother', 2, Math.max(20, husband.age - int(-2, 5)), pick(SURNAMES));
         wife.record.relationToHead = '配偶';
         marry(husband, wife);
         break;
@@ -351,17 +369,18 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
           const gfAge = Math.min(95, fatherAge + int(21, 32));
           if (grandparentCount === 2 || chance(0.4)) grandfather = add('grandfather', 1, gfAge, surname);
           if (grandparentCount === 2 || !grandfather) {
-            grandmother = add('grandmother', 2, Math.max(fatherAge + 19, gfAge - int(-2, 5)), pick([...SURNAMES]));
+            grandmother = add('grandmother', 2, Math.max(fatherAge + 19, gfAge - int(-2, 5)), pick(SURNAMES));
           }
           if (grandfather && grandmother) marry(grandfather, grandmother);
         }
         const father = add('father', 1, fatherAge, surname);
-        const mother = add('mother', 2, motherAge, pick([...SURNAMES]));
+        const mother = add('mother', 2, motherAge, pick(SURNAMES));
         marry(father, mother);
         childOf(father, grandfather, grandmother);
         const elderHead = grandfatherHead ? (grandfather ?? grandmother) : null;
         if (elderHead) {
-          for (const g of [grandfather, grandmother]) if (g && g !== elderHead) g.record.relationToHead = '配偶';
+          for (const g of [grandfather, grandmother])
+            if (g && g !== elderHead) g.record.relationToHead = '配偶';
           father.record.relationToHead = '子';
           mother.record.relationToHead = '儿媳';
         } else {
@@ -408,7 +427,11 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       if (adult && chance(R.phone)) {
         r.phone = `1${pick(['3', '5', '7', '8', '9'])}${String(int(0, 999_999_999)).padStart(9, '0')}`;
       }
-      const disabilityRate = elderly ? R.disabilityByAge.elderly : adult ? R.disabilityByAge.adult : R.disabilityByAge.child;
+      const disabilityRate = elderly
+        ? R.disabilityByAge.elderly
+        : adult
+          ? R.disabilityByAge.adult
+          : R.disabilityByAge.child;
       if (chance(disabilityRate)) {
         r.disability = {
           category: (1 + weighted(R.disabilityCategories)) as DisabilityCategory,
@@ -430,7 +453,8 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
         } else if ((m.role === 'father' || m.role === 'mother') && chance(R.lostContact)) {
           r.lostContactSince = daysAgo(int(100, 2000));
         }
-        if ((m.role === 'father' || m.role === 'mother') && chance(R.guardianshipRevoked)) r.guardianshipRevoked = true;
+        if ((m.role === 'father' || m.role === 'mother') && chance(R.guardianshipRevoked))
+          r.guardianshipRevoked = true;
         if (chance(R.deported)) r.deported = true;
         if (chance(R.declaredMissing)) r.declaredMissingDate = daysAgo(int(30, 1500));
       }
@@ -456,7 +480,8 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
             ? ['vocational', `${countyName}职业教育中心`]
             : ['senior', `${countyName}第一高级中学`];
         } else stage = 'none';
-      } else if (m.age >= 18 && m.age <= 21 && m.role === 'child') stage = chance(R.college) ? 'college' : 'none';
+      } else if (m.age >= 18 && m.age <= 21 && m.role === 'child')
+        stage = chance(R.college) ? 'college' : 'none';
       r.schoolStage = stage;
       r.school = school;
       if (elderly) {
@@ -464,7 +489,8 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
         const alive = members.filter((o) => o.record.deathDate === null && o !== m);
         if (alive.length === 0) r.livingArrangement = chance(R.institutionIfAlone) ? 'institution' : 'alone';
         else if (alive.every((o) => o.age >= 58)) r.livingArrangement = 'spouse_only';
-        else if (father?.record.migrant && mother?.record.migrant && hasChildren) r.livingArrangement = 'with_grandchildren';
+        else if (father?.record.migrant && mother?.record.migrant && hasChildren)
+          r.livingArrangement = 'with_grandchildren';
         else r.livingArrangement = 'with_children';
       }
     }
@@ -474,13 +500,18 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       const carer = members.find(
         (m) => (m.role === 'grandmother' || m.role === 'grandfather') && m.record.deathDate === null,
       );
-      if (carer) for (const m of members) if (m.role === 'child' && m.age < 16) m.record.carerIdNumber = carer.record.idNumber;
+      if (carer)
+        for (const m of members)
+          if (m.role === 'child' && m.age < 16) m.record.carerIdNumber = carer.record.idNumber;
     }
 
     // Income on the head's row: persons x per-capita income, log-normal spread.
     const head = members.find((m) => m.record.relationToHead === '户主') ?? members[0];
     if (head) {
-      const yuan = members.length * R.perCapitaIncomeYuan * Math.exp(R.incomeSigma * normal() - (R.incomeSigma * R.incomeSigma) / 2);
+      const yuan =
+        members.length *
+        R.perCapitaIncomeYuan *
+        Math.exp(R.incomeSigma * normal() - (R.incomeSigma * R.incomeSigma) / 2);
       const fen = Math.round(yuan) * 100 + (chance(0.1) ? int(1, 99) : 0);
       head.record.householdAnnualIncomeFen = Math.max(0, fen);
     }
@@ -499,7 +530,10 @@ export interface WriteGeneratedOptions extends GenerateOptions {
 }
 
 /** Generates a county and writes it in the registry template (.csv or .xlsx by extension). */
-export async function writeGeneratedTemplate(filePath: string, options: WriteGeneratedOptions): Promise<number> {
+export async function writeGeneratedTemplate(
+  filePath: string,
+  options: WriteGeneratedOptions,
+): Promise<number> {
   const { format, onProgress, ...generate } = options;
   return writeRegistryRecords(filePath, generateCounty(generate), {
     ...(format ? { format } : {}),

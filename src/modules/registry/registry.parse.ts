@@ -39,7 +39,10 @@ export interface OpenedRegistryFile {
  * Opens a registry template file: reads and checks the header (throws FileRejected for a file
  * that cannot be imported at all) and returns the rows to stream.
  */
-export async function openRegistryFile(source: TableSource, options: ParseOptions): Promise<OpenedRegistryFile> {
+export async function openRegistryFile(
+  source: TableSource,
+  options: ParseOptions,
+): Promise<OpenedRegistryFile> {
   const table = await readTable(source);
   const { missing, unknown } = checkHeaders(table.headers);
   if (missing.length > 0) {
@@ -95,7 +98,10 @@ export async function openRegistryFile(source: TableSource, options: ParseOption
  * The rows of a registry template file, each a record or its errors. A structural fault (not a
  * spreadsheet, merged cells, missing required headers) throws FileRejected before the first row.
  */
-export async function* parseRegistryFile(source: TableSource, options: ParseOptions): AsyncGenerator<ParsedRow> {
+export async function* parseRegistryFile(
+  source: TableSource,
+  options: ParseOptions,
+): AsyncGenerator<ParsedRow> {
   const opened = await openRegistryFile(source, options);
   options.onHeaders?.({ headers: opened.headers, unknown: opened.unknownHeaders });
   yield* opened.rows;

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { DomainError } from '../../platform/errors.ts';
 import type { Message } from '../../platform/errors.ts';
-import { normalizeCell, unwrapCell } from '../../platform/normalize.ts';
+import { normalizeCell } from '../../platform/normalize.ts';
 import { cleanHeader } from './registry.template.ts';
 
 export type FileRejectedReason =
@@ -116,7 +115,10 @@ async function openBytes(source: TableSource): Promise<Bytes> {
   try {
     size = (await fs.promises.stat(source)).size;
   } catch {
-    throw new FileRejected('CORRUPT', { zh: '文件不存在或无法读取', en: 'the file does not exist or cannot be read' });
+    throw new FileRejected('CORRUPT', {
+      zh: '文件不存在或无法读取',
+      en: 'the file does not exist or cannot be read',
+    });
   }
   return {
     size,
@@ -130,7 +132,8 @@ async function openBytes(source: TableSource): Promise<Bytes> {
         await fh.close();
       }
     },
-    stream: (start = 0, end = size - 1) => fs.createReadStream(source, { start, end, highWaterMark: 256 * 1024 }),
+    stream: (start = 0, end = size - 1) =>
+      fs.createReadStream(source, { start, end, highWaterMark: 256 * 1024 }),
   };
 }
 
@@ -146,7 +149,10 @@ const EMPTY_FILE = new FileRejected('EMPTY_FILE', {
  * The non-blank rows of a .csv or .xlsx file by position. Throws FileRejected (on the first
  * iteration step) for a file that cannot be read as a table.
  */
-export async function* readRows(source: TableSource, options: ReadOptions = {}): AsyncGenerator<PositionalRow> {
+export async function* readRows(
+  source: TableSource,
+  options: ReadOptions = {},
+): AsyncGenerator<PositionalRow> {
   const kind = fileKind(source);
   const bytes = await openBytes(source);
   if (bytes.size === 0) throw EMPTY_FILE;
@@ -422,11 +428,15 @@ interface ZipEntry {
   localHeaderOffset: number;
 }
 
-async function readZipDirectory(bytes: Bytes): Promise<ZipEntry[]> {
-  const corrupt = new FileRejected('CORRUPT', {
+function corruptFile(): FileRejected {
+  return new FileRejected('CORRUPT', {
     zh: '文件已损坏，无法作为 .xlsx 读取；请在 Excel 中打开后重新保存',
     en: 'the file is damaged and cannot be read as .xlsx; open it in Excel and save it again',
   });
+}
+
+async function readZipDirectory(bytes: Bytes): Promise<ZipEntry[]> {
+  const corrupt = corruptFile();
   const tailLength = Math.min(bytes.size, 65535 + 22);
   const tail = await bytes.read(bytes.size - tailLength, tailLength);
   let end = -1;
@@ -463,7 +473,12 @@ async function readZipDirectory(bytes: Bytes): Promise<ZipEntry[]> {
 const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="([^"]+)"/g;
 
 /** The merged ranges (A1:B2) of one worksheet, read from the zip without loading the sheet. */
-async function mergedRanges(bytes: Bytes, entries: ZipEntry[], sheetPath: string, limit = 5): Promise<string[]> {
+async function mergedRanges(
+  bytes: Bytes,
+  entries: ZipEntry[],
+  sheetPath: string,
+  limit = 5,
+): Promise<string[]> {
   const entry = entries.find((e) => e.name === sheetPath);
   if (!entry || entry.compressedSize === 0) return [];
   const local = await bytes.read(entry.localHeaderOffset, 30);
@@ -492,14 +507,195 @@ async function mergedRanges(bytes: Bytes, entries: ZipEntry[], sheetPath: string
   return found;
 }
 
-function xlsxCellValue(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const v = value as Record<string, unknown>;
-    if (('formula' in v || 'sharedFormula' in v) && v['result'] === undefined) {
-      return { formulaWithoutResult: String(v['formula'] ?? v['sharedFormula'] ?? '') } satisfies FormulaWithoutResult;
+// exceljs's streaming WorkbookReader decodes each zip chunk on its own and garbles a Chinese character
+// that straddles two chunks (its parse-sax calls TextDecoder.decode without {stream: true}). The sheet,
+// the shared strings and the styles are therefore read here, with one streaming decoder per entry.
+
+async function* entryText(bytes: Bytes, entry: ZipEntry): AsyncGenerator<string> {
+  const local = await bytes.read(entry.localHeaderOffset, 30);
+  if (local.length < 30 || local.readUInt32LE(0) !== ZIP_LOCAL) throw corruptFile();
+  const dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  if (entry.compressedSize === 0) return;
+  const raw = bytes.stream(dataStart, dataStart + entry.compressedSize - 1);
+  const inflated = entry.method === 8 ? raw.pipe(zlib.createInflateRaw()) : raw;
+  const decoder = new TextDecoder('utf-8');
+  try {
+    for await (const chunk of inflated as AsyncIterable<Buffer>)
+      yield decoder.decode(chunk, { stream: true });
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    throw corruptFile();
+  } finally {
+    raw.destroy();
+    inflated.destroy();
+  }
+}
+
+async function entryWhole(bytes: Bytes, entry: ZipEntry | undefined): Promise<string> {
+  if (!entry) return '';
+  let text = '';
+  for await (const chunk of entryText(bytes, entry)) text += chunk;
+  return text;
+}
+
+/** Elements named `tag` (any namespace prefix) from streamed XML, each as its full text. */
+async function* elements(chunks: AsyncIterable<string>, tag: string): AsyncGenerator<string> {
+  const open = new RegExp(`<(?:\\w+:)?${tag}[\\s>/]`, 'g');
+  const close = new RegExp(`</(?:\\w+:)?${tag}>|<(?:\\w+:)?${tag}(?:\\s[^>]*)?/>`, 'g');
+  let buffer = '';
+  for await (const chunk of chunks) {
+    buffer += chunk;
+    let consumed = 0;
+    let incomplete = false;
+    for (;;) {
+      open.lastIndex = consumed;
+      const o = open.exec(buffer);
+      if (!o) break;
+      close.lastIndex = o.index;
+      const c = close.exec(buffer);
+      if (!c) {
+        consumed = o.index;
+        incomplete = true;
+        break;
+      }
+      yield buffer.slice(o.index, c.index + c[0].length);
+      consumed = c.index + c[0].length;
+    }
+    // Keep an element still open; otherwise only a tail that may hold the start of the next tag.
+    buffer = incomplete ? buffer.slice(consumed) : buffer.slice(Math.max(consumed, buffer.length - 64));
+    if (buffer.length > MAX_FIELD_CHARS * 4) throw corruptFile();
+  }
+}
+
+const ENTITY = /&(?:#x([0-9a-f]+)|#(\d+)|(amp|lt|gt|quot|apos));|_x([0-9A-F]{4})_/gi;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function xmlText(s: string): string {
+  return s.replace(ENTITY, (_, hex?: string, dec?: string, name?: string, ooxml?: string) => {
+    if (hex) return String.fromCodePoint(parseInt(hex, 16));
+    if (dec) return String.fromCodePoint(Number(dec));
+    if (name) return NAMED[name.toLowerCase()] ?? '';
+    return String.fromCharCode(parseInt(ooxml ?? '0', 16));
+  });
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return m ? xmlText(m[1] ?? '') : undefined;
+}
+
+/** The text of <t> runs, phonetic guides (<rPh>) left out. */
+function runText(xml: string): string {
+  const withoutPhonetic = xml.replace(/<(?:\w+:)?rPh\b[\s\S]*?<\/(?:\w+:)?rPh>/g, '');
+  let text = '';
+  for (const m of withoutPhonetic.matchAll(/<(?:\w+:)?t(?:\s[^>]*)?>([\s\S]*?)<\/(?:\w+:)?t>/g))
+    text += m[1] ?? '';
+  return xmlText(text);
+}
+
+const BUILTIN_DATE_FORMATS = new Set([
+  14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54,
+  55, 56, 57, 58,
+]);
+
+function isDateFormat(code: string): boolean {
+  const bare = code
+    .replace(/\[[^\]]*]/g, '')
+    .replace(/"[^"]*"/g, '')
+    .replace(/\\./g, '');
+  return /[ymdhs]/i.test(bare);
+}
+
+/** Which cell style indexes (s="...") format a number as a date. */
+function dateStyles(stylesXml: string): boolean[] {
+  const custom = new Map<number, string>();
+  for (const m of stylesXml.matchAll(/<(?:\w+:)?numFmt\s[^>]*>/g)) {
+    const id = Number(attribute(m[0], 'numFmtId'));
+    custom.set(id, attribute(m[0], 'formatCode') ?? '');
+  }
+  const xfs = /<(?:\w+:)?cellXfs\b[\s\S]*?<\/(?:\w+:)?cellXfs>/.exec(stylesXml)?.[0] ?? '';
+  return [...xfs.matchAll(/<(?:\w+:)?xf\s[^>]*>/g)].map((m) => {
+    const id = Number(attribute(m[0], 'numFmtId') ?? 0);
+    const code = custom.get(id);
+    return code !== undefined ? isDateFormat(code) : BUILTIN_DATE_FORMATS.has(id);
+  });
+}
+
+function columnIndex(ref: string | undefined): number | null {
+  const m = ref ? /^([A-Z]+)/.exec(ref) : null;
+  if (!m?.[1]) return null;
+  let n = 0;
+  for (const ch of m[1]) n = n * 26 + (ch.charCodeAt(0) - 64);
+  return n - 1;
+}
+
+const DAY_MS = 86_400_000;
+
+function excelDate(serial: number, date1904: boolean): Date {
+  // 25569 days from 1899-12-30 to 1970-01-01; the 1904 system starts 1462 days later.
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * DAY_MS));
+}
+
+interface SheetContext {
+  sharedStrings: string[];
+  dateStyles: boolean[];
+  date1904: boolean;
+}
+
+function cellValue(cellXml: string, ctx: SheetContext): unknown {
+  const open = /^<(?:\w+:)?c\b[^>]*>/.exec(cellXml)?.[0] ?? cellXml;
+  const type = attribute(open, 't') ?? 'n';
+  const style = Number(attribute(open, 's') ?? 0);
+  const formula = /<(?:\w+:)?f\b([^>]*?)(?:\/>|>([\s\S]*?)<\/(?:\w+:)?f>)/.exec(cellXml);
+  const v = /<(?:\w+:)?v(?:\s[^>]*)?>([\s\S]*?)<\/(?:\w+:)?v>/.exec(cellXml);
+  if (type === 'inlineStr') {
+    const is = /<(?:\w+:)?is\b[\s\S]*?<\/(?:\w+:)?is>/.exec(cellXml);
+    return is ? runText(is[0]) : null;
+  }
+  if (!v) {
+    return formula
+      ? ({ formulaWithoutResult: xmlText(formula[2] ?? '') } satisfies FormulaWithoutResult)
+      : null;
+  }
+  const text = xmlText(v[1] ?? '');
+  switch (type) {
+    case 's':
+      return ctx.sharedStrings[Number(text)] ?? null;
+    case 'str':
+      return text;
+    case 'b':
+      return text === '1';
+    case 'e':
+      return text;
+    case 'd':
+      return new Date(text);
+    default: {
+      const n = Number(text);
+      if (text === '' || !Number.isFinite(n)) return text;
+      return ctx.dateStyles[style] ? excelDate(n, ctx.date1904) : n;
     }
   }
-  return unwrapCell(value);
+}
+
+/** The first worksheet's path in the zip, from workbook.xml and its relationships. */
+function firstSheetPath(workbookXml: string, relsXml: string, entries: ZipEntry[]): string | null {
+  const sheet = /<(?:\w+:)?sheet\s[^>]*>/.exec(workbookXml)?.[0];
+  const rid = sheet ? /\s(?:\w+:)?id="([^"]+)"/.exec(sheet)?.[1] : undefined;
+  if (rid) {
+    for (const m of relsXml.matchAll(/<(?:\w+:)?Relationship\s[^>]*>/g)) {
+      if (attribute(m[0], 'Id') !== rid) continue;
+      const target = attribute(m[0], 'Target') ?? '';
+      const full = target.startsWith('/') ? target.slice(1) : path.posix.normalize(`xl/${target}`);
+      if (entries.some((e) => e.name === full)) return full;
+    }
+  }
+  const sheets = entries
+    .map((e) => e.name)
+    .filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n))
+    .sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+  return sheets[0] ?? null;
 }
 
 async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
@@ -517,49 +713,51 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
     });
   }
   const entries = await readZipDirectory(bytes);
-  const input = bytes.stream();
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    styles: 'cache',
-    hyperlinks: 'ignore',
-    entries: 'ignore',
-  });
-  let sawSheet = false;
-  try {
-    for await (const sheet of reader) {
-      sawSheet = true;
-      const id = (sheet as unknown as { id: number | string }).id;
-      if (!options.allowMerges) {
-        const merges = await mergedRanges(bytes, entries, `xl/worksheets/sheet${id}.xml`);
-        if (merges.length > 0) {
-          throw new FileRejected('MERGED_CELLS', {
-            zh: `工作表中有合并单元格（${merges.join('、')}）。请取消合并，每个单元格只填一个值后重新导入`,
-            en: `the worksheet has merged cells (${merges.join(', ')}); unmerge them so each cell holds one value, and import again`,
-          });
-        }
-      }
-      for await (const row of sheet) {
-        const values: unknown[] = [];
-        row.eachCell({ includeEmpty: false }, (cell, col) => {
-          values[col - 1] = xlsxCellValue(cell.value);
-        });
-        for (let i = 0; i < values.length; i++) if (!(i in values)) values[i] = null;
-        if (isBlank(values)) continue;
-        yield { rowNumber: row.number, values };
-      }
-      break;
-    }
-  } catch (error) {
-    if (error instanceof DomainError) throw error;
-    throw new FileRejected('CORRUPT', {
-      zh: `文件已损坏，无法作为 .xlsx 读取（${error instanceof Error ? error.message : String(error)}）`,
-      en: `the file is damaged and cannot be read as .xlsx (${error instanceof Error ? error.message : String(error)})`,
-    });
-  } finally {
-    input.destroy();
-  }
-  if (!sawSheet) {
+  const entry = (name: string) => entries.find((e) => e.name === name);
+  const workbookXml = await entryWhole(bytes, entry('xl/workbook.xml'));
+  if (!workbookXml) throw corruptFile();
+  const sheetPath = firstSheetPath(
+    workbookXml,
+    await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')),
+    entries,
+  );
+  const sheetEntry = sheetPath ? entry(sheetPath) : undefined;
+  if (!sheetEntry) {
     throw new FileRejected('NO_WORKSHEET', { zh: '工作簿中没有工作表', en: 'the workbook has no worksheet' });
+  }
+  if (!options.allowMerges) {
+    const merges = await mergedRanges(bytes, entries, sheetEntry.name);
+    if (merges.length > 0) {
+      throw new FileRejected('MERGED_CELLS', {
+        zh: `工作表中有合并单元格（${merges.join('、')}）。请取消合并，每个单元格只填一个值后重新导入`,
+        en: `the worksheet has merged cells (${merges.join(', ')}); unmerge them so each cell holds one value, and import again`,
+      });
+    }
+  }
+  const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
+  const ctx: SheetContext = {
+    sharedStrings: [],
+    dateStyles: dateStyles(await entryWhole(bytes, entry('xl/styles.xml'))),
+    date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
+  };
+  const sharedEntry = entry('xl/sharedStrings.xml');
+  if (sharedEntry) {
+    for await (const si of elements(entryText(bytes, sharedEntry), 'si')) ctx.sharedStrings.push(runText(si));
+  }
+  let previous = 0;
+  for await (const rowXml of elements(entryText(bytes, sheetEntry), 'row')) {
+    const open = /^<(?:\w+:)?row\b[^>]*>/.exec(rowXml)?.[0] ?? '';
+    const rowNumber = Number(attribute(open, 'r') ?? previous + 1);
+    previous = rowNumber;
+    const values: unknown[] = [];
+    let next = 0;
+    for (const m of rowXml.matchAll(/<(?:\w+:)?c\b(?:[^>]*\/>|[^>]*>[\s\S]*?<\/(?:\w+:)?c>)/g)) {
+      const col = columnIndex(attribute(/^<[^>]*>/.exec(m[0])?.[0] ?? '', 'r')) ?? next;
+      values[col] = cellValue(m[0], ctx);
+      next = col + 1;
+    }
+    for (let i = 0; i < values.length; i++) if (!(i in values)) values[i] = null;
+    if (isBlank(values)) continue;
+    yield { rowNumber, values };
   }
 }

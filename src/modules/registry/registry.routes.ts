@@ -1,9 +1,16 @@
+import fs from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { Type } from 'typebox';
+import { invalid } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { actorOf } from '../access/index.ts';
 import {
   DuplicateList,
+  ErrorReportParams,
+  ExportQuery,
+  ImportQuery,
+  ImportView,
   DuplicatesQuery,
   FactCreate,
   FactParams,
@@ -205,5 +212,89 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => service.updateHousehold(ctx.db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/imports',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'Upload a registry template (multipart field "file"); the import runs as a job. ?dryRun=true validates only',
+        consumes: ['multipart/form-data'],
+        querystring: ImportQuery,
+        response: { 202: ImportView, ...errors, 413: { $ref: 'ErrorEnvelope#' }, 415: { $ref: 'ErrorEnvelope#' }, 422: { $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      if (!request.isMultipart()) throw invalid('file', { zh: '请以 multipart/form-data 上传文件', en: 'upload the file as multipart/form-data' });
+      const part = await request.file();
+      if (!part || part.fieldname !== 'file') throw invalid('file', { zh: '缺少上传文件（字段 file）', en: 'the upload (field "file") is missing' });
+      const view = await service.submitImport(ctx, actor, {
+        fileName: part.filename,
+        stream: part.file,
+        dryRun: request.query.dryRun ?? false,
+        kind: request.query.kind ?? 'registry',
+      });
+      return reply.status(202).send(await service.getImport(ctx, actor, view.id, request.lang));
+    },
+  );
+
+  app.get(
+    '/imports/:id',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'An import: status, progress, counts and the error report link',
+        params: IdParams,
+        response: { 200: ImportView, ...errors },
+      },
+    },
+    async (request) => service.getImport(ctx, actorOf(request), request.params.id, request.lang),
+  );
+
+  app.get(
+    '/imports/:id/errors.:format',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'The rejected rows in the template with a 错误原因 column (.xlsx or .csv)',
+        params: ErrorReportParams,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv'],
+      },
+    },
+    async (request, reply) => {
+      const file = await service.importErrorReport(ctx, actorOf(request), request.params.id, request.params.format);
+      const csv = request.params.format === 'csv';
+      return reply
+        .type(csv ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="import-${request.params.id}-errors.${request.params.format}"`)
+        .send(fs.createReadStream(file));
+    },
+  );
+
+  app.get(
+    '/exports/registry',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'The registry of a region in the registry template (streams; imports back unchanged)',
+        querystring: ExportQuery,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv'],
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const format = request.query.format ?? 'xlsx';
+      const body = new PassThrough();
+      // Scope and permission are checked before the first byte goes out.
+      const done = service.exportRegistry(ctx, actor, request.query.region, format, body);
+      await Promise.race([done, new Promise((resolve) => body.once('readable', resolve))]);
+      done.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="registry-${request.query.region}.${format}"`)
+        .send(body);
+    },
   );
 }

@@ -152,3 +152,204 @@ export function relationRole(kind: RelationKind, viewedIsSubject: boolean): Rela
 export function countyOf(regionCode: string): string {
   return regionCode.slice(0, 6);
 }
+
+// ---------- the registry template and the facts ----------
+
+/**
+ * How the import reconciles one kind of fact from a template row with the stored ones:
+ * - 'period': a dated period (the template gives its start); at most one open at a time;
+ * - 'state': a current state without a date in the template (recorded from the import day); at
+ *   most one open at a time; a different value ends the previous one;
+ * - 'event': a dated event (death, declared missing); one per person;
+ * - 'flag': a yes without a date (recorded from the import day).
+ */
+export type FactMode = 'period' | 'state' | 'event' | 'flag';
+
+export interface TemplateFact {
+  kind: FactKind;
+  mode: FactMode;
+  /** null: from the import day (state and flag kinds). */
+  from: string | null;
+  data: Record<string, unknown>;
+}
+
+/** The facts a template row states, and the kinds it says have ended (外出务工=否, 重病=否). */
+export interface RowFacts {
+  facts: TemplateFact[];
+  ended: FactKind[];
+}
+
+/** The keys of each kind's data that the template carries: only these are compared on import. */
+export const TEMPLATE_FACT_KEYS: Partial<Record<FactKind, readonly string[]>> = {
+  migration: ['destination'],
+  liberty_restriction: ['type', 'expectedEnd'],
+  lost_contact: ['policeReportDate'],
+  disability: ['category', 'grade'],
+  schooling: ['stage', 'school'],
+  self_care: ['level'],
+  living_arrangement: ['value'],
+};
+
+/** The part of a fact's data the template can express, nulls dropped, for comparison. */
+export function templateProjection(kind: FactKind, data: Record<string, unknown>): string {
+  const keys = TEMPLATE_FACT_KEYS[kind] ?? [];
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (data[k] !== undefined && data[k] !== null) out[k] = data[k];
+  return canonicalJson(out);
+}
+
+interface RowFactInput {
+  migrant: boolean | null;
+  migrationDestination: string | null;
+  migrationSince: string | null;
+  disability: { category: number; grade: number } | null;
+  seriousIllness: boolean | null;
+  liberty: { type: string; since: string; until: string | null } | null;
+  lostContactSince: string | null;
+  guardianshipRevoked: boolean | null;
+  deported: boolean | null;
+  deathDate: string | null;
+  declaredMissingDate: string | null;
+  schoolStage: string | null;
+  school: string | null;
+  livingArrangement: string | null;
+  selfCare: string | null;
+}
+
+export function factsOfRow(r: RowFactInput): RowFacts {
+  const facts: TemplateFact[] = [];
+  const ended: FactKind[] = [];
+  if (r.migrant === true && r.migrationSince)
+    facts.push({
+      kind: 'migration',
+      mode: 'period',
+      from: r.migrationSince,
+      data: r.migrationDestination ? { destination: r.migrationDestination } : {},
+    });
+  if (r.migrant === false) ended.push('migration');
+  if (r.liberty)
+    facts.push({
+      kind: 'liberty_restriction',
+      mode: 'period',
+      from: r.liberty.since,
+      data: { type: r.liberty.type, ...(r.liberty.until ? { expectedEnd: r.liberty.until } : {}) },
+    });
+  if (r.lostContactSince)
+    facts.push({ kind: 'lost_contact', mode: 'period', from: r.lostContactSince, data: { policeReportDate: r.lostContactSince } });
+  if (r.deathDate) facts.push({ kind: 'death', mode: 'event', from: r.deathDate, data: {} });
+  if (r.declaredMissingDate) facts.push({ kind: 'declared_missing', mode: 'event', from: r.declaredMissingDate, data: {} });
+  if (r.guardianshipRevoked === true) facts.push({ kind: 'guardianship_revoked', mode: 'flag', from: null, data: {} });
+  if (r.deported === true) facts.push({ kind: 'deported', mode: 'flag', from: null, data: {} });
+  if (r.seriousIllness === true) facts.push({ kind: 'serious_illness', mode: 'flag', from: null, data: {} });
+  if (r.seriousIllness === false) ended.push('serious_illness');
+  if (r.disability)
+    facts.push({ kind: 'disability', mode: 'state', from: null, data: { category: r.disability.category, grade: r.disability.grade } });
+  if (r.schoolStage)
+    facts.push({ kind: 'schooling', mode: 'state', from: null, data: { stage: r.schoolStage, ...(r.school ? { school: r.school } : {}) } });
+  if (r.livingArrangement) facts.push({ kind: 'living_arrangement', mode: 'state', from: null, data: { value: r.livingArrangement } });
+  if (r.selfCare) facts.push({ kind: 'self_care', mode: 'state', from: null, data: { level: r.selfCare } });
+  return { facts, ended };
+}
+
+export interface StoredFact {
+  id: number;
+  kind: string;
+  valid_from: string;
+  valid_to: string | null;
+  data: Record<string, unknown>;
+}
+
+export type FactChange =
+  | { op: 'insert'; kind: FactKind; from: string; data: Record<string, unknown> }
+  | { op: 'close'; id: number; to: string }
+  | { op: 'retract'; id: number };
+
+/** In force on `on` or starting later: not yet ended. */
+function open(f: StoredFact, on: string): boolean {
+  return f.valid_to === null || f.valid_to > on;
+}
+
+/**
+ * What to change so the stored facts (not retracted) say what the template row says, as of the
+ * import day. Nothing when they already do: a re-import changes nothing. A previous open period
+ * is ended the day the new one starts, or retracted when the file moves its start back (the file
+ * corrects it). Pure; exported for tests.
+ */
+export function reconcileFacts(stored: readonly StoredFact[], row: RowFacts, on: string): FactChange[] {
+  const changes: FactChange[] = [];
+  const endOrRetract = (f: StoredFact, at: string) => {
+    if (at > f.valid_from) changes.push({ op: 'close', id: f.id, to: at });
+    else changes.push({ op: 'retract', id: f.id });
+  };
+  for (const want of row.facts) {
+    const same = stored.filter((f) => f.kind === want.kind);
+    const projection = templateProjection(want.kind, want.data);
+    switch (want.mode) {
+      case 'period': {
+        const from = want.from ?? on;
+        if (same.some((f) => f.valid_from === from && templateProjection(want.kind, f.data) === projection)) break;
+        for (const f of same) if (open(f, on)) endOrRetract(f, from);
+        changes.push({ op: 'insert', kind: want.kind, from, data: want.data });
+        break;
+      }
+      case 'state': {
+        const current = same.filter((f) => open(f, on) && f.valid_from <= on);
+        if (current.some((f) => templateProjection(want.kind, f.data) === projection)) break;
+        for (const f of current) endOrRetract(f, on);
+        changes.push({ op: 'insert', kind: want.kind, from: on, data: want.data });
+        break;
+      }
+      case 'event': {
+        const from = want.from ?? on;
+        if (same.some((f) => f.valid_from === from)) break;
+        for (const f of same) changes.push({ op: 'retract', id: f.id });
+        changes.push({ op: 'insert', kind: want.kind, from, data: want.data });
+        break;
+      }
+      case 'flag': {
+        if (same.some((f) => open(f, on))) break;
+        changes.push({ op: 'insert', kind: want.kind, from: on, data: want.data });
+        break;
+      }
+    }
+  }
+  for (const kind of row.ended) {
+    for (const f of stored) if (f.kind === kind && open(f, on) && f.valid_from <= on) endOrRetract(f, on);
+  }
+  return changes;
+}
+
+/** The template's fact columns for a person, from the facts in force on `on` (for the export). */
+export function rowFactsFromStored(stored: readonly StoredFact[], on: string): RowFactInput {
+  const current = (kind: FactKind) =>
+    stored
+      .filter((f) => f.kind === kind && f.valid_from <= on && (f.valid_to === null || f.valid_to > on))
+      .sort((a, b) => (a.valid_from < b.valid_from ? 1 : a.valid_from > b.valid_from ? -1 : b.id - a.id))[0];
+  const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+  const migration = current('migration');
+  const liberty = current('liberty_restriction');
+  const lost = current('lost_contact');
+  const disability = current('disability');
+  const schooling = current('schooling');
+  const death = stored.filter((f) => f.kind === 'death' && f.valid_from <= on).sort((a, b) => b.id - a.id)[0];
+  const missing = current('declared_missing');
+  return {
+    migrant: migration ? true : null,
+    migrationDestination: migration ? str(migration.data.destination) : null,
+    migrationSince: migration ? migration.valid_from : null,
+    disability: disability ? { category: Number(disability.data.category), grade: Number(disability.data.grade) } : null,
+    seriousIllness: current('serious_illness') ? true : null,
+    liberty: liberty
+      ? { type: String(liberty.data.type), since: liberty.valid_from, until: str(liberty.data.expectedEnd) }
+      : null,
+    lostContactSince: lost ? lost.valid_from : null,
+    guardianshipRevoked: current('guardianship_revoked') ? true : null,
+    deported: current('deported') ? true : null,
+    deathDate: death ? death.valid_from : null,
+    declaredMissingDate: missing ? missing.valid_from : null,
+    schoolStage: schooling ? str(schooling.data.stage) : null,
+    school: schooling ? str(schooling.data.school) : null,
+    livingArrangement: str(current('living_arrangement')?.data.value),
+    selfCare: str(current('self_care')?.data.level),
+  };
+}

@@ -1,9 +1,15 @@
 // The registry's use cases over HTTP and the CLI: read, create and change persons and households,
 // record and retract facts, search, find and merge duplicates. Every read checks the permission,
 // then reads scoped in SQL; a record out of scope is NOT_FOUND so ids cannot be probed.
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
-import { DomainError, conflict, invalid, notFound } from '../../platform/errors.ts';
+import { DomainError, conflict, invalid, notFound, type Lang } from '../../platform/errors.ts';
 import { today } from '../../platform/dates.ts';
 import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
 import { audit, inScope, requireAccess, scopeRange, type Actor } from '../access/index.ts';
@@ -11,12 +17,17 @@ import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnu
 import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
 import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
+import { registryRecords } from './registry.export.ts';
+import { writeRegistryRecords } from './registry.writer.ts';
+import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
+import type { ImportKind } from './registry.tables.ts';
 import type {
   FactCreate,
   FactView,
   HouseholdCreate,
   HouseholdDetail,
   HouseholdPatch,
+  ImportView,
   PersonCreate,
   PersonDetail,
   PersonListQuery,
@@ -692,4 +703,149 @@ export async function mergePerson(
     if (!after) throw notFound(PERSON_NOT_FOUND);
     return personDetail(trx, after);
   });
+}
+
+// ---------- imports and exports ----------
+
+export interface SubmitImport {
+  fileName: string;
+  /** The upload, streamed to the data folder while its SHA-256 is computed. */
+  stream: NodeJS.ReadableStream;
+  dryRun: boolean;
+  kind: ImportKind;
+}
+
+const IMPORT_NOT_FOUND = { zh: '未找到该导入', en: 'Import not found' };
+
+/**
+ * Stores an upload and queues its import. The same file from the same user with the same dry-run
+ * flag is the same import: submitting it again returns the first one.
+ */
+export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitImport): Promise<ImportView> {
+  requireAccess(actor, 'imports.run', { individual: true });
+  if (actor.regionCode.length < 6)
+    throw new DomainError('FORBIDDEN', { zh: '导入须由县级及以下用户执行', en: 'Imports are run by users of a county or below' });
+  const ext = path.extname(input.fileName).toLowerCase();
+  if (ext !== '.xlsx' && ext !== '.csv')
+    throw new DomainError('FILE_REJECTED', {
+      zh: `不支持的文件类型“${ext || '无扩展名'}”，请上传 .xlsx 或 .csv 文件`,
+      en: `unsupported file type "${ext || 'no extension'}"; upload an .xlsx or .csv file`,
+    });
+  const dir = importsDir(ctx);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `upload-${randomUUID()}${ext}`);
+  const hash = createHash('sha256');
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  await pipeline(input.stream, tap, fs.createWriteStream(temp));
+  const sha256 = hash.digest('hex');
+  const stored = path.join(dir, `${sha256}${ext}`);
+  await fs.promises.rename(temp, stored);
+  const who = actor.userId !== null ? `u${actor.userId}` : `t${actor.tokenId ?? 0}`;
+  const key = `${sha256}:${who}:${input.dryRun ? 'dry' : 'run'}:${input.kind}`;
+  const created = await ctx.db
+    .insertInto('imports')
+    .values({
+      idempotency_key: key,
+      file_name: path.basename(input.fileName).slice(0, 255),
+      stored_path: stored,
+      sha256,
+      kind: input.kind,
+      dry_run: input.dryRun,
+      created_by: actor.userId,
+      region_code: actor.regionCode,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (created) {
+    const jobId = await ctx.jobs.enqueue(
+      registryImportJob(ctx),
+      { importId: created.id, actor: jobActorOf(actor) },
+      { idempotencyKey: `registry.import:${key}`, createdBy: actor.userId, regionCode: actor.regionCode },
+    );
+    await ctx.db.updateTable('imports').set({ job_id: jobId }).where('id', '=', created.id).execute();
+    await audit(ctx.db, actor, {
+      action: 'registry.import.submit',
+      entityType: 'import',
+      entityId: created.id,
+      regionCode: actor.regionCode,
+      details: { sha256, dryRun: input.dryRun, kind: input.kind },
+    });
+  }
+  const row = await ctx.db.selectFrom('imports').select('id').where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+  return getImport(ctx, actor, row.id, 'zh');
+}
+
+async function loadImport(ctx: AppContext, actor: Actor, id: number) {
+  requireAccess(actor, 'imports.run', { individual: true });
+  const [from, to] = scopeRange(actor);
+  const row = await ctx.db
+    .selectFrom('imports')
+    .selectAll()
+    .where('id', '=', id)
+    .where('region_code', '>=', from)
+    .where('region_code', '<', to)
+    .executeTakeFirst();
+  if (!row) throw notFound(IMPORT_NOT_FOUND);
+  return row;
+}
+
+export async function getImport(ctx: AppContext, actor: Actor, id: number, lang: Lang): Promise<ImportView> {
+  const row = await loadImport(ctx, actor, id);
+  const job = row.job_id ? await ctx.jobs.get(row.job_id) : null;
+  let message: string | null = null;
+  if (row.message) {
+    try {
+      const parsed = JSON.parse(row.message) as { zh?: string; en?: string };
+      message = parsed[lang] ?? row.message;
+    } catch {
+      message = row.message;
+    }
+  }
+  return {
+    id: row.id,
+    fileName: row.file_name,
+    sha256: row.sha256,
+    kind: row.kind,
+    dryRun: row.dry_run,
+    status: row.status,
+    message,
+    counts: row.counts,
+    progress: job ? { done: job.progress.done, total: job.progress.total, message: job.progress.message } : null,
+    errorReport: row.error_report_path
+      ? { xlsx: `/api/v1/imports/${row.id}/errors.xlsx`, csv: `/api/v1/imports/${row.id}/errors.csv` }
+      : null,
+    jobId: row.job_id,
+    regionCode: row.region_code,
+    createdAt: row.created_at.toISOString(),
+    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+  };
+}
+
+/** The error report file of an import (the rejected rows with 错误原因). */
+export async function importErrorReport(ctx: AppContext, actor: Actor, id: number, format: 'xlsx' | 'csv'): Promise<string> {
+  const row = await loadImport(ctx, actor, id);
+  if (!row.error_report_path) throw notFound({ zh: '该导入没有错误报告', en: 'This import has no error report' });
+  const file = `${row.error_report_path}.${format}`;
+  if (!fs.existsSync(file)) throw notFound({ zh: '错误报告文件不存在', en: 'The error report file is missing' });
+  return file;
+}
+
+/** Streams the registry of a region in scope in the template; the export is audited. */
+export async function exportRegistry(
+  ctx: AppContext,
+  actor: Actor,
+  regionCode: string,
+  format: 'xlsx' | 'csv',
+  target: Writable,
+): Promise<number> {
+  requireAccess(actor, 'exports.run', { individual: true });
+  if (!inScope(actor, regionCode)) throw notFound({ zh: `行政区划 ${regionCode} 不在您的管辖范围内`, en: `Region ${regionCode} is not in your scope` });
+  await audit(ctx.db, actor, { action: 'registry.export', entityType: 'region', entityId: regionCode, regionCode, details: { format } });
+  return writeRegistryRecords(target, registryRecords(ctx.db, regionCode), { format });
 }

@@ -6,7 +6,13 @@
 
 import { isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
-import { normalizeCell, normalizePhone, parseDate, parseYesNo, unwrapCell } from '../../platform/normalize.ts';
+import {
+  normalizeCell,
+  normalizePhone,
+  parseDate,
+  parseYesNo,
+  unwrapCell,
+} from '../../platform/normalize.ts';
 import type { LocalizedMessage, ParseResult } from '../../platform/normalize.ts';
 import {
   DISABILITY_CATEGORY_LABELS,
@@ -154,7 +160,10 @@ function byLabel<T extends string | number>(
     if (s === null) return ok(null);
     const found = lookup.get(s) ?? lookup.get(s.replace(/\s/g, ''));
     if (found !== undefined) return ok(found);
-    return bad(`${what.zh}“${s}”无法识别，可填：${allowed}`, `${what.en} "${s}" is not recognised; use ${allowed}`);
+    return bad(
+      `${what.zh}“${s}”无法识别，可填：${allowed}`,
+      `${what.en} "${s}" is not recognised; use ${allowed}`,
+    );
   };
 }
 
@@ -186,7 +195,10 @@ function regionCode(value: unknown, village: boolean, ctx: TemplateContext): Par
     );
   }
   if (!ctx.regionExists(code)) {
-    return bad(`区划代码 ${code} 不存在或已撤销`, `region code ${code} does not exist or is no longer in force`);
+    return bad(
+      `区划代码 ${code} 不存在或已撤销`,
+      `region code ${code} does not exist or is no longer in force`,
+    );
   }
   return ok(code);
 }
@@ -292,15 +304,29 @@ function column<K extends string, T>(
 }
 
 export const TEMPLATE_COLUMNS = [
-  column('户编号', 'householdNo', 'yes', 'text, unique within the county', requiredText(L('户编号', 'household number'))),
+  column(
+    '户编号',
+    'householdNo',
+    'yes',
+    'text, unique within the county',
+    requiredText(L('户编号', 'household number')),
+  ),
   column('姓名', 'name', 'yes', 'text', requiredText(L('姓名', 'name'))),
-  column('公民身份号码', 'idNumber', 'yes', '18 characters (or 15, upgraded); may be empty with 无身份号码原因', optionalId),
+  column(
+    '公民身份号码',
+    'idNumber',
+    'yes',
+    '18 characters (or 15, upgraded); may be empty with 无身份号码原因',
+    optionalId,
+  ),
   column('无身份号码原因', 'noIdReason', 'no', 'text, e.g. 未落户', text),
   column('性别', 'sex', 'no', '男 / 女; must agree with the ID number', parseSex),
   column('出生日期', 'birthDate', 'no', 'date; must agree with the ID number', optionalDate),
   column('民族', 'ethnicity', 'no', 'e.g. 汉族', text),
   column('与户主关系', 'relationToHead', 'yes', 'GB/T 4761 name', parseRelation),
-  column('户籍地代码', 'hukouRegionCode', 'yes', '12-digit village code', (v, ctx) => regionCode(v, true, ctx)),
+  column('户籍地代码', 'hukouRegionCode', 'yes', '12-digit village code', (v, ctx) =>
+    regionCode(v, true, ctx),
+  ),
   column('现居住地代码', 'residenceRegionCode', 'no', 'region code of any level; empty = hukou', (v, ctx) =>
     regionCode(v, false, ctx),
   ),
@@ -363,7 +389,9 @@ export const TEMPLATE_COLUMNS = [
     '完好 / 轻度失能 / 中度失能 / 重度失能',
     byLabel(SELF_CARE_LABELS, L('生活自理能力', 'self-care ability')),
   ),
-  column('家庭年收入(元)', 'householdAnnualIncome', 'no', 'yuan, on the head’s row', (v) => parseYuanToFen(v)),
+  column('家庭年收入(元)', 'householdAnnualIncome', 'no', 'yuan, on the head’s row', (v) =>
+    parseYuanToFen(v),
+  ),
 ] as const;
 
 export type TemplateColumnKey = (typeof TEMPLATE_COLUMNS)[number]['key'];
@@ -436,6 +464,10 @@ export interface RowOutcome {
 
 type Values = { [K in TemplateColumnKey]?: unknown };
 
+function isFormulaWithoutResult(value: unknown): value is { formulaWithoutResult: string } {
+  return value !== null && typeof value === 'object' && 'formulaWithoutResult' in value;
+}
+
 /**
  * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
  * not only the first, so that the clerk fixes the row in one go.
@@ -443,9 +475,17 @@ type Values = { [K in TemplateColumnKey]?: unknown };
 export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
   const errors: RowError[] = [];
   const values: Values = {};
+  const idCell = cells[HEADER_OF.idNumber];
+  const hasIdCell = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
+  const id = hasIdCell && !isFormulaWithoutResult(idCell) ? normalizeIdNumber(idCell, ctx.today) : null;
   for (const col of TEMPLATE_COLUMNS) {
     const cell = cells[col.header];
-    if (cell !== null && typeof cell === 'object' && 'formulaWithoutResult' in cell) {
+    // Most cells of a row are empty: an optional empty cell is null without parsing.
+    if ((cell === undefined || cell === null || cell === '') && col.required === 'no') {
+      values[col.key] = null;
+      continue;
+    }
+    if (isFormulaWithoutResult(cell)) {
       errors.push({
         column: col.header,
         value: rawText(cell),
@@ -456,6 +496,12 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
       });
       continue;
     }
+    if (col.key === 'idNumber') {
+      // Validated once above; the same result serves the sex and birth-date checks below.
+      if (id?.ok === false) errors.push({ column: col.header, value: rawText(cell), reason: id.message });
+      values.idNumber = id?.ok ? id.value : null;
+      continue;
+    }
     const r = (col.parse as Parser<unknown>)(cell, ctx);
     if (r.ok) values[col.key] = r.value;
     else errors.push({ column: col.header, value: rawText(cell), reason: r.message });
@@ -464,13 +510,14 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     errors.push({ column: HEADER_OF[key], value: rawText(cells[HEADER_OF[key]]), reason: { zh, en } });
 
   // The ID number, or the reason there is none.
-  const idCell = cells[HEADER_OF.idNumber];
-  const hasIdCell = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
-  const id = hasIdCell ? normalizeIdNumber(idCell, ctx.today) : null;
   const idNumber = (values.idNumber as string | null | undefined) ?? null;
   const noIdReason = (values.noIdReason as string | null | undefined) ?? null;
   if (!hasIdCell && noIdReason === null) {
-    fail('idNumber', '公民身份号码为空；没有号码的请填写“无身份号码原因”（如 未落户）', 'the ID number is empty; for a person without one, fill in 无身份号码原因 (e.g. 未落户)');
+    fail(
+      'idNumber',
+      '公民身份号码为空；没有号码的请填写“无身份号码原因”（如 未落户）',
+      'the ID number is empty; for a person without one, fill in 无身份号码原因 (e.g. 未落户)',
+    );
   }
 
   // Sex and birth date: from the ID number, and if given they must agree with it.
@@ -483,8 +530,14 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     sex ??= id.sex;
     birthDate ??= id.birthDate;
   } else if (id === null) {
-    if (sex === null && errorsFor(errors, HEADER_OF.sex) === 0) fail('sex', '没有公民身份号码时必须填写性别', 'sex is required when there is no ID number');
-    if (birthDate === null && errorsFor(errors, HEADER_OF.birthDate) === 0) fail('birthDate', '没有公民身份号码时必须填写出生日期', 'the birth date is required when there is no ID number');
+    if (sex === null && errorsFor(errors, HEADER_OF.sex) === 0)
+      fail('sex', '没有公民身份号码时必须填写性别', 'sex is required when there is no ID number');
+    if (birthDate === null && errorsFor(errors, HEADER_OF.birthDate) === 0)
+      fail(
+        'birthDate',
+        '没有公民身份号码时必须填写出生日期',
+        'the birth date is required when there is no ID number',
+      );
   }
   if (birthDate !== null && birthDate > ctx.today) {
     fail('birthDate', `出生日期 ${birthDate} 晚于今天`, `the birth date ${birthDate} is in the future`);
@@ -499,26 +552,46 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
   const migrant = (values.migrant as boolean | null | undefined) ?? null;
   const migrationSince = (values.migrationSince as IsoDate | null | undefined) ?? null;
   if (migrant === true && migrationSince === null && errorsFor(errors, HEADER_OF.migrationSince) === 0) {
-    fail('migrationSince', '外出务工为“是”时必须填写外出开始日期', 'the migration start date is required when 外出务工 is 是');
+    fail(
+      'migrationSince',
+      '外出务工为“是”时必须填写外出开始日期',
+      'the migration start date is required when 外出务工 is 是',
+    );
   }
 
   const category = (values.disabilityCategory as DisabilityCategory | null | undefined) ?? null;
   const grade = (values.disabilityGrade as DisabilityGrade | null | undefined) ?? null;
   if (category !== null && grade === null && errorsFor(errors, HEADER_OF.disabilityGrade) === 0) {
-    fail('disabilityGrade', '填写了残疾类别时必须填写残疾等级', 'the disability grade is required with a category');
+    fail(
+      'disabilityGrade',
+      '填写了残疾类别时必须填写残疾等级',
+      'the disability grade is required with a category',
+    );
   }
   if (category === null && grade !== null && errorsFor(errors, HEADER_OF.disabilityCategory) === 0) {
-    fail('disabilityCategory', '填写了残疾等级时必须填写残疾类别', 'the disability category is required with a grade');
+    fail(
+      'disabilityCategory',
+      '填写了残疾等级时必须填写残疾类别',
+      'the disability category is required with a grade',
+    );
   }
 
   const libertyType = (values.libertyStatus as LibertyRestrictionType | null | undefined) ?? null;
   const libertySince = (values.libertySince as IsoDate | null | undefined) ?? null;
   const libertyUntil = (values.libertyUntil as IsoDate | null | undefined) ?? null;
   if (libertyType !== null && libertySince === null && errorsFor(errors, HEADER_OF.libertySince) === 0) {
-    fail('libertySince', '填写了人身自由状况时必须填写开始日期', 'the start date is required with a liberty status');
+    fail(
+      'libertySince',
+      '填写了人身自由状况时必须填写开始日期',
+      'the start date is required with a liberty status',
+    );
   }
   if (libertyType === null && (libertySince !== null || libertyUntil !== null)) {
-    fail('libertyStatus', '填写了人身自由限制日期时必须填写人身自由状况', 'a liberty status is required with its dates');
+    fail(
+      'libertyStatus',
+      '填写了人身自由限制日期时必须填写人身自由状况',
+      'a liberty status is required with its dates',
+    );
   }
   if (libertySince !== null && libertyUntil !== null && libertyUntil < libertySince) {
     fail('libertyUntil', '预计结束日期早于开始日期', 'the expected end is before the start');
@@ -548,7 +621,10 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     migrationSince,
     disability: category !== null && grade !== null ? { category, grade } : null,
     seriousIllness: (values.seriousIllness as boolean | null) ?? null,
-    liberty: libertyType !== null && libertySince !== null ? { type: libertyType, since: libertySince, until: libertyUntil } : null,
+    liberty:
+      libertyType !== null && libertySince !== null
+        ? { type: libertyType, since: libertySince, until: libertyUntil }
+        : null,
     lostContactSince: (values.lostContactSince as IsoDate | null) ?? null,
     guardianshipRevoked: (values.guardianshipRevoked as boolean | null) ?? null,
     deported: (values.deported as boolean | null) ?? null,
@@ -573,54 +649,54 @@ function errorsFor(errors: readonly RowError[], header: string): number {
 const yesNo = (b: boolean | null): string => (b === null ? '' : b ? '是' : '否');
 const orEmpty = (s: string | null): string => s ?? '';
 
-/** A record as template cells (text), in template column order: what the export writes. */
+/** A record as template cells (text), keyed by header: what the export writes. */
 export function recordToRow(r: RegistryRecord): Record<string, string> {
-  if (!isIsoDate(r.birthDate)) throw new RangeError(`bad birth date: ${r.birthDate}`);
-  const byKey: Record<TemplateColumnKey, string> = {
-    householdNo: r.householdNo,
-    name: r.name,
-    idNumber: orEmpty(r.idNumber),
-    noIdReason: orEmpty(r.noIdReason),
-    sex: r.sex === 1 ? '男' : '女',
-    birthDate: r.birthDate,
-    ethnicity: orEmpty(r.ethnicity),
-    relationToHead: r.relationToHead,
-    hukouRegionCode: r.hukouRegionCode,
-    residenceRegionCode: r.residenceRegionCode,
-    phone: orEmpty(r.phone),
-    fatherIdNumber: orEmpty(r.fatherIdNumber),
-    motherIdNumber: orEmpty(r.motherIdNumber),
-    spouseIdNumber: orEmpty(r.spouseIdNumber),
-    carerIdNumber: orEmpty(r.carerIdNumber),
-    migrant: yesNo(r.migrant),
-    migrationDestination: orEmpty(r.migrationDestination),
-    migrationSince: orEmpty(r.migrationSince),
-    disabilityCategory: r.disability ? DISABILITY_CATEGORY_LABELS[r.disability.category].zh : '',
-    disabilityGrade: r.disability ? DISABILITY_GRADE_LABELS[r.disability.grade].zh : '',
-    seriousIllness: yesNo(r.seriousIllness),
-    libertyStatus: r.liberty ? LIBERTY_RESTRICTION_LABELS[r.liberty.type].zh : '',
-    libertySince: r.liberty ? r.liberty.since : '',
-    libertyUntil: r.liberty ? orEmpty(r.liberty.until) : '',
-    lostContactSince: orEmpty(r.lostContactSince),
-    guardianshipRevoked: yesNo(r.guardianshipRevoked),
-    deported: yesNo(r.deported),
-    deathDate: orEmpty(r.deathDate),
-    declaredMissingDate: orEmpty(r.declaredMissingDate),
-    schoolStage: r.schoolStage ? SCHOOL_STAGE_LABELS[r.schoolStage].zh : '',
-    school: orEmpty(r.school),
-    livingArrangement: r.livingArrangement ? LIVING_ARRANGEMENT_LABELS[r.livingArrangement].zh : '',
-    selfCare: r.selfCare ? SELF_CARE_LABELS[r.selfCare].zh : '',
-    householdAnnualIncome: r.householdAnnualIncomeFen === null ? '' : formatFenAsYuan(r.householdAnnualIncomeFen),
-  };
+  const cells = recordToCells(r);
   const row: Record<string, string> = {};
-  for (const col of TEMPLATE_COLUMNS) row[col.header] = byKey[col.key];
+  TEMPLATE_HEADERS.forEach((h, i) => (row[h] = cells[i] ?? ''));
   return row;
 }
 
-/** The record's cells in template column order. */
+/** The record's cells in template column order (TEMPLATE_HEADERS). */
 export function recordToCells(r: RegistryRecord): string[] {
-  const row = recordToRow(r);
-  return TEMPLATE_HEADERS.map((h) => row[h] ?? '');
+  if (!isIsoDate(r.birthDate)) throw new RangeError(`bad birth date: ${r.birthDate}`);
+  // The order of TEMPLATE_COLUMNS; a test checks the two agree.
+  return [
+    r.householdNo,
+    r.name,
+    orEmpty(r.idNumber),
+    orEmpty(r.noIdReason),
+    r.sex === 1 ? '男' : '女',
+    r.birthDate,
+    orEmpty(r.ethnicity),
+    r.relationToHead,
+    r.hukouRegionCode,
+    r.residenceRegionCode,
+    orEmpty(r.phone),
+    orEmpty(r.fatherIdNumber),
+    orEmpty(r.motherIdNumber),
+    orEmpty(r.spouseIdNumber),
+    orEmpty(r.carerIdNumber),
+    yesNo(r.migrant),
+    orEmpty(r.migrationDestination),
+    orEmpty(r.migrationSince),
+    r.disability ? DISABILITY_CATEGORY_LABELS[r.disability.category].zh : '',
+    r.disability ? DISABILITY_GRADE_LABELS[r.disability.grade].zh : '',
+    yesNo(r.seriousIllness),
+    r.liberty ? LIBERTY_RESTRICTION_LABELS[r.liberty.type].zh : '',
+    r.liberty ? r.liberty.since : '',
+    r.liberty ? orEmpty(r.liberty.until) : '',
+    orEmpty(r.lostContactSince),
+    yesNo(r.guardianshipRevoked),
+    yesNo(r.deported),
+    orEmpty(r.deathDate),
+    orEmpty(r.declaredMissingDate),
+    r.schoolStage ? SCHOOL_STAGE_LABELS[r.schoolStage].zh : '',
+    orEmpty(r.school),
+    r.livingArrangement ? LIVING_ARRANGEMENT_LABELS[r.livingArrangement].zh : '',
+    r.selfCare ? SELF_CARE_LABELS[r.selfCare].zh : '',
+    r.householdAnnualIncomeFen === null ? '' : formatFenAsYuan(r.householdAnnualIncomeFen),
+  ];
 }
 
 /** Persons this record points at by ID number, for the DB side to resolve against the DB and the file. */

@@ -90,13 +90,19 @@ function csvWriter(target: TableTarget, headers: readonly string[]): TableWriter
   };
 }
 
-function xlsxWriter(target: TableTarget, headers: readonly string[], options: TableWriterOptions): TableWriter {
+function xlsxWriter(
+  target: TableTarget,
+  headers: readonly string[],
+  options: TableWriterOptions,
+): TableWriter {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     ...(typeof target === 'string' ? { filename: target } : { stream: target }),
     useSharedStrings: false,
     useStyles: true,
   });
-  const sheet = workbook.addWorksheet(options.sheetName ?? 'Sheet1', { views: [{ state: 'frozen', ySplit: 1 }] });
+  const sheet = workbook.addWorksheet(options.sheetName ?? 'Sheet1', {
+    views: [{ state: 'frozen', ySplit: 1 }],
+  });
   // Text format on the whole column keeps numbers a clerk types later as text too.
   sheet.columns = headers.map((h) => ({
     width: options.widths?.[h] ?? Math.max(10, h.length * 2 + 2),
@@ -129,7 +135,9 @@ export function openTableWriter(
   headers: readonly string[],
   options: TableWriterOptions = {},
 ): TableWriter {
-  return formatOf(target, options.format) === 'csv' ? csvWriter(target, headers) : xlsxWriter(target, headers, options);
+  return formatOf(target, options.format) === 'csv'
+    ? csvWriter(target, headers)
+    : xlsxWriter(target, headers, options);
 }
 
 const TEMPLATE_WIDTHS: Record<string, number> = {

@@ -62,9 +62,17 @@ export default function Home() {
                 size="small"
                 column={1}
                 items={[
-                  { key: 'name', label: t('workingRegion'), children: workingRegion.path.map((s) => s.name).join(' / ') },
+                  {
+                    key: 'name',
+                    label: t('workingRegion'),
+                    children: workingRegion.path.map((s) => s.name).join(' / '),
+                  },
                   { key: 'level', label: t('level'), children: levelLabel(workingRegion.level, lang) },
-                  { key: 'code', label: t('code'), children: <Typography.Text code>{workingRegion.code}</Typography.Text> },
+                  {
+                    key: 'code',
+                    label: t('code'),
+                    children: <Typography.Text code>{workingRegion.code}</Typography.Text>,
+                  },
                 ]}
               />
             ) : (

@@ -164,7 +164,11 @@ function NodeTitle({ region, lang }: { region: RegionSummary; lang: Lang }) {
         {region.code}
       </span>
       {kind && (
-        <Tag color={region.rural ? 'green' : 'blue'} variant="outlined" style={{ marginInlineStart: 8, fontSize: 11, lineHeight: '16px' }}>
+        <Tag
+          color={region.rural ? 'green' : 'blue'}
+          variant="outlined"
+          style={{ marginInlineStart: 8, fontSize: 11, lineHeight: '16px' }}
+        >
           {regionWords[lang][region.rural ? 'ruralShort' : 'urbanShort']}
         </Tag>
       )}
@@ -177,7 +181,11 @@ function NodeTitle({ region, lang }: { region: RegionSummary; lang: Lang }) {
   );
 }
 
-function toTreeNodes(items: RegionSummary[], children: Record<string, RegionSummary[]>, lang: Lang): TreeDataNode[] {
+function toTreeNodes(
+  items: RegionSummary[],
+  children: Record<string, RegionSummary[]>,
+  lang: Lang,
+): TreeDataNode[] {
   return items.map((region) => {
     const loaded = children[region.code];
     return {
@@ -195,7 +203,13 @@ interface SearchOption {
   label: ReactNode;
 }
 
-function RegionSearch({ within, onPick }: { within: { code: string; name: string } | null; onPick: (code: string) => void }) {
+function RegionSearch({
+  within,
+  onPick,
+}: {
+  within: { code: string; name: string } | null;
+  onPick: (code: string) => void;
+}) {
   const t = useT(messages);
   const lang = useLang();
   const { token } = theme.useToken();
@@ -304,14 +318,23 @@ function RegionDetails({ region }: { region: RegionDetail }) {
     },
     { key: 'level', label: t('level'), children: levelLabel(region.level, lang) },
     ...(committee
-      ? [{ key: 'committee', label: t('committee'), children: <span data-testid="region-committee">{committee}</span> }]
+      ? [
+          {
+            key: 'committee',
+            label: t('committee'),
+            children: <span data-testid="region-committee">{committee}</span>,
+          },
+        ]
       : []),
     {
       key: 'parent',
       label: t('parentPath'),
       children: region.path.length ? (
         <Breadcrumb
-          items={region.path.map((step) => ({ key: step.code, title: <Link to={`/regions/${step.code}`}>{step.name}</Link> }))}
+          items={region.path.map((step) => ({
+            key: step.code,
+            title: <Link to={`/regions/${step.code}`}>{step.name}</Link>,
+          }))}
         />
       ) : (
         t('noChildren')
@@ -409,7 +432,8 @@ export default function RegionBrowser({ params }: PageProps) {
     if (!box || !node) return;
     const outer = box.getBoundingClientRect();
     const inner = node.getBoundingClientRect();
-    if (inner.top < outer.top || inner.bottom > outer.bottom) box.scrollTop += inner.top - outer.top - outer.height / 3;
+    if (inner.top < outer.top || inner.bottom > outer.bottom)
+      box.scrollTop += inner.top - outer.top - outer.height / 3;
   }, [selected, treeData, expandedKeys]);
 
   useEffect(() => {
@@ -454,7 +478,9 @@ export default function RegionBrowser({ params }: PageProps) {
               }}
             >
               {roots === null ? (
-                <Spin style={{ display: 'block', marginTop: 32 }} />
+                <div style={{ display: 'flex', justifyContent: 'center', paddingTop: 32 }}>
+                  <Spin />
+                </div>
               ) : (
                 <Tree
                   treeData={treeData}
@@ -483,7 +509,7 @@ export default function RegionBrowser({ params }: PageProps) {
                 shown ? (
                   <span>
                     {shown.name}
-                    <Tag color="processing" variant="outlined" style={{ marginInlineStart: 8, fontWeight: 400 }}>
+                    <Tag color="blue" variant="outlined" style={{ marginInlineStart: 8, fontWeight: 400 }}>
                       {levelLabel(shown.level, lang)}
                     </Tag>
                   </span>
@@ -511,7 +537,9 @@ export default function RegionBrowser({ params }: PageProps) {
                   <RegionDetails region={shown} />
                 </Spin>
               ) : detailLoading ? (
-                <Spin style={{ display: 'block', margin: '32px 0' }} />
+                <div style={{ display: 'flex', justifyContent: 'center', padding: '32px 0' }}>
+                  <Spin />
+                </div>
               ) : (
                 <Empty
                   image={Empty.PRESENTED_IMAGE_SIMPLE}

@@ -1,11 +1,14 @@
-// The frame around every page: header (product, working region, language), the menu as a
-// collapsible side bar on desktops and as a drawer on phones, and the page itself.
+// The frame around every page: header (product, working region, language, the signed-in user),
+// the menu as a collapsible side bar on desktops and as a drawer on phones, and the page itself.
 import { useState, type ReactNode } from 'react';
-import { Button, Drawer, Layout, Menu, Segmented, Tooltip, theme } from 'antd';
+import { Button, Drawer, Layout, Menu, Tooltip, theme } from 'antd';
 import { MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined } from '@ant-design/icons';
-import { LANGS, pick, setLang, useLang, useT, type Lang } from '../i18n.ts';
+import { UserMenu } from '../access/UserMenu.tsx';
+import { pick, useLang, useT } from '../i18n.ts';
 import { navigate, usePathname } from '../router.tsx';
 import { useAppState } from './app-state.tsx';
+import { LanguageSwitch } from './LanguageSwitch.tsx';
+import { Logo } from './Logo.tsx';
 import { MENU, activeEntry, visibleEntries } from './menu.tsx';
 import { RegionSelector } from './RegionSelector.tsx';
 import { useIsPhone } from './responsive.ts';
@@ -13,21 +16,6 @@ import { useIsPhone } from './responsive.ts';
 export const HEADER_HEIGHT = 52;
 const SIDER_WIDTH = 208;
 const COLLAPSED_KEY = 'shouhu.siderCollapsed';
-
-const LANG_NAMES: Record<Lang, string> = { zh: '中文', en: 'English' };
-
-function Logo() {
-  return (
-    <svg width="26" height="26" viewBox="0 0 32 32" aria-hidden="true" style={{ flex: 'none' }}>
-      <path d="M16 2 4 6.5v8.2C4 22.3 9.1 28.3 16 30c6.9-1.7 12-7.7 12-15.3V6.5z" fill="#fff" />
-      <path
-        d="M16 9.5c-1.6-2-5.3-1.6-5.3 1.6 0 3 3.6 5.2 5.3 6.9 1.7-1.7 5.3-3.9 5.3-6.9 0-3.2-3.7-3.6-5.3-1.6z"
-        fill="#1a4d8f"
-      />
-      <path d="M10 21.5h12" stroke="#1a4d8f" strokeWidth="2" strokeLinecap="round" />
-    </svg>
-  );
-}
 
 function NavMenu({ collapsed = false, onNavigate }: { collapsed?: boolean; onNavigate?: () => void }) {
   const lang = useLang();
@@ -64,6 +52,9 @@ export function AppShell({ children }: { children: ReactNode }) {
   const lang = useLang();
   const isPhone = useIsPhone();
   const { token } = theme.useToken();
+  const { can } = useAppState();
+  // The working region narrows business pages; administrators and reporters have none to narrow.
+  const usesRegion = can('stats.read') || can('persons.read');
   const [collapsed, setCollapsed] = useState(readCollapsed);
   const [drawerOpen, setDrawerOpen] = useState(false);
 
@@ -123,26 +114,35 @@ export function AppShell({ children }: { children: ReactNode }) {
           style={{ display: 'flex', alignItems: 'center', gap: 8, color: '#fff', minWidth: 0 }}
         >
           <Logo />
-          <span style={{ fontSize: 18, fontWeight: 600, letterSpacing: lang === 'zh' ? 2 : 0, whiteSpace: 'nowrap' }}>
+          <span
+            style={{
+              fontSize: 18,
+              fontWeight: 600,
+              letterSpacing: lang === 'zh' ? 2 : 0,
+              whiteSpace: 'nowrap',
+            }}
+          >
             {lang === 'zh' ? '守护' : 'Shouhu'}
           </span>
           {!isPhone && (
-            <span style={{ fontSize: 13, opacity: 0.8, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
+            <span
+              style={{
+                fontSize: 13,
+                opacity: 0.8,
+                whiteSpace: 'nowrap',
+                overflow: 'hidden',
+                textOverflow: 'ellipsis',
+              }}
+            >
               {lang === 'zh' ? 'Shouhu · ' : '守护 · '}
               {t('productTagline')}
             </span>
           )}
         </a>
         <div style={{ flex: 1 }} />
-        {!isPhone && <RegionSelector />}
-        <Segmented<Lang>
-          aria-label={t('language')}
-          data-testid="language-switch"
-          size={isPhone ? 'small' : 'middle'}
-          value={lang}
-          options={LANGS.map((value) => ({ value, label: LANG_NAMES[value] }))}
-          onChange={setLang}
-        />
+        {!isPhone && usesRegion && <RegionSelector />}
+        <LanguageSwitch size={isPhone ? 'small' : 'middle'} />
+        <UserMenu compact={isPhone} />
       </Layout.Header>
       <Layout>
         {!isPhone && (
@@ -170,20 +170,26 @@ export function AppShell({ children }: { children: ReactNode }) {
             open={drawerOpen}
             onClose={() => setDrawerOpen(false)}
             title={
-              <span style={{ display: 'flex', alignItems: 'center', gap: 8 }}>
-                {t('productName')}
-                <span style={{ fontWeight: 400, fontSize: 12, color: token.colorTextSecondary }}>
+              <div>
+                <div>{t('productName')}</div>
+                <div
+                  style={{ fontWeight: 400, fontSize: 12, lineHeight: 1.5, color: token.colorTextSecondary }}
+                >
                   {t('productTagline')}
-                </span>
-              </span>
+                </div>
+              </div>
             }
             data-testid="menu-drawer"
             styles={{ body: { padding: 0 } }}
           >
-            <div style={{ padding: 12, borderBottom: `1px solid ${token.colorBorderSecondary}` }}>
-              <div style={{ fontSize: 12, color: token.colorTextSecondary, marginBottom: 6 }}>{t('workingRegion')}</div>
-              <RegionSelector block />
-            </div>
+            {usesRegion && (
+              <div style={{ padding: 12, borderBottom: `1px solid ${token.colorBorderSecondary}` }}>
+                <div style={{ fontSize: 12, color: token.colorTextSecondary, marginBottom: 6 }}>
+                  {t('workingRegion')}
+                </div>
+                <RegionSelector block />
+              </div>
+            )}
             <NavMenu onNavigate={() => setDrawerOpen(false)} />
           </Drawer>
         )}

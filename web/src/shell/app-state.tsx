@@ -1,6 +1,18 @@
-// State that outlives a page: the working region (当前区划) the user chose in the header, and, once
-// sign-in arrives, the signed-in user's permissions. Pages read it with useAppState().
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+// State that outlives a page: who is signed in (their role, region and permissions, from
+// GET /auth/me), and the working region (当前区划) the user chose in the header. Pages read it with
+// useAppState().
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
+import { ApiError, onSessionExpired } from '../api.ts';
+import { authApi, type Me } from '../access/access.ts';
 import type { RegionLevel, RegionRef } from '../regions.ts';
 
 export interface WorkingRegion {
@@ -11,11 +23,33 @@ export interface WorkingRegion {
   path: RegionRef[];
 }
 
+/**
+ * loading: asking the server who is signed in; signed-out: the sign-in page; signed-in: `me` is
+ * set (possibly limited to a password change or TOTP enrolment); unavailable: the server did not
+ * answer the first question, so nothing can be shown yet.
+ */
+export type SessionStatus = 'loading' | 'signed-out' | 'signed-in' | 'unavailable';
+
+/** Why the sign-in page is showing, when it is not the first visit. */
+export type SignInReason = 'expired' | 'signed-out' | null;
+
 export interface AppState {
   workingRegion: WorkingRegion | null;
   setWorkingRegion(region: WorkingRegion | null): void;
-  /** Whether the signed-in user holds a permission; false for every permission until sign-in exists. */
+  status: SessionStatus;
+  /** The signed-in user; null unless status is signed-in. */
+  me: Me | null;
+  signInReason: SignInReason;
+  /** The message when status is unavailable. */
+  loadError: string | null;
+  /** Whether the signed-in user holds a permission (me.permissions). */
   can(permission: string): boolean;
+  /** After a successful sign-in: the answer of POST /auth/login. */
+  signedIn(me: Me): void;
+  /** Asks the server again (after a password change or TOTP enrolment lifts a limitation); never throws. */
+  refreshMe(): Promise<void>;
+  /** Signs out this session, or every session of the user. */
+  signOut(options?: { everywhere?: boolean }): Promise<void>;
 }
 
 // Per browser tab and session, not per machine: a shared office computer should not carry one
@@ -39,10 +73,23 @@ function storedRegion(): WorkingRegion | null {
   return null;
 }
 
+interface Session {
+  status: SessionStatus;
+  me: Me | null;
+  reason: SignInReason;
+  error: string | null;
+}
+
 const AppStateContext = createContext<AppState | null>(null);
 
 export function AppStateProvider({ children }: { children: ReactNode }) {
   const [workingRegion, setRegion] = useState<WorkingRegion | null>(storedRegion);
+  const [session, setSession] = useState<Session>({ status: 'loading', me: null, reason: null, error: null });
+  const signedInRef = useRef(false);
+  useEffect(() => {
+    signedInRef.current = session.status === 'signed-in';
+  }, [session.status]);
+
   const setWorkingRegion = useCallback((region: WorkingRegion | null) => {
     setRegion(region);
     try {
@@ -52,8 +99,88 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
       // Kept in memory only.
     }
   }, []);
-  const can = useCallback((_permission: string) => false, []);
-  const value = useMemo(() => ({ workingRegion, setWorkingRegion, can }), [workingRegion, setWorkingRegion, can]);
+
+  const endSession = useCallback(
+    (reason: SignInReason) => {
+      setSession({ status: 'signed-out', me: null, reason, error: null });
+      // The next person at this computer starts without the previous user's choices.
+      if (reason !== 'expired') setWorkingRegion(null);
+    },
+    [setWorkingRegion],
+  );
+
+  const refreshMe = useCallback(async () => {
+    try {
+      const me = await authApi.me();
+      setSession({ status: 'signed-in', me, reason: null, error: null });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        setSession((current) => ({
+          status: 'signed-out',
+          me: null,
+          reason: current.status === 'signed-in' ? 'expired' : null,
+          error: null,
+        }));
+        return;
+      }
+      // A signed-in user keeps working on what is known; only the first answer is essential.
+      setSession((current) =>
+        current.status === 'signed-in'
+          ? current
+          : { status: 'unavailable', me: null, reason: null, error: (error as Error).message },
+      );
+    }
+  }, []);
+
+  useEffect(() => {
+    void refreshMe();
+  }, [refreshMe]);
+
+  useEffect(
+    () =>
+      onSessionExpired(() => {
+        if (signedInRef.current) endSession('expired');
+      }),
+    [endSession],
+  );
+
+  const signedIn = useCallback((me: Me) => {
+    setSession({ status: 'signed-in', me, reason: null, error: null });
+  }, []);
+
+  const signOut = useCallback(
+    async ({ everywhere = false }: { everywhere?: boolean } = {}) => {
+      try {
+        if (everywhere) await authApi.logoutEverywhere();
+        else await authApi.logout();
+      } catch (error) {
+        // An already ended session is as good as signed out.
+        if (!(error instanceof ApiError && error.status === 401)) throw error;
+      }
+      endSession('signed-out');
+    },
+    [endSession],
+  );
+
+  const me = session.me;
+  const permissions = useMemo(() => new Set(me?.permissions ?? []), [me]);
+  const can = useCallback((permission: string) => permissions.has(permission), [permissions]);
+
+  const value = useMemo<AppState>(
+    () => ({
+      workingRegion,
+      setWorkingRegion,
+      status: session.status,
+      me,
+      signInReason: session.reason,
+      loadError: session.error,
+      can,
+      signedIn,
+      refreshMe,
+      signOut,
+    }),
+    [workingRegion, setWorkingRegion, session, me, can, signedIn, refreshMe, signOut],
+  );
   return <AppStateContext.Provider value={value}>{children}</AppStateContext.Provider>;
 }
 

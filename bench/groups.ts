@@ -1,0 +1,51 @@
+// bench/groups: evaluating all nine groups for a county (evaluateRegion: batched key ranges, set-based
+// reads, the pure rules in JavaScript, set-based writes) against one hand-written INSERT .. SELECT of
+// the left_behind_child rule's main clause on the same data, in the same run. Target: <= 5x.
+//   node bench/groups.ts [--engine pglite|postgres] [--persons N] [--pg-persons N]
+import { sql } from 'kysely';
+import { evaluateRegion } from '../src/modules/groups/index.ts';
+import { COUNTY, leftBehindChildBaseline, loadSyntheticRegistry } from './groups-data.ts';
+import { enginesFromArgs, freshDatabase, numberArg, report, timed } from './support.ts';
+
+const AS_OF = '2026-11-29';
+const results: Record<string, string | number>[] = [];
+for (const engine of enginesFromArgs()) {
+  const size = engine === 'pglite' ? numberArg('persons', 20_000) : numberArg('pg-persons', 1_000_000);
+  const database = await freshDatabase(engine);
+  try {
+    const load = await timed(() => loadSyntheticRegistry(database, size));
+    // Warm both paths' caches once on a small date so neither pays the first-touch cost alone.
+    const baseline = await timed(() => leftBehindChildBaseline(database, AS_OF));
+    const baselineAgain = await timed(() => leftBehindChildBaseline(database, AS_OF));
+    const full = await timed(() =>
+      evaluateRegion(database.db, { regionCode: COUNTY, asOf: AS_OF, worklist: false, batchSize: 5000 }),
+    );
+    const again = await timed(() =>
+      evaluateRegion(database.db, { regionCode: COUNTY, asOf: AS_OF, worklist: false, batchSize: 5000 }),
+    );
+    const lbc = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM group_memberships WHERE group_code = 'left_behind_child' AND until IS NULL`.execute(
+      database.db,
+    );
+    const base = Math.min(baseline.ms, baselineAgain.ms);
+    results.push({
+      engine,
+      persons: load.value.persons,
+      facts: load.value.facts,
+      'load (s)': (load.ms / 1000).toFixed(1),
+      'baseline INSERT..SELECT left_behind_child (s)': (base / 1000).toFixed(2),
+      'baseline rows': baseline.value,
+      'evaluateRegion, all 9 groups (s)': (full.ms / 1000).toFixed(2),
+      'memberships written': full.value.entered,
+      'left_behind_child (rules)': lbc.rows[0]?.n ?? 0,
+      ratio: (full.ms / base).toFixed(2) + 'x',
+      're-evaluation, nothing changed (s)': (again.ms / 1000).toFixed(2),
+      're-evaluation ratio': (again.ms / base).toFixed(2) + 'x',
+      'persons/s': Math.round(load.value.persons / (full.ms / 1000)),
+    });
+  } finally {
+    await database.close();
+  }
+}
+report('bench/groups (target: evaluateRegion <= 5x one INSERT..SELECT of left_behind_child)', results);

@@ -1,0 +1,80 @@
+// bench/stats: the county statistics table (groupStats: scope check, child regions, counts per
+// township and group from the membership periods as of a date, effective configuration) for county
+// staff and for a prefecture viewer (with suppression), against a raw GROUP BY over the same periods,
+// in the same run. p50/p95 over repeated calls. Target: p95 <= 2x the raw GROUP BY.
+//   node bench/stats.ts [--engine pglite|postgres] [--persons N] [--pg-persons N] [--runs N]
+import { sql } from 'kysely';
+import { evaluateRegion } from '../src/modules/groups/index.ts';
+import { groupStats } from '../src/modules/groups/groups.stats.ts';
+import { ROLE_PERMISSIONS, type Actor, type Role } from '../src/modules/access/index.ts';
+import { COUNTY, loadSyntheticRegistry } from './groups-data.ts';
+import { enginesFromArgs, freshDatabase, numberArg, percentile, report, timed } from './support.ts';
+
+const AS_OF = '2026-06-30';
+const runs = numberArg('runs', 40);
+
+function actor(role: Role, regionCode: string): Actor {
+  return {
+    kind: 'user',
+    userId: null,
+    tokenId: null,
+    username: 'bench',
+    role,
+    regionCode,
+    permissions: new Set(ROLE_PERMISSIONS[role]),
+    individualAccess: false,
+    ip: '127.0.0.1',
+    sessionId: null,
+  };
+}
+
+async function sample(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timed(fn)).ms);
+  return times.sort((a, b) => a - b);
+}
+
+const results: Record<string, string | number>[] = [];
+for (const engine of enginesFromArgs()) {
+  const size = engine === 'pglite' ? numberArg('persons', 20_000) : numberArg('pg-persons', 200_000);
+  const database = await freshDatabase(engine);
+  try {
+    const load = await loadSyntheticRegistry(database, size);
+    await evaluateRegion(database.db, {
+      regionCode: COUNTY,
+      asOf: '2025-06-30',
+      worklist: false,
+      batchSize: 5000,
+    });
+    await evaluateRegion(database.db, { regionCode: COUNTY, asOf: AS_OF, worklist: false, batchSize: 5000 });
+    await sql`ANALYZE group_memberships`.execute(database.db);
+    const periods = await sql<{ n: number }>`SELECT count(*)::int AS n FROM group_memberships`.execute(
+      database.db,
+    );
+    const raw = await sample(() =>
+      sql`SELECT substr(region_code, 1, 9) AS township, group_code, count(*) FROM group_memberships
+          WHERE region_code >= ${COUNTY} AND region_code < ${COUNTY + '\uffff'}
+            AND since <= ${AS_OF}::date AND (until IS NULL OR until > ${AS_OF}::date)
+          GROUP BY 1, 2`.execute(database.db),
+    );
+    const staff = await sample(() => groupStats(database.db, actor('county_staff', COUNTY), COUNTY, AS_OF));
+    const viewer = await sample(() =>
+      groupStats(database.db, actor('prefecture_viewer', '4102'), COUNTY, AS_OF),
+    );
+    const rawP95 = percentile(raw, 95);
+    results.push({
+      engine,
+      persons: load.persons,
+      'membership periods': periods.rows[0]?.n ?? 0,
+      runs,
+      'raw GROUP BY p50 / p95 (ms)': `${percentile(raw, 50).toFixed(1)} / ${rawP95.toFixed(1)}`,
+      'groupStats county staff p50 / p95 (ms)': `${percentile(staff, 50).toFixed(1)} / ${percentile(staff, 95).toFixed(1)}`,
+      'groupStats viewer, suppressed p50 / p95 (ms)': `${percentile(viewer, 50).toFixed(1)} / ${percentile(viewer, 95).toFixed(1)}`,
+      'p95 ratio staff / viewer': `${(percentile(staff, 95) / rawP95).toFixed(2)}x / ${(percentile(viewer, 95) / rawP95).toFixed(2)}x`,
+    });
+  } finally {
+    await database.close();
+  }
+}
+report('bench/stats (target: county groupStats p95 <= 2x a raw GROUP BY)', results);

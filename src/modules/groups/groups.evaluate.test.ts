@@ -1,0 +1,429 @@
+// The set-based, batched evaluation agrees with the pure rules. Random households (persons with random
+// birth dates, sexes, hukou and residence, parent links of every subtype, spouses, facts of every kind
+// with random periods) are written to a real database, the region is evaluated in small batches (so
+// relatives fall in other batches), and for every person the stored memberships must equal
+// evaluateGroups on a subject the test builds on its own from the generated data.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { addDays, type IsoDate } from '../../platform/dates.ts';
+import type { Fact, FactKind } from '../registry/index.ts';
+import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
+import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
+import { evaluateGroups, type GroupSubject, type ParentType, type PersonSnapshot } from './groups.rules.ts';
+
+const VILLAGES = [
+  { code: '410225100200', rural: true },
+  { code: '410225100201', rural: true },
+  { code: '410225100001', rural: false },
+] as const;
+
+async function seedRegions(database: TestDatabase): Promise<void> {
+  await sql`INSERT INTO regions (code, name, level, parent_code, rural) VALUES
+    ('41', '河南省', 1, NULL, NULL), ('4102', '开封市', 2, '41', NULL), ('410225', '兰考县', 3, '4102', NULL),
+    ('410225100', '某镇', 4, '410225', NULL),
+    ('410225100200', '甲村', 5, '410225100', true), ('410225100201', '乙村', 5, '410225100', true),
+    ('410225100001', '某社区', 5, '410225100', false)`.execute(database.db);
+}
+
+// ---------- The generated world ----------
+
+interface GenPerson {
+  name: string;
+  sex: 1 | 2;
+  birthDate: IsoDate;
+  village: number;
+  /** null: lives at hukou; 'same': recorded equal to hukou; 'away': elsewhere. */
+  residence: null | 'same' | 'away';
+  facts: Fact[];
+}
+
+interface GenWorld {
+  persons: GenPerson[];
+  parents: { child: number; parent: number; subtype: ParentType }[];
+  spouses: [number, number][];
+  asOf: IsoDate;
+}
+
+const BASE = '1925-01-01';
+const day = (min: number, max: number) => fc.integer({ min, max }).map((n) => addDays(BASE, n));
+// 1925 .. 2027
+const anyDate = day(0, 37_600);
+const recentDate = day(30_000, 37_600); // 2007 .. 2027
+
+const period = fc
+  .record({ from: recentDate, length: fc.option(fc.integer({ min: 1, max: 4000 }), { nil: null }) })
+  .map(({ from, length }) => ({ from, to: length === null ? null : addDays(from, length) }));
+
+const factArb: fc.Arbitrary<Fact> = fc
+  .record({
+    kind: fc.constantFrom<FactKind>(
+      'migration',
+      'migration',
+      'migration',
+      'liberty_restriction',
+      'lost_contact',
+      'guardianship_revoked',
+      'deported',
+      'death',
+      'declared_missing',
+      'declared_dead',
+      'disability',
+      'serious_illness',
+      'schooling',
+      'self_care',
+      'living_arrangement',
+      'family_planning_special',
+      'assistance',
+      'guardianship_failure',
+    ),
+    period,
+    n: fc.integer({ min: 0, max: 1000 }),
+    end: fc.option(day(30_000, 38_000), { nil: null }),
+  })
+  .map(({ kind, period: p, n, end }) => {
+    const pick = <T>(values: readonly T[]) => values[n % values.length] as T;
+    const data: Record<string, unknown> = {};
+    switch (kind) {
+      case 'migration':
+        data.destination = '广东省东莞市';
+        break;
+      case 'liberty_restriction':
+        data.type = pick(['sentence', 'drug_rehabilitation', 'other']);
+        data.expectedEnd = end;
+        break;
+      case 'lost_contact':
+        data.policeReportDate = p.from;
+        break;
+      case 'disability':
+        data.category = (n % 7) + 1;
+        data.grade = (Math.floor(n / 7) % 4) + 1;
+        break;
+      case 'schooling':
+        data.stage = pick(['preschool', 'primary', 'junior', 'senior', 'none']);
+        break;
+      case 'self_care':
+        data.level = pick(['intact', 'mild', 'moderate', 'severe']);
+        break;
+      case 'living_arrangement':
+        data.value = pick([
+          'alone',
+          'spouse_only',
+          'with_children',
+          'with_grandchildren',
+          'institution',
+          'other',
+        ]);
+        break;
+      case 'assistance':
+        data.program = pick(['dibao', 'tekun', 'near_dibao']);
+        break;
+      case 'guardianship_failure':
+        data.type = pick(['abuse', 'abandonment', 'neglect']);
+        break;
+      case 'death':
+      case 'declared_dead':
+      case 'declared_missing':
+      case 'deported':
+      case 'family_planning_special':
+      case 'guardianship_revoked':
+      case 'serious_illness':
+        break;
+    }
+    return { kind, from: p.from, to: p.to, data } as unknown as Fact;
+  });
+
+const personArb = fc.record({
+  name: fc.constantFrom('张三', '李梅', '王强', '赵芳', '刘洋', '陈静'),
+  sex: fc.constantFrom<1 | 2>(1, 2),
+  birthDate: anyDate,
+  village: fc.integer({ min: 0, max: VILLAGES.length - 1 }),
+  residence: fc.constantFrom<null | 'same' | 'away'>(null, null, null, 'same', 'away'),
+  facts: fc.array(factArb, { maxLength: 4 }),
+});
+
+const worldArb: fc.Arbitrary<GenWorld> = fc.integer({ min: 1, max: 14 }).chain((n) =>
+  fc.record({
+    persons: fc.array(personArb, { minLength: n, maxLength: n }),
+    parents: fc
+      .array(
+        fc.record({
+          child: fc.integer({ min: 0, max: n - 1 }),
+          parent: fc.integer({ min: 0, max: n - 1 }),
+          subtype: fc.constantFrom<ParentType>('biological', 'biological', 'biological', 'adoptive', 'step'),
+        }),
+        { maxLength: n * 2 },
+      )
+      .map((links) => {
+        const seen = new Set<string>();
+        return links.filter((l) => {
+          const key = `${l.child}:${l.parent}`;
+          if (l.child === l.parent || seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+      }),
+    spouses: fc
+      .array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })), {
+        maxLength: n,
+      })
+      .map((pairs) => {
+        const seen = new Set<string>();
+        return pairs
+          .map(([a, b]) => (a < b ? [a, b] : [b, a]) as [number, number])
+          .filter(([a, b]) => {
+            const key = `${a}:${b}`;
+            if (a === b || seen.has(key)) return false;
+            seen.add(key);
+            return true;
+          });
+      }),
+    asOf: day(33_000, 37_500),
+  }),
+);
+
+// ---------- Writing it ----------
+
+async function writeWorld(database: TestDatabase, world: GenWorld): Promise<number[]> {
+  const db = database.db;
+  const ids: number[] = [];
+  for (const p of world.persons) {
+    const hukou = VILLAGES[p.village]?.code ?? '410225100200';
+    // 'away': recorded at the county only (not the hukou village).
+    const residence = p.residence === null ? null : p.residence === 'same' ? hukou : '410225';
+    const row = await db
+      .insertInto('persons')
+      .values({
+        name: p.name,
+        no_id_reason: '测试',
+        id_number: null,
+        birth_cert_no: null,
+        sex: p.sex,
+        birth_date: p.birthDate,
+        ethnicity: null,
+        phone: null,
+        hukou_region_code: hukou,
+        hukou_type: null,
+        residence_region_code: residence,
+        household_id: null,
+        relation_to_head: null,
+        merged_into: null,
+        name_pinyin: '',
+        name_initials: '',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.push(Number(row.id));
+  }
+  for (const [i, p] of world.persons.entries()) {
+    for (const f of p.facts)
+      await db
+        .insertInto('person_facts')
+        .values({
+          person_id: ids[i] as number,
+          kind: f.kind,
+          valid_from: f.from,
+          valid_to: f.to,
+          data: JSON.stringify(f.data),
+          recorded_by: null,
+        })
+        .execute();
+  }
+  for (const l of world.parents)
+    await db
+      .insertInto('person_relations')
+      .values({
+        person_id: ids[l.child] as number,
+        related_person_id: ids[l.parent] as number,
+        kind: 'parent',
+        subtype: l.subtype,
+        valid_from: null,
+        valid_to: null,
+        entrustment_form_date: null,
+        carer_fitness_checked_on: null,
+        carer_fit: null,
+        recorded_by: null,
+      })
+      .execute();
+  for (const [a, b] of world.spouses)
+    await db
+      .insertInto('person_relations')
+      .values({
+        person_id: ids[a] as number,
+        related_person_id: ids[b] as number,
+        kind: 'spouse',
+        subtype: null,
+        valid_from: null,
+        valid_to: null,
+        entrustment_form_date: null,
+        carer_fitness_checked_on: null,
+        carer_fit: null,
+        recorded_by: null,
+      })
+      .execute();
+  return ids;
+}
+
+async function clear(database: TestDatabase): Promise<void> {
+  for (const table of ['worklist_items', 'group_memberships', 'person_facts', 'person_relations', 'persons'])
+    await sql`DELETE FROM ${sql.table(table)}`.execute(database.db);
+}
+
+// ---------- The subjects, built independently ----------
+
+function expectedSubjects(world: GenWorld, ids: number[]): GroupSubject[] {
+  const snapshot = (i: number): PersonSnapshot => {
+    const p = world.persons[i] as GenPerson;
+    const village = VILLAGES[p.village] as (typeof VILLAGES)[number];
+    return {
+      id: String(ids[i]),
+      name: p.name,
+      sex: p.sex,
+      birthDate: p.birthDate,
+      ruralHukou: village.rural,
+      livesInHukouVillage: p.residence !== 'away',
+      facts: p.facts,
+    };
+  };
+  const hasAdoptive = (child: number) =>
+    world.parents.some((l) => l.child === child && l.subtype === 'adoptive');
+  return world.persons.map((_, i) => {
+    const parents = world.parents
+      .filter((l) => l.child === i)
+      .sort((a, b) => (ids[a.parent] as number) - (ids[b.parent] as number))
+      .map((l) => ({ ...snapshot(l.parent), parentType: l.subtype }));
+    const spouseIndex = world.spouses
+      .filter(([a, b]) => a === i || b === i)
+      .map(([a, b]) => (a === i ? b : a))
+      .sort((a, b) => (ids[a] as number) - (ids[b] as number))[0];
+    const children = world.parents
+      .filter(
+        (l) =>
+          l.parent === i &&
+          (l.subtype === 'adoptive' || (l.subtype === 'biological' && !hasAdoptive(l.child))),
+      )
+      .sort((a, b) => (ids[a.child] as number) - (ids[b.child] as number))
+      .map((l) => snapshot(l.child));
+    return {
+      person: snapshot(i),
+      parents,
+      spouse: spouseIndex === undefined ? null : snapshot(spouseIndex),
+      children,
+    };
+  });
+}
+
+async function storedOn(database: TestDatabase, personId: number, asOf: IsoDate) {
+  const rows = await sql<{
+    group_code: string;
+    since: string;
+    sub_category: string | null;
+    reasons: { zh: string[]; en: string[] };
+  }>`
+    SELECT group_code, since, sub_category, reasons FROM group_memberships
+    WHERE person_id = ${personId} AND since <= ${asOf}::date AND (until IS NULL OR until > ${asOf}::date)
+    ORDER BY group_code`.execute(database.db);
+  return rows.rows;
+}
+
+describe('set-based evaluation agrees with the pure rules', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await openTestDatabase();
+    await seedRegions(database);
+  });
+  after(async () => {
+    await database.close();
+  });
+
+  test('random households: stored memberships equal evaluateGroups for every person; evaluating again changes nothing', async () => {
+    let nonEmpty = 0;
+    await fc.assert(
+      fc.asyncProperty(worldArb, fc.integer({ min: 1, max: 5 }), async (world, batchSize) => {
+        await clear(database);
+        const ids = await writeWorld(database, world);
+        await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf, batchSize });
+        const subjects = expectedSubjects(world, ids);
+        for (const [i, subject] of subjects.entries()) {
+          const expected = evaluateGroups(subject, world.asOf, DEFAULT_GROUPS_CONFIG)
+            .map((m) => ({
+              group_code: m.code,
+              since: m.since,
+              sub_category: m.subCategory || null,
+              reasons: { zh: m.reasons.map((r) => r.zh), en: m.reasons.map((r) => r.en) },
+            }))
+            .sort((a, b) => (a.group_code < b.group_code ? -1 : 1));
+          if (expected.length) nonEmpty += 1;
+          assert.deepEqual(
+            await storedOn(database, ids[i] as number, world.asOf),
+            expected,
+            `person ${i} as of ${world.asOf}`,
+          );
+        }
+        const again = await evaluateRegion(database.db, {
+          regionCode: '410225',
+          asOf: world.asOf,
+          batchSize: 7,
+        });
+        assert.deepEqual([again.entered, again.left, again.updated], [0, 0, 0]);
+      }),
+      {
+        numRuns: Number(process.env.GROUPS_PROPERTY_RUNS ?? 150),
+        seed: Number(process.env.GROUPS_PROPERTY_SEED ?? 20261129),
+      },
+    );
+    // The generator must reach the groups, or the property proves little.
+    assert.ok(nonEmpty >= 20, `only ${nonEmpty} persons belonged to a group`);
+  });
+
+  test('the single-person path re-evaluates the person and the relatives who depend on their facts', async () => {
+    await clear(database);
+    const world: GenWorld = {
+      persons: [
+        { name: '小明', sex: 1, birthDate: '2015-03-01', village: 0, residence: null, facts: [] },
+        {
+          name: '张三',
+          sex: 1,
+          birthDate: '1985-02-01',
+          village: 0,
+          residence: null,
+          facts: [{ kind: 'migration', from: '2024-03-01', to: null, data: {} }],
+        },
+        { name: '李梅', sex: 2, birthDate: '1987-04-01', village: 0, residence: null, facts: [] },
+      ],
+      parents: [
+        { child: 0, parent: 1, subtype: 'biological' },
+        { child: 0, parent: 2, subtype: 'biological' },
+      ],
+      spouses: [[1, 2]],
+      asOf: '2026-11-29',
+    };
+    const ids = await writeWorld(database, world);
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf });
+    assert.deepEqual(await storedOn(database, ids[0] as number, world.asOf), []);
+    // The mother leaves for work: the child becomes left behind, though the fact is the mother's.
+    await database.db
+      .insertInto('person_facts')
+      .values({
+        person_id: ids[2] as number,
+        kind: 'migration',
+        valid_from: '2025-06-10',
+        valid_to: null,
+        data: '{}',
+        recorded_by: null,
+      })
+      .execute();
+    const counts = await database.db
+      .transaction()
+      .execute((trx) => evaluatePerson(trx, ids[2] as number, world.asOf));
+    assert.ok(counts.entered >= 1);
+    const child = await storedOn(database, ids[0] as number, world.asOf);
+    assert.deepEqual(
+      child.map((m) => [m.group_code, m.since]),
+      [['left_behind_child', '2025-06-10']],
+    );
+    assert.match(child[0]?.reasons.zh.join(';') ?? '', /母亲李梅外出务工自2025-06-10/);
+  });
+});

@@ -1,0 +1,352 @@
+// Evaluation at scale: every group for every person of a region subtree as of a date. Persons go in
+// batches by id (keyset, never OFFSET); each batch loads the persons, their parent and spouse links
+// both ways, the relatives' records and every fact in a few set-based queries, builds the
+// GroupSubjects the pure rules expect, runs evaluateGroups and writes only what changed:
+//   - a group the person has entered opens a period (and a worklist item),
+//   - a group the person has left closes its period on the as-of date (and a worklist item),
+//   - a changed `since`, sub-category, reasons or region is updated in place,
+//   - everything else is left untouched, so evaluating twice changes nothing.
+// The single-person path (evaluatePerson) runs the same batch code for one person and the relatives
+// whose groups depend on that person's facts.
+
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../../platform/db.schema.ts';
+import { ageOn, type IsoDate } from '../../platform/dates.ts';
+import type { Fact } from '../registry/index.ts';
+import {
+  evaluateGroups,
+  GROUP_LABELS,
+  type GroupCode,
+  type GroupMembership,
+  type GroupSubject,
+} from './groups.rules.ts';
+import type { ParentSnapshot, ParentType, PersonSnapshot } from './groups.rules.ts';
+import { configResolver, type EffectiveGroupsConfig } from './groups.settings.ts';
+import * as repo from './groups.repository.ts';
+import type { GroupReasonsJson } from './groups.tables.ts';
+
+export interface EvaluateOptions {
+  /** The subtree to evaluate; '' is the whole registry. */
+  regionCode: string;
+  asOf: IsoDate;
+  batchSize?: number;
+  /** Write worklist items for entries and exits (default true; off for a first load of a county). */
+  worklist?: boolean;
+  progress?: (done: number, total: number | null, message: string) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface EvaluateCounts {
+  persons: number;
+  entered: number;
+  left: number;
+  updated: number;
+  unchanged: number;
+}
+
+const emptyCounts = (): EvaluateCounts => ({ persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 });
+
+function addCounts(into: EvaluateCounts, more: EvaluateCounts): void {
+  into.persons += more.persons;
+  into.entered += more.entered;
+  into.left += more.left;
+  into.updated += more.updated;
+  into.unchanged += more.unchanged;
+}
+
+type ConfigFor = (regionCode: string) => EffectiveGroupsConfig;
+
+async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
+  const rows = await repo.configsInForce(db, asOf);
+  return configResolver(rows.map((row) => ({ regionCode: row.region_code, config: row.config })));
+}
+
+/** Evaluates a region subtree in batches, each batch in its own transaction. */
+export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): Promise<EvaluateCounts> {
+  const { asOf } = options;
+  const batchSize = options.batchSize ?? 2000;
+  const range = repo.codeRange(options.regionCode);
+  const configFor = await loadConfigFor(db, asOf);
+  const total = await repo.countPersons(db, range);
+  const counts = emptyCounts();
+  await options.progress?.(0, total, `evaluating groups as of ${asOf}`);
+  let after = 0;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const persons = await repo.nextPersons(db, range, after, batchSize);
+    if (!persons.length) break;
+    const batch = await db
+      .transaction()
+      .execute((trx) => evaluateBatch(trx, persons, asOf, configFor, options.worklist ?? true));
+    addCounts(counts, batch);
+    after = persons[persons.length - 1]?.id ?? after;
+    await options.progress?.(counts.persons, total, `evaluated ${counts.persons} of ${total}`);
+  }
+  return counts;
+}
+
+/**
+ * Re-evaluates one person and the relatives whose groups depend on that person's facts (parents,
+ * children, spouse), inside the caller's transaction: call it right after a fact or link changes.
+ */
+export async function evaluatePerson(
+  trx: Transaction<DB>,
+  personId: number,
+  asOf: IsoDate,
+): Promise<EvaluateCounts> {
+  const links = await repo.loadRelations(trx, [personId], asOf);
+  const ids = new Set<number>([personId]);
+  for (const link of links) {
+    ids.add(link.person_id);
+    ids.add(link.related_person_id);
+  }
+  const configFor = await loadConfigFor(trx, asOf);
+  const persons = await repo.loadPersons(
+    trx,
+    [...ids].sort((a, b) => a - b),
+  );
+  return evaluateBatch(trx, persons, asOf, configFor, true);
+}
+
+// ---------- Building subjects ----------
+
+function toFact(row: repo.FactRecord): Fact {
+  return { kind: row.kind, from: row.valid_from, to: row.valid_to, data: row.data } as unknown as Fact;
+}
+
+function snapshot(person: repo.PersonRecord, facts: readonly Fact[]): PersonSnapshot | null {
+  if (person.sex === null || person.birth_date === null || person.merged_into !== null) return null;
+  return {
+    id: String(person.id),
+    name: person.name,
+    sex: person.sex,
+    birthDate: person.birth_date,
+    ruralHukou: person.rural === true,
+    livesInHukouVillage:
+      person.residence_region_code === null || person.residence_region_code === person.hukou_region_code,
+    facts,
+  };
+}
+
+/**
+ * The subjects of a batch, keyed by person id. Parents: this person's parent links (a missing subtype
+ * is biological). Spouse: a spouse link either way round (the lowest id if the registry holds more
+ * than one). Children: persons linking to this one as adoptive parent, or as biological parent when
+ * the child has no adoptive parent (adoption ends the legal relation); step-children are not counted.
+ * A person without sex or birth date, or merged into another, has no subject and belongs to no group.
+ */
+export function buildSubjects(
+  batchIds: readonly number[],
+  persons: ReadonlyMap<number, repo.PersonRecord>,
+  relations: readonly repo.RelationRecord[],
+  facts: readonly repo.FactRecord[],
+): Map<number, GroupSubject> {
+  const factsOf = new Map<number, Fact[]>();
+  for (const row of facts) {
+    const list = factsOf.get(row.person_id);
+    if (list) list.push(toFact(row));
+    else factsOf.set(row.person_id, [toFact(row)]);
+  }
+  const snapshots = new Map<number, PersonSnapshot | null>();
+  const snap = (id: number): PersonSnapshot | null => {
+    if (snapshots.has(id)) return snapshots.get(id) ?? null;
+    const person = persons.get(id);
+    const value = person ? snapshot(person, factsOf.get(id) ?? []) : null;
+    snapshots.set(id, value);
+    return value;
+  };
+
+  const parentsOf = new Map<number, ParentSnapshot[]>();
+  const childrenOf = new Map<number, { id: number; person: PersonSnapshot }[]>();
+  const spousesOf = new Map<number, number[]>();
+  const push = <T>(map: Map<number, T[]>, key: number, value: T) => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
+  // A link can reach the batch from both ends (both persons in the batch): count it once.
+  const seen = new Set<string>();
+  for (const link of relations) {
+    const key = `${link.person_id}:${link.related_person_id}:${link.kind}:${link.subtype ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (link.kind === 'spouse') {
+      push(spousesOf, link.person_id, link.related_person_id);
+      push(spousesOf, link.related_person_id, link.person_id);
+      continue;
+    }
+    const parentType: ParentType = link.subtype ?? 'biological';
+    const parent = snap(link.related_person_id);
+    if (parent) push(parentsOf, link.person_id, { ...parent, parentType });
+    const child = snap(link.person_id);
+    const legal = parentType === 'adoptive' || (parentType === 'biological' && !link.child_has_adoptive);
+    if (child && legal) push(childrenOf, link.related_person_id, { id: link.person_id, person: child });
+  }
+
+  const subjects = new Map<number, GroupSubject>();
+  for (const id of batchIds) {
+    const person = snap(id);
+    if (!person) continue;
+    const spouseId = (spousesOf.get(id) ?? [])
+      .filter((other) => snap(other) !== null)
+      .sort((a, b) => a - b)[0];
+    const children = (childrenOf.get(id) ?? []).sort((a, b) => a.id - b.id).map((c) => c.person);
+    subjects.set(id, {
+      person,
+      parents: (parentsOf.get(id) ?? []).sort((a, b) => Number(a.id) - Number(b.id)),
+      spouse: spouseId === undefined ? null : snap(spouseId),
+      children,
+    });
+  }
+  return subjects;
+}
+
+// ---------- One batch ----------
+
+/**
+ * Whether the rules need to run at all. Below every elderly threshold, each group needs a fact about
+ * the person, a parent or the spouse (a migration, a death, a disability, assistance ...): a person
+ * with none of those belongs to no group, and that is most of a county. The agreement test
+ * (groups.evaluate.test.ts) checks this shortcut against the rules along with everything else.
+ */
+function mayBelong(subject: GroupSubject, asOf: IsoDate, config: EffectiveGroupsConfig): boolean {
+  const elderlyFrom = Math.min(config.elderlyMinAge, config.highAgeBandStarts[0] ?? Infinity);
+  if (ageOn(subject.person.birthDate, asOf) >= elderlyFrom) return true;
+  return (
+    subject.person.facts.length > 0 ||
+    subject.parents.some((parent) => parent.facts.length > 0) ||
+    (subject.spouse !== null && subject.spouse.facts.length > 0)
+  );
+}
+
+export function reasonsJson(membership: GroupMembership): GroupReasonsJson {
+  return { zh: membership.reasons.map((r) => r.zh), en: membership.reasons.map((r) => r.en) };
+}
+
+function sameReasons(a: GroupReasonsJson, b: GroupReasonsJson): boolean {
+  return JSON.stringify(a.zh) === JSON.stringify(b.zh) && JSON.stringify(a.en) === JSON.stringify(b.en);
+}
+
+function enteredText(name: string, code: GroupCode, since: IsoDate, reasons: GroupReasonsJson) {
+  const label = GROUP_LABELS[code];
+  return {
+    text_zh: `新增${label.zh}: ${name}, 自 ${since}, ${reasons.zh.join(', ')}`,
+    text_en: `New ${label.en}: ${name}, since ${since}; ${reasons.en.join('; ')}`,
+  };
+}
+
+function leftText(name: string, code: GroupCode, until: IsoDate, previous: GroupReasonsJson) {
+  const label = GROUP_LABELS[code];
+  return {
+    text_zh: `不再属于${label.zh}: ${name}, 自 ${until} (原因为: ${previous.zh.join(', ')})`,
+    text_en: `No longer a ${label.en}: ${name}, from ${until} (was: ${previous.en.join('; ')})`,
+  };
+}
+
+async function evaluateBatch(
+  trx: Transaction<DB>,
+  batchPersons: readonly repo.PersonRecord[],
+  asOf: IsoDate,
+  configFor: ConfigFor,
+  withWorklist: boolean,
+): Promise<EvaluateCounts> {
+  const counts = emptyCounts();
+  const ids = batchPersons.map((p) => p.id);
+  counts.persons = ids.length;
+  const relations = await repo.loadRelations(trx, ids, asOf);
+  const persons = new Map(batchPersons.map((p) => [p.id, p]));
+  const relativeIds = new Set<number>();
+  for (const link of relations) {
+    if (!persons.has(link.person_id)) relativeIds.add(link.person_id);
+    if (!persons.has(link.related_person_id)) relativeIds.add(link.related_person_id);
+  }
+  for (const relative of await repo.loadPersons(trx, [...relativeIds])) persons.set(relative.id, relative);
+  const facts = await repo.loadFacts(trx, [...persons.keys()]);
+  const open = await repo.loadOpenMemberships(trx, ids);
+
+  const subjects = buildSubjects(ids, persons, relations, facts);
+  const openOf = new Map<number, Map<string, repo.MembershipRecord>>();
+  for (const row of open) {
+    let byCode = openOf.get(row.person_id);
+    if (!byCode) openOf.set(row.person_id, (byCode = new Map()));
+    byCode.set(row.group_code, row);
+  }
+
+  const inserts: repo.NewMembership[] = [];
+  const updates: repo.MembershipUpdate[] = [];
+  const closes: number[] = [];
+  const worklist: repo.NewWorklistItem[] = [];
+
+  for (const id of ids) {
+    const person = persons.get(id);
+    if (!person) continue;
+    const subject = subjects.get(id);
+    const config = configFor(person.hukou_region_code);
+    const memberships =
+      subject && mayBelong(subject, asOf, config) ? evaluateGroups(subject, asOf, config) : [];
+    const current = openOf.get(id) ?? new Map<string, repo.MembershipRecord>();
+    const regionCode = person.hukou_region_code;
+    for (const membership of memberships) {
+      const reasons = reasonsJson(membership);
+      const subCategory = membership.subCategory || null;
+      const existing = current.get(membership.code);
+      current.delete(membership.code);
+      if (!existing) {
+        inserts.push({
+          person_id: id,
+          group_code: membership.code,
+          sub_category: subCategory,
+          since: membership.since,
+          reasons,
+          region_code: regionCode,
+        });
+        counts.entered += 1;
+        if (withWorklist)
+          worklist.push({
+            person_id: id,
+            region_code: regionCode,
+            kind: 'group_entered',
+            group_code: membership.code,
+            on_date: membership.since,
+            ...enteredText(person.name, membership.code, membership.since, reasons),
+          });
+      } else if (
+        existing.since !== membership.since ||
+        existing.sub_category !== subCategory ||
+        existing.region_code !== regionCode ||
+        !sameReasons(existing.reasons, reasons)
+      ) {
+        updates.push({
+          id: existing.id,
+          sub_category: subCategory,
+          since: membership.since,
+          reasons,
+          region_code: regionCode,
+        });
+        counts.updated += 1;
+      } else counts.unchanged += 1;
+    }
+    // Still open but no longer held. A period that starts after the as-of date was found by a later
+    // evaluation: an evaluation of an earlier date does not undo it.
+    for (const stale of current.values()) {
+      if (stale.since > asOf) continue;
+      closes.push(stale.id);
+      counts.left += 1;
+      if (withWorklist)
+        worklist.push({
+          person_id: id,
+          region_code: stale.region_code,
+          kind: 'group_left',
+          group_code: stale.group_code,
+          on_date: asOf,
+          ...leftText(person.name, stale.group_code as GroupCode, asOf, stale.reasons),
+        });
+    }
+  }
+
+  await repo.closeMemberships(trx, closes, asOf);
+  await repo.updateMemberships(trx, updates);
+  await repo.insertMemberships(trx, inserts);
+  await repo.insertWorklistItems(trx, worklist);
+  return counts;
+}

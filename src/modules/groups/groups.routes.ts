@@ -1,0 +1,184 @@
+import type { App } from '../../platform/http.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { actorOf } from '../access/index.ts';
+import {
+  ConfigBody,
+  ConfigQuery,
+  ConfigView,
+  EvaluateBody,
+  JobParams,
+  JobRef,
+  JobStatus,
+  MemberList,
+  MembersQuery,
+  MonthlyQuery,
+  MonthlySeries,
+  StatsQuery,
+  StatsTable,
+  WorklistItem,
+  WorklistPage,
+  WorklistParams,
+  WorklistQuery,
+} from './groups.schemas.ts';
+import * as service from './groups.service.ts';
+import * as stats from './groups.stats.ts';
+
+export function groupRoutes(app: App, ctx: AppContext): void {
+  const errors = {
+    400: { $ref: 'ErrorEnvelope#' },
+    403: { $ref: 'ErrorEnvelope#' },
+    404: { $ref: 'ErrorEnvelope#' },
+  };
+
+  app.get(
+    '/groups/config',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "A region's group rule configuration: its own settings and the effective configuration",
+        querystring: ConfigQuery,
+        response: { 200: ConfigView, ...errors },
+      },
+    },
+    async (request) => service.getConfig(ctx.db, actorOf(request), request.query.region, request.query.asOf),
+  );
+
+  app.put(
+    '/groups/config',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "Changes a region's configuration (effective-dated, versioned) and re-evaluates the region",
+        querystring: ConfigQuery,
+        body: ConfigBody,
+        response: { 200: ConfigView, ...errors, 409: { $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request) => service.putConfig(ctx, actorOf(request), request.query.region, request.body),
+  );
+
+  app.post(
+    '/groups/evaluations',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Starts an evaluation of a region as of a date (a job with progress)',
+        body: EvaluateBody,
+        response: { 202: JobRef, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send({
+        jobId: await service.requestEvaluation(ctx, actorOf(request), request.body.region, request.body.asOf),
+      }),
+  );
+
+  app.get(
+    '/groups/evaluations/:id',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "An evaluation job's status and progress",
+        params: JobParams,
+        response: { 200: JobStatus, ...errors },
+      },
+    },
+    async (request) => service.evaluationStatus(ctx, actorOf(request), Number(request.params.id)),
+  );
+
+  app.get(
+    '/stats/groups',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'Counts per group for a region and each child region as of a date, with a total row',
+        querystring: StatsQuery,
+        response: { 200: StatsTable, ...errors },
+      },
+    },
+    async (request) => stats.groupStats(ctx.db, actorOf(request), request.query.region, request.query.asOf),
+  );
+
+  app.get(
+    '/stats/groups/monthly',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: "A region's count per group at each month end",
+        querystring: MonthlyQuery,
+        response: { 200: MonthlySeries, ...errors },
+      },
+    },
+    async (request) =>
+      stats.monthlyStats(
+        ctx.db,
+        actorOf(request),
+        request.query.region,
+        request.query.from,
+        request.query.to,
+      ),
+  );
+
+  app.get(
+    '/stats/groups/members',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'The persons counted in a group (readers who may see individual records only)',
+        querystring: MembersQuery,
+        response: { 200: MemberList, ...errors },
+      },
+    },
+    async (request) => stats.groupMembers(ctx.db, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/stats/groups.xlsx',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'The group statistics table as an Excel workbook, as this reader sees it',
+        querystring: StatsQuery,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      },
+    },
+    async (request, reply) => {
+      const file = await stats.exportGroupStats(
+        ctx.db,
+        actorOf(request),
+        request.query.region,
+        request.query.asOf,
+      );
+      return reply
+        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .send(file.data);
+    },
+  );
+
+  app.get(
+    '/worklist',
+    {
+      schema: {
+        tags: ['worklist'],
+        summary: "Worklist items in the reader's region: persons who entered or left a care group",
+        querystring: WorklistQuery,
+        response: { 200: WorklistPage, ...errors },
+      },
+    },
+    async (request) => service.listWorklist(ctx.db, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/worklist/:id/acknowledge',
+    {
+      schema: {
+        tags: ['worklist'],
+        summary: 'Marks a worklist item as seen',
+        params: WorklistParams,
+        response: { 200: WorklistItem, ...errors },
+      },
+    },
+    async (request) => service.acknowledgeWorklistItem(ctx.db, actorOf(request), Number(request.params.id)),
+  );
+}

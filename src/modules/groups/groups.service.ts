@@ -1,0 +1,339 @@
+// The groups module's use cases: the configuration (read, change, re-evaluate), the worklist, and
+// what other modules read (a person's groups, the person-list filter). Statistics are in
+// groups.stats.ts. Rows are mapped to response objects here; no table row leaves over HTTP.
+
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { AppContext } from '../../platform/context.ts';
+import type { DB } from '../../platform/db.schema.ts';
+import { isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
+import { conflict, DomainError, DEFAULT_MESSAGES, invalid, notFound } from '../../platform/errors.ts';
+import { audit, inScope, requireAccess, type Actor } from '../access/index.ts';
+import { findRegion } from '../regions/index.ts';
+import { GROUP_CODES, type GroupCode } from './groups.rules.ts';
+import type { ConfigBody, ConfigView, WorklistItem } from './groups.schemas.ts';
+import { configProblems, resolveConfig, type EffectiveGroupsConfig } from './groups.settings.ts';
+import { groupsEvaluateJob } from './groups.jobs.ts';
+import * as repo from './groups.repository.ts';
+
+// ---------- Regions ----------
+
+/** The region a request names, defaulting to the actor's own; must exist ('' is the whole country). */
+export async function resolveRegion(
+  db: Kysely<DB>,
+  actor: Actor,
+  region: string | undefined,
+): Promise<{ code: string; name: string }> {
+  const code = region ?? actor.regionCode;
+  if (code === '') return { code: '', name: '全国' };
+  const row = await findRegion(db, code);
+  if (!row) throw notFound({ zh: `行政区划 ${code} 不存在`, en: `Region ${code} does not exist` });
+  return { code: row.code, name: row.name };
+}
+
+function asOfOrToday(asOf: string | undefined): IsoDate {
+  const date = asOf ?? today();
+  if (!isIsoDate(date)) throw invalid('asOf', { zh: '不是有效日期', en: 'is not a valid date' });
+  return date;
+}
+
+// ---------- Configuration ----------
+
+export async function effectiveConfig(
+  db: repo.Db,
+  regionCode: string,
+  asOf: IsoDate,
+): Promise<EffectiveGroupsConfig> {
+  const rows = await repo.configsInForce(db, asOf);
+  return resolveConfig(
+    rows.map((row) => ({ regionCode: row.region_code, config: row.config })),
+    regionCode,
+  );
+}
+
+function toConfigView(
+  regionCode: string,
+  asOf: IsoDate,
+  effective: EffectiveGroupsConfig,
+  own: repo.ConfigRecord | undefined,
+): ConfigView {
+  return {
+    regionCode,
+    asOf,
+    effective: { ...effective },
+    own: own
+      ? {
+          version: own.version,
+          validFrom: own.valid_from,
+          validTo: own.valid_to,
+          config: own.config,
+          changedBy: own.changed_by === null ? null : Number(own.changed_by),
+          changedAt: new Date(own.changed_at).toISOString(),
+        }
+      : null,
+    version: own?.version ?? 0,
+  };
+}
+
+export async function getConfig(
+  db: Kysely<DB>,
+  actor: Actor,
+  region: string | undefined,
+  asOf?: string,
+): Promise<ConfigView> {
+  const { code } = await resolveRegion(db, actor, region);
+  requireAccess(actor, 'groups.read', { regionCode: code });
+  const date = asOfOrToday(asOf);
+  const effective = await effectiveConfig(db, code, date);
+  const own = await repo.latestConfig(db, code);
+  return toConfigView(code, date, effective, own);
+}
+
+/**
+ * Changes a region's configuration from `validFrom` (default today). The change names the version it
+ * was made on; a stale one is refused (409). The previous row ends where the new one starts, so the
+ * history stays readable; a change from the same day replaces that day's row. The region is then
+ * re-evaluated by a job.
+ */
+export async function putConfig(
+  ctx: AppContext,
+  actor: Actor,
+  region: string | undefined,
+  body: ConfigBody,
+): Promise<ConfigView> {
+  const { code } = await resolveRegion(ctx.db, actor, region);
+  requireAccess(actor, 'groups.configure', { regionCode: code });
+  const problems = configProblems(body.config as Record<string, unknown>);
+  if (problems.length)
+    throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, problems);
+  const validFrom = asOfOrToday(body.validFrom);
+  const saved = await ctx.db.transaction().execute(async (trx) => {
+    // Serialises changes to one region (the row lock alone cannot cover a region's first change).
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${'group_config:' + code}))`.execute(trx);
+    const latest = await repo.latestConfig(trx, code, true);
+    if ((latest?.version ?? 0) !== body.version)
+      throw conflict({
+        zh: `该地区的配置已被修改(当前版本 ${latest?.version ?? 0})，请刷新后重试`,
+        en: `The region's configuration was changed (now version ${latest?.version ?? 0}); reload and retry`,
+      });
+    if (latest && validFrom < latest.valid_from)
+      throw invalid('validFrom', {
+        zh: `生效日期不能早于当前配置的生效日期 ${latest.valid_from}`,
+        en: `must not be before the current configuration's start ${latest.valid_from}`,
+      });
+    const version = (latest?.version ?? 0) + 1;
+    if (latest && latest.valid_from === validFrom) {
+      await trx
+        .updateTable('group_config')
+        .set({
+          config: JSON.stringify(body.config),
+          version,
+          changed_by: actor.userId,
+          changed_at: sql<Date>`now()`,
+        })
+        .where('id', '=', latest.id)
+        .execute();
+    } else {
+      if (latest)
+        await trx
+          .updateTable('group_config')
+          .set({ valid_to: validFrom })
+          .where('id', '=', latest.id)
+          .execute();
+      await trx
+        .insertInto('group_config')
+        .values({
+          region_code: code,
+          valid_from: validFrom,
+          valid_to: null,
+          config: JSON.stringify(body.config),
+          version,
+          changed_by: actor.userId,
+        })
+        .execute();
+    }
+    await audit(trx, actor, {
+      action: 'groups.config.change',
+      entityType: 'group_config',
+      entityId: code || 'national',
+      regionCode: code || null,
+      details: { version, validFrom, settings: Object.keys(body.config) },
+    });
+    return version;
+  });
+  const asOf = today();
+  const jobId = await ctx.jobs.enqueue(
+    groupsEvaluateJob(ctx),
+    { regionCode: code, asOf },
+    {
+      idempotencyKey: `groups.evaluate:config:${code}:${saved}`,
+      createdBy: actor.userId,
+      regionCode: code || null,
+    },
+  );
+  const view = await getConfig(ctx.db, actor, code, asOf);
+  return { ...view, evaluationJobId: jobId };
+}
+
+// ---------- Evaluation on request ----------
+
+export async function requestEvaluation(
+  ctx: AppContext,
+  actor: Actor,
+  region: string | undefined,
+  asOf: string | undefined,
+): Promise<number> {
+  const { code } = await resolveRegion(ctx.db, actor, region);
+  requireAccess(actor, 'groups.configure', { regionCode: code });
+  const date = asOfOrToday(asOf);
+  return ctx.jobs.enqueue(
+    groupsEvaluateJob(ctx),
+    { regionCode: code, asOf: date },
+    { createdBy: actor.userId, regionCode: code || null },
+  );
+}
+
+export async function evaluationStatus(ctx: AppContext, actor: Actor, id: number) {
+  const row = await ctx.db
+    .selectFrom('jobs')
+    .select(['name', 'region_code'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row || !row.name.startsWith('groups.') || !inScope(actor, row.region_code ?? '')) throw notFound();
+  requireAccess(actor, 'groups.read');
+  const job = await ctx.jobs.get(id);
+  if (!job) throw notFound();
+  return { id: job.id, status: job.status, progress: job.progress, result: job.result, error: job.error };
+}
+
+// ---------- What the registry reads ----------
+
+export interface PersonGroup {
+  code: GroupCode;
+  since: IsoDate;
+  subCategory: string | null;
+  reasons: { zh: string[]; en: string[] };
+}
+
+/** The groups a person belongs to on `asOf`, for the person file ("groups": [...]). */
+export async function groupsOfPerson(
+  db: repo.Db,
+  personId: number,
+  asOf: IsoDate = today(),
+): Promise<PersonGroup[]> {
+  const rows = await repo.membershipsOn(db, personId, asOf);
+  return rows
+    .map((row) => ({
+      code: row.group_code as GroupCode,
+      since: row.since,
+      subCategory: row.sub_category,
+      reasons: row.reasons,
+    }))
+    .sort((a, b) => GROUP_CODES.indexOf(a.code) - GROUP_CODES.indexOf(b.code));
+}
+
+/**
+ * The person-list filter: `.where(inGroup('left_behind_child', asOf))` on a query over `persons`
+ * (or pass the column holding the person id). True when the person belongs to the group on `asOf`.
+ */
+export function inGroup(
+  group: GroupCode,
+  asOf: IsoDate = today(),
+  personIdColumn = 'persons.id',
+): Expression<SqlBool> {
+  return sql<SqlBool>`EXISTS (SELECT 1 FROM group_memberships gm
+    WHERE gm.person_id = ${sql.ref(personIdColumn)} AND gm.group_code = ${group}
+      AND gm.since <= ${asOf}::date AND (gm.until IS NULL OR gm.until > ${asOf}::date))`;
+}
+
+export function isGroupCode(value: string): value is GroupCode {
+  return (GROUP_CODES as readonly string[]).includes(value);
+}
+
+// ---------- Worklist ----------
+
+function toWorklistItem(row: {
+  id: number;
+  person_id: number;
+  region_code: string;
+  kind: 'group_entered' | 'group_left';
+  group_code: string;
+  on_date: string;
+  text_zh: string;
+  text_en: string;
+  created_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: number | null;
+}): WorklistItem {
+  return {
+    id: Number(row.id),
+    personId: Number(row.person_id),
+    regionCode: row.region_code,
+    kind: row.kind,
+    groupCode: row.group_code,
+    onDate: row.on_date,
+    text: { zh: row.text_zh, en: row.text_en },
+    createdAt: new Date(row.created_at).toISOString(),
+    acknowledgedAt: row.acknowledged_at ? new Date(row.acknowledged_at).toISOString() : null,
+    acknowledgedBy: row.acknowledged_by === null ? null : Number(row.acknowledged_by),
+  };
+}
+
+export async function listWorklist(
+  db: Kysely<DB>,
+  actor: Actor,
+  query: { region?: string; status?: 'open' | 'acknowledged' | 'all'; cursor?: string; limit?: number },
+): Promise<{ items: WorklistItem[]; nextCursor: string | null }> {
+  const region = query.region ?? actor.regionCode;
+  requireAccess(actor, 'worklist.read', { regionCode: region, individual: true });
+  const [from, to] = repo.codeRange(region);
+  const limit = query.limit ?? 50;
+  let q = db
+    .selectFrom('worklist_items')
+    .selectAll()
+    .where('region_code', '>=', from)
+    .where('region_code', '<', to);
+  const status = query.status ?? 'open';
+  if (status === 'open') q = q.where('acknowledged_at', 'is', null);
+  if (status === 'acknowledged') q = q.where('acknowledged_at', 'is not', null);
+  if (query.cursor) q = q.where('id', '<', Number(query.cursor));
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const items = rows.slice(0, limit).map(toWorklistItem);
+  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]?.id) : null };
+}
+
+export async function acknowledgeWorklistItem(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+): Promise<WorklistItem> {
+  requireAccess(actor, 'worklist.read', { individual: true });
+  const [from, to] = repo.codeRange(actor.regionCode);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('worklist_items')
+      .selectAll()
+      .where('id', '=', id)
+      .where('region_code', '>=', from)
+      .where('region_code', '<', to)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw notFound({ zh: '未找到该待办事项', en: 'No such worklist item' });
+    if (row.acknowledged_at) return toWorklistItem(row);
+    const updated = await trx
+      .updateTable('worklist_items')
+      .set({ acknowledged_at: sql<Date>`now()`, acknowledged_by: actor.userId })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(trx, actor, {
+      action: 'worklist.acknowledge',
+      entityType: 'worklist_item',
+      entityId: id,
+      regionCode: row.region_code,
+    });
+    return toWorklistItem(updated);
+  });
+}

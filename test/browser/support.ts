@@ -1,0 +1,110 @@
+// What every browser test needs: the real server with the demo county 兰考县 and its demo accounts
+// in an embedded database in a temporary folder (one per test file), Chromium, and signing in
+// through the sign-in page as a user would.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { CommandIO } from '../../src/cli/command.ts';
+import { prepareDemo } from '../../src/cli/demo.ts';
+import { DEMO_PASSWORD } from '../../src/modules/access/access.demo.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export { DEMO_PASSWORD };
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const quiet: CommandIO = { print: () => {}, error: () => {}, progress: () => {} };
+
+export interface DemoSite {
+  base: string;
+  server: RunningServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Starts the server in demo mode (the demo accounts may sign in) and Chromium. */
+export async function startDemoSite(): Promise<DemoSite> {
+  // The server serves web/dist only if it exists when the server starts.
+  if (!fs.existsSync(path.join(ROOT, 'web/dist/index.html'))) {
+    const { build } = await import('vite');
+    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn' });
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-browser-'));
+  const config = loadConfig(process.env, {
+    dataDir: tmp,
+    databaseUrl: null,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'warn',
+    runJobs: false,
+    demoMode: true,
+  });
+  let server: RunningServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer(config, { beforeListen: (ctx) => prepareDemo(ctx, quiet) });
+    const address = server.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const running = server;
+    const chromiumRef = browser;
+    return {
+      base: `http://127.0.0.1:${address.port}`,
+      server: running,
+      browser: chromiumRef,
+      close: async () => {
+        await chromiumRef.close();
+        await running.stop();
+        fs.rmSync(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A page that records uncaught errors, so every test can assert the app never threw. */
+export async function openPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return { page, errors };
+}
+
+/** Fills the sign-in form and submits it; does not wait for the outcome. */
+export async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('用户名', { exact: true }).fill(username);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.locator('form button[type="submit"]').click();
+}
+
+/** Signs in through the sign-in page showing at the current address and waits for the shell. */
+export async function signIn(page: Page, username: string, password = DEMO_PASSWORD): Promise<void> {
+  await submitSignIn(page, username, password);
+  await page.getByTestId('user-menu').waitFor();
+}
+
+/** The labels of the side menu, in order. */
+export async function menuLabels(page: Page): Promise<string[]> {
+  const items = page.locator('.ant-layout-sider').getByRole('menuitem');
+  await items.first().waitFor();
+  return (await items.allInnerTexts()).map((text) => text.trim());
+}

@@ -1,0 +1,344 @@
+// The care-group statistics dashboard: counts per group for a region and its child regions as of a
+// date, with a bar chart by child region, the monthly trend and each group's share. A row leads down
+// one level (county -> township -> village); at a village, readers who may see persons get the list.
+// Viewers above the county see small counts as "<5" exactly as the server suppressed them.
+import { useEffect, useMemo, useState } from 'react';
+import { Alert, Button, Card, Col, Input, Row, Select, Space, Table, Tag, Typography } from 'antd';
+import { DownloadOutlined } from '@ant-design/icons';
+import { ApiError, isAbortError } from '../api.ts';
+import { defineMessages, useLang, useT } from '../i18n.ts';
+import { Link, navigate } from '../router.tsx';
+import type { PageProps } from '../routes.ts';
+import { useAppState } from '../shell/app-state.tsx';
+import { PageTitle } from '../shell/PageTitle.tsx';
+import { Chart } from '../groups/Chart.tsx';
+import {
+  GROUP_CODES,
+  groupsApi,
+  type GroupCode,
+  type Member,
+  type MonthlySeries,
+  type StatsRow,
+  type StatsTable,
+} from '../groups/groups.ts';
+
+const messages = defineMessages(
+  {
+    title: '关爱对象统计',
+    asOf: '统计日期',
+    region: '地区',
+    total: '合计',
+    export: '导出 Excel',
+    byRegion: '各下级地区人数',
+    trend: '近12个月月末人数',
+    share: '各类对象占比',
+    group: '类别',
+    suppressedNote: '小于 {threshold} 的数字显示为 "<{threshold}"；"*" 为保护小数而隐藏的数字。',
+    members: '名单',
+    name: '姓名',
+    idNumber: '身份证号',
+    birthDate: '出生日期',
+    since: '起始日期',
+    reasons: '认定依据',
+    more: '加载更多',
+    noMembers: '该地区没有此类对象',
+    up: '上一级',
+  },
+  {
+    title: 'Care group statistics',
+    asOf: 'As of',
+    region: 'Region',
+    total: 'Total',
+    export: 'Export to Excel',
+    byRegion: 'By child region',
+    trend: 'Month-end counts, last 12 months',
+    share: 'Share of each group',
+    group: 'Group',
+    suppressedNote:
+      'Counts under {threshold} show as "<{threshold}"; "*" hides a count to protect a small one.',
+    members: 'Persons',
+    name: 'Name',
+    idNumber: 'ID number',
+    birthDate: 'Birth date',
+    since: 'Since',
+    reasons: 'Grounds',
+    more: 'Load more',
+    noMembers: 'Nobody in this group here',
+    up: 'Up one level',
+  },
+);
+
+function todayIso(): string {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function monthsBack(asOf: string, count: number): { from: string; to: string } {
+  const [y, m] = asOf.split('-').map(Number) as [number, number];
+  const index = y * 12 + (m - 1) - (count - 1);
+  const from = `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+  return { from, to: asOf.slice(0, 7) };
+}
+
+const numeric = (row: StatsRow | undefined, code: string) => row?.counts[code]?.value ?? null;
+
+export default function GroupStats({ params }: PageProps) {
+  const t = useT(messages);
+  const lang = useLang();
+  const { me, can } = useAppState();
+  const code = params.code ?? me?.regionCode ?? '';
+  const [asOf, setAsOf] = useState(todayIso());
+  const [group, setGroup] = useState<GroupCode>('left_behind_child');
+  const [table, setTable] = useState<StatsTable | null>(null);
+  const [monthly, setMonthly] = useState<MonthlySeries | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [members, setMembers] = useState<{ items: Member[]; next: string | null } | null>(null);
+  const mayListPersons = can('persons.read') && !(me?.role ?? '').endsWith('_viewer');
+  const isVillage = code.length === 12;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setError(null);
+    const months = monthsBack(asOf, 12);
+    Promise.all([
+      groupsApi.stats(code, asOf, controller.signal),
+      groupsApi.monthly(code, months.from, months.to, controller.signal),
+    ])
+      .then(([stats, series]) => {
+        setTable(stats);
+        setMonthly(series);
+      })
+      .catch((e: unknown) => {
+        if (!isAbortError(e)) setError(e instanceof ApiError ? e.message : String(e));
+      });
+    return () => controller.abort();
+  }, [code, asOf]);
+
+  useEffect(() => {
+    setMembers(null);
+    if (!isVillage || !mayListPersons) return;
+    groupsApi
+      .members(code, group, asOf)
+      .then((page) => setMembers({ items: page.items, next: page.nextCursor }))
+      .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, [code, group, asOf, isVillage, mayListPersons]);
+
+  const label = (c: string) => {
+    const g = table?.groups.find((x) => x.code === c);
+    return g ? g[lang] : c;
+  };
+
+  const barOption = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      grid: { left: 48, right: 16, top: 16, bottom: 64 },
+      xAxis: {
+        type: 'category',
+        data: table?.rows.map((r) => r.regionName) ?? [],
+        axisLabel: { rotate: 30 },
+      },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [{ type: 'bar', name: label(group), data: table?.rows.map((r) => numeric(r, group)) ?? [] }],
+    }),
+    [table, group, lang],
+  );
+  const trendOption = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { type: 'scroll', bottom: 0 },
+      grid: { left: 48, right: 16, top: 16, bottom: 48 },
+      xAxis: { type: 'category', data: monthly?.months.map((m) => m.month) ?? [] },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: GROUP_CODES.map((c) => ({
+        type: 'line',
+        name: label(c),
+        data: monthly?.months.map((m) => m.counts[c]?.value ?? null) ?? [],
+      })),
+    }),
+    [monthly, lang, table],
+  );
+  const pieOption = useMemo(
+    () => ({
+      tooltip: { trigger: 'item' },
+      series: [
+        {
+          type: 'pie',
+          radius: ['35%', '65%'],
+          data: GROUP_CODES.map((c) => ({ name: label(c), value: numeric(table?.total, c) ?? 0 })).filter(
+            (d) => d.value > 0,
+          ),
+        },
+      ],
+    }),
+    [table, lang],
+  );
+
+  const cellColumn = (c: GroupCode) => ({
+    key: c,
+    title: label(c),
+    align: 'right' as const,
+    render: (_: unknown, row: StatsRow) => {
+      const cell = row.counts[c];
+      if (!cell) return '0';
+      return cell.suppressed ? (
+        <Typography.Text type="secondary">{cell.display}</Typography.Text>
+      ) : (
+        cell.display
+      );
+    },
+  });
+
+  const rows = table ? [...table.rows, { ...table.total, regionName: `${t('total')}` }] : [];
+  const parent = code.length > 2 ? code.slice(0, [2, 4, 6, 9].filter((n) => n < code.length).pop()) : null;
+
+  return (
+    <>
+      <PageTitle
+        title={`${t('title')}${table ? ` · ${table.region.name}` : ''}`}
+        extra={
+          <Space wrap>
+            {parent && me && parent.startsWith(me.regionCode) && (
+              <Button onClick={() => navigate(`/stats/groups/${parent}`)}>{t('up')}</Button>
+            )}
+            <Input
+              type="date"
+              aria-label={t('asOf')}
+              value={asOf}
+              max={todayIso()}
+              onChange={(e) => e.target.value && setAsOf(e.target.value)}
+              style={{ width: 160 }}
+            />
+            <Button
+              icon={<DownloadOutlined />}
+              onClick={() => void groupsApi.exportXlsx(code, asOf).catch((e: unknown) => setError(String(e)))}
+            >
+              {t('export')}
+            </Button>
+          </Space>
+        }
+      />
+      {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
+      {table?.suppressed && (
+        <Alert
+          type="info"
+          showIcon
+          message={t('suppressedNote', { threshold: table.threshold })}
+          style={{ marginBottom: 12 }}
+        />
+      )}
+      <Table<StatsRow>
+        size="small"
+        rowKey="regionCode"
+        loading={!table && !error}
+        dataSource={rows}
+        pagination={false}
+        scroll={{ x: true }}
+        columns={[
+          {
+            key: 'region',
+            title: t('region'),
+            fixed: 'left',
+            render: (_: unknown, row: StatsRow) =>
+              row.regionCode !== table?.total.regionCode ? (
+                <Link to={`/stats/groups/${row.regionCode}`}>{row.regionName}</Link>
+              ) : (
+                <strong>{row.regionName}</strong>
+              ),
+          },
+          ...GROUP_CODES.map(cellColumn),
+        ]}
+      />
+      <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
+        {!isVillage && (
+          <Col xs={24} xl={12}>
+            <Card
+              size="small"
+              title={t('byRegion')}
+              extra={
+                <Select<GroupCode>
+                  size="small"
+                  value={group}
+                  onChange={setGroup}
+                  style={{ width: 180 }}
+                  options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
+                  aria-label={t('group')}
+                />
+              }
+            >
+              <Chart option={barOption} label={t('byRegion')} />
+            </Card>
+          </Col>
+        )}
+        <Col xs={24} xl={12}>
+          <Card size="small" title={t('share')}>
+            <Chart option={pieOption} label={t('share')} />
+          </Card>
+        </Col>
+        <Col xs={24}>
+          <Card size="small" title={t('trend')}>
+            <Chart option={trendOption} label={t('trend')} height={320} />
+          </Card>
+        </Col>
+        {isVillage && mayListPersons && (
+          <Col xs={24}>
+            <Card
+              size="small"
+              title={t('members')}
+              extra={
+                <Select<GroupCode>
+                  size="small"
+                  value={group}
+                  onChange={setGroup}
+                  style={{ width: 180 }}
+                  options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
+                  aria-label={t('group')}
+                />
+              }
+            >
+              <Table<Member>
+                size="small"
+                rowKey="personId"
+                loading={members === null}
+                dataSource={members?.items ?? []}
+                pagination={false}
+                locale={{ emptyText: t('noMembers') }}
+                columns={[
+                  { key: 'name', title: t('name'), dataIndex: 'name' },
+                  { key: 'id', title: t('idNumber'), dataIndex: 'idNumberMasked' },
+                  { key: 'birth', title: t('birthDate'), dataIndex: 'birthDate' },
+                  { key: 'since', title: t('since'), dataIndex: 'since' },
+                  {
+                    key: 'reasons',
+                    title: t('reasons'),
+                    render: (_: unknown, m: Member) => (
+                      <Space size={[4, 4]} wrap>
+                        {m.subCategory && <Tag>{m.subCategory}</Tag>}
+                        <span>{m.reasons[lang].join('; ')}</span>
+                      </Space>
+                    ),
+                  },
+                ]}
+              />
+              {members?.next && (
+                <Button
+                  style={{ marginTop: 8 }}
+                  onClick={() =>
+                    void groupsApi.members(code, group, asOf, members.next).then((page) =>
+                      setMembers((prev) => ({
+                        items: [...(prev?.items ?? []), ...page.items],
+                        next: page.nextCursor,
+                      })),
+                    )
+                  }
+                >
+                  {t('more')}
+                </Button>
+              )}
+            </Card>
+          </Col>
+        )}
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,131 @@
+// The worklist (待办): who entered or left a care group in the reader's region, newest first, to be
+// acknowledged once someone has looked at it.
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Button, Segmented, Space, Table, Tag } from 'antd';
+import { ApiError } from '../api.ts';
+import { defineMessages, useLang, useT } from '../i18n.ts';
+import { PageTitle } from '../shell/PageTitle.tsx';
+import { groupsApi, type WorklistItem } from '../groups/groups.ts';
+
+const messages = defineMessages(
+  {
+    title: '待办事项',
+    open: '未处理',
+    all: '全部',
+    entered: '新增',
+    left: '退出',
+    date: '日期',
+    item: '事项',
+    acknowledge: '已阅',
+    acknowledged: '已处理',
+    more: '加载更多',
+    empty: '没有待办事项',
+  },
+  {
+    title: 'Worklist',
+    open: 'Open',
+    all: 'All',
+    entered: 'Entered',
+    left: 'Left',
+    date: 'Date',
+    item: 'Item',
+    acknowledge: 'Acknowledge',
+    acknowledged: 'Acknowledged',
+    more: 'Load more',
+    empty: 'Nothing to do',
+  },
+);
+
+export default function Worklist() {
+  const t = useT(messages);
+  const lang = useLang();
+  const [status, setStatus] = useState<'open' | 'all'>('open');
+  const [items, setItems] = useState<WorklistItem[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(
+    (cursor: string | null) =>
+      groupsApi
+        .worklist(status, cursor)
+        .then((page) => {
+          setItems((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
+          setNext(page.nextCursor);
+        })
+        .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e))),
+    [status],
+  );
+
+  useEffect(() => {
+    setItems(null);
+    void load(null);
+  }, [load]);
+
+  const acknowledge = (id: number) =>
+    void groupsApi
+      .acknowledge(id)
+      .then((done) =>
+        setItems((prev) =>
+          status === 'open'
+            ? (prev ?? []).filter((i) => i.id !== id)
+            : (prev ?? []).map((i) => (i.id === id ? done : i)),
+        ),
+      )
+      .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+
+  return (
+    <>
+      <PageTitle
+        title={t('title')}
+        extra={
+          <Segmented
+            value={status}
+            onChange={(v) => setStatus(v as 'open' | 'all')}
+            options={[
+              { value: 'open', label: t('open') },
+              { value: 'all', label: t('all') },
+            ]}
+          />
+        }
+      />
+      {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
+      <Table<WorklistItem>
+        size="small"
+        rowKey="id"
+        loading={items === null}
+        dataSource={items ?? []}
+        pagination={false}
+        locale={{ emptyText: t('empty') }}
+        columns={[
+          {
+            key: 'kind',
+            title: '',
+            width: 72,
+            render: (_: unknown, i: WorklistItem) =>
+              i.kind === 'group_entered' ? <Tag color="orange">{t('entered')}</Tag> : <Tag>{t('left')}</Tag>,
+          },
+          { key: 'date', title: t('date'), dataIndex: 'onDate', width: 110 },
+          { key: 'text', title: t('item'), render: (_: unknown, i: WorklistItem) => i.text[lang] },
+          {
+            key: 'action',
+            title: '',
+            width: 110,
+            render: (_: unknown, i: WorklistItem) =>
+              i.acknowledgedAt ? (
+                <Tag color="green">{t('acknowledged')}</Tag>
+              ) : (
+                <Button size="small" onClick={() => acknowledge(i.id)}>
+                  {t('acknowledge')}
+                </Button>
+              ),
+          },
+        ]}
+      />
+      {next && (
+        <Space style={{ marginTop: 8 }}>
+          <Button onClick={() => void load(next)}>{t('more')}</Button>
+        </Space>
+      )}
+    </>
+  );
+}
