@@ -11,7 +11,8 @@ import { enginesFromArgs, freshDatabase, report, timed } from './support.ts';
 const rows: unknown[][] = [];
 for await (const r of readDivision()) {
   const level = [2, 4, 6, 9, 12].indexOf(r.code.length) + 1;
-  const rural = r.code.length === 12 ? Number(r.code.slice(9)) >= 200 && Number(r.code.slice(9)) <= 399 : null;
+  const rural =
+    r.code.length === 12 ? Number(r.code.slice(9)) >= 200 && Number(r.code.slice(9)) <= 399 : null;
   rows.push([r.code, r.name, level, r.parentCode, rural, DIVISION_DATA_DATE]);
 }
 
@@ -20,13 +21,22 @@ for (const engine of enginesFromArgs()) {
   const database = await freshDatabase(engine);
   try {
     await sql`CREATE TABLE regions_baseline (LIKE regions INCLUDING ALL)`.execute(database.db);
-    await sql`ALTER TABLE regions_baseline ADD FOREIGN KEY (parent_code) REFERENCES regions_baseline (code)`.execute(database.db);
+    await sql`ALTER TABLE regions_baseline ADD FOREIGN KEY (parent_code) REFERENCES regions_baseline (code)`.execute(
+      database.db,
+    );
     const copy = await timed(() =>
-      database.copyRows('regions_baseline', ['code', 'name', 'level', 'parent_code', 'rural', 'valid_from'], rows),
+      database.copyRows(
+        'regions_baseline',
+        ['code', 'name', 'level', 'parent_code', 'rural', 'valid_from'],
+        rows,
+      ),
     );
     const load = await timed(() => loadRegions(database));
     const reload = await timed(() => loadRegions(database));
-    const counts = await sql<{ level: number; n: number }>`SELECT level, count(*)::int AS n FROM regions GROUP BY level ORDER BY level`.execute(database.db);
+    const counts = await sql<{
+      level: number;
+      n: number;
+    }>`SELECT level, count(*)::int AS n FROM regions GROUP BY level ORDER BY level`.execute(database.db);
     results.push({
       engine,
       rows: load.value.read,

@@ -18,7 +18,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const built = path.join(root, 'web/dist/index.html');
 const sources = [path.join(root, 'web/src'), path.join(root, 'web/index.html')];
 const sourceTime = Math.max(
-  ...sources.filter((p) => fs.existsSync(p)).map((p) => (fs.statSync(p).isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs)),
+  ...sources
+    .filter((p) => fs.existsSync(p))
+    .map((p) => (fs.statSync(p).isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs)),
 );
 if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < sourceTime) {
   process.stdout.write('building the web app (first start only) ...\n');

@@ -10,9 +10,20 @@ const root = path.resolve(import.meta.dirname, '..');
 const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
 const only = process.argv.slice(2);
 
-function run(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): { status: number; out: string } {
+function run(
+  label: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number; out: string } {
   process.stdout.write(`\n=== ${label}\n`);
-  const result = spawnSync(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   process.stdout.write(result.stdout ?? '');
   return { status: result.status ?? 1, out: result.stdout ?? '' };
 }
@@ -32,8 +43,10 @@ async function postgresUrl(): Promise<string | null> {
     await client.end();
     return url;
   } catch (error) {
-    if (process.env.CI) throw new Error(`PostgreSQL at ${url} is required in CI: ${String(error)}`);
-    process.stdout.write(`PostgreSQL not reachable at ${url}; the PostgreSQL pass is left out on this machine.\n`);
+    if (process.env.CI) throw new Error(`PostgreSQL at ${url} is required in CI`, { cause: error });
+    process.stdout.write(
+      `PostgreSQL not reachable at ${url}; the PostgreSQL pass is left out on this machine.\n`,
+    );
     return null;
   }
 }
@@ -62,7 +75,12 @@ if (!only.length) {
 const unit = only.length ? only : ['src/**/*.test.ts', 'test/*.test.ts'];
 const testArgs = ['--test', '--test-concurrency=2', '--test-timeout=600000'];
 
-const pglite = run('tests on PGlite (embedded)', process.execPath, [...testArgs, ...unit, ...(only.length ? [] : ['test/browser/*.test.ts'])], { TEST_DATABASE_URL: '' });
+const pglite = run(
+  'tests on PGlite (embedded)',
+  process.execPath,
+  [...testArgs, ...unit, ...(only.length ? [] : ['test/browser/*.test.ts'])],
+  { TEST_DATABASE_URL: '' },
+);
 const c1 = counts(pglite.out);
 pass += c1.pass;
 fail += c1.fail;
@@ -70,7 +88,9 @@ if (pglite.status !== 0) failed = true;
 
 const url = await postgresUrl();
 if (url) {
-  const server = run('tests on PostgreSQL server', process.execPath, [...testArgs, ...unit], { TEST_DATABASE_URL: url });
+  const server = run('tests on PostgreSQL server', process.execPath, [...testArgs, ...unit], {
+    TEST_DATABASE_URL: url,
+  });
   const c2 = counts(server.out);
   pass += c2.pass;
   fail += c2.fail;

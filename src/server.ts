@@ -25,7 +25,10 @@ export class DataDirInUseError extends Error {
 }
 
 /** Opens the database, owning the data folder in embedded mode. */
-export async function openContext(config: Config, logger: Logger): Promise<{ ctx: AppContext; release: () => void }> {
+export async function openContext(
+  config: Config,
+  logger: Logger,
+): Promise<{ ctx: AppContext; release: () => void }> {
   let release = () => {};
   if (!config.databaseUrl) {
     const lock = acquireDataDirLock(config.dataDir);

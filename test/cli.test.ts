@@ -18,7 +18,9 @@ const BIN = path.resolve(import.meta.dirname, '../bin/shouhu.js');
 
 async function shouhu(env: NodeJS.ProcessEnv, ...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -63,7 +65,16 @@ describe('shouhu CLI', () => {
   describe('with the server running', () => {
     let server: RunningServer;
     before(async () => {
-      const config = loadConfig({}, { ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}), dataDir, port: 0, host: '127.0.0.1', runJobs: false });
+      const config = loadConfig(
+        {},
+        {
+          ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+          dataDir,
+          port: 0,
+          host: '127.0.0.1',
+          runJobs: false,
+        },
+      );
       server = await startServer(config, { logger: createLogger('silent') });
     });
     after(async () => server.stop());
@@ -72,7 +83,11 @@ describe('shouhu CLI', () => {
       const loaded = await shouhu(env, 'regions', 'load', '--county', '410102');
       assert.equal(loaded.code, 0, loaded.stderr);
       assert.match(loaded.stdout, /regions: read \d+, inserted \d+/);
-      const row = await server.ctx.db.selectFrom('regions').select('name').where('code', '=', '410102').executeTakeFirst();
+      const row = await server.ctx.db
+        .selectFrom('regions')
+        .select('name')
+        .where('code', '=', '410102')
+        .executeTakeFirst();
       assert.equal(row?.name, '中原区');
     });
 
@@ -82,15 +97,26 @@ describe('shouhu CLI', () => {
       assert.match(missing.stderr, /job 99999 not found/);
     });
 
-    test(process.env.TEST_DATABASE_URL ? 'a second server may share a PostgreSQL database' : 'a second server cannot open the same data folder', async () => {
-      if (process.env.TEST_DATABASE_URL) {
-        const config = loadConfig({}, { databaseUrl: env.DATABASE_URL ?? null, dataDir, port: 0, host: '127.0.0.1', runJobs: false });
-        const second = await startServer(config, { logger: createLogger('silent') });
-        await second.stop();
-      } else {
-        const config = loadConfig({}, { databaseUrl: null, dataDir, port: 0, host: '127.0.0.1', runJobs: false });
-        await assert.rejects(startServer(config, { logger: createLogger('silent') }), /in use by process/);
-      }
-    });
+    test(
+      process.env.TEST_DATABASE_URL
+        ? 'a second server may share a PostgreSQL database'
+        : 'a second server cannot open the same data folder',
+      async () => {
+        if (process.env.TEST_DATABASE_URL) {
+          const config = loadConfig(
+            {},
+            { databaseUrl: env.DATABASE_URL ?? null, dataDir, port: 0, host: '127.0.0.1', runJobs: false },
+          );
+          const second = await startServer(config, { logger: createLogger('silent') });
+          await second.stop();
+        } else {
+          const config = loadConfig(
+            {},
+            { databaseUrl: null, dataDir, port: 0, host: '127.0.0.1', runJobs: false },
+          );
+          await assert.rejects(startServer(config, { logger: createLogger('silent') }), /in use by process/);
+        }
+      },
+    );
   });
 });

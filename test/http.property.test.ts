@@ -15,7 +15,8 @@ function operations(doc: { paths: Record<string, Record<string, unknown>> }): Op
   const out: Operation[] = [];
   for (const [path, item] of Object.entries(doc.paths))
     for (const method of Object.keys(item))
-      if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) out.push({ method: method.toUpperCase(), path });
+      if (['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        out.push({ method: method.toUpperCase(), path });
   return out;
 }
 
@@ -26,7 +27,11 @@ const segment = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 20 }),
 );
 
-const queryValue = fc.oneof(fc.string({ maxLength: 40 }), fc.integer().map(String), fc.constantFrom('', 'true', '2026-02-30', '[]'));
+const queryValue = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer().map(String),
+  fc.constantFrom('', 'true', '2026-02-30', '[]'),
+);
 
 describe('no 500 for any input', () => {
   let t: TestApp;
@@ -48,13 +53,35 @@ describe('no 500 for any input', () => {
       fc.asyncProperty(
         fc.nat(),
         fc.array(segment, { minLength: 4, maxLength: 4 }),
-        fc.dictionary(fc.constantFrom('q', 'limit', 'cursor', 'region', 'asOf', 'idNumber', 'dryRun', 'within', 'group', 'format'), queryValue, { maxKeys: 4 }),
+        fc.dictionary(
+          fc.constantFrom(
+            'q',
+            'limit',
+            'cursor',
+            'region',
+            'asOf',
+            'idNumber',
+            'dryRun',
+            'within',
+            'group',
+            'format',
+          ),
+          queryValue,
+          { maxKeys: 4 },
+        ),
         fc.oneof(fc.json(), fc.constant('{"broken": '), fc.constant(''), fc.string({ maxLength: 200 })),
-        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+        ),
         async (pick, params, query, body, contentType) => {
           const op = ops[pick % ops.length]!;
           let i = 0;
-          const url = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(params[i++ % params.length] ?? ''));
+          const url = op.path.replace(/\{[^}]+\}/g, () =>
+            encodeURIComponent(params[i++ % params.length] ?? ''),
+          );
           const qs = new URLSearchParams(query).toString();
           const res = await t.app.inject({
             method: op.method as 'GET',
@@ -62,8 +89,12 @@ describe('no 500 for any input', () => {
             headers: { ...headers, ...(op.method === 'GET' ? {} : { 'content-type': contentType }) },
             ...(op.method === 'GET' ? {} : { payload: body }),
           });
-          assert.ok(res.statusCode < 500, `${op.method} ${url}?${qs} -> ${res.statusCode} ${res.body.slice(0, 300)}`);
-          if (res.statusCode >= 400) assert.ok(res.json().error?.code, `no error envelope: ${res.body.slice(0, 200)}`);
+          assert.ok(
+            res.statusCode < 500,
+            `${op.method} ${url}?${qs} -> ${res.statusCode} ${res.body.slice(0, 300)}`,
+          );
+          if (res.statusCode >= 400)
+            assert.ok(res.json().error?.code, `no error envelope: ${res.body.slice(0, 200)}`);
         },
       ),
       { numRuns: 400 },

@@ -21,8 +21,12 @@ describe('migrations', () => {
   });
 
   test('a failing migration leaves no trace (all or nothing)', async () => {
-    await assert.rejects(database.execScript('CREATE TABLE half_done (id int); SELECT * FROM no_such_table;'));
-    const exists = await sql<{ t: string | null }>`SELECT to_regclass('half_done')::text AS t`.execute(database.db);
+    await assert.rejects(
+      database.execScript('CREATE TABLE half_done (id int); SELECT * FROM no_such_table;'),
+    );
+    const exists = await sql<{ t: string | null }>`SELECT to_regclass('half_done')::text AS t`.execute(
+      database.db,
+    );
     assert.equal(exists.rows[0]?.t, null);
   });
 });
@@ -84,7 +88,10 @@ describe('jobs', () => {
 
   test('a running job with a live lease is not taken twice', async () => {
     const queue = new JobQueue(database.db);
-    const definition = defineJob<Record<string, never>, null>({ name: 'test.leased', handler: async () => null });
+    const definition = defineJob<Record<string, never>, null>({
+      name: 'test.leased',
+      handler: async () => null,
+    });
     queue.register(definition);
     const id = await queue.enqueue(definition, {});
     await sql`UPDATE jobs SET status = 'running', locked_by = 'other', locked_until = now() + interval '1 minute' WHERE id = ${id}`.execute(

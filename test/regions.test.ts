@@ -26,14 +26,20 @@ describe('regions API', () => {
     );
     const children = (await t.app.inject({ url: '/api/v1/regions/410225/children', headers })).json();
     assert.equal(children.items.length, body.childCount);
-    assert.ok(children.items.every((c: { level: string; code: string }) => c.level === 'township' && c.code.length === 9));
+    assert.ok(
+      children.items.every(
+        (c: { level: string; code: string }) => c.level === 'township' && c.code.length === 9,
+      ),
+    );
   });
 
   test('villages carry the rural flag from digits 10-12 (200-399 = 村委会)', async () => {
     const townships = (await t.app.inject({ url: '/api/v1/regions/410225/children', headers })).json().items;
     let seenRural = false;
     for (const township of townships) {
-      const villages = (await t.app.inject({ url: `/api/v1/regions/${township.code}/children`, headers })).json().items;
+      const villages = (
+        await t.app.inject({ url: `/api/v1/regions/${township.code}/children`, headers })
+      ).json().items;
       for (const v of villages) {
         const suffix = Number(v.code.slice(9));
         assert.equal(v.rural, suffix >= 200 && suffix <= 399, v.code);
@@ -44,7 +50,10 @@ describe('regions API', () => {
   });
 
   test('search by part of a name within a subtree', async () => {
-    const res = await t.app.inject({ url: '/api/v1/regions/search?q=' + encodeURIComponent('南彰') + '&within=410225', headers });
+    const res = await t.app.inject({
+      url: '/api/v1/regions/search?q=' + encodeURIComponent('南彰') + '&within=410225',
+      headers,
+    });
     assert.equal(res.statusCode, 200);
     const items = res.json().items as { code: string; name: string }[];
     assert.ok(items.length > 0);
@@ -57,7 +66,10 @@ describe('regions API', () => {
     assert.equal(zh.json().error.code, 'VALIDATION_FAILED');
     assert.equal(zh.json().error.details[0].path, 'code');
     assert.match(zh.json().error.message, /[\u4e00-\u9fff]/);
-    const en = await t.app.inject({ url: '/api/v1/regions/4102251', headers: { ...headers, 'accept-language': 'en-US,en;q=0.9' } });
+    const en = await t.app.inject({
+      url: '/api/v1/regions/4102251',
+      headers: { ...headers, 'accept-language': 'en-US,en;q=0.9' },
+    });
     assert.equal(en.statusCode, 400);
     assert.equal(en.json().error.details[0].path, 'code');
     assert.equal(en.json().error.details[0].message, 'has the wrong format');
@@ -81,7 +93,10 @@ describe('regions API', () => {
   });
 
   test('every response carries a request id, and a valid incoming one is kept', async () => {
-    const res = await t.app.inject({ url: '/api/v1/regions/41', headers: { ...headers, 'x-request-id': 'trace-12345678' } });
+    const res = await t.app.inject({
+      url: '/api/v1/regions/41',
+      headers: { ...headers, 'x-request-id': 'trace-12345678' },
+    });
     assert.equal(res.headers['x-request-id'], 'trace-12345678');
     const other = await t.app.inject({ url: '/api/v1/regions/41', headers });
     assert.match(String(other.headers['x-request-id']), /^[0-9a-f-]{36}$/);

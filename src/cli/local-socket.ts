@@ -34,7 +34,7 @@ export async function startLocalCommandServer(socketPath: string, ctx: AppContex
         progress: (done, total, message) => send({ type: 'progress', done, total, message }),
       };
       void (async () => {
-        let code = 1;
+        let code: number;
         try {
           const argv = (JSON.parse(body) as { argv: string[] }).argv;
           const found = findCommand(argv);

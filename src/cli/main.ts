@@ -50,7 +50,10 @@ async function promptOnTerminal(question: string, options: { hidden?: boolean } 
 async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const demo = args.flags.demo === true;
-  const config = loadConfig(process.env, { ...(args.flags.port ? { port: Number(args.flags.port) } : {}), demoMode: demo });
+  const config = loadConfig(process.env, {
+    ...(args.flags.port ? { port: Number(args.flags.port) } : {}),
+    demoMode: demo,
+  });
   const logger = createLogger(config.logLevel);
   const io = terminalIO();
   const running = await startServer(config, {

@@ -32,7 +32,11 @@ export interface Database {
    * Bulk-loads rows with COPY. Runs outside any Kysely transaction: callers copy into a
    * staging table and move rows into place inside a transaction.
    */
-  copyRows(table: string, columns: string[], rows: Iterable<unknown[]> | AsyncIterable<unknown[]>): Promise<number>;
+  copyRows(
+    table: string,
+    columns: string[],
+    rows: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+  ): Promise<number>;
   /** Runs a multi-statement SQL script atomically (all or nothing); used by migrations. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +66,9 @@ class PGliteConnection implements DatabaseConnection {
     this.pglite = pglite;
   }
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
+    const result = await this.pglite.query<R>(query.sql, query.parameters as unknown[], {
+      rowMode: 'object',
+    });
     const affected = result.affectedRows;
     const command = query.sql.trimStart().slice(0, 6).toLowerCase();
     return {

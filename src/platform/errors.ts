@@ -52,7 +52,10 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, Message> = {
   UNAUTHENTICATED: { zh: '请先登录', en: 'Sign in first' },
   FORBIDDEN: { zh: '无权执行此操作', en: 'You may not do this' },
   NOT_FOUND: { zh: '未找到', en: 'Not found' },
-  CONFLICT: { zh: '记录已被他人修改，请刷新后重试', en: 'The record was changed by someone else; reload and retry' },
+  CONFLICT: {
+    zh: '记录已被他人修改，请刷新后重试',
+    en: 'The record was changed by someone else; reload and retry',
+  },
   PAYLOAD_TOO_LARGE: { zh: '上传内容过大', en: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { zh: '不支持的内容类型', en: 'Unsupported content type' },
   FILE_REJECTED: { zh: '文件无法导入', en: 'The file cannot be imported' },
@@ -91,7 +94,8 @@ export const notFound = (what: Message = DEFAULT_MESSAGES.NOT_FOUND) => new Doma
 export const forbidden = (why: Message = DEFAULT_MESSAGES.FORBIDDEN) => new DomainError('FORBIDDEN', why);
 export const invalid = (path: string, message: Message) =>
   new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, [{ path, message }]);
-export const conflict = (message: Message = DEFAULT_MESSAGES.CONFLICT) => new DomainError('CONFLICT', message);
+export const conflict = (message: Message = DEFAULT_MESSAGES.CONFLICT) =>
+  new DomainError('CONFLICT', message);
 
 export function pick(message: Message, lang: Lang): string {
   return message[lang];

@@ -5,7 +5,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,15 +21,23 @@ import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import { sql } from 'kysely';
 import type { Logger } from './logging.ts';
-import { DomainError, DEFAULT_MESSAGES, HTTP_STATUS, type ErrorCode, type ErrorDetail, type Lang, type Message } from './errors.ts';
+import {
+  DomainError,
+  DEFAULT_MESSAGES,
+  HTTP_STATUS,
+  type ErrorCode,
+  type ErrorDetail,
+  type Lang,
+  type Message,
+} from './errors.ts';
 import type { AppContext } from './context.ts';
 import { pendingMigrations } from './migrate.ts';
 
 export type App = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
-  import('fastify').FastifyBaseLogger,
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
 
@@ -68,8 +82,14 @@ const KEYWORD_MESSAGES: Record<string, (p: Record<string, unknown>) => Message> 
   pattern: () => ({ zh: '格式不正确', en: 'has the wrong format' }),
   format: (p) => ({ zh: `不是有效的 ${String(p.format)}`, en: `is not a valid ${String(p.format)}` }),
   type: (p) => ({ zh: `类型应为 ${String(p.type)}`, en: `must be ${String(p.type)}` }),
-  minLength: (p) => ({ zh: `长度不能少于 ${String(p.limit)}`, en: `must have at least ${String(p.limit)} characters` }),
-  maxLength: (p) => ({ zh: `长度不能超过 ${String(p.limit)}`, en: `must have at most ${String(p.limit)} characters` }),
+  minLength: (p) => ({
+    zh: `长度不能少于 ${String(p.limit)}`,
+    en: `must have at least ${String(p.limit)} characters`,
+  }),
+  maxLength: (p) => ({
+    zh: `长度不能超过 ${String(p.limit)}`,
+    en: `must have at most ${String(p.limit)} characters`,
+  }),
   minimum: (p) => ({ zh: `不能小于 ${String(p.limit)}`, en: `must be at least ${String(p.limit)}` }),
   maximum: (p) => ({ zh: `不能大于 ${String(p.limit)}`, en: `must be at most ${String(p.limit)}` }),
   enum: (p) => ({
@@ -102,12 +122,16 @@ function envelope(code: ErrorCode, message: Message, details: ErrorDetail[], lan
     error: {
       code,
       message: message[lang],
-      ...(details.length ? { details: details.map((d) => ({ path: d.path, message: d.message[lang] })) } : {}),
+      ...(details.length
+        ? { details: details.map((d) => ({ path: d.path, message: d.message[lang] })) }
+        : {}),
     },
   };
 }
 
-function toDomainError(error: FastifyError & { validation?: AjvIssue[]; validationContext?: string }): DomainError {
+function toDomainError(
+  error: FastifyError & { validation?: AjvIssue[]; validationContext?: string },
+): DomainError {
   if (error instanceof DomainError) return error;
   if (error.validation) {
     return new DomainError(
@@ -203,9 +227,7 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
     ) {
       return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
     }
-    return reply
-      .status(404)
-      .send(envelope('NOT_FOUND', DEFAULT_MESSAGES.NOT_FOUND, [], request.lang));
+    return reply.status(404).send(envelope('NOT_FOUND', DEFAULT_MESSAGES.NOT_FOUND, [], request.lang));
   });
 
   await app.register(cookie);
@@ -244,7 +266,9 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
 
   await app.register(
     async (api) => {
-      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
+        app.swagger(),
+      );
       await routes(api as App, ctx);
     },
     { prefix: '/api/v1' },
@@ -259,7 +283,9 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
       setHeaders: (res, filePath) => {
         void res.header(
           'cache-control',
-          filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+          filePath.includes(`${path.sep}assets${path.sep}`)
+            ? 'public, max-age=31536000, immutable'
+            : 'no-cache',
         );
       },
     });

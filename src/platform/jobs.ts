@@ -70,7 +70,11 @@ export class JobQueue {
   }
 
   /** Adds a job; with an idempotency key, a second submission returns the first job's id. */
-  async enqueue<P>(definition: JobDefinition<P, unknown>, payload: P, options: EnqueueOptions = {}): Promise<number> {
+  async enqueue<P>(
+    definition: JobDefinition<P, unknown>,
+    payload: P,
+    options: EnqueueOptions = {},
+  ): Promise<number> {
     const row = await this.#db
       .insertInto('jobs')
       .values({
@@ -116,7 +120,13 @@ export class JobQueue {
   async runOnce(): Promise<boolean> {
     const names = [...this.#definitions.keys()];
     if (!names.length) return false;
-    const claimed = await sql<{ id: number; name: string; payload: unknown; attempts: number; max_attempts: number }>`
+    const claimed = await sql<{
+      id: number;
+      name: string;
+      payload: unknown;
+      attempts: number;
+      max_attempts: number;
+    }>`
       UPDATE jobs SET status = 'running', locked_by = ${this.#workerId},
         locked_until = now() + make_interval(secs => ${LEASE_SECONDS}),
         attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
@@ -207,7 +217,7 @@ export class JobQueue {
     this.#abort = new AbortController();
     const loop = async () => {
       while (this.#running) {
-        let worked = false;
+        let worked: boolean;
         try {
           worked = await this.runOnce();
         } catch {

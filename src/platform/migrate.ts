@@ -35,16 +35,18 @@ export async function migrate(database: Database, log: (line: string) => void = 
     applied_at timestamptz NOT NULL DEFAULT now()
   )`.execute(db);
   const applied = new Map(
-    (await sql<{ name: string; checksum: string }>`SELECT name, checksum FROM schema_migrations`.execute(db)).rows.map(
-      (r) => [r.name, r.checksum],
-    ),
+    (
+      await sql<{ name: string; checksum: string }>`SELECT name, checksum FROM schema_migrations`.execute(db)
+    ).rows.map((r) => [r.name, r.checksum]),
   );
   const done: string[] = [];
   for (const file of readMigrations()) {
     const previous = applied.get(file.name);
     if (previous !== undefined) {
       if (previous !== file.checksum)
-        throw new Error(`migration ${file.name} was changed after it was applied; add a new migration instead`);
+        throw new Error(
+          `migration ${file.name} was changed after it was applied; add a new migration instead`,
+        );
       continue;
     }
     // Names and checksums are [a-z0-9_.] and hex, so inlining them in the script is safe.
@@ -58,10 +60,14 @@ export async function migrate(database: Database, log: (line: string) => void = 
 }
 
 export async function pendingMigrations(database: Database): Promise<string[]> {
-  const exists = await sql<{ t: string | null }>`SELECT to_regclass('schema_migrations')::text AS t`.execute(database.db);
+  const exists = await sql<{ t: string | null }>`SELECT to_regclass('schema_migrations')::text AS t`.execute(
+    database.db,
+  );
   if (!exists.rows[0]?.t) return readMigrations().map((m) => m.name);
   const applied = new Set(
-    (await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(database.db)).rows.map((r) => r.name),
+    (await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(database.db)).rows.map(
+      (r) => r.name,
+    ),
   );
   return readMigrations()
     .map((m) => m.name)

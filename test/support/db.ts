@@ -64,7 +64,10 @@ export interface TestApp {
  * A migrated database with the demo county's regions, the application context and the HTTP app
  * (use app.inject). Logs are captured in `logs` (one JSON line each).
  */
-export async function createTestApp(overrides: Partial<Config> = {}, options: { regions?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  options: { regions?: boolean } = {},
+): Promise<TestApp> {
   const database = await openTestDatabase();
   const logs: string[] = [];
   const logger: Logger = createLogger('info', { write: (line: string) => logs.push(line) });

@@ -82,6 +82,18 @@ export async function findLiveSession(
   return rows.rows[0];
 }
 
+/** Removes the user's sessions that can no longer be used (the audit trail keeps the history). */
+export async function deleteDeadSessions(
+  db: Db,
+  userId: number,
+  idleMinutes: number,
+  absoluteHours: number,
+): Promise<void> {
+  await sql`DELETE FROM sessions WHERE user_id = ${userId} AND (revoked_at IS NOT NULL
+    OR last_seen_at < now() - make_interval(mins => ${idleMinutes})
+    OR created_at < now() - make_interval(hours => ${absoluteHours}))`.execute(db);
+}
+
 export async function touchSession(db: Db, idHash: string): Promise<void> {
   await sql`UPDATE sessions SET last_seen_at = now() WHERE id = ${idHash} AND last_seen_at < now() - interval '10 seconds'`.execute(
     db,

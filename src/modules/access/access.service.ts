@@ -35,7 +35,7 @@ import {
   sha256Hex,
   temporaryPassword,
 } from './access.rules.ts';
-import { anonymousActor, audit, systemActor, type AuditActor } from './audit.ts';
+import { anonymousActor, audit, systemActor, toAuditActor, type AuditActor } from './audit.ts';
 import type { AssignRoleBody, CreateTokenBody, Me, TokenView, UserView } from './access.schemas.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -329,6 +329,7 @@ export async function login(
       .set({ failed_attempts: 0, locked_until: null })
       .where('id', '=', user.id)
       .execute();
+    await repo.deleteDeadSessions(trx, user.id, config.sessionIdleMinutes, config.sessionAbsoluteHours);
     await trx
       .insertInto('sessions')
       .values({ id: sha256Hex(sessionToken), user_id: user.id, csrf_token: csrfToken, ip: meta.ip })
@@ -354,6 +355,7 @@ async function recordFailure(
   user: UserRow,
   who: AuditActor,
   reason: string,
+  action = 'auth.login',
 ): Promise<boolean> {
   const { lockoutAttempts, lockoutMinutes } = ctx.config;
   return ctx.db.transaction().execute(async (trx) => {
@@ -367,7 +369,7 @@ async function recordFailure(
     const lockedUntil = row.rows[0]?.locked_until ?? null;
     const locked = lockedUntil !== null && lockedUntil.getTime() > Date.now();
     await audit(trx, who, {
-      action: 'auth.login',
+      action,
       entityType: 'user',
       entityId: user.id,
       result: 'denied',
@@ -471,13 +473,16 @@ export async function changePassword(
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
   if (!(await verifyPassword(user.password_hash, currentPassword))) {
-    await audit(ctx.db, actor, {
-      action: 'auth.password.change',
-      entityType: 'user',
-      entityId: userId,
-      result: 'denied',
-      details: { reason: 'bad_password' },
-    });
+    // Counts toward the lockout like a failed sign-in, so a stolen session cannot guess the
+    // password; a lockout ends every session of the account.
+    const locked = await recordFailure(
+      ctx,
+      user,
+      toAuditActor(actor),
+      'bad_current_password',
+      'auth.password.change',
+    );
+    if (locked) await repo.revokeUserSessions(ctx.db, userId);
     throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
   }
   await checkNewPassword(ctx.db, user, newPassword);

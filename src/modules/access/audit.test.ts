@@ -140,7 +140,12 @@ describe('audit trail', () => {
     const value = await ctx.db
       .transaction()
       .execute((trx) =>
-        revealForActor(trx, county, { entityId: 42, regionCode: '410225100201', field: 'idNumber' }, '41022520080101123X'),
+        revealForActor(
+          trx,
+          county,
+          { entityId: 42, regionCode: '410225100201', field: 'idNumber' },
+          '41022520080101123X',
+        ),
       );
     assert.equal(value, '41022520080101123X');
     await assert.rejects(
@@ -153,7 +158,11 @@ describe('audit trail', () => {
       /may not/,
       'another county',
     );
-    const last = await ctx.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const last = await ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     assert.equal(last.action, 'person.reveal');
     assert.equal(last.entity_id, '42');
     assert.deepEqual(last.details, { field: 'idNumber' });

@@ -9,7 +9,7 @@
 
 import { defineJob, type JobQueue } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
-import { addDays, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion, type EvaluateCounts } from './groups.evaluate.ts';
 
 export interface EvaluatePayload {
@@ -66,7 +66,8 @@ export function groupsDailyJob(ctx: AppContext) {
         signal: job.signal,
         progress: (done, total, message) => job.progress(done, total, message),
       });
-      await scheduleDaily(ctx.jobs, addDays(job.payload.date, 1), definition);
+      // After days without a server, catch up with today at once rather than replaying each day.
+      await scheduleDaily(ctx.jobs, maxDate(addDays(job.payload.date, 1), today()) ?? today(), definition);
       return counts;
     },
   });

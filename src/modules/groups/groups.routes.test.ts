@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
-import { today } from '../../platform/dates.ts';
+import { addDays, today } from '../../platform/dates.ts';
+import { groupsDailyJob } from './groups.jobs.ts';
 
 const TOWNSHIP_A = '410225101';
 const VILLAGE_A = '410225101200';
@@ -427,5 +428,33 @@ describe('groups over HTTP', () => {
       `/api/v1/groups/config?region=${TOWNSHIP_A}`,
     );
     assert.equal(township.body.effective.leftBehindChildUnderAge, 12);
+  });
+
+  test('the daily evaluation catches up with today and schedules itself for tomorrow, once', async () => {
+    const daily = groupsDailyJob(t.ctx);
+    await t.ctx.jobs.enqueue(daily, { date: '2026-05-02' }, { idempotencyKey: 'groups.daily:2026-05-02' });
+    await t.ctx.jobs.drain();
+    const jobs = await t.ctx.db
+      .selectFrom('jobs')
+      .select(['idempotency_key', 'status', 'run_after'])
+      .where('name', '=', 'groups.daily')
+      .orderBy('id')
+      .execute();
+    const tomorrow = addDays(today(), 1);
+    assert.deepEqual(
+      jobs.map((j) => [j.idempotency_key, j.status]),
+      [
+        ['groups.daily:2026-05-02', 'succeeded'],
+        [`groups.daily:${today()}`, 'succeeded'],
+        [`groups.daily:${tomorrow}`, 'queued'],
+      ],
+    );
+    assert.ok((jobs[2]?.run_after.getTime() ?? 0) > Date.now());
+    // Scheduling again (another server starting) adds nothing.
+    await t.ctx.jobs.enqueue(daily, { date: tomorrow }, { idempotencyKey: `groups.daily:${tomorrow}` });
+    assert.equal(
+      (await t.ctx.db.selectFrom('jobs').select('id').where('name', '=', 'groups.daily').execute()).length,
+      3,
+    );
   });
 });

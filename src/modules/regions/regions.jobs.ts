@@ -11,8 +11,10 @@ export function regionsLoadJob(ctx: AppContext) {
   return defineJob<RegionsLoadPayload, LoadResult>({
     name: 'regions.load',
     handler: async (job) =>
-      loadRegions(ctx.database, job.payload.within ? { within: job.payload.within } : {}, (done, total, message) =>
-        job.progress(done, total, message),
+      loadRegions(
+        ctx.database,
+        job.payload.within ? { within: job.payload.within } : {},
+        (done, total, message) => job.progress(done, total, message),
       ),
   });
 }

@@ -28,7 +28,10 @@ export async function findRegions(db: Kysely<DB>, codes: string[]): Promise<Regi
   return db.selectFrom('regions').select(columns).where('code', 'in', codes).execute();
 }
 
-export async function listChildren(db: Kysely<DB>, parentCode: string): Promise<(RegionRow & { child_count: number })[]> {
+export async function listChildren(
+  db: Kysely<DB>,
+  parentCode: string,
+): Promise<(RegionRow & { child_count: number })[]> {
   return db
     .selectFrom('regions as r')
     .select(columns.map((c) => `r.${c}` as const))
@@ -57,7 +60,13 @@ export async function countChildren(db: Kysely<DB>, code: string): Promise<numbe
 }
 
 export async function listRoots(db: Kysely<DB>): Promise<(RegionRow & { child_count: number })[]> {
-  const rows = await db.selectFrom('regions').select(columns).where('level', '=', 1).where('valid_to', 'is', null).orderBy('code').execute();
+  const rows = await db
+    .selectFrom('regions')
+    .select(columns)
+    .where('level', '=', 1)
+    .where('valid_to', 'is', null)
+    .orderBy('code')
+    .execute();
   return Promise.all(rows.map(async (r) => ({ ...r, child_count: await countChildren(db, r.code) })));
 }
 
@@ -81,7 +90,11 @@ export async function searchByName(
 }
 
 /** Moves one staged load into regions: insert new codes, update changed ones, reopen revived ones. */
-export async function applyStagedLoad(trx: Transaction<DB>, loadId: string, validFrom: string): Promise<{ inserted: number; updated: number }> {
+export async function applyStagedLoad(
+  trx: Transaction<DB>,
+  loadId: string,
+  validFrom: string,
+): Promise<{ inserted: number; updated: number }> {
   const result = await sql<{ inserted: number; touched: number }>`
     WITH up AS (
     INSERT INTO regions (code, name, level, parent_code, rural, valid_from, valid_to)
@@ -104,13 +117,20 @@ export async function applyStagedLoad(trx: Transaction<DB>, loadId: string, vali
 }
 
 /** Closes (never deletes) regions inside the loaded scope that the new data no longer has. */
-export async function closeMissing(trx: Transaction<DB>, loadId: string, within: string | null, validTo: string): Promise<number> {
+export async function closeMissing(
+  trx: Transaction<DB>,
+  loadId: string,
+  within: string | null,
+  validTo: string,
+): Promise<number> {
   const range = within ? subtreeRange(within) : null;
   const result = await sql`
     UPDATE regions r SET valid_to = ${validTo}::date
     WHERE r.valid_to IS NULL
       ${range ? sql`AND r.code >= ${range[0]} AND r.code < ${range[1]}` : sql``}
-      AND NOT EXISTS (SELECT 1 FROM regions_staging s WHERE s.load_id = ${loadId} AND s.code = r.code)`.execute(trx);
+      AND NOT EXISTS (SELECT 1 FROM regions_staging s WHERE s.load_id = ${loadId} AND s.code = r.code)`.execute(
+    trx,
+  );
   return Number(result.numAffectedRows ?? 0);
 }
 

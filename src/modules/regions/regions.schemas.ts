@@ -23,7 +23,8 @@ export const RegionSummary = Type.Object(
     level: RegionLevelName,
     parentCode: Type.Union([Type.String(), Type.Null()]),
     rural: Type.Union([Type.Boolean(), Type.Null()], {
-      description: 'villages only: true for a villagers committee (村委会), false for a residents committee (居委会)',
+      description:
+        'villages only: true for a villagers committee (村委会), false for a residents committee (居委会)',
     }),
     validFrom: Type.String({ format: 'date' }),
     validTo: Type.Union([Type.String({ format: 'date' }), Type.Null()]),

@@ -71,7 +71,12 @@ export async function getProvinces(db: Kysely<DB>): Promise<RegionSummary[]> {
   return (await repo.listRoots(db)).map(toSummary);
 }
 
-export async function searchRegions(db: Kysely<DB>, q: string, within: string | null, limit = 20): Promise<RegionSummary[]> {
+export async function searchRegions(
+  db: Kysely<DB>,
+  q: string,
+  within: string | null,
+  limit = 20,
+): Promise<RegionSummary[]> {
   return (await repo.searchByName(db, q.trim(), within, limit)).map(toSummary);
 }
 

@@ -47,7 +47,7 @@ export async function openRegistryFile(
   const { missing, unknown } = checkHeaders(table.headers);
   if (missing.length > 0) {
     // Stop reading the file: nothing of it will be imported.
-    await table.rows[Symbol.asyncIterator]().return?.(undefined);
+    await table.close();
     throw new FileRejected('MISSING_HEADERS', missingHeadersMessage(missing));
   }
   const ctx = { regionExists: options.regionExists, today: options.today };

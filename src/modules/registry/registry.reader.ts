@@ -63,6 +63,8 @@ export interface TableRow {
 export interface Table {
   headers: string[];
   rows: AsyncIterable<TableRow>;
+  /** Releases the file when the rows will not be read (breaking out of a for-await does it too). */
+  close(): Promise<void>;
 }
 
 export interface ReadOptions {
@@ -210,7 +212,13 @@ export async function readTable(source: TableSource, options: ReadOptions = {}):
       await iterator.return(undefined);
     }
   }
-  return { headers: headers.filter((h) => h !== ''), rows: rows() };
+  return {
+    headers: headers.filter((h) => h !== ''),
+    rows: rows(),
+    close: async () => {
+      await iterator.return(undefined);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

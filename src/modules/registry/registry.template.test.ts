@@ -170,3 +170,11 @@ describe('money as integer fen', () => {
     assert.equal(formatFenAsYuan(7), '0.07');
   });
 });
+
+describe('numbers Excel has rounded', () => {
+  test('a household number stored as a float is an error; a small one is fine', () => {
+    const row = recordToRow(person());
+    assert.deepEqual(errorColumns({ ...row, 户编号: 4.10225000000001e17 }), ['户编号']);
+    assert.equal(parse({ ...row, 户编号: 12345 }).record?.householdNo, '12345');
+  });
+});

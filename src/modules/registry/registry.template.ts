@@ -303,14 +303,19 @@ function column<K extends string, T>(
   return { header, key, required, rule, parse };
 }
 
+function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
+  const v = unwrapCell(value);
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) {
+    return bad(
+      `户编号被 Excel 存成了数字（${String(v)}），后几位可能已经丢失。请把该列设置为“文本”格式后重新录入`,
+      `Excel stored the household number as a number (${String(v)}) and may have lost digits; format the column as Text and enter it again`,
+    );
+  }
+  return requiredText(L('户编号', 'household number'))(value, ctx);
+}
+
 export const TEMPLATE_COLUMNS = [
-  column(
-    '户编号',
-    'householdNo',
-    'yes',
-    'text, unique within the county',
-    requiredText(L('户编号', 'household number')),
-  ),
+  column('户编号', 'householdNo', 'yes', 'text, unique within the county', parseHouseholdNo),
   column('姓名', 'name', 'yes', 'text', requiredText(L('姓名', 'name'))),
   column(
     '公民身份号码',

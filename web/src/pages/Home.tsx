@@ -4,7 +4,7 @@ import { ApartmentOutlined, EnvironmentOutlined } from '@ant-design/icons';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import { levelLabel } from '../regions.ts';
 import { navigate } from '../router.tsx';
-import { useAppState } from '../shell/app-state.tsx';
+import { useAppState, usesWorkingRegion } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 
 const messages = defineMessages(
@@ -37,7 +37,7 @@ const messages = defineMessages(
 export default function Home() {
   const t = useT(messages);
   const lang = useLang();
-  const { workingRegion } = useAppState();
+  const { workingRegion, can } = useAppState();
   return (
     <>
       <PageTitle title={t('title')} />
@@ -47,39 +47,41 @@ export default function Home() {
             <Typography.Paragraph style={{ marginBottom: 0 }}>{t('about')}</Typography.Paragraph>
           </Card>
         </Col>
-        <Col xs={24} lg={8}>
-          <Card
-            title={
-              <span>
-                <EnvironmentOutlined style={{ marginInlineEnd: 8 }} />
-                {t('workingRegion')}
-              </span>
-            }
-            size="small"
-          >
-            {workingRegion ? (
-              <Descriptions
-                size="small"
-                column={1}
-                items={[
-                  {
-                    key: 'name',
-                    label: t('workingRegion'),
-                    children: workingRegion.path.map((s) => s.name).join(' / '),
-                  },
-                  { key: 'level', label: t('level'), children: levelLabel(workingRegion.level, lang) },
-                  {
-                    key: 'code',
-                    label: t('code'),
-                    children: <Typography.Text code>{workingRegion.code}</Typography.Text>,
-                  },
-                ]}
-              />
-            ) : (
-              <Typography.Text type="secondary">{t('noRegion')}</Typography.Text>
-            )}
-          </Card>
-        </Col>
+        {usesWorkingRegion(can) && (
+          <Col xs={24} lg={8}>
+            <Card
+              title={
+                <span>
+                  <EnvironmentOutlined style={{ marginInlineEnd: 8 }} />
+                  {t('workingRegion')}
+                </span>
+              }
+              size="small"
+            >
+              {workingRegion ? (
+                <Descriptions
+                  size="small"
+                  column={1}
+                  items={[
+                    {
+                      key: 'name',
+                      label: t('workingRegion'),
+                      children: workingRegion.path.map((s) => s.name).join(' / '),
+                    },
+                    { key: 'level', label: t('level'), children: levelLabel(workingRegion.level, lang) },
+                    {
+                      key: 'code',
+                      label: t('code'),
+                      children: <Typography.Text code>{workingRegion.code}</Typography.Text>,
+                    },
+                  ]}
+                />
+              ) : (
+                <Typography.Text type="secondary">{t('noRegion')}</Typography.Text>
+              )}
+            </Card>
+          </Col>
+        )}
         <Col xs={24} sm={12} lg={8}>
           <Card size="small" hoverable onClick={() => navigate('/regions')}>
             <Card.Meta

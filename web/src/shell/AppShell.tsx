@@ -6,7 +6,7 @@ import { MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined } from '@ant-design/
 import { UserMenu } from '../access/UserMenu.tsx';
 import { pick, useLang, useT } from '../i18n.ts';
 import { navigate, usePathname } from '../router.tsx';
-import { useAppState } from './app-state.tsx';
+import { useAppState, usesWorkingRegion } from './app-state.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
 import { Logo } from './Logo.tsx';
 import { MENU, activeEntry, visibleEntries } from './menu.tsx';
@@ -53,8 +53,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const isPhone = useIsPhone();
   const { token } = theme.useToken();
   const { can } = useAppState();
-  // The working region narrows business pages; administrators and reporters have none to narrow.
-  const usesRegion = can('stats.read') || can('persons.read');
+  const usesRegion = usesWorkingRegion(can);
   const [collapsed, setCollapsed] = useState(readCollapsed);
   const [drawerOpen, setDrawerOpen] = useState(false);
 

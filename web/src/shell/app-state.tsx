@@ -184,6 +184,11 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   return <AppStateContext.Provider value={value}>{children}</AppStateContext.Provider>;
 }
 
+/** The working region narrows business pages; administrators and reporters have none to narrow. */
+export function usesWorkingRegion(can: AppState['can']): boolean {
+  return can('stats.read') || can('persons.read');
+}
+
 export function useAppState(): AppState {
   const state = useContext(AppStateContext);
   if (!state) throw new Error('useAppState() outside <AppStateProvider>');
