@@ -4,9 +4,10 @@ import { platformCommands } from './platform.cli.ts';
 import { regionCommands } from '../modules/regions/regions.cli.ts';
 import { accessCommands } from '../modules/access/index.ts';
 import { groupCommands } from '../modules/groups/index.ts';
+import { registryCommands } from '../modules/registry/index.ts';
 
 export function allCommands(): CommandSpec[] {
-  return [...platformCommands, ...regionCommands, ...accessCommands, ...groupCommands];
+  return [...platformCommands, ...regionCommands, ...accessCommands, ...groupCommands, ...registryCommands];
 }
 
 /** The command whose words start argv (longest match), and the remaining arguments. */

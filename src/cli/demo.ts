@@ -3,6 +3,7 @@ import type { AppContext } from '../platform/context.ts';
 import type { CommandIO } from './command.ts';
 import { loadRegions } from '../modules/regions/index.ts';
 import { prepareDemoUsers } from '../modules/access/index.ts';
+import { prepareDemoRegistry } from '../modules/registry/index.ts';
 import { sql } from 'kysely';
 
 export const DEMO_COUNTY = '410225';
@@ -14,4 +15,6 @@ export async function prepareDemo(ctx: AppContext, io: CommandIO): Promise<void>
     await loadRegions(ctx.database, { within: DEMO_COUNTY }, io.progress);
   }
   await prepareDemoUsers(ctx, io, DEMO_COUNTY);
+  // A generated county (fixed seed) so that a fresh clone shows persons, households and groups.
+  await prepareDemoRegistry(ctx, io, DEMO_COUNTY, 20000, 1);
 }

@@ -28,6 +28,11 @@ export interface Config {
    * Never read from the environment, so a production start cannot switch it on by accident.
    */
   demoMode: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limits, audit). Off by
+   * default: a client that reaches the server directly could otherwise choose its own address.
+   */
+  trustProxy: boolean | string;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -59,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     smallCellThreshold: intFrom(env, 'SMALL_CELL_THRESHOLD', 5),
     runJobs: env.SHOUHU_RUN_JOBS !== '0',
     demoMode: false,
+    trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY ? env.TRUST_PROXY : false,
     ...overrides,
   };
 }

@@ -73,7 +73,9 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
   let after = 0;
   for (;;) {
     options.signal?.throwIfAborted();
+    const t0 = performance.now();
     const persons = await repo.nextPersons(db, range, after, batchSize);
+    const T0 = ((globalThis as any).__T ??= {}); T0.next = (T0.next ?? 0) + performance.now() - t0;
     if (!persons.length) break;
     const batch = await db
       .transaction()
@@ -253,7 +255,8 @@ async function evaluateBatch(
   const counts = emptyCounts();
   const ids = batchPersons.map((p) => p.id);
   counts.persons = ids.length;
-  const relations = await repo.loadRelations(trx, ids, asOf);
+  const T = ((globalThis as any).__T ??= {}); let t = performance.now(); const lap = (k: string) => { const n = performance.now(); T[k] = (T[k] ?? 0) + n - t; t = n; };
+  const relations = await repo.loadRelations(trx, ids, asOf); lap('relations');
   const persons = new Map(batchPersons.map((p) => [p.id, p]));
   const relativeIds = new Set<number>();
   for (const link of relations) {
@@ -261,8 +264,9 @@ async function evaluateBatch(
     if (!persons.has(link.related_person_id)) relativeIds.add(link.related_person_id);
   }
   for (const relative of await repo.loadPersons(trx, [...relativeIds])) persons.set(relative.id, relative);
-  const facts = await repo.loadFacts(trx, [...persons.keys()]);
-  const open = await repo.loadOpenMemberships(trx, ids);
+  lap('relatives');
+  const facts = await repo.loadFacts(trx, [...persons.keys()]); lap('facts');
+  const open = await repo.loadOpenMemberships(trx, ids); lap('open');
 
   const subjects = buildSubjects(ids, persons, relations, facts);
   const openOf = new Map<number, Map<string, repo.MembershipRecord>>();
@@ -344,9 +348,10 @@ async function evaluateBatch(
     }
   }
 
-  await repo.closeMemberships(trx, closes, asOf);
-  await repo.updateMemberships(trx, updates);
-  await repo.insertMemberships(trx, inserts);
-  await repo.insertWorklistItems(trx, worklist);
+  lap('rules');
+  await repo.closeMemberships(trx, closes, asOf); lap('close');
+  await repo.updateMemberships(trx, updates); lap('update');
+  await repo.insertMemberships(trx, inserts); lap('insert');
+  await repo.insertWorklistItems(trx, worklist); lap('worklist');
   return counts;
 }

@@ -8,3 +8,4 @@ export type { RegistryTables } from './registry.tables.ts';
 export { registryImportJob } from './registry.jobs.ts';
 export { importRegistryFile, type Importer, type ImportOutcome } from './registry.import.ts';
 export { registryRecords } from './registry.export.ts';
+export { registryCommands, prepareDemoRegistry } from './registry.cli.ts';

@@ -12,7 +12,7 @@ import { parseRegistryFile } from './registry.parse.ts';
 import type { RegistryRecord } from './registry.template.ts';
 
 const ASOF = '2026-11-29';
-const options = { countyCode: '410225', persons: 5000, seed: 20261129, asOf: ASOF };
+const options = { countyCode: '410225', persons: 3000, seed: 20261129, asOf: ASOF };
 let dir = '';
 const regions = new Set<string>();
 let records: RegistryRecord[] = [];

@@ -152,7 +152,7 @@ describe('import', () => {
   test('row errors do not stop the good rows, and come back in the error report', async () => {
     const good = makeIdNumber('410225', '2016-04-04', 102);
     const mother = makeIdNumber('410225', '1990-02-02', 202);
-    const rows = [
+    const rows: Record<string, string>[] = [
       { 户编号: 'T-1', 姓名: '刘一', 公民身份号码: good, 与户主关系: '户主', 户籍地代码: '410225101200', 母亲身份号码: mother },
       { 户编号: 'T-1', 姓名: '王二', 公民身份号码: mother, 与户主关系: '配偶', 户籍地代码: '410225101200' },
       { 户编号: 'T-2', 姓名: '坏号', 公民身份号码: good.slice(0, 17) + (good.endsWith('0') ? '1' : '0'), 与户主关系: '户主', 户籍地代码: '410225101200' },

@@ -286,11 +286,11 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     async (request, reply) => {
       const actor = actorOf(request);
       const format = request.query.format ?? 'xlsx';
+      await service.authorizeExport(ctx, actor, request.query.region, format);
       const body = new PassThrough();
-      // Scope and permission are checked before the first byte goes out.
-      const done = service.exportRegistry(ctx, actor, request.query.region, format, body);
-      await Promise.race([done, new Promise((resolve) => body.once('readable', resolve))]);
-      done.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+      service
+        .streamRegistry(ctx, request.query.region, format, body)
+        .catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', `attachment; filename="registry-${request.query.region}.${format}"`)

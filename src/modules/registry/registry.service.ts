@@ -836,16 +836,15 @@ export async function importErrorReport(ctx: AppContext, actor: Actor, id: numbe
   return file;
 }
 
-/** Streams the registry of a region in scope in the template; the export is audited. */
-export async function exportRegistry(
-  ctx: AppContext,
-  actor: Actor,
-  regionCode: string,
-  format: 'xlsx' | 'csv',
-  target: Writable,
-): Promise<number> {
+/** Checks and audits an export of a region's registry; call before the first byte goes out. */
+export async function authorizeExport(ctx: AppContext, actor: Actor, regionCode: string, format: 'xlsx' | 'csv'): Promise<void> {
   requireAccess(actor, 'exports.run', { individual: true });
-  if (!inScope(actor, regionCode)) throw notFound({ zh: `行政区划 ${regionCode} 不在您的管辖范围内`, en: `Region ${regionCode} is not in your scope` });
+  if (!inScope(actor, regionCode))
+    throw notFound({ zh: `行政区划 ${regionCode} 不在您的管辖范围内`, en: `Region ${regionCode} is not in your scope` });
   await audit(ctx.db, actor, { action: 'registry.export', entityType: 'region', entityId: regionCode, regionCode, details: { format } });
+}
+
+/** Streams the registry of a region in the template (after authorizeExport). */
+export function streamRegistry(ctx: AppContext, regionCode: string, format: 'xlsx' | 'csv', target: Writable): Promise<number> {
   return writeRegistryRecords(target, registryRecords(ctx.db, regionCode), { format });
 }

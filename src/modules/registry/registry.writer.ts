@@ -47,6 +47,7 @@ const EXCEL_NUMERIC = /^(?:\d{12,}|0\d+)$/;
 
 /** One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. */
 export function csvField(value: string, protectNumbers = true): string {
+  if (value === '') return value;
   if (protectNumbers && EXCEL_NUMERIC.test(value)) return `="${value}"`;
   if (/[",\r\n]|^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
   return value;
