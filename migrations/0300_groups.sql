@@ -60,3 +60,6 @@ CREATE INDEX worklist_items_open ON worklist_items (region_code, id) WHERE ackno
 -- Evaluation reads each batch's parent and spouse links by person (the registry's own index on
 -- person_id covers current links only).
 CREATE INDEX person_relations_person_kind ON person_relations (person_id, kind);
+-- "Does this child have an adoptive parent?" is asked for every parent link read; adoptions are
+-- few, so this index stays tiny and the question costs a probe.
+CREATE INDEX person_relations_adoptive ON person_relations (person_id) WHERE kind = 'parent' AND subtype = 'adoptive';

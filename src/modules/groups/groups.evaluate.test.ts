@@ -341,7 +341,7 @@ describe('set-based evaluation agrees with the pure rules', () => {
   test('random households: stored memberships equal evaluateGroups for every person; evaluating again changes nothing', async () => {
     let nonEmpty = 0;
     await fc.assert(
-      fc.asyncProperty(worldArb, fc.integer({ min: 1, max: 5 }), async (world, batchSize) => {
+      fc.asyncProperty(worldArb, fc.integer({ min: 1, max: 12 }), async (world, batchSize) => {
         await clear(database);
         const ids = await writeWorld(database, world);
         await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf, batchSize });

@@ -13,6 +13,24 @@ export function idArray(ids: readonly number[]): RawBuilder<number[]> {
   return sql<number[]>`${'{' + ids.join(',') + '}'}::bigint[]`;
 }
 
+/**
+ * `column` is one of `ids`. A batch from the keyset walk is usually a dense run of ids: then a range
+ * (an index range scan) is far cheaper than matching a long array, and the caller drops the few rows
+ * of persons in the range but outside the batch (keepIn). A sparse or small set uses the array.
+ */
+function idIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
+  const lo = ids.reduce((a, b) => Math.min(a, b), Infinity);
+  const hi = ids.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (ids.length >= 8 && hi - lo + 1 <= ids.length * 4)
+    return sql<boolean>`${sql.ref(column)} BETWEEN ${lo} AND ${hi}`;
+  return sql<boolean>`${sql.ref(column)} = ANY(${idArray(ids)})`;
+}
+
+function keepIn<T>(rows: T[], ids: readonly number[], ...keys: ((row: T) => number)[]): T[] {
+  const set = new Set(ids);
+  return rows.filter((row) => keys.some((key) => set.has(key(row))));
+}
+
 function jsonRows(rows: readonly unknown[]): RawBuilder<unknown> {
   return sql`${JSON.stringify(rows)}::jsonb`;
 }
@@ -69,8 +87,8 @@ export async function loadPersons(db: Db, ids: readonly number[]): Promise<Perso
   const result = await sql<PersonRecord>`
     SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, r.rural
     FROM persons p LEFT JOIN regions r ON r.code = p.hukou_region_code
-    WHERE p.id = ANY(${idArray(ids)})`.execute(db);
-  return result.rows.map(toPersonRecord);
+    WHERE ${idIn('p.id', ids)}`.execute(db);
+  return keepIn(result.rows.map(toPersonRecord), ids, (r) => r.id);
 }
 
 export interface RelationRecord {
@@ -101,12 +119,18 @@ export async function loadRelations(
           AND ${relationInForce('a', asOf)})) AS child_has_adoptive
     FROM person_relations r
     WHERE r.kind IN ('parent', 'spouse') AND ${relationInForce('r', asOf)}
-      AND (r.person_id = ANY(${idArray(ids)}) OR r.related_person_id = ANY(${idArray(ids)}))`.execute(db);
-  return result.rows.map((r) => ({
+      AND (${idIn('r.person_id', ids)} OR ${idIn('r.related_person_id', ids)})`.execute(db);
+  const rows = result.rows.map((r) => ({
     ...r,
     person_id: Number(r.person_id),
     related_person_id: Number(r.related_person_id),
   }));
+  return keepIn(
+    rows,
+    ids,
+    (r) => r.person_id,
+    (r) => r.related_person_id,
+  );
 }
 
 export interface FactRecord {
@@ -122,9 +146,13 @@ export async function loadFacts(db: Db, ids: readonly number[]): Promise<FactRec
   if (!ids.length) return [];
   const result = await sql<FactRecord>`
     SELECT person_id, kind, valid_from, valid_to, data FROM person_facts
-    WHERE person_id = ANY(${idArray(ids)}) AND retracted_at IS NULL
+    WHERE ${idIn('person_id', ids)} AND retracted_at IS NULL
     ORDER BY person_id, id`.execute(db);
-  return result.rows.map((r) => ({ ...r, person_id: Number(r.person_id) }));
+  return keepIn(
+    result.rows.map((r) => ({ ...r, person_id: Number(r.person_id) })),
+    ids,
+    (r) => r.person_id,
+  );
 }
 
 // ---------- Memberships ----------
@@ -144,8 +172,12 @@ export async function loadOpenMemberships(db: Db, ids: readonly number[]): Promi
   if (!ids.length) return [];
   const result = await sql<MembershipRecord>`
     SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code
-    FROM group_memberships WHERE person_id = ANY(${idArray(ids)}) AND until IS NULL`.execute(db);
-  return result.rows.map((r) => ({ ...r, id: Number(r.id), person_id: Number(r.person_id) }));
+    FROM group_memberships WHERE ${idIn('person_id', ids)} AND until IS NULL`.execute(db);
+  return keepIn(
+    result.rows.map((r) => ({ ...r, id: Number(r.id), person_id: Number(r.person_id) })),
+    ids,
+    (r) => r.person_id,
+  );
 }
 
 export interface NewMembership {

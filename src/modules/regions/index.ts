@@ -16,4 +16,4 @@ export {
 export { subtreeRange, findRegion } from './regions.repository.ts';
 export { RegionCode, REGION_CODE_PATTERN } from './regions.schemas.ts';
 export type { RegionTables } from './regions.tables.ts';
-export { DIVISION_DATA_DATE } from './regions.source.ts';
+export { DIVISION_DATA_DATE, readDivision, type SourceRegion } from './regions.source.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readDivision } from '../regions/regions.source.ts';
+import { readDivision } from '../regions/index.ts';
 import { describeErrors, ERROR_REASON_HEADER, writeErrorReport } from './registry.errors-report.ts';
 import { openRegistryFile, parseRegistryFile } from './registry.parse.ts';
 import type { ParsedRow } from './registry.parse.ts';

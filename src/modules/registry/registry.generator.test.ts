@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ageOn } from '../../platform/dates.ts';
-import { readDivision } from '../regions/regions.source.ts';
+import { readDivision } from '../regions/index.ts';
 import { GENERATOR_RATES, generateCounty, mulberry32, writeGeneratedTemplate } from './registry.generator.ts';
 import { normalizeIdNumber } from './registry.idnumber.ts';
 import { parseRegistryFile } from './registry.parse.ts';

@@ -7,7 +7,7 @@
 
 import { addDays, ageOn, formatDate, isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
-import { readDivision } from '../regions/regions.source.ts';
+import { readDivision } from '../regions/index.ts';
 import type {
   DisabilityCategory,
   DisabilityGrade,

@@ -13,7 +13,7 @@ import {
   toHalfWidth,
 } from '../../platform/normalize.ts';
 import type { LocalizedMessage } from '../../platform/normalize.ts';
-import { readDivision } from '../regions/regions.source.ts';
+import { readDivision } from '../regions/index.ts';
 import { DISABILITY_CATEGORY_LABELS, DISABILITY_GRADE_LABELS } from './registry.facts.ts';
 import type { DisabilityCategory, DisabilityGrade, SchoolStage } from './registry.facts.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';

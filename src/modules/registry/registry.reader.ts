@@ -73,6 +73,15 @@ export interface ReadOptions {
 }
 
 const MAX_FIELD_CHARS = 1 << 20;
+
+/**
+ * A copy of a string that no longer points into the text it was cut from. V8 represents a slice of 13
+ * or more characters as a view on its parent: an ID number kept from a CSV line would keep the whole
+ * 64 KiB decoded chunk alive, and a million of them the whole file.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
 const DETECT_BYTES = 64 * 1024;
 
 function sourceName(source: TableSource): string {
@@ -336,11 +345,11 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
       switch (state) {
         case UNQUOTED:
           if (c === delimiter) {
-            record.push(field + s.slice(start, i));
+            record.push(detach(field + s.slice(start, i)));
             field = '';
             state = START;
           } else if (c === LF || c === CR) {
-            record.push(field + s.slice(start, i));
+            record.push(detach(field + s.slice(start, i)));
             field = '';
             state = START;
             skipLf = c === CR;
@@ -360,11 +369,11 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
             state = QUOTED;
             start = i + 1;
           } else if (c === delimiter) {
-            record.push(field);
+            record.push(detach(field));
             field = '';
             state = START;
           } else if (c === LF || c === CR) {
-            record.push(field);
+            record.push(detach(field));
             field = '';
             state = START;
             skipLf = c === CR;
@@ -395,7 +404,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
     });
   }
   if (state !== START || record.length > 0) {
-    record.push(field);
+    record.push(detach(field));
     yield record;
   }
 }
@@ -750,7 +759,8 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   };
   const sharedEntry = entry('xl/sharedStrings.xml');
   if (sharedEntry) {
-    for await (const si of elements(entryText(bytes, sharedEntry), 'si')) ctx.sharedStrings.push(runText(si));
+    for await (const si of elements(entryText(bytes, sharedEntry), 'si'))
+      ctx.sharedStrings.push(detach(runText(si)));
   }
   let previous = 0;
   for await (const rowXml of elements(entryText(bytes, sheetEntry), 'row')) {
@@ -761,7 +771,8 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
     let next = 0;
     for (const m of rowXml.matchAll(/<(?:\w+:)?c\b(?:[^>]*\/>|[^>]*>[\s\S]*?<\/(?:\w+:)?c>)/g)) {
       const col = columnIndex(attribute(/^<[^>]*>/.exec(m[0])?.[0] ?? '', 'r')) ?? next;
-      values[col] = cellValue(m[0], ctx);
+      const value = cellValue(m[0], ctx);
+      values[col] = typeof value === 'string' ? detach(value) : value;
       next = col + 1;
     }
     for (let i = 0; i < values.length; i++) if (!(i in values)) values[i] = null;

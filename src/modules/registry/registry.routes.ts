@@ -290,6 +290,9 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       const body = new PassThrough();
       service
         .streamRegistry(ctx, request.query.region, format, body)
+        .then(() => {
+          if (!body.writableEnded) body.end();
+        })
         .catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
