@@ -32,7 +32,13 @@ export function registerJobs(ctx: AppContext): void {
   registerGroupsJobs(ctx);
 }
 
-export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boolean } = {}): Promise<App> {
+export interface HttpAppOptions {
+  serveWeb?: boolean;
+  /** Extra routes under /api/v1 (tests and benchmarks register baselines here). */
+  extraRoutes?: (api: App) => void;
+}
+
+export async function createHttpApp(ctx: AppContext, options: HttpAppOptions = {}): Promise<App> {
   return buildApp({
     ctx,
     logger: ctx.logger,
@@ -43,6 +49,7 @@ export async function createHttpApp(ctx: AppContext, options: { serveWeb?: boole
       regionRoutes(api, ctx);
       registryRoutes(api, ctx);
       groupRoutes(api, ctx);
+      options.extraRoutes?.(api);
     },
   });
 }

@@ -4,11 +4,18 @@ import type { CommandIO } from './command.ts';
 import { loadRegions } from '../modules/regions/index.ts';
 import { prepareDemoUsers } from '../modules/access/index.ts';
 import { prepareDemoRegistry } from '../modules/registry/index.ts';
+import { evaluateRegion } from '../modules/groups/index.ts';
+import { today } from '../platform/dates.ts';
 import { sql } from 'kysely';
 
 export const DEMO_COUNTY = '410225';
 
-export async function prepareDemo(ctx: AppContext, io: CommandIO): Promise<void> {
+export interface DemoOptions {
+  /** Size of the generated registry (about 20,000 persons for `npm start`; tests use fewer). */
+  persons?: number;
+}
+
+export async function prepareDemo(ctx: AppContext, io: CommandIO, options: DemoOptions = {}): Promise<void> {
   const loaded = await sql<{ n: number }>`SELECT count(*)::int AS n FROM regions WHERE code LIKE ${DEMO_COUNTY + '%'}`.execute(ctx.db);
   if ((loaded.rows[0]?.n ?? 0) === 0) {
     io.print(`loading the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
@@ -16,5 +23,16 @@ export async function prepareDemo(ctx: AppContext, io: CommandIO): Promise<void>
   }
   await prepareDemoUsers(ctx, io, DEMO_COUNTY);
   // A generated county (fixed seed) so that a fresh clone shows persons, households and groups.
-  await prepareDemoRegistry(ctx, io, DEMO_COUNTY, 20000, 1);
+  await prepareDemoRegistry(ctx, io, DEMO_COUNTY, options.persons ?? 20000, 1);
+  // Its care groups, so that the statistics, the worklist and the person files show them at once.
+  const evaluated = await ctx.db.selectFrom('group_memberships').select('id').limit(1).executeTakeFirst();
+  if (!evaluated) {
+    io.print('evaluating the care groups of the demo county');
+    const counts = await evaluateRegion(ctx.db, {
+      regionCode: DEMO_COUNTY,
+      asOf: today(),
+      progress: io.progress,
+    });
+    io.print(`groups: ${counts.entered} memberships for ${counts.persons} persons`);
+  }
 }

@@ -56,7 +56,7 @@ export async function startDemoSite(): Promise<DemoSite> {
   let server: RunningServer | null = null;
   let browser: Browser | null = null;
   try {
-    server = await startServer(config, { beforeListen: (ctx) => prepareDemo(ctx, quiet) });
+    server = await startServer(config, { beforeListen: (ctx) => prepareDemo(ctx, quiet, { persons: 600 }) });
     const address = server.app.server.address();
     assert.ok(address && typeof address === 'object');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

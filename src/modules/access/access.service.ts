@@ -129,13 +129,18 @@ export async function authenticateSession(
   );
   if (!row || !isRole(row.role)) return null;
   if (row.demo && !ctx.config.demoMode) return null;
-  await repo.touchSession(ctx.db, idHash);
+  // The idle clock needs minute precision at most: skip the write while the last touch is fresh.
+  if (isStale(row.last_seen_at, 10_000)) await repo.touchSession(ctx.db, idHash);
   return {
     actor: actorForUser(row, ip, idHash, requestId),
     sessionId: idHash,
     csrfToken: row.csrf_token,
     limitation: limitationOf(row, ctx.config),
   };
+}
+
+function isStale(at: Date | string | null, ms: number): boolean {
+  return at === null || Date.now() - new Date(at).getTime() >= ms;
 }
 
 /** Resolves an API token (Authorization: Bearer) to its actor; null when unknown, expired or revoked. */
@@ -148,7 +153,7 @@ export async function authenticateToken(
   if (raw.length < 20 || raw.length > 200) return null;
   const row = await repo.findLiveToken(ctx.db, sha256Hex(raw));
   if (!row || !isRole(row.role)) return null;
-  await repo.touchToken(ctx.db, row.id);
+  if (isStale(row.last_used_at, 60_000)) await repo.touchToken(ctx.db, row.id);
   const role = row.role;
   return {
     kind: 'token',

@@ -5,6 +5,7 @@ import { stringFlag, type CommandIO, type CommandSpec } from '../../cli/command.
 import type { AppContext } from '../../platform/context.ts';
 import { systemActor } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
+import { importLedgerFile } from './registry.import-ledger.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import { writeGeneratedTemplate } from './registry.generator.ts';
@@ -19,8 +20,11 @@ function printOutcome(io: CommandIO, outcome: ImportOutcome): number {
     return 1;
   }
   const c = outcome.counts;
-  io.print(`rows ${c.rows}: inserted ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}, errors ${c.errors}`);
-  if (outcome.unknownHeaders.length) io.print(`unknown columns ignored: ${outcome.unknownHeaders.join(', ')}`);
+  io.print(
+    `rows ${c.rows}: inserted ${c.inserted}, updated ${c.updated}, unchanged ${c.unchanged}, errors ${c.errors}`,
+  );
+  if (outcome.unknownHeaders.length)
+    io.print(`unknown columns ignored: ${outcome.unknownHeaders.join(', ')}`);
   if (outcome.errorReport) io.print(`error report: ${outcome.errorReport.xlsx} (and .csv)`);
   return 0;
 }
@@ -33,11 +37,15 @@ export async function importFileOnConsole(
   ctx: AppContext,
   io: CommandIO,
   file: string,
-  options: { region: string; dryRun: boolean; command: string },
+  options: { region: string; dryRun: boolean; command: string; kind?: 'registry' | 'ledger' },
 ): Promise<ImportOutcome> {
-  const base = path.join(ctx.config.dataDir, 'imports', `cli-${path.basename(file, path.extname(file))}-${Date.now()}-errors`);
+  const base = path.join(
+    ctx.config.dataDir,
+    'imports',
+    `cli-${path.basename(file, path.extname(file))}-${Date.now()}-errors`,
+  );
   fs.mkdirSync(path.dirname(base), { recursive: true });
-  return importRegistryFile(
+  return (options.kind === 'ledger' ? importLedgerFile : importRegistryFile)(
     ctx.db,
     path.resolve(file),
     { regionCode: options.region, userId: null, auditActor: systemActor(options.command) },
@@ -49,7 +57,7 @@ export const registryCommands: CommandSpec[] = [
   {
     path: ['import'],
     summary: 'Import a registry template file (.xlsx or .csv); rows outside --region are errors',
-    usage: 'shouhu import FILE [--dry-run] [--kind registry] [--region CODE (default 410225)]',
+    usage: 'shouhu import FILE [--dry-run] [--kind registry|ledger] [--region CODE (default 410225)]',
     async run(args, ctx, io) {
       const file = args.positionals[0];
       if (!file) {
@@ -57,8 +65,8 @@ export const registryCommands: CommandSpec[] = [
         return 2;
       }
       const kind = stringFlag(args, 'kind') ?? 'registry';
-      if (kind !== 'registry') {
-        io.error('only --kind registry is imported on the console so far; upload child ledgers through the web import');
+      if (kind !== 'registry' && kind !== 'ledger') {
+        io.error('--kind is registry (the template) or ledger (the child ledger)');
         return 2;
       }
       const region = stringFlag(args, 'region') ?? DEMO_COUNTY;
@@ -66,7 +74,12 @@ export const registryCommands: CommandSpec[] = [
         io.error(`--region takes a county, township or village code, got "${region}"`);
         return 2;
       }
-      const outcome = await importFileOnConsole(ctx, io, file, { region, dryRun: args.flags['dry-run'] === true, command: 'import' });
+      const outcome = await importFileOnConsole(ctx, io, file, {
+        region,
+        dryRun: args.flags['dry-run'] === true,
+        command: 'import',
+        kind,
+      });
       return printOutcome(io, outcome);
     },
   },
@@ -90,7 +103,8 @@ export const registryCommands: CommandSpec[] = [
   },
   {
     path: ['demo', 'generate'],
-    summary: 'Generate a synthetic county registry (seeded): write the template file, or load it into the database',
+    summary:
+      'Generate a synthetic county registry (seeded): write the template file, or load it into the database',
     usage: 'shouhu demo generate [--county 410225] [--persons 20000] [--seed 1] [--out FILE]',
     async run(args, ctx, io) {
       const county = stringFlag(args, 'county') ?? DEMO_COUNTY;
@@ -101,7 +115,9 @@ export const registryCommands: CommandSpec[] = [
         return 2;
       }
       const out = stringFlag(args, 'out');
-      const file = out ? path.resolve(out) : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-demo-')), `${county}.csv`);
+      const file = out
+        ? path.resolve(out)
+        : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-demo-')), `${county}.csv`);
       await writeGeneratedTemplate(file, {
         countyCode: county,
         persons,
@@ -114,7 +130,11 @@ export const registryCommands: CommandSpec[] = [
         return 0;
       }
       try {
-        const outcome = await importFileOnConsole(ctx, io, file, { region: county, dryRun: false, command: 'demo generate' });
+        const outcome = await importFileOnConsole(ctx, io, file, {
+          region: county,
+          dryRun: false,
+          command: 'demo generate',
+        });
         return printOutcome(io, outcome);
       } finally {
         fs.rmSync(path.dirname(file), { recursive: true, force: true });
@@ -124,15 +144,33 @@ export const registryCommands: CommandSpec[] = [
 ];
 
 /** Loads a generated demo county when the registry is empty (npm start on a fresh clone). */
-export async function prepareDemoRegistry(ctx: AppContext, io: CommandIO, county: string, persons = 20000, seed = 1): Promise<void> {
+export async function prepareDemoRegistry(
+  ctx: AppContext,
+  io: CommandIO,
+  county: string,
+  persons = 20000,
+  seed = 1,
+): Promise<void> {
   const any = await ctx.db.selectFrom('persons').select('id').limit(1).executeTakeFirst();
   if (any) return;
-  io.print(`loading a generated demo registry of about ${persons} persons into county ${county} (seed ${seed})`);
+  io.print(
+    `loading a generated demo registry of about ${persons} persons into county ${county} (seed ${seed})`,
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-demo-'));
   const file = path.join(dir, `${county}.csv`);
   try {
-    await writeGeneratedTemplate(file, { countyCode: county, persons, seed, asOf: today(), onProgress: (done, total) => io.progress(done, total, 'generating') });
-    const outcome = await importFileOnConsole(ctx, io, file, { region: county, dryRun: false, command: 'demo' });
+    await writeGeneratedTemplate(file, {
+      countyCode: county,
+      persons,
+      seed,
+      asOf: today(),
+      onProgress: (done, total) => io.progress(done, total, 'generating'),
+    });
+    const outcome = await importFileOnConsole(ctx, io, file, {
+      region: county,
+      dryRun: false,
+      command: 'demo',
+    });
     printOutcome(io, outcome);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { writeGeneratedTemplate } from './registry.generator.ts';
 import { countRegistry } from './registry.repository.ts';
 import { TEMPLATE_HEADERS } from './registry.template.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
+import { makeFixtures } from '../../../test/fixtures/registry/make-fixtures.ts';
 
 let t: TestApp;
 let dir: string;
@@ -28,7 +29,10 @@ function multipart(fileName: string, content: Buffer): { payload: Buffer; header
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { payload: Buffer.concat([head, content, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+  return {
+    payload: Buffer.concat([head, content, tail]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 async function submit(who: string, file: string, query = '') {
@@ -46,14 +50,22 @@ async function submit(who: string, file: string, query = '') {
 async function runImport(who: string, file: string, query = '') {
   const submitted = await submit(who, file, query);
   await t.ctx.jobs.drain();
-  const r = await t.app.inject({ method: 'GET', url: `/api/v1/imports/${submitted.id}`, headers: { authorization: `Bearer ${tokens[who]}` } });
+  const r = await t.app.inject({
+    method: 'GET',
+    url: `/api/v1/imports/${submitted.id}`,
+    headers: { authorization: `Bearer ${tokens[who]}` },
+  });
   assert.equal(r.statusCode, 200, r.body);
   return r.json();
 }
 
 function csv(rows: Record<string, string>[]): string {
   const headers = TEMPLATE_HEADERS;
-  return '\uFEFF' + [headers.join(','), ...rows.map((row) => headers.map((h) => row[h] ?? '').join(','))].join('\r\n') + '\r\n';
+  return (
+    '\uFEFF' +
+    [headers.join(','), ...rows.map((row) => headers.map((h) => row[h] ?? '').join(','))].join('\r\n') +
+    '\r\n'
+  );
 }
 
 before(async () => {
@@ -65,7 +77,12 @@ before(async () => {
   tokens.township = await token('township', 'township_staff', '410225101');
   tokens.village = await token('village', 'village_child_director', '410225101200');
   generated = path.join(dir, 'county.csv');
-  await writeGeneratedTemplate(generated, { countyCode: '410225', persons: 400, seed: 42, asOf: '2026-11-29' });
+  await writeGeneratedTemplate(generated, {
+    countyCode: '410225',
+    persons: 400,
+    seed: 42,
+    asOf: '2026-11-29',
+  });
 });
 
 after(async () => {
@@ -135,7 +152,11 @@ describe('import', () => {
       const before = await countRegistry(t.ctx.db);
       const result = await runImport('county3', exported);
       assert.equal(result.status, 'succeeded');
-      assert.deepEqual(result.counts, { rows: 400, inserted: 0, updated: 0, unchanged: 400, errors: 0 }, format);
+      assert.deepEqual(
+        result.counts,
+        { rows: 400, inserted: 0, updated: 0, unchanged: 400, errors: 0 },
+        format,
+      );
       assert.deepEqual(await countRegistry(t.ctx.db), before);
     }
   });
@@ -153,11 +174,37 @@ describe('import', () => {
     const good = makeIdNumber('410225', '2016-04-04', 102);
     const mother = makeIdNumber('410225', '1990-02-02', 202);
     const rows: Record<string, string>[] = [
-      { 户编号: 'T-1', 姓名: '刘一', 公民身份号码: good, 与户主关系: '户主', 户籍地代码: '410225101200', 母亲身份号码: mother },
+      {
+        户编号: 'T-1',
+        姓名: '刘一',
+        公民身份号码: good,
+        与户主关系: '户主',
+        户籍地代码: '410225101200',
+        母亲身份号码: mother,
+      },
       { 户编号: 'T-1', 姓名: '王二', 公民身份号码: mother, 与户主关系: '配偶', 户籍地代码: '410225101200' },
-      { 户编号: 'T-2', 姓名: '坏号', 公民身份号码: good.slice(0, 17) + (good.endsWith('0') ? '1' : '0'), 与户主关系: '户主', 户籍地代码: '410225101200' },
-      { 户编号: 'T-3', 姓名: '外乡', 公民身份号码: makeIdNumber('410225', '2001-01-01', 302), 与户主关系: '户主', 户籍地代码: '410225102200' },
-      { 户编号: 'T-4', 姓名: '孤儿', 公民身份号码: makeIdNumber('410225', '2015-01-01', 402), 与户主关系: '户主', 户籍地代码: '410225101200', 父亲身份号码: makeIdNumber('410225', '1980-01-01', 501) },
+      {
+        户编号: 'T-2',
+        姓名: '坏号',
+        公民身份号码: good.slice(0, 17) + (good.endsWith('0') ? '1' : '0'),
+        与户主关系: '户主',
+        户籍地代码: '410225101200',
+      },
+      {
+        户编号: 'T-3',
+        姓名: '外乡',
+        公民身份号码: makeIdNumber('410225', '2001-01-01', 302),
+        与户主关系: '户主',
+        户籍地代码: '410225102200',
+      },
+      {
+        户编号: 'T-4',
+        姓名: '孤儿',
+        公民身份号码: makeIdNumber('410225', '2015-01-01', 402),
+        与户主关系: '户主',
+        户籍地代码: '410225101200',
+        父亲身份号码: makeIdNumber('410225', '1980-01-01', 501),
+      },
     ];
     const file = path.join(dir, 'mixed.csv');
     fs.writeFileSync(file, csv(rows));
@@ -169,7 +216,11 @@ describe('import', () => {
     assert.equal(afterCounts.persons, before.persons + 2);
     assert.equal(afterCounts.relations, before.relations + 1);
     assert.ok(result.errorReport);
-    const report = await t.app.inject({ method: 'GET', url: result.errorReport.csv, headers: { authorization: `Bearer ${tokens.township}` } });
+    const report = await t.app.inject({
+      method: 'GET',
+      url: result.errorReport.csv,
+      headers: { authorization: `Bearer ${tokens.township}` },
+    });
     assert.equal(report.statusCode, 200);
     const text = report.body;
     assert.match(text, /错误原因/);
@@ -177,17 +228,50 @@ describe('import', () => {
     assert.match(text, /校验码/);
     assert.match(text, /管辖范围/);
     assert.match(text, /父亲身份号码/);
-    const xlsx = await t.app.inject({ method: 'GET', url: result.errorReport.xlsx, headers: { authorization: `Bearer ${tokens.township}` } });
+    const xlsx = await t.app.inject({
+      method: 'GET',
+      url: result.errorReport.xlsx,
+      headers: { authorization: `Bearer ${tokens.township}` },
+    });
     assert.equal(xlsx.statusCode, 200);
     assert.equal(xlsx.rawPayload.subarray(0, 2).toString(), 'PK');
   });
 
   test('a role without imports.run cannot import, and imports of others are not visible out of scope', async () => {
     const body = multipart('x.csv', Buffer.from('a'));
-    const r = await t.app.inject({ method: 'POST', url: '/api/v1/imports', headers: { ...body.headers, authorization: `Bearer ${tokens.village}` }, payload: body.payload });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      headers: { ...body.headers, authorization: `Bearer ${tokens.village}` },
+      payload: body.payload,
+    });
     assert.equal(r.statusCode, 403);
     const county = await submit('county', generated);
-    const peek = await t.app.inject({ method: 'GET', url: `/api/v1/imports/${county.id}`, headers: { authorization: `Bearer ${tokens.township}` } });
+    const peek = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/imports/${county.id}`,
+      headers: { authorization: `Bearer ${tokens.township}` },
+    });
     assert.equal(peek.statusCode, 404);
+  });
+
+  test('a child ledger: children, parents and carers with their links; a re-import changes nothing', async () => {
+    const fixtures = path.join(dir, 'fixtures');
+    await makeFixtures(fixtures);
+    const ledger = path.join(fixtures, 'ledger.xlsx');
+    const before = await countRegistry(t.ctx.db);
+    const dry = await runImport('county', ledger, '?kind=ledger&dryRun=true');
+    assert.equal(dry.status, 'succeeded', JSON.stringify(dry));
+    assert.deepEqual(await countRegistry(t.ctx.db), before);
+    const first = await runImport('county', ledger, '?kind=ledger');
+    assert.equal(first.status, 'succeeded', JSON.stringify(first));
+    assert.deepEqual(first.counts, dry.counts);
+    assert.ok(first.counts.inserted > 0, JSON.stringify(first.counts));
+    assert.ok(first.counts.errors > 0, 'the fixture has an ambiguous and an unknown address');
+    const afterFirst = await countRegistry(t.ctx.db);
+    assert.ok(afterFirst.relations > before.relations);
+    const second = await runImport('county2', ledger, '?kind=ledger');
+    assert.equal(second.counts.inserted + second.counts.updated, 0, JSON.stringify(second.counts));
+    assert.deepEqual(await countRegistry(t.ctx.db), afterFirst);
   });
 });

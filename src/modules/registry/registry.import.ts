@@ -98,9 +98,17 @@ interface Validation {
 const outOfScope = (code: string, importer: Importer) => !code.startsWith(importer.regionCode);
 
 /** The errors of a row that need the database or the rest of the file (pass 1 knows both). */
-function crossRowErrors(record: RegistryRecord, raw: Record<string, string>, v: Validation, importer: Importer): RowError[] {
+function crossRowErrors(
+  record: RegistryRecord,
+  raw: Record<string, string>,
+  v: Validation,
+  importer: Importer,
+): RowError[] {
   const errors: RowError[] = [];
-  const at = (key: Parameters<typeof headerOf>[0]) => ({ column: headerOf(key), value: raw[headerOf(key)] ?? '' });
+  const at = (key: Parameters<typeof headerOf>[0]) => ({
+    column: headerOf(key),
+    value: raw[headerOf(key)] ?? '',
+  });
   if (outOfScope(record.hukouRegionCode, importer)) {
     errors.push({
       ...at('hukouRegionCode'),
@@ -170,8 +178,13 @@ async function validate(
   const existingById = new Map<string, { id: number; hukou_region_code: string }>();
   const wanted = [...new Set([...fileIds.keys(), ...referenced])];
   for (const part of chunks(wanted, 1000)) {
-    const found = await db.selectFrom('persons').select(['id', 'id_number', 'hukou_region_code']).where('id_number', 'in', part).execute();
-    for (const p of found) if (p.id_number) existingById.set(p.id_number, { id: p.id, hukou_region_code: p.hukou_region_code });
+    const found = await db
+      .selectFrom('persons')
+      .select(['id', 'id_number', 'hukou_region_code'])
+      .where('id_number', 'in', part)
+      .execute();
+    for (const p of found)
+      if (p.id_number) existingById.set(p.id_number, { id: p.id, hukou_region_code: p.hukou_region_code });
   }
   const existingHouseholds = new Map<string, { id: number; hukou_region_code: string }>();
   const byCounty = new Map<string, string[]>();
@@ -187,7 +200,11 @@ async function validate(
         .where('county_code', '=', county)
         .where('household_no', 'in', part)
         .execute();
-      for (const h of found) existingHouseholds.set(`${county}\u0000${h.household_no}`, { id: h.id, hukou_region_code: h.hukou_region_code });
+      for (const h of found)
+        existingHouseholds.set(`${county}\u0000${h.household_no}`, {
+          id: h.id,
+          hukou_region_code: h.hukou_region_code,
+        });
     }
   }
   // A row whose person or household lies outside the importer's region is not written; nobody
@@ -195,10 +212,20 @@ async function validate(
   for (const [id, key] of fileIds) {
     const person = existingById.get(id);
     const household = existingHouseholds.get(key);
-    if ((person && outOfScope(person.hukou_region_code, importer)) || (household && outOfScope(household.hukou_region_code, importer)))
+    if (
+      (person && outOfScope(person.hukou_region_code, importer)) ||
+      (household && outOfScope(household.hukou_region_code, importer))
+    )
       fileIds.delete(id);
   }
-  return { rows, unknownHeaders: onHeaders.unknown, headers: onHeaders.headers, fileIds, existingById, existingHouseholds };
+  return {
+    rows,
+    unknownHeaders: onHeaders.unknown,
+    headers: onHeaders.headers,
+    fileIds,
+    existingById,
+    existingHouseholds,
+  };
 }
 
 // ---------- pass 2: households and persons ----------
@@ -269,11 +296,21 @@ async function writePersons(
 ): Promise<Map<number, { personId: number; status: RowStatus }>> {
   // Households: known ones from the cache or the table, new ones inserted together.
   const missing = new Map<string, RegistryRecord>();
-  for (const { record } of rows) if (!households.has(householdKey(record))) missing.set(householdKey(record), record);
+  for (const { record } of rows)
+    if (!households.has(householdKey(record))) missing.set(householdKey(record), record);
   const byCounty = new Map<string, string[]>();
-  for (const r of missing.values()) byCounty.set(countyOf(r.hukouRegionCode), [...(byCounty.get(countyOf(r.hukouRegionCode)) ?? []), r.householdNo]);
+  for (const r of missing.values())
+    byCounty.set(countyOf(r.hukouRegionCode), [
+      ...(byCounty.get(countyOf(r.hukouRegionCode)) ?? []),
+      r.householdNo,
+    ]);
   for (const [county, numbers] of byCounty) {
-    const found = await trx.selectFrom('households').select(['id', 'household_no']).where('county_code', '=', county).where('household_no', 'in', numbers).execute();
+    const found = await trx
+      .selectFrom('households')
+      .select(['id', 'household_no'])
+      .where('county_code', '=', county)
+      .where('household_no', 'in', numbers)
+      .execute();
     for (const h of found) {
       households.set(`${county}\u0000${h.household_no}`, h.id);
       missing.delete(`${county}\u0000${h.household_no}`);
@@ -283,7 +320,14 @@ async function writePersons(
   if (missing.size) {
     const inserted = await trx
       .insertInto('households')
-      .values([...missing.values()].map((r) => ({ county_code: countyOf(r.hukouRegionCode), household_no: r.householdNo, hukou_region_code: r.hukouRegionCode, assets: '{}' })))
+      .values(
+        [...missing.values()].map((r) => ({
+          county_code: countyOf(r.hukouRegionCode),
+          household_no: r.householdNo,
+          hukou_region_code: r.hukouRegionCode,
+          assets: '{}',
+        })),
+      )
       .returning(['id', 'county_code', 'household_no'])
       .execute();
     for (const h of inserted) {
@@ -295,10 +339,13 @@ async function writePersons(
   // Persons: by ID number, else (also for one who has a number now) by household + name + birth date.
   const numbers = rows.map((r) => r.record.idNumber).filter((n): n is string => n !== null);
   const byNumber = new Map<string, repo.PersonRow>();
-  if (numbers.length) for (const p of await trx.selectFrom('persons').selectAll().where('id_number', 'in', numbers).execute()) byNumber.set(p.id_number!, p);
+  if (numbers.length)
+    for (const p of await trx.selectFrom('persons').selectAll().where('id_number', 'in', numbers).execute())
+      byNumber.set(p.id_number!, p);
   const householdIds = [...new Set(rows.map((r) => households.get(householdKey(r.record))!))];
   const byKey = new Map<string, repo.PersonRow>();
-  const keyOf = (householdId: number, name: string, birthDate: string | null) => `${householdId}\u0000${name}\u0000${birthDate}`;
+  const keyOf = (householdId: number, name: string, birthDate: string | null) =>
+    `${householdId}\u0000${name}\u0000${birthDate}`;
   for (const p of await trx
     .selectFrom('persons')
     .selectAll()
@@ -328,7 +375,10 @@ async function writePersons(
         .set({ ...values, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
         .where('id', '=', existing.id)
         .execute();
-    result.set(rowNumber, { personId: existing.id, status: changed || createdHouseholds.has(householdId) ? 'updated' : 'unchanged' });
+    result.set(rowNumber, {
+      personId: existing.id,
+      status: changed || createdHouseholds.has(householdId) ? 'updated' : 'unchanged',
+    });
   }
   if (toInsert.length) {
     const inserted = await trx
@@ -337,9 +387,13 @@ async function writePersons(
       .returning(['id', 'id_number', 'household_id', 'name', 'birth_date'])
       .execute();
     // Matched back by key: RETURNING promises no order. Within a file both keys are unique.
-    const idOf = new Map(inserted.map((p) => [p.id_number ?? keyOf(p.household_id!, p.name, p.birth_date), p.id]));
+    const idOf = new Map(
+      inserted.map((p) => [p.id_number ?? keyOf(p.household_id!, p.name, p.birth_date), p.id]),
+    );
     for (const r of toInsert) {
-      const id = idOf.get(r.values.id_number ?? keyOf(r.values.household_id, r.values.name, r.values.birth_date));
+      const id = idOf.get(
+        r.values.id_number ?? keyOf(r.values.household_id, r.values.name, r.values.birth_date),
+      );
       if (id !== undefined) result.set(r.rowNumber, { personId: id, status: 'inserted' });
     }
   }
@@ -348,11 +402,17 @@ async function writePersons(
   const heads = rows.filter((r) => r.record.relationToHead === '户主');
   if (heads.length) {
     const current = new Map(
-      (await trx
-        .selectFrom('households')
-        .select(['id', 'head_person_id', 'annual_income_fen', 'hukou_region_code'])
-        .where('id', 'in', heads.map((r) => households.get(householdKey(r.record))!))
-        .execute()).map((h) => [h.id, h]),
+      (
+        await trx
+          .selectFrom('households')
+          .select(['id', 'head_person_id', 'annual_income_fen', 'hukou_region_code'])
+          .where(
+            'id',
+            'in',
+            heads.map((r) => households.get(householdKey(r.record))!),
+          )
+          .execute()
+      ).map((h) => [h.id, h]),
     );
     for (const { rowNumber, record } of heads) {
       const householdId = households.get(householdKey(record))!;
@@ -386,24 +446,37 @@ async function writeLinks(
   on: string,
 ): Promise<Set<number>> {
   const changedRows = new Set<number>();
-  const numbers = [...new Set(rows.flatMap((row) => collectReferences(row.record).map((ref) => ref.idNumber)))];
+  const numbers = [
+    ...new Set(rows.flatMap((row) => collectReferences(row.record).map((ref) => ref.idNumber))),
+  ];
   const idsByNumber = new Map<string, number>();
   if (numbers.length) {
-    const found = await trx.selectFrom('persons').select(['id', 'id_number']).where('id_number', 'in', numbers).execute();
+    const found = await trx
+      .selectFrom('persons')
+      .select(['id', 'id_number'])
+      .where('id_number', 'in', numbers)
+      .execute();
     for (const p of found) if (p.id_number) idsByNumber.set(p.id_number, p.id);
   }
   const personIds = rows.map((row) => row.personId);
 
   // Relations: the current ones of these persons, and the missing ones inserted together.
   const existing = new Set(
-    (await trx
-      .selectFrom('person_relations')
-      .select(['person_id', 'related_person_id', 'kind'])
-      .where((eb) => eb.or([eb('person_id', 'in', personIds), eb('related_person_id', 'in', personIds)]))
-      .where('valid_to', 'is', null)
-      .execute()).map((r) => `${r.person_id}|${r.related_person_id}|${r.kind}`),
+    (
+      await trx
+        .selectFrom('person_relations')
+        .select(['person_id', 'related_person_id', 'kind'])
+        .where((eb) => eb.or([eb('person_id', 'in', personIds), eb('related_person_id', 'in', personIds)]))
+        .where('valid_to', 'is', null)
+        .execute()
+    ).map((r) => `${r.person_id}|${r.related_person_id}|${r.kind}`),
   );
-  const wanted: { rowNumber: number; person_id: number; related_person_id: number; kind: 'parent' | 'spouse' | 'carer' }[] = [];
+  const wanted: {
+    rowNumber: number;
+    person_id: number;
+    related_person_id: number;
+    kind: 'parent' | 'spouse' | 'carer';
+  }[] = [];
   for (const row of rows) {
     const want = (number: string | null, kind: 'parent' | 'spouse' | 'carer') => {
       const related = number ? idsByNumber.get(number) : undefined;
@@ -439,8 +512,17 @@ async function writeLinks(
 
   // Facts: reconciled against the stored ones, new facts inserted together.
   const factsByPerson = new Map<number, StoredFact[]>();
-  for (const f of await repo.listActiveFacts(trx, personIds)) factsByPerson.set(f.person_id, [...(factsByPerson.get(f.person_id) ?? []), f]);
-  const inserts: { person_id: number; kind: string; valid_from: string; valid_to: null; data: string; source: string; recorded_by: number | null }[] = [];
+  for (const f of await repo.listActiveFacts(trx, personIds))
+    factsByPerson.set(f.person_id, [...(factsByPerson.get(f.person_id) ?? []), f]);
+  const inserts: {
+    person_id: number;
+    kind: string;
+    valid_from: string;
+    valid_to: null;
+    data: string;
+    source: string;
+    recorded_by: number | null;
+  }[] = [];
   for (const row of rows) {
     for (const change of reconcileFacts(factsByPerson.get(row.personId) ?? [], factsOfRow(row.record), on)) {
       changedRows.add(row.rowNumber);
@@ -457,7 +539,11 @@ async function writeLinks(
           });
           break;
         case 'close':
-          await trx.updateTable('person_facts').set({ valid_to: change.to }).where('id', '=', change.id).execute();
+          await trx
+            .updateTable('person_facts')
+            .set({ valid_to: change.to })
+            .where('id', '=', change.id)
+            .execute();
           break;
         case 'retract':
           await repo.retractFact(trx, change.id, row.personId, importer.userId, 'superseded by import');
@@ -500,10 +586,18 @@ export async function importRegistryFile(
   let validation: Validation;
   try {
     await report(0, null, 'validating');
-    validation = await validate(db, importer, parse, headerInfo, (done) => Promise.resolve(report(done, null, 'validating')));
+    validation = await validate(db, importer, parse, headerInfo, (done) =>
+      Promise.resolve(report(done, null, 'validating')),
+    );
   } catch (error) {
     if (error instanceof FileRejected)
-      return { status: 'rejected', counts: { ...ZERO }, message: error.userMessage, unknownHeaders: [], errorReport: null };
+      return {
+        status: 'rejected',
+        counts: { ...ZERO },
+        message: error.userMessage,
+        unknownHeaders: [],
+        errorReport: null,
+      };
     throw error;
   }
   const total = validation.rows * 2;
@@ -514,7 +608,9 @@ export async function importRegistryFile(
 
   // Real imports commit batch by batch; a dry run does the same work in one transaction that is
   // rolled back, so its counts are exactly what the import would do.
-  const run = async (work: (inTx: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>) => Promise<void>) => {
+  const run = async (
+    work: (inTx: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>) => Promise<void>,
+  ) => {
     if (!dryRun) return work((fn) => db.transaction().execute(fn));
     try {
       await db.transaction().execute(async (outer) => {
@@ -540,7 +636,13 @@ export async function importRegistryFile(
       if (!batch.length) return;
       const rows = batch;
       batch = [];
-      const written = await inTx((trx) => writePersons(trx, rows.map((row) => ({ rowNumber: row.rowNumber, record: row.record! })), households));
+      const written = await inTx((trx) =>
+        writePersons(
+          trx,
+          rows.map((row) => ({ rowNumber: row.rowNumber, record: row.record! })),
+          households,
+        ),
+      );
       for (const [rowNumber, w] of written) {
         personByRow.set(rowNumber, w.personId);
         statusByRow.set(rowNumber, w.status);
@@ -567,9 +669,19 @@ export async function importRegistryFile(
       const rows = links;
       links = [];
       const changed = await inTx((trx) =>
-        writeLinks(trx, rows.map((row) => ({ rowNumber: row.rowNumber, record: row.record!, personId: personByRow.get(row.rowNumber)! })), importer, on),
+        writeLinks(
+          trx,
+          rows.map((row) => ({
+            rowNumber: row.rowNumber,
+            record: row.record!,
+            personId: personByRow.get(row.rowNumber)!,
+          })),
+          importer,
+          on,
+        ),
       );
-      for (const rowNumber of changed) if (statusByRow.get(rowNumber) === 'unchanged') statusByRow.set(rowNumber, 'updated');
+      for (const rowNumber of changed)
+        if (statusByRow.get(rowNumber) === 'unchanged') statusByRow.set(rowNumber, 'updated');
       done += rows.length;
       await progress(done, 'linking relations and facts');
     };
@@ -613,5 +725,11 @@ export async function importRegistryFile(
     await writeErrorReport(errorReport.csv, errorRows, { headers });
   }
   await report(total, total, 'done');
-  return { status: 'succeeded', counts, message: null, unknownHeaders: validation.unknownHeaders, errorReport };
+  return {
+    status: 'succeeded',
+    counts,
+    message: null,
+    unknownHeaders: validation.unknownHeaders,
+    errorReport,
+  };
 }

@@ -4,6 +4,7 @@ import { defineJob } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { ROLE_PERMISSIONS, type Actor, type Role } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
+import { importLedgerFile } from './registry.import-ledger.ts';
 import type { ImportCounts } from './registry.tables.ts';
 
 /** Who submitted the import, as the job needs it to scope the rows and sign the audit entry. */
@@ -53,15 +54,24 @@ export function registryImportJob(ctx: AppContext) {
     name: 'registry.import',
     maxAttempts: 2,
     handler: async (job) => {
-      const row = await ctx.db.selectFrom('imports').selectAll().where('id', '=', job.payload.importId).executeTakeFirstOrThrow();
-      if (row.status === 'succeeded' || row.status === 'rejected') return { status: row.status, counts: row.counts };
+      const row = await ctx.db
+        .selectFrom('imports')
+        .selectAll()
+        .where('id', '=', job.payload.importId)
+        .executeTakeFirstOrThrow();
+      if (row.status === 'succeeded' || row.status === 'rejected')
+        return { status: row.status, counts: row.counts };
       await ctx.db.updateTable('imports').set({ status: 'running' }).where('id', '=', row.id).execute();
       let outcome: ImportOutcome;
       try {
-        outcome = await importRegistryFile(
+        outcome = await (row.kind === 'ledger' ? importLedgerFile : importRegistryFile)(
           ctx.db,
           row.stored_path,
-          { regionCode: row.region_code, userId: row.created_by, auditActor: actorFromJob(job.payload.actor) },
+          {
+            regionCode: row.region_code,
+            userId: row.created_by,
+            auditActor: actorFromJob(job.payload.actor),
+          },
           {
             kind: row.kind,
             dryRun: row.dry_run,
@@ -87,7 +97,14 @@ export function registryImportJob(ctx: AppContext) {
         .set({
           status: outcome.status,
           counts: JSON.stringify(outcome.counts),
-          message: outcome.message ? JSON.stringify(outcome.message) : outcome.unknownHeaders.length ? JSON.stringify({ zh: `已忽略未知列：${outcome.unknownHeaders.join('、')}`, en: `unknown columns ignored: ${outcome.unknownHeaders.join(', ')}` }) : null,
+          message: outcome.message
+            ? JSON.stringify(outcome.message)
+            : outcome.unknownHeaders.length
+              ? JSON.stringify({
+                  zh: `已忽略未知列：${outcome.unknownHeaders.join('、')}`,
+                  en: `unknown columns ignored: ${outcome.unknownHeaders.join(', ')}`,
+                })
+              : null,
           error_report_path: outcome.errorReport ? path.join(importsDir(ctx), `${row.id}-errors`) : null,
           finished_at: sql<Date>`now()`,
         })

@@ -1,7 +1,14 @@
 // Queries over the registry tables. Every query that reads persons or households for a user takes
 // the actor's scope as a code range and applies it in SQL (persons.hukou_region_code), so nothing
 // out of scope is ever fetched.
-import { sql, type Kysely, type Selectable, type Transaction, type Insertable, type Updateable } from 'kysely';
+import {
+  sql,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+  type Insertable,
+  type Updateable,
+} from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import type {
   HouseholdsTable,
@@ -31,7 +38,11 @@ export async function findPerson(db: Db, id: number, scope: Scope): Promise<Pers
     .executeTakeFirst();
 }
 
-export async function findPersonForUpdate(trx: Transaction<DB>, id: number, scope: Scope): Promise<PersonRow | undefined> {
+export async function findPersonForUpdate(
+  trx: Transaction<DB>,
+  id: number,
+  scope: Scope,
+): Promise<PersonRow | undefined> {
   return trx
     .selectFrom('persons')
     .selectAll()
@@ -175,7 +186,12 @@ export async function listRelations(db: Db, personId: number): Promise<RelationW
         eb(
           'o.id',
           '=',
-          eb.case().when('r.person_id', '=', personId).then(eb.ref('r.related_person_id')).else(eb.ref('r.person_id')).end(),
+          eb
+            .case()
+            .when('r.person_id', '=', personId)
+            .then(eb.ref('r.related_person_id'))
+            .else(eb.ref('r.person_id'))
+            .end(),
         ),
       ),
     )
@@ -238,7 +254,11 @@ export async function findHousehold(db: Db, id: number, scope: Scope): Promise<H
     .executeTakeFirst();
 }
 
-export async function findHouseholdByNo(db: Db, countyCode: string, householdNo: string): Promise<HouseholdRow | undefined> {
+export async function findHouseholdByNo(
+  db: Db,
+  countyCode: string,
+  householdNo: string,
+): Promise<HouseholdRow | undefined> {
   return db
     .selectFrom('households')
     .selectAll()
@@ -266,9 +286,13 @@ export async function updateHousehold(
     .executeTakeFirst();
 }
 
-export async function countRegistry(db: Db): Promise<{ persons: number; households: number; facts: number; relations: number }> {
+export async function countRegistry(
+  db: Db,
+): Promise<{ persons: number; households: number; facts: number; relations: number }> {
   const r = await sql<{ persons: number; households: number; facts: number; relations: number }>`
     SELECT (SELECT count(*) FROM persons)::int AS persons, (SELECT count(*) FROM households)::int AS households,
-      (SELECT count(*) FROM person_facts)::int AS facts, (SELECT count(*) FROM person_relations)::int AS relations`.execute(db);
+      (SELECT count(*) FROM person_facts)::int AS facts, (SELECT count(*) FROM person_relations)::int AS relations`.execute(
+    db,
+  );
   return r.rows[0] ?? { persons: 0, households: 0, facts: 0, relations: 0 };
 }

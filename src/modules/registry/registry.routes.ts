@@ -47,7 +47,8 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['persons'],
-        summary: 'Find persons: ID number, name, pinyin or initials, ID tail + name, phone, household number, region',
+        summary:
+          'Find persons: ID number, name, pinyin or initials, ID tail + name, phone, household number, region',
         querystring: PersonListQuery,
         response: { 200: PersonList, ...errors },
       },
@@ -75,9 +76,15 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons',
     {
-      schema: { tags: ['persons'], summary: 'Register a person', body: PersonCreate, response: { 201: PersonDetail, ...errors } },
+      schema: {
+        tags: ['persons'],
+        summary: 'Register a person',
+        body: PersonCreate,
+        response: { 201: PersonDetail, ...errors },
+      },
     },
-    async (request, reply) => reply.status(201).send(await service.createPerson(ctx.db, actorOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await service.createPerson(ctx.db, actorOf(request), request.body)),
   );
 
   app.get(
@@ -131,7 +138,10 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         response: { 201: FactView, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await service.addFact(ctx.db, actorOf(request), request.params.id, request.body)),
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await service.addFact(ctx.db, actorOf(request), request.params.id, request.body)),
   );
 
   app.post(
@@ -146,7 +156,13 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) =>
-      service.retractFact(ctx.db, actorOf(request), request.params.id, request.params.factId, request.body?.reason ?? null),
+      service.retractFact(
+        ctx.db,
+        actorOf(request),
+        request.params.id,
+        request.params.factId,
+        request.body?.reason ?? null,
+      ),
   );
 
   app.post(
@@ -161,7 +177,9 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body)),
+      reply
+        .status(201)
+        .send(await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body)),
   );
 
   app.post(
@@ -176,7 +194,13 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) =>
-      service.mergePerson(ctx.db, actorOf(request), request.params.id, request.body.intoId, request.body.version),
+      service.mergePerson(
+        ctx.db,
+        actorOf(request),
+        request.params.id,
+        request.body.intoId,
+        request.body.version,
+      ),
   );
 
   app.get(
@@ -195,9 +219,15 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/households',
     {
-      schema: { tags: ['households'], summary: 'Register a household', body: HouseholdCreate, response: { 201: HouseholdDetail, ...errors } },
+      schema: {
+        tags: ['households'],
+        summary: 'Register a household',
+        body: HouseholdCreate,
+        response: { 201: HouseholdDetail, ...errors },
+      },
     },
-    async (request, reply) => reply.status(201).send(await service.createHousehold(ctx.db, actorOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await service.createHousehold(ctx.db, actorOf(request), request.body)),
   );
 
   app.patch(
@@ -219,17 +249,32 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['imports'],
-        summary: 'Upload a registry template (multipart field "file"); the import runs as a job. ?dryRun=true validates only',
+        summary:
+          'Upload a registry template (multipart field "file"); the import runs as a job. ?dryRun=true validates only',
         consumes: ['multipart/form-data'],
         querystring: ImportQuery,
-        response: { 202: ImportView, ...errors, 413: { $ref: 'ErrorEnvelope#' }, 415: { $ref: 'ErrorEnvelope#' }, 422: { $ref: 'ErrorEnvelope#' } },
+        response: {
+          202: ImportView,
+          ...errors,
+          413: { $ref: 'ErrorEnvelope#' },
+          415: { $ref: 'ErrorEnvelope#' },
+          422: { $ref: 'ErrorEnvelope#' },
+        },
       },
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      if (!request.isMultipart()) throw invalid('file', { zh: '请以 multipart/form-data 上传文件', en: 'upload the file as multipart/form-data' });
+      if (!request.isMultipart())
+        throw invalid('file', {
+          zh: '请以 multipart/form-data 上传文件',
+          en: 'upload the file as multipart/form-data',
+        });
       const part = await request.file();
-      if (!part || part.fieldname !== 'file') throw invalid('file', { zh: '缺少上传文件（字段 file）', en: 'the upload (field "file") is missing' });
+      if (!part || part.fieldname !== 'file')
+        throw invalid('file', {
+          zh: '缺少上传文件（字段 file）',
+          en: 'the upload (field "file") is missing',
+        });
       const view = await service.submitImport(ctx, actor, {
         fileName: part.filename,
         stream: part.file,
@@ -264,11 +309,23 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const file = await service.importErrorReport(ctx, actorOf(request), request.params.id, request.params.format);
+      const file = await service.importErrorReport(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.params.format,
+      );
       const csv = request.params.format === 'csv';
       return reply
-        .type(csv ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="import-${request.params.id}-errors.${request.params.format}"`)
+        .type(
+          csv
+            ? 'text/csv; charset=utf-8'
+            : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        )
+        .header(
+          'content-disposition',
+          `attachment; filename="import-${request.params.id}-errors.${request.params.format}"`,
+        )
         .send(fs.createReadStream(file));
     },
   );
@@ -295,7 +352,11 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         })
         .catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
       return reply
-        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .type(
+          format === 'csv'
+            ? 'text/csv; charset=utf-8'
+            : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        )
         .header('content-disposition', `attachment; filename="registry-${request.query.region}.${format}"`)
         .send(body);
     },

@@ -11,7 +11,13 @@ import type { RelationKind } from './registry.tables.ts';
  * (张晓明 → zhangxiaoming) and the initials (zxm). Latin letters in the name are kept, lower-cased.
  */
 export function nameSpellings(name: string): { pinyin: string; initials: string } {
-  const syllables = pinyin(name, { toneType: 'none', type: 'array', nonZh: 'consecutive', v: true, surname: 'head' })
+  const syllables = pinyin(name, {
+    toneType: 'none',
+    type: 'array',
+    nonZh: 'consecutive',
+    v: true,
+    surname: 'head',
+  })
     .map((s) => s.toLowerCase().replace(/[^a-z0-9]/g, ''))
     .filter(Boolean);
   return { pinyin: syllables.join(''), initials: syllables.map((s) => s.charAt(0)).join('') };
@@ -22,8 +28,7 @@ export function isFactKind(kind: string): kind is FactKind {
 }
 
 export type FactDataCheck =
-  | { ok: true; data: Record<string, unknown> }
-  | { ok: false; path: string; message: LocalizedMessage };
+  { ok: true; data: Record<string, unknown> } | { ok: false; path: string; message: LocalizedMessage };
 
 type FieldRule =
   | { type: 'string'; required?: boolean }
@@ -68,7 +73,9 @@ const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   },
   family_planning_special: {},
   assistance: { program: { type: 'enum', values: ['dibao', 'tekun', 'near_dibao'], required: true } },
-  guardianship_failure: { type: { type: 'enum', values: ['abuse', 'abandonment', 'neglect'], required: true } },
+  guardianship_failure: {
+    type: { type: 'enum', values: ['abuse', 'abandonment', 'neglect'], required: true },
+  },
 };
 
 /** Checks a fact's data against its kind (registry.facts.ts FactDataByKind); unknown fields are refused. */
@@ -112,7 +119,10 @@ export function checkFactData(kind: FactKind, data: Record<string, unknown>): Fa
           return {
             ok: false,
             path,
-            message: { zh: `取值应为: ${rule.values.join(', ')}`, en: `must be one of: ${rule.values.join(', ')}` },
+            message: {
+              zh: `取值应为: ${rule.values.join(', ')}`,
+              en: `must be one of: ${rule.values.join(', ')}`,
+            },
           };
         out[key] = value;
         break;
@@ -235,18 +245,41 @@ export function factsOfRow(r: RowFactInput): RowFacts {
       data: { type: r.liberty.type, ...(r.liberty.until ? { expectedEnd: r.liberty.until } : {}) },
     });
   if (r.lostContactSince)
-    facts.push({ kind: 'lost_contact', mode: 'period', from: r.lostContactSince, data: { policeReportDate: r.lostContactSince } });
+    facts.push({
+      kind: 'lost_contact',
+      mode: 'period',
+      from: r.lostContactSince,
+      data: { policeReportDate: r.lostContactSince },
+    });
   if (r.deathDate) facts.push({ kind: 'death', mode: 'event', from: r.deathDate, data: {} });
-  if (r.declaredMissingDate) facts.push({ kind: 'declared_missing', mode: 'event', from: r.declaredMissingDate, data: {} });
-  if (r.guardianshipRevoked === true) facts.push({ kind: 'guardianship_revoked', mode: 'flag', from: null, data: {} });
+  if (r.declaredMissingDate)
+    facts.push({ kind: 'declared_missing', mode: 'event', from: r.declaredMissingDate, data: {} });
+  if (r.guardianshipRevoked === true)
+    facts.push({ kind: 'guardianship_revoked', mode: 'flag', from: null, data: {} });
   if (r.deported === true) facts.push({ kind: 'deported', mode: 'flag', from: null, data: {} });
   if (r.seriousIllness === true) facts.push({ kind: 'serious_illness', mode: 'flag', from: null, data: {} });
   if (r.seriousIllness === false) ended.push('serious_illness');
   if (r.disability)
-    facts.push({ kind: 'disability', mode: 'state', from: null, data: { category: r.disability.category, grade: r.disability.grade } });
+    facts.push({
+      kind: 'disability',
+      mode: 'state',
+      from: null,
+      data: { category: r.disability.category, grade: r.disability.grade },
+    });
   if (r.schoolStage)
-    facts.push({ kind: 'schooling', mode: 'state', from: null, data: { stage: r.schoolStage, ...(r.school ? { school: r.school } : {}) } });
-  if (r.livingArrangement) facts.push({ kind: 'living_arrangement', mode: 'state', from: null, data: { value: r.livingArrangement } });
+    facts.push({
+      kind: 'schooling',
+      mode: 'state',
+      from: null,
+      data: { stage: r.schoolStage, ...(r.school ? { school: r.school } : {}) },
+    });
+  if (r.livingArrangement)
+    facts.push({
+      kind: 'living_arrangement',
+      mode: 'state',
+      from: null,
+      data: { value: r.livingArrangement },
+    });
   if (r.selfCare) facts.push({ kind: 'self_care', mode: 'state', from: null, data: { level: r.selfCare } });
   return { facts, ended };
 }
@@ -287,7 +320,8 @@ export function reconcileFacts(stored: readonly StoredFact[], row: RowFacts, on:
     switch (want.mode) {
       case 'period': {
         const from = want.from ?? on;
-        if (same.some((f) => f.valid_from === from && templateProjection(want.kind, f.data) === projection)) break;
+        if (same.some((f) => f.valid_from === from && templateProjection(want.kind, f.data) === projection))
+          break;
         for (const f of same) if (open(f, on)) endOrRetract(f, from);
         changes.push({ op: 'insert', kind: want.kind, from, data: want.data });
         break;
@@ -337,7 +371,9 @@ export function rowFactsFromStored(stored: readonly StoredFact[], on: string): R
     migrant: migration ? true : null,
     migrationDestination: migration ? str(migration.data.destination) : null,
     migrationSince: migration ? migration.valid_from : null,
-    disability: disability ? { category: Number(disability.data.category), grade: Number(disability.data.grade) } : null,
+    disability: disability
+      ? { category: Number(disability.data.category), grade: Number(disability.data.grade) }
+      : null,
     seriousIllness: current('serious_illness') ? true : null,
     liberty: liberty
       ? { type: String(liberty.data.type), since: liberty.valid_from, until: str(liberty.data.expectedEnd) }

@@ -1,7 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { FACT_KINDS } from './registry.facts.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 
 export const VillageCode = Type.String({ pattern: '^[0-9]{12}$', description: '12-digit village code' });
 export const AnyRegionCode = Type.String({
@@ -11,7 +12,10 @@ export const AnyRegionCode = Type.String({
 const IsoDate = Type.String({ format: 'date', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 const Sex = Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'GB/T 2261.1: 1 male, 2 female' });
 const Id = Type.Integer({ minimum: 1 });
-const Version = Type.Integer({ minimum: 1, description: 'the version read; a stale one is refused with 409' });
+const Version = Type.Integer({
+  minimum: 1,
+  description: 'the version read; a stale one is refused with 409',
+});
 
 export const IdParams = Type.Object({ id: Id });
 export const FactParams = Type.Object({ id: Id, factId: Id });
@@ -19,9 +23,17 @@ export const FactParams = Type.Object({ id: Id, factId: Id });
 // ---------- persons ----------
 
 const personFields = {
-  idNumber: Type.Optional(Nullable(Type.String({ maxLength: 40, description: '公民身份号码, 18 characters (15 upgraded)' }))),
-  noIdReason: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, description: 'why there is no ID number, e.g. 未落户' }))),
-  birthCertNo: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'birth medical certificate number' }))),
+  idNumber: Type.Optional(
+    Nullable(Type.String({ maxLength: 40, description: '公民身份号码, 18 characters (15 upgraded)' })),
+  ),
+  noIdReason: Type.Optional(
+    Nullable(
+      Type.String({ minLength: 1, maxLength: 100, description: 'why there is no ID number, e.g. 未落户' }),
+    ),
+  ),
+  birthCertNo: Type.Optional(
+    Nullable(Type.String({ maxLength: 40, description: 'birth medical certificate number' })),
+  ),
   name: Type.String({ minLength: 1, maxLength: 50 }),
   sex: Type.Optional(Nullable(Sex)),
   birthDate: Type.Optional(Nullable(IsoDate)),
@@ -31,7 +43,9 @@ const personFields = {
   hukouType: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
   residenceRegionCode: Type.Optional(Nullable(AnyRegionCode)),
   householdId: Type.Optional(Nullable(Id)),
-  relationToHead: Type.Optional(Nullable(Type.String({ maxLength: 20, description: 'GB/T 4761 name: 户主, 配偶, 子 …' }))),
+  relationToHead: Type.Optional(
+    Nullable(Type.String({ maxLength: 20, description: 'GB/T 4761 name: 户主, 配偶, 子 …' })),
+  ),
 };
 
 export const PersonCreate = Type.Object(personFields, { additionalProperties: false });
@@ -41,7 +55,9 @@ export const PersonPatch = Type.Object(
   {
     version: Version,
     ...Object.fromEntries(Object.entries(personFields).map(([k, v]) => [k, Type.Optional(v)])),
-  } as { version: typeof Version } & { [K in keyof typeof personFields]: ReturnType<typeof Type.Optional<(typeof personFields)[K]>> },
+  } as { version: typeof Version } & {
+    [K in keyof typeof personFields]: ReturnType<typeof Type.Optional<(typeof personFields)[K]>>;
+  },
   { additionalProperties: false },
 );
 export type PersonPatch = Static<typeof PersonPatch>;
@@ -80,11 +96,19 @@ export const PersonListQuery = Type.Object({
 });
 export type PersonListQuery = Static<typeof PersonListQuery>;
 
-export const PersonList = Type.Object({ items: Type.Array(PersonSummary), nextCursor: Nullable(Type.String()) });
+export const PersonList = Type.Object({
+  items: Type.Array(PersonSummary),
+  nextCursor: Nullable(Type.String()),
+});
 
 export const Relation = Type.Object({
   id: Type.Integer(),
-  kind: Type.Union([Type.Literal('parent'), Type.Literal('spouse'), Type.Literal('guardian'), Type.Literal('carer')]),
+  kind: Type.Union([
+    Type.Literal('parent'),
+    Type.Literal('spouse'),
+    Type.Literal('guardian'),
+    Type.Literal('carer'),
+  ]),
   role: Type.Enum(['parent', 'child', 'spouse', 'guardian', 'ward', 'carer', 'cared_for'] as const, {
     description: 'what the other person is to this one',
   }),
@@ -133,7 +157,11 @@ export const PersonDetail = Type.Object({
 });
 export type PersonDetail = Static<typeof PersonDetail>;
 
-export const Revealed = Type.Object({ id: Type.Integer(), idNumber: Nullable(Type.String()), phone: Nullable(Type.String()) });
+export const Revealed = Type.Object({
+  id: Type.Integer(),
+  idNumber: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+});
 
 export const FactCreate = Type.Object(
   {
@@ -155,10 +183,15 @@ export const FactRetract = Type.Object(
 export const RelationCreate = Type.Object(
   {
     relatedPersonId: Id,
-    kind: Type.Union([Type.Literal('parent'), Type.Literal('spouse'), Type.Literal('guardian'), Type.Literal('carer')], {
-      description: 'what the related person is to this one',
-    }),
-    subtype: Type.Optional(Nullable(Type.Union([Type.Literal('biological'), Type.Literal('adoptive'), Type.Literal('step')]))),
+    kind: Type.Union(
+      [Type.Literal('parent'), Type.Literal('spouse'), Type.Literal('guardian'), Type.Literal('carer')],
+      {
+        description: 'what the related person is to this one',
+      },
+    ),
+    subtype: Type.Optional(
+      Nullable(Type.Union([Type.Literal('biological'), Type.Literal('adoptive'), Type.Literal('step')])),
+    ),
     validFrom: Type.Optional(Nullable(IsoDate)),
     entrustmentFormDate: Type.Optional(Nullable(IsoDate)),
     carerFitnessCheckedOn: Type.Optional(Nullable(IsoDate)),
@@ -170,7 +203,10 @@ export type RelationCreate = Static<typeof RelationCreate>;
 
 export const MergeBody = Type.Object({ intoId: Id, version: Version }, { additionalProperties: false });
 
-export const DuplicatesQuery = Type.Object({ region: Type.Optional(AnyRegionCode), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) });
+export const DuplicatesQuery = Type.Object({
+  region: Type.Optional(AnyRegionCode),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
 export const DuplicateGroup = Type.Object({
   reason: Type.Union([Type.Literal('same_name_birth_township'), Type.Literal('same_pinyin_birth')]),
   birthDate: Type.String(),
@@ -185,8 +221,12 @@ const householdFields = {
   hukouRegionCode: VillageCode,
   address: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   headPersonId: Type.Optional(Nullable(Id)),
-  annualIncomeFen: Type.Optional(Nullable(Type.Integer({ minimum: 0, description: 'declared annual income, fen' }))),
-  assets: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'declared assets for means tests' })),
+  annualIncomeFen: Type.Optional(
+    Nullable(Type.Integer({ minimum: 0, description: 'declared annual income, fen' })),
+  ),
+  assets: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'declared assets for means tests' }),
+  ),
   bankAccount: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'stored masked only' }))),
 };
 
@@ -218,7 +258,12 @@ export const HouseholdDetail = Type.Object({
   version: Type.Integer(),
   members: Type.Array(PersonSummary),
   relations: Type.Array(
-    Type.Object({ personId: Type.Integer(), relatedPersonId: Type.Integer(), kind: Type.String(), subtype: Nullable(Type.String()) }),
+    Type.Object({
+      personId: Type.Integer(),
+      relatedPersonId: Type.Integer(),
+      kind: Type.String(),
+      subtype: Nullable(Type.String()),
+    }),
   ),
 });
 export type HouseholdDetail = Static<typeof HouseholdDetail>;
@@ -227,7 +272,9 @@ export type HouseholdDetail = Static<typeof HouseholdDetail>;
 
 export const ImportQuery = Type.Object({
   dryRun: Type.Optional(Type.Boolean({ default: false })),
-  kind: Type.Optional(Type.Union([Type.Literal('registry'), Type.Literal('ledger')], { default: 'registry' })),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('registry'), Type.Literal('ledger')], { default: 'registry' }),
+  ),
 });
 
 export const ImportCounts = Type.Object({
@@ -247,7 +294,9 @@ export const ImportView = Type.Object({
   status: Type.String(),
   message: Nullable(Type.String()),
   counts: ImportCounts,
-  progress: Nullable(Type.Object({ done: Type.Integer(), total: Nullable(Type.Integer()), message: Nullable(Type.String()) })),
+  progress: Nullable(
+    Type.Object({ done: Type.Integer(), total: Nullable(Type.Integer()), message: Nullable(Type.String()) }),
+  ),
   errorReport: Nullable(Type.Object({ xlsx: Type.String(), csv: Type.String() })),
   jobId: Nullable(Type.Integer()),
   regionCode: Type.String(),
@@ -256,7 +305,10 @@ export const ImportView = Type.Object({
 });
 export type ImportView = Static<typeof ImportView>;
 
-export const ErrorReportParams = Type.Object({ id: Id, format: Type.Union([Type.Literal('xlsx'), Type.Literal('csv')]) });
+export const ErrorReportParams = Type.Object({
+  id: Id,
+  format: Type.Union([Type.Literal('xlsx'), Type.Literal('csv')]),
+});
 
 export const ExportQuery = Type.Object({
   region: AnyRegionCode,

@@ -63,18 +63,24 @@ function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
       return eb('p.id_number', '=', c.value);
     case 'idTail':
       return c.name
-        ? eb.and([eb('p.id_tail', '=', c.tail), eb.or([eb('p.name', '=', c.name), eb('p.name_pinyin', '=', c.name.toLowerCase())])])
+        ? eb.and([
+            eb('p.id_tail', '=', c.tail),
+            eb.or([eb('p.name', '=', c.name), eb('p.name_pinyin', '=', c.name.toLowerCase())]),
+          ])
         : eb('p.id_tail', '=', c.tail);
     case 'name':
       return eb.or([eb('p.name', '=', c.value), eb('p.name', 'like', likePrefix(c.value))]);
     case 'pinyin':
-      return eb.or([
-        eb('p.name_initials', '=', c.value),
-        eb('p.name_pinyin', 'like', likePrefix(c.value)),
-        eb('p.name_initials', 'like', likePrefix(c.value)),
-      ]);
+      // Initials match whole ("zxm" is 张晓明, not every name starting z-x-m); full pinyin matches
+      // as a prefix once it is long enough to be selective ("zhangx"). A prefix over initials
+      // would fetch thousands of rows on a county registry for every short query.
+      return c.value.length >= 4
+        ? eb.or([eb('p.name_initials', '=', c.value), eb('p.name_pinyin', 'like', likePrefix(c.value))])
+        : eb('p.name_initials', '=', c.value);
     case 'phone':
-      return c.value.length >= 11 || c.value.includes('-') ? eb('p.phone', '=', c.value) : eb('p.phone', 'like', likePrefix(c.value));
+      return c.value.length >= 11 || c.value.includes('-')
+        ? eb('p.phone', '=', c.value)
+        : eb('p.phone', 'like', likePrefix(c.value));
     case 'nothing':
       return sql<SqlBool>`false`;
   }
@@ -101,7 +107,9 @@ export async function searchPersons(db: Db, scope: Scope, search: PersonSearch):
     .where('p.hukou_region_code', '<', scope[1])
     .where('p.merged_into', 'is', null);
   if (search.region) {
-    query = query.where('p.hukou_region_code', '>=', search.region).where('p.hukou_region_code', '<', search.region + '\uffff');
+    query = query
+      .where('p.hukou_region_code', '>=', search.region)
+      .where('p.hukou_region_code', '<', search.region + '\uffff');
   }
   if (search.idNumber !== undefined) {
     const id = normalizeIdNumber(search.idNumber);

@@ -91,7 +91,14 @@ function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
 }
 
 async function personDetail(db: repo.Db, row: repo.PersonRow): Promise<PersonDetail> {
-  const household = row.household_id === null ? undefined : await db.selectFrom('households').select('household_no').where('id', '=', row.household_id).executeTakeFirst();
+  const household =
+    row.household_id === null
+      ? undefined
+      : await db
+          .selectFrom('households')
+          .select('household_no')
+          .where('id', '=', row.household_id)
+          .executeTakeFirst();
   const [relations, facts] = await Promise.all([repo.listRelations(db, row.id), repo.listFacts(db, row.id)]);
   return {
     ...toPersonSummary({ ...row, household_no: household?.household_no ?? null }),
@@ -169,6 +176,16 @@ export function checkIdentity(input: {
       en: 'give the ID number, or the reason there is none (noIdReason, e.g. 未落户)',
     });
   }
+  if (idNumber === null && sex === null)
+    throw invalid('sex', {
+      zh: '没有公民身份号码时必须填写性别',
+      en: 'sex is required when there is no ID number',
+    });
+  if (idNumber === null && birthDate === null)
+    throw invalid('birthDate', {
+      zh: '没有公民身份号码时必须填写出生日期',
+      en: 'the birth date is required when there is no ID number',
+    });
   if (birthDate !== null && birthDate > today())
     throw invalid('birthDate', { zh: '出生日期晚于今天', en: 'the birth date is in the future' });
   let phone: string | null = null;
@@ -177,13 +194,27 @@ export function checkIdentity(input: {
     if (!p.ok) throw invalid('phone', p.message);
     phone = p.value;
   }
-  return { id_number: idNumber, no_id_reason: idNumber ? null : input.noIdReason?.trim() ?? null, sex, birth_date: birthDate, phone };
+  return {
+    id_number: idNumber,
+    no_id_reason: idNumber ? null : (input.noIdReason?.trim() ?? null),
+    sex,
+    birth_date: birthDate,
+    phone,
+  };
 }
 
 async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
-  const row = await db.selectFrom('regions').select('level').where('code', '=', code).where('valid_to', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('regions')
+    .select('level')
+    .where('code', '=', code)
+    .where('valid_to', 'is', null)
+    .executeTakeFirst();
   if (!row || row.level !== 5)
-    throw invalid(field, { zh: `${code} 不是现行的村(居)代码`, en: `${code} is not a village code in force` });
+    throw invalid(field, {
+      zh: `${code} 不是现行的村(居)代码`,
+      en: `${code} is not a village code in force`,
+    });
 }
 
 async function requireRegion(db: repo.Db, field: string, code: string): Promise<void> {
@@ -222,14 +253,37 @@ export async function listPersons(
   });
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(toPersonSummary), nextCursor: rows.length > limit && last ? String(last.id) : null };
+  // Who searched for whom is audited (the criteria's names, never their values). A read changes
+  // nothing, so its entry is committed without waiting for the disk flush (see DECISIONS.md).
+  await db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+    await audit(trx, actor, {
+      action: 'person.search',
+      entityType: 'person',
+      entityId: null,
+      regionCode: query.region ?? (actor.regionCode || null),
+      details: {
+        by: (['idNumber', 'q', 'region', 'householdNo', 'fact'] as const).filter((k) => query[k] !== undefined),
+        results: page.length,
+      },
+    });
+  });
+  return {
+    items: page.map(toPersonSummary),
+    nextCursor: rows.length > limit && last ? String(last.id) : null,
+  };
 }
 
 /** A person's file: identity (masked), relations and the timeline of facts. The read is audited. */
 export async function getPerson(db: Kysely<DB>, actor: Actor, id: number): Promise<PersonDetail> {
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
-    await audit(trx, actor, { action: 'person.read', entityType: 'person', entityId: id, regionCode: row.hukou_region_code });
+    await audit(trx, actor, {
+      action: 'person.read',
+      entityType: 'person',
+      entityId: id,
+      regionCode: row.hukou_region_code,
+    });
     return personDetail(trx, row);
   });
 }
@@ -282,11 +336,18 @@ export async function createPerson(db: Kysely<DB>, actor: Actor, input: PersonCr
         ethnicity: input.ethnicity ?? null,
         hukou_region_code: input.hukouRegionCode,
         hukou_type: input.hukouType ?? null,
-        residence_region_code: input.residenceRegionCode ?? null,
+        // Equal to the hukou village is stored as NULL (the template's "empty = hukou").
+        residence_region_code:
+          input.residenceRegionCode === input.hukouRegionCode ? null : (input.residenceRegionCode ?? null),
         household_id: input.householdId ?? null,
         relation_to_head: input.relationToHead ?? null,
       });
-      await audit(trx, actor, { action: 'person.create', entityType: 'person', entityId: row.id, regionCode: row.hukou_region_code });
+      await audit(trx, actor, {
+        action: 'person.create',
+        entityType: 'person',
+        entityId: row.id,
+        regionCode: row.hukou_region_code,
+      });
       return personDetail(trx, row);
     });
   } catch (error) {
@@ -295,7 +356,12 @@ export async function createPerson(db: Kysely<DB>, actor: Actor, input: PersonCr
   }
 }
 
-export async function updatePerson(db: Kysely<DB>, actor: Actor, id: number, patch: PersonPatch): Promise<PersonDetail> {
+export async function updatePerson(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+  patch: PersonPatch,
+): Promise<PersonDetail> {
   requireWrite(actor);
   try {
     return await db.transaction().execute(async (trx) => {
@@ -309,13 +375,17 @@ export async function updatePerson(db: Kysely<DB>, actor: Actor, id: number, pat
         await requireVillage(trx, 'hukouRegionCode', hukou);
       }
       const residence = pick('residenceRegionCode', current.residence_region_code) ?? null;
-      if (residence && residence !== current.residence_region_code) await requireRegion(trx, 'residenceRegionCode', residence);
+      if (residence && residence !== current.residence_region_code)
+        await requireRegion(trx, 'residenceRegionCode', residence);
       const identity = checkIdentity({
         idNumber: pick('idNumber', current.id_number) ?? null,
         noIdReason: pick('noIdReason', current.no_id_reason) ?? null,
         // A new ID number brings its own sex and birth date unless they are given too.
         sex: 'idNumber' in patch && !('sex' in patch) ? null : (pick('sex', current.sex) ?? null),
-        birthDate: 'idNumber' in patch && !('birthDate' in patch) ? null : (pick('birthDate', current.birth_date) ?? null),
+        birthDate:
+          'idNumber' in patch && !('birthDate' in patch)
+            ? null
+            : (pick('birthDate', current.birth_date) ?? null),
         phone: pick('phone', current.phone) ?? null,
       });
       const householdId = pick('householdId', current.household_id) ?? null;
@@ -334,7 +404,7 @@ export async function updatePerson(db: Kysely<DB>, actor: Actor, id: number, pat
         ethnicity: pick('ethnicity', current.ethnicity) ?? null,
         hukou_region_code: hukou,
         hukou_type: pick('hukouType', current.hukou_type) ?? null,
-        residence_region_code: residence,
+        residence_region_code: residence === hukou ? null : residence,
         household_id: householdId,
         relation_to_head: pick('relationToHead', current.relation_to_head) ?? null,
       });
@@ -356,7 +426,12 @@ export async function updatePerson(db: Kysely<DB>, actor: Actor, id: number, pat
 
 // ---------- facts ----------
 
-export async function addFact(db: Kysely<DB>, actor: Actor, personId: number, input: FactCreate): Promise<FactView> {
+export async function addFact(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  input: FactCreate,
+): Promise<FactView> {
   requireWrite(actor);
   if (!isFactKind(input.kind)) throw invalid('kind', { zh: '未知的事实类型', en: 'unknown fact kind' });
   const checked = checkFactData(input.kind, input.data ?? {});
@@ -416,10 +491,18 @@ export async function retractFact(
 
 // ---------- relations ----------
 
-export async function addRelation(db: Kysely<DB>, actor: Actor, personId: number, input: RelationCreate): Promise<PersonDetail> {
+export async function addRelation(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  input: RelationCreate,
+): Promise<PersonDetail> {
   requireWrite(actor);
   if (input.relatedPersonId === personId)
-    throw invalid('relatedPersonId', { zh: '不能与本人建立关系', en: 'a person cannot be related to themselves' });
+    throw invalid('relatedPersonId', {
+      zh: '不能与本人建立关系',
+      en: 'a person cannot be related to themselves',
+    });
   if (input.kind !== 'parent' && input.subtype != null)
     throw invalid('subtype', { zh: '只有父母关系有子类型', en: 'only parent links have a subtype' });
   return db.transaction().execute(async (trx) => {
@@ -427,7 +510,11 @@ export async function addRelation(db: Kysely<DB>, actor: Actor, personId: number
     if (!person) throw notFound(PERSON_NOT_FOUND);
     // The related person may live in another county (a migrant parent's hukou elsewhere): it must
     // exist, but is linked by id only.
-    const other = await trx.selectFrom('persons').select('id').where('id', '=', input.relatedPersonId).executeTakeFirst();
+    const other = await trx
+      .selectFrom('persons')
+      .select('id')
+      .where('id', '=', input.relatedPersonId)
+      .executeTakeFirst();
     if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
     const added = await repo.ensureRelation(trx, {
       person_id: personId,
@@ -479,7 +566,12 @@ async function householdDetail(db: repo.Db, row: repo.HouseholdRow): Promise<Hou
     bankAccountMasked: row.bank_account_masked,
     version: row.version,
     members: members.map(toPersonSummary),
-    relations: relations.map((r) => ({ personId: r.person_id, relatedPersonId: r.related_person_id, kind: r.kind, subtype: r.subtype })),
+    relations: relations.map((r) => ({
+      personId: r.person_id,
+      relatedPersonId: r.related_person_id,
+      kind: r.kind,
+      subtype: r.subtype,
+    })),
   };
 }
 
@@ -488,18 +580,31 @@ export async function getHousehold(db: Kysely<DB>, actor: Actor, id: number): Pr
   return db.transaction().execute(async (trx) => {
     const row = await repo.findHousehold(trx, id, scope);
     if (!row) throw notFound(HOUSEHOLD_NOT_FOUND);
-    await audit(trx, actor, { action: 'household.read', entityType: 'household', entityId: id, regionCode: row.hukou_region_code });
+    await audit(trx, actor, {
+      action: 'household.read',
+      entityType: 'household',
+      entityId: id,
+      regionCode: row.hukou_region_code,
+    });
     return householdDetail(trx, row);
   });
 }
 
-async function requireHead(trx: Transaction<DB>, actor: Actor, headPersonId: number | null | undefined): Promise<void> {
+async function requireHead(
+  trx: Transaction<DB>,
+  actor: Actor,
+  headPersonId: number | null | undefined,
+): Promise<void> {
   if (headPersonId == null) return;
   const head = await repo.findPerson(trx, headPersonId, scopeRange(actor));
   if (!head) throw invalid('headPersonId', PERSON_NOT_FOUND);
 }
 
-export async function createHousehold(db: Kysely<DB>, actor: Actor, input: HouseholdCreate): Promise<HouseholdDetail> {
+export async function createHousehold(
+  db: Kysely<DB>,
+  actor: Actor,
+  input: HouseholdCreate,
+): Promise<HouseholdDetail> {
   requireWrite(actor, input.hukouRegionCode);
   await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
   try {
@@ -515,17 +620,30 @@ export async function createHousehold(db: Kysely<DB>, actor: Actor, input: House
         assets: JSON.stringify(input.assets ?? {}),
         bank_account_masked: input.bankAccount ? maskAccount(input.bankAccount) : null,
       });
-      await audit(trx, actor, { action: 'household.create', entityType: 'household', entityId: row.id, regionCode: row.hukou_region_code });
+      await audit(trx, actor, {
+        action: 'household.create',
+        entityType: 'household',
+        entityId: row.id,
+        regionCode: row.hukou_region_code,
+      });
       return householdDetail(trx, row);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'households_county_code_household_no_key'))
-      throw new DomainError('CONFLICT', { zh: '本县已有该户编号', en: 'The county already has this household number' });
+      throw new DomainError('CONFLICT', {
+        zh: '本县已有该户编号',
+        en: 'The county already has this household number',
+      });
     throw error;
   }
 }
 
-export async function updateHousehold(db: Kysely<DB>, actor: Actor, id: number, patch: HouseholdPatch): Promise<HouseholdDetail> {
+export async function updateHousehold(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+  patch: HouseholdPatch,
+): Promise<HouseholdDetail> {
   requireWrite(actor);
   return db.transaction().execute(async (trx) => {
     const current = await repo.findHousehold(trx, id, scopeRange(actor));
@@ -537,7 +655,9 @@ export async function updateHousehold(db: Kysely<DB>, actor: Actor, id: number, 
       ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
       ...('annualIncomeFen' in patch ? { annual_income_fen: patch.annualIncomeFen ?? null } : {}),
       ...('assets' in patch ? { assets: JSON.stringify(patch.assets ?? {}) } : {}),
-      ...('bankAccount' in patch ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null } : {}),
+      ...('bankAccount' in patch
+        ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null }
+        : {}),
     });
     if (!updated) throw conflict();
     await audit(trx, actor, {
@@ -606,7 +726,18 @@ async function searchPersonsByIds(db: Kysely<DB>, ids: number[]): Promise<Map<nu
   const rows = await db
     .selectFrom('persons as p')
     .leftJoin('households as h', 'h.id', 'p.household_id')
-    .select(['p.id', 'p.name', 'p.id_number', 'p.sex', 'p.birth_date', 'p.phone', 'p.hukou_region_code', 'p.household_id', 'h.household_no', 'p.relation_to_head'])
+    .select([
+      'p.id',
+      'p.name',
+      'p.id_number',
+      'p.sex',
+      'p.birth_date',
+      'p.phone',
+      'p.hukou_region_code',
+      'p.household_id',
+      'h.household_no',
+      'p.relation_to_head',
+    ])
     .where('p.id', 'in', ids)
     .execute();
   return new Map(rows.map((r) => [r.id, toPersonSummary(r)]));
@@ -625,7 +756,8 @@ export async function mergePerson(
   version: number,
 ): Promise<PersonDetail> {
   requireAccess(actor, 'persons.merge', { individual: true });
-  if (id === intoId) throw invalid('intoId', { zh: '不能与自身合并', en: 'a person cannot be merged into themselves' });
+  if (id === intoId)
+    throw invalid('intoId', { zh: '不能与自身合并', en: 'a person cannot be merged into themselves' });
   return db.transaction().execute(async (trx) => {
     const scope = scopeRange(actor);
     const duplicate = await repo.findPersonForUpdate(trx, id, scope);
@@ -654,7 +786,8 @@ export async function mergePerson(
       .where('id', '=', id)
       .execute();
     const keptPatch: Record<string, unknown> = {};
-    if (kept.id_number === null && movedId) Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
+    if (kept.id_number === null && movedId)
+      Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
     if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
     if (kept.household_id === null && duplicate.household_id) keptPatch.household_id = duplicate.household_id;
     await trx
@@ -665,7 +798,11 @@ export async function mergePerson(
     await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
     // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
     // is closed and kept for the record).
-    const relations = await trx.selectFrom('person_relations').selectAll().where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)])).execute();
+    const relations = await trx
+      .selectFrom('person_relations')
+      .selectAll()
+      .where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)]))
+      .execute();
     for (const r of relations) {
       const personId = r.person_id === id ? intoId : r.person_id;
       const relatedId = r.related_person_id === id ? intoId : r.related_person_id;
@@ -681,17 +818,33 @@ export async function mergePerson(
             .where((eb) =>
               eb.or([
                 eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', relatedId)]),
-                eb.and([eb('person_id', '=', relatedId), eb('related_person_id', '=', personId), eb('kind', '=', 'spouse')]),
+                eb.and([
+                  eb('person_id', '=', relatedId),
+                  eb('related_person_id', '=', personId),
+                  eb('kind', '=', 'spouse'),
+                ]),
               ]),
             )
             .executeTakeFirst()) !== undefined);
       if (clash) {
-        await trx.updateTable('person_relations').set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` }).where('id', '=', r.id).execute();
+        await trx
+          .updateTable('person_relations')
+          .set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` })
+          .where('id', '=', r.id)
+          .execute();
       } else {
-        await trx.updateTable('person_relations').set({ person_id: personId, related_person_id: relatedId }).where('id', '=', r.id).execute();
+        await trx
+          .updateTable('person_relations')
+          .set({ person_id: personId, related_person_id: relatedId })
+          .where('id', '=', r.id)
+          .execute();
       }
     }
-    await trx.updateTable('households').set({ head_person_id: intoId }).where('head_person_id', '=', id).execute();
+    await trx
+      .updateTable('households')
+      .set({ head_person_id: intoId })
+      .where('head_person_id', '=', id)
+      .execute();
     await audit(trx, actor, {
       action: 'person.merge',
       entityType: 'person',
@@ -724,7 +877,10 @@ const IMPORT_NOT_FOUND = { zh: '未找到该导入', en: 'Import not found' };
 export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitImport): Promise<ImportView> {
   requireAccess(actor, 'imports.run', { individual: true });
   if (actor.regionCode.length < 6)
-    throw new DomainError('FORBIDDEN', { zh: '导入须由县级及以下用户执行', en: 'Imports are run by users of a county or below' });
+    throw new DomainError('FORBIDDEN', {
+      zh: '导入须由县级及以下用户执行',
+      en: 'Imports are run by users of a county or below',
+    });
   const ext = path.extname(input.fileName).toLowerCase();
   if (ext !== '.xlsx' && ext !== '.csv')
     throw new DomainError('FILE_REJECTED', {
@@ -777,7 +933,11 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
       details: { sha256, dryRun: input.dryRun, kind: input.kind },
     });
   }
-  const row = await ctx.db.selectFrom('imports').select('id').where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('imports')
+    .select('id')
+    .where('idempotency_key', '=', key)
+    .executeTakeFirstOrThrow();
   return getImport(ctx, actor, row.id, 'zh');
 }
 
@@ -816,7 +976,9 @@ export async function getImport(ctx: AppContext, actor: Actor, id: number, lang:
     status: row.status,
     message,
     counts: row.counts,
-    progress: job ? { done: job.progress.done, total: job.progress.total, message: job.progress.message } : null,
+    progress: job
+      ? { done: job.progress.done, total: job.progress.total, message: job.progress.message }
+      : null,
     errorReport: row.error_report_path
       ? { xlsx: `/api/v1/imports/${row.id}/errors.xlsx`, csv: `/api/v1/imports/${row.id}/errors.csv` }
       : null,
@@ -828,23 +990,49 @@ export async function getImport(ctx: AppContext, actor: Actor, id: number, lang:
 }
 
 /** The error report file of an import (the rejected rows with 错误原因). */
-export async function importErrorReport(ctx: AppContext, actor: Actor, id: number, format: 'xlsx' | 'csv'): Promise<string> {
+export async function importErrorReport(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  format: 'xlsx' | 'csv',
+): Promise<string> {
   const row = await loadImport(ctx, actor, id);
-  if (!row.error_report_path) throw notFound({ zh: '该导入没有错误报告', en: 'This import has no error report' });
+  if (!row.error_report_path)
+    throw notFound({ zh: '该导入没有错误报告', en: 'This import has no error report' });
   const file = `${row.error_report_path}.${format}`;
-  if (!fs.existsSync(file)) throw notFound({ zh: '错误报告文件不存在', en: 'The error report file is missing' });
+  if (!fs.existsSync(file))
+    throw notFound({ zh: '错误报告文件不存在', en: 'The error report file is missing' });
   return file;
 }
 
 /** Checks and audits an export of a region's registry; call before the first byte goes out. */
-export async function authorizeExport(ctx: AppContext, actor: Actor, regionCode: string, format: 'xlsx' | 'csv'): Promise<void> {
+export async function authorizeExport(
+  ctx: AppContext,
+  actor: Actor,
+  regionCode: string,
+  format: 'xlsx' | 'csv',
+): Promise<void> {
   requireAccess(actor, 'exports.run', { individual: true });
   if (!inScope(actor, regionCode))
-    throw notFound({ zh: `行政区划 ${regionCode} 不在您的管辖范围内`, en: `Region ${regionCode} is not in your scope` });
-  await audit(ctx.db, actor, { action: 'registry.export', entityType: 'region', entityId: regionCode, regionCode, details: { format } });
+    throw notFound({
+      zh: `行政区划 ${regionCode} 不在您的管辖范围内`,
+      en: `Region ${regionCode} is not in your scope`,
+    });
+  await audit(ctx.db, actor, {
+    action: 'registry.export',
+    entityType: 'region',
+    entityId: regionCode,
+    regionCode,
+    details: { format },
+  });
 }
 
 /** Streams the registry of a region in the template (after authorizeExport). */
-export function streamRegistry(ctx: AppContext, regionCode: string, format: 'xlsx' | 'csv', target: Writable): Promise<number> {
+export function streamRegistry(
+  ctx: AppContext,
+  regionCode: string,
+  format: 'xlsx' | 'csv',
+  target: Writable,
+): Promise<number> {
   return writeRegistryRecords(target, registryRecords(ctx.db, regionCode), { format });
 }

@@ -93,21 +93,6 @@ export const groupsApi = {
 };
 
 /** ECharts, loaded on first use only (with just the charts and parts these pages draw). */
-export async function loadECharts() {
-  const [core, charts, components, renderers] = await Promise.all([
-    import('echarts/core'),
-    import('echarts/charts'),
-    import('echarts/components'),
-    import('echarts/renderers'),
-  ]);
-  core.use([
-    charts.BarChart,
-    charts.LineChart,
-    charts.PieChart,
-    components.GridComponent,
-    components.TooltipComponent,
-    components.LegendComponent,
-    renderers.CanvasRenderer,
-  ]);
-  return core;
+export function loadECharts() {
+  return import('./echarts-setup.ts');
 }

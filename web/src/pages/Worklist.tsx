@@ -16,7 +16,7 @@ const messages = defineMessages(
     left: '退出',
     date: '日期',
     item: '事项',
-    acknowledge: '已阅',
+    acknowledge: '标为已阅',
     acknowledged: '已处理',
     more: '加载更多',
     empty: '没有待办事项',
