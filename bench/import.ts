@@ -45,7 +45,9 @@ try {
       const ctx = await createContext(loadConfig({}, { runJobs: false }), database, createLogger('silent'));
       await loadRegions(database, { within: '410225' });
       const columns = TEMPLATE_HEADERS.map((_h, i) => `c${i}`);
-      await sql.raw(`CREATE UNLOGGED TABLE copy_baseline (${columns.map((c) => `${c} text`).join(', ')})`).execute(ctx.db);
+      await sql
+        .raw(`CREATE UNLOGGED TABLE copy_baseline (${columns.map((c) => `${c} text`).join(', ')})`)
+        .execute(ctx.db);
       const before = peakMb();
       const copy = await timed(async () => {
         const table = await readTable(csv);

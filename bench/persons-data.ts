@@ -14,14 +14,19 @@ export interface LoadedPerson {
 }
 
 /** Loads `persons` generated persons; returns a sample (every 997th) for queries. */
-export async function loadGeneratedPersons(database: Database, persons: number, seed = 7): Promise<LoadedPerson[]> {
+export async function loadGeneratedPersons(
+  database: Database,
+  persons: number,
+  seed = 7,
+): Promise<LoadedPerson[]> {
   const sample: LoadedPerson[] = [];
   let n = 0;
   async function* rows() {
     for await (const r of generateCounty({ countyCode: '410225', persons, seed, asOf: '2026-11-29' })) {
       const { pinyin, initials } = nameSpellings(r.name);
       n += 1;
-      if (n % 997 === 0) sample.push({ name: r.name, idNumber: r.idNumber, initials, village: r.hukouRegionCode });
+      if (n % 997 === 0)
+        sample.push({ name: r.name, idNumber: r.idNumber, initials, village: r.hukouRegionCode });
       yield [
         r.idNumber,
         r.idNumber ? null : (r.noIdReason ?? '未落户'),
@@ -38,7 +43,18 @@ export async function loadGeneratedPersons(database: Database, persons: number, 
   }
   await database.copyRows(
     'persons',
-    ['id_number', 'no_id_reason', 'name', 'name_pinyin', 'name_initials', 'sex', 'birth_date', 'phone', 'hukou_region_code', 'relation_to_head'],
+    [
+      'id_number',
+      'no_id_reason',
+      'name',
+      'name_pinyin',
+      'name_initials',
+      'sex',
+      'birth_date',
+      'phone',
+      'hukou_region_code',
+      'relation_to_head',
+    ],
     rows(),
   );
   await sql`ANALYZE persons`.execute(database.db);

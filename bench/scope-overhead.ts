@@ -42,7 +42,12 @@ for (const engine of enginesFromArgs()) {
       ['county_staff', '410225'],
     ];
     for (const [role, region] of actors) {
-      const { token } = await createToken(ctx, null, { name: 'bench', role, regionCode: region, expiresInDays: 1 });
+      const { token } = await createToken(ctx, null, {
+        name: 'bench',
+        role,
+        regionCode: region,
+        expiresInDays: 1,
+      });
       const headers = { authorization: `Bearer ${token}` };
       const url = `?region=${village}&limit=50`;
       const scoped: number[] = [];

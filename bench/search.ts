@@ -27,29 +27,46 @@ for (const engine of engines) {
     process.stderr.write(`${engine}: loaded ${persons} persons in ${(load.ms / 1000).toFixed(1)} s\n`);
     const app = await createHttpApp(ctx, { serveWeb: false });
     await app.ready();
-    const { token } = await createToken(ctx, null, { name: 'bench', role: 'county_staff', regionCode: '410225', expiresInDays: 1 });
+    const { token } = await createToken(ctx, null, {
+      name: 'bench',
+      role: 'county_staff',
+      regionCode: '410225',
+      expiresInDays: 1,
+    });
     const headers = { authorization: `Bearer ${token}` };
 
-    const kinds: { kind: string; q: (p: (typeof sample)[number]) => string; raw: (p: (typeof sample)[number]) => Promise<unknown> }[] = [
+    const kinds: {
+      kind: string;
+      q: (p: (typeof sample)[number]) => string;
+      raw: (p: (typeof sample)[number]) => Promise<unknown>;
+    }[] = [
       {
         kind: 'ID tail + name',
         q: (p) => `${p.idNumber!.slice(-6)} ${p.name}`,
-        raw: (p) => sql`SELECT id, name FROM persons WHERE id_tail = ${p.idNumber!.slice(-6)} AND name = ${p.name} LIMIT 51`.execute(database.db),
+        raw: (p) =>
+          sql`SELECT id, name FROM persons WHERE id_tail = ${p.idNumber!.slice(-6)} AND name = ${p.name} LIMIT 51`.execute(
+            database.db,
+          ),
       },
       {
         kind: 'name',
         q: (p) => p.name,
-        raw: (p) => sql`SELECT id, name FROM persons WHERE name = ${p.name} ORDER BY id LIMIT 51`.execute(database.db),
+        raw: (p) =>
+          sql`SELECT id, name FROM persons WHERE name = ${p.name} ORDER BY id LIMIT 51`.execute(database.db),
       },
       {
         kind: 'pinyin initials',
         q: (p) => p.initials,
-        raw: (p) => sql`SELECT id, name FROM persons WHERE name_initials = ${p.initials} ORDER BY id LIMIT 51`.execute(database.db),
+        raw: (p) =>
+          sql`SELECT id, name FROM persons WHERE name_initials = ${p.initials} ORDER BY id LIMIT 51`.execute(
+            database.db,
+          ),
       },
       {
         kind: 'full ID number',
         q: (p) => p.idNumber!,
-        raw: (p) => sql`SELECT id, name FROM persons WHERE id_number = ${p.idNumber} LIMIT 51`.execute(database.db),
+        raw: (p) =>
+          sql`SELECT id, name FROM persons WHERE id_number = ${p.idNumber} LIMIT 51`.execute(database.db),
       },
     ];
     for (const k of kinds) {
@@ -58,7 +75,9 @@ for (const engine of engines) {
       let found = 0;
       for (let i = 0; i < queries; i++) {
         const p = sample[i % sample.length]!;
-        const r = await timed(() => app.inject({ url: `/api/v1/persons?limit=50&q=${encodeURIComponent(k.q(p))}`, headers }));
+        const r = await timed(() =>
+          app.inject({ url: `/api/v1/persons?limit=50&q=${encodeURIComponent(k.q(p))}`, headers }),
+        );
         if (r.value.statusCode !== 200) throw new Error(`${k.kind}: ${r.value.statusCode} ${r.value.body}`);
         if ((r.value.json() as { items: unknown[] }).items.length > 0) found += 1;
         route.push(r.ms);

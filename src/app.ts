@@ -10,8 +10,13 @@ import type { Logger } from './platform/logging.ts';
 import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
 import { accessRoutes } from './modules/access/index.ts';
-import { registryImportJob, registryRoutes } from './modules/registry/index.ts';
-import { groupRoutes, registerGroupsJobs, scheduleGroupsDaily } from './modules/groups/index.ts';
+import { onPersonChanged, registryImportJob, registryRoutes } from './modules/registry/index.ts';
+import {
+  groupRoutes,
+  reevaluateAfterChange,
+  registerGroupsJobs,
+  scheduleGroupsDaily,
+} from './modules/groups/index.ts';
 
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
@@ -30,6 +35,8 @@ export function registerJobs(ctx: AppContext): void {
   ctx.jobs.register(regionsLoadJob(ctx));
   ctx.jobs.register(registryImportJob(ctx));
   registerGroupsJobs(ctx);
+  // A change to a person's facts or links re-evaluates the groups of the person and their relatives.
+  onPersonChanged(reevaluateAfterChange);
 }
 
 export interface HttpAppOptions {

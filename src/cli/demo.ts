@@ -16,7 +16,9 @@ export interface DemoOptions {
 }
 
 export async function prepareDemo(ctx: AppContext, io: CommandIO, options: DemoOptions = {}): Promise<void> {
-  const loaded = await sql<{ n: number }>`SELECT count(*)::int AS n FROM regions WHERE code LIKE ${DEMO_COUNTY + '%'}`.execute(ctx.db);
+  const loaded = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM regions WHERE code LIKE ${DEMO_COUNTY + '%'}`.execute(ctx.db);
   if ((loaded.rows[0]?.n ?? 0) === 0) {
     io.print(`loading the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
     await loadRegions(ctx.database, { within: DEMO_COUNTY }, io.progress);

@@ -344,7 +344,12 @@ describe('set-based evaluation agrees with the pure rules', () => {
       fc.asyncProperty(worldArb, fc.integer({ min: 1, max: 12 }), async (world, batchSize) => {
         await clear(database);
         const ids = await writeWorld(database, world);
-        await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf, batchSize });
+        await evaluateRegion(database.db, {
+          regionCode: '410225',
+          asOf: world.asOf,
+          batchSize,
+          concurrency: 2,
+        });
         const subjects = expectedSubjects(world, ids);
         for (const [i, subject] of subjects.entries()) {
           const expected = evaluateGroups(subject, world.asOf, DEFAULT_GROUPS_CONFIG)

@@ -11,7 +11,7 @@
 
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { ageOn, type IsoDate } from '../../platform/dates.ts';
+import { ageOn, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import {
   evaluateGroups,
@@ -34,7 +34,10 @@ export interface EvaluateOptions {
   worklist?: boolean;
   progress?: (done: number, total: number | null, message: string) => void | Promise<void>;
   signal?: AbortSignal;
-  /** Batches in flight at once (default 1); worth 2-4 on PostgreSQL, pointless on PGlite. */
+  /**
+   * Batches in flight at once (default 1). On a PostgreSQL server with cores to spare, one batch's
+   * queries can overlap another's rules; on the 2-core benchmark machine it gained nothing.
+   */
   concurrency?: number;
 }
 
@@ -125,6 +128,11 @@ export async function evaluatePerson(
     [...ids].sort((a, b) => a - b),
   );
   return evaluateBatch(trx, persons, asOf, configFor, true);
+}
+
+/** The registry's change listener (registered by the composition root): re-evaluate as of today. */
+export async function reevaluateAfterChange(trx: Transaction<DB>, personId: number): Promise<void> {
+  await evaluatePerson(trx, personId, today());
 }
 
 // ---------- Building subjects ----------

@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
 import { addDays, today } from '../../platform/dates.ts';
 import { groupsDailyJob } from './groups.jobs.ts';
+import { groupsOfPerson } from './groups.service.ts';
 
 const TOWNSHIP_A = '410225101';
 const VILLAGE_A = '410225101200';
@@ -456,5 +457,32 @@ describe('groups over HTTP', () => {
       (await t.ctx.db.selectFrom('jobs').select('id').where('name', '=', 'groups.daily').execute()).length,
       3,
     );
+  });
+
+  test("a fact recorded through the registry moves the relatives' groups in the same transaction", async () => {
+    const father = await person('C.father', 'C父', 1, '1986-02-01', VILLAGE_A2);
+    const mother = await person('C.mother', 'C母', 2, '1988-04-01', VILLAGE_A2);
+    const child = await person('C.child', 'C童', 2, '2019-06-01', VILLAGE_A2);
+    await parentOf(child, father);
+    await parentOf(child, mother);
+    await migrant(father, '2025-01-01');
+    const recorded = await send('county', 'POST', `/api/v1/persons/${mother}/facts`, {
+      kind: 'migration',
+      from: '2026-02-01',
+      data: { destination: '浙江省' },
+    });
+    assert.equal(recorded.status, 201);
+    const groups = await groupsOfPerson(t.ctx.db, child);
+    assert.deepEqual(
+      groups.map((g) => [g.code, g.since]),
+      [['left_behind_child', '2026-02-01']],
+    );
+    assert.ok(groups[0]?.reasons.zh.some((r) => r.includes('母亲C母外出务工自2026-02-01')));
+    const item = await t.ctx.db
+      .selectFrom('worklist_items')
+      .select('text_zh')
+      .where('person_id', '=', child)
+      .executeTakeFirstOrThrow();
+    assert.match(item.text_zh, /^新增农村留守儿童: C童, 自 2026-02-01/);
   });
 });

@@ -11,6 +11,7 @@ export {
 } from './groups.jobs.ts';
 export { groupCommands } from './groups.cli.ts';
 export {
+  reevaluateAfterChange,
   evaluatePerson,
   evaluateRegion,
   type EvaluateCounts,

@@ -9,3 +9,4 @@ export { registryImportJob } from './registry.jobs.ts';
 export { importRegistryFile, type Importer, type ImportOutcome } from './registry.import.ts';
 export { registryRecords } from './registry.export.ts';
 export { registryCommands, prepareDemoRegistry } from './registry.cli.ts';
+export { onPersonChanged, type PersonChangeListener } from './registry.service.ts';

@@ -263,7 +263,9 @@ export async function listPersons(
       entityId: null,
       regionCode: query.region ?? (actor.regionCode || null),
       details: {
-        by: (['idNumber', 'q', 'region', 'householdNo', 'fact'] as const).filter((k) => query[k] !== undefined),
+        by: (['idNumber', 'q', 'region', 'householdNo', 'fact'] as const).filter(
+          (k) => query[k] !== undefined,
+        ),
         results: page.length,
       },
     });
@@ -457,6 +459,7 @@ export async function addFact(
       regionCode: person.hukou_region_code,
       details: { factId: row.id, kind: row.kind },
     });
+    await personChanged(trx, personId);
     return toFactView(row);
   });
 }
@@ -485,8 +488,28 @@ export async function retractFact(
       regionCode: person.hukou_region_code,
       details: { factId, kind: row.kind },
     });
+    await personChanged(trx, personId);
     return toFactView(row);
   });
+}
+
+// ---------- change listeners ----------
+
+/** Work that follows a change to a person's facts or links, inside the same transaction. */
+export type PersonChangeListener = (trx: Transaction<DB>, personId: number) => Promise<unknown>;
+const personChangeListeners = new Set<PersonChangeListener>();
+
+/**
+ * Registers work to run after a person's facts or links change (the care groups re-evaluate the
+ * person and their relatives). Called by the composition root, so the registry needs no import of
+ * the modules that listen; registering the same function twice has no effect.
+ */
+export function onPersonChanged(listener: PersonChangeListener): void {
+  personChangeListeners.add(listener);
+}
+
+async function personChanged(trx: Transaction<DB>, personId: number): Promise<void> {
+  for (const listener of personChangeListeners) await listener(trx, personId);
 }
 
 // ---------- relations ----------
@@ -536,6 +559,7 @@ export async function addRelation(
       regionCode: person.hukou_region_code,
       details: { kind: input.kind, relatedPersonId: input.relatedPersonId },
     });
+    await personChanged(trx, personId);
     return personDetail(trx, person);
   });
 }
