@@ -95,7 +95,8 @@ export interface PersonSummaryRow {
   relation_to_head: string | null;
 }
 
-export async function listHouseholdMembers(db: Db, householdId: number): Promise<PersonSummaryRow[]> {
+/** Persons with their household number, as lists show them; callers add conditions and order. */
+export function selectPersonSummaries(db: Db) {
   return db
     .selectFrom('persons as p')
     .leftJoin('households as h', 'h.id', 'p.household_id')
@@ -110,7 +111,11 @@ export async function listHouseholdMembers(db: Db, householdId: number): Promise
       'p.household_id',
       'h.household_no',
       'p.relation_to_head',
-    ])
+    ]);
+}
+
+export async function listHouseholdMembers(db: Db, householdId: number): Promise<PersonSummaryRow[]> {
+  return selectPersonSummaries(db)
     .where('p.household_id', '=', householdId)
     .where('p.merged_into', 'is', null)
     .orderBy('p.id')

@@ -7,7 +7,7 @@ import type { DB } from '../../platform/db.schema.ts';
 import { today } from '../../platform/dates.ts';
 import { normalizePhone } from '../../platform/normalize.ts';
 import { normalizeIdNumber } from './registry.idnumber.ts';
-import type { Db, PersonSummaryRow, Scope } from './registry.repository.ts';
+import { selectPersonSummaries, type Db, type PersonSummaryRow, type Scope } from './registry.repository.ts';
 import type { FactKind } from './registry.facts.ts';
 
 export interface PersonSearch {
@@ -88,21 +88,7 @@ function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
 
 /** One page of persons matching the search within the scope, ordered by id. */
 export async function searchPersons(db: Db, scope: Scope, search: PersonSearch): Promise<PersonSummaryRow[]> {
-  let query = db
-    .selectFrom('persons as p')
-    .leftJoin('households as h', 'h.id', 'p.household_id')
-    .select([
-      'p.id',
-      'p.name',
-      'p.id_number',
-      'p.sex',
-      'p.birth_date',
-      'p.phone',
-      'p.hukou_region_code',
-      'p.household_id',
-      'h.household_no',
-      'p.relation_to_head',
-    ])
+  let query = selectPersonSummaries(db)
     .where('p.hukou_region_code', '>=', scope[0])
     .where('p.hukou_region_code', '<', scope[1])
     .where('p.merged_into', 'is', null);

@@ -747,23 +747,7 @@ export async function listDuplicates(
 }
 
 async function searchPersonsByIds(db: Kysely<DB>, ids: number[]): Promise<Map<number, PersonSummary>> {
-  const rows = await db
-    .selectFrom('persons as p')
-    .leftJoin('households as h', 'h.id', 'p.household_id')
-    .select([
-      'p.id',
-      'p.name',
-      'p.id_number',
-      'p.sex',
-      'p.birth_date',
-      'p.phone',
-      'p.hukou_region_code',
-      'p.household_id',
-      'h.household_no',
-      'p.relation_to_head',
-    ])
-    .where('p.id', 'in', ids)
-    .execute();
+  const rows = await repo.selectPersonSummaries(db).where('p.id', 'in', ids).execute();
   return new Map(rows.map((r) => [r.id, toPersonSummary(r)]));
 }
 
