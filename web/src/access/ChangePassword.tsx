@@ -10,6 +10,7 @@ import { navigate } from '../router.tsx';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { authApi, fieldErrors } from './access.ts';
+import { SignOutLink } from './SignOutLink.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
 
 const messages = defineMessages(
@@ -192,7 +193,7 @@ function ChangePasswordForm({ forced, onDone }: { forced: boolean; onDone: () =>
 /** The whole screen of a session limited to changing its password. */
 export function ForcedPasswordChange() {
   const t = useT(messages);
-  const { me, refreshMe, signOut } = useAppState();
+  const { me, refreshMe } = useAppState();
   const { message } = App.useApp();
   return (
     <AuthFrame title={t('forcedTitle')} width={440}>
@@ -209,14 +210,7 @@ export function ForcedPasswordChange() {
           void refreshMe();
         }}
       />
-      <Button
-        type="link"
-        block
-        style={{ marginTop: 8 }}
-        onClick={() => void signOut().catch((error: unknown) => void message.error((error as Error).message))}
-      >
-        {t('signOut')}
-      </Button>
+      <SignOutLink label={t('signOut')} />
     </AuthFrame>
   );
 }

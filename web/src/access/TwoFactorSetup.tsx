@@ -12,6 +12,7 @@ import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { useIsPhone } from '../shell/responsive.ts';
 import { authApi, copyText, type TotpEnrollment } from './access.ts';
+import { SignOutLink } from './SignOutLink.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
 
 const messages = defineMessages(
@@ -268,8 +269,7 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
 /** The whole screen of an administrator's session limited to enrolling TOTP. */
 export function ForcedTwoFactorEnrollment() {
   const t = useT(messages);
-  const { refreshMe, signOut } = useAppState();
-  const { message } = App.useApp();
+  const { refreshMe } = useAppState();
   return (
     <AuthFrame title={t('forcedTitle')} width={560}>
       <Typography.Title level={4} style={{ marginTop: 0 }}>
@@ -278,14 +278,7 @@ export function ForcedTwoFactorEnrollment() {
       </Typography.Title>
       <Typography.Paragraph type="secondary">{t('forcedHint')}</Typography.Paragraph>
       <TwoFactorSetup onFinished={() => void refreshMe()} />
-      <Button
-        type="link"
-        block
-        style={{ marginTop: 8 }}
-        onClick={() => void signOut().catch((error: unknown) => void message.error((error as Error).message))}
-      >
-        {t('signOut')}
-      </Button>
+      <SignOutLink label={t('signOut')} />
     </AuthFrame>
   );
 }

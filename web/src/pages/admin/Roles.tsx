@@ -40,6 +40,7 @@ import {
 } from '../../access/access.ts';
 import { RegionField } from '../../access/RegionField.tsx';
 import { useRegionNames } from '../../access/region-names.ts';
+import { RegionName } from '../../access/RegionName.tsx';
 import { SecretModal, type Secret } from '../../access/SecretModal.tsx';
 import { useUserList } from '../../access/use-user-list.ts';
 import { defineMessages, useLang, useT, type Lang, type Translate } from '../../i18n.ts';
@@ -300,14 +301,7 @@ function Assignments() {
       title: t('region'),
       dataIndex: 'regionCode',
       width: 180,
-      render: (code: string | null) =>
-        code ? (
-          <Tooltip title={code}>
-            <span>{regionNames[code] ?? code}</span>
-          </Tooltip>
-        ) : (
-          <Typography.Text type="secondary">—</Typography.Text>
-        ),
+      render: (code: string | null) => <RegionName code={code} names={regionNames} />,
     },
     {
       title: t('individualAccess'),

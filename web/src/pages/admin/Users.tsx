@@ -28,6 +28,7 @@ import {
   type UserView,
 } from '../../access/access.ts';
 import { useRegionNames } from '../../access/region-names.ts';
+import { RegionName } from '../../access/RegionName.tsx';
 import { SecretModal, type Secret } from '../../access/SecretModal.tsx';
 import { useUserList } from '../../access/use-user-list.ts';
 import { defineMessages, useLang, useT } from '../../i18n.ts';
@@ -211,14 +212,7 @@ export default function Users() {
       title: t('region'),
       dataIndex: 'regionCode',
       width: 170,
-      render: (code: string | null) =>
-        code ? (
-          <Tooltip title={code}>
-            <span>{regionNames[code] ?? code}</span>
-          </Tooltip>
-        ) : (
-          <Typography.Text type="secondary">—</Typography.Text>
-        ),
+      render: (code: string | null) => <RegionName code={code} names={regionNames} />,
     },
     {
       title: t('status'),
