@@ -9,12 +9,20 @@ import { JobQueue } from './platform/jobs.ts';
 import type { Logger } from './platform/logging.ts';
 import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
-import { accessRoutes } from './modules/access/index.ts';
-import { onPersonChanged, registryImportJob, registryRoutes } from './modules/registry/index.ts';
+import { accessRoutes, sealTotpSecrets } from './modules/access/index.ts';
 import {
+  onPersonChanged,
+  registryImportJob,
+  registryRoutes,
+  reviewLedgerWith,
+  setGroupProvider,
+} from './modules/registry/index.ts';
+import {
+  followPersonChange,
   groupRoutes,
-  reevaluateAfterChange,
+  personGroupsProvider,
   registerGroupsJobs,
+  reviewLedgerRows,
   scheduleGroupsDaily,
 } from './modules/groups/index.ts';
 
@@ -27,6 +35,8 @@ export async function createContext(config: Config, database: Database, logger: 
   await migrate(database, (line) => logger.info(line));
   const ctx: AppContext = { config, database, db: database.db, jobs: new JobQueue(database.db), logger };
   registerJobs(ctx);
+  // TOTP seeds written before they were encrypted are sealed now; a wrong key stops the start.
+  await sealTotpSecrets(ctx);
   if (config.runJobs) await scheduleGroupsDaily(ctx);
   return ctx;
 }
@@ -35,8 +45,14 @@ export function registerJobs(ctx: AppContext): void {
   ctx.jobs.register(regionsLoadJob(ctx));
   ctx.jobs.register(registryImportJob(ctx));
   registerGroupsJobs(ctx);
-  // A change to a person's facts or links re-evaluates the groups of the person and their relatives.
-  onPersonChanged(reevaluateAfterChange);
+  // A change to a person, their facts or links re-evaluates the groups of the person and their
+  // relatives; a merge moves the duplicate's periods to the person kept.
+  onPersonChanged(followPersonChange);
+  // The person file shows the groups and person lists filter by them; the registry does not import
+  // the groups module (which imports the registry), so the groups module lends it what it needs.
+  setGroupProvider(personGroupsProvider);
+  // A child ledger import lists the rows where the ledger's own answers disagree with the rules.
+  reviewLedgerWith(reviewLedgerRows);
 }
 
 export interface HttpAppOptions {

@@ -4,6 +4,7 @@ import type http from 'node:http';
 import type { Config } from './platform/config.ts';
 import type { AppContext } from './platform/context.ts';
 import { acquireDataDirLock, dataDirPaths } from './platform/embedded.ts';
+import { secretKeyFor } from './platform/secrets.ts';
 import type { App } from './platform/http.ts';
 import { createLogger, type Logger } from './platform/logging.ts';
 import { createContext, createHttpApp, openDatabase } from './app.ts';
@@ -50,6 +51,9 @@ export async function startServer(
   options: { logger?: Logger; beforeListen?: (ctx: AppContext) => Promise<void> } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // The key that encrypts secrets at rest: required with DATABASE_URL, made once in the data
+  // folder otherwise. Resolved before anything opens, so a missing key stops the start plainly.
+  secretKeyFor(config);
   const { ctx, release } = await openContext(config, logger);
   let socket: http.Server | null = null;
   try {

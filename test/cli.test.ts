@@ -14,6 +14,8 @@ import { startServer, type RunningServer } from '../src/server.ts';
 import { openTestDatabase, type TestDatabase } from './support/db.ts';
 
 const run = promisify(execFile);
+/** The key for secrets at rest, required with DATABASE_URL. */
+const SECRET_KEY = 'c1'.repeat(32);
 const BIN = path.resolve(import.meta.dirname, '../bin/shouhu.js');
 
 async function shouhu(env: NodeJS.ProcessEnv, ...args: string[]) {
@@ -36,7 +38,7 @@ describe('shouhu CLI', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-cli-'));
     if (process.env.TEST_DATABASE_URL) {
       database = await openTestDatabase();
-      env = { DATABASE_URL: database.url ?? '', SHOUHU_DATA_DIR: dataDir };
+      env = { DATABASE_URL: database.url ?? '', SHOUHU_DATA_DIR: dataDir, SHOUHU_SECRET_KEY: SECRET_KEY };
     } else env = { DATABASE_URL: '', SHOUHU_DATA_DIR: dataDir };
   });
   after(async () => {
@@ -68,7 +70,7 @@ describe('shouhu CLI', () => {
       const config = loadConfig(
         {},
         {
-          ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+          ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, secretKey: SECRET_KEY } : {}),
           dataDir,
           port: 0,
           host: '127.0.0.1',
@@ -105,7 +107,14 @@ describe('shouhu CLI', () => {
         if (process.env.TEST_DATABASE_URL) {
           const config = loadConfig(
             {},
-            { databaseUrl: env.DATABASE_URL ?? null, dataDir, port: 0, host: '127.0.0.1', runJobs: false },
+            {
+              databaseUrl: env.DATABASE_URL ?? null,
+              secretKey: SECRET_KEY,
+              dataDir,
+              port: 0,
+              host: '127.0.0.1',
+              runJobs: false,
+            },
           );
           const second = await startServer(config, { logger: createLogger('silent') });
           await second.stop();

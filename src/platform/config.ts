@@ -15,6 +15,11 @@ export interface Config {
   secureCookies: boolean;
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
+  /**
+   * How long a resolved session or API token is kept in memory (0: not at all). Changes made
+   * through this process take effect at once; another server process's only after this time.
+   */
+  authCacheSeconds: number;
   lockoutAttempts: number;
   lockoutMinutes: number;
   /** Requests per minute per IP on the sign-in route. */
@@ -33,6 +38,12 @@ export interface Config {
    * default: a client that reaches the server directly could otherwise choose its own address.
    */
   trustProxy: boolean | string;
+  /**
+   * The key that encrypts secrets at rest (TOTP seeds): 32 bytes as 64 hex digits, from
+   * SHOUHU_SECRET_KEY. Required with DATABASE_URL; the embedded mode keeps one in the data folder
+   * (src/platform/secrets.ts).
+   */
+  secretKey: string | null;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -42,6 +53,16 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+function secretKeyFrom(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.SHOUHU_SECRET_KEY?.trim();
+  if (!raw) return null;
+  if (!/^[0-9a-fA-F]{64}$/.test(raw))
+    throw new Error(
+      'SHOUHU_SECRET_KEY must be 64 hex digits (32 bytes), e.g. the output of `openssl rand -hex 32`',
+    );
+  return raw.toLowerCase();
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -58,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     secureCookies: env.SECURE_COOKIES === '1' || env.SECURE_COOKIES === 'true',
     sessionIdleMinutes: intFrom(env, 'SESSION_IDLE_MINUTES', 30),
     sessionAbsoluteHours: intFrom(env, 'SESSION_ABSOLUTE_HOURS', 12),
+    authCacheSeconds: intFrom(env, 'AUTH_CACHE_SECONDS', 5),
     lockoutAttempts: intFrom(env, 'LOCKOUT_ATTEMPTS', 5),
     lockoutMinutes: intFrom(env, 'LOCKOUT_MINUTES', 15),
     loginRateLimit: intFrom(env, 'LOGIN_RATE_LIMIT', 30),
@@ -65,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     runJobs: env.SHOUHU_RUN_JOBS !== '0',
     demoMode: false,
     trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY ? env.TRUST_PROXY : false,
+    secretKey: secretKeyFrom(env),
     ...overrides,
   };
 }

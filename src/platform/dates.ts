@@ -27,7 +27,20 @@ export function formatDate(year: number, month: number, day: number): IsoDate {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+
 function parts(date: IsoDate): [number, number, number] {
+  // The rules call this millions of times in an evaluation: read the digits directly, and fall back
+  // to the regular expression only to reject what is not YYYY-MM-DD.
+  if (date.length === 10 && date.charCodeAt(4) === 45 && date.charCodeAt(7) === 45) {
+    const y = digit(date, 0) * 1000 + digit(date, 1) * 100 + digit(date, 2) * 10 + digit(date, 3);
+    const m = digit(date, 5) * 10 + digit(date, 6);
+    const d = digit(date, 8) * 10 + digit(date, 9);
+    if (!Number.isNaN(y + m + d)) return [y, m, d];
+  }
   const m = ISO_DATE.exec(date);
   if (!m) throw new RangeError(`not an ISO date: ${date}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];

@@ -37,6 +37,11 @@ export interface Database {
     columns: string[],
     rows: Iterable<unknown[]> | AsyncIterable<unknown[]>,
   ): Promise<number>;
+  /**
+   * Bulk-loads text that is already CSV (COPY's csv format: an unquoted empty field is NULL), in
+   * chunks of whole lines. Like copyRows, outside any Kysely transaction.
+   */
+  copyCsv(table: string, columns: string[], chunks: Iterable<string> | AsyncIterable<string>): Promise<void>;
   /** Runs a multi-statement SQL script atomically (all or nothing); used by migrations. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
@@ -173,33 +178,37 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   });
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: pgliteDialect(pglite, mutex) });
+  const copyCsv: Database['copyCsv'] = async (table, columns, chunks) => {
+    const release = await mutex.lock();
+    try {
+      // PGlite copies from a Blob; large inputs go in slices so memory stays bounded.
+      let parts: string[] = [];
+      let size = 0;
+      const flush = async () => {
+        if (!parts.length) return;
+        await pglite.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob(parts) });
+        parts = [];
+        size = 0;
+      };
+      for await (const chunk of chunks) {
+        parts.push(chunk);
+        size += chunk.length;
+        if (size > 32 * 1024 * 1024) await flush();
+      }
+      await flush();
+    } finally {
+      release();
+    }
+  };
   return {
     kind: 'pglite',
     db,
     async copyRows(table, columns, rows) {
-      const release = await mutex.lock();
-      try {
-        const counter = { n: 0 };
-        // PGlite copies from a Blob; large inputs go in slices so memory stays bounded.
-        let parts: string[] = [];
-        let size = 0;
-        const flush = async () => {
-          if (!parts.length) return;
-          await pglite.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob(parts) });
-          parts = [];
-          size = 0;
-        };
-        for await (const chunk of csvChunks(rows, counter)) {
-          parts.push(chunk);
-          size += chunk.length;
-          if (size > 32 * 1024 * 1024) await flush();
-        }
-        await flush();
-        return counter.n;
-      } finally {
-        release();
-      }
+      const counter = { n: 0 };
+      await copyCsv(table, columns, csvChunks(rows, counter));
+      return counter.n;
     },
+    copyCsv,
     async execScript(script) {
       const release = await mutex.lock();
       try {
@@ -228,20 +237,24 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: typeParsers });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const copyCsv: Database['copyCsv'] = async (table, columns, chunks) => {
+    const client = await pool.connect();
+    try {
+      const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')));
+      await pipeline(Readable.from(chunks), stream);
+    } finally {
+      client.release();
+    }
+  };
   return {
     kind: 'postgres',
     db,
     async copyRows(table, columns, rows) {
-      const client = await pool.connect();
-      try {
-        const counter = { n: 0 };
-        const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')));
-        await pipeline(Readable.from(csvChunks(rows, counter)), stream);
-        return counter.n;
-      } finally {
-        client.release();
-      }
+      const counter = { n: 0 };
+      await copyCsv(table, columns, csvChunks(rows, counter));
+      return counter.n;
     },
+    copyCsv,
     async execScript(script) {
       const client = await pool.connect();
       try {

@@ -133,6 +133,22 @@ describe('a new account', () => {
     await page.getByLabel('恢复码', { exact: true }).fill(recovery[0] ?? '');
     await page.locator('form button[type="submit"]').click();
     await page.getByTestId('user-menu').waitFor();
+
+    // The phone is lost: the security administrator resets the enrolment on 角色与范围; the next
+    // sign-in needs the password only and leads straight to a new enrolment.
+    const security = await newPage('/admin/roles');
+    await signIn(security.page, 'secadmin');
+    const row = security.page.getByTestId('roles-table').locator('tr').filter({ hasText: 'township' });
+    await row.getByRole('button', { name: '重置双因素' }).click();
+    await security.page.locator('.ant-popconfirm').getByRole('button', { name: '重置双因素' }).click();
+    await row.getByText('待重新绑定').waitFor();
+    assert.deepEqual(security.errors, []);
+    await security.page.context().close();
+
+    await page.reload();
+    await submitSignIn(page, 'township', DEMO_PASSWORD);
+    await page.getByText('请先绑定双因素验证').first().waitFor();
+    assert.equal(await page.getByTestId('user-menu').count(), 0, 'nothing else before the new enrolment');
     assert.deepEqual(errors, []);
     await page.context().close();
   });

@@ -5,7 +5,7 @@ import * as OTPAuth from 'otpauth';
 import type { AppContext } from '../../src/platform/context.ts';
 import type { App } from '../../src/platform/http.ts';
 import type { Role } from '../../src/modules/access/index.ts';
-import { hashPassword } from '../../src/modules/access/index.ts';
+import { hashPassword, sealTotpSecret } from '../../src/modules/access/index.ts';
 import { randomSecret, sha256Hex } from '../../src/modules/access/access.rules.ts';
 
 export const TEST_PASSWORD = 'Correct-Horse-42';
@@ -41,7 +41,7 @@ export async function makeUser(
       region_code: regionCode,
       password_hash: hash,
       must_change_password: options.mustChange ?? false,
-      totp_secret: totpSecret,
+      totp_secret: totpSecret === null ? null : sealTotpSecret(ctx.config, totpSecret),
       totp_enabled: options.totp ?? false,
       individual_access: options.individualAccess ?? false,
     })

@@ -13,6 +13,7 @@ import type { App } from '../../src/platform/http.ts';
 import { loadRegions } from '../../src/modules/regions/index.ts';
 
 export const DEMO_COUNTY = '410225';
+export const TEST_SECRET_KEY = '5e'.repeat(32);
 
 export function testEngine(): 'postgres' | 'pglite' {
   return process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -71,7 +72,8 @@ export async function createTestApp(
   const database = await openTestDatabase();
   const logs: string[] = [];
   const logger: Logger = createLogger('info', { write: (line: string) => logs.push(line) });
-  const config = loadConfig({}, { runJobs: false, ...overrides });
+  // A fixed key for secrets at rest, so no test writes a key file into the working folder.
+  const config = loadConfig({}, { runJobs: false, secretKey: TEST_SECRET_KEY, ...overrides });
   const ctx = await createContext(config, database, logger);
   if (options.regions !== false) await loadRegions(database, { within: DEMO_COUNTY });
   const app = await createHttpApp(ctx, { serveWeb: false });

@@ -24,6 +24,13 @@ const Roles = lazy(() => import('./pages/admin/Roles.tsx'));
 const Audit = lazy(() => import('./pages/admin/Audit.tsx'));
 const GroupStats = lazy(() => import('./pages/GroupStats.tsx'));
 const Worklist = lazy(() => import('./pages/Worklist.tsx'));
+const Persons = lazy(() => import('./pages/Persons.tsx'));
+const Person = lazy(() => import('./pages/Person.tsx'));
+const PersonEdit = lazy(() => import('./pages/PersonEdit.tsx'));
+const Duplicates = lazy(() => import('./pages/Duplicates.tsx'));
+const Household = lazy(() => import('./pages/Household.tsx'));
+const HouseholdEdit = lazy(() => import('./pages/HouseholdEdit.tsx'));
+const Imports = lazy(() => import('./pages/Imports.tsx'));
 
 export const ROUTES: readonly Route[] = [
   { path: '/', page: Home },
@@ -37,4 +44,15 @@ export const ROUTES: readonly Route[] = [
   { path: '/stats/groups', page: GroupStats, permission: 'stats.read' },
   { path: '/stats/groups/:code', page: GroupStats, permission: 'stats.read' },
   { path: '/worklist', page: Worklist, permission: 'worklist.read' },
+  { path: '/persons', page: Persons, permission: 'persons.read' },
+  // Fixed paths before /persons/:id, which would match them too (the first match wins).
+  { path: '/persons/new', page: PersonEdit, permission: 'persons.write' },
+  { path: '/persons/duplicates', page: Duplicates, permission: 'persons.merge' },
+  { path: '/persons/:id', page: Person, permission: 'persons.read' },
+  { path: '/persons/:id/edit', page: PersonEdit, permission: 'persons.write' },
+  { path: '/households/new', page: HouseholdEdit, permission: 'persons.write' },
+  { path: '/households/:id', page: Household, permission: 'persons.read' },
+  { path: '/households/:id/edit', page: HouseholdEdit, permission: 'persons.write' },
+  { path: '/imports', page: Imports, permission: 'imports.run' },
+  { path: '/imports/:id', page: Imports, permission: 'imports.run' },
 ];

@@ -1,7 +1,12 @@
 import { stringFlag, UsageError, type CommandSpec } from '../../cli/command.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { ADMIN_ROLES, ROLES, type Role } from './access.policy.ts';
-import { createAdminAccount, createToken, resetPasswordOnConsole } from './access.service.ts';
+import {
+  createAdminAccount,
+  createToken,
+  resetPasswordOnConsole,
+  resetTwoFactorOnConsole,
+} from './access.service.ts';
 import { temporaryPassword } from './access.rules.ts';
 import { AUDIT_HASH_ALG, verifyAuditChain } from './audit.ts';
 
@@ -109,6 +114,26 @@ export const accessCommands: CommandSpec[] = [
         const password = await resetPasswordOnConsole(ctx, username);
         io.print(`temporary password for "${username}" (shown once; it must be changed at next sign-in):`);
         io.print(password);
+        return 0;
+      } catch (error) {
+        io.error(describe(error));
+        return 1;
+      }
+    },
+  },
+  {
+    path: ['users', 'reset-2fa'],
+    summary:
+      "End an account's two-factor enrolment on the console (the way for administrator accounts); it enrols again at next sign-in",
+    usage: 'shouhu users reset-2fa USERNAME',
+    async run(args, ctx, io) {
+      const username = args.positionals[0];
+      if (!username) throw new UsageError('usage: shouhu users reset-2fa USERNAME');
+      try {
+        const user = await resetTwoFactorOnConsole(ctx, username);
+        io.print(
+          `two-factor enrolment of "${user.username}" reset: its sessions ended; it enrols a new authenticator at the next sign-in`,
+        );
         return 0;
       } catch (error) {
         io.error(describe(error));

@@ -40,6 +40,7 @@ export const PERMISSIONS = [
   'roles.assign', // security administrator: roles and scopes
   'tokens.manage', // security administrator: API tokens
   'security.configure', // security administrator: security policy
+  'twofactor.reset', // security administrator: end another user's TOTP enrolment (lost phone)
   'audit.read', // audit administrator
   'audit.export',
 ] as const;
@@ -70,7 +71,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   service_provider: ['regions.read'],
   // 三员分立: the three administrators share no duty and hold no business permission.
   system_admin: ['regions.read', 'users.manage', 'system.configure'],
-  security_admin: ['regions.read', 'roles.assign', 'tokens.manage', 'security.configure'],
+  security_admin: ['regions.read', 'roles.assign', 'tokens.manage', 'security.configure', 'twofactor.reset'],
   audit_admin: ['regions.read', 'audit.read', 'audit.export'],
 };
 

@@ -62,6 +62,9 @@ export interface SessionUserRow extends UserRow {
   session_id: string;
   csrf_token: string;
   last_seen_at: Date;
+  session_created_at: Date;
+  /** The database's now() for this lookup: deadlines are kept relative to it, whatever our clock says. */
+  checked_at: Date;
 }
 
 /** A live session (not revoked, not idle too long, not past its absolute lifetime) with its user. */
@@ -72,7 +75,8 @@ export async function findLiveSession(
   absoluteHours: number,
 ): Promise<SessionUserRow | undefined> {
   const rows = await sql<SessionUserRow>`
-    SELECT u.*, s.id AS session_id, s.csrf_token, s.last_seen_at
+    SELECT u.*, s.id AS session_id, s.csrf_token, s.last_seen_at, s.created_at AS session_created_at,
+      now() AS checked_at
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.id = ${idHash}
       AND s.revoked_at IS NULL
@@ -131,6 +135,18 @@ export async function findLiveToken(db: Db, tokenHash: string) {
   return db
     .selectFrom('api_tokens')
     .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+}
+
+/** A live token with the database's now(), for authentication. */
+export async function findLiveTokenForAuth(db: Db, tokenHash: string) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'role', 'region_code', 'individual_access', 'expires_at', 'last_used_at'])
+    .select(sql<Date>`now()`.as('checked_at'))
     .where('token_hash', '=', tokenHash)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', sql<Date>`now()`)

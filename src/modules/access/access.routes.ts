@@ -366,6 +366,20 @@ export function accessRoutes(app: App, ctx: AppContext): void {
     async (request) => service.resetPassword(ctx, actorOf(request), request.params.id),
   );
 
+  app.post(
+    '/users/:id/reset-2fa',
+    {
+      schema: {
+        tags: ['users'],
+        summary:
+          "End another user's TOTP enrolment (security administrator): seed and recovery codes deleted, sessions ended, enrol again at next sign-in",
+        params: IdParams,
+        response: { 200: UserView, ...userErrors },
+      },
+    },
+    async (request) => service.resetTwoFactor(ctx, actorOf(request), request.params.id),
+  );
+
   app.put(
     '/users/:id/role',
     {

@@ -84,6 +84,10 @@ export const UserView = Type.Object(
     locked: Type.Boolean(),
     mustChangePassword: Type.Boolean(),
     twoFactorEnabled: Type.Boolean(),
+    twoFactorResetPending: Type.Boolean({
+      description:
+        'An administrator reset the two-factor enrolment: the user enrols again at the next sign-in',
+    }),
     version: Type.Integer(),
     createdAt: Type.String({ format: 'date-time' }),
   },

@@ -9,6 +9,7 @@ import type { AppContext } from '../../platform/context.ts';
 import type { Config } from '../../platform/config.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { DomainError, conflict, forbidden, invalid, notFound, type Message } from '../../platform/errors.ts';
+import { isSealed, seal, sealedKeyId, secretKeyFor, unseal } from '../../platform/secrets.ts';
 import {
   ADMIN_ROLES,
   ROLE_LABELS,
@@ -19,6 +20,7 @@ import {
   type Permission,
   type Role,
 } from './access.policy.ts';
+import { signInCache } from './access.cache.ts';
 import * as repo from './access.repository.ts';
 import type { UserRow } from './access.repository.ts';
 import {
@@ -76,7 +78,7 @@ export type SessionLimitation = 'password_change' | 'two_factor_enrollment' | nu
 
 /** A session may be limited: a forced password change first, then (administrators) TOTP enrolment. */
 export function limitationOf(
-  user: Pick<UserRow, 'must_change_password' | 'role' | 'totp_enabled'>,
+  user: Pick<UserRow, 'must_change_password' | 'role' | 'totp_enabled' | 'must_enroll_totp'>,
   config: Config,
 ): SessionLimitation {
   if (user.must_change_password) return 'password_change';
@@ -84,11 +86,32 @@ export function limitationOf(
   return null;
 }
 
-function twoFactorRequired(user: Pick<UserRow, 'role'>, config: Config): boolean {
+/** Administrators always (outside the demo); anyone whose enrolment an administrator reset. */
+function twoFactorRequired(user: Pick<UserRow, 'role' | 'must_enroll_totp'>, config: Config): boolean {
+  if (user.must_enroll_totp) return true;
   return isRole(user.role) && isAdminRole(user.role) && !config.demoMode;
 }
 
-function actorForUser(user: UserRow, ip: string, sessionId: string | null, requestId: string | null): Actor {
+/** What a request needs of its user: the actor, the demo flag and the session's limitation. */
+type SignedInUser = Pick<
+  UserRow,
+  | 'id'
+  | 'username'
+  | 'role'
+  | 'region_code'
+  | 'individual_access'
+  | 'demo'
+  | 'must_change_password'
+  | 'totp_enabled'
+  | 'must_enroll_totp'
+>;
+
+function actorForUser(
+  user: Pick<UserRow, 'id' | 'username' | 'role' | 'region_code' | 'individual_access'>,
+  ip: string,
+  sessionId: string | null,
+  requestId: string | null,
+): Actor {
   const role = user.role as Role;
   return {
     kind: 'user',
@@ -112,6 +135,51 @@ export interface SessionAuth {
   limitation: SessionLimitation;
 }
 
+// A resolved sign-in as the cache keeps it (no password hash, no TOTP seed). Its deadlines are
+// Date.now() values computed from the database's own clock at the lookup (taken before the query
+// was sent, so they err early), and every hit checks them: a session past its idle or absolute
+// timeout, or a token past its expiry, is looked up again, and the database decides.
+interface CachedSession {
+  kind: 'session';
+  user: SignedInUser;
+  csrfToken: string;
+  lastSeenAt: number;
+  idleEndsAt: number;
+  absoluteEndsAt: number;
+}
+
+interface CachedToken {
+  kind: 'token';
+  token: { id: number; name: string; role: Role; region_code: string | null; individual_access: boolean };
+  lastUsedAt: number | null;
+  expiresAt: number;
+}
+
+type CachedSignIn = CachedSession | CachedToken;
+
+/** last_seen_at is written at most this often; the idle timeout counts from it. */
+const SESSION_TOUCH_MS = 10_000;
+const TOKEN_TOUCH_MS = 60_000;
+
+/** Converts a database time into our clock, given the database's now() and our time before asking. */
+function localTime(at: Date | string, checkedAt: Date | string, askedAt: number): number {
+  return askedAt + (new Date(at).getTime() - new Date(checkedAt).getTime());
+}
+
+/**
+ * Forgets the cached sign-ins a committed change affects: call after the transaction, so that no
+ * request can cache the state from before it again (see SignInCache.generation).
+ */
+export function forgetSignIns(
+  ctx: AppContext,
+  what: { userId?: number | null; tokenId?: number | null; sessionId?: string | null },
+): void {
+  const cache = signInCache<CachedSignIn>(ctx);
+  if (what.sessionId) cache.forgetKey(`s:${what.sessionId}`);
+  if (what.userId != null || what.tokenId != null)
+    cache.forget({ userId: what.userId ?? null, tokenId: what.tokenId ?? null });
+}
+
 /** Resolves the session cookie to its actor; null when the session is unknown, expired or revoked. */
 export async function authenticateSession(
   ctx: AppContext,
@@ -121,26 +189,60 @@ export async function authenticateSession(
 ): Promise<SessionAuth | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(rawSessionId)) return null;
   const idHash = sha256Hex(rawSessionId);
-  const row = await repo.findLiveSession(
-    ctx.db,
-    idHash,
-    ctx.config.sessionIdleMinutes,
-    ctx.config.sessionAbsoluteHours,
-  );
-  if (!row || !isRole(row.role)) return null;
-  if (row.demo && !ctx.config.demoMode) return null;
+  const cache = signInCache<CachedSignIn>(ctx);
+  const key = `s:${idHash}`;
+  let session = cache.get(key);
+  if (session?.kind !== 'session' || Date.now() >= Math.min(session.idleEndsAt, session.absoluteEndsAt)) {
+    const generation = cache.generation();
+    const askedAt = Date.now();
+    const row = await repo.findLiveSession(
+      ctx.db,
+      idHash,
+      ctx.config.sessionIdleMinutes,
+      ctx.config.sessionAbsoluteHours,
+    );
+    if (!row || !isRole(row.role)) {
+      cache.drop(key);
+      return null;
+    }
+    const lastSeenAt = localTime(row.last_seen_at, row.checked_at, askedAt);
+    session = {
+      kind: 'session',
+      user: {
+        id: row.id,
+        username: row.username,
+        role: row.role,
+        region_code: row.region_code,
+        individual_access: row.individual_access,
+        demo: row.demo,
+        must_change_password: row.must_change_password,
+        totp_enabled: row.totp_enabled,
+        must_enroll_totp: row.must_enroll_totp,
+      },
+      csrfToken: row.csrf_token,
+      lastSeenAt,
+      idleEndsAt: lastSeenAt + ctx.config.sessionIdleMinutes * 60_000,
+      absoluteEndsAt:
+        localTime(row.session_created_at, row.checked_at, askedAt) +
+        ctx.config.sessionAbsoluteHours * 3_600_000,
+    };
+    cache.put(key, session, { userId: row.id, tokenId: null }, generation);
+  }
+  const { user } = session;
+  if (user.demo && !ctx.config.demoMode) return null;
   // The idle clock needs minute precision at most: skip the write while the last touch is fresh.
-  if (isStale(row.last_seen_at, 10_000)) await repo.touchSession(ctx.db, idHash);
+  const now = Date.now();
+  if (now - session.lastSeenAt >= SESSION_TOUCH_MS) {
+    await repo.touchSession(ctx.db, idHash);
+    session.lastSeenAt = now;
+    session.idleEndsAt = now + ctx.config.sessionIdleMinutes * 60_000;
+  }
   return {
-    actor: actorForUser(row, ip, idHash, requestId),
+    actor: actorForUser(user, ip, idHash, requestId),
     sessionId: idHash,
-    csrfToken: row.csrf_token,
-    limitation: limitationOf(row, ctx.config),
+    csrfToken: session.csrfToken,
+    limitation: limitationOf(user, ctx.config),
   };
-}
-
-function isStale(at: Date | string | null, ms: number): boolean {
-  return at === null || Date.now() - new Date(at).getTime() >= ms;
 }
 
 /** Resolves an API token (Authorization: Bearer) to its actor; null when unknown, expired or revoked. */
@@ -151,19 +253,48 @@ export async function authenticateToken(
   requestId: string | null,
 ): Promise<Actor | null> {
   if (raw.length < 20 || raw.length > 200) return null;
-  const row = await repo.findLiveToken(ctx.db, sha256Hex(raw));
-  if (!row || !isRole(row.role)) return null;
-  if (isStale(row.last_used_at, 60_000)) await repo.touchToken(ctx.db, row.id);
-  const role = row.role;
+  const tokenHash = sha256Hex(raw);
+  const cache = signInCache<CachedSignIn>(ctx);
+  const key = `t:${tokenHash}`;
+  let cached = cache.get(key);
+  if (cached?.kind !== 'token' || Date.now() >= cached.expiresAt) {
+    const generation = cache.generation();
+    const askedAt = Date.now();
+    const row = await repo.findLiveTokenForAuth(ctx.db, tokenHash);
+    if (!row || !isRole(row.role)) {
+      cache.drop(key);
+      return null;
+    }
+    cached = {
+      kind: 'token',
+      token: {
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        region_code: row.region_code,
+        individual_access: row.individual_access,
+      },
+      lastUsedAt: row.last_used_at ? localTime(row.last_used_at, row.checked_at, askedAt) : null,
+      expiresAt: localTime(row.expires_at, row.checked_at, askedAt),
+    };
+    cache.put(key, cached, { userId: null, tokenId: row.id }, generation);
+  }
+  const { token } = cached;
+  const now = Date.now();
+  if (cached.lastUsedAt === null || now - cached.lastUsedAt >= TOKEN_TOUCH_MS) {
+    await repo.touchToken(ctx.db, token.id);
+    cached.lastUsedAt = now;
+  }
+  const role = token.role;
   return {
     kind: 'token',
     userId: null,
-    tokenId: row.id,
-    username: `token:${row.name}`,
+    tokenId: token.id,
+    username: `token:${token.name}`,
     role,
-    regionCode: row.region_code ?? '',
+    regionCode: token.region_code ?? '',
     permissions: new Set<Permission>(ROLE_PERMISSIONS[role]),
-    individualAccess: VIEWER_ROLES.includes(role) && row.individual_access,
+    individualAccess: VIEWER_ROLES.includes(role) && token.individual_access,
     ip,
     sessionId: null,
     requestId,
@@ -317,7 +448,7 @@ export async function login(
   if (user.totp_enabled) {
     if (!input.totpCode && !input.recoveryCode) throw new DomainError('TWO_FACTOR_REQUIRED');
     const ok = input.totpCode
-      ? await useTotpCode(ctx.db, user, input.totpCode)
+      ? await useTotpCode(ctx, user, input.totpCode)
       : await useRecoveryCode(ctx.db, user.id, input.recoveryCode ?? '');
     if (!ok) {
       const locked = await recordFailure(ctx, user, who, input.totpCode ? 'bad_totp' : 'bad_recovery_code');
@@ -391,12 +522,13 @@ export async function logout(ctx: AppContext, actor: Actor): Promise<void> {
     await repo.revokeSession(trx, sessionId);
     await audit(trx, actor, { action: 'auth.logout', entityType: 'user', entityId: actor.userId });
   });
+  forgetSignIns(ctx, { sessionId });
 }
 
 /** Signs the user out everywhere: every session, this one included. */
 export async function logoutEverywhere(ctx: AppContext, actor: Actor): Promise<number> {
   const userId = requireUser(actor);
-  return ctx.db.transaction().execute(async (trx) => {
+  const n = await ctx.db.transaction().execute(async (trx) => {
     const n = await repo.revokeUserSessions(trx, userId);
     await audit(trx, actor, {
       action: 'auth.logout_all',
@@ -406,6 +538,8 @@ export async function logoutEverywhere(ctx: AppContext, actor: Actor): Promise<n
     });
     return n;
   });
+  forgetSignIns(ctx, { userId });
+  return n;
 }
 
 function requireUser(actor: Actor): number {
@@ -487,7 +621,10 @@ export async function changePassword(
       'bad_current_password',
       'auth.password.change',
     );
-    if (locked) await repo.revokeUserSessions(ctx.db, userId);
+    if (locked) {
+      await repo.revokeUserSessions(ctx.db, userId);
+      forgetSignIns(ctx, { userId });
+    }
     throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
   }
   await checkNewPassword(ctx.db, user, newPassword);
@@ -513,6 +650,8 @@ export async function changePassword(
       details: { otherSessionsRevoked: others },
     });
   });
+  // The other sessions end, and this one loses its password-change limitation.
+  forgetSignIns(ctx, { userId });
 }
 
 // ---------- TOTP (RFC 6238) ----------
@@ -537,13 +676,63 @@ export function totpStep(secretBase32: string, code: string, now = Date.now()): 
   return Math.floor(now / 1000 / TOTP_PERIOD) + delta;
 }
 
+// The TOTP seed is stored sealed (SM4-CBC + HMAC-SM3, src/platform/secrets.ts) under the
+// configured key. A seed from before sealing (base32, no 'sm4$' prefix) is read as it is and
+// sealed at the next start by sealTotpSecrets.
+const TOTP_PURPOSE = 'totp';
+
+export function sealTotpSecret(config: Config, secretBase32: string): string {
+  return seal(secretKeyFor(config), TOTP_PURPOSE, secretBase32);
+}
+
+function openTotpSecret(config: Config, stored: string): string {
+  return isSealed(stored) ? unseal(secretKeyFor(config), TOTP_PURPOSE, stored) : stored;
+}
+
+/**
+ * At start: seals every TOTP seed still stored in plain text, and refuses to start when a sealed
+ * seed was written under another key (a wrong SHOUHU_SECRET_KEY would otherwise lock every
+ * enrolled user out with a bare error at sign-in). Resolves the key only when there are seeds.
+ */
+export async function sealTotpSecrets(ctx: AppContext): Promise<{ sealed: number }> {
+  const rows = await ctx.db
+    .selectFrom('users')
+    .select(['id', 'totp_secret'])
+    .where('totp_secret', 'is not', null)
+    .execute();
+  if (rows.length === 0) return { sealed: 0 };
+  const key = secretKeyFor(ctx.config);
+  const foreign = rows.find((r) => isSealed(r.totp_secret!) && sealedKeyId(r.totp_secret!) !== key.id);
+  if (foreign) {
+    // Throws the SecretKeyError that names both keys.
+    unseal(key, TOTP_PURPOSE, foreign.totp_secret!);
+  }
+  const plain = rows.filter((r) => !isSealed(r.totp_secret!));
+  if (plain.length === 0) return { sealed: 0 };
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const row of plain) {
+      await trx
+        .updateTable('users')
+        .set({ totp_secret: seal(key, TOTP_PURPOSE, row.totp_secret!) })
+        .where('id', '=', row.id)
+        .where('totp_secret', '=', row.totp_secret)
+        .execute();
+    }
+    await audit(trx, systemActor('start'), {
+      action: 'auth.2fa.secrets_sealed',
+      details: { users: plain.length, keyId: key.id },
+    });
+  });
+  return { sealed: plain.length };
+}
+
 /** Accepts a TOTP code once: a code (or an older one) that was already used is refused. */
-async function useTotpCode(db: Kysely<DB>, user: UserRow, code: string): Promise<boolean> {
+async function useTotpCode(ctx: AppContext, user: UserRow, code: string): Promise<boolean> {
   if (!user.totp_secret) return false;
-  const step = totpStep(user.totp_secret, code);
+  const step = totpStep(openTotpSecret(ctx.config, user.totp_secret), code);
   if (step === null) return false;
   const updated = await sql`UPDATE users SET totp_last_step = ${step}
-    WHERE id = ${user.id} AND (totp_last_step IS NULL OR totp_last_step < ${step})`.execute(db);
+    WHERE id = ${user.id} AND (totp_last_step IS NULL OR totp_last_step < ${step})`.execute(ctx.db);
   return Number(updated.numAffectedRows ?? 0) === 1;
 }
 
@@ -570,7 +759,7 @@ export async function enrollTotp(
   await ctx.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('users')
-      .set({ totp_secret: secret, totp_last_step: null })
+      .set({ totp_secret: sealTotpSecret(ctx.config, secret), totp_last_step: null })
       .where('id', '=', userId)
       .execute();
     await audit(trx, actor, { action: 'auth.2fa.enroll', entityType: 'user', entityId: userId });
@@ -587,7 +776,7 @@ export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): 
   if (user.totp_enabled)
     throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
   if (!user.totp_secret) throw invalid('code', { zh: '请先开始绑定', en: 'Start the enrolment first' });
-  const step = totpStep(user.totp_secret, code);
+  const step = totpStep(openTotpSecret(ctx.config, user.totp_secret), code);
   if (step === null) {
     await audit(ctx.db, actor, {
       action: 'auth.2fa.confirm',
@@ -604,6 +793,7 @@ export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): 
       .set({
         totp_enabled: true,
         totp_last_step: step,
+        must_enroll_totp: false,
         updated_at: sql<Date>`now()`,
         version: sql<number>`version + 1`,
       })
@@ -622,6 +812,8 @@ export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): 
       .execute();
     await audit(trx, actor, { action: 'auth.2fa.confirm', entityType: 'user', entityId: userId });
   });
+  // The session's enrolment limitation ends.
+  forgetSignIns(ctx, { userId });
   return codes;
 }
 
@@ -639,6 +831,7 @@ export function toUserView(row: UserRow): UserView {
     locked: row.locked_until !== null && row.locked_until.getTime() > Date.now(),
     mustChangePassword: row.must_change_password,
     twoFactorEnabled: row.totp_enabled,
+    twoFactorResetPending: row.must_enroll_totp && !row.totp_enabled,
     version: row.version,
     createdAt: row.created_at.toISOString(),
   };
@@ -772,7 +965,7 @@ export async function setUserDisabled(
   disabled: boolean,
 ): Promise<UserView> {
   requireAccess(actor, 'users.manage');
-  return ctx.db.transaction().execute(async (trx) => {
+  const view = await ctx.db.transaction().execute(async (trx) => {
     await loadManagedUser(trx, actor, id, version);
     const row = await trx
       .updateTable('users')
@@ -788,6 +981,8 @@ export async function setUserDisabled(
     });
     return toUserView(row);
   });
+  forgetSignIns(ctx, { userId: id });
+  return view;
 }
 
 /** A new temporary password (changed at next sign-in); clears a lockout and signs the user out everywhere. */
@@ -799,12 +994,14 @@ export async function resetPassword(
   requireAccess(actor, 'users.manage');
   const password = temporaryPassword();
   const hashed = await hashPassword(password);
-  return ctx.db.transaction().execute(async (trx) => {
+  const result = await ctx.db.transaction().execute(async (trx) => {
     await loadManagedUser(trx, actor, id, null);
     const row = await applyPasswordReset(trx, id, hashed);
     await audit(trx, actor, { action: 'user.password.reset', entityType: 'user', entityId: id });
     return { user: toUserView(row), temporaryPassword: password };
   });
+  forgetSignIns(ctx, { userId: id });
+  return result;
 }
 
 async function applyPasswordReset(trx: Transaction<DB>, id: number, hashed: string): Promise<UserRow> {
@@ -825,6 +1022,59 @@ async function applyPasswordReset(trx: Transaction<DB>, id: number, hashed: stri
   await repo.pushPasswordHistory(trx, id, hashed, PASSWORD_HISTORY);
   await repo.revokeUserSessions(trx, id);
   return row;
+}
+
+/**
+ * Ends a user's TOTP enrolment (a lost or replaced phone, a seed that may have been copied): the
+ * seed and recovery codes are deleted, every session of the user ends, and the user must enrol a
+ * new authenticator at the next sign-in. The security administrator's duty, not the system
+ * administrator's: the one who resets passwords must not also be able to reset the second
+ * factor, or one administrator alone could take over any account (三员分立). Nobody resets their
+ * own enrolment here, and administrator accounts are reset on the console only.
+ */
+export async function resetTwoFactor(ctx: AppContext, actor: Actor, id: number): Promise<UserView> {
+  requireAccess(actor, 'twofactor.reset');
+  const view = await ctx.db.transaction().execute(async (trx) => {
+    const user = await loadManagedUser(trx, actor, id, null);
+    if (!user.totp_enabled)
+      throw conflict({
+        zh: `${user.username} 尚未启用双因素验证，无需重置`,
+        en: `${user.username} has not enrolled two-factor authentication; there is nothing to reset`,
+      });
+    const { row, details } = await applyTwoFactorReset(trx, id);
+    await audit(trx, actor, {
+      action: 'user.2fa.reset',
+      entityType: 'user',
+      entityId: id,
+      regionCode: user.region_code,
+      details,
+    });
+    return toUserView(row);
+  });
+  forgetSignIns(ctx, { userId: id });
+  return view;
+}
+
+async function applyTwoFactorReset(
+  trx: Transaction<DB>,
+  id: number,
+): Promise<{ row: UserRow; details: { codesDeleted: number; sessionsRevoked: number } }> {
+  const row = await trx
+    .updateTable('users')
+    .set({
+      totp_secret: null,
+      totp_enabled: false,
+      totp_last_step: null,
+      must_enroll_totp: true,
+      updated_at: sql<Date>`now()`,
+      version: sql<number>`version + 1`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const deleted = await trx.deleteFrom('recovery_codes').where('user_id', '=', id).executeTakeFirst();
+  const sessionsRevoked = await repo.revokeUserSessions(trx, id);
+  return { row, details: { codesDeleted: Number(deleted.numDeletedRows), sessionsRevoked } };
 }
 
 async function checkScope(db: Db, role: Role, regionCode: string | null, path: string): Promise<void> {
@@ -852,7 +1102,7 @@ export async function assignRole(
   requireAccess(actor, 'roles.assign');
   if (ADMIN_ROLES.includes(input.role)) throw forbidden(ADMIN_ACCOUNT_ON_CONSOLE);
   const individualAccess = VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false;
-  return ctx.db.transaction().execute(async (trx) => {
+  const view = await ctx.db.transaction().execute(async (trx) => {
     const before = await loadManagedUser(trx, actor, id, input.version);
     await checkScope(trx, input.role, input.regionCode, 'regionCode');
     const row = await trx
@@ -886,6 +1136,8 @@ export async function assignRole(
     });
     return toUserView(row);
   });
+  forgetSignIns(ctx, { userId: id });
+  return view;
 }
 
 // ---------- Console (CLI) account work ----------
@@ -929,7 +1181,7 @@ export async function createAdminAccount(
 export async function resetPasswordOnConsole(ctx: AppContext, username: string): Promise<string> {
   const password = temporaryPassword();
   const hashed = await hashPassword(password);
-  await ctx.db.transaction().execute(async (trx) => {
+  const userId = await ctx.db.transaction().execute(async (trx) => {
     const user = await repo.findUserByUsername(trx, normalizeUsername(username));
     if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
     await applyPasswordReset(trx, user.id, hashed);
@@ -938,8 +1190,34 @@ export async function resetPasswordOnConsole(ctx: AppContext, username: string):
       entityType: 'user',
       entityId: user.id,
     });
+    return user.id;
   });
+  forgetSignIns(ctx, { userId });
   return password;
+}
+
+/** The console's two-factor reset: the way for administrator accounts (whose TOTP is required). */
+export async function resetTwoFactorOnConsole(ctx: AppContext, username: string): Promise<UserView> {
+  const view = await ctx.db.transaction().execute(async (trx) => {
+    const user = await repo.findUserByUsername(trx, normalizeUsername(username));
+    if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
+    if (!user.totp_enabled)
+      throw conflict({
+        zh: `${user.username} 尚未启用双因素验证，无需重置`,
+        en: `${user.username} has not enrolled two-factor authentication; there is nothing to reset`,
+      });
+    const { row, details } = await applyTwoFactorReset(trx, user.id);
+    await audit(trx, systemActor('users reset-2fa'), {
+      action: 'user.2fa.reset',
+      entityType: 'user',
+      entityId: user.id,
+      regionCode: user.region_code,
+      details,
+    });
+    return toUserView(row);
+  });
+  forgetSignIns(ctx, { userId: view.id });
+  return view;
 }
 
 /**
@@ -1057,7 +1335,7 @@ export async function listTokens(ctx: AppContext, actor: Actor): Promise<TokenVi
 
 export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Promise<TokenView> {
   requireAccess(actor, 'tokens.manage');
-  return ctx.db.transaction().execute(async (trx) => {
+  const view = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('api_tokens')
       .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
@@ -1073,6 +1351,8 @@ export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Pr
     });
     return toTokenView(row);
   });
+  forgetSignIns(ctx, { tokenId: id });
+  return view;
 }
 
 export function newCsrfToken(): string {

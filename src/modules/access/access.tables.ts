@@ -16,6 +16,8 @@ export interface UsersTable {
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;
+  /** Set by an administrator's reset of the two-factor enrolment: enrol again before anything else. */
+  must_enroll_totp: Generated<boolean>;
   disabled: Generated<boolean>;
   demo: Generated<boolean>;
   created_by: number | null;

@@ -8,7 +8,15 @@ import { loadConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logging.ts';
 import { JobQueue } from '../../platform/jobs.ts';
 import { accessCommands } from './access.cli.ts';
-import { AUDIT_HASH_ALG, audit, canonicalJson, entryHash, systemActor, verifyAuditChain } from './audit.ts';
+import {
+  AUDIT_HASH_ALG,
+  audit,
+  canonicalJson,
+  entryHash,
+  recordRead,
+  systemActor,
+  verifyAuditChain,
+} from './audit.ts';
 import { parseArgs } from '../../cli/command.ts';
 import { maskForActor, revealForActor } from './access.masking.ts';
 import { ROLE_PERMISSIONS, type Actor, type Role } from './access.policy.ts';
@@ -128,6 +136,114 @@ describe('audit trail', () => {
     const report = await verifyAuditChain(ctx.db);
     assert.equal(report.ok, true, report.problem?.message);
     assert.equal(report.count, 47);
+  });
+
+  test('reads are group-committed into the same chain, between changes and a rollback', async () => {
+    const reader = { ...actorOf('county_staff', '410225'), requestId: 'req-read' };
+    const before = (await verifyAuditChain(ctx.db)).count;
+    const reads = Array.from({ length: 40 }, (_, i) =>
+      recordRead(ctx.db, reader, {
+        action: 'test.read',
+        entityType: 'person',
+        entityId: null,
+        regionCode: '410225',
+        details: { by: ['region'], results: i },
+      }),
+    );
+    const changes = Array.from({ length: 5 }, (_, i) =>
+      ctx.db.transaction().execute((trx) => audit(trx, actor, { action: 'test.change', entityId: i })),
+    );
+    const rolledBack = ctx.db.transaction().execute(async (trx) => {
+      await audit(trx, actor, { action: 'test.rolled_back' });
+      throw new Error('the change failed');
+    });
+    const [ids] = await Promise.all([Promise.all(reads), Promise.all(changes), assert.rejects(rolledBack)]);
+    assert.equal(new Set(ids).size, 40);
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true, report.problem?.message);
+    assert.equal(report.count, before + 45);
+    // The 40 reads arrived together: they were written by a few statements, not one each.
+    const statements = await sql<{ n: number }>`
+      SELECT count(DISTINCT xmin::text)::int AS n FROM audit_log WHERE action = 'test.read'`.execute(ctx.db);
+    assert.ok(statements.rows[0]!.n < 10, `${statements.rows[0]!.n} statements for 40 reads`);
+    // Each entry is the same as audit() would write.
+    const row = await ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '=', ids[7]!)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      {
+        kind: row.actor_kind,
+        user: row.actor_user_id,
+        name: row.actor_username,
+        role: row.actor_role,
+        ip: row.ip,
+        requestId: row.request_id,
+        action: row.action,
+        entity: [row.entity_type, row.entity_id, row.region_code],
+        result: row.result,
+        details: row.details,
+        alg: row.hash_alg,
+      },
+      {
+        kind: 'user',
+        user: 7,
+        name: 'county_staff.user',
+        role: 'county_staff',
+        ip: '10.0.0.1',
+        requestId: 'req-read',
+        action: 'test.read',
+        entity: ['person', null, '410225'],
+        result: 'ok',
+        details: { by: ['region'], results: 7 },
+        alg: AUDIT_HASH_ALG,
+      },
+    );
+  });
+
+  test('two writers on one database (two server processes) keep one chain', async () => {
+    const other = ctx.db.withoutPlugins(); // another handle: its own reads writer and remembered head
+    assert.notEqual(other, ctx.db);
+    const reader = actorOf('county_staff', '410225');
+    const before = (await verifyAuditChain(ctx.db)).count;
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([
+        ...Array.from({ length: 5 }, (_, i) =>
+          recordRead(ctx.db, reader, { action: 'test.read.a', entityId: i }),
+        ),
+        ...Array.from({ length: 5 }, (_, i) =>
+          recordRead(other, reader, { action: 'test.read.b', entityId: i }),
+        ),
+        audit(ctx.db, actor, { action: 'test.change', entityId: round }),
+      ]);
+    }
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true, report.problem?.message);
+    assert.equal(report.count, before + 33);
+  });
+
+  test('a read whose entry cannot be written fails, and the chain stays whole', async () => {
+    const reader = actorOf('county_staff', '410225');
+    await recordRead(ctx.db, reader, { action: 'test.read' }); // the writer knows the head
+    await sql`ALTER TABLE audit_log ADD CONSTRAINT refuse_test CHECK (action <> 'test.refused') NOT VALID`.execute(
+      ctx.db,
+    );
+    try {
+      await assert.rejects(recordRead(ctx.db, reader, { action: 'test.refused' }), /refuse_test/);
+    } finally {
+      await sql`ALTER TABLE audit_log DROP CONSTRAINT refuse_test`.execute(ctx.db);
+    }
+    const id = await recordRead(ctx.db, reader, { action: 'test.read.after' });
+    const report = await verifyAuditChain(ctx.db);
+    assert.equal(report.ok, true, report.problem?.message);
+    assert.equal(report.lastId, id);
+    const refused = await ctx.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'test.refused')
+      .execute();
+    assert.equal(refused.length, 0);
   });
 
   test('masking for every role; a reveal needs persons.reveal in scope and is audited in the transaction', async () => {

@@ -2,7 +2,8 @@
 // records, so a change and its audit entry commit or roll back together. The table is append-only
 // (triggers refuse UPDATE, DELETE and TRUNCATE) and hash-chained: each entry's hash covers the
 // previous entry's hash and the canonical JSON of the entry, so `shouhu audit verify` finds an
-// entry that was edited, inserted or deleted behind the triggers' back.
+// entry that was edited, inserted or deleted behind the triggers' back. Reads, which have no
+// transaction of their own, use recordRead(): the same entries, group-committed in one statement.
 import { createHash, getHashes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
@@ -110,17 +111,10 @@ function cleanDetails(details: Record<string, unknown> | undefined): Record<stri
   ) as Record<string, unknown>;
 }
 
-async function append(trx: Transaction<DB>, actor: AuditActor, entry: AuditEntry): Promise<number> {
-  // The chain head's row lock serialises writers until commit, so entries chain in id order even
-  // with many concurrent transactions; a rolled-back transaction rolls the head back with it.
-  const head = await sql<{ last_id: number; last_hash: string }>`
-    SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`.execute(trx);
-  const prev = head.rows[0];
-  if (!prev) throw new Error('audit_chain_head is missing its row');
-  const next = await sql<{ id: number }>`SELECT nextval('audit_log_id_seq') AS id`.execute(trx);
-  const id = Number(next.rows[0]!.id);
-  const row: Omit<AuditRow, 'hash'> = {
-    id,
+type UnchainedRow = Omit<AuditRow, 'id' | 'prev_hash' | 'hash'>;
+
+function unchainedRow(actor: AuditActor, entry: AuditEntry): UnchainedRow {
+  return {
     at: new Date(),
     actor_kind: actor.kind,
     actor_user_id: actor.userId,
@@ -136,21 +130,61 @@ async function append(trx: Transaction<DB>, actor: AuditActor, entry: AuditEntry
     result: entry.result ?? 'ok',
     details: cleanDetails(entry.details),
     hash_alg: AUDIT_HASH_ALG,
-    prev_hash: prev.last_hash,
   };
-  const hash = entryHash(row);
+}
+
+/** Links entries onto the chain after `head`: consecutive ids, each hash over its predecessor's. */
+function chain(rows: UnchainedRow[], head: ChainHead, firstId = head.lastId + 1): AuditRow[] {
+  let prevHash = head.lastHash;
+  return rows.map((row, i) => {
+    const linked = { ...row, id: firstId + i, prev_hash: prevHash };
+    prevHash = entryHash(linked);
+    return { ...linked, hash: prevHash };
+  });
+}
+
+interface ChainHead {
+  lastId: number;
+  lastHash: string;
+}
+
+async function lockHead(trx: Transaction<DB>): Promise<ChainHead> {
+  const head = await sql<{ last_id: number; last_hash: string }>`
+    SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`.execute(trx);
+  const row = head.rows[0];
+  if (!row) throw new Error('audit_chain_head is missing its row');
+  return { lastId: Number(row.last_id), lastHash: row.last_hash };
+}
+
+async function insertRows(trx: Transaction<DB>, rows: AuditRow[]): Promise<void> {
   await trx
     .insertInto('audit_log')
-    .values({
-      ...row,
-      actor_kind: row.actor_kind as AuditActor['kind'],
-      result: row.result as AuditResult,
-      details: JSON.stringify(row.details),
-      hash,
-    })
+    .values(
+      rows.map((row) => ({
+        ...row,
+        actor_kind: row.actor_kind as AuditActor['kind'],
+        result: row.result as AuditResult,
+        details: JSON.stringify(row.details),
+      })),
+    )
     .execute();
-  await sql`UPDATE audit_chain_head SET last_id = ${id}, last_hash = ${hash} WHERE id = 1`.execute(trx);
-  return id;
+  const last = rows[rows.length - 1]!;
+  await sql`UPDATE audit_chain_head SET last_id = ${last.id}, last_hash = ${last.hash} WHERE id = 1`.execute(
+    trx,
+  );
+}
+
+async function append(trx: Transaction<DB>, actor: AuditActor, entry: AuditEntry): Promise<number> {
+  // The chain head's row lock serialises writers until commit, so entries chain in id order even
+  // with many concurrent transactions; a rolled-back transaction rolls the head back with it. The
+  // id comes from the sequence (a rolled-back entry leaves a gap), but never below the head's: the
+  // read-audit writer numbers its entries from the head without the sequence.
+  const head = await lockHead(trx);
+  const next = await sql<{ id: number }>`
+    SELECT greatest(nextval('audit_log_id_seq'), ${head.lastId + 1}::bigint) AS id`.execute(trx);
+  const [row] = chain([unchainedRow(actor, entry)], head, Number(next.rows[0]!.id));
+  await insertRows(trx, [row!]);
+  return row!.id;
 }
 
 /**
@@ -198,6 +232,130 @@ export async function recordReveal(
   });
 }
 
+// ---------- Reads: one statement per batch of entries ----------
+
+/**
+ * Appends chained rows in one call of `audit_append_reads` (migration 0106), provided the head is
+ * still `head` (compare-and-set on the head row: when a writer got there first, nothing is
+ * written). Committed without waiting for the disk flush, like every read's entry.
+ */
+async function appendIfHead(db: Kysely<DB>, head: ChainHead, rows: AuditRow[]): Promise<boolean> {
+  const last = rows[rows.length - 1]!;
+  const entries = JSON.stringify(rows.map((row) => ({ ...row, at: row.at.toISOString() })));
+  const result = await sql<{ written: number }>`
+    SELECT audit_append_reads(${head.lastId}, ${head.lastHash}, ${last.id}, ${last.hash}, ${entries}::jsonb)
+      AS written`.execute(db);
+  const written = Number(result.rows[0]?.written ?? 0);
+  if (written === rows.length) return true;
+  if (written !== 0) throw new Error(`audit: wrote ${written} of ${rows.length} chained entries`);
+  return false;
+}
+
+async function readHead(db: Kysely<DB>): Promise<ChainHead> {
+  const row = (
+    await sql<{ last_id: number; last_hash: string }>`
+      SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
+  ).rows[0];
+  if (!row) throw new Error('audit_chain_head is missing its row');
+  return { lastId: Number(row.last_id), lastHash: row.last_hash };
+}
+
+interface PendingEntry {
+  row: UnchainedRow;
+  resolve: (id: number) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/**
+ * The read-audit entries of one database handle, group-committed: one statement is in flight at a
+ * time, and the entries that arrive meanwhile go together in the next one. The writer remembers
+ * the chain head it last wrote, so a batch is one round trip (no transaction, no lock wait, no
+ * sequence); when another writer moved the head (a change's transaction, another server process)
+ * the call writes nothing, and the batch is chained again onto the head read afresh. After a few
+ * lost races the batch takes the head's row lock like a change does.
+ */
+class ReadAuditWriter {
+  readonly #db: Kysely<DB>;
+  #head: ChainHead | null = null;
+  #queue: PendingEntry[] = [];
+  #draining = false;
+
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  append(row: UnchainedRow): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ row, resolve, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        try {
+          const ids = await this.#write(batch.map((p) => p.row));
+          batch.forEach((p, i) => p.resolve(ids[i]!));
+        } catch (error) {
+          this.#head = null;
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #write(rows: UnchainedRow[]): Promise<number[]> {
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      const head = this.#head ?? (await readHead(this.#db));
+      const linked = chain(rows, head);
+      if (await appendIfHead(this.#db, head, linked)) return this.#wrote(linked);
+      this.#head = null;
+    }
+    const linked = await this.#db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+      const linked = chain(rows, await lockHead(trx));
+      await insertRows(trx, linked);
+      return linked;
+    });
+    return this.#wrote(linked);
+  }
+
+  #wrote(linked: AuditRow[]): number[] {
+    const last = linked[linked.length - 1]!;
+    this.#head = { lastId: last.id, lastHash: last.hash };
+    return linked.map((row) => row.id);
+  }
+}
+
+const readWriters = new WeakMap<Kysely<DB>, ReadAuditWriter>();
+
+/**
+ * Audits a read (a search, a list, an opened file): resolves once the entry is committed, so a
+ * response is never sent before its audit entry exists, and rejects (failing the request) when it
+ * cannot be written. Given a transaction, the entry is written inside it like any other; given the
+ * database handle, concurrent reads are group-committed in one statement without waiting for the
+ * disk flush (a read changes nothing; see DECISIONS.md "Reads are audited without waiting for the
+ * disk").
+ */
+export async function recordRead(db: Db, actor: Actor, entry: AuditEntry): Promise<number> {
+  if (db.isTransaction) return audit(db, actor, entry);
+  const root = db as Kysely<DB>;
+  let writer = readWriters.get(root);
+  if (!writer) {
+    writer = new ReadAuditWriter(root);
+    readWriters.set(root, writer);
+  }
+  return writer.append(unchainedRow(toAuditActor(actor), entry));
+}
+
 /** "Opened a child's file", "read a protection case": reads of sensitive records are audited too. */
 export async function auditRead(
   db: Db,
@@ -209,7 +367,7 @@ export async function auditRead(
     details?: Record<string, unknown>;
   },
 ): Promise<number> {
-  return audit(db, actor, {
+  return recordRead(db, actor, {
     action: `${target.entityType}.read`,
     entityType: target.entityType,
     entityId: target.entityId,

@@ -4,6 +4,7 @@ export { accessRoutes, actorOf, SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER } from 
 export {
   audit,
   auditRead,
+  recordRead,
   recordReveal,
   systemActor,
   verifyAuditChain,
@@ -15,7 +16,14 @@ export {
 } from './audit.ts';
 export { maskForActor, maskValue, revealForActor, type SensitiveKind } from './access.masking.ts';
 export { passwordProblems, regionFitsRole } from './access.rules.ts';
-export { ensureDemoUser, createAdminAccount, createToken, hashPassword } from './access.service.ts';
+export {
+  ensureDemoUser,
+  createAdminAccount,
+  createToken,
+  hashPassword,
+  sealTotpSecret,
+  sealTotpSecrets,
+} from './access.service.ts';
 export { accessCommands } from './access.cli.ts';
 export { prepareDemoUsers, DEMO_PASSWORD } from './access.demo.ts';
 export type { AccessTables } from './access.tables.ts';

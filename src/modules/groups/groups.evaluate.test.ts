@@ -113,6 +113,10 @@ const factArb: fc.Arbitrary<Fact> = fc
       case 'guardianship_revoked':
       case 'serious_illness':
         break;
+      case 'ledger_declaration':
+        // A child ledger's own answers: the rules never read them.
+        data.leftBehindChild = true;
+        break;
     }
     return { kind, from: p.from, to: p.to, data } as unknown as Fact;
   });

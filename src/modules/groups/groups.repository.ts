@@ -286,6 +286,133 @@ export async function allMembershipsOf(db: Db, personIds: readonly number[]): Pr
   return result.rows.map((r) => ({ ...r, id: Number(r.id), person_id: Number(r.person_id) }));
 }
 
+// ---------- Counts ----------
+
+export interface RegionCount {
+  /** The period's region as stored (a village, or a coarser code when the village is unknown). */
+  region_code: string;
+  group_code: string;
+  n: number;
+}
+
+/** Counts per (region as stored, group) on each date, by scanning the periods (the reference). */
+export async function periodCountsOn(
+  db: Db,
+  range: [string, string],
+  dates: readonly IsoDate[],
+): Promise<Map<IsoDate, RegionCount[]>> {
+  const result = await sql<RegionCount & { d: string }>`
+    SELECT m.d::text AS d, gm.region_code, gm.group_code, count(*)::int AS n
+    FROM unnest(${'{' + dates.join(',') + '}'}::date[]) AS m(d)
+    JOIN group_memberships gm ON gm.since <= m.d AND (gm.until IS NULL OR gm.until > m.d)
+    WHERE gm.region_code >= ${range[0]} AND gm.region_code < ${range[1]}
+    GROUP BY 1, 2, 3`.execute(db);
+  const out = new Map<IsoDate, RegionCount[]>(dates.map((d) => [d, []]));
+  for (const row of result.rows)
+    out.get(row.d)?.push({ region_code: row.region_code, group_code: row.group_code, n: Number(row.n) });
+  return out;
+}
+
+/** The most index entries a probe counts before it stops. */
+const PROBE_ROWS = 50_000;
+
+/**
+ * Counts per (region as stored, group) on each date from the count tables (migration 0310), equal to
+ * periodCountsOn. The count on D is open - sum(deltas after D), which reads few rows for recent dates,
+ * or sum(deltas up to D), fewer for old ones. A probe counts the tail up to PROBE_ROWS index entries;
+ * only when the tail is that long does a second probe see whether the head is shorter. The first probe
+ * rides in the statement that reads the tail (one round trip for a recent date). The database sums
+ * the deltas per series and date bucket (width_bucket: how many of the dates come before the delta's
+ * day), so a call returns at most one row per series and date, however many deltas it reads, in
+ * (region, group) order.
+ */
+export async function deltaCountsOn(
+  db: Db,
+  range: [string, string],
+  dates: readonly IsoDate[],
+  side?: 'tail' | 'head',
+): Promise<Map<IsoDate, RegionCount[]>> {
+  const sorted = [...new Set(dates)].sort();
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  const out = new Map<IsoDate, RegionCount[]>(dates.map((d) => [d, []]));
+  if (first === undefined || last === undefined) return out;
+  const dateArray = sql`${'{' + sorted.join(',') + '}'}::date[]`;
+  type Row = { region_code: string; group_code: string; b: number; n: number };
+  const read = (use: 'tail' | 'head', probed: boolean) =>
+    sql<Row>`
+    ${probed ? sql`WITH t AS (SELECT count(*)::int AS n FROM (SELECT 1 FROM group_count_deltas WHERE on_date > ${first}::date LIMIT ${PROBE_ROWS}) x) ` : sql``}
+    ${
+      use === 'tail'
+        ? sql`SELECT region_code, group_code, -1 AS b, open AS n FROM group_count_open
+            WHERE region_code >= ${range[0]} AND region_code < ${range[1]}
+              ${probed ? sql`AND (SELECT n FROM t) < ${PROBE_ROWS}` : sql``}
+            UNION ALL `
+        : sql``
+    }
+    SELECT region_code, group_code, width_bucket(on_date - 1, ${dateArray}) AS b, sum(delta)::int AS n
+    FROM group_count_deltas
+    WHERE ${use === 'tail' ? sql`on_date > ${first}::date` : sql`on_date <= ${last}::date`}
+      AND region_code >= ${range[0]} AND region_code < ${range[1]}
+      ${probed ? sql`AND (SELECT n FROM t) < ${PROBE_ROWS}` : sql``}
+    GROUP BY 1, 2, 3
+    ${probed ? sql`UNION ALL SELECT '', '', -2, n FROM t WHERE n >= ${PROBE_ROWS}` : sql``}
+    ORDER BY 1, 2, 3`.execute(db);
+  // b: the number of sorted dates before the delta's day (b = -1: the open count of the series; b =
+  // -2: the tail is PROBE_ROWS long or more, nothing else was read).
+  let use = side ?? 'tail';
+  let rows = await read(use, side === undefined);
+  if (side === undefined && rows.rows[0]?.b === -2) {
+    const head = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM group_count_deltas
+      WHERE on_date <= ${last}::date LIMIT ${PROBE_ROWS}) t`.execute(db);
+    use = Number(head.rows[0]?.n ?? 0) >= PROBE_ROWS ? 'tail' : 'head';
+    rows = await read(use, false);
+  }
+  // Per series, one running value per date: counts[series][i] is the count on sorted[i].
+  const counts = new Map<string, number[]>();
+  const steps = new Map<string, number[]>();
+  for (const row of rows.rows) {
+    const key = row.region_code + ' ' + row.group_code;
+    let line = counts.get(key);
+    if (!line) counts.set(key, (line = sorted.map(() => 0)));
+    const n = Number(row.n);
+    const b = Number(row.b);
+    if (b < 0) {
+      line.fill(n);
+      continue;
+    }
+    let step = steps.get(key);
+    if (!step) steps.set(key, (step = new Array<number>(sorted.length + 1).fill(0)));
+    // A delta on day x counts for the dates >= x (head) or is taken off the dates < x (tail): add it
+    // at the first such date (index b) and carry it along in one pass per series afterwards.
+    if (use === 'head') step[b] = (step[b] ?? 0) + n;
+    else {
+      // Taken off the dates 0..b-1: a step of -n at 0 and +n at b.
+      step[0] = (step[0] ?? 0) - n;
+      step[b] = (step[b] ?? 0) + n;
+    }
+  }
+  for (const [key, step] of steps) {
+    const line = counts.get(key) as number[];
+    let running = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      running += step[i] ?? 0;
+      line[i] = (line[i] ?? 0) + running;
+    }
+  }
+  const index = new Map(sorted.map((d, i) => [d, i]));
+  for (const [key, line] of counts) {
+    const space = key.indexOf(' ');
+    const region_code = key.slice(0, space);
+    const group_code = key.slice(space + 1);
+    for (const d of out.keys()) {
+      const n = line[index.get(d) as number] ?? 0;
+      if (n !== 0) out.get(d)?.push({ region_code, group_code, n });
+    }
+  }
+  return out;
+}
+
 // ---------- Configuration ----------
 
 export interface ConfigRecord {
@@ -304,6 +431,15 @@ export async function configsInForce(db: Db, asOf: IsoDate): Promise<ConfigRecor
   const result = await sql<ConfigRecord>`
     SELECT id, region_code, valid_from, valid_to, config, version, changed_by, changed_at FROM group_config
     WHERE valid_from <= ${asOf}::date AND (valid_to IS NULL OR valid_to > ${asOf}::date)
+    ORDER BY length(region_code), region_code`.execute(db);
+  return result.rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** Every configuration row in force on any day from `first` to `last` (a series reads them once). */
+export async function configsInForceBetween(db: Db, first: IsoDate, last: IsoDate): Promise<ConfigRecord[]> {
+  const result = await sql<ConfigRecord>`
+    SELECT id, region_code, valid_from, valid_to, config, version, changed_by, changed_at FROM group_config
+    WHERE valid_from <= ${last}::date AND (valid_to IS NULL OR valid_to > ${first}::date)
     ORDER BY length(region_code), region_code`.execute(db);
   return result.rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
@@ -328,4 +464,32 @@ export async function configHistory(db: Db, regionCode: string): Promise<ConfigR
     SELECT id, region_code, valid_from, valid_to, config, version, changed_by, changed_at FROM group_config
     WHERE region_code = ${regionCode} ORDER BY version DESC`.execute(db);
   return result.rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+// ---------- Merges ----------
+
+/**
+ * A duplicate merged into another person is the same human. Its periods move to the person kept,
+ * except where the kept person has a period of the same group overlapping it: that one of the
+ * duplicate is voided (cut to no days, until = since, kept with its reasons for the record), so no
+ * date counts the human twice. Periods voided before are left alone.
+ */
+export async function moveMembershipsOnMerge(
+  trx: Transaction<DB>,
+  duplicateId: number,
+  keptId: number,
+): Promise<void> {
+  await sql`
+    WITH moved AS (
+      UPDATE group_memberships d SET person_id = ${keptId}, evaluated_at = now()
+      WHERE d.person_id = ${duplicateId} AND (d.until IS NULL OR d.until > d.since)
+        AND NOT EXISTS (
+          SELECT 1 FROM group_memberships k
+          WHERE k.person_id = ${keptId} AND k.group_code = d.group_code
+            AND (k.until IS NULL OR k.until > k.since)
+            AND k.since < coalesce(d.until, 'infinity'::date) AND d.since < coalesce(k.until, 'infinity'::date))
+      RETURNING d.id)
+    UPDATE group_memberships SET until = since, evaluated_at = now()
+    WHERE person_id = ${duplicateId} AND (until IS NULL OR until > since)
+      AND id NOT IN (SELECT id FROM moved)`.execute(trx);
 }

@@ -141,13 +141,44 @@ export type GroupRule = (
 
 // --- The groups ---
 
+/**
+ * Within one evaluateGroups call, the answers of the rules that other rules ask again (orphan for de
+ * facto unsupported; left-behind and disabled elderly for special difficulty), by group and date.
+ * Rules are pure, so an answer remembered for the same subject, config and date is the answer.
+ */
+let sharedAnswers: {
+  subject: GroupSubject;
+  config: GroupsConfig;
+  answers: Map<string, GroupMembership | null>;
+} | null = null;
+
+function shared(code: GroupCode, rule: GroupRule): GroupRule {
+  return (subject, asOf, config) => {
+    const memo = sharedAnswers;
+    if (memo === null || memo.subject !== subject || memo.config !== config)
+      return rule(subject, asOf, config);
+    const key = code + asOf;
+    const known = memo.answers.get(key);
+    if (known !== undefined) return known;
+    const answer = rule(subject, asOf, config);
+    memo.answers.set(key, answer);
+    return answer;
+  };
+}
+
 /** Every group the person belongs to on `asOf`, in GROUP_CODES order. */
 export function evaluateGroups(
   subject: GroupSubject,
   asOf: IsoDate,
   config: GroupsConfig,
 ): GroupMembership[] {
-  return GROUP_CODES.map((code) => GROUP_RULES[code](subject, asOf, config)).filter((m) => m !== null);
+  const outer = sharedAnswers;
+  sharedAnswers = { subject, config, answers: new Map() };
+  try {
+    return GROUP_CODES.map((code) => GROUP_RULES[code](subject, asOf, config)).filter((m) => m !== null);
+  } finally {
+    sharedAnswers = outer;
+  }
 }
 
 /** The reasons as one line: "未满16周岁(2010-05-01出生); 父亲张三外出务工自2025-03-01; ...". */
@@ -161,6 +192,7 @@ export function formatReasons(membership: GroupMembership, language: keyof Label
  */
 export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
   const { person } = subject;
+  if (!youngerThan(person, config.leftBehindChildUnderAge, asOf)) return null;
   if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
   const parents = legalParents(subject);
   const away = (parent: Relative) => migrant(parent, asOf, config.leftBehindChildMinMigrationMonths);
@@ -182,6 +214,7 @@ export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
  */
 export const deFactoUnsupportedChild: GroupRule = unbroken((subject, asOf, config) => {
   const { person } = subject;
+  if (!youngerThan(person, config.minorUnderAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   // A child who is both is an orphan (DOMAIN.md section 2, "Conflicts"); also implied below, as a gone parent
   // is in none of the eight states, but stated here as the policy states it.
@@ -200,19 +233,23 @@ export const deFactoUnsupportedChild: GroupRule = unbroken((subject, asOf, confi
 });
 
 /** 孤儿: under 18, both parents dead or declared missing (or declared dead). */
-export const orphan: GroupRule = unbroken((subject, asOf, config) => {
-  const { person } = subject;
-  if (!isLivingOn(person, asOf)) return null;
-  const parents = legalParents(subject);
-  return membership(
-    'orphan',
-    person,
-    allOf(
-      under(person, config.minorUnderAge, asOf),
-      bothParents(parents, (parent) => gone(parent, asOf)),
-    ),
-  );
-});
+export const orphan: GroupRule = shared(
+  'orphan',
+  unbroken((subject, asOf, config) => {
+    const { person } = subject;
+    if (!youngerThan(person, config.minorUnderAge, asOf)) return null;
+    if (!isLivingOn(person, asOf)) return null;
+    const parents = legalParents(subject);
+    return membership(
+      'orphan',
+      person,
+      allOf(
+        under(person, config.minorUnderAge, asOf),
+        bothParents(parents, (parent) => gone(parent, asOf)),
+      ),
+    );
+  }),
+);
 
 /**
  * 困境儿童 (SC2016-36): under 18 and one of: family poverty (dibao, tekun or near-dibao), own disability,
@@ -220,6 +257,7 @@ export const orphan: GroupRule = unbroken((subject, asOf, config) => {
  */
 export const distressedChild: GroupRule = unbroken((subject, asOf, config) => {
   const { person } = subject;
+  if (!youngerThan(person, config.minorUnderAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   const grounds = groundsThatHold<DistressedChildCategory>([
     ['poverty', familyPoverty(person, asOf)],
@@ -238,18 +276,22 @@ export const distressedChild: GroupRule = unbroken((subject, asOf, config) => {
  * 农村留守老年人 (common usage; thresholds config): 60 or older, rural hukou and living in the village, at
  * least one living child and every living child migrant for 6 months or more.
  */
-export const leftBehindElderly: GroupRule = unbroken((subject, asOf, config) => {
-  const { person } = subject;
-  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
-  return membership(
-    'left_behind_elderly',
-    person,
-    allOf(
-      atLeast(person, config.elderlyMinAge, asOf),
-      everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
-    ),
-  );
-});
+export const leftBehindElderly: GroupRule = shared(
+  'left_behind_elderly',
+  unbroken((subject, asOf, config) => {
+    const { person } = subject;
+    if (youngerThan(person, config.elderlyMinAge, asOf)) return null;
+    if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
+    return membership(
+      'left_behind_elderly',
+      person,
+      allOf(
+        atLeast(person, config.elderlyMinAge, asOf),
+        everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
+      ),
+    );
+  }),
+);
 
 /**
  * 农村留守妇女 (common usage; thresholds config): a woman, married and living in the village, whose
@@ -257,8 +299,8 @@ export const leftBehindElderly: GroupRule = unbroken((subject, asOf, config) => 
  */
 export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
   const { person, spouse } = subject;
-  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
   if (person.sex !== 2 || person.married === false || spouse === null || spouse.sex !== 1) return null;
+  if (!isLivingOn(person, asOf) || !livesInRuralVillage(person)) return null;
   const husband = relative(spouse, '丈夫', 'husband');
   return membership(
     'left_behind_woman',
@@ -275,7 +317,8 @@ export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
 export const highAgeElderly: GroupRule = unbroken((subject, asOf, config) => {
   const { person } = subject;
   const firstBandStart = config.highAgeBandStarts[0];
-  if (!isLivingOn(person, asOf) || firstBandStart === undefined) return null;
+  if (firstBandStart === undefined || youngerThan(person, firstBandStart, asOf)) return null;
+  if (!isLivingOn(person, asOf)) return null;
   const elderly = atLeast(person, firstBandStart, asOf);
   const band = highAgeBand(person, asOf, config.highAgeBandStarts);
   if (elderly === null || band === null) return null;
@@ -288,18 +331,22 @@ export const highAgeElderly: GroupRule = unbroken((subject, asOf, config) => {
 });
 
 /** 失能老年人 (MOF2014-113): 60 or older with moderate or severe loss of self-care ability. */
-export const disabledElderly: GroupRule = unbroken((subject, asOf, config) => {
-  const { person } = subject;
-  if (!isLivingOn(person, asOf)) return null;
-  return membership(
-    'disabled_elderly',
-    person,
-    allOf(
-      atLeast(person, config.elderlyMinAge, asOf),
-      lossOfSelfCare(person, asOf, config.disabledElderlySelfCareLevels),
-    ),
-  );
-});
+export const disabledElderly: GroupRule = shared(
+  'disabled_elderly',
+  unbroken((subject, asOf, config) => {
+    const { person } = subject;
+    if (youngerThan(person, config.elderlyMinAge, asOf)) return null;
+    if (!isLivingOn(person, asOf)) return null;
+    return membership(
+      'disabled_elderly',
+      person,
+      allOf(
+        atLeast(person, config.elderlyMinAge, asOf),
+        lossOfSelfCare(person, asOf, config.disabledElderlySelfCareLevels),
+      ),
+    );
+  }),
+);
 
 /**
  * 特殊困难老年人 (ELDERLY2022): 60 or older and one of: living alone, empty nest, left-behind elderly,
@@ -307,6 +354,7 @@ export const disabledElderly: GroupRule = unbroken((subject, asOf, config) => {
  */
 export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, config) => {
   const { person } = subject;
+  if (youngerThan(person, config.elderlyMinAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   const grounds = groundsThatHold<SpecialDifficultyCategory>([
     ['alone', livingArrangement(person, asOf, 'alone', { zh: '独居', en: 'living alone' })],
@@ -328,6 +376,117 @@ export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, conf
     grounds.categories.join(','),
   );
 });
+
+// --- The left-behind child clause by clause, for checking a ledger's own answers ---
+
+/** Whether one clause holds on the as-of date, with the facts that make it hold or the gaps that do not. */
+export interface ClauseAnswer {
+  readonly holds: boolean;
+  readonly reasons: readonly Reason[];
+}
+
+/**
+ * The questions a child ledger answers itself (EXCHANGE.md "Child ledger"), answered by the rules: is the
+ * child left behind, are both parents migrant, is one migrant and the other unable (and which). When a
+ * clause does not hold, its reasons say why not ("母亲刘秀英未外出务工"), from the same clauses as
+ * leftBehindChild, so the answers agree with the group.
+ */
+export interface LeftBehindChildAnswers {
+  readonly leftBehindChild: ClauseAnswer;
+  readonly bothParentsMigrant: ClauseAnswer;
+  readonly oneMigrantOtherUnable: ClauseAnswer & { readonly unableParent: 'father' | 'mother' | null };
+}
+
+const NO_INABILITY = {
+  zh: '也无无监护能力的记录(死亡、重残、重病、服刑在押、强制隔离戒毒、失联等)',
+  en: 'and has no record that makes them unable to act as guardian (death, severe disability, serious illness, liberty restriction, lost contact ...)',
+};
+
+export function explainLeftBehindChild(
+  subject: GroupSubject,
+  asOf: IsoDate,
+  config: GroupsConfig,
+): LeftBehindChildAnswers {
+  const { person } = subject;
+  const parents = legalParents(subject);
+  const minMonths = config.leftBehindChildMinMigrationMonths;
+  const away = (parent: Relative) => migrant(parent, asOf, minMonths);
+  const unable = (parent: Relative) => unableToActAsGuardian(parent, asOf, config);
+  const notAway = (parent: Relative): Reason => {
+    const found = gone(parent, asOf) === null ? held(parent.person, 'migration', asOf) : null;
+    if (found === null) return { zh: `${parent.zh}未外出务工`, en: `${parent.en} is not migrant` };
+    return {
+      zh: `${parent.zh}外出务工自${found.since}，未满${minMonths}个月`,
+      en: `${parent.en} migrant since ${found.since}, less than ${minMonths} months`,
+    };
+  };
+  const missingParents: Reason[] = [];
+  if (parents.father === null) missingParents.push({ zh: '未登记父亲', en: 'no father is recorded' });
+  if (parents.mother === null) missingParents.push({ zh: '未登记母亲', en: 'no mother is recorded' });
+
+  // 父母双方同时外出
+  const both = bothParents(parents, away);
+  const bothReasons: Reason[] =
+    both !== null
+      ? [...both.reasons]
+      : missingParents.length > 0
+        ? missingParents
+        : [parents.father, parents.mother]
+            .filter((p) => p !== null && away(p) === null)
+            .map((p) => notAway(p!));
+
+  // 一方外出另一方无监护能力
+  let unableParent: 'father' | 'mother' | null = null;
+  let oneReasons: Reason[] = missingParents;
+  const { father, mother } = parents;
+  if (father !== null && mother !== null) {
+    const fatherAway = allOf(away(father), unable(mother));
+    const motherAway = allOf(away(mother), unable(father));
+    const one = earliestOf(fatherAway, motherAway);
+    if (one !== null) {
+      unableParent = one === fatherAway ? 'mother' : 'father';
+      oneReasons = [...one.reasons];
+    } else if (away(father) === null && away(mother) === null) {
+      oneReasons = [notAway(father), notAway(mother)];
+    } else if (away(father) !== null && away(mother) !== null) {
+      oneReasons = [{ zh: '父母双方均外出务工', en: 'both parents are migrant' }];
+    } else {
+      const home = away(father) === null ? father : mother;
+      oneReasons = [
+        { zh: `${notAway(home).zh}，${NO_INABILITY.zh}`, en: `${notAway(home).en}, ${NO_INABILITY.en}` },
+      ];
+    }
+  }
+
+  // 农村留守儿童
+  const member = leftBehindChild(subject, asOf, config);
+  let memberReasons: Reason[];
+  if (member !== null) memberReasons = [...member.reasons];
+  else {
+    memberReasons = [];
+    if (!isLivingOn(person, asOf))
+      memberReasons.push({ zh: '本人已死亡或尚未出生', en: 'not living on the date' });
+    if (!person.ruralHukou)
+      memberReasons.push({ zh: '户籍不在村民委员会(非农村户籍)', en: 'the hukou is not in a rural village' });
+    if (!person.livesInHukouVillage)
+      memberReasons.push({ zh: '不在户籍所在村居住', en: 'does not live in the hukou village' });
+    const age = config.leftBehindChildUnderAge;
+    if (under(person, age, asOf) === null)
+      memberReasons.push({
+        zh: `已满${age}周岁(${person.birthDate}出生)`,
+        en: `aged ${age} or over on ${asOf} (born ${person.birthDate})`,
+      });
+    if (notMigratingWithAParent(person, asOf) === null)
+      memberReasons.push({ zh: '本人随父母外出', en: 'the child is away with a parent' });
+    // Neither way round holds (with both parents recorded, both away would have held).
+    if (both === null && unableParent === null) memberReasons.push(...oneReasons);
+  }
+  return {
+    leftBehindChild: { holds: member !== null, reasons: memberReasons },
+    bothParentsMigrant: { holds: both !== null, reasons: bothReasons },
+    oneMigrantOtherUnable: { holds: unableParent !== null, unableParent, reasons: oneReasons },
+  };
+}
 
 const GROUP_RULES: Readonly<Record<GroupCode, GroupRule>> = {
   left_behind_child: leftBehindChild,
@@ -439,6 +598,15 @@ function isLivingOn(person: PersonSnapshot, asOf: IsoDate): boolean {
 /** Rural hukou (villagers' committee) and living in the hukou village. */
 function livesInRuralVillage(person: PersonSnapshot): boolean {
   return person.ruralHukou && person.livesInHukouVillage;
+}
+
+/**
+ * The age test of `under` and `atLeast` without building their reasons. Each rule checks its age clause
+ * first: the same answer as the clause inside allOf (null when it fails), at a fraction of the cost for
+ * the persons of the wrong age, who are most of those the rules see.
+ */
+function youngerThan(person: PersonSnapshot, age: number, asOf: IsoDate): boolean {
+  return ageOn(person.birthDate, asOf) < age;
 }
 
 function under(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {

@@ -2,14 +2,16 @@
 // what other modules read (a person's groups, the person-list filter). Statistics are in
 // groups.stats.ts. Rows are mapped to response objects here; no table row leaves over HTTP.
 
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { conflict, DomainError, DEFAULT_MESSAGES, invalid, notFound } from '../../platform/errors.ts';
 import { audit, inScope, requireAccess, type Actor } from '../access/index.ts';
 import { findRegion } from '../regions/index.ts';
-import { GROUP_CODES, type GroupCode } from './groups.rules.ts';
+import type { GroupPeriod, GroupProvider, PersonChange } from '../registry/index.ts';
+import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
+import { reevaluateAfterChange } from './groups.evaluate.ts';
 import type { ConfigBody, ConfigView, WorklistItem } from './groups.schemas.ts';
 import { configProblems, resolveConfig, type EffectiveGroupsConfig } from './groups.settings.ts';
 import { groupsEvaluateJob } from './groups.jobs.ts';
@@ -233,16 +235,68 @@ export async function groupsOfPerson(
 
 /**
  * The person-list filter: `.where(inGroup('left_behind_child', asOf))` on a query over `persons`
- * (or pass the column holding the person id). True when the person belongs to the group on `asOf`.
+ * (or pass the column holding the person id). True when the person belongs to the group (or to one
+ * of the groups) on `asOf`. The list's region scope stays on persons. A page after a keyset cursor
+ * passes `afterPersonId` too: the bound is implied by the join, but stated here it lets a walk of the
+ * memberships in person order (a merge join) start at the cursor instead of the first member.
  */
 export function inGroup(
-  group: GroupCode,
+  group: GroupCode | readonly GroupCode[],
   asOf: IsoDate = today(),
   personIdColumn = 'persons.id',
+  afterPersonId?: number,
 ): Expression<SqlBool> {
+  const codes = typeof group === 'string' ? [group] : group;
   return sql<SqlBool>`EXISTS (SELECT 1 FROM group_memberships gm
-    WHERE gm.person_id = ${sql.ref(personIdColumn)} AND gm.group_code = ${group}
-      AND gm.since <= ${asOf}::date AND (gm.until IS NULL OR gm.until > ${asOf}::date))`;
+    WHERE gm.person_id = ${sql.ref(personIdColumn)}
+      AND gm.group_code IN (${sql.join(codes.map((code) => sql`${code}`))})
+      AND gm.since <= ${asOf}::date AND (gm.until IS NULL OR gm.until > ${asOf}::date)
+      ${afterPersonId === undefined ? sql`` : sql`AND gm.person_id > ${afterPersonId}`})`;
+}
+
+/**
+ * What the registry shows of the groups (set in the composition root with setGroupProvider): the
+ * periods of the person file and the list's tags, and the list's filter.
+ */
+export const personGroupsProvider: GroupProvider = {
+  groups: GROUP_CODES.map((code) => ({ code, name: GROUP_LABELS[code] })),
+  async periodsOf(db, personIds) {
+    const rows = await repo.allMembershipsOf(db, personIds);
+    return rows
+      .map((row): GroupPeriod => ({
+        personId: row.person_id,
+        code: row.group_code,
+        subCategory: row.sub_category,
+        since: row.since,
+        until: row.until,
+        reasons: row.reasons,
+      }))
+      .sort(
+        (a, b) =>
+          a.personId - b.personId ||
+          GROUP_CODES.indexOf(a.code as GroupCode) - GROUP_CODES.indexOf(b.code as GroupCode) ||
+          (b.since < a.since ? -1 : b.since > a.since ? 1 : 0),
+      );
+  },
+  memberOfAny(codes, asOf, personIdColumn, afterPersonId) {
+    return inGroup(codes.filter(isGroupCode), asOf, personIdColumn, afterPersonId);
+  },
+};
+
+/**
+ * The registry's change listener (registered by the composition root). A person merged into another
+ * is the same human as the person kept: the duplicate's periods move to the kept person (or are
+ * voided where the kept person has an overlapping one), and the kept person is then re-evaluated
+ * with the moved facts and links (the registry announces it next). Every change re-evaluates the
+ * person and their relatives as of today, in the same transaction.
+ */
+export async function followPersonChange(
+  trx: Transaction<DB>,
+  personId: number,
+  change: PersonChange,
+): Promise<void> {
+  if (change.kind === 'merged_away') await repo.moveMembershipsOnMerge(trx, personId, change.mergedInto);
+  else await reevaluateAfterChange(trx, personId);
 }
 
 export function isGroupCode(value: string): value is GroupCode {

@@ -1,9 +1,12 @@
 // Statistics over the membership periods: counts per group for a region and each of its child
 // regions as of a date, the monthly series, the drill-down list of members and the spreadsheet
-// export. A period counts on date D when since <= D < until (until null: still open). Everything is
-// scoped to the actor's region in SQL; viewers above the county get aggregates with small cells
-// suppressed (groups.suppression.ts).
+// export. A period counts on date D when since <= D < until (until null: still open). The counts are
+// read from the count tables that triggers keep beside the periods (repository deltaCountsOn), not by
+// scanning the periods. Everything is scoped to the actor's region; viewers above the county get
+// aggregates with small cells suppressed consistently across every table they can fetch
+// (groups.suppression.ts).
 
+import { createHash } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
@@ -12,16 +15,23 @@ import { invalid } from '../../platform/errors.ts';
 import { audit, maskValue, requireAccess, VIEWER_ROLES, type Actor } from '../access/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
-import { effectiveConfig, resolveRegion } from './groups.service.ts';
-import { plainCell, suppressColumn, suppressTable, type StatCell } from './groups.suppression.ts';
-import { codeRange } from './groups.repository.ts';
+import { resolveRegion } from './groups.service.ts';
+import { configResolver } from './groups.settings.ts';
+import { childKey, keyCode, plainCell, suppressRegionTree, type StatCell } from './groups.suppression.ts';
+import {
+  codeRange,
+  configsInForceBetween,
+  deltaCountsOn,
+  type ConfigRecord,
+  type RegionCount,
+} from './groups.repository.ts';
 
 /** Viewers above the county read aggregates with small cells suppressed. */
 export function suppressesFor(actor: Actor): boolean {
   return VIEWER_ROLES.includes(actor.role);
 }
 
-const CHILD_LENGTH: Record<number, number | null> = { 0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: null };
+const LEAF_LENGTH = 12;
 
 function dateOrToday(asOf: string | undefined): IsoDate {
   const date = asOf ?? today();
@@ -41,63 +51,136 @@ async function childRegions(db: Kysely<DB>, code: string): Promise<{ code: strin
   return rows;
 }
 
-interface CountRow {
-  child: string;
-  group_code: string;
-  n: number;
+/** Each region's small-cell threshold on a date, and a key naming the configuration rows behind it. */
+interface Thresholds {
+  of: (code: string) => number;
+  key: string;
 }
 
-/** Counts per (child region, group) on each date: one scan of the subtree's periods. */
-async function countsOn(
-  db: Kysely<DB>,
+function thresholdsFrom(rows: readonly ConfigRecord[], date: IsoDate): Thresholds {
+  const inForce = rows.filter(
+    (row) => row.valid_from <= date && (row.valid_to === null || row.valid_to > date),
+  );
+  const configFor = configResolver(
+    inForce.map((row) => ({ regionCode: row.region_code, config: row.config })),
+  );
+  const memo = new Map<string, number>();
+  return {
+    of: (code) => {
+      let t = memo.get(code);
+      if (t === undefined) memo.set(code, (t = configFor(code).smallCellThreshold));
+      return t;
+    },
+    key: inForce.map((row) => `${row.id}.${row.version}`).join(','),
+  };
+}
+
+/** The thresholds on each of the dates, from one read of the configuration. */
+async function thresholdsOn(db: Kysely<DB>, dates: readonly IsoDate[]): Promise<Map<IsoDate, Thresholds>> {
+  const sorted = [...dates].sort();
+  const rows = await configsInForceBetween(db, sorted[0] as IsoDate, sorted[sorted.length - 1] as IsoDate);
+  return new Map(dates.map((date) => [date, thresholdsFrom(rows, date)]));
+}
+
+/** One date's table for `code`: a cell per (child key, group) and the total per group. */
+interface ShownTable {
+  /** Child keys with their row, in display order; keys with no listed region come last. */
+  children: { key: string; code: string; name: string }[];
+  cells: Map<string, StatCell[]>;
+  totals: StatCell[];
+}
+
+function shownTable(
   code: string,
-  dates: readonly IsoDate[],
-): Promise<(CountRow & { d: string })[]> {
-  const [from, to] = codeRange(code);
-  const childLength = CHILD_LENGTH[code.length] ?? null;
-  const child = childLength === null ? sql`gm.region_code` : sql`substr(gm.region_code, 1, ${childLength})`;
-  const result = await sql<CountRow & { d: string }>`
-    SELECT m.d::text AS d, ${child} AS child, gm.group_code, count(*)::int AS n
-    FROM unnest(${'{' + dates.join(',') + '}'}::date[]) AS m(d)
-    JOIN group_memberships gm ON gm.since <= m.d AND (gm.until IS NULL OR gm.until > m.d)
-    WHERE gm.region_code >= ${from} AND gm.region_code < ${to}
-    GROUP BY 1, 2, 3`.execute(db);
-  return result.rows.map((r) => ({ ...r, n: Number(r.n) }));
-}
-
-interface RawTable {
-  children: { code: string; name: string }[];
-  /** [child][group] */
-  cells: number[][];
-  totals: number[];
-}
-
-function tableFrom(
-  children: { code: string; name: string }[],
-  rows: readonly CountRow[],
-  leaf: boolean,
-): RawTable {
-  const listed = new Map(children.map((c, i) => [c.code, i]));
-  const all = [...children];
-  // A period may name a region closed since: it keeps its own row so the total still adds up.
-  if (!leaf)
-    for (const row of rows)
-      if (!listed.has(row.child)) {
-        listed.set(row.child, all.length);
-        all.push({ code: row.child, name: row.child });
-      }
-  const cells = all.map(() => GROUP_CODES.map(() => 0));
+  listed: readonly { code: string; name: string }[],
+  rows: readonly RegionCount[],
+  suppressed: ((group: GroupCode) => Map<string, StatCell>) | null,
+): ShownTable {
+  const inside = rows.filter((r) => r.region_code >= code && r.region_code < code + '\uffff');
+  const leaf = code.length >= LEAF_LENGTH;
+  const children = leaf ? [] : listed.map((c) => ({ key: c.code, code: c.code, name: c.name }));
+  const raw = new Map<string, number[]>();
   const totals = GROUP_CODES.map(() => 0);
-  for (const row of rows) {
+  for (const row of inside) {
     const g = GROUP_CODES.indexOf(row.group_code as GroupCode);
     if (g < 0) continue;
     totals[g] = (totals[g] ?? 0) + row.n;
     if (leaf) continue;
-    const r = listed.get(row.child);
-    const line = r === undefined ? undefined : cells[r];
-    if (line) line[g] = (line[g] ?? 0) + row.n;
+    const key = childKey(code, row.region_code);
+    let line = raw.get(key);
+    if (!line) raw.set(key, (line = GROUP_CODES.map(() => 0)));
+    line[g] = (line[g] ?? 0) + row.n;
   }
-  return leaf ? { children: [], cells: [], totals } : { children: all, cells, totals };
+  // A period may name a region closed since, or a code coarser than the children: it keeps its own
+  // row so that the total still adds up.
+  const known = new Set(children.map((c) => c.key));
+  for (const key of [...raw.keys()].sort())
+    if (!known.has(key)) children.push({ key, code: keyCode(key), name: keyCode(key) });
+  const cells = new Map<string, StatCell[]>();
+  if (!suppressed) {
+    for (const child of children)
+      cells.set(child.key, (raw.get(child.key) ?? GROUP_CODES.map(() => 0)).map(plainCell));
+    return { children, cells, totals: totals.map(plainCell) };
+  }
+  const trees = GROUP_CODES.map((group) => suppressed(group));
+  for (const child of children)
+    cells.set(
+      child.key,
+      trees.map((tree) => tree.get(child.key) ?? plainCell(0)),
+    );
+  return { children, cells, totals: trees.map((tree) => tree.get(code) ?? plainCell(0)) };
+}
+
+/**
+ * Suppressed trees already worked out, by a digest of everything they depend on: the group's counts
+ * per region and the configuration rows that set the thresholds. Suppression is a pure function of
+ * those, so a tree found here is the one that would be computed again (no staleness: new counts make a
+ * new key). Viewers' tables and series of the same date share them; oldest entries go first.
+ */
+const treeMemo = new Map<string, Map<string, StatCell>>();
+const TREE_MEMO_SIZE = 512;
+
+function memoTree(key: string, compute: () => Map<string, StatCell>): Map<string, StatCell> {
+  let tree = treeMemo.get(key);
+  if (tree) return tree;
+  tree = compute();
+  if (treeMemo.size >= TREE_MEMO_SIZE) treeMemo.delete(treeMemo.keys().next().value as string);
+  treeMemo.set(key, tree);
+  return tree;
+}
+
+/**
+ * For a viewer: each group's counts suppressed over the whole country's region tree on that date, so
+ * that every table and series of that date shows each region's count the same way (computed when a
+ * group is first asked for, and remembered across calls by content, see treeMemo).
+ */
+function countryTrees(
+  rows: readonly RegionCount[],
+  thresholds: Thresholds,
+): (group: GroupCode) => Map<string, StatCell> {
+  const byGroup = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    let counts = byGroup.get(row.group_code);
+    if (!counts) byGroup.set(row.group_code, (counts = new Map()));
+    counts.set(row.region_code, (counts.get(row.region_code) ?? 0) + row.n);
+  }
+  const memo = new Map<GroupCode, Map<string, StatCell>>();
+  // One digest for the date: the configuration and every count (the rows come in region and group
+  // order; another order would only miss the memo, never hit a wrong entry).
+  let dateKey: string | null = null;
+  return (group) => {
+    let tree = memo.get(group);
+    if (!tree) {
+      dateKey ??= createHash('sha256')
+        .update(thresholds.key)
+        .update(rows.map((row) => `\n${row.region_code} ${row.group_code} ${row.n}`).join(''))
+        .digest('base64');
+      const counts = byGroup.get(group) ?? new Map<string, number>();
+      tree = memoTree(`${dateKey} ${group}`, () => suppressRegionTree(counts, thresholds.of));
+      memo.set(group, tree);
+    }
+    return tree;
+  };
 }
 
 const countsRecord = (cells: readonly StatCell[]) =>
@@ -113,26 +196,28 @@ export async function groupStats(
   const target = await resolveRegion(db, actor, region);
   requireAccess(actor, 'stats.read', { regionCode: target.code });
   const date = dateOrToday(asOf);
-  const leaf = CHILD_LENGTH[target.code.length] === null;
-  const children = leaf ? [] : await childRegions(db, target.code);
-  const raw = tableFrom(children, await countsOn(db, target.code, [date]), leaf);
   const suppress = suppressesFor(actor);
-  const threshold = (await effectiveConfig(db, target.code, date)).smallCellThreshold;
-  const shown = suppress
-    ? suppressTable(raw.cells, raw.totals, threshold)
-    : { rows: raw.cells.map((line) => line.map(plainCell)), totals: raw.totals.map(plainCell) };
+  const [listed, counts, thresholdsByDate] = await Promise.all([
+    target.code.length >= LEAF_LENGTH ? [] : childRegions(db, target.code),
+    // A viewer's suppression is decided over the whole country (see groups.suppression.ts).
+    deltaCountsOn(db, codeRange(suppress ? '' : target.code), [date]),
+    thresholdsOn(db, [date]),
+  ]);
+  const thresholds = thresholdsByDate.get(date) as Thresholds;
+  const rows = counts.get(date) ?? [];
+  const shown = shownTable(target.code, listed, rows, suppress ? countryTrees(rows, thresholds) : null);
   return {
     region: target,
     asOf: date,
     groups: GROUP_CODES.map((code) => ({ code, ...GROUP_LABELS[code] })),
-    rows: raw.children.map((child, i) => ({
+    rows: shown.children.map((child) => ({
       regionCode: child.code,
       regionName: child.name,
-      counts: countsRecord(shown.rows[i] ?? []),
+      counts: countsRecord(shown.cells.get(child.key) ?? []),
     })),
     total: { regionCode: target.code, regionName: target.name, counts: countsRecord(shown.totals) },
     suppressed: suppress,
-    threshold,
+    threshold: thresholds.of(target.code),
   };
 }
 
@@ -156,8 +241,8 @@ function monthEnds(from: string, to: string): { month: string; end: IsoDate }[] 
 
 /**
  * GET /stats/groups/monthly: the region's count per group at each month end. For a viewer each month's
- * total is suppressed exactly as the table of that date suppresses it, so that the series and the
- * tables together reveal nothing the tables hide.
+ * count is the region's cell of that month end's country-wide suppression, exactly as the tables of
+ * that date show it, so that the series and the tables together reveal nothing the tables hide.
  */
 export async function monthlyStats(
   db: Kysely<DB>,
@@ -169,37 +254,21 @@ export async function monthlyStats(
   const target = await resolveRegion(db, actor, region);
   requireAccess(actor, 'stats.read', { regionCode: target.code });
   const months = monthEnds(from, to);
-  const leaf = CHILD_LENGTH[target.code.length] === null;
-  const children = leaf ? [] : await childRegions(db, target.code);
-  const rows = await countsOn(
-    db,
-    target.code,
-    months.map((m) => m.end),
-  );
   const suppress = suppressesFor(actor);
-  const threshold = suppress ? (await effectiveConfig(db, target.code, today())).smallCellThreshold : 0;
-  return {
-    region: target,
-    suppressed: suppress,
-    months: months.map(({ month, end }) => {
-      const raw = tableFrom(
-        children,
-        rows.filter((r) => r.d === end),
-        leaf,
-      );
-      const totals = suppress
-        ? raw.totals.map(
-            (total, g) =>
-              suppressColumn(
-                raw.cells.map((line) => line[g] ?? 0),
-                total,
-                threshold,
-              ).total,
-          )
-        : raw.totals.map(plainCell);
-      return { month, monthEnd: end, counts: countsRecord(totals) };
-    }),
-  };
+  const ends = months.map((m) => m.end);
+  const [counts, thresholdsByDate] = await Promise.all([
+    deltaCountsOn(db, codeRange(suppress ? '' : target.code), ends),
+    suppress ? thresholdsOn(db, ends) : null,
+  ]);
+  const out: MonthlySeries['months'] = [];
+  for (const { month, end } of months) {
+    const rows = counts.get(end) ?? [];
+    const thresholds = thresholdsByDate?.get(end);
+    const trees = thresholds ? countryTrees(rows, thresholds) : null;
+    const shown = shownTable(target.code, [], rows, trees);
+    out.push({ month, monthEnd: end, counts: countsRecord(shown.totals) });
+  }
+  return { region: target, suppressed: suppress, months: out };
 }
 
 /** GET /stats/groups/members: who is counted, for readers who may see persons; scoped in SQL. */

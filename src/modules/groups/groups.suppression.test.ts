@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { suppressColumn, suppressLone, suppressTable, type StatCell } from './groups.suppression.ts';
+import { childKey, suppressColumn, suppressRegionTree, type StatCell } from './groups.suppression.ts';
 
 const T = 5;
 
@@ -38,8 +38,6 @@ describe('small-cell suppression', () => {
       ['0', '5', '12'],
     );
     assert.equal(total.display, '17');
-    assert.deepEqual(suppressLone(4, T), { value: null, suppressed: true, display: '<5' });
-    assert.deepEqual(suppressLone(5, T), { value: 5, suppressed: false, display: '5' });
   });
 
   test('a lone small cell in a column takes the next smallest cell with it', () => {
@@ -70,12 +68,12 @@ describe('small-cell suppression', () => {
     );
   });
 
-  test('the smallest complement that would itself be determined is followed by another', () => {
-    // 1 + 5 = 6: "<5" is 1..4 and "*" at least 5, so only 1 + 5 fits. The next smallest (total) goes too.
+  test('the complement is the smallest count whose hiding leaves the small one open', () => {
+    // Hiding the 5 would not do: "<5" + "*" = 6 has only 1 + 5. Hiding the total does: 1 + 5 = "*".
     const { cells, total } = suppressColumn([1, 5], 6, T);
     assert.deepEqual(
       cells.map((c) => c.display),
-      ['<5', '*'],
+      ['<5', '5'],
     );
     assert.equal(total.display, '*');
   });
@@ -110,25 +108,141 @@ describe('small-cell suppression', () => {
     );
   });
 
-  test('a table suppresses each group column on its own', () => {
-    const { rows, totals } = suppressTable(
-      [
-        [7, 0],
-        [2, 9],
-      ],
-      [9, 9],
-      T,
+  test('a township hidden in the county table is hidden in its own table too (no recovery across levels)', () => {
+    // One table at a time would show township 101's total 20 in its own table while hiding it in the
+    // county table as the complement of township 100's 3: 53 - 20 - 30 gives the 3 away.
+    const cells = suppressRegionTree(
+      new Map([
+        ['410225100200', 3],
+        ['410225101200', 12],
+        ['410225101201', 8],
+        ['410225102200', 30],
+      ]),
+      () => T,
     );
-    assert.deepEqual(
-      rows.map((r) => r.map((c) => c.display)),
-      [
-        ['*', '0'],
-        ['<5', '9'],
-      ],
-    );
-    assert.deepEqual(
-      totals.map((c) => c.display),
-      ['9', '9'],
+    const shown = (key: string) => cells.get(key)?.display;
+    assert.equal(shown('410225'), '53');
+    assert.equal(shown('410225100'), '<5');
+    assert.equal(shown('410225100200'), '<5');
+    assert.equal(shown('410225101'), '*');
+    // The township's own table must then hide a village as well, or 12 + 8 gives its total.
+    assert.deepEqual([shown('410225101200'), shown('410225101201')], ['12', '*']);
+    assert.equal(shown('410225102'), '30');
+  });
+
+  test('a period stored under a township code is its own row beside the villages', () => {
+    assert.equal(childKey('410225100', '410225100'), '410225100|');
+    assert.equal(childKey('410225', '410225100'), '410225100');
+    assert.equal(childKey('410225100', '410225100200'), '410225100200');
+    assert.equal(childKey('', '410225100200'), '41');
+  });
+
+  // Every table a viewer can fetch for one date: for each region, its own count and its children's.
+  // What the viewer learns is the set of equations region = sum of children with the cells shown;
+  // the test searches for another assignment of the stored counts that shows the same and differs in
+  // a suppressed cell, by brute force over the leaves (independently of readerBounds).
+  const CODES = [
+    '410225100200',
+    '410225100201',
+    '410225100',
+    '410225101200',
+    '410225101201',
+    '410226100200',
+    '410301100200',
+    '4103',
+  ] as const;
+
+  function ancestorsOf(code: string): string[] {
+    const out = [''];
+    let at = '';
+    for (;;) {
+      const key = childKey(at, code);
+      out.push(key);
+      if (key.endsWith('|') || key.length >= 12) break;
+      at = key;
+    }
+    return out;
+  }
+
+  function otherAssignment(
+    leaves: readonly string[],
+    cells: ReadonlyMap<string, StatCell>,
+    actual: ReadonlyMap<string, number>,
+    target: string,
+    cap: number,
+  ): number[] | null {
+    const ancestors = leaves.map(ancestorsOf);
+    const nodes = [...cells.keys()];
+    const leavesUnder = new Map(nodes.map((key) => [key, [] as number[]]));
+    ancestors.forEach((chain, i) => chain.forEach((key) => leavesUnder.get(key)?.push(i)));
+    const bounds = (cell: StatCell): [number, number] =>
+      !cell.suppressed
+        ? [cell.value as number, cell.value as number]
+        : cell.display === `<${T}`
+          ? [1, T - 1]
+          : [T, cap];
+    const values: number[] = [];
+    const fits = (assigned: number) =>
+      nodes.every((key) => {
+        const under = leavesUnder.get(key) as number[];
+        const [lo, hi] = bounds(cells.get(key) as StatCell);
+        let sum = 0;
+        let open = 0;
+        for (const i of under)
+          if (i < assigned) sum += values[i] as number;
+          else open += 1;
+        return open ? sum <= hi : sum >= lo && sum <= hi;
+      });
+    const targetValue = actual.get(target) as number;
+    const search = (i: number): boolean => {
+      if (i === leaves.length) {
+        const sum = (leavesUnder.get(target) as number[]).reduce((s, j) => s + (values[j] as number), 0);
+        return sum !== targetValue;
+      }
+      const leafKey = ancestors[i]?.[ancestors[i].length - 1] as string;
+      const [lo, hi] = bounds(cells.get(leafKey) ?? { value: 0, suppressed: false, display: '0' });
+      for (let v = lo; v <= hi; v++) {
+        values[i] = v;
+        if (fits(i + 1) && search(i + 1)) return true;
+      }
+      return false;
+    };
+    return search(0) ? values.slice() : null;
+  }
+
+  test('property: no suppressed count can be solved from all the tables and totals a viewer can fetch', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 14 })), {
+          minLength: CODES.length,
+          maxLength: CODES.length,
+        }),
+        (counts) => {
+          const stored = new Map(CODES.map((code, i) => [code as string, counts[i] ?? 0]));
+          const cells = suppressRegionTree(stored, () => T);
+          // The true count of every region key.
+          const actual = new Map<string, number>();
+          for (const [code, n] of stored)
+            if (n > 0) for (const key of ancestorsOf(code)) actual.set(key, (actual.get(key) ?? 0) + n);
+          const leaves = CODES.filter((code) => (stored.get(code) ?? 0) > 0);
+          const cap = (actual.get('') ?? 0) + T;
+          for (const [key, cell] of cells) {
+            const value = actual.get(key) ?? 0;
+            if (!cell.suppressed) {
+              assert.equal(cell.value, value, `${key} is shown as it is`);
+              continue;
+            }
+            assert.ok(value >= 1, `${key}: a zero is never hidden`);
+            if (value < T) assert.equal(cell.display, '<5', `${key} is small`);
+            else assert.equal(cell.display, '*');
+            assert.ok(
+              otherAssignment(leaves, cells, actual, key, cap) !== null,
+              `${key} (${value}) of ${JSON.stringify(counts)} can be solved`,
+            );
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
     );
   });
 });

@@ -45,8 +45,25 @@ export interface WorklistItemsTable {
   acknowledged_by: number | null;
 }
 
+/** Per village, group and day: periods starting that day minus periods ending it (triggers keep it). */
+export interface GroupCountDeltasTable {
+  region_code: string;
+  group_code: string;
+  on_date: string;
+  delta: number;
+}
+
+/** Per village and group: the open periods (the sum of all of its deltas). */
+export interface GroupCountOpenTable {
+  region_code: string;
+  group_code: string;
+  open: number;
+}
+
 export interface GroupTables {
   group_config: GroupConfigTable;
   group_memberships: GroupMembershipsTable;
   worklist_items: WorklistItemsTable;
+  group_count_deltas: GroupCountDeltasTable;
+  group_count_open: GroupCountOpenTable;
 }

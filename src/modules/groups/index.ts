@@ -17,6 +17,15 @@ export {
   type EvaluateCounts,
   type EvaluateOptions,
 } from './groups.evaluate.ts';
-export { groupsOfPerson, inGroup, isGroupCode, effectiveConfig, type PersonGroup } from './groups.service.ts';
+export {
+  groupsOfPerson,
+  inGroup,
+  isGroupCode,
+  effectiveConfig,
+  followPersonChange,
+  personGroupsProvider,
+  type PersonGroup,
+} from './groups.service.ts';
 export { DEFAULT_EFFECTIVE_CONFIG, type EffectiveGroupsConfig } from './groups.settings.ts';
+export { reviewLedgerRows } from './groups.ledger-review.ts';
 export type { GroupTables } from './groups.tables.ts';

@@ -9,4 +9,17 @@ export { registryImportJob } from './registry.jobs.ts';
 export { importRegistryFile, type Importer, type ImportOutcome } from './registry.import.ts';
 export { registryRecords } from './registry.export.ts';
 export { registryCommands, prepareDemoRegistry } from './registry.cli.ts';
+export {
+  importLedgerFile,
+  reviewLedgerWith,
+  type LedgerReviewer,
+  type LedgerImportOutcome,
+} from './registry.import-ledger.ts';
+export type { LedgerDisagreement, LedgerQuestion, LedgerReview, LedgerReviewRow } from './registry.ledger.ts';
 export { onPersonChanged, type PersonChangeListener } from './registry.service.ts';
+export {
+  setGroupProvider,
+  type GroupPeriod,
+  type GroupProvider,
+  type PersonChange,
+} from './registry.service.ts';

@@ -5,7 +5,7 @@ import { stringFlag, type CommandIO, type CommandSpec } from '../../cli/command.
 import type { AppContext } from '../../platform/context.ts';
 import { systemActor } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
-import { importLedgerFile } from './registry.import-ledger.ts';
+import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import { writeGeneratedTemplate } from './registry.generator.ts';
@@ -14,7 +14,7 @@ import { today } from '../../platform/dates.ts';
 const DEMO_COUNTY = '410225';
 const REGION = /^\d{6}(\d{3}(\d{3})?)?$/;
 
-function printOutcome(io: CommandIO, outcome: ImportOutcome): number {
+function printOutcome(io: CommandIO, outcome: ImportOutcome | LedgerImportOutcome): number {
   if (outcome.status === 'rejected') {
     io.error(`refused, nothing was imported: ${outcome.message?.zh ?? ''} (${outcome.message?.en ?? ''})`);
     return 1;
@@ -26,7 +26,23 @@ function printOutcome(io: CommandIO, outcome: ImportOutcome): number {
   if (outcome.unknownHeaders.length)
     io.print(`unknown columns ignored: ${outcome.unknownHeaders.join(', ')}`);
   if (outcome.errorReport) io.print(`error report: ${outcome.errorReport.xlsx} (and .csv)`);
+  if ('review' in outcome) printReview(io, outcome);
   return 0;
+}
+
+/** A child ledger's answers that disagree with the rules, one line each (台账与规则不一致). */
+function printReview(io: CommandIO, outcome: LedgerImportOutcome): void {
+  const review = outcome.review;
+  if (!review) {
+    io.print('the ledger answers were not compared with the rules (no reviewer registered)');
+    return;
+  }
+  io.print(
+    `台账与规则不一致 / ledger answers that disagree with the rules (as of ${review.asOf}): ` +
+      `${review.disagreements.length} in ${review.rowsChecked} rows`,
+  );
+  for (const d of review.disagreements) io.print(`  row ${d.rowNumber} ${d.name}: ${d.text.zh}`);
+  if (outcome.reviewReport) io.print(`review report: ${outcome.reviewReport.xlsx} (and .csv)`);
 }
 
 /**
@@ -38,18 +54,26 @@ export async function importFileOnConsole(
   io: CommandIO,
   file: string,
   options: { region: string; dryRun: boolean; command: string; kind?: 'registry' | 'ledger' },
-): Promise<ImportOutcome> {
+): Promise<ImportOutcome | LedgerImportOutcome> {
   const base = path.join(
     ctx.config.dataDir,
     'imports',
     `cli-${path.basename(file, path.extname(file))}-${Date.now()}-errors`,
   );
   fs.mkdirSync(path.dirname(base), { recursive: true });
-  return (options.kind === 'ledger' ? importLedgerFile : importRegistryFile)(
-    ctx.db,
+  const run =
+    options.kind === 'ledger'
+      ? importLedgerFile.bind(null, ctx.db)
+      : importRegistryFile.bind(null, ctx.database);
+  return run(
     path.resolve(file),
     { regionCode: options.region, userId: null, auditActor: systemActor(options.command) },
-    { dryRun: options.dryRun, errorReportBase: base, progress: io.progress },
+    {
+      dryRun: options.dryRun,
+      errorReportBase: base,
+      reviewReportBase: base.replace(/-errors$/, '-review'),
+      progress: io.progress,
+    },
   );
 }
 

@@ -4,6 +4,7 @@
 
 import { inPeriod, minDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
+import type { GuardianshipAssessment } from './registry.tables.ts';
 
 export const FACT_KINDS = [
   'migration',
@@ -22,6 +23,7 @@ export const FACT_KINDS = [
   'family_planning_special',
   'assistance',
   'guardianship_failure',
+  'ledger_declaration',
 ] as const;
 
 export type FactKind = (typeof FACT_KINDS)[number];
@@ -48,6 +50,7 @@ export const FACT_LABELS: Readonly<Record<FactKind, Label>> = {
   family_planning_special: { zh: '计划生育特殊家庭', en: 'family-planning special family' },
   assistance: { zh: '享受社会救助', en: 'social assistance' },
   guardianship_failure: { zh: '监护缺失或监护不当', en: 'guardianship failure' },
+  ledger_declaration: { zh: '台账填报情况', en: 'answers declared in the child ledger' },
 };
 
 // --- Values inside the facts, with the labels the ledgers use (EXCHANGE.md) ---
@@ -126,6 +129,39 @@ export const GUARDIANSHIP_FAILURE_LABELS: Readonly<Record<GuardianshipFailureTyp
   neglect: { zh: '疏于照料', en: 'neglect' },
 };
 
+/** The unable parent named by a child ledger (无监护能力方). */
+export type LedgerUnableParent = 'father' | 'mother';
+
+/**
+ * A child ledger's own answers about a child, as the ledger wrote them (EXCHANGE.md "Child ledger").
+ * They are what the village declared, not what the registry derives: the groups still come from the
+ * rules, and an import lists the rows where the two disagree.
+ */
+export interface LedgerDeclaration {
+  /** The ledger lists the child as left behind: every row of a 留守儿童台账 does. */
+  leftBehindChild: boolean;
+  /** 父母双方同时外出 */
+  bothParentsMigrant?: boolean;
+  /** 一方外出另一方无监护能力 */
+  oneMigrantOtherUnable?: boolean;
+  /** 无监护能力方 */
+  unableParent?: LedgerUnableParent;
+  /** 无监护能力原因, as written */
+  unableReason?: string;
+  /** 有无委托监护人 */
+  hasEntrustedCarer?: boolean;
+  /** 监护类型 */
+  guardianshipType?: GuardianshipAssessment;
+  /** 是否登记户口 */
+  hukouRegistered?: boolean;
+  /** 是否学校寄宿 */
+  boarding?: boolean;
+  /** 家庭经济来源, the items joined with 、 */
+  incomeSources?: string;
+  /** 救助帮扶情况, the items joined with 、 */
+  assistance?: string;
+}
+
 // --- The facts ---
 
 type NoData = Record<string, never>;
@@ -151,6 +187,7 @@ export interface FactDataByKind {
   family_planning_special: NoData;
   assistance: { program: AssistanceProgram };
   guardianship_failure: { type: GuardianshipFailureType };
+  ledger_declaration: LedgerDeclaration;
 }
 
 /** A half-open period [from, to); `to` null is open-ended. */

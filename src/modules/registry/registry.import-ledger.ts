@@ -1,25 +1,78 @@
 // The child ledger import (留守儿童台账, EXCHANGE.md): one row per child, with the parents,
 // grandparents and entrusted carer as columns. Each named person is matched by ID number, else by
-// name + birth date within the county, else registered; the links between them and the parents'
-// migration are recorded. Same guarantees as the template import: a refused file writes nothing
-// (a first pass reads the whole file before any write), a dry run is rolled back, a re-import
-// changes nothing.
+// name + birth date within the county, else registered; the links between them, the parents'
+// migration, the unable parent's state (无监护能力原因), the carer's entrusted-guardianship record and
+// the ledger's own answers (a 'ledger_declaration' fact) are recorded. Same guarantees as the template
+// import: a refused file writes nothing (a first pass reads the whole file before any write), a dry
+// run is rolled back, a re-import changes nothing.
+//
+// Groups are derived, never typed in: every person whose facts or links changed is announced to the
+// change listeners (the groups module re-evaluates them), and once the rows are written the ledger's
+// answers are compared with the rules by the reviewer the composition root registers
+// (reviewLedgerWith): the rows where they disagree come back as the import's review.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { today as currentDate } from '../../platform/dates.ts';
+import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
 import { audit } from '../access/index.ts';
 import { writeErrorReport } from './registry.errors-report.ts';
-import { loadCountyPlaces, parseLedgerFile, type LedgerPerson, type LedgerRow } from './registry.ledger.ts';
+import {
+  LEDGER_QUESTION_LABELS,
+  LEDGER_REVIEW_HEADERS,
+  ledgerDeclaration,
+  loadCountyPlaces,
+  parseLedgerFile,
+  type LedgerDisagreement,
+  type LedgerPerson,
+  type LedgerReview,
+  type LedgerReviewRow,
+  type LedgerRow,
+} from './registry.ledger.ts';
 import { FileRejected, type TableSource } from './registry.reader.ts';
 import type { RowError } from './registry.template.ts';
 import { nameSpellings, reconcileFacts, type TemplateFact } from './registry.rules.ts';
 import type { Importer, ImportOptions, ImportOutcome } from './registry.import.ts';
+import { personChanged, type PersonChange } from './registry.service.ts';
+import { openTableWriter } from './registry.writer.ts';
 import * as repo from './registry.repository.ts';
-import type { ImportCounts } from './registry.tables.ts';
+import type { GuardianshipAssessment, ImportCounts } from './registry.tables.ts';
 
 const NO_ID = '台账未填身份号码';
+const SOURCE = 'ledger';
 
 class DryRunRollback extends Error {}
+
+// ---------- the reviewer hook ----------
+
+/**
+ * Compares the ledger's answers of written rows with the rules as of `asOf`, inside the import's
+ * transaction; resolves with the rows' disagreements. The groups module provides it: the registry
+ * does not import the groups module, the composition root connects the two.
+ */
+export type LedgerReviewer = (
+  trx: Transaction<DB>,
+  rows: readonly LedgerReviewRow[],
+  asOf: IsoDate,
+) => Promise<LedgerDisagreement[]>;
+
+let reviewer: LedgerReviewer | null = null;
+
+/** Registers the reviewer of child ledger imports (src/app.ts); a later call replaces it. */
+export function reviewLedgerWith(review: LedgerReviewer): void {
+  reviewer = review;
+}
+
+export interface LedgerImportOptions extends ImportOptions {
+  /** Where to write the review: `${reviewReportBase}.xlsx` and `.csv`. None when omitted. */
+  reviewReportBase?: string;
+}
+
+export interface LedgerImportOutcome extends ImportOutcome {
+  /** The rows whose own answers disagree with the rules; null when no reviewer is registered. */
+  review: LedgerReview | null;
+  reviewReport: { xlsx: string; csv: string } | null;
+}
+
+// ---------- one row ----------
 
 interface Found {
   id: number;
@@ -84,15 +137,71 @@ async function findOrRegister(
   return { id: row.id, created: true };
 }
 
+/** The carer link's record of the survey form: what the ledger says, for comparison and writing. */
+interface CarerRecord {
+  entrustment_form_signed: boolean | null;
+  entrustment_form_date: string | null;
+  guardianship_assessment: GuardianshipAssessment | null;
+  carer_fitness_checked_on: string | null;
+  carer_fit: boolean | null;
+  carer_relation: string | null;
+}
+
+const CARER_FIELDS: (keyof CarerRecord)[] = [
+  'entrustment_form_signed',
+  'entrustment_form_date',
+  'guardianship_assessment',
+  'carer_fitness_checked_on',
+  'carer_fit',
+  'carer_relation',
+];
+
+/**
+ * The ledger's 监护类型 is the survey's assessment of how the child is looked after (监护情况评估).
+ * With a carer, 较好 and 一般 say the carer performs the duties (fit), 受委托监护人监护能力不足 says
+ * not; the other two assess the parents, not the carer. The assessment is dated by the ledger.
+ */
+function carerRecord(row: LedgerRow, on: IsoDate): CarerRecord {
+  const carer = row.carer!;
+  const assessment = row.declared.guardianshipType;
+  const fit =
+    assessment === 'good' || assessment === 'fair'
+      ? true
+      : assessment === 'carer_insufficient'
+        ? false
+        : null;
+  return {
+    entrustment_form_signed: carer.formSigned,
+    entrustment_form_date: carer.formDate,
+    guardianship_assessment: assessment,
+    carer_fitness_checked_on: fit === null ? null : (row.ledgerDate ?? on),
+    carer_fit: fit,
+    carer_relation: carer.relationToChild,
+  };
+}
+
+interface RowResult {
+  status: 'inserted' | 'updated' | 'unchanged';
+  childId: number | null;
+  /** Persons whose facts or links changed, with what changed, to announce to the listeners. */
+  changed: Map<number, PersonChange>;
+}
+
 async function writeRow(
   trx: Transaction<DB>,
   row: LedgerRow,
   county: string,
   importer: Importer,
-  on: string,
-): Promise<'inserted' | 'updated' | 'unchanged'> {
+  on: IsoDate,
+): Promise<RowResult> {
   const hukou = row.addresses.hukouRegionCode!;
+  const changedPersons = new Map<number, PersonChange>();
+  const touch = (personId: number, change: PersonChange) => {
+    if (!changedPersons.has(personId) || change.kind === 'created') changedPersons.set(personId, change);
+  };
   let changed = false;
+  // The ledger's date dates what it states without a date of its own (EXCHANGE.md).
+  const stated = row.ledgerDate ?? on;
   const child = row.child;
   const existingChild = child.idNumber ? await repo.findPersonByIdNumber(trx, child.idNumber) : undefined;
   let householdId = existingChild?.household_id ?? null;
@@ -118,8 +227,9 @@ async function writeRow(
     hukou,
     householdId,
   );
-  if (!childFound) return 'unchanged';
+  if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons };
   if (childFound.created) {
+    touch(childFound.id, { kind: 'created' });
     await trx
       .updateTable('persons')
       .set({ relation_to_head: '户主' })
@@ -139,22 +249,27 @@ async function writeRow(
       related_person_id: relatedId,
       kind,
       subtype: kind === 'parent' ? 'biological' : null,
-      source: 'ledger',
+      source: SOURCE,
       recorded_by: importer.userId,
     });
-    if (added) changed = true;
-  };
-  const facts = async (personId: number, wanted: TemplateFact[]) => {
-    const stored = await repo.listActiveFacts(trx, [personId]);
-    for (const change of reconcileFacts(stored, { facts: wanted, ended: [] }, on)) {
+    if (added) {
       changed = true;
+      touch(personId, { kind: 'relation' });
+    }
+  };
+  /** Reconciles one person's facts with what the row states, as of `asOf`. */
+  const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate) => {
+    const stored = await repo.listActiveFacts(trx, [personId]);
+    for (const change of reconcileFacts(stored, { facts: wanted, ended: [] }, asOf)) {
+      changed = true;
+      touch(personId, { kind: 'fact' });
       if (change.op === 'insert')
         await repo.insertFact(trx, {
           person_id: personId,
           kind: change.kind,
           valid_from: change.from,
           data: JSON.stringify(change.data),
-          source: 'ledger',
+          source: SOURCE,
           recorded_by: importer.userId,
         });
       else if (change.op === 'close')
@@ -179,15 +294,38 @@ async function writeRow(
       { personId: childFound.id, kind: 'parent' },
     );
     if (!found) continue;
-    if (found.created) changed = true;
+    if (found.created) {
+      changed = true;
+      touch(found.id, { kind: 'created' });
+    }
     parents[which] = found.id;
     await link(childFound.id, found.id, 'parent');
-    // The ledger gives a work place but no start: migration is recorded from the import day and
-    // compared by destination only, so a re-import on another day changes nothing.
+    // The ledger gives a work place but no start: a migration already in force on the ledger's date
+    // with that destination stands (its own start is kept); otherwise one is recorded from that date.
     if (p.workplace)
-      await facts(found.id, [
-        { kind: 'migration', mode: 'state', from: null, data: { destination: p.workplace } },
-      ]);
+      await facts(
+        found.id,
+        [{ kind: 'migration', mode: 'state', from: null, data: { destination: p.workplace } }],
+        stated,
+      );
+  }
+  // The parent at home who cannot act as guardian, and why (无监护能力原因), as the fact it stands for.
+  const inability = row.inability;
+  const unableId = inability ? parents[inability.parent] : null;
+  if (inability && unableId !== null) {
+    const from = inability.since ?? stated;
+    const mode: TemplateFact['mode'] =
+      inability.kind === 'death' ||
+      inability.kind === 'declared_dead' ||
+      inability.kind === 'declared_missing'
+        ? 'event'
+        : inability.kind === 'liberty_restriction' || inability.kind === 'lost_contact'
+          ? 'period'
+          : inability.kind === 'disability'
+            ? 'state'
+            : 'flag';
+    // A state or flag without its own date is in force from the date given, else the ledger's date.
+    await facts(unableId, [{ kind: inability.kind, mode, from, data: inability.data }], from);
   }
   for (const g of row.grandparents) {
     const parentId = g.role.startsWith('paternal') ? parents.father : parents.mother;
@@ -200,7 +338,10 @@ async function writeRow(
       parentId !== null ? { personId: parentId, kind: 'parent' } : undefined,
     );
     if (!found) continue;
-    if (found.created) changed = true;
+    if (found.created) {
+      changed = true;
+      touch(found.id, { kind: 'created' });
+    }
     if (parentId !== null) await link(parentId, found.id, 'parent');
   }
   if (row.carer) {
@@ -209,8 +350,15 @@ async function writeRow(
       kind: 'carer',
     });
     if (found) {
-      if (found.created) changed = true;
+      if (found.created) {
+        changed = true;
+        touch(found.id, { kind: 'created' });
+      }
       await link(childFound.id, found.id, 'carer');
+      if (await writeCarerRecord(trx, childFound.id, found.id, carerRecord(row, on), stated, importer)) {
+        changed = true;
+        touch(childFound.id, { kind: 'relation' });
+      }
     }
   }
   const childFacts: TemplateFact[] = [];
@@ -225,17 +373,104 @@ async function writeRow(
     childFacts.push({ kind: 'schooling', mode: 'state', from: null, data: { stage: child.schoolStage } });
   if (child.health === 'ill')
     childFacts.push({ kind: 'serious_illness', mode: 'flag', from: null, data: {} });
-  if (childFacts.length) await facts(childFound.id, childFacts);
-  return childFound.created ? 'inserted' : changed ? 'updated' : 'unchanged';
+  // The ledger's own answers: declared, dated by the ledger; a changed answer is a new declaration.
+  childFacts.push({
+    kind: 'ledger_declaration',
+    mode: row.ledgerDate ? 'period' : 'state',
+    from: row.ledgerDate,
+    data: { ...ledgerDeclaration(row) },
+  });
+  await facts(childFound.id, childFacts, stated);
+  return {
+    status: childFound.created ? 'inserted' : changed ? 'updated' : 'unchanged',
+    childId: childFound.id,
+    changed: changedPersons,
+  };
 }
+
+/**
+ * The carer link's survey record. Unchanged: nothing. Changed: the link in force is ended on the
+ * ledger's date and a new one starts (the earlier assessment stays readable), or, when the link
+ * started that very day, it is corrected in place. True when something was written.
+ */
+async function writeCarerRecord(
+  trx: Transaction<DB>,
+  childId: number,
+  carerId: number,
+  record: CarerRecord,
+  stated: IsoDate,
+  importer: Importer,
+): Promise<boolean> {
+  const current = await trx
+    .selectFrom('person_relations')
+    .selectAll()
+    .where('person_id', '=', childId)
+    .where('related_person_id', '=', carerId)
+    .where('kind', '=', 'carer')
+    .where('valid_to', 'is', null)
+    .executeTakeFirstOrThrow();
+  if (CARER_FIELDS.every((k) => (current[k] ?? null) === (record[k] ?? null))) return false;
+  const blank = CARER_FIELDS.every((k) => current[k] === null);
+  const sameDay = current.valid_from !== null && current.valid_from >= stated;
+  if (blank || sameDay) {
+    // Just linked (nothing recorded yet), or recorded on this same date: fill in or correct.
+    await trx.updateTable('person_relations').set(record).where('id', '=', current.id).execute();
+    return true;
+  }
+  await trx.updateTable('person_relations').set({ valid_to: stated }).where('id', '=', current.id).execute();
+  await trx
+    .insertInto('person_relations')
+    .values({
+      person_id: childId,
+      related_person_id: carerId,
+      kind: 'carer',
+      subtype: null,
+      valid_from: stated,
+      ...record,
+      source: SOURCE,
+      recorded_by: importer.userId,
+    })
+    .execute();
+  return true;
+}
+
+// ---------- the review report ----------
+
+async function writeReviewReport(
+  target: string,
+  review: LedgerReview,
+  idNumbers: ReadonlyMap<number, string>,
+): Promise<void> {
+  const writer = openTableWriter(target, LEDGER_REVIEW_HEADERS, {
+    sheetName: '台账与规则不一致',
+    widths: { 规则依据: 80, 规则判定的群体: 30, 公民身份号码: 22, 台账项目: 24 },
+  });
+  for (const d of review.disagreements) {
+    await writer.writeRow([
+      String(d.rowNumber),
+      d.name,
+      idNumbers.get(d.rowNumber) ?? '',
+      LEDGER_QUESTION_LABELS[d.question].zh,
+      d.declared,
+      d.derived,
+      d.reasons.zh.join('; '),
+      d.groups.zh.join('、'),
+    ]);
+  }
+  await writer.close();
+}
+
+// ---------- the use case ----------
+
+const REVIEW_BATCH = 500;
 
 /** Imports a child ledger for an importer of a county or below. */
 export async function importLedgerFile(
   db: Kysely<DB>,
   source: TableSource,
   importer: Importer,
-  options: ImportOptions = {},
-): Promise<ImportOutcome> {
+  options: LedgerImportOptions = {},
+): Promise<LedgerImportOutcome> {
   const on = options.today ?? currentDate();
   const report = options.progress ?? (() => {});
   const county = importer.regionCode.slice(0, 6);
@@ -257,6 +492,8 @@ export async function importLedgerFile(
         message: error.userMessage,
         unknownHeaders: [],
         errorReport: null,
+        review: null,
+        reviewReport: null,
       };
     throw error;
   }
@@ -287,8 +524,20 @@ export async function importLedgerFile(
           en: 'the birth date is required when there is no ID number',
         },
       });
+    if (!errors.length && row.inability && row[row.inability.parent] === null)
+      errors.push({
+        column: '无监护能力方',
+        value: row.raw['无监护能力方'] ?? '',
+        reason: {
+          zh: `无监护能力方为${row.inability.parent === 'father' ? '父亲' : '母亲'}，但台账未填写其姓名`,
+          en: `the unable parent is the ${row.inability.parent}, who is not named in the ledger`,
+        },
+      });
     return errors;
   };
+  const reviewRows: LedgerReviewRow[] = [];
+  const idNumbers = new Map<number, string>();
+  let review: LedgerReview | null = null;
   const work = async (inTx: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>) => {
     let done = 0;
     for await (const row of parse()) {
@@ -298,11 +547,35 @@ export async function importLedgerFile(
         errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors });
         continue;
       }
-      const status = await inTx((trx) => writeRow(trx, row, county, importer, on));
-      counts[status] += 1;
+      const result = await inTx(async (trx) => {
+        const written = await writeRow(trx, row, county, importer, on);
+        // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
+        for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
+        return written;
+      });
+      counts[result.status] += 1;
+      if (result.childId !== null) {
+        reviewRows.push({
+          rowNumber: row.rowNumber,
+          personId: result.childId,
+          name: row.child.name ?? '',
+          declaration: ledgerDeclaration(row),
+        });
+        if (row.child.idNumber) idNumbers.set(row.rowNumber, row.child.idNumber);
+      }
       if (!options.dryRun && done % 200 === 0) await report(done, counts.rows, 'writing');
     }
     counts.errors = errorRows.length;
+    // The ledger's answers against the rules, once every row is in (siblings share parents).
+    const review_ = reviewer;
+    if (review_) {
+      const disagreements: LedgerDisagreement[] = [];
+      for (let i = 0; i < reviewRows.length; i += REVIEW_BATCH) {
+        const batch = reviewRows.slice(i, i + REVIEW_BATCH);
+        disagreements.push(...(await inTx((trx) => review_(trx, batch, on))));
+      }
+      review = { asOf: on, rowsChecked: reviewRows.length, disagreements };
+    }
   };
   if (options.dryRun) {
     try {
@@ -316,18 +589,33 @@ export async function importLedgerFile(
   } else {
     await work((fn) => db.transaction().execute(fn));
   }
+  const reviewed = review as LedgerReview | null;
   await audit(db, importer.auditActor, {
     action: options.dryRun ? 'registry.import.dry_run' : 'registry.import',
     entityType: 'import',
     regionCode: importer.regionCode,
-    details: { ...counts, kind: 'ledger' },
+    details: { ...counts, kind: 'ledger', disagreements: reviewed?.disagreements.length ?? null },
   });
-  let errorReport: ImportOutcome['errorReport'] = null;
+  let errorReport: LedgerImportOutcome['errorReport'] = null;
   if (options.errorReportBase && errorRows.length) {
     errorReport = { xlsx: `${options.errorReportBase}.xlsx`, csv: `${options.errorReportBase}.csv` };
     await writeErrorReport(errorReport.xlsx, errorRows, { headers });
     await writeErrorReport(errorReport.csv, errorRows, { headers });
   }
+  let reviewReport: LedgerImportOutcome['reviewReport'] = null;
+  if (options.reviewReportBase && reviewed && reviewed.disagreements.length) {
+    reviewReport = { xlsx: `${options.reviewReportBase}.xlsx`, csv: `${options.reviewReportBase}.csv` };
+    await writeReviewReport(reviewReport.xlsx, reviewed, idNumbers);
+    await writeReviewReport(reviewReport.csv, reviewed, idNumbers);
+  }
   await report(counts.rows, counts.rows, 'done');
-  return { status: 'succeeded', counts, message: null, unknownHeaders: [], errorReport };
+  return {
+    status: 'succeeded',
+    counts,
+    message: null,
+    unknownHeaders: [],
+    errorReport,
+    review: reviewed,
+    reviewReport,
+  };
 }

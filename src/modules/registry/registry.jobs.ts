@@ -4,7 +4,7 @@ import { defineJob } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { ROLE_PERMISSIONS, type Actor, type Role } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
-import { importLedgerFile } from './registry.import-ledger.ts';
+import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import type { ImportCounts } from './registry.tables.ts';
 
 /** Who submitted the import, as the job needs it to scope the rows and sign the audit entry. */
@@ -41,6 +41,10 @@ function actorFromJob(a: ImportJobActor): Actor {
   return { ...a, permissions: new Set(ROLE_PERMISSIONS[a.role]), sessionId: null };
 }
 
+function isLedgerOutcome(outcome: ImportOutcome | LedgerImportOutcome): outcome is LedgerImportOutcome {
+  return 'review' in outcome;
+}
+
 export function importsDir(ctx: AppContext): string {
   return path.join(ctx.config.dataDir, 'imports');
 }
@@ -62,10 +66,14 @@ export function registryImportJob(ctx: AppContext) {
       if (row.status === 'succeeded' || row.status === 'rejected')
         return { status: row.status, counts: row.counts };
       await ctx.db.updateTable('imports').set({ status: 'running' }).where('id', '=', row.id).execute();
-      let outcome: ImportOutcome;
+      let outcome: ImportOutcome | LedgerImportOutcome;
       try {
-        outcome = await (row.kind === 'ledger' ? importLedgerFile : importRegistryFile)(
-          ctx.db,
+        // The registry import copies into its stage (COPY), so it takes the database, not only Kysely.
+        const run =
+          row.kind === 'ledger'
+            ? importLedgerFile.bind(null, ctx.db)
+            : importRegistryFile.bind(null, ctx.database);
+        outcome = await run(
           row.stored_path,
           {
             regionCode: row.region_code,
@@ -76,6 +84,7 @@ export function registryImportJob(ctx: AppContext) {
             kind: row.kind,
             dryRun: row.dry_run,
             errorReportBase: path.join(importsDir(ctx), `${row.id}-errors`),
+            reviewReportBase: path.join(importsDir(ctx), `${row.id}-review`),
             progress: (done, total, message) => job.progress(done, total, message),
           },
         );
@@ -106,6 +115,15 @@ export function registryImportJob(ctx: AppContext) {
                 })
               : null,
           error_report_path: outcome.errorReport ? path.join(importsDir(ctx), `${row.id}-errors`) : null,
+          // A child ledger's answers that disagree with the rules (registry.import-ledger.ts).
+          ...(isLedgerOutcome(outcome)
+            ? {
+                review: outcome.review ? JSON.stringify(outcome.review) : null,
+                review_report_path: outcome.reviewReport
+                  ? path.join(importsDir(ctx), `${row.id}-review`)
+                  : null,
+              }
+            : {}),
           finished_at: sql<Date>`now()`,
         })
         .where('id', '=', row.id)

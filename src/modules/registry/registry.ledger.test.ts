@@ -9,6 +9,11 @@ import { findLedgerHeader, loadCountyPlaces, parseLedgerFile, resolveAddress } f
 import type { CountyPlaces, LedgerRow } from './registry.ledger.ts';
 import { FileRejected } from './registry.reader.ts';
 import { makeFixtures, TODAY } from '../../../test/fixtures/registry/make-fixtures.ts';
+import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { createToken } from '../access/index.ts';
+import { today } from '../../platform/dates.ts';
+import { registryCommands } from './registry.cli.ts';
+import { countRegistry } from './registry.repository.ts';
 
 const LANKAO = '410225';
 let places: CountyPlaces;
@@ -93,6 +98,9 @@ describe('parseLedgerFile', () => {
         [6, '李小军'],
         [7, '陈小花'],
         [8, '周小刚'],
+        [9, '赵小强'],
+        [10, '孙小梅'],
+        [11, '钱小宝'],
       ],
     );
     const first = rows[0]!;
@@ -102,7 +110,7 @@ describe('parseLedgerFile', () => {
     assert.equal(first.child.schoolStage, 'primary');
     assert.deepEqual(first.father, {
       name: '王建国',
-      birthDate: null,
+      birthDate: '1985-06-07',
       idNumber: null,
       workplace: '广东省深圳市',
       phone: null,
@@ -209,6 +217,8 @@ describe('parseLedgerFile', () => {
       idNumber: null,
       phone: '13912345678',
       relationToChild: '祖父',
+      formSigned: null,
+      formDate: null,
     });
     assert.equal(r.declared.hasEntrustedCarer, true);
     assert.equal(r.declared.oneOutOtherUnable, true);
@@ -216,5 +226,363 @@ describe('parseLedgerFile', () => {
     assert.equal(r.declared.guardianshipType, 'parent_unable');
     assert.deepEqual(r.declared.incomeSources, ['务工收入', '种植收入']);
     assert.deepEqual(r.declared.assistance, ['低保']);
+  });
+});
+
+describe('the form values beyond the columns', () => {
+  test('the ledger date, dashes for the dead, why a parent cannot care, the carer form', async () => {
+    const file = path.join(dir, 'ledger-inability.csv');
+    const headers = [
+      '姓名', '出生日期', '父亲姓名', '母亲姓名', '母亲务工地点', '一方外出另一方无监护能力', '无监护能力方',
+      '无监护能力原因', '无监护能力开始日期', '委托监护人姓名', '委托监护确认书签订日期',
+    ]; // prettier-ignore
+    const rows = [
+      ['填报日期：2026.10.15'],
+      headers,
+      ['甲', '2015-01-01', '—', '乙', '上海市', '是', '父亲', '死亡', '2020-05-06', '丙', '2026年3月2日'],
+      ['丁', '2015-01-01', '戊', '己', '上海市', '是', '父亲', '重残(精神三级)', '', '', ''],
+      ['庚', '2015-01-01', '辛', '壬', '上海市', '是', '父亲', '失联', '2025-12-01', '', ''],
+      ['癸', '2015-01-01', '子', '丑', '上海市', '是', '父亲', '重残', '', '', ''],
+      ['寅', '2015-01-01', '卯', '辰', '上海市', '是', '', '服刑在押', '', '', ''],
+      ['巳', '2015-01-01', '午', '未', '上海市', '是', '父亲', '外出', '', '', ''],
+    ];
+    fs.writeFileSync(file, rows.map((r) => r.join(',')).join('\n'));
+    const parsed: LedgerRow[] = [];
+    for await (const r of parseLedgerFile(file, { today: TODAY })) parsed.push(r);
+    const [dead, disabled, lost, noGrade, noParent, unknownReason] = parsed;
+    assert.equal(dead?.ledgerDate, '2026-10-15');
+    assert.equal(dead?.father, null, 'a dash is no name: the form asks for one where a parent died');
+    assert.deepEqual(dead?.inability, {
+      parent: 'father',
+      kind: 'death',
+      data: {},
+      since: '2020-05-06',
+      text: '死亡',
+    });
+    assert.equal(dead?.carer?.formSigned, true);
+    assert.equal(dead?.carer?.formDate, '2026-03-02');
+    assert.deepEqual(disabled?.inability?.data, { category: 6, grade: 3 });
+    assert.equal(disabled?.inability?.kind, 'disability');
+    assert.deepEqual(lost?.inability, {
+      parent: 'father',
+      kind: 'lost_contact',
+      data: { policeReportDate: '2025-12-01' },
+      since: '2025-12-01',
+      text: '失联',
+    });
+    assert.deepEqual(
+      [noGrade, noParent, unknownReason].map((r) => r?.errors.map((e) => e.column)),
+      [['无监护能力原因'], ['无监护能力方'], ['无监护能力原因']],
+    );
+    assert.match(noGrade!.errors[0]!.reason.zh, /类别和等级/);
+    assert.match(unknownReason!.errors[0]!.reason.en, /not recognised/);
+  });
+});
+
+describe('importing the child ledger (database)', () => {
+  let t: TestApp;
+  const tokens: Record<string, string> = {};
+
+  before(async () => {
+    t = await createTestApp({ dataDir: path.join(dir, 'data') });
+    for (const name of ['first', 'second', 'third'])
+      tokens[name] = (
+        await createToken(t.ctx, null, { name, role: 'county_staff', regionCode: LANKAO })
+      ).token;
+  });
+  after(async () => t?.close());
+
+  async function submit(who: string, query: string) {
+    const file = path.join(dir, 'ledger.xlsx');
+    const boundary = `----ledger${Date.now()}`;
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ledger.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      fs.readFileSync(file),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const r = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/imports?kind=ledger${query}`,
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        authorization: `Bearer ${tokens[who]}`,
+      },
+      payload,
+    });
+    assert.equal(r.statusCode, 202, r.body);
+    await t.ctx.jobs.drain();
+    return (r.json() as { id: number }).id;
+  }
+
+  async function get(who: string, url: string, lang = 'zh-CN') {
+    const r = await t.app.inject({
+      method: 'GET',
+      url: url.startsWith('/api/v1/') ? url : `/api/v1${url}`,
+      headers: { authorization: `Bearer ${tokens[who]}`, 'accept-language': lang },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    return r;
+  }
+
+  interface ReviewJson {
+    asOf: string;
+    rowsChecked: number;
+    count: number;
+    disagreements: {
+      rowNumber: number;
+      name: string;
+      question: string;
+      declared: string;
+      derived: string;
+      text: string;
+      groups: string[];
+    }[];
+    report: { xlsx: string; csv: string } | null;
+  }
+  interface ImportJson {
+    status: string;
+    counts: { rows: number; inserted: number; updated: number; unchanged: number; errors: number };
+    errorReport: { csv: string } | null;
+    review: ReviewJson | null;
+  }
+
+  const personByName = (name: string) =>
+    t.ctx.db.selectFrom('persons').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+
+  async function openGroups(name: string): Promise<string[]> {
+    const p = await personByName(name);
+    const rows = await t.ctx.db
+      .selectFrom('group_memberships')
+      .select('group_code')
+      .where('person_id', '=', p.id)
+      .where('until', 'is', null)
+      .orderBy('group_code')
+      .execute();
+    return rows.map((r) => r.group_code);
+  }
+
+  async function snapshot() {
+    const count = async (
+      table: 'group_memberships' | 'worklist_items' | 'person_facts' | 'person_relations',
+    ) =>
+      Number(
+        (
+          await t.ctx.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return {
+      registry: await countRegistry(t.ctx.db),
+      memberships: await count('group_memberships'),
+      worklist: await count('worklist_items'),
+      facts: await t.ctx.db
+        .selectFrom('person_facts')
+        .select(['id', 'kind', 'valid_from', 'valid_to', 'retracted_at'])
+        .orderBy('id')
+        .execute(),
+      relations: await t.ctx.db.selectFrom('person_relations').selectAll().orderBy('id').execute(),
+    };
+  }
+
+  // Exactly the rows where the ledger's own answers and the rules part, with the rules' reasons.
+  const EXPECTED_DISAGREEMENTS = [
+    [
+      6,
+      'left_behind_child',
+      '是',
+      '否',
+      '台账填写为留守儿童, 规则判定: 否, 因为 母亲张小燕未外出务工，也无无监护能力的记录(死亡、重残、重病、服刑在押、强制隔离戒毒、失联等)',
+    ],
+    [
+      6,
+      'both_parents_migrant',
+      '是',
+      '否',
+      '台账填写父母双方同时外出: 是, 规则判定: 否, 因为 母亲张小燕未外出务工',
+    ],
+    [9, 'left_behind_child', '是', '否', '台账填写为留守儿童, 规则判定: 否, 因为 已满16周岁(2009-03-10出生)'],
+    [
+      11,
+      'both_parents_migrant',
+      '否',
+      '是',
+      '台账填写父母双方同时外出: 否, 规则判定: 是, 因为 父亲钱进外出务工自2026-11-01; 母亲马兰外出务工自2026-11-01',
+    ],
+  ];
+
+  test('a ledger in the survey layout: two address rows reported, groups derived, disagreements listed, re-import changes nothing', async () => {
+    const before = await snapshot();
+    // A dry run reports exactly what the import will do, and writes nothing.
+    const dryId = await submit('first', '&dryRun=true');
+    const dry = (await get('first', `/imports/${dryId}`)).json() as ImportJson;
+    assert.equal(dry.status, 'succeeded', JSON.stringify(dry));
+    assert.deepEqual(await snapshot(), before);
+
+    const id = await submit('first', '');
+    const first = (await get('first', `/imports/${id}`)).json() as ImportJson;
+    assert.equal(first.status, 'succeeded', JSON.stringify(first));
+    assert.deepEqual(first.counts, { rows: 8, inserted: 6, updated: 0, unchanged: 0, errors: 2 });
+    assert.deepEqual(dry.counts, first.counts);
+
+    // Exactly the ambiguous and the unknown village are reported, on their rows.
+    assert.ok(first.errorReport);
+    const errors = (await get('first', first.errorReport.csv)).body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
+    assert.equal(errors.length, 3, errors.join('\n'));
+    assert.match(errors[1]!, /^.*陈小花.*对应多个村/);
+    assert.match(errors[2]!, /^.*周小刚.*找不到对应的村/);
+
+    // The unable parent's state, the migrations and the ledger's answers, dated as the ledger gives them.
+    const factsOf = async (name: string) =>
+      t.ctx.db
+        .selectFrom('person_facts')
+        .select(['kind', 'valid_from', 'valid_to', 'data', 'source'])
+        .where('person_id', '=', (await personByName(name)).id)
+        .where('retracted_at', 'is', null)
+        .orderBy('kind')
+        .execute();
+    assert.deepEqual(await factsOf('李桂芝'), [
+      { kind: 'serious_illness', valid_from: '2026-03-01', valid_to: null, data: {}, source: 'ledger' },
+    ]);
+    assert.deepEqual(await factsOf('孙大力'), [
+      {
+        kind: 'liberty_restriction',
+        valid_from: '2025-01-01',
+        valid_to: null,
+        data: { type: 'sentence' },
+        source: 'ledger',
+      },
+    ]);
+    assert.deepEqual(await factsOf('王建国'), [
+      {
+        kind: 'migration',
+        valid_from: '2026-11-01',
+        valid_to: null,
+        data: { destination: '广东省深圳市' },
+        source: 'ledger',
+      },
+    ]);
+    const declared = (await factsOf('李小军')).find((f) => f.kind === 'ledger_declaration');
+    assert.deepEqual(declared, {
+      kind: 'ledger_declaration',
+      valid_from: '2026-11-01',
+      valid_to: null,
+      data: { leftBehindChild: true, bothParentsMigrant: true, guardianshipType: 'fair' },
+      source: 'ledger',
+    });
+
+    // The carer: the entrusted-guardianship record and the assessment on the carer link.
+    const carerLink = await t.ctx.db
+      .selectFrom('person_relations')
+      .selectAll()
+      .where('person_id', '=', (await personByName('王小红')).id)
+      .where('kind', '=', 'carer')
+      .executeTakeFirstOrThrow();
+    assert.equal(carerLink.related_person_id, (await personByName('王老汉')).id);
+    assert.deepEqual(
+      {
+        signed: carerLink.entrustment_form_signed,
+        formDate: carerLink.entrustment_form_date,
+        assessment: carerLink.guardianship_assessment,
+        checkedOn: carerLink.carer_fitness_checked_on,
+        fit: carerLink.carer_fit,
+        relation: carerLink.carer_relation,
+        source: carerLink.source,
+      },
+      {
+        signed: true,
+        formDate: '2026-04-01',
+        assessment: 'good',
+        checkedOn: '2026-11-01',
+        fit: true,
+        relation: '祖父',
+        source: 'ledger',
+      },
+    );
+
+    // Groups are derived by the rules (the ledger's answers are declarations, not memberships).
+    assert.deepEqual(
+      {
+        王小明: await openGroups('王小明'),
+        王小红: await openGroups('王小红'),
+        李小军: await openGroups('李小军'),
+        赵小强: await openGroups('赵小强'),
+        孙小梅: await openGroups('孙小梅'),
+        钱小宝: await openGroups('钱小宝'),
+      },
+      {
+        王小明: ['left_behind_child'],
+        王小红: ['left_behind_child'],
+        李小军: [],
+        赵小强: [],
+        孙小梅: ['distressed_child', 'left_behind_child'],
+        钱小宝: ['left_behind_child'],
+      },
+    );
+
+    // The rows where the ledger's own answers disagree with the rules, exactly.
+    const review = first.review;
+    assert.ok(review);
+    // Jobs import as of the day they run.
+    assert.equal(review.asOf, today());
+    assert.equal(review.rowsChecked, 6);
+    assert.equal(review.count, EXPECTED_DISAGREEMENTS.length);
+    assert.deepEqual(
+      review.disagreements.map((d) => [d.rowNumber, d.question, d.declared, d.derived, d.text]),
+      EXPECTED_DISAGREEMENTS,
+    );
+    assert.deepEqual(review.disagreements.find((d) => d.rowNumber === 11)?.groups, ['农村留守儿童']);
+    // The dry run's persons were rolled back (their ids are gone): the same rows and reasons.
+    const withoutIds = (list: ReviewJson['disagreements'] | undefined) =>
+      list?.map((d) => ({ ...d, personId: undefined }));
+    assert.deepEqual(withoutIds(dry.review?.disagreements), withoutIds(review.disagreements));
+    const english = ((await get('first', `/imports/${id}`, 'en')).json() as ImportJson).review;
+    assert.equal(
+      english?.disagreements[2]?.text,
+      `The ledger lists a left-behind child; the rules say: no, because aged 16 or over on ${today()} (born 2009-03-10)`,
+    );
+    // Downloadable like the error report.
+    assert.ok(review.report);
+    const lines = (await get('first', review.report.csv)).body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
+    assert.equal(lines[0], '行号,姓名,公民身份号码,台账项目,台账填写,规则判定,规则依据,规则判定的群体');
+    assert.equal(lines.length, 1 + EXPECTED_DISAGREEMENTS.length);
+    assert.match(lines[3]!, /^9,赵小强,="\d{17}[\dX]",留守儿童,是,否,已满16周岁\(2009-03-10出生\),$/);
+    const xlsx = await get('first', review.report.xlsx);
+    assert.match(String(xlsx.headers['content-type']), /spreadsheetml/);
+
+    // Re-importing the same ledger changes nothing: no person, fact, link, membership or worklist item.
+    const afterFirst = await snapshot();
+    const againId = await submit('second', '');
+    const again = (await get('second', `/imports/${againId}`)).json() as ImportJson;
+    assert.deepEqual(again.counts, { rows: 8, inserted: 0, updated: 0, unchanged: 6, errors: 2 });
+    assert.deepEqual(await snapshot(), afterFirst);
+    assert.deepEqual(again.review?.disagreements, review.disagreements);
+  });
+
+  test('the console import prints the disagreements row by row', async () => {
+    const command = registryCommands.find((c) => c.path.join(' ') === 'import');
+    assert.ok(command);
+    const printed: string[] = [];
+    const code = await command.run(
+      { positionals: [path.join(dir, 'ledger.xlsx')], flags: { kind: 'ledger', 'dry-run': true } },
+      t.ctx,
+      { print: (l) => printed.push(l), error: (l) => printed.push(`error: ${l}`), progress: () => {} },
+    );
+    assert.equal(code, 0, printed.join('\n'));
+    assert.ok(printed.includes('rows 8: inserted 0, updated 0, unchanged 6, errors 2'), printed.join('\n'));
+    assert.ok(
+      printed.includes('  row 9 赵小强: 台账填写为留守儿童, 规则判定: 否, 因为 已满16周岁(2009-03-10出生)'),
+      printed.join('\n'),
+    );
+    assert.equal(printed.filter((l) => l.startsWith('  row ')).length, EXPECTED_DISAGREEMENTS.length);
   });
 });

@@ -3,6 +3,10 @@
 // columns of the child's row, addresses as text. Counties keep it with a title block above the
 // column row (填报单位, 填报日期) and signatures below the data (填表人, 审核人): both are skipped.
 // Addresses are resolved to village codes by name within the importing county, never guessed.
+// A cell holding only a dash (—) is empty: the form's note 4 asks for one where a grandparent or a
+// parent has died. Beyond the form, a ledger may carry 无监护能力原因 and 无监护能力开始日期 (why and
+// since when the parent at home cannot act as guardian) and 是否签订委托监护确认书 /
+// 委托监护确认书签订日期 (the entrusted-guardianship form): many counties add them (docs/DECISIONS.md).
 
 import type { IsoDate } from '../../platform/dates.ts';
 import {
@@ -15,7 +19,15 @@ import {
 import type { LocalizedMessage } from '../../platform/normalize.ts';
 import { readDivision } from '../regions/index.ts';
 import { DISABILITY_CATEGORY_LABELS, DISABILITY_GRADE_LABELS } from './registry.facts.ts';
-import type { DisabilityCategory, DisabilityGrade, SchoolStage } from './registry.facts.ts';
+import type {
+  DisabilityCategory,
+  DisabilityGrade,
+  FactKind,
+  LedgerDeclaration,
+  LedgerUnableParent,
+  SchoolStage,
+} from './registry.facts.ts';
+import type { GuardianshipAssessment } from './registry.tables.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, readRows } from './registry.reader.ts';
@@ -150,7 +162,7 @@ export function addressMessage(text: string, r: AddressResolution): LocalizedMes
 // ---------------------------------------------------------------------------------------------
 // The row
 
-export type GuardianshipType = 'none' | 'parent_unable' | 'carer_insufficient' | 'fair' | 'good';
+export type GuardianshipType = GuardianshipAssessment;
 
 export const GUARDIANSHIP_TYPE_LABELS: Readonly<Record<GuardianshipType, string>> = {
   none: '无人监护',
@@ -180,6 +192,35 @@ export interface LedgerGrandparent extends LedgerPerson {
 export interface LedgerCarer extends LedgerPerson {
   phone: string | null;
   relationToChild: string | null;
+  /** 是否签订委托监护确认书 (true when a signing date is given). */
+  formSigned: boolean | null;
+  /** 委托监护确认书签订日期 */
+  formDate: IsoDate | null;
+}
+
+/**
+ * Why the parent at home cannot act as guardian (无监护能力原因), as the registry fact it stands for:
+ * death, serious illness, severe disability, a liberty restriction, lost contact ... with the date the
+ * ledger gives (无监护能力开始日期), else none (the import then dates it from the ledger's date).
+ */
+export interface LedgerInability {
+  parent: LedgerUnableParent;
+  kind: Extract<
+    FactKind,
+    | 'death'
+    | 'declared_dead'
+    | 'declared_missing'
+    | 'serious_illness'
+    | 'disability'
+    | 'liberty_restriction'
+    | 'lost_contact'
+    | 'guardianship_revoked'
+    | 'deported'
+  >;
+  data: Record<string, unknown>;
+  since: IsoDate | null;
+  /** The reason as written. */
+  text: string;
 }
 
 export interface LedgerChild extends LedgerPerson {
@@ -195,6 +236,8 @@ export interface LedgerChild extends LedgerPerson {
 }
 
 export interface LedgerDeclared {
+  /** 无监护能力原因, as written (its fact is `inability`). */
+  unableReason: string | null;
   bothParentsOut: boolean | null;
   oneOutOtherUnable: boolean | null;
   unableParent: 'father' | 'mother' | null;
@@ -221,6 +264,10 @@ export interface LedgerRow {
   grandparents: LedgerGrandparent[];
   carer: LedgerCarer | null;
   declared: LedgerDeclared;
+  /** The unable parent's state as a fact, when the ledger says why (无监护能力原因). */
+  inability: LedgerInability | null;
+  /** The ledger's date (填报日期 in the title block), if it has one. */
+  ledgerDate: IsoDate | null;
   addresses: LedgerAddresses;
   errors: RowError[];
   raw: Record<string, string>;
@@ -236,6 +283,60 @@ export const LEDGER_HEADERS = [
   '监护类型', '家庭经济来源', '救助帮扶情况',
   '祖父姓名', '祖父出生日期', '祖母姓名', '祖母出生日期', '外祖父姓名', '外祖父出生日期', '外祖母姓名', '外祖母出生日期',
 ] as const; // prettier-ignore
+
+/** Columns many counties add to the form; read when present. */
+export const LEDGER_EXTRA_HEADERS = [
+  '无监护能力原因', '无监护能力开始日期', '是否签订委托监护确认书', '委托监护确认书签订日期',
+] as const; // prettier-ignore
+
+/** A cell of dashes only (—, -, ／) is empty: the form asks for one where a relative has died. */
+const DASH_ONLY = /^[-—–_/／]+$/;
+
+/** 填报日期：2026年11月1日 in the title block. */
+const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.+)$/;
+
+/** The ledger's date from the title rows above the column row, or null. */
+export function ledgerDateOf(rows: readonly (readonly unknown[])[]): IsoDate | null {
+  for (const values of rows) {
+    for (const v of values) {
+      const m = LEDGER_DATE.exec(normalizeCell(v) ?? '');
+      if (!m?.[1]) continue;
+      const r = parseDate(m[1].trim());
+      if (r.ok) return r.value;
+    }
+  }
+  return null;
+}
+
+type InabilityKind = LedgerInability['kind'];
+
+/** 无监护能力原因 → the fact kind, most specific first (宣告死亡 before 死亡). */
+const INABILITY_WORDS: readonly [RegExp, InabilityKind, Record<string, unknown>][] = [
+  [/宣告死亡/, 'declared_dead', {}],
+  [/宣告失踪/, 'declared_missing', {}],
+  [/死亡|去世|病故|身故/, 'death', {}],
+  [/撤销监护/, 'guardianship_revoked', {}],
+  [/遣送|驱逐/, 'deported', {}],
+  [/服刑|在押|监狱/, 'liberty_restriction', { type: 'sentence' }],
+  [/戒毒/, 'liberty_restriction', { type: 'drug_rehabilitation' }],
+  [/限制人身自由|羁押|拘留/, 'liberty_restriction', { type: 'other' }],
+  [/失联|下落不明/, 'lost_contact', {}],
+  [/残/, 'disability', {}],
+  [/重病|患病|疾病|病/, 'serious_illness', {}],
+];
+
+/** 肢体二级 / 智力3级 → category and grade, or null. */
+function parseDisability(text: string): { category: DisabilityCategory; grade: DisabilityGrade } | null {
+  const category = (Object.entries(DISABILITY_CATEGORY_LABELS) as [string, { zh: string }][]).find(([, l]) =>
+    text.includes(l.zh),
+  );
+  const grade = (Object.entries(DISABILITY_GRADE_LABELS) as [string, { zh: string }][]).find(
+    ([k, l]) => text.includes(l.zh) || text.includes(`${k}级`),
+  );
+  return category && grade
+    ? { category: Number(category[0]) as DisabilityCategory, grade: Number(grade[0]) as DisabilityGrade }
+    : null;
+}
 
 const SIGNATURE =
   /^(填表人|填报人|审核人|负责人|单位负责人|制表人|统计人|联系人|联系电话|填报日期|审核日期|注|备注|说明)\s*[:：]?/;
@@ -261,18 +362,33 @@ export interface LedgerOptions {
 type Cells = Record<string, unknown>;
 
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
-  return p.name === null && p.idNumber === null && p.birthDate === null ? null : p;
+  if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
+  // A person given by ID number alone is born on the day the number says: the rules need the date.
+  if (p.birthDate === null && p.idNumber !== null)
+    return {
+      ...p,
+      birthDate: `${p.idNumber.slice(6, 10)}-${p.idNumber.slice(10, 12)}-${p.idNumber.slice(12, 14)}`,
+    };
+  return p;
 }
 
-function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions): LedgerRow {
+function parseLedgerRow(
+  rowNumber: number,
+  cells: Cells,
+  options: LedgerOptions,
+  ledgerDate: IsoDate | null,
+): LedgerRow {
   const errors: RowError[] = [];
   const raw: Record<string, string> = {};
   for (const [h, v] of Object.entries(cells)) raw[h] = rawText(v);
   const err = (column: string, zh: string, en: string) =>
     errors.push({ column, value: raw[column] ?? '', reason: { zh, en } });
-  const txt = (h: string): string | null => normalizeCell(cells[h]);
+  const txt = (h: string): string | null => {
+    const v = normalizeCell(cells[h]);
+    return v !== null && DASH_ONLY.test(v) ? null : v;
+  };
   const date = (h: string): IsoDate | null => {
-    if (txt(h) === null && !(cells[h] instanceof Date)) return null;
+    if (txt(h) === null && !(cells[h] instanceof Date) && typeof cells[h] !== 'number') return null;
     const r = parseDate(cells[h]);
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
@@ -338,18 +454,8 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
   let disability: LedgerChild['disability'] = null;
   const disabilityText = txt('残疾类别及等级');
   if (disabilityText !== null) {
-    const category = (Object.entries(DISABILITY_CATEGORY_LABELS) as [string, { zh: string }][]).find(
-      ([, l]) => disabilityText.startsWith(l.zh),
-    );
-    const grade = (Object.entries(DISABILITY_GRADE_LABELS) as [string, { zh: string }][]).find(
-      ([k, l]) => disabilityText.includes(l.zh) || disabilityText.endsWith(`${k}级`),
-    );
-    if (category && grade) {
-      disability = {
-        category: Number(category[0]) as DisabilityCategory,
-        grade: Number(grade[0]) as DisabilityGrade,
-      };
-    } else {
+    disability = parseDisability(disabilityText);
+    if (disability === null) {
       err(
         '残疾类别及等级',
         `残疾类别及等级“${disabilityText}”无法识别（如 肢体二级）`,
@@ -399,13 +505,29 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
     });
     if (g) grandparents.push(g);
   }
+  const formDate = date('委托监护确认书签订日期');
+  const formSignedText = yes('是否签订委托监护确认书');
   const carer = dropEmpty<LedgerCarer>({
     name: txt('委托监护人姓名'),
     birthDate: null,
     idNumber: id('委托监护人公民身份号码'),
     phone: phone('委托监护人电话'),
     relationToChild: txt('委托监护人与儿童关系'),
+    formSigned: formSignedText ?? (formDate !== null ? true : null),
+    formDate,
   });
+  if (carer === null && (formDate !== null || formSignedText !== null))
+    err(
+      '委托监护人姓名',
+      '填写了委托监护确认书，但未填写委托监护人姓名',
+      'the entrusted-guardianship form is given but the carer is not named',
+    );
+  if (formSignedText === false && formDate !== null)
+    err(
+      '是否签订委托监护确认书',
+      '未签订委托监护确认书，却填写了签订日期',
+      'the entrusted-guardianship form is not signed, yet a signing date is given',
+    );
 
   const unableText = txt('无监护能力方');
   const unableParent =
@@ -421,6 +543,53 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
       '无监护能力方',
       `无监护能力方“${unableText}”应为 父亲 或 母亲`,
       `the unable parent "${unableText}" must be 父亲 or 母亲`,
+    );
+  }
+  const reasonText = txt('无监护能力原因');
+  const inabilitySince = date('无监护能力开始日期');
+  let inability: LedgerInability | null = null;
+  if (reasonText !== null) {
+    const match = INABILITY_WORDS.find(([re]) => re.test(reasonText));
+    if (unableParent === null) {
+      err(
+        '无监护能力方',
+        '填写了无监护能力原因，但未写明无监护能力方（父亲或母亲）',
+        'a reason for the inability is given but not which parent (父亲 or 母亲)',
+      );
+    } else if (!match) {
+      err(
+        '无监护能力原因',
+        `无监护能力原因“${reasonText}”无法识别（如 重病、重残(肢体一级)、服刑在押、失联、死亡）`,
+        `the reason "${reasonText}" is not recognised (e.g. 重病, 重残(肢体一级), 服刑在押, 失联, 死亡)`,
+      );
+    } else {
+      const [, kind, fixed] = match;
+      const data: Record<string, unknown> = { ...fixed };
+      if (kind === 'disability') {
+        const d = parseDisability(reasonText);
+        if (d === null)
+          err(
+            '无监护能力原因',
+            `残疾须写明类别和等级（如 重残(肢体一级)），“${reasonText}”没有`,
+            `a disability needs its category and grade (e.g. 重残(肢体一级)); "${reasonText}" has none`,
+          );
+        else Object.assign(data, d);
+      }
+      if (kind === 'serious_illness' && reasonText.length > 2) data.diagnosis = reasonText;
+      if (kind === 'lost_contact' && inabilitySince === null)
+        err(
+          '无监护能力开始日期',
+          '失联须填写报警日期（无监护能力开始日期）',
+          'lost contact needs the police report date (无监护能力开始日期)',
+        );
+      if (kind === 'lost_contact' && inabilitySince !== null) data.policeReportDate = inabilitySince;
+      inability = { parent: unableParent, kind, data, since: inabilitySince, text: reasonText };
+    }
+  } else if (inabilitySince !== null) {
+    err(
+      '无监护能力原因',
+      '填写了无监护能力开始日期，但未写明原因',
+      'a start date of the inability is given but no reason',
     );
   }
   const guardianshipText = txt('监护类型');
@@ -469,7 +638,9 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
       name: txt('姓名'),
       sex,
       ethnicity: txt('民族'),
-      birthDate,
+      birthDate:
+        birthDate ??
+        (idNumber ? `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` : null),
       idNumber,
       hukouRegistered: yes('是否登记户口'),
       health,
@@ -484,6 +655,7 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
     grandparents,
     carer,
     declared: {
+      unableReason: reasonText,
       bothParentsOut: yes('父母双方同时外出'),
       oneOutOtherUnable: yes('一方外出另一方无监护能力'),
       unableParent,
@@ -492,6 +664,8 @@ function parseLedgerRow(rowNumber: number, cells: Cells, options: LedgerOptions)
       incomeSources: list('家庭经济来源'),
       assistance: list('救助帮扶情况'),
     },
+    inability,
+    ledgerDate,
     addresses,
     errors,
     raw,
@@ -509,6 +683,7 @@ export async function* parseLedgerFile(
   const rows = readRows(source, { allowMerges: true });
   const head: { rowNumber: number; values: unknown[] }[] = [];
   let headers: string[] | null = null;
+  let ledgerDate: IsoDate | null = null;
   try {
     for await (const row of rows) {
       if (headers === null) {
@@ -516,6 +691,7 @@ export async function* parseLedgerFile(
         const index = findLedgerHeader(head.map((r) => r.values));
         if (index >= 0) {
           headers = (head[index]?.values ?? []).map((v) => (normalizeCell(v) ?? '').replace(/\s/g, ''));
+          ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values));
           head.length = 0;
         } else if (head.length >= HEADER_SEARCH_ROWS) break;
         continue;
@@ -528,7 +704,7 @@ export async function* parseLedgerFile(
       const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
       if (SIGNATURE.test(first)) continue;
       if (normalizeCell(cells['姓名']) === null) continue;
-      yield parseLedgerRow(row.rowNumber, cells, options);
+      yield parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
     }
   } finally {
     await rows.return(undefined);
@@ -540,3 +716,73 @@ export async function* parseLedgerFile(
     });
   }
 }
+
+/** What the ledger itself answers about the child, kept as a declared fact (LedgerDeclaration). */
+export function ledgerDeclaration(row: LedgerRow): LedgerDeclaration {
+  const d = row.declared;
+  const out: LedgerDeclaration = { leftBehindChild: true };
+  if (d.bothParentsOut !== null) out.bothParentsMigrant = d.bothParentsOut;
+  if (d.oneOutOtherUnable !== null) out.oneMigrantOtherUnable = d.oneOutOtherUnable;
+  if (d.unableParent !== null) out.unableParent = d.unableParent;
+  if (d.unableReason !== null) out.unableReason = d.unableReason;
+  if (d.hasEntrustedCarer !== null) out.hasEntrustedCarer = d.hasEntrustedCarer;
+  if (d.guardianshipType !== null) out.guardianshipType = d.guardianshipType;
+  if (row.child.hukouRegistered !== null) out.hukouRegistered = row.child.hukouRegistered;
+  if (row.child.boarding !== null) out.boarding = row.child.boarding;
+  if (d.incomeSources.length) out.incomeSources = d.incomeSources.join('、');
+  if (d.assistance.length) out.assistance = d.assistance.join('、');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The review: the ledger's own answers against the rules
+
+/** The ledger's questions that the group rules also answer. */
+export type LedgerQuestion = 'left_behind_child' | 'both_parents_migrant' | 'one_migrant_other_unable';
+
+/** A written row's child and what the ledger declared about it, handed to the reviewer. */
+export interface LedgerReviewRow {
+  rowNumber: number;
+  personId: number;
+  name: string;
+  declaration: LedgerDeclaration;
+}
+
+/** One answer of one row that the rules do not share, with the rules' reasons. */
+export interface LedgerDisagreement {
+  rowNumber: number;
+  personId: number;
+  name: string;
+  question: LedgerQuestion;
+  /** The ledger's answer as written: 是, 否, 是(无监护能力方: 母亲). */
+  declared: string;
+  /** The rules' answer in the same words. */
+  derived: string;
+  /** Why the rules answer so: the facts that hold, or the clauses that do not. */
+  reasons: { zh: string[]; en: string[] };
+  /** The line of the report: 台账填写为留守儿童, 规则判定: 否, 因为 母亲刘秀英未外出务工. */
+  text: { zh: string; en: string };
+  /** The groups the rules derive for the child on the date: codes and names. */
+  groups: { codes: string[]; zh: string[]; en: string[] };
+}
+
+export interface LedgerReview {
+  /** The date the rules were applied on (the import day). */
+  asOf: IsoDate;
+  /** Written rows whose answers were compared. */
+  rowsChecked: number;
+  disagreements: LedgerDisagreement[];
+}
+
+export const LEDGER_REVIEW_HEADERS = [
+  '行号', '姓名', '公民身份号码', '台账项目', '台账填写', '规则判定', '规则依据', '规则判定的群体',
+] as const; // prettier-ignore
+
+export const LEDGER_QUESTION_LABELS: Readonly<Record<LedgerQuestion, { zh: string; en: string }>> = {
+  left_behind_child: { zh: '留守儿童', en: 'left-behind child' },
+  both_parents_migrant: { zh: '父母双方同时外出', en: 'both parents migrant' },
+  one_migrant_other_unable: {
+    zh: '一方外出另一方无监护能力',
+    en: 'one parent migrant and the other unable to act as guardian',
+  },
+};

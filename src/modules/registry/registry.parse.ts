@@ -8,6 +8,7 @@ import { FileRejected, readTable } from './registry.reader.ts';
 import type { TableSource } from './registry.reader.ts';
 import { checkHeaders, headerOf, missingHeadersMessage, rawText, rowToRecord } from './registry.template.ts';
 import type { RegistryRecord, RowError } from './registry.template.ts';
+import { IdNumberIndex } from './registry.id-index.ts';
 
 export { collectReferences } from './registry.template.ts';
 
@@ -54,24 +55,35 @@ export async function openRegistryFile(
   async function* rows(): AsyncGenerator<ParsedRow> {
     // Within the file each person appears once: by ID number, or for a person without one by
     // household + name + birth date (the same key the import upserts by).
-    const firstRowById = new Map<string, number>();
+    // ID numbers are kept packed (a million of them in 24 MB); persons without one are few.
+    const firstRowById = new IdNumberIndex();
     const firstRowByNoIdKey = new Map<string, number>();
     const idHeader = headerOf('idNumber');
+    const headers = table.headers;
     for await (const { rowNumber, cells } of table.rows) {
-      const raw: Record<string, string> = {};
-      for (const h of table.headers) raw[h] = rawText(cells[h]);
       const { record, errors } = rowToRecord(cells, ctx);
+      // The cells as written are needed for rows with errors only: computed when first read.
+      let raw: Record<string, string> | null = null;
+      const rawOf = () => {
+        if (raw) return raw;
+        raw = {};
+        for (const h of headers) raw[h] = rawText(cells[h]);
+        return raw;
+      };
       if (record) {
-        const key = record.idNumber ?? `${record.householdNo}\u0000${record.name}\u0000${record.birthDate}`;
-        const seen = record.idNumber ? firstRowById : firstRowByNoIdKey;
-        const first = seen.get(key);
-        if (first === undefined) seen.set(key, rowNumber);
-        else {
+        const noIdKey = record.idNumber
+          ? ''
+          : `${record.householdNo}\u0000${record.name}\u0000${record.birthDate}`;
+        const first = record.idNumber ? firstRowById.get(record.idNumber) : firstRowByNoIdKey.get(noIdKey);
+        if (first === undefined) {
+          if (record.idNumber) firstRowById.set(record.idNumber, rowNumber);
+          else firstRowByNoIdKey.set(noIdKey, rowNumber);
+        } else {
           errors.push(
             record.idNumber
               ? {
                   column: idHeader,
-                  value: raw[idHeader] ?? '',
+                  value: rawOf()[idHeader] ?? '',
                   reason: {
                     zh: `公民身份号码与第 ${first} 行重复：同一人在文件中只能出现一次`,
                     en: `the ID number repeats row ${first}; a person may appear only once in a file`,
@@ -79,7 +91,7 @@ export async function openRegistryFile(
                 }
               : {
                   column: headerOf('name'),
-                  value: raw[headerOf('name')] ?? '',
+                  value: rawOf()[headerOf('name')] ?? '',
                   reason: {
                     zh: `与第 ${first} 行为同一户、同姓名、同出生日期的人：同一人在文件中只能出现一次`,
                     en: `same household, name and birth date as row ${first}; a person may appear only once in a file`,
@@ -88,7 +100,14 @@ export async function openRegistryFile(
           );
         }
       }
-      yield { rowNumber, record: errors.length > 0 ? null : record, errors, raw };
+      yield {
+        rowNumber,
+        record: errors.length > 0 ? null : record,
+        errors,
+        get raw() {
+          return rawOf();
+        },
+      };
     }
   }
   return { headers: table.headers, unknownHeaders: unknown, rows: rows() };

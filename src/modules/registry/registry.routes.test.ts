@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { createToken, type Role } from '../access/index.ts';
+import { createToken, verifyAuditChain, type Role } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
@@ -109,7 +109,8 @@ describe('persons: model and versions', () => {
     assert.equal(p.householdNo, 'GY-0001');
     assert.equal(p.relations[0].role, 'parent');
     assert.equal(p.relations[0].name, '张大明');
-    assert.equal('groups' in p, false);
+    // No fact puts him in a care group (the groups' own tests cover the file's groups).
+    assert.deepEqual(p.groups, []);
   });
 
   test('an update with a stale version is refused with 409 CONFLICT', async () => {
@@ -215,7 +216,7 @@ describe('scoping', () => {
       name: '赵六',
       hukouRegionCode: V2,
     });
-    assert.equal(r.statusCode, 400);
+    assert.equal(r.statusCode, 403);
     assert.equal(r.json().error.details[0].path, 'hukouRegionCode');
   });
 
@@ -251,6 +252,39 @@ describe('masking and the audited reveal', () => {
       t.ctx.db,
     );
     assert.ok((rows.rows[0]?.n ?? 0) >= 1);
+  });
+
+  test('a list is audited before it answers, and fails when its audit entry cannot be written', async () => {
+    const r = await call('county', 'GET', `/persons?region=${V1}&q=${encodeURIComponent('张')}`);
+    assert.equal(r.statusCode, 200, r.body);
+    const entry = await t.ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_username', 'region_code', 'details', 'request_id'])
+      .orderBy('id', 'desc')
+      .where('action', '=', 'person.search')
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(entry, {
+      action: 'person.search',
+      actor_username: 'token:county',
+      region_code: V1,
+      details: { by: ['q', 'region'], results: r.json().items.length },
+      request_id: entry.request_id,
+    });
+    assert.ok(entry.request_id, 'the entry carries the request id');
+    assert.equal((await verifyAuditChain(t.ctx.db)).ok, true);
+
+    await sql`ALTER TABLE audit_log ADD CONSTRAINT refuse_search CHECK (action <> 'person.search') NOT VALID`.execute(
+      t.ctx.db,
+    );
+    try {
+      const refused = await call('county', 'GET', `/persons?region=${V1}`);
+      assert.equal(refused.statusCode, 500);
+      assert.equal(refused.json().items, undefined, 'no list leaves without its audit entry');
+    } finally {
+      await sql`ALTER TABLE audit_log DROP CONSTRAINT refuse_search`.execute(t.ctx.db);
+    }
+    assert.equal((await call('county', 'GET', `/persons?region=${V1}`)).statusCode, 200);
+    assert.equal((await verifyAuditChain(t.ctx.db)).ok, true);
   });
 
   test('a role without persons.reveal cannot reveal; county staff can, and the reveal is audited', async () => {

@@ -48,12 +48,12 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       schema: {
         tags: ['persons'],
         summary:
-          'Find persons: ID number, name, pinyin or initials, ID tail + name, phone, household number, region',
+          'Find persons: ID number, name, pinyin or initials, ID tail + name, phone, household number, region, care group; each with its groups today',
         querystring: PersonListQuery,
         response: { 200: PersonList, ...errors },
       },
     },
-    async (request) => service.listPersons(ctx.db, actorOf(request), request.query),
+    async (request) => service.listPersons(ctx.db, actorOf(request), request.query, request.lang),
   );
 
   app.get(
@@ -84,7 +84,9 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.createPerson(ctx.db, actorOf(request), request.body)),
+      reply
+        .status(201)
+        .send(await service.createPerson(ctx.db, actorOf(request), request.body, request.lang)),
   );
 
   app.get(
@@ -92,12 +94,13 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['persons'],
-        summary: 'A person’s file: identity (masked), relations and the timeline of facts (audited)',
+        summary:
+          'A person’s file: identity (masked), relations, the timeline of facts and the care groups with their reasons (audited)',
         params: IdParams,
         response: { 200: PersonDetail, ...errors },
       },
     },
-    async (request) => service.getPerson(ctx.db, actorOf(request), request.params.id),
+    async (request) => service.getPerson(ctx.db, actorOf(request), request.params.id, request.lang),
   );
 
   app.patch(
@@ -111,7 +114,8 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         response: { 200: PersonDetail, ...errors },
       },
     },
-    async (request) => service.updatePerson(ctx.db, actorOf(request), request.params.id, request.body),
+    async (request) =>
+      service.updatePerson(ctx.db, actorOf(request), request.params.id, request.body, request.lang),
   );
 
   app.post(
@@ -179,7 +183,9 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     async (request, reply) =>
       reply
         .status(201)
-        .send(await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body)),
+        .send(
+          await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body, request.lang),
+        ),
   );
 
   app.post(
@@ -200,6 +206,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         request.params.id,
         request.body.intoId,
         request.body.version,
+        request.lang,
       ),
   );
 
@@ -326,6 +333,31 @@ export function registryRoutes(app: App, ctx: AppContext): void {
           'content-disposition',
           `attachment; filename="import-${request.params.id}-errors.${request.params.format}"`,
         )
+        .send(fs.createReadStream(file));
+    },
+  );
+
+  app.get(
+    '/imports/:id/review.:format',
+    {
+      schema: {
+        tags: ['imports'],
+        summary:
+          "A child ledger import's review: the rows whose own answers disagree with the rules, with the rules' reasons (.xlsx or .csv)",
+        params: ErrorReportParams,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv'],
+      },
+    },
+    async (request, reply) => {
+      const { id, format } = request.params;
+      const file = await service.importReviewReport(ctx, actorOf(request), id, format);
+      return reply
+        .type(
+          format === 'csv'
+            ? 'text/csv; charset=utf-8'
+            : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        )
+        .header('content-disposition', `attachment; filename="import-${id}-review.${format}"`)
         .send(fs.createReadStream(file));
     },
   );

@@ -76,6 +76,22 @@ const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   guardianship_failure: {
     type: { type: 'enum', values: ['abuse', 'abandonment', 'neglect'], required: true },
   },
+  ledger_declaration: {
+    leftBehindChild: { type: 'boolean', required: true },
+    bothParentsMigrant: { type: 'boolean' },
+    oneMigrantOtherUnable: { type: 'boolean' },
+    unableParent: { type: 'enum', values: ['father', 'mother'] },
+    unableReason: { type: 'string' },
+    hasEntrustedCarer: { type: 'boolean' },
+    guardianshipType: {
+      type: 'enum',
+      values: ['none', 'parent_unable', 'carer_insufficient', 'fair', 'good'],
+    },
+    hukouRegistered: { type: 'boolean' },
+    boarding: { type: 'boolean' },
+    incomeSources: { type: 'string' },
+    assistance: { type: 'string' },
+  },
 };
 
 /** Checks a fact's data against its kind (registry.facts.ts FactDataByKind); unknown fields are refused. */
@@ -198,6 +214,20 @@ export const TEMPLATE_FACT_KEYS: Partial<Record<FactKind, readonly string[]>> = 
   schooling: ['stage', 'school'],
   self_care: ['level'],
   living_arrangement: ['value'],
+  // The child ledger's answers: every one is compared, so a changed answer is a new declaration.
+  ledger_declaration: [
+    'leftBehindChild',
+    'bothParentsMigrant',
+    'oneMigrantOtherUnable',
+    'unableParent',
+    'unableReason',
+    'hasEntrustedCarer',
+    'guardianshipType',
+    'hukouRegistered',
+    'boarding',
+    'incomeSources',
+    'assistance',
+  ],
 };
 
 /** The part of a fact's data the template can express, nulls dropped, for comparison. */

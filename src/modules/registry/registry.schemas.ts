@@ -91,13 +91,33 @@ export const PersonListQuery = Type.Object({
   region: Type.Optional(AnyRegionCode),
   householdNo: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
   fact: Type.Optional(Type.Enum(FACT_KINDS, { description: 'has a fact of this kind in force today' })),
+  group: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
+      maxItems: 20,
+      description:
+        'belongs today to one of these care groups (e.g. left_behind_child); repeat the parameter or separate codes with commas',
+    }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
 });
 export type PersonListQuery = Static<typeof PersonListQuery>;
 
+export const GroupTag = Type.Object({
+  code: Type.String({ description: 'care group code, e.g. left_behind_child' }),
+  name: Type.String({ description: "the group's name in the request's language" }),
+  subCategory: Nullable(Type.String({ description: 'distressed child categories, or the high-age band' })),
+});
+export type GroupTag = Static<typeof GroupTag>;
+
+export const PersonListItem = Type.Object({
+  ...PersonSummary.properties,
+  groups: Type.Array(GroupTag, { description: 'the care groups the person belongs to today' }),
+});
+export type PersonListItem = Static<typeof PersonListItem>;
+
 export const PersonList = Type.Object({
-  items: Type.Array(PersonSummary),
+  items: Type.Array(PersonListItem),
   nextCursor: Nullable(Type.String()),
 });
 
@@ -139,6 +159,17 @@ export const FactView = Type.Object({
 });
 export type FactView = Static<typeof FactView>;
 
+export const PersonGroupView = Type.Object({
+  ...GroupTag.properties,
+  since: Type.String(),
+  until: Nullable(Type.String({ description: 'the first day no longer a member; null while a member' })),
+  current: Type.Boolean({ description: 'a member today' }),
+  reasons: Type.Array(Type.String(), {
+    description: "why: the rule and the facts, in the request's language",
+  }),
+});
+export type PersonGroupView = Static<typeof PersonGroupView>;
+
 export const PersonDetail = Type.Object({
   ...PersonSummary.properties,
   idNumberMasked: Type.Boolean(),
@@ -154,6 +185,9 @@ export const PersonDetail = Type.Object({
   updatedAt: Type.String(),
   relations: Type.Array(Relation),
   facts: Type.Array(FactView, { description: 'the timeline, newest first, retracted facts included' }),
+  groups: Type.Array(PersonGroupView, {
+    description: 'care group periods, current ones first, then past ones newest first',
+  }),
 });
 export type PersonDetail = Static<typeof PersonDetail>;
 
@@ -285,6 +319,35 @@ export const ImportCounts = Type.Object({
   errors: Type.Integer(),
 });
 
+/** A child ledger import's review: the rows whose own answers disagree with the rules. */
+export const LedgerReviewView = Type.Object(
+  {
+    asOf: Type.String({ description: 'the date the rules were applied on (the import day)' }),
+    rowsChecked: Type.Integer(),
+    count: Type.Integer({ description: 'disagreements (a row may have several)' }),
+    disagreements: Type.Array(
+      Type.Object({
+        rowNumber: Type.Integer(),
+        personId: Type.Integer(),
+        name: Type.String(),
+        question: Type.Union([
+          Type.Literal('left_behind_child'),
+          Type.Literal('both_parents_migrant'),
+          Type.Literal('one_migrant_other_unable'),
+        ]),
+        declared: Type.String({ description: 'the ledger: 是, 否, 是(无监护能力方: 母亲)' }),
+        derived: Type.String({ description: 'the rules, in the same words' }),
+        reasons: Type.Array(Type.String(), { description: "the rules' reasons, in the caller's language" }),
+        text: Type.String({ description: '台账填写为留守儿童, 规则判定: 否, 因为 ...' }),
+        groups: Type.Array(Type.String(), { description: 'the groups the rules derive for the child' }),
+      }),
+    ),
+    report: Nullable(Type.Object({ xlsx: Type.String(), csv: Type.String() })),
+  },
+  { description: "child ledger imports: where the ledger's own answers disagree with the rules" },
+);
+export type LedgerReviewView = Static<typeof LedgerReviewView>;
+
 export const ImportView = Type.Object({
   id: Type.Integer(),
   fileName: Type.String(),
@@ -298,6 +361,7 @@ export const ImportView = Type.Object({
     Type.Object({ done: Type.Integer(), total: Nullable(Type.Integer()), message: Nullable(Type.String()) }),
   ),
   errorReport: Nullable(Type.Object({ xlsx: Type.String(), csv: Type.String() })),
+  review: Nullable(LedgerReviewView),
   jobId: Nullable(Type.Integer()),
   regionCode: Type.String(),
   createdAt: Type.String(),

@@ -16,6 +16,8 @@ export interface PersonSearch {
   region?: string;
   householdNo?: string;
   fact?: FactKind;
+  /** A condition on `p.id` (membership of care groups, lent by the groups module). */
+  inGroups?: Expression<SqlBool>;
   limit: number;
   afterId?: number;
 }
@@ -121,6 +123,7 @@ export async function searchPersons(db: Db, scope: Scope, search: PersonSearch):
       ),
     );
   }
+  if (search.inGroups !== undefined) query = query.where(search.inGroups);
   if (search.afterId !== undefined) query = query.where('p.id', '>', search.afterId);
   return query.orderBy('p.id').limit(search.limit).execute();
 }

@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { DomainError, conflict, invalid, notFound, type Lang } from '../../platform/errors.ts';
 import { today } from '../../platform/dates.ts';
 import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
-import { audit, inScope, requireAccess, scopeRange, type Actor } from '../access/index.ts';
+import { audit, inScope, recordRead, requireAccess, scopeRange, type Actor } from '../access/index.ts';
 import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnumber.ts';
 import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
 import * as repo from './registry.repository.ts';
@@ -21,6 +21,7 @@ import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import type { ImportKind } from './registry.tables.ts';
+import type { LedgerReview } from './registry.ledger.ts';
 import type {
   FactCreate,
   FactView,
@@ -30,6 +31,9 @@ import type {
   ImportView,
   PersonCreate,
   PersonDetail,
+  PersonGroupView,
+  GroupTag,
+  PersonListItem,
   PersonListQuery,
   PersonPatch,
   PersonSummary,
@@ -90,7 +94,7 @@ function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
   };
 }
 
-async function personDetail(db: repo.Db, row: repo.PersonRow): Promise<PersonDetail> {
+async function personDetail(db: repo.Db, row: repo.PersonRow, lang: Lang): Promise<PersonDetail> {
   const household =
     row.household_id === null
       ? undefined
@@ -99,7 +103,11 @@ async function personDetail(db: repo.Db, row: repo.PersonRow): Promise<PersonDet
           .select('household_no')
           .where('id', '=', row.household_id)
           .executeTakeFirst();
-  const [relations, facts] = await Promise.all([repo.listRelations(db, row.id), repo.listFacts(db, row.id)]);
+  const [relations, facts, groups] = await Promise.all([
+    repo.listRelations(db, row.id),
+    repo.listFacts(db, row.id),
+    personGroups(db, row.id, lang),
+  ]);
   return {
     ...toPersonSummary({ ...row, household_no: household?.household_no ?? null }),
     idNumberMasked: row.id_number !== null,
@@ -115,6 +123,7 @@ async function personDetail(db: repo.Db, row: repo.PersonRow): Promise<PersonDet
     updatedAt: row.updated_at.toISOString(),
     relations: relations.map((r) => toRelation(r, row.id)),
     facts: facts.map(toFactView),
+    groups,
   };
 }
 
@@ -127,11 +136,12 @@ function requireRead(actor: Actor): readonly [string, string] {
 
 function requireWrite(actor: Actor, regionCode?: string): readonly [string, string] {
   requireAccess(actor, 'persons.write', { individual: true });
-  if (regionCode !== undefined && !inScope(actor, regionCode))
-    throw invalid('hukouRegionCode', {
-      zh: `${regionCode} 不在您的管辖范围内`,
-      en: `${regionCode} is outside your region`,
-    });
+  if (regionCode !== undefined && !inScope(actor, regionCode)) {
+    // A scope refusal, not a malformed request: 403, with the field named (the scope walk in
+    // test/access.scope-walk.test.ts accepts only 403/404 for records outside the caller's region).
+    const message = { zh: `${regionCode} 不在您的管辖范围内`, en: `${regionCode} is outside your region` };
+    throw new DomainError('FORBIDDEN', message, [{ path: 'hukouRegionCode', message }]);
+  }
   return scopeRange(actor);
 }
 
@@ -239,45 +249,60 @@ export async function listPersons(
   db: Kysely<DB>,
   actor: Actor,
   query: PersonListQuery,
-): Promise<{ items: PersonSummary[]; nextCursor: string | null }> {
+  lang: Lang = 'zh',
+): Promise<{ items: PersonListItem[]; nextCursor: string | null }> {
   const scope = requireRead(actor);
   const limit = query.limit ?? 50;
+  const afterId = query.cursor !== undefined ? Number(query.cursor) : undefined;
+  const inGroups = groupFilter(query.group, today(), afterId);
   const rows = await searchPersons(db, scope, {
     ...(query.idNumber !== undefined ? { idNumber: query.idNumber } : {}),
     ...(query.q !== undefined ? { q: query.q } : {}),
     ...(query.region !== undefined ? { region: query.region } : {}),
     ...(query.householdNo !== undefined ? { householdNo: query.householdNo } : {}),
     ...(query.fact !== undefined ? { fact: query.fact } : {}),
-    ...(query.cursor !== undefined ? { afterId: Number(query.cursor) } : {}),
+    ...(inGroups !== undefined ? { inGroups } : {}),
+    ...(afterId !== undefined ? { afterId } : {}),
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  // Who searched for whom is audited (the criteria's names, never their values). A read changes
-  // nothing, so its entry is committed without waiting for the disk flush (see DECISIONS.md).
-  await db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-    await audit(trx, actor, {
+  // Who searched for whom is audited (the criteria's names, never their values), while the page's
+  // group tags are read: the answer waits for both, so no list leaves without its audit entry, and
+  // a failed entry fails the request. Reads are group-committed without waiting for the disk flush
+  // (see DECISIONS.md).
+  const [, tags] = await Promise.all([
+    recordRead(db, actor, {
       action: 'person.search',
       entityType: 'person',
       entityId: null,
       regionCode: query.region ?? (actor.regionCode || null),
       details: {
-        by: (['idNumber', 'q', 'region', 'householdNo', 'fact'] as const).filter(
+        by: (['idNumber', 'q', 'region', 'householdNo', 'fact', 'group'] as const).filter(
           (k) => query[k] !== undefined,
         ),
         results: page.length,
       },
-    });
-  });
+    }),
+    currentGroupsOf(
+      db,
+      page.map((r) => r.id),
+      lang,
+    ),
+  ]);
   return {
-    items: page.map(toPersonSummary),
+    items: page.map((r) => ({ ...toPersonSummary(r), groups: tags.get(r.id) ?? [] })),
     nextCursor: rows.length > limit && last ? String(last.id) : null,
   };
 }
 
 /** A person's file: identity (masked), relations and the timeline of facts. The read is audited. */
-export async function getPerson(db: Kysely<DB>, actor: Actor, id: number): Promise<PersonDetail> {
+export async function getPerson(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+  lang: Lang = 'zh',
+): Promise<PersonDetail> {
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
     await audit(trx, actor, {
@@ -286,7 +311,7 @@ export async function getPerson(db: Kysely<DB>, actor: Actor, id: number): Promi
       entityId: id,
       regionCode: row.hukou_region_code,
     });
-    return personDetail(trx, row);
+    return personDetail(trx, row, lang);
   });
 }
 
@@ -310,7 +335,12 @@ export async function revealPerson(
   });
 }
 
-export async function createPerson(db: Kysely<DB>, actor: Actor, input: PersonCreate): Promise<PersonDetail> {
+export async function createPerson(
+  db: Kysely<DB>,
+  actor: Actor,
+  input: PersonCreate,
+  lang: Lang = 'zh',
+): Promise<PersonDetail> {
   requireWrite(actor, input.hukouRegionCode);
   const identity = checkIdentity({
     idNumber: input.idNumber ?? null,
@@ -350,7 +380,9 @@ export async function createPerson(db: Kysely<DB>, actor: Actor, input: PersonCr
         entityId: row.id,
         regionCode: row.hukou_region_code,
       });
-      return personDetail(trx, row);
+      // A new person may belong at once (an elder of 80, a child whose parents are on record).
+      await personChanged(trx, row.id, { kind: 'created' });
+      return personDetail(trx, row, lang);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
@@ -363,6 +395,7 @@ export async function updatePerson(
   actor: Actor,
   id: number,
   patch: PersonPatch,
+  lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireWrite(actor);
   try {
@@ -418,7 +451,10 @@ export async function updatePerson(
         regionCode: updated.hukou_region_code,
         details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
       });
-      return personDetail(trx, updated);
+      // A corrected birth date, a move of hukou or residence, a new household or name: the person's
+      // groups and their relatives' (whose reasons name them) follow in this transaction.
+      await personChanged(trx, id, { kind: 'updated' });
+      return personDetail(trx, updated, lang);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
@@ -459,7 +495,7 @@ export async function addFact(
       regionCode: person.hukou_region_code,
       details: { factId: row.id, kind: row.kind },
     });
-    await personChanged(trx, personId);
+    await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
   });
 }
@@ -488,28 +524,159 @@ export async function retractFact(
       regionCode: person.hukou_region_code,
       details: { factId, kind: row.kind },
     });
-    await personChanged(trx, personId);
+    await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
   });
 }
 
 // ---------- change listeners ----------
 
-/** Work that follows a change to a person's facts or links, inside the same transaction. */
-export type PersonChangeListener = (trx: Transaction<DB>, personId: number) => Promise<unknown>;
+/**
+ * What changed about a person. `merged_away`: the person was merged into `mergedInto` (their facts
+ * and links now belong to that person, who is announced as `merge_kept` right after).
+ */
+export type PersonChange =
+  | { kind: 'created' | 'updated' | 'fact' | 'relation' | 'merge_kept' }
+  | { kind: 'merged_away'; mergedInto: number };
+
+/** Work that follows a change to a person, their facts or links, inside the same transaction. */
+export type PersonChangeListener = (
+  trx: Transaction<DB>,
+  personId: number,
+  change: PersonChange,
+) => Promise<unknown>;
 const personChangeListeners = new Set<PersonChangeListener>();
 
 /**
- * Registers work to run after a person's facts or links change (the care groups re-evaluate the
- * person and their relatives). Called by the composition root, so the registry needs no import of
- * the modules that listen; registering the same function twice has no effect.
+ * Registers work to run after a person, their facts or links change (the care groups re-evaluate
+ * the person and their relatives). Called by the composition root, so the registry needs no import
+ * of the modules that listen; registering the same function twice has no effect. Every change that
+ * can move a person into or out of a group is announced: a new person, any change to a person
+ * (birth date, sex, hukou or residence region, household, name - relatives' reasons name them), a
+ * fact recorded or retracted, a link added, and both sides of a merge.
  */
 export function onPersonChanged(listener: PersonChangeListener): void {
   personChangeListeners.add(listener);
 }
 
-async function personChanged(trx: Transaction<DB>, personId: number): Promise<void> {
-  for (const listener of personChangeListeners) await listener(trx, personId);
+/** Announces a change to the listeners; also called by the child ledger import (registry.import-ledger.ts). */
+export async function personChanged(
+  trx: Transaction<DB>,
+  personId: number,
+  change: PersonChange,
+): Promise<void> {
+  for (const listener of personChangeListeners) await listener(trx, personId, change);
+}
+
+// ---------- care groups in the person file and lists ----------
+
+/** One period in which a person belonged to a care group (DOMAIN.md section 2). */
+export interface GroupPeriod {
+  personId: number;
+  code: string;
+  /** distressed_child and special_difficulty_elderly: categories joined with ','; high_age_elderly: the band. */
+  subCategory: string | null;
+  since: string;
+  /** NULL while the person still belongs (half-open: belonged on since <= d < until). */
+  until: string | null;
+  reasons: { zh: string[]; en: string[] };
+}
+
+/**
+ * What the care groups module lends the registry so the person file shows groups and lists filter
+ * by them, without the registry importing that module (it imports the registry). The composition
+ * root calls setGroupProvider; without a provider the file shows no groups and a group filter is
+ * refused.
+ */
+export interface GroupProvider {
+  /** Every group, in the order lists show them, with its name. */
+  readonly groups: readonly { code: string; name: { zh: string; en: string } }[];
+  /** Every period of the persons, current and past, in group order then newest first. */
+  periodsOf(db: repo.Db, personIds: readonly number[]): Promise<GroupPeriod[]>;
+  /**
+   * A condition on the row whose person id is `personIdColumn`: a member of one of `codes` on
+   * `asOf`. A page after a keyset cursor passes the cursor (person ids above it only).
+   */
+  memberOfAny(
+    codes: readonly string[],
+    asOf: string,
+    personIdColumn: string,
+    afterPersonId?: number,
+  ): Expression<SqlBool>;
+}
+
+let groupProvider: GroupProvider | null = null;
+
+export function setGroupProvider(provider: GroupProvider): void {
+  groupProvider = provider;
+}
+
+const inForce = (period: GroupPeriod, on: string) =>
+  period.since <= on && (period.until === null || period.until > on);
+
+function toGroupView(period: GroupPeriod, lang: Lang, on: string): PersonGroupView {
+  const name = groupProvider?.groups.find((g) => g.code === period.code)?.name;
+  return {
+    code: period.code,
+    name: name ? name[lang] : period.code,
+    subCategory: period.subCategory,
+    since: period.since,
+    until: period.until,
+    current: inForce(period, on),
+    reasons: period.reasons[lang],
+  };
+}
+
+/** The person file's groups: current periods first, then past ones, newest first. */
+async function personGroups(db: repo.Db, personId: number, lang: Lang): Promise<PersonGroupView[]> {
+  if (!groupProvider) return [];
+  const on = today();
+  const views = (await groupProvider.periodsOf(db, [personId])).map((p) => toGroupView(p, lang, on));
+  return [...views.filter((v) => v.current), ...views.filter((v) => !v.current)];
+}
+
+/** Each listed person's groups in force today (the list's tags). */
+async function currentGroupsOf(
+  db: repo.Db,
+  personIds: readonly number[],
+  lang: Lang,
+): Promise<Map<number, GroupTag[]>> {
+  const tags = new Map<number, GroupTag[]>();
+  if (!groupProvider || !personIds.length) return tags;
+  const on = today();
+  for (const period of await groupProvider.periodsOf(db, personIds)) {
+    if (!inForce(period, on)) continue;
+    const view = toGroupView(period, lang, on);
+    const tag = { code: view.code, name: view.name, subCategory: view.subCategory };
+    const list = tags.get(period.personId);
+    if (list) list.push(tag);
+    else tags.set(period.personId, [tag]);
+  }
+  return tags;
+}
+
+/** The list's `group` filter: each value may hold several codes separated by commas. */
+function groupFilter(
+  values: readonly string[] | undefined,
+  asOf: string,
+  afterPersonId: number | undefined,
+): Expression<SqlBool> | undefined {
+  if (values === undefined) return undefined;
+  const codes = [...new Set(values.flatMap((v) => v.split(',')).map((v) => v.trim()))].filter(Boolean);
+  if (!codes.length) return undefined;
+  if (!groupProvider)
+    throw invalid('group', {
+      zh: '关爱对象分类不可用，不能按类别筛选',
+      en: 'care groups are not available; the list cannot be filtered by group',
+    });
+  const known = groupProvider.groups.map((g) => g.code);
+  const unknown = codes.find((c) => !known.includes(c));
+  if (unknown !== undefined)
+    throw invalid('group', {
+      zh: `未知的关爱对象类别“${unknown}”，可选: ${known.join(', ')}`,
+      en: `unknown care group "${unknown}"; one of ${known.join(', ')}`,
+    });
+  return groupProvider.memberOfAny(codes, asOf, 'p.id', afterPersonId);
 }
 
 // ---------- relations ----------
@@ -519,6 +686,7 @@ export async function addRelation(
   actor: Actor,
   personId: number,
   input: RelationCreate,
+  lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireWrite(actor);
   if (input.relatedPersonId === personId)
@@ -559,8 +727,9 @@ export async function addRelation(
       regionCode: person.hukou_region_code,
       details: { kind: input.kind, relatedPersonId: input.relatedPersonId },
     });
-    await personChanged(trx, personId);
-    return personDetail(trx, person);
+    // The listener reaches the related person through the new link.
+    await personChanged(trx, personId, { kind: 'relation' });
+    return personDetail(trx, person, lang);
   });
 }
 
@@ -762,6 +931,7 @@ export async function mergePerson(
   id: number,
   intoId: number,
   version: number,
+  lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireAccess(actor, 'persons.merge', { individual: true });
   if (id === intoId)
@@ -860,9 +1030,13 @@ export async function mergePerson(
       regionCode: duplicate.hukou_region_code,
       details: { intoId },
     });
+    // The duplicate first (its periods end: the person kept now stands for it), then the person
+    // kept, whose facts and links now include the duplicate's, with the relatives on those links.
+    await personChanged(trx, id, { kind: 'merged_away', mergedInto: intoId });
+    await personChanged(trx, intoId, { kind: 'merge_kept' });
     const after = await repo.findPerson(trx, intoId, scope);
     if (!after) throw notFound(PERSON_NOT_FOUND);
-    return personDetail(trx, after);
+    return personDetail(trx, after, lang);
   });
 }
 
@@ -990,11 +1164,59 @@ export async function getImport(ctx: AppContext, actor: Actor, id: number, lang:
     errorReport: row.error_report_path
       ? { xlsx: `/api/v1/imports/${row.id}/errors.xlsx`, csv: `/api/v1/imports/${row.id}/errors.csv` }
       : null,
+    review: reviewView(row.id, row.review as LedgerReview | null, row.review_report_path !== null, lang),
     jobId: row.job_id,
     regionCode: row.region_code,
     createdAt: row.created_at.toISOString(),
     finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
   };
+}
+
+/** A child ledger import's review in the caller's language (registry.import-ledger.ts). */
+function reviewView(
+  id: number,
+  review: LedgerReview | null,
+  hasReport: boolean,
+  lang: Lang,
+): ImportView['review'] {
+  if (!review) return null;
+  return {
+    asOf: review.asOf,
+    rowsChecked: review.rowsChecked,
+    count: review.disagreements.length,
+    disagreements: review.disagreements.map((d) => ({
+      rowNumber: d.rowNumber,
+      personId: d.personId,
+      name: d.name,
+      question: d.question,
+      declared: d.declared,
+      derived: d.derived,
+      reasons: d.reasons[lang],
+      text: d.text[lang],
+      groups: d.groups[lang],
+    })),
+    report: hasReport
+      ? { xlsx: `/api/v1/imports/${id}/review.xlsx`, csv: `/api/v1/imports/${id}/review.csv` }
+      : null,
+  };
+}
+
+/** The review file of a child ledger import (the rows whose answers disagree with the rules). */
+export async function importReviewReport(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  format: 'xlsx' | 'csv',
+): Promise<string> {
+  const row = await loadImport(ctx, actor, id);
+  if (!row.review_report_path)
+    throw notFound({
+      zh: '该导入没有台账与规则不一致的报告',
+      en: 'This import has no report of ledger answers that disagree with the rules',
+    });
+  const file = `${row.review_report_path}.${format}`;
+  if (!fs.existsSync(file)) throw notFound({ zh: '报告文件不存在', en: 'The report file is missing' });
+  return file;
 }
 
 /** The error report file of an import (the rejected rows with 错误原因). */

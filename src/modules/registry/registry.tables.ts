@@ -5,6 +5,8 @@ export type RelationKind = 'parent' | 'spouse' | 'guardian' | 'carer';
 export type ParentSubtype = 'biological' | 'adoptive' | 'step';
 export type ImportKind = 'registry' | 'ledger';
 export type ImportStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rejected';
+/** The child ledger's 监护类型 (guardianship assessment of the survey form). */
+export type GuardianshipAssessment = 'none' | 'parent_unable' | 'carer_insufficient' | 'fair' | 'good';
 
 export interface ImportCounts {
   rows: number;
@@ -64,6 +66,12 @@ export interface PersonRelationsTable {
   entrustment_form_date: string | null;
   carer_fitness_checked_on: string | null;
   carer_fit: boolean | null;
+  /** carers only: whether the entrusted-guardianship form was signed (the ledger may say so without a date). */
+  entrustment_form_signed: boolean | null;
+  /** carers only: the child ledger's assessment of the guardianship (监护类型). */
+  guardianship_assessment: GuardianshipAssessment | null;
+  /** carers only: how the carer is related to the child, as the ledger writes it (祖父, 姑姑 ...). */
+  carer_relation: string | null;
   source: ColumnType<string, string | undefined, string>;
   recorded_by: number | null;
   recorded_at: Generated<Date>;
@@ -97,6 +105,10 @@ export interface ImportsTable {
   message: string | null;
   error_report_path: string | null;
   job_id: number | null;
+  /** Child ledger imports: the rows whose own answers disagree with the rules (LedgerReview). */
+  review: Json<Record<string, unknown>> | null;
+  /** Child ledger imports: where the review was written as `${path}.xlsx` and `.csv`. */
+  review_report_path: string | null;
   created_by: number | null;
   region_code: string;
   created_at: Generated<Date>;

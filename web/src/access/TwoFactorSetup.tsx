@@ -19,7 +19,8 @@ const messages = defineMessages(
   {
     title: '双因素验证',
     forcedTitle: '请先绑定双因素验证',
-    forcedHint: '管理员账户登录时除密码外还须输入手机验证器上的动态验证码。请完成绑定后再使用系统。',
+    forcedHint:
+      '本账户登录时除密码外还须输入手机验证器上的动态验证码（管理员账户必须启用；安全管理员重置后须重新绑定）。请完成绑定后再使用系统。',
     stepScan: '扫描二维码',
     stepConfirm: '输入验证码',
     stepSave: '保存恢复码',
@@ -49,7 +50,7 @@ const messages = defineMessages(
     title: 'Two-factor authentication',
     forcedTitle: 'Set up two-factor authentication first',
     forcedHint:
-      'Administrator accounts sign in with a code from an authenticator app as well as the password. Set it up to continue.',
+      'This account signs in with a code from an authenticator app as well as the password (required for administrators; after a reset by the security administrator, set it up again). Set it up to continue.',
     stepScan: 'Scan the QR code',
     stepConfirm: 'Enter a code',
     stepSave: 'Save recovery codes',

@@ -118,6 +118,8 @@ export interface UserView {
   locked: boolean;
   mustChangePassword: boolean;
   twoFactorEnabled: boolean;
+  /** An administrator reset the two-factor enrolment; the user enrols again at the next sign-in. */
+  twoFactorResetPending: boolean;
   version: number;
   createdAt: string;
 }
@@ -225,6 +227,7 @@ export const usersApi = {
     api.post<UserView>(`/users/${user.id}/${disabled ? 'disable' : 'enable'}`, { version: user.version }),
   resetPassword: (id: number) => api.post<UserWithPassword>(`/users/${id}/reset-password`),
   assignRole: (id: number, input: RoleAssignment) => api.put<UserView>(`/users/${id}/role`, input),
+  resetTwoFactor: (id: number) => api.post<UserView>(`/users/${id}/reset-2fa`),
 };
 
 export const tokensApi = {

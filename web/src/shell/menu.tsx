@@ -6,8 +6,11 @@ import {
   BarChartOutlined,
   BellOutlined,
   HomeOutlined,
+  ImportOutlined,
+  MergeCellsOutlined,
   SafetyCertificateOutlined,
   TeamOutlined,
+  UserOutlined,
 } from '@ant-design/icons';
 import type { Localized } from '../i18n.ts';
 
@@ -29,6 +32,27 @@ export const MENU: readonly MenuEntry[] = [
     label: { zh: '行政区划', en: 'Regions' },
     path: '/regions',
     permission: 'regions.read',
+  },
+  {
+    key: 'persons',
+    icon: <UserOutlined />,
+    label: { zh: '人员查询', en: 'Persons' },
+    path: '/persons',
+    permission: 'persons.read',
+  },
+  {
+    key: 'duplicates',
+    icon: <MergeCellsOutlined />,
+    label: { zh: '疑似重复人员', en: 'Possible duplicates' },
+    path: '/persons/duplicates',
+    permission: 'persons.merge',
+  },
+  {
+    key: 'imports',
+    icon: <ImportOutlined />,
+    label: { zh: '数据导入', en: 'Imports' },
+    path: '/imports',
+    permission: 'imports.run',
   },
   {
     key: 'worklist',

@@ -63,6 +63,12 @@ const messages = defineMessages(
     individualAccessHint: '市级及以上查看角色默认只能看汇总统计；开启后可查看辖区内个人记录（会被审计）。',
     status: '状态',
     disabled: '已停用',
+    twoFactor: '双因素',
+    twoFactorPending: '待重新绑定',
+    resetTwoFactor: '重置双因素',
+    confirmResetTwoFactor:
+      '重置 {name} 的双因素验证？其验证器和恢复码将作废，现有登录立即失效，下次登录须重新绑定验证器。',
+    twoFactorResetDone: '已重置 {name} 的双因素验证；其下次登录须重新绑定',
     noRole: '未分配',
     noRoleHint: '未分配角色的账户无法登录',
     actions: '操作',
@@ -119,6 +125,12 @@ const messages = defineMessages(
       'Viewers above the county see aggregate statistics only; with this they may open individual records in their region (audited).',
     status: 'Status',
     disabled: 'Disabled',
+    twoFactor: '2FA',
+    twoFactorPending: 'Must enrol again',
+    resetTwoFactor: 'Reset 2FA',
+    confirmResetTwoFactor:
+      "Reset {name}'s two-factor authentication? Their authenticator and recovery codes stop working, their sessions end, and they enrol again at the next sign-in.",
+    twoFactorResetDone: "{name}'s two-factor authentication was reset; they enrol again at the next sign-in",
     noRole: 'None',
     noRoleHint: 'An account without a role cannot sign in',
     actions: 'Actions',
@@ -231,7 +243,7 @@ function ScopeFields({ t, lang }: { t: Translate<Key>; lang: Lang }) {
 function Assignments() {
   const t = useT(messages);
   const lang = useLang();
-  const { me } = useAppState();
+  const { me, can } = useAppState();
   const { message } = App.useApp();
   const [q, setQ] = useState('');
   const list = useUserList(q);
@@ -276,6 +288,18 @@ function Assignments() {
     }
   };
 
+  const resetTwoFactor = (user: UserView) =>
+    usersApi
+      .resetTwoFactor(user.id)
+      .then((updated) => {
+        list.replace(updated);
+        void message.success(t('twoFactorResetDone', { name: updated.displayName }));
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.code === 'CONFLICT') list.reload();
+        void message.error((error as Error).message);
+      });
+
   const columns: ColumnsType<UserView> = [
     {
       title: t('username'),
@@ -312,14 +336,20 @@ function Assignments() {
     },
     {
       title: t('status'),
-      dataIndex: 'disabled',
-      width: 90,
-      render: (disabled: boolean) => (disabled ? <Tag>{t('disabled')}</Tag> : null),
+      key: 'status',
+      width: 130,
+      render: (_, user) => (
+        <>
+          {user.disabled && <Tag>{t('disabled')}</Tag>}
+          {user.twoFactorEnabled && <Tag color="blue">{t('twoFactor')}</Tag>}
+          {user.twoFactorResetPending && <Tag color="orange">{t('twoFactorPending')}</Tag>}
+        </>
+      ),
     },
     {
       title: t('actions'),
       key: 'actions',
-      width: 110,
+      width: 190,
       fixed: 'right',
       render: (_, user) => {
         const why =
@@ -333,9 +363,24 @@ function Assignments() {
             <Typography.Text type="secondary">—</Typography.Text>
           </Tooltip>
         ) : (
-          <Button type="link" size="small" onClick={() => setEditing(user)}>
-            {user.role ? t('change') : t('assign')}
-          </Button>
+          <>
+            <Button type="link" size="small" onClick={() => setEditing(user)}>
+              {user.role ? t('change') : t('assign')}
+            </Button>
+            {user.twoFactorEnabled && can('twofactor.reset') && (
+              <Popconfirm
+                title={t('confirmResetTwoFactor', { name: `${user.displayName}（${user.username}）` })}
+                okText={t('resetTwoFactor')}
+                okButtonProps={{ danger: true }}
+                cancelText={t('cancel')}
+                onConfirm={() => resetTwoFactor(user)}
+              >
+                <Button type="link" size="small" danger>
+                  {t('resetTwoFactor')}
+                </Button>
+              </Popconfirm>
+            )}
+          </>
         );
       },
     },

@@ -1,0 +1,567 @@
+// The staging tables of one registry import, and the set-based statements that move their rows into
+// place. The file is read once: its good rows are staged (a few thousand per statement), its row
+// errors kept beside them; cross-row references are then resolved in SQL over the whole file, and
+// households, persons, heads and relations are written with INSERT ... SELECT / UPDATE ... FROM,
+// each writing only what differs, so a re-import writes nothing. Memory holds one batch, never the
+// file. The tables are unlogged scratch, named per import, dropped when the import ends.
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../../platform/db.ts';
+import type { DB } from '../../platform/db.schema.ts';
+import type { RegistryRecord, RowError } from './registry.template.ts';
+import { countyOf, factsOfRow, nameSpellings, type RowFacts, type StoredFact } from './registry.rules.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** The names of one import's scratch tables. */
+export interface ImportStage {
+  /** The good rows of the file, typed; rows found wrong by the cross-row check are deleted. */
+  rows: string;
+  /** Every row error (parse and cross-row) by row number. */
+  errors: string;
+  /** Cross-row findings, one row per row that has any. */
+  flags: string;
+  /** Each written row's person (matched or new) and household. */
+  persons: string;
+  /** Rows where something was written for an existing person (a row number may repeat). */
+  touched: string;
+}
+
+export async function createStage(db: Db): Promise<ImportStage> {
+  const suffix = randomBytes(6).toString('hex');
+  const stage: ImportStage = {
+    rows: `import_rows_${suffix}`,
+    errors: `import_errors_${suffix}`,
+    flags: `import_flags_${suffix}`,
+    persons: `import_persons_${suffix}`,
+    touched: `import_touched_${suffix}`,
+  };
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.rows)} (
+    row_number integer NOT NULL,
+    id_number text COLLATE "C",
+    no_id_reason text,
+    county_code text COLLATE "C" NOT NULL,
+    household_no text NOT NULL,
+    name text NOT NULL,
+    name_pinyin text COLLATE "C" NOT NULL,
+    name_initials text COLLATE "C" NOT NULL,
+    sex smallint NOT NULL,
+    birth_date date NOT NULL,
+    ethnicity text,
+    phone text,
+    hukou text COLLATE "C" NOT NULL,
+    residence text COLLATE "C",
+    relation_to_head text NOT NULL,
+    income bigint,
+    father text COLLATE "C",
+    mother text COLLATE "C",
+    spouse text COLLATE "C",
+    carer text COLLATE "C",
+    facts jsonb,
+    states_facts boolean NOT NULL
+  )`.execute(db);
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.errors)} (row_number integer PRIMARY KEY, errors jsonb NOT NULL)`.execute(
+    db,
+  );
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.flags)} (
+    row_number integer PRIMARY KEY,
+    hukou text NOT NULL,
+    out_hukou boolean NOT NULL,
+    out_person boolean NOT NULL,
+    out_household boolean NOT NULL,
+    missing smallint[]
+  )`.execute(db);
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.persons)} (
+    row_number integer PRIMARY KEY,
+    person_id bigint NOT NULL,
+    household_id bigint NOT NULL,
+    inserted boolean NOT NULL
+  )`.execute(db);
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.touched)} (row_number integer NOT NULL)`.execute(db);
+  return stage;
+}
+
+export async function dropStage(db: Db, stage: ImportStage): Promise<void> {
+  await sql`DROP TABLE IF EXISTS ${sql.table(stage.rows)}, ${sql.table(stage.errors)}, ${sql.table(stage.flags)}, ${sql.table(stage.persons)}, ${sql.table(stage.touched)}`.execute(
+    db,
+  );
+}
+
+// ---------- staging the file ----------
+
+/** Pinyin of recent names: a county has far fewer names than persons. Bounded. */
+class SpellingCache {
+  #map = new Map<string, { pinyin: string; initials: string }>();
+  get(name: string): { pinyin: string; initials: string } {
+    let spelled = this.#map.get(name);
+    if (!spelled) {
+      if (this.#map.size >= 200_000) this.#map.clear();
+      spelled = nameSpellings(name);
+      this.#map.set(name, spelled);
+    }
+    return spelled;
+  }
+}
+
+/** The stage's columns, in the order of its CSV lines. */
+const ROW_COLUMNS = [
+  'row_number',
+  'id_number',
+  'no_id_reason',
+  'county_code',
+  'household_no',
+  'name',
+  'name_pinyin',
+  'name_initials',
+  'sex',
+  'birth_date',
+  'ethnicity',
+  'phone',
+  'hukou',
+  'residence',
+  'relation_to_head',
+  'income',
+  'father',
+  'mother',
+  'spouse',
+  'carer',
+  'facts',
+  'states_facts',
+];
+
+/** A CSV field for COPY: an unquoted empty field is NULL, anything else is quoted. */
+function field(value: string | number | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  return '"' + (value.includes('"') ? value.replaceAll('"', '""') : value) + '"';
+}
+
+/**
+ * Turns parsed rows into the stage's COPY lines (good rows and row errors apart). Pure: it runs
+ * in the import's parsing worker, so the main thread only copies text.
+ */
+export class StageLines {
+  readonly #spellings = new SpellingCache();
+  rows = '';
+  errors = '';
+  count = 0;
+
+  addRecord(rowNumber: number, r: RegistryRecord): void {
+    const spelled = this.#spellings.get(r.name);
+    const facts: RowFacts = factsOfRow(r);
+    this.rows +=
+      field(rowNumber) +
+      ',' +
+      field(r.idNumber) +
+      ',' +
+      field(r.idNumber ? null : r.noIdReason) +
+      ',' +
+      field(countyOf(r.hukouRegionCode)) +
+      ',' +
+      field(r.householdNo) +
+      ',' +
+      field(r.name) +
+      ',' +
+      field(spelled.pinyin) +
+      ',' +
+      field(spelled.initials) +
+      ',' +
+      field(r.sex) +
+      ',' +
+      field(r.birthDate) +
+      ',' +
+      field(r.ethnicity) +
+      ',' +
+      field(r.phone) +
+      ',' +
+      field(r.hukouRegionCode) +
+      ',' +
+      // Stored only where it differs from the hukou village, so an export imports back unchanged.
+      field(r.residenceRegionCode === r.hukouRegionCode ? null : r.residenceRegionCode) +
+      ',' +
+      field(r.relationToHead) +
+      ',' +
+      field(r.householdAnnualIncomeFen) +
+      ',' +
+      field(r.fatherIdNumber) +
+      ',' +
+      field(r.motherIdNumber) +
+      ',' +
+      field(r.spouseIdNumber) +
+      ',' +
+      field(r.carerIdNumber) +
+      ',' +
+      field(facts.facts.length || facts.ended.length ? JSON.stringify(facts) : null) +
+      ',' +
+      (facts.facts.length > 0 ? 't' : 'f') +
+      '\n';
+    this.count += 1;
+  }
+
+  addErrors(rowNumber: number, errors: readonly RowError[]): void {
+    this.errors += field(rowNumber) + ',' + field(JSON.stringify(errors)) + '\n';
+    this.count += 1;
+  }
+
+  /** The lines so far; starts a new batch. */
+  take(): { rows: string; errors: string } {
+    const taken = { rows: this.rows, errors: this.errors };
+    this.rows = '';
+    this.errors = '';
+    this.count = 0;
+    return taken;
+  }
+}
+
+/** Copies a batch of stage lines (from StageLines) into the stage. */
+export async function copyStageLines(
+  database: Pick<Database, 'copyCsv'>,
+  stage: ImportStage,
+  lines: { rows: string; errors: string },
+): Promise<void> {
+  if (lines.rows) await database.copyCsv(stage.rows, ROW_COLUMNS, [lines.rows]);
+  if (lines.errors) await database.copyCsv(stage.errors, ['row_number', 'errors'], [lines.errors]);
+}
+
+/** After the last batch: indexes and analyses the stage for the checks. */
+export async function finishStage(db: Db, stage: ImportStage): Promise<void> {
+  await sql`ALTER TABLE ${sql.table(stage.rows)} ADD PRIMARY KEY (row_number)`.execute(db);
+  await sql`CREATE INDEX ON ${sql.table(stage.rows)} (id_number)`.execute(db);
+  await sql`ANALYZE ${sql.table(stage.rows)}`.execute(db);
+}
+
+// ---------- the cross-row check ----------
+
+export interface RowFlags {
+  row_number: number;
+  hukou: string;
+  out_hukou: boolean;
+  out_person: boolean;
+  out_household: boolean;
+  /** The references that match nobody: 1 father, 2 mother, 3 spouse, 4 carer. */
+  missing: number[] | null;
+}
+
+/**
+ * Finds, over the whole file and the registry, the staged rows that cannot be written: a hukou
+ * village outside the importer's region, a person or household already registered outside it, an
+ * ID number reference that matches no row to be written and no registered person. Resolves with
+ * the number of such rows (read them with flaggedRows).
+ */
+export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode: string): Promise<number> {
+  const rows = sql.table(stage.rows);
+  const flags = sql.table(stage.flags);
+  // Every lookup below has an index behind it (the stage's row number and ID number, the
+  // registry's unique keys), so no plan degrades to comparing every row with every row.
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household)
+    SELECT * FROM (
+      SELECT s.row_number, s.hukou, NOT starts_with(s.hukou, ${regionCode}) AS out_hukou,
+        starts_with(s.hukou, ${regionCode}) AND EXISTS (
+          SELECT 1 FROM persons p
+          WHERE p.id_number = s.id_number AND NOT starts_with(p.hukou_region_code, ${regionCode})) AS out_person,
+        starts_with(s.hukou, ${regionCode}) AND EXISTS (
+          SELECT 1 FROM households h
+          WHERE h.county_code = s.county_code AND h.household_no = s.household_no
+            AND NOT starts_with(h.hukou_region_code, ${regionCode})) AS out_household
+      FROM ${rows} s
+    ) x
+    WHERE out_hukou OR out_person OR out_household`.execute(db);
+  // A reference must match a row that will be written (in the region, not flagged above) or a
+  // registered person. A row whose hukou is outside the region is not checked further.
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, missing)
+    SELECT s.row_number, min(s.hukou), false, false, false, array_agg(r.ref ORDER BY r.ref)
+    FROM ${rows} s
+    CROSS JOIN LATERAL (VALUES (1, s.father), (2, s.mother), (3, s.spouse), (4, s.carer)) AS r (ref, id_number)
+    WHERE r.id_number IS NOT NULL AND starts_with(s.hukou, ${regionCode})
+      AND NOT EXISTS (
+        SELECT 1 FROM ${rows} t
+        WHERE t.id_number = r.id_number AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number))
+      AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = r.id_number)
+    GROUP BY s.row_number
+    ON CONFLICT (row_number) DO UPDATE SET missing = excluded.missing`.execute(db);
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${flags}`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+/** A page of flagged rows after a row number, in row order. */
+export async function flaggedRows(
+  db: Db,
+  stage: ImportStage,
+  after: number,
+  limit: number,
+): Promise<RowFlags[]> {
+  const result = await sql<RowFlags>`SELECT row_number, hukou, out_hukou, out_person, out_household, missing
+    FROM ${sql.table(stage.flags)} WHERE row_number > ${after} ORDER BY row_number LIMIT ${limit}`.execute(
+    db,
+  );
+  return result.rows;
+}
+
+export async function addErrors(
+  db: Db,
+  stage: ImportStage,
+  rows: { rowNumber: number; errors: RowError[] }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await sql`INSERT INTO ${sql.table(stage.errors)} (row_number, errors)
+    SELECT * FROM unnest(${rows.map((r) => r.rowNumber)}::integer[], ${rows.map((r) => JSON.stringify(r.errors))}::jsonb[])`.execute(
+    db,
+  );
+}
+
+/** Takes the flagged rows out of the stage: nothing of them is written. */
+export async function dropFlaggedRows(db: Db, stage: ImportStage): Promise<void> {
+  await sql`DELETE FROM ${sql.table(stage.rows)} s USING ${sql.table(stage.flags)} f
+    WHERE s.row_number = f.row_number`.execute(db);
+}
+
+export async function countErrors(db: Db, stage: ImportStage): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(stage.errors)}`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+/** A page of row errors after a row number, in row order (for the error report). */
+export async function errorsAfter(
+  db: Db,
+  stage: ImportStage,
+  after: number,
+  limit: number,
+): Promise<{ row_number: number; errors: RowError[] }[]> {
+  const r = await sql<{ row_number: number; errors: RowError[] }>`SELECT row_number, errors
+    FROM ${sql.table(stage.errors)} WHERE row_number > ${after} ORDER BY row_number LIMIT ${limit}`.execute(
+    db,
+  );
+  return r.rows;
+}
+
+/** The first and last staged row numbers (null when nothing is to be written). */
+export async function stagedRange(
+  db: Db,
+  stage: ImportStage,
+): Promise<{ first: number; last: number } | null> {
+  const r = await sql<{ first: number | null; last: number | null }>`
+    SELECT min(row_number) AS first, max(row_number) AS last FROM ${sql.table(stage.rows)}`.execute(db);
+  const row = r.rows[0];
+  return row?.first != null && row.last != null ? { first: row.first, last: row.last } : null;
+}
+
+// ---------- households and persons ----------
+
+/** Households of the file that do not exist yet; a new one takes its head's hukou village. */
+export async function insertHouseholds(db: Db, stage: ImportStage): Promise<void> {
+  await sql`INSERT INTO households (county_code, household_no, hukou_region_code)
+    SELECT DISTINCT ON (s.county_code, s.household_no) s.county_code, s.household_no, s.hukou
+    FROM ${sql.table(stage.rows)} s
+    WHERE NOT EXISTS (
+      SELECT 1 FROM households h WHERE h.county_code = s.county_code AND h.household_no = s.household_no)
+    ORDER BY s.county_code, s.household_no, s.relation_to_head = '户主' DESC, s.row_number`.execute(db);
+}
+
+/**
+ * Each staged row's person: by ID number; else (also for one who has a number now) the person
+ * without one in the same household with the same name and birth date; else a new person, whose
+ * id is drawn now so that the rows can be inserted in ranges. New ids follow the row order (PostgreSQL
+ * evaluates nextval after the sort), so writePersons appends to the primary key and the heap in order.
+ */
+export async function matchPersons(db: Db, stage: ImportStage): Promise<void> {
+  const rows = sql.table(stage.rows);
+  const persons = sql.table(stage.persons);
+  await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
+    SELECT s.row_number, p.id, h.id, false
+    FROM ${rows} s
+    JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
+    JOIN persons p ON p.id_number = s.id_number`.execute(db);
+  // One person without an ID number goes to one row: the first that names them.
+  await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
+    SELECT DISTINCT ON (m.person_id) m.row_number, m.person_id, m.household_id, false
+    FROM (
+      SELECT DISTINCT ON (s.row_number) s.row_number, p.id AS person_id, h.id AS household_id
+      FROM ${rows} s
+      JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
+      JOIN persons p ON p.household_id = h.id AND p.name = s.name AND p.birth_date = s.birth_date
+      WHERE p.id_number IS NULL AND p.merged_into IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${persons} x WHERE x.row_number = s.row_number)
+      ORDER BY s.row_number, p.id
+    ) m
+    ORDER BY m.person_id, m.row_number`.execute(db);
+  await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
+    SELECT s.row_number, nextval(pg_get_serial_sequence('persons', 'id')), h.id, true
+    FROM ${rows} s
+    JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
+    WHERE NOT EXISTS (SELECT 1 FROM ${persons} x WHERE x.row_number = s.row_number)
+    ORDER BY s.row_number`.execute(db);
+  await sql`ANALYZE ${persons}`.execute(db);
+}
+
+/** Rows [from, to): new persons inserted; existing ones updated where a value differs. */
+export async function writePersons(db: Db, stage: ImportStage, from: number, to: number): Promise<void> {
+  const rows = sql.table(stage.rows);
+  const persons = sql.table(stage.persons);
+  await sql`INSERT INTO persons (id, id_number, no_id_reason, name, name_pinyin, name_initials, sex, birth_date,
+      ethnicity, phone, hukou_region_code, residence_region_code, household_id, relation_to_head)
+    SELECT x.person_id, s.id_number, s.no_id_reason, s.name, s.name_pinyin, s.name_initials, s.sex, s.birth_date,
+      s.ethnicity, s.phone, s.hukou, s.residence, x.household_id, s.relation_to_head
+    FROM ${persons} x JOIN ${rows} s ON s.row_number = x.row_number
+    WHERE x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
+    ORDER BY x.row_number`.execute(db);
+  await sql`WITH changed AS (
+      UPDATE persons p SET id_number = s.id_number, no_id_reason = s.no_id_reason, name = s.name,
+        name_pinyin = s.name_pinyin, name_initials = s.name_initials, sex = s.sex, birth_date = s.birth_date,
+        ethnicity = s.ethnicity, phone = s.phone, hukou_region_code = s.hukou, residence_region_code = s.residence,
+        household_id = x.household_id, relation_to_head = s.relation_to_head, version = p.version + 1,
+        updated_at = now()
+      FROM ${persons} x JOIN ${rows} s ON s.row_number = x.row_number
+      WHERE p.id = x.person_id AND NOT x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
+        AND (p.id_number, p.no_id_reason, p.name, p.sex, p.birth_date, p.ethnicity, p.phone, p.hukou_region_code,
+          p.residence_region_code, p.household_id, p.relation_to_head)
+          IS DISTINCT FROM (s.id_number, s.no_id_reason, s.name, s.sex, s.birth_date, s.ethnicity, s.phone, s.hukou,
+          s.residence, x.household_id, s.relation_to_head)
+      RETURNING x.row_number
+    )
+    INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM changed`.execute(db);
+}
+
+/**
+ * The head's row names the household head, sets its hukou village and carries the declared income
+ * (the last head row of a household counts). Only households where one of these differs.
+ */
+export async function writeHeads(db: Db, stage: ImportStage): Promise<void> {
+  await sql`WITH heads AS (
+      SELECT DISTINCT ON (x.household_id) x.household_id, x.person_id, x.row_number, s.income, s.hukou
+      FROM ${sql.table(stage.persons)} x JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
+      WHERE s.relation_to_head = '户主'
+      ORDER BY x.household_id, x.row_number DESC
+    ), changed AS (
+      UPDATE households h SET head_person_id = y.person_id,
+        annual_income_fen = coalesce(y.income, h.annual_income_fen), hukou_region_code = y.hukou,
+        version = h.version + 1, updated_at = now()
+      FROM heads y
+      WHERE h.id = y.household_id AND (h.head_person_id IS DISTINCT FROM y.person_id
+        OR (y.income IS NOT NULL AND h.annual_income_fen IS DISTINCT FROM y.income)
+        OR h.hukou_region_code <> y.hukou)
+      RETURNING y.row_number
+    )
+    INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM changed`.execute(db);
+}
+
+// ---------- relations and facts ----------
+
+/**
+ * Rows [from, to): the parent, spouse and carer relations they name, where no current one exists.
+ * A spouse relation is stored once (smaller id first); the first row that names it adds it.
+ */
+export async function writeRelations(
+  db: Db,
+  stage: ImportStage,
+  from: number,
+  to: number,
+  recordedBy: number | null,
+): Promise<void> {
+  await sql`WITH wanted AS (
+      SELECT x.row_number, w.kind,
+        CASE WHEN w.kind = 'spouse' THEN least(x.person_id, p.id) ELSE x.person_id END AS person_id,
+        CASE WHEN w.kind = 'spouse' THEN greatest(x.person_id, p.id) ELSE p.id END AS related_person_id
+      FROM ${sql.table(stage.persons)} x
+      JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
+      CROSS JOIN LATERAL (VALUES (s.father, 'parent'), (s.mother, 'parent'), (s.spouse, 'spouse'), (s.carer, 'carer'))
+        AS w (id_number, kind)
+      JOIN persons p ON p.id_number = w.id_number
+      WHERE x.row_number >= ${from} AND x.row_number < ${to} AND p.id <> x.person_id
+    ), fresh AS (
+      SELECT DISTINCT ON (w.person_id, w.related_person_id, w.kind) w.*
+      FROM wanted w
+      WHERE NOT EXISTS (
+        SELECT 1 FROM person_relations r
+        WHERE r.person_id = w.person_id AND r.related_person_id = w.related_person_id AND r.kind = w.kind
+          AND r.valid_to IS NULL)
+      ORDER BY w.person_id, w.related_person_id, w.kind, w.row_number
+    ), added AS (
+      INSERT INTO person_relations (person_id, related_person_id, kind, subtype, source, recorded_by)
+      SELECT person_id, related_person_id, kind, CASE WHEN kind = 'parent' THEN 'biological' END, 'import',
+        ${recordedBy}::bigint
+      FROM fresh
+    )
+    INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM fresh`.execute(db);
+}
+
+export interface FactRow {
+  row_number: number;
+  person_id: number;
+  inserted: boolean;
+  facts: RowFacts;
+}
+
+/**
+ * Rows [from, to) whose facts may change something: rows that state facts, and rows that end
+ * some (外出务工=否) for a person who was already registered.
+ */
+export async function factRows(db: Db, stage: ImportStage, from: number, to: number): Promise<FactRow[]> {
+  const r = await sql<FactRow>`SELECT x.row_number, x.person_id, x.inserted, s.facts
+    FROM ${sql.table(stage.persons)} x JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
+    WHERE x.row_number >= ${from} AND x.row_number < ${to} AND s.facts IS NOT NULL
+      AND (s.states_facts OR NOT x.inserted)
+    ORDER BY x.row_number`.execute(db);
+  return r.rows;
+}
+
+/** The facts in force or to come (not retracted) of these persons. */
+export async function storedFacts(
+  db: Db,
+  personIds: number[],
+): Promise<(StoredFact & { person_id: number })[]> {
+  if (!personIds.length) return [];
+  const r = await sql<
+    StoredFact & { person_id: number }
+  >`SELECT id, person_id, kind, valid_from, valid_to, data
+    FROM person_facts WHERE person_id = ANY(${personIds}::bigint[]) AND retracted_at IS NULL ORDER BY id`.execute(
+    db,
+  );
+  return r.rows;
+}
+
+export interface FactWrites {
+  inserts: { personId: number; kind: string; from: string; data: string }[];
+  closes: { id: number; to: string }[];
+  retracts: number[];
+  rowsChanged: number[];
+}
+
+/** Writes a chunk's fact changes, set-based, and marks the rows where something changed. */
+export async function writeFacts(
+  db: Db,
+  stage: ImportStage,
+  w: FactWrites,
+  recordedBy: number | null,
+): Promise<void> {
+  if (w.inserts.length)
+    await sql`INSERT INTO person_facts (person_id, kind, valid_from, data, source, recorded_by)
+      SELECT person_id, kind, valid_from, data, 'import', ${recordedBy}::bigint
+      FROM unnest(${w.inserts.map((f) => f.personId)}::bigint[], ${w.inserts.map((f) => f.kind)}::text[],
+        ${w.inserts.map((f) => f.from)}::date[], ${w.inserts.map((f) => f.data)}::jsonb[])
+        AS f (person_id, kind, valid_from, data)`.execute(db);
+  if (w.closes.length)
+    await sql`UPDATE person_facts f SET valid_to = c.valid_to
+      FROM unnest(${w.closes.map((c) => c.id)}::bigint[], ${w.closes.map((c) => c.to)}::date[]) AS c (id, valid_to)
+      WHERE f.id = c.id`.execute(db);
+  if (w.retracts.length)
+    await sql`UPDATE person_facts SET retracted_at = now(), retracted_by = ${recordedBy}::bigint,
+        retraction_reason = 'superseded by import'
+      WHERE id = ANY(${w.retracts}::bigint[]) AND retracted_at IS NULL`.execute(db);
+  if (w.rowsChanged.length)
+    await sql`INSERT INTO ${sql.table(stage.touched)} (row_number)
+      SELECT * FROM unnest(${w.rowsChanged}::integer[])`.execute(db);
+}
+
+/** Rows written, and of them new persons and existing ones where something changed. */
+export async function writtenCounts(
+  db: Db,
+  stage: ImportStage,
+): Promise<{ written: number; inserted: number; updated: number }> {
+  const persons = sql.table(stage.persons);
+  const r = await sql<{ written: number; inserted: number; updated: number }>`SELECT
+      (SELECT count(*) FROM ${persons})::int AS written,
+      (SELECT count(*) FROM ${persons} WHERE inserted)::int AS inserted,
+      (SELECT count(DISTINCT t.row_number) FROM ${sql.table(stage.touched)} t
+        JOIN ${persons} x ON x.row_number = t.row_number WHERE NOT x.inserted)::int AS updated`.execute(db);
+  return r.rows[0] ?? { written: 0, inserted: 0, updated: 0 };
+}

@@ -1,0 +1,63 @@
+// The parsing half of a registry import, run in a worker thread with its own small heap: the reader,
+// row validation, pinyin and the stage's CSV lines. The main thread only copies the lines into the
+// stage, so the import's allocation (and the garbage V8 keeps around it) is bounded by the worker's
+// limits, and the server's event loop stays free while a file is read. One batch is in flight at a
+// time: the worker waits for the main thread to acknowledge a batch before it posts the next.
+//
+// Messages, worker -> main (ParseMessage); main -> worker: 'ack' after each batch is staged.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Message } from '../../platform/errors.ts';
+import { parseRegistryFile } from './registry.parse.ts';
+import { FileRejected, type FileRejectedReason, type TableSource } from './registry.reader.ts';
+import { StageLines } from './registry.import-stage.ts';
+
+export interface ParseWorkerData {
+  source: TableSource;
+  today: string;
+  regions: Set<string>;
+  batchSize: number;
+}
+
+export type ParseMessage =
+  | { type: 'headers'; headers: string[]; unknown: string[] }
+  | { type: 'batch'; rows: string; errors: string; parsed: number }
+  | { type: 'end'; parsed: number }
+  | { type: 'rejected'; reason: FileRejectedReason; message: Message };
+
+const port = parentPort;
+if (!port) throw new Error('registry.parse-worker.ts runs as a worker thread');
+const data = workerData as ParseWorkerData;
+
+let unacknowledged = 0;
+let wake: (() => void) | null = null;
+port.on('message', () => {
+  unacknowledged -= 1;
+  wake?.();
+  wake = null;
+});
+const post = async (message: ParseMessage) => {
+  while (unacknowledged > 0) await new Promise<void>((resolve) => (wake = resolve));
+  unacknowledged += 1;
+  port.postMessage(message);
+};
+
+try {
+  const lines = new StageLines();
+  let parsed = 0;
+  for await (const row of parseRegistryFile(data.source, {
+    regionExists: (code) => data.regions.has(code),
+    today: data.today,
+    onHeaders: (info) => port.postMessage({ type: 'headers', ...info } satisfies ParseMessage),
+  })) {
+    parsed += 1;
+    if (row.record) lines.addRecord(row.rowNumber, row.record);
+    else lines.addErrors(row.rowNumber, row.errors);
+    if (lines.count >= data.batchSize) await post({ type: 'batch', ...lines.take(), parsed });
+  }
+  if (lines.count) await post({ type: 'batch', ...lines.take(), parsed });
+  await post({ type: 'end', parsed });
+} catch (error) {
+  if (!(error instanceof FileRejected)) throw error;
+  port.postMessage({ type: 'rejected', reason: error.reason, message: error.userMessage } satisfies ParseMessage);
+}
+port.close();

@@ -1,0 +1,322 @@
+// A person's file (人员档案): the care groups first - each a tag whose tooltip gives the reasons, and
+// below it the reasons written out (a phone has no hover), the since-date and the band or
+// sub-category - then the periods that have ended, identity (masked), relations and the facts.
+import { useEffect, useState } from 'react';
+import {
+  Alert,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  List,
+  Row,
+  Space,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from 'antd';
+import { ApiError, isAbortError } from '../api.ts';
+import { defineMessages, useLang, useT } from '../i18n.ts';
+import { Link } from '../router.tsx';
+import type { PageProps } from '../routes.ts';
+import { useAppState } from '../shell/app-state.tsx';
+import { PageTitle } from '../shell/PageTitle.tsx';
+import { groupColor, personsApi, type Fact, type PersonFile, type PersonGroup } from '../registry/persons.ts';
+
+const messages = defineMessages(
+  {
+    title: '人员档案',
+    groups: '关爱对象',
+    noGroups: '目前不属于任何关爱对象类别',
+    since: '自 {date}',
+    period: '{since} 至 {until}',
+    past: '既往',
+    reasons: '认定依据',
+    identity: '基本信息',
+    idNumber: '身份证号',
+    sex: '性别',
+    male: '男',
+    female: '女',
+    birthDate: '出生日期',
+    hukou: '户籍地',
+    residence: '居住地',
+    sameAsHukou: '同户籍地',
+    household: '户编号',
+    relationToHead: '与户主关系',
+    phone: '电话',
+    mergedInto: '已合并至',
+    relations: '家庭关系',
+    facts: '事实记录',
+    kind: '类型',
+    from: '开始',
+    to: '结束',
+    retracted: '已撤回',
+    edit: '修改与事实记录',
+    none: '—',
+  },
+  {
+    title: 'Person',
+    groups: 'Care groups',
+    noGroups: 'Not in any care group today',
+    since: 'since {date}',
+    period: '{since} to {until}',
+    past: 'Past',
+    reasons: 'Grounds',
+    identity: 'Identity',
+    idNumber: 'ID number',
+    sex: 'Sex',
+    male: 'Male',
+    female: 'Female',
+    birthDate: 'Birth date',
+    hukou: 'Hukou',
+    residence: 'Lives in',
+    sameAsHukou: 'Hukou village',
+    household: 'Household',
+    relationToHead: 'Relation to head',
+    phone: 'Phone',
+    mergedInto: 'Merged into',
+    relations: 'Relations',
+    facts: 'Facts',
+    kind: 'Kind',
+    from: 'From',
+    to: 'To',
+    retracted: 'Retracted',
+    edit: 'Edit, facts',
+    none: '—',
+  },
+);
+
+// What the other person is to this one (the API's `role`), and a parent link's subtype.
+const ROLES: Record<string, { zh: string; en: string }> = {
+  parent: { zh: '父母', en: 'parent' },
+  child: { zh: '子女', en: 'child' },
+  spouse: { zh: '配偶', en: 'spouse' },
+  guardian: { zh: '监护人', en: 'guardian' },
+  ward: { zh: '被监护人', en: 'ward' },
+  carer: { zh: '受委托照护人', en: 'entrusted carer' },
+  cared_for: { zh: '受照护人', en: 'cared for' },
+  biological: { zh: '亲生', en: 'biological' },
+  adoptive: { zh: '收养', en: 'adoptive' },
+  step: { zh: '继', en: 'step' },
+};
+
+function groupLabel(g: PersonGroup): string {
+  return g.subCategory ? `${g.name} (${g.subCategory})` : g.name;
+}
+
+export default function Person({ params }: PageProps) {
+  const t = useT(messages);
+  const lang = useLang();
+  const { can } = useAppState();
+  const id = Number(params.id);
+  const [person, setPerson] = useState<PersonFile | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setPerson(null);
+    setError(null);
+    personsApi
+      .get(id, controller.signal)
+      .then(setPerson)
+      .catch((e: unknown) => {
+        if (!isAbortError(e)) setError(e instanceof ApiError ? e.message : String(e));
+      });
+    return () => controller.abort();
+  }, [id]);
+
+  if (error)
+    return (
+      <>
+        <PageTitle title={t('title')} />
+        <Alert type="error" showIcon title={error} />
+      </>
+    );
+  if (!person)
+    return (
+      <>
+        <PageTitle title={t('title')} />
+        <Card loading size="small" />
+      </>
+    );
+
+  const current = person.groups.filter((g) => g.current);
+  const past = person.groups.filter((g) => !g.current);
+
+  return (
+    <>
+      <PageTitle
+        title={person.name}
+        extra={
+          <Space size={[4, 4]} wrap data-testid="group-tags">
+            {current.map((g) => (
+              <Tooltip key={g.code} title={g.reasons.join('；')}>
+                <Tag color={groupColor(g.code)} style={{ marginInlineEnd: 0 }}>
+                  {groupLabel(g)}
+                </Tag>
+              </Tooltip>
+            ))}
+          </Space>
+        }
+      />
+      <Row gutter={[16, 16]}>
+        <Col xs={24} lg={14}>
+          <Card size="small" title={t('groups')} data-testid="person-groups">
+            {current.length === 0 && (
+              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('noGroups')} />
+            )}
+            {current.map((g) => (
+              <div key={g.code} style={{ marginBottom: 12 }}>
+                <Space size={[8, 4]} wrap>
+                  <Tag color={groupColor(g.code)}>{groupLabel(g)}</Tag>
+                  <Typography.Text type="secondary">{t('since', { date: g.since })}</Typography.Text>
+                </Space>
+                <ul style={{ margin: '4px 0 0', paddingInlineStart: 20 }}>
+                  {g.reasons.map((r) => (
+                    <li key={r}>{r}</li>
+                  ))}
+                </ul>
+              </div>
+            ))}
+            {past.length > 0 && (
+              <>
+                <Typography.Text strong>{t('past')}</Typography.Text>
+                <List
+                  size="small"
+                  dataSource={past}
+                  renderItem={(g) => (
+                    <List.Item>
+                      <Space orientation="vertical" size={2}>
+                        <Space size={[8, 4]} wrap>
+                          <Tag>{groupLabel(g)}</Tag>
+                          <Typography.Text type="secondary">
+                            {t('period', { since: g.since, until: g.until ?? t('none') })}
+                          </Typography.Text>
+                        </Space>
+                        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                          {g.reasons.join('；')}
+                        </Typography.Text>
+                      </Space>
+                    </List.Item>
+                  )}
+                />
+              </>
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} lg={10}>
+          <Card
+            size="small"
+            title={t('identity')}
+            extra={
+              can('persons.write') && !person.mergedInto ? (
+                <Link to={`/persons/${person.id}/edit`} data-testid="edit-person">
+                  {t('edit')}
+                </Link>
+              ) : null
+            }
+          >
+            <Descriptions
+              size="small"
+              column={1}
+              items={[
+                { key: 'id', label: t('idNumber'), children: person.idNumber ?? t('none') },
+                {
+                  key: 'sex',
+                  label: t('sex'),
+                  children: person.sex === 1 ? t('male') : person.sex === 2 ? t('female') : t('none'),
+                },
+                { key: 'birth', label: t('birthDate'), children: person.birthDate ?? t('none') },
+                { key: 'hukou', label: t('hukou'), children: person.hukouRegionCode },
+                {
+                  key: 'residence',
+                  label: t('residence'),
+                  children: person.residenceRegionCode ?? t('sameAsHukou'),
+                },
+                {
+                  key: 'household',
+                  label: t('household'),
+                  children:
+                    person.householdId !== null ? (
+                      <Link to={`/households/${person.householdId}`}>{person.householdNo}</Link>
+                    ) : (
+                      t('none')
+                    ),
+                },
+                {
+                  key: 'relationToHead',
+                  label: t('relationToHead'),
+                  children: person.relationToHead ?? t('none'),
+                },
+                { key: 'phone', label: t('phone'), children: person.phone ?? t('none') },
+                ...(person.mergedInto
+                  ? [
+                      {
+                        key: 'merged',
+                        label: t('mergedInto'),
+                        children: <Link to={`/persons/${person.mergedInto}`}>{person.mergedInto}</Link>,
+                      },
+                    ]
+                  : []),
+              ]}
+            />
+          </Card>
+        </Col>
+        <Col xs={24} lg={10}>
+          <Card size="small" title={t('relations')}>
+            <List
+              size="small"
+              dataSource={person.relations}
+              locale={{ emptyText: t('none') }}
+              renderItem={(r) => (
+                <List.Item>
+                  <Space size={8} wrap>
+                    <Link to={`/persons/${r.personId}`}>{r.name}</Link>
+                    <Typography.Text type="secondary">
+                      {ROLES[r.role]?.[lang] ?? r.role}
+                      {r.subtype ? ` (${ROLES[r.subtype]?.[lang] ?? r.subtype})` : ''}
+                    </Typography.Text>
+                  </Space>
+                </List.Item>
+              )}
+            />
+          </Card>
+        </Col>
+        <Col xs={24} lg={14}>
+          <Card size="small" title={t('facts')}>
+            <Table<Fact>
+              size="small"
+              rowKey="id"
+              dataSource={person.facts}
+              pagination={false}
+              scroll={{ x: true }}
+              locale={{ emptyText: t('none') }}
+              columns={[
+                {
+                  key: 'kind',
+                  title: t('kind'),
+                  render: (_: unknown, f: Fact) =>
+                    f.retractedAt ? (
+                      <Space size={4}>
+                        <Typography.Text delete>{f.kind}</Typography.Text>
+                        <Tag>{t('retracted')}</Tag>
+                      </Space>
+                    ) : (
+                      f.kind
+                    ),
+                },
+                { key: 'from', title: t('from'), dataIndex: 'from' },
+                {
+                  key: 'to',
+                  title: t('to'),
+                  render: (_: unknown, f: Fact) => f.to ?? t('none'),
+                },
+              ]}
+            />
+          </Card>
+        </Col>
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,217 @@
+// The person list (人员查询): search by name, pinyin, ID number or phone within the working region,
+// filter by care group (several at once), and see each person's groups today as tags. The filters
+// live in the address (?q=&group=a,b) so a list can be bookmarked or sent. On a phone the table
+// keeps the name and the groups only.
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Button, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { HomeOutlined, UserAddOutlined } from '@ant-design/icons';
+import { ApiError, isAbortError } from '../api.ts';
+import { defineMessages, useLang, useT } from '../i18n.ts';
+import { Link, navigate } from '../router.tsx';
+import { useAppState } from '../shell/app-state.tsx';
+import { PageTitle } from '../shell/PageTitle.tsx';
+import { useIsPhone } from '../shell/responsive.ts';
+import {
+  GROUP_CODES,
+  GROUP_NAMES,
+  groupColor,
+  personsApi,
+  type GroupCode,
+  type PersonListItem,
+} from '../registry/persons.ts';
+
+const messages = defineMessages(
+  {
+    title: '人员查询',
+    search: '姓名、拼音、身份证号后6位或电话',
+    groups: '关爱对象类别',
+    name: '姓名',
+    sex: '性别',
+    male: '男',
+    female: '女',
+    birthDate: '出生日期',
+    idNumber: '身份证号',
+    household: '户编号',
+    careGroups: '关爱对象',
+    more: '加载更多',
+    empty: '没有符合条件的人员',
+    newPerson: '登记人员',
+    newHousehold: '新增户',
+    none: '—',
+  },
+  {
+    title: 'Persons',
+    search: 'Name, pinyin, last 6 of the ID number, or phone',
+    groups: 'Care groups',
+    name: 'Name',
+    sex: 'Sex',
+    male: 'M',
+    female: 'F',
+    birthDate: 'Birth date',
+    idNumber: 'ID number',
+    household: 'Household',
+    careGroups: 'Care groups',
+    more: 'Load more',
+    empty: 'Nobody matches',
+    newPerson: 'Register a person',
+    newHousehold: 'New household',
+    none: '—',
+  },
+);
+
+function initialFilters(): { q: string; groups: GroupCode[] } {
+  const params = new URLSearchParams(window.location.search);
+  const groups = (params.get('group') ?? '')
+    .split(',')
+    .filter((code): code is GroupCode => (GROUP_CODES as readonly string[]).includes(code));
+  return { q: params.get('q') ?? '', groups };
+}
+
+export default function Persons() {
+  const t = useT(messages);
+  const lang = useLang();
+  const isPhone = useIsPhone();
+  const { workingRegion, can } = useAppState();
+  const [filters, setFilters] = useState(initialFilters);
+  const [text, setText] = useState(filters.q);
+  const [items, setItems] = useState<PersonListItem[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const region = workingRegion?.code;
+
+  const load = useCallback(
+    (cursor: string | null, signal?: AbortSignal) =>
+      personsApi
+        .list({ q: filters.q, groups: filters.groups, region, cursor }, signal)
+        .then((page) => {
+          setItems((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
+          setNext(page.nextCursor);
+          setError(null);
+        })
+        .catch((e: unknown) => {
+          if (isAbortError(e)) return;
+          setItems((prev) => prev ?? []);
+          setError(e instanceof ApiError ? e.message : String(e));
+        }),
+    [filters, region],
+  );
+
+  useEffect(() => {
+    const params = new URLSearchParams();
+    if (filters.q) params.set('q', filters.q);
+    if (filters.groups.length) params.set('group', filters.groups.join(','));
+    const search = params.toString();
+    navigate(`/persons${search ? `?${search}` : ''}`, { replace: true });
+    const controller = new AbortController();
+    setItems(null);
+    void load(null, controller.signal);
+    return () => controller.abort();
+  }, [filters, load]);
+
+  const groupTags = (p: PersonListItem) =>
+    p.groups.length ? (
+      <Space size={[4, 4]} wrap>
+        {p.groups.map((g) => (
+          <Tag key={g.code} color={groupColor(g.code)} style={{ marginInlineEnd: 0 }}>
+            {g.subCategory && g.code === 'high_age_elderly' ? `${g.name} ${g.subCategory}` : g.name}
+          </Tag>
+        ))}
+      </Space>
+    ) : null;
+
+  const nameLink = (p: PersonListItem) => <Link to={`/persons/${p.id}`}>{p.name}</Link>;
+
+  return (
+    <>
+      <PageTitle
+        title={t('title')}
+        extra={
+          can('persons.write') && (
+            <Space wrap>
+              <Button icon={<UserAddOutlined />} onClick={() => navigate('/persons/new')}>
+                {t('newPerson')}
+              </Button>
+              <Button icon={<HomeOutlined />} onClick={() => navigate('/households/new')}>
+                {t('newHousehold')}
+              </Button>
+            </Space>
+          )
+        }
+      />
+      <Space
+        orientation={isPhone ? 'vertical' : 'horizontal'}
+        style={{ width: '100%', marginBottom: 12 }}
+        wrap
+      >
+        <Input.Search
+          allowClear
+          aria-label={t('search')}
+          placeholder={t('search')}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onSearch={(value) => setFilters((f) => ({ ...f, q: value.trim() }))}
+          style={{ width: isPhone ? '100%' : 320 }}
+        />
+        <Select<GroupCode[]>
+          mode="multiple"
+          allowClear
+          aria-label={t('groups')}
+          placeholder={t('groups')}
+          value={filters.groups}
+          onChange={(groups) => setFilters((f) => ({ ...f, groups }))}
+          options={GROUP_CODES.map((code) => ({ value: code, label: GROUP_NAMES[code][lang] }))}
+          maxTagCount="responsive"
+          showSearch={{ optionFilterProp: 'label' }}
+          style={{ width: isPhone ? '100%' : 360 }}
+          data-testid="group-filter"
+        />
+      </Space>
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} />}
+      <Table<PersonListItem>
+        size="small"
+        rowKey="id"
+        loading={items === null}
+        dataSource={items ?? []}
+        pagination={false}
+        locale={{ emptyText: t('empty') }}
+        columns={
+          isPhone
+            ? [
+                {
+                  key: 'name',
+                  title: t('name'),
+                  render: (_: unknown, p: PersonListItem) => (
+                    <Space orientation="vertical" size={2}>
+                      {nameLink(p)}
+                      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                        {p.birthDate ?? t('none')}
+                      </Typography.Text>
+                    </Space>
+                  ),
+                },
+                { key: 'groups', title: t('careGroups'), render: (_: unknown, p) => groupTags(p) },
+              ]
+            : [
+                { key: 'name', title: t('name'), render: (_: unknown, p: PersonListItem) => nameLink(p) },
+                {
+                  key: 'sex',
+                  title: t('sex'),
+                  width: 64,
+                  render: (_: unknown, p: PersonListItem) =>
+                    p.sex === 1 ? t('male') : p.sex === 2 ? t('female') : t('none'),
+                },
+                { key: 'birth', title: t('birthDate'), dataIndex: 'birthDate', width: 120 },
+                { key: 'id', title: t('idNumber'), dataIndex: 'idNumber' },
+                { key: 'household', title: t('household'), dataIndex: 'householdNo' },
+                { key: 'groups', title: t('careGroups'), render: (_: unknown, p) => groupTags(p) },
+              ]
+        }
+      />
+      {next && (
+        <Button style={{ marginTop: 8 }} onClick={() => void load(next)}>
+          {t('more')}
+        </Button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+// How a registry form shows a refusal: a field error from the server (`details[].path`, e.g.
+// `idNumber` or `data.category`) goes next to its field; a stale version (409 CONFLICT) gets one clear
+// message with a reload button; anything else shows above the form.
+import { Alert, Button, type FormInstance } from 'antd';
+import { ApiError } from '../api.ts';
+import { defineMessages, useT } from '../i18n.ts';
+
+const messages = defineMessages(
+  {
+    stale: '此记录已被他人修改',
+    staleHint:
+      '您看到的是旧版本，保存会覆盖他人的修改，因此未保存。请重新加载后再修改（您未保存的修改将丢失）。',
+    reload: '重新加载',
+  },
+  {
+    stale: 'Someone else changed this record',
+    staleHint:
+      'You were looking at an older version, so nothing was saved (it would have overwritten their change). Reload, then make your change again (your unsaved edits will be lost).',
+    reload: 'Reload',
+  },
+);
+
+/**
+ * Puts the server's field errors on the form's fields; returns the messages about fields the form
+ * does not have (to show above it). `fields` are the form's top-level names.
+ */
+export function showFieldErrors(
+  form: FormInstance,
+  error: ApiError,
+  fields: readonly string[],
+  /** A server field shown under another name, e.g. annualIncomeFen → annualIncome (typed in yuan). */
+  aliases: Readonly<Record<string, string>> = {},
+): string[] {
+  const byField = new Map<string, { name: (string | number)[]; errors: string[] }>();
+  const elsewhere: string[] = [];
+  for (const detail of error.details) {
+    const name: string[] = detail.path.split('.').filter(Boolean);
+    const alias = name[0] ? aliases[name[0]] : undefined;
+    if (alias) name[0] = alias;
+    if (!name[0] || !fields.includes(name[0])) {
+      elsewhere.push(detail.message);
+      continue;
+    }
+    const key = name.join('.');
+    const entry = byField.get(key) ?? { name, errors: [] };
+    entry.errors.push(detail.message);
+    byField.set(key, entry);
+  }
+  if (byField.size) form.setFields([...byField.values()]);
+  if (!error.details.length) elsewhere.push(error.message);
+  return elsewhere;
+}
+
+export function StaleAlert({ onReload }: { onReload: () => void }) {
+  const t = useT(messages);
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      data-testid="stale-version"
+      title={t('stale')}
+      description={t('staleHint')}
+      action={
+        <Button size="small" onClick={onReload}>
+          {t('reload')}
+        </Button>
+      }
+      style={{ marginBottom: 12 }}
+    />
+  );
+}
+
+export function isConflict(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.code === 'CONFLICT';
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

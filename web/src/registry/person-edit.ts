@@ -1,0 +1,348 @@
+// Writing to the registry from the web app: register and change a person, record and retract dated
+// facts, link relatives, and the clerk's duplicates with their merge (mirroring PersonCreate,
+// PersonPatch, FactCreate, RelationCreate, DuplicateList and MergeBody in
+// src/modules/registry/registry.schemas.ts). The fact kinds and their fields follow
+// src/modules/registry/registry.rules.ts (FACT_FIELDS), with the ledger's own words as labels.
+import { api } from '../api.ts';
+import type { Localized } from '../i18n.ts';
+import type { Fact, PersonFile } from './persons.ts';
+import type { HouseholdMember } from './households.ts';
+
+export interface PersonInput {
+  name: string;
+  idNumber?: string | null;
+  noIdReason?: string | null;
+  birthCertNo?: string | null;
+  sex?: 1 | 2 | null;
+  birthDate?: string | null;
+  ethnicity?: string | null;
+  phone?: string | null;
+  hukouRegionCode: string;
+  hukouType?: string | null;
+  residenceRegionCode?: string | null;
+  householdId?: number | null;
+  relationToHead?: string | null;
+}
+
+export type PersonPatch = { version: number } & Partial<PersonInput>;
+
+/** What the person file adds to PersonFile for editing (the server sends these too). */
+export interface EditablePerson extends PersonFile {
+  noIdReason: string | null;
+  birthCertNo: string | null;
+  hukouType: string | null;
+  idNumberMasked: boolean;
+}
+
+export type RelationKind = 'parent' | 'spouse' | 'guardian' | 'carer';
+
+export interface RelationInput {
+  relatedPersonId: number;
+  kind: RelationKind;
+  subtype?: 'biological' | 'adoptive' | 'step' | null;
+  validFrom?: string | null;
+  entrustmentFormDate?: string | null;
+  carerFitnessCheckedOn?: string | null;
+  carerFit?: boolean | null;
+}
+
+export interface FactInput {
+  kind: FactKind;
+  from: string;
+  to?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface DuplicateGroup {
+  reason: 'same_name_birth_township' | 'same_pinyin_birth';
+  birthDate: string;
+  persons: HouseholdMember[];
+}
+
+export const personEditApi = {
+  get: (id: number, signal?: AbortSignal) => api.get<EditablePerson>(`/persons/${id}`, { signal }),
+  create: (input: PersonInput) => api.post<EditablePerson>('/persons', input),
+  update: (id: number, patch: PersonPatch) => api.patch<EditablePerson>(`/persons/${id}`, patch),
+  addFact: (id: number, input: FactInput) => api.post<Fact>(`/persons/${id}/facts`, input),
+  retractFact: (id: number, factId: number, reason: string | null) =>
+    api.post<Fact>(`/persons/${id}/facts/${factId}/retract`, reason ? { reason } : {}),
+  addRelation: (id: number, input: RelationInput) =>
+    api.post<EditablePerson>(`/persons/${id}/relations`, input),
+  duplicates: (region: string | undefined, signal?: AbortSignal) =>
+    api.get<{ items: DuplicateGroup[] }>('/persons/duplicates', { query: { region }, signal }),
+  merge: (id: number, intoId: number, version: number) =>
+    api.post<EditablePerson>(`/persons/${id}/merge`, { intoId, version }),
+};
+
+// ---------- fact kinds and their fields ----------
+
+/** The kinds a clerk records by hand; a ledger declaration comes only from a child ledger import. */
+export const FACT_KINDS = [
+  'migration',
+  'liberty_restriction',
+  'lost_contact',
+  'guardianship_revoked',
+  'deported',
+  'death',
+  'declared_missing',
+  'declared_dead',
+  'disability',
+  'serious_illness',
+  'schooling',
+  'self_care',
+  'living_arrangement',
+  'family_planning_special',
+  'assistance',
+  'guardianship_failure',
+] as const;
+export type FactKind = (typeof FACT_KINDS)[number];
+
+export const FACT_LABELS: Readonly<Record<FactKind | 'ledger_declaration', Localized>> = {
+  migration: { zh: '外出务工', en: 'migration for work' },
+  liberty_restriction: { zh: '限制人身自由', en: 'liberty restriction' },
+  lost_contact: { zh: '失联', en: 'lost contact' },
+  guardianship_revoked: { zh: '被撤销监护资格', en: 'guardianship revoked' },
+  deported: { zh: '被遣送(驱逐)出境', en: 'deported' },
+  death: { zh: '死亡', en: 'death' },
+  declared_missing: { zh: '宣告失踪', en: 'declared missing' },
+  declared_dead: { zh: '宣告死亡', en: 'declared dead' },
+  disability: { zh: '残疾', en: 'disability' },
+  serious_illness: { zh: '重病', en: 'serious illness' },
+  schooling: { zh: '就学', en: 'schooling' },
+  self_care: { zh: '生活自理能力', en: 'self-care ability' },
+  living_arrangement: { zh: '居住状况', en: 'living arrangement' },
+  family_planning_special: { zh: '计划生育特殊家庭', en: 'family-planning special family' },
+  assistance: { zh: '享受社会救助', en: 'social assistance' },
+  guardianship_failure: { zh: '监护缺失或监护不当', en: 'guardianship failure' },
+  ledger_declaration: { zh: '台账填报情况', en: 'answers declared in the child ledger' },
+};
+
+export type FactField =
+  | { key: string; label: Localized; type: 'text'; required?: boolean }
+  | { key: string; label: Localized; type: 'date'; required?: boolean }
+  | { key: string; label: Localized; type: 'boolean' }
+  | {
+      key: string;
+      label: Localized;
+      type: 'choice';
+      required?: boolean;
+      options: readonly { value: string | number; label: Localized }[];
+    };
+
+const choices = <V extends string | number>(labels: Record<V, Localized>, order: readonly V[]) =>
+  order.flatMap((value) => {
+    const label: Localized | undefined = labels[value];
+    return label ? [{ value, label }] : [];
+  });
+
+export const FACT_FIELDS: Readonly<Record<FactKind, readonly FactField[]>> = {
+  migration: [
+    { key: 'destination', label: { zh: '外出务工地', en: 'Destination' }, type: 'text' },
+    { key: 'expectedReturn', label: { zh: '预计返回日期', en: 'Expected return' }, type: 'date' },
+  ],
+  liberty_restriction: [
+    {
+      key: 'type',
+      label: { zh: '限制类型', en: 'Kind of restriction' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          sentence: { zh: '服刑在押', en: 'serving a sentence' },
+          drug_rehabilitation: { zh: '强制隔离戒毒', en: 'compulsory drug rehabilitation' },
+          other: { zh: '其他限制人身自由', en: 'another liberty restriction' },
+        },
+        ['sentence', 'drug_rehabilitation', 'other'],
+      ),
+    },
+    { key: 'expectedEnd', label: { zh: '预计结束日期', en: 'Expected end' }, type: 'date' },
+  ],
+  lost_contact: [
+    {
+      key: 'policeReportDate',
+      label: { zh: '报警日期', en: 'Police report date' },
+      type: 'date',
+      required: true,
+    },
+  ],
+  guardianship_revoked: [],
+  deported: [],
+  death: [],
+  declared_missing: [],
+  declared_dead: [],
+  disability: [
+    {
+      key: 'category',
+      label: { zh: '残疾类别', en: 'Category' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          1: { zh: '视力', en: 'visual' },
+          2: { zh: '听力', en: 'hearing' },
+          3: { zh: '言语', en: 'speech' },
+          4: { zh: '肢体', en: 'physical' },
+          5: { zh: '智力', en: 'intellectual' },
+          6: { zh: '精神', en: 'mental' },
+          7: { zh: '多重', en: 'multiple' },
+        },
+        [1, 2, 3, 4, 5, 6, 7],
+      ),
+    },
+    {
+      key: 'grade',
+      label: { zh: '残疾等级', en: 'Grade' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          1: { zh: '一级', en: 'grade 1' },
+          2: { zh: '二级', en: 'grade 2' },
+          3: { zh: '三级', en: 'grade 3' },
+          4: { zh: '四级', en: 'grade 4' },
+        },
+        [1, 2, 3, 4],
+      ),
+    },
+    { key: 'certificateNo', label: { zh: '残疾证号', en: 'Certificate number' }, type: 'text' },
+  ],
+  serious_illness: [{ key: 'diagnosis', label: { zh: '诊断', en: 'Diagnosis' }, type: 'text' }],
+  schooling: [
+    {
+      key: 'stage',
+      label: { zh: '就学阶段', en: 'Stage' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          preschool: { zh: '学前', en: 'preschool' },
+          primary: { zh: '小学', en: 'primary school' },
+          junior: { zh: '初中', en: 'junior secondary' },
+          senior: { zh: '高中', en: 'senior secondary' },
+          vocational: { zh: '中职', en: 'secondary vocational' },
+          college: { zh: '大学', en: 'college' },
+          none: { zh: '未就学', en: 'not in school' },
+        },
+        ['preschool', 'primary', 'junior', 'senior', 'vocational', 'college', 'none'],
+      ),
+    },
+    { key: 'school', label: { zh: '学校名称', en: 'School' }, type: 'text' },
+    { key: 'droppedOut', label: { zh: '辍学', en: 'Dropped out' }, type: 'boolean' },
+  ],
+  self_care: [
+    {
+      key: 'level',
+      label: { zh: '生活自理能力', en: 'Self-care' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          intact: { zh: '完好', en: 'intact' },
+          mild: { zh: '轻度失能', en: 'mild loss' },
+          moderate: { zh: '中度失能', en: 'moderate loss' },
+          severe: { zh: '重度失能', en: 'severe loss' },
+        },
+        ['intact', 'mild', 'moderate', 'severe'],
+      ),
+    },
+  ],
+  living_arrangement: [
+    {
+      key: 'value',
+      label: { zh: '居住状况', en: 'Living arrangement' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          alone: { zh: '独居', en: 'alone' },
+          spouse_only: { zh: '与配偶同住', en: 'with the spouse only' },
+          with_children: { zh: '与子女同住', en: 'with children' },
+          with_grandchildren: { zh: '与孙辈同住', en: 'with grandchildren' },
+          institution: { zh: '机构供养', en: 'in an institution' },
+          other: { zh: '其他', en: 'other' },
+        },
+        ['alone', 'spouse_only', 'with_children', 'with_grandchildren', 'institution', 'other'],
+      ),
+    },
+  ],
+  family_planning_special: [],
+  assistance: [
+    {
+      key: 'program',
+      label: { zh: '救助类别', en: 'Programme' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          dibao: { zh: '低保', en: 'dibao' },
+          tekun: { zh: '特困供养', en: 'tekun' },
+          near_dibao: { zh: '低保边缘', en: 'near-dibao' },
+        },
+        ['dibao', 'tekun', 'near_dibao'],
+      ),
+    },
+  ],
+  guardianship_failure: [
+    {
+      key: 'type',
+      label: { zh: '情形', en: 'Kind' },
+      type: 'choice',
+      required: true,
+      options: choices(
+        {
+          abuse: { zh: '虐待', en: 'abuse' },
+          abandonment: { zh: '遗弃', en: 'abandonment' },
+          neglect: { zh: '疏于照料', en: 'neglect' },
+        },
+        ['abuse', 'abandonment', 'neglect'],
+      ),
+    },
+  ],
+};
+
+/** A fact's data in words: "外出务工地: 郑州; 预计返回日期: 2026-02-01". */
+export function describeFactData(kind: string, data: Record<string, unknown>, lang: 'zh' | 'en'): string {
+  const fields = (FACT_FIELDS as Record<string, readonly FactField[] | undefined>)[kind] ?? [];
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (value === null || value === undefined || value === '') continue;
+    const field = fields.find((f) => f.key === key);
+    let shown = String(value);
+    if (field?.type === 'choice') shown = field.options.find((o) => o.value === value)?.label[lang] ?? shown;
+    else if (field?.type === 'boolean')
+      shown = value ? (lang === 'zh' ? '是' : 'yes') : lang === 'zh' ? '否' : 'no';
+    parts.push(`${field ? field.label[lang] : key}: ${shown}`);
+  }
+  return parts.join('; ');
+}
+
+/** The family relations a clerk most often types (GB/T 4761); the server takes any name. */
+export const COMMON_RELATIONS_TO_HEAD = [
+  '户主',
+  '配偶',
+  '子',
+  '女',
+  '孙子',
+  '孙女',
+  '外孙子',
+  '外孙女',
+  '父亲',
+  '母亲',
+  '祖父',
+  '祖母',
+  '儿媳',
+  '女婿',
+  '兄弟姐妹',
+  '其他',
+] as const;
+
+/** A relation's kind and a parent link's subtype in words: "what the related person is to this one". */
+export const RELATION_WORDS: Readonly<Record<string, Localized>> = {
+  parent: { zh: '父母', en: 'parent' },
+  spouse: { zh: '配偶', en: 'spouse' },
+  guardian: { zh: '监护人', en: 'guardian' },
+  carer: { zh: '受委托照护人', en: 'entrusted carer' },
+  biological: { zh: '亲生', en: 'biological' },
+  adoptive: { zh: '收养', en: 'adoptive' },
+  step: { zh: '继', en: 'step' },
+};
