@@ -55,6 +55,13 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+// Below 3 a small count could be pinned by its neighbours however much is hidden (groups.suppression.ts).
+function smallCellThresholdFrom(env: NodeJS.ProcessEnv): number {
+  const value = intFrom(env, 'SMALL_CELL_THRESHOLD', 5);
+  if (value < 3) throw new Error(`SMALL_CELL_THRESHOLD must be at least 3, got ${value}`);
+  return value;
+}
+
 function secretKeyFrom(env: NodeJS.ProcessEnv): string | null {
   const raw = env.SHOUHU_SECRET_KEY?.trim();
   if (!raw) return null;
@@ -83,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     lockoutAttempts: intFrom(env, 'LOCKOUT_ATTEMPTS', 5),
     lockoutMinutes: intFrom(env, 'LOCKOUT_MINUTES', 15),
     loginRateLimit: intFrom(env, 'LOGIN_RATE_LIMIT', 30),
-    smallCellThreshold: intFrom(env, 'SMALL_CELL_THRESHOLD', 5),
+    smallCellThreshold: smallCellThresholdFrom(env),
     runJobs: env.SHOUHU_RUN_JOBS !== '0',
     demoMode: false,
     trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY ? env.TRUST_PROXY : false,

@@ -42,7 +42,7 @@ export const ConfigDocument = Type.Object(
     disabledElderlySelfCareLevels: Type.Optional(
       Type.Array(Type.Union(['intact', 'mild', 'moderate', 'severe'].map((v) => Type.Literal(v)))),
     ),
-    smallCellThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    smallCellThreshold: Type.Optional(Type.Integer({ minimum: 3, maximum: 100 })),
   },
   { additionalProperties: false },
 );

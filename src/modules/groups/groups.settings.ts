@@ -53,8 +53,9 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
       if (!isNonNegativeInteger(value) || value < 1 || value > 4)
         at(key, '应为 1 至 4 的整数', 'must be an integer from 1 to 4');
     } else if (key === 'smallCellThreshold') {
-      if (!isNonNegativeInteger(value) || value < 1 || value > 100)
-        at(key, '应为 1 至 100 的整数', 'must be an integer from 1 to 100');
+      // Below 3 a small count could be pinned by its neighbours however much is hidden.
+      if (!isNonNegativeInteger(value) || value < 3 || value > 100)
+        at(key, '应为 3 至 100 的整数', 'must be an integer from 3 to 100');
     } else if (key === 'severeDisabilityCognitiveCategories') {
       if (!Array.isArray(value) || !value.every((c) => isNonNegativeInteger(c) && c >= 1 && c <= 7))
         at(key, '应为 1 至 7 的残疾类别列表', 'must be a list of disability categories 1 to 7');

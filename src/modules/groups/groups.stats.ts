@@ -17,7 +17,14 @@ import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
 import { resolveRegion } from './groups.service.ts';
 import { configResolver } from './groups.settings.ts';
-import { childKey, keyCode, plainCell, suppressRegionTree, type StatCell } from './groups.suppression.ts';
+import {
+  childKey,
+  keyCode,
+  plainCell,
+  suppressRegionTree,
+  type StatCell,
+  type SuppressedTree,
+} from './groups.suppression.ts';
 import {
   codeRange,
   configsInForceBetween,
@@ -32,6 +39,11 @@ export function suppressesFor(actor: Actor): boolean {
 }
 
 const LEAF_LENGTH = 12;
+
+/** The code length of a region's children (a village's own length: it has none). */
+function childLength(code: string): number {
+  return [2, 4, 6, 9, 12].find((length) => length > code.length) ?? LEAF_LENGTH;
+}
 
 function dateOrToday(asOf: string | undefined): IsoDate {
   const date = asOf ?? today();
@@ -94,7 +106,7 @@ function shownTable(
   code: string,
   listed: readonly { code: string; name: string }[],
   rows: readonly RegionCount[],
-  suppressed: ((group: GroupCode) => Map<string, StatCell>) | null,
+  suppressed: ((group: GroupCode) => SuppressedTree) | null,
 ): ShownTable {
   const inside = rows.filter((r) => r.region_code >= code && r.region_code < code + '\uffff');
   const leaf = code.length >= LEAF_LENGTH;
@@ -126,9 +138,9 @@ function shownTable(
   for (const child of children)
     cells.set(
       child.key,
-      trees.map((tree) => tree.get(child.key) ?? plainCell(0)),
+      trees.map((tree) => tree.cell(child.key)),
     );
-  return { children, cells, totals: trees.map((tree) => tree.get(code) ?? plainCell(0)) };
+  return { children, cells, totals: trees.map((tree) => tree.cell(code)) };
 }
 
 /**
@@ -137,10 +149,10 @@ function shownTable(
  * those, so a tree found here is the one that would be computed again (no staleness: new counts make a
  * new key). Viewers' tables and series of the same date share them; oldest entries go first.
  */
-const treeMemo = new Map<string, Map<string, StatCell>>();
+const treeMemo = new Map<string, SuppressedTree>();
 const TREE_MEMO_SIZE = 512;
 
-function memoTree(key: string, compute: () => Map<string, StatCell>): Map<string, StatCell> {
+function memoTree(key: string, compute: () => SuppressedTree): SuppressedTree {
   let tree = treeMemo.get(key);
   if (tree) return tree;
   tree = compute();
@@ -157,14 +169,14 @@ function memoTree(key: string, compute: () => Map<string, StatCell>): Map<string
 function countryTrees(
   rows: readonly RegionCount[],
   thresholds: Thresholds,
-): (group: GroupCode) => Map<string, StatCell> {
+): (group: GroupCode) => SuppressedTree {
   const byGroup = new Map<string, Map<string, number>>();
   for (const row of rows) {
     let counts = byGroup.get(row.group_code);
     if (!counts) byGroup.set(row.group_code, (counts = new Map()));
     counts.set(row.region_code, (counts.get(row.region_code) ?? 0) + row.n);
   }
-  const memo = new Map<GroupCode, Map<string, StatCell>>();
+  const memo = new Map<GroupCode, SuppressedTree>();
   // One digest for the date: the configuration and every count (the rows come in region and group
   // order; another order would only miss the memo, never hit a wrong entry).
   let dateKey: string | null = null;
@@ -181,6 +193,20 @@ function countryTrees(
     }
     return tree;
   };
+}
+
+/** The region's own count per group (a table's total row), without building the child rows. */
+function regionTotals(
+  code: string,
+  rows: readonly RegionCount[],
+  suppressed: ((group: GroupCode) => SuppressedTree) | null,
+): StatCell[] {
+  if (suppressed) return GROUP_CODES.map((group) => suppressed(group).cell(code));
+  const totals = new Map<string, number>();
+  for (const row of rows)
+    if (row.region_code >= code && row.region_code < code + '\uffff')
+      totals.set(row.group_code, (totals.get(row.group_code) ?? 0) + row.n);
+  return GROUP_CODES.map((group) => plainCell(totals.get(group) ?? 0));
 }
 
 const countsRecord = (cells: readonly StatCell[]) =>
@@ -200,7 +226,10 @@ export async function groupStats(
   const [listed, counts, thresholdsByDate] = await Promise.all([
     target.code.length >= LEAF_LENGTH ? [] : childRegions(db, target.code),
     // A viewer's suppression is decided over the whole country (see groups.suppression.ts).
-    deltaCountsOn(db, codeRange(suppress ? '' : target.code), [date]),
+    // Otherwise the database sums the villages up to the table's children.
+    suppress
+      ? deltaCountsOn(db, codeRange(''), [date])
+      : deltaCountsOn(db, codeRange(target.code), [date], undefined, undefined, childLength(target.code)),
     thresholdsOn(db, [date]),
   ]);
   const thresholds = thresholdsByDate.get(date) as Thresholds;
@@ -257,7 +286,9 @@ export async function monthlyStats(
   const suppress = suppressesFor(actor);
   const ends = months.map((m) => m.end);
   const [counts, thresholdsByDate] = await Promise.all([
-    deltaCountsOn(db, codeRange(suppress ? '' : target.code), ends),
+    suppress
+      ? deltaCountsOn(db, codeRange(''), ends)
+      : deltaCountsOn(db, codeRange(target.code), ends, undefined, undefined, target.code.length),
     suppress ? thresholdsOn(db, ends) : null,
   ]);
   const out: MonthlySeries['months'] = [];
@@ -265,8 +296,7 @@ export async function monthlyStats(
     const rows = counts.get(end) ?? [];
     const thresholds = thresholdsByDate?.get(end);
     const trees = thresholds ? countryTrees(rows, thresholds) : null;
-    const shown = shownTable(target.code, [], rows, trees);
-    out.push({ month, monthEnd: end, counts: countsRecord(shown.totals) });
+    out.push({ month, monthEnd: end, counts: countsRecord(regionTotals(target.code, rows, trees)) });
   }
   return { region: target, suppressed: suppress, months: out };
 }

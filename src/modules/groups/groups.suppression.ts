@@ -4,11 +4,12 @@
 // cells, its own count as the total), the monthly series (each month's total), and the same tables as
 // a spreadsheet. A region's count appears twice: as a cell in its parent's table and as the total of
 // its own table. So suppression is decided once per group and date over the whole region tree, and
-// every table shows each region's count the same way: shown, "<5" (a count of 1 to threshold - 1:
+// every table shows each region's count the same way: shown, "<5" (a count of 0 to threshold - 1:
 // primary suppression) or "*" (a larger count hidden to protect a small one: complementary
-// suppression). A zero is shown, as it tells nothing about anyone.
+// suppression). Zeros show as "<5" too: were they shown, every "<5" would be known to be at least 1,
+// and a "<5" township whose four non-zero villages are "<5" would pin each village to exactly 1.
 //
-// What a reader can work out: every shown count, "<5" means 1..threshold-1, "*" means at least the
+// What a reader can work out: every shown count, "<5" means 0..threshold-1, "*" means at least the
 // threshold, and each region's count is the sum of its children's (one equation per table). The
 // equations form a tree (a count is in at most two: its parent's and its own), and every coefficient
 // is 1, so tightening each count's bounds equation by equation until nothing changes gives exactly the
@@ -58,7 +59,7 @@ export function readerBounds(nodes: readonly TreeNode[], kinds: readonly Kind[])
   for (let i = 0; i < n; i++) {
     const node = nodes[i] as TreeNode;
     const kind = kinds[i];
-    lo[i] = kind === 'shown' ? node.value : kind === 'small' ? 1 : node.threshold;
+    lo[i] = kind === 'shown' ? node.value : kind === 'small' ? 0 : node.threshold;
     hi[i] = kind === 'shown' ? node.value : kind === 'small' ? node.threshold - 1 : Infinity;
     if (node.children.length) parents.push(i);
   }
@@ -114,8 +115,10 @@ export function readerBounds(nodes: readonly TreeNode[], kinds: readonly Kind[])
   return { lo, hi };
 }
 
-function determined(kinds: readonly Kind[], bounds: Bounds): number {
-  for (let i = 0; i < kinds.length; i++) if (kinds[i] !== 'shown' && bounds.lo[i] === bounds.hi[i]) return i;
+/** A hidden non-zero count the reader can pin to one value (a pinned zero tells about nobody). */
+function determined(nodes: readonly TreeNode[], kinds: readonly Kind[], bounds: Bounds): number {
+  for (let i = 0; i < kinds.length; i++)
+    if (kinds[i] !== 'shown' && (nodes[i] as TreeNode).value > 0 && bounds.lo[i] === bounds.hi[i]) return i;
   return -1;
 }
 
@@ -124,9 +127,7 @@ function determined(kinds: readonly Kind[], bounds: Bounds): number {
  * exactly one parent's `children`, and each parent's value is the sum of its children's.
  */
 export function suppressTree(nodes: readonly TreeNode[]): StatCell[] {
-  const kinds: Kind[] = nodes.map((node) =>
-    node.value >= 1 && node.value < node.threshold ? 'small' : 'shown',
-  );
+  const kinds: Kind[] = nodes.map((node) => (node.value < node.threshold ? 'small' : 'shown'));
   if (kinds.includes('small')) {
     const parentOf = new Array<number>(nodes.length).fill(-1);
     nodes.forEach((node, i) => node.children.forEach((c) => (parentOf[c] = i)));
@@ -140,7 +141,7 @@ export function suppressTree(nodes: readonly TreeNode[]): StatCell[] {
     const members = (p: number) => [p, ...(nodes[p] as TreeNode).children];
     for (;;) {
       const bounds = readerBounds(nodes, kinds);
-      const target = determined(kinds, bounds);
+      const target = determined(nodes, kinds, bounds);
       if (target < 0) break;
       // Nearest equations first: those of the determined count, then those of the hidden counts in
       // them, and so on. In the first ring that has shown non-zero counts, hide the smallest one that
@@ -175,13 +176,16 @@ export function suppressTree(nodes: readonly TreeNode[]): StatCell[] {
         ring = next;
       }
       if (pick < 0) pick = fallback;
+      // With every non-zero count hidden a small count can no longer be pinned (thresholds are at
+      // least 3, see groups.settings.ts), so this cannot happen; refuse rather than loop.
+      if (pick < 0) throw new Error(`suppression: no count left to hide for node ${target}`);
       kinds[pick] = 'hidden';
     }
   }
   return nodes.map((node, i) => {
     const kind = kinds[i];
     if (kind === 'shown') return plainCell(node.value);
-    return { value: null, suppressed: true, display: kind === 'small' ? `<${node.threshold}` : '*' };
+    return kind === 'small' ? smallCell(node.threshold) : { value: null, suppressed: true, display: '*' };
   });
 }
 
@@ -227,7 +231,7 @@ export function keyCode(key: string): string {
 export function suppressRegionTree(
   counts: ReadonlyMap<string, number>,
   thresholdOf: (code: string) => number,
-): Map<string, StatCell> {
+): SuppressedTree {
   const index = new Map<string, number>([['', 0]]);
   const nodes: TreeNode[] = [{ value: 0, threshold: thresholdOf(''), children: [] }];
   const node = (key: string, parent: number): number => {
@@ -254,7 +258,30 @@ export function suppressRegionTree(
     }
   }
   const cells = suppressTree(nodes);
-  const out = new Map<string, StatCell>();
+  const out = new SuppressedTree(thresholdOf);
   for (const [key, i] of index) out.set(key, cells[i] as StatCell);
   return out;
+}
+
+/**
+ * The suppressed cell of every region key with a count; `cell(key)` also answers for a region with
+ * none: a zero is a count under the threshold like any other and shows as "<5" too, so that "<5" means
+ * 0 to 4 to a reader (were zeros shown, a "<5" would mean 1 to 4, and a township of "<5" with four
+ * villages of "<5" would give away that each has exactly one).
+ */
+export class SuppressedTree extends Map<string, StatCell> {
+  readonly #thresholdOf: (code: string) => number;
+
+  constructor(thresholdOf: (code: string) => number) {
+    super();
+    this.#thresholdOf = thresholdOf;
+  }
+
+  cell(key: string): StatCell {
+    return this.get(key) ?? smallCell(this.#thresholdOf(keyCode(key)));
+  }
+}
+
+function smallCell(threshold: number): StatCell {
+  return { value: null, suppressed: true, display: `<${threshold}` };
 }

@@ -33,7 +33,7 @@ const messages = defineMessages(
     trend: '近12个月月末人数',
     share: '各类对象占比',
     group: '类别',
-    suppressedNote: '小于 {threshold} 的数字显示为 "<{threshold}"；"*" 为保护小数而隐藏的数字。',
+    suppressedNote: '小于 {threshold} 的数字（含 0）显示为 "<{threshold}"；"*" 为保护小数而隐藏的数字。',
     members: '名单',
     name: '姓名',
     idNumber: '身份证号',
@@ -55,7 +55,7 @@ const messages = defineMessages(
     share: 'Share of each group',
     group: 'Group',
     suppressedNote:
-      'Counts under {threshold} show as "<{threshold}"; "*" hides a count to protect a small one.',
+      'Counts under {threshold}, zero included, show as "<{threshold}"; "*" hides a count to protect a small one.',
     members: 'Persons',
     name: 'Name',
     idNumber: 'ID number',
