@@ -49,7 +49,11 @@ async function child(kind: string, url: string, file: string): Promise<Measured>
       if (outcome.status !== 'succeeded') throw new Error(`import ${outcome.status}`);
       counts = outcome.counts;
     }
-    return { ms: performance.now() - start, peakMb: Math.round(process.resourceUsage().maxRSS / 1024), counts };
+    return {
+      ms: performance.now() - start,
+      peakMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      counts,
+    };
   } finally {
     await database.close();
   }

@@ -67,18 +67,18 @@ BEGIN
   RETURN NULL;
 END
 $$;
--- An update counts only where a counted field changed (most rewrite reasons or evaluated_at).
+-- An update takes the old rows off and adds the new ones. Where no counted field changed (most updates
+-- rewrite reasons or evaluated_at) the two cancel out in the sums and nothing is written. No join of
+-- the two transition tables: they have no index, and a join of thousands of rows was quadratic.
 CREATE FUNCTION group_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   -- Concurrent transactions (evaluation batches in parallel) would otherwise lock the same count rows
   -- in different orders and could deadlock: they take turns from here to their commit.
   PERFORM pg_advisory_xact_lock(310);
   WITH c AS (
-    SELECT o.region_code, o.group_code, o.since, o.until, -1 AS sign FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE (o.region_code, o.group_code, o.since, o.until) IS DISTINCT FROM (n.region_code, n.group_code, n.since, n.until)
+    SELECT region_code, group_code, since, until, -1 AS sign FROM old_rows
     UNION ALL
-    SELECT n.region_code, n.group_code, n.since, n.until, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE (o.region_code, o.group_code, o.since, o.until) IS DISTINCT FROM (n.region_code, n.group_code, n.since, n.until)),
+    SELECT region_code, group_code, since, until, 1 FROM new_rows),
   deltas AS (
     INSERT INTO group_count_deltas AS d (region_code, group_code, on_date, delta)
     SELECT region_code, group_code, on_date, sum(delta)::int FROM (

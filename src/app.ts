@@ -11,6 +11,7 @@ import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
 import { accessRoutes, sealTotpSecrets } from './modules/access/index.ts';
 import {
+  onImportCommitted,
   onPersonChanged,
   registryImportJob,
   registryRoutes,
@@ -18,6 +19,7 @@ import {
   setGroupProvider,
 } from './modules/registry/index.ts';
 import {
+  followImport,
   followPersonChange,
   groupRoutes,
   personGroupsProvider,
@@ -48,6 +50,9 @@ export function registerJobs(ctx: AppContext): void {
   // A change to a person, their facts or links re-evaluates the groups of the person and their
   // relatives; a merge moves the duplicate's periods to the person kept.
   onPersonChanged(followPersonChange);
+  // A template import writes set-based and announces no one person; once it commits, the groups of
+  // the villages it changed (and its persons' relatives' villages) are evaluated by a job.
+  onImportCommitted(followImport);
   // The person file shows the groups and person lists filter by them; the registry does not import
   // the groups module (which imports the registry), so the groups module lends it what it needs.
   setGroupProvider(personGroupsProvider);

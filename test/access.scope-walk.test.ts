@@ -76,6 +76,8 @@ interface Area {
   motherId: number;
   dupId: number;
   factId: number;
+  /** The mother's migration: the fact the end route ends (the father's is retracted by its route). */
+  motherFactId: number;
   importId: number;
   jobId: number;
   worklistItemId: number;
@@ -230,7 +232,7 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
     from: '2025-03-01',
     data: { destination: '广东省' },
   });
-  await ok(owner, 'POST', `/persons/${mother.id}/facts`, {
+  const motherFact = await ok<{ id: number }>(owner, 'POST', `/persons/${mother.id}/facts`, {
     kind: 'migration',
     from: '2025-03-01',
     data: { destination: '广东省' },
@@ -295,6 +297,7 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
     motherId: mother.id,
     dupId: dup.id,
     factId: fact.id,
+    motherFactId: motherFact.id,
     importId: (submitted.json() as { id: number }).id,
     jobId: job.jobId,
     worklistItemId: Number(item.id),
@@ -310,7 +313,15 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
       householdNo,
       `走查${tag}号院`,
     ],
-    otherMarkers: [username, `走查用户${tag}`, `走查令牌${tag}`, ...regionNames.map((r) => r.name)],
+    // The area's import shows in the imports list by its file name and its importer's account.
+    otherMarkers: [
+      username,
+      `走查用户${tag}`,
+      `走查令牌${tag}`,
+      `walk-${tag}.csv`,
+      `owner.${key.toLowerCase()}`,
+      ...regionNames.map((r) => r.name),
+    ],
   };
 }
 
@@ -428,6 +439,11 @@ const ROUTES: Record<string, RouteSpec> = {
     path: (x) => ({ id: x.fatherId, factId: x.factId }),
     body: () => ({ reason: '走查' }),
   },
+  'POST /api/v1/persons/{id}/facts/{factId}/end': {
+    kind: 'target',
+    path: (x) => ({ id: x.motherId, factId: x.motherFactId }),
+    body: () => ({ to: '2026-10-01' }),
+  },
   'POST /api/v1/persons/{id}/relations': {
     kind: 'target',
     body: (x) => ({ relatedPersonId: x.motherId, kind: 'guardian' }),
@@ -447,6 +463,8 @@ const ROUTES: Record<string, RouteSpec> = {
     body: (x) => ({ householdNo: `WALK-NEW-${x.key}`, hukouRegionCode: x.village }),
   },
   'POST /api/v1/imports': { kind: 'import' },
+  // Lists file names and importers, no person: B's import must not be among them for A.
+  'GET /api/v1/imports': { kind: 'list' },
   'GET /api/v1/imports/{id}': { kind: 'target' },
   'GET /api/v1/imports/{id}/errors.{format}': { kind: 'target', controlShows: true },
   'GET /api/v1/imports/{id}/review.{format}': {

@@ -302,6 +302,81 @@ describe('registry pages', () => {
     }
   });
 
+  test('an ongoing fact is ended on a date picked in a dialog; a date before its start is refused there', async () => {
+    assert.ok(site && headName);
+    const head = await site.server.ctx.db
+      .selectFrom('persons')
+      .select('id')
+      .where('name', '=', headName)
+      .executeTakeFirstOrThrow();
+    const context = await desktop();
+    try {
+      const { page, errors } = await openPage(context);
+      await page.goto(`${site.base}/persons/${head.id}/edit`);
+      await signIn(page, 'county');
+      await apiPost(page, `${site.base}/api/v1/persons/${head.id}/facts`, {
+        kind: 'migration',
+        from: '2024-03-01',
+        data: { destination: '江苏省苏州市' },
+      });
+      await page.reload();
+      const row = page
+        .getByTestId('facts-editor')
+        .locator('tbody tr.ant-table-row')
+        .filter({ hasText: '江苏省苏州市' });
+      await row.waitFor();
+      assert.match(await row.innerText(), /2024-03-01 – 至今/);
+
+      await row.getByRole('button', { name: /结\s*束/ }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('结束日期').fill('2024-02-01');
+      await dialog.getByRole('button', { name: /结\s*束/ }).click();
+      await dialog.getByText('结束日期必须晚于开始日期 2024-03-01').waitFor();
+
+      await dialog.getByLabel('结束日期').fill('2026-10-01');
+      await dialog.getByRole('button', { name: /结\s*束/ }).click();
+      await row.filter({ hasText: '2024-03-01 – 2026-10-01' }).waitFor();
+      // Ended, not retracted: no strike-through, and no second end.
+      assert.equal(await row.locator('.ant-tag', { hasText: '已撤回' }).count(), 0);
+      assert.equal(await row.getByRole('button', { name: /结\s*束/ }).count(), 0);
+      const stored = await site.server.ctx.db
+        .selectFrom('person_facts')
+        .select(['valid_to', 'retracted_at'])
+        .where('person_id', '=', head.id)
+        .where('kind', '=', 'migration')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(stored, { valid_to: '2026-10-01', retracted_at: null });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the imports page lists past imports, newest first, each opening its own page', async () => {
+    assert.ok(site && importId);
+    const context = await desktop();
+    try {
+      const { page, errors } = await openPage(context);
+      await page.goto(`${site.base}/imports`);
+      await signIn(page, 'county');
+      const history = page.getByTestId('import-history');
+      const rows = history.locator('tbody tr.ant-table-row');
+      await rows.first().waitFor();
+      const texts = await rows.allInnerTexts();
+      const first = texts.findIndex((text) => text.includes('web-import.csv'));
+      const second = texts.findIndex((text) => text.includes('web-bad-row.csv'));
+      assert.ok(first >= 0 && second >= 0, texts.join(' | '));
+      assert.ok(second < first, 'newest first');
+      assert.match(texts[second] ?? '', /户籍人口模板[\s\S]*已完成[\s\S]*2[\s\S]*1[\s\S]*0[\s\S]*1/);
+      await history.getByRole('link', { name: 'web-import.csv' }).click();
+      await page.waitForURL(`${site.base}/imports/${importId}`);
+      assert.equal(await page.getByTestId('import-status').innerText(), '已完成');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('two clerks edit one household: the later save is refused as changed by someone else', async () => {
     assert.ok(site && householdNo);
     const household = await site.server.ctx.db

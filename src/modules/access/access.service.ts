@@ -1358,3 +1358,21 @@ export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Pr
 export function newCsrfToken(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/**
+ * The names of users, for other modules' lists that show who did something (the imports list):
+ * they hold user ids only (docs/ARCHITECTURE.md, modules refer to each other's records by id).
+ */
+export async function userNames(
+  db: Kysely<DB>,
+  ids: readonly number[],
+): Promise<Map<number, { username: string; displayName: string }>> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'display_name'])
+    .where('id', 'in', unique)
+    .execute();
+  return new Map(rows.map((r) => [Number(r.id), { username: r.username, displayName: r.display_name }]));
+}

@@ -23,6 +23,7 @@ export {
   hashPassword,
   sealTotpSecret,
   sealTotpSecrets,
+  userNames,
 } from './access.service.ts';
 export { accessCommands } from './access.cli.ts';
 export { prepareDemoUsers, DEMO_PASSWORD } from './access.demo.ts';

@@ -215,13 +215,15 @@ describe('group counts', () => {
           for (const region of ['', '410225', '410225100', '410225101201']) {
             const range = codeRange(region);
             const expected = await periodCountsOn(database.db, range, dates);
-            for (const side of ['tail', 'head', undefined] as const) {
-              const got = await deltaCountsOn(database.db, range, dates, side);
+            // Auto with a probe of 2 entries: a tail "too long" falls back to the head probe and a
+            // second read.
+            for (const [side, probe] of [['tail'], ['head'], [undefined], [undefined, 2]] as const) {
+              const got = await deltaCountsOn(database.db, range, dates, side, probe);
               for (const d of dates) {
                 assert.deepEqual(
                   normal(got.get(d) ?? []),
                   normal(expected.get(d) ?? []),
-                  `${region} on ${d} (${side ?? 'auto'})`,
+                  `${region} on ${d} (${side ?? 'auto'}, probe ${probe ?? 'default'})`,
                 );
                 counted += (expected.get(d) ?? []).length;
               }

@@ -1,21 +1,27 @@
 // The groups module's background work:
-//   groups.evaluate  evaluates a region subtree as of a date (after a configuration change, from the
-//                    web or the CLI), with progress;
+//   groups.evaluate  evaluates a region subtree (or several) as of a date (after a configuration
+//                    change, from the web or the CLI, after a registry import), with progress;
 //   groups.person    re-evaluates one person and their relatives after a registry change;
 //   groups.daily     re-evaluates everything each day (ages and durations cross thresholds without any
 //                    fact changing), then schedules itself for the next day. Its idempotency key is the
 //                    date, so however many servers start, each day runs once.
 // All three are idempotent: evaluation writes only differences.
 
-import { defineJob, type JobQueue } from '../../platform/jobs.ts';
+import type { Transaction } from 'kysely';
+import { defineJob, JobQueue } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
+import type { DB } from '../../platform/db.schema.ts';
+import type { ImportCommitted } from '../registry/index.ts';
 import { addDays, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion, type EvaluateCounts } from './groups.evaluate.ts';
 
 export interface EvaluatePayload {
+  /** The subtree to evaluate; with regionCodes, their common ancestor (the job's scope). */
   regionCode: string;
   asOf: IsoDate;
   worklist?: boolean;
+  /** Several subtrees instead, evaluated in turn (a committed import's villages). */
+  regionCodes?: string[];
 }
 
 export interface PersonPayload {
@@ -27,18 +33,77 @@ export interface DailyPayload {
   date: IsoDate;
 }
 
-export function groupsEvaluateJob(ctx: AppContext) {
+export function groupsEvaluateJob(ctx: Pick<AppContext, 'db'>) {
   return defineJob<EvaluatePayload, EvaluateCounts>({
     name: 'groups.evaluate',
-    handler: (job) =>
-      evaluateRegion(ctx.db, {
-        regionCode: job.payload.regionCode,
-        asOf: job.payload.asOf,
-        worklist: job.payload.worklist ?? true,
-        signal: job.signal,
-        progress: (done, total, message) => job.progress(done, total, message),
-      }),
+    handler: async (job) => {
+      const codes = job.payload.regionCodes ?? [job.payload.regionCode];
+      const counts: EvaluateCounts = { persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 };
+      for (const [i, regionCode] of codes.entries()) {
+        const part = await evaluateRegion(ctx.db, {
+          regionCode,
+          asOf: job.payload.asOf,
+          worklist: job.payload.worklist ?? true,
+          signal: job.signal,
+          progress: (done, total, message) =>
+            codes.length === 1
+              ? job.progress(done, total, message)
+              : job.progress(i, codes.length, `${regionCode}: ${message}`),
+        });
+        for (const key of Object.keys(counts) as (keyof EvaluateCounts)[]) counts[key] += part[key];
+      }
+      return counts;
+    },
   });
+}
+
+/** At most this many subtrees in one evaluation job; beyond it, villages go up to their townships. */
+const MAX_SUBTREES = 64;
+/** Region code lengths from a village up: township, county, city, province. */
+const PARENT_LENGTHS = [9, 6, 4, 2] as const;
+
+/**
+ * The subtrees to evaluate for a set of villages: the villages themselves, or, when there are many,
+ * their townships (then counties ...), so a county-wide import is evaluated county by county in
+ * large batches rather than village by village.
+ */
+export function evaluationSubtrees(villages: readonly string[]): string[] {
+  let codes = [...new Set(villages)].sort();
+  for (const length of PARENT_LENGTHS) {
+    if (codes.length <= MAX_SUBTREES) break;
+    codes = [...new Set(codes.map((code) => code.slice(0, length)))].sort();
+  }
+  return codes;
+}
+
+function commonAncestor(codes: readonly string[]): string {
+  const first = codes[0] ?? '';
+  let prefix = first;
+  for (const code of codes) while (!code.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  // Only whole levels: a province, city, county or township code, or the whole country.
+  const whole = [12, ...PARENT_LENGTHS].find((length) => length <= prefix.length) ?? 0;
+  return prefix.slice(0, whole);
+}
+
+/**
+ * The registry's listener for a committed template import (registered by the composition root):
+ * queues an evaluation of the villages the import changed, in the import's own last transaction,
+ * so the job exists exactly when the import's writes do. The worker runs it right after, with
+ * worklist items for everyone who entered or left a group. One job per import (its idempotency key).
+ */
+export async function followImport(trx: Transaction<DB>, event: ImportCommitted): Promise<number> {
+  const regionCodes = evaluationSubtrees(event.regionCodes);
+  const regionCode = commonAncestor(regionCodes);
+  // A queue over the import's transaction, to enqueue only: the job runs in the process's worker.
+  return new JobQueue(trx).enqueue(
+    groupsEvaluateJob({ db: trx }),
+    { regionCode, asOf: event.asOf, worklist: true, regionCodes },
+    {
+      ...(event.importId !== null ? { idempotencyKey: `groups.evaluate:import:${event.importId}` } : {}),
+      createdBy: event.userId,
+      regionCode: regionCode || null,
+    },
+  );
 }
 
 export function groupsPersonJob(ctx: AppContext) {

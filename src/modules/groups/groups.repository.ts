@@ -324,13 +324,16 @@ const PROBE_ROWS = 50_000;
  * rides in the statement that reads the tail (one round trip for a recent date). The database sums
  * the deltas per series and date bucket (width_bucket: how many of the dates come before the delta's
  * day), so a call returns at most one row per series and date, however many deltas it reads, in
- * (region, group) order.
+ * (region, group) order. With `codeLength`, regions are summed to their first codeLength characters
+ * (codes shorter than that stay as they are): a table without suppression needs only its children.
  */
 export async function deltaCountsOn(
   db: Db,
   range: [string, string],
   dates: readonly IsoDate[],
   side?: 'tail' | 'head',
+  probeRows = PROBE_ROWS,
+  codeLength?: number,
 ): Promise<Map<IsoDate, RegionCount[]>> {
   const sorted = [...new Set(dates)].sort();
   const first = sorted[0];
@@ -339,24 +342,30 @@ export async function deltaCountsOn(
   if (first === undefined || last === undefined) return out;
   const dateArray = sql`${'{' + sorted.join(',') + '}'}::date[]`;
   type Row = { region_code: string; group_code: string; b: number; n: number };
+  const region =
+    codeLength === undefined
+      ? sql`region_code`
+      : sql`CASE WHEN length(region_code) >= ${codeLength} THEN left(region_code, ${codeLength}) ELSE region_code END`;
   const read = (use: 'tail' | 'head', probed: boolean) =>
     sql<Row>`
-    ${probed ? sql`WITH t AS (SELECT count(*)::int AS n FROM (SELECT 1 FROM group_count_deltas WHERE on_date > ${first}::date LIMIT ${PROBE_ROWS}) x) ` : sql``}
+    ${probed ? sql`WITH t AS (SELECT count(*)::int AS n FROM (SELECT 1 FROM group_count_deltas WHERE on_date > ${first}::date LIMIT ${probeRows}) x) ` : sql``}
     ${
       use === 'tail'
-        ? sql`SELECT region_code, group_code, -1 AS b, open AS n FROM group_count_open
+        ? sql`SELECT ${region} AS region_code, group_code, -1 AS b, sum(open)::int AS n FROM group_count_open
             WHERE region_code >= ${range[0]} AND region_code < ${range[1]}
-              ${probed ? sql`AND (SELECT n FROM t) < ${PROBE_ROWS}` : sql``}
+              ${probed ? sql`AND (SELECT n FROM t) < ${probeRows}` : sql``}
+            GROUP BY 1, 2
             UNION ALL `
         : sql``
     }
-    SELECT region_code, group_code, width_bucket(on_date - 1, ${dateArray}) AS b, sum(delta)::int AS n
+    SELECT ${region} AS region_code, group_code, width_bucket(on_date - 1, ${dateArray}) AS b,
+      sum(delta)::int AS n
     FROM group_count_deltas
     WHERE ${use === 'tail' ? sql`on_date > ${first}::date` : sql`on_date <= ${last}::date`}
       AND region_code >= ${range[0]} AND region_code < ${range[1]}
-      ${probed ? sql`AND (SELECT n FROM t) < ${PROBE_ROWS}` : sql``}
+      ${probed ? sql`AND (SELECT n FROM t) < ${probeRows}` : sql``}
     GROUP BY 1, 2, 3
-    ${probed ? sql`UNION ALL SELECT '', '', -2, n FROM t WHERE n >= ${PROBE_ROWS}` : sql``}
+    ${probed ? sql`UNION ALL SELECT '', '', -2, n FROM t WHERE n >= ${probeRows}` : sql``}
     ORDER BY 1, 2, 3`.execute(db);
   // b: the number of sorted dates before the delta's day (b = -1: the open count of the series; b =
   // -2: the tail is PROBE_ROWS long or more, nothing else was read).
@@ -364,8 +373,8 @@ export async function deltaCountsOn(
   let rows = await read(use, side === undefined);
   if (side === undefined && rows.rows[0]?.b === -2) {
     const head = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM group_count_deltas
-      WHERE on_date <= ${last}::date LIMIT ${PROBE_ROWS}) t`.execute(db);
-    use = Number(head.rows[0]?.n ?? 0) >= PROBE_ROWS ? 'tail' : 'head';
+      WHERE on_date <= ${last}::date LIMIT ${probeRows}) t`.execute(db);
+    use = Number(head.rows[0]?.n ?? 0) >= probeRows ? 'tail' : 'head';
     rows = await read(use, false);
   }
   // Per series, one running value per date: counts[series][i] is the count on sorted[i].

@@ -8,6 +8,8 @@ export {
   scheduleGroupsDaily,
   groupsPersonJob,
   groupsEvaluateJob,
+  followImport,
+  evaluationSubtrees,
 } from './groups.jobs.ts';
 export { groupCommands } from './groups.cli.ts';
 export {

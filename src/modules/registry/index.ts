@@ -7,6 +7,11 @@ export { maskIdNumber, normalizeIdNumber, idTail } from './registry.idnumber.ts'
 export type { RegistryTables } from './registry.tables.ts';
 export { registryImportJob } from './registry.jobs.ts';
 export { importRegistryFile, type Importer, type ImportOutcome } from './registry.import.ts';
+export {
+  onImportCommitted,
+  type ImportCommitted,
+  type ImportCommittedListener,
+} from './registry.import-events.ts';
 export { registryRecords } from './registry.export.ts';
 export { registryCommands, prepareDemoRegistry } from './registry.cli.ts';
 export {

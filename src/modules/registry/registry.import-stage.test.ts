@@ -69,7 +69,10 @@ after(async () => {
 
 describe('the set-based import', () => {
   test('small chunks write the same registry as one chunk, and a re-import in chunks changes nothing', async () => {
-    const a = await importRegistryFile(chunked.ctx.database, generated, importer, { today: TODAY, batchSize: 7 });
+    const a = await importRegistryFile(chunked.ctx.database, generated, importer, {
+      today: TODAY,
+      batchSize: 7,
+    });
     const b = await importRegistryFile(whole.ctx.database, generated, importer, { today: TODAY });
     assert.deepEqual(a.counts, { rows: 300, inserted: 300, updated: 0, unchanged: 0, errors: 0 });
     assert.deepEqual(b.counts, a.counts);
@@ -142,5 +145,21 @@ describe('the set-based import', () => {
     assert.equal(household.annual_income_fen, 1_500_000);
     const r3 = await importRegistryFile(whole.ctx.database, second, importer, { today: TODAY });
     assert.deepEqual(r3.counts, { rows: 2, inserted: 0, updated: 0, unchanged: 2, errors: 0 });
+  });
+
+  test('a file that does not fit the parsing worker’s heap is refused whole; the process lives on', async () => {
+    const huge = path.join(dir, 'huge.csv');
+    // Every cell just under the CSV reader's one-million-character limit: 20 MB in one row.
+    fs.writeFileSync(huge, csv([Object.fromEntries(TEMPLATE_HEADERS.map((h) => [h, 'x'.repeat(600_000)]))]));
+    const before = await countRegistry(whole.ctx.db);
+    const outcome = await importRegistryFile(whole.ctx.database, huge, importer, {
+      today: TODAY,
+      parseHeapMb: 16,
+    });
+    assert.equal(outcome.status, 'rejected');
+    assert.match(outcome.message?.en ?? '', /too large/);
+    assert.match(outcome.message?.zh ?? '', /文件过大/);
+    assert.deepEqual(await countRegistry(whole.ctx.db), before);
+    fs.rmSync(huge);
   });
 });

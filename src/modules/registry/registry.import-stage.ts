@@ -1,5 +1,5 @@
 // The staging tables of one registry import, and the set-based statements that move their rows into
-// place. The file is read once: its good rows are staged (a few thousand per statement), its row
+// place. The file is read once: its good rows are staged (COPY, a few thousand per batch), its row
 // errors kept beside them; cross-row references are then resolved in SQL over the whole file, and
 // households, persons, heads and relations are written with INSERT ... SELECT / UPDATE ... FROM,
 // each writing only what differs, so a re-import writes nothing. Memory holds one batch, never the
@@ -129,6 +129,9 @@ const ROW_COLUMNS = [
   'states_facts',
 ];
 
+/** The longest cell value kept in a staged row error. */
+const MAX_ERROR_VALUE = 200;
+
 /** A CSV field for COPY: an unquoted empty field is NULL, anything else is quoted. */
 function field(value: string | number | null): string {
   if (value === null) return '';
@@ -199,7 +202,12 @@ export class StageLines {
   }
 
   addErrors(rowNumber: number, errors: readonly RowError[]): void {
-    this.errors += field(rowNumber) + ',' + field(JSON.stringify(errors)) + '\n';
+    // A value is quoted in the reason; a cell of a million characters is cut (the report's cells
+    // are read from the file again, whole), so one absurd row cannot fill the worker's heap.
+    const cut = errors.map((e) =>
+      e.value.length > MAX_ERROR_VALUE ? { ...e, value: e.value.slice(0, MAX_ERROR_VALUE) + '…' } : e,
+    );
+    this.errors += field(rowNumber) + ',' + field(JSON.stringify(cut)) + '\n';
     this.count += 1;
   }
 

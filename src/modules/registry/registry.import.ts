@@ -1,7 +1,8 @@
 // The import use case (导入): a registry template file into households, persons, relations and
 // facts. The file is read once, streaming; memory holds a batch, never the file:
-//   1. stage: every row parsed; a structural fault (FileRejected) refuses the file whole before
-//      anything is written; good rows go to an unlogged staging table, row errors beside them;
+//   1. stage: every row parsed, in a worker thread with a bounded heap (registry.parse-worker.ts);
+//      a structural fault (FileRejected) refuses the file whole before anything is written; good
+//      rows are copied (COPY) into an unlogged staging table, row errors beside them;
 //   2. check: cross-row references and the importer's region are resolved in SQL over the whole
 //      file and the registry; rows that fail are reported and not written;
 //   3. write, set-based (registry.import-stage.ts): households, persons, household heads, then
@@ -24,6 +25,7 @@ import { reconcileFacts, type StoredFact } from './registry.rules.ts';
 import type { ImportCounts, ImportKind } from './registry.tables.ts';
 import * as stageSql from './registry.import-stage.ts';
 import type { FactWrites, ImportStage, RowFlags } from './registry.import-stage.ts';
+import { importCommitted } from './registry.import-events.ts';
 
 /** Who imports: the region whose subtree the rows must lie in, and who is recorded. */
 export interface Importer {
@@ -42,6 +44,10 @@ export interface ImportOptions {
   progress?: (done: number, total: number | null, message: string) => void | Promise<void>;
   /** Rows per staging statement and per write transaction. */
   batchSize?: number;
+  /** The parsing worker's old-generation heap in MB (default 192; tests make it small). */
+  parseHeapMb?: number;
+  /** The import's row in `imports`, named to the listeners of a committed import. */
+  importId?: number;
 }
 
 export interface ImportOutcome {
@@ -132,7 +138,16 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
  * The parsing worker's heap: the reader, row validation and a batch or two of stage lines fit well
  * within it; a smaller young generation means less garbage between collections.
  */
-const PARSE_LIMITS = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16 };
+const PARSE_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 32 };
+
+/**
+ * A workbook whose shared strings (Excel keeps every distinct text of the sheet in one table, read
+ * before the rows) do not fit the parsing worker's heap: refused whole, before anything is written.
+ */
+const TOO_LARGE = new FileRejected('TOO_LARGE', {
+  zh: '文件过大，无法读取：请将工作表另存为 CSV（UTF-8）或分成几个文件后再导入',
+  en: 'the file is too large to read; save the worksheet as CSV (UTF-8) or split it into several files',
+});
 
 /**
  * Pass 1: every row of the file parsed (in a worker thread, registry.parse-worker.ts) and copied
@@ -142,19 +157,22 @@ async function stageFile(
   database: Database,
   stage: ImportStage,
   source: TableSource,
-  options: { today: string; regions: Set<string>; batchSize: number },
+  options: { today: string; regions: Set<string>; batchSize: number; heapMb: number },
   progress: (done: number) => Promise<void>,
 ): Promise<{ rows: number; headers: string[]; unknownHeaders: string[] }> {
-  const workerData: ParseWorkerData = { source, ...options };
+  const { heapMb, ...parse } = options;
+  const workerData: ParseWorkerData = { source, ...parse };
   const worker = new Worker(new URL('./registry.parse-worker.ts', import.meta.url), {
     workerData,
-    resourceLimits: PARSE_LIMITS,
+    resourceLimits: { ...PARSE_LIMITS, maxOldGenerationSizeMb: heapMb },
   });
   const file = { rows: 0, headers: [] as string[], unknownHeaders: [] as string[] };
   let reported = 0;
   try {
     // The iterator throws the worker's own failure (an 'error' event), out of memory included.
-    for await (const [message] of on(worker, 'message', { close: ['exit'] }) as AsyncIterable<[ParseMessage]>) {
+    for await (const [message] of on(worker, 'message', { close: ['exit'] }) as AsyncIterable<
+      [ParseMessage]
+    >) {
       switch (message.type) {
         case 'headers':
           file.headers = message.headers;
@@ -177,7 +195,10 @@ async function stageFile(
           return file;
       }
     }
-    throw new Error('the import\'s parsing worker stopped without finishing');
+    throw new Error("the import's parsing worker stopped without finishing");
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') throw TOO_LARGE;
+    throw error;
   } finally {
     await worker.terminate();
   }
@@ -305,7 +326,8 @@ export async function importRegistryFile(
     let file: Awaited<ReturnType<typeof stageFile>>;
     try {
       await report(0, null, 'validating');
-      file = await stageFile(database, stage, source, { today: on, regions, batchSize }, (done) =>
+      const heapMb = options.parseHeapMb ?? PARSE_LIMITS.maxOldGenerationSizeMb;
+      file = await stageFile(database, stage, source, { today: on, regions, batchSize, heapMb }, (done) =>
         Promise.resolve(report(done, null, 'validating')),
       );
     } catch (error) {
@@ -383,14 +405,21 @@ export async function importRegistryFile(
       counts.updated = written.updated;
       counts.unchanged = written.written - written.inserted - written.updated;
       if (!dryRun)
-        await inTx((trx) =>
-          audit(trx, importer.auditActor, {
+        await inTx(async (trx) => {
+          await audit(trx, importer.auditActor, {
             action: 'registry.import',
             entityType: 'import',
             regionCode: importer.regionCode,
             details: { ...counts, kind: options.kind ?? 'registry' },
-          }),
-        );
+          });
+          // The care groups of the changed persons' villages are re-evaluated (registry.import-events.ts).
+          await importCommitted(trx, stage, {
+            importId: options.importId ?? null,
+            importerRegionCode: importer.regionCode,
+            userId: importer.userId,
+            asOf: on,
+          });
+        });
     });
     if (dryRun) {
       // The audit entry of a dry run is written after the rollback.

@@ -83,6 +83,7 @@ export function registryImportJob(ctx: AppContext) {
           {
             kind: row.kind,
             dryRun: row.dry_run,
+            importId: row.id,
             errorReportBase: path.join(importsDir(ctx), `${row.id}-errors`),
             reviewReportBase: path.join(importsDir(ctx), `${row.id}-review`),
             progress: (done, total, message) => job.progress(done, total, message),

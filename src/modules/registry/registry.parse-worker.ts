@@ -58,6 +58,10 @@ try {
   await post({ type: 'end', parsed });
 } catch (error) {
   if (!(error instanceof FileRejected)) throw error;
-  port.postMessage({ type: 'rejected', reason: error.reason, message: error.userMessage } satisfies ParseMessage);
+  port.postMessage({
+    type: 'rejected',
+    reason: error.reason,
+    message: error.userMessage,
+  } satisfies ParseMessage);
 }
 port.close();

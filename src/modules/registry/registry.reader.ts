@@ -25,7 +25,8 @@ export type FileRejectedReason =
   | 'MERGED_CELLS'
   | 'MISSING_HEADERS'
   | 'MALFORMED_CSV'
-  | 'BAD_ENCODING';
+  | 'BAD_ENCODING'
+  | 'TOO_LARGE';
 
 /** A file refused whole (结构错误): nothing of it is imported. */
 export class FileRejected extends DomainError {

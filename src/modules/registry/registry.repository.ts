@@ -166,6 +166,24 @@ export async function retractFact(
     .executeTakeFirst();
 }
 
+/** Sets the end of an open fact; undefined when it is no longer open (ended or retracted meanwhile). */
+export async function endFact(
+  db: Db,
+  factId: number,
+  personId: number,
+  to: string,
+): Promise<FactRow | undefined> {
+  return db
+    .updateTable('person_facts')
+    .set({ valid_to: to })
+    .where('id', '=', factId)
+    .where('person_id', '=', personId)
+    .where('valid_to', 'is', null)
+    .where('retracted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function findFact(db: Db, factId: number, personId: number): Promise<FactRow | undefined> {
   return db
     .selectFrom('person_facts')

@@ -9,10 +9,13 @@ import {
   DuplicateList,
   ErrorReportParams,
   ExportQuery,
+  ImportList,
+  ImportListQuery,
   ImportQuery,
   ImportView,
   DuplicatesQuery,
   FactCreate,
+  FactEnd,
   FactParams,
   FactRetract,
   FactView,
@@ -170,6 +173,22 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   );
 
   app.post(
+    '/persons/:id/facts/:factId/end',
+    {
+      schema: {
+        tags: ['persons'],
+        summary:
+          'End an open fact on a date: its period becomes [from, to); the groups are re-evaluated (audited)',
+        params: FactParams,
+        body: FactEnd,
+        response: { 200: FactView, ...errors },
+      },
+    },
+    async (request) =>
+      service.endFact(ctx.db, actorOf(request), request.params.id, request.params.factId, request.body.to),
+  );
+
+  app.post(
     '/persons/:id/relations',
     {
       schema: {
@@ -290,6 +309,20 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       });
       return reply.status(202).send(await service.getImport(ctx, actor, view.id, request.lang));
     },
+  );
+
+  app.get(
+    '/imports',
+    {
+      schema: {
+        tags: ['imports'],
+        summary:
+          'Past imports into regions in your scope, newest first: file name, kind, dry run, status, counts, who and when',
+        querystring: ImportListQuery,
+        response: { 200: ImportList, ...errors },
+      },
+    },
+    async (request) => service.listImports(ctx, actorOf(request), request.query),
   );
 
   app.get(

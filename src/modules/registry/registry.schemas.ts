@@ -214,6 +214,19 @@ export const FactRetract = Type.Object(
   { additionalProperties: false },
 );
 
+/** Ends an open fact: the period becomes [from, to). */
+export const FactEnd = Type.Object(
+  {
+    to: Type.String({
+      format: 'date',
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description: 'the first day the fact no longer holds (after its start)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type FactEnd = Static<typeof FactEnd>;
+
 export const RelationCreate = Type.Object(
   {
     relatedPersonId: Id,
@@ -368,6 +381,38 @@ export const ImportView = Type.Object({
   finishedAt: Nullable(Type.String()),
 });
 export type ImportView = Static<typeof ImportView>;
+
+export const ImportListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'nextCursor of the previous page' })),
+});
+export type ImportListQuery = Static<typeof ImportListQuery>;
+
+/** One past import in the list: what was imported, by whom and how it went; no row of the file. */
+export const ImportListItem = Type.Object({
+  id: Type.Integer(),
+  fileName: Type.String(),
+  kind: Type.String(),
+  dryRun: Type.Boolean(),
+  status: Type.String(),
+  counts: ImportCounts,
+  regionCode: Type.String({ description: 'the region the import was made for (the importer’s)' }),
+  createdBy: Nullable(
+    Type.Object(
+      { id: Type.Integer(), username: Type.String(), displayName: Type.String() },
+      { description: 'the user who submitted it; null for an API token' },
+    ),
+  ),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+});
+export type ImportListItem = Static<typeof ImportListItem>;
+
+export const ImportList = Type.Object({
+  items: Type.Array(ImportListItem),
+  nextCursor: Nullable(Type.String()),
+});
+export type ImportList = Static<typeof ImportList>;
 
 export const ErrorReportParams = Type.Object({
   id: Id,

@@ -10,9 +10,17 @@ import { sql, type Expression, type Kysely, type SqlBool, type Transaction } fro
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { DomainError, conflict, invalid, notFound, type Lang } from '../../platform/errors.ts';
-import { today } from '../../platform/dates.ts';
+import { isIsoDate, today } from '../../platform/dates.ts';
 import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
-import { audit, inScope, recordRead, requireAccess, scopeRange, type Actor } from '../access/index.ts';
+import {
+  audit,
+  inScope,
+  recordRead,
+  requireAccess,
+  scopeRange,
+  userNames,
+  type Actor,
+} from '../access/index.ts';
 import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnumber.ts';
 import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
 import * as repo from './registry.repository.ts';
@@ -28,6 +36,9 @@ import type {
   HouseholdCreate,
   HouseholdDetail,
   HouseholdPatch,
+  ImportList,
+  ImportListItem,
+  ImportListQuery,
   ImportView,
   PersonCreate,
   PersonDetail,
@@ -523,6 +534,53 @@ export async function retractFact(
       entityId: personId,
       regionCode: person.hukou_region_code,
       details: { factId, kind: row.kind },
+    });
+    await personChanged(trx, personId, { kind: 'fact' });
+    return toFactView(row);
+  });
+}
+
+/**
+ * Ends an open fact on `to` (the first day it no longer holds): the mother came back, the sentence
+ * was served. The period [from, open) becomes [from, to) in place: its end was unknown, not wrong,
+ * so nothing is retracted (docs/DECISIONS.md). Facts carry no version; the precondition is that
+ * the fact is still open and not retracted, checked in the UPDATE itself, so a second end or an end
+ * racing a retraction gets 409. The previous (open) end and the new one are in the audit entry.
+ */
+export async function endFact(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  factId: number,
+  to: string,
+): Promise<FactView> {
+  requireWrite(actor);
+  if (!isIsoDate(to)) throw invalid('to', { zh: '不是有效日期', en: 'is not a valid date' });
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    const existing = await repo.findFact(trx, factId, personId);
+    if (!existing) throw notFound({ zh: '未找到该事实记录', en: 'Fact not found' });
+    if (existing.retracted_at)
+      throw conflict({ zh: '该事实已被撤回，不能结束', en: 'The fact was retracted; it cannot be ended' });
+    if (existing.valid_to !== null)
+      throw conflict({
+        zh: `该事实已于 ${existing.valid_to} 结束；如结束日期有误，请撤回后重新登记`,
+        en: `The fact already ended on ${existing.valid_to}; to correct the end, retract it and record it again`,
+      });
+    if (to <= existing.valid_from)
+      throw invalid('to', {
+        zh: `结束日期必须晚于开始日期 ${existing.valid_from}`,
+        en: `the end must be after the start ${existing.valid_from}`,
+      });
+    const row = await repo.endFact(trx, factId, personId, to);
+    if (!row) throw conflict();
+    await audit(trx, actor, {
+      action: 'person.fact.end',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      details: { factId, kind: row.kind, from: row.valid_from, previousTo: null, to },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
@@ -1121,6 +1179,65 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
     .where('idempotency_key', '=', key)
     .executeTakeFirstOrThrow();
   return getImport(ctx, actor, row.id, 'zh');
+}
+
+/**
+ * The past imports in the actor's scope, newest first, a page at a time (keyset on the id). The
+ * scope is the one that opens a single import (GET /imports/{id}): imports made for a region within
+ * the actor's range, which includes every import she made from her current region. The list holds
+ * file names, counts and who imported, no row of any file, so it is not a read of personal data
+ * and is not audited (opening an import's error report is what shows rows).
+ */
+export async function listImports(
+  ctx: AppContext,
+  actor: Actor,
+  query: ImportListQuery,
+): Promise<ImportList> {
+  requireAccess(actor, 'imports.run', { individual: true });
+  const [from, to] = scopeRange(actor);
+  const limit = query.limit ?? 50;
+  let q = ctx.db
+    .selectFrom('imports')
+    .select([
+      'id',
+      'file_name',
+      'kind',
+      'dry_run',
+      'status',
+      'counts',
+      'region_code',
+      'created_by',
+      'created_at',
+      'finished_at',
+    ])
+    .where('region_code', '>=', from)
+    .where('region_code', '<', to);
+  if (query.cursor) q = q.where('id', '<', Number(query.cursor));
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit);
+  const names = await userNames(
+    ctx.db,
+    page.flatMap((r) => (r.created_by === null ? [] : [Number(r.created_by)])),
+  );
+  const items = page.map((r): ImportListItem => {
+    const who = r.created_by === null ? undefined : names.get(Number(r.created_by));
+    return {
+      id: Number(r.id),
+      fileName: r.file_name,
+      kind: r.kind,
+      dryRun: r.dry_run,
+      status: r.status,
+      counts: r.counts,
+      regionCode: r.region_code,
+      createdBy: who && r.created_by !== null ? { id: Number(r.created_by), ...who } : null,
+      createdAt: r.created_at.toISOString(),
+      finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    };
+  });
+  return { items, nextCursor: rows.length > limit ? String(page[page.length - 1]?.id) : null };
 }
 
 async function loadImport(ctx: AppContext, actor: Actor, id: number) {

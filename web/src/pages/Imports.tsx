@@ -2,7 +2,7 @@
 // real; then watch it run (the page polls GET /imports/{id}), read the counts, download the rejected
 // rows with their 错误原因, and for a child ledger the rows whose own answers disagree with the rules.
 // The import has its own address (/imports/{id}), so a reload or a shared link shows the same import.
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import {
   Alert,
   Button,
@@ -31,6 +31,7 @@ import {
   importPercent,
   importsApi,
   type ImportKind,
+  type ImportListItem,
   type ImportView,
   type LedgerDisagreement,
 } from '../registry/imports.ts';
@@ -81,6 +82,12 @@ const messages = defineMessages(
     download: '下载',
     started: '开始时间',
     finished: '完成时间',
+    history: '导入记录',
+    historyEmpty: '您的管辖范围内还没有导入',
+    importedBy: '导入人',
+    importedAt: '导入时间',
+    apiToken: '接口令牌',
+    more: '加载更多',
   },
   {
     title: 'Imports',
@@ -127,6 +134,12 @@ const messages = defineMessages(
     download: 'Download',
     started: 'Started',
     finished: 'Finished',
+    history: 'Past imports',
+    historyEmpty: 'No imports in your region yet',
+    importedBy: 'By',
+    importedAt: 'When',
+    apiToken: 'API token',
+    more: 'Load more',
   },
 );
 
@@ -217,7 +230,117 @@ function ImportUpload() {
           </Button>
         </Space>
       </Card>
+      <PastImports />
     </>
+  );
+}
+
+/** The past imports in the user's scope (GET /imports), newest first, each linking to its page. */
+function PastImports() {
+  const t = useT(messages);
+  const [items, setItems] = useState<ImportListItem[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(
+    (cursor: string | null, signal?: AbortSignal) =>
+      importsApi
+        .list(cursor, signal)
+        .then((page) => {
+          setItems((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
+          setNext(page.nextCursor);
+        })
+        .catch((e: unknown) => {
+          if (!isAbortError(e)) setError(e instanceof ApiError ? e.message : String(e));
+        }),
+    [],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    void load(null, controller.signal);
+    return () => controller.abort();
+  }, [load]);
+
+  return (
+    <Card size="small" title={t('history')} style={{ marginTop: 16 }} data-testid="import-history">
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} />}
+      <Table<ImportListItem>
+        size="small"
+        rowKey="id"
+        loading={items === null && !error}
+        dataSource={items ?? []}
+        pagination={false}
+        locale={{ emptyText: t('historyEmpty') }}
+        columns={[
+          {
+            key: 'file',
+            title: t('file'),
+            render: (_: unknown, i: ImportListItem) => (
+              <Space size={4}>
+                <Link to={`/imports/${i.id}`}>{i.fileName}</Link>
+                {i.dryRun && <Tag>{t('dryRunTag')}</Tag>}
+              </Space>
+            ),
+          },
+          {
+            key: 'kind',
+            title: t('kind'),
+            width: 130,
+            render: (_: unknown, i: ImportListItem) => (i.kind === 'ledger' ? t('ledger') : t('registry')),
+          },
+          {
+            key: 'status',
+            title: t('status'),
+            width: 90,
+            render: (_: unknown, i: ImportListItem) => (
+              <Tag color={STATUS_COLOR[i.status]}>{t(i.status)}</Tag>
+            ),
+          },
+          {
+            key: 'rows',
+            title: t('rows'),
+            width: 80,
+            render: (_: unknown, i: ImportListItem) => i.counts.rows,
+          },
+          {
+            key: 'inserted',
+            title: t('inserted'),
+            width: 80,
+            render: (_: unknown, i: ImportListItem) => i.counts.inserted,
+          },
+          {
+            key: 'updated',
+            title: t('updated'),
+            width: 80,
+            render: (_: unknown, i: ImportListItem) => i.counts.updated,
+          },
+          {
+            key: 'errors',
+            title: t('errors'),
+            width: 80,
+            render: (_: unknown, i: ImportListItem) => i.counts.errors,
+          },
+          {
+            key: 'by',
+            title: t('importedBy'),
+            width: 140,
+            render: (_: unknown, i: ImportListItem) => i.createdBy?.displayName ?? t('apiToken'),
+          },
+          {
+            key: 'at',
+            title: t('importedAt'),
+            width: 170,
+            render: (_: unknown, i: ImportListItem) => new Date(i.createdAt).toLocaleString(),
+          },
+        ]}
+      />
+      {next && (
+        <Space style={{ marginTop: 8 }}>
+          <Button onClick={() => void load(next)}>{t('more')}</Button>
+        </Space>
+      )}
+    </Card>
   );
 }
 

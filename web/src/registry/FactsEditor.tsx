@@ -1,6 +1,8 @@
 // A person's dated facts (事实记录) for a clerk: the timeline with each fact's period [from, to) and
-// details, retracting a wrong one (it stays in the history with who, when and why), and recording a
-// new one with the fields its kind needs. The server checks the fields; its refusal shows next to them.
+// details, ending an ongoing one on a date (the mother came back: the period gets its end, nothing
+// is marked wrong), retracting a wrong one (it stays in the history with who, when and why), and
+// recording a new one with the fields its kind needs. The server checks the fields; its refusal
+// shows next to them.
 import { useState } from 'react';
 import {
   Alert,
@@ -40,6 +42,10 @@ const messages = defineMessages(
     openEnded: '至今',
     retracted: '已撤回',
     retract: '撤回',
+    end: '结束',
+    endTitle: '结束这条记录',
+    endHint: '该记录属实、现已结束（如外出务工人员已返乡）。结束日期当天起不再适用；记录保留在历史中。',
+    endTo: '结束日期',
     retractTitle: '撤回这条记录？',
     retractHint: '撤回表示该记录有误。记录仍保留在历史中，并注明撤回人、时间和原因。',
     reason: '撤回原因',
@@ -61,6 +67,11 @@ const messages = defineMessages(
     openEnded: 'ongoing',
     retracted: 'Retracted',
     retract: 'Retract',
+    end: 'End',
+    endTitle: 'End this fact',
+    endHint:
+      'The fact was true and has ended (e.g. the migrant came home). From this day it no longer applies; it stays in the history.',
+    endTo: 'Ended on',
     retractTitle: 'Retract this fact?',
     retractHint:
       'Retracting says the record was wrong. It stays in the history with who retracted it, when and why.',
@@ -154,6 +165,9 @@ export function FactsEditor({
   const [retracting, setRetracting] = useState<Fact | null>(null);
   const [reason, setReason] = useState('');
   const [retractError, setRetractError] = useState<string | null>(null);
+  const [ending, setEnding] = useState<Fact | null>(null);
+  const [endTo, setEndTo] = useState('');
+  const [endError, setEndError] = useState<string | null>(null);
   const kind = Form.useWatch('kind', form);
 
   const add = async (values: FactValues) => {
@@ -191,6 +205,28 @@ export function FactsEditor({
       onChanged();
     } catch (error) {
       setRetractError(errorText(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const end = async () => {
+    if (!ending) return;
+    if (!endTo) {
+      setEndError(t('required'));
+      return;
+    }
+    setBusy(true);
+    setEndError(null);
+    try {
+      await personEditApi.endFact(personId, ending.id, endTo);
+      setEnding(null);
+      setEndTo('');
+      onChanged();
+    } catch (error) {
+      // A field error (the end not after the start) names the field; show its reason.
+      const detail = error instanceof ApiError ? error.details.find((d) => d.path.includes('to')) : undefined;
+      setEndError(detail?.message ?? errorText(error));
     } finally {
       setBusy(false);
     }
@@ -291,12 +327,28 @@ export function FactsEditor({
           {
             key: 'actions',
             title: '',
-            width: 72,
+            width: 120,
             render: (_: unknown, f: Fact) =>
               f.retractedAt ? null : (
-                <Button size="small" type="link" danger onClick={() => setRetracting(f)}>
-                  {t('retract')}
-                </Button>
+                <Space size={0}>
+                  {f.to === null && (
+                    <Button
+                      size="small"
+                      type="link"
+                      onClick={() => {
+                        setEnding(f);
+                        setEndTo('');
+                        setEndError(null);
+                      }}
+                      data-testid={`end-fact-${f.id}`}
+                    >
+                      {t('end')}
+                    </Button>
+                  )}
+                  <Button size="small" type="link" danger onClick={() => setRetracting(f)}>
+                    {t('retract')}
+                  </Button>
+                </Space>
               ),
           },
         ]}
@@ -328,6 +380,43 @@ export function FactsEditor({
           onChange={(e) => setReason(e.target.value)}
         />
         {retractError && <Alert type="error" showIcon title={retractError} style={{ marginTop: 12 }} />}
+      </Modal>
+      <Modal
+        open={ending !== null}
+        title={t('endTitle')}
+        okText={t('end')}
+        okButtonProps={{ loading: busy }}
+        cancelText={t('cancel')}
+        onOk={() => void end()}
+        onCancel={() => {
+          setEnding(null);
+          setEndError(null);
+        }}
+        destroyOnHidden
+      >
+        {ending && (
+          <Typography.Paragraph>
+            <strong>{label(ending.kind)}</strong> {ending.from} – {t('openEnded')}
+          </Typography.Paragraph>
+        )}
+        <Typography.Paragraph type="secondary">{t('endHint')}</Typography.Paragraph>
+        <Form layout="vertical">
+          <Form.Item
+            label={t('endTo')}
+            validateStatus={endError ? 'error' : undefined}
+            help={endError ?? undefined}
+          >
+            <Input
+              type="date"
+              aria-label={t('endTo')}
+              value={endTo}
+              min={ending?.from}
+              onChange={(e) => setEndTo(e.target.value)}
+              data-testid="end-fact-date"
+              style={{ maxWidth: 220 }}
+            />
+          </Form.Item>
+        </Form>
       </Modal>
     </Card>
   );

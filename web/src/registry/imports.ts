@@ -56,6 +56,25 @@ export interface ImportView {
   finishedAt: string | null;
 }
 
+/** One past import in the list (ImportListItem): no row of the file, only what and by whom. */
+export interface ImportListItem {
+  id: number;
+  fileName: string;
+  kind: string;
+  dryRun: boolean;
+  status: ImportStatus;
+  counts: ImportCounts;
+  regionCode: string;
+  createdBy: { id: number; username: string; displayName: string } | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface ImportList {
+  items: ImportListItem[];
+  nextCursor: string | null;
+}
+
 export const FINISHED: readonly ImportStatus[] = ['succeeded', 'failed', 'rejected'];
 
 export const importsApi = {
@@ -68,6 +87,9 @@ export const importsApi = {
     });
   },
   get: (id: number, signal?: AbortSignal) => api.get<ImportView>(`/imports/${id}`, { signal }),
+  /** The past imports in the caller's scope, newest first. */
+  list: (cursor: string | null, signal?: AbortSignal) =>
+    api.get<ImportList>('/imports', { query: { limit: 20, cursor: cursor ?? undefined }, signal }),
 };
 
 /** The share done, 0-100; a finished import is 100 whatever its counters say. */

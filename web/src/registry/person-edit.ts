@@ -66,6 +66,9 @@ export const personEditApi = {
   addFact: (id: number, input: FactInput) => api.post<Fact>(`/persons/${id}/facts`, input),
   retractFact: (id: number, factId: number, reason: string | null) =>
     api.post<Fact>(`/persons/${id}/facts/${factId}/retract`, reason ? { reason } : {}),
+  /** Ends an open fact: `to` is the first day it no longer holds. */
+  endFact: (id: number, factId: number, to: string) =>
+    api.post<Fact>(`/persons/${id}/facts/${factId}/end`, { to }),
   addRelation: (id: number, input: RelationInput) =>
     api.post<EditablePerson>(`/persons/${id}/relations`, input),
   duplicates: (region: string | undefined, signal?: AbortSignal) =>
