@@ -54,7 +54,7 @@ describe('care group statistics and worklist', () => {
       await page.goto(`${site.base}/`);
       await signIn(page, 'province');
       await page.goto(`${site.base}/stats/groups/410225`);
-      await page.getByText('小于 5 的数字显示为').waitFor();
+      await page.getByText('小于 5 的数字（含 0）显示为').waitFor();
       assert.ok((await page.getByRole('cell', { name: '<5' }).count()) > 0);
       assert.deepEqual(errors, []);
     } finally {
