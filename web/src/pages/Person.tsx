@@ -23,6 +23,7 @@ import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { groupColor, personsApi, type Fact, type PersonFile, type PersonGroup } from '../registry/persons.ts';
+import { RELATION_WORDS } from '../registry/person-edit.ts';
 
 const messages = defineMessages(
   {
@@ -86,20 +87,6 @@ const messages = defineMessages(
     none: '—',
   },
 );
-
-// What the other person is to this one (the API's `role`), and a parent link's subtype.
-const ROLES: Record<string, { zh: string; en: string }> = {
-  parent: { zh: '父母', en: 'parent' },
-  child: { zh: '子女', en: 'child' },
-  spouse: { zh: '配偶', en: 'spouse' },
-  guardian: { zh: '监护人', en: 'guardian' },
-  ward: { zh: '被监护人', en: 'ward' },
-  carer: { zh: '受委托照护人', en: 'entrusted carer' },
-  cared_for: { zh: '受照护人', en: 'cared for' },
-  biological: { zh: '亲生', en: 'biological' },
-  adoptive: { zh: '收养', en: 'adoptive' },
-  step: { zh: '继', en: 'step' },
-};
 
 function groupLabel(g: PersonGroup): string {
   return g.subCategory ? `${g.name} (${g.subCategory})` : g.name;
@@ -274,8 +261,8 @@ export default function Person({ params }: PageProps) {
                   <Space size={8} wrap>
                     <Link to={`/persons/${r.personId}`}>{r.name}</Link>
                     <Typography.Text type="secondary">
-                      {ROLES[r.role]?.[lang] ?? r.role}
-                      {r.subtype ? ` (${ROLES[r.subtype]?.[lang] ?? r.subtype})` : ''}
+                      {RELATION_WORDS[r.role]?.[lang] ?? r.role}
+                      {r.subtype ? ` (${RELATION_WORDS[r.subtype]?.[lang] ?? r.subtype})` : ''}
                     </Typography.Text>
                   </Space>
                 </List.Item>

@@ -13,7 +13,7 @@ import { householdsApi, type Household } from '../registry/households.ts';
 import { FactsEditor } from '../registry/FactsEditor.tsx';
 import { PersonForm } from '../registry/PersonForm.tsx';
 import { RelationForm } from '../registry/RelationForm.tsx';
-import { personEditApi, type EditablePerson } from '../registry/person-edit.ts';
+import { RELATION_WORDS, personEditApi, type EditablePerson } from '../registry/person-edit.ts';
 
 const messages = defineMessages(
   {
@@ -37,17 +37,6 @@ const messages = defineMessages(
     none: '—',
   },
 );
-
-// What the other person is to this one (the API's `role`).
-const ROLE_WORDS: Record<string, { zh: string; en: string }> = {
-  parent: { zh: '父母', en: 'parent' },
-  child: { zh: '子女', en: 'child' },
-  spouse: { zh: '配偶', en: 'spouse' },
-  guardian: { zh: '监护人', en: 'guardian' },
-  ward: { zh: '被监护人', en: 'ward' },
-  carer: { zh: '受委托照护人', en: 'entrusted carer' },
-  cared_for: { zh: '受照护人', en: 'cared for' },
-};
 
 export default function PersonEdit({ params }: PageProps) {
   return params.id ? <EditPerson id={Number(params.id)} /> : <NewPerson />;
@@ -187,7 +176,7 @@ function EditPerson({ id }: { id: number }) {
                     <Space size={8} wrap>
                       <Link to={`/persons/${r.personId}`}>{r.name}</Link>
                       <Typography.Text type="secondary">
-                        {ROLE_WORDS[r.role]?.[lang] ?? r.role}
+                        {RELATION_WORDS[r.role]?.[lang] ?? r.role}
                       </Typography.Text>
                     </Space>
                   </List.Item>

@@ -339,12 +339,18 @@ export const COMMON_RELATIONS_TO_HEAD = [
   '其他',
 ] as const;
 
-/** A relation's kind and a parent link's subtype in words: "what the related person is to this one". */
+/**
+ * A relation's kind, the person file's relation role (the reverse of a kind: child, ward, cared for)
+ * and a parent link's subtype in words: "what the related person is to this one".
+ */
 export const RELATION_WORDS: Readonly<Record<string, Localized>> = {
   parent: { zh: '父母', en: 'parent' },
+  child: { zh: '子女', en: 'child' },
   spouse: { zh: '配偶', en: 'spouse' },
   guardian: { zh: '监护人', en: 'guardian' },
+  ward: { zh: '被监护人', en: 'ward' },
   carer: { zh: '受委托照护人', en: 'entrusted carer' },
+  cared_for: { zh: '受照护人', en: 'cared for' },
   biological: { zh: '亲生', en: 'biological' },
   adoptive: { zh: '收养', en: 'adoptive' },
   step: { zh: '继', en: 'step' },
