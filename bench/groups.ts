@@ -2,13 +2,16 @@
 // reads, the pure rules in JavaScript, set-based writes) against one hand-written INSERT .. SELECT of
 // the left_behind_child rule's main clause on the same data, in the same run. Target: <= 5x. Prints the
 // time per phase of evaluateRegion (its `timings` option) for both runs.
-//   node bench/groups.ts [--engine pglite|postgres] [--persons N] [--pg-persons N]
+//   node bench/groups.ts [--engine pglite|postgres] [--persons N] [--pg-persons N] [--batch N]
+//     [--concurrency N]
 import { sql } from 'kysely';
 import { evaluateRegion } from '../src/modules/groups/index.ts';
 import { COUNTY, leftBehindChildBaseline, loadSyntheticRegistry } from './groups-data.ts';
 import { enginesFromArgs, freshDatabase, numberArg, report, timed } from './support.ts';
 
 const AS_OF = '2026-11-29';
+const batchSize = numberArg('batch', 5000);
+const concurrency = numberArg('concurrency', 1);
 const results: Record<string, string | number>[] = [];
 for (const engine of enginesFromArgs()) {
   const size = engine === 'pglite' ? numberArg('persons', 20_000) : numberArg('pg-persons', 1_000_000);
@@ -24,7 +27,8 @@ for (const engine of enginesFromArgs()) {
         regionCode: COUNTY,
         asOf: AS_OF,
         worklist: false,
-        batchSize: 5000,
+        batchSize,
+        concurrency,
         timings: phases,
       }),
     );
@@ -34,7 +38,8 @@ for (const engine of enginesFromArgs()) {
         regionCode: COUNTY,
         asOf: AS_OF,
         worklist: false,
-        batchSize: 5000,
+        batchSize,
+        concurrency,
         timings: againPhases,
       }),
     );

@@ -133,6 +133,12 @@ const openPeriods = async (personId: number) =>
       WHERE person_id = ${personId} AND until IS NULL ORDER BY group_code`.execute(t.ctx.db)
   ).rows.map((r) => r.group_code);
 
+const openItems = async (personId: number) =>
+  (
+    await sql<{ item: string }>`SELECT kind || ' ' || group_code AS item FROM worklist_items
+      WHERE person_id = ${personId} AND acknowledged_at IS NULL ORDER BY 1`.execute(t.ctx.db)
+  ).rows.map((r) => r.item);
+
 let a: { father: number; mother: number; child: number };
 let b: { father: number; mother: number; child: number };
 let elder: PersonFile;
@@ -457,6 +463,7 @@ describe('registry changes re-evaluate in the same transaction', () => {
     });
     assert.deepEqual(await openPeriods(duplicate.id), ['left_behind_child']);
     assert.deepEqual(await openPeriods(kept.id), []);
+    assert.deepEqual(await openItems(duplicate.id), ['group_entered left_behind_child']);
 
     const merged = await call('county', 'POST', `/persons/${duplicate.id}/merge`, {
       intoId: kept.id,
@@ -470,6 +477,9 @@ describe('registry changes re-evaluate in the same transaction', () => {
     );
     assert.deepEqual(await openPeriods(duplicate.id), []);
     assert.equal((await file(duplicate.id)).mergedInto, kept.id);
+    // The director's open item moved with the period: one item for the human, on the kept file.
+    assert.deepEqual(await openItems(duplicate.id), []);
+    assert.deepEqual(await openItems(kept.id), ['group_entered left_behind_child']);
     // On any date, the human is counted once.
     for (const day of ['2025-04-01', '2026-01-31', TODAY, addDays(TODAY, -1)]) {
       const counted = await sql<{ n: number }>`SELECT count(*)::int AS n FROM group_memberships
@@ -516,6 +526,7 @@ describe('registry changes re-evaluate in the same transaction', () => {
     }
     assert.deepEqual(await openPeriods(first.id), ['left_behind_child']);
     assert.deepEqual(await openPeriods(second.id), ['left_behind_child']);
+    assert.deepEqual(await openItems(second.id), ['group_entered left_behind_child']);
     const merged = await call('county', 'POST', `/persons/${second.id}/merge`, {
       intoId: first.id,
       version: (await file(second.id)).version,
@@ -523,6 +534,9 @@ describe('registry changes re-evaluate in the same transaction', () => {
     assert.equal(merged.status, 200, merged.raw);
     assert.deepEqual(await openPeriods(second.id), []);
     assert.deepEqual(await openPeriods(first.id), ['left_behind_child']);
+    // Both records had told the director; one open item is left, the duplicate's is closed.
+    assert.deepEqual(await openItems(first.id), ['group_entered left_behind_child']);
+    assert.deepEqual(await openItems(second.id), []);
     const counted = await sql<{ n: number }>`SELECT count(*)::int AS n FROM group_memberships
       WHERE person_id IN (${first.id}, ${second.id}) AND since <= '2026-01-01'::date
         AND (until IS NULL OR until > '2026-01-01'::date)`.execute(t.ctx.db);

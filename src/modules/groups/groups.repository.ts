@@ -502,3 +502,29 @@ export async function moveMembershipsOnMerge(
     WHERE person_id = ${duplicateId} AND (until IS NULL OR until > since)
       AND id NOT IN (SELECT id FROM moved)`.execute(trx);
 }
+
+/**
+ * A merge's worklist: the duplicate's open items are the same human's and move to the person kept
+ * (into the kept person's village, whose staff now follow them), except an item the kept person
+ * already has open for the same group and change, which is closed as answered by that one (no
+ * acknowledging user: the merge closed it). Acknowledged items stay with the duplicate's history.
+ */
+export async function moveWorklistOnMerge(
+  trx: Transaction<DB>,
+  duplicateId: number,
+  keptId: number,
+): Promise<void> {
+  await sql`
+    WITH answered AS (
+      UPDATE worklist_items d SET acknowledged_at = now()
+      WHERE d.person_id = ${duplicateId} AND d.acknowledged_at IS NULL
+        AND EXISTS (
+          SELECT 1 FROM worklist_items k
+          WHERE k.person_id = ${keptId} AND k.acknowledged_at IS NULL
+            AND k.kind = d.kind AND k.group_code = d.group_code)
+      RETURNING d.id)
+    UPDATE worklist_items w SET person_id = ${keptId},
+      region_code = (SELECT hukou_region_code FROM persons WHERE id = ${keptId})
+    WHERE w.person_id = ${duplicateId} AND w.acknowledged_at IS NULL
+      AND w.id NOT IN (SELECT id FROM answered)`.execute(trx);
+}

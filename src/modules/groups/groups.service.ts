@@ -286,7 +286,8 @@ export const personGroupsProvider: GroupProvider = {
 /**
  * The registry's change listener (registered by the composition root). A person merged into another
  * is the same human as the person kept: the duplicate's periods move to the kept person (or are
- * voided where the kept person has an overlapping one), and the kept person is then re-evaluated
+ * voided where the kept person has an overlapping one), so do its open worklist items (or they are
+ * closed where the kept person has the same one open), and the kept person is then re-evaluated
  * with the moved facts and links (the registry announces it next). Every change re-evaluates the
  * person and their relatives as of today, in the same transaction.
  */
@@ -295,8 +296,10 @@ export async function followPersonChange(
   personId: number,
   change: PersonChange,
 ): Promise<void> {
-  if (change.kind === 'merged_away') await repo.moveMembershipsOnMerge(trx, personId, change.mergedInto);
-  else await reevaluateAfterChange(trx, personId);
+  if (change.kind === 'merged_away') {
+    await repo.moveMembershipsOnMerge(trx, personId, change.mergedInto);
+    await repo.moveWorklistOnMerge(trx, personId, change.mergedInto);
+  } else await reevaluateAfterChange(trx, personId);
 }
 
 export function isGroupCode(value: string): value is GroupCode {
