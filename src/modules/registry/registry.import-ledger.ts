@@ -361,6 +361,23 @@ async function writeRow(
       }
     }
   }
+  if (!row.carer && row.declared.hasEntrustedCarer === false) {
+    // The ledger says the child has no entrusted carer (有无委托监护人: 否): a carer link still in
+    // force from before the ledger's date ends on it. A link recorded on or after that date is newer
+    // news than this ledger and stays.
+    const ended = await trx
+      .updateTable('person_relations')
+      .set({ valid_to: stated })
+      .where('person_id', '=', childFound.id)
+      .where('kind', '=', 'carer')
+      .where('valid_to', 'is', null)
+      .where((eb) => eb.or([eb('valid_from', 'is', null), eb('valid_from', '<', stated)]))
+      .executeTakeFirst();
+    if (Number(ended.numUpdatedRows) > 0) {
+      changed = true;
+      touch(childFound.id, { kind: 'relation' });
+    }
+  }
   const childFacts: TemplateFact[] = [];
   if (child.disability)
     childFacts.push({

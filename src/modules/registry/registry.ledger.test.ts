@@ -14,6 +14,7 @@ import { createToken } from '../access/index.ts';
 import { today } from '../../platform/dates.ts';
 import { registryCommands } from './registry.cli.ts';
 import { countRegistry } from './registry.repository.ts';
+import { sql } from 'kysely';
 
 const LANKAO = '410225';
 let places: CountyPlaces;
@@ -316,6 +317,29 @@ describe('importing the child ledger (database)', () => {
     return (r.json() as { id: number }).id;
   }
 
+  async function submitFile(name: string, content: string) {
+    const boundary = `----ledger${Date.now()}`;
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      Buffer.from(content),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports?kind=ledger',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        authorization: `Bearer ${tokens.first}`,
+      },
+      payload,
+    });
+    assert.equal(r.statusCode, 202, r.body);
+    await t.ctx.jobs.drain();
+    return (r.json() as { id: number }).id;
+  }
+
   async function get(who: string, url: string, lang = 'zh-CN') {
     const r = await t.app.inject({
       method: 'GET',
@@ -415,12 +439,12 @@ describe('importing the child ledger (database)', () => {
   ];
 
   test('a ledger in the survey layout: two address rows reported, groups derived, disagreements listed, re-import changes nothing', async () => {
-    const before = await snapshot();
+    const beforeAgain = await snapshot();
     // A dry run reports exactly what the import will do, and writes nothing.
     const dryId = await submit('first', '&dryRun=true');
     const dry = (await get('first', `/imports/${dryId}`)).json() as ImportJson;
     assert.equal(dry.status, 'succeeded', JSON.stringify(dry));
-    assert.deepEqual(await snapshot(), before);
+    assert.deepEqual(await snapshot(), beforeAgain);
 
     const id = await submit('first', '');
     const first = (await get('first', `/imports/${id}`)).json() as ImportJson;
@@ -584,5 +608,70 @@ describe('importing the child ledger (database)', () => {
       printed.join('\n'),
     );
     assert.equal(printed.filter((l) => l.startsWith('  row ')).length, EXPECTED_DISAGREEMENTS.length);
+  });
+
+  test('a later ledger that says 有无委托监护人: 否 ends the carer link in force; naming a carer with 否 is a row error', async () => {
+    const child = await personByName('王小红');
+    const carerLink = () =>
+      t.ctx.db
+        .selectFrom('person_relations')
+        .select(['valid_from', 'valid_to'])
+        .where('person_id', '=', child.id)
+        .where('kind', '=', 'carer')
+        .orderBy('id')
+        .execute();
+    // The link was recorded with the form in April (the first ledger made it on the import day); this
+    // ledger is dated today.
+    await sql`UPDATE person_relations SET valid_from = '2026-04-01' WHERE person_id = ${child.id}
+      AND kind = 'carer'`.execute(t.ctx.db);
+    const headers = [
+      '姓名',
+      '性别',
+      '出生日期',
+      '公民身份号码',
+      '户籍所在地',
+      '有无委托监护人',
+      '委托监护人姓名',
+    ];
+    const idNumber = makeIdNumber('410225', '2017-06-02', 22);
+    const later = [
+      [`填报日期：${today().replaceAll('-', '.')}`],
+      headers,
+      ['王小红', '女', '2017-06-02', idNumber, '南彰镇南彰村委会', '否', ''],
+      [
+        '王小明',
+        '男',
+        '2016-05-01',
+        makeIdNumber('410225', '2016-05-01', 21),
+        '河南省兰考县南彰镇南彰村',
+        '无',
+        '王大伯',
+      ],
+    ];
+    const id = await submitFile('ledger-no-carer.csv', later.map((r) => r.join(',')).join('\n'));
+    const result = (await get('first', `/imports/${id}`)).json() as ImportJson;
+    assert.equal(result.counts.updated, 1, JSON.stringify(result.counts));
+    assert.equal(result.counts.errors, 1);
+    assert.deepEqual(await carerLink(), [{ valid_from: '2026-04-01', valid_to: today() }]);
+    // The error is the 王小明 row's: 否, yet a carer is named.
+    const file = path.join(dir, 'ledger-no-carer.csv');
+    fs.writeFileSync(file, later.map((r) => r.join(',')).join('\n'));
+    const parsed: LedgerRow[] = [];
+    for await (const r of parseLedgerFile(file, { today: TODAY })) parsed.push(r);
+    assert.deepEqual(
+      parsed.map((r) => r.errors.map((e) => e.column)),
+      [[], ['有无委托监护人']],
+    );
+    const beforeAgain = await snapshot();
+    // Again: nothing left to end.
+    const again = (
+      await get(
+        'first',
+        `/imports/${await submitFile('ledger-no-carer.csv', later.map((r) => r.join(',')).join('\n'))}`,
+      )
+    ).json() as ImportJson;
+    assert.equal(again.counts.errors, 1);
+    assert.deepEqual(await snapshot(), beforeAgain);
+    assert.deepEqual(await carerLink(), [{ valid_from: '2026-04-01', valid_to: today() }]);
   });
 });

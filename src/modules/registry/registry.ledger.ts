@@ -505,6 +505,7 @@ function parseLedgerRow(
     });
     if (g) grandparents.push(g);
   }
+  const hasEntrustedCarer = yes('有无委托监护人');
   const formDate = date('委托监护确认书签订日期');
   const formSignedText = yes('是否签订委托监护确认书');
   const carer = dropEmpty<LedgerCarer>({
@@ -516,6 +517,12 @@ function parseLedgerRow(
     formSigned: formSignedText ?? (formDate !== null ? true : null),
     formDate,
   });
+  if (carer !== null && hasEntrustedCarer === false)
+    err(
+      '有无委托监护人',
+      '填写了无委托监护人，却填写了委托监护人',
+      'the ledger says there is no entrusted carer, yet one is named',
+    );
   if (carer === null && (formDate !== null || formSignedText !== null))
     err(
       '委托监护人姓名',
@@ -659,7 +666,7 @@ function parseLedgerRow(
       bothParentsOut: yes('父母双方同时外出'),
       oneOutOtherUnable: yes('一方外出另一方无监护能力'),
       unableParent,
-      hasEntrustedCarer: yes('有无委托监护人'),
+      hasEntrustedCarer,
       guardianshipType,
       incomeSources: list('家庭经济来源'),
       assistance: list('救助帮扶情况'),
