@@ -29,6 +29,8 @@ interface Measured {
   ms: number;
   peakMb: number;
   counts?: { inserted: number; unchanged: number; errors: number };
+  /** Seconds per step of the import (the `timings` option of importRegistryFile). */
+  steps?: Record<string, number>;
 }
 
 /** One measurement in this process: `--child copy|import --url URL --file FILE`. */
@@ -37,6 +39,7 @@ async function child(kind: string, url: string, file: string): Promise<Measured>
   try {
     const start = performance.now();
     let counts: Measured['counts'];
+    const timings: Record<string, number> = {};
     if (kind === 'copy') {
       const table = await readTable(file);
       async function* cells() {
@@ -45,7 +48,7 @@ async function child(kind: string, url: string, file: string): Promise<Measured>
       await database.copyRows('copy_baseline', COLUMNS, cells());
     } else {
       const importer = { regionCode: '410225', userId: null, auditActor: systemActor('bench') };
-      const outcome = await importRegistryFile(database, file, importer, { today: '2026-11-29' });
+      const outcome = await importRegistryFile(database, file, importer, { today: '2026-11-29', timings });
       if (outcome.status !== 'succeeded') throw new Error(`import ${outcome.status}`);
       counts = outcome.counts;
     }
@@ -53,6 +56,7 @@ async function child(kind: string, url: string, file: string): Promise<Measured>
       ms: performance.now() - start,
       peakMb: Math.round(process.resourceUsage().maxRSS / 1024),
       counts,
+      steps: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v / 100) / 10])),
     };
   } finally {
     await database.close();
@@ -105,6 +109,8 @@ if (childKind) {
       const copy = measure('copy', database.url, csv);
       const imported = measure('import', database.url, csv);
       const again = measure('import', database.url, csv);
+      process.stdout.write(`import steps (s): ${JSON.stringify(imported.steps)}\n`);
+      process.stdout.write(`re-import steps (s): ${JSON.stringify(again.steps)}\n`);
       results.push({
         file: `CSV, ${rows.toLocaleString()} rows`,
         'raw COPY (s)': (copy.ms / 1000).toFixed(1),

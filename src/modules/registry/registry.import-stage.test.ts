@@ -16,6 +16,8 @@ import { writeGeneratedTemplate } from './registry.generator.ts';
 import { countRegistry } from './registry.repository.ts';
 import { TEMPLATE_HEADERS } from './registry.template.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
+import { dropAbandonedStages, withStage } from './registry.import-stage.ts';
+import pg from 'pg';
 
 let chunked: TestApp;
 let whole: TestApp;
@@ -161,5 +163,63 @@ describe('the set-based import', () => {
     assert.match(outcome.message?.zh ?? '', /文件过大/);
     assert.deepEqual(await countRegistry(whole.ctx.db), before);
     fs.rmSync(huge);
+  });
+
+  test('the stage of an import whose process was killed is dropped by the next import; stages in use are kept', async () => {
+    const database = chunked.ctx.database;
+    const db = chunked.ctx.db;
+    const tables = async () =>
+      (
+        await sql<{
+          name: string;
+        }>`SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname LIKE 'import\\_%' ORDER BY 1`.execute(
+          db,
+        )
+      ).rows.map((r) => r.name);
+    // What a killed import leaves: its unlogged tables, and nobody holding its stage.
+    await sql`CREATE UNLOGGED TABLE import_rows_0123456789ab (row_number integer)`.execute(db);
+    await sql`CREATE UNLOGGED TABLE import_refs_0123456789ab (row_number integer)`.execute(db);
+    // Not a stage: a name that only looks like one.
+    await sql`CREATE TABLE import_rows_backup (row_number integer)`.execute(db);
+    // On PostgreSQL, an import running in another process: its session holds the stage's lock.
+    let other: pg.Client | null = null;
+    if (database.kind === 'postgres') {
+      other = new pg.Client({ connectionString: chunked.database.url ?? '' });
+      await other.connect();
+      await other.query('SELECT pg_advisory_lock(1398030663, $1::integer)', [
+        Number.parseInt('fedcba98', 16) | 0,
+      ]);
+      await sql`CREATE UNLOGGED TABLE import_rows_fedcba987654 (row_number integer)`.execute(db);
+    }
+    // An import running in this process keeps its stage while another import starts and ends.
+    const small = path.join(dir, 'small.csv');
+    fs.writeFileSync(
+      small,
+      csv([
+        {
+          户编号: 'K-1',
+          姓名: '孔一',
+          公民身份号码: makeIdNumber('410225', '1980-01-01', 401),
+          与户主关系: '户主',
+          户籍地代码: '410225101200',
+        },
+      ]),
+    );
+    const during = await withStage(database, async (stage) => {
+      const outcome = await importRegistryFile(database, small, importer, { today: TODAY });
+      assert.equal(outcome.status, 'succeeded');
+      return { stage, left: await tables() };
+    });
+    assert.ok(during.left.includes(during.stage.rows), 'the running stage is kept');
+    assert.ok(!during.left.includes('import_rows_0123456789ab'), 'the killed stage is dropped');
+    assert.ok(!during.left.includes('import_refs_0123456789ab'));
+    assert.ok(during.left.includes('import_rows_backup'));
+    if (other) {
+      assert.ok(during.left.includes('import_rows_fedcba987654'), "another process's running stage is kept");
+      await other.end(); // the process dies: its lock goes with its session
+      assert.equal(await dropAbandonedStages(database), 1);
+    }
+    assert.deepEqual(await tables(), ['import_rows_backup']);
+    await sql`DROP TABLE import_rows_backup`.execute(db);
   });
 });

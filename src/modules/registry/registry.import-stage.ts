@@ -3,13 +3,21 @@
 // errors kept beside them; cross-row references are then resolved in SQL over the whole file, and
 // households, persons, heads and relations are written with INSERT ... SELECT / UPDATE ... FROM,
 // each writing only what differs, so a re-import writes nothing. Memory holds one batch, never the
-// file. The tables are unlogged scratch, named per import, dropped when the import ends.
+// file. The tables are unlogged scratch, named per import, dropped when the import ends (or, when
+// its process was killed, by the next import: dropAbandonedStages).
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { RegistryRecord, RowError } from './registry.template.ts';
-import { countyOf, factsOfRow, nameSpellings, type RowFacts, type StoredFact } from './registry.rules.ts';
+import {
+  countyOf,
+  factsOfRow,
+  nameSpellings,
+  reconcileFacts,
+  type RowFacts,
+  type StoredFact,
+} from './registry.rules.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -25,16 +33,107 @@ export interface ImportStage {
   persons: string;
   /** Rows where something was written for an existing person (a row number may repeat). */
   touched: string;
+  /** The relations the rows name, resolved to person ids (after the persons are written). */
+  refs: string;
 }
 
-export async function createStage(db: Db): Promise<ImportStage> {
+/** The stages of the imports running in this process, by suffix. */
+const liveStages = new Set<string>();
+
+/** The advisory lock (two-key form: this class and the suffix's first 32 bits) of a stage in use. */
+const STAGE_LOCK_CLASS = 0x53544147;
+const stageLockKey = (suffix: string) => Number.parseInt(suffix.slice(0, 8), 16) | 0;
+
+/** Any table of an import's stage: the prefix and the stage's suffix. */
+const STAGE_TABLE = /^import_(?:rows|errors|flags|persons|touched|refs)_([0-9a-f]{12})$/;
+
+/**
+ * Runs an import with its stage: created before, dropped after, even when the work throws. While
+ * it runs the stage is marked in use, in this process and, on PostgreSQL, by an advisory lock held
+ * on a connection of its own (released by the server when the process dies), so that
+ * dropAbandonedStages leaves it alone.
+ */
+export async function withStage<T>(database: Database, work: (stage: ImportStage) => Promise<T>): Promise<T> {
   const suffix = randomBytes(6).toString('hex');
+  const run = async () => {
+    liveStages.add(suffix);
+    try {
+      const stage = await createStage(database.db, suffix);
+      try {
+        return await work(stage);
+      } finally {
+        await dropStage(database.db, stage);
+      }
+    } finally {
+      liveStages.delete(suffix);
+    }
+  };
+  if (database.kind !== 'postgres') return run();
+  return database.db.connection().execute(async (holder) => {
+    await sql`SELECT pg_advisory_lock(${STAGE_LOCK_CLASS}::integer, ${stageLockKey(suffix)}::integer)`.execute(
+      holder,
+    );
+    try {
+      return await run();
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${STAGE_LOCK_CLASS}::integer, ${stageLockKey(suffix)}::integer)`.execute(
+        holder,
+      );
+    }
+  });
+}
+
+/**
+ * Drops the stage tables of imports that are no longer running: an import whose process was
+ * killed leaves its (unlogged) stage behind. A stage is in use while its import runs in this
+ * process or, on PostgreSQL, while another session holds its lock (see withStage); the embedded
+ * database belongs to one process. Resolves with the number of stages dropped.
+ */
+export async function dropAbandonedStages(database: Database): Promise<number> {
+  const r = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_class c
+    WHERE c.relkind = 'r' AND c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema())
+      AND c.relname LIKE 'import\\_%'`.execute(database.db);
+  const bySuffix = new Map<string, string[]>();
+  for (const { name } of r.rows) {
+    const suffix = STAGE_TABLE.exec(name)?.[1];
+    if (!suffix || liveStages.has(suffix)) continue;
+    bySuffix.set(suffix, [...(bySuffix.get(suffix) ?? []), name]);
+  }
+  if (!bySuffix.size) return 0;
+  const drop = (db: Db, tables: string[]) =>
+    sql`DROP TABLE IF EXISTS ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+  if (database.kind !== 'postgres') {
+    for (const tables of bySuffix.values()) await drop(database.db, tables);
+    return bySuffix.size;
+  }
+  // Taking the stage's lock proves that no session holds it; it is held while the tables go.
+  return database.db.connection().execute(async (conn) => {
+    let dropped = 0;
+    for (const [suffix, tables] of bySuffix) {
+      const key = stageLockKey(suffix);
+      const got = await sql<{
+        free: boolean;
+      }>`SELECT pg_try_advisory_lock(${STAGE_LOCK_CLASS}::integer, ${key}::integer) AS free`.execute(conn);
+      if (!got.rows[0]?.free) continue;
+      try {
+        await drop(conn, tables);
+        dropped += 1;
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${STAGE_LOCK_CLASS}::integer, ${key}::integer)`.execute(conn);
+      }
+    }
+    return dropped;
+  });
+}
+
+export async function createStage(db: Db, suffix = randomBytes(6).toString('hex')): Promise<ImportStage> {
   const stage: ImportStage = {
     rows: `import_rows_${suffix}`,
     errors: `import_errors_${suffix}`,
     flags: `import_flags_${suffix}`,
     persons: `import_persons_${suffix}`,
     touched: `import_touched_${suffix}`,
+    refs: `import_refs_${suffix}`,
   };
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.rows)} (
     row_number integer NOT NULL,
@@ -58,7 +157,8 @@ export async function createStage(db: Db): Promise<ImportStage> {
     spouse text COLLATE "C",
     carer text COLLATE "C",
     facts jsonb,
-    states_facts boolean NOT NULL
+    states_facts boolean NOT NULL,
+    new_facts jsonb
   )`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.errors)} (row_number integer PRIMARY KEY, errors jsonb NOT NULL)`.execute(
     db,
@@ -78,29 +178,32 @@ export async function createStage(db: Db): Promise<ImportStage> {
     inserted boolean NOT NULL
   )`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.touched)} (row_number integer NOT NULL)`.execute(db);
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.refs)} (
+    row_number integer NOT NULL,
+    kind text NOT NULL,
+    person_id bigint NOT NULL,
+    related_person_id bigint NOT NULL
+  )`.execute(db);
   return stage;
 }
 
 export async function dropStage(db: Db, stage: ImportStage): Promise<void> {
-  await sql`DROP TABLE IF EXISTS ${sql.table(stage.rows)}, ${sql.table(stage.errors)}, ${sql.table(stage.flags)}, ${sql.table(stage.persons)}, ${sql.table(stage.touched)}`.execute(
+  await sql`DROP TABLE IF EXISTS ${sql.table(stage.rows)}, ${sql.table(stage.errors)}, ${sql.table(stage.flags)}, ${sql.table(stage.persons)}, ${sql.table(stage.touched)}, ${sql.table(stage.refs)}`.execute(
     db,
   );
 }
 
 // ---------- staging the file ----------
 
-/** Pinyin of recent names: a county has far fewer names than persons. Bounded. */
-class SpellingCache {
-  #map = new Map<string, { pinyin: string; initials: string }>();
-  get(name: string): { pinyin: string; initials: string } {
-    let spelled = this.#map.get(name);
-    if (!spelled) {
-      if (this.#map.size >= 200_000) this.#map.clear();
-      spelled = nameSpellings(name);
-      this.#map.set(name, spelled);
-    }
-    return spelled;
-  }
+/**
+ * The facts to insert if the row's person is new: reconcileFacts against no stored facts, computed
+ * while parsing so that a new person's facts are written by one INSERT ... SELECT (writeNewFacts).
+ */
+function newPersonFacts(facts: RowFacts, on: string): { kind: string; from: string; data: unknown }[] {
+  const inserts: { kind: string; from: string; data: unknown }[] = [];
+  for (const change of reconcileFacts([], facts, on))
+    if (change.op === 'insert') inserts.push({ kind: change.kind, from: change.from, data: change.data });
+  return inserts;
 }
 
 /** The stage's columns, in the order of its CSV lines. */
@@ -127,6 +230,7 @@ const ROW_COLUMNS = [
   'carer',
   'facts',
   'states_facts',
+  'new_facts',
 ];
 
 /** The longest cell value kept in a staged row error. */
@@ -144,61 +248,53 @@ function field(value: string | number | null): string {
  * in the import's parsing worker, so the main thread only copies text.
  */
 export class StageLines {
-  readonly #spellings = new SpellingCache();
-  rows = '';
-  errors = '';
-  count = 0;
+  /** The import day: the facts of a person who is new are what reconcileFacts inserts on it. */
+  readonly #on: string;
+  // Each line is built flat (Array.join) and the batch joined once: a line built with `+` is a
+  // chain of dozens of short strings that survives until the batch is posted, which the worker's
+  // garbage collector then copies and marks (a third of its time before).
+  #rows: string[] = [];
+  #errors: string[] = [];
+
+  constructor(on: string) {
+    this.#on = on;
+  }
+
+  get count(): number {
+    return this.#rows.length + this.#errors.length;
+  }
 
   addRecord(rowNumber: number, r: RegistryRecord): void {
-    const spelled = this.#spellings.get(r.name);
+    const spelled = nameSpellings(r.name);
     const facts: RowFacts = factsOfRow(r);
-    this.rows +=
-      field(rowNumber) +
-      ',' +
-      field(r.idNumber) +
-      ',' +
-      field(r.idNumber ? null : r.noIdReason) +
-      ',' +
-      field(countyOf(r.hukouRegionCode)) +
-      ',' +
-      field(r.householdNo) +
-      ',' +
-      field(r.name) +
-      ',' +
-      field(spelled.pinyin) +
-      ',' +
-      field(spelled.initials) +
-      ',' +
-      field(r.sex) +
-      ',' +
-      field(r.birthDate) +
-      ',' +
-      field(r.ethnicity) +
-      ',' +
-      field(r.phone) +
-      ',' +
-      field(r.hukouRegionCode) +
-      ',' +
-      // Stored only where it differs from the hukou village, so an export imports back unchanged.
-      field(r.residenceRegionCode === r.hukouRegionCode ? null : r.residenceRegionCode) +
-      ',' +
-      field(r.relationToHead) +
-      ',' +
-      field(r.householdAnnualIncomeFen) +
-      ',' +
-      field(r.fatherIdNumber) +
-      ',' +
-      field(r.motherIdNumber) +
-      ',' +
-      field(r.spouseIdNumber) +
-      ',' +
-      field(r.carerIdNumber) +
-      ',' +
-      field(facts.facts.length || facts.ended.length ? JSON.stringify(facts) : null) +
-      ',' +
-      (facts.facts.length > 0 ? 't' : 'f') +
-      '\n';
-    this.count += 1;
+    this.#rows.push(
+      [
+        field(rowNumber),
+        field(r.idNumber),
+        field(r.idNumber ? null : r.noIdReason),
+        field(countyOf(r.hukouRegionCode)),
+        field(r.householdNo),
+        field(r.name),
+        field(spelled.pinyin),
+        field(spelled.initials),
+        field(r.sex),
+        field(r.birthDate),
+        field(r.ethnicity),
+        field(r.phone),
+        field(r.hukouRegionCode),
+        // Stored only where it differs from the hukou village, so an export imports back unchanged.
+        field(r.residenceRegionCode === r.hukouRegionCode ? null : r.residenceRegionCode),
+        field(r.relationToHead),
+        field(r.householdAnnualIncomeFen),
+        field(r.fatherIdNumber),
+        field(r.motherIdNumber),
+        field(r.spouseIdNumber),
+        field(r.carerIdNumber),
+        field(facts.facts.length || facts.ended.length ? JSON.stringify(facts) : null),
+        facts.facts.length > 0 ? 't' : 'f',
+        field(facts.facts.length ? JSON.stringify(newPersonFacts(facts, this.#on)) : null),
+      ].join(','),
+    );
   }
 
   addErrors(rowNumber: number, errors: readonly RowError[]): void {
@@ -207,16 +303,15 @@ export class StageLines {
     const cut = errors.map((e) =>
       e.value.length > MAX_ERROR_VALUE ? { ...e, value: e.value.slice(0, MAX_ERROR_VALUE) + '…' } : e,
     );
-    this.errors += field(rowNumber) + ',' + field(JSON.stringify(cut)) + '\n';
-    this.count += 1;
+    this.#errors.push(field(rowNumber) + ',' + field(JSON.stringify(cut)));
   }
 
   /** The lines so far; starts a new batch. */
   take(): { rows: string; errors: string } {
-    const taken = { rows: this.rows, errors: this.errors };
-    this.rows = '';
-    this.errors = '';
-    this.count = 0;
+    const lines = (list: string[]) => (list.length ? list.join('\n') + '\n' : '');
+    const taken = { rows: lines(this.#rows), errors: lines(this.#errors) };
+    this.#rows = [];
+    this.#errors = [];
     return taken;
   }
 }
@@ -455,8 +550,52 @@ export async function writeHeads(db: Db, stage: ImportStage): Promise<void> {
 // ---------- relations and facts ----------
 
 /**
- * Rows [from, to): the parent, spouse and carer relations they name, where no current one exists.
- * A spouse relation is stored once (smaller id first); the first row that names it adds it.
+ * Resolves every relation the staged rows name (father, mother, spouse, carer by ID number) to
+ * person ids, once for the whole file, after the persons are written: a number that a staged row
+ * carries is that row's person (a hash join of the stage with itself); any other is looked up in
+ * `persons`. The same ids as looking every number up in `persons` (each staged row's person has
+ * the row's number by then), without an index probe into the registry per reference.
+ * A spouse relation is stored once, smaller id first.
+ */
+export async function resolveRelations(
+  db: Db,
+  stage: ImportStage,
+): Promise<{ first: number; last: number } | null> {
+  const rows = sql.table(stage.rows);
+  const persons = sql.table(stage.persons);
+  const refs = sql.table(stage.refs);
+  // One row per reference (four simple scans estimate far better than a VALUES list per row).
+  const named = sql`SELECT x.row_number, x.person_id, w.kind, w.id_number
+    FROM ${persons} x JOIN (
+      SELECT row_number, 'parent' AS kind, father AS id_number FROM ${rows} WHERE father IS NOT NULL
+      UNION ALL SELECT row_number, 'parent', mother FROM ${rows} WHERE mother IS NOT NULL
+      UNION ALL SELECT row_number, 'spouse', spouse FROM ${rows} WHERE spouse IS NOT NULL
+      UNION ALL SELECT row_number, 'carer', carer FROM ${rows} WHERE carer IS NOT NULL
+    ) w ON w.row_number = x.row_number`;
+  const insert = (
+    target: ReturnType<typeof sql>,
+  ) => sql`INSERT INTO ${refs} (row_number, kind, person_id, related_person_id)
+    SELECT n.row_number, n.kind,
+      CASE WHEN n.kind = 'spouse' THEN least(n.person_id, t.id) ELSE n.person_id END,
+      CASE WHEN n.kind = 'spouse' THEN greatest(n.person_id, t.id) ELSE t.id END
+    FROM (${named}) n
+    ${target}
+    WHERE t.id <> n.person_id`;
+  await insert(sql`JOIN (SELECT f.id_number, y.person_id AS id FROM ${rows} f JOIN ${persons} y ON y.row_number = f.row_number
+      WHERE f.id_number IS NOT NULL) t ON t.id_number = n.id_number`).execute(db);
+  await insert(sql`JOIN persons t ON t.id_number = n.id_number
+    AND NOT EXISTS (SELECT 1 FROM ${rows} f WHERE f.id_number = n.id_number)`).execute(db);
+  await sql`CREATE INDEX ON ${refs} (person_id)`.execute(db);
+  await sql`ANALYZE ${refs}`.execute(db);
+  const r = await sql<{ first: number | null; last: number | null }>`
+    SELECT min(person_id) AS first, max(person_id) AS last FROM ${refs}`.execute(db);
+  const row = r.rows[0];
+  return row?.first != null && row.last != null ? { first: row.first, last: row.last } : null;
+}
+
+/**
+ * The relations stored under persons [from, to) (resolveRelations), where no current one exists.
+ * Every row that names a relation falls in the same range; the first of them adds it.
  */
 export async function writeRelations(
   db: Db,
@@ -465,20 +604,10 @@ export async function writeRelations(
   to: number,
   recordedBy: number | null,
 ): Promise<void> {
-  await sql`WITH wanted AS (
-      SELECT x.row_number, w.kind,
-        CASE WHEN w.kind = 'spouse' THEN least(x.person_id, p.id) ELSE x.person_id END AS person_id,
-        CASE WHEN w.kind = 'spouse' THEN greatest(x.person_id, p.id) ELSE p.id END AS related_person_id
-      FROM ${sql.table(stage.persons)} x
-      JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
-      CROSS JOIN LATERAL (VALUES (s.father, 'parent'), (s.mother, 'parent'), (s.spouse, 'spouse'), (s.carer, 'carer'))
-        AS w (id_number, kind)
-      JOIN persons p ON p.id_number = w.id_number
-      WHERE x.row_number >= ${from} AND x.row_number < ${to} AND p.id <> x.person_id
-    ), fresh AS (
+  await sql`WITH fresh AS (
       SELECT DISTINCT ON (w.person_id, w.related_person_id, w.kind) w.*
-      FROM wanted w
-      WHERE NOT EXISTS (
+      FROM ${sql.table(stage.refs)} w
+      WHERE w.person_id >= ${from} AND w.person_id < ${to} AND NOT EXISTS (
         SELECT 1 FROM person_relations r
         WHERE r.person_id = w.person_id AND r.related_person_id = w.related_person_id AND r.kind = w.kind
           AND r.valid_to IS NULL)
@@ -500,14 +629,33 @@ export interface FactRow {
 }
 
 /**
- * Rows [from, to) whose facts may change something: rows that state facts, and rows that end
- * some (外出务工=否) for a person who was already registered.
+ * Rows [from, to): the facts of new persons, computed while parsing (StageLines): a new person
+ * has no stored facts, so these are exactly what reconcileFacts would insert.
+ */
+export async function writeNewFacts(
+  db: Db,
+  stage: ImportStage,
+  from: number,
+  to: number,
+  recordedBy: number | null,
+): Promise<void> {
+  await sql`INSERT INTO person_facts (person_id, kind, valid_from, data, source, recorded_by)
+    SELECT x.person_id, f.value->>'kind', (f.value->>'from')::date, f.value->'data', 'import', ${recordedBy}::bigint
+    FROM ${sql.table(stage.persons)} x
+    JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
+    CROSS JOIN LATERAL jsonb_array_elements(s.new_facts) WITH ORDINALITY AS f (value, n)
+    WHERE x.inserted AND x.row_number >= ${from} AND x.row_number < ${to} AND s.new_facts IS NOT NULL
+    ORDER BY x.row_number, f.n`.execute(db);
+}
+
+/**
+ * Rows [from, to) of persons already registered whose facts may change something: rows that
+ * state facts, and rows that end some (外出务工=否). New persons' facts are written by writeNewFacts.
  */
 export async function factRows(db: Db, stage: ImportStage, from: number, to: number): Promise<FactRow[]> {
   const r = await sql<FactRow>`SELECT x.row_number, x.person_id, x.inserted, s.facts
     FROM ${sql.table(stage.persons)} x JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
-    WHERE x.row_number >= ${from} AND x.row_number < ${to} AND s.facts IS NOT NULL
-      AND (s.states_facts OR NOT x.inserted)
+    WHERE x.row_number >= ${from} AND x.row_number < ${to} AND s.facts IS NOT NULL AND NOT x.inserted
     ORDER BY x.row_number`.execute(db);
   return r.rows;
 }

@@ -6,12 +6,14 @@
 //   2. check: cross-row references and the importer's region are resolved in SQL over the whole
 //      file and the registry; rows that fail are reported and not written;
 //   3. write, set-based (registry.import-stage.ts): households, persons, household heads, then
-//      relations and facts, each writing only what differs from what is stored.
+//      relations and facts, each writing only what differs from what is stored; on PostgreSQL
+//      two chunks at a time, each in its own transaction.
 // Row errors do not stop the good rows; they come back in an error report (docs/DECISIONS.md).
 // Re-importing the same file changes nothing: every write happens only when a value differs.
 import { on } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { Message } from '../../platform/errors.ts';
@@ -48,6 +50,8 @@ export interface ImportOptions {
   parseHeapMb?: number;
   /** The import's row in `imports`, named to the listeners of a committed import. */
   importId?: number;
+  /** When given, milliseconds per step are added to it (bench/import prints them). */
+  timings?: Record<string, number>;
 }
 
 export interface ImportOutcome {
@@ -159,14 +163,14 @@ async function stageFile(
   source: TableSource,
   options: { today: string; regions: Set<string>; batchSize: number; heapMb: number },
   progress: (done: number) => Promise<void>,
-): Promise<{ rows: number; headers: string[]; unknownHeaders: string[] }> {
+): Promise<{ rows: number; headers: string[]; unknownHeaders: string[]; copyMs: number }> {
   const { heapMb, ...parse } = options;
   const workerData: ParseWorkerData = { source, ...parse };
   const worker = new Worker(new URL('./registry.parse-worker.ts', import.meta.url), {
     workerData,
     resourceLimits: { ...PARSE_LIMITS, maxOldGenerationSizeMb: heapMb },
   });
-  const file = { rows: 0, headers: [] as string[], unknownHeaders: [] as string[] };
+  const file = { rows: 0, headers: [] as string[], unknownHeaders: [] as string[], copyMs: 0 };
   let reported = 0;
   try {
     // The iterator throws the worker's own failure (an 'error' event), out of memory included.
@@ -179,7 +183,11 @@ async function stageFile(
           file.unknownHeaders = message.unknown;
           break;
         case 'batch':
-          await stageSql.copyStageLines(database, stage, message);
+          {
+            const start = performance.now();
+            await stageSql.copyStageLines(database, stage, message);
+            file.copyMs += performance.now() - start;
+          }
           worker.postMessage('ack');
           file.rows = message.parsed;
           if (file.rows - reported >= 5000) {
@@ -191,7 +199,11 @@ async function stageFile(
           throw new FileRejected(message.reason, message.message);
         case 'end':
           file.rows = message.parsed;
-          await stageSql.finishStage(database.db, stage);
+          {
+            const start = performance.now();
+            await stageSql.finishStage(database.db, stage);
+            file.copyMs += performance.now() - start;
+          }
           return file;
       }
     }
@@ -202,6 +214,18 @@ async function stageFile(
   } finally {
     await worker.terminate();
   }
+}
+
+/**
+ * The settings of the import's transactions on PostgreSQL. No JIT: the stage's statements are
+ * planned before the registry tables' statistics catch up with the rows just written, the estimates
+ * run into the millions and compiling took 0.3-0.5 s per statement, more than some statements ran.
+ * More memory per sort and hash: the file's rows are sorted and hashed whole (the default 4 MB
+ * spilled them to disk).
+ */
+async function tuneTransaction(trx: Transaction<DB>, kind: Database['kind']): Promise<void> {
+  if (kind === 'postgres')
+    await sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx);
 }
 
 /** Pass 2: rows that cannot be written get their errors and leave the stage. */
@@ -221,6 +245,37 @@ async function checkCrossRow(db: Kysely<DB>, stage: ImportStage, importer: Impor
     after = last.row_number;
   }
   await stageSql.dropFlaggedRows(db, stage);
+}
+
+/**
+ * Runs the work of every chunk, `concurrency` at a time, reporting how many are done. After a
+ * failure no new chunk starts; it resolves or throws once every started chunk has finished.
+ */
+async function eachChunk<T>(
+  chunks: readonly T[],
+  concurrency: number,
+  work: (chunk: T) => Promise<unknown>,
+  done: (count: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let finished = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < chunks.length) {
+      const chunk = chunks[next++] as T;
+      try {
+        await work(chunk);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+      finished += 1;
+      await done(finished);
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, chunks.length) }, lane));
+  const failure = lanes.find((l) => l.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** A chunk's fact changes: the pure reconciliation against the stored facts. */
@@ -320,9 +375,17 @@ export async function importRegistryFile(
   const batchSize = options.batchSize ?? 5000;
   const report = options.progress ?? (() => {});
   const db = database.db;
+  let mark = performance.now();
+  /** Adds the time since the last step to this step's timing. */
+  const step = (name: string) => {
+    const now = performance.now();
+    if (options.timings) options.timings[name] = (options.timings[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   const regions = await loadRegionCodes(db);
-  const stage = await stageSql.createStage(db);
-  try {
+  // The stages of earlier imports whose process was killed go first.
+  await stageSql.dropAbandonedStages(database);
+  return stageSql.withStage(database, async (stage): Promise<ImportOutcome> => {
     let file: Awaited<ReturnType<typeof stageFile>>;
     try {
       await report(0, null, 'validating');
@@ -341,7 +404,13 @@ export async function importRegistryFile(
         };
       throw error;
     }
-    await checkCrossRow(db, stage, importer);
+    step('stage');
+    if (options.timings) options.timings['stage: of which COPY and indexing'] = file.copyMs;
+    await db.transaction().execute(async (trx) => {
+      await tuneTransaction(trx, database.kind);
+      await checkCrossRow(trx, stage, importer);
+    });
+    step('check');
     const errors = await stageSql.countErrors(db, stage);
     const total = file.rows * 2;
     const counts: ImportCounts = { ...ZERO, rows: file.rows, errors };
@@ -352,9 +421,16 @@ export async function importRegistryFile(
     const run = async (
       work: (inTx: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>) => Promise<void>,
     ) => {
-      if (!dryRun) return work((fn) => db.transaction().execute(fn));
+      if (!dryRun)
+        return work((fn) =>
+          db.transaction().execute(async (trx) => {
+            await tuneTransaction(trx, database.kind);
+            return fn(trx);
+          }),
+        );
       try {
         await db.transaction().execute(async (outer) => {
+          await tuneTransaction(outer, database.kind);
           await work((fn) => fn(outer));
           throw new DryRunRollback();
         });
@@ -368,6 +444,10 @@ export async function importRegistryFile(
       if (!dryRun) await report(file.rows + Math.round(file.rows * share), total, message);
     };
 
+    // On PostgreSQL two chunks are written at a time, each in its own transaction (the database
+    // has a second core; chunks touch different persons). A dry run is one transaction; PGlite
+    // has one connection.
+    const concurrency = dryRun || database.kind !== 'postgres' ? 1 : 2;
     await run(async (inTx) => {
       const range = await inTx((trx) => stageSql.stagedRange(trx, stage));
       const chunks: [number, number][] = [];
@@ -378,27 +458,50 @@ export async function importRegistryFile(
         await stageSql.insertHouseholds(trx, stage);
         await stageSql.matchPersons(trx, stage);
       });
+      step('households, match');
       await progress(0.05, 'writing persons');
-      for (const [i, [from, to]] of chunks.entries()) {
-        await inTx((trx) => stageSql.writePersons(trx, stage, from, to));
-        await progress(0.05 + (0.45 * (i + 1)) / chunks.length, 'writing persons');
-      }
+      await eachChunk(
+        chunks,
+        concurrency,
+        ([from, to]) => inTx((trx) => stageSql.writePersons(trx, stage, from, to)),
+        (done) => progress(0.05 + (0.45 * done) / chunks.length, 'writing persons'),
+      );
+      step('persons');
       await inTx((trx) => stageSql.writeHeads(trx, stage));
-      for (const [i, [from, to]] of chunks.entries()) {
-        await inTx((trx) => stageSql.writeRelations(trx, stage, from, to, importer.userId));
-        await progress(0.5 + (0.25 * (i + 1)) / chunks.length, 'linking relations and facts');
+      step('heads');
+      // Relations in ranges of the person they are stored under: a relation that two rows name
+      // (a couple) falls in one range, so ranges can be written side by side.
+      const people = await inTx((trx) => stageSql.resolveRelations(trx, stage));
+      const personChunks: [number, number][] = [];
+      if (people) {
+        const width = Math.ceil((people.last + 1 - people.first) / Math.max(1, chunks.length));
+        for (let from = people.first; from <= people.last; from += width)
+          personChunks.push([from, Math.min(from + width, people.last + 1)]);
       }
-      for (const [i, [from, to]] of chunks.entries()) {
-        await inTx(async (trx) => {
-          const rows = await stageSql.factRows(trx, stage, from, to);
-          const stored = await stageSql.storedFacts(
-            trx,
-            rows.filter((r) => !r.inserted).map((r) => r.person_id),
-          );
-          await stageSql.writeFacts(trx, stage, reconcileChunk(rows, stored, on), importer.userId);
-        });
-        await progress(0.75 + (0.25 * (i + 1)) / chunks.length, 'linking relations and facts');
-      }
+      step('relations: resolved');
+      await eachChunk(
+        personChunks,
+        concurrency,
+        ([from, to]) => inTx((trx) => stageSql.writeRelations(trx, stage, from, to, importer.userId)),
+        (done) => progress(0.5 + (0.25 * done) / personChunks.length, 'linking relations and facts'),
+      );
+      step('relations');
+      await eachChunk(
+        chunks,
+        concurrency,
+        ([from, to]) =>
+          inTx(async (trx) => {
+            await stageSql.writeNewFacts(trx, stage, from, to, importer.userId);
+            const rows = await stageSql.factRows(trx, stage, from, to);
+            const stored = await stageSql.storedFacts(
+              trx,
+              rows.map((r) => r.person_id),
+            );
+            await stageSql.writeFacts(trx, stage, reconcileChunk(rows, stored, on), importer.userId);
+          }),
+        (done) => progress(0.75 + (0.25 * done) / chunks.length, 'linking relations and facts'),
+      );
+      step('facts');
 
       const written = await inTx((trx) => stageSql.writtenCounts(trx, stage));
       counts.inserted = written.inserted;
@@ -438,6 +541,7 @@ export async function importRegistryFile(
       await writeErrorReport(errorReport.xlsx, errorReportRows(db, stage, source), { headers });
       await writeErrorReport(errorReport.csv, errorReportRows(db, stage, source), { headers });
     }
+    step('counts, audit, report');
     await report(total, total, 'done');
     return {
       status: 'succeeded',
@@ -446,7 +550,5 @@ export async function importRegistryFile(
       unknownHeaders: file.unknownHeaders,
       errorReport,
     };
-  } finally {
-    await stageSql.dropStage(db, stage);
-  }
+  });
 }

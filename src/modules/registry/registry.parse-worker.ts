@@ -42,7 +42,7 @@ const post = async (message: ParseMessage) => {
 };
 
 try {
-  const lines = new StageLines();
+  const lines = new StageLines(data.today);
   let parsed = 0;
   for await (const row of parseRegistryFile(data.source, {
     regionExists: (code) => data.regions.has(code),
