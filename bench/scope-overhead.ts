@@ -116,11 +116,11 @@ for (const engine of enginesFromArgs()) {
       entityType: 'person',
       entityId: null,
       regionCode: village,
-      details: { by: ['region'], results: 50 },
+      details: { by: ['region'], limit: 50 },
     };
     const samples: Record<string, number[]> = {
       'bare query (search + group tags)': [],
-      'list service (scope + search + audit entry alongside group tags)': [],
+      'list service (scope, search beside its audit entry, group tags)': [],
       'token, cached': [],
       'token, looked up (cache cleared)': [],
       'read audit entry (group-committed statement)': [],
@@ -139,7 +139,7 @@ for (const engine of enginesFromArgs()) {
           rows.slice(0, 50).map((r) => r.id),
         );
       });
-      await take('list service (scope + search + audit entry alongside group tags)', () =>
+      await take('list service (scope, search beside its audit entry, group tags)', () =>
         listPersons(ctx.db, actor, { region: village, limit: 50 }),
       );
       await take('token, cached', () => authenticateToken(ctx, token, '127.0.0.1', 'bench'));

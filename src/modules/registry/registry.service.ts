@@ -266,23 +266,22 @@ export async function listPersons(
   const limit = query.limit ?? 50;
   const afterId = query.cursor !== undefined ? Number(query.cursor) : undefined;
   const inGroups = groupFilter(query.group, today(), afterId);
-  const rows = await searchPersons(db, scope, {
-    ...(query.idNumber !== undefined ? { idNumber: query.idNumber } : {}),
-    ...(query.q !== undefined ? { q: query.q } : {}),
-    ...(query.region !== undefined ? { region: query.region } : {}),
-    ...(query.householdNo !== undefined ? { householdNo: query.householdNo } : {}),
-    ...(query.fact !== undefined ? { fact: query.fact } : {}),
-    ...(inGroups !== undefined ? { inGroups } : {}),
-    ...(afterId !== undefined ? { afterId } : {}),
-    limit: limit + 1,
-  });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  // Who searched for whom is audited (the criteria's names, never their values), while the page's
-  // group tags are read: the answer waits for both, so no list leaves without its audit entry, and
-  // a failed entry fails the request. Reads are group-committed without waiting for the disk flush
-  // (see DECISIONS.md).
-  const [, tags] = await Promise.all([
+  // Who searched, in which region and by which criteria (their names, never their values) is
+  // audited alongside the search: the answer waits for both, so no list leaves without its audit
+  // entry, and a failed entry fails the request. The entry records the request (criteria, page
+  // size), not the number of results, so that its write need not wait for the search (DECISIONS.md
+  // "Reads are audited without waiting for the disk").
+  const [rows] = await Promise.all([
+    searchPersons(db, scope, {
+      ...(query.idNumber !== undefined ? { idNumber: query.idNumber } : {}),
+      ...(query.q !== undefined ? { q: query.q } : {}),
+      ...(query.region !== undefined ? { region: query.region } : {}),
+      ...(query.householdNo !== undefined ? { householdNo: query.householdNo } : {}),
+      ...(query.fact !== undefined ? { fact: query.fact } : {}),
+      ...(inGroups !== undefined ? { inGroups } : {}),
+      ...(afterId !== undefined ? { afterId } : {}),
+      limit: limit + 1,
+    }),
     recordRead(db, actor, {
       action: 'person.search',
       entityType: 'person',
@@ -292,15 +291,17 @@ export async function listPersons(
         by: (['idNumber', 'q', 'region', 'householdNo', 'fact', 'group'] as const).filter(
           (k) => query[k] !== undefined,
         ),
-        results: page.length,
+        limit,
       },
     }),
-    currentGroupsOf(
-      db,
-      page.map((r) => r.id),
-      lang,
-    ),
   ]);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const tags = await currentGroupsOf(
+    db,
+    page.map((r) => r.id),
+    lang,
+  );
   return {
     items: page.map((r) => ({ ...toPersonSummary(r), groups: tags.get(r.id) ?? [] })),
     nextCursor: rows.length > limit && last ? String(last.id) : null,
