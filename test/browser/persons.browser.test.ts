@@ -17,10 +17,21 @@ async function chooseGroup(page: Page, name: string): Promise<void> {
       hasText: name,
     })
     .first();
-  if (!(await option.isVisible())) await select.click();
-  await option.click();
-  // The choice shows in the box, then the list closes.
-  await select.getByText(name).first().waitFor();
+  // The choice shows in the box. On a busy machine a click can land while the list is still
+  // opening and choose nothing: then the list is opened and the option clicked again.
+  const chosen = select.getByText(name).first();
+  for (let attempt = 1; ; attempt++) {
+    if (!(await option.isVisible())) await select.click();
+    await option.click();
+    try {
+      await chosen.waitFor({ timeout: 5000 });
+      break;
+    } catch (error) {
+      if (await chosen.isVisible()) break;
+      if (attempt === 3) throw error;
+    }
+  }
+  // Then the list closes.
   await page.keyboard.press('Escape');
   await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').waitFor({ state: 'hidden' });
 }
