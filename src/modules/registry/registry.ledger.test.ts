@@ -293,14 +293,19 @@ describe('importing the child ledger (database)', () => {
   });
   after(async () => t?.close());
 
-  async function submit(who: string, query: string) {
-    const file = path.join(dir, 'ledger.xlsx');
+  /** Uploads a ledger (by default the fixture ledger.xlsx) and waits for its import job. */
+  async function submit(
+    who: string,
+    query: string,
+    name = 'ledger.xlsx',
+    content: Buffer = fs.readFileSync(path.join(dir, 'ledger.xlsx')),
+  ) {
     const boundary = `----ledger${Date.now()}`;
     const payload = Buffer.concat([
       Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ledger.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
       ),
-      fs.readFileSync(file),
+      content,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const r = await t.app.inject({
@@ -309,29 +314,6 @@ describe('importing the child ledger (database)', () => {
       headers: {
         'content-type': `multipart/form-data; boundary=${boundary}`,
         authorization: `Bearer ${tokens[who]}`,
-      },
-      payload,
-    });
-    assert.equal(r.statusCode, 202, r.body);
-    await t.ctx.jobs.drain();
-    return (r.json() as { id: number }).id;
-  }
-
-  async function submitFile(name: string, content: string) {
-    const boundary = `----ledger${Date.now()}`;
-    const payload = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/csv\r\n\r\n`,
-      ),
-      Buffer.from(content),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/imports?kind=ledger',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        authorization: `Bearer ${tokens.first}`,
       },
       payload,
     });
@@ -648,14 +630,15 @@ describe('importing the child ledger (database)', () => {
         '王大伯',
       ],
     ];
-    const id = await submitFile('ledger-no-carer.csv', later.map((r) => r.join(',')).join('\n'));
+    const csv = Buffer.from(later.map((r) => r.join(',')).join('\n'));
+    const file = path.join(dir, 'ledger-no-carer.csv');
+    fs.writeFileSync(file, csv);
+    const id = await submit('first', '', 'ledger-no-carer.csv', csv);
     const result = (await get('first', `/imports/${id}`)).json() as ImportJson;
     assert.equal(result.counts.updated, 1, JSON.stringify(result.counts));
     assert.equal(result.counts.errors, 1);
     assert.deepEqual(await carerLink(), [{ valid_from: '2026-04-01', valid_to: today() }]);
     // The error is the 王小明 row's: 否, yet a carer is named.
-    const file = path.join(dir, 'ledger-no-carer.csv');
-    fs.writeFileSync(file, later.map((r) => r.join(',')).join('\n'));
     const parsed: LedgerRow[] = [];
     for await (const r of parseLedgerFile(file, { today: TODAY })) parsed.push(r);
     assert.deepEqual(
@@ -664,12 +647,8 @@ describe('importing the child ledger (database)', () => {
     );
     const beforeAgain = await snapshot();
     // Again: nothing left to end.
-    const again = (
-      await get(
-        'first',
-        `/imports/${await submitFile('ledger-no-carer.csv', later.map((r) => r.join(',')).join('\n'))}`,
-      )
-    ).json() as ImportJson;
+    const againId = await submit('first', '', 'ledger-no-carer.csv', csv);
+    const again = (await get('first', `/imports/${againId}`)).json() as ImportJson;
     assert.equal(again.counts.errors, 1);
     assert.deepEqual(await snapshot(), beforeAgain);
     assert.deepEqual(await carerLink(), [{ valid_from: '2026-04-01', valid_to: today() }]);
