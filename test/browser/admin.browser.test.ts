@@ -7,7 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
 import type { Page } from 'playwright-core';
-import { DEMO_PASSWORD, openPage, signIn, startDemoSite, submitSignIn, type DemoSite } from './support.ts';
+import {
+  DEMO_PASSWORD,
+  openPage,
+  signIn,
+  signOut,
+  startDemoSite,
+  submitSignIn,
+  type DemoSite,
+} from './support.ts';
 
 let site: DemoSite | null = null;
 
@@ -118,16 +126,14 @@ describe('a new account', () => {
     await page.getByText('已启用双因素验证').waitFor();
 
     // The next sign-in asks for the code; the one just used is spent, so take the next period's.
-    await page.getByTestId('user-menu').click();
-    await page.getByRole('menuitem', { name: '退出登录' }).click();
+    await signOut(page);
     await submitSignIn(page, 'township', DEMO_PASSWORD);
     await page.getByLabel('6 位验证码').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
     await page.locator('form button[type="submit"]').click();
     await page.getByTestId('user-menu').waitFor();
 
     // Without the phone, a recovery code works once instead.
-    await page.getByTestId('user-menu').click();
-    await page.getByRole('menuitem', { name: '退出登录' }).click();
+    await signOut(page);
     await submitSignIn(page, 'township', DEMO_PASSWORD);
     await page.getByRole('button', { name: '改用恢复码' }).click();
     await page.getByLabel('恢复码', { exact: true }).fill(recovery[0] ?? '');

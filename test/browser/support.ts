@@ -96,6 +96,25 @@ export async function submitSignIn(page: Page, username: string, password: strin
   await page.locator('form button[type="submit"]').click();
 }
 
+/**
+ * Signs out from the user menu and waits for the sign-in form. Right after a sign-in the shell can
+ * re-render while the menu opens, which closes it: then the menu is opened again.
+ */
+export async function signOut(page: Page): Promise<void> {
+  const username = page.getByLabel('用户名', { exact: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.getByTestId('user-menu').click();
+      await page.getByRole('menuitem', { name: '退出登录' }).click({ timeout: 5000 });
+      await username.waitFor({ timeout: 5000 });
+      return;
+    } catch (error) {
+      if (await username.isVisible()) return;
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
 /** Signs in through the sign-in page showing at the current address and waits for the shell. */
 export async function signIn(page: Page, username: string, password = DEMO_PASSWORD): Promise<void> {
   await submitSignIn(page, username, password);
