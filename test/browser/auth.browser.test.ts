@@ -12,6 +12,7 @@ import {
   startDemoSite,
   submitSignIn,
   type DemoSite,
+  signOut,
 } from './support.ts';
 
 const ADMIN_ENTRIES = ['用户管理', '角色与范围', '审计日志'];
@@ -111,8 +112,7 @@ describe('signing in', () => {
   test('signing out returns to the sign-in page, and the session is gone on reload', async () => {
     await withPage(async (page) => {
       await signIn(page, 'county');
-      await page.getByTestId('user-menu').click();
-      await page.getByRole('menuitem', { name: '退出登录' }).click();
+      await signOut(page);
       await page.getByText('您已退出登录').waitFor();
       assert.equal(await page.getByTestId('user-menu').count(), 0);
 
