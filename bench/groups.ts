@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { evaluateRegion } from '../src/modules/groups/index.ts';
 import { COUNTY, leftBehindChildBaseline, loadSyntheticRegistry } from './groups-data.ts';
-import { enginesFromArgs, freshDatabase, numberArg, report, timed } from './support.ts';
+import { enginesFromArgs, freshDatabase, numberArg, report, timed, verdict } from './support.ts';
 
 const AS_OF = '2026-11-29';
 const batchSize = numberArg('batch', 5000);
@@ -63,6 +63,11 @@ for (const engine of enginesFromArgs()) {
       'memberships written': full.value.entered,
       'left_behind_child (rules)': lbc.rows[0]?.n ?? 0,
       ratio: (full.ms / base).toFixed(2) + 'x',
+      '<= 5x': verdict(
+        `groups evaluation, ${engine}`,
+        full.ms / base <= 5,
+        (full.ms / base).toFixed(2) + 'x',
+      ),
       're-evaluation, nothing changed (s)': (again.ms / 1000).toFixed(2),
       're-evaluation ratio': (again.ms / base).toFixed(2) + 'x',
       're-evaluation reads / subjects / rules / writes (s)': split(againPhases),

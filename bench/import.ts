@@ -21,7 +21,7 @@ import { importRegistryFile } from '../src/modules/registry/index.ts';
 import { systemActor } from '../src/modules/access/index.ts';
 import { readTable } from '../src/modules/registry/registry.reader.ts';
 import { TEMPLATE_HEADERS } from '../src/modules/registry/registry.template.ts';
-import { freshDatabase, numberArg, report } from './support.ts';
+import { freshDatabase, numberArg, report, verdict } from './support.ts';
 
 const COLUMNS = TEMPLATE_HEADERS.map((_h, i) => `c${i}`);
 
@@ -119,6 +119,16 @@ if (childKind) {
         counts: `+${imported.counts?.inserted} / ${imported.counts?.errors} errors`,
         're-import (s), unchanged': `${(again.ms / 1000).toFixed(1)}, ${again.counts?.unchanged}`,
         'peak RSS (MB): import, re-import, COPY': `${imported.peakMb}, ${again.peakMb}, ${copy.peakMb}`,
+        '>= 30% of COPY': verdict(
+          'import speed',
+          copy.ms / imported.ms >= 0.3,
+          ((copy.ms / imported.ms) * 100).toFixed(0) + '%',
+        ),
+        '< 500 MB': verdict(
+          'import peak memory',
+          Math.max(imported.peakMb, again.peakMb) < 500,
+          `${imported.peakMb}, ${again.peakMb} MB`,
+        ),
       });
     } finally {
       await database.close();
@@ -134,6 +144,8 @@ if (childKind) {
         counts: `+${x.counts?.inserted} / ${x.counts?.errors} errors`,
         're-import (s), unchanged': '-',
         'peak RSS (MB): import, re-import, COPY': String(x.peakMb),
+        '>= 30% of COPY': '-',
+        '< 500 MB': verdict('xlsx import peak memory', x.peakMb < 500, `${x.peakMb} MB`),
       });
     } finally {
       await xlsxDb.close();

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { loadRegions } from '../src/modules/regions/index.ts';
 import { DIVISION_DATA_DATE, readDivision } from '../src/modules/regions/regions.source.ts';
-import { enginesFromArgs, freshDatabase, report, timed } from './support.ts';
+import { enginesFromArgs, freshDatabase, report, timed, verdict } from './support.ts';
 
 const rows: unknown[][] = [];
 for await (const r of readDivision()) {
@@ -43,6 +43,11 @@ for (const engine of enginesFromArgs()) {
       'raw COPY (s)': (copy.ms / 1000).toFixed(2),
       'loadRegions (s)': (load.ms / 1000).toFixed(2),
       ratio: (load.ms / copy.ms).toFixed(2) + 'x',
+      '<= 2x': verdict(
+        `regions load, ${engine}`,
+        load.ms / copy.ms <= 2,
+        (load.ms / copy.ms).toFixed(2) + 'x',
+      ),
       'reload, unchanged (s)': (reload.ms / 1000).toFixed(2),
       'reload changed rows': reload.value.inserted + reload.value.updated,
       'by level': counts.rows.map((r) => r.n).join(' / '),

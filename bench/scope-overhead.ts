@@ -18,7 +18,7 @@ import { PersonList, PersonListQuery } from '../src/modules/registry/registry.sc
 import { signInCache } from '../src/modules/access/access.cache.ts';
 import { audit } from '../src/modules/access/audit.ts';
 import { sql } from 'kysely';
-import { enginesFromArgs, freshDatabase, numberArg, percentile, report, timed } from './support.ts';
+import { enginesFromArgs, freshDatabase, numberArg, percentile, report, timed, verdict } from './support.ts';
 import { loadGeneratedPersons } from './persons-data.ts';
 
 const persons = numberArg('persons', 100_000);
@@ -91,14 +91,20 @@ for (const engine of enginesFromArgs()) {
       scoped.sort((a, b) => a - b);
       bare.sort((a, b) => a - b);
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const overhead = (percentile(scoped, 50) / percentile(bare, 50) - 1) * 100;
       results.push({
         engine,
         persons,
         actor: role,
         'scoped+audited p50 (ms)': percentile(scoped, 50).toFixed(2),
         'unscoped p50 (ms)': percentile(bare, 50).toFixed(2),
-        'overhead (p50)': ((percentile(scoped, 50) / percentile(bare, 50) - 1) * 100).toFixed(0) + '%',
+        'overhead (p50)': overhead.toFixed(0) + '%',
         'overhead (mean)': ((mean(scoped) / mean(bare) - 1) * 100).toFixed(0) + '%',
+        'p50 <= 20%': verdict(
+          `scope overhead, ${engine}, ${role}`,
+          overhead <= 20,
+          `${overhead.toFixed(0)}%`,
+        ),
       });
     }
 

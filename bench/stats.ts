@@ -9,7 +9,7 @@ import { evaluateRegion } from '../src/modules/groups/index.ts';
 import { groupStats, monthlyStats } from '../src/modules/groups/groups.stats.ts';
 import { ROLE_PERMISSIONS, type Actor, type Role } from '../src/modules/access/index.ts';
 import { COUNTY, loadSyntheticRegistry } from './groups-data.ts';
-import { enginesFromArgs, freshDatabase, numberArg, percentile, report, timed } from './support.ts';
+import { enginesFromArgs, freshDatabase, numberArg, percentile, report, timed, verdict } from './support.ts';
 
 const AS_OF = '2026-06-30';
 const runs = numberArg('runs', 40);
@@ -93,6 +93,11 @@ for (const engine of enginesFromArgs()) {
       'count-table deltas': deltas.rows[0]?.n ?? 0,
       [`staff / viewer on ${past} p50 / p95 (ms)`]: `${p(staffPast)} | ${p(viewerPast)}`,
       'viewer 12-month series p50 / p95 (ms)': p(series),
+      'county p95 <= 100 ms': verdict(
+        `county stats p95, ${engine}`,
+        percentile(staff, 95) <= 100,
+        `${percentile(staff, 95).toFixed(1)} ms`,
+      ),
     });
   } finally {
     await database.close();

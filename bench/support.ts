@@ -50,3 +50,24 @@ export function report(title: string, rows: Record<string, string | number>[]): 
   process.stdout.write(`| ${headers.join(' | ')} |\n| ${headers.map(() => '---').join(' | ')} |\n`);
   for (const row of rows) process.stdout.write(`| ${headers.map((h) => String(row[h])).join(' | ')} |\n`);
 }
+
+const missed: string[] = [];
+
+/**
+ * A benchmark's target, checked: the verdict for a column of the report ('met' or 'MISSED'). A
+ * missed target is listed at the end of the run and makes the process exit with status 1, so a
+ * script or CI step that runs a benchmark fails when the figure breaks its target.
+ */
+export function verdict(target: string, met: boolean, figure: string): string {
+  if (!met) {
+    missed.push(`${target}: ${figure}`);
+    process.exitCode = 1;
+  }
+  return met ? 'met' : 'MISSED';
+}
+
+process.on('beforeExit', () => {
+  if (!missed.length) return;
+  process.stdout.write(`\ntargets missed:\n${missed.map((m) => `- ${m}`).join('\n')}\n`);
+  missed.length = 0;
+});
