@@ -39,9 +39,13 @@ export interface Database {
   ): Promise<number>;
   /**
    * Bulk-loads text that is already CSV (COPY's csv format: an unquoted empty field is NULL), in
-   * chunks of whole lines. Like copyRows, outside any Kysely transaction.
+   * chunks of whole lines, as text or as UTF-8 bytes. Like copyRows, outside any Kysely transaction.
    */
-  copyCsv(table: string, columns: string[], chunks: Iterable<string> | AsyncIterable<string>): Promise<void>;
+  copyCsv(
+    table: string,
+    columns: string[],
+    chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+  ): Promise<void>;
   /** Runs a multi-statement SQL script atomically (all or nothing); used by migrations. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
@@ -182,7 +186,7 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     const release = await mutex.lock();
     try {
       // PGlite copies from a Blob; large inputs go in slices so memory stays bounded.
-      let parts: string[] = [];
+      let parts: (string | Uint8Array)[] = [];
       let size = 0;
       const flush = async () => {
         if (!parts.length) return;

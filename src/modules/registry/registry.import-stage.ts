@@ -316,13 +316,13 @@ export class StageLines {
   }
 }
 
-/** Copies a batch of stage lines (from StageLines) into the stage. */
+/** Copies a batch of stage lines (from StageLines; the rows as UTF-8 bytes) into the stage. */
 export async function copyStageLines(
   database: Pick<Database, 'copyCsv'>,
   stage: ImportStage,
-  lines: { rows: string; errors: string },
+  lines: { rows: Uint8Array; errors: string },
 ): Promise<void> {
-  if (lines.rows) await database.copyCsv(stage.rows, ROW_COLUMNS, [lines.rows]);
+  if (lines.rows.length) await database.copyCsv(stage.rows, ROW_COLUMNS, [lines.rows]);
   if (lines.errors) await database.copyCsv(stage.errors, ['row_number', 'errors'], [lines.errors]);
 }
 

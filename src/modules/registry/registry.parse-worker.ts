@@ -20,7 +20,7 @@ export interface ParseWorkerData {
 
 export type ParseMessage =
   | { type: 'headers'; headers: string[]; unknown: string[] }
-  | { type: 'batch'; rows: string; errors: string; parsed: number }
+  | { type: 'batch'; rows: Uint8Array; errors: string; parsed: number }
   | { type: 'end'; parsed: number }
   | { type: 'rejected'; reason: FileRejectedReason; message: Message };
 
@@ -41,6 +41,21 @@ const post = async (message: ParseMessage) => {
   port.postMessage(message);
 };
 
+const encoder = new TextEncoder();
+/**
+ * A batch's rows go to the main thread as UTF-8 bytes whose buffer is transferred, not copied: a
+ * string of a few megabytes would be cloned into the main thread's heap, where V8 keeps such large
+ * strings until a full collection, and the server's memory grew by hundreds of megabytes during a
+ * large import (docs/PERFORMANCE.md, bench/import).
+ */
+const postBatch = async (lines: StageLines, parsed: number) => {
+  while (unacknowledged > 0) await new Promise<void>((resolve) => (wake = resolve));
+  const { rows, errors } = lines.take();
+  const bytes = encoder.encode(rows);
+  unacknowledged += 1;
+  port.postMessage({ type: 'batch', rows: bytes, errors, parsed } satisfies ParseMessage, [bytes.buffer]);
+};
+
 try {
   const lines = new StageLines(data.today);
   let parsed = 0;
@@ -52,9 +67,9 @@ try {
     parsed += 1;
     if (row.record) lines.addRecord(row.rowNumber, row.record);
     else lines.addErrors(row.rowNumber, row.errors);
-    if (lines.count >= data.batchSize) await post({ type: 'batch', ...lines.take(), parsed });
+    if (lines.count >= data.batchSize) await postBatch(lines, parsed);
   }
-  if (lines.count) await post({ type: 'batch', ...lines.take(), parsed });
+  if (lines.count) await postBatch(lines, parsed);
   await post({ type: 'end', parsed });
 } catch (error) {
   if (!(error instanceof FileRejected)) throw error;
