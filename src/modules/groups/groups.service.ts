@@ -7,7 +7,7 @@ import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { conflict, DomainError, DEFAULT_MESSAGES, invalid, notFound } from '../../platform/errors.ts';
-import { audit, inScope, requireAccess, type Actor } from '../access/index.ts';
+import { audit, inScope, recordRead, requireAccess, type Actor } from '../access/index.ts';
 import { findRegion } from '../regions/index.ts';
 import type { GroupPeriod, GroupProvider, PersonChange } from '../registry/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
@@ -358,6 +358,14 @@ export async function listWorklist(
     .limit(limit + 1)
     .execute();
   const items = rows.slice(0, limit).map(toWorklistItem);
+  // The items name the persons who entered or left a group (children among them): an audited read.
+  await recordRead(db, actor, {
+    action: 'worklist.read',
+    entityType: 'worklist_item',
+    entityId: null,
+    regionCode: region || null,
+    details: { status, count: items.length },
+  });
   return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]?.id) : null };
 }
 

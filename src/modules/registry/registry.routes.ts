@@ -400,7 +400,8 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['imports'],
-        summary: 'The registry of a region in the registry template (streams; imports back unchanged)',
+        summary:
+          'The registry of a region in the registry template (streams; imports back unchanged). ID numbers and phones are masked unless the role may reveal them (persons.reveal)',
         querystring: ExportQuery,
         produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv'],
       },
@@ -408,10 +409,10 @@ export function registryRoutes(app: App, ctx: AppContext): void {
     async (request, reply) => {
       const actor = actorOf(request);
       const format = request.query.format ?? 'xlsx';
-      await service.authorizeExport(ctx, actor, request.query.region, format);
+      const { masked } = await service.authorizeExport(ctx, actor, request.query.region, format);
       const body = new PassThrough();
       service
-        .streamRegistry(ctx, request.query.region, format, body)
+        .streamRegistry(ctx, request.query.region, format, body, { masked })
         .then(() => {
           if (!body.writableEnded) body.end();
         })

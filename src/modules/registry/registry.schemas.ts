@@ -11,9 +11,13 @@ export const AnyRegionCode = Type.String({
 });
 const IsoDate = Type.String({ format: 'date', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 const Sex = Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'GB/T 2261.1: 1 male, 2 female' });
-const Id = Type.Integer({ minimum: 1 });
+// Ids, versions and amounts stop at the largest exact JavaScript integer: beyond it a number is no
+// longer the one sent, and the database refuses it (a 500, not the 400 naming the field).
+const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+const Id = Type.Integer({ minimum: 1, maximum: MAX_INTEGER });
 const Version = Type.Integer({
   minimum: 1,
+  maximum: MAX_INTEGER,
   description: 'the version read; a stale one is refused with 409',
 });
 
@@ -99,7 +103,7 @@ export const PersonListQuery = Type.Object({
     }),
   ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
 });
 export type PersonListQuery = Static<typeof PersonListQuery>;
 
@@ -269,7 +273,7 @@ const householdFields = {
   address: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   headPersonId: Type.Optional(Nullable(Id)),
   annualIncomeFen: Type.Optional(
-    Nullable(Type.Integer({ minimum: 0, description: 'declared annual income, fen' })),
+    Nullable(Type.Integer({ minimum: 0, maximum: MAX_INTEGER, description: 'declared annual income, fen' })),
   ),
   assets: Type.Optional(
     Type.Record(Type.String(), Type.Unknown(), { description: 'declared assets for means tests' }),
@@ -384,7 +388,9 @@ export type ImportView = Static<typeof ImportView>;
 
 export const ImportListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'nextCursor of the previous page' })),
+  cursor: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page' }),
+  ),
 });
 export type ImportListQuery = Static<typeof ImportListQuery>;
 

@@ -14,6 +14,7 @@ import { isIsoDate, today } from '../../platform/dates.ts';
 import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
 import {
   audit,
+  hasPermission,
   inScope,
   recordRead,
   requireAccess,
@@ -27,6 +28,7 @@ import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
+import type { RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import type { ImportKind } from './registry.tables.ts';
 import type { LedgerReview } from './registry.ledger.ts';
@@ -758,13 +760,11 @@ export async function addRelation(
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
-    // The related person may live in another county (a migrant parent's hukou elsewhere): it must
-    // exist, but is linked by id only.
-    const other = await trx
-      .selectFrom('persons')
-      .select('id')
-      .where('id', '=', input.relatedPersonId)
-      .executeTakeFirst();
+    // The related person must be in the actor's scope too, and one outside answers like one that
+    // does not exist: ids are sequential, so a link to any id would show that person's name in the
+    // answer and re-evaluate their groups in a region the actor may not write. A parent registered
+    // in another county is linked by the template import, through the ID number the importer holds.
+    const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
     if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
     const added = await repo.ensureRelation(trx, {
       person_id: personId,
@@ -964,6 +964,14 @@ export async function listDuplicates(
     )
     SELECT reason, birth_date, ids FROM groups ORDER BY ids[1], reason LIMIT ${limit}`.execute(db);
   const ids = [...new Set(rows.rows.flatMap((r) => r.ids.map(Number)))];
+  // The list names persons (children among them): a read, audited like a search.
+  await recordRead(db, actor, {
+    action: 'person.duplicates.read',
+    entityType: 'person',
+    entityId: null,
+    regionCode: options.region ?? (actor.regionCode || null),
+    details: { groups: rows.rows.length, persons: ids.length },
+  });
   const people = ids.length ? await searchPersonsByIds(db, ids) : new Map<number, PersonSummary>();
   return {
     items: rows.rows.map((r) => ({
@@ -1353,34 +1361,57 @@ export async function importErrorReport(
   return file;
 }
 
-/** Checks and audits an export of a region's registry; call before the first byte goes out. */
+/**
+ * Checks and audits an export of a region's registry; call before the first byte goes out. The
+ * file carries ID numbers and phones, so it is a reveal in bulk: full only for a role that may
+ * reveal (persons.reveal), masked like every other answer for the rest (whose export is then for
+ * reading, not for importing back). Resolves with whether to mask.
+ */
 export async function authorizeExport(
   ctx: AppContext,
   actor: Actor,
   regionCode: string,
   format: 'xlsx' | 'csv',
-): Promise<void> {
+): Promise<{ masked: boolean }> {
   requireAccess(actor, 'exports.run', { individual: true });
   if (!inScope(actor, regionCode))
     throw notFound({
       zh: `行政区划 ${regionCode} 不在您的管辖范围内`,
       en: `Region ${regionCode} is not in your scope`,
     });
+  const masked = !hasPermission(actor, 'persons.reveal');
   await audit(ctx.db, actor, {
     action: 'registry.export',
     entityType: 'region',
     entityId: regionCode,
     regionCode,
-    details: { format },
+    details: { format, masked },
   });
+  return { masked };
 }
 
-/** Streams the registry of a region in the template (after authorizeExport). */
+async function* maskedRecords(records: AsyncIterable<RegistryRecord>): AsyncGenerator<RegistryRecord> {
+  const id = (value: string | null) => (value === null ? null : maskIdNumber(value));
+  for await (const r of records)
+    yield {
+      ...r,
+      idNumber: id(r.idNumber),
+      phone: r.phone === null ? null : maskPhone(r.phone),
+      fatherIdNumber: id(r.fatherIdNumber),
+      motherIdNumber: id(r.motherIdNumber),
+      spouseIdNumber: id(r.spouseIdNumber),
+      carerIdNumber: id(r.carerIdNumber),
+    };
+}
+
+/** Streams the registry of a region in the template (after authorizeExport, masked as it said). */
 export function streamRegistry(
   ctx: AppContext,
   regionCode: string,
   format: 'xlsx' | 'csv',
   target: Writable,
+  options: { masked: boolean },
 ): Promise<number> {
-  return writeRegistryRecords(target, registryRecords(ctx.db, regionCode), { format });
+  const records = registryRecords(ctx.db, regionCode);
+  return writeRegistryRecords(target, options.masked ? maskedRecords(records) : records, { format });
 }

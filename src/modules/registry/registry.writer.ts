@@ -44,11 +44,16 @@ export function formatOf(target: TableTarget, format?: TableFormat): TableFormat
 // A digit string this long, or one with a leading zero, is shown by Excel as a float or loses the
 // zero when the CSV is opened by double-click; ="..." keeps it text. The reader strips the wrapper.
 const EXCEL_NUMERIC = /^(?:\d{12,}|0\d+)$/;
+const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. */
 export function csvField(value: string, protectNumbers = true): string {
   if (value === '') return value;
   if (protectNumbers && EXCEL_NUMERIC.test(value)) return `="${value}"`;
+  // Text a spreadsheet would run as a formula (CSV injection: a name typed as =HYPERLINK(...) by
+  // one user runs on the machine of whoever opens the export) is written as the string formula
+  // ="...", which shows the text as it is and which the reader unwraps, so a round trip keeps it.
+  if (protectNumbers && FORMULA_START.test(value)) value = `="${value.replace(/"/g, '""')}"`;
   if (/[",\r\n]|^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
   return value;
 }
