@@ -5,6 +5,7 @@ import {
   excelSerialToDate,
   maskPhone,
   normalizeCell,
+  normalizeName,
   normalizePhone,
   parseDate,
   parseYesNo,
@@ -284,5 +285,31 @@ describe('maskPhone', () => {
   test('unrecognised text is still masked', () => {
     assert.equal(maskPhone('123456789'), '123**6789');
     assert.equal(maskPhone('12345'), '*****');
+  });
+});
+
+describe('normalizeName', () => {
+  test('spaces padding a Chinese name are dropped, full-width or not', () => {
+    assert.equal(normalizeName('张\u3000伟'), '张伟');
+    assert.equal(normalizeName(' 李  芳 '), '李芳');
+    assert.equal(normalizeName('𠮷 田'), '𠮷田');
+  });
+
+  test('the separator of a transliterated name becomes the middle dot U+00B7', () => {
+    for (const written of [
+      '阿依古丽•买买提',
+      '阿依古丽・买买提',
+      '阿依古丽．买买提',
+      '阿依古丽.买买提',
+      '阿依古丽 ‧ 买买提',
+    ])
+      assert.equal(normalizeName(written), '阿依古丽·买买提', written);
+    assert.equal(normalizeName('阿卜杜热合曼·买买提·艾力'), '阿卜杜热合曼·买买提·艾力');
+  });
+
+  test('a name in Latin letters keeps its spaces; empty is null', () => {
+    assert.equal(normalizeName(' Maria  Wang '), 'Maria Wang');
+    assert.equal(normalizeName('\u3000'), null);
+    assert.equal(normalizeName(null), null);
   });
 });

@@ -71,6 +71,27 @@ export function normalizeCell(value: unknown): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Names
+
+const HAN = String.raw`\p{Script=Han}`;
+const SPACE_BETWEEN_HAN = new RegExp(`(?<=${HAN}) +(?=${HAN})`, 'gu');
+// The separator of a transliterated name (买买提·艾力) as other keyboards and fonts write it: the
+// bullet, the katakana middle dot, the hyphenation point, the dot operator, a full stop.
+const NAME_DOTS = /(?<=\S) *[·•・･‧⋅∙.﹒。] *(?=\S)/gu;
+
+/**
+ * A person's name from a cell: as normalizeCell, and in a name written in Chinese characters the
+ * spaces between two characters dropped (张\u3000伟, padded to line up with three-character names, is
+ * 张伟) and the separator of a transliterated name made the middle dot U+00B7 that the public
+ * security registry uses (阿依古丽•买买提, 阿依古丽．买买提 → 阿依古丽·买买提).
+ */
+export function normalizeName(value: unknown): string | null {
+  const s = normalizeCell(value);
+  if (s === null || !new RegExp(HAN, 'u').test(s)) return s;
+  return s.replace(SPACE_BETWEEN_HAN, '').replace(NAME_DOTS, '·');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dates
 
 /** Largest Excel serial (9999-12-31) in the 1900 date system. */

@@ -79,6 +79,15 @@ describe('normalizeIdNumber: valid numbers', () => {
     assert.equal(valid('\uFEFF11010519491231002X\u200B').value, '11010519491231002X');
   });
 
+  test('dashes grouping the digits are removed like spaces', () => {
+    assert.equal(valid('110105-19491231-002X').value, '11010519491231002X');
+    assert.equal(valid('110105－19491231－002x').value, '11010519491231002X');
+    assert.equal(valid('110105–19491231–002X').value, '11010519491231002X');
+    assert.equal(valid('110105 - 19491231 - 002X').value, '11010519491231002X');
+    // The check character still proves every digit.
+    rejected('110105-19491231-0021', 'BAD_CHECK_CHARACTER');
+  });
+
   test("a leading apostrophe (Excel's force-text mark) is ignored", () => {
     assert.equal(valid("'11010519491231002X").value, '11010519491231002X');
   });
@@ -133,7 +142,15 @@ describe('normalizeIdNumber: rejections', () => {
     assert.match(r.message.en, /Text/);
     assert.match(r.message.en, /lost/);
     rejected(Number('410225200801011238'), 'EXCEL_FLOAT');
-    rejected(110105491231002, 'EXCEL_FLOAT');
+    rejected(4102252008010112, 'EXCEL_FLOAT');
+    rejected(Number('41022520080101123'), 'EXCEL_FLOAT');
+  });
+
+  test('a 15-digit legacy number in a numeric cell has lost nothing: it is upgraded like text', () => {
+    // Excel keeps 15 significant digits, exactly what an old number has.
+    assert.equal(valid(110105491231002).value, '11010519491231002X');
+    assert.equal(valid({ formula: 'A1', result: 110105491231001 }).value, '110105194912310011');
+    rejected(11010549123100, 'BAD_LENGTH');
   });
 
   test('scientific notation text is an Excel float', () => {
@@ -163,7 +180,9 @@ describe('normalizeIdNumber: rejections', () => {
 
   test('letters, punctuation and a misplaced X are bad characters', () => {
     assert.match(rejected('11010519491231002Y', 'BAD_CHARACTERS').message.en, /Y/);
-    rejected('110105-19491231-002X', 'BAD_CHARACTERS');
+    rejected('110105-19491231-002', 'BAD_LENGTH');
+    rejected('-11010519491231002X', 'BAD_CHARACTERS');
+    rejected('11010519491231002X-', 'BAD_CHARACTERS');
     rejected('1101051949123100X2', 'BAD_CHARACTERS');
     rejected('11010549123100X', 'BAD_CHARACTERS');
     rejected({ some: 'object' }, 'BAD_CHARACTERS');

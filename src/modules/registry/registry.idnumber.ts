@@ -77,6 +77,9 @@ function clean(text: string): string {
   return (
     toHalfWidth(text)
       .replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '')
+      // Dashes group the digits as spaces do (410225-20080101-123X); the check character still
+      // proves every digit. A minus sign or dash in any other form (－ is made - above) likewise.
+      .replace(/(?<=[0-9Xx])[-‐‑–—](?=[0-9Xx])/g, '')
       // A leading apostrophe is how Excel users force text; it is not part of the number.
       .replace(/^'/, '')
       .replace(/x/g, 'X')
@@ -84,15 +87,21 @@ function clean(text: string): string {
 }
 
 /**
- * Validates and normalises a citizen ID number. Accepts text with surrounding or inner spaces,
- * full-width characters and a lower-case x; upgrades a 15-digit number to 18. A JS number (a
- * numeric Excel cell) is always rejected: Excel keeps only 15 significant digits.
+ * Validates and normalises a citizen ID number. Accepts text with surrounding or inner spaces or
+ * dashes, full-width characters and a lower-case x; upgrades a 15-digit number to 18. A JS number
+ * (a numeric Excel cell) of more than 15 digits is rejected: Excel keeps only 15 significant
+ * digits, so an 18-digit number has lost its last ones.
  * `today` is the date after which a birth date counts as in the future (default: today).
  */
 export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()): IdNumberResult {
   const v = unwrapCell(raw);
   if (v === null || v === undefined) return fail('EMPTY', '公民身份号码为空', 'the ID number is empty');
-  if (typeof v === 'number') return excelFloat(String(v));
+  // A numeric cell keeps 15 significant digits: a 15-digit legacy number (or a shorter wrong one)
+  // survives whole and is checked as text; a longer one has lost its last digits.
+  if (typeof v === 'number') {
+    if (!(Number.isSafeInteger(v) && v >= 0 && v < 1e15)) return excelFloat(String(v));
+    return normalizeIdNumber(String(v), today);
+  }
   if (typeof v !== 'string' && typeof v !== 'bigint') {
     return fail('BAD_CHARACTERS', '公民身份号码不是文本', 'the ID number is not text');
   }

@@ -11,6 +11,7 @@
 import type { IsoDate } from '../../platform/dates.ts';
 import {
   normalizeCell,
+  normalizeName,
   normalizePhone,
   parseDate,
   parseYesNo,
@@ -340,13 +341,97 @@ function parseDisability(text: string): { category: DisabilityCategory; grade: D
 
 const SIGNATURE =
   /^(填表人|填报人|审核人|负责人|单位负责人|制表人|统计人|联系人|联系电话|填报日期|审核日期|注|备注|说明)\s*[:：]?/;
+/** A totals row under the data (合计 35人): a count, not a child. */
+const TOTALS = /^(合\s*计|总\s*计|小\s*计|共\s*计)/;
+
+/** The person groups of a two-row header (父亲情况 over 姓名, 公民身份号码 ...): the prefix of their columns. */
+const PERSON_GROUPS = ['父亲', '母亲', '委托监护人', '祖父', '祖母', '外祖父', '外祖母'] as const;
+const GROUP_SUFFIX = /(基本情况|基本信息|情况|信息)$/;
+
+/**
+ * A ledger header in the form's words: the ID number is 公民身份号码 however the county titled it
+ * (身份证号码, 身份证号, 身份号码), and the carer's phone 委托监护人电话.
+ */
+function canonicalLedgerHeader(header: string): string {
+  const h = header.replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
+  if (h === '委托监护人联系电话' || h === '委托监护人手机号码') return '委托监护人电话';
+  if (/^(父亲|母亲)(电话|手机号码|手机)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
+  return h;
+}
+
+/** Labels that appear under a person group in a two-row header. */
+const SUB_LABELS = new Set([
+  '姓名', '性别', '出生日期', '公民身份号码', '务工地点', '联系电话', '电话', '与儿童关系', '居住地址',
+  '身份证号码', '身份证号', '身份号码', '手机号码', '手机',
+]); // prettier-ignore
+
+function headerText(v: unknown): string {
+  return (normalizeCell(v) ?? '').replace(/\s/g, '');
+}
+
+/**
+ * The column names of a two-row header: a column with a label in the lower row under a person group
+ * of the upper row (父亲情况, merged across its columns or written once at the left) is that
+ * person's (父亲姓名); otherwise the lower label, or the upper one where the lower is empty or the
+ * same (a label merged down both rows).
+ */
+function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[]): string[] {
+  const n = Math.max(upper.length, lower.length);
+  const out: string[] = [];
+  let group = '';
+  for (let i = 0; i < n; i++) {
+    const u = headerText(upper[i]);
+    const l = headerText(lower[i]);
+    if (u !== '') group = u;
+    if (l === '' || l === u) {
+      out.push(u);
+      continue;
+    }
+    const prefix = group.replace(GROUP_SUFFIX, '');
+    const person = PERSON_GROUPS.find((g) => g === prefix);
+    out.push(person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机)$/, '联系电话') : l);
+  }
+  return out;
+}
+
+/** The lower row of a two-row header: every cell a label, at least one under a person group. */
+function isSubHeaderRow(values: readonly unknown[]): boolean {
+  const cells = values.map(headerText).filter((v) => v !== '');
+  return (
+    cells.length > 0 &&
+    cells.every((c) => SUB_LABELS.has(c) || LEDGER_HEADER_SET.has(canonicalLedgerHeader(c)))
+  );
+}
+
+const LEDGER_HEADER_SET = new Set<string>([...LEDGER_HEADERS, ...LEDGER_EXTRA_HEADERS, '序号']);
+
+/** The form's columns that a header names more than once (a label repeated by a merge counts once). */
+function duplicateHeaders(
+  headers: readonly string[],
+  known: ReadonlySet<string> = LEDGER_HEADER_SET,
+): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  headers.forEach((h, i) => {
+    if (h === '' || h === '序号' || !known.has(h) || headers[i - 1] === h) return;
+    if (seen.has(h)) dup.add(h);
+    seen.add(h);
+  });
+  return [...dup];
+}
+
+/** The column names, a label repeated by a merge across columns kept on its first column only. */
+function withoutMergeRepeats(headers: readonly string[]): string[] {
+  return headers.map((h, i) => (i > 0 && headers[i - 1] === h ? '' : h));
+}
 
 /** Index of the column row among the first rows: the first holding 姓名 and 公民身份号码 or 出生日期. */
 export function findLedgerHeader(rows: readonly (readonly unknown[])[]): number {
   return rows.findIndex((values) => {
     const cells = new Set(values.map((v) => (normalizeCell(v) ?? '').replace(/\s/g, '')));
     return (
-      cells.has('姓名') && (cells.has('公民身份号码') || cells.has('出生日期') || cells.has('身份证号码'))
+      cells.has('姓名') &&
+      (cells.has('出生日期') || [...cells].some((c) => canonicalLedgerHeader(c) === '公民身份号码'))
     );
   });
 }
@@ -387,6 +472,7 @@ function parseLedgerRow(
     const v = normalizeCell(cells[h]);
     return v !== null && DASH_ONLY.test(v) ? null : v;
   };
+  const name = (h: string): string | null => (txt(h) === null ? null : normalizeName(cells[h]));
   const date = (h: string): IsoDate | null => {
     if (txt(h) === null && !(cells[h] instanceof Date) && typeof cells[h] !== 'number') return null;
     const r = parseDate(cells[h]);
@@ -483,7 +569,7 @@ function parseLedgerRow(
 
   const parent = (p: '父亲' | '母亲'): LedgerParent | null =>
     dropEmpty({
-      name: txt(`${p}姓名`),
+      name: name(`${p}姓名`),
       birthDate: date(`${p}出生日期`),
       idNumber: id(`${p}公民身份号码`),
       workplace: txt(`${p}务工地点`),
@@ -499,7 +585,7 @@ function parseLedgerRow(
   for (const [label, role] of GRANDPARENTS) {
     const g = dropEmpty({
       role,
-      name: txt(`${label}姓名`),
+      name: name(`${label}姓名`),
       birthDate: date(`${label}出生日期`),
       idNumber: null,
     });
@@ -509,7 +595,7 @@ function parseLedgerRow(
   const formDate = date('委托监护确认书签订日期');
   const formSignedText = yes('是否签订委托监护确认书');
   const carer = dropEmpty<LedgerCarer>({
-    name: txt('委托监护人姓名'),
+    name: name('委托监护人姓名'),
     birthDate: null,
     idNumber: id('委托监护人公民身份号码'),
     phone: phone('委托监护人电话'),
@@ -642,7 +728,7 @@ function parseLedgerRow(
   return {
     rowNumber,
     child: {
-      name: txt('姓名'),
+      name: name('姓名'),
       sex,
       ethnicity: txt('民族'),
       birthDate:
@@ -690,18 +776,43 @@ export async function* parseLedgerFile(
   const rows = readRows(source, { allowMerges: true });
   const head: { rowNumber: number; values: unknown[] }[] = [];
   let headers: string[] | null = null;
+  let headerRow: readonly unknown[] = [];
+  let subHeaderChecked = false;
   let ledgerDate: IsoDate | null = null;
+  // Within the file each child appears once: by ID number, else by name and birth date.
+  const firstRowOf = new Map<string, number>();
   try {
     for await (const row of rows) {
       if (headers === null) {
         head.push(row);
         const index = findLedgerHeader(head.map((r) => r.values));
         if (index >= 0) {
-          headers = (head[index]?.values ?? []).map((v) => (normalizeCell(v) ?? '').replace(/\s/g, ''));
+          headerRow = head[index]?.values ?? [];
+          let labels = headerRow.map(headerText);
+          const previous = index > 0 ? head[index - 1]?.values : undefined;
+          // The person groups may stand in the row above the labels (父亲情况 over 姓名 ...).
+          if (previous && duplicateHeaders(labels, SUB_LABELS).length > 0)
+            labels = combineHeaderRows(previous, headerRow);
+          headers = withoutMergeRepeats(labels.map(canonicalLedgerHeader));
           ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values));
           head.length = 0;
         } else if (head.length >= HEADER_SEARCH_ROWS) break;
         continue;
+      }
+      if (!subHeaderChecked) {
+        subHeaderChecked = true;
+        // Or the labels stand in the row below the column row (the survey form's own layout).
+        if (isSubHeaderRow(row.values)) {
+          headers = withoutMergeRepeats(combineHeaderRows(headerRow, row.values).map(canonicalLedgerHeader));
+          continue;
+        }
+      }
+      const duplicates = duplicateHeaders(headers);
+      if (duplicates.length > 0) {
+        throw new FileRejected('DUPLICATE_HEADERS', {
+          zh: `列名重复：${duplicates.join('、')}。父母、委托监护人等的列请写明是谁的（如 父亲姓名），或在列名上一行写明分组（如 父亲情况）`,
+          en: `duplicate column headers: ${duplicates.join(', ')}; name whose each column is (父亲姓名), or put the group (父亲情况) in the row above`,
+        });
       }
       const cells: Cells = {};
       row.values.forEach((v, i) => {
@@ -709,9 +820,32 @@ export async function* parseLedgerFile(
         if (h) cells[h] = v;
       });
       const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
-      if (SIGNATURE.test(first)) continue;
+      if (SIGNATURE.test(first) || TOTALS.test(first)) continue;
       if (normalizeCell(cells['姓名']) === null) continue;
-      yield parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+      const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+      const child = parsed.child;
+      const key = child.idNumber ?? (child.birthDate ? `${child.name ?? ''}\u0000${child.birthDate}` : null);
+      if (key !== null) {
+        const firstRow = firstRowOf.get(key);
+        if (firstRow === undefined) firstRowOf.set(key, row.rowNumber);
+        else {
+          const column = child.idNumber ? '公民身份号码' : '姓名';
+          parsed.errors.push({
+            column,
+            value: parsed.raw[column] ?? '',
+            reason: child.idNumber
+              ? {
+                  zh: `公民身份号码与第 ${firstRow} 行重复：同一儿童在台账中只能出现一次`,
+                  en: `the ID number repeats row ${firstRow}; a child may appear only once in a ledger`,
+                }
+              : {
+                  zh: `与第 ${firstRow} 行姓名、出生日期相同：同一儿童在台账中只能出现一次`,
+                  en: `same name and birth date as row ${firstRow}; a child may appear only once in a ledger`,
+                },
+          });
+        }
+      }
+      yield parsed;
     }
   } finally {
     await rows.return(undefined);

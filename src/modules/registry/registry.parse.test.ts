@@ -8,7 +8,16 @@ import { readDivision } from '../regions/index.ts';
 import { collectReferences, openRegistryFile, parseRegistryFile } from './registry.parse.ts';
 import type { ParsedRow } from './registry.parse.ts';
 import { FileRejected } from './registry.reader.ts';
-import { household, makeFixtures, TODAY } from '../../../test/fixtures/registry/make-fixtures.ts';
+import ExcelJS from 'exceljs';
+import {
+  household,
+  makeFixtures,
+  person,
+  templateCsv,
+  TODAY,
+} from '../../../test/fixtures/registry/make-fixtures.ts';
+import { recordToRow, TEMPLATE_HEADERS } from './registry.template.ts';
+import { makeIdNumber } from './registry.idnumber.ts';
 import type { FixtureCase } from '../../../test/fixtures/registry/make-fixtures.ts';
 
 let dir = '';
@@ -114,6 +123,75 @@ describe('collectReferences', () => {
     assert.deepEqual(
       collectReferences(father!).map((r) => r.relation),
       ['spouse'],
+    );
+  });
+});
+
+describe('county ledgers as clerks keep them', () => {
+  test('a header wrapped inside its cell (Alt+Enter) is the same column, in CSV and in .xlsx', async () => {
+    const wrap = (h: string) =>
+      h === '公民身份号码' ? '公民身份\n号码' : h === '与户主关系' ? ' 与户主\r\n关系　' : h;
+    const rows = household().map(recordToRow);
+    // The rows keyed by the wrapped headers, as the file has them.
+    const wrapped = rows.map((r) => Object.fromEntries(TEMPLATE_HEADERS.map((h) => [wrap(h), r[h] ?? ''])));
+    const csv = path.join(dir, 'wrapped-header.csv');
+    fs.writeFileSync(csv, templateCsv(wrapped, TEMPLATE_HEADERS.map(wrap)));
+    const xlsx = path.join(dir, 'wrapped-header.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Sheet1');
+    sheet.addRow(TEMPLATE_HEADERS.map((h) => (h === '户籍地代码' ? '户籍地\n代码' : h)));
+    for (const r of rows) sheet.addRow(TEMPLATE_HEADERS.map((h) => r[h] || null));
+    await workbook.xlsx.writeFile(xlsx);
+    for (const file of [csv, xlsx]) {
+      const parsed = await parseAll(file);
+      assert.deepEqual(
+        parsed.map((r) => [r.rowNumber, r.errors.length, r.record?.idNumber]),
+        rows.map((r, i) => [i + 2, 0, r['公民身份号码']]),
+        file,
+      );
+    }
+  });
+
+  test('names: padding spaces dropped, the middle dot unified, so the same person is found once', async () => {
+    const rows = [
+      person({ name: '张\u3000伟', idNumber: null, noIdReason: '未落户' }),
+      person({ name: '张伟', idNumber: null, noIdReason: '未落户', relationToHead: '子' }),
+      person({ name: '阿依古丽•买买提', sex: 2, birthDate: '1990-03-04' }),
+    ].map(recordToRow);
+    const file = path.join(dir, 'names.csv');
+    fs.writeFileSync(file, templateCsv(rows));
+    const parsed = await parseAll(file);
+    assert.equal(parsed[0]?.record?.name, '张伟');
+    assert.deepEqual(
+      parsed[1]?.errors.map((e) => [e.column, e.reason.zh]),
+      [['姓名', '与第 2 行为同一户、同姓名、同出生日期的人：同一人在文件中只能出现一次']],
+    );
+    assert.equal(parsed[2]?.record?.name, '阿依古丽·买买提');
+  });
+
+  test('a 15-digit ID number in a numeric cell and one written with dashes are accepted', async () => {
+    const man = person({ birthDate: '1980-02-08' });
+    const woman = person({ name: '李芳', sex: 2, birthDate: '1982-05-06', relationToHead: '配偶' });
+    const file = path.join(dir, 'id-forms.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Sheet1');
+    sheet.addRow([...TEMPLATE_HEADERS]);
+    const idAt = TEMPLATE_HEADERS.indexOf('公民身份号码');
+    const manRow = TEMPLATE_HEADERS.map((h) => recordToRow(man)[h] || null) as unknown[];
+    manRow[idAt] = 410225800208011; // 15 digits: 410225 800208 011
+    const womanRow = TEMPLATE_HEADERS.map((h) => recordToRow(woman)[h] || null) as unknown[];
+    const id = woman.idNumber ?? '';
+    womanRow[idAt] = `${id.slice(0, 6)}-${id.slice(6, 14)}-${id.slice(14)}`;
+    sheet.addRow(manRow);
+    sheet.addRow(womanRow);
+    await workbook.xlsx.writeFile(file);
+    const parsed = await parseAll(file);
+    assert.deepEqual(
+      parsed.map((r) => [r.errors.map((e) => e.reason.en), r.record?.idNumber]),
+      [
+        [[], makeIdNumber('410225', '1980-02-08', '011')],
+        [[], id],
+      ],
     );
   });
 });

@@ -69,7 +69,11 @@ export interface Table {
 }
 
 export interface ReadOptions {
-  /** The child ledger's title rows are merged across the sheet; the registry template allows none. */
+  /**
+   * The child ledger's title rows are merged across the sheet, and siblings' rows share their parents'
+   * cells merged down: merged cells are allowed and each cell of a range reads the range's value (what
+   * a person sees). The registry template allows none.
+   */
   allowMerges?: boolean;
 }
 
@@ -410,12 +414,13 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
   }
 }
 
-// ="410225200801011234" is how a CSV keeps a long number as text when Excel opens it.
+// ="410225200801011234" is how a CSV keeps a long number as text when Excel opens it, and
+// ="=SUM(1)" how the export keeps text that would run as a formula ("" inside stands for ").
 const EXCEL_TEXT = /^="(.*)"$/s;
 
 function unwrapExcelText(field: string): string {
   const m = EXCEL_TEXT.exec(field);
-  return m ? (m[1] ?? '') : field;
+  return m ? (m[1] ?? '').replaceAll('""', '"') : field;
 }
 
 async function* readCsvRows(bytes: Bytes): AsyncGenerator<PositionalRow> {
@@ -523,6 +528,68 @@ async function mergedRanges(
     inflated.destroy();
   }
   return found;
+}
+
+const MAX_FILLED_MERGES = 100_000;
+
+interface CellRange {
+  top: number;
+  left: number;
+  bottom: number;
+  right: number;
+}
+
+/** A1:B2 as rows (1-based) and columns (0-based). */
+function parseRange(ref: string): CellRange | null {
+  const m = /^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$/.exec(ref.replace(/\$/g, ''));
+  if (!m) return null;
+  const left = columnIndex(m[1]);
+  const right = columnIndex(m[3] ?? m[1]);
+  if (left === null || right === null) return null;
+  const top = Number(m[2]);
+  const bottom = Number(m[4] ?? m[2]);
+  return {
+    top: Math.min(top, bottom),
+    left: Math.min(left, right),
+    bottom: Math.max(top, bottom),
+    right: Math.max(left, right),
+  };
+}
+
+/**
+ * Copies the value of each merged range's top-left cell into the range's other cells as the rows
+ * stream past (rows come in order, so the top-left value is seen before the cells that repeat it).
+ */
+class MergeFill {
+  private readonly byTop = new Map<number, CellRange[]>();
+  private active: { range: CellRange; value: unknown }[] = [];
+  constructor(ranges: readonly CellRange[]) {
+    for (const r of ranges) {
+      const list = this.byTop.get(r.top) ?? [];
+      list.push(r);
+      this.byTop.set(r.top, list);
+    }
+  }
+  apply(rowNumber: number, values: unknown[]): void {
+    if (this.byTop.size === 0 && this.active.length === 0) return;
+    this.active = this.active.filter((a) => a.range.bottom >= rowNumber);
+    for (const [top, ranges] of this.byTop) {
+      // A range whose top row is blank (never yielded) still starts there, with no value.
+      if (top > rowNumber) continue;
+      for (const range of ranges) {
+        const value = top === rowNumber ? (values[range.left] ?? null) : null;
+        if (range.bottom >= rowNumber) this.active.push({ range, value });
+      }
+      this.byTop.delete(top);
+    }
+    for (const { range, value } of this.active) {
+      if (value === null || rowNumber < range.top) continue;
+      for (let c = range.left; c <= range.right; c++) {
+        if (rowNumber === range.top && c === range.left) continue;
+        values[c] = value;
+      }
+    }
+  }
 }
 
 // exceljs's streaming WorkbookReader decodes each zip chunk on its own and garbles a Chinese character
@@ -743,7 +810,11 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   if (!sheetEntry) {
     throw new FileRejected('NO_WORKSHEET', { zh: '工作簿中没有工作表', en: 'the workbook has no worksheet' });
   }
-  if (!options.allowMerges) {
+  let fill: MergeFill | null = null;
+  if (options.allowMerges) {
+    const ranges = await mergedRanges(bytes, entries, sheetEntry.name, MAX_FILLED_MERGES);
+    fill = new MergeFill(ranges.map(parseRange).filter((r): r is CellRange => r !== null));
+  } else {
     const merges = await mergedRanges(bytes, entries, sheetEntry.name);
     if (merges.length > 0) {
       throw new FileRejected('MERGED_CELLS', {
@@ -776,6 +847,7 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
       values[col] = typeof value === 'string' ? detach(value) : value;
       next = col + 1;
     }
+    fill?.apply(rowNumber, values);
     for (let i = 0; i < values.length; i++) if (!(i in values)) values[i] = null;
     if (isBlank(values)) continue;
     yield { rowNumber, values };

@@ -8,6 +8,7 @@ import { isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import {
   normalizeCell,
+  normalizeName,
   normalizePhone,
   parseDate,
   parseYesNo,
@@ -122,6 +123,12 @@ function requiredText(what: LocalizedMessage): Parser<string | null> {
     const s = normalizeCell(value);
     return s === null ? bad(`${what.zh}不能为空`, `${what.en} is required`) : ok(s);
   };
+}
+
+/** 姓名: inner spaces of a Chinese name dropped, a transliterated name's separator made U+00B7. */
+function requiredName(value: unknown): ParseResult<string | null> {
+  const s = normalizeName(value);
+  return s === null ? bad('姓名不能为空', 'name is required') : ok(s);
 }
 
 function optionalDate(value: unknown): ParseResult<IsoDate | null> {
@@ -316,7 +323,7 @@ function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<str
 
 export const TEMPLATE_COLUMNS = [
   column('户编号', 'householdNo', 'yes', 'text, unique within the county', parseHouseholdNo),
-  column('姓名', 'name', 'yes', 'text', requiredText(L('姓名', 'name'))),
+  column('姓名', 'name', 'yes', 'text', requiredName),
   column(
     '公民身份号码',
     'idNumber',
@@ -426,9 +433,13 @@ export interface HeaderCheck {
   unknown: string[];
 }
 
-/** Header names as matched: white space around them trimmed, invisible characters dropped. */
+/**
+ * Header names as matched: white space and invisible characters dropped, around the name and inside
+ * it. No template header has a space, and a header cell wrapped with Alt+Enter (公民身份\n号码) is
+ * the same column.
+ */
 export function cleanHeader(header: string): string {
-  return header.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').trim();
+  return header.replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '');
 }
 
 export function checkHeaders(headers: readonly string[]): HeaderCheck {
