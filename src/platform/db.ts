@@ -240,6 +240,12 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Database
     }) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: typeParsers });
+  // A connection that dies while idle in the pool (the server restarted, an administrator ended it,
+  // its database was dropped) is removed by the pool, and the next query opens a new one. Without a
+  // listener the pool's 'error' event would end the whole process.
+  pool.on('error', (error) => {
+    process.emitWarning(`an idle PostgreSQL connection was closed: ${error.message}`, 'ShouhuDatabase');
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const copyCsv: Database['copyCsv'] = async (table, columns, chunks) => {
     const client = await pool.connect();
