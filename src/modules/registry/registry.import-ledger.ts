@@ -10,7 +10,7 @@
 // change listeners (the groups module re-evaluates them), and once the rows are written the ledger's
 // answers are compared with the rules by the reviewer the composition root registers
 // (reviewLedgerWith): the rows where they disagree come back as the import's review.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
 import { audit } from '../access/index.ts';
@@ -90,15 +90,30 @@ async function findOrRegister(
 ): Promise<Found | null> {
   if (!p.name) return null;
   if (linkedTo && !p.idNumber) {
-    // A parent or carer named without ID number or birth date is the one already linked by that name.
+    // A parent or carer named without ID number is the one already linked by that name to this
+    // child, else to a sibling (a child who shares a parent with this one): a ledger gives a mother's
+    // ID number on the first sibling's row and only her name on the next.
+    const child = linkedTo.personId;
+    const siblings = trx
+      .selectFrom('person_relations as mine')
+      .innerJoin('person_relations as theirs', 'theirs.related_person_id', 'mine.related_person_id')
+      .select('theirs.person_id')
+      .where('mine.person_id', '=', child)
+      .where('mine.kind', '=', 'parent')
+      .where('mine.valid_to', 'is', null)
+      .where('theirs.kind', '=', 'parent')
+      .where('theirs.valid_to', 'is', null);
     const linked = await trx
       .selectFrom('person_relations as r')
       .innerJoin('persons as o', 'o.id', 'r.related_person_id')
       .select('o.id')
-      .where('r.person_id', '=', linkedTo.personId)
+      .where((eb) => eb.or([eb('r.person_id', '=', child), eb('r.person_id', 'in', siblings)]))
       .where('r.kind', '=', linkedTo.kind)
       .where('r.valid_to', 'is', null)
       .where('o.name', '=', p.name)
+      .where('o.merged_into', 'is', null)
+      .orderBy(sql`r.person_id = ${child}`, 'desc')
+      .orderBy('o.id')
       .executeTakeFirst();
     if (linked) return { id: linked.id, created: false };
   }
@@ -282,7 +297,12 @@ async function writeRow(
     }
   };
   const parents: Record<'father' | 'mother', number | null> = { father: null, mother: null };
-  for (const which of ['father', 'mother'] as const) {
+  // A parent given by ID number first: the other, given by name only, is then looked for among the
+  // parents of that parent's other children too (findOrRegister).
+  const byIdFirst = (['father', 'mother'] as const)
+    .slice()
+    .sort((a, b) => Number(!row[a]?.idNumber) - Number(!row[b]?.idNumber));
+  for (const which of byIdFirst) {
     const p = row[which];
     if (!p) continue;
     const found = await findOrRegister(

@@ -592,6 +592,42 @@ describe('importing the child ledger (database)', () => {
     assert.equal(printed.filter((l) => l.startsWith('  row ')).length, EXPECTED_DISAGREEMENTS.length);
   });
 
+  test('siblings: a mother given by ID number on one row and by name only on the next is one person', async () => {
+    const father = makeIdNumber('410225', '1985-03-01', 61);
+    const mother = makeIdNumber('410225', '1987-04-02', 62);
+    const rows = [
+      ['姓名', '性别', '出生日期', '公民身份号码', '户籍所在地', '父亲姓名', '父亲公民身份号码', '母亲姓名', '母亲公民身份号码', '母亲务工地点'],
+      ['赵一一', '男', '2014-02-03', makeIdNumber('410225', '2014-02-03', 63), '南彰镇南彰村', '赵建国', father, '孙秀英', mother, '广州'],
+      ['赵二二', '女', '2016-05-06', makeIdNumber('410225', '2016-05-06', 64), '南彰镇南彰村', '赵建国', father, '孙秀英', '', '广州'],
+      // The father by name only, the mother by ID number: the order of the columns does not matter.
+      ['赵三三', '男', '2019-07-08', makeIdNumber('410225', '2019-07-08', 65), '南彰镇南彰村', '赵建国', '', '孙秀英', mother, '广州'],
+    ]; // prettier-ignore
+    const csv = Buffer.from(rows.map((r) => r.join(',')).join('\n'));
+    const id = await submit('first', '', 'siblings.csv', csv);
+    const result = (await get('first', `/imports/${id}`)).json() as ImportJson;
+    assert.equal(result.counts.errors, 0, JSON.stringify(result));
+    const named = async (name: string) =>
+      (await t.ctx.db.selectFrom('persons').select('id').where('name', '=', name).execute()).map((p) => p.id);
+    const [motherId, ...moreMothers] = await named('孙秀英');
+    const [fatherId, ...moreFathers] = await named('赵建国');
+    assert.deepEqual([moreMothers, moreFathers], [[], []]);
+    for (const child of ['赵一一', '赵二二', '赵三三']) {
+      const parents = await t.ctx.db
+        .selectFrom('person_relations')
+        .select('related_person_id')
+        .where('person_id', '=', (await personByName(child)).id)
+        .where('kind', '=', 'parent')
+        .where('valid_to', 'is', null)
+        .orderBy('related_person_id')
+        .execute();
+      assert.deepEqual(
+        parents.map((p) => p.related_person_id),
+        [fatherId, motherId].sort((a, b) => a! - b!),
+        child,
+      );
+    }
+  });
+
   test('a later ledger that says 有无委托监护人: 否 ends the carer link in force; naming a carer with 否 is a row error', async () => {
     const child = await personByName('王小红');
     const carerLink = () =>
