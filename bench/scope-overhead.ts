@@ -100,11 +100,12 @@ for (const engine of enginesFromArgs()) {
         'unscoped p50 (ms)': percentile(bare, 50).toFixed(2),
         'overhead (p50)': overhead.toFixed(0) + '%',
         'overhead (mean)': ((mean(scoped) / mean(bare) - 1) * 100).toFixed(0) + '%',
-        'p50 <= 20%': verdict(
-          `scope overhead, ${engine}, ${role}`,
-          overhead <= 20,
-          `${overhead.toFixed(0)}%`,
-        ),
+        // The target is the server's (PostgreSQL, where a county runs); the embedded engine's figure is
+        // shown for comparison (docs/PERFORMANCE.md).
+        'p50 <= 20%':
+          engine === 'postgres'
+            ? verdict(`scope overhead, ${engine}, ${role}`, overhead <= 20, `${overhead.toFixed(0)}%`)
+            : '-',
       });
     }
 
