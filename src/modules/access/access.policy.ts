@@ -95,6 +95,20 @@ export const ROLE_REGION_LENGTH: Record<Role, number | null> = {
 
 /** Roles above the county see aggregates only, unless granted individual access. */
 export const VIEWER_ROLES: readonly Role[] = ['prefecture_viewer', 'province_viewer', 'national_viewer'];
+
+/**
+ * What a grant of individual access adds to a viewer above the county (DOMAIN.md section 6,
+ * "individual records only if granted"): reading persons, households and the persons of a group in
+ * the viewer's region, masked like everyone's. Nothing to write, reveal, export or merge.
+ */
+export const INDIVIDUAL_READ: readonly Permission[] = ['persons.read', 'groups.read'];
+
+/** A role's permissions, with the individual reads for a viewer granted them. */
+export function permissionsOf(role: Role, individualAccess: boolean): Set<Permission> {
+  const permissions = new Set<Permission>(ROLE_PERMISSIONS[role]);
+  if (individualAccess && VIEWER_ROLES.includes(role)) for (const p of INDIVIDUAL_READ) permissions.add(p);
+  return permissions;
+}
 export const ADMIN_ROLES: readonly Role[] = ['system_admin', 'security_admin', 'audit_admin'];
 
 export const ROLE_LABELS: Record<Role, { zh: string; en: string }> = {

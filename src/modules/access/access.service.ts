@@ -13,11 +13,10 @@ import { isSealed, seal, sealedKeyId, secretKeyFor, unseal } from '../../platfor
 import {
   ADMIN_ROLES,
   ROLE_LABELS,
-  ROLE_PERMISSIONS,
+  permissionsOf,
   VIEWER_ROLES,
   requireAccess,
   type Actor,
-  type Permission,
   type Role,
 } from './access.policy.ts';
 import { signInCache } from './access.cache.ts';
@@ -120,7 +119,7 @@ function actorForUser(
     username: user.username,
     role,
     regionCode: user.region_code ?? '',
-    permissions: new Set<Permission>(ROLE_PERMISSIONS[role]),
+    permissions: permissionsOf(role, user.individual_access),
     individualAccess: VIEWER_ROLES.includes(role) && user.individual_access,
     ip,
     sessionId,
@@ -293,7 +292,7 @@ export async function authenticateToken(
     username: `token:${token.name}`,
     role,
     regionCode: token.region_code ?? '',
-    permissions: new Set<Permission>(ROLE_PERMISSIONS[role]),
+    permissions: permissionsOf(role, token.individual_access),
     individualAccess: VIEWER_ROLES.includes(role) && token.individual_access,
     ip,
     sessionId: null,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { defineJob } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
-import { ROLE_PERMISSIONS, type Actor, type Role } from '../access/index.ts';
+import { permissionsOf, type Actor, type Role } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
 import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import type { ImportCounts } from './registry.tables.ts';
@@ -38,7 +38,7 @@ export function jobActorOf(actor: Actor): ImportJobActor {
 }
 
 function actorFromJob(a: ImportJobActor): Actor {
-  return { ...a, permissions: new Set(ROLE_PERMISSIONS[a.role]), sessionId: null };
+  return { ...a, permissions: permissionsOf(a.role, a.individualAccess), sessionId: null };
 }
 
 function isLedgerOutcome(outcome: ImportOutcome | LedgerImportOutcome): outcome is LedgerImportOutcome {

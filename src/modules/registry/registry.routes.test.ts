@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { createToken, verifyAuditChain, type Role } from '../access/index.ts';
+import { loadRegions } from '../regions/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
@@ -48,6 +49,10 @@ before(async () => {
   tokens.v2 = await token('v2', 'village_child_director', V2);
   tokens.township = await token('township', 'township_staff', '410225101');
   tokens.prefecture = await token('prefecture', 'prefecture_viewer', '4102');
+  tokens.granted = await token('granted', 'prefecture_viewer', '4102', true);
+  // A prefecture of the same province with a grant of its own (郑州市, one county of it loaded).
+  await loadRegions(t.database, { within: '410105' });
+  tokens.grantedElsewhere = await token('granted-elsewhere', 'prefecture_viewer', '4101', true);
 
   const household = await call('county', 'POST', '/households', {
     householdNo: 'GY-0001',
@@ -223,6 +228,33 @@ describe('scoping', () => {
   test('viewers above the county get 403 unless granted individual access', async () => {
     assert.equal((await call('prefecture', 'GET', '/persons')).statusCode, 403);
     assert.equal((await call('prefecture', 'GET', `/persons/${xiaoming.id}`)).statusCode, 403);
+    assert.equal((await call('prefecture', 'GET', `/households/${householdId}`)).statusCode, 403);
+  });
+
+  test('a viewer granted individual access reads persons in the region, masked, and changes nothing', async () => {
+    const file = await call('granted', 'GET', `/persons/${xiaoming.id}`);
+    assert.equal(file.statusCode, 200, file.body);
+    assert.equal(file.json().idNumber, `${XIAOMING_ID.slice(0, 4)}**********${XIAOMING_ID.slice(-4)}`);
+    const list = await call('granted', 'GET', `/persons?idNumber=${XIAOMING_ID}`);
+    assert.deepEqual(
+      list.json().items.map((p: { id: number }) => p.id),
+      [xiaoming.id],
+    );
+    assert.equal((await call('granted', 'GET', `/households/${householdId}`)).statusCode, 200);
+    // Read only: no reveal, no change, no export.
+    assert.equal((await call('granted', 'POST', `/persons/${xiaoming.id}/reveal`)).statusCode, 403);
+    const edit = await call('granted', 'PATCH', `/persons/${xiaoming.id}`, {
+      version: xiaoming.version,
+      name: '改名',
+    });
+    assert.equal(edit.statusCode, 403, edit.body);
+    assert.equal(
+      (await call('granted', 'GET', '/exports/registry?region=410225&format=csv')).statusCode,
+      403,
+    );
+    // The grant reaches no further than the viewer's own region.
+    assert.equal((await call('grantedElsewhere', 'GET', `/persons/${xiaoming.id}`)).statusCode, 404);
+    assert.deepEqual((await call('grantedElsewhere', 'GET', '/persons')).json().items, []);
   });
 
   test('keyset pagination walks the scope by id', async () => {
