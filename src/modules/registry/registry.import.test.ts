@@ -75,6 +75,7 @@ before(async () => {
   tokens.county2 = await token('county2', 'county_staff', '410225');
   tokens.county3 = await token('county3', 'county_staff', '410225');
   tokens.township = await token('township', 'township_staff', '410225101');
+  tokens.township2 = await token('township2', 'township_supervisor', '410225101');
   tokens.village = await token('village', 'village_child_director', '410225101200');
   generated = path.join(dir, 'county.csv');
   await writeGeneratedTemplate(generated, {
@@ -235,6 +236,28 @@ describe('import', () => {
     });
     assert.equal(xlsx.statusCode, 200);
     assert.equal(xlsx.rawPayload.subarray(0, 2).toString(), 'PK');
+    // The report holds the file's ID numbers in full: for the uploader and for roles that may reveal;
+    // another user of the township, who may not reveal, sees the import but not its report.
+    const download = (who: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: result.errorReport!.csv,
+        headers: { authorization: `Bearer ${tokens[who]}` },
+      });
+    const other = await download('township2');
+    assert.equal(other.statusCode, 403, other.body);
+    assert.doesNotMatch(other.body, /坏号/);
+    assert.equal((await download('county')).statusCode, 200);
+    const downloads = await t.ctx.db
+      .selectFrom('audit_log')
+      .select(['actor_username', 'entity_id'])
+      .where('action', '=', 'import.errors.download')
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      downloads.map((d) => d.actor_username),
+      ['token:township', 'token:township', 'token:county'],
+    );
   });
 
   test('a role without imports.run cannot import, and imports of others are not visible out of scope', async () => {

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
-import { DomainError, conflict, invalid, notFound, type Lang } from '../../platform/errors.ts';
+import { DomainError, conflict, forbidden, invalid, notFound, type Lang } from '../../platform/errors.ts';
 import { isIsoDate, today } from '../../platform/dates.ts';
 import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
 import {
@@ -1150,8 +1150,7 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
   const sha256 = hash.digest('hex');
   const stored = path.join(dir, `${sha256}${ext}`);
   await fs.promises.rename(temp, stored);
-  const who = actor.userId !== null ? `u${actor.userId}` : `t${actor.tokenId ?? 0}`;
-  const key = `${sha256}:${who}:${input.dryRun ? 'dry' : 'run'}:${input.kind}`;
+  const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}`;
   const created = await ctx.db
     .insertInto('imports')
     .values({
@@ -1340,9 +1339,43 @@ export async function importReviewReport(
       zh: '该导入没有台账与规则不一致的报告',
       en: 'This import has no report of ledger answers that disagree with the rules',
     });
+  await releaseImportReport(ctx, actor, row, 'review', format);
   const file = `${row.review_report_path}.${format}`;
   if (!fs.existsSync(file)) throw notFound({ zh: '报告文件不存在', en: 'The report file is missing' });
   return file;
+}
+
+/** Who uploaded a file, as an import's idempotency key records it: u<user id> or t<token id>. */
+function uploaderOf(actor: Actor): string {
+  return actor.userId !== null ? `u${actor.userId}` : `t${actor.tokenId ?? 0}`;
+}
+
+/**
+ * An import's error report and ledger review carry the file's own cells, ID numbers and phones in
+ * full, for fixing and uploading again: they go to the one who uploaded the file (who had it
+ * anyway) and to roles that may reveal; anyone else in scope sees the import's counts and messages
+ * only. Every download is audited like a reveal.
+ */
+async function releaseImportReport(
+  ctx: AppContext,
+  actor: Actor,
+  row: { id: number; idempotency_key: string; region_code: string },
+  report: 'errors' | 'review',
+  format: 'xlsx' | 'csv',
+): Promise<void> {
+  const uploader = row.idempotency_key.split(':')[1];
+  if (uploader !== uploaderOf(actor) && !hasPermission(actor, 'persons.reveal'))
+    throw forbidden({
+      zh: '该报告含完整的身份证号码和电话，只提供给上传文件的人和有权查看完整号码的人员',
+      en: 'The report holds full ID numbers and phones: it is for the one who uploaded the file and for roles that may reveal them',
+    });
+  await audit(ctx.db, actor, {
+    action: `import.${report}.download`,
+    entityType: 'import',
+    entityId: row.id,
+    regionCode: row.region_code,
+    details: { format },
+  });
 }
 
 /** The error report file of an import (the rejected rows with 错误原因). */
@@ -1355,6 +1388,7 @@ export async function importErrorReport(
   const row = await loadImport(ctx, actor, id);
   if (!row.error_report_path)
     throw notFound({ zh: '该导入没有错误报告', en: 'This import has no error report' });
+  await releaseImportReport(ctx, actor, row, 'errors', format);
   const file = `${row.error_report_path}.${format}`;
   if (!fs.existsSync(file))
     throw notFound({ zh: '错误报告文件不存在', en: 'The error report file is missing' });
