@@ -172,6 +172,22 @@ describe('persons: model and versions', () => {
     assert.equal(r.json().error.details[0].path, 'idNumber');
   });
 
+  test('a name is written as the import writes it: padding between characters dropped, the name dot unified', async () => {
+    const r = await call('county', 'POST', '/persons', {
+      idNumber: makeIdNumber('410225', '2013-04-05', 333),
+      name: ' 张\u3000伟 ',
+      hukouRegionCode: V1,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().name, '张伟');
+    const edited = await call('county', 'PATCH', `/persons/${r.json().id}`, {
+      version: r.json().version,
+      name: '阿依古丽•买买提',
+    });
+    assert.equal(edited.statusCode, 200, edited.body);
+    assert.equal(edited.json().name, '阿依古丽·买买提');
+  });
+
   test('a household shows its members, their relations and income; the bank account is stored masked', async () => {
     const r = await call('v1', 'GET', `/households/${householdId}`);
     assert.equal(r.statusCode, 200, r.body);

@@ -11,7 +11,7 @@ import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { DomainError, conflict, forbidden, invalid, notFound, type Lang } from '../../platform/errors.ts';
 import { isIsoDate, today } from '../../platform/dates.ts';
-import { maskPhone, normalizePhone } from '../../platform/normalize.ts';
+import { maskPhone, normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import {
   audit,
   hasPermission,
@@ -365,7 +365,8 @@ export async function createPerson(
   });
   await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
   if (input.residenceRegionCode) await requireRegion(db, 'residenceRegionCode', input.residenceRegionCode);
-  const name = input.name.trim();
+  // Written as the import writes it (a padded 张\u3000伟 is 张伟), so both find the same person.
+  const name = normalizeName(input.name) ?? input.name.trim();
   const spelled = nameSpellings(name);
   try {
     return await db.transaction().execute(async (trx) => {
@@ -442,7 +443,8 @@ export async function updatePerson(
         const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
         if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
       }
-      const name = (pick('name', current.name) ?? current.name).trim();
+      const given = pick('name', current.name) ?? current.name;
+      const name = normalizeName(given) ?? given.trim();
       const spelled = nameSpellings(name);
       const updated = await repo.updatePerson(trx, id, patch.version, {
         ...identity,
