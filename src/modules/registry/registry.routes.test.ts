@@ -368,8 +368,19 @@ describe('search', () => {
     assert.deepEqual(await names('county', 'zhangxiaoming'), ['张晓明']);
     assert.deepEqual(await names('county', 'ZhangXiao'), ['张晓明']);
   });
-  test('by phone', async () => {
+  test('by phone, whole or its first digits, through the phone index', async () => {
     assert.deepEqual(await names('county', '13912345678'), ['张晓明']);
+    assert.deepEqual(await names('county', '1391234'), ['张晓明']);
+    // The prefix can be served by the index (it is in pattern order): with sequential scans priced
+    // out, the plan reads persons_phone; a plain index of the database's collation cannot serve LIKE.
+    const plan = await t.ctx.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      const rows = await sql<{
+        'QUERY PLAN': string;
+      }>`EXPLAIN SELECT id FROM persons WHERE phone LIKE '1391234%'`.execute(trx);
+      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.match(plan, /Index Cond: \(\(phone ~>=~ '1391234'::text\)/, plan);
   });
   test('by full ID number, household number and region', async () => {
     assert.deepEqual(await names('county', XIAOMING_ID), ['张晓明']);
