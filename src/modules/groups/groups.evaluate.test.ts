@@ -406,7 +406,8 @@ describe('set-based evaluation agrees with the pure rules', () => {
           await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf, batchSize });
           await countsAgree('first', dates);
           // Moves between the two villages, facts ended and facts retracted, then a later date:
-          // exits (closed on the later date), periods moved to another village, new entries.
+          // exits (closed where the rule stopped holding, or removed when it never held), periods moved to
+          // another village, new entries.
           let x = seed;
           const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31);
           for (const id of ids) {

@@ -3,7 +3,9 @@
 // both ways, the relatives' records and every fact in a few set-based queries, builds the
 // GroupSubjects the pure rules expect, runs evaluateGroups and writes only what changed:
 //   - a group the person has entered opens a period (and a worklist item),
-//   - a group the person has left closes its period on the as-of date (and a worklist item),
+//   - a group the person has left closes its period on the day its rule stopped holding, which a fact
+//     recorded late puts before the as-of date (and a worklist item); a period that never held (its
+//     facts retracted) is removed,
 //   - a changed `since`, sub-category, reasons or region is updated in place,
 //   - everything else is left untouched, so evaluating twice changes nothing.
 // The single-person path (evaluatePerson) runs the same batch code for one person and the relatives
@@ -12,11 +14,12 @@
 import { performance } from 'node:perf_hooks';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { ageOn, today, type IsoDate } from '../../platform/dates.ts';
+import { ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import {
   evaluateGroups,
   GROUP_LABELS,
+  membershipEndedOn,
   type GroupCode,
   type GroupMembership,
   type GroupSubject,
@@ -62,11 +65,20 @@ function addCounts(into: EvaluateCounts, more: EvaluateCounts): void {
   into.unchanged += more.unchanged;
 }
 
-type ConfigFor = (regionCode: string) => EffectiveGroupsConfig;
+interface ConfigFor {
+  (regionCode: string): EffectiveGroupsConfig;
+  /** The last day on or before the as-of date on which the region's configuration changed. */
+  changedOn(regionCode: string): IsoDate | null;
+}
 
 async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
   const rows = await repo.configsInForce(db, asOf);
-  return configResolver(rows.map((row) => ({ regionCode: row.region_code, config: row.config })));
+  const changes = await repo.configChangesUpTo(db, asOf);
+  const resolve = configResolver(rows.map((row) => ({ regionCode: row.region_code, config: row.config })));
+  return Object.assign((regionCode: string) => resolve(regionCode), {
+    changedOn: (regionCode: string) =>
+      maxDate(...changes.filter((c) => regionCode.startsWith(c.region_code)).map((c) => c.changed_on)),
+  });
 }
 
 /** Evaluates a region subtree in batches, each batch in its own transaction. */
@@ -271,8 +283,19 @@ function enteredText(name: string, code: GroupCode, since: IsoDate, reasons: Gro
   };
 }
 
-function leftText(name: string, code: GroupCode, until: IsoDate, previous: GroupReasonsJson) {
+function leftText(
+  name: string,
+  code: GroupCode,
+  until: IsoDate | null,
+  previous: GroupReasonsJson,
+  since: IsoDate,
+) {
   const label = GROUP_LABELS[code];
+  if (until === null)
+    return {
+      text_zh: `更正: ${name} 不属于${label.zh}, 原记录自 ${since} 所依据的信息已更正或撤回 (原因为: ${previous.zh.join(', ')})`,
+      text_en: `Corrected: ${name} was not a ${label.en}; the records behind the period from ${since} were corrected or retracted (was: ${previous.en.join('; ')})`,
+    };
   return {
     text_zh: `不再属于${label.zh}: ${name}, 自 ${until} (原因为: ${previous.zh.join(', ')})`,
     text_en: `No longer a ${label.en}: ${name}, from ${until} (was: ${previous.en.join('; ')})`,
@@ -325,7 +348,8 @@ async function evaluateBatch(
 
   const inserts: repo.NewMembership[] = [];
   const updates: repo.MembershipUpdate[] = [];
-  const closes: number[] = [];
+  const ends: { id: number; until: IsoDate }[] = [];
+  const voids: number[] = [];
   const worklist: repo.NewWorklistItem[] = [];
 
   for (const id of ids) {
@@ -379,9 +403,21 @@ async function evaluateBatch(
     }
     // Still open but no longer held. A period that starts after the as-of date was found by a later
     // evaluation: an evaluation of an earlier date does not undo it.
+    // It ends on the day after the last day it still held (a death or a return recorded late ends it on
+    // its date), judged by today's configuration only from the day that configuration took effect: a
+    // period that held under the previous configuration ends on the change. A period whose rule held on
+    // no day since it began was made by facts since corrected away: it is removed.
     for (const stale of current.values()) {
       if (stale.since > asOf) continue;
-      closes.push(stale.id);
+      const code = stale.group_code as GroupCode;
+      const judgedFrom = maxDate(stale.since, configFor.changedOn(person.hukou_region_code)) ?? stale.since;
+      let until: IsoDate | null = asOf;
+      if (subject) {
+        until = membershipEndedOn(subject, code, judgedFrom, asOf, config);
+        if (until === null && judgedFrom > stale.since) until = judgedFrom;
+      }
+      if (until === null) voids.push(stale.id);
+      else ends.push({ id: stale.id, until });
       counts.left += 1;
       if (withWorklist)
         worklist.push({
@@ -389,14 +425,15 @@ async function evaluateBatch(
           region_code: stale.region_code,
           kind: 'group_left',
           group_code: stale.group_code,
-          on_date: asOf,
-          ...leftText(person.name, stale.group_code as GroupCode, asOf, stale.reasons),
+          on_date: until ?? stale.since,
+          ...leftText(person.name, code, until, stale.reasons, stale.since),
         });
     }
   }
 
   lap('rules');
-  await repo.closeMemberships(trx, closes, asOf);
+  await repo.voidMemberships(trx, voids);
+  await repo.endMemberships(trx, ends);
   await repo.updateMemberships(trx, updates);
   await repo.insertMemberships(trx, inserts);
   await repo.insertWorklistItems(trx, worklist);

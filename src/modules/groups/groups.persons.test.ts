@@ -284,18 +284,18 @@ describe('person lists: tags and the group filter', () => {
 });
 
 describe('registry changes re-evaluate in the same transaction', () => {
-  test('correcting a birth date moves a child out of left_behind_child; the past period stays in the file', async () => {
+  test('correcting a birth date moves a child out of left_behind_child; the past period stays in the file, ending on the corrected 16th birthday', async () => {
     const before = await file(a.child);
     const patched = await call('county', 'PATCH', `/persons/${a.child}`, {
       version: before.version,
-      birthDate: addYears(TODAY, -17),
+      birthDate: '2009-06-01',
     });
     assert.equal(patched.status, 200, patched.raw);
     // The answer to the change already shows the outcome.
     const groups = (patched.body as unknown as PersonFile).groups;
     assert.deepEqual(
       groups.map((g) => [g.code, g.current, g.since, g.until]),
-      [['left_behind_child', false, '2025-03-01', TODAY]],
+      [['left_behind_child', false, '2025-03-01', '2025-06-01']],
     );
     assert.deepEqual(await openPeriods(a.child), []);
     assert.deepEqual(

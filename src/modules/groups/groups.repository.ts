@@ -233,6 +233,24 @@ export async function updateMemberships(
     WHERE g.id = x.id`.execute(trx);
 }
 
+/** Ends each period on its own day (the day its rule stopped holding). */
+export async function endMemberships(
+  trx: Transaction<DB>,
+  rows: readonly { id: number; until: IsoDate }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await sql`
+    UPDATE group_memberships g SET until = x.until, evaluated_at = now()
+    FROM jsonb_to_recordset(${jsonRows(rows)}) AS x(id bigint, until date)
+    WHERE g.id = x.id AND g.until IS NULL AND x.until > g.since`.execute(trx);
+}
+
+/** Removes periods that never held (the facts behind them were retracted or corrected away). */
+export async function voidMemberships(trx: Transaction<DB>, ids: readonly number[]): Promise<void> {
+  if (!ids.length) return;
+  await sql`DELETE FROM group_memberships WHERE id = ANY(${idArray(ids)})`.execute(trx);
+}
+
 export async function closeMemberships(
   trx: Transaction<DB>,
   ids: readonly number[],
@@ -442,6 +460,23 @@ export async function configsInForce(db: Db, asOf: IsoDate): Promise<ConfigRecor
     WHERE valid_from <= ${asOf}::date AND (valid_to IS NULL OR valid_to > ${asOf}::date)
     ORDER BY length(region_code), region_code`.execute(db);
   return result.rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/**
+ * Per region, the last day on or before `asOf` on which its configuration changed (a row began or ended).
+ * An evaluation does not judge days before it by the configuration in force on `asOf`.
+ */
+export async function configChangesUpTo(
+  db: Db,
+  asOf: IsoDate,
+): Promise<{ region_code: string; changed_on: string }[]> {
+  const result = await sql<{ region_code: string; changed_on: string }>`
+    SELECT region_code, max(d)::text AS changed_on FROM (
+      SELECT region_code, valid_from AS d FROM group_config WHERE valid_from <= ${asOf}::date
+      UNION ALL
+      SELECT region_code, valid_to FROM group_config WHERE valid_to <= ${asOf}::date) c
+    GROUP BY region_code`.execute(db);
+  return result.rows;
 }
 
 /** Every configuration row in force on any day from `first` to `last` (a series reads them once). */

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
+import { insertParentLink } from '../../../test/support/registry-rows.ts';
 import { addDays, today } from '../../platform/dates.ts';
 import { groupsDailyJob } from './groups.jobs.ts';
 import { groupsOfPerson } from './groups.service.ts';
@@ -82,23 +83,7 @@ async function migrant(personId: number, since: string): Promise<void> {
     .execute();
 }
 
-async function parentOf(child: number, parent: number): Promise<void> {
-  await t.ctx.db
-    .insertInto('person_relations')
-    .values({
-      person_id: child,
-      related_person_id: parent,
-      kind: 'parent',
-      subtype: 'biological',
-      valid_from: null,
-      valid_to: null,
-      entrustment_form_date: null,
-      carer_fitness_checked_on: null,
-      carer_fit: null,
-      recorded_by: null,
-    })
-    .execute();
-}
+const parentOf = (child: number, parent: number) => insertParentLink(t.ctx.db, child, parent);
 
 /** A family whose parents both work away since 2025-03-01, with children born on 1 January of the years. */
 async function family(prefix: string, village: string, childYears: number[]): Promise<void> {
@@ -213,8 +198,9 @@ describe('groups over HTTP', () => {
     assert.equal((await t.ctx.db.selectFrom('worklist_items').select('id').execute()).length, items.length);
   });
 
-  test('leaving a group closes the period on the as-of date and tells the worklist; history stays', async () => {
-    // Family B's father comes home on 2026-04-01.
+  test('leaving a group closes the period on the day the facts say and tells the worklist; history stays', async () => {
+    // Family B's father comes home on 2026-04-01; the change is evaluated a month later, and the period
+    // ends on the day of return, not on the day of the evaluation.
     await t.ctx.db
       .updateTable('person_facts')
       .set({ valid_to: '2026-04-01' })
@@ -227,7 +213,7 @@ describe('groups over HTTP', () => {
       .where('person_id', '=', ids['B.child0'] as number)
       .where('group_code', '=', 'left_behind_child')
       .execute();
-    assert.deepEqual(periods, [{ since: '2025-03-01', until: '2026-05-01' }]);
+    assert.deepEqual(periods, [{ since: '2025-03-01', until: '2026-04-01' }]);
     const left = await t.ctx.db
       .selectFrom('worklist_items')
       .selectAll()
@@ -251,7 +237,8 @@ describe('groups over HTTP', () => {
       [
         ['2026-02', 8],
         ['2026-03', 8],
-        ['2026-04', 8],
+        // The two children of family B were no longer left behind from 2026-04-01.
+        ['2026-04', 6],
         ['2026-05', 6],
       ],
     );

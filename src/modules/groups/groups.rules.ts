@@ -181,6 +181,35 @@ export function evaluateGroups(
   }
 }
 
+/**
+ * The day a membership that no longer holds on `asOf` ended: the day after the last day of
+ * [`from`, `asOf`) on which its rule still held, so that a stored period ends where the facts say (a death
+ * recorded weeks late ends every group on the death date; a parent who came home ends the left-behind
+ * period on the day of return), not on the day the change was recorded. Null when the rule held on no day
+ * of [`from`, `asOf`): the facts that made it hold were corrected away. Days before `from` are not asked.
+ * Hukou and residence have no history in the registry: a move is known only from the day it is recorded,
+ * so the days before `asOf` are judged as if the person still lived in a rural hukou village (a child who
+ * moves away today leaves today). The birth date and the facts are judged as they now stand: a corrected
+ * birth date corrects the history.
+ */
+export function membershipEndedOn(
+  subject: GroupSubject,
+  code: GroupCode,
+  from: IsoDate,
+  asOf: IsoDate,
+  config: GroupsConfig,
+): IsoDate | null {
+  const rule = GROUP_RULES[code];
+  const before: GroupSubject = {
+    ...subject,
+    person: { ...subject.person, ruralHukou: true, livesInHukouVillage: true },
+  };
+  for (let day = addDays(asOf, -1); day >= from; day = addDays(day, -1)) {
+    if (rule(before, day, config) !== null) return addDays(day, 1);
+  }
+  return null;
+}
+
 /** The reasons as one line: "未满16周岁(2010-05-01出生); 父亲张三外出务工自2025-03-01; ...". */
 export function formatReasons(membership: GroupMembership, language: keyof Label): string {
   return membership.reasons.map((reason) => reason[language]).join('; ');
