@@ -130,6 +130,22 @@ describe('membership periods follow the dates of the facts', () => {
     assert.deepEqual(await periods(child), [['left_behind_child', '2025-03-01', '2026-04-01']]);
   });
 
+  test('the next day’s evaluation with nothing changed rewrites no period (reasons carry no evaluation date)', async () => {
+    const { child } = await leftBehindFamily();
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: '2026-03-31' });
+    const before = await sql<{ reasons: unknown; evaluated_at: string }>`
+      SELECT reasons, evaluated_at::text AS evaluated_at FROM group_memberships WHERE person_id = ${child}`.execute(
+      database.db,
+    );
+    const next = await evaluateRegion(database.db, { regionCode: '410225', asOf: '2026-04-01' });
+    assert.equal(next.updated, 0, JSON.stringify(next));
+    const after = await sql<{ reasons: unknown; evaluated_at: string }>`
+      SELECT reasons, evaluated_at::text AS evaluated_at FROM group_memberships WHERE person_id = ${child}`.execute(
+      database.db,
+    );
+    assert.deepEqual(after.rows, before.rows);
+  });
+
   test('a migration retracted as an error leaves no period: the child never was left behind', async () => {
     const { child, fatherAway } = await leftBehindFamily();
     await sql`UPDATE person_facts SET retracted_at = now() WHERE id = ${fatherAway}`.execute(database.db);

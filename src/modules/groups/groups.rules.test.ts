@@ -205,7 +205,7 @@ describe('left-behind child (SC2016-13)', () => {
     );
     assert.equal(
       formatReasons(membership, 'en'),
-      'under 16 on 2026-11-29 (born 2015-06-15); father 张三 migrant since 2025-03-01; mother 李梅 migrant since 2025-06-10',
+      'under 16 (born 2015-06-15); father 张三 migrant since 2025-03-01; mother 李梅 migrant since 2025-06-10',
     );
   });
 

@@ -503,7 +503,7 @@ export function explainLeftBehindChild(
     if (under(person, age, asOf) === null)
       memberReasons.push({
         zh: `已满${age}周岁(${person.birthDate}出生)`,
-        en: `aged ${age} or over on ${asOf} (born ${person.birthDate})`,
+        en: `aged ${age} or over (born ${person.birthDate})`,
       });
     if (notMigratingWithAParent(person, asOf) === null)
       memberReasons.push({ zh: '本人随父母外出', en: 'the child is away with a parent' });
@@ -641,7 +641,7 @@ function youngerThan(person: PersonSnapshot, age: number, asOf: IsoDate): boolea
 function under(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {
   const born = person.birthDate;
   if (ageOn(born, asOf) >= age) return null;
-  return condition(born, `未满${age}周岁(${born}出生)`, `under ${age} on ${asOf} (born ${born})`);
+  return condition(born, `未满${age}周岁(${born}出生)`, `under ${age} (born ${born})`);
 }
 
 function atLeast(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {
@@ -650,7 +650,7 @@ function atLeast(person: PersonSnapshot, age: number, asOf: IsoDate): Condition 
   return condition(
     addYears(born, age),
     `年满${age}周岁(${born}出生)`,
-    `aged ${age} or over on ${asOf} (born ${born})`,
+    `aged ${age} or over (born ${born})`,
   );
 }
 
@@ -665,21 +665,21 @@ function withinAgeRange(person: PersonSnapshot, range: AgeRange | null, asOf: Is
     return condition(
       since,
       `${minAge}至${maxAge}周岁(${born}出生)`,
-      `aged ${minAge} to ${maxAge} on ${asOf} (born ${born})`,
+      `aged ${minAge} to ${maxAge} (born ${born})`,
     );
   }
   if (minAge !== null) {
     return condition(
       since,
       `年满${minAge}周岁(${born}出生)`,
-      `aged ${minAge} or over on ${asOf} (born ${born})`,
+      `aged ${minAge} or over (born ${born})`,
     );
   }
   if (maxAge !== null) {
     return condition(
       since,
       `${maxAge}周岁及以下(${born}出生)`,
-      `aged ${maxAge} or under on ${asOf} (born ${born})`,
+      `aged ${maxAge} or under (born ${born})`,
     );
   }
   return { since: born, reasons: [] };
