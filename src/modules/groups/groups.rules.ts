@@ -647,11 +647,7 @@ function under(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | 
 function atLeast(person: PersonSnapshot, age: number, asOf: IsoDate): Condition | null {
   const born = person.birthDate;
   if (ageOn(born, asOf) < age) return null;
-  return condition(
-    addYears(born, age),
-    `年满${age}周岁(${born}出生)`,
-    `aged ${age} or over (born ${born})`,
-  );
+  return condition(addYears(born, age), `年满${age}周岁(${born}出生)`, `aged ${age} or over (born ${born})`);
 }
 
 function withinAgeRange(person: PersonSnapshot, range: AgeRange | null, asOf: IsoDate): Condition | null {
@@ -669,18 +665,10 @@ function withinAgeRange(person: PersonSnapshot, range: AgeRange | null, asOf: Is
     );
   }
   if (minAge !== null) {
-    return condition(
-      since,
-      `年满${minAge}周岁(${born}出生)`,
-      `aged ${minAge} or over (born ${born})`,
-    );
+    return condition(since, `年满${minAge}周岁(${born}出生)`, `aged ${minAge} or over (born ${born})`);
   }
   if (maxAge !== null) {
-    return condition(
-      since,
-      `${maxAge}周岁及以下(${born}出生)`,
-      `aged ${maxAge} or under (born ${born})`,
-    );
+    return condition(since, `${maxAge}周岁及以下(${born}出生)`, `aged ${maxAge} or under (born ${born})`);
   }
   return { since: born, reasons: [] };
 }
