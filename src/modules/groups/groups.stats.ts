@@ -21,7 +21,7 @@ import {
   childKey,
   keyCode,
   plainCell,
-  suppressRegionTree,
+  suppressRegionTrees,
   type StatCell,
   type SuppressedTree,
 } from './groups.suppression.ts';
@@ -144,27 +144,54 @@ function shownTable(
 }
 
 /**
- * Suppressed trees already worked out, by a digest of everything they depend on: the group's counts
- * per region and the configuration rows that set the thresholds. Suppression is a pure function of
- * those, so a tree found here is the one that would be computed again (no staleness: new counts make a
- * new key). Viewers' tables and series of the same date share them; oldest entries go first.
+ * Groups that contain another (DOMAIN.md section 2): a special-difficulty elderly is 60 or older and
+ * living alone, empty-nest, left-behind or disabled, so every left-behind elderly and every disabled
+ * elderly is one. A reader who knows the rules knows that, region by region, the subgroup's count is at
+ * most the group's, so these groups are suppressed together (groups.suppression.ts).
  */
-const treeMemo = new Map<string, SuppressedTree>();
-const TREE_MEMO_SIZE = 512;
+export const GROUP_INCLUSIONS: readonly (readonly [sub: GroupCode, sup: GroupCode])[] = [
+  ['left_behind_elderly', 'special_difficulty_elderly'],
+  ['disabled_elderly', 'special_difficulty_elderly'],
+];
 
-function memoTree(key: string, compute: () => SuppressedTree): SuppressedTree {
-  let tree = treeMemo.get(key);
-  if (tree) return tree;
-  tree = compute();
-  if (treeMemo.size >= TREE_MEMO_SIZE) treeMemo.delete(treeMemo.keys().next().value as string);
-  treeMemo.set(key, tree);
-  return tree;
+/** The groups suppressed together with `group`: those linked to it by inclusions, in GROUP_CODES order. */
+function familyOf(group: GroupCode): GroupCode[] {
+  const family = new Set<GroupCode>([group]);
+  for (let grown = true; grown;) {
+    grown = false;
+    for (const [sub, sup] of GROUP_INCLUSIONS)
+      if (family.has(sub) !== family.has(sup)) {
+        family.add(sub).add(sup);
+        grown = true;
+      }
+  }
+  return GROUP_CODES.filter((code) => family.has(code));
 }
 
 /**
- * For a viewer: each group's counts suppressed over the whole country's region tree on that date, so
- * that every table and series of that date shows each region's count the same way (computed when a
- * group is first asked for, and remembered across calls by content, see treeMemo).
+ * Suppressed trees already worked out, by a digest of everything they depend on: the counts per
+ * region of the groups suppressed together and the configuration rows that set the thresholds.
+ * Suppression is a pure function of those, so trees found here are the ones that would be computed
+ * again (no staleness: new counts make a new key). Viewers' tables and series of the same date share
+ * them; oldest entries go first.
+ */
+const treeMemo = new Map<string, Map<string, SuppressedTree>>();
+const TREE_MEMO_SIZE = 512;
+
+function memoTrees(key: string, compute: () => Map<string, SuppressedTree>): Map<string, SuppressedTree> {
+  let trees = treeMemo.get(key);
+  if (trees) return trees;
+  trees = compute();
+  if (treeMemo.size >= TREE_MEMO_SIZE) treeMemo.delete(treeMemo.keys().next().value as string);
+  treeMemo.set(key, trees);
+  return trees;
+}
+
+/**
+ * For a viewer: each group's counts suppressed over the whole country's region tree on that date
+ * (together with the groups it contains or is contained in), so that every table and series of that
+ * date shows each region's count the same way (computed when a group is first asked for, and
+ * remembered across calls by content, see treeMemo).
  */
 function countryTrees(
   rows: readonly RegionCount[],
@@ -187,9 +214,16 @@ function countryTrees(
         .update(thresholds.key)
         .update(rows.map((row) => `\n${row.region_code} ${row.group_code} ${row.n}`).join(''))
         .digest('base64');
-      const counts = byGroup.get(group) ?? new Map<string, number>();
-      tree = memoTree(`${dateKey} ${group}`, () => suppressRegionTree(counts, thresholds.of));
-      memo.set(group, tree);
+      const family = familyOf(group);
+      const trees = memoTrees(`${dateKey} ${family.join('+')}`, () =>
+        suppressRegionTrees(
+          new Map(family.map((code) => [code, byGroup.get(code) ?? new Map<string, number>()])),
+          GROUP_INCLUSIONS,
+          thresholds.of,
+        ),
+      );
+      for (const code of family) memo.set(code, trees.get(code) as SuppressedTree);
+      tree = memo.get(group) as SuppressedTree;
     }
     return tree;
   };

@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { childKey, suppressColumn, suppressRegionTree, type StatCell } from './groups.suppression.ts';
+import {
+  childKey,
+  suppressColumn,
+  suppressRegionTree,
+  suppressRegionTrees,
+  type StatCell,
+} from './groups.suppression.ts';
 
 const T = 5;
 
@@ -264,5 +270,196 @@ describe('small-cell suppression', () => {
       ),
       { numRuns: 300, seed: 7 },
     );
+  });
+
+  // A group that contains another: every left-behind elderly (L) and every disabled elderly (D) is a
+  // special-difficulty elderly (S), so a reader knows L <= S and D <= S in every region. The reader
+  // below is exact: it lists every assignment of each group's leaves that shows the same in every
+  // table of that group, then keeps the combinations that respect the inclusions leaf by leaf.
+  const FAMILY_LEAVES = ['410225100200', '410225100201', '410225101200', '410226100200'] as const;
+
+  function assignments(
+    leaves: readonly string[],
+    cells: ReadonlyMap<string, StatCell>,
+    cap: number,
+  ): { values: number[]; sums: Map<string, number> }[] {
+    const ancestors = leaves.map(ancestorsOf);
+    const nodes = [...cells.keys()];
+    const leavesUnder = new Map(nodes.map((key) => [key, [] as number[]]));
+    ancestors.forEach((chain, i) => chain.forEach((key) => leavesUnder.get(key)?.push(i)));
+    const bounds = (cell: StatCell): [number, number] =>
+      !cell.suppressed
+        ? [cell.value as number, cell.value as number]
+        : cell.display === `<${T}`
+          ? [0, T - 1]
+          : [T, cap];
+    const out: { values: number[]; sums: Map<string, number> }[] = [];
+    const values: number[] = [];
+    const fits = (assigned: number) =>
+      nodes.every((key) => {
+        const [lo, hi] = bounds(cells.get(key) as StatCell);
+        let sum = 0;
+        let open = 0;
+        for (const i of leavesUnder.get(key) as number[])
+          if (i < assigned) sum += values[i] as number;
+          else open += 1;
+        return open ? sum <= hi : sum >= lo && sum <= hi;
+      });
+    const search = (i: number) => {
+      if (i === leaves.length) {
+        const sums = new Map(
+          nodes.map((key) => [
+            key,
+            (leavesUnder.get(key) as number[]).reduce((a, j) => a + (values[j] as number), 0),
+          ]),
+        );
+        out.push({ values: values.slice(), sums });
+        return;
+      }
+      const leafKey = ancestors[i]?.[ancestors[i].length - 1] as string;
+      const [lo, hi] = bounds(cells.get(leafKey) as StatCell);
+      for (let v = lo; v <= hi; v++) {
+        values[i] = v;
+        if (fits(i + 1)) search(i + 1);
+      }
+    };
+    search(0);
+    return out;
+  }
+
+  const actualOf = (counts: ReadonlyMap<string, number>, key: string) =>
+    [...counts].filter(([code]) => ancestorsOf(code).includes(key)).reduce((a, [, n]) => a + n, 0);
+
+  /** The values a reader who knows every table of the three groups and the inclusions can give each cell. */
+  function familyReader(
+    counts: Record<'S' | 'L' | 'D', ReadonlyMap<string, number>>,
+    trees: ReadonlyMap<string, ReadonlyMap<string, StatCell>>,
+  ): Map<string, Set<number>> {
+    const groups = ['S', 'L', 'D'] as const;
+    const cap = [...counts.S.values()].reduce((a, b) => a + b, 0) + T;
+    // Each group's leaves with a count (a leaf without one is known to be zero, as in the search).
+    const leaves = Object.fromEntries(
+      groups.map((g) => [g, FAMILY_LEAVES.filter((code) => (counts[g].get(code) ?? 0) > 0)]),
+    ) as Record<(typeof groups)[number], string[]>;
+    const solutions = Object.fromEntries(
+      groups.map((g) => [g, assignments(leaves[g], trees.get(g) as ReadonlyMap<string, StatCell>, cap)]),
+    ) as Record<(typeof groups)[number], ReturnType<typeof assignments>>;
+    const leafValue = (g: (typeof groups)[number], values: number[], code: string) => {
+      const i = leaves[g].indexOf(code);
+      return i < 0 ? 0 : (values[i] as number);
+    };
+    const within = (sub: 'L' | 'D', values: number[], s: number[]) =>
+      FAMILY_LEAVES.every((code) => leafValue(sub, values, code) <= leafValue('S', s, code));
+    const possible = new Map<string, Set<number>>();
+    const note = (g: string, sums: Map<string, number>) => {
+      for (const [key, v] of sums) {
+        let set = possible.get(`${g} ${key}`);
+        if (!set) possible.set(`${g} ${key}`, (set = new Set()));
+        set.add(v);
+      }
+    };
+    for (const s of solutions.S) {
+      const l = solutions.L.filter((a) => within('L', a.values, s.values));
+      const d = solutions.D.filter((a) => within('D', a.values, s.values));
+      if (!l.length || !d.length) continue;
+      note('S', s.sums);
+      for (const a of l) note('L', a.sums);
+      for (const a of d) note('D', a.sums);
+    }
+    return possible;
+  }
+
+  test('a subgroup shown beside its group does not give away a small count of either', () => {
+    // S: township 100's villages 5 and 5, township 101's village 3; L: 2, 2 and 3; D: none.
+    // Suppressed one group at a time, S shows 13 for the county and 5 for village 100201 and hides
+    // township 100 (so >= 10) and 101 ("<5", so at most 3); L shows 7 for the county and "<5" for both
+    // townships (3 or 4 each). Since L <= S, township 101's L is at most 3, so exactly 3, township
+    // 100's L is 4, S in township 101 is 3 and S in village 100200 is 5: all worked out.
+    const counts = {
+      S: new Map([
+        ['410225100200', 5],
+        ['410225100201', 5],
+        ['410225101200', 3],
+      ]),
+      L: new Map([
+        ['410225100200', 2],
+        ['410225100201', 2],
+        ['410225101200', 3],
+      ]),
+      D: new Map<string, number>(),
+    };
+    const alone = new Map(
+      (['S', 'L', 'D'] as const).map((g) => [g as string, suppressRegionTree(counts[g], () => T)]),
+    );
+    assert.equal(alone.get('L')?.cell('410225').display, '7');
+    assert.equal(
+      familyReader(counts, alone).get('L 410225101')?.size,
+      1,
+      'one group at a time, the inclusion gives the small township away',
+    );
+    const together = suppressRegionTrees(
+      new Map(Object.entries(counts)),
+      [
+        ['L', 'S'],
+        ['D', 'S'],
+      ],
+      () => T,
+    );
+    const possible = familyReader(counts, together);
+    for (const g of ['S', 'L', 'D'] as const)
+      for (const [key, cell] of together.get(g) ?? [])
+        if (cell.suppressed && actualOf(counts[g], key) > 0 && (possible.get(`${g} ${key}`)?.size ?? 0) < 2)
+          assert.fail(
+            `${g} ${key} (${cell.display}) can be worked out: ${[...(possible.get(`${g} ${key}`) ?? [])]}`,
+          );
+  });
+
+  test('property: with groups that contain others, no suppressed count can be solved from all their tables', () => {
+    const leafArb = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 9 })),
+        fc.nat(100),
+        fc.nat(100),
+      )
+      .map(([s, l, d]) => ({ s, l: l % (s + 1), d: d % (s + 1) }));
+    let protectedCells = 0;
+    fc.assert(
+      fc.property(
+        fc.array(leafArb, { minLength: FAMILY_LEAVES.length, maxLength: FAMILY_LEAVES.length }),
+        (leaves) => {
+          const counts = {
+            S: new Map(FAMILY_LEAVES.map((code, i) => [code as string, leaves[i]?.s ?? 0])),
+            L: new Map(FAMILY_LEAVES.map((code, i) => [code as string, leaves[i]?.l ?? 0])),
+            D: new Map(FAMILY_LEAVES.map((code, i) => [code as string, leaves[i]?.d ?? 0])),
+          };
+          const trees = suppressRegionTrees(
+            new Map(Object.entries(counts)),
+            [
+              ['L', 'S'],
+              ['D', 'S'],
+            ],
+            () => T,
+          );
+          const possible = familyReader(counts, trees);
+          for (const g of ['S', 'L', 'D'] as const)
+            for (const [key, cell] of trees.get(g) ?? []) {
+              const actual = actualOf(counts[g], key);
+              if (!cell.suppressed) {
+                assert.equal(cell.value, actual, `${g} ${key} is shown as it is`);
+                continue;
+              }
+              // A pinned zero tells about nobody.
+              if (actual === 0) continue;
+              protectedCells += 1;
+              assert.ok(
+                (possible.get(`${g} ${key}`)?.size ?? 0) >= 2,
+                `${g} ${key} (${cell.display}) of ${JSON.stringify(leaves)} can be worked out`,
+              );
+            }
+        },
+      ),
+      { numRuns: 150, seed: 11 },
+    );
+    assert.ok(protectedCells > 100, `only ${protectedCells} suppressed cells checked`);
   });
 });

@@ -18,7 +18,11 @@
 // at least two values.
 // The tree is the whole country's (not the viewer's scope), so that two viewers of different scopes
 // see the same pattern: a viewer who sees part of the tree knows fewer equations, hence less.
-// Rows need no such care: a person may belong to several groups, so no row total is shown.
+// Rows need no sum: a person may belong to several groups, so no row total is shown. But a group that
+// contains another (every left-behind elderly is a special-difficulty elderly) tells the reader that,
+// region by region, the one count is at most the other: a shown subgroup count is a floor under the
+// hidden count of its group, a group's small count a ceiling over its subgroup's. Such groups are
+// suppressed together, with these inclusions among the reader's constraints (suppressRegionTrees).
 
 export interface StatCell {
   /** The count; null when suppressed. */
@@ -33,13 +37,16 @@ export function plainCell(value: number): StatCell {
   return { value, suppressed: false, display: String(value) };
 }
 
-type Kind = 'shown' | 'small' | 'hidden';
+/** "unseen": a count no table shows but a reader can speak of (one group's count minus another's). */
+type Kind = 'shown' | 'small' | 'hidden' | 'unseen';
 
 /** A count and the counts it is the sum of (empty for a leaf). Node 0 is the root. */
 export interface TreeNode {
   value: number;
   threshold: number;
   children: number[];
+  /** Never shown: the members of a group who are not in a group it contains, in one region. */
+  unseen?: boolean;
 }
 
 interface Bounds {
@@ -47,11 +54,19 @@ interface Bounds {
   hi: Float64Array;
 }
 
+/** A sum the reader knows beyond the region trees: node `[0]` is the sum of the nodes after it. */
+export type Equation = readonly number[];
+
 /**
  * The values each count can take given what a reader sees: tighten the bounds of every equation
- * (parent = sum of children) until none changes. Exact on a tree of unit-coefficient equations.
+ * (parent = sum of children, and the `extra` ones) until none changes. Exact on a tree of
+ * unit-coefficient equations; with extra equations linking trees it never rules out a possible value.
  */
-export function readerBounds(nodes: readonly TreeNode[], kinds: readonly Kind[]): Bounds {
+export function readerBounds(
+  nodes: readonly TreeNode[],
+  kinds: readonly Kind[],
+  extra: readonly Equation[] = [],
+): Bounds {
   const n = nodes.length;
   const lo = new Float64Array(n);
   const hi = new Float64Array(n);
@@ -59,12 +74,11 @@ export function readerBounds(nodes: readonly TreeNode[], kinds: readonly Kind[])
   for (let i = 0; i < n; i++) {
     const node = nodes[i] as TreeNode;
     const kind = kinds[i];
-    lo[i] = kind === 'shown' ? node.value : kind === 'small' ? 0 : node.threshold;
+    lo[i] = kind === 'shown' ? node.value : kind === 'hidden' ? node.threshold : 0;
     hi[i] = kind === 'shown' ? node.value : kind === 'small' ? node.threshold - 1 : Infinity;
     if (node.children.length) parents.push(i);
   }
-  const tighten = (p: number): boolean => {
-    const children = (nodes[p] as TreeNode).children;
+  const tighten = (p: number, children: readonly number[]): boolean => {
     let changed = false;
     let sumLo = 0;
     // The children's upper bounds: the finite ones summed, the infinite ones counted.
@@ -105,67 +119,102 @@ export function readerBounds(nodes: readonly TreeNode[], kinds: readonly Kind[])
     return changed;
   };
   // Leaves up, then root down (nodes are numbered parents first): on a tree two passes reach the
-  // fixpoint; repeat until quiet anyway.
+  // fixpoint; repeat until quiet anyway (extra equations carry bounds from one tree to another).
+  const childrenOf = (p: number) => (nodes[p] as TreeNode).children;
+  const extras = extra.map((equation) => [equation[0] as number, equation.slice(1)] as const);
   for (let pass = 0; pass < 1000; pass++) {
     let changed = false;
-    for (let k = parents.length - 1; k >= 0; k--) if (tighten(parents[k] as number)) changed = true;
-    for (const p of parents) if (tighten(p)) changed = true;
+    for (let k = parents.length - 1; k >= 0; k--) {
+      const p = parents[k] as number;
+      if (tighten(p, childrenOf(p))) changed = true;
+    }
+    for (const p of parents) if (tighten(p, childrenOf(p))) changed = true;
+    for (const [total, parts] of extras) if (tighten(total, parts)) changed = true;
     if (!changed) break;
   }
   return { lo, hi };
 }
 
-/** A hidden non-zero count the reader can pin to one value (a pinned zero tells about nobody). */
+/**
+ * A hidden non-zero count the reader can pin to one value (a pinned zero tells about nobody). Unseen
+ * counts only carry what the reader knows; they are not cells of any table.
+ */
 function determined(nodes: readonly TreeNode[], kinds: readonly Kind[], bounds: Bounds): number {
-  for (let i = 0; i < kinds.length; i++)
-    if (kinds[i] !== 'shown' && (nodes[i] as TreeNode).value > 0 && bounds.lo[i] === bounds.hi[i]) return i;
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i];
+    if (kind === 'shown' || kind === 'unseen') continue;
+    if ((nodes[i] as TreeNode).value > 0 && bounds.lo[i] === bounds.hi[i]) return i;
+  }
   return -1;
 }
 
 /**
- * Suppresses one group's counts over a region tree: node 0 is the root, every other node is in
- * exactly one parent's `children`, and each parent's value is the sum of its children's.
+ * Suppresses counts over region trees: node 0 is a root, every other node is in at most one parent's
+ * `children` (a node in none is the root of another group's tree), and each parent's value is the sum
+ * of its children's. `extra` are further sums the reader knows (a group's count is a group's it
+ * contains plus the unseen rest); unseen nodes are never shown.
  */
-export function suppressTree(nodes: readonly TreeNode[]): StatCell[] {
-  const kinds: Kind[] = nodes.map((node) => (node.value < node.threshold ? 'small' : 'shown'));
+export function suppressTree(nodes: readonly TreeNode[], extra: readonly Equation[] = []): StatCell[] {
+  const kinds: Kind[] = nodes.map((node) =>
+    node.unseen ? 'unseen' : node.value < node.threshold ? 'small' : 'shown',
+  );
   if (kinds.includes('small')) {
     const parentOf = new Array<number>(nodes.length).fill(-1);
     nodes.forEach((node, i) => node.children.forEach((c) => (parentOf[c] = i)));
-    // The equations a count is in: its parent's (named by the parent) and its own.
-    const equationsOf = (i: number) => {
+    // What the reader knows, as lists of the counts each fact ties together: one equation per parent
+    // (the parent and its children), then the extra ones.
+    const constraints: number[][] = [];
+    const equationOf = new Array<number>(nodes.length).fill(-1);
+    nodes.forEach((node, p) => {
+      if (!node.children.length) return;
+      equationOf[p] = constraints.length;
+      constraints.push([p, ...node.children]);
+    });
+    const extrasOf = new Map<number, number[]>();
+    for (const equation of extra) {
+      for (const i of equation) {
+        let list = extrasOf.get(i);
+        if (!list) extrasOf.set(i, (list = []));
+        list.push(constraints.length);
+      }
+      constraints.push([...equation]);
+    }
+    // The facts a count is in: its parent's equation, its own, then the extra ones.
+    const constraintsOf = (i: number) => {
       const out: number[] = [];
-      if ((parentOf[i] as number) >= 0) out.push(parentOf[i] as number);
-      if ((nodes[i] as TreeNode).children.length) out.push(i);
+      const parent = parentOf[i] as number;
+      if (parent >= 0) out.push(equationOf[parent] as number);
+      if ((equationOf[i] as number) >= 0) out.push(equationOf[i] as number);
+      out.push(...(extrasOf.get(i) ?? []));
       return out;
     };
-    const members = (p: number) => [p, ...(nodes[p] as TreeNode).children];
     for (;;) {
-      const bounds = readerBounds(nodes, kinds);
+      const bounds = readerBounds(nodes, kinds, extra);
       const target = determined(nodes, kinds, bounds);
       if (target < 0) break;
-      // Nearest equations first: those of the determined count, then those of the hidden counts in
+      // Nearest facts first: those of the determined count, then those of the hidden counts in
       // them, and so on. In the first ring that has shown non-zero counts, hide the smallest one that
       // leaves the determined count open; if none does alone, the smallest (and look again).
       const seen = new Set<number>();
-      let ring = equationsOf(target);
+      let ring = constraintsOf(target);
       let pick = -1;
       let fallback = -1;
       while (ring.length && pick < 0) {
         const next: number[] = [];
         const candidates: number[] = [];
-        for (const p of ring) {
-          if (seen.has(p)) continue;
-          seen.add(p);
-          for (const m of members(p)) {
+        for (const k of ring) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+          for (const m of constraints[k] as number[]) {
             if (kinds[m] === 'shown') {
               if ((nodes[m] as TreeNode).value > 0 && !candidates.includes(m)) candidates.push(m);
-            } else next.push(...equationsOf(m));
+            } else next.push(...constraintsOf(m));
           }
         }
         candidates.sort((a, b) => (nodes[a] as TreeNode).value - (nodes[b] as TreeNode).value);
         for (const candidate of candidates) {
           kinds[candidate] = 'hidden';
-          const after = readerBounds(nodes, kinds);
+          const after = readerBounds(nodes, kinds, extra);
           kinds[candidate] = 'shown';
           if (after.lo[target] !== after.hi[target]) {
             pick = candidate;
@@ -224,14 +273,11 @@ export function keyCode(key: string): string {
   return key.endsWith('|') ? key.slice(0, -1) : key;
 }
 
-/**
- * Suppresses one group's counts on one date over the whole region tree built from the counts per
- * stored region code (the country is the root ''). Returns the cell of every region key.
- */
-export function suppressRegionTree(
+/** One group's region tree (node 0 is the country, '') from its counts per stored region code. */
+function regionNodes(
   counts: ReadonlyMap<string, number>,
   thresholdOf: (code: string) => number,
-): SuppressedTree {
+): { nodes: TreeNode[]; index: Map<string, number> } {
   const index = new Map<string, number>([['', 0]]);
   const nodes: TreeNode[] = [{ value: 0, threshold: thresholdOf(''), children: [] }];
   const node = (key: string, parent: number): number => {
@@ -257,9 +303,74 @@ export function suppressRegionTree(
       code = key;
     }
   }
-  const cells = suppressTree(nodes);
-  const out = new SuppressedTree(thresholdOf);
-  for (const [key, i] of index) out.set(key, cells[i] as StatCell);
+  return { nodes, index };
+}
+
+/**
+ * Suppresses one group's counts on one date over the whole region tree built from the counts per
+ * stored region code (the country is the root ''). Returns the cell of every region key.
+ */
+export function suppressRegionTree(
+  counts: ReadonlyMap<string, number>,
+  thresholdOf: (code: string) => number,
+): SuppressedTree {
+  return suppressRegionTrees(new Map([['', counts]]), [], thresholdOf).get('') as SuppressedTree;
+}
+
+/**
+ * Suppresses several groups' counts on one date together, each over its whole region tree, where
+ * `inclusions` name pairs [sub, sup] of groups in which every member of `sub` is a member of `sup`:
+ * the reader then knows that in every region sub's count is at most sup's. A region with no count in
+ * a group is taken as known to be zero there (as the single-tree search does), so it needs no inclusion.
+ */
+export function suppressRegionTrees(
+  countsByGroup: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  inclusions: readonly (readonly [sub: string, sup: string])[],
+  thresholdOf: (code: string) => number,
+): Map<string, SuppressedTree> {
+  const nodes: TreeNode[] = [];
+  const indexes = new Map<string, Map<string, number>>();
+  for (const [group, counts] of countsByGroup) {
+    const tree = regionNodes(counts, thresholdOf);
+    const base = nodes.length;
+    for (const node of tree.nodes) nodes.push({ ...node, children: node.children.map((c) => c + base) });
+    indexes.set(group, new Map([...tree.index].map(([key, i]) => [key, i + base])));
+  }
+  // For each inclusion, the unseen rest (sup's members not in sub) as a tree of its own, and per
+  // region the equation sup = sub + rest. A region missing from a tree is a known zero there.
+  const extra: number[][] = [];
+  for (const [sub, sup] of inclusions) {
+    const subCounts = countsByGroup.get(sub);
+    const supCounts = countsByGroup.get(sup);
+    const subIndex = indexes.get(sub);
+    const supIndex = indexes.get(sup);
+    if (!subCounts || !supCounts || !subIndex || !supIndex) continue;
+    const rest = new Map<string, number>();
+    for (const code of new Set([...subCounts.keys(), ...supCounts.keys()]))
+      rest.set(code, (supCounts.get(code) ?? 0) - (subCounts.get(code) ?? 0));
+    // Counts that break the inclusion (a period stored under another region) would make the equations
+    // false; the reader's inference would be wrong as well, so the pair is left out.
+    if ([...rest.values()].some((n) => n < 0)) continue;
+    const tree = regionNodes(rest, thresholdOf);
+    const base = nodes.length;
+    for (const node of tree.nodes)
+      nodes.push({ ...node, children: node.children.map((c) => c + base), unseen: true });
+    for (const [key, i] of supIndex) {
+      const equation = [i];
+      const inSub = subIndex.get(key);
+      const inRest = tree.index.get(key);
+      if (inSub !== undefined) equation.push(inSub);
+      if (inRest !== undefined) equation.push(base + inRest);
+      extra.push(equation);
+    }
+  }
+  const cells = suppressTree(nodes, extra);
+  const out = new Map<string, SuppressedTree>();
+  for (const [group, index] of indexes) {
+    const tree = new SuppressedTree(thresholdOf);
+    for (const [key, i] of index) tree.set(key, cells[i] as StatCell);
+    out.set(group, tree);
+  }
   return out;
 }
 
