@@ -778,6 +778,7 @@ export async function* parseLedgerFile(
   let headers: string[] | null = null;
   let headerRow: readonly unknown[] = [];
   let subHeaderChecked = false;
+  let headersChecked = false;
   let ledgerDate: IsoDate | null = null;
   // Within the file each child appears once: by ID number, else by name and birth date.
   const firstRowOf = new Map<string, number>();
@@ -807,7 +808,9 @@ export async function* parseLedgerFile(
           continue;
         }
       }
-      const duplicates = duplicateHeaders(headers);
+      // Checked once, at the first data row, when the header rows are known.
+      const duplicates = headersChecked ? [] : duplicateHeaders(headers);
+      headersChecked = true;
       if (duplicates.length > 0) {
         throw new FileRejected('DUPLICATE_HEADERS', {
           zh: `列名重复：${duplicates.join('、')}。父母、委托监护人等的列请写明是谁的（如 父亲姓名），或在列名上一行写明分组（如 父亲情况）`,
