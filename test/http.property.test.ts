@@ -5,20 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createTestApp, type TestApp } from './support/db.ts';
 import { bearer } from './support/auth.ts';
-
-interface Operation {
-  method: string;
-  path: string;
-}
-
-function operations(doc: { paths: Record<string, Record<string, unknown>> }): Operation[] {
-  const out: Operation[] = [];
-  for (const [path, item] of Object.entries(doc.paths))
-    for (const method of Object.keys(item))
-      if (['get', 'post', 'put', 'patch', 'delete'].includes(method))
-        out.push({ method: method.toUpperCase(), path });
-  return out;
-}
+import { apiOperations, type ApiOperation } from './support/openapi.ts';
 
 const segment = fc.oneof(
   fc.string({ maxLength: 30 }),
@@ -36,11 +23,11 @@ const queryValue = fc.oneof(
 describe('no 500 for any input', () => {
   let t: TestApp;
   let headers: Record<string, string>;
-  let ops: Operation[];
+  let ops: ApiOperation[];
   before(async () => {
     t = await createTestApp();
     headers = await bearer(t, 'county_staff', '410225');
-    ops = operations((await t.app.inject({ url: '/api/v1/openapi.json' })).json());
+    ops = await apiOperations(t.app);
   });
   after(async () => t.close());
 

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -108,6 +109,9 @@ function detailsFromValidation(issues: AjvIssue[], context: string | undefined):
     const segments = issue.instancePath.split('/').filter(Boolean);
     if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string')
       segments.push(issue.params.missingProperty);
+    // An unknown property is named by its own path, so a client can tell which one to drop.
+    if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string')
+      segments.push(issue.params.additionalProperty);
     const field = segments.join('.') || context || 'body';
     const message = KEYWORD_MESSAGES[issue.keyword]?.(issue.params) ?? {
       zh: '取值无效',
@@ -115,6 +119,89 @@ function detailsFromValidation(issues: AjvIssue[], context: string | undefined):
     };
     return { path: field, message };
   });
+}
+
+// C0 controls and DEL, except tab, line feed and carriage return.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+function badText(value: unknown, path: string, out: ErrorDetail[]): void {
+  if (out.length >= 20) return;
+  if (typeof value === 'string') {
+    const field = path || 'body';
+    if (CONTROL_CHARACTER.test(value))
+      out.push({
+        path: field,
+        message: { zh: '含有不允许的控制字符', en: 'contains a control character' },
+      });
+    else if (!value.isWellFormed())
+      out.push({
+        path: field,
+        message: {
+          zh: '含有无效字符（不成对的 UTF-16 代理项）',
+          en: 'contains an invalid character (an unpaired UTF-16 surrogate)',
+        },
+      });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => badText(item, path ? `${path}.${i}` : String(i), out));
+    return;
+  }
+  if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (CONTROL_CHARACTER.test(key) || !key.isWellFormed())
+        out.push({
+          path: field,
+          message: { zh: '字段名含有无效字符', en: 'the field name contains an invalid character' },
+        });
+      else badText(item, field, out);
+    }
+}
+
+type JsonSchema = { [key: string]: unknown };
+
+function allowsNull(schema: JsonSchema): boolean {
+  if (schema.type === 'null' || (Array.isArray(schema.type) && schema.type.includes('null'))) return true;
+  const branches = [...((schema.anyOf as JsonSchema[]) ?? []), ...((schema.oneOf as JsonSchema[]) ?? [])];
+  if (branches.length) return branches.some(allowsNull);
+  // A schema without a type (free-form data) takes anything.
+  return schema.type === undefined && schema.const === undefined && schema.enum === undefined;
+}
+
+/** The schema that describes the properties of an object value (the object branch of a union). */
+function objectBranch(schema: JsonSchema): JsonSchema | null {
+  if (schema.properties || schema.items) return schema;
+  for (const branch of [
+    ...((schema.anyOf as JsonSchema[]) ?? []),
+    ...((schema.oneOf as JsonSchema[]) ?? []),
+  ]) {
+    const found = objectBranch(branch);
+    if (found) return found;
+  }
+  return null;
+}
+
+function nullsRefused(value: unknown, schema: JsonSchema, path: string, out: ErrorDetail[]): void {
+  if (value === null) {
+    if (!allowsNull(schema))
+      out.push({ path: path || 'body', message: { zh: '不能为 null', en: 'must not be null' } });
+    return;
+  }
+  if (typeof value !== 'object') return;
+  const shape = objectBranch(schema);
+  if (!shape) return;
+  if (Array.isArray(value)) {
+    const items = shape.items as JsonSchema | undefined;
+    if (items) value.forEach((item, i) => nullsRefused(item, items, path ? `${path}.${i}` : String(i), out));
+    return;
+  }
+  const properties = (shape.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [key, item] of Object.entries(value)) {
+    const property = properties[key];
+    if (property) nullsRefused(item, property, path ? `${path}.${key}` : key, out);
+  }
 }
 
 function envelope(code: ErrorCode, message: Message, details: ErrorDetail[], lang: Lang) {
@@ -182,8 +269,41 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
       return typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID();
     },
     bodyLimit: 1024 * 1024,
+    // A path parameter as long as the request line allows reaches validation, which names it; the
+    // router's own limit (100) would refuse it without naming anything.
+    routerOptions: { maxParamLength: 16 * 1024 },
     trustProxy: ctx.config.trustProxy,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false },
+      onCreate: (ajv) => {
+        // Year 0000 passes RFC 3339 but is no calendar year (1 BC precedes AD 1): PostgreSQL refuses
+        // it, so it is refused here, as "not a valid date", before it reaches a query.
+        for (const name of ['date', 'date-time']) {
+          const format = ajv.formats[name];
+          if (typeof format !== 'object' || format instanceof RegExp || !('validate' in format)) continue;
+          if (typeof format.validate !== 'function') continue;
+          const validate = format.validate as (value: string) => boolean;
+          ajv.addFormat(name, {
+            ...format,
+            validate: (value: string) => !value.startsWith('0000') && validate(value),
+          } as typeof format);
+        }
+      },
+    },
+    // Errors the router raises before any hook runs (an undecodable path) leave in the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      const domain =
+        error.code === 'FST_ERR_BAD_URL'
+          ? new DomainError('VALIDATION_FAILED', {
+              zh: '网址中含有无法解码的字符',
+              en: 'The address contains characters that cannot be decoded',
+            })
+          : toDomainError(error);
+      const lang = languageOf(request.headers['accept-language']);
+      void (reply as unknown as FastifyReply)
+        .status(HTTP_STATUS[domain.code])
+        .send(envelope(domain.code, domain.userMessage, domain.details, lang));
+    },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
@@ -206,6 +326,22 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   });
 
   app.addSchema(ErrorEnvelope);
+
+  // Text that no field may hold: control characters (PostgreSQL cannot store NUL; the others are
+  // invisible garbage in a name or an address) and unpaired surrogates (not Unicode: they would be
+  // stored as U+FFFD). Refused before validation, naming the field, so nothing is half-written.
+  // So is a null in a body field whose schema has no null: type coercion would turn it into 0, ""
+  // or false (a setting of 0, an empty reason) instead of refusing it.
+  app.addHook('preValidation', async (request) => {
+    const details: ErrorDetail[] = [];
+    for (const part of [request.params, request.query, request.body])
+      if (part && typeof part === 'object') badText(part, '', details);
+    const bodySchema = request.routeOptions.schema?.body;
+    if (!details.length && bodySchema && request.body && typeof request.body === 'object')
+      nullsRefused(request.body, bodySchema as JsonSchema, '', details);
+    if (details.length)
+      throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, details);
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const domain = toDomainError(error);

@@ -8,37 +8,39 @@ const RegionCodeParam = Type.String({
   description: 'Region code (2-12 digits)',
 });
 const GroupCodeSchema = Type.Union(GROUP_CODES.map((code) => Type.Literal(code)));
-const NonNegativeInt = Type.Integer({ minimum: 0 });
+// Ages in years and durations in months have a ceiling: a setting of 2^53 or 1e300 is no setting.
+const Age = Type.Integer({ minimum: 0, maximum: 150 });
+const Months = Type.Integer({ minimum: 0, maximum: 1200 });
 const Grade = Type.Integer({ minimum: 1, maximum: 4 });
 
 /** A partial GroupsConfig: the settings a region changes; the rest comes from the regions above it. */
 export const ConfigDocument = Type.Object(
   {
-    leftBehindChildUnderAge: Type.Optional(NonNegativeInt),
-    leftBehindChildMinMigrationMonths: Type.Optional(NonNegativeInt),
-    leftBehindChildOtherParentMinMonths: Type.Optional(NonNegativeInt),
-    minorUnderAge: Type.Optional(NonNegativeInt),
+    leftBehindChildUnderAge: Type.Optional(Age),
+    leftBehindChildMinMigrationMonths: Type.Optional(Months),
+    leftBehindChildOtherParentMinMonths: Type.Optional(Months),
+    minorUnderAge: Type.Optional(Age),
     severeDisabilityMaxGrade: Type.Optional(Grade),
     severeDisabilityCognitiveCategories: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }))),
     severeDisabilityCognitiveMaxGrade: Type.Optional(Grade),
-    libertyRestrictionMinMonths: Type.Optional(NonNegativeInt),
-    lostContactMinMonths: Type.Optional(NonNegativeInt),
-    elderlyMinAge: Type.Optional(NonNegativeInt),
-    leftBehindElderlyMinMigrationMonths: Type.Optional(NonNegativeInt),
-    leftBehindWomanMinMigrationMonths: Type.Optional(NonNegativeInt),
+    libertyRestrictionMinMonths: Type.Optional(Months),
+    lostContactMinMonths: Type.Optional(Months),
+    elderlyMinAge: Type.Optional(Age),
+    leftBehindElderlyMinMigrationMonths: Type.Optional(Months),
+    leftBehindWomanMinMigrationMonths: Type.Optional(Months),
     leftBehindWomanAgeRange: Type.Optional(
       Type.Union([
         Type.Object(
           {
-            minAge: Type.Union([NonNegativeInt, Type.Null()]),
-            maxAge: Type.Union([NonNegativeInt, Type.Null()]),
+            minAge: Type.Union([Age, Type.Null()]),
+            maxAge: Type.Union([Age, Type.Null()]),
           },
           { additionalProperties: false },
         ),
         Type.Null(),
       ]),
     ),
-    highAgeBandStarts: Type.Optional(Type.Array(NonNegativeInt, { minItems: 1 })),
+    highAgeBandStarts: Type.Optional(Type.Array(Age, { minItems: 1 })),
     disabledElderlySelfCareLevels: Type.Optional(
       Type.Array(Type.Union(['intact', 'mild', 'moderate', 'severe'].map((v) => Type.Literal(v)))),
     ),

@@ -34,8 +34,10 @@ const NON_NEGATIVE_INTEGER_KEYS = [
 const GRADE_KEYS = ['severeDisabilityMaxGrade', 'severeDisabilityCognitiveMaxGrade'] as const;
 const KNOWN_KEYS = new Set<string>(Object.keys(DEFAULT_EFFECTIVE_CONFIG));
 
+// Ages and months: 1200 (a century of months) bounds both; 2^53 or 1e300 is no setting.
+const MAX_SETTING = 1200;
 const isNonNegativeInteger = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SETTING;
 
 /** What is wrong with a partial configuration; each problem names its field ("config.minorUnderAge"). */
 export function configProblems(patch: Record<string, unknown>, prefix = 'config'): ErrorDetail[] {
@@ -48,7 +50,8 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
       continue;
     }
     if ((NON_NEGATIVE_INTEGER_KEYS as readonly string[]).includes(key)) {
-      if (!isNonNegativeInteger(value)) at(key, '应为非负整数', 'must be a non-negative integer');
+      if (!isNonNegativeInteger(value))
+        at(key, `应为 0 至 ${MAX_SETTING} 的整数`, `must be an integer from 0 to ${MAX_SETTING}`);
     } else if ((GRADE_KEYS as readonly string[]).includes(key)) {
       if (!isNonNegativeInteger(value) || value < 1 || value > 4)
         at(key, '应为 1 至 4 的整数', 'must be an integer from 1 to 4');

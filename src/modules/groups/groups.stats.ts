@@ -287,8 +287,9 @@ export async function groupStats(
 function monthEnds(from: string, to: string): { month: string; end: IsoDate }[] {
   const [fy, fm] = from.split('-').map(Number) as [number, number];
   const [ty, tm] = to.split('-').map(Number) as [number, number];
-  if (fm < 1 || fm > 12) throw invalid('from', { zh: '月份无效', en: 'is not a valid month' });
-  if (tm < 1 || tm > 12) throw invalid('to', { zh: '月份无效', en: 'is not a valid month' });
+  // Year 0000 is no calendar year (1 BC precedes AD 1); its month ends are no dates.
+  if (fy < 1 || fm < 1 || fm > 12) throw invalid('from', { zh: '月份无效', en: 'is not a valid month' });
+  if (ty < 1 || tm < 1 || tm > 12) throw invalid('to', { zh: '月份无效', en: 'is not a valid month' });
   const first = fy * 12 + fm - 1;
   const last = ty * 12 + tm - 1;
   if (last < first) throw invalid('to', { zh: '不能早于起始月份', en: 'must not be before from' });
