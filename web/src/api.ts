@@ -61,6 +61,14 @@ function readCookie(name: string): string | null {
   return null;
 }
 
+/**
+ * Whether this browser holds a session. The session cookie cannot be read from script, but the CSRF
+ * cookie is set and cleared with it.
+ */
+export function hasSessionCookie(): boolean {
+  return readCookie(CSRF_COOKIE) !== null;
+}
+
 export function apiUrl(path: string, query?: Record<string, QueryValue>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {

@@ -11,7 +11,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import { ApiError, onSessionExpired } from '../api.ts';
+import { ApiError, hasSessionCookie, onSessionExpired } from '../api.ts';
 import { authApi, type Me } from '../access/access.ts';
 import type { RegionLevel, RegionRef } from '../regions.ts';
 
@@ -84,7 +84,14 @@ const AppStateContext = createContext<AppState | null>(null);
 
 export function AppStateProvider({ children }: { children: ReactNode }) {
   const [workingRegion, setRegion] = useState<WorkingRegion | null>(storedRegion);
-  const [session, setSession] = useState<Session>({ status: 'loading', me: null, reason: null, error: null });
+  // Without the session's cookies nobody is signed in: the sign-in page at once, without asking the
+  // server a question it can only answer with 401.
+  const [session, setSession] = useState<Session>(() => ({
+    status: hasSessionCookie() ? 'loading' : 'signed-out',
+    me: null,
+    reason: null,
+    error: null,
+  }));
   const signedInRef = useRef(false);
   useEffect(() => {
     signedInRef.current = session.status === 'signed-in';
@@ -133,7 +140,7 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    void refreshMe();
+    if (hasSessionCookie()) void refreshMe();
   }, [refreshMe]);
 
   useEffect(

@@ -39,6 +39,7 @@ import { RegionField } from '../../access/RegionField.tsx';
 import { defineMessages, useLang, useT, type Lang, type Localized } from '../../i18n.ts';
 import { useAppState } from '../../shell/app-state.tsx';
 import { PageTitle } from '../../shell/PageTitle.tsx';
+import { useIsPhone } from '../../shell/responsive.ts';
 
 const messages = defineMessages(
   {
@@ -215,6 +216,7 @@ export default function Audit() {
   const t = useT(messages);
   const lang = useLang();
   const { can } = useAppState();
+  const isPhone = useIsPhone();
   const { message } = App.useApp();
   const [form] = Form.useForm<Filters>();
   const [query, setQuery] = useState<AuditQuery>({});
@@ -423,8 +425,14 @@ export default function Audit() {
           <Form.Item name="region" label={t('region')}>
             <RegionField width={220} />
           </Form.Item>
-          <Form.Item name="time" label={t('time')}>
+          {/* Two date-and-time inputs side by side are wider than a phone: there they take the row. */}
+          <Form.Item
+            name="time"
+            label={t('time')}
+            style={isPhone ? { width: '100%', marginInlineEnd: 0 } : {}}
+          >
             <DatePicker.RangePicker
+              style={isPhone ? { width: '100%' } : {}}
               showTime={{ format: 'HH:mm' }}
               format="YYYY-MM-DD HH:mm"
               allowEmpty={[true, true]}
