@@ -125,6 +125,7 @@ const ACTIONS: Record<string, Localized> = {
   'auth.password.change': { zh: '修改密码', en: 'Change password' },
   'auth.2fa.enroll': { zh: '开始绑定双因素验证', en: 'Start two-factor enrolment' },
   'auth.2fa.confirm': { zh: '绑定双因素验证', en: 'Confirm two-factor enrolment' },
+  'auth.2fa.secrets_sealed': { zh: '加密存量双因素密钥', en: 'Encrypt stored two-factor secrets' },
   'access.denied': { zh: '拒绝访问', en: 'Access denied' },
   'user.': { zh: '用户管理（全部）', en: 'User administration (all)' },
   'user.create': { zh: '创建用户', en: 'Create user' },
@@ -132,6 +133,7 @@ const ACTIONS: Record<string, Localized> = {
   'user.enable': { zh: '启用用户', en: 'Enable user' },
   'user.password.reset': { zh: '重置密码', en: 'Reset password' },
   'user.role.assign': { zh: '分配角色', en: 'Assign role' },
+  'user.2fa.reset': { zh: '重置双因素验证', en: 'Reset two-factor authentication' },
   'token.': { zh: 'API 令牌（全部）', en: 'API tokens (all)' },
   'token.create': { zh: '创建 API 令牌', en: 'Create API token' },
   'token.revoke': { zh: '吊销 API 令牌', en: 'Revoke API token' },
@@ -145,9 +147,45 @@ const ACTIONS: Record<string, Localized> = {
   'person.create': { zh: '新增人员', en: 'Create a person' },
   'person.update': { zh: '修改人员', en: 'Update a person' },
   'person.merge': { zh: '合并人员', en: 'Merge persons' },
+  'person.search': { zh: '查询人员', en: 'Search persons' },
+  'person.duplicates.read': { zh: '查看疑似重复人员', en: 'Read possible duplicates' },
+  'person.fact.add': { zh: '登记事实', en: 'Record a fact' },
+  'person.fact.end': { zh: '结束事实', en: 'End a fact' },
+  'person.fact.retract': { zh: '撤回事实', en: 'Retract a fact' },
+  'person.relation.add': { zh: '添加亲属关系', en: 'Add a relation' },
   'household.': { zh: '家庭信息（全部）', en: 'Households (all)' },
+  'household.create': { zh: '新增家庭', en: 'Create a household' },
+  'household.read': { zh: '查看家庭', en: 'Read a household' },
+  'household.update': { zh: '修改家庭', en: 'Update a household' },
+  'registry.': { zh: '名册导入导出（全部）', en: 'Register import and export (all)' },
   'registry.import': { zh: '导入名册', en: 'Import a register' },
+  'registry.import.submit': { zh: '提交导入文件', en: 'Submit a file for import' },
+  'registry.import.dry_run': { zh: '试导入（不写入）', en: 'Dry-run import' },
   'registry.export': { zh: '导出名册', en: 'Export a register' },
+  'import.errors.download': { zh: '下载导入错误报告', en: 'Download an import error report' },
+  'import.review.download': { zh: '下载台账核对报告', en: 'Download a ledger review' },
+  'groups.': { zh: '关爱群体（全部）', en: 'Care groups (all)' },
+  'groups.config.change': { zh: '修改群体参数', en: 'Change group settings' },
+  'groups.members.read': { zh: '查看群体名单', en: 'Read a group list' },
+  'groups.stats.export': { zh: '导出群体统计', en: 'Export group statistics' },
+  'worklist.read': { zh: '查看待办事项', en: 'Read the worklist' },
+  'worklist.acknowledge': { zh: '确认待办事项', en: 'Acknowledge a worklist item' },
+};
+
+/** What an entry is about, in words; unknown kinds show their code. */
+const ENTITY_TYPES: Record<string, Localized> = {
+  person: { zh: '人员', en: 'Person' },
+  household: { zh: '家庭', en: 'Household' },
+  user: { zh: '用户', en: 'User' },
+  api_token: { zh: 'API 令牌', en: 'API token' },
+  audit_log: { zh: '审计日志', en: 'Audit log' },
+  import: { zh: '导入', en: 'Import' },
+  group: { zh: '关爱群体', en: 'Care group' },
+  group_config: { zh: '群体参数', en: 'Group settings' },
+  group_stats: { zh: '群体统计', en: 'Group statistics' },
+  region: { zh: '行政区划', en: 'Region' },
+  worklist_item: { zh: '待办事项', en: 'Worklist item' },
+  route: { zh: '接口', en: 'API route' },
 };
 
 function actionLabel(action: string, lang: Lang): string | null {
@@ -354,7 +392,7 @@ export default function Audit() {
       render: (_, item) =>
         item.entityType ? (
           <Typography.Text style={{ fontSize: 12 }}>
-            {item.entityType}
+            {ENTITY_TYPES[item.entityType]?.[lang] ?? item.entityType}
             {item.entityId ? ` #${item.entityId}` : ''}
           </Typography.Text>
         ) : null,
