@@ -178,6 +178,9 @@ export default function GroupStats({ params }: PageProps) {
     key: c,
     title: label(c),
     align: 'right' as const,
+    // A group's name on one line: the table scrolls sideways on a phone instead of stacking the
+    // name one character per line.
+    onHeaderCell: () => ({ style: { whiteSpace: 'nowrap' as const } }),
     render: (_: unknown, row: StatsRow) => {
       const cell = row.counts[c];
       if (!cell) return '0';
@@ -233,7 +236,7 @@ export default function GroupStats({ params }: PageProps) {
         loading={!table && !error}
         dataSource={rows}
         pagination={false}
-        scroll={{ x: true }}
+        scroll={{ x: 'max-content' }}
         columns={[
           {
             key: 'region',

@@ -11,7 +11,8 @@ export function PageTitle({ title, extra }: { title: string; extra?: ReactNode }
   }, [title, product]);
   return (
     <div style={{ display: 'flex', alignItems: 'center', gap: 12, flexWrap: 'wrap', marginBottom: 12 }}>
-      <Typography.Title level={4} style={{ margin: 0, flex: 1, minWidth: 0 }}>
+      {/* The title keeps room for a few words; the page's controls wrap below it on a phone. */}
+      <Typography.Title level={4} style={{ margin: 0, flex: '1 1 auto', minWidth: 'min(100%, 10em)' }}>
         {title}
       </Typography.Title>
       {extra}
