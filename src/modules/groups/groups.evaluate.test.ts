@@ -14,6 +14,7 @@ import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
 import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
 import { evaluateGroups, type GroupSubject, type ParentType, type PersonSnapshot } from './groups.rules.ts';
 import { codeRange, deltaCountsOn, periodCountsOn, type RegionCount } from './groups.repository.ts';
+import { insertRelation } from '../../../test/support/registry-rows.ts';
 
 const VILLAGES = [
   { code: '410225100200', rural: true },
@@ -219,37 +220,9 @@ async function writeWorld(database: TestDatabase, world: GenWorld): Promise<numb
         .execute();
   }
   for (const l of world.parents)
-    await db
-      .insertInto('person_relations')
-      .values({
-        person_id: ids[l.child] as number,
-        related_person_id: ids[l.parent] as number,
-        kind: 'parent',
-        subtype: l.subtype,
-        valid_from: null,
-        valid_to: null,
-        entrustment_form_date: null,
-        carer_fitness_checked_on: null,
-        carer_fit: null,
-        recorded_by: null,
-      })
-      .execute();
+    await insertRelation(db, ids[l.child] as number, ids[l.parent] as number, 'parent', l.subtype);
   for (const [a, b] of world.spouses)
-    await db
-      .insertInto('person_relations')
-      .values({
-        person_id: ids[a] as number,
-        related_person_id: ids[b] as number,
-        kind: 'spouse',
-        subtype: null,
-        valid_from: null,
-        valid_to: null,
-        entrustment_form_date: null,
-        carer_fitness_checked_on: null,
-        carer_fit: null,
-        recorded_by: null,
-      })
-      .execute();
+    await insertRelation(db, ids[a] as number, ids[b] as number, 'spouse', null);
   return ids;
 }
 

@@ -9,6 +9,7 @@ import { insertParentLink } from '../../../test/support/registry-rows.ts';
 import { addDays, today } from '../../platform/dates.ts';
 import { groupsDailyJob } from './groups.jobs.ts';
 import { groupsOfPerson } from './groups.service.ts';
+import type { StatsTable } from './groups.schemas.ts';
 
 const TOWNSHIP_A = '410225101';
 const VILLAGE_A = '410225101200';
@@ -16,21 +17,10 @@ const VILLAGE_A2 = '410225101201';
 const TOWNSHIP_B = '410225001';
 const VILLAGE_B = '410225001213';
 
-interface StatCell {
-  value: number | null;
-  suppressed: boolean;
-  display: string;
-}
-interface StatsRow {
-  regionCode: string;
-  counts: Record<string, StatCell>;
-}
-interface Stats {
-  region: { code: string };
-  rows: StatsRow[];
-  total: StatsRow;
-  suppressed: boolean;
-}
+// The answers' shapes, from the API's own schemas.
+type Stats = StatsTable;
+type StatsRow = StatsTable['rows'][number];
+type StatCell = StatsRow['counts'][string];
 
 let t: TestApp;
 const clients: Record<string, Client> = {};

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
+import type { MonthlySeries, StatsTable } from './groups.schemas.ts';
 
 const COUNTY = '410225';
 const TOWNSHIP_A = '410225101';
@@ -15,25 +16,11 @@ const VILLAGE_A2 = '410225101201';
 const TOWNSHIP_B = '410225001';
 const VILLAGE_B = '410225001213';
 
-interface StatCell {
-  value: number | null;
-  suppressed: boolean;
-  display: string;
-}
-interface StatsRow {
-  regionCode: string;
-  regionName: string;
-  counts: Record<string, StatCell>;
-}
-interface Stats {
-  region: { code: string };
-  rows: StatsRow[];
-  total: StatsRow;
-  suppressed: boolean;
-}
-interface Series {
-  months: { month: string; monthEnd: string; counts: Record<string, StatCell> }[];
-}
+// The answers' shapes, from the API's own schemas.
+type Stats = StatsTable;
+type StatsRow = StatsTable['rows'][number];
+type StatCell = StatsRow['counts'][string];
+type Series = MonthlySeries;
 
 let t: TestApp;
 const clients: Record<string, Client> = {};
