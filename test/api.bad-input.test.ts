@@ -302,14 +302,15 @@ async function newPerson(name: string): Promise<number> {
   ).id;
 }
 
-async function newFact(): Promise<number> {
-  return (
-    await api<{ id: number }>('POST', `/persons/${fx.motherId}/facts`, {
-      kind: 'migration',
-      from: '2025-03-01',
-      data: { destination: '广东省' },
-    })
-  ).id;
+/** An open fact to retract or end, on a person of its own: a person holds one answer per kind and day. */
+async function newFact(): Promise<{ id: number; factId: number }> {
+  const id = await newPerson('坏事实');
+  const fact = await api<{ id: number }>('POST', `/persons/${id}/facts`, {
+    kind: 'migration',
+    from: '2025-03-01',
+    data: { destination: '广东省' },
+  });
+  return { id, factId: fact.id };
 }
 
 function registryFile(): { raw: Buffer; headers: Record<string, string> } {
@@ -434,12 +435,12 @@ const ROUTES: Record<string, RouteFixture> = {
   },
   'POST /api/v1/persons/{id}/facts/{factId}/retract': {
     actor: 'staff',
-    path: async () => ({ id: fx.motherId, factId: await newFact() }),
+    path: () => newFact(),
     body: () => ({ reason: '坏输入' }),
   },
   'POST /api/v1/persons/{id}/facts/{factId}/end': {
     actor: 'staff',
-    path: async () => ({ id: fx.motherId, factId: await newFact() }),
+    path: () => newFact(),
     body: () => ({ to: '2026-10-01' }),
   },
   'POST /api/v1/persons/{id}/relations': {

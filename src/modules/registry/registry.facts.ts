@@ -83,6 +83,16 @@ export const DISABILITY_GRADE_LABELS: Readonly<Record<DisabilityGrade, Label>> =
   4: { zh: '四级', en: 'grade 4' },
 };
 
+/** How often a migrant comes home (回家频率). */
+export type HomeVisits = 'monthly' | 'quarterly' | 'half_yearly' | 'yearly' | 'rarely';
+export const HOME_VISITS_LABELS: Readonly<Record<HomeVisits, Label>> = {
+  monthly: { zh: '每月回家', en: 'comes home monthly' },
+  quarterly: { zh: '每季度回家', en: 'comes home every quarter' },
+  half_yearly: { zh: '每半年回家', en: 'comes home every half year' },
+  yearly: { zh: '每年回家', en: 'comes home once a year' },
+  rarely: { zh: '一年以上回家一次或不回家', en: 'comes home less than once a year' },
+};
+
 export type SchoolStage = 'preschool' | 'primary' | 'junior' | 'senior' | 'vocational' | 'college' | 'none';
 export const SCHOOL_STAGE_LABELS: Readonly<Record<SchoolStage, Label>> = {
   preschool: { zh: '学前', en: 'preschool' },
@@ -168,7 +178,13 @@ type NoData = Record<string, never>;
 
 /** What each kind of fact records besides its period. */
 export interface FactDataByKind {
-  migration: { destination?: string; expectedReturn?: IsoDate | null };
+  /** `contact`: how to reach the migrant while away (phone or other); `homeVisits`: how often they come home. */
+  migration: {
+    destination?: string;
+    expectedReturn?: IsoDate | null;
+    contact?: string;
+    homeVisits?: HomeVisits;
+  };
   liberty_restriction: { type: LibertyRestrictionType; expectedEnd?: IsoDate | null };
   /** The fact's `from` is the police report date: durations count from the report. */
   lost_contact: { policeReportDate: IsoDate };

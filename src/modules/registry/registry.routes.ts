@@ -26,6 +26,7 @@ import {
   MergeBody,
   PersonCreate,
   PersonDetail,
+  PersonFileQuery,
   PersonList,
   PersonListQuery,
   PersonPatch,
@@ -98,12 +99,14 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       schema: {
         tags: ['persons'],
         summary:
-          'A person’s file: identity (masked), relations, the timeline of facts and the care groups with their reasons (audited)',
+          'A person’s file: identity (masked), relations, the timeline of facts and the care groups with their reasons (audited); ?asOf=D: as of that date',
         params: IdParams,
+        querystring: PersonFileQuery,
         response: { 200: PersonDetail, ...errors },
       },
     },
-    async (request) => service.getPerson(ctx.db, actorOf(request), request.params.id, request.lang),
+    async (request) =>
+      service.getPerson(ctx.db, actorOf(request), request.params.id, request.lang, request.query.asOf),
   );
 
   app.patch(

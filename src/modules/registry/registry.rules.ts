@@ -37,7 +37,12 @@ type FieldRule =
   | { type: 'enum'; values: readonly (string | number)[]; required?: boolean };
 
 const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
-  migration: { destination: { type: 'string' }, expectedReturn: { type: 'date', nullable: true } },
+  migration: {
+    destination: { type: 'string' },
+    expectedReturn: { type: 'date', nullable: true },
+    contact: { type: 'string' },
+    homeVisits: { type: 'enum', values: ['monthly', 'quarterly', 'half_yearly', 'yearly', 'rarely'] },
+  },
   liberty_restriction: {
     type: { type: 'enum', values: ['sentence', 'drug_rehabilitation', 'other'], required: true },
     expectedEnd: { type: 'date', nullable: true },

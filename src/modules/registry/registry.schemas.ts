@@ -22,6 +22,16 @@ const Version = Type.Integer({
 });
 
 export const IdParams = Type.Object({ id: Id });
+export const PersonFileQuery = Type.Object({
+  asOf: Type.Optional(
+    Type.String({
+      format: 'date',
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description:
+        'the file as of this date: the facts, relations and care groups in force on it (retracted facts left out)',
+    }),
+  ),
+});
 export const FactParams = Type.Object({ id: Id, factId: Id });
 
 // ---------- persons ----------

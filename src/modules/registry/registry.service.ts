@@ -24,6 +24,7 @@ import {
 } from '../access/index.ts';
 import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnumber.ts';
 import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
+import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
 import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
 import { registryRecords } from './registry.export.ts';
@@ -107,7 +108,16 @@ function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
   };
 }
 
-async function personDetail(db: repo.Db, row: repo.PersonRow, lang: Lang): Promise<PersonDetail> {
+/**
+ * A person's file. With `asOf`, the file as of that date: the facts in force on it (retracted ones
+ * left out), the relations in force on it and the care group periods in force on it.
+ */
+async function personDetail(
+  db: repo.Db,
+  row: repo.PersonRow,
+  lang: Lang,
+  asOf?: string,
+): Promise<PersonDetail> {
   const household =
     row.household_id === null
       ? undefined
@@ -119,8 +129,24 @@ async function personDetail(db: repo.Db, row: repo.PersonRow, lang: Lang): Promi
   const [relations, facts, groups] = await Promise.all([
     repo.listRelations(db, row.id),
     repo.listFacts(db, row.id),
-    personGroups(db, row.id, lang),
+    personGroups(db, row.id, lang, asOf),
   ]);
+  const factsShown =
+    asOf === undefined
+      ? facts
+      : factsAsOf(
+          facts
+            .filter((f) => f.retracted_at === null)
+            .map((f) => ({ ...f, from: f.valid_from, to: f.valid_to })),
+          asOf,
+        );
+  const relationsShown =
+    asOf === undefined
+      ? relations
+      : relations.filter(
+          (r) =>
+            (r.valid_from === null || r.valid_from <= asOf) && (r.valid_to === null || r.valid_to > asOf),
+        );
   return {
     ...toPersonSummary({ ...row, household_no: household?.household_no ?? null }),
     idNumberMasked: row.id_number !== null,
@@ -134,8 +160,8 @@ async function personDetail(db: repo.Db, row: repo.PersonRow, lang: Lang): Promi
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-    relations: relations.map((r) => toRelation(r, row.id)),
-    facts: facts.map(toFactView),
+    relations: relationsShown.map((r) => toRelation(r, row.id)),
+    facts: factsShown.map(toFactView),
     groups,
   };
 }
@@ -316,7 +342,10 @@ export async function getPerson(
   actor: Actor,
   id: number,
   lang: Lang = 'zh',
+  asOf?: string,
 ): Promise<PersonDetail> {
+  if (asOf !== undefined && !isIsoDate(asOf))
+    throw invalid('asOf', { zh: '不是有效日期 YYYY-MM-DD', en: 'is not a valid date YYYY-MM-DD' });
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
     await audit(trx, actor, {
@@ -324,8 +353,9 @@ export async function getPerson(
       entityType: 'person',
       entityId: id,
       regionCode: row.hukou_region_code,
+      ...(asOf !== undefined ? { details: { asOf } } : {}),
     });
-    return personDetail(trx, row, lang);
+    return personDetail(trx, row, lang, asOf);
   });
 }
 
@@ -492,9 +522,22 @@ export async function addFact(
   if (!checked.ok) throw invalid(checked.path, checked.message);
   if (input.to != null && input.to <= input.from)
     throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
+  if (input.kind === 'death' && input.to != null)
+    throw invalid('to', {
+      zh: '死亡没有结束日期；如登记有误，请撤回',
+      en: 'a death has no end; retract it if it was recorded in error',
+    });
   return db.transaction().execute(async (trx) => {
+    // The person's row lock serialises every fact change of this person, so the checks below see
+    // the facts as they will be when this one is written.
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    const stored = await repo.listActiveFacts(trx, [personId]);
+    const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null);
+    for (const e of ended) {
+      const closed = await repo.endFact(trx, e.factId, personId, e.to);
+      if (!closed) throw conflict();
+    }
     const row = await repo.insertFact(trx, {
       person_id: personId,
       kind: input.kind,
@@ -509,11 +552,59 @@ export async function addFact(
       entityType: 'person',
       entityId: personId,
       regionCode: person.hukou_region_code,
-      details: { factId: row.id, kind: row.kind },
+      details: { factId: row.id, kind: row.kind, ...(ended.length ? { ended } : {}) },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
   });
+}
+
+const FACT_KIND_LABEL = (kind: string) =>
+  isFactKind(kind) ? FACT_LABELS[kind] : { zh: kind, en: kind.replace(/_/g, ' ') };
+
+/**
+ * The one-answer rule for a new fact [from, to) of `kind` among the person's stored (not retracted)
+ * facts (docs/DECISIONS.md): an open fact of the same kind that began earlier ends the day the new
+ * one begins (the answer changed: a new destination, the next school stage), as the import does;
+ * any other overlap with a fact of the same kind would give two answers for some day and is refused
+ * with 409 naming that fact. A death is recorded once, and nothing about the person begins after it.
+ * Returns the open facts to end.
+ */
+function checkFactPeriod(
+  stored: readonly repo.FactRow[],
+  kind: FactKind,
+  from: string,
+  to: string | null,
+): { factId: number; from: string; to: string }[] {
+  const death = stored.find((f) => f.kind === 'death');
+  if (death && kind === 'death')
+    throw conflict({
+      zh: `已登记死亡(#${death.id}，${death.valid_from})；如有误，请先撤回`,
+      en: `a death is recorded already (#${death.id}, ${death.valid_from}); retract it first if it is wrong`,
+    });
+  if (death && from > death.valid_from)
+    throw invalid('from', {
+      zh: `开始日期晚于死亡日期 ${death.valid_from}`,
+      en: `the start is after the death on ${death.valid_from}`,
+    });
+  const ended: { factId: number; from: string; to: string }[] = [];
+  for (const f of stored) {
+    if (f.kind !== kind) continue;
+    if (f.valid_to === null && f.valid_from < from) {
+      ended.push({ factId: f.id, from: f.valid_from, to: from });
+      continue;
+    }
+    const overlaps = (to === null || f.valid_from < to) && (f.valid_to === null || from < f.valid_to);
+    if (overlaps) {
+      const label = FACT_KIND_LABEL(kind);
+      const period = `[${f.valid_from}, ${f.valid_to ?? '…'})`;
+      throw conflict({
+        zh: `与已登记的${label.zh}记录 #${f.id} ${period} 时间重叠；请先结束或撤回该记录`,
+        en: `overlaps the recorded ${label.en} #${f.id} ${period}; end or retract that record first`,
+      });
+    }
+  }
+  return ended;
 }
 
 /** Marks a fact as wrong. The row stays, with who retracted it and when: history is never overwritten. */
@@ -538,7 +629,7 @@ export async function retractFact(
       entityType: 'person',
       entityId: personId,
       regionCode: person.hukou_region_code,
-      details: { factId, kind: row.kind },
+      details: { factId, kind: row.kind, reason },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
@@ -568,6 +659,11 @@ export async function endFact(
     if (!existing) throw notFound({ zh: '未找到该事实记录', en: 'Fact not found' });
     if (existing.retracted_at)
       throw conflict({ zh: '该事实已被撤回，不能结束', en: 'The fact was retracted; it cannot be ended' });
+    if (existing.kind === 'death')
+      throw invalid('to', {
+        zh: '死亡没有结束日期；如登记有误，请撤回',
+        en: 'a death has no end; retract it if it was recorded in error',
+      });
     if (existing.valid_to !== null)
       throw conflict({
         zh: `该事实已于 ${existing.valid_to} 结束；如结束日期有误，请撤回后重新登记`,
@@ -691,10 +787,18 @@ function toGroupView(period: GroupPeriod, lang: Lang, on: string): PersonGroupVi
 }
 
 /** The person file's groups: current periods first, then past ones, newest first. */
-async function personGroups(db: repo.Db, personId: number, lang: Lang): Promise<PersonGroupView[]> {
+async function personGroups(
+  db: repo.Db,
+  personId: number,
+  lang: Lang,
+  asOf?: string,
+): Promise<PersonGroupView[]> {
   if (!groupProvider) return [];
   const on = today();
-  const views = (await groupProvider.periodsOf(db, [personId])).map((p) => toGroupView(p, lang, on));
+  const periods = await groupProvider.periodsOf(db, [personId]);
+  const views = (asOf === undefined ? periods : periods.filter((p) => inForce(p, asOf))).map((p) =>
+    toGroupView(p, lang, on),
+  );
   return [...views.filter((v) => v.current), ...views.filter((v) => !v.current)];
 }
 
@@ -759,6 +863,13 @@ export async function addRelation(
     });
   if (input.kind !== 'parent' && input.subtype != null)
     throw invalid('subtype', { zh: '只有父母关系有子类型', en: 'only parent links have a subtype' });
+  if (input.kind !== 'carer')
+    for (const field of ['entrustmentFormDate', 'carerFitnessCheckedOn', 'carerFit'] as const)
+      if (input[field] != null)
+        throw invalid(field, {
+          zh: '只有委托照护人关系有此项',
+          en: 'only an entrusted carer link has this field',
+        });
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
@@ -768,6 +879,21 @@ export async function addRelation(
     // in another county is linked by the template import, through the ID number the importer holds.
     const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
     if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
+    if (input.kind === 'parent') {
+      const reverse = await trx
+        .selectFrom('person_relations')
+        .select('id')
+        .where('kind', '=', 'parent')
+        .where('person_id', '=', input.relatedPersonId)
+        .where('related_person_id', '=', personId)
+        .where('valid_to', 'is', null)
+        .executeTakeFirst();
+      if (reverse)
+        throw conflict({
+          zh: '对方已登记为本人的子女，不能同时是本人的父母',
+          en: 'the related person is recorded as this person’s child and cannot also be a parent',
+        });
+    }
     const added = await repo.ensureRelation(trx, {
       person_id: personId,
       related_person_id: input.relatedPersonId,
