@@ -30,13 +30,14 @@ export function isFactKind(kind: string): kind is FactKind {
 export type FactDataCheck =
   { ok: true; data: Record<string, unknown> } | { ok: false; path: string; message: LocalizedMessage };
 
-type FieldRule =
+export type FieldRule =
   | { type: 'string'; required?: boolean }
   | { type: 'date'; required?: boolean; nullable?: boolean }
   | { type: 'boolean'; required?: boolean }
   | { type: 'enum'; values: readonly (string | number)[]; required?: boolean };
 
-const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
+/** Each fact kind's data fields and their rules (the web form mirrors them: test/fact-fields.test.ts). */
+export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   migration: {
     destination: { type: 'string' },
     expectedReturn: { type: 'date', nullable: true },

@@ -142,6 +142,22 @@ export const FACT_FIELDS: Readonly<Record<FactKind, readonly FactField[]>> = {
   migration: [
     { key: 'destination', label: { zh: '外出务工地', en: 'Destination' }, type: 'text' },
     { key: 'expectedReturn', label: { zh: '预计返回日期', en: 'Expected return' }, type: 'date' },
+    { key: 'contact', label: { zh: '联系方式', en: 'Contact' }, type: 'text' },
+    {
+      key: 'homeVisits',
+      label: { zh: '回家频次', en: 'Comes home' },
+      type: 'choice',
+      options: choices(
+        {
+          monthly: { zh: '每月', en: 'monthly' },
+          quarterly: { zh: '每季度', en: 'every quarter' },
+          half_yearly: { zh: '每半年', en: 'every half year' },
+          yearly: { zh: '每年', en: 'yearly' },
+          rarely: { zh: '很少回家', en: 'rarely' },
+        },
+        ['monthly', 'quarterly', 'half_yearly', 'yearly', 'rarely'],
+      ),
+    },
   ],
   liberty_restriction: [
     {
