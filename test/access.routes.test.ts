@@ -15,6 +15,13 @@ const DURING_PASSWORD_CHANGE = new Set([
   'POST /api/v1/auth/change-password',
 ]);
 
+/** Reachable by an administrator who has not enrolled TOTP yet. */
+const DURING_ENROLMENT = new Set([
+  ...DURING_PASSWORD_CHANGE,
+  'POST /api/v1/auth/2fa/enroll',
+  'POST /api/v1/auth/2fa/confirm',
+]);
+
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 let t: TestApp;
@@ -101,5 +108,28 @@ describe('every route needs a signed-in caller', () => {
         failures.push(`${key} answered ${response.statusCode}`);
     }
     assert.deepEqual(failures, []);
+  });
+
+  test('an administrator without TOTP reaches only enrolment, the password and sign-out', async () => {
+    // One of each of the three administrators (三员): none gets past enrolment anywhere.
+    for (const role of ['system_admin', 'security_admin', 'audit_admin'] as const) {
+      await makeUser(t.ctx, `enrol.${role}`, role, null);
+      const { response, client } = await signIn(t.app, `enrol.${role}`);
+      assert.equal(response.json().limitedTo, 'two_factor_enrollment');
+      const failures: string[] = [];
+      for (const route of routes) {
+        const key = `${route.method} ${route.path}`;
+        if (PUBLIC.has(key) || DURING_ENROLMENT.has(key)) continue;
+        const r = await t.app.inject({
+          method: route.method as 'GET',
+          url: route.url,
+          headers: route.method === 'GET' ? client!.headers : client!.write,
+          ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: {} }),
+        });
+        if (r.statusCode !== 403 || r.json().error?.code !== 'TWO_FACTOR_ENROLLMENT_REQUIRED')
+          failures.push(`${key} answered ${r.statusCode}`);
+      }
+      assert.deepEqual(failures, [], role);
+    }
   });
 });

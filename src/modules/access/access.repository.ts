@@ -56,6 +56,48 @@ export async function pushPasswordHistory(
     SELECT id FROM password_history WHERE user_id = ${userId} ORDER BY id DESC LIMIT ${keep})`.execute(trx);
 }
 
+// ---------- Failed sign-ins of unknown usernames ----------
+
+/** True while the unknown username is locked (the database's clock, like users.locked_until). */
+export async function unknownNameLocked(db: Db, nameHash: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('login_failures')
+    .select('name_hash')
+    .where('name_hash', '=', nameHash)
+    .where('locked_until', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Counts a failure of an unknown username exactly as recordFailure counts one of an account: at
+ * `attempts` failures the count restarts and the name locks for `minutes`. True when it now locks.
+ */
+export async function recordUnknownNameFailure(
+  db: Db,
+  nameHash: string,
+  attempts: number,
+  minutes: number,
+): Promise<boolean> {
+  const result = await sql<{ locks: boolean }>`
+    INSERT INTO login_failures AS f (name_hash, failed_attempts, locked_until, last_failed_at)
+    VALUES (${nameHash},
+      CASE WHEN ${attempts} > 0 AND 1 >= ${attempts} THEN 0 ELSE 1 END,
+      CASE WHEN ${attempts} > 0 AND 1 >= ${attempts} THEN now() + make_interval(mins => ${minutes}) END,
+      now())
+    ON CONFLICT (name_hash) DO UPDATE SET
+      failed_attempts = CASE WHEN ${attempts} > 0 AND f.failed_attempts + 1 >= ${attempts} THEN 0
+        ELSE f.failed_attempts + 1 END,
+      locked_until = CASE WHEN ${attempts} > 0 AND f.failed_attempts + 1 >= ${attempts}
+        THEN now() + make_interval(mins => ${minutes}) ELSE f.locked_until END,
+      last_failed_at = now()
+    WHERE f.locked_until IS NULL OR f.locked_until <= now()
+    RETURNING coalesce(locked_until > now(), false) AS locks`.execute(db);
+  // No row: a concurrent failure locked the name meanwhile, and a locked name counts nothing.
+  const row = result.rows[0];
+  return row === undefined || row.locks;
+}
+
 // ---------- Sessions ----------
 
 export interface SessionUserRow extends UserRow {

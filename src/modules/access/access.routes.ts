@@ -83,18 +83,23 @@ function limitationError(limitation: Limitation): DomainError {
     : new DomainError('TWO_FACTOR_ENROLLMENT_REQUIRED');
 }
 
-function cookieOptions(ctx: AppContext, httpOnly: boolean) {
-  return { path: '/', httpOnly, sameSite: 'strict' as const, secure: ctx.config.secureCookies };
+/**
+ * Secure when configured (SECURE_COOKIES) and whenever the request came over TLS, which behind a
+ * trusted proxy (TRUST_PROXY) is what its X-Forwarded-Proto says.
+ */
+function cookieOptions(ctx: AppContext, request: FastifyRequest, httpOnly: boolean) {
+  const secure = ctx.config.secureCookies || request.protocol === 'https';
+  return { path: '/', httpOnly, sameSite: 'strict' as const, secure };
 }
 
 function setSessionCookies(reply: FastifyReply, ctx: AppContext, session: string, csrf: string): void {
-  void reply.setCookie(SESSION_COOKIE, session, cookieOptions(ctx, true));
-  void reply.setCookie(CSRF_COOKIE, csrf, cookieOptions(ctx, false));
+  void reply.setCookie(SESSION_COOKIE, session, cookieOptions(ctx, reply.request, true));
+  void reply.setCookie(CSRF_COOKIE, csrf, cookieOptions(ctx, reply.request, false));
 }
 
 function clearSessionCookies(reply: FastifyReply, ctx: AppContext): void {
-  void reply.clearCookie(SESSION_COOKIE, cookieOptions(ctx, true));
-  void reply.clearCookie(CSRF_COOKIE, cookieOptions(ctx, false));
+  void reply.clearCookie(SESSION_COOKIE, cookieOptions(ctx, reply.request, true));
+  void reply.clearCookie(CSRF_COOKIE, cookieOptions(ctx, reply.request, false));
 }
 
 /** Resolves request.actor and enforces sign-in, CSRF and session limitations on every route. */

@@ -7,7 +7,7 @@ import {
   regionFitsRole,
   temporaryPassword,
 } from './access.rules.ts';
-import { LoginGuard, totpStep } from './access.service.ts';
+import { LoginGuard, addressKey, totpStep } from './access.service.ts';
 import * as OTPAuth from 'otpauth';
 
 describe('password policy', () => {
@@ -82,14 +82,17 @@ describe('login guard', () => {
     assert.ok(guard.allow('10.0.0.1', 3), 'a new minute');
   });
 
-  test('unknown usernames lock like known ones', () => {
-    let now = 0;
-    const guard = new LoginGuard(() => now);
-    assert.ok(!guard.unknownFailed('ghost', 3, 15));
-    assert.ok(!guard.unknownFailed('ghost', 3, 15));
-    assert.ok(guard.unknownFailed('ghost', 3, 15));
-    assert.ok(guard.unknownLocked('ghost'));
-    now += 15 * 60_000 + 1;
-    assert.ok(!guard.unknownLocked('ghost'));
+  test('IPv6 addresses count by their /64, IPv4 and IPv4-mapped by the address', () => {
+    assert.equal(addressKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('2001:db8::5'), '2001:db8:0:0::/64');
+    assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(addressKey('::1'), '0:0:0:0::/64');
+    assert.equal(addressKey('::ffff:10.1.2.3'), '10.1.2.3');
+    assert.equal(addressKey('10.1.2.3'), '10.1.2.3');
+    const guard = new LoginGuard(() => 0);
+    for (let i = 0; i < 3; i++) assert.ok(guard.allow(`2001:db8:1:2::${i + 1}`, 3));
+    assert.ok(!guard.allow('2001:db8:1:2:ffff::9', 3), 'another address of the same /64');
+    assert.ok(guard.allow('2001:db8:1:3::1', 3), 'another /64');
   });
 });

@@ -28,13 +28,20 @@ export function passwordProblems(password: string, username: string): Message[] 
       zh: `密码至少 ${PASSWORD_MIN_LENGTH} 个字符`,
       en: `must have at least ${PASSWORD_MIN_LENGTH} characters`,
     });
-  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
+  // Classes by Unicode category: letters with a case count as upper or lower case in any script
+  // (É, ä), digits in any form (１), and everything else, Chinese characters included, as the
+  // fourth class with the symbols (see DECISIONS.md).
+  const classes = [/\p{Lu}/u, /\p{Ll}/u, /\p{Nd}/u, /[^\p{Lu}\p{Ll}\p{Nd}]/u].filter((re) =>
+    re.test(password),
+  ).length;
   if (classes < 3)
     problems.push({
       zh: '密码须包含大写字母、小写字母、数字、符号中的至少三类',
       en: 'must contain at least three of: upper-case letters, lower-case letters, digits, symbols',
     });
-  if (username.length >= 3 && password.toLowerCase().includes(username.toLowerCase()))
+  // Compared after NFKC, so full-width letters (ｃｏｕｎｔｙ) hide nothing.
+  const name = normalizeUsername(username);
+  if (name.length >= 3 && normalizeUsername(password).includes(name))
     problems.push({ zh: '密码不能包含用户名', en: 'must not contain the username' });
   return problems;
 }
@@ -91,8 +98,11 @@ export function normalizeRecoveryCode(code: string): string {
   return code.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** Usernames are lower case, 3-64 characters of letters, digits, dot, dash and underscore. */
+/**
+ * Usernames are lower case, 3-64 characters of letters, digits, dot, dash and underscore. NFKC
+ * first: a name typed in full-width (ｃｏｕｎｔｙ．ａ, a Chinese input method) is the same name.
+ */
 export function normalizeUsername(username: string): string {
-  return username.trim().toLowerCase();
+  return username.normalize('NFKC').trim().toLowerCase();
 }
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$';

@@ -303,12 +303,11 @@ export async function authenticateToken(
 // ---------- Sign-in ----------
 
 /**
- * In-memory guards of the sign-in route: requests per IP per minute, and a lockout for usernames
- * that do not exist, so an unknown name locks exactly like a known one and answers the same.
+ * The in-memory guard of the sign-in route: requests per IP per minute. (Failures of unknown
+ * usernames are counted in the database, like those of accounts: see recordUnknownNameFailure.)
  */
 export class LoginGuard {
   readonly #perIp = new Map<string, { windowStart: number; count: number }>();
-  readonly #unknown = new Map<string, { failures: number; lockedUntil: number }>();
   readonly #now: () => number;
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -317,6 +316,7 @@ export class LoginGuard {
   /** Counts a sign-in request; false when the IP has used up its requests for this minute. */
   allow(ip: string, perMinute: number): boolean {
     const now = this.#now();
+    ip = addressKey(ip);
     const entry = this.#perIp.get(ip);
     if (!entry || now - entry.windowStart >= 60_000) {
       if (this.#perIp.size > 50_000) this.#perIp.clear();
@@ -326,27 +326,28 @@ export class LoginGuard {
     entry.count += 1;
     return entry.count <= perMinute;
   }
+}
 
-  unknownLocked(username: string): boolean {
-    const e = this.#unknown.get(username);
-    return e !== undefined && e.lockedUntil > this.#now();
-  }
-
-  /** Records a failure for an unknown username; true when it now locks. */
-  unknownFailed(username: string, attempts: number, minutes: number): boolean {
-    if (this.#unknown.size > 50_000) this.#unknown.clear();
-    const e = this.#unknown.get(username) ?? { failures: 0, lockedUntil: 0 };
-    if (e.lockedUntil && e.lockedUntil <= this.#now()) e.lockedUntil = 0;
-    e.failures += 1;
-    let locked = false;
-    if (attempts > 0 && e.failures >= attempts) {
-      e.failures = 0;
-      e.lockedUntil = this.#now() + minutes * 60_000;
-      locked = true;
-    }
-    this.#unknown.set(username, e);
-    return locked;
-  }
+/**
+ * The address the per-IP limit counts: an IPv4 address as it is (also IPv4-mapped IPv6), an IPv6
+ * address by its /64 network, since one subscriber line gets a whole /64 and could otherwise take a
+ * new address for every attempt.
+ */
+export function addressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.split('%')[0]!.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')
+    .concat('::/64');
 }
 
 const BAD_CREDENTIALS: Message = { zh: '用户名或密码错误', en: 'Wrong username or password' };
@@ -377,9 +378,14 @@ export async function login(
   const anonymous = anonymousActor(meta.ip, meta.requestId, username);
 
   if (!user) {
+    // An unknown name locks like an account, counted in the database so that every server process
+    // and a restarted one answer it like a known name (which would otherwise tell them apart).
     await spendVerificationTime(input.password);
-    const wasLocked = guard.unknownLocked(username);
-    const locks = !wasLocked && guard.unknownFailed(username, config.lockoutAttempts, config.lockoutMinutes);
+    const nameHash = sha256Hex(`login:${username}`);
+    const wasLocked = await repo.unknownNameLocked(ctx.db, nameHash);
+    const locks =
+      !wasLocked &&
+      (await repo.recordUnknownNameFailure(ctx.db, nameHash, config.lockoutAttempts, config.lockoutMinutes));
     await audit(
       ctx.db,
       { ...anonymous, username: '' },
@@ -401,7 +407,11 @@ export async function login(
     username: user.username,
     role: user.role,
   };
-  if (user.locked_until && user.locked_until.getTime() > Date.now()) {
+  // The attempt is counted before the password is checked, so that parallel guesses cannot all
+  // read "not locked" first: one beyond the allowed number is refused like a locked account.
+  const attempt =
+    user.locked_until && user.locked_until.getTime() > Date.now() ? null : await reserveAttempt(ctx, user.id);
+  if (attempt === null || (config.lockoutAttempts > 0 && attempt > config.lockoutAttempts)) {
     await spendVerificationTime(input.password);
     await audit(ctx.db, who, {
       action: 'auth.login',
@@ -415,9 +425,17 @@ export async function login(
 
   const passwordOk = await verifyPassword(user.password_hash, input.password);
   if (!passwordOk) {
-    const locked = await recordFailure(ctx, user, who, 'bad_password');
+    const locked = await recordFailure(ctx, user, who, 'bad_password', 'auth.login', attempt);
     throw locked ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
+  // The password was right: what stops the sign-in now is not a guess.
+  if (
+    user.disabled ||
+    (user.demo && !config.demoMode) ||
+    !isRole(user.role) ||
+    (user.totp_enabled && !input.totpCode && !input.recoveryCode)
+  )
+    await releaseAttempt(ctx, user.id);
   if (user.disabled || (user.demo && !config.demoMode)) {
     const reason = user.disabled ? 'disabled' : 'demo_account_outside_demo';
     await audit(ctx.db, who, {
@@ -450,7 +468,14 @@ export async function login(
       ? await useTotpCode(ctx, user, input.totpCode)
       : await useRecoveryCode(ctx.db, user.id, input.recoveryCode ?? '');
     if (!ok) {
-      const locked = await recordFailure(ctx, user, who, input.totpCode ? 'bad_totp' : 'bad_recovery_code');
+      const locked = await recordFailure(
+        ctx,
+        user,
+        who,
+        input.totpCode ? 'bad_totp' : 'bad_recovery_code',
+        'auth.login',
+        attempt,
+      );
       throw locked ? new DomainError('ACCOUNT_LOCKED') : new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
     }
     secondFactor = input.totpCode ? 'totp' : 'recovery_code';
@@ -484,21 +509,46 @@ export async function login(
   return { sessionToken, csrfToken, limitation: limitationOf(user, config) };
 }
 
-/** Counts a failed sign-in; locks the account at the configured number of failures. */
+/** Counts a sign-in attempt before its password is checked; the count with it, or null when locked. */
+async function reserveAttempt(ctx: AppContext, userId: number): Promise<number | null> {
+  const row = await sql<{ failed_attempts: number }>`
+    UPDATE users SET failed_attempts = failed_attempts + 1
+    WHERE id = ${userId} AND (locked_until IS NULL OR locked_until <= now())
+    RETURNING failed_attempts`.execute(ctx.db);
+  return row.rows[0]?.failed_attempts ?? null;
+}
+
+/** Gives back a reserved attempt whose password was right. */
+async function releaseAttempt(ctx: AppContext, userId: number): Promise<void> {
+  await sql`UPDATE users SET failed_attempts = greatest(failed_attempts - 1, 0) WHERE id = ${userId}`.execute(
+    ctx.db,
+  );
+}
+
+/**
+ * Counts a failed sign-in; locks the account at the configured number of failures.
+ */
 async function recordFailure(
   ctx: AppContext,
   user: UserRow,
   who: AuditActor,
   reason: string,
   action = 'auth.login',
+  reservedAttempt: number | null = null,
 ): Promise<boolean> {
   const { lockoutAttempts, lockoutMinutes } = ctx.config;
+  // A reserved attempt is counted already and locks when it is the last one allowed; otherwise the
+  // failure is counted here.
+  const add = reservedAttempt === null ? 1 : 0;
+  const locks =
+    reservedAttempt === null
+      ? sql<boolean>`(${lockoutAttempts} > 0 AND failed_attempts + 1 >= ${lockoutAttempts})`
+      : sql<boolean>`${lockoutAttempts > 0 && reservedAttempt >= lockoutAttempts}::boolean`;
   return ctx.db.transaction().execute(async (trx) => {
     const row = await sql<{ failed_attempts: number; locked_until: Date | null }>`
       UPDATE users SET
-        failed_attempts = CASE WHEN ${lockoutAttempts} > 0 AND failed_attempts + 1 >= ${lockoutAttempts} THEN 0 ELSE failed_attempts + 1 END,
-        locked_until = CASE WHEN ${lockoutAttempts} > 0 AND failed_attempts + 1 >= ${lockoutAttempts}
-          THEN now() + make_interval(mins => ${lockoutMinutes}) ELSE locked_until END
+        failed_attempts = CASE WHEN ${locks} THEN 0 ELSE failed_attempts + ${add} END,
+        locked_until = CASE WHEN ${locks} THEN now() + make_interval(mins => ${lockoutMinutes}) ELSE locked_until END
       WHERE id = ${user.id}
       RETURNING failed_attempts, locked_until`.execute(trx);
     const lockedUntil = row.rows[0]?.locked_until ?? null;
@@ -610,6 +660,21 @@ export async function changePassword(
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
+  // Counted before the check like a sign-in, so that parallel guesses through a stolen session get
+  // no more than the allowed number; a locked account is not checked at all.
+  const attempt = await reserveAttempt(ctx, userId);
+  if (attempt === null || (ctx.config.lockoutAttempts > 0 && attempt > ctx.config.lockoutAttempts)) {
+    await audit(ctx.db, actor, {
+      action: 'auth.password.change',
+      entityType: 'user',
+      entityId: userId,
+      result: 'denied',
+      details: { reason: 'locked' },
+    });
+    await repo.revokeUserSessions(ctx.db, userId);
+    forgetSignIns(ctx, { userId });
+    throw new DomainError('ACCOUNT_LOCKED');
+  }
   if (!(await verifyPassword(user.password_hash, currentPassword))) {
     // Counts toward the lockout like a failed sign-in, so a stolen session cannot guess the
     // password; a lockout ends every session of the account.
@@ -619,6 +684,7 @@ export async function changePassword(
       toAuditActor(actor),
       'bad_current_password',
       'auth.password.change',
+      attempt,
     );
     if (locked) {
       await repo.revokeUserSessions(ctx.db, userId);
@@ -626,6 +692,7 @@ export async function changePassword(
     }
     throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
   }
+  await releaseAttempt(ctx, userId);
   await checkNewPassword(ctx.db, user, newPassword);
   const hashed = await hashPassword(newPassword);
   await ctx.db.transaction().execute(async (trx) => {
@@ -735,12 +802,15 @@ async function useTotpCode(ctx: AppContext, user: UserRow, code: string): Promis
   return Number(updated.numAffectedRows ?? 0) === 1;
 }
 
-async function useRecoveryCode(db: Kysely<DB>, userId: number, code: string): Promise<boolean> {
+/** Uses a recovery code once; exported for the concurrency test. */
+export async function useRecoveryCode(db: Db, userId: number, code: string): Promise<boolean> {
   const normalized = normalizeRecoveryCode(code);
   if (normalized.length < 8) return false;
+  // used_at IS NULL again outside the subquery: PostgreSQL re-checks only the outer condition when a
+  // concurrent sign-in used the same code first, so without it both would succeed.
   const updated = await sql`UPDATE recovery_codes SET used_at = now()
     WHERE id = (SELECT id FROM recovery_codes WHERE user_id = ${userId} AND code_hash = ${sha256Hex(normalized)}
-      AND used_at IS NULL LIMIT 1)`.execute(db);
+      AND used_at IS NULL LIMIT 1) AND used_at IS NULL`.execute(db);
   return Number(updated.numAffectedRows ?? 0) === 1;
 }
 

@@ -65,6 +65,14 @@ export interface ApiTokensTable {
   last_used_at: Date | null;
 }
 
+/** Failed sign-ins of usernames without an account (the hash of the normalized name). */
+export interface LoginFailuresTable {
+  name_hash: string;
+  failed_attempts: Generated<number>;
+  locked_until: Date | null;
+  last_failed_at: Generated<Date>;
+}
+
 export interface AuditLogTable {
   id: number;
   at: Timestamp;
@@ -98,6 +106,7 @@ export interface AccessTables {
   recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  login_failures: LoginFailuresTable;
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
 }
