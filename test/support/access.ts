@@ -102,3 +102,21 @@ export async function sessionFor(ctx: AppContext, userId: number): Promise<Clien
     .execute();
   return cookieClient(session, csrf);
 }
+
+/**
+ * Users made and signed in, one client each, by the name the test calls them:
+ * `{ county: ['county1', 'county_staff', '410225'], ... }`.
+ */
+export async function signedInClients<K extends string>(
+  t: { ctx: AppContext; app: App },
+  users: Record<K, [username: string, role: Role, regionCode: string]>,
+): Promise<Record<K, Client>> {
+  const clients = {} as Record<K, Client>;
+  for (const [who, [username, role, region]] of Object.entries(users) as [K, [string, Role, string]][]) {
+    await makeUser(t.ctx, username, role, region);
+    const { client } = await signIn(t.app, username);
+    if (!client) throw new Error(`${username} (${role}) could not sign in`);
+    clients[who] = client;
+  }
+  return clients;
+}

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
+import { signedInClients, type Client } from '../../../test/support/access.ts';
 import { insertParentLink } from '../../../test/support/registry-rows.ts';
 import { addDays, today } from '../../platform/dates.ts';
 import { groupsDailyJob } from './groups.jobs.ts';
@@ -129,20 +129,15 @@ const cell = (stats: Stats, region: string, group = 'left_behind_child') =>
 describe('groups over HTTP', () => {
   before(async () => {
     t = await createTestApp();
-    await makeUser(t.ctx, 'county1', 'county_staff', '410225');
-    await makeUser(t.ctx, 'town1', 'township_supervisor', TOWNSHIP_A);
-    await makeUser(t.ctx, 'director1', 'village_child_director', VILLAGE_A);
-    await makeUser(t.ctx, 'viewer1', 'prefecture_viewer', '4102');
-    for (const [who, username] of [
-      ['county', 'county1'],
-      ['town', 'town1'],
-      ['director', 'director1'],
-      ['viewer', 'viewer1'],
-    ] as const) {
-      const { client } = await signIn(t.app, username);
-      assert.ok(client, `${username} signs in`);
-      clients[who] = client;
-    }
+    Object.assign(
+      clients,
+      await signedInClients(t, {
+        county: ['county1', 'county_staff', '410225'],
+        town: ['town1', 'township_supervisor', TOWNSHIP_A],
+        director: ['director1', 'village_child_director', VILLAGE_A],
+        viewer: ['viewer1', 'prefecture_viewer', '4102'],
+      }),
+    );
     await family('A', VILLAGE_A, [2012, 2013, 2014, 2015, 2016, 2017]);
     await family('B', VILLAGE_B, [2016, 2018]);
     await person('elder', '孤老', 2, '1940-05-05', VILLAGE_A2);

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
+import { signedInClients, type Client } from '../../../test/support/access.ts';
 import type { MonthlySeries, StatsTable } from './groups.schemas.ts';
 
 const COUNTY = '410225';
@@ -103,20 +103,15 @@ describe('group statistics under attack', () => {
   const names: string[] = [];
   before(async () => {
     t = await createTestApp();
-    await makeUser(t.ctx, 'county1', 'county_staff', COUNTY);
-    await makeUser(t.ctx, 'town1', 'township_supervisor', TOWNSHIP_A);
-    await makeUser(t.ctx, 'director1', 'village_child_director', VILLAGE_A1);
-    await makeUser(t.ctx, 'viewer1', 'prefecture_viewer', '4102');
-    for (const [who, username] of [
-      ['county', 'county1'],
-      ['town', 'town1'],
-      ['director', 'director1'],
-      ['viewer', 'viewer1'],
-    ] as const) {
-      const { client } = await signIn(t.app, username);
-      assert.ok(client, `${username} signs in`);
-      clients[who] = client;
-    }
+    Object.assign(
+      clients,
+      await signedInClients(t, {
+        county: ['county1', 'county_staff', COUNTY],
+        town: ['town1', 'township_supervisor', TOWNSHIP_A],
+        director: ['director1', 'village_child_director', VILLAGE_A1],
+        viewer: ['viewer1', 'prefecture_viewer', '4102'],
+      }),
+    );
     // Special-difficulty elderly: 5 and 5 in township A's villages, 3 in township B's village; of
     // them left-behind elderly: 2, 2 and 3 (every left-behind elderly is a special-difficulty one).
     for (const [village, special, leftBehind] of [
