@@ -33,3 +33,40 @@ export async function insertRelation(
 export function insertParentLink(db: Kysely<DB>, child: number, parent: number): Promise<void> {
   return insertRelation(db, child, parent, 'parent', 'biological');
 }
+
+/** A person without an ID number (so without its checks), no household: the fields rules read. */
+export async function insertPersonRow(
+  db: Kysely<DB>,
+  p: {
+    name: string;
+    sex: 1 | 2;
+    birthDate: string;
+    hukou: string;
+    residence?: string | null;
+    noIdReason?: string;
+  },
+): Promise<number> {
+  const row = await db
+    .insertInto('persons')
+    .values({
+      name: p.name,
+      no_id_reason: p.noIdReason ?? '测试',
+      id_number: null,
+      birth_cert_no: null,
+      sex: p.sex,
+      birth_date: p.birthDate,
+      ethnicity: null,
+      phone: null,
+      hukou_region_code: p.hukou,
+      hukou_type: null,
+      residence_region_code: p.residence ?? null,
+      household_id: null,
+      relation_to_head: null,
+      merged_into: null,
+      name_pinyin: '',
+      name_initials: '',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}

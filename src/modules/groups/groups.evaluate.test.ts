@@ -14,7 +14,7 @@ import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
 import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
 import { evaluateGroups, type GroupSubject, type ParentType, type PersonSnapshot } from './groups.rules.ts';
 import { codeRange, deltaCountsOn, periodCountsOn, type RegionCount } from './groups.repository.ts';
-import { insertRelation } from '../../../test/support/registry-rows.ts';
+import { insertPersonRow, insertRelation } from '../../../test/support/registry-rows.ts';
 
 const VILLAGES = [
   { code: '410225100200', rural: true },
@@ -181,29 +181,9 @@ async function writeWorld(database: TestDatabase, world: GenWorld): Promise<numb
     const hukou = VILLAGES[p.village]?.code ?? '410225100200';
     // 'away': recorded at the county only (not the hukou village).
     const residence = p.residence === null ? null : p.residence === 'same' ? hukou : '410225';
-    const row = await db
-      .insertInto('persons')
-      .values({
-        name: p.name,
-        no_id_reason: '测试',
-        id_number: null,
-        birth_cert_no: null,
-        sex: p.sex,
-        birth_date: p.birthDate,
-        ethnicity: null,
-        phone: null,
-        hukou_region_code: hukou,
-        hukou_type: null,
-        residence_region_code: residence,
-        household_id: null,
-        relation_to_head: null,
-        merged_into: null,
-        name_pinyin: '',
-        name_initials: '',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    ids.push(Number(row.id));
+    ids.push(
+      await insertPersonRow(db, { name: p.name, sex: p.sex, birthDate: p.birthDate, hukou, residence }),
+    );
   }
   for (const [i, p] of world.persons.entries()) {
     for (const f of p.facts)

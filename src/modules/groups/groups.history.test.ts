@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { insertParentLink } from '../../../test/support/registry-rows.ts';
+import { insertParentLink, insertPersonRow } from '../../../test/support/registry-rows.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
 
@@ -38,31 +38,8 @@ describe('membership periods follow the dates of the facts', () => {
     await sql`DELETE FROM group_config`.execute(database.db);
   });
 
-  async function person(name: string, sex: 1 | 2, birthDate: IsoDate): Promise<number> {
-    const row = await database.db
-      .insertInto('persons')
-      .values({
-        name,
-        no_id_reason: '测试',
-        id_number: null,
-        birth_cert_no: null,
-        sex,
-        birth_date: birthDate,
-        ethnicity: null,
-        phone: null,
-        hukou_region_code: VILLAGE,
-        hukou_type: null,
-        residence_region_code: null,
-        household_id: null,
-        relation_to_head: null,
-        merged_into: null,
-        name_pinyin: '',
-        name_initials: '',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
-  }
+  const person = (name: string, sex: 1 | 2, birthDate: IsoDate) =>
+    insertPersonRow(database.db, { name, sex, birthDate, hukou: VILLAGE });
 
   async function fact(personId: number, kind: string, from: IsoDate, to: IsoDate | null = null) {
     const row = await database.db

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { signedInClients, type Client } from '../../../test/support/access.ts';
-import { insertParentLink } from '../../../test/support/registry-rows.ts';
+import { insertParentLink, insertPersonRow } from '../../../test/support/registry-rows.ts';
 import { addDays, today } from '../../platform/dates.ts';
 import { groupsDailyJob } from './groups.jobs.ts';
 import { groupsOfPerson } from './groups.service.ts';
@@ -33,30 +33,9 @@ async function person(
   birthDate: string,
   village: string,
 ): Promise<number> {
-  const row = await t.ctx.db
-    .insertInto('persons')
-    .values({
-      name,
-      sex,
-      birth_date: birthDate,
-      hukou_region_code: village,
-      no_id_reason: '未落户',
-      id_number: null,
-      birth_cert_no: null,
-      ethnicity: null,
-      phone: null,
-      hukou_type: null,
-      residence_region_code: null,
-      household_id: null,
-      relation_to_head: null,
-      merged_into: null,
-      name_pinyin: '',
-      name_initials: '',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  ids[key] = Number(row.id);
-  return Number(row.id);
+  const id = await insertPersonRow(t.ctx.db, { name, sex, birthDate, hukou: village, noIdReason: '未落户' });
+  ids[key] = id;
+  return id;
 }
 
 async function migrant(personId: number, since: string): Promise<void> {

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { signedInClients, type Client } from '../../../test/support/access.ts';
 import type { MonthlySeries, StatsTable } from './groups.schemas.ts';
+import { insertPersonRow } from '../../../test/support/registry-rows.ts';
 
 const COUNTY = '410225';
 const TOWNSHIP_A = '410225101';
@@ -30,11 +31,8 @@ async function get<T>(who: string, url: string): Promise<{ status: number; body:
   return { status: response.statusCode, body: response.json() as T, text: response.body };
 }
 
-async function person(name: string, birthDate: string, village: string, sex: 1 | 2 = 2): Promise<number> {
-  const row = await sql<{ id: number }>`
-    INSERT INTO persons (name, no_id_reason, sex, birth_date, hukou_region_code, name_pinyin, name_initials)
-    VALUES (${name}, '未落户', ${sex}, ${birthDate}, ${village}, '', '') RETURNING id`.execute(t.ctx.db);
-  return Number(row.rows[0]?.id);
+function person(name: string, birthDate: string, village: string, sex: 1 | 2 = 2): Promise<number> {
+  return insertPersonRow(t.ctx.db, { name, sex, birthDate, hukou: village, noIdReason: '未落户' });
 }
 
 async function member(personId: number, group: string, village: string, until: string | null = null) {

@@ -190,13 +190,12 @@ describe('small-cell suppression', () => {
     return out;
   }
 
-  function otherAssignment(
-    leaves: readonly string[],
-    cells: ReadonlyMap<string, StatCell>,
-    actual: ReadonlyMap<string, number>,
-    target: string,
-    cap: number,
-  ): number[] | null {
+  /**
+   * What a reader of one group's tables knows: each region key's leaves, the range each shown or
+   * suppressed cell allows, and whether the leaves assigned so far (the first `assigned` of `values`)
+   * still fit every cell.
+   */
+  function tableReader(leaves: readonly string[], cells: ReadonlyMap<string, StatCell>, cap: number) {
     const ancestors = leaves.map(ancestorsOf);
     const nodes = [...cells.keys()];
     const leavesUnder = new Map(nodes.map((key) => [key, [] as number[]]));
@@ -207,18 +206,28 @@ describe('small-cell suppression', () => {
         : cell.display === `<${T}`
           ? [0, T - 1]
           : [T, cap];
-    const values: number[] = [];
-    const fits = (assigned: number) =>
+    const fits = (values: readonly number[], assigned: number) =>
       nodes.every((key) => {
-        const under = leavesUnder.get(key) as number[];
         const [lo, hi] = bounds(cells.get(key) as StatCell);
         let sum = 0;
         let open = 0;
-        for (const i of under)
+        for (const i of leavesUnder.get(key) as number[])
           if (i < assigned) sum += values[i] as number;
           else open += 1;
         return open ? sum <= hi : sum >= lo && sum <= hi;
       });
+    return { ancestors, nodes, leavesUnder, bounds, fits };
+  }
+
+  function otherAssignment(
+    leaves: readonly string[],
+    cells: ReadonlyMap<string, StatCell>,
+    actual: ReadonlyMap<string, number>,
+    target: string,
+    cap: number,
+  ): number[] | null {
+    const { ancestors, leavesUnder, bounds, fits } = tableReader(leaves, cells, cap);
+    const values: number[] = [];
     const targetValue = actual.get(target) as number;
     const search = (i: number): boolean => {
       if (i === leaves.length) {
@@ -229,7 +238,7 @@ describe('small-cell suppression', () => {
       const [lo, hi] = bounds(cells.get(leafKey) ?? { value: 0, suppressed: false, display: '0' });
       for (let v = lo; v <= hi; v++) {
         values[i] = v;
-        if (fits(i + 1) && search(i + 1)) return true;
+        if (fits(values, i + 1) && search(i + 1)) return true;
       }
       return false;
     };
@@ -283,28 +292,9 @@ describe('small-cell suppression', () => {
     cells: ReadonlyMap<string, StatCell>,
     cap: number,
   ): { values: number[]; sums: Map<string, number> }[] {
-    const ancestors = leaves.map(ancestorsOf);
-    const nodes = [...cells.keys()];
-    const leavesUnder = new Map(nodes.map((key) => [key, [] as number[]]));
-    ancestors.forEach((chain, i) => chain.forEach((key) => leavesUnder.get(key)?.push(i)));
-    const bounds = (cell: StatCell): [number, number] =>
-      !cell.suppressed
-        ? [cell.value as number, cell.value as number]
-        : cell.display === `<${T}`
-          ? [0, T - 1]
-          : [T, cap];
+    const { ancestors, nodes, leavesUnder, bounds, fits } = tableReader(leaves, cells, cap);
     const out: { values: number[]; sums: Map<string, number> }[] = [];
     const values: number[] = [];
-    const fits = (assigned: number) =>
-      nodes.every((key) => {
-        const [lo, hi] = bounds(cells.get(key) as StatCell);
-        let sum = 0;
-        let open = 0;
-        for (const i of leavesUnder.get(key) as number[])
-          if (i < assigned) sum += values[i] as number;
-          else open += 1;
-        return open ? sum <= hi : sum >= lo && sum <= hi;
-      });
     const search = (i: number) => {
       if (i === leaves.length) {
         const sums = new Map(
@@ -320,7 +310,7 @@ describe('small-cell suppression', () => {
       const [lo, hi] = bounds(cells.get(leafKey) as StatCell);
       for (let v = lo; v <= hi; v++) {
         values[i] = v;
-        if (fits(i + 1)) search(i + 1);
+        if (fits(values, i + 1)) search(i + 1);
       }
     };
     search(0);

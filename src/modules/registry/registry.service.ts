@@ -559,9 +559,6 @@ export async function addFact(
   });
 }
 
-const FACT_KIND_LABEL = (kind: string) =>
-  isFactKind(kind) ? FACT_LABELS[kind] : { zh: kind, en: kind.replace(/_/g, ' ') };
-
 /**
  * The one-answer rule for a new fact [from, to) of `kind` among the person's stored (not retracted)
  * facts (docs/DECISIONS.md): an open fact of the same kind that began earlier ends the day the new
@@ -596,7 +593,7 @@ function checkFactPeriod(
     }
     const overlaps = (to === null || f.valid_from < to) && (f.valid_to === null || from < f.valid_to);
     if (overlaps) {
-      const label = FACT_KIND_LABEL(kind);
+      const label = FACT_LABELS[kind];
       const period = `[${f.valid_from}, ${f.valid_to ?? '…'})`;
       throw conflict({
         zh: `与已登记的${label.zh}记录 #${f.id} ${period} 时间重叠；请先结束或撤回该记录`,
