@@ -452,4 +452,27 @@ describe('set-based evaluation agrees with the pure rules', () => {
     );
     assert.match(child[0]?.reasons.zh.join(';') ?? '', /母亲李梅外出务工自2025-06-10/);
   });
+
+  test('a person with care group periods cannot be deleted (the guard that replaced the foreign key)', async () => {
+    await clear(database);
+    const world: GenWorld = {
+      persons: [
+        { name: '王老', sex: 1, birthDate: '1940-01-01', village: 0, residence: null, facts: [] },
+        { name: '王小', sex: 1, birthDate: '1990-01-01', village: 0, residence: null, facts: [] },
+      ],
+      parents: [],
+      spouses: [],
+      asOf: '2026-11-29',
+    };
+    const [elder, younger] = (await writeWorld(database, world)) as [number, number];
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: world.asOf });
+    assert.ok((await storedOn(database, elder, world.asOf)).length > 0);
+    await assert.rejects(
+      sql`DELETE FROM persons WHERE id = ${elder}`.execute(database.db),
+      (error: { code?: string }) => error.code === '23503',
+    );
+    assert.equal((await storedOn(database, elder, world.asOf)).length > 0, true);
+    // A person without periods (and without other records) is not held by the guard.
+    await sql`DELETE FROM persons WHERE id = ${younger}`.execute(database.db);
+  });
 });

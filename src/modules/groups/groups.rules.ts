@@ -948,9 +948,15 @@ function held<K extends FactKind>(
   person: PersonSnapshot,
   kind: K,
   asOf: IsoDate,
-  qualifies: (fact: FactOfKind<K>) => boolean = () => true,
+  qualifies?: (fact: FactOfKind<K>) => boolean,
 ): { since: IsoDate; fact: FactOfKind<K> } | null {
-  const facts = factsOfKind(person.facts, kind).filter(qualifies);
+  // Asked many times per person, mostly of persons with no fact of the kind: one pass, no copies then.
+  let facts: FactOfKind<K>[] | null = null;
+  for (const fact of person.facts) {
+    if (fact.kind !== kind || (qualifies !== undefined && !qualifies(fact as FactOfKind<K>))) continue;
+    (facts ??= []).push(fact as FactOfKind<K>);
+  }
+  if (facts === null) return null;
   const since = heldSince(facts, asOf);
   let latest: FactOfKind<K> | null = null;
   for (const fact of factsAsOf(facts, asOf)) if (latest === null || fact.from > latest.from) latest = fact;
