@@ -2,22 +2,36 @@
 // reads, the pure rules in JavaScript, set-based writes) against one hand-written INSERT .. SELECT of
 // the left_behind_child rule's main clause on the same data, in the same run. Target: <= 5x. Prints the
 // time per phase of evaluateRegion (its `timings` option) for both runs.
-//   node bench/groups.ts [--engine pglite|postgres] [--persons N] [--pg-persons N] [--batch N]
-//     [--concurrency N]
+// Data: the demo county's generator through the real import (`--data generated`, the default: 20,000
+// persons on PGlite, the demo county of `npm start`; 1,000,000 on PostgreSQL), or the older bulk-loaded
+// synthetic county of three-generation households only (`--data synthetic`, see groups-data.ts).
+//   node bench/groups.ts [--engine pglite|postgres] [--data generated|synthetic] [--persons N]
+//     [--pg-persons N] [--batch N] [--concurrency N]
 import { sql } from 'kysely';
 import { evaluateRegion } from '../src/modules/groups/index.ts';
-import { COUNTY, leftBehindChildBaseline, loadSyntheticRegistry } from './groups-data.ts';
-import { enginesFromArgs, freshDatabase, numberArg, report, timed, verdict } from './support.ts';
+import {
+  COUNTY,
+  leftBehindChildBaseline,
+  loadGeneratedCounty,
+  loadSyntheticRegistry,
+} from './groups-data.ts';
+import { enginesFromArgs, freshDatabase, numberArg, report, stringArg, timed, verdict } from './support.ts';
 
 const AS_OF = '2026-11-29';
 const batchSize = numberArg('batch', 5000);
-const concurrency = numberArg('concurrency', 1);
+const concurrency = numberArg('concurrency', 2);
+const data = stringArg('data', 'generated');
+if (data !== 'generated' && data !== 'synthetic') throw new Error('--data is generated or synthetic');
 const results: Record<string, string | number>[] = [];
 for (const engine of enginesFromArgs()) {
   const size = engine === 'pglite' ? numberArg('persons', 20_000) : numberArg('pg-persons', 1_000_000);
   const database = await freshDatabase(engine);
   try {
-    const load = await timed(() => loadSyntheticRegistry(database, size));
+    const load = await timed(() =>
+      data === 'generated'
+        ? loadGeneratedCounty(database, size, AS_OF)
+        : loadSyntheticRegistry(database, size),
+    );
     // The baseline runs twice and the faster run counts, so that it is not charged for a cold cache.
     const baseline = await timed(() => leftBehindChildBaseline(database, AS_OF));
     const baselineAgain = await timed(() => leftBehindChildBaseline(database, AS_OF));
@@ -53,6 +67,7 @@ for (const engine of enginesFromArgs()) {
     const base = Math.min(baseline.ms, baselineAgain.ms);
     results.push({
       engine,
+      data,
       persons: load.value.persons,
       facts: load.value.facts,
       'load (s)': (load.ms / 1000).toFixed(1),
@@ -64,7 +79,7 @@ for (const engine of enginesFromArgs()) {
       'left_behind_child (rules)': lbc.rows[0]?.n ?? 0,
       ratio: (full.ms / base).toFixed(2) + 'x',
       '<= 5x': verdict(
-        `groups evaluation, ${engine}`,
+        `groups evaluation, ${engine}, ${data} data`,
         full.ms / base <= 5,
         (full.ms / base).toFixed(2) + 'x',
       ),

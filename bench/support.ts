@@ -20,6 +20,11 @@ export function numberArg(name: string, fallback: number, argv = process.argv.sl
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
+export function stringArg(name: string, fallback: string, argv = process.argv.slice(2)): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
+}
+
 export async function freshDatabase(engine: Engine): Promise<TestDatabase> {
   const previous = process.env.TEST_DATABASE_URL;
   process.env.TEST_DATABASE_URL = engine === 'postgres' ? POSTGRES_URL : '';

@@ -62,13 +62,49 @@ export async function nextPersons(
 ): Promise<PersonRecord[]> {
   // One JSON document instead of a row per person: decoding rows field by field costs the driver (and
   // PGlite's wire protocol in WebAssembly) several times what the query itself costs; JSON.parse does not.
+  // Arrays, not objects: no key repeated on every row (a third less to build and to parse).
   const result = await sql<{ j: string }>`
-    SELECT coalesce(json_agg(x ORDER BY x.id), '[]')::text AS j FROM (
+    SELECT coalesce(json_agg(${personArray('x')} ORDER BY x.id), '[]')::text AS j FROM (
       SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, r.rural
       FROM persons p LEFT JOIN regions r ON r.code = p.hukou_region_code
       WHERE p.hukou_region_code >= ${range[0]} AND p.hukou_region_code < ${range[1]} AND p.id > ${afterId}
       ORDER BY p.id LIMIT ${limit}) x`.execute(db);
-  return JSON.parse(result.rows[0]?.j ?? '[]') as PersonRecord[];
+  return fromPersonArrays(result.rows[0]?.j ?? '[]');
+}
+
+type PersonArray = [
+  number,
+  string,
+  1 | 2 | null,
+  string | null,
+  string,
+  string | null,
+  number | null,
+  boolean | null,
+];
+
+/** A person row as a JSON array (read back by fromPersonArrays), from a row `alias` of PersonRecord columns. */
+function personArray(alias: string): RawBuilder<unknown> {
+  const c = (name: string) => sql.ref(`${alias}.${name}`);
+  return sql`json_build_array(${c('id')}, ${c('name')}, ${c('sex')}, ${c('birth_date')}, ${c('hukou_region_code')},
+    ${c('residence_region_code')}, ${c('merged_into')}, ${c('rural')})`;
+}
+
+function fromPersonArray(a: PersonArray): PersonRecord {
+  return {
+    id: a[0],
+    name: a[1],
+    sex: a[2],
+    birth_date: a[3],
+    hukou_region_code: a[4],
+    residence_region_code: a[5],
+    merged_into: a[6],
+    rural: a[7],
+  };
+}
+
+function fromPersonArrays(json: string): PersonRecord[] {
+  return (JSON.parse(json) as PersonArray[]).map(fromPersonArray);
 }
 
 function toPersonRecord(r: PersonRecord): PersonRecord {
@@ -179,15 +215,37 @@ export interface BatchContext {
 export async function loadBatchContext(db: Db, ids: readonly number[], asOf: IsoDate): Promise<BatchContext> {
   if (!ids.length) return { relations: [], relatives: [], facts: [], open: [], closed: [] };
   const result = await batchContextQuery(ids, asOf).execute(db);
-  const read = JSON.parse(result.rows[0]?.j ?? '{}') as BatchContext & { relativeFacts: FactRecord[] };
+  type FactArray = [number, string, string, string | null, Record<string, unknown>];
+  const read = JSON.parse(result.rows[0]?.j ?? '{}') as {
+    relations: [number, number, RelationRecord['kind'], RelationRecord['subtype'], boolean][];
+    relatives: PersonArray[];
+    facts: FactArray[];
+    relativeFacts: FactArray[];
+    open: MembershipRecord[];
+    closed: { person_id: number; group_code: string }[];
+  };
   const inBatch = new Set(ids);
   const mine = (row: { person_id: number }) => inBatch.has(row.person_id);
+  const fact = (a: FactArray): FactRecord => ({
+    person_id: a[0],
+    kind: a[1],
+    valid_from: a[2],
+    valid_to: a[3],
+    data: a[4],
+  });
   // A range read of a dense batch also finds the few persons in the range outside it: dropped here, as
   // keepIn does for the row-by-row reads. The relatives are outside the batch by construction.
+  const relations: RelationRecord[] = [];
+  for (const [person_id, related_person_id, kind, subtype, child_has_adoptive] of read.relations)
+    if (inBatch.has(person_id) || inBatch.has(related_person_id))
+      relations.push({ person_id, related_person_id, kind, subtype, child_has_adoptive });
+  const facts: FactRecord[] = [];
+  for (const a of read.facts) if (inBatch.has(a[0])) facts.push(fact(a));
+  for (const a of read.relativeFacts) facts.push(fact(a));
   return {
-    relations: read.relations.filter((r) => mine(r) || inBatch.has(r.related_person_id)),
-    relatives: read.relatives,
-    facts: [...read.facts.filter(mine), ...read.relativeFacts],
+    relations,
+    relatives: read.relatives.map(fromPersonArray),
+    facts,
     open: read.open.filter(mine),
     closed: read.closed.filter(mine),
   };
@@ -216,16 +274,16 @@ export function batchContextQuery(ids: readonly number[], asOf: IsoDate): RawBui
       SELECT person_id, id, kind, valid_from, valid_to, data FROM person_facts
       WHERE person_id = ANY(ARRAY(SELECT id FROM rids)) AND retracted_at IS NULL)
     SELECT json_build_object(
-      'relations', (SELECT coalesce(json_agg(rel), '[]') FROM rel),
-      'relatives', (SELECT coalesce(json_agg(x), '[]') FROM (
+      'relations', (SELECT coalesce(json_agg(json_build_array(person_id, related_person_id, kind, subtype,
+        child_has_adoptive)), '[]') FROM rel),
+      'relatives', (SELECT coalesce(json_agg(${personArray('x')}), '[]') FROM (
         SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, g.rural
         FROM persons p LEFT JOIN regions g ON g.code = p.hukou_region_code
         WHERE p.id = ANY(ARRAY(SELECT id FROM rids))) x),
-      'facts', (SELECT coalesce(json_agg(json_build_object('person_id', person_id, 'kind', kind,
-        'valid_from', valid_from, 'valid_to', valid_to, 'data', data) ORDER BY person_id, id), '[]') FROM facts),
-      'relativeFacts', (SELECT coalesce(json_agg(json_build_object('person_id', person_id, 'kind', kind,
-        'valid_from', valid_from, 'valid_to', valid_to, 'data', data) ORDER BY person_id, id), '[]')
-        FROM relative_facts),
+      'facts', (SELECT coalesce(json_agg(json_build_array(person_id, kind, valid_from, valid_to, data)
+        ORDER BY person_id, id), '[]') FROM facts),
+      'relativeFacts', (SELECT coalesce(json_agg(json_build_array(person_id, kind, valid_from, valid_to, data)
+        ORDER BY person_id, id), '[]') FROM relative_facts),
       'open', (SELECT coalesce(json_agg(m), '[]') FROM (
         SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code
         FROM group_memberships WHERE ${idIn('person_id', ids)} AND until IS NULL) m),
