@@ -20,6 +20,7 @@ import {
   evaluateGroups,
   GROUP_LABELS,
   membershipEndedOn,
+  RULE_FACT_KINDS,
   type GroupCode,
   type GroupMembership,
   type GroupSubject,
@@ -324,7 +325,14 @@ async function evaluateBatch(
   // them (JIT) costs more than running them.
   await sql`SET LOCAL jit = off`.execute(trx);
   counts.persons = ids.length;
-  const { relations, relatives, facts, open, closed } = await repo.loadBatchContext(trx, ids, asOf);
+  // Only the facts the rules read: a person whose facts are all of other kinds (schooling) may belong to
+  // no group below the elderly ages, and mayBelong passes over them.
+  const { relations, relatives, facts, open, closed } = await repo.loadBatchContext(
+    trx,
+    ids,
+    asOf,
+    RULE_FACT_KINDS,
+  );
   const persons = new Map(batchPersons.map((p) => [p.id, p]));
   for (const relative of relatives) persons.set(relative.id, relative);
   lap('reads');

@@ -194,7 +194,7 @@ export async function loadFacts(db: Db, ids: readonly number[]): Promise<FactRec
   );
 }
 
-/** What a batch's evaluation reads besides its persons. */
+/** What a batch's evaluation reads besides its persons (the facts: of the kinds asked for). */
 export interface BatchContext {
   relations: RelationRecord[];
   /** The records of persons linked to the batch but not in it. */
@@ -212,9 +212,14 @@ export interface BatchContext {
  * the facts of both, and the batch's open membership periods. The same rows as loadRelations,
  * loadPersons, loadFacts and loadOpenMemberships (the single-person path uses this too).
  */
-export async function loadBatchContext(db: Db, ids: readonly number[], asOf: IsoDate): Promise<BatchContext> {
+export async function loadBatchContext(
+  db: Db,
+  ids: readonly number[],
+  asOf: IsoDate,
+  factKinds: readonly string[],
+): Promise<BatchContext> {
   if (!ids.length) return { relations: [], relatives: [], facts: [], open: [], closed: [] };
-  const result = await batchContextQuery(ids, asOf).execute(db);
+  const result = await batchContextQuery(ids, asOf, factKinds).execute(db);
   type FactArray = [number, string, string, string | null, Record<string, unknown>];
   const read = JSON.parse(result.rows[0]?.j ?? '{}') as {
     relations: [number, number, RelationRecord['kind'], RelationRecord['subtype'], boolean][];
@@ -252,8 +257,13 @@ export async function loadBatchContext(db: Db, ids: readonly number[], asOf: Iso
 }
 
 /** The query of loadBatchContext (one row, one column: the JSON document). */
-export function batchContextQuery(ids: readonly number[], asOf: IsoDate): RawBuilder<{ j: string }> {
+export function batchContextQuery(
+  ids: readonly number[],
+  asOf: IsoDate,
+  factKinds: readonly string[],
+): RawBuilder<{ j: string }> {
   const batch = idArray(ids);
+  const kinds = sql`${'{' + factKinds.join(',') + '}'}::text[]`;
   return sql<{ j: string }>`
     WITH rel AS MATERIALIZED (
       SELECT r.person_id, r.related_person_id, r.kind, r.subtype,
@@ -269,10 +279,10 @@ export function batchContextQuery(ids: readonly number[], asOf: IsoDate): RawBui
       WHERE x.id <> ALL(${batch})),
     facts AS (
       SELECT person_id, id, kind, valid_from, valid_to, data FROM person_facts
-      WHERE ${idIn('person_id', ids)} AND retracted_at IS NULL),
+      WHERE ${idIn('person_id', ids)} AND retracted_at IS NULL AND kind = ANY(${kinds})),
     relative_facts AS (
       SELECT person_id, id, kind, valid_from, valid_to, data FROM person_facts
-      WHERE person_id = ANY(ARRAY(SELECT id FROM rids)) AND retracted_at IS NULL)
+      WHERE person_id = ANY(ARRAY(SELECT id FROM rids)) AND retracted_at IS NULL AND kind = ANY(${kinds}))
     SELECT json_build_object(
       'relations', (SELECT coalesce(json_agg(json_build_array(person_id, related_person_id, kind, subtype,
         child_has_adoptive)), '[]') FROM rel),

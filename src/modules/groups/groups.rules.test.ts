@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 
 import type { IsoDate } from '../../platform/dates.ts';
 import type {
@@ -26,6 +27,7 @@ import {
   leftBehindWoman,
   orphan,
   specialDifficultyElderly,
+  RULE_FACT_KINDS,
 } from './groups.rules.ts';
 import type {
   GroupMembership,
@@ -955,5 +957,20 @@ describe('all groups', () => {
         ['special_difficulty_elderly', '2019-08-02', 'alone,left_behind,disabled'],
       ],
     );
+  });
+});
+
+describe('the fact kinds the evaluation loads', () => {
+  test('RULE_FACT_KINDS names every fact kind the rules mention, and only fact kinds', async () => {
+    const { FACT_KINDS } = await import('../registry/index.ts');
+    const source = fs.readFileSync(new URL('./groups.rules.ts', import.meta.url), 'utf8');
+    const listed = new Set<string>(RULE_FACT_KINDS);
+    for (const kind of FACT_KINDS)
+      if (source.includes(`'${kind}'`))
+        assert.ok(listed.has(kind), `groups.rules.ts reads ${kind}, missing from RULE_FACT_KINDS`);
+    for (const kind of listed) assert.ok((FACT_KINDS as readonly string[]).includes(kind), kind);
+    // The kinds left out decide no group: a schooling record or a ledger declaration changes nothing.
+    const unread = FACT_KINDS.filter((kind) => !listed.has(kind));
+    assert.deepEqual(unread, ['schooling', 'ledger_declaration']);
   });
 });

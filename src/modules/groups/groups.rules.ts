@@ -530,6 +530,29 @@ const GROUP_RULES: Readonly<Record<GroupCode, GroupRule>> = {
 };
 
 /**
+ * The fact kinds the rules read. The evaluation loads only these: a county's schooling records and ledger
+ * declarations are many and decide no group. groups.rules.test.ts checks that this file names no other
+ * kind, and the agreement test (groups.evaluate.test.ts) gives its random persons facts of every kind.
+ */
+export const RULE_FACT_KINDS: readonly FactKind[] = [
+  'migration',
+  'liberty_restriction',
+  'lost_contact',
+  'guardianship_revoked',
+  'deported',
+  'death',
+  'declared_missing',
+  'declared_dead',
+  'disability',
+  'serious_illness',
+  'self_care',
+  'living_arrangement',
+  'family_planning_special',
+  'assistance',
+  'guardianship_failure',
+];
+
+/**
  * A membership whose grounds changed without a break (a father severely disabled, then dead) has held since
  * the earlier grounds began: while the rule also held on the day before `since`, reach back.
  */
