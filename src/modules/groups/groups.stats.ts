@@ -336,7 +336,11 @@ export async function monthlyStats(
   return { region: target, suppressed: suppress, months: out };
 }
 
-/** GET /stats/groups/members: who is counted, for readers who may see persons; scoped in SQL. */
+/**
+ * GET /stats/groups/members: who is counted, for readers who may see persons; scoped in SQL. A period
+ * keeps the village it was counted in, but the person must be in the reader's scope today too (a
+ * closed period of a person whose hukou has since moved away stays in the counts, not in the list).
+ */
 export async function groupMembers(
   db: Kysely<DB>,
   actor: Actor,
@@ -366,6 +370,7 @@ export async function groupMembers(
     WHERE gm.group_code = ${query.group}
       AND gm.region_code >= ${from} AND gm.region_code < ${to}
       AND gm.region_code >= ${scopeFrom} AND gm.region_code < ${scopeTo}
+      AND p.hukou_region_code >= ${scopeFrom} AND p.hukou_region_code < ${scopeTo}
       AND gm.since <= ${date}::date AND (gm.until IS NULL OR gm.until > ${date}::date)
       AND gm.person_id > ${after}
     ORDER BY gm.person_id

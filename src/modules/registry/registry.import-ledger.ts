@@ -21,6 +21,7 @@ import {
   ledgerDeclaration,
   loadCountyPlaces,
   parseLedgerFile,
+  requireHukouColumn,
   type LedgerDisagreement,
   type LedgerPerson,
   type LedgerReview,
@@ -40,6 +41,35 @@ const NO_ID = '台账未填身份号码';
 const SOURCE = 'ledger';
 
 class DryRunRollback extends Error {}
+
+/**
+ * A row that would write on a person registered outside the importer's region: a child of another
+ * township matched by ID number (or name and birth date), a parent there whose migration, inability or
+ * own parents the row states. The row is rolled back and reported, as the template import reports a person
+ * registered outside (a parent there with nothing to record is linked, as the template links by ID
+ * number).
+ */
+class RowOutsideRegion extends Error {
+  readonly rowError: RowError;
+  constructor(rowError: RowError) {
+    super(rowError.reason.en);
+    this.rowError = rowError;
+  }
+}
+
+/** True when the person's hukou village lies outside the importer's region. */
+async function registeredOutside(
+  trx: Transaction<DB>,
+  personId: number,
+  importer: Importer,
+): Promise<boolean> {
+  const person = await trx
+    .selectFrom('persons')
+    .select('hukou_region_code')
+    .where('id', '=', personId)
+    .executeTakeFirstOrThrow();
+  return !person.hukou_region_code.startsWith(importer.regionCode);
+}
 
 // ---------- the reviewer hook ----------
 
@@ -243,6 +273,17 @@ async function writeRow(
     householdId,
   );
   if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons };
+  if (!childFound.created && (await registeredOutside(trx, childFound.id, importer))) {
+    const column = child.idNumber ? '公民身份号码' : '姓名';
+    throw new RowOutsideRegion({
+      column,
+      value: row.raw[column] ?? '',
+      reason: {
+        zh: '此儿童已在您管辖范围以外的地区登记（户籍迁入须先办理迁移）',
+        en: 'this child is registered in a region outside yours (a hukou transfer must come first)',
+      },
+    });
+  }
   if (childFound.created) {
     touch(childFound.id, { kind: 'created' });
     await trx
@@ -314,6 +355,23 @@ async function writeRow(
       { personId: childFound.id, kind: 'parent' },
     );
     if (!found) continue;
+    // What the row records about the parent: the migration, the inability, the parent's own parents.
+    const states =
+      p.workplace !== null ||
+      row.inability?.parent === which ||
+      row.grandparents.some((g) => g.role.startsWith(which === 'father' ? 'paternal' : 'maternal'));
+    if (!found.created && states && (await registeredOutside(trx, found.id, importer))) {
+      const label = which === 'father' ? { zh: '父亲', en: 'father' } : { zh: '母亲', en: 'mother' };
+      const column = p.idNumber ? `${label.zh}公民身份号码` : `${label.zh}姓名`;
+      throw new RowOutsideRegion({
+        column,
+        value: row.raw[column] ?? '',
+        reason: {
+          zh: `${label.zh}已在您管辖范围以外的地区登记，其外出务工、无监护能力或其父母的情况须由该地区登记`,
+          en: `the ${label.en} is registered in a region outside yours: their migration, inability or parents are recorded there`,
+        },
+      });
+    }
     if (found.created) {
       changed = true;
       touch(found.id, { kind: 'created' });
@@ -512,7 +570,7 @@ export async function importLedgerFile(
   const report = options.progress ?? (() => {});
   const county = importer.regionCode.slice(0, 6);
   const places = await loadCountyPlaces(county);
-  const parse = () => parseLedgerFile(source, { today: on, places });
+  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders: requireHukouColumn });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
   const errorRows: { rowNumber: number; raw: Record<string, string>; errors: RowError[] }[] = [];
   let headers: string[] = [];
@@ -584,12 +642,19 @@ export async function importLedgerFile(
         errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors });
         continue;
       }
-      const result = await inTx(async (trx) => {
-        const written = await writeRow(trx, row, county, importer, on);
-        // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
-        for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
-        return written;
-      });
+      let result: RowResult;
+      try {
+        result = await inTx(async (trx) => {
+          const written = await writeRow(trx, row, county, importer, on);
+          // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
+          for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
+          return written;
+        });
+      } catch (error) {
+        if (!(error instanceof RowOutsideRegion)) throw error;
+        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors: [error.rowError] });
+        continue;
+      }
       counts[result.status] += 1;
       if (result.childId !== null) {
         reviewRows.push({
@@ -617,7 +682,18 @@ export async function importLedgerFile(
   if (options.dryRun) {
     try {
       await db.transaction().execute(async (outer) => {
-        await work((fn) => fn(outer));
+        // Each row in a savepoint, so that a row refused halfway leaves nothing in the dry run's counts.
+        await work(async (fn) => {
+          await sql`SAVEPOINT ledger_row`.execute(outer);
+          try {
+            const result = await fn(outer);
+            await sql`RELEASE SAVEPOINT ledger_row`.execute(outer);
+            return result;
+          } catch (error) {
+            await sql`ROLLBACK TO SAVEPOINT ledger_row`.execute(outer);
+            throw error;
+          }
+        });
         throw new DryRunRollback();
       });
     } catch (error) {

@@ -168,7 +168,7 @@ describe('import', () => {
       url: '/api/v1/exports/registry?region=410225102&format=csv',
       headers: { authorization: `Bearer ${tokens.township}` },
     });
-    assert.equal(r.statusCode, 404);
+    assert.equal(r.statusCode, 403);
   });
 
   test('row errors do not stop the good rows, and come back in the error report', async () => {

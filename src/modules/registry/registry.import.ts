@@ -21,7 +21,8 @@ import { today as currentDate } from '../../platform/dates.ts';
 import { audit, type Actor, type AuditActor } from '../access/index.ts';
 import { writeErrorReport, ERROR_REASON_HEADER, type ErrorReportRow } from './registry.errors-report.ts';
 import type { ParseMessage, ParseWorkerData } from './registry.parse-worker.ts';
-import { FileRejected, readTable, type TableSource } from './registry.reader.ts';
+import { FileRejected, type TableSource } from './registry.reader.ts';
+import { readTemplateTable } from './registry.parse.ts';
 import { headerOf, rawText, type RowError } from './registry.template.ts';
 import { reconcileFacts, type StoredFact } from './registry.rules.ts';
 import type { ImportCounts, ImportKind } from './registry.tables.ts';
@@ -338,7 +339,7 @@ async function* errorReportRows(
       }
     }
   };
-  const table = await readTable(source);
+  const table = await readTemplateTable(source);
   try {
     for await (const { rowNumber, cells } of table.rows) {
       const next = await nextAt(rowNumber);

@@ -33,7 +33,7 @@ import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, readRows } from './registry.reader.ts';
 import type { TableSource } from './registry.reader.ts';
-import { rawText } from './registry.template.ts';
+import { excelErrorIn, excelErrorMessage, rawText } from './registry.template.ts';
 import type { RowError } from './registry.template.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -348,12 +348,20 @@ const TOTALS = /^(合\s*计|总\s*计|小\s*计|共\s*计)/;
 const PERSON_GROUPS = ['父亲', '母亲', '委托监护人', '祖父', '祖母', '外祖父', '外祖母'] as const;
 const GROUP_SUFFIX = /(基本情况|基本信息|情况|信息)$/;
 
+/** The child's hukou address as counties title it (the form: 户籍所在地). */
+const HUKOU_HEADERS = new Set(['户口所在地', '户籍地址', '户口地址', '户籍地', '户籍所在地址']);
+/** The child's residence as counties title it (the form: 现居住地). */
+const RESIDENCE_HEADERS = new Set(['现住址', '现居住地址', '现住地址']);
+
 /**
  * A ledger header in the form's words: the ID number is 公民身份号码 however the county titled it
- * (身份证号码, 身份证号, 身份号码), and the carer's phone 委托监护人电话.
+ * (身份证号码, 身份证号, 身份号码), the addresses 户籍所在地 (户口所在地, 户籍地址 ...) and 现居住地
+ * (现住址 ...), and the carer's phone 委托监护人电话.
  */
 function canonicalLedgerHeader(header: string): string {
   const h = header.replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
+  if (HUKOU_HEADERS.has(h)) return '户籍所在地';
+  if (RESIDENCE_HEADERS.has(h)) return '现居住地';
   if (h === '委托监护人联系电话' || h === '委托监护人手机号码') return '委托监护人电话';
   if (/^(父亲|母亲)(电话|手机号码|手机)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
   return h;
@@ -442,6 +450,8 @@ export interface LedgerOptions {
   today: IsoDate;
   /** The importing user's county: addresses are resolved within it. */
   places?: CountyPlaces;
+  /** Called once the column names are known, before the first row (may throw FileRejected). */
+  onHeaders?: (headers: string[]) => void;
 }
 
 type Cells = Record<string, unknown>;
@@ -459,15 +469,24 @@ function dropEmpty<T extends LedgerPerson>(p: T): T | null {
 
 function parseLedgerRow(
   rowNumber: number,
-  cells: Cells,
+  rowCells: Cells,
   options: LedgerOptions,
   ledgerDate: IsoDate | null,
 ): LedgerRow {
   const errors: RowError[] = [];
   const raw: Record<string, string> = {};
-  for (const [h, v] of Object.entries(cells)) raw[h] = rawText(v);
+  for (const [h, v] of Object.entries(rowCells)) raw[h] = rawText(v);
   const err = (column: string, zh: string, en: string) =>
     errors.push({ column, value: raw[column] ?? '', reason: { zh, en } });
+  // A formula's error value (#N/A) is reported on its column and read as empty, never as a name.
+  const cells: Cells = { ...rowCells };
+  for (const [h, v] of Object.entries(rowCells)) {
+    const excelError = LEDGER_HEADER_SET.has(h) ? excelErrorIn(v) : null;
+    if (excelError === null) continue;
+    const message = excelErrorMessage(excelError);
+    err(h, message.zh, message.en);
+    cells[h] = null;
+  }
   const txt = (h: string): string | null => {
     const v = normalizeCell(cells[h]);
     return v !== null && DASH_ONLY.test(v) ? null : v;
@@ -773,13 +792,14 @@ export async function* parseLedgerFile(
   source: TableSource,
   options: LedgerOptions,
 ): AsyncGenerator<LedgerRow> {
-  const rows = readRows(source, { allowMerges: true });
+  const rows = readRows(source, { allowMerges: true, maxSharedStringBytes: LEDGER_MAX_SHARED_STRING_BYTES });
   const head: { rowNumber: number; values: unknown[] }[] = [];
   let headers: string[] | null = null;
   let headerRow: readonly unknown[] = [];
   let subHeaderChecked = false;
   let headersChecked = false;
   let ledgerDate: IsoDate | null = null;
+  let yielded = 0;
   // Within the file each child appears once: by ID number, else by name and birth date.
   const firstRowOf = new Map<string, number>();
   try {
@@ -810,6 +830,7 @@ export async function* parseLedgerFile(
       }
       // Checked once, at the first data row, when the header rows are known.
       const duplicates = headersChecked ? [] : duplicateHeaders(headers);
+      if (!headersChecked) options.onHeaders?.(headers.filter((h) => h !== ''));
       headersChecked = true;
       if (duplicates.length > 0) {
         throw new FileRejected('DUPLICATE_HEADERS', {
@@ -826,6 +847,7 @@ export async function* parseLedgerFile(
       if (SIGNATURE.test(first) || TOTALS.test(first)) continue;
       if (normalizeCell(cells['姓名']) === null) continue;
       const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+      yielded += 1;
       const child = parsed.child;
       const key = child.idNumber ?? (child.birthDate ? `${child.name ?? ''}\u0000${child.birthDate}` : null);
       if (key !== null) {
@@ -859,6 +881,39 @@ export async function* parseLedgerFile(
       en: `no column row in the first ${HEADER_SEARCH_ROWS} rows (one holding 姓名 and 公民身份号码 or 出生日期)`,
     });
   }
+  if (yielded === 0) {
+    if (!headersChecked) options.onHeaders?.(headers.filter((h) => h !== ''));
+    throw new FileRejected('NO_ROWS', {
+      zh: '台账只有列名，没有儿童的数据行：请填写后再导入',
+      en: 'the ledger has column headers but no rows of children; fill it in and import again',
+    });
+  }
+}
+
+/**
+ * A ledger's shared strings are read in the server's own heap (the ledger import does not parse in a
+ * worker): a county's ledger of tens of thousands of children needs a few tens of MB.
+ */
+const LEDGER_MAX_SHARED_STRING_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Without 户籍所在地 no row of a ledger can be placed in a village, so none could be imported: the
+ * import refuses the file whole instead of reporting every row. A registry template sent as a
+ * ledger is named.
+ */
+export function requireHukouColumn(headers: readonly string[]): void {
+  if (headers.includes('户籍所在地')) return;
+  const template = headers.includes('户编号') && headers.includes('户籍地代码');
+  throw new FileRejected('MISSING_HEADERS', {
+    zh:
+      '台账缺少“户籍所在地”列：没有它，任何一行都无法对应到村。' +
+      (template ? '这像是户籍人口模板：请在“文件类型”中选择“户籍人口模板”（命令行：--kind registry）。' : ''),
+    en:
+      'the ledger has no 户籍所在地 column: without it no row can be placed in a village.' +
+      (template
+        ? ' This looks like the registry template: choose the file type 户籍人口模板 (command line: --kind registry).'
+        : ''),
+  });
 }
 
 /** What the ledger itself answers about the child, kept as a declared fact (LedgerDeclaration). */

@@ -4,9 +4,20 @@
 // references of each record from collectReferences.
 
 import type { IsoDate } from '../../platform/dates.ts';
-import { FileRejected, readTable } from './registry.reader.ts';
-import type { TableSource } from './registry.reader.ts';
-import { checkHeaders, headerOf, missingHeadersMessage, rawText, rowToRecord } from './registry.template.ts';
+import { normalizeCell } from '../../platform/normalize.ts';
+import type { LocalizedMessage } from '../../platform/normalize.ts';
+import { FileRejected, isFormulaWithoutResult, readRows, readTable } from './registry.reader.ts';
+import type { SheetInfo, Table, TableSource } from './registry.reader.ts';
+import {
+  checkHeaders,
+  cleanHeader,
+  headerOf,
+  missingHeadersMessage,
+  rawText,
+  REQUIRED_HEADERS,
+  rowToRecord,
+  TEMPLATE_HEADERS,
+} from './registry.template.ts';
 import type { RegistryRecord, RowError } from './registry.template.ts';
 import { IdNumberIndex } from './registry.id-index.ts';
 
@@ -36,6 +47,82 @@ export interface OpenedRegistryFile {
   rows: AsyncIterable<ParsedRow>;
 }
 
+const TEMPLATE_HEADER_SET = new Set(TEMPLATE_HEADERS);
+
+/** The table of a template file: a template column named twice refuses it, an unknown one may repeat. */
+export function readTemplateTable(source: TableSource): Promise<Table> {
+  return readTable(source, { mustBeUnique: (h) => TEMPLATE_HEADER_SET.has(h) });
+}
+
+function isEmptyCell(value: unknown): boolean {
+  return !isFormulaWithoutResult(value) && normalizeCell(value) === null;
+}
+
+/** A file with a header and no data row: most likely the blank template, sent by mistake. */
+export function noRows(): FileRejected {
+  return new FileRejected('NO_ROWS', {
+    zh: '文件只有列名，没有数据行：请填写人员后再导入',
+    en: 'the file has column headers but no data rows; fill in the persons and import again',
+  });
+}
+
+/** Rows read to find a header row below a title, or a child ledger's column row. */
+const HEADER_SEARCH_ROWS = 20;
+
+/**
+ * Why the template's required headers are not in row 1, as far as the file tells: which worksheet
+ * was read when the workbook has several, where the header row is when a title stands above it,
+ * and that the file is a child ledger when it looks like one.
+ */
+async function whyHeadersMissing(
+  source: TableSource,
+  missing: string[],
+  sheet: SheetInfo | null,
+): Promise<LocalizedMessage> {
+  const base = missingHeadersMessage(missing);
+  const parts = { zh: [base.zh], en: [base.en] };
+  if (sheet && sheet.count > 1) {
+    parts.zh.push(`（读取的是第一个工作表“${sheet.name}”：登记表须放在第一个工作表。）`);
+    parts.en.push(
+      `(The first worksheet, "${sheet.name}", was read: the registry must be the first worksheet.)`,
+    );
+  }
+  let headerRow: number | null = null;
+  let ledger = false;
+  const rows = readRows(source);
+  try {
+    // The file was read up to its header once already; a fault found now only loses the hint.
+    for await (const { rowNumber, values } of rows) {
+      if (rowNumber > HEADER_SEARCH_ROWS) break;
+      const cells = new Set(values.map((v) => cleanHeader(normalizeCell(v) ?? '')));
+      if (rowNumber > 1 && REQUIRED_HEADERS.every((h) => cells.has(h))) {
+        headerRow = rowNumber;
+        break;
+      }
+      // The child ledger's column row: 姓名 with the address as text, no household number.
+      if (cells.has('姓名') && cells.has('户籍所在地') && !cells.has('户编号')) ledger = true;
+    }
+  } catch (error) {
+    if (!(error instanceof FileRejected)) throw error;
+  } finally {
+    await rows.return(undefined);
+  }
+  if (headerRow !== null) {
+    parts.zh.push(
+      `本文件的列名在第${headerRow}行：列名须在第1行，请删除上方的 ${headerRow - 1} 行标题后重新导入。`,
+    );
+    parts.en.push(
+      `The headers of this file are in row ${headerRow}: they must be in row 1; delete the ${headerRow - 1} title row(s) above them and import again.`,
+    );
+  } else if (ledger) {
+    parts.zh.push('这像是留守儿童台账：请在“文件类型”中选择“留守儿童台账”（命令行：--kind ledger）。');
+    parts.en.push(
+      'This looks like a child ledger: choose the file type 留守儿童台账 (command line: --kind ledger).',
+    );
+  }
+  return { zh: parts.zh.join(''), en: parts.en.join(' ') };
+}
+
 /**
  * Opens a registry template file: reads and checks the header (throws FileRejected for a file
  * that cannot be imported at all) and returns the rows to stream.
@@ -44,12 +131,12 @@ export async function openRegistryFile(
   source: TableSource,
   options: ParseOptions,
 ): Promise<OpenedRegistryFile> {
-  const table = await readTable(source);
+  const table = await readTemplateTable(source);
   const { missing, unknown } = checkHeaders(table.headers);
   if (missing.length > 0) {
     // Stop reading the file: nothing of it will be imported.
     await table.close();
-    throw new FileRejected('MISSING_HEADERS', missingHeadersMessage(missing));
+    throw new FileRejected('MISSING_HEADERS', await whyHeadersMissing(source, missing, table.sheet));
   }
   const ctx = { regionExists: options.regionExists, today: options.today };
   async function* rows(): AsyncGenerator<ParsedRow> {
@@ -60,7 +147,12 @@ export async function openRegistryFile(
     const firstRowByNoIdKey = new Map<string, number>();
     const idHeader = headerOf('idNumber');
     const headers = table.headers;
+    let yielded = 0;
     for await (const { rowNumber, cells } of table.rows) {
+      // A row with nothing in any template column (a form's pre-numbered 序号, a note in a column
+      // of its own) is not a person: skipped like a blank row.
+      if (TEMPLATE_HEADERS.every((h) => isEmptyCell(cells[h]))) continue;
+      yielded += 1;
       const { record, errors } = rowToRecord(cells, ctx);
       // The cells as written are needed for rows with errors only: computed when first read.
       let raw: Record<string, string> | null = null;
@@ -109,6 +201,7 @@ export async function openRegistryFile(
         },
       };
     }
+    if (yielded === 0) throw noRows();
   }
   return { headers: table.headers, unknownHeaders: unknown, rows: rows() };
 }

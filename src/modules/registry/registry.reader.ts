@@ -1,4 +1,4 @@
-// Streaming readers for the spreadsheets counties send: .xlsx (first worksheet) and .csv in UTF-8
+// Streaming readers for the spreadsheets counties send: .xlsx (first visible worksheet) and .csv in UTF-8
 // (with or without BOM) or GBK/GB18030, detected, never asked. Memory stays bounded by one row (plus
 // the workbook's shared strings, which Excel keeps in one table). A file with a structural fault is
 // refused whole with a FileRejected error before any row is yielded.
@@ -26,6 +26,9 @@ export type FileRejectedReason =
   | 'MISSING_HEADERS'
   | 'MALFORMED_CSV'
   | 'BAD_ENCODING'
+  | 'NOT_CSV'
+  | 'PASSWORD_PROTECTED'
+  | 'NO_ROWS'
   | 'TOO_LARGE';
 
 /** A file refused whole (结构错误): nothing of it is imported. */
@@ -63,6 +66,8 @@ export interface TableRow {
 
 export interface Table {
   headers: string[];
+  /** The worksheet read (.xlsx), with the number of worksheets in the workbook; null for a CSV. */
+  sheet: SheetInfo | null;
   rows: AsyncIterable<TableRow>;
   /** Releases the file when the rows will not be read (breaking out of a for-await does it too). */
   close(): Promise<void>;
@@ -75,6 +80,29 @@ export interface ReadOptions {
    * a person sees). The registry template allows none.
    */
   allowMerges?: boolean;
+  /**
+   * The most memory (estimated) that the workbook's shared strings may take: Excel keeps every
+   * distinct text of a workbook in one table that is read whole before the first row, so a few MB of
+   * zip can hold hundreds of MB of it. Beyond this the file is refused (TOO_LARGE). Default: no
+   * limit (the registry import parses in a worker thread whose heap is bounded).
+   */
+  maxSharedStringBytes?: number;
+  /** Told which worksheet is read, before the first row (.xlsx only). */
+  onSheet?: (sheet: SheetInfo) => void;
+}
+
+export interface SheetInfo {
+  name: string;
+  /** Worksheets in the workbook, hidden ones included. */
+  count: number;
+}
+
+export interface ReadTableOptions extends ReadOptions {
+  /**
+   * Whether a header may not appear twice (default: none may). The registry template refuses a
+   * template column named twice but ignores unknown columns, repeated or not.
+   */
+  mustBeUnique?: (header: string) => boolean;
 }
 
 const MAX_FIELD_CHARS = 1 << 20;
@@ -153,6 +181,36 @@ async function openBytes(source: TableSource): Promise<Bytes> {
   };
 }
 
+/** The OLE2 compound file of an old .xls (or .et, .doc). */
+function isOle2(head: Buffer): boolean {
+  return head.length >= 8 && head.readUInt32BE(0) === 0xd0cf11e0 && head.readUInt32BE(4) === 0xa1b11ae1;
+}
+
+const ENCRYPTED_PACKAGE = Buffer.from('EncryptedPackage', 'utf16le');
+
+/**
+ * An .xlsx saved with an open password is not a zip but an OLE2 compound file holding the encrypted
+ * workbook as a stream named EncryptedPackage (ECMA-376 part 2, both Excel and WPS): its name is in
+ * the compound file's directory, whose first sectors are read here.
+ */
+async function isEncryptedWorkbook(bytes: Bytes): Promise<boolean> {
+  const header = await bytes.read(0, 512);
+  if (header.length < 512) return false;
+  const shift = header.readUInt16LE(0x1e);
+  if (shift !== 9 && shift !== 12) return false;
+  const firstDirectorySector = header.readUInt32LE(0x30);
+  const sectorSize = 1 << shift;
+  const directory = await bytes.read((firstDirectorySector + 1) * sectorSize, 4 * sectorSize);
+  return directory.includes(ENCRYPTED_PACKAGE);
+}
+
+function oldXls(namedAs: string): FileRejected {
+  return new FileRejected('OLD_XLS', {
+    zh: `这是旧版 .xls 文件（只是扩展名改成了 ${namedAs}），请在 Excel 中“另存为” .xlsx 后再导入`,
+    en: `this is an old .xls file renamed to ${namedAs}; save it as .xlsx in Excel and import again`,
+  });
+}
+
 const EMPTY_FILE = new FileRejected('EMPTY_FILE', {
   zh: '文件是空的（0 字节）',
   en: 'the file is empty (0 bytes)',
@@ -181,11 +239,19 @@ function isBlank(values: readonly unknown[]): boolean {
 }
 
 /**
- * A table whose header is row 1: header names trimmed; blank rows skipped. Duplicate headers or a
- * missing header row refuse the file.
+ * A table whose header is row 1: header names trimmed; blank rows skipped. A header that must be
+ * unique named twice, or a missing header row, refuses the file. A header repeated that may be
+ * (an unknown column) keeps its first column.
  */
-export async function readTable(source: TableSource, options: ReadOptions = {}): Promise<Table> {
-  const iterator = readRows(source, options);
+export async function readTable(source: TableSource, options: ReadTableOptions = {}): Promise<Table> {
+  let sheet: SheetInfo | null = null;
+  const iterator = readRows(source, {
+    ...options,
+    onSheet: (s) => {
+      sheet = s;
+      options.onSheet?.(s);
+    },
+  });
   const first = await iterator.next();
   if (first.done || first.value.rowNumber !== 1) {
     await iterator.return(undefined);
@@ -194,14 +260,19 @@ export async function readTable(source: TableSource, options: ReadOptions = {}):
       en: 'row 1 must hold the column headers, but it is empty',
     });
   }
+  const mustBeUnique = options.mustBeUnique ?? (() => true);
   const headers = first.value.values.map((v) => cleanHeader(normalizeCell(v) ?? ''));
   const seen = new Set<string>();
   const duplicates = new Set<string>();
-  for (const h of headers) {
-    if (h === '') continue;
-    if (seen.has(h)) duplicates.add(h);
+  headers.forEach((h, i) => {
+    if (h === '') return;
+    if (seen.has(h)) {
+      if (mustBeUnique(h)) duplicates.add(h);
+      // A repeated column that may repeat is read from its first occurrence only.
+      headers[i] = '';
+    }
     seen.add(h);
-  }
+  });
   if (duplicates.size > 0) {
     await iterator.return(undefined);
     const list = [...duplicates];
@@ -228,6 +299,7 @@ export async function readTable(source: TableSource, options: ReadOptions = {}):
   }
   return {
     headers: headers.filter((h) => h !== ''),
+    sheet,
     rows: rows(),
     close: async () => {
       await iterator.return(undefined);
@@ -253,7 +325,55 @@ export function detectEncoding(head: Uint8Array): Encoding {
   }
 }
 
-async function* decode(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
+const ENCODING_NAMES: Record<Encoding, string> = {
+  'utf-8': 'UTF-8',
+  gb18030: 'GBK/GB18030',
+  'utf-16le': 'UTF-16',
+  'utf-16be': 'UTF-16',
+};
+
+function badEncoding(encoding: Encoding, where: 'middle' | 'end'): FileRejected {
+  const name = ENCODING_NAMES[encoding];
+  return where === 'end'
+    ? new FileRejected('BAD_ENCODING', {
+        zh: `文件是 ${name} 编码，但结尾处的字符不完整：文件可能被截断。请在 Excel 中重新另存为 CSV（UTF-8）后再导入`,
+        en: `the file is in ${name} but its last character is incomplete (the file may be cut short); save it again as CSV (UTF-8)`,
+      })
+    : new FileRejected('BAD_ENCODING', {
+        zh: `文件前部是 ${name} 编码，后部却不是：文件编码混杂，请在 Excel 中重新另存为 CSV（UTF-8）`,
+        en: `the file starts in ${name} but later bytes are not ${name}; save it again as CSV (UTF-8)`,
+      });
+}
+
+/**
+ * A .csv whose bytes are not text: a workbook or an old .xls renamed, or another binary file (a NUL
+ * byte does not occur in CSV text outside UTF-16, which starts with its byte order mark).
+ */
+function notCsv(head: Buffer, encoding: Encoding): FileRejected | null {
+  if (head.length >= 4 && head.readUInt32LE(0) === ZIP_LOCAL) {
+    return new FileRejected('NOT_CSV', {
+      zh: '文件扩展名是 .csv，内容却是 Excel 工作簿（.xlsx）：请把扩展名改回 .xlsx，或在 Excel 中另存为 CSV 后再导入',
+      en: 'the file is named .csv but holds an Excel workbook (.xlsx); name it .xlsx, or save it as CSV in Excel',
+    });
+  }
+  if (isOle2(head)) return oldXls('.csv');
+  if (encoding !== 'utf-16le' && encoding !== 'utf-16be' && head.includes(0)) {
+    return new FileRejected('NOT_CSV', {
+      zh: '文件不是文本格式的 CSV（含有二进制内容），可能是改了扩展名的其他文件；“Unicode 文本”请在 Excel 中改为另存为“CSV UTF-8”',
+      en: 'the file is not CSV text (it holds binary content) and may be another file renamed; save it from Excel as "CSV UTF-8"',
+    });
+  }
+  return null;
+}
+
+interface Decoding {
+  encoding?: Encoding;
+  /** Bytes that are not GB18030 were met (and came out as U+FFFD) in the text yielded so far. */
+  replaced?: boolean;
+}
+
+/** The decoded text of a CSV file; `detected` is filled in as the chunks come out. */
+async function* decode(bytes: AsyncIterable<Buffer>, detected: Decoding = {}): AsyncGenerator<string> {
   const head: Buffer[] = [];
   let headLength = 0;
   const iterator = bytes[Symbol.asyncIterator]();
@@ -269,25 +389,36 @@ async function* decode(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
   }
   const first = Buffer.concat(head);
   const encoding = detectEncoding(first.subarray(0, DETECT_BYTES));
+  const refused = notCsv(first.subarray(0, DETECT_BYTES), encoding);
+  if (refused) throw refused;
+  detected.encoding = encoding;
   let write: (chunk: Buffer) => string;
   let end: () => string;
   if (encoding === 'gb18030') {
+    // Bytes that are not GB18030 come out as U+FFFD; readCsvRows refuses the file at that row.
     const decoder = iconv.getDecoder('gb18030');
-    write = (c) => decoder.write(c);
-    end = () => decoder.end() ?? '';
+    const flag = (text: string) => {
+      if (text.includes('\uFFFD')) detected.replaced = true;
+      return text;
+    };
+    write = (c) => flag(decoder.write(c));
+    end = () => flag(decoder.end() ?? '');
   } else {
     const decoder = new TextDecoder(encoding, { fatal: true });
     write = (c) => {
       try {
         return decoder.decode(c, { stream: true });
       } catch {
-        throw new FileRejected('BAD_ENCODING', {
-          zh: '文件前部是 UTF-8 编码，后部却不是：文件编码混杂，请在 Excel 中重新另存为 CSV（UTF-8）',
-          en: 'the file starts in UTF-8 but later bytes are not UTF-8; save it again as CSV (UTF-8)',
-        });
+        throw badEncoding(encoding, 'middle');
       }
     };
-    end = () => decoder.decode();
+    end = () => {
+      try {
+        return decoder.decode();
+      } catch {
+        throw badEncoding(encoding, 'end');
+      }
+    };
   }
   yield write(first);
   if (!done) {
@@ -425,10 +556,17 @@ function unwrapExcelText(field: string): string {
 
 async function* readCsvRows(bytes: Bytes): AsyncGenerator<PositionalRow> {
   const stream = bytes.stream();
+  const detected: Decoding = {};
   try {
     let rowNumber = 0;
-    for await (const record of parseCsv(decode(stream as AsyncIterable<Buffer>))) {
+    for await (const record of parseCsv(decode(stream as AsyncIterable<Buffer>, detected))) {
       rowNumber += 1;
+      if (detected.replaced && record.some((field) => field.includes('\uFFFD'))) {
+        throw new FileRejected('BAD_ENCODING', {
+          zh: `第 ${rowNumber} 行有不是 GBK/GB18030 编码的字节：文件编码混杂或已损坏，请在 Excel 中重新另存为 CSV（UTF-8）`,
+          en: `row ${rowNumber} holds bytes that are not GBK/GB18030: the file mixes encodings or is damaged; save it again as CSV (UTF-8)`,
+        });
+      }
       if (isBlank(record)) continue;
       yield { rowNumber, values: record.map(unwrapExcelText) };
     }
@@ -754,8 +892,12 @@ function cellValue(cellXml: string, ctx: SheetContext): unknown {
       return text === '1';
     case 'e':
       return text;
-    case 'd':
-      return new Date(text);
+    case 'd': {
+      // An ISO 8601 date (2015-03-01T00:00:00, often without a zone): the calendar date as written,
+      // never shifted by the server's time zone.
+      const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+      return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : text;
+    }
     default: {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n)) return text;
@@ -764,32 +906,68 @@ function cellValue(cellXml: string, ctx: SheetContext): unknown {
   }
 }
 
-/** The first worksheet's path in the zip, from workbook.xml and its relationships. */
-function firstSheetPath(workbookXml: string, relsXml: string, entries: ZipEntry[]): string | null {
-  const sheet = /<(?:\w+:)?sheet\s[^>]*>/.exec(workbookXml)?.[0];
-  const rid = sheet ? /\s(?:\w+:)?id="([^"]+)"/.exec(sheet)?.[1] : undefined;
-  if (rid) {
-    for (const m of relsXml.matchAll(/<(?:\w+:)?Relationship\s[^>]*>/g)) {
-      if (attribute(m[0], 'Id') !== rid) continue;
-      const target = attribute(m[0], 'Target') ?? '';
-      const full = target.startsWith('/') ? target.slice(1) : path.posix.normalize(`xl/${target}`);
-      if (entries.some((e) => e.name === full)) return full;
-    }
+/** A part of the package by name: part names are case-insensitive (ECMA-376 part 2, OPC). */
+function findEntry(entries: ZipEntry[], name: string): ZipEntry | undefined {
+  const lower = name.toLowerCase();
+  return entries.find((e) => e.name === name) ?? entries.find((e) => e.name.toLowerCase() === lower);
+}
+
+/** The workbook's relationships (xl/_rels/workbook.xml.rels) by id: the part's path and type. */
+function relationshipsOf(relsXml: string): Map<string, { path: string; type: string }> {
+  const relationships = new Map<string, { path: string; type: string }>();
+  for (const m of relsXml.matchAll(/<(?:\w+:)?Relationship\s[^>]*>/g)) {
+    const target = attribute(m[0], 'Target') ?? '';
+    relationships.set(attribute(m[0], 'Id') ?? '', {
+      path: target.startsWith('/') ? target.slice(1) : path.posix.normalize(`xl/${target}`),
+      type: attribute(m[0], 'Type') ?? '',
+    });
   }
-  const sheets = entries
+  return relationships;
+}
+
+/**
+ * The worksheet to read: the first one a clerk sees, in the workbook's order, that is a worksheet
+ * (a hidden first sheet usually holds the lists of a template's drop-downs; a chart sheet has no
+ * cells), with its name, from workbook.xml and its relationships.
+ */
+function firstSheet(
+  workbookXml: string,
+  relationships: Map<string, { path: string; type: string }>,
+  entries: ZipEntry[],
+): { path: string; info: SheetInfo } | null {
+  const sheets = [...workbookXml.matchAll(/<(?:\w+:)?sheet\s[^>]*>/g)].map((m) => {
+    const rid = /\s(?:\w+:)?id="([^"]+)"/.exec(m[0])?.[1] ?? '';
+    const rel = relationships.get(rid);
+    return {
+      name: attribute(m[0], 'name') ?? '',
+      hidden: ['hidden', 'veryHidden'].includes(attribute(m[0], 'state') ?? ''),
+      path: rel ? (findEntry(entries, rel.path)?.name ?? null) : null,
+      worksheet: rel ? rel.type === '' || rel.type.endsWith('/worksheet') : false,
+    };
+  });
+  const count = sheets.length;
+  const chosen =
+    sheets.find((s) => s.path && s.worksheet && !s.hidden) ?? sheets.find((s) => s.path && s.worksheet);
+  if (chosen?.path) return { path: chosen.path, info: { name: chosen.name, count } };
+  const paths = entries
     .map((e) => e.name)
     .filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n))
     .sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
-  return sheets[0] ?? null;
+  return paths[0]
+    ? { path: paths[0], info: { name: sheets[0]?.name ?? '', count: Math.max(count, paths.length) } }
+    : null;
 }
 
 async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
   const magic = await bytes.read(0, 8);
-  if (magic.length >= 8 && magic.readUInt32BE(0) === 0xd0cf11e0 && magic.readUInt32BE(4) === 0xa1b11ae1) {
-    throw new FileRejected('OLD_XLS', {
-      zh: '这是旧版 .xls 文件（只是扩展名改成了 .xlsx），请在 Excel 中“另存为” .xlsx 后再导入',
-      en: 'this is an old .xls file renamed to .xlsx; save it as .xlsx in Excel and import again',
-    });
+  if (isOle2(magic)) {
+    if (await isEncryptedWorkbook(bytes)) {
+      throw new FileRejected('PASSWORD_PROTECTED', {
+        zh: '工作簿设置了打开密码（已加密），无法读取：请在 Excel 中依次点“文件 → 信息 → 保护工作簿 → 用密码进行加密”，清空密码并保存后再导入',
+        en: 'the workbook is protected by a password (encrypted) and cannot be read; in Excel remove it (File > Info > Protect Workbook > Encrypt with Password), save and import again',
+      });
+    }
+    throw oldXls('.xlsx');
   }
   if (magic.length < 4 || magic.readUInt32LE(0) !== ZIP_LOCAL) {
     throw new FileRejected('NOT_XLSX', {
@@ -798,18 +976,28 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
     });
   }
   const entries = await readZipDirectory(bytes);
-  const entry = (name: string) => entries.find((e) => e.name === name);
-  const workbookXml = await entryWhole(bytes, entry('xl/workbook.xml'));
+  const entry = (name: string) => findEntry(entries, name);
+  const workbookEntry = entry('xl/workbook.xml');
+  if (!workbookEntry) {
+    throw new FileRejected('NOT_XLSX', {
+      zh: '文件是 zip 压缩包，但不是 Excel 工作簿（可能是 Word 文档等其他文件改了扩展名）',
+      en: 'the file is a zip archive but not an Excel workbook (perhaps a Word document or another file renamed)',
+    });
+  }
+  const workbookXml = await entryWhole(bytes, workbookEntry);
   if (!workbookXml) throw corruptFile();
-  const sheetPath = firstSheetPath(
-    workbookXml,
-    await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')),
-    entries,
-  );
-  const sheetEntry = sheetPath ? entry(sheetPath) : undefined;
-  if (!sheetEntry) {
+  const relationships = relationshipsOf(await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')));
+  const sheet = firstSheet(workbookXml, relationships, entries);
+  /** The workbook's part of a type (its styles, its shared strings), where its relationship says. */
+  const part = (type: string, usual: string) => {
+    const rel = [...relationships.values()].find((r) => r.type.endsWith(`/${type}`));
+    return (rel && entry(rel.path)) ?? entry(usual);
+  };
+  const sheetEntry = sheet ? entry(sheet.path) : undefined;
+  if (!sheet || !sheetEntry) {
     throw new FileRejected('NO_WORKSHEET', { zh: '工作簿中没有工作表', en: 'the workbook has no worksheet' });
   }
+  options.onSheet?.(sheet.info);
   let fill: MergeFill | null = null;
   if (options.allowMerges) {
     const ranges = await mergedRanges(bytes, entries, sheetEntry.name, MAX_FILLED_MERGES);
@@ -826,13 +1014,25 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
   const ctx: SheetContext = {
     sharedStrings: [],
-    dateStyles: dateStyles(await entryWhole(bytes, entry('xl/styles.xml'))),
+    dateStyles: dateStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
     date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
   };
-  const sharedEntry = entry('xl/sharedStrings.xml');
+  const sharedEntry = part('sharedStrings', 'xl/sharedStrings.xml');
   if (sharedEntry) {
-    for await (const si of elements(entryText(bytes, sharedEntry), 'si'))
-      ctx.sharedStrings.push(detach(runText(si)));
+    const limit = options.maxSharedStringBytes ?? Infinity;
+    let size = 0;
+    for await (const si of elements(entryText(bytes, sharedEntry), 'si')) {
+      const text = detach(runText(si));
+      // Two bytes a character and the string's own header: what V8 holds at most.
+      size += 2 * text.length + 32;
+      if (size > limit) {
+        throw new FileRejected('TOO_LARGE', {
+          zh: '工作簿中的文字过多，无法读取：请将工作表另存为 CSV（UTF-8）或分成几个文件后再导入',
+          en: 'the workbook holds too much text to read; save the worksheet as CSV (UTF-8) or split it into several files',
+        });
+      }
+      ctx.sharedStrings.push(text);
+    }
   }
   let previous = 0;
   for await (const rowXml of elements(entryText(bytes, sheetEntry), 'row')) {

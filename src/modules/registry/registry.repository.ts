@@ -114,9 +114,19 @@ export function selectPersonSummaries(db: Db) {
     ]);
 }
 
-export async function listHouseholdMembers(db: Db, householdId: number): Promise<PersonSummaryRow[]> {
+/**
+ * A household's members within the scope: a member registered in another region (the household's
+ * village and a member's hukou village need not agree) is left out like any person out of scope.
+ */
+export async function listHouseholdMembers(
+  db: Db,
+  householdId: number,
+  scope: Scope,
+): Promise<PersonSummaryRow[]> {
   return selectPersonSummaries(db)
     .where('p.household_id', '=', householdId)
+    .where('p.hukou_region_code', '>=', scope[0])
+    .where('p.hukou_region_code', '<', scope[1])
     .where('p.merged_into', 'is', null)
     .orderBy('p.id')
     .execute();

@@ -100,6 +100,46 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   },
 };
 
+// A run of digits (ASCII or full-width), with single spaces or dashes between them and X in an ID
+// number: 138 1111 5555, 0371-12345678, 41022519860101113X, a disability certificate number (the ID
+// number and two digits).
+const NUMBER_RUN = /[0-9\uFF10-\uFF19](?:[ -]?[0-9\uFF10-\uFF19Xx\uFF38\uFF58])*/g;
+const ISO_DATE_RUN = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+
+/**
+ * Free text with every number long enough to be a phone or an ID number (7 digits or more) masked
+ * in the shapes the person's own fields have: an ID-length run keeps its first and last 4 characters
+ * (4102**********113X), a mobile its first 3 and last 4 (137****8888), a shorter one its last 4.
+ * Short numbers and ISO dates stay. The fact data a person file shows are free text (a migrant's
+ * contact, a certificate number that embeds the ID number), and they leave the server masked like
+ * the ID number and phone (DOMAIN.md section 6); the reveal returns them whole.
+ */
+export function maskNumbersInText(text: string): string {
+  return text.replace(NUMBER_RUN, (run) => {
+    const digits = run.replace(/[ -]/g, '').length;
+    if (digits < 7 || ISO_DATE_RUN.test(run)) return run;
+    const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
+    return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
+  });
+}
+
+/** A fact's data as responses show it: text fields through maskNumbersInText. */
+export function maskFactData(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? maskNumbersInText(value) : value,
+    ]),
+  );
+}
+
+/** The text fields of a fact's data that maskFactData changes, with their whole values (for the reveal). */
+export function maskedFactFields(data: Record<string, unknown>): { field: string; value: string }[] {
+  return Object.entries(data).flatMap(([field, value]) =>
+    typeof value === 'string' && maskNumbersInText(value) !== value ? [{ field, value }] : [],
+  );
+}
+
 /** Checks a fact's data against its kind (registry.facts.ts FactDataByKind); unknown fields are refused. */
 export function checkFactData(kind: FactKind, data: Record<string, unknown>): FactDataCheck {
   const fields = FACT_FIELDS[kind];

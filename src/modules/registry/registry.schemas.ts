@@ -209,6 +209,17 @@ export const Revealed = Type.Object({
   id: Type.Integer(),
   idNumber: Nullable(Type.String()),
   phone: Nullable(Type.String()),
+  facts: Type.Array(
+    Type.Object({
+      id: Type.Integer({ description: 'the fact' }),
+      field: Type.String({ description: 'the field of its data, e.g. contact or certificateNo' }),
+      value: Type.String({ description: 'the whole text' }),
+    }),
+    {
+      description:
+        'the fact fields the person file shows masked (a phone or ID number in the text), unmasked',
+    },
+  ),
 });
 
 export const FactCreate = Type.Object(

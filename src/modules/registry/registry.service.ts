@@ -23,7 +23,14 @@ import {
   type Actor,
 } from '../access/index.ts';
 import { checkIdAgainst, maskIdNumber, normalizeIdNumber } from './registry.idnumber.ts';
-import { checkFactData, isFactKind, nameSpellings, relationRole } from './registry.rules.ts';
+import {
+  checkFactData,
+  isFactKind,
+  maskedFactFields,
+  maskFactData,
+  nameSpellings,
+  relationRole,
+} from './registry.rules.ts';
 import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
 import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
@@ -31,6 +38,7 @@ import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import type { RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
+import { fileKind } from './registry.reader.ts';
 import type { ImportKind } from './registry.tables.ts';
 import type { LedgerReview } from './registry.ledger.ts';
 import type {
@@ -75,13 +83,14 @@ export function toPersonSummary(row: repo.PersonSummaryRow): PersonSummary {
   };
 }
 
+/** A fact as responses show it: numbers in its text (a contact phone, a certificate number) masked. */
 function toFactView(row: repo.FactRow): FactView {
   return {
     id: row.id,
     kind: row.kind,
     from: row.valid_from,
     to: row.valid_to,
-    data: row.data,
+    data: maskFactData(row.data),
     source: row.source,
     recordedBy: row.recorded_by,
     recordedAt: new Date(row.recorded_at).toISOString(),
@@ -359,23 +368,37 @@ export async function getPerson(
   });
 }
 
-/** The unmasked ID number and phone, for roles that may reveal them; always audited. */
+/**
+ * The unmasked ID number and phone, and the fact fields the file shows masked (a migrant's contact,
+ * a certificate number), for roles that may reveal them; always audited.
+ */
 export async function revealPerson(
   db: Kysely<DB>,
   actor: Actor,
   id: number,
-): Promise<{ id: number; idNumber: string | null; phone: string | null }> {
+): Promise<{
+  id: number;
+  idNumber: string | null;
+  phone: string | null;
+  facts: { id: number; field: string; value: string }[];
+}> {
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
     requireAccess(actor, 'persons.reveal', { individual: true, regionCode: row.hukou_region_code });
+    const facts = (await repo.listFacts(trx, id)).flatMap((f) =>
+      maskedFactFields(f.data).map((m) => ({ id: f.id, ...m })),
+    );
     await audit(trx, actor, {
       action: 'person.reveal',
       entityType: 'person',
       entityId: id,
       regionCode: row.hukou_region_code,
-      details: { fields: ['idNumber', 'phone'] },
+      details: {
+        fields: ['idNumber', 'phone', ...(facts.length ? ['facts'] : [])],
+        ...(facts.length ? { factIds: [...new Set(facts.map((f) => f.id))] } : {}),
+      },
     });
-    return { id: row.id, idNumber: row.id_number, phone: row.phone };
+    return { id: row.id, idNumber: row.id_number, phone: row.phone, facts };
   });
 }
 
@@ -924,8 +947,12 @@ function maskAccount(account: string): string {
   return s.length <= 4 ? '*'.repeat(s.length) : `${'*'.repeat(s.length - 4)}${s.slice(-4)}`;
 }
 
-async function householdDetail(db: repo.Db, row: repo.HouseholdRow): Promise<HouseholdDetail> {
-  const members = await repo.listHouseholdMembers(db, row.id);
+async function householdDetail(
+  db: repo.Db,
+  row: repo.HouseholdRow,
+  scope: repo.Scope,
+): Promise<HouseholdDetail> {
+  const members = await repo.listHouseholdMembers(db, row.id, scope);
   const ids = members.map((m) => m.id);
   const memberSet = new Set(ids);
   const relations = (await repo.listRelationsAmong(db, ids)).filter(
@@ -963,7 +990,7 @@ export async function getHousehold(db: Kysely<DB>, actor: Actor, id: number): Pr
       entityId: id,
       regionCode: row.hukou_region_code,
     });
-    return householdDetail(trx, row);
+    return householdDetail(trx, row, scope);
   });
 }
 
@@ -1003,7 +1030,7 @@ export async function createHousehold(
         entityId: row.id,
         regionCode: row.hukou_region_code,
       });
-      return householdDetail(trx, row);
+      return householdDetail(trx, row, scopeRange(actor));
     });
   } catch (error) {
     if (isUniqueViolation(error, 'households_county_code_household_no_key'))
@@ -1044,7 +1071,7 @@ export async function updateHousehold(
       regionCode: updated.hukou_region_code,
       details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
     });
-    return householdDetail(trx, updated);
+    return householdDetail(trx, updated, scopeRange(actor));
   });
 }
 
@@ -1255,12 +1282,8 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
       zh: '导入须由县级及以下用户执行',
       en: 'Imports are run by users of a county or below',
     });
-  const ext = path.extname(input.fileName).toLowerCase();
-  if (ext !== '.xlsx' && ext !== '.csv')
-    throw new DomainError('FILE_REJECTED', {
-      zh: `不支持的文件类型“${ext || '无扩展名'}”，请上传 .xlsx 或 .csv 文件`,
-      en: `unsupported file type "${ext || 'no extension'}"; upload an .xlsx or .csv file`,
-    });
+  // The reader's own refusal (an old .xls is told to be saved as .xlsx), before the upload is kept.
+  const ext = `.${fileKind(input.fileName)}`;
   const dir = importsDir(ctx);
   await fs.promises.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `upload-${randomUUID()}${ext}`);
@@ -1275,7 +1298,9 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
   const sha256 = hash.digest('hex');
   const stored = path.join(dir, `${sha256}${ext}`);
   await fs.promises.rename(temp, stored);
-  const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}`;
+  // The type the file is read as is part of the key: a CSV named .xlsx by mistake is refused, and the
+  // same bytes sent again as .csv are another import.
+  const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}:${ext.slice(1)}`;
   const created = await ctx.db
     .insertInto('imports')
     .values({
@@ -1311,7 +1336,7 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
     .select('id')
     .where('idempotency_key', '=', key)
     .executeTakeFirstOrThrow();
-  return getImport(ctx, actor, row.id, 'zh');
+  return importView(ctx, actor, row.id, 'zh');
 }
 
 /**
@@ -1387,7 +1412,26 @@ async function loadImport(ctx: AppContext, actor: Actor, id: number) {
   return row;
 }
 
+/**
+ * An import as its page shows it. A child ledger import's review names the children whose ledger
+ * answers the rules do not share, with their parents' circumstances: opening such an import is a read
+ * of children's data and is audited (`import.review.read`, once per opening; the page polls only while
+ * the import runs, before there is a review). Counts and messages alone name nobody.
+ */
 export async function getImport(ctx: AppContext, actor: Actor, id: number, lang: Lang): Promise<ImportView> {
+  const view = await importView(ctx, actor, id, lang);
+  if (view.review?.count)
+    await recordRead(ctx.db, actor, {
+      action: 'import.review.read',
+      entityType: 'import',
+      entityId: view.id,
+      regionCode: view.regionCode,
+      details: { disagreements: view.review.count },
+    });
+  return view;
+}
+
+async function importView(ctx: AppContext, actor: Actor, id: number, lang: Lang): Promise<ImportView> {
   const row = await loadImport(ctx, actor, id);
   const job = row.job_id ? await ctx.jobs.get(row.job_id) : null;
   let message: string | null = null;
@@ -1533,8 +1577,10 @@ export async function authorizeExport(
   format: 'xlsx' | 'csv',
 ): Promise<{ masked: boolean }> {
   requireAccess(actor, 'exports.run', { individual: true });
+  // Regions are public reference data: a region outside the scope is a refusal (403, audited as
+  // every refusal is), not a record whose existence must be hidden.
   if (!inScope(actor, regionCode))
-    throw notFound({
+    throw forbidden({
       zh: `行政区划 ${regionCode} 不在您的管辖范围内`,
       en: `Region ${regionCode} is not in your scope`,
     });

@@ -471,6 +471,29 @@ export function rawText(value: unknown): string {
   return String(v);
 }
 
+/**
+ * The error values a formula leaves in a cell (#N/A from a VLOOKUP that found nothing, #REF! after a
+ * deleted column ...): an .xlsx keeps them as error cells, a CSV as their text. No real value is
+ * written so.
+ */
+const EXCEL_ERROR =
+  /^#(?:N\/A|REF!|VALUE!|DIV\/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)$/i;
+
+/** The Excel error value (#N/A) a cell holds, or null. */
+export function excelErrorIn(value: unknown): string | null {
+  const v = unwrapCell(value);
+  if (typeof v !== 'string') return null;
+  const s = v.trim();
+  return EXCEL_ERROR.test(s) ? s.toUpperCase() : null;
+}
+
+export function excelErrorMessage(code: string): LocalizedMessage {
+  return {
+    zh: `单元格是 Excel 错误值 ${code}（公式出错，如 VLOOKUP 没有找到），请改为正确的值`,
+    en: `the cell holds the Excel error ${code} (a formula failed, e.g. a VLOOKUP found nothing); enter the right value`,
+  };
+}
+
 export interface RowOutcome {
   record: RegistryRecord | null;
   errors: RowError[];
@@ -510,6 +533,11 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
           en: 'the formula has no calculated result (open and save the file in Excel, or replace the formula by its value)',
         },
       });
+      continue;
+    }
+    const excelError = excelErrorIn(cell);
+    if (excelError !== null) {
+      errors.push({ column: col.header, value: rawText(cell), reason: excelErrorMessage(excelError) });
       continue;
     }
     if (col.key === 'idNumber') {
