@@ -1,29 +1,40 @@
 // Evaluation at scale: every group for every person of a region subtree as of a date. Persons go in
-// batches by id (keyset, never OFFSET); each batch loads the persons, their parent and spouse links
-// both ways, the relatives' records and every fact in a few set-based queries, builds the
-// GroupSubjects the pure rules expect, runs evaluateGroups and writes only what changed:
-//   - a group the person has entered opens a period (and a worklist item),
+// batches by id (keyset, never OFFSET); each batch reads everything else it needs (links both ways with
+// their dates, the relatives' records, the facts the rules read, the stored periods) in one query,
+// builds the GroupSubjects the pure rules expect (links as they were on each day asked), runs the rules
+// and writes only what changed, planned against every stored period of the person and group:
+//   - a group the person has entered opens a period (and a worklist item); as of a past date, a stretch
+//     that has ended since is recorded closed, and one that meets a period a later evaluation found
+//     joins it,
 //   - a group the person has left closes its period on the day its rule stopped holding, which a fact
-//     recorded late puts before the as-of date (and a worklist item); a period that never held (its
-//     facts retracted) is removed,
-//   - a changed `since`, sub-category, reasons or region is updated in place,
-//   - everything else is left untouched, so evaluating twice changes nothing.
-// The single-person path (evaluatePerson) runs the same batch code for one person and the relatives
-// whose groups depend on that person's facts.
+//     recorded late puts before the as-of date (and a worklist item); days on which it did not hold in
+//     between split it; a period that never held (its facts retracted) is removed,
+//   - a changed `since`, sub-category, reasons or region is updated in place; a `since` moved earlier
+//     cuts back the periods it now covers, one moved later keeps the stretches before it on record,
+//   - everything else is left untouched, so evaluating twice changes nothing. Periods of one person and
+//     group never overlap. An evaluation of a past date neither ends nor reopens what a later one found.
+// A batch writes holding the lock every writer of periods takes, and plans again if the periods it read
+// changed meanwhile (another evaluation, a registry change's re-evaluation): two evaluations of the same
+// persons at once both finish. The single-person path (evaluatePerson) runs the same batch code for one
+// person and the relatives whose groups depend on that person's facts.
 
 import { performance } from 'node:perf_hooks';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import {
-  evaluateGroups,
+  evaluateGroupsOver,
   GROUP_LABELS,
-  membershipEndedOn,
+  membershipHeldThroughout,
+  membershipHeldUntil,
+  membershipRuns,
   RULE_FACT_KINDS,
+  unchanging,
   type GroupCode,
   type GroupMembership,
   type GroupSubject,
+  type SubjectHistory,
 } from './groups.rules.ts';
 import type { ParentSnapshot, ParentType, PersonSnapshot } from './groups.rules.ts';
 import { configResolver, type EffectiveGroupsConfig } from './groups.settings.ts';
@@ -77,9 +88,18 @@ async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
   const rows = await repo.configsInForce(db, asOf);
   const changes = await repo.configChangesUpTo(db, asOf);
   const resolve = configResolver(rows.map((row) => ({ regionCode: row.region_code, config: row.config })));
+  const changedOn = new Map<string, IsoDate | null>();
   return Object.assign((regionCode: string) => resolve(regionCode), {
-    changedOn: (regionCode: string) =>
-      maxDate(...changes.filter((c) => regionCode.startsWith(c.region_code)).map((c) => c.changed_on)),
+    changedOn: (regionCode: string) => {
+      let day = changedOn.get(regionCode);
+      if (day === undefined) {
+        day = maxDate(
+          ...changes.filter((c) => regionCode.startsWith(c.region_code)).map((c) => c.changed_on),
+        );
+        changedOn.set(regionCode, day);
+      }
+      return day;
+    },
   });
 }
 
@@ -178,6 +198,29 @@ function snapshot(person: repo.PersonRecord, facts: readonly Fact[]): PersonSnap
   };
 }
 
+type Snapshots = (id: number) => PersonSnapshot | null;
+
+/** Each person's snapshot, made once (a parent of many children is one object). */
+function snapshotsOf(
+  persons: ReadonlyMap<number, repo.PersonRecord>,
+  facts: readonly repo.FactRecord[],
+): Snapshots {
+  const factsOf = new Map<number, Fact[]>();
+  for (const row of facts) {
+    const list = factsOf.get(row.person_id);
+    if (list) list.push(toFact(row));
+    else factsOf.set(row.person_id, [toFact(row)]);
+  }
+  const snapshots = new Map<number, PersonSnapshot | null>();
+  return (id: number): PersonSnapshot | null => {
+    if (snapshots.has(id)) return snapshots.get(id) ?? null;
+    const person = persons.get(id);
+    const value = person ? snapshot(person, factsOf.get(id) ?? []) : null;
+    snapshots.set(id, value);
+    return value;
+  };
+}
+
 /**
  * The subjects of a batch, keyed by person id. Parents: this person's parent links (a missing subtype
  * is biological). Spouse: a spouse link either way round (the lowest id if the registry holds more
@@ -191,21 +234,14 @@ export function buildSubjects(
   relations: readonly repo.RelationRecord[],
   facts: readonly repo.FactRecord[],
 ): Map<number, GroupSubject> {
-  const factsOf = new Map<number, Fact[]>();
-  for (const row of facts) {
-    const list = factsOf.get(row.person_id);
-    if (list) list.push(toFact(row));
-    else factsOf.set(row.person_id, [toFact(row)]);
-  }
-  const snapshots = new Map<number, PersonSnapshot | null>();
-  const snap = (id: number): PersonSnapshot | null => {
-    if (snapshots.has(id)) return snapshots.get(id) ?? null;
-    const person = persons.get(id);
-    const value = person ? snapshot(person, factsOf.get(id) ?? []) : null;
-    snapshots.set(id, value);
-    return value;
-  };
+  return subjectsFrom(snapshotsOf(persons, facts), batchIds, relations);
+}
 
+function subjectsFrom(
+  snap: Snapshots,
+  batchIds: readonly number[],
+  relations: readonly repo.RelationRecord[],
+): Map<number, GroupSubject> {
   const parentsOf = new Map<number, ParentSnapshot[]>();
   const childrenOf = new Map<number, { id: number; person: PersonSnapshot }[]>();
   const spousesOf = new Map<number, number[]>();
@@ -251,6 +287,99 @@ export function buildSubjects(
   return subjects;
 }
 
+const inForce = (from: string | null, to: string | null, day: IsoDate) =>
+  (from === null || from <= day) && (to === null || to > day);
+
+/** The links in force on `day`, as loadRelations reads them (the as-of date's: the links themselves). */
+function relationsOn(
+  links: readonly repo.DatedRelation[],
+  day: IsoDate,
+  asOf: IsoDate,
+): repo.RelationRecord[] {
+  const out: repo.RelationRecord[] = [];
+  for (const link of links)
+    if (inForce(link.valid_from, link.valid_to, day))
+      out.push(
+        day === asOf
+          ? link
+          : { ...link, child_has_adoptive: link.adoptions.some(([from, to]) => inForce(from, to, day)) },
+      );
+  return out;
+}
+
+/**
+ * Each batch person's subject over time. A person whose links carry no date (nearly everyone) has one
+ * subject; the others get the links in force on each day asked.
+ */
+function subjectHistories(
+  batchIds: readonly number[],
+  persons: ReadonlyMap<number, repo.PersonRecord>,
+  links: readonly repo.DatedRelation[],
+  facts: readonly repo.FactRecord[],
+  asOf: IsoDate,
+): Map<number, SubjectHistory> {
+  const snap = snapshotsOf(persons, facts);
+  const asOfSubjects = subjectsFrom(snap, batchIds, relationsOn(links, asOf, asOf));
+  // Most links carry no date: only the persons touched by a dated one (or by a child's adoption) have
+  // more than one subject.
+  const changesOf = new Map<number, Set<IsoDate>>();
+  const change = (id: number, day: string | null) => {
+    if (day === null) return;
+    let days = changesOf.get(id);
+    if (!days) changesOf.set(id, (days = new Set()));
+    days.add(day);
+  };
+  for (const link of links) {
+    if (link.valid_from !== null || link.valid_to !== null)
+      for (const id of [link.person_id, link.related_person_id]) {
+        change(id, link.valid_from);
+        change(id, link.valid_to);
+      }
+    // A child's adoption decides whether the birth parent counts it among their children.
+    for (const [from, to] of link.adoptions) {
+      change(link.related_person_id, from);
+      change(link.related_person_id, to);
+    }
+  }
+  const linksOf = new Map<number, repo.DatedRelation[]>();
+  if (changesOf.size > 0)
+    for (const link of links)
+      for (const id of [link.person_id, link.related_person_id]) {
+        if (!changesOf.has(id)) continue;
+        const list = linksOf.get(id);
+        if (list) list.push(link);
+        else linksOf.set(id, [link]);
+      }
+  const histories = new Map<number, SubjectHistory>();
+  for (const id of batchIds) {
+    const subject = asOfSubjects.get(id);
+    if (!subject) continue;
+    const days = changesOf.get(id);
+    if (!days) {
+      histories.set(id, unchanging(subject));
+      continue;
+    }
+    const changes = [...days].sort();
+    const mine = linksOf.get(id) ?? [];
+    // Subjects differ only between changes: the number of changes on or before a day names its subject.
+    const cache = new Map<number, GroupSubject>([[changes.filter((day) => day <= asOf).length, subject]]);
+    histories.set(id, {
+      changes,
+      on(day) {
+        let stretch = 0;
+        while (stretch < changes.length && (changes[stretch] as IsoDate) <= day) stretch += 1;
+        let found = cache.get(stretch);
+        if (!found) {
+          found = subjectsFrom(snap, [id], relationsOn(mine, day, asOf)).get(id) as GroupSubject;
+          cache.set(stretch, found);
+        }
+        return found;
+      },
+    });
+  }
+  return histories;
+}
+
 // ---------- One batch ----------
 
 /**
@@ -293,16 +422,48 @@ function leftText(
   since: IsoDate,
 ) {
   const label = GROUP_LABELS[code];
+  // A closed period judged again is read without its reasons.
+  const was = {
+    zh: previous.zh.length ? ` (原因为: ${previous.zh.join(', ')})` : '',
+    en: previous.en.length ? ` (was: ${previous.en.join('; ')})` : '',
+  };
   if (until === null)
     return {
-      text_zh: `更正: ${name} 不属于${label.zh}, 原记录自 ${since} 所依据的信息已更正或撤回 (原因为: ${previous.zh.join(', ')})`,
-      text_en: `Corrected: ${name} was not a ${label.en}; the records behind the period from ${since} were corrected or retracted (was: ${previous.en.join('; ')})`,
+      text_zh: `更正: ${name} 不属于${label.zh}, 原记录自 ${since} 所依据的信息已更正或撤回${was.zh}`,
+      text_en: `Corrected: ${name} was not a ${label.en}; the records behind the period from ${since} were corrected or retracted${was.en}`,
     };
   return {
-    text_zh: `不再属于${label.zh}: ${name}, 自 ${until} (原因为: ${previous.zh.join(', ')})`,
-    text_en: `No longer a ${label.en}: ${name}, from ${until} (was: ${previous.en.join('; ')})`,
+    text_zh: `不再属于${label.zh}: ${name}, 自 ${until}${was.zh}`,
+    text_en: `No longer a ${label.en}: ${name}, from ${until}${was.en}`,
   };
 }
+
+/** A stored period as the planning of a batch sees it. */
+interface StoredPeriod {
+  id: number;
+  since: IsoDate;
+  until: IsoDate | null;
+  sub_category: string | null;
+  /** Null for a closed period that ends on or before the as-of date (not read: never rewritten whole). */
+  reasons: GroupReasonsJson | null;
+  region_code: string | null;
+}
+
+/** What a batch writes, and what it counts. */
+interface BatchPlan {
+  counts: EvaluateCounts;
+  voids: number[];
+  /** New dates of stored periods (cut back, or judged again), their grounds kept. */
+  cuts: { id: number; since: IsoDate; until: IsoDate }[];
+  updates: repo.MembershipUpdate[];
+  inserts: repo.NewMembership[];
+  worklist: repo.NewWorklistItem[];
+  /** The batch's periods as read (repo.membershipsFingerprint). */
+  fingerprint: string;
+}
+
+const hasWrites = (plan: BatchPlan) =>
+  plan.voids.length + plan.cuts.length + plan.updates.length + plan.inserts.length > 0;
 
 async function evaluateBatch(
   trx: Transaction<DB>,
@@ -312,6 +473,38 @@ async function evaluateBatch(
   withWorklist: boolean,
   timings?: Record<string, number>,
 ): Promise<EvaluateCounts> {
+  // The batch's queries are many small index lookups that the planner's estimates overprice; compiling
+  // them (JIT) costs more than running them.
+  await sql`SET LOCAL jit = off`.execute(trx);
+  let plan = await planBatch(trx, batchPersons, asOf, configFor, withWorklist, timings);
+  if (hasWrites(plan)) {
+    // Another evaluation of the same persons (a second job over the region, a registry change's
+    // re-evaluation) may have written their periods since this batch read them: the plan would then
+    // insert a second open period or overlap one. Writers of periods take turns from their first write
+    // (the count triggers' lock): take it now, and plan again if the periods changed meanwhile.
+    await repo.lockMembershipWrites(trx);
+    const ids = batchPersons.map((p) => p.id);
+    if ((await repo.membershipsFingerprint(trx, ids)) !== plan.fingerprint)
+      plan = await planBatch(trx, batchPersons, asOf, configFor, withWorklist, timings);
+  }
+  const writing = performance.now();
+  await repo.voidMemberships(trx, plan.voids);
+  await repo.redateMemberships(trx, plan.cuts);
+  await repo.updateMemberships(trx, plan.updates);
+  await repo.insertMembershipPeriods(trx, plan.inserts);
+  await repo.insertWorklistItems(trx, plan.worklist);
+  if (timings) timings.writes = (timings.writes ?? 0) + (performance.now() - writing);
+  return plan.counts;
+}
+
+async function planBatch(
+  trx: Transaction<DB>,
+  batchPersons: readonly repo.PersonRecord[],
+  asOf: IsoDate,
+  configFor: ConfigFor,
+  withWorklist: boolean,
+  timings?: Record<string, number>,
+): Promise<BatchPlan> {
   let mark = performance.now();
   const lap = (phase: string) => {
     if (!timings) return;
@@ -319,127 +512,320 @@ async function evaluateBatch(
     timings[phase] = (timings[phase] ?? 0) + (now - mark);
     mark = now;
   };
-  const counts = emptyCounts();
   const ids = batchPersons.map((p) => p.id);
-  // The batch's queries are many small index lookups that the planner's estimates overprice; compiling
-  // them (JIT) costs more than running them.
-  await sql`SET LOCAL jit = off`.execute(trx);
-  counts.persons = ids.length;
   // Only the facts the rules read: a person whose facts are all of other kinds (schooling) may belong to
   // no group below the elderly ages, and mayBelong passes over them.
-  const { relations, relatives, facts, open, closed } = await repo.loadBatchContext(
-    trx,
-    ids,
-    asOf,
-    RULE_FACT_KINDS,
-  );
+  const context = await repo.loadBatchContext(trx, ids, asOf, RULE_FACT_KINDS);
   const persons = new Map(batchPersons.map((p) => [p.id, p]));
-  for (const relative of relatives) persons.set(relative.id, relative);
+  for (const relative of context.relatives) persons.set(relative.id, relative);
   lap('reads');
 
-  const subjects = buildSubjects(ids, persons, relations, facts);
+  const histories = subjectHistories(ids, persons, context.links, context.facts, asOf);
+  const now = today();
   lap('subjects');
-  const openOf = new Map<number, Map<string, repo.MembershipRecord>>();
-  for (const row of open) {
-    let byCode = openOf.get(row.person_id);
-    if (!byCode) openOf.set(row.person_id, (byCode = new Map()));
-    byCode.set(row.group_code, row);
-  }
+  const storedOf = new Map<number, Map<string, StoredPeriod[]>>();
+  const store = (personId: number, code: string, period: StoredPeriod) => {
+    let byCode = storedOf.get(personId);
+    if (!byCode) storedOf.set(personId, (byCode = new Map()));
+    const list = byCode.get(code);
+    if (list) list.push(period);
+    else byCode.set(code, [period]);
+  };
+  for (const row of context.open) store(row.person_id, row.group_code, row);
+  for (const row of context.closed) store(row.person_id, row.group_code, row);
+  for (const byCode of storedOf.values())
+    for (const list of byCode.values())
+      if (list.length > 1) list.sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0));
 
-  const withHistory = new Set(closed.map((c) => `${c.person_id}:${c.group_code}`));
-  const inserts: repo.NewMembership[] = [];
-  const firstInserts: repo.NewMembership[] = [];
-  const updates: repo.MembershipUpdate[] = [];
-  const ends: { id: number; until: IsoDate }[] = [];
-  const voids: number[] = [];
-  const worklist: repo.NewWorklistItem[] = [];
-
+  const plan: BatchPlan = {
+    counts: { ...emptyCounts(), persons: ids.length },
+    voids: [],
+    cuts: [],
+    updates: [],
+    inserts: [],
+    worklist: [],
+    fingerprint: context.fingerprint,
+  };
+  // The stored periods the planning of the as-of date has rewritten or relied on (checkClosed leaves them).
+  const touched = new Set<number>();
   for (const id of ids) {
     const person = persons.get(id);
     if (!person) continue;
-    const subject = subjects.get(id);
+    const history = histories.get(id);
     const config = configFor(person.hukou_region_code);
     const memberships =
-      subject && mayBelong(subject, asOf, config) ? evaluateGroups(subject, asOf, config) : [];
-    const current = openOf.get(id) ?? new Map<string, repo.MembershipRecord>();
-    const regionCode = person.hukou_region_code;
-    for (const membership of memberships) {
-      const reasons = reasonsJson(membership);
-      const subCategory = membership.subCategory || null;
-      const existing = current.get(membership.code);
-      current.delete(membership.code);
-      if (!existing) {
-        (withHistory.has(`${id}:${membership.code}`) ? inserts : firstInserts).push({
-          person_id: id,
-          group_code: membership.code,
-          sub_category: subCategory,
-          since: membership.since,
-          reasons,
-          region_code: regionCode,
+      history && mayBelong(history.on(asOf), asOf, config) ? evaluateGroupsOver(history, asOf, config) : [];
+    const stored = storedOf.get(id);
+    if (!memberships.length && !stored) continue;
+    const target: PeriodTarget = {
+      person,
+      history,
+      asOf,
+      config,
+      configChangedOn: configFor.changedOn(person.hukou_region_code),
+      withWorklist,
+      today: now,
+      touched,
+    };
+    for (const membership of memberships)
+      planHeld(plan, target, membership, stored?.get(membership.code) ?? []);
+    if (!stored) continue;
+    for (const [code, periods] of stored)
+      if (!memberships.some((m) => m.code === code)) planNotHeld(plan, target, code as GroupCode, periods);
+    for (const [code, periods] of stored)
+      for (const period of periods)
+        if (period.until !== null && !touched.has(period.id))
+          checkClosed(plan, target, code as GroupCode, period);
+  }
+  lap('rules');
+  return plan;
+}
+
+interface PeriodTarget {
+  person: repo.PersonRecord;
+  history: SubjectHistory | undefined;
+  asOf: IsoDate;
+  config: EffectiveGroupsConfig;
+  configChangedOn: IsoDate | null;
+  withWorklist: boolean;
+  today: IsoDate;
+  /** The stored periods the planning of the as-of date has rewritten or relied on (the batch's). */
+  touched: Set<number>;
+}
+
+const covers = (period: StoredPeriod, day: IsoDate) =>
+  period.since <= day && (period.until === null || period.until > day);
+
+function membershipRow(target: PeriodTarget, membership: GroupMembership) {
+  return {
+    sub_category: membership.subCategory || null,
+    reasons: reasonsJson(membership),
+    region_code: target.person.hukou_region_code,
+  };
+}
+
+/** Adjacent stretches (one ends the day the next begins) are one period. */
+function joined(stretches: { since: IsoDate; until: IsoDate; membership: GroupMembership | null }[]) {
+  const out: typeof stretches = [];
+  for (const stretch of stretches) {
+    const last = out[out.length - 1];
+    if (last && last.until >= stretch.since)
+      out[out.length - 1] = { since: last.since, until: stretch.until, membership: stretch.membership };
+    else out.push(stretch);
+  }
+  return out;
+}
+
+/**
+ * The periods before a present stretch that starts at `from`: the stored periods of the person and group
+ * that it overlaps are cut back to where it starts, or removed when they start within it (a fact corrected
+ * backwards in time), so that periods never overlap and no day counts a person twice.
+ */
+function cutBack(
+  plan: BatchPlan,
+  target: PeriodTarget,
+  periods: readonly StoredPeriod[],
+  keep: StoredPeriod | null,
+  from: IsoDate,
+  to: IsoDate | null,
+) {
+  for (const period of periods) {
+    if (period === keep) continue;
+    const ends = period.until ?? '9999-12-31';
+    if (ends <= from || (to !== null && period.since >= to)) continue;
+    target.touched.add(period.id);
+    if (period.since >= from) plan.voids.push(period.id);
+    else plan.cuts.push({ id: period.id, since: period.since, until: from });
+  }
+}
+
+/** A group the person belongs to on the as-of date, since `membership.since`. */
+function planHeld(
+  plan: BatchPlan,
+  target: PeriodTarget,
+  membership: GroupMembership,
+  periods: readonly StoredPeriod[],
+): void {
+  const { person, asOf, config } = target;
+  const history = target.history as SubjectHistory;
+  const code = membership.code;
+  const row = membershipRow(target, membership);
+  const current = periods.find((period) => covers(period, asOf));
+  if (current) {
+    target.touched.add(current.id);
+    // Stored as holding on the as-of date (open, or closed by an evaluation of a later date, whose end
+    // stays). A present stretch that the facts now start later than stored leaves the days before it to
+    // be judged again: the stretches found there stay on record as closed periods.
+    let since = membership.since;
+    if (since > current.since) {
+      // As when a period ends (planNotHeld): the days before a change of configuration held under the
+      // previous one.
+      const judgedFrom = maxDate(current.since, target.configChangedOn) ?? current.since;
+      const stretches = joined([
+        ...(judgedFrom > current.since
+          ? [{ since: current.since, until: judgedFrom, membership: null }]
+          : []),
+        ...membershipRuns(history, code, judgedFrom, since, config),
+        { since, until: asOf, membership: null },
+      ]);
+      since = stretches.pop()?.since ?? since;
+      for (const stretch of stretches)
+        plan.inserts.push({
+          person_id: person.id,
+          group_code: code,
+          ...(stretch.membership ? membershipRow(target, stretch.membership) : storedRow(target, current)),
+          since: stretch.since,
+          until: stretch.until,
         });
-        counts.entered += 1;
-        if (withWorklist)
-          worklist.push({
-            person_id: id,
-            region_code: regionCode,
-            kind: 'group_entered',
-            group_code: membership.code,
-            on_date: membership.since,
-            ...enteredText(person.name, membership.code, membership.since, reasons),
-          });
-      } else if (
-        existing.since !== membership.since ||
-        existing.sub_category !== subCategory ||
-        existing.region_code !== regionCode ||
-        !sameReasons(existing.reasons, reasons)
-      ) {
-        updates.push({
-          id: existing.id,
-          sub_category: subCategory,
-          since: membership.since,
-          reasons,
-          region_code: regionCode,
-        });
-        counts.updated += 1;
-      } else counts.unchanged += 1;
-    }
-    // Still open but no longer held. A period that starts after the as-of date was found by a later
-    // evaluation: an evaluation of an earlier date does not undo it.
-    // It ends on the day after the last day it still held (a death or a return recorded late ends it on
-    // its date), judged by today's configuration only from the day that configuration took effect: a
-    // period that held under the previous configuration ends on the change. A period whose rule held on
-    // no day since it began was made by facts since corrected away: it is removed.
-    for (const stale of current.values()) {
-      if (stale.since > asOf) continue;
-      const code = stale.group_code as GroupCode;
-      const judgedFrom = maxDate(stale.since, configFor.changedOn(person.hukou_region_code)) ?? stale.since;
-      let until: IsoDate | null = asOf;
-      if (subject) {
-        until = membershipEndedOn(subject, code, judgedFrom, asOf, config);
-        if (until === null && judgedFrom > stale.since) until = judgedFrom;
-      }
-      if (until === null) voids.push(stale.id);
-      else ends.push({ id: stale.id, until });
-      counts.left += 1;
-      if (withWorklist)
-        worklist.push({
-          person_id: id,
-          region_code: stale.region_code,
-          kind: 'group_left',
-          group_code: stale.group_code,
-          on_date: until ?? stale.since,
-          ...leftText(person.name, code, until, stale.reasons, stale.since),
-        });
-    }
+    } else if (since < current.since) cutBack(plan, target, periods, current, since, current.since);
+    if (
+      current.since !== since ||
+      current.sub_category !== row.sub_category ||
+      current.region_code !== row.region_code ||
+      current.reasons === null ||
+      !sameReasons(current.reasons, row.reasons)
+    ) {
+      plan.updates.push({ id: current.id, since, until: current.until, ...row });
+      plan.counts.updated += 1;
+    } else plan.counts.unchanged += 1;
+    return;
   }
 
-  lap('rules');
-  await repo.voidMemberships(trx, voids);
-  await repo.endMemberships(trx, ends);
-  await repo.updateMemberships(trx, updates);
-  await repo.insertMemberships(trx, inserts);
-  await repo.insertFirstMemberships(trx, firstInserts);
-  await repo.insertWorklistItems(trx, worklist);
-  lap('writes');
-  return counts;
+  // Not stored on the as-of date. A period that starts after it was found by an evaluation of a later
+  // date: this stretch is the same one when the membership held on every day up to its start (that period
+  // then starts earlier), else it ended before and is recorded closed. Otherwise the person enters; as of
+  // a past date, the stretch is followed up to today, so a membership that has since ended is recorded
+  // with its end, not left open for the next evaluation to close.
+  const later = periods.find((period) => period.since > asOf) ?? null;
+  const horizon = later?.since ?? (asOf < target.today ? addDays(target.today, 1) : null);
+  const endsOn = horizon ? membershipHeldUntil(history, code, asOf, horizon, config) : null;
+  const reaches = later !== null && endsOn === null;
+  if (later) target.touched.add(later.id);
+  cutBack(plan, target, periods, reaches ? later : null, membership.since, endsOn ?? later?.since ?? null);
+  plan.counts.entered += 1;
+  if (reaches) {
+    // One stretch: it starts earlier, and says why as of this date (as a period covering it would).
+    plan.updates.push({ ...row, id: later.id, since: membership.since, until: later.until });
+    return;
+  }
+  plan.inserts.push({
+    person_id: person.id,
+    group_code: code,
+    ...row,
+    since: membership.since,
+    until: endsOn,
+  });
+  if (target.withWorklist && endsOn === null)
+    plan.worklist.push({
+      person_id: person.id,
+      region_code: row.region_code,
+      kind: 'group_entered',
+      group_code: code,
+      on_date: membership.since,
+      ...enteredText(person.name, code, membership.since, row.reasons),
+    });
+}
+
+/** A stored period's own grounds (read for periods that reach past the as-of date). */
+function storedRow(target: PeriodTarget, period: StoredPeriod) {
+  return {
+    sub_category: period.sub_category,
+    reasons: period.reasons ?? { zh: [], en: [] },
+    region_code: period.region_code ?? target.person.hukou_region_code,
+  };
+}
+
+/**
+ * A group the person does not belong to on the as-of date but whose period is still open. A period that
+ * starts after the as-of date was found by a later evaluation: an evaluation of an earlier date does not
+ * undo it (nor one closed by a later evaluation). The open period ends on the day after the last day it
+ * still held (a death or a return recorded late ends it on its date), judged by today's configuration
+ * only from the day that configuration took effect: a period that held under the previous configuration
+ * ends on the change. Days on which it did not hold split it (a parent home for a season, recorded late).
+ * A period whose rule held on no day since it began was made by facts since corrected away: removed.
+ */
+function planNotHeld(
+  plan: BatchPlan,
+  target: PeriodTarget,
+  code: GroupCode,
+  periods: readonly StoredPeriod[],
+): void {
+  const { person, history, asOf, config } = target;
+  const stale = periods.find((period) => period.until === null);
+  if (!stale || stale.since > asOf) return;
+  const judgedFrom = maxDate(stale.since, target.configChangedOn) ?? stale.since;
+  let stretches: { since: IsoDate; until: IsoDate; membership: GroupMembership | null }[];
+  if (!history) stretches = asOf > stale.since ? [{ since: stale.since, until: asOf, membership: null }] : [];
+  else
+    stretches = joined([
+      ...(judgedFrom > stale.since ? [{ since: stale.since, until: judgedFrom, membership: null }] : []),
+      ...membershipRuns(history, code, judgedFrom, asOf, config),
+    ]);
+  const first = stretches[0];
+  const last = stretches[stretches.length - 1];
+  if (!first || !last) plan.voids.push(stale.id);
+  else {
+    plan.updates.push({ ...storedRow(target, stale), id: stale.id, since: first.since, until: first.until });
+    for (const stretch of stretches.slice(1))
+      plan.inserts.push({
+        person_id: person.id,
+        group_code: code,
+        ...(stretch.membership ? membershipRow(target, stretch.membership) : storedRow(target, stale)),
+        since: stretch.since,
+        until: stretch.until,
+      });
+  }
+  plan.counts.left += 1;
+  if (target.withWorklist) {
+    const reasons = stale.reasons ?? { zh: [], en: [] };
+    plan.worklist.push({
+      person_id: person.id,
+      region_code: stale.region_code ?? person.hukou_region_code,
+      kind: 'group_left',
+      group_code: code,
+      on_date: last?.until ?? stale.since,
+      ...leftText(person.name, code, last?.until ?? null, reasons, stale.since),
+    });
+  }
+}
+
+/**
+ * A closed period that the as-of date's planning left alone is checked against the facts as they now
+ * stand: it must have held on every day of it. One that no longer does was made by facts since corrected
+ * (a migration retracted as an error after the period had closed, a death recorded late): it is judged
+ * again day by day and keeps only the stretches on which it held, or is removed when it never held. Days
+ * before the last change of configuration are not judged by today's (periods that began before it stay).
+ */
+function checkClosed(plan: BatchPlan, target: PeriodTarget, code: GroupCode, period: StoredPeriod): void {
+  const { person, history, config } = target;
+  const until = period.until as IsoDate;
+  if (!history || until <= period.since) return;
+  if (target.configChangedOn !== null && period.since < target.configChangedOn) return;
+  if (membershipHeldThroughout(history, code, period.since, until, config)) return;
+  const [first, ...more] = membershipRuns(history, code, period.since, until, config);
+  plan.counts.updated += 1;
+  if (!first) {
+    plan.voids.push(period.id);
+    if (target.withWorklist) {
+      const reasons = period.reasons ?? { zh: [], en: [] };
+      plan.worklist.push({
+        person_id: person.id,
+        region_code: period.region_code ?? person.hukou_region_code,
+        kind: 'group_left',
+        group_code: code,
+        on_date: period.since,
+        ...leftText(person.name, code, null, reasons, period.since),
+      });
+    }
+    return;
+  }
+  plan.cuts.push({ id: period.id, since: first.since, until: first.until });
+  for (const stretch of more)
+    plan.inserts.push({
+      person_id: person.id,
+      group_code: code,
+      ...membershipRow(target, stretch.membership),
+      since: stretch.since,
+      until: stretch.until,
+    });
 }

@@ -194,23 +194,54 @@ export async function loadFacts(db: Db, ids: readonly number[]): Promise<FactRec
   );
 }
 
+/**
+ * A parent or spouse link with its validity, as the evaluation of a batch reads it: every link, in force on
+ * the as-of date or not (a marriage that ended, an adoption from a later day), so that each day is judged
+ * with the links of that day.
+ */
+export interface DatedRelation extends RelationRecord {
+  valid_from: string | null;
+  valid_to: string | null;
+  /**
+   * For a parent link: the validity [from, to) of each adoptive parent link of the child (person_id).
+   * `child_has_adoptive` says whether one is in force on the as-of date.
+   */
+  adoptions: [string | null, string | null][];
+}
+
+/** A stored period that is not open (`until` set, more than zero days). */
+export interface ClosedMembership {
+  id: number;
+  person_id: number;
+  group_code: string;
+  since: string;
+  until: string;
+  /** Read only for a period that ends after the as-of date (one a later evaluation closed); else null. */
+  sub_category: string | null;
+  reasons: GroupReasonsJson | null;
+  region_code: string | null;
+}
+
 /** What a batch's evaluation reads besides its persons (the facts: of the kinds asked for). */
 export interface BatchContext {
-  relations: RelationRecord[];
+  /** Parent and spouse links touching the batch, whatever their validity. */
+  links: DatedRelation[];
   /** The records of persons linked to the batch but not in it. */
   relatives: PersonRecord[];
   /** Every fact not retracted of the batch and its relatives, in (person, id) order. */
   facts: FactRecord[];
   open: MembershipRecord[];
-  /** The (person, group) pairs of the batch with a closed period: a new period may have to cut it back. */
-  closed: { person_id: number; group_code: string }[];
+  /** The batch's closed periods that hold on some day (periods voided by a merge are left out). */
+  closed: ClosedMembership[];
+  /** Changes whenever any period of the batch's persons is written (membershipsFingerprint). */
+  fingerprint: string;
 }
 
 /**
  * Everything a batch needs besides its persons, in one round trip and one JSON document: the parent and
- * spouse links in force that touch the batch (either way round), the linked persons outside the batch,
- * the facts of both, and the batch's open membership periods. The same rows as loadRelations,
- * loadPersons, loadFacts and loadOpenMemberships (the single-person path uses this too).
+ * spouse links that touch the batch (either way round, in force on the as-of date or not), the linked
+ * persons outside the batch, the facts of both, and the batch's periods. The single-person path uses this
+ * too.
  */
 export async function loadBatchContext(
   db: Db,
@@ -218,16 +249,26 @@ export async function loadBatchContext(
   asOf: IsoDate,
   factKinds: readonly string[],
 ): Promise<BatchContext> {
-  if (!ids.length) return { relations: [], relatives: [], facts: [], open: [], closed: [] };
+  if (!ids.length) return { links: [], relatives: [], facts: [], open: [], closed: [], fingerprint: '' };
   const result = await batchContextQuery(ids, asOf, factKinds).execute(db);
   type FactArray = [number, string, string, string | null, Record<string, unknown>];
   const read = JSON.parse(result.rows[0]?.j ?? '{}') as {
-    relations: [number, number, RelationRecord['kind'], RelationRecord['subtype'], boolean][];
+    // Undated links without adoptions (nearly all) come as the first four elements only.
+    relations: [
+      number,
+      number,
+      DatedRelation['kind'],
+      DatedRelation['subtype'],
+      (string | null)?,
+      (string | null)?,
+      (DatedRelation['adoptions'] | null)?,
+    ][];
     relatives: PersonArray[];
     facts: FactArray[];
     relativeFacts: FactArray[];
     open: MembershipRecord[];
-    closed: { person_id: number; group_code: string }[];
+    closed: ClosedMembership[];
+    fingerprint: string;
   };
   const inBatch = new Set(ids);
   const mine = (row: { person_id: number }) => inBatch.has(row.person_id);
@@ -240,20 +281,63 @@ export async function loadBatchContext(
   });
   // A range read of a dense batch also finds the few persons in the range outside it: dropped here, as
   // keepIn does for the row-by-row reads. The relatives are outside the batch by construction.
-  const relations: RelationRecord[] = [];
-  for (const [person_id, related_person_id, kind, subtype, child_has_adoptive] of read.relations)
-    if (inBatch.has(person_id) || inBatch.has(related_person_id))
-      relations.push({ person_id, related_person_id, kind, subtype, child_has_adoptive });
+  const links: DatedRelation[] = [];
+  const inForce = (from: string | null, to: string | null) =>
+    (from === null || from <= asOf) && (to === null || to > asOf);
+  for (const [person_id, related_person_id, kind, subtype, from, to, adopted] of read.relations)
+    if (inBatch.has(person_id) || inBatch.has(related_person_id)) {
+      const adoptions = adopted ?? [];
+      links.push({
+        person_id,
+        related_person_id,
+        kind,
+        subtype,
+        valid_from: from ?? null,
+        valid_to: to ?? null,
+        adoptions,
+        child_has_adoptive: adoptions.some(([a, b]) => inForce(a, b)),
+      });
+    }
   const facts: FactRecord[] = [];
   for (const a of read.facts) if (inBatch.has(a[0])) facts.push(fact(a));
   for (const a of read.relativeFacts) facts.push(fact(a));
   return {
-    relations,
+    links,
     relatives: read.relatives.map(fromPersonArray),
     facts,
     open: read.open.filter(mine),
     closed: read.closed.filter(mine),
+    fingerprint: read.fingerprint,
   };
+}
+
+/**
+ * A digest of the periods of the persons, over the same rows the batch read reads (a dense batch's id
+ * range: a few persons of other counties too): how many, the sum of their ids (ids only grow, so a row
+ * deleted and another inserted change it) and of their row versions (xmin: every update writes a new
+ * one). Equal on two reads when no such period was written in between. Read with the batch, and again
+ * once the batch holds the period writers' lock (lockMembershipWrites) before it writes.
+ */
+const digest = sql<string>`count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(sum(version::bigint), 0)`;
+
+function fingerprintQuery(ids: readonly number[]): RawBuilder<string> {
+  return sql<string>`(SELECT ${digest} FROM (SELECT id, xmin::text AS version FROM group_memberships
+    WHERE ${idIn('person_id', ids)}) p)`;
+}
+
+export async function membershipsFingerprint(db: Db, ids: readonly number[]): Promise<string> {
+  if (!ids.length) return '';
+  const result = await sql<{ f: string }>`SELECT ${fingerprintQuery(ids)} AS f`.execute(db);
+  return result.rows[0]?.f ?? '';
+}
+
+/**
+ * Waits for, then holds until commit, the lock every writer of periods takes (the count triggers of
+ * migration 0310 take it at their first write): from here no other transaction writes periods, so what
+ * this one read of them stays true until it commits.
+ */
+export async function lockMembershipWrites(trx: Transaction<DB>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(310)`.execute(trx);
 }
 
 /** The query of loadBatchContext (one row, one column: the JSON document). */
@@ -266,13 +350,15 @@ export function batchContextQuery(
   const kinds = sql`${'{' + factKinds.join(',') + '}'}::text[]`;
   return sql<{ j: string }>`
     WITH rel AS MATERIALIZED (
-      SELECT r.person_id, r.related_person_id, r.kind, r.subtype,
-        (r.kind = 'parent' AND EXISTS (
+      SELECT r.person_id, r.related_person_id, r.kind, r.subtype, r.valid_from, r.valid_to,
+        CASE WHEN r.kind = 'parent' AND EXISTS (
           SELECT 1 FROM person_relations a
-          WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive'
-            AND ${relationInForce('a', asOf)})) AS child_has_adoptive
+          WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive') THEN (
+          SELECT json_agg(json_build_array(a.valid_from, a.valid_to)) FROM person_relations a
+          WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive')
+        END AS adoptions
       FROM person_relations r
-      WHERE r.kind IN ('parent', 'spouse') AND ${relationInForce('r', asOf)}
+      WHERE r.kind IN ('parent', 'spouse')
         AND (${idIn('r.person_id', ids)} OR ${idIn('r.related_person_id', ids)})),
     rids AS MATERIALIZED (
       SELECT DISTINCT x.id FROM (SELECT person_id AS id FROM rel UNION ALL SELECT related_person_id FROM rel) x
@@ -282,10 +368,16 @@ export function batchContextQuery(
       WHERE ${idIn('person_id', ids)} AND retracted_at IS NULL AND kind = ANY(${kinds})),
     relative_facts AS (
       SELECT person_id, id, kind, valid_from, valid_to, data FROM person_facts
-      WHERE person_id = ANY(ARRAY(SELECT id FROM rids)) AND retracted_at IS NULL AND kind = ANY(${kinds}))
+      WHERE person_id = ANY(ARRAY(SELECT id FROM rids)) AND retracted_at IS NULL AND kind = ANY(${kinds})),
+    periods AS MATERIALIZED (
+      SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code, xmin::text AS version
+      FROM group_memberships WHERE ${idIn('person_id', ids)})
     SELECT json_build_object(
-      'relations', (SELECT coalesce(json_agg(json_build_array(person_id, related_person_id, kind, subtype,
-        child_has_adoptive)), '[]') FROM rel),
+      'relations', (SELECT coalesce(json_agg(
+        CASE WHEN valid_from IS NULL AND valid_to IS NULL AND adoptions IS NULL
+          THEN json_build_array(person_id, related_person_id, kind, subtype)
+          ELSE json_build_array(person_id, related_person_id, kind, subtype, valid_from, valid_to, adoptions) END),
+        '[]') FROM rel),
       'relatives', (SELECT coalesce(json_agg(${personArray('x')}), '[]') FROM (
         SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, g.rural
         FROM persons p LEFT JOIN regions g ON g.code = p.hukou_region_code
@@ -296,10 +388,14 @@ export function batchContextQuery(
         ORDER BY person_id, id), '[]') FROM relative_facts),
       'open', (SELECT coalesce(json_agg(m), '[]') FROM (
         SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code
-        FROM group_memberships WHERE ${idIn('person_id', ids)} AND until IS NULL) m),
+        FROM periods WHERE until IS NULL) m),
       'closed', (SELECT coalesce(json_agg(c), '[]') FROM (
-        SELECT DISTINCT person_id, group_code
-        FROM group_memberships WHERE ${idIn('person_id', ids)} AND until IS NOT NULL) c))::text AS j`;
+        SELECT id, person_id, group_code, since, until,
+          CASE WHEN until > ${asOf}::date THEN sub_category END AS sub_category,
+          CASE WHEN until > ${asOf}::date THEN reasons END AS reasons,
+          CASE WHEN until > ${asOf}::date THEN region_code END AS region_code
+        FROM periods WHERE until > since) c),
+      'fingerprint', (SELECT ${digest} FROM periods))::text AS j`;
 }
 
 // ---------- Memberships ----------
@@ -332,26 +428,27 @@ export interface NewMembership {
   group_code: string;
   sub_category: string | null;
   since: string;
+  /** Null: open. Set for a stretch that has already ended (recorded late, or found as of a past date). */
+  until?: string | null;
   reasons: GroupReasonsJson;
   region_code: string;
 }
 
 /**
- * Opens periods for persons with no closed period of the same group (a first evaluation, and most
- * entries after it): a plain insert, without insertMemberships' look-ups for periods to cut back.
+ * Writes new periods as they are, a plain insert: the evaluation has planned the cut-backs and removals
+ * of the stored periods they would overlap (it read them all, and holds lockMembershipWrites).
  */
-export async function insertFirstMemberships(
+export async function insertMembershipPeriods(
   trx: Transaction<DB>,
   rows: readonly NewMembership[],
 ): Promise<void> {
   if (!rows.length) return;
   await sql`
     INSERT INTO group_memberships (person_id, group_code, sub_category, since, until, reasons, region_code)
-    SELECT person_id, group_code, sub_category, since, NULL, reasons, region_code
+    SELECT person_id, group_code, sub_category, since, until, reasons, region_code
     FROM jsonb_to_recordset(${jsonRows(rows)})
-      AS x(person_id bigint, group_code text, sub_category text, since date, reasons jsonb, region_code text)`.execute(
-    trx,
-  );
+      AS x(person_id bigint, group_code text, sub_category text, since date, until date, reasons jsonb,
+        region_code text)`.execute(trx);
 }
 
 /**
@@ -381,33 +478,35 @@ export interface MembershipUpdate {
   id: number;
   sub_category: string | null;
   since: string;
+  until: string | null;
   reasons: GroupReasonsJson;
   region_code: string;
 }
 
+/** Rewrites periods whole (dates, grounds and region). */
 export async function updateMemberships(
   trx: Transaction<DB>,
   rows: readonly MembershipUpdate[],
 ): Promise<void> {
   if (!rows.length) return;
   await sql`
-    UPDATE group_memberships g SET sub_category = x.sub_category, since = x.since, reasons = x.reasons,
-      region_code = x.region_code, evaluated_at = now()
+    UPDATE group_memberships g SET sub_category = x.sub_category, since = x.since, until = x.until,
+      reasons = x.reasons, region_code = x.region_code, evaluated_at = now()
     FROM jsonb_to_recordset(${jsonRows(rows)})
-      AS x(id bigint, sub_category text, since date, reasons jsonb, region_code text)
+      AS x(id bigint, sub_category text, since date, until date, reasons jsonb, region_code text)
     WHERE g.id = x.id`.execute(trx);
 }
 
-/** Ends each period on its own day (the day its rule stopped holding). */
-export async function endMemberships(
+/** New dates for periods, their grounds kept (cut back to where a newer one starts, or judged again). */
+export async function redateMemberships(
   trx: Transaction<DB>,
-  rows: readonly { id: number; until: IsoDate }[],
+  rows: readonly { id: number; since: IsoDate; until: IsoDate }[],
 ): Promise<void> {
   if (!rows.length) return;
   await sql`
-    UPDATE group_memberships g SET until = x.until, evaluated_at = now()
-    FROM jsonb_to_recordset(${jsonRows(rows)}) AS x(id bigint, until date)
-    WHERE g.id = x.id AND g.until IS NULL AND x.until > g.since`.execute(trx);
+    UPDATE group_memberships g SET since = x.since, until = x.until, evaluated_at = now()
+    FROM jsonb_to_recordset(${jsonRows(rows)}) AS x(id bigint, since date, until date)
+    WHERE g.id = x.id`.execute(trx);
 }
 
 /** Removes periods that never held (the facts behind them were retracted or corrected away). */
@@ -688,6 +787,9 @@ export async function moveMembershipsOnMerge(
   duplicateId: number,
   keptId: number,
 ): Promise<void> {
+  // The writers' lock before the first row: an evaluation's batch holds it while it writes these rows,
+  // and a merge that locked them first and then waited for it (in the count trigger) would deadlock.
+  await lockMembershipWrites(trx);
   await sql`
     WITH moved AS (
       UPDATE group_memberships d SET person_id = ${keptId}, evaluated_at = now()

@@ -24,6 +24,10 @@
  *   and a gone child is not a "living child" of an elder.
  * - The person. A person with a death or declared-death fact in force, or not yet born, belongs to no
  *   group. Declared missing alone does not remove a person: in law they are alive and their file stays.
+ *   A stretch never reaches back over a day on which someone's being alive changed and the rule did not
+ *   hold (a declaration of death revoked, the death of the child who lived at home, a first child's birth).
+ * - Links. Parent and spouse links may have dates; a subject whose links change over time
+ *   (SubjectHistory) is judged on each day with the links in force that day.
  * - Left-behind child, "the other parent unable to act as guardian" (SC2016-13 另一方无监护能力): gone, or
  *   in one of the eight states of MCA2019-62 (deported included: such a parent cannot act as guardian in
  *   the village). Severe disability and serious illness are as defined there; a liberty restriction or lost
@@ -182,6 +186,108 @@ export function evaluateGroups(
 }
 
 /**
+ * A subject whose links change over time: a parent or spouse link has validity dates (an adoption from its
+ * day, a marriage that ended), so the parents, spouse and children the rules see on a day are the links in
+ * force that day. `changes` are the days on which a link began or ended, ascending; between two of them
+ * `on` returns the same subject.
+ */
+export interface SubjectHistory {
+  on(day: IsoDate): GroupSubject;
+  readonly changes: readonly IsoDate[];
+}
+
+/** A subject whose links have no dates (or none that change): the same relatives on every day. */
+export function unchanging(subject: GroupSubject): SubjectHistory {
+  return { on: () => subject, changes: [] };
+}
+
+function asHistory(subject: GroupSubject | SubjectHistory): SubjectHistory {
+  return 'on' in subject ? subject : unchanging(subject);
+}
+
+/**
+ * `since` of a membership found on `day` with the subject of that day, not reaching back over a change of
+ * links unless the rule also held just before the change with the links of then: a child adopted on D by
+ * migrant parents is left behind from D, not from the adoptive parents' migration; a wife is left behind
+ * from her marriage, not from her husband's leaving.
+ */
+function sinceOverLinks(
+  history: SubjectHistory,
+  rule: GroupRule,
+  found: GroupMembership,
+  day: IsoDate,
+  config: GroupsConfig,
+): GroupMembership {
+  let since = found.since;
+  for (let i = history.changes.length - 1; i >= 0; i--) {
+    const change = history.changes[i] as IsoDate;
+    if (change > day) continue;
+    if (since >= change) break;
+    const dayBefore = addDays(change, -1);
+    const earlier = rule(history.on(dayBefore), dayBefore, config);
+    if (earlier === null) {
+      since = change;
+      break;
+    }
+    since = earlier.since;
+  }
+  return since === found.since ? found : { ...found, since };
+}
+
+/** evaluateGroups for a subject whose links change over time (the links in force on each day). */
+export function evaluateGroupsOver(
+  history: SubjectHistory,
+  asOf: IsoDate,
+  config: GroupsConfig,
+): GroupMembership[] {
+  const found = evaluateGroups(history.on(asOf), asOf, config);
+  if (history.changes.length === 0 || (history.changes[0] as IsoDate) > asOf) return found;
+  return found.map((m) => sinceOverLinks(history, GROUP_RULES[m.code], m, asOf, config));
+}
+
+/** One group on one day, links as they were that day (see evaluateGroupsOver). */
+function memberOn(
+  history: SubjectHistory,
+  code: GroupCode,
+  day: IsoDate,
+  config: GroupsConfig,
+): GroupMembership | null {
+  const rule = GROUP_RULES[code];
+  const found = rule(history.on(day), day, config);
+  return found === null || history.changes.length === 0
+    ? found
+    : sinceOverLinks(history, rule, found, day, config);
+}
+
+const judgedBeforeOf = new WeakMap<SubjectHistory, SubjectHistory>();
+
+/**
+ * The days before the as-of date as membershipEndedOn and membershipRuns judge them: hukou and residence
+ * have no history in the registry, so a move is known only from the day it is recorded, and the days before
+ * are judged as if the person still lived in a rural hukou village (a child who moves away today leaves
+ * today).
+ */
+function judgedBefore(history: SubjectHistory): SubjectHistory {
+  const known = judgedBeforeOf.get(history);
+  if (known) return known;
+  const seen = new Map<GroupSubject, GroupSubject>();
+  const before: SubjectHistory = {
+    changes: history.changes,
+    on(day) {
+      const subject = history.on(day);
+      let found = seen.get(subject);
+      if (found === undefined) {
+        found = { ...subject, person: { ...subject.person, ruralHukou: true, livesInHukouVillage: true } };
+        seen.set(subject, found);
+      }
+      return found;
+    },
+  };
+  judgedBeforeOf.set(history, before);
+  return before;
+}
+
+/**
  * The day a membership that no longer holds on `asOf` ended: the day after the last day of
  * [`from`, `asOf`) on which its rule still held, so that a stored period ends where the facts say (a death
  * recorded weeks late ends every group on the death date; a parent who came home ends the left-behind
@@ -190,24 +296,110 @@ export function evaluateGroups(
  * Hukou and residence have no history in the registry: a move is known only from the day it is recorded,
  * so the days before `asOf` are judged as if the person still lived in a rural hukou village (a child who
  * moves away today leaves today). The birth date and the facts are judged as they now stand: a corrected
- * birth date corrects the history.
+ * birth date corrects the history. Links are judged as they were on each day (a SubjectHistory): a
+ * marriage that ended ends the left-behind woman's period on that day.
  */
 export function membershipEndedOn(
-  subject: GroupSubject,
+  subject: GroupSubject | SubjectHistory,
   code: GroupCode,
   from: IsoDate,
   asOf: IsoDate,
   config: GroupsConfig,
 ): IsoDate | null {
   const rule = GROUP_RULES[code];
-  const before: GroupSubject = {
-    ...subject,
-    person: { ...subject.person, ruralHukou: true, livesInHukouVillage: true },
-  };
+  const before = judgedBefore(asHistory(subject));
   for (let day = addDays(asOf, -1); day >= from; day = addDays(day, -1)) {
-    if (rule(before, day, config) !== null) return addDays(day, 1);
+    if (rule(before.on(day), day, config) !== null) return addDays(day, 1);
   }
   return null;
+}
+
+/** A stretch [since, until) of days on which a membership held, with its grounds on its last day. */
+export interface MembershipRun {
+  readonly since: IsoDate;
+  readonly until: IsoDate;
+  readonly membership: GroupMembership;
+}
+
+/**
+ * Every stretch of [`from`, `to`) on which the membership held, in order, each cut to the window: a period
+ * that a late record splits (a parent home for three months, then away again) is two stretches, not one.
+ * The days are judged as membershipEndedOn judges them.
+ */
+export function membershipRuns(
+  subject: GroupSubject | SubjectHistory,
+  code: GroupCode,
+  from: IsoDate,
+  to: IsoDate,
+  config: GroupsConfig,
+): MembershipRun[] {
+  const before = judgedBefore(asHistory(subject));
+  const runs: MembershipRun[] = [];
+  let day = addDays(to, -1);
+  while (day >= from) {
+    const found = memberOn(before, code, day, config);
+    if (found === null) {
+      day = addDays(day, -1);
+      continue;
+    }
+    // Held on every day from its `since` to this one: one stretch, and the days before it are next.
+    const since = found.since > from ? found.since : from;
+    runs.push({ since, until: addDays(day, 1), membership: found });
+    day = addDays(since, -1);
+  }
+  return runs.reverse();
+}
+
+/**
+ * Whether a membership held on every day of [`from`, `to`), judged as membershipEndedOn judges the days: it
+ * holds on the last day with a `since` on or before `from`. A stored period that no longer passes was made
+ * by facts since corrected (a migration retracted as an error after the period had closed).
+ */
+export function membershipHeldThroughout(
+  subject: GroupSubject | SubjectHistory,
+  code: GroupCode,
+  from: IsoDate,
+  to: IsoDate,
+  config: GroupsConfig,
+): boolean {
+  const found = memberOn(judgedBefore(asHistory(subject)), code, addDays(to, -1), config);
+  return found !== null && found.since <= from;
+}
+
+/**
+ * The first day after `asOf`, before `to`, on which the stretch of a membership that holds on `asOf` no
+ * longer held; null when it held on every day up to `to`. An evaluation of a past date asks it of what it
+ * finds: a stretch that meets a later period (one a later evaluation found) is the same stretch, one that
+ * ended since is recorded closed. A day on which the membership holds with a `since` on or before `asOf`
+ * is still in the stretch, and every day before it too, so the end is found by halving the days between.
+ */
+export function membershipHeldUntil(
+  subject: GroupSubject | SubjectHistory,
+  code: GroupCode,
+  asOf: IsoDate,
+  to: IsoDate,
+  config: GroupsConfig,
+): IsoDate | null {
+  const history = asHistory(subject);
+  const continues = (day: IsoDate) => {
+    const found = memberOn(history, code, day, config);
+    return found !== null && found.since <= asOf;
+  };
+  let held = asOf;
+  let ended = addDays(to, -1);
+  if (ended <= held || continues(ended)) return null;
+  for (let gap = daysFrom(held, ended); gap > 1; gap = daysFrom(held, ended)) {
+    const middle = addDays(held, Math.floor(gap / 2));
+    if (continues(middle)) held = middle;
+    else ended = middle;
+  }
+  return ended;
+}
+
+function daysFrom(from: IsoDate, to: IsoDate): number {
+  const utc = (d: IsoDate) =>
+    Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
+  return Math.round((utc(to) - utc(from)) / 86_400_000);
 }
 
 /** The reasons as one line: "未满16周岁(2010-05-01出生); 父亲张三外出务工自2025-03-01; ...". */
@@ -554,7 +746,11 @@ export const RULE_FACT_KINDS: readonly FactKind[] = [
 
 /**
  * A membership whose grounds changed without a break (a father severely disabled, then dead) has held since
- * the earlier grounds began: while the rule also held on the day before `since`, reach back.
+ * the earlier grounds began: while the rule also held on the day before `since`, reach back. Then the
+ * stretch is checked on the days on which someone's being alive changed, which the clauses' own dates do
+ * not show: it breaks where the rule did not hold on such a day (an elder is left behind only from the
+ * death of the child who lived at home, or from the first child's birth; nobody belongs to a group on the
+ * days they were declared dead, nor a migrant relative counts while declared dead).
  */
 function unbroken(ruleOnTheDay: GroupRule): GroupRule {
   return (subject, asOf, config) => {
@@ -566,8 +762,45 @@ function unbroken(ruleOnTheDay: GroupRule): GroupRule {
       if (before === null || before.since >= since) break;
       since = before.since;
     }
+    const days = lifeChangesAfter(subject, since, asOf);
+    if (days !== null)
+      check: for (const change of days.sort().reverse()) {
+        for (const day of [change, addDays(change, -1)]) {
+          if (day <= since) break;
+          if (ruleOnTheDay(subject, day, config) === null) {
+            since = addDays(day, 1);
+            break check;
+          }
+        }
+      }
     return since === current.since ? current : { ...current, since };
   };
+}
+
+/**
+ * The days in (`after`, `upTo`] on which the person or a relative was born, died, or was declared dead or
+ * missing, or such a record ended (a declaration revoked); null when there are none, as for most.
+ */
+function lifeChangesAfter(subject: GroupSubject, after: IsoDate, upTo: IsoDate): IsoDate[] | null {
+  let days: IsoDate[] | null = null;
+  const add = (day: IsoDate | null) => {
+    if (day !== null && day > after && day <= upTo) (days ??= []).push(day);
+  };
+  const of = (someone: PersonSnapshot) => {
+    for (const fact of someone.facts)
+      if (fact.kind === 'death' || fact.kind === 'declared_dead' || fact.kind === 'declared_missing') {
+        add(fact.from);
+        add(fact.to);
+      }
+  };
+  of(subject.person);
+  for (const parent of subject.parents) of(parent);
+  if (subject.spouse) of(subject.spouse);
+  for (const child of subject.children) {
+    of(child);
+    add(child.birthDate);
+  }
+  return days;
 }
 
 // --- Conditions: a clause that holds on the as-of date, since when, and why ---
