@@ -961,9 +961,12 @@ describe('all groups', () => {
 });
 
 describe('the fact kinds the evaluation loads', () => {
-  test('RULE_FACT_KINDS names every fact kind the rules mention, and only fact kinds', async () => {
+  test('RULE_FACT_KINDS holds every fact kind the rules mention; only schooling and ledger declarations are left out', async () => {
     const { FACT_KINDS } = await import('../registry/index.ts');
-    const source = fs.readFileSync(new URL('./groups.rules.ts', import.meta.url), 'utf8');
+    // The rules' source without the line that names the kinds left out.
+    const source = fs
+      .readFileSync(new URL('./groups.rules.ts', import.meta.url), 'utf8')
+      .replace(/^const UNREAD_FACT_KINDS.*$/m, '');
     const listed = new Set<string>(RULE_FACT_KINDS);
     for (const kind of FACT_KINDS)
       if (source.includes(`'${kind}'`))

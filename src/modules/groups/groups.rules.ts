@@ -52,6 +52,7 @@ import type { IsoDate } from '../../platform/dates.ts';
 import {
   ASSISTANCE_PROGRAM_LABELS,
   DISABILITY_CATEGORY_LABELS,
+  FACT_KINDS,
   DISABILITY_GRADE_LABELS,
   GUARDIANSHIP_FAILURE_LABELS,
   LIBERTY_RESTRICTION_LABELS,
@@ -722,27 +723,13 @@ const GROUP_RULES: Readonly<Record<GroupCode, GroupRule>> = {
 };
 
 /**
- * The fact kinds the rules read. The evaluation loads only these: a county's schooling records and ledger
- * declarations are many and decide no group. groups.rules.test.ts checks that this file names no other
- * kind, and the agreement test (groups.evaluate.test.ts) gives its random persons facts of every kind.
+ * The fact kinds the rules read: every kind but these two. The evaluation loads only those: a county's
+ * schooling records and ledger declarations are many and decide no group. groups.rules.test.ts checks that
+ * this file names neither, and the agreement test (groups.evaluate.test.ts) gives its random persons facts
+ * of every kind.
  */
-export const RULE_FACT_KINDS: readonly FactKind[] = [
-  'migration',
-  'liberty_restriction',
-  'lost_contact',
-  'guardianship_revoked',
-  'deported',
-  'death',
-  'declared_missing',
-  'declared_dead',
-  'disability',
-  'serious_illness',
-  'self_care',
-  'living_arrangement',
-  'family_planning_special',
-  'assistance',
-  'guardianship_failure',
-];
+const UNREAD_FACT_KINDS: ReadonlySet<FactKind> = new Set<FactKind>(['schooling', 'ledger_declaration']);
+export const RULE_FACT_KINDS: readonly FactKind[] = FACT_KINDS.filter((kind) => !UNREAD_FACT_KINDS.has(kind));
 
 /**
  * A membership whose grounds changed without a break (a father severely disabled, then dead) has held since
