@@ -411,18 +411,6 @@ export interface MembershipRecord {
   region_code: string;
 }
 
-export async function loadOpenMemberships(db: Db, ids: readonly number[]): Promise<MembershipRecord[]> {
-  if (!ids.length) return [];
-  const result = await sql<MembershipRecord>`
-    SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code
-    FROM group_memberships WHERE ${idIn('person_id', ids)} AND until IS NULL`.execute(db);
-  return keepIn(
-    result.rows.map((r) => ({ ...r, id: Number(r.id), person_id: Number(r.person_id) })),
-    ids,
-    (r) => r.person_id,
-  );
-}
-
 export interface NewMembership {
   person_id: number;
   group_code: string;
