@@ -26,6 +26,28 @@ function idIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
   return sql<boolean>`${sql.ref(column)} = ANY(${idArray(ids)})`;
 }
 
+/**
+ * `column` is none of `ids`. For a dense batch: outside its id range, or one of the few ids in the range
+ * that are not in it. `column <> ALL(batch)` gives the same answer, but the planner estimates its
+ * selectivity element by element: 5,000 ids cost about 13 ms of planning per batch on PGlite, more than
+ * the rest of the batch's read.
+ */
+function idNotIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
+  const lo = ids.reduce((a, b) => Math.min(a, b), Infinity);
+  const hi = ids.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (ids.length >= 8 && hi - lo + 1 <= ids.length * 4) {
+    const inBatch = new Set(ids);
+    const gaps: number[] = [];
+    for (let id = lo; id <= hi && gaps.length <= MAX_GAPS; id++) if (!inBatch.has(id)) gaps.push(id);
+    if (gaps.length <= MAX_GAPS)
+      return gaps.length
+        ? sql<boolean>`(${sql.ref(column)} NOT BETWEEN ${lo} AND ${hi} OR ${sql.ref(column)} = ANY(${idArray(gaps)}))`
+        : sql<boolean>`${sql.ref(column)} NOT BETWEEN ${lo} AND ${hi}`;
+  }
+  return sql<boolean>`${sql.ref(column)} <> ALL(${idArray(ids)})`;
+}
+const MAX_GAPS = 256;
+
 function keepIn<T>(rows: T[], ids: readonly number[], ...keys: ((row: T) => number)[]): T[] {
   const set = new Set(ids);
   return rows.filter((row) => keys.some((key) => set.has(key(row))));
@@ -346,7 +368,6 @@ export function batchContextQuery(
   asOf: IsoDate,
   factKinds: readonly string[],
 ): RawBuilder<{ j: string }> {
-  const batch = idArray(ids);
   const kinds = sql`${'{' + factKinds.join(',') + '}'}::text[]`;
   return sql<{ j: string }>`
     WITH rel AS MATERIALIZED (
@@ -362,7 +383,7 @@ export function batchContextQuery(
         AND (${idIn('r.person_id', ids)} OR ${idIn('r.related_person_id', ids)})),
     rids AS MATERIALIZED (
       SELECT DISTINCT x.id FROM (SELECT person_id AS id FROM rel UNION ALL SELECT related_person_id FROM rel) x
-      WHERE x.id <> ALL(${batch})),
+      WHERE ${idNotIn('x.id', ids)}),
     facts AS (
       SELECT person_id, id, kind, valid_from, valid_to, data FROM person_facts
       WHERE ${idIn('person_id', ids)} AND retracted_at IS NULL AND kind = ANY(${kinds})),
