@@ -33,10 +33,14 @@
  *   the village). Severe disability and serious illness are as defined there; a liberty restriction or lost
  *   contact counts after `leftBehindChildOtherParentMinMonths` (default 0: the duration of MCA2019-62 is a
  *   condition for the allowance, not for being left behind). "Not migrating with a parent": the child has
- *   no migration fact of its own in force; if it has come back, membership counts from its return.
+ *   no migration fact of its own in force; if it has come back, membership counts from its return. The
+ *   same holds for "lives in the village" of the left-behind woman and elderly: one working away from the
+ *   hukou county themselves does not live there, whatever the residence field says.
  * - Eight states: a liberty restriction lasts 6 months or more when its expected end is at least 6
  *   months after its start (then it counts from the start), or, whatever the expected end, once it has been
- *   in force 6 months (then it counts from that day). Lost contact counts 6 months from the police report.
+ *   in force 6 months (then it counts from that day). Once its end is recorded, how long it really lasted
+ *   decides, as the facts are judged as they now stand: a year's sentence that ended after two months never
+ *   counted. Lost contact counts 6 months from the police report.
  *   When several states hold, the reason names the one that has held longest.
  * - Left-behind woman: rural hukou like the other left-behind groups (农村留守妇女). Married means a spouse
  *   record of a living husband, unless the person is explicitly recorded as not married (a stale link).
@@ -61,7 +65,7 @@ import {
   factsOfKind,
   heldSince,
 } from '../registry/index.ts';
-import type { Fact, FactKind, FactOfKind, Label, SelfCareLevel } from '../registry/index.ts';
+import type { Fact, FactKind, FactOfKind, Label, Period, SelfCareLevel } from '../registry/index.ts';
 import type { AgeRange, GroupsConfig } from './groups.config.ts';
 
 // --- Input ---
@@ -424,7 +428,7 @@ export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
     person,
     allOf(
       under(person, config.leftBehindChildUnderAge, asOf),
-      notMigratingWithAParent(person, asOf),
+      notAwayThemselves(person, asOf),
       earliestOf(bothParents(parents, away), oneParentAndTheOther(parents, away, unable)),
     ),
   );
@@ -509,6 +513,7 @@ export const leftBehindElderly: GroupRule = shared(
       person,
       allOf(
         atLeast(person, config.elderlyMinAge, asOf),
+        notAwayThemselves(person, asOf),
         everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
       ),
     );
@@ -529,6 +534,7 @@ export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
     person,
     allOf(
       withinAgeRange(person, config.leftBehindWomanAgeRange, asOf),
+      notAwayThemselves(person, asOf),
       // A husband who is dead or declared missing is not migrant: the marriage clause fails with him.
       migrant(husband, asOf, config.leftBehindWomanMinMigrationMonths),
     ),
@@ -698,7 +704,7 @@ export function explainLeftBehindChild(
         zh: `已满${age}周岁(${person.birthDate}出生)`,
         en: `aged ${age} or over (born ${person.birthDate})`,
       });
-    if (notMigratingWithAParent(person, asOf) === null)
+    if (notAwayThemselves(person, asOf) === null)
       memberReasons.push({ zh: '本人随父母外出', en: 'the child is away with a parent' });
     // Neither way round holds (with both parents recorded, both away would have held).
     if (both === null && unableParent === null) memberReasons.push(...oneReasons);
@@ -916,12 +922,16 @@ function withinAgeRange(person: PersonSnapshot, range: AgeRange | null, asOf: Is
   return { since: born, reasons: [] };
 }
 
-/** A child with its own migration in force has gone with a parent; one who came back counts from the return. */
-function notMigratingWithAParent(child: PersonSnapshot, asOf: IsoDate): Condition | null {
-  const own = factsOfKind(child.facts, 'migration');
+/**
+ * No migration of one's own in force: a child away with a parent is not left behind, and a wife or an elder
+ * working away from the hukou county does not live in the village (DOMAIN.md section 2). One who came back
+ * counts from the return.
+ */
+function notAwayThemselves(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const own = factsOfKind(person.facts, 'migration');
   if (factsAsOf(own, asOf).length > 0) return null;
   const returned = maxDate(...own.map((fact) => fact.to).filter((to) => to !== null && to <= asOf));
-  if (returned === null) return { since: child.birthDate, reasons: [] };
+  if (returned === null) return { since: person.birthDate, reasons: [] };
   return condition(returned, `本人外出于${returned}结束`, `own migration ended on ${returned}`);
 }
 
@@ -1146,27 +1156,41 @@ function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig)
 }
 
 /**
- * A sentence, compulsory drug rehabilitation or other liberty restriction lasting `minMonths` or more:
- * known from the start when the expected end is far enough away, otherwise once it has lasted that long.
+ * A sentence, compulsory drug rehabilitation or other liberty restriction lasting `minMonths` or more: once
+ * it has ended (the release recorded), by how long it really lasted; while it runs, from the start when the
+ * expected end is far enough away, otherwise once it has lasted that long. A later record that continues the
+ * stretch (a sentence, then drug rehabilitation) is named with its own start, and the stretch's start after it.
  */
 function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
   const found = held(parent.person, 'liberty_restriction', asOf);
   if (found === null) return null;
   const type = LIBERTY_RESTRICTION_LABELS[found.fact.data.type];
   const lastedLongEnough = addMonths(found.since, minMonths);
+  const ended = stretchEnd(factsOfKind(parent.person.facts, 'liberty_restriction'), found.fact);
+  if (ended !== null && ended < lastedLongEnough) return null;
+  const what =
+    found.fact.from > found.since
+      ? {
+          zh: `${parent.zh}${type.zh}自${found.fact.from}(自${found.since}起连续限制人身自由)`,
+          en: `${parent.en} ${type.en} since ${found.fact.from} (liberty restricted without a break since ${found.since})`,
+        }
+      : { zh: `${parent.zh}${type.zh}自${found.since}`, en: `${parent.en} ${type.en} since ${found.since}` };
+  if (ended !== null) {
+    return condition(found.since, `${what.zh}(至${ended})`, `${what.en} (until ${ended})`);
+  }
   const expectedEnd = found.fact.data.expectedEnd ?? null;
   if (expectedEnd !== null && lastedLongEnough <= expectedEnd) {
     return condition(
       found.since,
-      `${parent.zh}${type.zh}自${found.since}(预计${expectedEnd}结束)`,
-      `${parent.en} ${type.en} since ${found.since} (expected end ${expectedEnd})`,
+      `${what.zh}(预计${expectedEnd}结束)`,
+      `${what.en} (expected end ${expectedEnd})`,
     );
   }
   if (lastedLongEnough > asOf) return null;
   return condition(
     lastedLongEnough,
-    `${parent.zh}${type.zh}自${found.since}${forMonthsZh(minMonths)}`,
-    `${parent.en} ${type.en} since ${found.since}${forMonthsEn(minMonths)}`,
+    `${what.zh}${forMonthsZh(minMonths)}`,
+    `${what.en}${forMonthsEn(minMonths)}`,
   );
 }
 
@@ -1204,6 +1228,25 @@ function held<K extends FactKind>(
   let latest: FactOfKind<K> | null = null;
   for (const fact of factsAsOf(facts, asOf)) if (latest === null || fact.from > latest.from) latest = fact;
   return since === null || latest === null ? null : { since, fact: latest };
+}
+
+/**
+ * The recorded end of the unbroken stretch of `periods` that `current` belongs to (periods that overlap or
+ * meet continue it); null while the stretch is open.
+ */
+function stretchEnd(periods: readonly Period[], current: Period): IsoDate | null {
+  let end = current.to;
+  for (let extended = true; extended && end !== null;) {
+    extended = false;
+    for (const period of periods) {
+      if (end === null) break;
+      if (period.from <= end && (period.to === null || period.to > end)) {
+        end = period.to;
+        extended = true;
+      }
+    }
+  }
+  return end;
 }
 
 /** A state in force, named with its start: "父亲张三患重病自2024-01-01". */
