@@ -19,12 +19,21 @@ export function isCalendarDate(year: number, month: number, day: number): boolea
   return day <= daysInMonth(year, month);
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+// The rules call these millions of times in an evaluation (docs/PERFORMANCE.md, bench/groups): plain
+// arithmetic and lookups, no Date object and no padStart; dates.test.ts holds them to the Date-based
+// answers.
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && isLeapYear(year) ? 29 : (MONTH_DAYS[month - 1] ?? NaN);
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
 export function formatDate(year: number, month: number, day: number): IsoDate {
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  const y = year >= 1000 && year <= 9999 ? String(year) : String(year).padStart(4, '0');
+  return `${y}-${TWO_DIGITS[month] ?? String(month).padStart(2, '0')}-${TWO_DIGITS[day] ?? String(day).padStart(2, '0')}`;
 }
 
 const digit = (s: string, i: number): number => {
@@ -48,6 +57,9 @@ function parts(date: IsoDate): [number, number, number] {
 
 export function addDays(date: IsoDate, days: number): IsoDate {
   const [y, m, d] = parts(date);
+  // Within the month (most steps are a day or two): no Date object.
+  const target = d + days;
+  if (target >= 1 && target <= daysInMonth(y, m) && Number.isInteger(days)) return formatDate(y, m, target);
   const t = new Date(Date.UTC(y, m - 1, d + days));
   return formatDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
 }

@@ -237,6 +237,10 @@ export function buildSubjects(
   return subjectsFrom(snapshotsOf(persons, facts), batchIds, relations);
 }
 
+const LINK_CODES: Record<string, number> = { biological: 1, adoptive: 2, step: 3 };
+const linkCode = (link: repo.RelationRecord) =>
+  link.kind === 'spouse' ? 0 : link.subtype === null ? 4 : (LINK_CODES[link.subtype] ?? 5);
+
 function subjectsFrom(
   snap: Snapshots,
   batchIds: readonly number[],
@@ -250,12 +254,15 @@ function subjectsFrom(
     if (list) list.push(value);
     else map.set(key, [value]);
   };
-  // A link can reach the batch from both ends (both persons in the batch): count it once.
-  const seen = new Set<string>();
+  // The same link recorded twice (or read from both ends) counts once: per person, the links seen so far
+  // as (related person, kind and subtype) numbers; a person has a handful.
+  const seen = new Map<number, number[]>();
   for (const link of relations) {
-    const key = `${link.person_id}:${link.related_person_id}:${link.kind}:${link.subtype ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const key = link.related_person_id * 8 + linkCode(link);
+    const mine = seen.get(link.person_id);
+    if (mine?.includes(key)) continue;
+    if (mine) mine.push(key);
+    else seen.set(link.person_id, [key]);
     if (link.kind === 'spouse') {
       push(spousesOf, link.person_id, link.related_person_id);
       push(spousesOf, link.related_person_id, link.person_id);
