@@ -35,7 +35,7 @@ import {
 import * as service from './access.service.ts';
 import type { SessionLimitation } from './access.service.ts';
 import { exportAudit, searchAudit, verifyForActor } from './audit.search.ts';
-import { audit } from './audit.ts';
+import { audit, recordRead } from './audit.ts';
 
 export const SESSION_COOKIE = 'shouhu_session';
 export const CSRF_COOKIE = 'shouhu_csrf';
@@ -162,6 +162,21 @@ export function accessHooks(app: App, ctx: AppContext): void {
           entityId: `${request.method} ${request.routeOptions.url ?? ''}`,
           result: 'denied',
           details: { code },
+        });
+      } catch (error) {
+        request.log.error({ err: error }, 'could not audit a refusal');
+      }
+    } else if (reply.statusCode === 404 && request.actor && request.routeOptions.url) {
+      // A record out of scope answers 404 like one that does not exist (ids cannot be probed); both
+      // are audited alike, so an insider walking the ids leaves a trace without learning which
+      // exist. The route's parameters are ids and formats, never personal data.
+      try {
+        await recordRead(ctx.db, request.actor, {
+          action: 'access.not_found',
+          entityType: 'route',
+          entityId: `${request.method} ${request.routeOptions.url}`,
+          result: 'denied',
+          details: { params: request.params ?? {} },
         });
       } catch (error) {
         request.log.error({ err: error }, 'could not audit a refusal');

@@ -386,7 +386,17 @@ export async function acknowledgeWorklistItem(
       .forUpdate()
       .executeTakeFirst();
     if (!row) throw notFound({ zh: '未找到该待办事项', en: 'No such worklist item' });
-    if (row.acknowledged_at) return toWorklistItem(row);
+    if (row.acknowledged_at) {
+      // Nothing to change, but the answer names the person: a read, audited like the list.
+      await audit(trx, actor, {
+        action: 'worklist.read',
+        entityType: 'worklist_item',
+        entityId: id,
+        regionCode: row.region_code,
+        details: { acknowledgedAlready: true },
+      });
+      return toWorklistItem(row);
+    }
     const updated = await trx
       .updateTable('worklist_items')
       .set({ acknowledged_at: sql<Date>`now()`, acknowledged_by: actor.userId })
