@@ -1,8 +1,8 @@
 // Pure registry rules: how a name is written for search, what each kind of fact must carry, how a
 // relation reads from either end. No database, no HTTP.
 import { pinyin } from 'pinyin-pro';
-import { isIsoDate } from '../../platform/dates.ts';
-import type { LocalizedMessage } from '../../platform/normalize.ts';
+import { ageOn, isIsoDate } from '../../platform/dates.ts';
+import { normalizeCell, type LocalizedMessage } from '../../platform/normalize.ts';
 import { FACT_KINDS, type FactKind } from './registry.facts.ts';
 import type { RelationKind } from './registry.tables.ts';
 
@@ -161,11 +161,14 @@ export function checkFactData(kind: FactKind, data: Record<string, unknown>): Fa
       continue;
     }
     switch (rule.type) {
-      case 'string':
-        if (typeof value !== 'string' || value.trim() === '')
+      case 'string': {
+        // Written as the template import writes a cell, so an export imports back unchanged.
+        const cell = typeof value === 'string' ? normalizeCell(value) : null;
+        if (cell === null)
           return { ok: false, path, message: { zh: '应为非空文本', en: 'must be non-empty text' } };
-        out[key] = value.trim();
+        out[key] = cell;
         break;
+      }
       case 'date':
         if (typeof value !== 'string' || !isIsoDate(value))
           return { ok: false, path, message: { zh: '应为日期 YYYY-MM-DD', en: 'must be a date YYYY-MM-DD' } };
@@ -218,6 +221,45 @@ export function relationRole(kind: RelationKind, viewedIsSubject: boolean): Rela
     case 'carer':
       return 'cared_for';
   }
+}
+
+/** What the relation checks need to know of a person: sex (1 male, 2 female) and birth date, when known. */
+export interface RelatedPerson {
+  name?: string;
+  sex: 1 | 2 | null;
+  birthDate: string | null;
+}
+
+/**
+ * A parent is born before the child, whatever the kind of parenthood (biological, adoptive, step):
+ * a parent born on or after the child's birth date is a typing error (or a parent link entered the
+ * wrong way round), and with it no chain of parent links can close into a cycle.
+ */
+export function parentBirthProblem(child: RelatedPerson, parent: RelatedPerson): LocalizedMessage | null {
+  if (child.birthDate === null || parent.birthDate === null || parent.birthDate < child.birthDate)
+    return null;
+  const who = parent.name ? `${parent.name}` : '';
+  return {
+    zh: `父母${who ? `“${who}”` : ''}的出生日期 ${parent.birthDate} 不早于子女的出生日期 ${child.birthDate}`,
+    en: `the parent${who ? ` ${who}` : ''} was born on ${parent.birthDate}, not before the child (born ${child.birthDate})`,
+  };
+}
+
+/** The legal marriage age (法定婚龄, Civil Code art. 1047): 22 for a man, 20 for a woman. */
+export const MARRIAGE_AGE: Readonly<Record<1 | 2, number>> = { 1: 22, 2: 20 };
+
+/** A spouse link for a person under the legal marriage age on `on` (the day the marriage began, else today). */
+export function marriageAgeProblem(spouse: RelatedPerson, on: string): LocalizedMessage | null {
+  if (spouse.sex === null || spouse.birthDate === null || !isIsoDate(on) || spouse.birthDate > on)
+    return null;
+  const minimum = MARRIAGE_AGE[spouse.sex];
+  const age = ageOn(spouse.birthDate, on);
+  if (age >= minimum) return null;
+  const who = spouse.name ?? '';
+  return {
+    zh: `${who ? `“${who}”` : '配偶'}在 ${on} 为 ${age} 周岁，未到法定婚龄（${spouse.sex === 1 ? '男' : '女'}不早于 ${minimum} 周岁，民法典第一千零四十七条）`,
+    en: `${who || 'the spouse'} was ${age} on ${on}, under the legal marriage age (${minimum} for a ${spouse.sex === 1 ? 'man' : 'woman'}, Civil Code art. 1047)`,
+  };
 }
 
 /** The county (6 digits) of a village code. */

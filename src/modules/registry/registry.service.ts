@@ -11,7 +11,7 @@ import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { DomainError, conflict, forbidden, invalid, notFound, type Lang } from '../../platform/errors.ts';
 import { isIsoDate, today } from '../../platform/dates.ts';
-import { maskPhone, normalizeName, normalizePhone } from '../../platform/normalize.ts';
+import { maskPhone, normalizeCell, normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import {
   audit,
   hasPermission,
@@ -28,7 +28,9 @@ import {
   isFactKind,
   maskedFactFields,
   maskFactData,
+  marriageAgeProblem,
   nameSpellings,
+  parentBirthProblem,
   relationRole,
 } from './registry.rules.ts';
 import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
@@ -36,7 +38,7 @@ import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
-import type { RegistryRecord } from './registry.template.ts';
+import { RELATIONS_TO_HEAD, type RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import { fileKind } from './registry.reader.ts';
 import type { ImportKind } from './registry.tables.ts';
@@ -65,6 +67,25 @@ import type {
 
 const PERSON_NOT_FOUND = { zh: '未找到该人员', en: 'Person not found' };
 const HOUSEHOLD_NOT_FOUND = { zh: '未找到该户', en: 'Household not found' };
+
+/**
+ * Free text as the template import stores it (full-width made half-width, white space collapsed),
+ * so that what the API wrote is what an export imports back: a round trip changes nothing.
+ */
+const asCell = (value: string | null | undefined): string | null => normalizeCell(value ?? null);
+
+/** 与户主关系 as the template requires it: a GB/T 4761 name (户主, 配偶, 子 ...). */
+function relationToHeadOf(value: string | null | undefined): string | null {
+  const given = asCell(value);
+  if (given === null) return null;
+  const compact = given.replace(/\s/g, '');
+  if (!RELATIONS_TO_HEAD.includes(compact))
+    throw invalid('relationToHead', {
+      zh: `“${given}”不是 GB/T 4761 的家庭关系名称（如 户主、配偶、子、女、孙子、孙女、父亲、母亲、兄弟姐妹、其他）`,
+      en: `"${given}" is not a GB/T 4761 family relation (户主, 配偶, 子, 女, 孙子, 孙女, 父亲, 母亲, 兄弟姐妹, 其他 ...)`,
+    });
+  return compact;
+}
 
 // ---------- mapping rows to responses ----------
 
@@ -254,11 +275,49 @@ export function checkIdentity(input: {
   }
   return {
     id_number: idNumber,
-    no_id_reason: idNumber ? null : (input.noIdReason?.trim() ?? null),
+    no_id_reason: idNumber ? null : normalizeCell(input.noIdReason),
     sex,
     birth_date: birthDate,
     phone,
   };
+}
+
+/**
+ * A person registered as 户主 of a household is its head: the household takes them as its head when
+ * it has none, and a second head is refused (change the head on the household first). So the
+ * household's head and its members' relation to the head agree, as the template import makes them.
+ */
+async function recordHead(
+  trx: Transaction<DB>,
+  personId: number,
+  householdId: number | null,
+  relationToHead: string | null,
+): Promise<void> {
+  if (householdId === null || relationToHead !== '户主') return;
+  const household = await trx
+    .selectFrom('households')
+    .select(['id', 'head_person_id'])
+    .where('id', '=', householdId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  if (household.head_person_id === personId) return;
+  if (household.head_person_id === null) {
+    await trx
+      .updateTable('households')
+      .set({ head_person_id: personId, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+      .where('id', '=', householdId)
+      .execute();
+    return;
+  }
+  const head = await trx
+    .selectFrom('persons')
+    .select('name')
+    .where('id', '=', household.head_person_id)
+    .executeTakeFirst();
+  throw conflict({
+    zh: `本户已有户主“${head?.name ?? ''}”(#${household.head_person_id})；一户只有一位户主，如需更换请先在户信息中更换户主`,
+    en: `the household has a head already (${head?.name ?? ''}, #${household.head_person_id}); a household has one head: change the head on the household first`,
+  });
 }
 
 async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
@@ -421,6 +480,7 @@ export async function createPerson(
   // Written as the import writes it (a padded 张\u3000伟 is 张伟), so both find the same person.
   const name = normalizeName(input.name) ?? input.name.trim();
   const spelled = nameSpellings(name);
+  const relationToHead = relationToHeadOf(input.relationToHead);
   try {
     return await db.transaction().execute(async (trx) => {
       if (input.householdId != null) {
@@ -429,19 +489,20 @@ export async function createPerson(
       }
       const row = await repo.insertPerson(trx, {
         ...identity,
-        birth_cert_no: input.birthCertNo ?? null,
+        birth_cert_no: asCell(input.birthCertNo),
         name,
         name_pinyin: spelled.pinyin,
         name_initials: spelled.initials,
-        ethnicity: input.ethnicity ?? null,
+        ethnicity: asCell(input.ethnicity),
         hukou_region_code: input.hukouRegionCode,
-        hukou_type: input.hukouType ?? null,
+        hukou_type: asCell(input.hukouType),
         // Equal to the hukou village is stored as NULL (the template's "empty = hukou").
         residence_region_code:
           input.residenceRegionCode === input.hukouRegionCode ? null : (input.residenceRegionCode ?? null),
         household_id: input.householdId ?? null,
-        relation_to_head: input.relationToHead ?? null,
+        relation_to_head: relationToHead,
       });
+      await recordHead(trx, row.id, row.household_id, row.relation_to_head);
       await audit(trx, actor, {
         action: 'person.create',
         entityType: 'person',
@@ -501,18 +562,21 @@ export async function updatePerson(
       const spelled = nameSpellings(name);
       const updated = await repo.updatePerson(trx, id, patch.version, {
         ...identity,
-        birth_cert_no: pick('birthCertNo', current.birth_cert_no) ?? null,
+        birth_cert_no: 'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
         name,
         name_pinyin: spelled.pinyin,
         name_initials: spelled.initials,
-        ethnicity: pick('ethnicity', current.ethnicity) ?? null,
+        ethnicity: 'ethnicity' in patch ? asCell(patch.ethnicity) : current.ethnicity,
         hukou_region_code: hukou,
-        hukou_type: pick('hukouType', current.hukou_type) ?? null,
+        hukou_type: 'hukouType' in patch ? asCell(patch.hukouType) : current.hukou_type,
         residence_region_code: residence === hukou ? null : residence,
         household_id: householdId,
-        relation_to_head: pick('relationToHead', current.relation_to_head) ?? null,
+        relation_to_head:
+          'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
       });
       if (!updated) throw conflict();
+      if ('relationToHead' in patch || 'householdId' in patch)
+        await recordHead(trx, id, updated.household_id, updated.relation_to_head);
       await audit(trx, actor, {
         action: 'person.update',
         entityType: 'person',
@@ -556,7 +620,7 @@ export async function addFact(
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
     const stored = await repo.listActiveFacts(trx, [personId]);
-    const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null);
+    const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, person.birth_date);
     for (const e of ended) {
       const closed = await repo.endFact(trx, e.factId, personId, e.to);
       if (!closed) throw conflict();
@@ -587,7 +651,8 @@ export async function addFact(
  * facts (docs/DECISIONS.md): an open fact of the same kind that began earlier ends the day the new
  * one begins (the answer changed: a new destination, the next school stage), as the import does;
  * any other overlap with a fact of the same kind would give two answers for some day and is refused
- * with 409 naming that fact. A death is recorded once, and nothing about the person begins after it.
+ * with 409 naming that fact. Nothing about the person begins before the birth. A death is recorded
+ * once, and nothing about the person begins after it, whichever was recorded first.
  * Returns the open facts to end.
  */
 function checkFactPeriod(
@@ -595,7 +660,21 @@ function checkFactPeriod(
   kind: FactKind,
   from: string,
   to: string | null,
+  birthDate: string | null,
 ): { factId: number; from: string; to: string }[] {
+  if (birthDate !== null && from < birthDate)
+    throw invalid('from', {
+      zh: `开始日期早于出生日期 ${birthDate}`,
+      en: `the start is before the birth on ${birthDate}`,
+    });
+  const later = kind === 'death' ? stored.find((f) => f.valid_from > from) : undefined;
+  if (later) {
+    const label = isFactKind(later.kind) ? FACT_LABELS[later.kind] : { zh: later.kind, en: later.kind };
+    throw conflict({
+      zh: `死亡日期早于已登记的${label.zh}记录 #${later.id} 的开始日期 ${later.valid_from}；请先核对或撤回该记录`,
+      en: `the death is before the start ${later.valid_from} of the recorded ${label.en} #${later.id}; check or retract that record first`,
+    });
+  }
   const death = stored.find((f) => f.kind === 'death');
   if (death && kind === 'death')
     throw conflict({
@@ -868,6 +947,8 @@ function groupFilter(
 
 // ---------- relations ----------
 
+const relatedOf = (row: repo.PersonRow) => ({ name: row.name, sex: row.sex, birthDate: row.birth_date });
+
 export async function addRelation(
   db: Kysely<DB>,
   actor: Actor,
@@ -913,6 +994,36 @@ export async function addRelation(
           zh: '对方已登记为本人的子女，不能同时是本人的父母',
           en: 'the related person is recorded as this person’s child and cannot also be a parent',
         });
+      const born = parentBirthProblem(relatedOf(person), relatedOf(other));
+      if (born) throw invalid('relatedPersonId', born);
+      // One biological father and one biological mother (adoptive and step parents may be added).
+      if ((input.subtype ?? 'biological') === 'biological' && other.sex !== null) {
+        const recorded = await trx
+          .selectFrom('person_relations as r')
+          .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+          .select(['p.id', 'p.name'])
+          .where('r.person_id', '=', personId)
+          .where('r.kind', '=', 'parent')
+          .where('r.subtype', '=', 'biological')
+          .where('r.valid_to', 'is', null)
+          .where('p.sex', '=', other.sex)
+          .where('p.id', '<>', other.id)
+          .executeTakeFirst();
+        if (recorded) {
+          const [zh, en] = other.sex === 1 ? ['生父', 'father'] : ['生母', 'mother'];
+          throw conflict({
+            zh: `已登记${zh}“${recorded.name}”(#${recorded.id})；一人只有一位生父和一位生母，收养或继父母请选相应类型`,
+            en: `a biological ${en} is recorded already (${recorded.name}, #${recorded.id}); a person has one biological father and one biological mother (choose adoptive or step for another)`,
+          });
+        }
+      }
+    }
+    if (input.kind === 'spouse') {
+      const on = input.validFrom ?? today();
+      for (const spouse of [other, person]) {
+        const underAge = marriageAgeProblem(relatedOf(spouse), on);
+        if (underAge) throw invalid('relatedPersonId', underAge);
+      }
     }
     const added = await repo.ensureRelation(trx, {
       person_id: personId,
@@ -994,14 +1105,24 @@ export async function getHousehold(db: Kysely<DB>, actor: Actor, id: number): Pr
   });
 }
 
+/**
+ * The head (户主) is one of the household's members: a new household has none yet, so its head is
+ * chosen once the members are in (as the household form does).
+ */
 async function requireHead(
   trx: Transaction<DB>,
   actor: Actor,
   headPersonId: number | null | undefined,
+  householdId: number | null,
 ): Promise<void> {
   if (headPersonId == null) return;
   const head = await repo.findPerson(trx, headPersonId, scopeRange(actor));
   if (!head) throw invalid('headPersonId', PERSON_NOT_FOUND);
+  if (householdId === null || head.household_id !== householdId)
+    throw invalid('headPersonId', {
+      zh: '户主须是本户成员：请先把该人员登记到本户，再设为户主',
+      en: 'the head must be a member of the household: add the person to it first, then make them the head',
+    });
 }
 
 export async function createHousehold(
@@ -1013,10 +1134,10 @@ export async function createHousehold(
   await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
   try {
     return await db.transaction().execute(async (trx) => {
-      await requireHead(trx, actor, input.headPersonId);
+      await requireHead(trx, actor, input.headPersonId, null);
       const row = await repo.insertHousehold(trx, {
         county_code: input.hukouRegionCode.slice(0, 6),
-        household_no: input.householdNo.trim(),
+        household_no: asCell(input.householdNo) ?? input.householdNo.trim(),
         hukou_region_code: input.hukouRegionCode,
         address: input.address ?? null,
         head_person_id: input.headPersonId ?? null,
@@ -1053,7 +1174,7 @@ export async function updateHousehold(
     const current = await repo.findHousehold(trx, id, scopeRange(actor));
     if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
     if (current.version !== patch.version) throw conflict();
-    if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId);
+    if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId, id);
     const updated = await repo.updateHousehold(trx, id, patch.version, {
       ...('address' in patch ? { address: patch.address ?? null } : {}),
       ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),

@@ -68,7 +68,8 @@ describe('rowToRecord and recordToRow', () => {
         name: '赵四',
         idNumber: null,
         noIdReason: '未落户',
-        birthDate: '2026-01-05',
+        // Born before every date of the row: a date before the birth is a row error.
+        birthDate: '2006-01-05',
         relationToHead: '孙子',
         residenceRegionCode: '410225',
         phone: '0371-12345678-123',

@@ -34,6 +34,7 @@ import type {
 } from './registry.facts.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { IdNumberResult, Sex } from './registry.idnumber.ts';
+import { marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
 
 export const TEMPLATE_VERSION = 1;
 
@@ -590,6 +591,58 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
   for (const key of ['fatherIdNumber', 'motherIdNumber', 'spouseIdNumber', 'carerIdNumber'] as const) {
     if (idNumber !== null && values[key] === idNumber) {
       fail(key, '不能填写本人的公民身份号码', 'this is the person’s own ID number');
+    }
+  }
+
+  // The persons the row points at, as far as their ID numbers tell (sex, birth date): a father is
+  // a man and a mother a woman, both born before the person; spouses are of the legal marriage age.
+  const referenced = (key: TemplateColumnKey) => {
+    const value = values[key];
+    if (typeof value !== 'string') return null;
+    const r = normalizeIdNumber(value, ctx.today);
+    return r.ok ? r : null;
+  };
+  for (const [key, want] of [
+    ['fatherIdNumber', 1],
+    ['motherIdNumber', 2],
+  ] as const) {
+    const parent = referenced(key);
+    if (parent === null) continue;
+    const [zh, en] = key === 'fatherIdNumber' ? ['父亲', 'father'] : ['母亲', 'mother'];
+    if (parent.sex !== want) {
+      fail(
+        key,
+        `${zh}身份号码是${parent.sex === 1 ? '男' : '女'}性的号码（第17位为${parent.sex === 1 ? '奇' : '偶'}数），请核对`,
+        `the ${en}'s ID number is a ${parent.sex === 1 ? 'man' : 'woman'}'s (its 17th digit is ${parent.sex === 1 ? 'odd' : 'even'}); check it`,
+      );
+      continue;
+    }
+    const born = parentBirthProblem({ sex, birthDate }, { sex: parent.sex, birthDate: parent.birthDate });
+    if (born) fail(key, born.zh, born.en);
+  }
+  const spouse = referenced('spouseIdNumber');
+  if (spouse !== null) {
+    const underAge =
+      marriageAgeProblem({ sex: spouse.sex, birthDate: spouse.birthDate }, ctx.today) ??
+      marriageAgeProblem({ name: (values.name as string | null) ?? undefined, sex, birthDate }, ctx.today);
+    if (underAge) fail('spouseIdNumber', underAge.zh, underAge.en);
+  }
+  if (birthDate !== null) {
+    const dated = [
+      'migrationSince',
+      'libertySince',
+      'lostContactSince',
+      'deathDate',
+      'declaredMissingDate',
+    ] as const;
+    for (const key of dated) {
+      const value = values[key];
+      if (typeof value === 'string' && value < birthDate)
+        fail(
+          key,
+          `日期 ${value} 早于出生日期 ${birthDate}`,
+          `the date ${value} is before the birth on ${birthDate}`,
+        );
     }
   }
 
