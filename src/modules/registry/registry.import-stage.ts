@@ -529,6 +529,13 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
  * (the last head row of a household counts). Only households where one of these differs.
  */
 export async function writeHeads(db: Db, stage: ImportStage): Promise<void> {
+  // A head the file moved to another household no longer heads the one they left (the head is one
+  // of the members); that household has no head until a row or a clerk names one. Only persons the
+  // file changed can have moved (writePersons marked their rows).
+  await sql`UPDATE households h SET head_person_id = NULL, version = h.version + 1, updated_at = now()
+    FROM ${sql.table(stage.touched)} t JOIN ${sql.table(stage.persons)} x ON x.row_number = t.row_number
+      JOIN persons p ON p.id = x.person_id
+    WHERE h.head_person_id = x.person_id AND p.household_id IS DISTINCT FROM h.id`.execute(db);
   await sql`WITH heads AS (
       SELECT DISTINCT ON (x.household_id) x.household_id, x.person_id, x.row_number, s.income, s.hukou
       FROM ${sql.table(stage.persons)} x JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number

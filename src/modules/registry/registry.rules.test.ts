@@ -58,7 +58,7 @@ describe('what a search query means', () => {
     });
   });
   test('Chinese text is a name, Latin letters pinyin or initials, digits a phone', () => {
-    assert.deepEqual(interpretQuery('张晓', ON), { by: 'name', value: '张晓' });
+    assert.deepEqual(interpretQuery('张晓', ON), { by: 'name', value: '张晓', pinyin: 'zhangxiao' });
     assert.deepEqual(interpretQuery('ZXM', ON), { by: 'pinyin', value: 'zxm' });
     assert.deepEqual(interpretQuery('139 1234 5678', ON), { by: 'phone', value: '13912345678' });
   });

@@ -5,10 +5,11 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today } from '../../platform/dates.ts';
-import { normalizePhone } from '../../platform/normalize.ts';
+import { normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import { normalizeIdNumber } from './registry.idnumber.ts';
 import { selectPersonSummaries, type Db, type PersonSummaryRow, type Scope } from './registry.repository.ts';
 import type { FactKind } from './registry.facts.ts';
+import { nameSpellings } from './registry.rules.ts';
 
 export interface PersonSearch {
   idNumber?: string;
@@ -25,17 +26,27 @@ export interface PersonSearch {
 type Criterion =
   | { by: 'idNumber'; value: string }
   | { by: 'idTail'; tail: string; name: string | null }
-  | { by: 'name'; value: string }
+  | { by: 'name'; value: string; pinyin: string }
   | { by: 'pinyin'; value: string }
   | { by: 'phone'; value: string }
   | { by: 'nothing' };
 
 const TAIL = /^[0-9]{5}[0-9Xx]$/;
 const HAN = /\p{Script=Han}/u;
+// The last six characters typed against the name, before or after it (张晓明31002X).
+const TAIL_AFTER_NAME = /(?<=\p{Script=Han})(?=[0-9]{5}[0-9Xx](?:\s|$))/gu;
+const TAIL_BEFORE_NAME = /(?<=(?:^|\s)[0-9]{5}[0-9Xx])(?=\p{Script=Han})/gu;
 
-/** What the words of a free-text query mean. Pure; exported for tests. */
+/**
+ * What the words of a free-text query mean. The query is read as a name cell is (full-width made
+ * half-width, spaces between characters dropped, the name dot unified: normalizeName), and ü is
+ * typed v as in the stored pinyin. Pure; exported for tests.
+ */
 export function interpretQuery(q: string, asOf: string = today()): Criterion {
-  const text = q.trim().replace(/\s+/g, ' ');
+  const text = (normalizeName(q) ?? '')
+    .replace(/[üÜ]/g, 'v')
+    .replace(TAIL_AFTER_NAME, ' ')
+    .replace(TAIL_BEFORE_NAME, ' ');
   const id = normalizeIdNumber(text.replace(/\s/g, ''), asOf);
   if (id.ok) return { by: 'idNumber', value: id.value };
   const words = text.split(' ');
@@ -45,7 +56,7 @@ export function interpretQuery(q: string, asOf: string = today()): Criterion {
     return { by: 'idTail', tail: tail.toUpperCase(), name: rest || null };
   }
   const compact = text.replace(/\s/g, '');
-  if (HAN.test(compact)) return { by: 'name', value: compact };
+  if (HAN.test(compact)) return { by: 'name', value: compact, pinyin: nameSpellings(compact).pinyin };
   if (/^[A-Za-z]+$/.test(compact)) return { by: 'pinyin', value: compact.toLowerCase() };
   const phone = normalizePhone(compact);
   if (phone.ok) return { by: 'phone', value: phone.value };
@@ -71,7 +82,16 @@ function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
           ])
         : eb('p.id_tail', '=', c.tail);
     case 'name':
-      return eb.or([eb('p.name', '=', c.value), eb('p.name', 'like', likePrefix(c.value))]);
+      // A transliterated name typed without its dot (买买提艾力 for 买买提·艾力): the same pinyin
+      // (indexed) and the same characters once the dot is left out.
+      return eb.or([
+        eb('p.name', '=', c.value),
+        eb('p.name', 'like', likePrefix(c.value)),
+        eb.and([
+          eb('p.name_pinyin', '=', c.pinyin),
+          eb(sql<string>`replace(p.name, '·', '')`, '=', c.value.replaceAll('·', '')),
+        ]),
+      ]);
     case 'pinyin':
       // Initials match whole ("zxm" is 张晓明, not every name starting z-x-m); full pinyin matches
       // as a prefix once it is long enough to be selective ("zhangx"). A prefix over initials

@@ -1207,7 +1207,8 @@ export interface DuplicateGroupView {
 /**
  * Possible duplicates among persons without an ID number (the ID number is unique, so persons
  * with one cannot be duplicated): the same name and birth date within a township, or the same
- * pinyin and birth date (同音字 typed differently). Scoped in SQL.
+ * pinyin and birth date (同音字 typed differently) within a township too: a looser match than the
+ * name's over a wider area would list every common name of a county. Scoped in SQL.
  */
 export async function listDuplicates(
   db: Kysely<DB>,
@@ -1232,7 +1233,7 @@ export async function listDuplicates(
       UNION ALL
       SELECT 'same_pinyin_birth', birth_date, array_agg(id ORDER BY id)
       FROM candidates WHERE name_pinyin <> ''
-      GROUP BY name_pinyin, birth_date
+      GROUP BY name_pinyin, birth_date, township
       HAVING count(*) > 1 AND count(*) FILTER (WHERE id_number IS NULL) > 0 AND count(DISTINCT name) > 1
     )
     SELECT reason, birth_date, ids FROM groups ORDER BY ids[1], reason LIMIT ${limit}`.execute(db);
@@ -1278,9 +1279,12 @@ export async function mergePerson(
     throw invalid('intoId', { zh: '不能与自身合并', en: 'a person cannot be merged into themselves' });
   return db.transaction().execute(async (trx) => {
     const scope = scopeRange(actor);
-    const duplicate = await repo.findPersonForUpdate(trx, id, scope);
+    // Both rows locked in id order: two clerks merging a pair each into the other wait for each
+    // other instead of deadlocking; the second then finds the pair merged (409).
+    const lower = await repo.findPersonForUpdate(trx, Math.min(id, intoId), scope);
+    const higher = await repo.findPersonForUpdate(trx, Math.max(id, intoId), scope);
+    const [duplicate, kept] = id < intoId ? [lower, higher] : [higher, lower];
     if (!duplicate) throw notFound(PERSON_NOT_FOUND);
-    const kept = await repo.findPersonForUpdate(trx, intoId, scope);
     if (!kept) throw invalid('intoId', PERSON_NOT_FOUND);
     if (duplicate.version !== version) throw conflict();
     if (duplicate.merged_into !== null || kept.merged_into !== null)
@@ -1291,6 +1295,17 @@ export async function mergePerson(
         en: 'the two persons have different ID numbers; they are not the same person',
       });
     const movedId = duplicate.id_number;
+    // The number the person kept receives must agree with their birth date and sex (DOMAIN.md 1).
+    const moved = movedId && kept.id_number === null ? normalizeIdNumber(movedId) : null;
+    const mismatch = moved?.ok
+      ? checkIdAgainst(moved, { sex: kept.sex, birthDate: kept.birth_date })[0]
+      : undefined;
+    if (mismatch)
+      throw invalid('intoId', {
+        zh: `被合并人员的公民身份号码与保留人员不符：${mismatch.message.zh}`,
+        en: `the merged person's ID number does not fit the person kept: ${mismatch.message.en}`,
+      });
+    const facts = await mergeFacts(trx, duplicate, kept);
     // The ID number is unique, so it moves: cleared on the duplicate first.
     await trx
       .updateTable('persons')
@@ -1307,13 +1322,20 @@ export async function mergePerson(
     if (kept.id_number === null && movedId)
       Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
     if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
-    if (kept.household_id === null && duplicate.household_id) keptPatch.household_id = duplicate.household_id;
+    if (kept.household_id === null && duplicate.household_id) {
+      keptPatch.household_id = duplicate.household_id;
+      if (kept.relation_to_head === null) keptPatch.relation_to_head = duplicate.relation_to_head;
+    }
+    const keptHousehold = (keptPatch.household_id as number | undefined) ?? kept.household_id;
     await trx
       .updateTable('persons')
       .set({ ...keptPatch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
       .where('id', '=', intoId)
       .execute();
     await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
+    for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to);
+    for (const r of facts.retracted)
+      await repo.retractFact(trx, r.factId, intoId, actor.userId, `合并：与 #${r.sameAs} 相同`);
     // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
     // is closed and kept for the record).
     const relations = await trx
@@ -1358,9 +1380,18 @@ export async function mergePerson(
           .execute();
       }
     }
+    // A household the duplicate headed: the person kept heads it if they are its member; otherwise
+    // it has no head until a clerk names one (the head is one of the members).
     await trx
       .updateTable('households')
-      .set({ head_person_id: intoId })
+      .set({
+        head_person_id:
+          keptHousehold === null
+            ? null
+            : sql<number | null>`CASE WHEN id = ${keptHousehold} THEN ${intoId}::bigint END`,
+        version: sql<number>`version + 1`,
+        updated_at: sql<Date>`now()`,
+      })
       .where('head_person_id', '=', id)
       .execute();
     await audit(trx, actor, {
@@ -1368,7 +1399,11 @@ export async function mergePerson(
       entityType: 'person',
       entityId: id,
       regionCode: duplicate.hukou_region_code,
-      details: { intoId },
+      details: {
+        intoId,
+        ...(facts.ended.length ? { ended: facts.ended } : {}),
+        ...(facts.retracted.length ? { retracted: facts.retracted } : {}),
+      },
     });
     // The duplicate first (its periods end: the person kept now stands for it), then the person
     // kept, whose facts and links now include the duplicate's, with the relatives on those links.
@@ -1378,6 +1413,67 @@ export async function mergePerson(
     if (!after) throw notFound(PERSON_NOT_FOUND);
     return personDetail(trx, after, lang);
   });
+}
+
+/** The same period and data: the one fact recorded on both records of the person. */
+function sameFact(a: repo.FactRow, b: repo.FactRow): boolean {
+  const data = (f: repo.FactRow) =>
+    JSON.stringify(Object.entries(f.data as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return (
+    a.kind === b.kind && a.valid_from === b.valid_from && a.valid_to === b.valid_to && data(a) === data(b)
+  );
+}
+
+/**
+ * The duplicate's facts joined to the kept person's under the one-answer rule of a new fact
+ * (checkFactPeriod), taken in the order they began: a fact recorded on both records is kept once
+ * (the duplicate's copy retracted, so it stays in the history); an open fact ends the day a later
+ * one of the same kind from the other record begins; any other overlap, a second death or a fact
+ * after the death refuses the merge with 409 naming the fact, so that a clerk ends or retracts one
+ * first. Nothing is written here; the caller ends and retracts once the facts have moved.
+ */
+async function mergeFacts(
+  trx: Transaction<DB>,
+  duplicate: repo.PersonRow,
+  kept: repo.PersonRow,
+): Promise<{
+  ended: { factId: number; from: string; to: string }[];
+  retracted: { factId: number; sameAs: number }[];
+}> {
+  const stored = await repo.listActiveFacts(trx, [kept.id, duplicate.id]);
+  const order = (f: repo.FactRow) => `${f.valid_from} ${f.person_id === kept.id ? 0 : 1}`;
+  stored.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : a.id - b.id));
+  const accepted: repo.FactRow[] = [];
+  const ended: { factId: number; from: string; to: string }[] = [];
+  const retracted: { factId: number; sameAs: number }[] = [];
+  for (const f of stored) {
+    const others = accepted.filter((a) => a.person_id !== f.person_id);
+    // The kept person's fact comes first of two that begin the same day.
+    const twin = f.person_id === duplicate.id ? others.find((a) => sameFact(a, f)) : undefined;
+    if (twin) {
+      retracted.push({ factId: f.id, sameAs: twin.id });
+      continue;
+    }
+    if (!isFactKind(f.kind)) continue;
+    let ends: { factId: number; from: string; to: string }[];
+    try {
+      ends = checkFactPeriod(others, f.kind, f.valid_from, f.valid_to, kept.birth_date);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const why = error.details[0]?.message ?? error.userMessage;
+      throw conflict({
+        zh: `无法合并：被合并人员的事实记录 #${f.id} ${why.zh}`,
+        en: `cannot merge: the fact #${f.id} ${why.en}`,
+      });
+    }
+    for (const e of ends) {
+      ended.push(e);
+      const closed = accepted.find((a) => a.id === e.factId);
+      if (closed) closed.valid_to = e.to;
+    }
+    accepted.push({ ...f });
+  }
+  return { ended, retracted };
 }
 
 // ---------- imports and exports ----------
