@@ -1,5 +1,6 @@
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
+import { DEFAULT_MESSAGES, DomainError } from '../../platform/errors.ts';
 import { actorOf } from '../access/index.ts';
 import {
   ConfigBody,
@@ -21,6 +22,7 @@ import {
   WorklistQuery,
 } from './groups.schemas.ts';
 import * as service from './groups.service.ts';
+import { uncoercedProblems } from './groups.settings.ts';
 import * as stats from './groups.stats.ts';
 
 export function groupRoutes(app: App, ctx: AppContext): void {
@@ -52,6 +54,15 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         querystring: ConfigQuery,
         body: ConfigBody,
         response: { 200: ConfigView, ...errors, 409: { $ref: 'ErrorEnvelope#' } },
+      },
+      // The settings as sent, before the validator's type coercion: "6" months or `true` for an age
+      // (which it would store as 1) is no setting, and a single number is no list.
+      preValidation: async (request) => {
+        const sent = (request.body as { config?: unknown } | null)?.config;
+        if (typeof sent !== 'object' || sent === null || Array.isArray(sent)) return;
+        const problems = uncoercedProblems(sent as Record<string, unknown>);
+        if (problems.length)
+          throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, problems);
       },
     },
     async (request) => service.putConfig(ctx, actorOf(request), request.query.region, request.body),
@@ -104,7 +115,8 @@ export function groupRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         tags: ['stats'],
-        summary: "A region's count per group at each month end",
+        summary:
+          "A region's count per group at each month end (the current month's as of today; no later month)",
         querystring: MonthlyQuery,
         response: { 200: MonthlySeries, ...errors },
       },

@@ -93,8 +93,8 @@ export async function getConfig(
 /**
  * Changes a region's configuration from `validFrom` (default today). The change names the version it
  * was made on; a stale one is refused (409). The previous row ends where the new one starts, so the
- * history stays readable; a change from the same day replaces that day's row. The region is then
- * re-evaluated by a job.
+ * history stays readable; a change from the same day supersedes that day's row, which stays on record
+ * with no days. The region is then re-evaluated by a job.
  */
 export async function putConfig(
   ctx: AppContext,
@@ -123,36 +123,25 @@ export async function putConfig(
         en: `must not be before the current configuration's start ${latest.valid_from}`,
       });
     const version = (latest?.version ?? 0) + 1;
-    if (latest && latest.valid_from === validFrom) {
+    // The previous version ends where this one starts; one replaced on its first day keeps its row
+    // with no days (valid_to = valid_from), so that every version stays on record.
+    if (latest)
       await trx
         .updateTable('group_config')
-        .set({
-          config: JSON.stringify(body.config),
-          version,
-          changed_by: actor.userId,
-          changed_at: sql<Date>`now()`,
-        })
+        .set({ valid_to: validFrom })
         .where('id', '=', latest.id)
         .execute();
-    } else {
-      if (latest)
-        await trx
-          .updateTable('group_config')
-          .set({ valid_to: validFrom })
-          .where('id', '=', latest.id)
-          .execute();
-      await trx
-        .insertInto('group_config')
-        .values({
-          region_code: code,
-          valid_from: validFrom,
-          valid_to: null,
-          config: JSON.stringify(body.config),
-          version,
-          changed_by: actor.userId,
-        })
-        .execute();
-    }
+    await trx
+      .insertInto('group_config')
+      .values({
+        region_code: code,
+        valid_from: validFrom,
+        valid_to: null,
+        config: JSON.stringify(body.config),
+        version,
+        changed_by: actor.userId,
+      })
+      .execute();
     await audit(trx, actor, {
       action: 'groups.config.change',
       entityType: 'group_config',

@@ -103,6 +103,49 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
   return problems;
 }
 
+const NUMBER_LIST_KEYS = ['severeDisabilityCognitiveCategories', 'highAgeBandStarts'] as const;
+
+/**
+ * Settings of the wrong JSON type as sent, before the validator's type coercion would turn them into
+ * others: text ("6") or a yes/no for a number (true would be stored as 1), a single value for a list or
+ * a list for a single value. Each problem names its field; everything else is left to the schema.
+ */
+export function uncoercedProblems(patch: Record<string, unknown>, prefix = 'config'): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const number = (path: string, value: unknown) => {
+    if (value !== null && value !== undefined && typeof value !== 'number')
+      problems.push({
+        path,
+        message: { zh: '应为整数 (不能是文字或是/否)', en: 'must be a number, not text or yes/no' },
+      });
+  };
+  for (const [key, value] of Object.entries(patch)) {
+    const path = `${prefix}.${key}`;
+    if (
+      (NON_NEGATIVE_INTEGER_KEYS as readonly string[]).includes(key) ||
+      (GRADE_KEYS as readonly string[]).includes(key) ||
+      key === 'smallCellThreshold'
+    )
+      number(path, value);
+    else if (
+      (NUMBER_LIST_KEYS as readonly string[]).includes(key) ||
+      key === 'disabledElderlySelfCareLevels'
+    ) {
+      if (value === null) continue;
+      if (!Array.isArray(value)) problems.push({ path, message: { zh: '应为列表', en: 'must be a list' } });
+      else if (key !== 'disabledElderlySelfCareLevels') value.forEach((v, i) => number(`${path}.${i}`, v));
+    } else if (
+      key === 'leftBehindWomanAgeRange' &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value)
+    )
+      for (const end of ['minAge', 'maxAge'] as const)
+        number(`${path}.${end}`, (value as Record<string, unknown>)[end]);
+  }
+  return problems;
+}
+
 export function mergeConfig(
   base: EffectiveGroupsConfig,
   patch: Record<string, unknown>,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { invalid } from '../../platform/errors.ts';
 import { audit, maskValue, requireAccess, VIEWER_ROLES, type Actor } from '../access/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
@@ -45,10 +45,27 @@ function childLength(code: string): number {
   return [2, 4, 6, 9, 12].find((length) => length > code.length) ?? LEAF_LENGTH;
 }
 
+/**
+ * The date a count is asked for. A day still to come has no count yet: the periods are evaluated up to
+ * today, so a later date would count every open period as lasting (a child turning 16 next month
+ * still counted), a figure nobody can stand behind.
+ */
 function dateOrToday(asOf: string | undefined): IsoDate {
   const date = asOf ?? today();
   if (!isIsoDate(date)) throw invalid('asOf', { zh: '不是有效日期', en: 'is not a valid date' });
+  const latest = latestCountableDay();
+  if (date > latest)
+    throw invalid('asOf', { zh: `不能晚于今天 (${latest})`, en: `must not be after today (${latest})` });
   return date;
+}
+
+/**
+ * Today, as the latest day with a count. A browser's calendar may be a day ahead of the server's (a
+ * county's staff at 07:00 in Beijing, a server on UTC): its "today" is accepted, counted as the periods
+ * stand, rather than refusing the dashboard every morning.
+ */
+function latestCountableDay(): IsoDate {
+  return addDays(today(), 1);
 }
 
 async function childRegions(db: Kysely<DB>, code: string): Promise<{ code: string; name: string }[]> {
@@ -294,11 +311,23 @@ function monthEnds(from: string, to: string): { month: string; end: IsoDate }[] 
   const last = ty * 12 + tm - 1;
   if (last < first) throw invalid('to', { zh: '不能早于起始月份', en: 'must not be before from' });
   if (last - first >= 240) throw invalid('to', { zh: '最多 240 个月', en: 'at most 240 months' });
+  // The current month is counted as of today (its end is still to come, see dateOrToday); a later
+  // month has no count yet.
+  const now = latestCountableDay();
+  const current = Number(now.slice(0, 4)) * 12 + Number(now.slice(5, 7)) - 1;
+  if (last > current)
+    throw invalid('to', {
+      zh: `不能晚于本月 (${now.slice(0, 7)})`,
+      en: `must not be after the current month (${now.slice(0, 7)})`,
+    });
   const out: { month: string; end: IsoDate }[] = [];
   for (let i = first; i <= last; i++) {
     const y = Math.floor(i / 12);
     const m = (i % 12) + 1;
-    out.push({ month: `${y}-${String(m).padStart(2, '0')}`, end: formatDate(y, m, daysInMonth(y, m)) });
+    // The month still running is counted as of its latest countable day (latestCountableDay).
+    const monthEnd = formatDate(y, m, daysInMonth(y, m));
+    const end = monthEnd > now ? now : monthEnd;
+    out.push({ month: `${y}-${String(m).padStart(2, '0')}`, end });
   }
   return out;
 }
