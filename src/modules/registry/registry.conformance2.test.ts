@@ -554,6 +554,45 @@ describe('household heads and relations to the head', () => {
     assert.deepEqual(members.members.map((m) => m.relationToHead).sort(), ['户主', '配偶'].sort());
   });
 
+  test('a head moved to another household on the web no longer heads the one they left', async () => {
+    const home = (
+      await call('POST', '/households', { householdNo: 'C2-LEFT', hukouRegionCode: V1 })
+    ).json() as {
+      id: number;
+    };
+    const other = (
+      await call('POST', '/households', { householdNo: 'C2-NEW', hukouRegionCode: V1 })
+    ).json() as {
+      id: number;
+    };
+    const head = await person('搬走的', '1958-01-01', 1, { householdId: home.id, relationToHead: '户主' });
+    const stays = await person('留下的', '1960-01-01', 2, { householdId: home.id, relationToHead: '配偶' });
+    assert.equal(
+      ((await call('GET', `/households/${home.id}`)).json() as { headPersonId: number }).headPersonId,
+      head,
+    );
+    const current = (await call('GET', `/persons/${head}`)).json() as { version: number };
+    const moved = await call('PATCH', `/persons/${head}`, {
+      version: current.version,
+      householdId: other.id,
+      relationToHead: '户主',
+    });
+    assert.equal(moved.statusCode, 200, moved.body);
+    const left = (await call('GET', `/households/${home.id}`)).json() as {
+      headPersonId: number | null;
+      members: { id: number }[];
+    };
+    assert.equal(left.headPersonId, null);
+    assert.deepEqual(
+      left.members.map((m) => m.id),
+      [stays],
+    );
+    assert.equal(
+      ((await call('GET', `/households/${other.id}`)).json() as { headPersonId: number }).headPersonId,
+      head,
+    );
+  });
+
   test('the relation to the head is a GB/T 4761 name, as the template requires, so an export imports back', async () => {
     const zh = fieldError(
       await call('POST', '/persons', {

@@ -320,6 +320,19 @@ async function recordHead(
   });
 }
 
+/**
+ * A head who moves to another household no longer heads the one they left (the head is one of its
+ * members, as the import keeps it): that household has no head until a clerk names one.
+ */
+async function leaveHead(trx: Transaction<DB>, personId: number, householdId: number | null): Promise<void> {
+  let left = trx
+    .updateTable('households')
+    .set({ head_person_id: null, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('head_person_id', '=', personId);
+  if (householdId !== null) left = left.where('id', '<>', householdId);
+  await left.execute();
+}
+
 async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
   const row = await db
     .selectFrom('regions')
@@ -575,6 +588,7 @@ export async function updatePerson(
           'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
       });
       if (!updated) throw conflict();
+      if (updated.household_id !== current.household_id) await leaveHead(trx, id, updated.household_id);
       if ('relationToHead' in patch || 'householdId' in patch)
         await recordHead(trx, id, updated.household_id, updated.relation_to_head);
       await audit(trx, actor, {
