@@ -14,7 +14,7 @@ import type {
   SelfCareLevel,
 } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
-import type { GroupsConfig } from './groups.config.ts';
+import { somebody, withConfig } from '../../../test/support/group-subjects.ts';
 import {
   deFactoUnsupportedChild,
   disabledElderly,
@@ -39,34 +39,8 @@ import type {
 
 const AS_OF = '2026-11-29';
 const config = DEFAULT_GROUPS_CONFIG;
-const withConfig = (changes: Partial<GroupsConfig>): GroupsConfig => ({
-  ...DEFAULT_GROUPS_CONFIG,
-  ...changes,
-});
 
 // --- Builders ---
-
-let sequence = 0;
-
-function somebody(
-  name: string,
-  sex: 1 | 2,
-  birthDate: IsoDate,
-  facts: Fact[] = [],
-  more: Partial<PersonSnapshot> = {},
-): PersonSnapshot {
-  sequence += 1;
-  return {
-    id: `person-${sequence}`,
-    name,
-    sex,
-    birthDate,
-    ruralHukou: true,
-    livesInHukouVillage: true,
-    facts,
-    ...more,
-  };
-}
 
 function parent(name: string, sex: 1 | 2, facts: Fact[], parentType: ParentType): ParentSnapshot {
   return { ...somebody(name, sex, sex === 1 ? '1985-02-01' : '1987-04-01', facts), parentType };
