@@ -871,27 +871,21 @@ describe('a child ledger import writes inside the importer’s region only', () 
   test('a parent registered in another township is linked but gets no migration or death from the ledger: the row is refused', async () => {
     const before = await written(father.id);
     const newChild = makeIdNumber('410225', '2017-02-02', 522);
+    const migrantFatherRow = [
+      '孙小南',
+      '女',
+      '2017-02-02',
+      newChild,
+      '南彰镇南彰村',
+      '小学',
+      '钱父亲',
+      FATHER_ID,
+      '广州',
+    ].concat(Array<string>(7).fill(''));
     const result = await importLedger('farTownship', 'ledger-other-parent.csv', [
       HEADERS,
       // The father (堌阳镇) migrant to 广州 and the mother dead: facts on persons outside 南彰镇.
-      [
-        '孙小南',
-        '女',
-        '2017-02-02',
-        newChild,
-        '南彰镇南彰村',
-        '小学',
-        '钱父亲',
-        FATHER_ID,
-        '广州',
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-      ],
+      migrantFatherRow,
       [
         '孙小北',
         '男',
@@ -951,27 +945,7 @@ describe('a child ledger import writes inside the importer’s region only', () 
     const dry = await importLedger(
       'farTownship',
       'ledger-other-parent-dry.csv',
-      [
-        HEADERS,
-        [
-          '孙小南',
-          '女',
-          '2017-02-02',
-          newChild,
-          '南彰镇南彰村',
-          '小学',
-          '钱父亲',
-          FATHER_ID,
-          '广州',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-        ],
-      ],
+      [HEADERS, migrantFatherRow],
       true,
     );
     assert.equal(dry.counts.errors, 1, JSON.stringify(dry));
