@@ -74,25 +74,39 @@ export function readerBounds(
   for (let i = 0; i < n; i++) {
     const node = nodes[i] as TreeNode;
     const kind = kinds[i];
-    lo[i] = kind === 'shown' ? node.value : kind === 'hidden' ? node.threshold : 0;
+    // An unseen rest below zero (a subgroup's period stored in another village than its group's) is
+    // bounded by nothing the reader truly knows there: it may be any value.
+    lo[i] =
+      kind === 'shown'
+        ? node.value
+        : kind === 'hidden'
+          ? node.threshold
+          : kind === 'unseen' && node.value < 0
+            ? -Infinity
+            : 0;
     hi[i] = kind === 'shown' ? node.value : kind === 'small' ? node.threshold - 1 : Infinity;
     if (node.children.length) parents.push(i);
   }
   const tighten = (p: number, children: readonly number[]): boolean => {
     let changed = false;
+    // The children's bounds: the finite ones summed, the infinite ones counted (lower bounds are
+    // infinite only for an unseen rest below zero).
     let sumLo = 0;
-    // The children's upper bounds: the finite ones summed, the infinite ones counted.
+    let infiniteLo = 0;
     let sumHi = 0;
     let infinite = 0;
     for (const c of children) {
-      sumLo += lo[c] as number;
+      const l = lo[c] as number;
+      if (l === -Infinity) infiniteLo += 1;
+      else sumLo += l;
       const h = hi[c] as number;
       if (h === Infinity) infinite += 1;
       else sumHi += h;
     }
+    const allLo = infiniteLo ? -Infinity : sumLo;
     const allHi = infinite ? Infinity : sumHi;
-    if (sumLo > (lo[p] as number)) {
-      lo[p] = sumLo;
+    if (allLo > (lo[p] as number)) {
+      lo[p] = allLo;
       changed = true;
     }
     if (allHi < (hi[p] as number)) {
@@ -105,8 +119,11 @@ export function readerBounds(
       const own = hi[c] as number;
       const otherInfinite = infinite - (own === Infinity ? 1 : 0);
       const otherHi = otherInfinite ? Infinity : sumHi - (own === Infinity ? 0 : own);
+      const ownLo = lo[c] as number;
+      const otherInfiniteLo = infiniteLo - (ownLo === -Infinity ? 1 : 0);
+      const otherLo = otherInfiniteLo ? -Infinity : sumLo - (ownLo === -Infinity ? 0 : ownLo);
       const newLo = pLo - otherHi;
-      const newHi = pHi - (sumLo - (lo[c] as number));
+      const newHi = pHi - otherLo;
       if (newLo > (lo[c] as number)) {
         lo[c] = newLo;
         changed = true;
@@ -348,9 +365,10 @@ export function suppressRegionTrees(
     const rest = new Map<string, number>();
     for (const code of new Set([...subCounts.keys(), ...supCounts.keys()]))
       rest.set(code, (supCounts.get(code) ?? 0) - (subCounts.get(code) ?? 0));
-    // Counts that break the inclusion (a period stored under another region) would make the equations
-    // false; the reader's inference would be wrong as well, so the pair is left out.
-    if ([...rest.values()].some((n) => n < 0)) continue;
+    // A village may hold more of sub than of sup (a closed left-behind period keeps its old village
+    // while the open special-difficulty period moved with the hukou): its rest is below zero. The pair
+    // stays linked (the reader still knows the inclusion everywhere else); such a rest, and every rest
+    // above it that is below zero, is taken as unbounded (readerBounds), so every equation stays true.
     const tree = regionNodes(rest, thresholdOf);
     const base = nodes.length;
     for (const node of tree.nodes)
