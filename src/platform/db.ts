@@ -51,10 +51,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const OID = { int8: 20, numeric: 1700, date: 1082 } as const;
+const OID = { int8: 20, numeric: 1700, date: 1082, jsonb: 3802 } as const;
 
 const parseDate = (value: string) => value;
 const parseInt8 = (value: string) => Number(value);
+/**
+ * A jsonb parameter: bytes are jsonb's binary form and go through as a binary parameter (PGlite's type
+ * says a serializer returns a string, but its wire writer takes bytes as node-postgres does); anything
+ * else as PGlite's own serializer does.
+ */
+const serializeJsonb = (value: unknown): string =>
+  (value instanceof Uint8Array ? value : typeof value === 'string' ? value : JSON.stringify(value)) as string;
 
 // ---------- PGlite driver: one session shared through a mutex ----------
 
@@ -179,6 +186,12 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
   const pglite = await PGlite.create(dataDir ?? undefined, {
     parsers: { [OID.date]: parseDate, [OID.int8]: parseInt8 },
+    // A jsonb parameter given as bytes is jsonb's binary form (groups.repository's jsonRows): passed
+    // through, as node-postgres does, instead of being serialised as a JSON object.
+    serializers: { [OID.jsonb]: serializeJsonb },
+    // A new WAL segment is created at its full size without writing 16 MB of zeros first (PostgreSQL's
+    // setting for file systems that allocate on write; the in-memory one copies itself to grow).
+    startParams: [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off'],
   });
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: pgliteDialect(pglite, mutex) });
