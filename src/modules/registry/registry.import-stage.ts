@@ -169,7 +169,10 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
     out_hukou boolean NOT NULL,
     out_person boolean NOT NULL,
     out_household boolean NOT NULL,
-    missing smallint[]
+    missing smallint[],
+    missing_rows integer[],
+    heads integer[],
+    old_head bigint
   )`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.persons)} (
     row_number integer PRIMARY KEY,
@@ -343,6 +346,13 @@ export interface RowFlags {
   out_household: boolean;
   /** The references that match nobody: 1 father, 2 mother, 3 spouse, 4 carer. */
   missing: number[] | null;
+  /** For each of `missing`, the row of this file that has the number but was refused (else null). */
+  missing_rows: (number | null)[] | null;
+  /** A 户主 row: the other rows of the file that name a 户主 of the same household. */
+  heads: number[] | null;
+  /** A 户主 row: the household's stored head, another person, whom no row of the file writes. */
+  old_head: number | null;
+  old_head_name: string | null;
 }
 
 /**
@@ -369,10 +379,26 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
       FROM ${rows} s
     ) x
     WHERE out_hukou OR out_person OR out_household`.execute(db);
+  // One household has one head: every 户主 row of a household that has several in the file is
+  // refused, each naming the others (the file does not say which is right; docs/DECISIONS.md,
+  // "Household heads: two in one file"). A hash join of the file's 户主 rows with themselves.
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, heads)
+    SELECT s.row_number, min(s.hukou), false, false, false, array_agg(o.row_number ORDER BY o.row_number)
+    FROM ${rows} s
+    JOIN ${rows} o ON o.county_code = s.county_code AND o.household_no = s.household_no
+      AND o.relation_to_head = '户主' AND o.row_number <> s.row_number
+    WHERE s.relation_to_head = '户主'
+    GROUP BY s.row_number
+    ON CONFLICT (row_number) DO UPDATE SET heads = excluded.heads`.execute(db);
+  // A head change by file needs the former head's row too (with their new relation), before the
+  // references are checked so that rows naming a refused head are reported.
+  await flagHeadChanges(db, stage);
   // A reference must match a row that will be written (in the region, not flagged above) or a
-  // registered person. A row whose hukou is outside the region is not checked further.
-  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, missing)
-    SELECT s.row_number, min(s.hukou), false, false, false, array_agg(r.ref ORDER BY r.ref)
+  // registered person. A row whose hukou is outside the region is not checked further. A number
+  // that a refused row of the file has is named with that row.
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, missing, missing_rows)
+    SELECT s.row_number, min(s.hukou), false, false, false, array_agg(r.ref ORDER BY r.ref),
+      array_agg((SELECT min(t.row_number) FROM ${rows} t WHERE t.id_number = r.id_number) ORDER BY r.ref)
     FROM ${rows} s
     CROSS JOIN LATERAL (VALUES (1, s.father), (2, s.mother), (3, s.spouse), (4, s.carer)) AS r (ref, id_number)
     WHERE r.id_number IS NOT NULL AND starts_with(s.hukou, ${regionCode})
@@ -381,9 +407,42 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
         WHERE t.id_number = r.id_number AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number))
       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = r.id_number)
     GROUP BY s.row_number
-    ON CONFLICT (row_number) DO UPDATE SET missing = excluded.missing`.execute(db);
+    ON CONFLICT (row_number) DO UPDATE SET missing = excluded.missing, missing_rows = excluded.missing_rows`.execute(
+    db,
+  );
+  // Again: a former head's row refused for a reference leaves the former head 户主.
+  await flagHeadChanges(db, stage);
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${flags}`.execute(db);
   return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * A 户主 row of a registered household whose head is another person is a head change: accepted when
+ * a row of the file that will be written (not flagged so far) is that former head, with their new
+ * relation (or moving them to another household), else refused, since the former head would keep
+ * 户主 beside the new one (docs/DECISIONS.md). A person is the row's as matchPersons finds them: by
+ * ID number, or, for one registered without, by name and birth date in the household.
+ */
+async function flagHeadChanges(db: Db, stage: ImportStage): Promise<void> {
+  const rows = sql.table(stage.rows);
+  const flags = sql.table(stage.flags);
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, old_head)
+    SELECT s.row_number, s.hukou, false, false, false, p.id
+    FROM ${rows} s
+    JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
+    JOIN persons p ON p.id = h.head_person_id
+    WHERE s.relation_to_head = '户主'
+      AND s.id_number IS DISTINCT FROM p.id_number
+      AND NOT (p.id_number IS NULL AND s.name = p.name AND s.birth_date = p.birth_date)
+      AND NOT EXISTS (
+        SELECT 1 FROM ${rows} t
+        WHERE t.id_number = p.id_number AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number))
+      AND NOT (p.id_number IS NULL AND EXISTS (
+        SELECT 1 FROM ${rows} t
+        WHERE t.county_code = h.county_code AND t.household_no = h.household_no AND t.name = p.name
+          AND t.birth_date = p.birth_date
+          AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number)))
+    ON CONFLICT (row_number) DO UPDATE SET old_head = excluded.old_head`.execute(db);
 }
 
 /** A page of flagged rows after a row number, in row order. */
@@ -393,10 +452,10 @@ export async function flaggedRows(
   after: number,
   limit: number,
 ): Promise<RowFlags[]> {
-  const result = await sql<RowFlags>`SELECT row_number, hukou, out_hukou, out_person, out_household, missing
-    FROM ${sql.table(stage.flags)} WHERE row_number > ${after} ORDER BY row_number LIMIT ${limit}`.execute(
-    db,
-  );
+  const result = await sql<RowFlags>`SELECT f.row_number, f.hukou, f.out_hukou, f.out_person, f.out_household,
+      f.missing, f.missing_rows, f.heads, f.old_head, p.name AS old_head_name
+    FROM ${sql.table(stage.flags)} f LEFT JOIN persons p ON p.id = f.old_head
+    WHERE f.row_number > ${after} ORDER BY f.row_number LIMIT ${limit}`.execute(db);
   return result.rows;
 }
 
@@ -525,8 +584,9 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
 }
 
 /**
- * The head's row names the household head, sets its hukou village and carries the declared income
- * (the last head row of a household counts). Only households where one of these differs.
+ * The head's row names the household head, sets its hukou village and carries the declared income.
+ * A household has one 户主 row by then (the check refused a household's several). Only households
+ * where one of these differs.
  */
 export async function writeHeads(db: Db, stage: ImportStage): Promise<void> {
   // A head the file moved to another household no longer heads the one they left (the head is one

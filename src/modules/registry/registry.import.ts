@@ -102,6 +102,7 @@ const REFERENCE_HEADERS: Record<number, string> = {
 function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
   const errors: RowError[] = [];
   const at = (column: string) => ({ column, value: '' });
+  const relation = headerOf('relationToHead');
   if (f.out_hukou) {
     errors.push({
       ...at(headerOf('hukouRegionCode')),
@@ -128,14 +129,38 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
         en: 'this household number belongs to a village outside your region',
       },
     });
-  for (const ref of f.missing ?? [])
+  if (f.heads?.length)
     errors.push({
-      ...at(REFERENCE_HEADERS[ref] ?? ''),
+      ...at(relation),
       reason: {
-        zh: '该公民身份号码既不在本文件中，也未在系统中登记',
-        en: 'no person with this ID number is in the file or in the registry',
+        zh: `与第 ${f.heads.join('、')} 行同为本户（户编号相同）的户主：一户只有一位户主，请只保留一位“户主”，其他人改填与户主的关系后重新导入`,
+        en: `row ${f.heads.join(', ')} of the same household is also 户主; a household has one head: keep one 户主 and give the others their relation to the head`,
       },
     });
+  if (f.old_head !== null)
+    errors.push({
+      ...at(relation),
+      reason: {
+        zh: `本户现有户主“${f.old_head_name ?? ''}”(#${f.old_head})，本文件中没有其可导入的行：更换户主须在同一文件中写明原户主新的与户主关系（如 父亲、配偶），或在户信息中更换户主`,
+        en: `the household's head is ${f.old_head_name ?? ''} (#${f.old_head}), who has no importable row in this file; to change the head, give the former head's new relation to the head in the same file, or change the head on the household`,
+      },
+    });
+  (f.missing ?? []).forEach((ref, i) => {
+    const row = f.missing_rows?.[i] ?? null;
+    errors.push({
+      ...at(REFERENCE_HEADERS[ref] ?? ''),
+      reason:
+        row === null
+          ? {
+              zh: '该公民身份号码既不在本文件中，也未在系统中登记',
+              en: 'no person with this ID number is in the file or in the registry',
+            }
+          : {
+              zh: `该公民身份号码所在的第 ${row} 行有错误、未导入：请先改正第 ${row} 行`,
+              en: `the row with this ID number (row ${row}) has errors and was not imported; correct row ${row} first`,
+            },
+    });
+  });
   return errors;
 }
 

@@ -309,6 +309,15 @@ export const HouseholdPatch = Type.Object(
     version: Version,
     address: householdFields.address,
     headPersonId: householdFields.headPersonId,
+    formerHeadRelationToHead: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 20,
+          description:
+            "with a new headPersonId: the former head's new 与户主关系 (a GB/T 4761 name other than 户主); required when the household had a head",
+        }),
+      ),
+    ),
     annualIncomeFen: householdFields.annualIncomeFen,
     assets: householdFields.assets,
     bankAccount: householdFields.bankAccount,

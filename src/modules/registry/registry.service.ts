@@ -75,12 +75,12 @@ const HOUSEHOLD_NOT_FOUND = { zh: '未找到该户', en: 'Household not found' }
 const asCell = (value: string | null | undefined): string | null => normalizeCell(value ?? null);
 
 /** 与户主关系 as the template requires it: a GB/T 4761 name (户主, 配偶, 子 ...). */
-function relationToHeadOf(value: string | null | undefined): string | null {
+function relationToHeadOf(value: string | null | undefined, field = 'relationToHead'): string | null {
   const given = asCell(value);
   if (given === null) return null;
   const compact = given.replace(/\s/g, '');
   if (!RELATIONS_TO_HEAD.includes(compact))
-    throw invalid('relationToHead', {
+    throw invalid(field, {
       zh: `“${given}”不是 GB/T 4761 的家庭关系名称（如 户主、配偶、子、女、孙子、孙女、父亲、母亲、兄弟姐妹、其他）`,
       en: `"${given}" is not a GB/T 4761 family relation (户主, 配偶, 子, 女, 孙子, 孙女, 父亲, 母亲, 兄弟姐妹, 其他 ...)`,
     });
@@ -1177,6 +1177,87 @@ export async function createHousehold(
   }
 }
 
+interface RelationRewrite {
+  personId: number;
+  regionCode: string;
+  from: string | null;
+  to: string;
+}
+
+/** A member's 与户主关系 rewritten by a head change, when it differs; the change made, if any. */
+async function setRelationToHead(
+  trx: Transaction<DB>,
+  personId: number,
+  householdId: number,
+  to: string,
+): Promise<RelationRewrite[]> {
+  const before = await trx
+    .selectFrom('persons')
+    .select(['relation_to_head', 'hukou_region_code'])
+    .where('id', '=', personId)
+    .where('household_id', '=', householdId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!before || before.relation_to_head === to) return [];
+  await trx
+    .updateTable('persons')
+    .set({ relation_to_head: to, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', personId)
+    .execute();
+  return [{ personId, regionCode: before.hukou_region_code, from: before.relation_to_head, to }];
+}
+
+/**
+ * A head change's former head: the household's head who is still its member (a head who moved away
+ * left already), locked; undefined when the head does not change or there was none.
+ */
+async function formerHeadOf(
+  trx: Transaction<DB>,
+  household: repo.HouseholdRow,
+  patch: HouseholdPatch,
+): Promise<repo.PersonRow | undefined> {
+  if (!('headPersonId' in patch)) return undefined;
+  const previous = household.head_person_id;
+  if (previous === null || previous === (patch.headPersonId ?? null)) return undefined;
+  const former = await trx
+    .selectFrom('persons')
+    .selectAll()
+    .where('id', '=', previous)
+    .forUpdate()
+    .executeTakeFirst();
+  return former?.household_id === household.id ? former : undefined;
+}
+
+/**
+ * The former head's new 与户主关系 (formerHeadRelationToHead): a GB/T 4761 name other than 户主 (or 本人,
+ * the head's own word), required with a head change, so the household never shows two 户主 and the
+ * clerk, not the system, says what the former head now is.
+ */
+function formerHeadRelationOf(patch: HouseholdPatch, former: repo.PersonRow | undefined): string | null {
+  const field = 'formerHeadRelationToHead';
+  const given = patch.formerHeadRelationToHead;
+  if (!former) {
+    if (given != null)
+      throw invalid(field, {
+        zh: '本次没有更换户主（或本户原来没有户主），不需要填写原户主的新与户主关系',
+        en: 'the head does not change (or the household had none): no new relation for a former head is needed',
+      });
+    return null;
+  }
+  const relation = relationToHeadOf(given, field);
+  if (relation === null)
+    throw invalid(field, {
+      zh: `更换户主时须填写原户主“${former.name}”新的与户主关系（如 父亲、母亲、配偶、子、女）：一户只有一位户主`,
+      en: `a change of head needs the former head's (${former.name}) new relation to the head (e.g. 父亲, 母亲, 配偶, 子, 女): a household has one head`,
+    });
+  if (relation === '户主' || relation === '本人')
+    throw invalid(field, {
+      zh: `原户主“${former.name}”的新关系不能是“${relation}”：一户只有一位户主，请填写其与新户主的关系`,
+      en: `the former head's (${former.name}) new relation cannot be ${relation}: a household has one head; give their relation to the new head`,
+    });
+  return relation;
+}
+
 export async function updateHousehold(
   db: Kysely<DB>,
   actor: Actor,
@@ -1189,6 +1270,19 @@ export async function updateHousehold(
     if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
     if (current.version !== patch.version) throw conflict();
     if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId, id);
+    // The former and the new head are locked first, in id order, as a person's update takes the
+    // person before the household (recordHead): so the two never wait on each other.
+    const heads = [current.head_person_id, patch.headPersonId ?? null].filter((p): p is number => p !== null);
+    if ('headPersonId' in patch && heads.length)
+      await trx
+        .selectFrom('persons')
+        .select('id')
+        .where('id', 'in', heads)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+    const former = await formerHeadOf(trx, current, patch);
+    const formerRelation = formerHeadRelationOf(patch, former);
     const updated = await repo.updateHousehold(trx, id, patch.version, {
       ...('address' in patch ? { address: patch.address ?? null } : {}),
       ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
@@ -1199,13 +1293,52 @@ export async function updateHousehold(
         : {}),
     });
     if (!updated) throw conflict();
+    // A new head: the former head takes the relation the clerk gave and the new head becomes 户主, in
+    // this transaction, each person's version moving on (an edit of either from an older read is 409).
+    const newHead = 'headPersonId' in patch ? (patch.headPersonId ?? null) : current.head_person_id;
+    const relations: RelationRewrite[] = [];
+    if (former && formerRelation !== null)
+      relations.push(...(await setRelationToHead(trx, former.id, id, formerRelation)));
+    if (newHead !== null && newHead !== current.head_person_id) {
+      relations.push(...(await setRelationToHead(trx, newHead, id, '户主')));
+      // Another member still written 户主 (left by an earlier head change) would make two.
+      const other = await trx
+        .selectFrom('persons')
+        .select(['id', 'name'])
+        .where('household_id', '=', id)
+        .where('relation_to_head', '=', '户主')
+        .where('id', '<>', newHead)
+        .where('merged_into', 'is', null)
+        .executeTakeFirst();
+      if (other)
+        throw conflict({
+          zh: `本户成员“${other.name}”(#${other.id})的与户主关系也是“户主”：一户只有一位户主，请先修改其与户主关系，再更换户主`,
+          en: `a member, ${other.name} (#${other.id}), is also written 户主: a household has one head; change their relation to the head first, then change the head`,
+        });
+    }
     await audit(trx, actor, {
       action: 'household.update',
       entityType: 'household',
       entityId: id,
       regionCode: updated.hukou_region_code,
-      details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
+      details: {
+        fields: Object.keys(patch).filter((k) => k !== 'version'),
+        ...(newHead !== current.head_person_id
+          ? {
+              headPersonId: { from: current.head_person_id, to: newHead },
+              relationToHead: relations.map(({ personId, from, to }) => ({ personId, from, to })),
+            }
+          : {}),
+      },
     });
+    for (const r of relations)
+      await audit(trx, actor, {
+        action: 'person.update',
+        entityType: 'person',
+        entityId: r.personId,
+        regionCode: r.regionCode,
+        details: { fields: ['relationToHead'], householdId: id, relationToHead: { from: r.from, to: r.to } },
+      });
     return householdDetail(trx, updated, scopeRange(actor));
   });
 }

@@ -2,7 +2,7 @@
 // the version read; if someone else saved in between the server refuses it (409) and the page says
 // so, with a reload. Income is typed in yuan and sent in fen; assets are named entries.
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, Button, Card, Form, Input, Select, Space } from 'antd';
+import { Alert, AutoComplete, Button, Card, Form, Input, Select, Space } from 'antd';
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
@@ -19,6 +19,7 @@ import {
   type HouseholdPatch,
 } from '../registry/households.ts';
 import { StaleAlert, errorText, isConflict, showFieldErrors } from '../registry/form-errors.tsx';
+import { COMMON_RELATIONS_TO_HEAD } from '../registry/person-edit.ts';
 import { VillageField } from '../registry/VillageField.tsx';
 
 const messages = defineMessages(
@@ -31,6 +32,8 @@ const messages = defineMessages(
     villageHint: '输入村名搜索',
     address: '住址',
     head: '户主',
+    formerHeadRelation: '原户主的新与户主关系',
+    formerHeadHint: '一户只有一位户主：请填写原户主“{name}”与新户主的关系，如 父亲、配偶',
     income: '家庭年收入（元）',
     incomeBad: '请填写金额，如 12000 或 12000.50',
     assets: '家庭资产',
@@ -53,6 +56,9 @@ const messages = defineMessages(
     villageHint: 'Type a village name',
     address: 'Address',
     head: 'Head of household',
+    formerHeadRelation: "Former head's new relation to the head",
+    formerHeadHint:
+      'A household has one head: give the relation of the former head, {name}, to the new one (e.g. 父亲, 配偶)',
     income: 'Annual income (yuan)',
     incomeBad: 'Give an amount, e.g. 12000 or 12000.50',
     assets: 'Assets',
@@ -73,6 +79,7 @@ interface Values {
   hukouRegionCode: string | null;
   address: string;
   headPersonId: number | null;
+  formerHeadRelationToHead: string;
   annualIncome: string;
   assets: { name: string; value: string }[];
   bankAccount: string;
@@ -83,6 +90,7 @@ const FIELDS = [
   'hukouRegionCode',
   'address',
   'headPersonId',
+  'formerHeadRelationToHead',
   'annualIncome',
   'assets',
   'bankAccount',
@@ -95,6 +103,7 @@ function valuesOf(h: Household): Values {
     hukouRegionCode: h.hukouRegionCode,
     address: h.address ?? '',
     headPersonId: h.headPersonId,
+    formerHeadRelationToHead: '',
     annualIncome: h.annualIncomeFen === null ? '' : fenToYuan(h.annualIncomeFen),
     assets: Object.entries(h.assets).map(([name, value]) => ({ name, value: assetText(value) })),
     bankAccount: '',
@@ -122,6 +131,12 @@ export default function HouseholdEdit({ params }: PageProps) {
   const [formError, setFormError] = useState<string[]>([]);
   const [stale, setStale] = useState(false);
   const [busy, setBusy] = useState(false);
+  // A change of head asks for the former head's new relation (the server requires it).
+  const chosenHead = Form.useWatch('headPersonId', form) as number | null | undefined;
+  const formerHead =
+    household && household.headPersonId !== null && (chosenHead ?? null) !== household.headPersonId
+      ? household.members.find((m) => m.id === household.headPersonId)
+      : undefined;
 
   const load = useCallback(
     (signal?: AbortSignal) => {
@@ -176,8 +191,10 @@ export default function HouseholdEdit({ params }: PageProps) {
       const patch: HouseholdPatch = { version: household.version };
       const address = values.address?.trim() || null;
       if (address !== household.address) patch.address = address;
-      if ((values.headPersonId ?? null) !== household.headPersonId)
+      if ((values.headPersonId ?? null) !== household.headPersonId) {
         patch.headPersonId = values.headPersonId ?? null;
+        if (formerHead) patch.formerHeadRelationToHead = values.formerHeadRelationToHead?.trim() || null;
+      }
       if (income !== household.annualIncomeFen) patch.annualIncomeFen = income;
       const assets = assetsOf(values.assets ?? [], household.assets);
       if (JSON.stringify(assets) !== JSON.stringify(household.assets)) patch.assets = assets;
@@ -252,6 +269,20 @@ export default function HouseholdEdit({ params }: PageProps) {
                   value: m.id,
                   label: `${m.name} (${m.relationToHead ?? '—'})`,
                 }))}
+              />
+            </Form.Item>
+          )}
+          {formerHead && (
+            <Form.Item
+              name="formerHeadRelationToHead"
+              label={t('formerHeadRelation')}
+              extra={t('formerHeadHint', { name: formerHead.name })}
+              rules={[{ required: true, whitespace: true, message: t('required') }]}
+            >
+              <AutoComplete
+                options={COMMON_RELATIONS_TO_HEAD.filter((r) => r !== '户主').map((value) => ({ value }))}
+                showSearch={{ filterOption: (input, option) => !!option?.value.startsWith(input) }}
+                maxLength={20}
               />
             </Form.Item>
           )}

@@ -50,7 +50,10 @@ export interface HouseholdCreate {
 
 export type HouseholdPatch = { version: number } & Partial<
   Pick<HouseholdCreate, 'address' | 'headPersonId' | 'annualIncomeFen' | 'assets' | 'bankAccount'>
->;
+> & {
+    /** With a new head: the former head's new 与户主关系 (required by the server when there was a head). */
+    formerHeadRelationToHead?: string | null;
+  };
 
 export const householdsApi = {
   get: (id: number, signal?: AbortSignal) => api.get<Household>(`/households/${id}`, { signal }),
