@@ -28,6 +28,7 @@ import {
   GROUP_LABELS,
   membershipHeldThroughout,
   membershipHeldUntil,
+  membershipOnPastDay,
   membershipRuns,
   RULE_FACT_KINDS,
   unchanging,
@@ -39,6 +40,7 @@ import {
 import type { ParentSnapshot, ParentType, PersonSnapshot } from './groups.rules.ts';
 import { configResolver, type EffectiveGroupsConfig } from './groups.settings.ts';
 import * as repo from './groups.repository.ts';
+import { moveOpenItemsOf } from './groups.worklist-moves.ts';
 import type { GroupReasonsJson } from './groups.tables.ts';
 
 export interface EvaluateOptions {
@@ -82,23 +84,51 @@ interface ConfigFor {
   (regionCode: string): EffectiveGroupsConfig;
   /** The last day on or before the as-of date on which the region's configuration changed. */
   changedOn(regionCode: string): IsoDate | null;
+  /** Every day on or before the as-of date on which the region's configuration changed, latest first. */
+  changesOf(regionCode: string): readonly IsoDate[];
+  /** The configuration in force for the region on a day on or before the as-of date. */
+  on(regionCode: string, day: IsoDate): EffectiveGroupsConfig;
 }
 
+/** Before every configuration: the rows read are all those that began on or before the as-of date. */
+const BEFORE_ANY_CONFIG: IsoDate = '0001-01-01';
+
 async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
-  const rows = await repo.configsInForce(db, asOf);
-  const changes = await repo.configChangesUpTo(db, asOf);
-  const resolve = configResolver(rows.map((row) => ({ regionCode: row.region_code, config: row.config })));
-  const changedOn = new Map<string, IsoDate | null>();
+  // Every version that began by the as-of date (a few rows per configured region): the one in force on
+  // it, and those before, which judge the days before each change (a membership that reaches back over
+  // one). A change is a day a row began or ended, a version replaced on its first day included.
+  const rows = await repo.configsInForceBetween(db, BEFORE_ANY_CONFIG, asOf);
+  const resolverOn = (day: IsoDate) =>
+    configResolver(
+      rows
+        .filter((row) => row.valid_from <= day && (row.valid_to === null || row.valid_to > day))
+        .map((row) => ({ regionCode: row.region_code, config: row.config })),
+    );
+  const resolve = resolverOn(asOf);
+  const resolvers = new Map<IsoDate, (regionCode: string) => EffectiveGroupsConfig>([[asOf, resolve]]);
+  const changeDays = rows.flatMap((row) =>
+    [row.valid_from, row.valid_to]
+      .filter((day): day is IsoDate => day !== null && day <= asOf)
+      .map((day) => ({ region_code: row.region_code, day })),
+  );
+  const changesOf = new Map<string, IsoDate[]>();
+  const changes = (regionCode: string) => {
+    let days = changesOf.get(regionCode);
+    if (days === undefined) {
+      days = [
+        ...new Set(changeDays.filter((c) => regionCode.startsWith(c.region_code)).map((c) => c.day)),
+      ].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      changesOf.set(regionCode, days);
+    }
+    return days;
+  };
   return Object.assign((regionCode: string) => resolve(regionCode), {
-    changedOn: (regionCode: string) => {
-      let day = changedOn.get(regionCode);
-      if (day === undefined) {
-        day = maxDate(
-          ...changes.filter((c) => regionCode.startsWith(c.region_code)).map((c) => c.changed_on),
-        );
-        changedOn.set(regionCode, day);
-      }
-      return day;
+    changedOn: (regionCode: string) => changes(regionCode)[0] ?? null,
+    changesOf: changes,
+    on: (regionCode: string, day: IsoDate) => {
+      let resolver = resolvers.get(day);
+      if (!resolver) resolvers.set(day, (resolver = resolverOn(day)));
+      return resolver(regionCode);
     },
   });
 }
@@ -170,7 +200,11 @@ export async function evaluatePerson(
     trx,
     [...ids].sort((a, b) => a - b),
   );
-  return evaluateBatch(trx, persons, asOf, configFor, true);
+  const counts = await evaluateBatch(trx, persons, asOf, configFor, true);
+  // A change of hukou moves the person's open worklist items to the new village (the items this
+  // evaluation wrote too: an exit of a period counted in the old village).
+  await moveOpenItemsOf(trx, [...ids]);
+  return counts;
 }
 
 /** The registry's change listener (registered by the composition root): re-evaluate as of today. */
@@ -564,18 +598,26 @@ async function planBatch(
       history && mayBelong(history.on(asOf), asOf, config) ? evaluateGroupsOver(history, asOf, config) : [];
     const stored = storedOf.get(id);
     if (!memberships.length && !stored) continue;
+    const region = person.hukou_region_code;
     const target: PeriodTarget = {
       person,
       history,
       asOf,
       config,
-      configChangedOn: configFor.changedOn(person.hukou_region_code),
+      configChangedOn: configFor.changedOn(region),
+      configChanges: configFor.changesOf(region),
+      configOn: (day) => configFor.on(region, day),
       withWorklist,
       today: now,
       touched,
     };
     for (const membership of memberships)
-      planHeld(plan, target, membership, stored?.get(membership.code) ?? []);
+      planHeld(
+        plan,
+        target,
+        startUnderEarlierConfigs(target, membership),
+        stored?.get(membership.code) ?? [],
+      );
     if (!stored) continue;
     for (const [code, periods] of stored)
       if (!memberships.some((m) => m.code === code)) planNotHeld(plan, target, code as GroupCode, periods);
@@ -594,10 +636,49 @@ interface PeriodTarget {
   asOf: IsoDate;
   config: EffectiveGroupsConfig;
   configChangedOn: IsoDate | null;
+  /** Every change of the region's configuration up to the as-of date, latest first. */
+  configChanges: readonly IsoDate[];
+  /** The configuration in force on a day on or before the as-of date. */
+  configOn: (day: IsoDate) => EffectiveGroupsConfig;
   withWorklist: boolean;
   today: IsoDate;
   /** The stored periods the planning of the as-of date has rewritten or relied on (the batch's). */
   touched: Set<number>;
+}
+
+/**
+ * A membership found with the as-of date's configuration, its days judged by the configuration in force
+ * on each of them (DOMAIN.md: configuration is one row per region and period). A stretch that reaches
+ * back over a change of configuration held before the change only if it held the day before it under the
+ * configuration of then, and then from where that stretch began (which may reach back over an earlier
+ * change); otherwise it starts on the change, and says so. A county that raises the age of the
+ * left-behind child to 18 from a day after a child's 16th birthday counts the child again from that day,
+ * not from the parents' departure over the months the child was 16 under the previous rule; a raise that
+ * takes effect before the birthday continues the period.
+ */
+function startUnderEarlierConfigs(target: PeriodTarget, membership: GroupMembership): GroupMembership {
+  const history = target.history;
+  if (!history) return membership;
+  let since = membership.since;
+  for (const change of target.configChanges) {
+    if (since >= change) break;
+    const dayBefore = addDays(change, -1);
+    const before = membershipOnPastDay(history, membership.code, dayBefore, target.configOn(dayBefore));
+    if (before === null)
+      return {
+        ...membership,
+        since: change,
+        reasons: [
+          ...membership.reasons,
+          {
+            zh: `依本地区自 ${change} 起施行的配置`,
+            en: `under the region's configuration in force from ${change}`,
+          },
+        ],
+      };
+    since = before.since;
+  }
+  return since === membership.since ? membership : { ...membership, since };
 }
 
 const covers = (period: StoredPeriod, day: IsoDate) =>
@@ -787,7 +868,8 @@ function planNotHeld(
     const reasons = stale.reasons ?? { zh: [], en: [] };
     plan.worklist.push({
       person_id: person.id,
-      region_code: stale.region_code ?? person.hukou_region_code,
+      // Raised where the person's hukou is now, as every open item is (groups.worklist-moves.ts).
+      region_code: person.hukou_region_code,
       kind: 'group_left',
       group_code: code,
       on_date: last?.until ?? stale.since,
@@ -817,7 +899,7 @@ function checkClosed(plan: BatchPlan, target: PeriodTarget, code: GroupCode, per
       const reasons = period.reasons ?? { zh: [], en: [] };
       plan.worklist.push({
         person_id: person.id,
-        region_code: period.region_code ?? person.hukou_region_code,
+        region_code: person.hukou_region_code,
         kind: 'group_left',
         group_code: code,
         on_date: period.since,

@@ -14,6 +14,7 @@ import type { DB } from '../../platform/db.schema.ts';
 import type { ImportCommitted } from '../registry/index.ts';
 import { addDays, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion, type EvaluateCounts } from './groups.evaluate.ts';
+import { moveOpenItemsInto } from './groups.worklist-moves.ts';
 
 export interface EvaluatePayload {
   /** The subtree to evaluate; with regionCodes, their common ancestor (the job's scope). */
@@ -92,6 +93,8 @@ function commonAncestor(codes: readonly string[]): string {
  * worklist items for everyone who entered or left a group. One job per import (its idempotency key).
  */
 export async function followImport(trx: Transaction<DB>, event: ImportCommitted): Promise<number> {
+  // A person the file moved to another village takes the open worklist items along, with the import.
+  await moveOpenItemsInto(trx, event.regionCodes);
   const regionCodes = evaluationSubtrees(event.regionCodes);
   const regionCode = commonAncestor(regionCodes);
   // A queue over the import's transaction, to enqueue only: the job runs in the process's worker.

@@ -319,6 +319,20 @@ export function membershipEndedOn(
   return null;
 }
 
+/**
+ * The membership on a day before the as-of date, judged as membershipRuns judges the days (hukou and
+ * residence as if unmoved, the links of that day); null when it did not hold. An evaluation asks it with
+ * the configuration in force on that day (a membership that reaches back over a change of configuration).
+ */
+export function membershipOnPastDay(
+  subject: GroupSubject | SubjectHistory,
+  code: GroupCode,
+  day: IsoDate,
+  config: GroupsConfig,
+): GroupMembership | null {
+  return memberOn(judgedBefore(asHistory(subject)), code, day, config);
+}
+
 /** A stretch [since, until) of days on which a membership held, with its grounds on its last day. */
 export interface MembershipRun {
   readonly since: IsoDate;
