@@ -18,8 +18,11 @@ import {
 import { enginesFromArgs, freshDatabase, numberArg, report, stringArg, timed, verdict } from './support.ts';
 
 const AS_OF = '2026-11-29';
-const batchSize = numberArg('batch', 5000);
-const concurrency = numberArg('concurrency', 2);
+const batchArg = numberArg('batch', 0);
+const batchSize = batchArg > 0 ? batchArg : undefined;
+// Unless given, evaluateRegion's own default (what `shouhu groups evaluate` and the jobs use).
+const concurrencyArg = numberArg('concurrency', 0);
+const concurrency = concurrencyArg > 0 ? concurrencyArg : undefined;
 const data = stringArg('data', 'generated');
 const rounds = Math.max(1, numberArg('rounds', 3));
 if (data !== 'generated' && data !== 'synthetic') throw new Error('--data is generated or synthetic');

@@ -189,9 +189,6 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     // A jsonb parameter given as bytes is jsonb's binary form (groups.repository's jsonRows): passed
     // through, as node-postgres does, instead of being serialised as a JSON object.
     serializers: { [OID.jsonb]: serializeJsonb },
-    // A new WAL segment is created at its full size without writing 16 MB of zeros first (PostgreSQL's
-    // setting for file systems that allocate on write; the in-memory one copies itself to grow).
-    startParams: [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off'],
   });
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: pgliteDialect(pglite, mutex) });

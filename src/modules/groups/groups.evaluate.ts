@@ -19,6 +19,7 @@
 // person and the relatives whose groups depend on that person's facts.
 
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { addDays, ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
@@ -42,6 +43,7 @@ import { configResolver, type EffectiveGroupsConfig } from './groups.settings.ts
 import * as repo from './groups.repository.ts';
 import { moveOpenItemsOf } from './groups.worklist-moves.ts';
 import type { GroupReasonsJson } from './groups.tables.ts';
+import type { PlannedBatch, PlanRequest, PlanResponse } from './groups.plan-worker.ts';
 
 export interface EvaluateOptions {
   /** The subtree to evaluate; '' is the whole registry. */
@@ -80,7 +82,7 @@ function addCounts(into: EvaluateCounts, more: EvaluateCounts): void {
   into.unchanged += more.unchanged;
 }
 
-interface ConfigFor {
+export interface ConfigFor {
   (regionCode: string): EffectiveGroupsConfig;
   /** The last day on or before the as-of date on which the region's configuration changed. */
   changedOn(regionCode: string): IsoDate | null;
@@ -93,11 +95,26 @@ interface ConfigFor {
 /** Before every configuration: the rows read are all those that began on or before the as-of date. */
 const BEFORE_ANY_CONFIG: IsoDate = '0001-01-01';
 
+/**
+ * The configuration rows an evaluation as of a date reads: every version that began by the as-of date
+ * (a few rows per configured region), the one in force on it and those before, which judge the days
+ * before each change (a membership that reaches back over one). configFrom builds on them, in any thread.
+ */
+export interface ConfigSource {
+  asOf: IsoDate;
+  rows: repo.ConfigRecord[];
+}
+
+async function readConfigSource(db: repo.Db, asOf: IsoDate): Promise<ConfigSource> {
+  return { asOf, rows: await repo.configsInForceBetween(db, BEFORE_ANY_CONFIG, asOf) };
+}
+
 async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
-  // Every version that began by the as-of date (a few rows per configured region): the one in force on
-  // it, and those before, which judge the days before each change (a membership that reaches back over
-  // one). A change is a day a row began or ended, a version replaced on its first day included.
-  const rows = await repo.configsInForceBetween(db, BEFORE_ANY_CONFIG, asOf);
+  return configFrom(await readConfigSource(db, asOf));
+}
+
+/** A change is a day a row began or ended, a version replaced on its first day included. */
+export function configFrom({ asOf, rows }: ConfigSource): ConfigFor {
   const resolverOn = (day: IsoDate) =>
     configResolver(
       rows
@@ -136,31 +153,51 @@ async function loadConfigFor(db: repo.Db, asOf: IsoDate): Promise<ConfigFor> {
 /** Evaluates a region subtree in batches, each batch in its own transaction. */
 export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): Promise<EvaluateCounts> {
   const { asOf } = options;
-  const batchSize = options.batchSize ?? 2000;
+  const batchSize = options.batchSize ?? 5000;
   const range = repo.codeRange(options.regionCode);
-  const configFor = await loadConfigFor(db, asOf);
+  const config = await readConfigSource(db, asOf);
+  const configFor = configFrom(config);
+  const configKey = `${++evaluations}`;
+  const withWorklist = options.worklist ?? true;
+  const { timings } = options;
   const total = await repo.countPersons(db, range);
   const counts = emptyCounts();
   await options.progress?.(0, total, `evaluating groups as of ${asOf}`);
-  // Batches touch disjoint persons, so on a server several run at once, each in its own transaction:
-  // one batch's queries overlap another's rules. On PGlite (one session) they simply take turns.
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  // A batch is read here, planned in the planning worker (subjects, rules, the rows to write) and written
+  // here in its own transaction. Batches touch disjoint persons, so while the worker plans one, this
+  // thread reads the next and writes the last; on a server several write at once.
+  const concurrency = Math.max(1, options.concurrency ?? 3);
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   let after = 0;
   for (;;) {
     if (options.signal?.aborted) break;
-    const persons = await repo.nextPersons(db, range, after, batchSize);
-    if (!persons.length) break;
-    after = persons[persons.length - 1]?.id ?? after;
-    const work: Promise<void> = db
-      .transaction()
-      .execute(async (trx) => {
-        // A region's batches hold only derived data that the next evaluation writes again: their
-        // commits need not wait for the disk (a crash loses at most the last batches, never
-        // consistency). A single person's re-evaluation runs in the caller's transaction instead.
-        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-        return evaluateBatch(trx, persons, asOf, configFor, options.worklist ?? true, options.timings);
+    const reading = performance.now();
+    const { persons, context } = await db.transaction().execute(async (trx) => {
+      // The reads are many small index lookups that the planner's estimates overprice; compiling them
+      // (JIT) costs more than running them.
+      await sql`SET LOCAL jit = off`.execute(trx);
+      const persons = await repo.nextPersons(trx, range, after, batchSize);
+      return { persons, context: await repo.readBatchContext(trx, persons.ids, asOf, RULE_FACT_KINDS) };
+    });
+    if (timings) timings.reads = (timings.reads ?? 0) + (performance.now() - reading);
+    if (!persons.ids.length) break;
+    after = persons.ids[persons.ids.length - 1] ?? after;
+    const request = { configKey, config, persons: persons.json, context, asOf, today: today(), withWorklist };
+    const work: Promise<void> = planningWorker()
+      .plan({ ...request, timed: timings !== undefined })
+      .then((planned) => {
+        if (timings && planned.timings)
+          for (const [phase, ms] of Object.entries(planned.timings))
+            timings[phase] = (timings[phase] ?? 0) + ms;
+        return db.transaction().execute(async (trx) => {
+          // A region's batches hold only derived data that the next evaluation writes again: their
+          // commits need not wait for the disk (a crash loses at most the last batches, never
+          // consistency). A single person's re-evaluation runs in the caller's transaction instead.
+          await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+          const records = () => repo.parsePersons(persons.json);
+          return writeBatch(trx, persons.ids, records, planned, asOf, configFor, withWorklist, timings);
+        });
       })
       .then(async (batch) => {
         addCounts(counts, batch);
@@ -491,7 +528,7 @@ interface StoredPeriod {
 }
 
 /** What a batch writes, and what it counts. */
-interface BatchPlan {
+export interface BatchPlan {
   counts: EvaluateCounts;
   voids: number[];
   /** New dates of stored periods (cut back, or judged again), their grounds kept. */
@@ -506,6 +543,103 @@ interface BatchPlan {
 const hasWrites = (plan: BatchPlan) =>
   plan.voids.length + plan.cuts.length + plan.updates.length + plan.inserts.length > 0;
 
+/** Names each region evaluation's configuration for the planning worker. */
+let evaluations = 0;
+
+/**
+ * Writes a batch's plan. Another evaluation of the same persons (a second job over the region, a
+ * registry change's re-evaluation) may have written their periods since the batch read them: the plan
+ * would then insert a second open period or overlap one. Writers of periods take turns from their first
+ * write (the count triggers' lock): take it now, and read and plan again, here, if the periods changed.
+ */
+async function writeBatch(
+  trx: Transaction<DB>,
+  ids: readonly number[],
+  /** The batch's records, asked for only to plan again. */
+  batchPersons: () => readonly repo.PersonRecord[],
+  planned: BatchPlan | PlannedBatch,
+  asOf: IsoDate,
+  configFor: ConfigFor,
+  withWorklist: boolean,
+  timings?: Record<string, number>,
+): Promise<EvaluateCounts> {
+  if (!('writes' in planned ? planned.writes : hasWrites(planned))) return planned.counts;
+  await sql`SET LOCAL jit = off`.execute(trx);
+  await repo.lockMembershipWrites(trx);
+  let plan = planned;
+  if ((await repo.membershipsFingerprint(trx, ids)) !== planned.fingerprint)
+    plan = await planBatch(trx, batchPersons(), asOf, configFor, withWorklist, timings);
+  await writePlan(trx, plan, timings);
+  return plan.counts;
+}
+
+async function writePlan(
+  trx: Transaction<DB>,
+  plan: BatchPlan | PlannedBatch,
+  timings?: Record<string, number>,
+): Promise<void> {
+  const writing = performance.now();
+  await repo.voidMemberships(trx, plan.voids);
+  await repo.redateMemberships(trx, plan.cuts);
+  await repo.updateMemberships(trx, plan.updates);
+  await repo.insertMembershipPeriods(trx, plan.inserts);
+  await repo.insertWorklistItems(trx, plan.worklist);
+  if (timings) timings.writes = (timings.writes ?? 0) + (performance.now() - writing);
+}
+
+/** The planning worker of this process, started on first use; it does not keep the process alive. */
+class PlanningWorker {
+  readonly #worker = new Worker(new URL('./groups.plan-worker.ts', import.meta.url));
+  readonly #pending = new Map<number, { resolve: (p: PlannedBatch) => void; reject: (e: Error) => void }>();
+  #next = 0;
+
+  constructor(onGone: () => void) {
+    this.#worker.unref();
+    this.#worker.on('message', (response: PlanResponse) => {
+      const waiting = this.#pending.get(response.id);
+      if (!waiting) return;
+      this.#settled(response.id);
+      if ('error' in response) waiting.reject(new Error(`group planning failed: ${response.error}`));
+      else waiting.resolve(response.planned);
+    });
+    const fail = (error: Error) => {
+      onGone();
+      for (const [id, waiting] of this.#pending) {
+        this.#settled(id);
+        waiting.reject(error);
+      }
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) =>
+      fail(new Error(`the group planning worker stopped (exit code ${code})`)),
+    );
+  }
+
+  plan(request: Omit<PlanRequest, 'id'>): Promise<PlannedBatch> {
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      // Held while a batch is out, so that a caller awaiting it keeps the process alive.
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...request, id } satisfies PlanRequest);
+    });
+  }
+
+  #settled(id: number): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker.unref();
+  }
+}
+
+let sharedWorker: PlanningWorker | null = null;
+
+function planningWorker(): PlanningWorker {
+  sharedWorker ??= new PlanningWorker(() => {
+    sharedWorker = null;
+  });
+  return sharedWorker;
+}
+
 async function evaluateBatch(
   trx: Transaction<DB>,
   batchPersons: readonly repo.PersonRecord[],
@@ -517,25 +651,9 @@ async function evaluateBatch(
   // The batch's queries are many small index lookups that the planner's estimates overprice; compiling
   // them (JIT) costs more than running them.
   await sql`SET LOCAL jit = off`.execute(trx);
-  let plan = await planBatch(trx, batchPersons, asOf, configFor, withWorklist, timings);
-  if (hasWrites(plan)) {
-    // Another evaluation of the same persons (a second job over the region, a registry change's
-    // re-evaluation) may have written their periods since this batch read them: the plan would then
-    // insert a second open period or overlap one. Writers of periods take turns from their first write
-    // (the count triggers' lock): take it now, and plan again if the periods changed meanwhile.
-    await repo.lockMembershipWrites(trx);
-    const ids = batchPersons.map((p) => p.id);
-    if ((await repo.membershipsFingerprint(trx, ids)) !== plan.fingerprint)
-      plan = await planBatch(trx, batchPersons, asOf, configFor, withWorklist, timings);
-  }
-  const writing = performance.now();
-  await repo.voidMemberships(trx, plan.voids);
-  await repo.redateMemberships(trx, plan.cuts);
-  await repo.updateMemberships(trx, plan.updates);
-  await repo.insertMembershipPeriods(trx, plan.inserts);
-  await repo.insertWorklistItems(trx, plan.worklist);
-  if (timings) timings.writes = (timings.writes ?? 0) + (performance.now() - writing);
-  return plan.counts;
+  const plan = await planBatch(trx, batchPersons, asOf, configFor, withWorklist, timings);
+  const ids = batchPersons.map((p) => p.id);
+  return writeBatch(trx, ids, () => batchPersons, plan, asOf, configFor, withWorklist, timings);
 }
 
 async function planBatch(
@@ -557,12 +675,32 @@ async function planBatch(
   // Only the facts the rules read: a person whose facts are all of other kinds (schooling) may belong to
   // no group below the elderly ages, and mayBelong passes over them.
   const context = await repo.loadBatchContext(trx, ids, asOf, RULE_FACT_KINDS);
+  lap('reads');
+  return planFromContext(batchPersons, context, asOf, configFor, withWorklist, today(), timings);
+}
+
+/** planBatch once the batch's context is read: pure, so the planning worker runs it too. */
+export function planFromContext(
+  batchPersons: readonly repo.PersonRecord[],
+  context: repo.BatchContext,
+  asOf: IsoDate,
+  configFor: ConfigFor,
+  withWorklist: boolean,
+  now: IsoDate,
+  timings?: Record<string, number>,
+): BatchPlan {
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    if (!timings) return;
+    const at = performance.now();
+    timings[phase] = (timings[phase] ?? 0) + (at - mark);
+    mark = at;
+  };
+  const ids = batchPersons.map((p) => p.id);
   const persons = new Map(batchPersons.map((p) => [p.id, p]));
   for (const relative of context.relatives) persons.set(relative.id, relative);
-  lap('reads');
 
   const histories = subjectHistories(ids, persons, context.links, context.facts, asOf);
-  const now = today();
   lap('subjects');
   const storedOf = new Map<number, Map<string, StoredPeriod[]>>();
   const store = (personId: number, code: string, period: StoredPeriod) => {

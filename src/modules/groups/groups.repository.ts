@@ -36,10 +36,8 @@ function idNotIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
   const lo = ids.reduce((a, b) => Math.min(a, b), Infinity);
   const hi = ids.reduce((a, b) => Math.max(a, b), -Infinity);
   if (ids.length >= 8 && hi - lo + 1 <= ids.length * 4) {
-    const inBatch = new Set(ids);
-    const gaps: number[] = [];
-    for (let id = lo; id <= hi && gaps.length <= MAX_GAPS; id++) if (!inBatch.has(id)) gaps.push(id);
-    if (gaps.length <= MAX_GAPS)
+    const gaps = gapsIn(ids, lo, hi);
+    if (gaps)
       return gaps.length
         ? sql<boolean>`(${sql.ref(column)} NOT BETWEEN ${lo} AND ${hi} OR ${sql.ref(column)} = ANY(${idArray(gaps)}))`
         : sql<boolean>`${sql.ref(column)} NOT BETWEEN ${lo} AND ${hi}`;
@@ -47,6 +45,25 @@ function idNotIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
   return sql<boolean>`${sql.ref(column)} <> ALL(${idArray(ids)})`;
 }
 const MAX_GAPS = 256;
+
+/** The ids in [lo, hi] that are not in `ids`; null when there are more than MAX_GAPS. */
+function gapsIn(ids: readonly number[], lo: number, hi: number): number[] | null {
+  const gaps: number[] = [];
+  let ascending = true;
+  for (let i = 1; i < ids.length && ascending; i++) ascending = (ids[i - 1] as number) <= (ids[i] as number);
+  if (ascending) {
+    // A batch of the keyset walk comes in id order: the gaps are between neighbours.
+    let next = lo;
+    for (const id of ids) {
+      for (; next < id; next++) if (gaps.push(next) > MAX_GAPS) return null;
+      next = id + 1;
+    }
+    return gaps;
+  }
+  const inBatch = new Set(ids);
+  for (let id = lo; id <= hi; id++) if (!inBatch.has(id) && gaps.push(id) > MAX_GAPS) return null;
+  return gaps;
+}
 
 function keepIn<T>(rows: T[], ids: readonly number[], ...keys: ((row: T) => number)[]): T[] {
   const set = new Set(ids);
@@ -59,13 +76,68 @@ function keepIn<T>(rows: T[], ids: readonly number[], ...keys: ((row: T) => numb
  * measured and encoded character by character in JavaScript first (PGlite's wire protocol).
  */
 function jsonRows(rows: readonly unknown[]): RawBuilder<unknown> {
-  const text = JSON.stringify(rows);
-  const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
-  bytes[0] = JSONB_BINARY_VERSION;
-  bytes.write(text, 1);
-  return sql`${bytes}::jsonb`;
+  return sql`${encodeJsonb(rows)}::jsonb`;
 }
 const JSONB_BINARY_VERSION = 1;
+
+function encodeJsonb(value: unknown): Buffer {
+  const text = JSON.stringify(value);
+  // Not from the shared pool: the planning worker transfers these bytes to the main thread.
+  const bytes = Buffer.allocUnsafeSlow(1 + Buffer.byteLength(text));
+  bytes[0] = JSONB_BINARY_VERSION;
+  bytes.write(text, 1);
+  return bytes;
+}
+
+/**
+ * Rows of a writer below, encoded ahead (encodeRows) where they were planned: the evaluation's planning
+ * worker hands them over as bytes, so the main thread neither copies nor serialises them.
+ */
+export interface EncodedRows {
+  readonly encoded: Uint8Array;
+  readonly count: number;
+}
+
+/** The parameter of a writer's rows, shaped as the writer's statement reads them; null for no rows. */
+function rowsParam<T>(
+  rows: readonly T[] | EncodedRows,
+  shape: (rows: readonly T[]) => unknown[],
+): RawBuilder<unknown> | null {
+  if ('encoded' in rows) {
+    const { encoded, count } = rows;
+    return count ? sql`${Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)}::jsonb` : null;
+  }
+  return rows.length ? sql`${encodeJsonb(shape(rows))}::jsonb` : null;
+}
+
+const asObjects = <T>(rows: readonly T[]): unknown[] => [...rows];
+
+/** Each row as an array, not an object: no key repeated 5,000 times (insertMembershipPeriods). */
+const insertTuples = (rows: readonly NewMembership[]): unknown[] =>
+  rows.map((r) => [
+    r.person_id,
+    r.group_code,
+    r.sub_category,
+    r.since,
+    r.until ?? null,
+    r.reasons,
+    r.region_code,
+  ]);
+
+const updateTuples = (rows: readonly MembershipUpdate[]): unknown[] =>
+  rows.map((r) => [r.id, r.sub_category, r.since, r.until, r.reasons, r.region_code]);
+
+/** A batch's writes, encoded for the writers below (see EncodedRows). */
+export const encodeRows = {
+  inserts: (rows: readonly NewMembership[]): EncodedRows => encoded(insertTuples(rows)),
+  updates: (rows: readonly MembershipUpdate[]): EncodedRows => encoded(updateTuples(rows)),
+  redates: (rows: readonly MembershipRedate[]): EncodedRows => encoded(asObjects(rows)),
+  worklist: (rows: readonly NewWorklistItem[]): EncodedRows => encoded(asObjects(rows)),
+};
+
+function encoded(rows: unknown[]): EncodedRows {
+  return { encoded: encodeJsonb(rows), count: rows.length };
+}
 
 /** The half-open range of codes in a region's subtree; '' is the whole country. */
 export function codeRange(regionCode: string): [string, string] {
@@ -85,23 +157,32 @@ export interface PersonRecord {
   rural: boolean | null;
 }
 
+/** A batch of persons as read: their ids, and their records as text for parsePersons (in any thread). */
+export interface PersonsRead {
+  ids: number[];
+  json: string;
+}
+
 /** The next batch of persons in a subtree after `afterId`, in id order (keyset: never OFFSET). */
 export async function nextPersons(
   db: Db,
   range: [string, string],
   afterId: number,
   limit: number,
-): Promise<PersonRecord[]> {
+): Promise<PersonsRead> {
   // One JSON document instead of a row per person: decoding rows field by field costs the driver (and
   // PGlite's wire protocol in WebAssembly) several times what the query itself costs; JSON.parse does not.
-  // Arrays, not objects: no key repeated on every row (a third less to build and to parse).
-  const result = await sql<{ j: string }>`
-    SELECT coalesce(json_agg(${personArray('x')} ORDER BY x.id), '[]')::text AS j FROM (
+  // Arrays, not objects: no key repeated on every row (a third less to build and to parse). The ids come
+  // apart, so the thread that only reads and writes the batch need not parse the records.
+  const result = await sql<{ j: string; ids: string }>`
+    SELECT coalesce(json_agg(${personArray('x')} ORDER BY x.id), '[]')::text AS j,
+      coalesce(string_agg(x.id::text, ',' ORDER BY x.id), '') AS ids FROM (
       SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, r.rural
       FROM persons p LEFT JOIN regions r ON r.code = p.hukou_region_code
       WHERE p.hukou_region_code >= ${range[0]} AND p.hukou_region_code < ${range[1]} AND p.id > ${afterId}
       ORDER BY p.id LIMIT ${limit}) x`.execute(db);
-  return fromPersonArrays(result.rows[0]?.j ?? '[]');
+  const row = result.rows[0];
+  return { ids: row?.ids ? row.ids.split(',').map(Number) : [], json: row?.j ?? '[]' };
 }
 
 type PersonArray = [
@@ -115,7 +196,7 @@ type PersonArray = [
   boolean | null,
 ];
 
-/** A person row as a JSON array (read back by fromPersonArrays), from a row `alias` of PersonRecord columns. */
+/** A person row as a JSON array (read back by parsePersons), from a row `alias` of PersonRecord columns. */
 function personArray(alias: string): RawBuilder<unknown> {
   const c = (name: string) => sql.ref(`${alias}.${name}`);
   return sql`json_build_array(${c('id')}, ${c('name')}, ${c('sex')}, ${c('birth_date')}, ${c('hukou_region_code')},
@@ -135,7 +216,7 @@ function fromPersonArray(a: PersonArray): PersonRecord {
   };
 }
 
-function fromPersonArrays(json: string): PersonRecord[] {
+export function parsePersons(json: string): PersonRecord[] {
   return (JSON.parse(json) as PersonArray[]).map(fromPersonArray);
 }
 
@@ -281,10 +362,27 @@ export async function loadBatchContext(
   asOf: IsoDate,
   factKinds: readonly string[],
 ): Promise<BatchContext> {
-  if (!ids.length) return { links: [], relatives: [], facts: [], open: [], closed: [], fingerprint: '' };
+  if (!ids.length) return parseBatchContext('{}', ids, asOf);
+  return parseBatchContext(await readBatchContext(db, ids, asOf, factKinds), ids, asOf);
+}
+
+/** loadBatchContext's read: the JSON document as text (parseBatchContext reads it, in any thread). */
+export async function readBatchContext(
+  db: Db,
+  ids: readonly number[],
+  asOf: IsoDate,
+  factKinds: readonly string[],
+): Promise<string> {
+  if (!ids.length) return '{}';
   const result = await batchContextQuery(ids, asOf, factKinds).execute(db);
+  return result.rows[0]?.j ?? '{}';
+}
+
+/** The batch context from the document readBatchContext read for the same ids and date. */
+export function parseBatchContext(text: string, ids: readonly number[], asOf: IsoDate): BatchContext {
+  if (!ids.length) return { links: [], relatives: [], facts: [], open: [], closed: [], fingerprint: '' };
   type FactArray = [number, string, string, string | null, Record<string, unknown>];
-  const read = JSON.parse(result.rows[0]?.j ?? '{}') as {
+  const read = JSON.parse(text) as {
     // Undated links without adoptions (nearly all) come as the first four elements only.
     relations: [
       number,
@@ -459,24 +557,16 @@ export interface NewMembership {
  */
 export async function insertMembershipPeriods(
   trx: Transaction<DB>,
-  rows: readonly NewMembership[],
+  rows: readonly NewMembership[] | EncodedRows,
 ): Promise<void> {
-  if (!rows.length) return;
-  // Each row as an array, not an object: no key repeated 5,000 times, and `e->5` hands the reasons on
-  // as jsonb (jsonb_to_recordset turns a jsonb field into text and parses it again).
-  const tuples = rows.map((r) => [
-    r.person_id,
-    r.group_code,
-    r.sub_category,
-    r.since,
-    r.until ?? null,
-    r.reasons,
-    r.region_code,
-  ]);
+  const param = rowsParam(rows, insertTuples);
+  if (!param) return;
+  // Rows as arrays (insertTuples); `e->5` hands the reasons on as jsonb (jsonb_to_recordset turns a
+  // jsonb field into text and parses it again).
   await sql`
     INSERT INTO group_memberships (person_id, group_code, sub_category, since, until, reasons, region_code)
     SELECT (e->>0)::bigint, e->>1, e->>2, (e->>3)::date, (e->>4)::date, e->5, e->>6
-    FROM jsonb_array_elements(${jsonRows(tuples)}) e`.execute(trx);
+    FROM jsonb_array_elements(${param}) e`.execute(trx);
 }
 
 /**
@@ -514,29 +604,36 @@ export interface MembershipUpdate {
 /** Rewrites periods whole (dates, grounds and region). */
 export async function updateMemberships(
   trx: Transaction<DB>,
-  rows: readonly MembershipUpdate[],
+  rows: readonly MembershipUpdate[] | EncodedRows,
 ): Promise<void> {
-  if (!rows.length) return;
+  const param = rowsParam(rows, updateTuples);
+  if (!param) return;
   // As insertMembershipPeriods: arrays, the reasons passed on as jsonb.
-  const tuples = rows.map((r) => [r.id, r.sub_category, r.since, r.until, r.reasons, r.region_code]);
   await sql`
     UPDATE group_memberships g SET sub_category = x.sub_category, since = x.since, until = x.until,
       reasons = x.reasons, region_code = x.region_code, evaluated_at = now()
     FROM (SELECT (e->>0)::bigint AS id, e->>1 AS sub_category, (e->>2)::date AS since, (e->>3)::date AS until,
         e->4 AS reasons, e->>5 AS region_code
-      FROM jsonb_array_elements(${jsonRows(tuples)}) e) x
+      FROM jsonb_array_elements(${param}) e) x
     WHERE g.id = x.id`.execute(trx);
 }
 
 /** New dates for periods, their grounds kept (cut back to where a newer one starts, or judged again). */
+export interface MembershipRedate {
+  id: number;
+  since: IsoDate;
+  until: IsoDate;
+}
+
 export async function redateMemberships(
   trx: Transaction<DB>,
-  rows: readonly { id: number; since: IsoDate; until: IsoDate }[],
+  rows: readonly MembershipRedate[] | EncodedRows,
 ): Promise<void> {
-  if (!rows.length) return;
+  const param = rowsParam(rows, asObjects);
+  if (!param) return;
   await sql`
     UPDATE group_memberships g SET since = x.since, until = x.until, evaluated_at = now()
-    FROM jsonb_to_recordset(${jsonRows(rows)}) AS x(id bigint, since date, until date)
+    FROM jsonb_to_recordset(${param}) AS x(id bigint, since date, until date)
     WHERE g.id = x.id`.execute(trx);
 }
 
@@ -569,13 +666,14 @@ export interface NewWorklistItem {
 
 export async function insertWorklistItems(
   trx: Transaction<DB>,
-  rows: readonly NewWorklistItem[],
+  rows: readonly NewWorklistItem[] | EncodedRows,
 ): Promise<void> {
-  if (!rows.length) return;
+  const param = rowsParam(rows, asObjects);
+  if (!param) return;
   await sql`
     INSERT INTO worklist_items (person_id, region_code, kind, group_code, on_date, text_zh, text_en)
     SELECT person_id, region_code, kind, group_code, on_date, text_zh, text_en
-    FROM jsonb_to_recordset(${jsonRows(rows)})
+    FROM jsonb_to_recordset(${param})
       AS x(person_id bigint, region_code text, kind text, group_code text, on_date date, text_zh text, text_en text)
     ORDER BY person_id, group_code`.execute(trx);
 }
