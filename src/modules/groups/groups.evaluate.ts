@@ -226,6 +226,10 @@ export async function evaluatePerson(
   personId: number,
   asOf: IsoDate,
 ): Promise<EvaluateCounts> {
+  // Held from before the read to the commit, and the persons stamped: a region evaluation that read
+  // these persons earlier and writes later waits for this change and then sees it in its fingerprint,
+  // even when this re-evaluation writes no period (writeBatch plans again).
+  await repo.lockMembershipWrites(trx);
   const links = await repo.loadRelations(trx, [personId], asOf);
   const ids = new Set<number>([personId]);
   for (const link of links) {
@@ -238,6 +242,7 @@ export async function evaluatePerson(
     [...ids].sort((a, b) => a - b),
   );
   const counts = await evaluateBatch(trx, persons, asOf, configFor, true);
+  await repo.stampPersons(trx, [...ids]);
   // A change of hukou moves the person's open worklist items to the new village (the items this
   // evaluation wrote too: an exit of a period counted in the old village).
   await moveOpenItemsOf(trx, [...ids]);

@@ -445,14 +445,32 @@ export function parseBatchContext(text: string, ids: readonly number[], asOf: Is
  * A digest of the periods of the persons, over the same rows the batch read reads (a dense batch's id
  * range: a few persons of other counties too): how many, the sum of their ids (ids only grow, so a row
  * deleted and another inserted change it) and of their row versions (xmin: every update writes a new
- * one). Equal on two reads when no such period was written in between. Read with the batch, and again
- * once the batch holds the period writers' lock (lockMembershipWrites) before it writes.
+ * one); then the sum of the persons' stamps (stampPersons: a registry change's re-evaluation that
+ * wrote no period). Equal on two reads when no such period was written and no such change committed
+ * in between. Read with the batch, and again once the batch holds the period writers' lock
+ * (lockMembershipWrites) before it writes.
  */
 const digest = sql<string>`count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(sum(version::bigint), 0)`;
 
+function stampsQuery(ids: readonly number[]): RawBuilder<string> {
+  return sql<string>`(SELECT coalesce(sum(stamp), 0)::text FROM group_person_stamps
+    WHERE ${idIn('person_id', ids)})`;
+}
+
 function fingerprintQuery(ids: readonly number[]): RawBuilder<string> {
   return sql<string>`(SELECT ${digest} FROM (SELECT id, xmin::text AS version FROM group_memberships
-    WHERE ${idIn('person_id', ids)}) p)`;
+    WHERE ${idIn('person_id', ids)}) p) || ':' || ${stampsQuery(ids)}`;
+}
+
+/**
+ * Moves the persons' stamps (see the fingerprint above): a registry change's re-evaluation does it for
+ * everyone it re-evaluated, holding the period writers' lock until it commits.
+ */
+export async function stampPersons(trx: Transaction<DB>, ids: readonly number[]): Promise<void> {
+  if (!ids.length) return;
+  await sql`INSERT INTO group_person_stamps AS s (person_id, stamp)
+    SELECT DISTINCT unnest(${idArray(ids)}), 1
+    ON CONFLICT (person_id) DO UPDATE SET stamp = s.stamp + 1`.execute(trx);
 }
 
 export async function membershipsFingerprint(db: Db, ids: readonly number[]): Promise<string> {
@@ -524,7 +542,7 @@ export function batchContextQuery(
           CASE WHEN until > ${asOf}::date THEN reasons END AS reasons,
           CASE WHEN until > ${asOf}::date THEN region_code END AS region_code
         FROM periods WHERE until > since) c),
-      'fingerprint', (SELECT ${digest} FROM periods))::text AS j`;
+      'fingerprint', (SELECT ${digest} FROM periods) || ':' || ${stampsQuery(ids)})::text AS j`;
 }
 
 // ---------- Memberships ----------
