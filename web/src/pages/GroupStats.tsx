@@ -21,6 +21,7 @@ import {
   type StatsRow,
   type StatsTable,
 } from '../groups/groups.ts';
+import { countText, groupName, subCategoryName } from '../groups/labels.ts';
 
 const messages = defineMessages(
   {
@@ -124,10 +125,9 @@ export default function GroupStats({ params }: PageProps) {
       .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
   }, [code, group, asOf, isVillage, mayListPersons]);
 
-  const label = (c: string) => {
-    const g = table?.groups.find((x) => x.code === c);
-    return g ? g[lang] : c;
-  };
+  // The page's own names: the headers and legends are worded before the table arrives (or when it
+  // does not), never a raw code.
+  const label = (c: string) => groupName(c, lang);
 
   const barOption = useMemo(
     () => ({
@@ -183,11 +183,10 @@ export default function GroupStats({ params }: PageProps) {
     onHeaderCell: () => ({ style: { whiteSpace: 'nowrap' as const } }),
     render: (_: unknown, row: StatsRow) => {
       const cell = row.counts[c];
-      if (!cell) return '0';
-      return cell.suppressed ? (
+      return cell?.suppressed ? (
         <Typography.Text type="secondary">{cell.display}</Typography.Text>
       ) : (
-        cell.display
+        countText(cell, lang)
       );
     },
   });
@@ -316,7 +315,7 @@ export default function GroupStats({ params }: PageProps) {
                     title: t('reasons'),
                     render: (_: unknown, m: Member) => (
                       <Space size={[4, 4]} wrap>
-                        {m.subCategory && <Tag>{m.subCategory}</Tag>}
+                        {m.subCategory && <Tag>{subCategoryName(m.subCategory, lang)}</Tag>}
                         <span>{m.reasons[lang].join('; ')}</span>
                       </Space>
                     ),

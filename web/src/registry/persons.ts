@@ -1,21 +1,10 @@
 // The registry's persons as the web app reads them: the list (search, region, care-group filter) and
 // the person file with its care groups.
 import { api } from '../api.ts';
-import type { Localized } from '../i18n.ts';
 import { GROUP_CODES, type GroupCode } from '../groups/groups.ts';
 
 /** The care groups' names, for the filter before any person has been listed (the server's GROUP_LABELS). */
-export const GROUP_NAMES: Readonly<Record<GroupCode, Localized>> = {
-  left_behind_child: { zh: '农村留守儿童', en: 'rural left-behind child' },
-  de_facto_unsupported_child: { zh: '事实无人抚养儿童', en: 'de facto unsupported child' },
-  orphan: { zh: '孤儿', en: 'orphan' },
-  distressed_child: { zh: '困境儿童', en: 'child in distress' },
-  left_behind_elderly: { zh: '农村留守老年人', en: 'rural left-behind elderly' },
-  left_behind_woman: { zh: '农村留守妇女', en: 'rural left-behind woman' },
-  high_age_elderly: { zh: '高龄老年人', en: 'high-age elderly' },
-  disabled_elderly: { zh: '失能老年人', en: 'disabled elderly' },
-  special_difficulty_elderly: { zh: '特殊困难老年人', en: 'elderly with special difficulties' },
-};
+export { GROUP_NAMES } from '../groups/labels.ts';
 
 export { GROUP_CODES, type GroupCode };
 
