@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { DEFAULT_MESSAGES, DomainError } from '../../platform/errors.ts';
@@ -11,6 +12,7 @@ import {
   JobRef,
   JobStatus,
   MemberList,
+  MembersExportQuery,
   MembersQuery,
   MonthlyQuery,
   MonthlySeries,
@@ -165,6 +167,53 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', `attachment; filename="${file.fileName}"`)
         .send(file.data);
+    },
+  );
+
+  app.get(
+    '/stats/groups/monthly.xlsx',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'The monthly series as an Excel workbook, as this reader sees it',
+        querystring: MonthlyQuery,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      },
+    },
+    async (request, reply) => {
+      const { region, from, to } = request.query;
+      const file = await stats.exportMonthlyStats(ctx.db, actorOf(request), region, from, to);
+      return reply
+        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .send(file.data);
+    },
+  );
+
+  app.get(
+    '/stats/groups/members.xlsx',
+    {
+      schema: {
+        tags: ['stats'],
+        summary:
+          'The persons counted in a group as an Excel workbook (streams; readers who may see individual records only; ID numbers masked)',
+        querystring: MembersExportQuery,
+        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      },
+    },
+    async (request, reply) => {
+      const file = await stats.exportGroupMembers(ctx.db, actorOf(request), request.query);
+      const body = new PassThrough();
+      file
+        .write(body)
+        .then(() => {
+          if (!body.writableEnded) body.end();
+        })
+        .catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+      return reply
+        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .send(body);
     },
   );
 

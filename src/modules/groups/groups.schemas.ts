@@ -149,6 +149,12 @@ export const MembersQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 });
 
+export const MembersExportQuery = Type.Object({
+  region: Type.Optional(RegionCodeParam),
+  group: GroupCodeSchema,
+  asOf: Type.Optional(IsoDate),
+});
+
 export const MemberItem = Type.Object({
   personId: Type.Integer(),
   name: Type.String(),

@@ -7,6 +7,7 @@
 // (groups.suppression.ts).
 
 import { createHash } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
@@ -375,55 +376,79 @@ export async function groupMembers(
   actor: Actor,
   query: { region?: string; group: GroupCode; asOf?: string; cursor?: string; limit?: number },
 ): Promise<MemberList> {
+  const members = await membersOf(db, actor, query);
+  const limit = query.limit ?? 100;
+  const after = query.cursor ? Number(query.cursor) : 0;
+  const page = await members.page(after, limit + 1);
+  const items = page.slice(0, limit);
+  await audit(db, actor, {
+    action: 'groups.members.read',
+    entityType: 'group',
+    entityId: query.group,
+    regionCode: members.region.code || null,
+    details: { asOf: members.date, count: items.length },
+  });
+  return { items, nextCursor: page.length > limit ? String(items[items.length - 1]?.personId) : null };
+}
+
+type Member = MemberList['items'][number];
+
+/**
+ * The members of a group in a region on a date, for a reader who may see persons (checked here), in
+ * person id order, a page at a time. Scoped in SQL: a period keeps the village it was counted in, but
+ * the person must be in the reader's scope today too (a closed period of a person whose hukou has since
+ * moved away stays in the counts, not in the list). ID numbers masked.
+ */
+async function membersOf(
+  db: Kysely<DB>,
+  actor: Actor,
+  query: { region?: string; group: GroupCode; asOf?: string },
+): Promise<{
+  region: { code: string; name: string };
+  date: IsoDate;
+  page: (after: number, limit: number) => Promise<Member[]>;
+}> {
   const target = await resolveRegion(db, actor, query.region);
   requireAccess(actor, 'stats.read', { regionCode: target.code, individual: true });
   requireAccess(actor, 'persons.read', { regionCode: target.code, individual: true });
   const date = dateOrToday(query.asOf);
   const [from, to] = codeRange(target.code);
   const [scopeFrom, scopeTo] = codeRange(actor.regionCode);
-  const limit = query.limit ?? 100;
-  const after = query.cursor ? Number(query.cursor) : 0;
-  const result = await sql<{
-    person_id: number;
-    name: string;
-    id_number: string | null;
-    sex: number | null;
-    birth_date: string | null;
-    hukou_region_code: string;
-    since: string;
-    sub_category: string | null;
-    reasons: { zh: string[]; en: string[] };
-  }>`
-    SELECT gm.person_id, p.name, p.id_number, p.sex, p.birth_date, p.hukou_region_code, gm.since, gm.sub_category, gm.reasons
-    FROM group_memberships gm JOIN persons p ON p.id = gm.person_id
-    WHERE gm.group_code = ${query.group}
-      AND gm.region_code >= ${from} AND gm.region_code < ${to}
-      AND gm.region_code >= ${scopeFrom} AND gm.region_code < ${scopeTo}
-      AND p.hukou_region_code >= ${scopeFrom} AND p.hukou_region_code < ${scopeTo}
-      AND gm.since <= ${date}::date AND (gm.until IS NULL OR gm.until > ${date}::date)
-      AND gm.person_id > ${after}
-    ORDER BY gm.person_id
-    LIMIT ${limit + 1}`.execute(db);
-  const rows = result.rows.slice(0, limit);
-  const items = rows.map((r) => ({
-    personId: Number(r.person_id),
-    name: r.name,
-    idNumberMasked: r.id_number ? maskValue(r.id_number, 'idNumber') : null,
-    sex: r.sex,
-    birthDate: r.birth_date,
-    hukouRegionCode: r.hukou_region_code,
-    since: r.since,
-    subCategory: r.sub_category,
-    reasons: r.reasons,
-  }));
-  await audit(db, actor, {
-    action: 'groups.members.read',
-    entityType: 'group',
-    entityId: query.group,
-    regionCode: target.code || null,
-    details: { asOf: date, count: items.length },
-  });
-  return { items, nextCursor: result.rows.length > limit ? String(items[items.length - 1]?.personId) : null };
+  const page = async (after: number, limit: number): Promise<Member[]> => {
+    const result = await sql<{
+      person_id: number;
+      name: string;
+      id_number: string | null;
+      sex: number | null;
+      birth_date: string | null;
+      hukou_region_code: string;
+      since: string;
+      sub_category: string | null;
+      reasons: { zh: string[]; en: string[] };
+    }>`
+      SELECT gm.person_id, p.name, p.id_number, p.sex, p.birth_date, p.hukou_region_code, gm.since, gm.sub_category, gm.reasons
+      FROM group_memberships gm JOIN persons p ON p.id = gm.person_id
+      WHERE gm.group_code = ${query.group}
+        AND gm.region_code >= ${from} AND gm.region_code < ${to}
+        AND gm.region_code >= ${scopeFrom} AND gm.region_code < ${scopeTo}
+        AND p.hukou_region_code >= ${scopeFrom} AND p.hukou_region_code < ${scopeTo}
+        AND gm.since <= ${date}::date AND (gm.until IS NULL OR gm.until > ${date}::date)
+        AND gm.person_id > ${after}
+      ORDER BY gm.person_id
+      LIMIT ${limit}`.execute(db);
+    return result.rows.map((r) => ({
+      personId: Number(r.person_id),
+      name: r.name,
+      idNumberMasked: r.id_number ? maskValue(r.id_number, 'idNumber') : null,
+      sex: r.sex,
+      birthDate: r.birth_date,
+      hukouRegionCode: r.hukou_region_code,
+      since: r.since,
+      subCategory: r.sub_category,
+      reasons: r.reasons,
+    }));
+  };
+  return { region: { code: target.code, name: target.name }, date, page };
 }
 
 /** GET /stats/groups.xlsx: the table exactly as this reader sees it (suppressed cells included). */
@@ -465,3 +490,114 @@ export async function exportGroupStats(
   const data = Buffer.from(await workbook.xlsx.writeBuffer());
   return { fileName: `groups-${table.region.code || 'national'}-${table.asOf}.xlsx`, data };
 }
+
+/** GET /stats/groups/monthly.xlsx: the monthly series exactly as this reader sees it. */
+export async function exportMonthlyStats(
+  db: Kysely<DB>,
+  actor: Actor,
+  region: string | undefined,
+  from: string,
+  to: string,
+): Promise<{ fileName: string; data: Buffer }> {
+  const series = await monthlyStats(db, actor, region, from, to);
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'Shouhu';
+  const sheet = workbook.addWorksheet('月度趋势');
+  const code = series.region.code || '全国';
+  sheet.addRow([`${series.region.name} (${code}) ${from} 至 ${to} 各月末人数`]);
+  sheet.addRow(['月份', '月末日期', ...GROUP_CODES.map((g) => GROUP_LABELS[g].zh)]);
+  for (const month of series.months)
+    sheet.addRow([
+      month.month,
+      month.monthEnd,
+      ...GROUP_CODES.map((g) => {
+        const cell = month.counts[g];
+        return cell === undefined ? 0 : cell.suppressed ? cell.display : cell.value;
+      }),
+    ]);
+  if (series.suppressed) sheet.addRow(['注: 小于阈值的数字显示为 "<阈值"，"*" 为保护小数而隐藏的数字']);
+  sheet.getRow(2).font = { bold: true };
+  sheet.columns.forEach((column) => (column.width = 14));
+  await audit(db, actor, {
+    action: 'groups.stats.export',
+    entityType: 'group_stats',
+    entityId: series.region.code || 'national',
+    regionCode: series.region.code || null,
+    details: { from, to, monthly: true, suppressed: series.suppressed },
+  });
+  const data = Buffer.from(await workbook.xlsx.writeBuffer());
+  return { fileName: `groups-monthly-${series.region.code || 'national'}-${from}-${to}.xlsx`, data };
+}
+
+/**
+ * GET /stats/groups/members.xlsx: the list of the persons counted, for readers who may see persons
+ * (checked, and audited, before the first byte). Streamed a page at a time into a streaming workbook,
+ * so a county's list does not sit in memory; ID numbers masked as in the list.
+ */
+export async function exportGroupMembers(
+  db: Kysely<DB>,
+  actor: Actor,
+  query: { region?: string; group: GroupCode; asOf?: string },
+): Promise<{ fileName: string; write: (out: Writable) => Promise<number> }> {
+  const members = await membersOf(db, actor, query);
+  const label = GROUP_LABELS[query.group];
+  await audit(db, actor, {
+    action: 'groups.members.export',
+    entityType: 'group',
+    entityId: query.group,
+    regionCode: members.region.code || null,
+    details: { asOf: members.date },
+  });
+  const write = async (out: Writable): Promise<number> => {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
+    const sheet = workbook.addWorksheet(label.zh);
+    sheet
+      .addRow([`${members.region.name} (${members.region.code || '全国'}) ${label.zh} 截至 ${members.date}`])
+      .commit();
+    const header = sheet.addRow([
+      '人员编号',
+      '姓名',
+      '身份证号',
+      '性别',
+      '出生日期',
+      '户籍地代码',
+      '起始日期',
+      '类别',
+      '原因',
+    ]);
+    header.font = { bold: true };
+    header.commit();
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const page = await members.page(after, MEMBER_EXPORT_PAGE);
+      for (const m of page)
+        sheet
+          .addRow([
+            m.personId,
+            m.name,
+            m.idNumberMasked ?? '',
+            m.sex === 1 ? '男' : m.sex === 2 ? '女' : '',
+            m.birthDate ?? '',
+            m.hukouRegionCode,
+            m.since,
+            m.subCategory ?? '',
+            m.reasons.zh.join('；'),
+          ])
+          .commit();
+      count += page.length;
+      const last = page[page.length - 1];
+      if (!last || page.length < MEMBER_EXPORT_PAGE) break;
+      after = last.personId;
+    }
+    sheet.commit();
+    await workbook.commit();
+    return count;
+  };
+  return {
+    fileName: `group-${query.group}-${members.region.code || 'national'}-${members.date}.xlsx`,
+    write,
+  };
+}
+
+const MEMBER_EXPORT_PAGE = 1000;

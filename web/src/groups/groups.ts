@@ -87,6 +87,22 @@ export const groupsApi = {
     const { blob, filename } = await apiDownload('/stats/groups.xlsx', { region: region(code), asOf });
     saveBlob(blob, filename ?? `groups-${code || 'national'}-${asOf}.xlsx`);
   },
+  async exportMonthlyXlsx(code: string, from: string, to: string): Promise<void> {
+    const { blob, filename } = await apiDownload('/stats/groups/monthly.xlsx', {
+      region: region(code),
+      from,
+      to,
+    });
+    saveBlob(blob, filename ?? `groups-monthly-${code || 'national'}-${from}-${to}.xlsx`);
+  },
+  async exportMembersXlsx(code: string, group: GroupCode, asOf: string): Promise<void> {
+    const { blob, filename } = await apiDownload('/stats/groups/members.xlsx', {
+      region: region(code),
+      group,
+      asOf,
+    });
+    saveBlob(blob, filename ?? `group-${group}-${code || 'national'}-${asOf}.xlsx`);
+  },
   worklist: (status: 'open' | 'all', cursor?: string | null) =>
     api.get<Page<WorklistItem>>('/worklist', { query: { status, cursor: cursor ?? undefined, limit: 50 } }),
   acknowledge: (id: number) => api.post<WorklistItem>(`/worklist/${id}/acknowledge`),

@@ -258,14 +258,27 @@ export default function GroupStats({ params }: PageProps) {
               size="small"
               title={t('byRegion')}
               extra={
-                <Select<GroupCode>
-                  size="small"
-                  value={group}
-                  onChange={setGroup}
-                  style={{ width: 180 }}
-                  options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
-                  aria-label={t('group')}
-                />
+                <Space>
+                  <Select<GroupCode>
+                    size="small"
+                    value={group}
+                    onChange={setGroup}
+                    style={{ width: 180 }}
+                    options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
+                    aria-label={t('group')}
+                  />
+                  <Button
+                    size="small"
+                    icon={<DownloadOutlined />}
+                    onClick={() =>
+                      void groupsApi
+                        .exportMembersXlsx(code, group, asOf)
+                        .catch((e: unknown) => setError(String(e)))
+                    }
+                  >
+                    {t('export')}
+                  </Button>
+                </Space>
               }
             >
               <Chart option={barOption} label={t('byRegion')} />
@@ -278,7 +291,24 @@ export default function GroupStats({ params }: PageProps) {
           </Card>
         </Col>
         <Col xs={24}>
-          <Card size="small" title={t('trend')}>
+          <Card
+            size="small"
+            title={t('trend')}
+            extra={
+              <Button
+                size="small"
+                icon={<DownloadOutlined />}
+                onClick={() => {
+                  const months = monthsBack(asOf, 12);
+                  void groupsApi
+                    .exportMonthlyXlsx(code, months.from, months.to)
+                    .catch((e: unknown) => setError(String(e)));
+                }}
+              >
+                {t('export')}
+              </Button>
+            }
+          >
             <Chart option={trendOption} label={t('trend')} height={320} />
           </Card>
         </Col>
@@ -288,14 +318,27 @@ export default function GroupStats({ params }: PageProps) {
               size="small"
               title={t('members')}
               extra={
-                <Select<GroupCode>
-                  size="small"
-                  value={group}
-                  onChange={setGroup}
-                  style={{ width: 180 }}
-                  options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
-                  aria-label={t('group')}
-                />
+                <Space>
+                  <Select<GroupCode>
+                    size="small"
+                    value={group}
+                    onChange={setGroup}
+                    style={{ width: 180 }}
+                    options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
+                    aria-label={t('group')}
+                  />
+                  <Button
+                    size="small"
+                    icon={<DownloadOutlined />}
+                    onClick={() =>
+                      void groupsApi
+                        .exportMembersXlsx(code, group, asOf)
+                        .catch((e: unknown) => setError(String(e)))
+                    }
+                  >
+                    {t('export')}
+                  </Button>
+                </Space>
               }
             >
               <Table<Member>
