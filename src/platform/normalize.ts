@@ -12,7 +12,15 @@ export type LocalizedMessage = { zh: string; en: string };
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: LocalizedMessage };
 
 const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/g;
-const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
+// Characters that take no room on screen: zero-width spaces and joiners, the BOM, the soft hyphen,
+// and the direction marks that Windows puts around a number copied from some programs
+// (U+202D ... U+202C) or from a right-to-left page.
+const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+/** The text without characters that take no room on screen (zero-width, soft hyphen, direction marks). */
+export function dropInvisible(s: string): string {
+  return s.replace(INVISIBLE, '');
+}
 
 /** Full-width ASCII (U+FF01-U+FF5E, 全角) to its half-width form; the ideographic space U+3000 to a space. */
 export function toHalfWidth(s: string): string {

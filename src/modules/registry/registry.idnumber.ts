@@ -7,7 +7,7 @@
 
 import { formatDate, isCalendarDate, isIsoDate, today as currentDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
-import { toHalfWidth, unwrapCell } from '../../platform/normalize.ts';
+import { dropInvisible, toHalfWidth, unwrapCell } from '../../platform/normalize.ts';
 import type { LocalizedMessage } from '../../platform/normalize.ts';
 
 export const ID_NUMBER_ERROR_CODES = [
@@ -36,7 +36,16 @@ export type ValidIdNumber = {
   upgradedFrom15: boolean;
 };
 
-export type InvalidIdNumber = { ok: false; reason: IdNumberErrorCode; message: LocalizedMessage };
+export type InvalidIdNumber = {
+  ok: false;
+  reason: IdNumberErrorCode;
+  message: LocalizedMessage;
+  /**
+   * The number went through a numeric Excel cell and lost digits: an Excel float, or 18 characters
+   * ending in 000 (Excel keeps 15 significant digits) whose check character fails.
+   */
+  excelDamaged?: true;
+};
 
 export type IdNumberResult = ValidIdNumber | InvalidIdNumber;
 
@@ -60,35 +69,61 @@ function fail(reason: IdNumberErrorCode, zh: string, en: string): InvalidIdNumbe
 }
 
 function excelFloat(seen: string): InvalidIdNumber {
-  return fail(
-    'EXCEL_FLOAT',
-    `公民身份号码被 Excel 存成了数字（${seen}），后几位已经丢失，无法还原。请在 Excel 中把该列设置为“文本”格式，重新录入完整号码后再导入。`,
-    `Excel stored the ID number as a number (${seen}) and its last digits are lost; they cannot be recovered. ` +
-      'Format the column as Text in Excel, enter the full numbers again and import once more.',
+  return excelDamaged(
+    fail(
+      'EXCEL_FLOAT',
+      `公民身份号码被 Excel 存成了数字（${seen}），后几位已经丢失，无法还原。请在 Excel 中把该列设置为“文本”格式，重新录入完整号码后再导入。`,
+      `Excel stored the ID number as a number (${seen}) and its last digits are lost; they cannot be recovered. ` +
+        'Format the column as Text in Excel, enter the full numbers again and import once more.',
+    ),
   );
+}
+
+function excelDamaged(r: InvalidIdNumber): InvalidIdNumber {
+  return { ...r, excelDamaged: true };
 }
 
 // Forms a number takes once Excel has made it a float: 1.10105E+17, 410225200801011000.0, 410,225,200,...
 const SCIENTIFIC = /^\d+(?:\.\d*)?e[+-]?\d+$/i;
 const DECIMAL = /^\d+\.\d*$/;
 const GROUPED = /^\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
+const CENTENARIAN_SEQUENCES = /^99[6-9]$/;
+
+// Letters drawn like X: the Cyrillic Х х and Greek Χ χ (a number copied from a scanned or
+// foreign-keyboard document) and the multiplication sign × that Chinese input methods offer for x.
+// Read as X, they still have to be the last character, and the check character then proves them.
+const X_LOOKALIKES = /[\u0425\u0445\u03A7\u03C7\u00D7]/g;
 
 function clean(text: string): string {
   return (
-    toHalfWidth(text)
-      .replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '')
+    dropInvisible(toHalfWidth(text))
+      .replace(/\s/g, '')
       // Dashes group the digits as spaces do (410225-20080101-123X); the check character still
       // proves every digit. A minus sign or dash in any other form (－ is made - above) likewise.
-      .replace(/(?<=[0-9Xx])[-‐‑–—](?=[0-9Xx])/g, '')
-      // A leading apostrophe is how Excel users force text; it is not part of the number.
-      .replace(/^'/, '')
+      .replace(
+        /(?<=[0-9Xx\u0425\u0445\u03A7\u03C7\u00D7])[-‐‑‒–—―−﹘﹣](?=[0-9Xx\u0425\u0445\u03A7\u03C7\u00D7])/g,
+        '',
+      )
+      // A leading apostrophe is how Excel users force text; it is not part of the number. A Chinese
+      // input method types the same key as a curly quote (‘ or ’), which Excel keeps in the cell.
+      .replace(/^['‘’`]/, '')
+      .replace(X_LOOKALIKES, 'X')
       .replace(/x/g, 'X')
   );
 }
 
+/** A character as a clerk can find it: an invisible or space-like one by its code point. */
+function shownChar(c: string): string {
+  return /[\p{C}\p{Z}\p{M}]/u.test(c)
+    ? `U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`
+    : c;
+}
+
 /**
  * Validates and normalises a citizen ID number. Accepts text with surrounding or inner spaces or
- * dashes, full-width characters and a lower-case x; upgrades a 15-digit number to 18. A JS number
+ * dashes, invisible characters, a leading apostrophe, full-width characters, a lower-case x and the
+ * letters drawn like X; upgrades a 15-digit number to 18 (with 18 for the centenarians' sequence
+ * codes 996-999, so that they are refused as born before 1900). A JS number
  * (a numeric Excel cell) of more than 15 digits is rejected: Excel keeps only 15 significant
  * digits, so an 18-digit number has lost its last ones.
  * `today` is the date after which a birth date counts as in the future (default: today).
@@ -107,11 +142,15 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
   }
   const s = clean(String(v));
   if (s === '') return fail('EMPTY', '公民身份号码为空', 'the ID number is empty');
+  // A float of at most 15 digits with nothing after the point (110105491231002.0, what a script
+  // makes of a 15-digit old number in a number column) has lost nothing, as a number cell has not.
+  const whole = /^(\d{1,15})\.0*$/.exec(s)?.[1];
+  if (whole !== undefined) return normalizeIdNumber(whole, today);
   if (SCIENTIFIC.test(s) || DECIMAL.test(s) || GROUPED.test(s)) return excelFloat(s);
 
   const bad = [...new Set(s.replace(/[0-9X]/g, ''))];
   if (bad.length > 0) {
-    const shown = bad.slice(0, 5).join(' ');
+    const shown = bad.slice(0, 5).map(shownChar).join(' ');
     return fail(
       'BAD_CHARACTERS',
       `公民身份号码只能包含数字和末位的 X，发现了：${shown}`,
@@ -143,25 +182,42 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
     );
   }
 
-  const first17 = long ? s.slice(0, 17) : `${s.slice(0, 6)}19${s.slice(6)}`;
+  // A 15-digit number has no century. The sequence codes 996-999 were kept for persons aged 100
+  // or more when the old numbers were issued (1984-1999): they were born in the 1800s, and the
+  // upgrade to 18 digits inserts 18 for them, 19 for everyone else.
+  const centenarian = !long && CENTENARIAN_SEQUENCES.test(s.slice(12));
+  const first17 = long ? s.slice(0, 17) : `${s.slice(0, 6)}${centenarian ? '18' : '19'}${s.slice(6)}`;
   const birthDigits = first17.slice(6, 14);
   const [y, m, d] = [birthDigits.slice(0, 4), birthDigits.slice(4, 6), birthDigits.slice(6, 8)].map(
     Number,
   ) as [number, number, number];
   if (!isCalendarDate(y, m, d)) {
-    return fail(
-      'BAD_BIRTH_DATE',
-      `公民身份号码中的出生日期 ${birthDigits} 不是有效日期`,
-      `the birth date ${birthDigits} in the ID number is not a calendar date`,
-    );
+    return long
+      ? fail(
+          'BAD_BIRTH_DATE',
+          `公民身份号码中的出生日期 ${birthDigits} 不是有效日期`,
+          `the birth date ${birthDigits} in the ID number is not a calendar date`,
+        )
+      : fail(
+          'BAD_BIRTH_DATE',
+          `15位旧号码中的出生日期 ${s.slice(6, 12)}（即 ${birthDigits}）不是有效日期`,
+          `the birth date ${s.slice(6, 12)} (that is ${birthDigits}) in the 15-digit old number is not a calendar date`,
+        );
   }
   const birthDate = formatDate(y, m, d);
   if (birthDate < '1900-01-01') {
-    return fail(
-      'BIRTH_BEFORE_1900',
-      `公民身份号码中的出生日期 ${birthDate} 早于1900年`,
-      `the birth date ${birthDate} in the ID number is before 1900`,
-    );
+    return centenarian
+      ? fail(
+          'BIRTH_BEFORE_1900',
+          `15位旧号码的顺序码 ${s.slice(12)} 是百岁老人专用号（996-999），出生日期为 ${birthDate}，早于1900年`,
+          `the sequence code ${s.slice(12)} of the 15-digit old number was kept for centenarians (996-999): ` +
+            `the birth date is ${birthDate}, before 1900`,
+        )
+      : fail(
+          'BIRTH_BEFORE_1900',
+          `公民身份号码中的出生日期 ${birthDate} 早于1900年`,
+          `the birth date ${birthDate} in the ID number is before 1900`,
+        );
   }
   if (birthDate > today) {
     return fail(
@@ -175,7 +231,7 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
   if (long && s.charAt(17) !== check) {
     // Excel keeps 15 significant digits, so a number that went through it ends in 000.
     const excelHint = s.endsWith('000');
-    return fail(
+    const wrong = fail(
       'BAD_CHECK_CHARACTER',
       `公民身份号码校验码错误：最后一位应为 ${check}，实为 ${s.charAt(17)}。请核对号码` +
         (excelHint
@@ -186,6 +242,7 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
           ? '. It ends in 000: Excel may have stored it as a number and lost the last digits; format the column as Text and enter it again'
           : ''),
     );
+    return excelHint ? excelDamaged(wrong) : wrong;
   }
   return {
     ok: true,

@@ -7,6 +7,7 @@
 import { isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import {
+  dropInvisible,
   normalizeCell,
   normalizeName,
   normalizePhone,
@@ -440,7 +441,7 @@ export interface HeaderCheck {
  * the same column.
  */
 export function cleanHeader(header: string): string {
-  return header.replace(/[\s\u200B-\u200D\u2060\uFEFF]/g, '');
+  return dropInvisible(header).replace(/\s/g, '');
 }
 
 export function checkHeaders(headers: readonly string[]): HeaderCheck {
@@ -516,8 +517,13 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
   const errors: RowError[] = [];
   const values: Values = {};
   const idCell = cells[HEADER_OF.idNumber];
-  const hasIdCell = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
-  const id = hasIdCell && !isFormulaWithoutResult(idCell) ? normalizeIdNumber(idCell, ctx.today) : null;
+  const filled = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
+  const read = filled && !isFormulaWithoutResult(idCell) ? normalizeIdNumber(idCell, ctx.today) : null;
+  // A cell that holds nothing of a number (a lone apostrophe, Excel's text mark, in a CSV) is empty:
+  // the row then needs its 无身份号码原因 like a row with an empty cell.
+  const blank = read !== null && !read.ok && read.reason === 'EMPTY';
+  const hasIdCell = filled && !blank;
+  const id = blank ? null : read;
   for (const col of TEMPLATE_COLUMNS) {
     const cell = cells[col.header];
     // Most cells of a row are empty: an optional empty cell is null without parsing.
