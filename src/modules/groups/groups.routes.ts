@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { DEFAULT_MESSAGES, DomainError } from '../../platform/errors.ts';
@@ -153,20 +154,12 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         tags: ['stats'],
         summary: 'The group statistics table as an Excel workbook, as this reader sees it',
         querystring: StatsQuery,
-        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+        produces: [XLSX],
       },
     },
     async (request, reply) => {
-      const file = await stats.exportGroupStats(
-        ctx.db,
-        actorOf(request),
-        request.query.region,
-        request.query.asOf,
-      );
-      return reply
-        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .send(file.data);
+      const { region, asOf } = request.query;
+      return sendWorkbook(reply, await stats.exportGroupStats(ctx.db, actorOf(request), region, asOf));
     },
   );
 
@@ -177,16 +170,12 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         tags: ['stats'],
         summary: 'The monthly series as an Excel workbook, as this reader sees it',
         querystring: MonthlyQuery,
-        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+        produces: [XLSX],
       },
     },
     async (request, reply) => {
       const { region, from, to } = request.query;
-      const file = await stats.exportMonthlyStats(ctx.db, actorOf(request), region, from, to);
-      return reply
-        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .send(file.data);
+      return sendWorkbook(reply, await stats.exportMonthlyStats(ctx.db, actorOf(request), region, from, to));
     },
   );
 
@@ -198,7 +187,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         summary:
           'The persons counted in a group as an Excel workbook (streams; readers who may see individual records only; ID numbers masked)',
         querystring: MembersExportQuery,
-        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+        produces: [XLSX],
       },
     },
     async (request, reply) => {
@@ -210,10 +199,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
           if (!body.writableEnded) body.end();
         })
         .catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
-      return reply
-        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .send(body);
+      return sendWorkbook(reply, { fileName: file.fileName, data: body });
     },
   );
 
@@ -242,4 +228,14 @@ export function groupRoutes(app: App, ctx: AppContext): void {
     },
     async (request) => service.acknowledgeWorklistItem(ctx.db, actorOf(request), Number(request.params.id)),
   );
+}
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** A workbook as a download (a whole buffer, or a stream being written). */
+function sendWorkbook(reply: FastifyReply, file: { fileName: string; data: Buffer | PassThrough }) {
+  return reply
+    .type(XLSX)
+    .header('content-disposition', `attachment; filename="${file.fileName}"`)
+    .send(file.data);
 }

@@ -258,27 +258,14 @@ export default function GroupStats({ params }: PageProps) {
               size="small"
               title={t('byRegion')}
               extra={
-                <Space>
-                  <Select<GroupCode>
-                    size="small"
-                    value={group}
-                    onChange={setGroup}
-                    style={{ width: 180 }}
-                    options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
-                    aria-label={t('group')}
-                  />
-                  <Button
-                    size="small"
-                    icon={<DownloadOutlined />}
-                    onClick={() =>
-                      void groupsApi
-                        .exportMembersXlsx(code, group, asOf)
-                        .catch((e: unknown) => setError(String(e)))
-                    }
-                  >
-                    {t('export')}
-                  </Button>
-                </Space>
+                <Select<GroupCode>
+                  size="small"
+                  value={group}
+                  onChange={setGroup}
+                  style={{ width: 180 }}
+                  options={GROUP_CODES.map((c) => ({ value: c, label: label(c) }))}
+                  aria-label={t('group')}
+                />
               }
             >
               <Chart option={barOption} label={t('byRegion')} />
