@@ -486,6 +486,11 @@ const ROUTES: Record<string, RouteSpec> = {
   },
   'GET /api/v1/stats/groups/members': { kind: 'list', controlShows: true },
   'GET /api/v1/stats/groups.xlsx': { kind: 'target' },
+  'GET /api/v1/stats/groups/monthly.xlsx': {
+    kind: 'target',
+    query: (x) => ({ region: x.village, from: month, to: month }),
+  },
+  'GET /api/v1/stats/groups/members.xlsx': { kind: 'target' },
   'GET /api/v1/worklist': { kind: 'list', controlShows: true },
   'POST /api/v1/worklist/{id}/acknowledge': { kind: 'target' },
 };

@@ -484,6 +484,8 @@ const ROUTES: Record<string, RouteFixture> = {
   'GET /api/v1/stats/groups/monthly': { actor: 'staff', query: () => ({ from: month, to: month }) },
   'GET /api/v1/stats/groups/members': { actor: 'staff', query: () => ({ group: 'left_behind_child' }) },
   'GET /api/v1/stats/groups.xlsx': { actor: 'staff' },
+  'GET /api/v1/stats/groups/monthly.xlsx': { actor: 'staff', query: () => ({ from: month, to: month }) },
+  'GET /api/v1/stats/groups/members.xlsx': { actor: 'staff', query: () => ({ group: 'left_behind_child' }) },
   'GET /api/v1/worklist': { actor: 'staff' },
   'POST /api/v1/worklist/{id}/acknowledge': {
     actor: 'staff',
