@@ -17,7 +17,8 @@ import {
   Typography,
 } from 'antd';
 import { ApiError, isAbortError } from '../api.ts';
-import { defineMessages, useLang, useT } from '../i18n.ts';
+import { defineMessages, useLang, useT, type Lang } from '../i18n.ts';
+import { subCategoryName } from '../groups/labels.ts';
 import { Link } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
@@ -88,8 +89,9 @@ const messages = defineMessages(
   },
 );
 
-function groupLabel(g: PersonGroup): string {
-  return g.subCategory ? `${g.name} (${g.subCategory})` : g.name;
+/** The group's name, with its sub-category in words (the high-age band, the grounds of distress). */
+function groupLabel(g: PersonGroup, lang: Lang): string {
+  return g.subCategory ? `${g.name} (${subCategoryName(g.subCategory, lang)})` : g.name;
 }
 
 export default function Person({ params }: PageProps) {
@@ -140,7 +142,7 @@ export default function Person({ params }: PageProps) {
             {current.map((g) => (
               <Tooltip key={g.code} title={g.reasons.join('；')}>
                 <Tag color={groupColor(g.code)} style={{ marginInlineEnd: 0 }}>
-                  {groupLabel(g)}
+                  {groupLabel(g, lang)}
                 </Tag>
               </Tooltip>
             ))}
@@ -156,7 +158,7 @@ export default function Person({ params }: PageProps) {
             {current.map((g) => (
               <div key={g.code} style={{ marginBottom: 12 }}>
                 <Space size={[8, 4]} wrap>
-                  <Tag color={groupColor(g.code)}>{groupLabel(g)}</Tag>
+                  <Tag color={groupColor(g.code)}>{groupLabel(g, lang)}</Tag>
                   <Typography.Text type="secondary">{t('since', { date: g.since })}</Typography.Text>
                 </Space>
                 <ul style={{ margin: '4px 0 0', paddingInlineStart: 20 }}>
@@ -176,7 +178,7 @@ export default function Person({ params }: PageProps) {
                     <List.Item>
                       <Space orientation="vertical" size={2}>
                         <Space size={[8, 4]} wrap>
-                          <Tag>{groupLabel(g)}</Tag>
+                          <Tag>{groupLabel(g, lang)}</Tag>
                           <Typography.Text type="secondary">
                             {t('period', { since: g.since, until: g.until ?? t('none') })}
                           </Typography.Text>

@@ -10,6 +10,7 @@ import { defineMessages, useLang, useT } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
+import { subCategoryName } from '../groups/labels.ts';
 import { useIsPhone } from '../shell/responsive.ts';
 import {
   GROUP_CODES,
@@ -113,7 +114,9 @@ export default function Persons() {
       <Space size={[4, 4]} wrap>
         {p.groups.map((g) => (
           <Tag key={g.code} color={groupColor(g.code)} style={{ marginInlineEnd: 0 }}>
-            {g.subCategory && g.code === 'high_age_elderly' ? `${g.name} ${g.subCategory}` : g.name}
+            {g.subCategory && g.code === 'high_age_elderly'
+              ? `${g.name} ${subCategoryName(g.subCategory, lang)}`
+              : g.name}
           </Tag>
         ))}
       </Space>
