@@ -60,10 +60,17 @@ export interface GroupCountOpenTable {
   open: number;
 }
 
+/** Per person: moved by every registry change's re-evaluation (the batch fingerprint sums it). */
+export interface GroupPersonStampsTable {
+  person_id: number;
+  stamp: number;
+}
+
 export interface GroupTables {
   group_config: GroupConfigTable;
   group_memberships: GroupMembershipsTable;
   worklist_items: WorklistItemsTable;
   group_count_deltas: GroupCountDeltasTable;
   group_count_open: GroupCountOpenTable;
+  group_person_stamps: GroupPersonStampsTable;
 }
