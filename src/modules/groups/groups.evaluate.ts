@@ -545,7 +545,7 @@ export interface BatchPlan {
   fingerprint: string;
 }
 
-const hasWrites = (plan: BatchPlan) =>
+export const hasWrites = (plan: BatchPlan) =>
   plan.voids.length + plan.cuts.length + plan.updates.length + plan.inserts.length > 0;
 
 /** Names each region evaluation's configuration for the planning worker. */

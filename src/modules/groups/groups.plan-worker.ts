@@ -7,9 +7,15 @@
 // Messages, main -> worker: PlanRequest; worker -> main: PlanResponse (the encoded rows transferred).
 import { parentPort } from 'node:worker_threads';
 import type { IsoDate } from '../../platform/dates.ts';
-import { configFrom, planFromContext, type ConfigFor, type ConfigSource } from './groups.evaluate.ts';
+import {
+  configFrom,
+  hasWrites,
+  planFromContext,
+  type ConfigFor,
+  type ConfigSource,
+  type EvaluateCounts,
+} from './groups.evaluate.ts';
 import * as repo from './groups.repository.ts';
-import type { EvaluateCounts } from './groups.evaluate.ts';
 
 export interface PlanRequest {
   id: number;
@@ -74,7 +80,7 @@ port.on('message', (request: PlanRequest) => {
       updates: repo.encodeRows.updates(plan.updates),
       inserts: repo.encodeRows.inserts(plan.inserts),
       worklist: repo.encodeRows.worklist(plan.worklist),
-      writes: plan.voids.length + plan.cuts.length + plan.updates.length + plan.inserts.length > 0,
+      writes: hasWrites(plan),
       fingerprint: plan.fingerprint,
       timings: timings ?? null,
     };

@@ -451,6 +451,11 @@ async function membersOf(
   return { region: { code: target.code, name: target.name }, date, page };
 }
 
+/** A count as a workbook cell: the number, or what a viewer sees in its place ("<5", "*"). */
+function workbookCell(cell: StatsTable['total']['counts'][string] | undefined): number | string | null {
+  return cell === undefined ? 0 : cell.suppressed ? cell.display : cell.value;
+}
+
 /** GET /stats/groups.xlsx: the table exactly as this reader sees it (suppressed cells included). */
 export async function exportGroupStats(
   db: Kysely<DB>,
@@ -467,10 +472,7 @@ export async function exportGroupStats(
   const line = (row: StatsTable['total']) => [
     row.regionCode,
     row.regionName,
-    ...table.groups.map((g) => {
-      const cell = row.counts[g.code];
-      return cell === undefined ? 0 : cell.suppressed ? cell.display : cell.value;
-    }),
+    ...table.groups.map((g) => workbookCell(row.counts[g.code])),
   ];
   for (const row of table.rows) sheet.addRow(line(row));
   sheet.addRow(line({ ...table.total, regionName: `合计 ${table.total.regionName}` }));
@@ -507,14 +509,7 @@ export async function exportMonthlyStats(
   sheet.addRow([`${series.region.name} (${code}) ${from} 至 ${to} 各月末人数`]);
   sheet.addRow(['月份', '月末日期', ...GROUP_CODES.map((g) => GROUP_LABELS[g].zh)]);
   for (const month of series.months)
-    sheet.addRow([
-      month.month,
-      month.monthEnd,
-      ...GROUP_CODES.map((g) => {
-        const cell = month.counts[g];
-        return cell === undefined ? 0 : cell.suppressed ? cell.display : cell.value;
-      }),
-    ]);
+    sheet.addRow([month.month, month.monthEnd, ...GROUP_CODES.map((g) => workbookCell(month.counts[g]))]);
   if (series.suppressed) sheet.addRow(['注: 小于阈值的数字显示为 "<阈值"，"*" 为保护小数而隐藏的数字']);
   sheet.getRow(2).font = { bold: true };
   sheet.columns.forEach((column) => (column.width = 14));
