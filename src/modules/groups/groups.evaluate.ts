@@ -183,7 +183,7 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
     if (timings) timings.reads = (timings.reads ?? 0) + (performance.now() - reading);
     if (!persons.ids.length) break;
     after = persons.ids[persons.ids.length - 1] ?? after;
-    const request = { configKey, config, persons: persons.json, context, asOf, today: today(), withWorklist };
+    const request = { configKey, config, persons: persons.text, context, asOf, today: today(), withWorklist };
     const work: Promise<void> = planningWorker()
       .plan({ ...request, timed: timings !== undefined })
       .then((planned) => {
@@ -195,7 +195,7 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
           // commits need not wait for the disk (a crash loses at most the last batches, never
           // consistency). A single person's re-evaluation runs in the caller's transaction instead.
           await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-          const records = () => repo.parsePersons(persons.json);
+          const records = () => repo.parsePersons(persons.text);
           return writeBatch(trx, persons.ids, records, planned, asOf, configFor, withWorklist, timings);
         });
       })

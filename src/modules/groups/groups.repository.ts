@@ -4,6 +4,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import type { IsoDate } from '../../platform/dates.ts';
+import { dayField, parseRecordLines } from '../../platform/record-text.ts';
 import type { GroupReasonsJson, WorklistKind } from './groups.tables.ts';
 
 export type Db = Kysely<DB> | Transaction<DB>;
@@ -160,7 +161,8 @@ export interface PersonRecord {
 /** A batch of persons as read: their ids, and their records as text for parsePersons (in any thread). */
 export interface PersonsRead {
   ids: number[];
-  json: string;
+  /** One record a line (personRecord), in id order. */
+  text: string;
 }
 
 /** The next batch of persons in a subtree after `afterId`, in id order (keyset: never OFFSET). */
@@ -170,54 +172,48 @@ export async function nextPersons(
   afterId: number,
   limit: number,
 ): Promise<PersonsRead> {
-  // One JSON document instead of a row per person: decoding rows field by field costs the driver (and
-  // PGlite's wire protocol in WebAssembly) several times what the query itself costs; JSON.parse does not.
-  // Arrays, not objects: no key repeated on every row (a third less to build and to parse). The ids come
-  // apart, so the thread that only reads and writes the batch need not parse the records.
-  const result = await sql<{ j: string; ids: string }>`
-    SELECT coalesce(json_agg(${personArray('x')} ORDER BY x.id), '[]')::text AS j,
-      coalesce(string_agg(x.id::text, ',' ORDER BY x.id), '') AS ids FROM (
+  // One text of records instead of a row per person: decoding rows field by field costs the driver (and
+  // PGlite's wire protocol in WebAssembly) several times what the query itself costs, and PostgreSQL
+  // writes record text for less than JSON (platform/record-text.ts). The ids come apart, so the thread
+  // that only reads and writes the batch need not parse the records.
+  const result = await sql<{ t: string | null; ids: string | null }>`
+    SELECT string_agg(${personRecord('x')}::text, E'\n' ORDER BY x.id) AS t,
+      string_agg(x.id::text, ',' ORDER BY x.id) AS ids FROM (
       SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, r.rural
       FROM persons p LEFT JOIN regions r ON r.code = p.hukou_region_code
       WHERE p.hukou_region_code >= ${range[0]} AND p.hukou_region_code < ${range[1]} AND p.id > ${afterId}
       ORDER BY p.id LIMIT ${limit}) x`.execute(db);
   const row = result.rows[0];
-  return { ids: row?.ids ? row.ids.split(',').map(Number) : [], json: row?.j ?? '[]' };
+  return { ids: row?.ids ? row.ids.split(',').map(Number) : [], text: row?.t ?? '' };
 }
 
-type PersonArray = [
-  number,
-  string,
-  1 | 2 | null,
-  string | null,
-  string,
-  string | null,
-  number | null,
-  boolean | null,
-];
-
-/** A person row as a JSON array (read back by parsePersons), from a row `alias` of PersonRecord columns. */
-function personArray(alias: string): RawBuilder<unknown> {
+/**
+ * A person as a row value (read back by fromPersonFields), from a row `alias` of PersonRecord columns.
+ * The birth date as a day number: record text would write it in the session's DateStyle.
+ */
+function personRecord(alias: string): RawBuilder<unknown> {
   const c = (name: string) => sql.ref(`${alias}.${name}`);
-  return sql`json_build_array(${c('id')}, ${c('name')}, ${c('sex')}, ${c('birth_date')}, ${c('hukou_region_code')},
-    ${c('residence_region_code')}, ${c('merged_into')}, ${c('rural')})`;
+  return sql`ROW(${c('id')}, ${c('name')}, ${c('sex')}, ${c('birth_date')} - DATE '1970-01-01',
+    ${c('hukou_region_code')}, ${c('residence_region_code')}, ${c('merged_into')}, ${c('rural')})`;
 }
 
-function fromPersonArray(a: PersonArray): PersonRecord {
+function fromPersonFields(f: (string | null)[]): PersonRecord {
+  const sex = f[2];
   return {
-    id: a[0],
-    name: a[1],
-    sex: a[2],
-    birth_date: a[3],
-    hukou_region_code: a[4],
-    residence_region_code: a[5],
-    merged_into: a[6],
-    rural: a[7],
+    id: Number(f[0]),
+    name: f[1] ?? '',
+    sex: sex === '1' ? 1 : sex === '2' ? 2 : null,
+    birth_date: dayField(f[3]),
+    hukou_region_code: f[4] ?? '',
+    residence_region_code: f[5] ?? null,
+    merged_into: f[6] === null || f[6] === undefined ? null : Number(f[6]),
+    rural: f[7] === 't' ? true : f[7] === 'f' ? false : null,
   };
 }
 
-export function parsePersons(json: string): PersonRecord[] {
-  return (JSON.parse(json) as PersonArray[]).map(fromPersonArray);
+/** The records of nextPersons' text (or the relatives' of readBatchContext). */
+export function parsePersons(text: string): PersonRecord[] {
+  return parseRecordLines(text).map(fromPersonFields);
 }
 
 function toPersonRecord(r: PersonRecord): PersonRecord {
@@ -351,7 +347,7 @@ export interface BatchContext {
 }
 
 /**
- * Everything a batch needs besides its persons, in one round trip and one JSON document: the parent and
+ * Everything a batch needs besides its persons, in one round trip (a JSON document and two texts of records): the parent and
  * spouse links that touch the batch (either way round, in force on the as-of date or not), the linked
  * persons outside the batch, the facts of both, and the batch's periods. The single-person path uses this
  * too.
@@ -362,38 +358,42 @@ export async function loadBatchContext(
   asOf: IsoDate,
   factKinds: readonly string[],
 ): Promise<BatchContext> {
-  if (!ids.length) return parseBatchContext('{}', ids, asOf);
   return parseBatchContext(await readBatchContext(db, ids, asOf, factKinds), ids, asOf);
 }
 
-/** loadBatchContext's read: the JSON document as text (parseBatchContext reads it, in any thread). */
+/** loadBatchContext's read as text (parseBatchContext reads it, in any thread). */
+export interface BatchContextRead {
+  /** The facts, periods and fingerprint: one JSON document. */
+  json: string;
+  /** The parent and spouse links: one record a line (see batchContextQuery). */
+  relations: string;
+  /** The linked persons outside the batch: one record a line (parsePersons). */
+  relatives: string;
+}
+
+const NO_CONTEXT: BatchContextRead = { json: '{}', relations: '', relatives: '' };
+
+/** loadBatchContext's read: the document and records as text. */
 export async function readBatchContext(
   db: Db,
   ids: readonly number[],
   asOf: IsoDate,
   factKinds: readonly string[],
-): Promise<string> {
-  if (!ids.length) return '{}';
-  const result = await batchContextQuery(ids, asOf, factKinds).execute(db);
-  return result.rows[0]?.j ?? '{}';
+): Promise<BatchContextRead> {
+  if (!ids.length) return NO_CONTEXT;
+  const row = (await batchContextQuery(ids, asOf, factKinds).execute(db)).rows[0];
+  return row ? { json: row.j, relations: row.relations ?? '', relatives: row.relatives ?? '' } : NO_CONTEXT;
 }
 
-/** The batch context from the document readBatchContext read for the same ids and date. */
-export function parseBatchContext(text: string, ids: readonly number[], asOf: IsoDate): BatchContext {
+/** The batch context from what readBatchContext read for the same ids and date. */
+export function parseBatchContext(
+  read: BatchContextRead,
+  ids: readonly number[],
+  asOf: IsoDate,
+): BatchContext {
   if (!ids.length) return { links: [], relatives: [], facts: [], open: [], closed: [], fingerprint: '' };
   type FactArray = [number, string, string, string | null, Record<string, unknown>];
-  const read = JSON.parse(text) as {
-    // Undated links without adoptions (nearly all) come as the first four elements only.
-    relations: [
-      number,
-      number,
-      DatedRelation['kind'],
-      DatedRelation['subtype'],
-      (string | null)?,
-      (string | null)?,
-      (DatedRelation['adoptions'] | null)?,
-    ][];
-    relatives: PersonArray[];
+  const doc = JSON.parse(read.json) as {
     facts: FactArray[];
     relativeFacts: FactArray[];
     open: MembershipRecord[];
@@ -414,30 +414,33 @@ export function parseBatchContext(text: string, ids: readonly number[], asOf: Is
   const links: DatedRelation[] = [];
   const inForce = (from: string | null, to: string | null) =>
     (from === null || from <= asOf) && (to === null || to > asOf);
-  for (const [person_id, related_person_id, kind, subtype, from, to, adopted] of read.relations)
-    if (inBatch.has(person_id) || inBatch.has(related_person_id)) {
-      const adoptions = adopted ?? [];
-      links.push({
-        person_id,
-        related_person_id,
-        kind,
-        subtype,
-        valid_from: from ?? null,
-        valid_to: to ?? null,
-        adoptions,
-        child_has_adoptive: adoptions.some(([a, b]) => inForce(a, b)),
-      });
-    }
+  // (person, related person, kind, subtype, from and to as day numbers, the child's adoptions as JSON)
+  for (const f of parseRecordLines(read.relations)) {
+    const person_id = Number(f[0]);
+    const related_person_id = Number(f[1]);
+    if (!inBatch.has(person_id) && !inBatch.has(related_person_id)) continue;
+    const adoptions = f[6] ? (JSON.parse(f[6]) as DatedRelation['adoptions']) : [];
+    links.push({
+      person_id,
+      related_person_id,
+      kind: f[2] as DatedRelation['kind'],
+      subtype: (f[3] ?? null) as DatedRelation['subtype'],
+      valid_from: dayField(f[4]),
+      valid_to: dayField(f[5]),
+      adoptions,
+      child_has_adoptive: adoptions.some(([a, b]) => inForce(a, b)),
+    });
+  }
   const facts: FactRecord[] = [];
-  for (const a of read.facts) if (inBatch.has(a[0])) facts.push(fact(a));
-  for (const a of read.relativeFacts) facts.push(fact(a));
+  for (const a of doc.facts) if (inBatch.has(a[0])) facts.push(fact(a));
+  for (const a of doc.relativeFacts) facts.push(fact(a));
   return {
     links,
-    relatives: read.relatives.map(fromPersonArray),
+    relatives: parsePersons(read.relatives),
     facts,
-    open: read.open.filter(mine),
-    closed: read.closed.filter(mine),
-    fingerprint: read.fingerprint,
+    open: doc.open.filter(mine),
+    closed: doc.closed.filter(mine),
+    fingerprint: doc.fingerprint,
   };
 }
 
@@ -488,14 +491,14 @@ export async function lockMembershipWrites(trx: Transaction<DB>): Promise<void> 
   await sql`SELECT pg_advisory_xact_lock(310)`.execute(trx);
 }
 
-/** The query of loadBatchContext (one row, one column: the JSON document). */
+/** The query of loadBatchContext (one row: the JSON document, the links and the relatives as record text). */
 export function batchContextQuery(
   ids: readonly number[],
   asOf: IsoDate,
   factKinds: readonly string[],
-): RawBuilder<{ j: string }> {
+): RawBuilder<{ j: string; relations: string | null; relatives: string | null }> {
   const kinds = sql`${'{' + factKinds.join(',') + '}'}::text[]`;
-  return sql<{ j: string }>`
+  return sql<{ j: string; relations: string | null; relatives: string | null }>`
     WITH rel AS MATERIALIZED (
       SELECT r.person_id, r.related_person_id, r.kind, r.subtype, r.valid_from, r.valid_to,
         CASE WHEN r.kind = 'parent' AND EXISTS (
@@ -519,16 +522,14 @@ export function batchContextQuery(
     periods AS MATERIALIZED (
       SELECT id, person_id, group_code, sub_category, since, until, reasons, region_code, xmin::text AS version
       FROM group_memberships WHERE ${idIn('person_id', ids)})
-    SELECT json_build_object(
-      'relations', (SELECT coalesce(json_agg(
-        CASE WHEN valid_from IS NULL AND valid_to IS NULL AND adoptions IS NULL
-          THEN json_build_array(person_id, related_person_id, kind, subtype)
-          ELSE json_build_array(person_id, related_person_id, kind, subtype, valid_from, valid_to, adoptions) END),
-        '[]') FROM rel),
-      'relatives', (SELECT coalesce(json_agg(${personArray('x')}), '[]') FROM (
+    SELECT
+      (SELECT string_agg(ROW(person_id, related_person_id, kind, subtype, valid_from - DATE '1970-01-01',
+        valid_to - DATE '1970-01-01', adoptions)::text, E'\n') FROM rel) AS relations,
+      (SELECT string_agg(${personRecord('x')}::text, E'\n') FROM (
         SELECT p.id, p.name, p.sex, p.birth_date, p.hukou_region_code, p.residence_region_code, p.merged_into, g.rural
         FROM persons p LEFT JOIN regions g ON g.code = p.hukou_region_code
-        WHERE p.id = ANY(ARRAY(SELECT id FROM rids))) x),
+        WHERE p.id = ANY(ARRAY(SELECT id FROM rids))) x) AS relatives,
+      json_build_object(
       'facts', (SELECT coalesce(json_agg(json_build_array(person_id, kind, valid_from, valid_to, data)
         ORDER BY person_id, id), '[]') FROM facts),
       'relativeFacts', (SELECT coalesce(json_agg(json_build_array(person_id, kind, valid_from, valid_to, data)
