@@ -97,6 +97,8 @@ for (const engine of enginesFromArgs()) {
       'baseline rows': median.baselineRows,
       'evaluateRegion, all 9 groups (s)': (full.ms / 1000).toFixed(2),
       'first evaluation reads / subjects / rules / writes (s)': split(phases),
+      // The planning workers' CPU time (parsing, subjects, rules, encoding), summed over the batches.
+      'planning CPU (s)': ((phases.plannerCpu ?? 0) / 1000).toFixed(2),
       'memberships written': full.value.entered,
       'left_behind_child (rules)': lbc.rows[0]?.n ?? 0,
       rounds,

@@ -41,3 +41,20 @@ test('a connection ended while idle in the pool is replaced, and the process goe
     await database.close();
   }
 });
+
+test('PGlite creates WAL segments without zero-filling them; a server keeps its own setting', async () => {
+  const database = await openTestDatabase();
+  try {
+    const row = (
+      await sql<{ setting: string; overridden: boolean }>`
+        SELECT setting, setting <> reset_val AS overridden FROM pg_settings WHERE name = 'wal_init_zero'`.execute(
+        database.db,
+      )
+    ).rows[0];
+    if (database.kind === 'pglite') assert.equal(row?.setting, 'off');
+    // On a server the session does not change what its administrator configured.
+    else assert.equal(row?.overridden, false);
+  } finally {
+    await database.close();
+  }
+});

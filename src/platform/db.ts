@@ -190,6 +190,11 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     // through, as node-postgres does, instead of being serialised as a JSON object.
     serializers: { [OID.jsonb]: serializeJsonb },
   });
+  // New WAL segments are not zero-filled. PGlite's in-memory file system grows a file by copying it into
+  // a buffer an eighth larger, so writing a 16 MB segment of zeros copied it about twenty times: a write
+  // that crossed into a new segment took 60-160 ms longer (docs/DECISIONS.md "PGlite: WAL segments not
+  // zero-filled"). The setting lasts for the session, which on PGlite is the database's only one.
+  await pglite.exec('SET wal_init_zero = off');
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: pgliteDialect(pglite, mutex) });
   const copyCsv: Database['copyCsv'] = async (table, columns, chunks) => {
