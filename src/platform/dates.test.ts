@@ -3,7 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { addDays, addMonths, addYears, ageOn, daysInMonth, formatDate, isIsoDate } from './dates.ts';
+import {
+  addDays,
+  addMonths,
+  addYears,
+  ageOn,
+  daysInMonth,
+  formatDate,
+  isIsoDate,
+  startOfChinaDay,
+  today,
+} from './dates.ts';
 
 const viaDate = (y: number, m: number, d: number, days = 0) => {
   const t = new Date(Date.UTC(y, m - 1, d + days));
@@ -75,4 +85,23 @@ test('ageOn: completed years, the birthday itself counts, 29 February births rea
   assert.equal(ageOn('2008-02-29', '2026-02-28'), 18);
   assert.equal(ageOn('2008-02-29', '2028-02-28'), 19);
   assert.equal(ageOn('2008-02-29', '2028-02-29'), 20);
+});
+
+test("today is China's date (UTC+8) whatever time zone the server is set to", () => {
+  const zone = process.env.TZ;
+  try {
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Shanghai']) {
+      process.env.TZ = tz;
+      // 23:30 UTC is 07:30 the next morning in Beijing.
+      assert.equal(today(new Date('2026-11-29T23:30:00Z')), '2026-11-30', tz);
+      assert.equal(today(new Date('2026-11-29T15:59:59.999Z')), '2026-11-29', tz);
+      assert.equal(today(new Date('2026-11-29T16:00:00Z')), '2026-11-30', tz);
+      assert.equal(today(new Date('2026-12-31T16:00:00Z')), '2027-01-01', tz);
+    }
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+  assert.equal(startOfChinaDay('2026-11-30').toISOString(), '2026-11-29T16:00:00.000Z');
+  assert.equal(startOfChinaDay('2026-11-30', 30).toISOString(), '2026-11-29T16:30:00.000Z');
 });

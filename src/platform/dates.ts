@@ -89,9 +89,22 @@ export function ageOn(birthDate: IsoDate, on: IsoDate): number {
   return age;
 }
 
-export function today(): IsoDate {
-  const now = new Date();
-  return formatDate(now.getFullYear(), now.getMonth() + 1, now.getDate());
+// China keeps one civil time, UTC+8 all year (no daylight saving). The registry's days (a birth "not in
+// the future", an evaluation "as of today", the daily job) are China's days, whatever time zone the
+// server's clock is set to: on a server kept in UTC the local date is still yesterday until 08:00 in
+// Beijing, and a child born that morning was refused as born in the future.
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+
+/** Today's date in China (at `now`, the present by default). */
+export function today(now: Date = new Date()): IsoDate {
+  const china = new Date(now.getTime() + CHINA_OFFSET_MS);
+  return formatDate(china.getUTCFullYear(), china.getUTCMonth() + 1, china.getUTCDate());
+}
+
+/** The instant China's day `date` begins, plus `minutes`. */
+export function startOfChinaDay(date: IsoDate, minutes = 0): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d, 0, minutes) - CHINA_OFFSET_MS);
 }
 
 export function maxDate(...dates: (IsoDate | null | undefined)[]): IsoDate | null {

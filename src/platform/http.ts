@@ -78,10 +78,24 @@ interface AjvIssue {
   message?: string;
 }
 
+/** The string formats the schemas use, named for the person who typed the value. */
+const FORMAT_NAMES: Record<string, Message> = {
+  date: { zh: '日期（应为 YYYY-MM-DD，如 2026-03-01）', en: 'date (YYYY-MM-DD, e.g. 2026-03-01)' },
+  'date-time': {
+    zh: '日期时间（应为 ISO 8601，如 2026-03-01T08:00:00+08:00）',
+    en: 'date and time (ISO 8601, e.g. 2026-03-01T08:00:00+08:00)',
+  },
+};
+
 const KEYWORD_MESSAGES: Record<string, (p: Record<string, unknown>) => Message> = {
   required: (p) => ({ zh: `缺少必填字段 ${String(p.missingProperty)}`, en: `is required` }),
   pattern: () => ({ zh: '格式不正确', en: 'has the wrong format' }),
-  format: (p) => ({ zh: `不是有效的 ${String(p.format)}`, en: `is not a valid ${String(p.format)}` }),
+  format: (p) => {
+    const named = FORMAT_NAMES[String(p.format)];
+    return named
+      ? { zh: `不是有效的${named.zh}`, en: `is not a valid ${named.en}` }
+      : { zh: `格式不正确（应为 ${String(p.format)}）`, en: `is not a valid ${String(p.format)}` };
+  },
   type: (p) => ({ zh: `类型应为 ${String(p.type)}`, en: `must be ${String(p.type)}` }),
   minLength: (p) => ({
     zh: `长度不能少于 ${String(p.limit)}`,

@@ -12,7 +12,7 @@ import { defineJob, JobQueue } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { ImportCommitted } from '../registry/index.ts';
-import { addDays, maxDate, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, maxDate, startOfChinaDay, today, type IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion, type EvaluateCounts } from './groups.evaluate.ts';
 import { moveOpenItemsInto } from './groups.worklist-moves.ts';
 
@@ -117,10 +117,9 @@ export function groupsPersonJob(ctx: AppContext) {
   });
 }
 
-/** The start of the day after `date`, in local time, plus a quiet half hour. */
+/** The start of the day after `date`, China's time (the days of today()), plus a quiet half hour. */
 function nextRun(date: IsoDate): Date {
-  const [y, m, d] = addDays(date, 1).split('-').map(Number) as [number, number, number];
-  return new Date(y, m - 1, d, 0, 30, 0);
+  return startOfChinaDay(addDays(date, 1), 30);
 }
 
 export function groupsDailyJob(ctx: AppContext) {

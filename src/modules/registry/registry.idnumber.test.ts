@@ -312,3 +312,22 @@ describe('makeIdNumber', () => {
     assert.throws(() => makeIdNumber('410225', '2008-01-01', -1), RangeError);
   });
 });
+
+test('a child born today in China is not "born in the future" on a server whose clock runs in UTC', (t) => {
+  const zone = process.env.TZ;
+  process.env.TZ = 'UTC';
+  // 07:30 on 30 November in Beijing; still 29 November by the server's own clock.
+  t.mock.timers.enable({ apis: ['Date'], now: new Date('2026-11-29T23:30:00Z') });
+  try {
+    const first17 = '41022520261130001';
+    const result = normalizeIdNumber(first17 + computeCheckCharacter(first17));
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const tomorrow = '41022520261201001';
+    const refused = normalizeIdNumber(tomorrow + computeCheckCharacter(tomorrow));
+    assert.equal(refused.ok, false);
+  } finally {
+    t.mock.timers.reset();
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+});
