@@ -347,10 +347,10 @@ export interface BatchContext {
 }
 
 /**
- * Everything a batch needs besides its persons, in one round trip (a JSON document and two texts of records): the parent and
- * spouse links that touch the batch (either way round, in force on the as-of date or not), the linked
- * persons outside the batch, the facts of both, and the batch's periods. The single-person path uses this
- * too.
+ * Everything a batch needs besides its persons, in one round trip (a JSON document and two texts of
+ * records): the parent and spouse links that touch the batch (either way round, in force on the as-of
+ * date or not), the linked persons outside the batch, the facts of both, and the batch's periods. The
+ * single-person path uses this too.
  */
 export async function loadBatchContext(
   db: Db,
@@ -491,7 +491,7 @@ export async function lockMembershipWrites(trx: Transaction<DB>): Promise<void> 
   await sql`SELECT pg_advisory_xact_lock(310)`.execute(trx);
 }
 
-/** The query of loadBatchContext (one row: the JSON document, the links and the relatives as record text). */
+/** loadBatchContext's query: one row, the JSON document and the links and relatives as record text. */
 export function batchContextQuery(
   ids: readonly number[],
   asOf: IsoDate,
