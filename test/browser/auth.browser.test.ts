@@ -103,9 +103,17 @@ describe('signing in', () => {
       // Narrowing to the county staff's failed sign-ins finds only denied entries.
       await page.getByLabel('用户名', { exact: true }).fill('county');
       await page.getByTestId('audit-filters').locator('button[type="submit"]').click();
-      await table.locator('tbody tr.ant-table-row').first().waitFor();
-      const actors = await table.locator('tbody tr.ant-table-row td:nth-child(3)').allInnerTexts();
-      assert.ok(actors.length > 0 && actors.every((text) => text.trim() === 'county'), `users: ${actors}`);
+      // The unfiltered rows stay on the page until the filtered answer arrives: read the table until it
+      // has been replaced (or 10 s have passed), then judge what it shows.
+      const onlyCounty = (texts: string[]) =>
+        texts.length > 0 && texts.every((text) => text.trim() === 'county');
+      const cells = table.locator('tbody tr.ant-table-row td:nth-child(3)');
+      let actors = await cells.allInnerTexts();
+      for (const deadline = Date.now() + 10_000; !onlyCounty(actors) && Date.now() < deadline;) {
+        await page.waitForTimeout(100);
+        actors = await cells.allInnerTexts();
+      }
+      assert.ok(onlyCounty(actors), `users: ${actors}`);
     });
   });
 
