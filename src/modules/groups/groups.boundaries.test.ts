@@ -10,6 +10,7 @@ import type { Fact } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
 import type { GroupsConfig } from './groups.config.ts';
 import {
+  changesOn,
   deFactoUnsupportedChild,
   evaluateGroups,
   explainLeftBehindChild,
@@ -24,6 +25,7 @@ import {
 import type {
   GroupMembership,
   GroupSubject,
+  SubjectHistory,
   ParentSnapshot,
   ParentType,
   PersonSnapshot,
@@ -278,5 +280,69 @@ describe('the person', () => {
       membershipEndedOn(away, 'left_behind_child', '2025-03-01', '2026-05-01', config),
       '2026-05-01',
     );
+  });
+});
+
+describe('what changed on the day a membership ended (changesOn, for the exit worklist item)', () => {
+  test('the 16th birthday: the child turned 16 that day, not the day before or after', () => {
+    const child = childOf([father(migrated('2020-01-01')), mother(migrated('2020-01-01'))], '2010-05-01');
+    assert.deepEqual(changesOn(child, '2026-05-01'), [
+      { zh: '年满16周岁(2026-05-01)', en: 'turned 16 on 2026-05-01' },
+    ]);
+    assert.deepEqual(changesOn(child, '2026-04-30'), []);
+    assert.deepEqual(changesOn(child, '2026-05-02'), []);
+  });
+
+  test("a parent's return ends the migration that day; a parent's death is named with its date", () => {
+    const dad = father(migrated('2025-03-01', '2026-10-01'));
+    const mum = mother(migrated('2025-03-01'), died('2026-10-01'));
+    const texts = changesOn(childOf([dad, mum]), '2026-10-01');
+    assert.deepEqual(
+      texts.map((t) => t.zh),
+      ['父亲张三外出务工于2026-10-01结束', '母亲李梅死亡(2026-10-01)'],
+    );
+    assert.deepEqual(
+      texts.map((t) => t.en),
+      ['father 张三: migration for work ended on 2026-10-01', 'mother 李梅: death on 2026-10-01'],
+    );
+  });
+
+  test("the person's own facts are named as the person's: a child who left with a parent", () => {
+    const child = childOf([father(migrated('2025-03-01')), mother(migrated('2025-03-01'))], '2015-06-15', [
+      migrated('2026-09-01'),
+    ]);
+    assert.deepEqual(changesOn(child, '2026-09-01'), [
+      { zh: '本人外出务工自2026-09-01起', en: 'the person: migration for work from 2026-09-01' },
+    ]);
+  });
+
+  test('an elder whose child came home: the child is named as a child, a spouse as a spouse', () => {
+    const son = somebody('孙强', 1, '1980-01-01', [migrated('2024-01-01', '2026-07-01')]);
+    const wife = somebody('王芳', 2, '1958-01-01', [seriouslyIll('2026-07-01')]);
+    const subject: GroupSubject = { ...elder('1955-03-01', [], [son]), spouse: wife };
+    assert.deepEqual(
+      changesOn(subject, '2026-07-01').map((t) => t.zh),
+      ['配偶王芳重病自2026-07-01起', '子女孙强外出务工于2026-07-01结束'],
+    );
+  });
+
+  test('links that begin or end that day are named, and their facts are not read as changes', () => {
+    const birth = father(migrated('2025-03-01'));
+    const adoptive = parent('赵六', 1, 'adoptive', [migrated('2026-03-01')]);
+    const before = childOf([birth, mother(migrated('2025-03-01'))]);
+    const after: GroupSubject = { ...before, parents: [adoptive, ...before.parents.slice(1)] };
+    const history: SubjectHistory = {
+      changes: ['2026-03-01'],
+      on: (day) => (day < '2026-03-01' ? before : after),
+    };
+    assert.deepEqual(
+      changesOn(history, '2026-03-01').map((t) => t.zh),
+      ['与养父赵六的关系自2026-03-01起生效', '与父亲张三的关系于2026-03-01终止'],
+    );
+  });
+
+  test('nothing that the rules read changed: no reason is made up', () => {
+    const child = childOf([father(migrated('2025-03-01')), mother(migrated('2025-03-01'))]);
+    assert.deepEqual(changesOn(child, '2026-08-08'), []);
   });
 });

@@ -23,8 +23,9 @@ import { Worker } from 'node:worker_threads';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { addDays, ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
-import type { Fact } from '../registry/index.ts';
+import type { Fact, Label } from '../registry/index.ts';
 import {
+  changesOn,
   evaluateGroupsOver,
   GROUP_LABELS,
   membershipHeldThroughout,
@@ -503,8 +504,13 @@ function leftText(
   until: IsoDate | null,
   previous: GroupReasonsJson,
   since: IsoDate,
+  why: readonly Label[] = [],
 ) {
   const label = GROUP_LABELS[code];
+  const because = {
+    zh: why.length ? `, ${why.map((w) => w.zh).join(', ')}` : '',
+    en: why.length ? `; ${why.map((w) => w.en).join('; ')}` : '',
+  };
   // A closed period judged again is read without its reasons.
   const was = {
     zh: previous.zh.length ? ` (原因为: ${previous.zh.join(', ')})` : '',
@@ -516,9 +522,25 @@ function leftText(
       text_en: `Corrected: ${name} was not a ${label.en}; the records behind the period from ${since} were corrected or retracted${was.en}`,
     };
   return {
-    text_zh: `不再属于${label.zh}: ${name}, 自 ${until}${was.zh}`,
-    text_en: `No longer a ${label.en}: ${name}, from ${until}${was.en}`,
+    text_zh: `不再属于${label.zh}: ${name}, 自 ${until}${because.zh}${was.zh}`,
+    text_en: `No longer a ${label.en}: ${name}, from ${until}${because.en}${was.en}`,
   };
+}
+
+/**
+ * What changed on the day a membership ended, for the worklist item (changesOn): the person's facts and
+ * relatives, a merge of the record into another, a change of the region's configuration.
+ */
+function whyEnded(target: PeriodTarget, day: IsoDate): Label[] {
+  const why = target.history ? changesOn(target.history, day) : [];
+  if (target.person.merged_into !== null)
+    why.push({
+      zh: `人员记录已合并至 #${target.person.merged_into}`,
+      en: `the record was merged into #${target.person.merged_into}`,
+    });
+  if (target.configChanges.includes(day))
+    why.push({ zh: `本地区配置自${day}起调整`, en: `the region's configuration changed from ${day}` });
+  return why;
 }
 
 /** A stored period as the planning of a batch sees it. */
@@ -1003,14 +1025,22 @@ function planNotHeld(
   plan.counts.left += 1;
   if (target.withWorklist) {
     const reasons = stale.reasons ?? { zh: [], en: [] };
+    const endedOn = last?.until ?? null;
     plan.worklist.push({
       person_id: person.id,
       // Raised where the person's hukou is now, as every open item is (groups.worklist-moves.ts).
       region_code: person.hukou_region_code,
       kind: 'group_left',
       group_code: code,
-      on_date: last?.until ?? stale.since,
-      ...leftText(person.name, code, last?.until ?? null, reasons, stale.since),
+      on_date: endedOn ?? stale.since,
+      ...leftText(
+        person.name,
+        code,
+        endedOn,
+        reasons,
+        stale.since,
+        endedOn === null ? [] : whyEnded(target, endedOn),
+      ),
     });
   }
 }

@@ -400,7 +400,7 @@ describe('group features as a county bureau uses them', () => {
       assert.equal((await itemsOf('directorA', child, '&status=all')).length, 1);
     });
 
-    test('an exit appears once, with the day and the reasons it had', async () => {
+    test('an exit appears once, with the day, what changed that day and the reasons it had', async () => {
       // The father came home on 2026-10-01 (recorded late).
       await sql`UPDATE person_facts SET valid_to = '2026-10-01' WHERE kind = 'migration'
         AND person_id IN (SELECT related_person_id FROM person_relations WHERE person_id = ${child})
@@ -413,7 +413,7 @@ describe('group features as a county bureau uses them', () => {
       assert.equal(exits[0]?.onDate, '2026-10-01');
       assert.match(
         exits[0]?.text.zh ?? '',
-        /^不再属于农村留守儿童: 张三, 自 2026-10-01 \(原因为: .*父亲张三父外出务工自2026-03-01/,
+        /^不再属于农村留守儿童: 张三, 自 2026-10-01, 父亲张三父外出务工于2026-10-01结束 \(原因为: .*父亲张三父外出务工自2026-03-01/,
       );
     });
 

@@ -88,7 +88,10 @@ describe('membership periods follow the dates of the facts', () => {
     const items = await exits(child);
     assert.equal(items.length, 1);
     assert.equal(items[0]?.on_date, '2026-02-10');
-    assert.match(items[0]?.text_zh ?? '', /^不再属于农村留守儿童: 小明, 自 2026-02-10/);
+    assert.match(
+      items[0]?.text_zh ?? '',
+      /^不再属于农村留守儿童: 小明, 自 2026-02-10, 本人死亡\(2026-02-10\)/,
+    );
   });
 
   test('a parent who came home before the evaluation: the period ends on the day of return', async () => {
@@ -148,5 +151,39 @@ describe('membership periods follow the dates of the facts', () => {
     );
     await evaluateRegion(database.db, { regionCode: '410225', asOf: '2026-04-01' });
     assert.deepEqual(await periods(child), [['left_behind_child', '2025-03-01', '2026-03-01']]);
+    const items = await exits(child);
+    assert.equal(items.length, 1);
+    assert.match(
+      items[0]?.text_zh ?? '',
+      /^不再属于农村留守儿童: 小明, 自 2026-03-01, 本地区配置自2026-03-01起调整 \(原因为: /,
+    );
+  });
+
+  test('the exit item says what changed that day: a 16th birthday, a parent home', async () => {
+    const { child, fatherAway } = await leftBehindFamily();
+    // Born 2015-06-15: 16 on 2031-06-15, the day the period ends.
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: '2031-07-01' });
+    assert.deepEqual(await periods(child), [['left_behind_child', '2025-03-01', '2031-06-15']]);
+    assert.match(
+      (await exits(child))[0]?.text_zh ?? '',
+      /^不再属于农村留守儿童: 小明, 自 2031-06-15, 年满16周岁\(2031-06-15\) \(原因为: /,
+    );
+
+    const second = await person('小红', 2, '2016-02-01');
+    const [father, mother] = await sql<{ related_person_id: number }>`
+      SELECT related_person_id FROM person_relations WHERE person_id = ${child} ORDER BY related_person_id`
+      .execute(database.db)
+      .then((r) => r.rows.map((row) => Number(row.related_person_id)));
+    await parentLink(second, father as number);
+    await parentLink(second, mother as number);
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: '2026-01-01' });
+    await sql`UPDATE person_facts SET valid_to = '2026-04-01' WHERE id = ${fatherAway}`.execute(database.db);
+    await evaluateRegion(database.db, { regionCode: '410225', asOf: '2026-05-01' });
+    const items = await exits(second);
+    assert.equal(items.length, 1);
+    assert.match(
+      items[0]?.text_zh ?? '',
+      /^不再属于农村留守儿童: 小红, 自 2026-04-01, 父亲张三外出务工于2026-04-01结束 \(原因为: /,
+    );
   });
 });

@@ -57,6 +57,7 @@ import {
   ASSISTANCE_PROGRAM_LABELS,
   DISABILITY_CATEGORY_LABELS,
   FACT_KINDS,
+  FACT_LABELS,
   DISABILITY_GRADE_LABELS,
   GUARDIANSHIP_FAILURE_LABELS,
   LIBERTY_RESTRICTION_LABELS,
@@ -1297,4 +1298,84 @@ function forMonthsZh(months: number): string {
 
 function forMonthsEn(months: number): string {
   return months > 0 ? ` (${months} months or more)` : '';
+}
+
+// --- Why a membership ended ---
+
+/** Facts that happen on a day (named with their date) rather than last from it. */
+const EVENT_KINDS: ReadonlySet<FactKind> = new Set([
+  'death',
+  'declared_dead',
+  'declared_missing',
+  'guardianship_revoked',
+  'deported',
+]);
+
+const PARENT_ROLES: Record<ParentType, Record<1 | 2, Label>> = {
+  biological: { 1: { zh: '父亲', en: 'father' }, 2: { zh: '母亲', en: 'mother' } },
+  adoptive: { 1: { zh: '养父', en: 'adoptive father' }, 2: { zh: '养母', en: 'adoptive mother' } },
+  step: { 1: { zh: '继父', en: 'stepfather' }, 2: { zh: '继母', en: 'stepmother' } },
+};
+
+/** The subject's relatives on a day, keyed by role and person, named as the reasons name them. */
+function relativesOf(subject: GroupSubject): Map<string, Relative> {
+  const out = new Map<string, Relative>();
+  for (const parent of subject.parents) {
+    const role = PARENT_ROLES[parent.parentType][parent.sex];
+    out.set(`${parent.parentType}:${parent.id}`, relative(parent, role.zh, role.en));
+  }
+  if (subject.spouse) out.set(`spouse:${subject.spouse.id}`, relative(subject.spouse, '配偶', 'spouse'));
+  for (const child of subject.children) out.set(`child:${child.id}`, relative(child, '子女', 'child'));
+  return out;
+}
+
+function factChanges(someone: Relative, day: IsoDate): Label[] {
+  const out: Label[] = [];
+  for (const fact of someone.person.facts) {
+    const what = FACT_LABELS[fact.kind];
+    if (fact.from === day)
+      out.push(
+        EVENT_KINDS.has(fact.kind)
+          ? { zh: `${someone.zh}${what.zh}(${day})`, en: `${someone.en}: ${what.en} on ${day}` }
+          : { zh: `${someone.zh}${what.zh}自${day}起`, en: `${someone.en}: ${what.en} from ${day}` },
+      );
+    else if (fact.to === day)
+      out.push({
+        zh: `${someone.zh}${what.zh}于${day}结束`,
+        en: `${someone.en}: ${what.en} ended on ${day}`,
+      });
+  }
+  return out;
+}
+
+/**
+ * What changed for a subject on `day` against the day before, as a worklist item of a group left names it
+ * ("父亲张三外出务工于2026-10-01结束", "年满16周岁(2026-05-01)"): the person's age on a birthday, the facts the
+ * rules read of the person and of the relatives on both days that began or ended that day, and the parents,
+ * spouse or children linked or unlinked that day. Empty when none of these changed: the membership then
+ * ended for a reason this cannot see (a record corrected, a change of residence).
+ */
+export function changesOn(history: GroupSubject | SubjectHistory, day: IsoDate): Label[] {
+  const subjects = asHistory(history);
+  const before = subjects.on(addDays(day, -1));
+  const after = subjects.on(day);
+  const out: Label[] = [];
+  const age = ageOn(after.person.birthDate, day);
+  if (age > 0 && age > ageOn(before.person.birthDate, addDays(day, -1)))
+    out.push({ zh: `年满${age}周岁(${day})`, en: `turned ${age} on ${day}` });
+  out.push(...factChanges({ person: after.person, zh: '本人', en: 'the person' }, day));
+  const was = relativesOf(before);
+  const is = relativesOf(after);
+  for (const [key, someone] of is) {
+    if (was.has(key)) out.push(...factChanges(someone, day));
+    else
+      out.push({
+        zh: `与${someone.zh}的关系自${day}起生效`,
+        en: `the link to ${someone.en} began on ${day}`,
+      });
+  }
+  for (const [key, someone] of was)
+    if (!is.has(key))
+      out.push({ zh: `与${someone.zh}的关系于${day}终止`, en: `the link to ${someone.en} ended on ${day}` });
+  return out;
 }
