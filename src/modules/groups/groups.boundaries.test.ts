@@ -341,6 +341,15 @@ describe('what changed on the day a membership ended (changesOn, for the exit wo
     );
   });
 
+  test("a child's birth is named: an elder's only child until then was away", () => {
+    const son = somebody('孙强', 1, '1980-01-01', [migrated('2024-01-01')]);
+    const baby = somebody('孙小宝', 2, '2026-09-09');
+    const subject = elder('1955-03-01', [], [son, baby]);
+    assert.deepEqual(changesOn(subject, '2026-09-09'), [
+      { zh: '子女孙小宝出生(2026-09-09)', en: 'child 孙小宝 born on 2026-09-09' },
+    ]);
+  });
+
   test('nothing that the rules read changed: no reason is made up', () => {
     const child = childOf([father(migrated('2025-03-01')), mother(migrated('2025-03-01'))]);
     assert.deepEqual(changesOn(child, '2026-08-08'), []);

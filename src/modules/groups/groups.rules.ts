@@ -1331,6 +1331,9 @@ function relativesOf(subject: GroupSubject): Map<string, Relative> {
 
 function factChanges(someone: Relative, day: IsoDate): Label[] {
   const out: Label[] = [];
+  // A birth counts for the relatives' rules: a first grandchild at home ends "every child away".
+  if (someone.person.birthDate === day)
+    out.push({ zh: `${someone.zh}出生(${day})`, en: `${someone.en} born on ${day}` });
   for (const fact of someone.person.facts) {
     const what = FACT_LABELS[fact.kind];
     if (fact.from === day)
