@@ -287,6 +287,72 @@ describe('cells that look filled and are not', () => {
     assert.match(without.errors[0]?.reason.zh ?? '', /无身份号码原因/);
   });
 
+  test('无, 暂无, 不详 or a dash for an ID number is an empty cell: 无身份号码原因 is then enough', () => {
+    for (const none of ['无', '暂无', '不详', '-', '—', '／', '--']) {
+      const out = row({ 公民身份号码: none, 无身份号码原因: '未落户', 性别: '女', 出生日期: '2020-01-01' });
+      assert.deepEqual(out.errors, [], none);
+      assert.equal(out.record?.idNumber, null);
+      const without = row({ 公民身份号码: none, 性别: '女', 出生日期: '2020-01-01' });
+      assert.deepEqual(
+        without.errors.map((e) => [e.column, e.value]),
+        [['公民身份号码', none]],
+      );
+      assert.match(without.errors[0]?.reason.zh ?? '', /无身份号码原因/);
+    }
+  });
+
+  test('“none” in an optional column that cannot hold it is empty; in a text column it stays text', () => {
+    const own = makeIdNumber('410225', '1990-03-03', 21);
+    const out = row({
+      公民身份号码: own,
+      父亲身份号码: '无',
+      母亲身份号码: '不详',
+      配偶身份号码: '/',
+      委托照护人身份号码: '—',
+      联系电话: '暂无',
+      现居住地代码: '-',
+      外出务工: '无',
+      残疾类别: '无',
+      重病: '-',
+      人身自由状况: '无',
+      死亡日期: '/',
+      就学阶段: '无',
+      '家庭年收入(元)': '无',
+      民族: '-',
+      学校名称: '无',
+    });
+    assert.deepEqual(out.errors, []);
+    const r = out.record as unknown as Record<string, unknown>;
+    for (const key of [
+      'fatherIdNumber',
+      'motherIdNumber',
+      'spouseIdNumber',
+      'carerIdNumber',
+      'phone',
+      'migrant',
+      'disability',
+      'seriousIllness',
+      'liberty',
+      'deathDate',
+      'schoolStage',
+      'householdAnnualIncomeFen',
+    ])
+      assert.equal(r[key], null, key);
+    // No residence given: the hukou village, as for an empty cell.
+    assert.equal(r.residenceRegionCode, V1);
+    assert.equal(r.ethnicity, '-');
+    assert.equal(r.school, '无');
+    // A required column keeps its check, and a marker inside a value is no marker.
+    assert.deepEqual(
+      row({ 公民身份号码: own, 户籍地代码: '无' }).errors.map((e) => e.column),
+      ['户籍地代码'],
+    );
+    assert.deepEqual(
+      row({ 公民身份号码: own, 父亲身份号码: '无此人' }).errors.map((e) => e.column),
+      ['父亲身份号码'],
+    );
+  });
+
   test('an ID cell holding only direction marks is empty', () => {
     const out = row({
       公民身份号码: '\u202D\u202C',

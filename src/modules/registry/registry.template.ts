@@ -513,11 +513,26 @@ function isFormulaWithoutResult(value: unknown): value is { formulaWithoutResult
  * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
  * not only the first, so that the clerk fixes the row in one go.
  */
+/**
+ * What clerks write in a cell for "none" or "not known": 无, 暂无, 没有, 空, 不详, or dashes or slashes only.
+ * In an optional column whose values it cannot be (an ID number, a date, a code, a phone number, a choice
+ * from a list) it is the empty cell, as in the child ledger; in a text column (民族, 学校名称) it stays as
+ * written, so that an export still imports back unchanged.
+ */
+const NONE_MARKER = /^(?:[-—–_/]+|无|暂无|没有|空|不详)$/;
+
+export function isNoneMarker(cell: unknown): boolean {
+  const text = normalizeCell(cell);
+  return text !== null && NONE_MARKER.test(text);
+}
+
 export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
   const errors: RowError[] = [];
   const values: Values = {};
   const idCell = cells[HEADER_OF.idNumber];
-  const filled = normalizeCell(idCell) !== null || typeof unwrapCell(idCell) === 'number';
+  // An ID cell of 无 or a dash is an empty one: the row then needs its 无身份号码原因.
+  const filled =
+    (normalizeCell(idCell) !== null && !isNoneMarker(idCell)) || typeof unwrapCell(idCell) === 'number';
   const read = filled && !isFormulaWithoutResult(idCell) ? normalizeIdNumber(idCell, ctx.today) : null;
   // A cell that holds nothing of a number (a lone apostrophe, Excel's text mark, in a CSV) is empty:
   // the row then needs its 无身份号码原因 like a row with an empty cell.
@@ -555,6 +570,7 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     }
     const r = (col.parse as Parser<unknown>)(cell, ctx);
     if (r.ok) values[col.key] = r.value;
+    else if (col.required === 'no' && isNoneMarker(cell)) values[col.key] = null;
     else errors.push({ column: col.header, value: rawText(cell), reason: r.message });
   }
   const fail = (key: TemplateColumnKey, zh: string, en: string) =>
