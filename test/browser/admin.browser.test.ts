@@ -68,7 +68,12 @@ describe('a new account', () => {
     await row.getByRole('button', { name: '分配角色' }).click();
     const roleDialog = security.page.getByRole('dialog');
     await roleDialog.getByLabel('角色', { exact: true }).click();
-    await security.page.locator('.ant-select-item-option[title="县级民政工作人员"]').click();
+    const option = security.page.locator('.ant-select-item-option[title="县级民政工作人员"]');
+    await option.click();
+    // The list closes once the choice is made; on a busy machine it was once still open (its options
+    // covering the region field) when the next click came: wait for it to close before going on.
+    await option.waitFor({ state: 'hidden' });
+    await roleDialog.getByTitle('县级民政工作人员', { exact: true }).waitFor();
     await roleDialog.getByTestId('scope-region').click();
     for (const name of ['河南省', '开封市', '兰考县'])
       await security.page.locator('.ant-cascader-menu-item').filter({ hasText: name }).click();

@@ -423,6 +423,40 @@ describe('one person, one number, in one file', () => {
     assert.match(rows.get(2)?.errors[0]?.reason.zh ?? '', /第 3 行/);
   });
 
+  test("a parent's, spouse's or carer's number is suspect too, and its damage marks the file", async () => {
+    const mum = passingWith000('1960-01-01');
+    const child = makeIdNumber('410225', '1990-05-05', 11);
+    // Damage shown in the main column: the mother's number ending in 000 two rows up is refused.
+    const rows = await parseCsv([
+      { ...person('H-1', '乙', child), 母亲身份号码: mum.id },
+      person('H-2', '丙', '4.10225E+17'),
+    ]);
+    assert.equal(rows.get(2)?.record, null);
+    assert.deepEqual(
+      rows.get(2)?.errors.map((e) => [e.column, e.value]),
+      [['母亲身份号码', mum.id]],
+    );
+    assert.match(rows.get(2)?.errors[0]?.reason.zh ?? '', /000 结尾.*第 3 行.*Excel/);
+    // Damage shown in a father's column marks a person's own number ending in 000.
+    const own = passingWith000('1985-01-01');
+    const marked = await parseCsv([
+      person('H-1', '丁', own.id),
+      { ...person('H-2', '戊', makeIdNumber('410225', '1999-09-09', 11)), 父亲身份号码: '4.10225E+17' },
+    ]);
+    assert.deepEqual(
+      marked.get(2)?.errors.map((e) => e.column),
+      ['公民身份号码'],
+    );
+    assert.match(marked.get(2)?.errors[0]?.reason.zh ?? '', /第 3 行/);
+    assert.deepEqual(
+      marked.get(3)?.errors.map((e) => e.column),
+      ['父亲身份号码'],
+    );
+    // Without damage in the file, the mother's number is a number like any other.
+    const clean = await parseCsv([{ ...person('H-1', '乙', child), 母亲身份号码: mum.id }]);
+    assert.equal(clean.get(2)?.record?.motherIdNumber, mum.id);
+  });
+
   test('damage 1,000 rows after a number ending in 000 no longer reaches it', async () => {
     const real = passingWith000('1983-01-01');
     const day = (i: number) => new Date(Date.UTC(1970, 0, 1 + i)).toISOString().slice(0, 10);

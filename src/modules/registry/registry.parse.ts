@@ -156,35 +156,39 @@ export async function openRegistryFile(
     // damage, an 18-digit number ending in 000 cannot be trusted either: it is refused with that
     // reason. A row with such a number waits, with the rows after it (in order), until damage shows
     // or SUSPECT_WINDOW more rows have come without it; real numbers end in 000 once in about 1,100.
+    // The same holds for the father's, mother's, spouse's and carer's numbers: Excel damages a column, and
+    // whichever ID column of the file shows it, every number ending in 000 is suspect.
     let damagedRow: number | null = null;
-    const pending: { row: ParsedRow; ends000: boolean }[] = [];
-    const suspect = (row: ParsedRow, damaged: number): ParsedRow => ({
+    const pending: { row: ParsedRow; ends000: string[] }[] = [];
+    const suspect = (row: ParsedRow, damaged: number, columns: readonly string[]): ParsedRow => ({
       rowNumber: row.rowNumber,
       record: null,
       errors: [
         ...row.errors,
-        {
-          column: idHeader,
-          value: row.raw[idHeader] ?? '',
+        ...columns.map((column) => ({
+          column,
+          value: row.raw[column] ?? '',
           reason: {
             zh:
-              `号码以 000 结尾，而本文件第 ${damaged} 行的公民身份号码已被 Excel 存成数字、丢失了后几位：` +
+              `号码以 000 结尾，而本文件第 ${damaged} 行的身份号码已被 Excel 存成数字、丢失了后几位：` +
               '此号码的校验码可能只是碰巧相符。请把该列设置为“文本”格式，按证件重新录入完整号码后再导入',
             en:
-              `the number ends in 000 and the ID number on row ${damaged} of this file was stored by Excel as a ` +
+              `the number ends in 000 and an ID number on row ${damaged} of this file was stored by Excel as a ` +
               "number and lost its last digits: this one's check character may match by chance. Format the " +
               'column as Text, enter the full numbers from the ID cards again and import once more',
           },
-        },
+        })),
       ],
       raw: row.raw,
     });
+    const marked = (row: ParsedRow, damaged: number, columns: readonly string[]) =>
+      columns.length ? suspect(row, damaged, columns) : row;
     for await (const { rowNumber, cells } of table.rows) {
       // A row with nothing in any template column (a form's pre-numbered 序号, a note in a column
       // of its own) is not a person: skipped like a blank row.
       if (TEMPLATE_HEADERS.every((h) => isEmptyCell(cells[h]))) continue;
       yielded += 1;
-      const { record, errors, id } = rowToRecord(cells, ctx);
+      const { record, errors, id, referenceDamaged, referencesEnding000 } = rowToRecord(cells, ctx);
       // The cells as written are needed for rows with errors only: computed when first read.
       let raw: Record<string, string> | null = null;
       const rawOf = () => {
@@ -231,19 +235,22 @@ export async function openRegistryFile(
           return rawOf();
         },
       };
-      const ends000 = id?.ok === true && !id.upgradedFrom15 && id.value.endsWith('000');
-      if (damagedRow === null && id !== null && !id.ok && id.excelDamaged === true) {
+      const ends000 = [
+        ...(id?.ok === true && !id.upgradedFrom15 && id.value.endsWith('000') ? [idHeader] : []),
+        ...referencesEnding000,
+      ];
+      if (damagedRow === null && ((id !== null && !id.ok && id.excelDamaged === true) || referenceDamaged)) {
         damagedRow = rowNumber;
-        for (const p of pending.splice(0)) yield p.ends000 ? suspect(p.row, rowNumber) : p.row;
+        for (const p of pending.splice(0)) yield marked(p.row, rowNumber, p.ends000);
       }
       if (damagedRow !== null) {
-        yield ends000 ? suspect(row, damagedRow) : row;
+        yield marked(row, damagedRow, ends000);
         continue;
       }
-      if (ends000 || pending.length > 0) pending.push({ row, ends000 });
+      if (ends000.length > 0 || pending.length > 0) pending.push({ row, ends000 });
       else yield row;
       // The rows no number ending in 000 waits for any more.
-      while (pending.length > 0 && (!pending[0]?.ends000 || pending.length > SUSPECT_WINDOW)) {
+      while (pending.length > 0 && (!pending[0]?.ends000.length || pending.length > SUSPECT_WINDOW)) {
         const p = pending.shift();
         if (p) yield p.row;
       }

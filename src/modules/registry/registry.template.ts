@@ -501,7 +501,13 @@ export interface RowOutcome {
   errors: RowError[];
   /** The validated ID number result, for within-file checks. */
   id: IdNumberResult | null;
+  /** A father's, mother's, spouse's or carer's number that Excel damaged (for within-file checks). */
+  referenceDamaged: boolean;
+  /** The columns of those numbers that end in 000 as written (18 digits): damage if the file shows it. */
+  referencesEnding000: string[];
 }
+
+const REFERENCE_KEYS = ['fatherIdNumber', 'motherIdNumber', 'spouseIdNumber', 'carerIdNumber'] as const;
 
 type Values = { [K in TemplateColumnKey]?: unknown };
 
@@ -610,7 +616,7 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     fail('birthDate', `出生日期 ${birthDate} 晚于今天`, `the birth date ${birthDate} is in the future`);
   }
 
-  for (const key of ['fatherIdNumber', 'motherIdNumber', 'spouseIdNumber', 'carerIdNumber'] as const) {
+  for (const key of REFERENCE_KEYS) {
     if (idNumber !== null && values[key] === idNumber) {
       fail(key, '不能填写本人的公民身份号码', 'this is the person’s own ID number');
     }
@@ -618,11 +624,25 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
 
   // The persons the row points at, as far as their ID numbers tell (sex, birth date): a father is
   // a man and a mother a woman, both born before the person; spouses are of the legal marriage age.
-  const referenced = (key: TemplateColumnKey) => {
+  // Read from the cells as written: whether a number was upgraded from 15 digits, or damaged by Excel, is
+  // the within-file check's to know (registry.parse.ts).
+  const references = new Map<TemplateColumnKey, IdNumberResult>();
+  let referenceDamaged = false;
+  const referencesEnding000: string[] = [];
+  for (const key of REFERENCE_KEYS) {
+    const cell = cells[HEADER_OF[key]];
     const value = values[key];
-    if (typeof value !== 'string') return null;
-    const r = normalizeIdNumber(value, ctx.today);
-    return r.ok ? r : null;
+    if (value === null) continue;
+    if (value === undefined && (isFormulaWithoutResult(cell) || excelErrorIn(cell) !== null)) continue;
+    const r = normalizeIdNumber(cell, ctx.today);
+    if (r.ok) {
+      references.set(key, r);
+      if (!r.upgradedFrom15 && r.value.endsWith('000')) referencesEnding000.push(HEADER_OF[key]);
+    } else if (r.excelDamaged) referenceDamaged = true;
+  }
+  const referenced = (key: TemplateColumnKey) => {
+    const r = references.get(key);
+    return r?.ok && typeof values[key] === 'string' ? r : null;
   };
   for (const [key, want] of [
     ['fatherIdNumber', 1],
@@ -716,7 +736,8 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     fail('libertyUntil', '预计结束日期早于开始日期', 'the expected end is before the start');
   }
 
-  if (errors.length > 0 || sex === null || birthDate === null) return { record: null, errors, id };
+  const within = { id, referenceDamaged, referencesEnding000 };
+  if (errors.length > 0 || sex === null || birthDate === null) return { record: null, errors, ...within };
 
   const hukou = values.hukouRegionCode as string;
   const record: RegistryRecord = {
@@ -755,7 +776,7 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     selfCare: (values.selfCare as SelfCareLevel | null) ?? null,
     householdAnnualIncomeFen: (values.householdAnnualIncome as number | null) ?? null,
   };
-  return { record, errors, id };
+  return { record, errors, ...within };
 }
 
 function errorsFor(errors: readonly RowError[], header: string): number {
