@@ -32,6 +32,8 @@ import type { GuardianshipAssessment } from './registry.tables.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, readRows } from './registry.reader.ts';
+// A cell of dashes only is empty: the form asks for one where a relative has died.
+import { DASH_ONLY } from './registry.template.ts';
 import type { TableSource } from './registry.reader.ts';
 import { excelErrorIn, excelErrorMessage, rawText } from './registry.template.ts';
 import type { RowError } from './registry.template.ts';
@@ -289,9 +291,6 @@ export const LEDGER_HEADERS = [
 export const LEDGER_EXTRA_HEADERS = [
   '无监护能力原因', '无监护能力开始日期', '是否签订委托监护确认书', '委托监护确认书签订日期',
 ] as const; // prettier-ignore
-
-/** A cell of dashes only (—, -, ／) is empty: the form asks for one where a relative has died. */
-const DASH_ONLY = /^[-—–_/／]+$/;
 
 /** 填报日期：2026年11月1日 in the title block. */
 const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.+)$/;

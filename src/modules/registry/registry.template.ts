@@ -34,7 +34,7 @@ import type {
   SelfCareLevel,
 } from './registry.facts.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
-import type { IdNumberResult, Sex } from './registry.idnumber.ts';
+import type { IdNumberResult, Sex, ValidIdNumber } from './registry.idnumber.ts';
 import { marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
 
 export const TEMPLATE_VERSION = 1;
@@ -515,23 +515,25 @@ function isFormulaWithoutResult(value: unknown): value is { formulaWithoutResult
   return value !== null && typeof value === 'object' && 'formulaWithoutResult' in value;
 }
 
-/**
- * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
- * not only the first, so that the clerk fixes the row in one go.
- */
+/** A cell of dashes or slashes only (—, -, ／): what forms ask for where there is nothing to give. */
+export const DASH_ONLY = /^[-—–_/／]+$/;
+const NONE_WORDS: ReadonlySet<string> = new Set(['无', '暂无', '没有', '空', '不详']);
+
 /**
  * What clerks write in a cell for "none" or "not known": 无, 暂无, 没有, 空, 不详, or dashes or slashes only.
  * In an optional column whose values it cannot be (an ID number, a date, a code, a phone number, a choice
  * from a list) it is the empty cell, as in the child ledger; in a text column (民族, 学校名称) it stays as
  * written, so that an export still imports back unchanged.
  */
-const NONE_MARKER = /^(?:[-—–_/]+|无|暂无|没有|空|不详)$/;
-
-export function isNoneMarker(cell: unknown): boolean {
+function isNoneMarker(cell: unknown): boolean {
   const text = normalizeCell(cell);
-  return text !== null && NONE_MARKER.test(text);
+  return text !== null && (DASH_ONLY.test(text) || NONE_WORDS.has(text));
 }
 
+/**
+ * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
+ * not only the first, so that the clerk fixes the row in one go.
+ */
 export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
   const errors: RowError[] = [];
   const values: Values = {};
@@ -626,7 +628,7 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
   // a man and a mother a woman, both born before the person; spouses are of the legal marriage age.
   // Read from the cells as written: whether a number was upgraded from 15 digits, or damaged by Excel, is
   // the within-file check's to know (registry.parse.ts).
-  const references = new Map<TemplateColumnKey, IdNumberResult>();
+  const references = new Map<TemplateColumnKey, ValidIdNumber>();
   let referenceDamaged = false;
   const referencesEnding000: string[] = [];
   for (const key of REFERENCE_KEYS) {
@@ -640,10 +642,7 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
       if (!r.upgradedFrom15 && r.value.endsWith('000')) referencesEnding000.push(HEADER_OF[key]);
     } else if (r.excelDamaged) referenceDamaged = true;
   }
-  const referenced = (key: TemplateColumnKey) => {
-    const r = references.get(key);
-    return r?.ok && typeof values[key] === 'string' ? r : null;
-  };
+  const referenced = (key: TemplateColumnKey) => references.get(key) ?? null;
   for (const [key, want] of [
     ['fatherIdNumber', 1],
     ['motherIdNumber', 2],
