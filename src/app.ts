@@ -6,6 +6,7 @@ import { openPglite, openPostgres, type Database } from './platform/db.ts';
 import { dataDirPaths } from './platform/embedded.ts';
 import { buildApp, type App } from './platform/http.ts';
 import { JobQueue } from './platform/jobs.ts';
+import { maintenanceJob, scheduleMaintenance } from './platform/maintenance.ts';
 import type { Logger } from './platform/logging.ts';
 import { migrate } from './platform/migrate.ts';
 import { regionRoutes, regionsLoadJob } from './modules/regions/index.ts';
@@ -39,11 +40,16 @@ export async function createContext(config: Config, database: Database, logger: 
   registerJobs(ctx);
   // TOTP seeds written before they were encrypted are sealed now; a wrong key stops the start.
   await sealTotpSecrets(ctx);
-  if (config.runJobs) await scheduleGroupsDaily(ctx);
+  if (config.runJobs) {
+    await scheduleGroupsDaily(ctx);
+    await scheduleMaintenance(ctx);
+  }
   return ctx;
 }
 
 export function registerJobs(ctx: AppContext): void {
+  // Nightly VACUUM (ANALYZE) where nothing else vacuums: the embedded database has no autovacuum.
+  ctx.jobs.register(maintenanceJob(ctx));
   ctx.jobs.register(regionsLoadJob(ctx));
   ctx.jobs.register(registryImportJob(ctx));
   registerGroupsJobs(ctx);

@@ -6,6 +6,7 @@ import { prepareDemoUsers } from '../modules/access/index.ts';
 import { prepareDemoRegistry } from '../modules/registry/index.ts';
 import { evaluateRegion } from '../modules/groups/index.ts';
 import { today } from '../platform/dates.ts';
+import { maintainDatabase } from '../platform/maintenance.ts';
 import { sql } from 'kysely';
 
 export const DEMO_COUNTY = '410225';
@@ -36,5 +37,8 @@ export async function prepareDemo(ctx: AppContext, io: CommandIO, options: DemoO
       progress: io.progress,
     });
     io.print(`groups: ${counts.entered} memberships for ${counts.persons} persons`);
+    // The embedded database has no autovacuum: give the planner the new tables' statistics now
+    // rather than at the first night's maintenance.
+    await maintainDatabase(ctx.database, { progress: io.progress });
   }
 }

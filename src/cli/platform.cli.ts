@@ -1,3 +1,4 @@
+import { maintainDatabase } from '../platform/maintenance.ts';
 import { migrate, pendingMigrations } from '../platform/migrate.ts';
 import type { CommandSpec } from './command.ts';
 
@@ -11,6 +12,23 @@ export const platformCommands: CommandSpec[] = [
       if (!done.length) io.print('database is up to date');
       const pending = await pendingMigrations(ctx.database);
       return pending.length ? 1 : 0;
+    },
+  },
+  {
+    path: ['db', 'maintain'],
+    summary: 'VACUUM (ANALYZE) every table now (the embedded database has no autovacuum; also nightly)',
+    usage: 'shouhu db maintain [--force]',
+    async run(args, ctx, io) {
+      const result = await maintainDatabase(ctx.database, {
+        progress: io.progress,
+        force: args.flags.force === true,
+      });
+      if (result.skipped) io.print(`nothing done: ${result.skipped} (--force vacuums anyway)`);
+      else {
+        const ms = result.tables.reduce((sum, t) => sum + t.ms, 0);
+        io.print(`vacuumed and analysed ${result.tables.length} tables in ${(ms / 1000).toFixed(1)} s`);
+      }
+      return 0;
     },
   },
   {
