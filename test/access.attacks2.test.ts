@@ -952,7 +952,7 @@ describe('a child ledger import writes inside the importer’s region only', () 
     assert.equal(await written(father.id), before);
   });
 
-  test('a parent of another township with nothing to record is linked, as the template import links by ID number', async () => {
+  test('a parent of another township is not linked by the ledger, even with nothing to record; one linked already stays', async () => {
     const result = await importLedger('farTownship', 'ledger-link-parent.csv', [
       HEADERS,
       [
@@ -974,7 +974,11 @@ describe('a child ledger import writes inside the importer’s region only', () 
         '',
       ],
     ]);
-    assert.equal(result.counts.errors, 0, JSON.stringify(result));
+    // A new link would show the father's name and facts here and change his groups there.
+    assert.equal(result.counts.errors, 1, JSON.stringify(result));
+    const report = await call('farTownship', 'GET', result.errorReport!.csv.replace('/api/v1', ''));
+    assert.match(report.body, /父亲已在您管辖范围以外的地区登记，本次导入不能与其建立关系/);
+    assert.ok(!report.body.includes('钱父亲已'), 'the report does not name him from the registry');
     const link = await t.ctx.db
       .selectFrom('person_relations as r')
       .innerJoin('persons as c', 'c.id', 'r.person_id')
@@ -983,7 +987,55 @@ describe('a child ledger import writes inside the importer’s region only', () 
       .where('r.related_person_id', '=', father.id)
       .where('r.kind', '=', 'parent')
       .executeTakeFirst();
-    assert.ok(link, 'the child is linked to the father');
+    assert.equal(link, undefined, 'no link to the father registered in 堌阳镇');
+    // County staff, whose region holds both, link them; the township's same ledger then changes nothing.
+    const county = await importLedger('county', 'ledger-link-parent-county.csv', [
+      HEADERS,
+      [
+        '孙小东',
+        '男',
+        '2019-04-04',
+        makeIdNumber('410225', '2019-04-04', 541),
+        '南彰镇南彰村',
+        '',
+        '钱父亲',
+        FATHER_ID,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ],
+    ]);
+    assert.equal(county.counts.errors, 0, JSON.stringify(county));
+    // The same rows under a title line: another file (the same file would return the first import).
+    const again = await importLedger('farTownship', 'ledger-link-parent-again.csv', [
+      ['南彰镇农村留守儿童信息台账'],
+      HEADERS,
+      [
+        '孙小东',
+        '男',
+        '2019-04-04',
+        makeIdNumber('410225', '2019-04-04', 541),
+        '南彰镇南彰村',
+        '',
+        '钱父亲',
+        FATHER_ID,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ],
+    ]);
+    assert.equal(again.counts.errors, 0, JSON.stringify(again));
+    assert.equal(again.counts.unchanged, 1, JSON.stringify(again));
   });
 
   test('the same rows by county staff, whose region covers both townships, are written', async () => {

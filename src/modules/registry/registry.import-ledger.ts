@@ -45,9 +45,10 @@ class DryRunRollback extends Error {}
 /**
  * A row that would write on a person registered outside the importer's region: a child of another
  * township matched by ID number (or name and birth date), a parent there whose migration, inability or
- * own parents the row states. The row is rolled back and reported, as the template import reports a person
- * registered outside (a parent there with nothing to record is linked, as the template links by ID
- * number).
+ * own parents the row states, or a parent, grandparent or carer there not linked yet (a new link shows
+ * their name and facts here and changes their groups there; docs/DECISIONS.md "Imports link only within
+ * the importer's region"). The row is rolled back and reported, as the template import reports a person
+ * registered outside.
  */
 class RowOutsideRegion extends Error {
   readonly rowError: RowError;
@@ -56,6 +57,18 @@ class RowOutsideRegion extends Error {
     this.rowError = rowError;
   }
 }
+
+const PARENT_LABELS = { father: { zh: '父亲', en: 'father' }, mother: { zh: '母亲', en: 'mother' } } as const;
+const GRANDPARENT_LABELS = {
+  paternal_grandfather: { zh: '祖父', en: 'paternal grandfather' },
+  paternal_grandmother: { zh: '祖母', en: 'paternal grandmother' },
+  maternal_grandfather: { zh: '外祖父', en: 'maternal grandfather' },
+  maternal_grandmother: { zh: '外祖母', en: 'maternal grandmother' },
+} as const;
+
+/** The ledger column that names a parent: the ID number when the row gives one, else the name. */
+const column = (which: 'father' | 'mother', idNumber: string | null | undefined) =>
+  `${PARENT_LABELS[which].zh}${idNumber ? '公民身份号码' : '姓名'}`;
 
 /** True when the person's hukou village lies outside the importer's region. */
 async function registeredOutside(
@@ -298,6 +311,37 @@ async function writeRow(
       .where('head_person_id', 'is', null)
       .execute();
   }
+  /**
+   * Refuses the row when `found` (a parent, grandparent or carer the row names, found in the registry)
+   * is registered outside the importer's region and not linked to `personId` yet; an existing link
+   * stays, as a file imported again changes nothing.
+   */
+  const refuseNewLinkOutside = async (
+    found: Found,
+    personId: number,
+    kind: 'parent' | 'carer',
+    column: string,
+    label: { zh: string; en: string },
+  ) => {
+    if (found.created || !(await registeredOutside(trx, found.id, importer))) return;
+    const linked = await trx
+      .selectFrom('person_relations')
+      .select('id')
+      .where('person_id', '=', personId)
+      .where('related_person_id', '=', found.id)
+      .where('kind', '=', kind)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (linked) return;
+    throw new RowOutsideRegion({
+      column,
+      value: row.raw[column] ?? '',
+      reason: {
+        zh: `${label.zh}已在您管辖范围以外的地区登记，本次导入不能与其建立关系（须由管辖双方户籍地的工作人员办理）`,
+        en: `the ${label.en} is registered in a region outside yours: an import here cannot link to them (staff whose region holds both can)`,
+      },
+    });
+  };
   const link = async (personId: number, relatedId: number, kind: 'parent' | 'carer') => {
     if (personId === relatedId) return;
     const added = await repo.ensureRelation(trx, {
@@ -361,17 +405,23 @@ async function writeRow(
       row.inability?.parent === which ||
       row.grandparents.some((g) => g.role.startsWith(which === 'father' ? 'paternal' : 'maternal'));
     if (!found.created && states && (await registeredOutside(trx, found.id, importer))) {
-      const label = which === 'father' ? { zh: '父亲', en: 'father' } : { zh: '母亲', en: 'mother' };
-      const column = p.idNumber ? `${label.zh}公民身份号码` : `${label.zh}姓名`;
+      const label = PARENT_LABELS[which];
       throw new RowOutsideRegion({
-        column,
-        value: row.raw[column] ?? '',
+        column: column(which, p.idNumber),
+        value: row.raw[column(which, p.idNumber)] ?? '',
         reason: {
           zh: `${label.zh}已在您管辖范围以外的地区登记，其外出务工、无监护能力或其父母的情况须由该地区登记`,
           en: `the ${label.en} is registered in a region outside yours: their migration, inability or parents are recorded there`,
         },
       });
     }
+    await refuseNewLinkOutside(
+      found,
+      childFound.id,
+      'parent',
+      column(which, p.idNumber),
+      PARENT_LABELS[which],
+    );
     if (found.created) {
       changed = true;
       touch(found.id, { kind: 'created' });
@@ -416,6 +466,8 @@ async function writeRow(
       parentId !== null ? { personId: parentId, kind: 'parent' } : undefined,
     );
     if (!found) continue;
+    const label = GRANDPARENT_LABELS[g.role];
+    if (parentId !== null) await refuseNewLinkOutside(found, parentId, 'parent', `${label.zh}姓名`, label);
     if (found.created) {
       changed = true;
       touch(found.id, { kind: 'created' });
@@ -428,6 +480,11 @@ async function writeRow(
       kind: 'carer',
     });
     if (found) {
+      const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
+      await refuseNewLinkOutside(found, childFound.id, 'carer', column, {
+        zh: '委托监护人',
+        en: 'entrusted carer',
+      });
       if (found.created) {
         changed = true;
         touch(found.id, { kind: 'created' });

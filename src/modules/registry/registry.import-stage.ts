@@ -353,6 +353,8 @@ export interface RowFlags {
   /** A 户主 row: the household's stored head, another person, whom no row of the file writes. */
   old_head: number | null;
   old_head_name: string | null;
+  /** The current head's hukou village: their name is shown only to an importer whose region holds it. */
+  old_head_region: string | null;
 }
 
 /**
@@ -393,9 +395,12 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
   // A head change by file needs the former head's row too (with their new relation), before the
   // references are checked so that rows naming a refused head are reported.
   await flagHeadChanges(db, stage);
-  // A reference must match a row that will be written (in the region, not flagged above) or a
-  // registered person. A row whose hukou is outside the region is not checked further. A number
-  // that a refused row of the file has is named with that row.
+  // A reference must match a row that will be written (in the region, not flagged above) or a person
+  // registered in the importer's region. A link to a person registered outside it would show their name
+  // and facts here and change their groups there (docs/DECISIONS.md "Imports link only within the
+  // importer's region"): such a number is reported as one that matches nobody, unless the row's person
+  // is linked to them already (a file exported here and imported back). A row whose hukou is outside the
+  // region is not checked further. A number that a refused row of the file has is named with that row.
   await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, missing, missing_rows)
     SELECT s.row_number, min(s.hukou), false, false, false, array_agg(r.ref ORDER BY r.ref),
       array_agg((SELECT min(t.row_number) FROM ${rows} t WHERE t.id_number = r.id_number) ORDER BY r.ref)
@@ -405,7 +410,16 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
       AND NOT EXISTS (
         SELECT 1 FROM ${rows} t
         WHERE t.id_number = r.id_number AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number))
-      AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = r.id_number)
+      AND NOT EXISTS (
+        SELECT 1 FROM persons p
+        WHERE p.id_number = r.id_number
+          AND (starts_with(p.hukou_region_code, ${regionCode})
+            OR EXISTS (
+              SELECT 1 FROM persons me JOIN person_relations l ON l.person_id = me.id
+              WHERE me.id_number = s.id_number AND l.related_person_id = p.id AND l.valid_to IS NULL)
+            OR EXISTS (
+              SELECT 1 FROM persons me JOIN person_relations l ON l.related_person_id = me.id
+              WHERE me.id_number = s.id_number AND l.person_id = p.id AND l.valid_to IS NULL)))
     GROUP BY s.row_number
     ON CONFLICT (row_number) DO UPDATE SET missing = excluded.missing, missing_rows = excluded.missing_rows`.execute(
     db,
@@ -453,7 +467,8 @@ export async function flaggedRows(
   limit: number,
 ): Promise<RowFlags[]> {
   const result = await sql<RowFlags>`SELECT f.row_number, f.hukou, f.out_hukou, f.out_person, f.out_household,
-      f.missing, f.missing_rows, f.heads, f.old_head, p.name AS old_head_name
+      f.missing, f.missing_rows, f.heads, f.old_head, p.name AS old_head_name,
+      p.hukou_region_code AS old_head_region
     FROM ${sql.table(stage.flags)} f LEFT JOIN persons p ON p.id = f.old_head
     WHERE f.row_number > ${after} ORDER BY f.row_number LIMIT ${limit}`.execute(db);
   return result.rows;

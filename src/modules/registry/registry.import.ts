@@ -137,14 +137,19 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
         en: `row ${f.heads.join(', ')} of the same household is also 户主; a household has one head: keep one 户主 and give the others their relation to the head`,
       },
     });
-  if (f.old_head !== null)
+  if (f.old_head !== null) {
+    // A head registered outside the importer's region is not named (their file answers 404 to them).
+    const shown = f.old_head_region?.startsWith(importer.regionCode) === true;
+    const zhHead = shown ? `“${f.old_head_name ?? ''}”(#${f.old_head})` : '（户籍在您的管辖范围以外）';
+    const enHead = shown ? `${f.old_head_name ?? ''} (#${f.old_head})` : 'registered outside your region';
     errors.push({
       ...at(relation),
       reason: {
-        zh: `本户现有户主“${f.old_head_name ?? ''}”(#${f.old_head})，本文件中没有其可导入的行：更换户主须在同一文件中写明原户主新的与户主关系（如 父亲、配偶），或在户信息中更换户主`,
-        en: `the household's head is ${f.old_head_name ?? ''} (#${f.old_head}), who has no importable row in this file; to change the head, give the former head's new relation to the head in the same file, or change the head on the household`,
+        zh: `本户现有户主${zhHead}，本文件中没有其可导入的行：更换户主须在同一文件中写明原户主新的与户主关系（如 父亲、配偶），或在户信息中更换户主`,
+        en: `the household's head is ${enHead}, who has no importable row in this file; to change the head, give the former head's new relation to the head in the same file, or change the head on the household`,
       },
     });
+  }
   (f.missing ?? []).forEach((ref, i) => {
     const row = f.missing_rows?.[i] ?? null;
     errors.push({
@@ -152,8 +157,8 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
       reason:
         row === null
           ? {
-              zh: '该公民身份号码既不在本文件中，也未在系统中登记',
-              en: 'no person with this ID number is in the file or in the registry',
+              zh: '该公民身份号码既不在本文件中，也未在您管辖的地区登记（导入不能与管辖范围以外登记的人员建立关系）',
+              en: 'no person with this ID number is in the file or registered in your region (an import cannot link to a person registered outside it)',
             }
           : {
               zh: `该公民身份号码所在的第 ${row} 行有错误、未导入：请先改正第 ${row} 行`,

@@ -289,6 +289,7 @@ export function checkIdentity(input: {
  */
 async function recordHead(
   trx: Transaction<DB>,
+  actor: Actor,
   personId: number,
   householdId: number | null,
   relationToHead: string | null,
@@ -311,12 +312,18 @@ async function recordHead(
   }
   const head = await trx
     .selectFrom('persons')
-    .select('name')
+    .select(['name', 'hukou_region_code'])
     .where('id', '=', household.head_person_id)
     .executeTakeFirst();
+  // A head registered outside the caller's region is not named (their file answers 404 to this caller).
+  if (!head || !inScope(actor, head.hukou_region_code))
+    throw conflict({
+      zh: '本户已有户主（户籍在您的管辖范围以外）；一户只有一位户主，如需更换请先在户信息中更换户主',
+      en: 'the household has a head already (registered outside your region); a household has one head: change the head on the household first',
+    });
   throw conflict({
-    zh: `本户已有户主“${head?.name ?? ''}”(#${household.head_person_id})；一户只有一位户主，如需更换请先在户信息中更换户主`,
-    en: `the household has a head already (${head?.name ?? ''}, #${household.head_person_id}); a household has one head: change the head on the household first`,
+    zh: `本户已有户主“${head.name}”(#${household.head_person_id})；一户只有一位户主，如需更换请先在户信息中更换户主`,
+    en: `the household has a head already (${head.name}, #${household.head_person_id}); a household has one head: change the head on the household first`,
   });
 }
 
@@ -515,7 +522,7 @@ export async function createPerson(
         household_id: input.householdId ?? null,
         relation_to_head: relationToHead,
       });
-      await recordHead(trx, row.id, row.household_id, row.relation_to_head);
+      await recordHead(trx, actor, row.id, row.household_id, row.relation_to_head);
       await audit(trx, actor, {
         action: 'person.create',
         entityType: 'person',
@@ -590,7 +597,7 @@ export async function updatePerson(
       if (!updated) throw conflict();
       if (updated.household_id !== current.household_id) await leaveHead(trx, id, updated.household_id);
       if ('relationToHead' in patch || 'householdId' in patch)
-        await recordHead(trx, id, updated.household_id, updated.relation_to_head);
+        await recordHead(trx, actor, id, updated.household_id, updated.relation_to_head);
       await audit(trx, actor, {
         action: 'person.update',
         entityType: 'person',
@@ -1282,6 +1289,13 @@ export async function updateHousehold(
         .forUpdate()
         .execute();
     const former = await formerHeadOf(trx, current, patch);
+    // The former head's relation is rewritten by the change: a write on their record, which only a
+    // caller whose region holds them may make (nor is their name shown to another).
+    if (former && !inScope(actor, former.hukou_region_code))
+      throw invalid('headPersonId', {
+        zh: '本户原户主的户籍在您的管辖范围以外：更换户主须由管辖其户籍地的工作人员办理',
+        en: "the household's present head is registered outside your region: the head is changed by staff whose region holds them",
+      });
     const formerRelation = formerHeadRelationOf(patch, former);
     const updated = await repo.updateHousehold(trx, id, patch.version, {
       ...('address' in patch ? { address: patch.address ?? null } : {}),
@@ -1304,12 +1318,17 @@ export async function updateHousehold(
       // Another member still written 户主 (left by an earlier head change) would make two.
       const other = await trx
         .selectFrom('persons')
-        .select(['id', 'name'])
+        .select(['id', 'name', 'hukou_region_code'])
         .where('household_id', '=', id)
         .where('relation_to_head', '=', '户主')
         .where('id', '<>', newHead)
         .where('merged_into', 'is', null)
         .executeTakeFirst();
+      if (other && !inScope(actor, other.hukou_region_code))
+        throw conflict({
+          zh: '本户另有一位成员的与户主关系也是“户主”（户籍在您的管辖范围以外）：一户只有一位户主，须先由管辖其户籍地的工作人员修改其与户主关系',
+          en: 'another member, registered outside your region, is also written 户主: a household has one head; staff whose region holds them must change their relation to the head first',
+        });
       if (other)
         throw conflict({
           zh: `本户成员“${other.name}”(#${other.id})的与户主关系也是“户主”：一户只有一位户主，请先修改其与户主关系，再更换户主`,
