@@ -105,6 +105,8 @@ export interface TemplateColumn<K extends string = string, T = unknown> {
   /** Human-readable rule for the template documentation. */
   readonly rule: string;
   readonly parse: Parser<T>;
+  /** A text column's longest value, in characters: the API's limit for the same field. */
+  readonly maxLength?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,8 +310,9 @@ function column<K extends string, T>(
   required: 'yes' | 'no',
   rule: string,
   parse: Parser<T>,
+  maxLength?: number,
 ): TemplateColumn<K, T> {
-  return { header, key, required, rule, parse };
+  return { header, key, required, rule, parse, ...(maxLength !== undefined ? { maxLength } : {}) };
 }
 
 function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
@@ -324,8 +327,15 @@ function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<str
 }
 
 export const TEMPLATE_COLUMNS = [
-  column('户编号', 'householdNo', 'yes', 'text, unique within the county', parseHouseholdNo),
-  column('姓名', 'name', 'yes', 'text', requiredName),
+  column(
+    '户编号',
+    'householdNo',
+    'yes',
+    'text, unique within the county, at most 40 characters',
+    parseHouseholdNo,
+    40,
+  ),
+  column('姓名', 'name', 'yes', 'text, at most 50 characters', requiredName, 50),
   column(
     '公民身份号码',
     'idNumber',
@@ -333,10 +343,10 @@ export const TEMPLATE_COLUMNS = [
     '18 characters (or 15, upgraded); may be empty with 无身份号码原因',
     optionalId,
   ),
-  column('无身份号码原因', 'noIdReason', 'no', 'text, e.g. 未落户', text),
+  column('无身份号码原因', 'noIdReason', 'no', 'text, e.g. 未落户, at most 100 characters', text, 100),
   column('性别', 'sex', 'no', '男 / 女; must agree with the ID number', parseSex),
   column('出生日期', 'birthDate', 'no', 'date; must agree with the ID number', optionalDate),
-  column('民族', 'ethnicity', 'no', 'e.g. 汉族', text),
+  column('民族', 'ethnicity', 'no', 'e.g. 汉族, at most 20 characters', text, 20),
   column('与户主关系', 'relationToHead', 'yes', 'GB/T 4761 name', parseRelation),
   column('户籍地代码', 'hukouRegionCode', 'yes', '12-digit village code', (v, ctx) =>
     regionCode(v, true, ctx),
@@ -350,7 +360,14 @@ export const TEMPLATE_COLUMNS = [
   column('配偶身份号码', 'spouseIdNumber', 'no', 'likewise', optionalId),
   column('委托照护人身份号码', 'carerIdNumber', 'no', 'likewise', optionalId),
   column('外出务工', 'migrant', 'no', '是 / 否', parseYesNo),
-  column('外出务工地', 'migrationDestination', 'no', 'text or region code', text),
+  column(
+    '外出务工地',
+    'migrationDestination',
+    'no',
+    'text or region code, at most 100 characters',
+    text,
+    100,
+  ),
   column('外出开始日期', 'migrationSince', 'no', 'date; required if 外出务工=是', optionalDate),
   column(
     '残疾类别',
@@ -388,7 +405,7 @@ export const TEMPLATE_COLUMNS = [
     '学前 小学 初中 高中 中职 大学 未就学',
     byLabel(SCHOOL_STAGE_LABELS, L('就学阶段', 'school stage'), { 幼儿园: 'preschool', 中专: 'vocational' }),
   ),
-  column('学校名称', 'school', 'no', 'text', text),
+  column('学校名称', 'school', 'no', 'text, at most 100 characters', text, 100),
   column(
     '居住状况',
     'livingArrangement',
@@ -468,7 +485,9 @@ export function rawText(value: unknown): string {
   const v = unwrapCell(value);
   if (v === null || v === undefined) return '';
   if (v instanceof Date || typeof v === 'number' || typeof v === 'boolean') return normalizeCell(v) ?? '';
-  if (typeof v === 'string') return v;
+  // The error report keeps the cell as written, but a control character (a NUL from an .xlsx's
+  // _x0000_) shows as U+FFFD: PostgreSQL stores no NUL, and the clerk sees where it was.
+  if (typeof v === 'string') return v.replace(CONTROL_CHARACTERS, '\uFFFD');
   if (typeof v === 'object' && 'formulaWithoutResult' in v) return `=${String(v.formulaWithoutResult)}`;
   return String(v);
 }
@@ -530,6 +549,31 @@ function isNoneMarker(cell: unknown): boolean {
   return text !== null && (DASH_ONLY.test(text) || NONE_WORDS.has(text));
 }
 
+// C0 controls except tab, line feed and carriage return, and DEL: the API refuses them in any text
+// (platform/http.ts), and PostgreSQL cannot store a NUL at all.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/**
+ * Why a cell's text cannot be stored as it is: a control character, or more characters than the
+ * column holds (the API's limit for the same field; a value of hundreds of characters would also
+ * overflow the name index). Null when it can.
+ */
+function unstorableText(value: string, maxLength: number | undefined): LocalizedMessage | null {
+  if (new RegExp(CONTROL_CHARACTERS.source).test(value))
+    return {
+      zh: '含有不可见的控制字符（如 NUL、响铃符），请删除后重新录入',
+      en: 'contains an invisible control character (such as NUL or BEL); delete it and enter the text again',
+    };
+  const length = [...value].length;
+  if (maxLength !== undefined && length > maxLength)
+    return {
+      zh: `内容过长：最多 ${maxLength} 个字，本格有 ${length} 个字`,
+      en: `too long: at most ${maxLength} characters, this cell has ${length}`,
+    };
+  return null;
+}
+
 /**
  * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
  * not only the first, so that the clerk fixes the row in one go.
@@ -577,7 +621,9 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
       continue;
     }
     const r = (col.parse as Parser<unknown>)(cell, ctx);
-    if (r.ok) values[col.key] = r.value;
+    const unfit = r.ok && typeof r.value === 'string' ? unstorableText(r.value, col.maxLength) : null;
+    if (unfit) errors.push({ column: col.header, value: rawText(cell), reason: unfit });
+    else if (r.ok) values[col.key] = r.value;
     else if (col.required === 'no' && isNoneMarker(cell)) values[col.key] = null;
     else errors.push({ column: col.header, value: rawText(cell), reason: r.message });
   }
