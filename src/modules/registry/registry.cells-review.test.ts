@@ -77,7 +77,7 @@ describe('control characters', () => {
       assert.ok(error, `${column} ${JSON.stringify(value)}`);
       assert.match(error.reason.zh, /控制字符/);
       assert.match(error.reason.en, /control character/);
-      assert.equal(error.value, value.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD'));
+      assert.equal(error.value, [...value].map((c) => (c < ' ' || c === '\u007f' ? '\uFFFD' : c)).join(''));
       assert.equal(out.record, null);
     }
   });
@@ -139,7 +139,10 @@ describe('the import of a file with such cells', () => {
     const report = fs.readFileSync(path.join(dir, path.basename(file) + '-errors.csv'), 'utf8');
     assert.match(report, /内容过长：最多 50 个字，本格有 1000 个字/);
     assert.equal((report.match(/控制字符/g) ?? []).length, errors - 1);
-    assert.ok(!/[\u0000\u0007]/.test(report), 'the report holds no control character');
+    assert.ok(
+      !report.includes('\u0000') && !report.includes('\u0007'),
+      'the report holds no control character',
+    );
     return outcome;
   }
 
@@ -169,7 +172,7 @@ describe('the import of a file with such cells', () => {
     await workbook.xlsx.writeFile(file);
     // What Excel writes for a NUL in a cell's text.
     const written = await new ExcelJS.Workbook().xlsx.readFile(file);
-    assert.match(String(written.getWorksheet('登记表')?.getCell('B5').value), /\u0000/);
+    assert.ok(String(written.getWorksheet('登记表')?.getCell('B5').value).includes('\u0000'));
     const outcome = await expectOneWritten(file, 3);
     assert.equal(outcome.counts.inserted, 1);
   });
