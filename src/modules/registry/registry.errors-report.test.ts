@@ -52,6 +52,12 @@ describe('the error report', () => {
       assert.equal(back[0]?.['公民身份号码'], '410225198001020100');
       assert.equal(back[1]?.['公民身份号码'], '4.10225E+17');
       assert.match(String(back[2]?.[ERROR_REASON_HEADER]), /^公民身份号码：公民身份号码校验码错误/);
+      // Each reason ends with the row's number in the imported file.
+      const numbers = back.map((r) => /（第 (\d+) 行）$/.exec(String(r[ERROR_REASON_HEADER]))?.[1]);
+      assert.deepEqual(
+        numbers,
+        rows.filter((r) => r.errors.length > 0).map((r) => String(r.rowNumber)),
+      );
       assert.equal(back[0]?.['姓名'], '张伟');
     });
   }

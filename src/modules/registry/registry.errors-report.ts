@@ -44,9 +44,13 @@ export async function writeErrorReport(
   });
   for await (const row of rows) {
     if (row.errors.length === 0) continue;
+    // The row's number in the imported file goes with its reasons (EXCHANGE.md: "every rejected row
+    // comes back with its row number"), last, so that a reason still starts with its column, and so
+    // that "与第 2 行…" in another row's reason can be followed.
+    const where = options.lang === 'en' ? ` (row ${row.rowNumber})` : `（第 ${row.rowNumber} 行）`;
     await writer.writeRow([
       ...headers.map((h) => row.raw[h] ?? ''),
-      describeErrors(row.errors, options.lang),
+      describeErrors(row.errors, options.lang) + where,
     ]);
   }
   await writer.close();

@@ -554,11 +554,15 @@ describe('formula error values', () => {
     assert.deepEqual(
       report.rows.map((r) => [r['姓名'], r['民族'], r['错误原因']]),
       [
-        ['#N/A', '汉族', '姓名：单元格是 Excel 错误值 #N/A（公式出错，如 VLOOKUP 没有找到），请改为正确的值'],
+        [
+          '#N/A',
+          '汉族',
+          '姓名：单元格是 Excel 错误值 #N/A（公式出错，如 VLOOKUP 没有找到），请改为正确的值（第 2 行）',
+        ],
         [
           mother['姓名'],
           '#REF!',
-          '民族：单元格是 Excel 错误值 #REF!（公式出错，如 VLOOKUP 没有找到），请改为正确的值',
+          '民族：单元格是 Excel 错误值 #REF!（公式出错，如 VLOOKUP 没有找到），请改为正确的值（第 3 行）',
         ],
       ],
     );
