@@ -5,8 +5,9 @@
 // change during a region's evaluation, a past date after a later one).
 //
 // The property tests build a county whose households were imported out of order, interleaved with a
-// neighbouring county's persons linked to them, with merged and incomplete persons, duplicate link rows
-// and links that begin or end around the as-of date; the stored periods must equal the pure rules on
+// neighbouring county's persons linked to them, with merged and incomplete persons (no birth date, no
+// sex), duplicate link rows, step-parent adoptions (a birth parent's spouse adopts the child, marriage and
+// adoption dated) and links that begin or end around the as-of date; the stored periods must equal the pure rules on
 // subjects this file builds on its own from the generated data.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ import {
   type GroupMembership,
   type GroupSubject,
   type ParentType,
-  type PersonSnapshot,
+  type RelativeSnapshot,
   type SubjectHistory,
 } from './groups.rules.ts';
 import {
@@ -84,8 +85,10 @@ interface GenPerson {
   facts: Fact[];
   /** Merged into another person of the world (a duplicate); the index of the one kept. */
   mergedInto: number | null;
-  /** Recorded without a birth date (belongs to no group, is nobody's parent for the rules). */
+  /** Recorded without a birth date (belongs to no group, but counts as a relative). */
   incomplete: boolean;
+  /** Recorded without a sex (neither father nor mother, nor husband, for the rules). */
+  unsexed: boolean;
 }
 
 /** A link row with its validity [from, to); several rows may link the same two persons. */
@@ -272,6 +275,16 @@ const worldArb = (options: WorldOptions): fc.Arbitrary<GenWorld> =>
         ),
         merged: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: options.badData ? Math.ceil(n / 5) : 0 }),
         incomplete: fc.array(fc.nat(), { maxLength: options.badData ? Math.ceil(n / 6) : 0 }),
+        unsexed: fc.array(fc.nat(), { maxLength: options.badData ? Math.ceil(n / 8) : 0 }),
+        stepAdoptions: fc.array(
+          fc.record({
+            which: fc.nat(),
+            adopter: fc.nat(),
+            adoption: validityAround(asOf),
+            marriage: validityAround(asOf),
+          }),
+          { maxLength: 2 },
+        ),
         order: fc.shuffledSubarray(
           Array.from({ length: n }, (_, i) => i),
           { minLength: n, maxLength: n },
@@ -282,8 +295,10 @@ const worldArb = (options: WorldOptions): fc.Arbitrary<GenWorld> =>
           ...p,
           mergedInto: null as number | null,
           incomplete: false,
+          unsexed: false,
         }));
         for (const i of raw.incomplete) (persons[i % n] as GenPerson).incomplete = true;
+        for (const i of raw.unsexed) (persons[i % n] as GenPerson).unsexed = true;
         for (const [x, y] of raw.merged) {
           const duplicate = x % n;
           const kept = y % n;
@@ -305,6 +320,20 @@ const worldArb = (options: WorldOptions): fc.Arbitrary<GenWorld> =>
           if (l.a === l.b || current.has('s' + key)) continue;
           current.add('s' + key);
           spouses.push({ a: l.a, b: l.b, ...l.validity });
+        }
+        // A birth parent's spouse adopts the child (Civil Code art. 1103), each link with its own dates.
+        for (const { which, adopter, adoption, marriage } of raw.stepAdoptions) {
+          const birth = parents.filter((l) => l.subtype === 'biological');
+          const link = birth[which % Math.max(1, birth.length)];
+          const x = adopter % n;
+          if (!link || x === link.child || x === link.parent) continue;
+          const key = `${link.child}:${x}`;
+          const pair = link.parent < x ? `${link.parent}:${x}` : `${x}:${link.parent}`;
+          if (current.has(key) || current.has('s' + pair)) continue;
+          current.add(key);
+          current.add('s' + pair);
+          parents.push({ child: link.child, parent: x, subtype: 'adoptive', ...adoption });
+          spouses.push({ a: link.parent, b: x, ...marriage });
         }
         for (const d of raw.duplicates) {
           const to = addDays(asOf, d.to === 0 ? 1 : d.to);
@@ -342,6 +371,7 @@ async function writeWorld(database: TestDatabase, world: GenWorld): Promise<numb
   for (const [i, p] of world.persons.entries()) {
     const id = ids[i] as number;
     if (p.incomplete) await sql`UPDATE persons SET birth_date = NULL WHERE id = ${id}`.execute(db);
+    if (p.unsexed) await sql`UPDATE persons SET sex = NULL WHERE id = ${id}`.execute(db);
     if (p.mergedInto !== null)
       await sql`UPDATE persons SET merged_into = ${ids[p.mergedInto] as number} WHERE id = ${id}`.execute(db);
     for (const f of p.facts)
@@ -374,24 +404,37 @@ const inForce = (l: GenLink, on: IsoDate) =>
 
 /** Person i's subject on each day, from the generated rows (the links in force that day). */
 function expectedHistory(world: GenWorld, ids: number[], i: number): SubjectHistory | null {
-  const snapshot = (k: number): PersonSnapshot | null => {
+  // A relative counts without a birth date or sex; merged records are nobody.
+  const snapshot = (k: number): RelativeSnapshot | null => {
     const p = world.persons[k] as GenPerson;
-    if (p.incomplete || p.mergedInto !== null) return null;
+    if (p.mergedInto !== null) return null;
     const village = VILLAGES[p.village] as (typeof VILLAGES)[number];
     return {
       id: String(ids[k]),
       name: p.name,
-      sex: p.sex,
-      birthDate: p.birthDate,
+      sex: p.unsexed ? null : p.sex,
+      birthDate: p.incomplete ? null : p.birthDate,
       ruralHukou: village.rural,
       livesInHukouVillage: p.residence !== 'away',
       facts: p.facts,
     };
   };
-  const me = snapshot(i);
-  if (me === null) return null;
-  const adopted = (child: number, on: IsoDate) =>
-    world.parents.some((l) => l.child === child && l.subtype === 'adoptive' && inForce(l, on));
+  const found = snapshot(i);
+  if (found === null || found.birthDate === null) return null;
+  const me = { ...found, birthDate: found.birthDate };
+  const adopters = (child: number, on: IsoDate) =>
+    world.parents
+      .filter((l) => l.child === child && l.subtype === 'adoptive' && inForce(l, on))
+      .map((l) => l.parent);
+  const adopted = (child: number, on: IsoDate) => adopters(child, on).length > 0;
+  /** Married by the day: a divorce since does not end a step-parent adoption's birth parent. */
+  const married = (a: number, b: number, on: IsoDate) =>
+    world.spouses.some(
+      (l) => ((l.a === a && l.b === b) || (l.a === b && l.b === a)) && (l.from === null || l.from <= on),
+    );
+  /** The child's adopters on the day whom the birth parent has married by the day (step-parent adoption). */
+  const marriedAdopters = (child: number, parent: number, on: IsoDate) =>
+    [...new Set(adopters(child, on))].filter((a) => married(parent, a, on));
   const on = (d: IsoDate): GroupSubject => {
     const parentKeys = new Set<string>();
     const parents = world.parents
@@ -404,7 +447,9 @@ function expectedHistory(world: GenWorld, ids: number[], i: number): SubjectHist
       })
       .flatMap((l) => {
         const parent = snapshot(l.parent);
-        return parent ? [{ ...parent, parentType: l.subtype }] : [];
+        const spouseIds =
+          l.subtype === 'biological' ? marriedAdopters(i, l.parent, d).map((a) => String(ids[a])) : [];
+        return parent ? [{ ...parent, parentType: l.subtype, spouseIds }] : [];
       })
       .sort((a, b) => Number(a.id) - Number(b.id));
     const spouse = [
@@ -422,7 +467,10 @@ function expectedHistory(world: GenWorld, ids: number[], i: number): SubjectHist
         const key = `${l.child}:${l.subtype}`;
         if (l.parent !== i || !inForce(l, d) || childKeys.has(key)) return false;
         childKeys.add(key);
-        return l.subtype === 'adoptive' || (l.subtype === 'biological' && !adopted(l.child, d));
+        return (
+          l.subtype === 'adoptive' ||
+          (l.subtype === 'biological' && (!adopted(l.child, d) || marriedAdopters(l.child, i, d).length > 0))
+        );
       })
       .sort((a, b) => (ids[a.child] as number) - (ids[b.child] as number))
       .flatMap((l) => {
@@ -440,6 +488,10 @@ function expectedHistory(world: GenWorld, ids: number[], i: number): SubjectHist
         if (a.child === l.child && a.subtype === 'adoptive') dates(a).forEach((x) => changes.add(x));
   }
   for (const l of world.spouses) if (l.a === i || l.b === i) dates(l).forEach((x) => changes.add(x));
+  // A parent's marriage to the child's adopter decides whether that parent stays a legal parent.
+  const parentsOfMe = new Set(world.parents.filter((l) => l.child === i).map((l) => l.parent));
+  for (const l of world.spouses)
+    if (parentsOfMe.has(l.a) || parentsOfMe.has(l.b)) dates(l).forEach((x) => changes.add(x));
   return { on, changes: [...changes].sort() };
 }
 

@@ -2,7 +2,9 @@
 // birth dates, sexes, hukou and residence, parent links of every subtype, spouses, facts of every kind
 // with random periods) are written to a real database, the region is evaluated in small batches (so
 // relatives fall in other batches), and for every person the stored memberships must equal
-// evaluateGroups on a subject the test builds on its own from the generated data.
+// evaluateGroups on a subject the test builds on its own from the generated data. Some persons have no
+// birth date or no sex on record (a ledger's name-only parents), and some children were adopted by the
+// spouse of a birth parent (a step-parent adoption).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -12,7 +14,7 @@ import { addDays, type IsoDate } from '../../platform/dates.ts';
 import { FACT_KINDS, type Fact, type FactKind } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
 import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
-import { evaluateGroups, type GroupSubject, type ParentType, type PersonSnapshot } from './groups.rules.ts';
+import { evaluateGroups, type GroupSubject, type ParentType, type RelativeSnapshot } from './groups.rules.ts';
 import { codeRange, deltaCountsOn, periodCountsOn, type RegionCount } from './groups.repository.ts';
 import { insertPersonRow, insertRelation } from '../../../test/support/registry-rows.ts';
 
@@ -40,6 +42,8 @@ interface GenPerson {
   /** null: lives at hukou; 'same': recorded equal to hukou; 'away': elsewhere. */
   residence: null | 'same' | 'away';
   facts: Fact[];
+  /** Recorded without a birth date or without a sex. */
+  unrecorded?: null | 'birth' | 'sex';
 }
 
 interface GenWorld {
@@ -130,46 +134,71 @@ const personArb = fc.record({
   village: fc.integer({ min: 0, max: VILLAGES.length - 1 }),
   residence: fc.constantFrom<null | 'same' | 'away'>(null, null, null, 'same', 'away'),
   facts: fc.array(factArb, { maxLength: 4 }),
+  unrecorded: fc.constantFrom<null | 'birth' | 'sex'>(null, null, null, null, null, null, 'birth', 'sex'),
 });
 
 const worldArb: fc.Arbitrary<GenWorld> = fc.integer({ min: 1, max: 14 }).chain((n) =>
-  fc.record({
-    persons: fc.array(personArb, { minLength: n, maxLength: n }),
-    parents: fc
-      .array(
-        fc.record({
-          child: fc.integer({ min: 0, max: n - 1 }),
-          parent: fc.integer({ min: 0, max: n - 1 }),
-          subtype: fc.constantFrom<ParentType>('biological', 'biological', 'biological', 'adoptive', 'step'),
-        }),
-        { maxLength: n * 2 },
-      )
-      .map((links) => {
-        const seen = new Set<string>();
-        return links.filter((l) => {
-          const key = `${l.child}:${l.parent}`;
-          if (l.child === l.parent || seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        });
-      }),
-    spouses: fc
-      .array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })), {
-        maxLength: n,
-      })
-      .map((pairs) => {
-        const seen = new Set<string>();
-        return pairs
-          .map(([a, b]) => (a < b ? [a, b] : [b, a]) as [number, number])
-          .filter(([a, b]) => {
-            const key = `${a}:${b}`;
-            if (a === b || seen.has(key)) return false;
+  fc
+    .record({
+      persons: fc.array(personArb, { minLength: n, maxLength: n }),
+      parents: fc
+        .array(
+          fc.record({
+            child: fc.integer({ min: 0, max: n - 1 }),
+            parent: fc.integer({ min: 0, max: n - 1 }),
+            subtype: fc.constantFrom<ParentType>(
+              'biological',
+              'biological',
+              'biological',
+              'adoptive',
+              'step',
+            ),
+          }),
+          { maxLength: n * 2 },
+        )
+        .map((links) => {
+          const seen = new Set<string>();
+          return links.filter((l) => {
+            const key = `${l.child}:${l.parent}`;
+            if (l.child === l.parent || seen.has(key)) return false;
             seen.add(key);
             return true;
           });
-      }),
-    asOf: day(33_000, 37_500),
-  }),
+        }),
+      spouses: fc
+        .array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })), {
+          maxLength: n,
+        })
+        .map((pairs) => {
+          const seen = new Set<string>();
+          return pairs
+            .map(([a, b]) => (a < b ? [a, b] : [b, a]) as [number, number])
+            .filter(([a, b]) => {
+              const key = `${a}:${b}`;
+              if (a === b || seen.has(key)) return false;
+              seen.add(key);
+              return true;
+            });
+        }),
+      asOf: day(33_000, 37_500),
+      // Step-parent adoptions: a birth parent's spouse adopts the child.
+      stepAdoptions: fc.array(fc.record({ which: fc.nat(), adopter: fc.nat() }), { maxLength: 2 }),
+    })
+    .map(({ stepAdoptions, ...world }): GenWorld => {
+      const parents = [...world.parents];
+      const spouses = [...world.spouses];
+      for (const { which, adopter } of stepAdoptions) {
+        const birth = parents.filter((l) => l.subtype === 'biological');
+        const link = birth[which % Math.max(1, birth.length)];
+        const x = adopter % n;
+        if (!link || x === link.child || x === link.parent) continue;
+        if (parents.some((l) => l.child === link.child && l.parent === x)) continue;
+        parents.push({ child: link.child, parent: x, subtype: 'adoptive' });
+        const pair: [number, number] = link.parent < x ? [link.parent, x] : [x, link.parent];
+        if (!spouses.some(([a, b]) => a === pair[0] && b === pair[1])) spouses.push(pair);
+      }
+      return { ...world, parents, spouses };
+    }),
 );
 
 // ---------- Writing it ----------
@@ -186,6 +215,10 @@ async function writeWorld(database: TestDatabase, world: GenWorld): Promise<numb
     );
   }
   for (const [i, p] of world.persons.entries()) {
+    if (p.unrecorded === 'birth')
+      await sql`UPDATE persons SET birth_date = NULL WHERE id = ${ids[i] as number}`.execute(db);
+    if (p.unrecorded === 'sex')
+      await sql`UPDATE persons SET sex = NULL WHERE id = ${ids[i] as number}`.execute(db);
     for (const f of p.facts)
       await db
         .insertInto('person_facts')
@@ -213,27 +246,39 @@ async function clear(database: TestDatabase): Promise<void> {
 
 // ---------- The subjects, built independently ----------
 
-function expectedSubjects(world: GenWorld, ids: number[]): GroupSubject[] {
-  const snapshot = (i: number): PersonSnapshot => {
+/** Each person's subject; null for one without a birth date (judged by no rule). */
+function expectedSubjects(world: GenWorld, ids: number[]): (GroupSubject | null)[] {
+  const snapshot = (i: number): RelativeSnapshot => {
     const p = world.persons[i] as GenPerson;
     const village = VILLAGES[p.village] as (typeof VILLAGES)[number];
     return {
       id: String(ids[i]),
       name: p.name,
-      sex: p.sex,
-      birthDate: p.birthDate,
+      sex: p.unrecorded === 'sex' ? null : p.sex,
+      birthDate: p.unrecorded === 'birth' ? null : p.birthDate,
       ruralHukou: village.rural,
       livesInHukouVillage: p.residence !== 'away',
       facts: p.facts,
     };
   };
-  const hasAdoptive = (child: number) =>
-    world.parents.some((l) => l.child === child && l.subtype === 'adoptive');
+  const adopters = (child: number) =>
+    world.parents.filter((l) => l.child === child && l.subtype === 'adoptive').map((l) => l.parent);
+  const married = (a: number, b: number) =>
+    world.spouses.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
+  /** Adoption ends the relation with a birth parent, unless that parent is married to an adopter. */
+  const marriedAdopters = (child: number, parent: number) =>
+    adopters(child).filter((a) => married(parent, a));
   return world.persons.map((_, i) => {
+    const me = snapshot(i);
+    if (me.birthDate === null) return null;
     const parents = world.parents
       .filter((l) => l.child === i)
       .sort((a, b) => (ids[a.parent] as number) - (ids[b.parent] as number))
-      .map((l) => ({ ...snapshot(l.parent), parentType: l.subtype }));
+      .map((l) => ({
+        ...snapshot(l.parent),
+        parentType: l.subtype,
+        spouseIds: l.subtype === 'biological' ? marriedAdopters(i, l.parent).map((a) => String(ids[a])) : [],
+      }));
     const spouseIndex = world.spouses
       .filter(([a, b]) => a === i || b === i)
       .map(([a, b]) => (a === i ? b : a))
@@ -242,12 +287,14 @@ function expectedSubjects(world: GenWorld, ids: number[]): GroupSubject[] {
       .filter(
         (l) =>
           l.parent === i &&
-          (l.subtype === 'adoptive' || (l.subtype === 'biological' && !hasAdoptive(l.child))),
+          (l.subtype === 'adoptive' ||
+            (l.subtype === 'biological' &&
+              (adopters(l.child).length === 0 || marriedAdopters(l.child, i).length > 0))),
       )
       .sort((a, b) => (ids[a.child] as number) - (ids[b.child] as number))
       .map((l) => snapshot(l.child));
     return {
-      person: snapshot(i),
+      person: { ...me, birthDate: me.birthDate },
       parents,
       spouse: spouseIndex === undefined ? null : snapshot(spouseIndex),
       children,
@@ -292,7 +339,7 @@ describe('set-based evaluation agrees with the pure rules', () => {
         });
         const subjects = expectedSubjects(world, ids);
         for (const [i, subject] of subjects.entries()) {
-          const expected = evaluateGroups(subject, world.asOf, DEFAULT_GROUPS_CONFIG)
+          const expected = (subject ? evaluateGroups(subject, world.asOf, DEFAULT_GROUPS_CONFIG) : [])
             .map((m) => ({
               group_code: m.code,
               since: m.since,

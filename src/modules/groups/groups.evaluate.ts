@@ -39,7 +39,7 @@ import {
   type GroupSubject,
   type SubjectHistory,
 } from './groups.rules.ts';
-import type { ParentSnapshot, ParentType, PersonSnapshot } from './groups.rules.ts';
+import type { ParentSnapshot, ParentType, PersonSnapshot, RelativeSnapshot } from './groups.rules.ts';
 import { configResolver, type EffectiveGroupsConfig } from './groups.settings.ts';
 import * as repo from './groups.repository.ts';
 import { moveOpenItemsOf } from './groups.worklist-moves.ts';
@@ -261,8 +261,13 @@ function toFact(row: repo.FactRecord): Fact {
   return { kind: row.kind, from: row.valid_from, to: row.valid_to, data: row.data } as unknown as Fact;
 }
 
-function snapshot(person: repo.PersonRecord, facts: readonly Fact[]): PersonSnapshot | null {
-  if (person.sex === null || person.birth_date === null || person.merged_into !== null) return null;
+/**
+ * A person as the rules see them; null for a record merged into another. Sex and birth date may be
+ * missing: a relative counts without them (the rules read them only where a clause needs them), the
+ * person judged needs a birth date (judged).
+ */
+function snapshot(person: repo.PersonRecord, facts: readonly Fact[]): RelativeSnapshot | null {
+  if (person.merged_into !== null) return null;
   return {
     id: String(person.id),
     name: person.name,
@@ -275,7 +280,11 @@ function snapshot(person: repo.PersonRecord, facts: readonly Fact[]): PersonSnap
   };
 }
 
-type Snapshots = (id: number) => PersonSnapshot | null;
+type Snapshots = (id: number) => RelativeSnapshot | null;
+
+/** Whether the rules can judge the person: a birth date on record. */
+const judged = (person: RelativeSnapshot | null): person is PersonSnapshot =>
+  person !== null && person.birthDate !== null;
 
 /** Each person's snapshot, made once (a parent of many children is one object). */
 function snapshotsOf(
@@ -288,8 +297,8 @@ function snapshotsOf(
     if (list) list.push(toFact(row));
     else factsOf.set(row.person_id, [toFact(row)]);
   }
-  const snapshots = new Map<number, PersonSnapshot | null>();
-  return (id: number): PersonSnapshot | null => {
+  const snapshots = new Map<number, RelativeSnapshot | null>();
+  return (id: number): RelativeSnapshot | null => {
     if (snapshots.has(id)) return snapshots.get(id) ?? null;
     const person = persons.get(id);
     const value = person ? snapshot(person, factsOf.get(id) ?? []) : null;
@@ -300,10 +309,12 @@ function snapshotsOf(
 
 /**
  * The subjects of a batch, keyed by person id. Parents: this person's parent links (a missing subtype
- * is biological). Spouse: a spouse link either way round (the lowest id if the registry holds more
- * than one). Children: persons linking to this one as adoptive parent, or as biological parent when
- * the child has no adoptive parent (adoption ends the legal relation); step-children are not counted.
- * A person without sex or birth date, or merged into another, has no subject and belongs to no group.
+ * is biological), a biological one with the child's adopters the parent is married to (spouseIds).
+ * Spouse: a spouse link either way round (the lowest id if the registry holds more than one).
+ * Children: persons linking to this one as adoptive parent, or as biological parent when the child has
+ * no adoptive parent or this parent is married to one (adoption ends the legal relation with the other
+ * birth parent only); step-children are not counted. Relatives count without sex or birth date on
+ * record; a person without a birth date, or merged into another, has no subject and belongs to no group.
  */
 export function buildSubjects(
   batchIds: readonly number[],
@@ -324,7 +335,7 @@ function subjectsFrom(
   relations: readonly repo.RelationRecord[],
 ): Map<number, GroupSubject> {
   const parentsOf = new Map<number, ParentSnapshot[]>();
-  const childrenOf = new Map<number, { id: number; person: PersonSnapshot }[]>();
+  const childrenOf = new Map<number, { id: number; person: RelativeSnapshot }[]>();
   const spousesOf = new Map<number, number[]>();
   const push = <T>(map: Map<number, T[]>, key: number, value: T) => {
     const list = map.get(key);
@@ -346,17 +357,27 @@ function subjectsFrom(
       continue;
     }
     const parentType: ParentType = link.subtype ?? 'biological';
+    const marriedToAdopter = parentType === 'biological' && link.married_adopters.length > 0;
     const parent = snap(link.related_person_id);
-    if (parent) push(parentsOf, link.person_id, { ...parent, parentType });
+    if (parent)
+      push(
+        parentsOf,
+        link.person_id,
+        marriedToAdopter
+          ? { ...parent, parentType, spouseIds: link.married_adopters.map(String) }
+          : { ...parent, parentType },
+      );
     const child = snap(link.person_id);
-    const legal = parentType === 'adoptive' || (parentType === 'biological' && !link.child_has_adoptive);
+    const legal =
+      parentType === 'adoptive' ||
+      (parentType === 'biological' && (!link.child_has_adoptive || marriedToAdopter));
     if (child && legal) push(childrenOf, link.related_person_id, { id: link.person_id, person: child });
   }
 
   const subjects = new Map<number, GroupSubject>();
   for (const id of batchIds) {
     const person = snap(id);
-    if (!person) continue;
+    if (!judged(person)) continue;
     const spouseId = (spousesOf.get(id) ?? [])
       .filter((other) => snap(other) !== null)
       .sort((a, b) => a - b)[0];
@@ -386,7 +407,11 @@ function relationsOn(
       out.push(
         day === asOf
           ? link
-          : { ...link, child_has_adoptive: link.adoptions.some(([from, to]) => inForce(from, to, day)) },
+          : {
+              ...link,
+              child_has_adoptive: link.adoptions.some((a) => inForce(a.from, a.to, day)),
+              married_adopters: repo.marriedAdopters(link.adoptions, day),
+            },
       );
   return out;
 }
@@ -419,10 +444,16 @@ function subjectHistories(
         change(id, link.valid_from);
         change(id, link.valid_to);
       }
-    // A child's adoption decides whether the birth parent counts it among their children.
-    for (const [from, to] of link.adoptions) {
-      change(link.related_person_id, from);
-      change(link.related_person_id, to);
+    // A child's adoption decides whether the birth parent counts it among their children, and the birth
+    // parent's marriage to the adopter whether the parent stays a legal parent (for both of them).
+    for (const adoption of link.adoptions) {
+      change(link.related_person_id, adoption.from);
+      change(link.related_person_id, adoption.to);
+      for (const [from, to] of adoption.marriages)
+        for (const id of [link.person_id, link.related_person_id]) {
+          change(id, from);
+          change(id, to);
+        }
     }
   }
   const linksOf = new Map<number, repo.DatedRelation[]>();

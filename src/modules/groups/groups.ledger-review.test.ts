@@ -141,6 +141,6 @@ describe('disagreementsOf', () => {
 
   test('a child the rules cannot evaluate is reported as such', () => {
     const [d] = disagreementsOf(row({ leftBehindChild: true }), null, []);
-    assert.equal(d?.text.zh, '台账填写为留守儿童, 规则判定: 否, 因为 缺少性别或出生日期，规则无法判定');
+    assert.equal(d?.text.zh, '台账填写为留守儿童, 规则判定: 否, 因为 缺少出生日期，规则无法判定');
   });
 });

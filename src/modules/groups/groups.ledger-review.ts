@@ -71,8 +71,8 @@ function line(
 }
 
 /**
- * The answers of one row that the rules do not share. `answers` null: the child has no sex or birth
- * date, so no rule applies (reported as such for the left-behind question).
+ * The answers of one row that the rules do not share. `answers` null: the child has no birth date, so
+ * no rule applies (reported as such for the left-behind question).
  */
 export function disagreementsOf(
   row: LedgerReviewRow,
@@ -104,7 +104,7 @@ export function disagreementsOf(
     });
   if (answers === null) {
     push('left_behind_child', yesNo(d.leftBehindChild), yesNo(false), [
-      { zh: '缺少性别或出生日期，规则无法判定', en: 'sex or birth date missing: no rule can apply' },
+      { zh: '缺少出生日期，规则无法判定', en: 'birth date missing: no rule can apply' },
     ]);
     return out;
   }
@@ -130,22 +130,29 @@ export function disagreementsOf(
   return out;
 }
 
-/** Replaces "未登记父亲/母亲" by what is missing when the parent is on record without a birth date. */
+/**
+ * Replaces "未登记父亲/母亲" by what is missing when a parent is on record without a sex: the rules
+ * cannot tell whether that parent is the father or the mother.
+ */
 function withUnusableParents(
   answers: LeftBehindChildAnswers,
-  unusable: { father?: string; mother?: string },
+  unsexed: readonly string[],
 ): LeftBehindChildAnswers {
-  if (!unusable.father && !unusable.mother) return answers;
-  const fix = (reasons: readonly Reason[]): Reason[] =>
-    reasons.map((reason) => {
-      const which = reason.zh === '未登记父亲' ? 'father' : reason.zh === '未登记母亲' ? 'mother' : null;
-      const name = which ? unusable[which] : undefined;
-      if (!which || name === undefined) return reason;
-      return {
-        zh: `${PARENT_WORDS[which].zh}${name}缺少出生日期或性别，规则无法使用其记录`,
-        en: `${PARENT_WORDS[which].en} ${name} has no birth date or sex on record, so the rules cannot use the record`,
-      };
-    });
+  if (!unsexed.length) return answers;
+  const names = unsexed.join('、');
+  const instead: Reason = {
+    zh: `父母记录${names}缺少性别，规则无法确定其为父亲还是母亲`,
+    en: `the parent record ${unsexed.join(', ')} has no sex, so the rules cannot tell father from mother`,
+  };
+  const fix = (reasons: readonly Reason[]): Reason[] => {
+    const out: Reason[] = [];
+    for (const reason of reasons) {
+      const missing = reason.zh === '未登记父亲' || reason.zh === '未登记母亲';
+      const next = missing ? instead : reason;
+      if (!out.includes(next)) out.push(next);
+    }
+    return out;
+  };
   return {
     leftBehindChild: { ...answers.leftBehindChild, reasons: fix(answers.leftBehindChild.reasons) },
     bothParentsMigrant: { ...answers.bothParentsMigrant, reasons: fix(answers.bothParentsMigrant.reasons) },
@@ -182,17 +189,14 @@ export async function reviewLedgerRows(
       config: row.config,
     })),
   );
-  // A parent on record without a birth date or sex (a ledger that names the parent only) is no
-  // subject of the rules: say so instead of "no father is recorded".
-  const unusableParents = (childId: number) => {
-    const found: { father?: string; mother?: string } = {};
+  // A parent on record without a sex is neither father nor mother for the rules: say so instead of
+  // "no father is recorded". (One without a birth date counts: no rule reads a parent's age.)
+  const unsexedParents = (childId: number) => {
+    const found: string[] = [];
     for (const link of relations) {
-      if (link.kind !== 'parent' || link.person_id !== childId || link.subtype !== 'biological') continue;
+      if (link.kind !== 'parent' || link.person_id !== childId || link.subtype === 'step') continue;
       const parent = persons.get(link.related_person_id);
-      if (!parent || parent.merged_into !== null || (parent.birth_date !== null && parent.sex !== null))
-        continue;
-      if (parent.sex === 1) found.father = parent.name;
-      if (parent.sex === 2) found.mother = parent.name;
+      if (parent && parent.merged_into === null && parent.sex === null) found.push(parent.name);
     }
     return found;
   };
@@ -207,7 +211,7 @@ export async function reviewLedgerRows(
     const config = configFor(person.hukou_region_code);
     const groups = evaluateGroups(subject, asOf, config).map((m) => m.code);
     const answers = explainLeftBehindChild(subject, asOf, config);
-    out.push(...disagreementsOf(row, withUnusableParents(answers, unusableParents(row.personId)), groups));
+    out.push(...disagreementsOf(row, withUnusableParents(answers, unsexedParents(row.personId)), groups));
   }
   return out;
 }

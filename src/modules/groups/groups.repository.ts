@@ -246,11 +246,23 @@ export interface RelationRecord {
   subtype: 'biological' | 'adoptive' | 'step' | null;
   /** For a parent link: the child (person_id) has an adoptive parent in force. */
   child_has_adoptive: boolean;
+  /**
+   * For a parent link: the child's adoptive parents in force to whom the parent (related_person_id) is
+   * married, spouse link in force (a step-parent adoption: that birth parent stays a legal parent).
+   * Empty for nearly every link.
+   */
+  married_adopters: number[];
 }
 
 const relationInForce = (alias: string, asOf: IsoDate) =>
   sql`(${sql.ref(alias + '.valid_from')} IS NULL OR ${sql.ref(alias + '.valid_from')} <= ${asOf}::date)
     AND (${sql.ref(alias + '.valid_to')} IS NULL OR ${sql.ref(alias + '.valid_to')} > ${asOf}::date)`;
+
+/** A spouse link `alias` between the persons `one` and `other` (columns), stored either way round. */
+const marriedPair = (alias: string, one: string, other: string) =>
+  sql`${sql.ref(alias + '.kind')} = 'spouse' AND (
+    (${sql.ref(alias + '.person_id')} = ${sql.ref(one)} AND ${sql.ref(alias + '.related_person_id')} = ${sql.ref(other)})
+    OR (${sql.ref(alias + '.person_id')} = ${sql.ref(other)} AND ${sql.ref(alias + '.related_person_id')} = ${sql.ref(one)}))`;
 
 /** Parent and spouse links in force on `asOf` that touch any of the persons, either way round. */
 export async function loadRelations(
@@ -259,12 +271,19 @@ export async function loadRelations(
   asOf: IsoDate,
 ): Promise<RelationRecord[]> {
   if (!ids.length) return [];
-  const result = await sql<RelationRecord>`
+  const result = await sql<Omit<RelationRecord, 'married_adopters'> & { married_adopters: string | null }>`
     SELECT r.person_id, r.related_person_id, r.kind, r.subtype,
       (r.kind = 'parent' AND EXISTS (
         SELECT 1 FROM person_relations a
         WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive'
-          AND ${relationInForce('a', asOf)})) AS child_has_adoptive
+          AND ${relationInForce('a', asOf)})) AS child_has_adoptive,
+      CASE WHEN r.kind = 'parent' THEN (
+        SELECT string_agg(a.related_person_id::text, ',') FROM person_relations a
+        WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive'
+          AND ${relationInForce('a', asOf)} AND EXISTS (
+            SELECT 1 FROM person_relations s WHERE ${marriedPair('s', 'r.related_person_id', 'a.related_person_id')}
+              AND ${relationInForce('s', asOf)}))
+      END AS married_adopters
     FROM person_relations r
     WHERE r.kind IN ('parent', 'spouse') AND ${relationInForce('r', asOf)}
       AND (${idIn('r.person_id', ids)} OR ${idIn('r.related_person_id', ids)})`.execute(db);
@@ -272,6 +291,7 @@ export async function loadRelations(
     ...r,
     person_id: Number(r.person_id),
     related_person_id: Number(r.related_person_id),
+    married_adopters: r.married_adopters ? r.married_adopters.split(',').map(Number) : [],
   }));
   return keepIn(
     rows,
@@ -312,10 +332,36 @@ export interface DatedRelation extends RelationRecord {
   valid_from: string | null;
   valid_to: string | null;
   /**
-   * For a parent link: the validity [from, to) of each adoptive parent link of the child (person_id).
-   * `child_has_adoptive` says whether one is in force on the as-of date.
+   * For a parent link: each adoptive parent link of the child (person_id). `child_has_adoptive` and
+   * `married_adopters` say what holds on the as-of date.
    */
-  adoptions: [string | null, string | null][];
+  adoptions: Adoption[];
+}
+
+/** An adoptive parent link of a child, with the adopter's marriages to the birth parent it is read for. */
+export interface Adoption {
+  /** The adoptive parent link's validity [from, to). */
+  from: string | null;
+  to: string | null;
+  adopter: number;
+  /** The validity [from, to) of each spouse link between the adopter and the link's parent. */
+  marriages: [string | null, string | null][];
+}
+
+const inForceOn = (from: string | null, to: string | null, day: string) =>
+  (from === null || from <= day) && (to === null || to > day);
+
+/**
+ * The adopters in force on `day` whom the link's parent has married by `day` (a step-parent adoption):
+ * the birth parent stays a legal parent, and a later divorce does not end that (a divorce ends the
+ * marriage, not a parent's relation to the child).
+ */
+export function marriedAdopters(adoptions: readonly Adoption[], day: string): number[] {
+  const out: number[] = [];
+  for (const a of adoptions)
+    if (inForceOn(a.from, a.to, day) && a.marriages.some(([from]) => from === null || from <= day))
+      out.push(a.adopter);
+  return out;
 }
 
 /** A stored period that is not open (`until` set, more than zero days). */
@@ -412,14 +458,21 @@ export function parseBatchContext(
   // A range read of a dense batch also finds the few persons in the range outside it: dropped here, as
   // keepIn does for the row-by-row reads. The relatives are outside the batch by construction.
   const links: DatedRelation[] = [];
-  const inForce = (from: string | null, to: string | null) =>
-    (from === null || from <= asOf) && (to === null || to > asOf);
-  // (person, related person, kind, subtype, from and to as day numbers, the child's adoptions as JSON)
+  // (person, related person, kind, subtype, from and to as day numbers, the child's adoptions as JSON:
+  // [from, to, adopter, [[from, to] of each marriage of the adopter and the parent] or null])
+  type AdoptionArray = [string | null, string | null, number, [string | null, string | null][] | null];
   for (const f of parseRecordLines(read.relations)) {
     const person_id = Number(f[0]);
     const related_person_id = Number(f[1]);
     if (!inBatch.has(person_id) && !inBatch.has(related_person_id)) continue;
-    const adoptions = f[6] ? (JSON.parse(f[6]) as DatedRelation['adoptions']) : [];
+    const adoptions: Adoption[] = f[6]
+      ? (JSON.parse(f[6]) as AdoptionArray[]).map(([from, to, adopter, marriages]) => ({
+          from,
+          to,
+          adopter: Number(adopter),
+          marriages: marriages ?? [],
+        }))
+      : [];
     links.push({
       person_id,
       related_person_id,
@@ -428,7 +481,8 @@ export function parseBatchContext(
       valid_from: dayField(f[4]),
       valid_to: dayField(f[5]),
       adoptions,
-      child_has_adoptive: adoptions.some(([a, b]) => inForce(a, b)),
+      child_has_adoptive: adoptions.some((a) => inForceOn(a.from, a.to, asOf)),
+      married_adopters: marriedAdopters(adoptions, asOf),
     });
   }
   const facts: FactRecord[] = [];
@@ -504,7 +558,10 @@ export function batchContextQuery(
         CASE WHEN r.kind = 'parent' AND EXISTS (
           SELECT 1 FROM person_relations a
           WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive') THEN (
-          SELECT json_agg(json_build_array(a.valid_from, a.valid_to)) FROM person_relations a
+          SELECT json_agg(json_build_array(a.valid_from, a.valid_to, a.related_person_id, (
+            SELECT json_agg(json_build_array(s.valid_from, s.valid_to)) FROM person_relations s
+            WHERE ${marriedPair('s', 'r.related_person_id', 'a.related_person_id')})))
+          FROM person_relations a
           WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive')
         END AS adoptions
       FROM person_relations r

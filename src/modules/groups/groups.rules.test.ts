@@ -566,9 +566,14 @@ describe('distressed child (SC2016-36)', () => {
   const child = (...facts: Fact[]) => childOf([father(), mother()], { facts });
 
   const grounds: [string, Fact, string, string][] = [
-    ['dibao', assisted('dibao', '2024-01-01'), 'poverty', '家庭经济困难(低保)自2024-01-01'],
-    ['tekun', assisted('tekun', '2024-01-01'), 'poverty', '家庭经济困难(特困供养)自2024-01-01'],
-    ['near-dibao', assisted('near_dibao', '2024-01-01'), 'poverty', '家庭经济困难(低保边缘)自2024-01-01'],
+    ['dibao', assisted('dibao', '2024-01-01'), 'poverty', '家庭经济困难(本人: 低保)自2024-01-01'],
+    ['tekun', assisted('tekun', '2024-01-01'), 'poverty', '家庭经济困难(本人: 特困供养)自2024-01-01'],
+    [
+      'near-dibao',
+      assisted('near_dibao', '2024-01-01'),
+      'poverty',
+      '家庭经济困难(本人: 低保边缘)自2024-01-01',
+    ],
     [
       'own disability of any grade',
       disabled(4, 4, '2024-01-01'),

@@ -15,9 +15,18 @@
  * Choices where the policy text leaves room:
  * - Parents. The legal parents are the adoptive parents if the child has any (adoption ends the legal
  *   relation with the birth parents, Civil Code art. 1111), otherwise the biological ones; step-parents are
- *   not counted. Father and mother are told apart by sex. A clause about "both parents" or "the other
- *   parent" needs both records: an unknown or absent parent cannot trigger a clause (such a child comes to
- *   attention through a protection case, not through this rule).
+ *   not counted. A step-parent adoption (art. 1103: a step-parent adopts the child of their spouse) ends only
+ *   the relation with the other birth parent: a birth parent married to an adoptive parent of the child on
+ *   the day (ParentSnapshot.spouseIds) stays a legal parent, and the elder side follows (such a birth parent
+ *   keeps the child among their children). Father and mother are told apart by sex: a parent whose sex is
+ *   not on record is neither. A clause about "both parents" or "the other parent" needs both records: an
+ *   unknown or absent parent cannot trigger a clause (such a child comes to attention through a protection
+ *   case, not through this rule).
+ * - Relatives on record. The person judged needs a birth date (every group has an age clause); a relative
+ *   does not: no rule reads a parent's or spouse's age. A child of an elder whose birth date is not on record
+ *   is a living child on every day judged (the record exists, so the child was born; a child not yet born on
+ *   a day is not counted only when the birth date says so), and gives no birth day as a change of life. Sex
+ *   is read only where a rule names it: a father or mother, a husband (left-behind woman), the woman herself.
  * - Gone. A relative who is dead, declared dead or declared missing is "gone": gone parents count for the
  *   orphan and de facto unsupported clauses, and a gone person's records still left open (a migration, a
  *   disability) describe no present state: a gone parent is neither migrant nor in one of the eight states,
@@ -46,9 +55,14 @@
  *   record of a living husband, unless the person is explicitly recorded as not married (a stale link).
  * - Left-behind elderly: every living child is migrant; a child not yet born or gone is not counted, and an
  *   elder with no living child is not left behind.
+ * - Distressed child, family poverty (SC2016-36 "family receives dibao or tekun, or is near-dibao"): an
+ *   assistance fact in force on the child or on a legal parent who is not gone; the reasons name whose
+ *   record each is. Step-parents and the entrusted carer are not read: neither is the child's family in
+ *   law, and a carer's own dibao household is not the child's (DIBAO2021 counts spouse and children).
  * - High-age elderly counts from the first band's birthday (80th); the current band is the sub-category and
  *   its own start date is in the reasons. Special-difficulty elderly carries its grounds as sub-category
- *   ('alone', 'empty_nest', 'left_behind', 'disabled', 'family_planning_special').
+ *   ('alone', 'empty_nest', 'left_behind', 'disabled', 'family_planning_special'); a ground that is another
+ *   group is named with that group's own reasons ("农村留守老年人(自2024-07-01): 儿子...外出务工自...").
  */
 
 import { addDays, addMonths, addYears, ageOn, maxDate, minDate } from '../../platform/dates.ts';
@@ -71,12 +85,18 @@ import type { AgeRange, GroupsConfig } from './groups.config.ts';
 
 // --- Input ---
 
-export interface PersonSnapshot {
+/**
+ * A person as the rules see them. The registry may lack a relative's birth date or sex (a ledger names a
+ * parent without an ID number: no birth date, the sex known from the 父亲/母亲 column): such a relative
+ * still counts wherever a rule does not read what is missing (see "Relatives on record" at the top).
+ */
+export interface RelativeSnapshot {
   readonly id: string;
   readonly name: string;
-  /** GB/T 2261.1: 1 male, 2 female. */
-  readonly sex: 1 | 2;
-  readonly birthDate: IsoDate;
+  /** GB/T 2261.1: 1 male, 2 female; null when not on record. */
+  readonly sex: 1 | 2 | null;
+  /** Null when not on record. */
+  readonly birthDate: IsoDate | null;
   /** Hukou in a villagers' committee (村委会). */
   readonly ruralHukou: boolean;
   readonly livesInHukouVillage: boolean;
@@ -85,16 +105,30 @@ export interface PersonSnapshot {
   readonly facts: readonly Fact[];
 }
 
+/** The person judged: every group has an age clause or counts from birth, so the birth date is needed. */
+export interface PersonSnapshot extends RelativeSnapshot {
+  readonly birthDate: IsoDate;
+}
+
 export type ParentType = 'biological' | 'adoptive' | 'step';
 
-export type ParentSnapshot = PersonSnapshot & { readonly parentType: ParentType };
+export type ParentSnapshot = RelativeSnapshot & {
+  readonly parentType: ParentType;
+  /**
+   * For a biological parent: the ids of the child's adoptive parents (on the day) whom this parent has
+   * married by the day (a spouse link begun, ended since or not). A step-parent who adopts the child of
+   * their spouse leaves that spouse a legal parent (Civil Code arts. 1103, 1111), and a divorce ends the
+   * marriage, not that relation. Absent or empty: married to no adopter.
+   */
+  readonly spouseIds?: readonly string[];
+};
 
 /** A person with the relatives the rules look at. */
 export interface GroupSubject {
   readonly person: PersonSnapshot;
   readonly parents: readonly ParentSnapshot[];
-  readonly spouse: PersonSnapshot | null;
-  readonly children: readonly PersonSnapshot[];
+  readonly spouse: RelativeSnapshot | null;
+  readonly children: readonly RelativeSnapshot[];
 }
 
 // --- Output ---
@@ -501,7 +535,7 @@ export const distressedChild: GroupRule = unbroken((subject, asOf, config) => {
   if (!youngerThan(person, config.minorUnderAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   const grounds = groundsThatHold<DistressedChildCategory>([
-    ['poverty', familyPoverty(person, asOf)],
+    ['poverty', familyPoverty(subject, asOf)],
     ['disability', ownDisability(person, asOf)],
     ['guardianship_failure', guardianshipFailure(person, asOf)],
   ]);
@@ -599,6 +633,7 @@ export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, conf
   const { person } = subject;
   if (youngerThan(person, config.elderlyMinAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
+  const age = atLeast(person, config.elderlyMinAge, asOf);
   const grounds = groundsThatHold<SpecialDifficultyCategory>([
     ['alone', livingArrangement(person, asOf, 'alone', { zh: '独居', en: 'living alone' })],
     [
@@ -608,14 +643,14 @@ export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, conf
         en: 'empty nest (living with the spouse only)',
       }),
     ],
-    ['left_behind', asGround(leftBehindElderly(subject, asOf, config))],
-    ['disabled', asGround(disabledElderly(subject, asOf, config))],
+    ['left_behind', asGround(leftBehindElderly(subject, asOf, config), age)],
+    ['disabled', asGround(disabledElderly(subject, asOf, config), age)],
     ['family_planning_special', familyPlanningSpecial(person, asOf)],
   ]);
   return membership(
     'special_difficulty_elderly',
     person,
-    allOf(atLeast(person, config.elderlyMinAge, asOf), grounds.condition),
+    allOf(age, grounds.condition),
     grounds.categories.join(','),
   );
 });
@@ -794,7 +829,7 @@ function lifeChangesAfter(subject: GroupSubject, after: IsoDate, upTo: IsoDate):
   const add = (day: IsoDate | null) => {
     if (day !== null && day > after && day <= upTo) (days ??= []).push(day);
   };
-  const of = (someone: PersonSnapshot) => {
+  const of = (someone: RelativeSnapshot) => {
     for (const fact of someone.facts)
       if (fact.kind === 'death' || fact.kind === 'declared_dead' || fact.kind === 'declared_missing') {
         add(fact.from);
@@ -871,11 +906,35 @@ function membership(
   return subCategory === undefined || subCategory === '' ? base : { ...base, subCategory };
 }
 
-/** A membership used as a ground of another group. */
-function asGround(member: GroupMembership | null): Condition | null {
+/**
+ * A membership used as a ground of another group, named with its own reasons (the facts behind it), less
+ * those the other group states itself (`stated`: the age clause both share).
+ */
+function asGround(member: GroupMembership | null, stated: Condition | null): Condition | null {
   if (member === null) return null;
   const label = GROUP_LABELS[member.code];
-  return condition(member.since, `${label.zh}(自${member.since})`, `${label.en} since ${member.since}`);
+  const own = member.reasons.filter(
+    (reason) => !stated?.reasons.some((known) => known.zh === reason.zh && known.en === reason.en),
+  );
+  if (own.length === 0)
+    return condition(member.since, `${label.zh}(自${member.since})`, `${label.en} since ${member.since}`);
+  return condition(
+    member.since,
+    `${label.zh}(自${member.since}): ${own.map((reason) => reason.zh).join('，')}`,
+    `${label.en} since ${member.since}: ${own.map((reason) => reason.en).join(', ')}`,
+  );
+}
+
+/** Alternatives of which any one suffices, all named: they hold since the first of them began. */
+function anyOf(...alternatives: (Condition | null)[]): Condition | null {
+  let since: IsoDate | null = null;
+  const reasons: Reason[] = [];
+  for (const alternative of alternatives) {
+    if (alternative === null) continue;
+    since = minDate(since, alternative.since);
+    reasons.push(...alternative.reasons);
+  }
+  return since === null ? null : { since, reasons };
 }
 
 // --- Clauses about the person ---
@@ -950,14 +1009,30 @@ function notAwayThemselves(person: PersonSnapshot, asOf: IsoDate): Condition | n
   return condition(returned, `本人外出于${returned}结束`, `own migration ended on ${returned}`);
 }
 
-function familyPoverty(person: PersonSnapshot, asOf: IsoDate): Condition | null {
-  const found = held(person, 'assistance', asOf);
+/**
+ * SC2016-36 家庭经济困难: dibao, tekun or near-dibao in force on the child's own record or on a legal
+ * parent's (one not gone: a dead parent's open record describes no present household). Every record that
+ * holds is named, with whose it is.
+ */
+function familyPoverty(subject: GroupSubject, asOf: IsoDate): Condition | null {
+  const { father, mother } = legalParents(subject);
+  const ofParent = (parent: Relative | null) =>
+    parent === null || gone(parent, asOf) !== null ? null : assistanceOf(parent, asOf);
+  return anyOf(
+    assistanceOf({ person: subject.person, zh: '本人', en: 'the child' }, asOf),
+    ofParent(father),
+    ofParent(mother),
+  );
+}
+
+function assistanceOf(someone: Relative, asOf: IsoDate): Condition | null {
+  const found = held(someone.person, 'assistance', asOf);
   if (found === null) return null;
   const program = ASSISTANCE_PROGRAM_LABELS[found.fact.data.program];
   return condition(
     found.since,
-    `家庭经济困难(${program.zh})自${found.since}`,
-    `family poverty (${program.en}) since ${found.since}`,
+    `家庭经济困难(${someone.zh}: ${program.zh})自${found.since}`,
+    `family poverty (${someone.en}: ${program.en}) since ${found.since}`,
   );
 }
 
@@ -1034,12 +1109,12 @@ function highAgeBand(
 
 /** A relative as the reasons name them: "父亲张三" / "father 张三". */
 interface Relative {
-  readonly person: PersonSnapshot;
+  readonly person: RelativeSnapshot;
   readonly zh: string;
   readonly en: string;
 }
 
-function relative(person: PersonSnapshot, zh: string, en: string): Relative {
+function relative(person: RelativeSnapshot, zh: string, en: string): Relative {
   return { person, zh: `${zh}${person.name}`, en: `${en} ${person.name}` };
 }
 
@@ -1048,11 +1123,21 @@ interface LegalParents {
   readonly mother: Relative | null;
 }
 
-/** Adoptive parents if any, else biological ones; step-parents never (see the note at the top). */
+/**
+ * Adoptive parents if any, with the biological parents married to one of them (a step-parent adoption);
+ * else the biological ones; step-parents never (see the note at the top). An adoptive parent comes first
+ * when a birth parent of the same sex is also counted.
+ */
 function legalParents(subject: GroupSubject): LegalParents {
   const adoptive = subject.parents.filter((parent) => parent.parentType === 'adoptive');
+  const biological = subject.parents.filter((parent) => parent.parentType === 'biological');
   const counted =
-    adoptive.length > 0 ? adoptive : subject.parents.filter((parent) => parent.parentType === 'biological');
+    adoptive.length === 0
+      ? biological
+      : [
+          ...adoptive,
+          ...biological.filter((parent) => adoptive.some((a) => parent.spouseIds?.includes(a.id) === true)),
+        ];
   const father = counted.find((parent) => parent.sex === 1);
   const mother = counted.find((parent) => parent.sex === 2);
   return {
@@ -1101,14 +1186,24 @@ function migrant(someone: Relative, asOf: IsoDate, minMonths: number): Condition
   );
 }
 
+const CHILD_WORDS = {
+  1: { zh: '儿子', en: 'son' },
+  2: { zh: '女儿', en: 'daughter' },
+  unknown: { zh: '子女', en: 'child' },
+} as const;
+
+/** A child without a birth date on record is born (see "Relatives on record" at the top). */
 function everyLivingChildMigrant(
-  children: readonly PersonSnapshot[],
+  children: readonly RelativeSnapshot[],
   asOf: IsoDate,
   minMonths: number,
 ): Condition | null {
   const living = children
-    .filter((child) => child.birthDate <= asOf)
-    .map((child) => relative(child, child.sex === 1 ? '儿子' : '女儿', child.sex === 1 ? 'son' : 'daughter'))
+    .filter((child) => child.birthDate === null || child.birthDate <= asOf)
+    .map((child) => {
+      const word = CHILD_WORDS[child.sex ?? 'unknown'];
+      return relative(child, word.zh, word.en);
+    })
     .filter((child) => gone(child, asOf) === null);
   if (living.length === 0) return null;
   return allOf(...living.map((child) => migrant(child, asOf, minMonths)));
@@ -1227,7 +1322,7 @@ function lostContact(parent: Relative, asOf: IsoDate, minMonths: number): Condit
 
 /** The unbroken stretch of qualifying facts covering `asOf`: since when, and the most recent one in force. */
 function held<K extends FactKind>(
-  person: PersonSnapshot,
+  person: RelativeSnapshot,
   kind: K,
   asOf: IsoDate,
   qualifies?: (fact: FactOfKind<K>) => boolean,
@@ -1311,17 +1406,30 @@ const EVENT_KINDS: ReadonlySet<FactKind> = new Set([
   'deported',
 ]);
 
-const PARENT_ROLES: Record<ParentType, Record<1 | 2, Label>> = {
-  biological: { 1: { zh: '父亲', en: 'father' }, 2: { zh: '母亲', en: 'mother' } },
-  adoptive: { 1: { zh: '养父', en: 'adoptive father' }, 2: { zh: '养母', en: 'adoptive mother' } },
-  step: { 1: { zh: '继父', en: 'stepfather' }, 2: { zh: '继母', en: 'stepmother' } },
+/** By sex; `unknown` for a parent whose sex is not on record. */
+const PARENT_ROLES: Record<ParentType, Record<1 | 2 | 'unknown', Label>> = {
+  biological: {
+    1: { zh: '父亲', en: 'father' },
+    2: { zh: '母亲', en: 'mother' },
+    unknown: { zh: '父(母)', en: 'parent' },
+  },
+  adoptive: {
+    1: { zh: '养父', en: 'adoptive father' },
+    2: { zh: '养母', en: 'adoptive mother' },
+    unknown: { zh: '养父(母)', en: 'adoptive parent' },
+  },
+  step: {
+    1: { zh: '继父', en: 'stepfather' },
+    2: { zh: '继母', en: 'stepmother' },
+    unknown: { zh: '继父(母)', en: 'step-parent' },
+  },
 };
 
 /** The subject's relatives on a day, keyed by role and person, named as the reasons name them. */
 function relativesOf(subject: GroupSubject): Map<string, Relative> {
   const out = new Map<string, Relative>();
   for (const parent of subject.parents) {
-    const role = PARENT_ROLES[parent.parentType][parent.sex];
+    const role = PARENT_ROLES[parent.parentType][parent.sex ?? 'unknown'];
     out.set(`${parent.parentType}:${parent.id}`, relative(parent, role.zh, role.en));
   }
   if (subject.spouse) out.set(`spouse:${subject.spouse.id}`, relative(subject.spouse, '配偶', 'spouse'));
