@@ -22,7 +22,9 @@ import {
   loadCountyPlaces,
   parseLedgerFile,
   requireHukouColumn,
+  unknownLedgerHeaders,
   type LedgerDisagreement,
+  type LedgerGrandparent,
   type LedgerPerson,
   type LedgerReview,
   type LedgerReviewRow,
@@ -442,19 +444,28 @@ async function writeRow(
   const unableId = inability ? parents[inability.parent] : null;
   if (inability && unableId !== null) {
     const from = inability.since ?? stated;
+    // Without any date (neither the row's nor the ledger's) the import day stands in: a fact of the
+    // kind already in force then stands, as a state or flag does, so that the same file imported again
+    // on a later day changes nothing.
+    const undated = inability.since === null && row.ledgerDate === null;
     const mode: TemplateFact['mode'] =
       inability.kind === 'death' ||
       inability.kind === 'declared_dead' ||
       inability.kind === 'declared_missing'
-        ? 'event'
+        ? undated
+          ? 'flag'
+          : 'event'
         : inability.kind === 'liberty_restriction' || inability.kind === 'lost_contact'
-          ? 'period'
+          ? undated
+            ? 'state'
+            : 'period'
           : inability.kind === 'disability'
             ? 'state'
             : 'flag';
     // A state or flag without its own date is in force from the date given, else the ledger's date.
     await facts(unableId, [{ kind: inability.kind, mode, from, data: inability.data }], from);
   }
+  const grandparentIds = new Map<LedgerGrandparent['role'], number>();
   for (const g of row.grandparents) {
     const parentId = g.role.startsWith('paternal') ? parents.father : parents.mother;
     const found = await findOrRegister(
@@ -473,12 +484,18 @@ async function writeRow(
       touch(found.id, { kind: 'created' });
     }
     if (parentId !== null) await link(parentId, found.id, 'parent');
+    grandparentIds.set(g.role, found.id);
   }
   if (row.carer) {
-    const found = await findOrRegister(trx, row.carer, county, hukou, null, {
-      personId: childFound.id,
-      kind: 'carer',
-    });
+    // The carer who is a grandparent named on the row (registry.ledger.ts) is that person.
+    const grandparentId = row.carer.grandparent ? grandparentIds.get(row.carer.grandparent) : undefined;
+    const found =
+      grandparentId !== undefined
+        ? { id: grandparentId, created: false }
+        : await findOrRegister(trx, row.carer, county, hukou, null, {
+            personId: childFound.id,
+            kind: 'carer',
+          });
     if (found) {
       const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
       await refuseNewLinkOutside(found, childFound.id, 'carer', column, {
@@ -490,7 +507,18 @@ async function writeRow(
         touch(found.id, { kind: 'created' });
       }
       await link(childFound.id, found.id, 'carer');
-      if (await writeCarerRecord(trx, childFound.id, found.id, carerRecord(row, on), stated, importer)) {
+      const record = carerRecord(row, on);
+      if (
+        await writeCarerRecord(
+          trx,
+          childFound.id,
+          found.id,
+          record,
+          stated,
+          importer,
+          row.ledgerDate === null,
+        )
+      ) {
         changed = true;
         touch(childFound.id, { kind: 'relation' });
       }
@@ -544,14 +572,19 @@ async function writeRow(
  * The carer link's survey record. Unchanged: nothing. Changed: the link in force is ended on the
  * ledger's date and a new one starts (the earlier assessment stays readable), or, when the link
  * started that very day, it is corrected in place. True when something was written.
+ *
+ * A ledger without its date (`undated`) does not say when the carer was assessed: the import day
+ * stands in, but an assessment stored with the same result keeps its own date, so the same file
+ * imported again on a later day changes nothing.
  */
 async function writeCarerRecord(
   trx: Transaction<DB>,
   childId: number,
   carerId: number,
-  record: CarerRecord,
+  given: CarerRecord,
   stated: IsoDate,
   importer: Importer,
+  undated: boolean,
 ): Promise<boolean> {
   const current = await trx
     .selectFrom('person_relations')
@@ -561,6 +594,10 @@ async function writeCarerRecord(
     .where('kind', '=', 'carer')
     .where('valid_to', 'is', null)
     .executeTakeFirstOrThrow();
+  const record: CarerRecord =
+    undated && current.carer_fit !== null && current.carer_fit === given.carer_fit
+      ? { ...given, carer_fitness_checked_on: current.carer_fitness_checked_on }
+      : given;
   if (CARER_FIELDS.every((k) => (current[k] ?? null) === (record[k] ?? null))) return false;
   const blank = CARER_FIELDS.every((k) => current[k] === null);
   const sameDay = current.valid_from !== null && current.valid_from >= stated;
@@ -627,7 +664,13 @@ export async function importLedgerFile(
   const report = options.progress ?? (() => {});
   const county = importer.regionCode.slice(0, 6);
   const places = await loadCountyPlaces(county);
-  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders: requireHukouColumn });
+  // Columns that are not the form's are ignored and reported, as the template import reports them.
+  let unknownHeaders: string[] = [];
+  const onHeaders = (found: string[]) => {
+    requireHukouColumn(found);
+    unknownHeaders = unknownLedgerHeaders(found);
+  };
+  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
   const errorRows: { rowNumber: number; raw: Record<string, string>; errors: RowError[] }[] = [];
   let headers: string[] = [];
@@ -783,7 +826,7 @@ export async function importLedgerFile(
     status: 'succeeded',
     counts,
     message: null,
-    unknownHeaders: [],
+    unknownHeaders,
     errorReport,
     review: reviewed,
     reviewReport,

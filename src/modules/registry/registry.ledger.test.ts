@@ -220,6 +220,7 @@ describe('parseLedgerFile', () => {
       relationToChild: '祖父',
       formSigned: null,
       formDate: null,
+      grandparent: null,
     });
     assert.equal(r.declared.hasEntrustedCarer, true);
     assert.equal(r.declared.oneOutOtherUnable, true);

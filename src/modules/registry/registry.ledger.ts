@@ -16,6 +16,7 @@ import {
   parseDate,
   parseYesNo,
   toHalfWidth,
+  unwrapCell,
 } from '../../platform/normalize.ts';
 import type { LocalizedMessage } from '../../platform/normalize.ts';
 import { readDivision } from '../regions/index.ts';
@@ -29,6 +30,7 @@ import type {
   SchoolStage,
 } from './registry.facts.ts';
 import type { GuardianshipAssessment } from './registry.tables.ts';
+import { parentBirthProblem } from './registry.rules.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, readRows } from './registry.reader.ts';
@@ -79,6 +81,13 @@ const VILLAGE_SUFFIX = /(村民委员会|村委会|居民委员会|居委会|社
 const SUFFIX_AFTER_NAME =
   /^(村民委员会|村委会|居民委员会|居委会|社区|村|$|\d|[一二三四五六七八九十]+组|[(（])/;
 const UPPER_SUFFIX = /(省|市|自治区|特别行政区|自治州|地区|盟|县|区|旗|自治县|自治旗)$/;
+/**
+ * What may follow a name in an address and make it part of a longer name: 安阳 before 县 is 安阳县,
+ * not the prefecture 安阳市; 栾川 before 乡 is 栾川乡, not the county 栾川县. A short upper name is
+ * never stripped where one follows.
+ */
+const ADMINISTRATIVE_SUFFIX_AHEAD =
+  /^(省|市|县|区|旗|盟|州|地区|自治|特别行政区|乡|镇|街道|苏木|村|社区|居委会|村委会|居民委员会|村民委员会)/;
 
 /** 村委会/村民委员会 → 村, 居委会/居民委员会 → 社区: the forms the division data uses. */
 function canonicalSuffix(name: string): string {
@@ -89,23 +98,156 @@ function baseName(name: string): string {
   return canonicalSuffix(name).replace(VILLAGE_SUFFIX, '');
 }
 
-function stripUpperNames(text: string, upperNames: readonly string[]): string {
-  let s = text;
-  for (const name of upperNames) {
-    const short = name.replace(UPPER_SUFFIX, '');
-    if (s.startsWith(name)) s = s.slice(name.length);
-    else if (short.length >= 2 && s.startsWith(short)) s = s.slice(short.length);
+/**
+ * The readings of an address once the names above the county's townships are taken off, the most
+ * likely first: at each level (province, prefecture, county) its full name if the text starts with it
+ * (安阳县), else its short name (安阳) unless an administrative suffix follows (安阳县 in 安阳市 is the
+ * county, not 安阳 + 县…), and also the text with that level left on (栾川乡 in 栾川县 is a township).
+ */
+function withoutUpperNames(text: string, upperNames: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (s: string, level: number) => {
+    const full = upperNames[level];
+    if (full === undefined) {
+      if (s !== '' && !out.includes(s)) out.push(s);
+      return;
+    }
+    const short = full.replace(UPPER_SUFFIX, '');
+    if (s.startsWith(full)) walk(s.slice(full.length), level + 1);
+    else if (
+      short.length >= 2 &&
+      short !== full &&
+      s.startsWith(short) &&
+      !ADMINISTRATIVE_SUFFIX_AHEAD.test(s.slice(short.length))
+    )
+      walk(s.slice(short.length), level + 1);
+    walk(s, level + 1);
+  };
+  walk(text, 0);
+  return out;
+}
+
+/** A division name without the full upper names it starts with (濮阳县文留镇 → 文留镇), or null. */
+function withoutLeadingUpperNames(name: string, upperNames: readonly string[]): string | null {
+  let s = name;
+  for (const upper of upperNames) if (s.startsWith(upper)) s = s.slice(upper.length);
+  return s !== name && s !== '' ? s : null;
+}
+
+/** A name or address as compared: half-width, without white space, suffixes canonical. */
+function placeName(text: string): string {
+  return canonicalSuffix(toHalfWidth(text).replace(/\s/g, ''));
+}
+
+/** The county's townships and villages with every name each goes by, as placeName writes them. */
+interface PlaceIndex {
+  townships: { name: string; aliases: string[] }[];
+  villages: { village: VillageOfCounty; aliases: string[] }[];
+}
+
+const placeIndexes = new WeakMap<readonly VillageOfCounty[], Map<string, PlaceIndex>>();
+
+/**
+ * The names a township or village goes by: as the division data writes it, and without the names
+ * above it that the data sometimes puts in front (濮阳县文留镇 is 文留镇; 栾川县栾川乡七里坪社区居民委员会
+ * is 七里坪社区 of 栾川乡). A village is never named by its suffix alone (太师屯镇居民委员会 stays whole).
+ */
+function placeIndex(
+  countyCode: string,
+  villagesOfCounty: readonly VillageOfCounty[],
+  upperNames: readonly string[],
+): PlaceIndex {
+  const key = `${countyCode}|${upperNames.join('|')}`;
+  let byKey = placeIndexes.get(villagesOfCounty);
+  const cached = byKey?.get(key);
+  if (cached) return cached;
+  const townshipAliases = new Map<string, string[]>();
+  const villages: PlaceIndex['villages'] = [];
+  for (const v of villagesOfCounty) {
+    if (!v.code.startsWith(countyCode)) continue;
+    let ofTownship = townshipAliases.get(v.townshipName);
+    if (!ofTownship) {
+      const full = placeName(v.townshipName);
+      const short = withoutLeadingUpperNames(full, upperNames);
+      ofTownship = [full, ...(short ? [short] : [])].filter((t) => t !== '');
+      townshipAliases.set(v.townshipName, ofTownship);
+    }
+    const full = placeName(v.name);
+    const names = new Set<string>([full]);
+    const lower = withoutLeadingUpperNames(full, upperNames);
+    if (lower) names.add(lower);
+    for (const n of [...names])
+      for (const t of ofTownship)
+        if (n.startsWith(t) && baseName(n.slice(t.length)) !== '') names.add(n.slice(t.length));
+    villages.push({ village: v, aliases: [...names] });
   }
-  return s;
+  const index: PlaceIndex = {
+    townships: [...townshipAliases].map(([name, aliases]) => ({ name, aliases })),
+    villages,
+  };
+  if (!byKey) placeIndexes.set(villagesOfCounty, (byKey = new Map()));
+  byKey.set(key, index);
+  return index;
+}
+
+/** The villages one reading of an address (upper names taken off, suffixes canonical) names. */
+function villagesNamed(s: string, index: PlaceIndex): AddressResolution | null {
+  // Township (乡镇街道) named first, by any name it goes by: narrow to its villages.
+  let township = '';
+  let townships = new Set<string>();
+  for (const t of index.townships)
+    for (const alias of t.aliases) {
+      if (!s.startsWith(alias) || alias.length < township.length) continue;
+      if (alias.length > township.length) townships = new Set();
+      township = alias;
+      townships.add(t.name);
+    }
+  const scope = township
+    ? index.villages.filter((v) => townships.has(v.village.townshipName))
+    : index.villages;
+  // The village after the township, or the whole text for a village whose name holds the township.
+  const readings = township ? [{ text: s.slice(township.length), at: township.length }] : [];
+  readings.push({ text: s, at: 0 });
+  const exact = new Map<string, { village: VillageOfCounty; end: number }>();
+  const bare = new Map<string, VillageOfCounty>();
+  for (const { village, aliases } of scope)
+    for (const alias of aliases)
+      for (const { text, at } of readings) {
+        if (at === 0 && township && !alias.startsWith(township)) continue;
+        const base = alias.replace(VILLAGE_SUFFIX, '');
+        if (text.startsWith(alias)) {
+          const end = at + alias.length;
+          if ((exact.get(village.code)?.end ?? -1) < end) exact.set(village.code, { village, end });
+        } else if (
+          base.length > 0 &&
+          // A township alone does not name its residents' committee (太师屯镇 is not 太师屯镇社区).
+          !(at === 0 && base === township) &&
+          text.startsWith(base) &&
+          SUFFIX_AFTER_NAME.test(text.slice(base.length))
+        )
+          bare.set(village.code, village);
+      }
+  let found: VillageOfCounty[];
+  if (exact.size > 0) {
+    const max = Math.max(...[...exact.values()].map((e) => e.end));
+    found = [...exact.values()].filter((e) => e.end === max).map((e) => e.village);
+  } else found = [...bare.values()];
+  if (found.length === 1 && found[0]) return { ok: true, code: found[0].code };
+  if (found.length > 1) return { ok: false, ambiguous: true, candidates: found };
+  return null;
 }
 
 /**
  * The village code an address names, within one county: 河南省兰考县南彰镇南彰村,
  * 南彰镇南彰村委会 and 兰考县南彰村 all resolve to 南彰村. Province, prefecture and county names are
- * stripped (full or without 省/市/县); a township name narrows the search; the village is matched by
- * its name with the suffix normalised (村委会/村民委员会 = 村, 居委会 = 社区), an exact form
- * preferred over a bare one; text after the village (3组, 12号) is ignored. An address matching
- * more than one village is ambiguous and one matching none unknown: the caller reports both.
+ * taken off, full or without 省/市/县, in every reading that fits (withoutUpperNames: 安阳县白璧镇 in
+ * 安阳市 is the county's, 栾川乡 in 栾川县 a township), the most likely first; the first reading that
+ * names a village, or more than one, is the answer. A township name, as the division data writes it or
+ * without the county in front (濮阳县文留镇 = 文留镇), narrows the search; the village is matched by
+ * its name with the suffix normalised (村委会/村民委员会 = 村, 居委会 = 社区), with or without the
+ * names above it that the data puts in front, an exact form preferred over a bare one; text after the
+ * village (3组, 12号) is ignored. An address matching more than one village is ambiguous and one
+ * matching none unknown: the caller reports both.
  */
 export function resolveAddress(
   text: string,
@@ -113,37 +255,12 @@ export function resolveAddress(
   villagesOfCounty: readonly VillageOfCounty[],
   upperNames: readonly string[] = [],
 ): AddressResolution {
-  let s = toHalfWidth(text).replace(/\s/g, '');
-  s = stripUpperNames(s, upperNames);
-  const inCounty = villagesOfCounty.filter((v) => v.code.startsWith(countyCode));
-  // Township (乡镇街道) named first: narrow to its villages.
-  let scope = inCounty;
-  const townships = [...new Set(inCounty.map((v) => v.townshipName))]
-    .filter((t) => t !== '' && s.startsWith(t))
-    .sort((a, b) => b.length - a.length);
-  const township = townships[0];
-  if (township !== undefined) {
-    s = s.slice(township.length);
-    scope = inCounty.filter((v) => v.townshipName === township);
+  const s = placeName(text);
+  const index = placeIndex(countyCode, villagesOfCounty, upperNames);
+  for (const reading of withoutUpperNames(s, upperNames)) {
+    const r = villagesNamed(reading, index);
+    if (r) return r;
   }
-  s = canonicalSuffix(s);
-  if (s === '') return { ok: false, unknown: true };
-  const exact: VillageOfCounty[] = [];
-  const bare: VillageOfCounty[] = [];
-  for (const v of scope) {
-    const full = canonicalSuffix(v.name);
-    const base = baseName(v.name);
-    if (s.startsWith(full)) exact.push(v);
-    else if (base.length > 0 && s.startsWith(base) && SUFFIX_AFTER_NAME.test(s.slice(base.length)))
-      bare.push(v);
-  }
-  const longest = (list: VillageOfCounty[]): VillageOfCounty[] => {
-    const max = Math.max(...list.map((v) => canonicalSuffix(v.name).length));
-    return list.filter((v) => canonicalSuffix(v.name).length === max);
-  };
-  const found = exact.length > 0 ? longest(exact) : bare.length > 0 ? bare : [];
-  if (found.length === 1 && found[0]) return { ok: true, code: found[0].code };
-  if (found.length > 1) return { ok: false, ambiguous: true, candidates: found };
   return { ok: false, unknown: true };
 }
 
@@ -199,6 +316,11 @@ export interface LedgerCarer extends LedgerPerson {
   formSigned: boolean | null;
   /** 委托监护确认书签订日期 */
   formDate: IsoDate | null;
+  /**
+   * The grandparent of the same row the carer is (祖母 赵桂兰 and the carer 赵桂兰, 与儿童关系 祖母):
+   * one person, not two. Null when the carer is no grandparent named on the row.
+   */
+  grandparent: LedgerGrandparent['role'] | null;
 }
 
 /**
@@ -412,6 +534,14 @@ function isSubHeaderRow(values: readonly unknown[]): boolean {
 
 const LEDGER_HEADER_SET = new Set<string>([...LEDGER_HEADERS, ...LEDGER_EXTRA_HEADERS, '序号']);
 
+/**
+ * The columns of a ledger that are not the form's (nor one of the columns counties add), once each,
+ * in file order: ignored, and reported as the template import reports its unknown columns.
+ */
+export function unknownLedgerHeaders(headers: readonly string[]): string[] {
+  return [...new Set(headers.filter((h) => h !== '' && !LEDGER_HEADER_SET.has(h)))];
+}
+
 /** The form's columns that a header names more than once (a label repeated by a merge counts once). */
 function duplicateHeaders(
   headers: readonly string[],
@@ -455,6 +585,65 @@ export interface LedgerOptions {
 
 type Cells = Record<string, unknown>;
 
+/**
+ * The longest name a ledger cell may give (姓名, 父亲姓名 ...), in characters: what the API and the
+ * registry template hold for 姓名. The longest registered names, transliterated names of minority
+ * nationalities (阿卜杜热合曼·买买提依明), run to about 20; a longer cell is a note or a paste, and a
+ * name of a few hundred characters overflows the database's name index (docs/DECISIONS.md).
+ */
+export const LEDGER_NAME_MAX = 50;
+/**
+ * The longest other cell, in characters: an address (户籍所在地, 现居住地, 委托监护人居住地址) as the
+ * API's household address, a reason, a list of income sources or assistance. Columns whose values are
+ * short hold less (LEDGER_TEXT_LIMITS).
+ */
+export const LEDGER_TEXT_MAX = 200;
+/** Columns that hold less than LEDGER_TEXT_MAX, as the template's and the API's same fields. */
+const LEDGER_TEXT_LIMITS: Readonly<Record<string, number>> = {
+  民族: 20,
+  委托监护人与儿童关系: 20,
+  父亲务工地点: 100,
+  母亲务工地点: 100,
+  患病类型: 100,
+};
+
+/** The most characters a ledger column holds. */
+export function ledgerColumnLimit(header: string): number {
+  return header.endsWith('姓名') ? LEDGER_NAME_MAX : (LEDGER_TEXT_LIMITS[header] ?? LEDGER_TEXT_MAX);
+}
+
+/**
+ * C0 controls except tab, line feed and carriage return, and DEL, as the registry template and the
+ * API refuse them: PostgreSQL cannot store a NUL (_x0000_ in an .xlsx), and the others are invisible
+ * garbage in a name.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
+const EARLIEST_BIRTH = '1900-01-01';
+
+/** 委托监护人与儿童关系 that name a grandparent, as the ledger's grandparent columns do. */
+const GRANDPARENT_RELATIONS: Readonly<Record<string, LedgerGrandparent['role']>> = {
+  祖父: 'paternal_grandfather',
+  爷爷: 'paternal_grandfather',
+  祖母: 'paternal_grandmother',
+  奶奶: 'paternal_grandmother',
+  外祖父: 'maternal_grandfather',
+  外公: 'maternal_grandfather',
+  姥爷: 'maternal_grandfather',
+  外祖母: 'maternal_grandmother',
+  外婆: 'maternal_grandmother',
+  姥姥: 'maternal_grandmother',
+};
+
+const GRANDPARENT_COLUMNS: Readonly<Record<LedgerGrandparent['role'], string>> = {
+  paternal_grandfather: '祖父',
+  paternal_grandmother: '祖母',
+  maternal_grandfather: '外祖父',
+  maternal_grandmother: '外祖母',
+};
+
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
   if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
   // A person given by ID number alone is born on the day the number says: the rules need the date.
@@ -474,17 +663,41 @@ function parseLedgerRow(
 ): LedgerRow {
   const errors: RowError[] = [];
   const raw: Record<string, string> = {};
+  // The error report shows a control character as U+FFFD (rawText), where the clerk is to delete it.
   for (const [h, v] of Object.entries(rowCells)) raw[h] = rawText(v);
   const err = (column: string, zh: string, en: string) =>
     errors.push({ column, value: raw[column] ?? '', reason: { zh, en } });
-  // A formula's error value (#N/A) is reported on its column and read as empty, never as a name.
+  // A formula's error value (#N/A), a control character or a value longer than the column holds is
+  // reported on its column and the cell read as empty, never stored as a name. The messages are the
+  // registry template's for the same faults.
   const cells: Cells = { ...rowCells };
   for (const [h, v] of Object.entries(rowCells)) {
-    const excelError = LEDGER_HEADER_SET.has(h) ? excelErrorIn(v) : null;
-    if (excelError === null) continue;
-    const message = excelErrorMessage(excelError);
-    err(h, message.zh, message.en);
-    cells[h] = null;
+    if (!LEDGER_HEADER_SET.has(h)) continue;
+    const excelError = excelErrorIn(v);
+    const text = unwrapCell(v);
+    if (excelError !== null) {
+      const message = excelErrorMessage(excelError);
+      err(h, message.zh, message.en);
+      cells[h] = null;
+    } else if (typeof text === 'string' && CONTROL_CHARACTER.test(text)) {
+      err(
+        h,
+        '含有不可见的控制字符（如 NUL、响铃符），请删除后重新录入',
+        'contains an invisible control character (such as NUL or BEL); delete it and enter the text again',
+      );
+      cells[h] = null;
+    } else {
+      const max = ledgerColumnLimit(h);
+      const length = [...(normalizeCell(v) ?? '')].length;
+      if (length > max) {
+        err(
+          h,
+          `内容过长：最多 ${max} 个字，本格有 ${length} 个字`,
+          `too long: at most ${max} characters, this cell has ${length}`,
+        );
+        cells[h] = null;
+      }
+    }
   }
   const txt = (h: string): string | null => {
     const v = normalizeCell(cells[h]);
@@ -497,6 +710,23 @@ function parseLedgerRow(
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
+  };
+  /** A birth date: not in the future, not before 1900 (as the ID number's, DOMAIN.md). */
+  const birth = (h: string): IsoDate | null => {
+    const d = date(h);
+    if (d !== null && d > options.today) {
+      err(
+        h,
+        `出生日期 ${d} 晚于今天（${options.today}）`,
+        `the birth date ${d} is in the future (today is ${options.today})`,
+      );
+      return null;
+    }
+    if (d !== null && d < EARLIEST_BIRTH) {
+      err(h, `出生日期 ${d} 早于1900年`, `the birth date ${d} is before 1900`);
+      return null;
+    }
+    return d;
   };
   const yes = (h: string): boolean | null => {
     const r = parseYesNo(cells[h] === '有' ? '是' : cells[h] === '无' ? '否' : cells[h]);
@@ -528,7 +758,7 @@ function parseLedgerRow(
   const sex: Sex | null = sexText === '男' ? 1 : sexText === '女' ? 2 : null;
   if (sexText !== null && sex === null)
     err('性别', `性别“${sexText}”应为 男 或 女`, `sex "${sexText}" must be 男 or 女`);
-  const birthDate = date('出生日期');
+  const birthDate = birth('出生日期');
   const idNumber = id('公民身份号码');
   if (idNumber !== null) {
     const r = normalizeIdNumber(idNumber, options.today);
@@ -585,14 +815,49 @@ function parseLedgerRow(
     err('就学情况', `就学情况“${schoolText}”无法识别`, `schooling "${schoolText}" is not recognised`);
   }
 
-  const parent = (p: '父亲' | '母亲'): LedgerParent | null =>
-    dropEmpty({
+  const childBirth =
+    birthDate ??
+    (idNumber ? `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` : null);
+  /**
+   * A parent, checked as the template checks the persons a row points at: a father's ID number is a
+   * man's and a mother's a woman's, the 出生日期 given agrees with the ID number, and the parent is
+   * born before the child.
+   */
+  const parent = (p: '父亲' | '母亲'): LedgerParent | null => {
+    const given = birth(`${p}出生日期`);
+    const parentId = id(`${p}公民身份号码`);
+    const out = dropEmpty({
       name: name(`${p}姓名`),
-      birthDate: date(`${p}出生日期`),
-      idNumber: id(`${p}公民身份号码`),
+      birthDate: given,
+      idNumber: parentId,
       workplace: txt(`${p}务工地点`),
       phone: phone(`${p}联系电话`),
     });
+    if (out === null) return null;
+    if (parentId !== null) {
+      const r = normalizeIdNumber(parentId, options.today);
+      const want: Sex = p === '父亲' ? 1 : 2;
+      if (r.ok && r.sex !== want) {
+        const man = r.sex === 1;
+        err(
+          `${p}公民身份号码`,
+          `${p}公民身份号码是${man ? '男' : '女'}性的号码（第17位为${man ? '奇' : '偶'}数），请核对`,
+          `the ${p === '父亲' ? 'father' : 'mother'}'s ID number is a ${man ? 'man' : 'woman'}'s (its 17th digit is ${man ? 'odd' : 'even'}); check it`,
+        );
+        return out;
+      }
+      for (const m of checkIdAgainst(r, { birthDate: given }))
+        err(`${p}出生日期`, m.message.zh, m.message.en);
+    }
+    const born = parentBirthProblem(
+      { sex, birthDate: childBirth },
+      { sex: null, birthDate: out.birthDate, name: out.name ?? undefined },
+    );
+    if (born) err(given !== null ? `${p}出生日期` : `${p}公民身份号码`, born.zh, born.en);
+    return out;
+  };
+  const father = parent('父亲');
+  const mother = parent('母亲');
   const grandparents: LedgerGrandparent[] = [];
   const GRANDPARENTS = [
     ['祖父', 'paternal_grandfather'],
@@ -604,7 +869,7 @@ function parseLedgerRow(
     const g = dropEmpty({
       role,
       name: name(`${label}姓名`),
-      birthDate: date(`${label}出生日期`),
+      birthDate: birth(`${label}出生日期`),
       idNumber: null,
     });
     if (g) grandparents.push(g);
@@ -620,7 +885,35 @@ function parseLedgerRow(
     relationToChild: txt('委托监护人与儿童关系'),
     formSigned: formSignedText ?? (formDate !== null ? true : null),
     formDate,
+    grandparent: null,
   });
+  // The carer who is a grandparent named on the row is that grandparent (one person): same name and
+  // the relation the grandparent's column says. An ID number of the carer is then the grandparent's.
+  const carerRole = carer?.relationToChild ? GRANDPARENT_RELATIONS[carer.relationToChild] : undefined;
+  if (carer && carerRole) {
+    const label = GRANDPARENT_COLUMNS[carerRole];
+    const carerId = carer.idNumber ? normalizeIdNumber(carer.idNumber, options.today) : null;
+    const same = grandparents.find((g) => g.role === carerRole && g.name !== null && g.name === carer.name);
+    if (carerId?.ok && carerId.sex !== (carerRole.endsWith('father') ? 1 : 2)) {
+      const man = carerId.sex === 1;
+      err(
+        '委托监护人公民身份号码',
+        `委托监护人与儿童关系为${label}，但其公民身份号码是${man ? '男' : '女'}性的号码，请核对`,
+        `the carer is the child's ${label}, but the ID number is a ${man ? 'man' : 'woman'}'s; check it`,
+      );
+    } else if (same && carer.idNumber && same.birthDate !== null && same.birthDate !== carer.birthDate) {
+      err(
+        '委托监护人公民身份号码',
+        `委托监护人即${label}${same.name ?? ''}，但公民身份号码中的出生日期 ${carer.birthDate ?? ''} 与${label}出生日期 ${same.birthDate} 不一致`,
+        `the carer is the ${label} ${same.name ?? ''}, but the ID number gives the birth date ${carer.birthDate ?? ''}, not ${same.birthDate}`,
+      );
+    } else if (same) {
+      carer.grandparent = carerRole;
+      same.idNumber = carer.idNumber;
+      same.birthDate ??= carer.birthDate;
+      carer.birthDate ??= same.birthDate;
+    }
+  }
   if (carer !== null && hasEntrustedCarer === false)
     err(
       '有无委托监护人',
@@ -696,6 +989,19 @@ function parseLedgerRow(
       if (kind === 'lost_contact' && inabilitySince !== null) data.policeReportDate = inabilitySince;
       inability = { parent: unableParent, kind, data, since: inabilitySince, text: reasonText };
     }
+    const unable = unableParent === 'father' ? father : unableParent === 'mother' ? mother : null;
+    if (inabilitySince !== null && inabilitySince > options.today)
+      err(
+        '无监护能力开始日期',
+        `无监护能力开始日期 ${inabilitySince} 晚于今天（${options.today}）`,
+        `the inability's start ${inabilitySince} is in the future (today is ${options.today})`,
+      );
+    else if (inabilitySince !== null && unable?.birthDate && inabilitySince < unable.birthDate)
+      err(
+        '无监护能力开始日期',
+        `无监护能力开始日期 ${inabilitySince} 早于${unableText ?? ''}的出生日期 ${unable.birthDate}`,
+        `the inability's start ${inabilitySince} is before the ${unableParent ?? ''}'s birth on ${unable.birthDate}`,
+      );
   } else if (inabilitySince !== null) {
     err(
       '无监护能力原因',
@@ -749,9 +1055,7 @@ function parseLedgerRow(
       name: name('姓名'),
       sex,
       ethnicity: txt('民族'),
-      birthDate:
-        birthDate ??
-        (idNumber ? `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` : null),
+      birthDate: childBirth,
       idNumber,
       hukouRegistered: yes('是否登记户口'),
       health,
@@ -761,8 +1065,8 @@ function parseLedgerRow(
       schoolStage,
       droppedOut: schoolText === '辍学',
     },
-    father: parent('父亲'),
-    mother: parent('母亲'),
+    father,
+    mother,
     grandparents,
     carer,
     declared: {
