@@ -15,6 +15,8 @@ import { loadRegions } from '../src/modules/regions/index.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
 import { writeRegistryRecords } from '../src/modules/registry/registry.writer.ts';
 import type { RegistryRecord } from '../src/modules/registry/registry.template.ts';
+import { person as templatePerson } from './fixtures/registry/make-fixtures.ts';
+import { multipartFile } from './support/upload.ts';
 
 const V1 = '410225101200'; // 堌阳镇
 const T1 = '410225101';
@@ -42,40 +44,16 @@ async function created(who: string, url: string, payload: object): Promise<{ id:
   return r.json();
 }
 
-function record(
-  r: Partial<RegistryRecord> &
-    Pick<RegistryRecord, 'householdNo' | 'name' | 'sex' | 'birthDate' | 'hukouRegionCode'>,
-): RegistryRecord {
-  return {
-    idNumber: null,
-    noIdReason: null,
+/** A template row: make-fixtures' person with the fields these tests set, no phone or ethnicity. */
+const record = (r: Partial<RegistryRecord>): RegistryRecord =>
+  templatePerson({
     ethnicity: null,
-    relationToHead: '其他',
-    residenceRegionCode: r.hukouRegionCode,
     phone: null,
-    fatherIdNumber: null,
-    motherIdNumber: null,
-    spouseIdNumber: null,
-    carerIdNumber: null,
     migrant: null,
-    migrationDestination: null,
-    migrationSince: null,
-    disability: null,
-    seriousIllness: null,
-    liberty: null,
-    lostContactSince: null,
-    guardianshipRevoked: null,
-    deported: null,
-    deathDate: null,
-    declaredMissingDate: null,
-    schoolStage: null,
-    school: null,
-    livingArrangement: null,
-    selfCare: null,
-    householdAnnualIncomeFen: null,
+    relationToHead: '其他',
+    ...(r.hukouRegionCode ? { residenceRegionCode: r.hukouRegionCode } : {}),
     ...r,
-  } as RegistryRecord;
-}
+  });
 
 async function csvOf(records: RegistryRecord[]): Promise<Buffer> {
   const out = new PassThrough();
@@ -89,21 +67,11 @@ async function csvOf(records: RegistryRecord[]): Promise<Buffer> {
 }
 
 async function importFile(who: string, name: string, content: Buffer) {
-  const boundary = `----attacks4${Date.now()}`;
-  const payload = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/csv\r\n\r\n`,
-    ),
-    content,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
+  const { payload, contentType } = multipartFile(name, content);
   const r = await t.app.inject({
     method: 'POST',
     url: '/api/v1/imports',
-    headers: {
-      ...(clients[who] as Client).write,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-    },
+    headers: { ...(clients[who] as Client).write, 'content-type': contentType },
     payload,
   });
   assert.equal(r.statusCode, 202, r.body);
