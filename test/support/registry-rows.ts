@@ -1,6 +1,6 @@
 // Registry rows written straight into the tables, for tests of the modules that read the registry
 // (groups): no access check, no audit, no announcement to the listeners.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../src/platform/db.schema.ts';
 import type { ParentSubtype } from '../../src/modules/registry/registry.tables.ts';
 
@@ -69,4 +69,22 @@ export async function insertPersonRow(
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(row.id);
+}
+
+/**
+ * One rural village and the regions above it (河南省 开封市 兰考县 某镇 `village`), for tests that need no
+ * more of the division than a place to register persons.
+ */
+export async function insertVillagePath(db: Kysely<DB>, village: string): Promise<void> {
+  await sql`INSERT INTO regions (code, name, level, parent_code, rural) VALUES
+    ('41', '河南省', 1, NULL, NULL), ('4102', '开封市', 2, '41', NULL), ('410225', '兰考县', 3, '4102', NULL),
+    (${village.slice(0, 9)}, '某镇', 4, '410225', NULL), (${village}, '甲村', 5, ${village.slice(0, 9)}, true)`.execute(
+    db,
+  );
+}
+
+/** Every person, with their facts, links, periods and worklist items, deleted: a clean registry. */
+export async function emptyRegistry(db: Kysely<DB>): Promise<void> {
+  for (const table of ['worklist_items', 'group_memberships', 'person_facts', 'person_relations', 'persons'])
+    await sql`DELETE FROM ${sql.table(table)}`.execute(db);
 }

@@ -7,7 +7,12 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { insertParentLink, insertPersonRow } from '../../../test/support/registry-rows.ts';
+import {
+  emptyRegistry,
+  insertParentLink,
+  insertPersonRow,
+  insertVillagePath,
+} from '../../../test/support/registry-rows.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
 
@@ -17,24 +22,13 @@ describe('membership periods follow the dates of the facts', () => {
   let database: TestDatabase;
   before(async () => {
     database = await openTestDatabase();
-    await sql`INSERT INTO regions (code, name, level, parent_code, rural) VALUES
-      ('41', '河南省', 1, NULL, NULL), ('4102', '开封市', 2, '41', NULL), ('410225', '兰考县', 3, '4102', NULL),
-      ('410225100', '某镇', 4, '410225', NULL), (${VILLAGE}, '甲村', 5, '410225100', true)`.execute(
-      database.db,
-    );
+    await insertVillagePath(database.db, VILLAGE);
   });
   after(async () => {
     await database.close();
   });
   beforeEach(async () => {
-    for (const table of [
-      'worklist_items',
-      'group_memberships',
-      'person_facts',
-      'person_relations',
-      'persons',
-    ])
-      await sql`DELETE FROM ${sql.table(table)}`.execute(database.db);
+    await emptyRegistry(database.db);
     await sql`DELETE FROM group_config`.execute(database.db);
   });
 
