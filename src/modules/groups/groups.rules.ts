@@ -16,9 +16,9 @@
  * - Parents. The legal parents are the adoptive parents if the child has any (adoption ends the legal
  *   relation with the birth parents, Civil Code art. 1111), otherwise the biological ones; step-parents are
  *   not counted. A step-parent adoption (art. 1103: a step-parent adopts the child of their spouse) ends only
- *   the relation with the other birth parent: a birth parent married to an adoptive parent of the child on
- *   the day (ParentSnapshot.spouseIds) stays a legal parent, and the elder side follows (such a birth parent
- *   keeps the child among their children). Father and mother are told apart by sex: a parent whose sex is
+ *   the relation with the other birth parent: a birth parent who has married an adoptive parent of the
+ *   child by the day (ParentSnapshot.spouseIds; a divorce since does not end it) stays a legal parent, and
+ *   the elder side follows (such a birth parent keeps the child among their children). Father and mother are told apart by sex: a parent whose sex is
  *   not on record is neither. A clause about "both parents" or "the other parent" needs both records: an
  *   unknown or absent parent cannot trigger a clause (such a child comes to attention through a protection
  *   case, not through this rule).
