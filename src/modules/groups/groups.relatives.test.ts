@@ -35,7 +35,12 @@ import {
   type ParentType,
   type RelativeSnapshot,
 } from './groups.rules.ts';
-import { marriedAdopters, type PersonRecord, type RelationRecord } from './groups.repository.ts';
+import {
+  loadRelations,
+  marriedAdopters,
+  type PersonRecord,
+  type RelationRecord,
+} from './groups.repository.ts';
 
 const AS_OF = '2026-11-29';
 const config = DEFAULT_GROUPS_CONFIG;
@@ -496,6 +501,38 @@ describe('end to end: the batch reads what the rules need', () => {
       ],
     ]);
     assert.deepEqual(await groupsOf(father), []);
+  });
+
+  test('a mother divorced from the adoptive stepfather stays a legal parent, in both reads of the relations', async () => {
+    const mother = await person('离婚母亲', 2, '1986-01-01');
+    const child = await person('离婚孩子', 1, '2014-01-01');
+    const stepfather = await person('前继父', 1, '1984-01-01');
+    await insertParentLink(database.db, child, mother);
+    await insertRelation(database.db, child, stepfather, 'parent', 'adoptive');
+    await insertRelation(database.db, mother, stepfather, 'spouse', null);
+    await database.db
+      .updateTable('person_relations')
+      .set({ valid_from: '2016-01-01', valid_to: '2022-01-01' })
+      .where('kind', '=', 'spouse')
+      .where('person_id', '=', mother)
+      .execute();
+    // The single-person read (a registry change, the ledger review) and the batch read agree.
+    const links = await loadRelations(database.db, [child], '2025-06-01');
+    const motherLink = links.find((l) => l.person_id === child && l.related_person_id === mother);
+    assert.deepEqual(motherLink?.married_adopters, [stepfather]);
+    // Not yet married on a day before the marriage.
+    const earlier = await loadRelations(database.db, [child], '2015-06-01');
+    assert.deepEqual(
+      earlier.find((l) => l.person_id === child && l.related_person_id === mother)?.married_adopters,
+      [],
+    );
+    await fact(mother, 'migration', '2025-01-01');
+    await fact(stepfather, 'migration', '2025-02-01');
+    await evaluate(1);
+    assert.deepEqual(
+      (await groupsOf(child)).map(([code, since]) => [code, since]),
+      [['left_behind_child', '2025-02-01']],
+    );
   });
 
   test('a stepfather’s adoption, read in batches of one: the child keeps the mother, the birth father loses the child', async () => {

@@ -247,9 +247,9 @@ export interface RelationRecord {
   /** For a parent link: the child (person_id) has an adoptive parent in force. */
   child_has_adoptive: boolean;
   /**
-   * For a parent link: the child's adoptive parents in force to whom the parent (related_person_id) is
-   * married, spouse link in force (a step-parent adoption: that birth parent stays a legal parent).
-   * Empty for nearly every link.
+   * For a parent link: the child's adoptive parents in force whom the parent (related_person_id) has
+   * married by the as-of date, divorced since or not (a step-parent adoption: that birth parent stays a
+   * legal parent; marriedAdopters). Empty for nearly every link.
    */
   married_adopters: number[];
 }
@@ -282,7 +282,7 @@ export async function loadRelations(
         WHERE a.person_id = r.person_id AND a.kind = 'parent' AND a.subtype = 'adoptive'
           AND ${relationInForce('a', asOf)} AND EXISTS (
             SELECT 1 FROM person_relations s WHERE ${marriedPair('s', 'r.related_person_id', 'a.related_person_id')}
-              AND ${relationInForce('s', asOf)}))
+              AND (s.valid_from IS NULL OR s.valid_from <= ${asOf}::date)))
       END AS married_adopters
     FROM person_relations r
     WHERE r.kind IN ('parent', 'spouse') AND ${relationInForce('r', asOf)}
