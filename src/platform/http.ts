@@ -33,6 +33,7 @@ import {
 } from './errors.ts';
 import type { AppContext } from './context.ts';
 import { pendingMigrations } from './migrate.ts';
+import { CONTROL_CHARACTER } from './normalize.ts';
 
 export type App = FastifyInstance<
   Server,
@@ -134,10 +135,6 @@ function detailsFromValidation(issues: AjvIssue[], context: string | undefined):
     return { path: field, message };
   });
 }
-
-// C0 controls and DEL, except tab, line feed and carriage return.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 function badText(value: unknown, path: string, out: ErrorDetail[]): void {
   if (out.length >= 20) return;

@@ -15,6 +15,13 @@ const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/g;
 // Characters that take no room on screen: zero-width spaces and joiners, the BOM, the soft hyphen,
 // and the direction marks that Windows puts around a number copied from some programs
 // (U+202D ... U+202C) or from a right-to-left page.
+/**
+ * C0 controls except tab, line feed and carriage return, and DEL: refused in any text the API or an
+ * import takes (PostgreSQL cannot store a NUL at all, and the others are invisible garbage in a name).
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
 const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 /** The text without characters that take no room on screen (zero-width, soft hyphen, direction marks). */

@@ -24,6 +24,7 @@ import {
   type CountyPlaces,
 } from './registry.ledger.ts';
 import { readTable } from './registry.reader.ts';
+import { multipartFile } from '../../../test/support/upload.ts';
 
 const LANKAO = '410225';
 const ANYANG_COUNTY = '410522'; // 安阳县, in 安阳市
@@ -445,21 +446,11 @@ describe('importing child ledgers (database)', () => {
     assert.equal(outcome.status, 'succeeded');
     assert.deepEqual(outcome.unknownHeaders, ['出生年月', '父亲务工地址', '母亲外出务工地点']);
     // Through the API, the job's message says so as it does for the registry template.
-    const boundary = `----review2${Date.now()}`;
-    const payload = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="columns.csv"\r\nContent-Type: text/csv\r\n\r\n`,
-      ),
-      content,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
+    const { payload, contentType } = multipartFile('columns.csv', content);
     const posted = await t.app.inject({
       method: 'POST',
       url: '/api/v1/imports?kind=ledger',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        authorization: `Bearer ${token}`,
-      },
+      headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
       payload,
     });
     assert.equal(posted.statusCode, 202, posted.body);

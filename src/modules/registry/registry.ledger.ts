@@ -37,7 +37,7 @@ import { FileRejected, readRows } from './registry.reader.ts';
 // A cell of dashes only is empty: the form asks for one where a relative has died.
 import { DASH_ONLY } from './registry.template.ts';
 import type { TableSource } from './registry.reader.ts';
-import { excelErrorIn, excelErrorMessage, rawText } from './registry.template.ts';
+import { excelErrorIn, excelErrorMessage, rawText, unstorableText } from './registry.template.ts';
 import type { RowError } from './registry.template.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -612,14 +612,6 @@ export function ledgerColumnLimit(header: string): number {
   return header.endsWith('姓名') ? LEDGER_NAME_MAX : (LEDGER_TEXT_LIMITS[header] ?? LEDGER_TEXT_MAX);
 }
 
-/**
- * C0 controls except tab, line feed and carriage return, and DEL, as the registry template and the
- * API refuse them: PostgreSQL cannot store a NUL (_x0000_ in an .xlsx), and the others are invisible
- * garbage in a name.
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-
 /** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
 const EARLIEST_BIRTH = '1900-01-01';
 
@@ -679,22 +671,14 @@ function parseLedgerRow(
       const message = excelErrorMessage(excelError);
       err(h, message.zh, message.en);
       cells[h] = null;
-    } else if (typeof text === 'string' && CONTROL_CHARACTER.test(text)) {
-      err(
-        h,
-        '含有不可见的控制字符（如 NUL、响铃符），请删除后重新录入',
-        'contains an invisible control character (such as NUL or BEL); delete it and enter the text again',
-      );
-      cells[h] = null;
     } else {
-      const max = ledgerColumnLimit(h);
-      const length = [...(normalizeCell(v) ?? '')].length;
-      if (length > max) {
-        err(
-          h,
-          `内容过长：最多 ${max} 个字，本格有 ${length} 个字`,
-          `too long: at most ${max} characters, this cell has ${length}`,
-        );
+      // Control characters as written (a vertical tab too, which normalizeCell makes a space); the
+      // length of the text as read.
+      const unfit =
+        (typeof text === 'string' ? unstorableText(text, undefined) : null) ??
+        unstorableText(normalizeCell(v) ?? '', ledgerColumnLimit(h));
+      if (unfit) {
+        err(h, unfit.zh, unfit.en);
         cells[h] = null;
       }
     }

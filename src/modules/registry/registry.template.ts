@@ -14,6 +14,7 @@ import {
   parseDate,
   parseYesNo,
   unwrapCell,
+  CONTROL_CHARACTER,
 } from '../../platform/normalize.ts';
 import type { LocalizedMessage, ParseResult } from '../../platform/normalize.ts';
 import {
@@ -549,18 +550,17 @@ function isNoneMarker(cell: unknown): boolean {
   return text !== null && (DASH_ONLY.test(text) || NONE_WORDS.has(text));
 }
 
-// C0 controls except tab, line feed and carriage return, and DEL: the API refuses them in any text
-// (platform/http.ts), and PostgreSQL cannot store a NUL at all.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+/** Every control character of a text, for the error report's U+FFFD (rawText). */
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 
 /**
- * Why a cell's text cannot be stored as it is: a control character, or more characters than the
- * column holds (the API's limit for the same field; a value of hundreds of characters would also
- * overflow the name index). Null when it can.
+ * Why a cell's text cannot be stored as it is: a control character (CONTROL_CHARACTER), or more
+ * characters than the column holds (the API's limit for the same field; a value of hundreds of
+ * characters would also overflow the name index). Null when it can. The child ledger gives the same
+ * reasons.
  */
-function unstorableText(value: string, maxLength: number | undefined): LocalizedMessage | null {
-  if (new RegExp(CONTROL_CHARACTERS.source).test(value))
+export function unstorableText(value: string, maxLength: number | undefined): LocalizedMessage | null {
+  if (CONTROL_CHARACTER.test(value))
     return {
       zh: '含有不可见的控制字符（如 NUL、响铃符），请删除后重新录入',
       en: 'contains an invisible control character (such as NUL or BEL); delete it and enter the text again',
