@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
 import type { Page } from 'playwright-core';
 import {
+  chooseOption,
   DEMO_PASSWORD,
   openPage,
   signIn,
@@ -67,13 +68,13 @@ describe('a new account', () => {
     const row = security.page.getByTestId('roles-table').locator('tr').filter({ hasText: username });
     await row.getByRole('button', { name: '分配角色' }).click();
     const roleDialog = security.page.getByRole('dialog');
-    await roleDialog.getByLabel('角色', { exact: true }).click();
-    const option = security.page.locator('.ant-select-item-option[title="县级民政工作人员"]');
-    await option.click();
-    // The list closes once the choice is made; on a busy machine it was once still open (its options
-    // covering the region field) when the next click came: wait for it to close before going on.
-    await option.waitFor({ state: 'hidden' });
-    await roleDialog.getByTitle('县级民政工作人员', { exact: true }).waitFor();
+    // The list must be closed before the next click: its options would cover the region field.
+    await chooseOption(
+      security.page,
+      roleDialog.getByLabel('角色', { exact: true }),
+      '县级民政工作人员',
+      roleDialog.getByTitle('县级民政工作人员', { exact: true }),
+    );
     await roleDialog.getByTestId('scope-region').click();
     for (const name of ['河南省', '开封市', '兰考县'])
       await security.page.locator('.ant-cascader-menu-item').filter({ hasText: name }).click();

@@ -5,35 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openPage, signIn, startDemoSite, type DemoSite } from './support.ts';
+import { chooseOption, openPage, signIn, startDemoSite, type DemoSite } from './support.ts';
 
 let site: DemoSite | null = null;
 
 /** Chooses a group in the list's group filter (an antd Select with several values). */
 async function chooseGroup(page: Page, name: string): Promise<void> {
   const select = page.getByTestId('group-filter');
-  const option = page
-    .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', {
-      hasText: name,
-    })
-    .first();
-  // The choice shows in the box. On a busy machine a click can land while the list is still
-  // opening and choose nothing: then the list is opened and the option clicked again.
-  const chosen = select.getByText(name).first();
-  for (let attempt = 1; ; attempt++) {
-    if (!(await option.isVisible())) await select.click();
-    await option.click();
-    try {
-      await chosen.waitFor({ timeout: 5000 });
-      break;
-    } catch (error) {
-      if (await chosen.isVisible()) break;
-      if (attempt === 3) throw error;
-    }
-  }
-  // Then the list closes.
-  await page.keyboard.press('Escape');
-  await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').waitFor({ state: 'hidden' });
+  await chooseOption(page, select, name, select.getByText(name).first());
 }
 
 describe('persons with their care groups', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { CommandIO } from '../../src/cli/command.ts';
 import { prepareDemo } from '../../src/cli/demo.ts';
 import { DEMO_PASSWORD } from '../../src/modules/access/access.demo.ts';
@@ -126,4 +126,38 @@ export async function menuLabels(page: Page): Promise<string[]> {
   const items = page.locator('.ant-layout-sider').getByRole('menuitem');
   await items.first().waitFor();
   return (await items.allInnerTexts()).map((text) => text.trim());
+}
+
+/**
+ * Chooses the option `text` in the antd Select that `opener` opens, waits until `chosen` (where the
+ * choice shows) appears, and leaves the list closed. On a busy machine a click can land while the list
+ * is still opening and choose nothing: the option is only highlighted and the list stays open. Then the
+ * option is clicked again, up to three times.
+ */
+export async function chooseOption(
+  page: Page,
+  opener: Locator,
+  text: string,
+  chosen: Locator,
+): Promise<void> {
+  const list = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)');
+  const option = list.locator('.ant-select-item-option', { hasText: text }).first();
+  for (let attempt = 1; ; attempt++) {
+    if (!(await option.isVisible())) await opener.click();
+    await option.click();
+    try {
+      await chosen.waitFor({ timeout: 5000 });
+      break;
+    } catch (error) {
+      if (await chosen.isVisible()) break;
+      if (attempt === 3) throw error;
+    }
+  }
+  // A single choice closes the list itself; a list of several choices stays open until Escape.
+  try {
+    await list.waitFor({ state: 'hidden', timeout: 2000 });
+  } catch {
+    await page.keyboard.press('Escape');
+    await list.waitFor({ state: 'hidden' });
+  }
 }
