@@ -97,7 +97,8 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         response: { 200: JobStatus, ...errors },
       },
     },
-    async (request) => service.evaluationStatus(ctx, actorOf(request), Number(request.params.id)),
+    async (request) =>
+      service.evaluationStatus(ctx, actorOf(request), Number(request.params.id), request.lang),
   );
 
   app.get(

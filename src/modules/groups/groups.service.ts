@@ -6,7 +6,14 @@ import { sql, type Expression, type Kysely, type SqlBool, type Transaction } fro
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
-import { conflict, DomainError, DEFAULT_MESSAGES, invalid, notFound } from '../../platform/errors.ts';
+import {
+  conflict,
+  DomainError,
+  DEFAULT_MESSAGES,
+  invalid,
+  notFound,
+  type Lang,
+} from '../../platform/errors.ts';
 import { audit, inScope, recordRead, requireAccess, type Actor } from '../access/index.ts';
 import { findRegion } from '../regions/index.ts';
 import type { GroupPeriod, GroupProvider, PersonChange } from '../registry/index.ts';
@@ -183,7 +190,16 @@ export async function requestEvaluation(
   );
 }
 
-export async function evaluationStatus(ctx: AppContext, actor: Actor, id: number) {
+/**
+ * A failed evaluation's error is the text of an unexpected exception (a database error naming tables
+ * and constraints): it stays in the jobs table for the operator; the reader is told what to do.
+ */
+const EVALUATION_FAILED = {
+  zh: '评估因系统内部错误未能完成，请稍后重新发起；如仍失败，请联系系统管理员',
+  en: 'The evaluation stopped on an internal error; start it again later, and if it fails again, contact the system administrator',
+} as const;
+
+export async function evaluationStatus(ctx: AppContext, actor: Actor, id: number, lang: Lang = 'zh') {
   const row = await ctx.db
     .selectFrom('jobs')
     .select(['name', 'region_code'])
@@ -193,7 +209,13 @@ export async function evaluationStatus(ctx: AppContext, actor: Actor, id: number
   requireAccess(actor, 'groups.read');
   const job = await ctx.jobs.get(id);
   if (!job) throw notFound();
-  return { id: job.id, status: job.status, progress: job.progress, result: job.result, error: job.error };
+  return {
+    id: job.id,
+    status: job.status,
+    progress: job.progress,
+    result: job.result,
+    error: job.error === null ? null : EVALUATION_FAILED[lang],
+  };
 }
 
 // ---------- What the registry reads ----------

@@ -1817,15 +1817,7 @@ export async function getImport(ctx: AppContext, actor: Actor, id: number, lang:
 async function importView(ctx: AppContext, actor: Actor, id: number, lang: Lang): Promise<ImportView> {
   const row = await loadImport(ctx, actor, id);
   const job = row.job_id ? await ctx.jobs.get(row.job_id) : null;
-  let message: string | null = null;
-  if (row.message) {
-    try {
-      const parsed = JSON.parse(row.message) as { zh?: string; en?: string };
-      message = parsed[lang] ?? row.message;
-    } catch {
-      message = row.message;
-    }
-  }
+  const message = importMessage(row.message, row.id, lang);
   return {
     id: row.id,
     fileName: row.file_name,
@@ -1847,6 +1839,27 @@ async function importView(ctx: AppContext, actor: Actor, id: number, lang: Lang)
     createdAt: row.created_at.toISOString(),
     finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
   };
+}
+
+/**
+ * An import's message in the caller's language. The import writes its own messages as {zh, en}; any
+ * other text is an unexpected failure's error message (a database error naming tables and
+ * constraints, a file error naming the server's paths), which stays in the imports and jobs tables
+ * for the operator and never goes out to a user.
+ */
+function importMessage(stored: string | null, id: number, lang: Lang): string | null {
+  if (!stored) return null;
+  try {
+    const parsed = JSON.parse(stored) as unknown;
+    const text =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[lang] : null;
+    if (typeof text === 'string') return text;
+  } catch {
+    // not one of the import's own messages
+  }
+  return lang === 'zh'
+    ? `导入因系统内部错误未能完成 (导入编号 ${id})，请稍后重新上传；如仍失败，请联系系统管理员`
+    : `The import stopped on an internal error (import ${id}); upload the file again later, and if it fails again, contact the system administrator`;
 }
 
 /** A child ledger import's review in the caller's language (registry.import-ledger.ts). */
