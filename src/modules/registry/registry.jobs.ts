@@ -2,7 +2,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { defineJob } from '../../platform/jobs.ts';
 import type { AppContext } from '../../platform/context.ts';
-import { permissionsOf, type Actor, type Role } from '../access/index.ts';
+import { audit, permissionsOf, requireAccess, type Actor, type Role } from '../access/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
 import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import type { ImportCounts } from './registry.tables.ts';
@@ -41,6 +41,48 @@ function actorFromJob(a: ImportJobActor): Actor {
   return { ...a, permissions: permissionsOf(a.role, a.individualAccess), sessionId: null };
 }
 
+/**
+ * Whether the uploader may still run this import now, not only when the file was submitted: a job
+ * queued (or retried) after the account was disabled, its token revoked or expired, or its role or
+ * region changed so that it no longer runs imports over the import's region, does not write.
+ */
+async function uploaderMayStill(ctx: AppContext, a: ImportJobActor, regionCode: string): Promise<boolean> {
+  const current =
+    a.kind === 'user'
+      ? await ctx.db
+          .selectFrom('users')
+          .select(['role', 'region_code', 'individual_access'])
+          .where('id', '=', a.userId ?? 0)
+          .where('disabled', '=', false)
+          .executeTakeFirst()
+      : await ctx.db
+          .selectFrom('api_tokens')
+          .select(['role', 'region_code', 'individual_access'])
+          .where('id', '=', a.tokenId ?? 0)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', sql<Date>`now()`)
+          .executeTakeFirst();
+  if (!current?.role) return false;
+  const actor = actorFromJob({
+    ...a,
+    role: current.role as Role,
+    regionCode: current.region_code ?? '',
+    individualAccess: current.individual_access,
+  });
+  try {
+    requireAccess(actor, 'imports.run', { individual: true, regionCode });
+  } catch {
+    return false;
+  }
+  // As submitImport: imports are run by users of a county or below.
+  return actor.regionCode.length >= 6;
+}
+
+const UPLOADER_NO_LONGER_MAY = {
+  zh: '上传该文件的账户已停用、已撤销，或已不再负责本地区的导入：文件未导入。请由现在负责的人员重新上传',
+  en: 'The account that uploaded this file has been disabled or revoked, or no longer runs imports for this region: nothing was imported. Ask the person now responsible to upload it again',
+} as const;
+
 function isLedgerOutcome(outcome: ImportOutcome | LedgerImportOutcome): outcome is LedgerImportOutcome {
   return 'review' in outcome;
 }
@@ -65,6 +107,26 @@ export function registryImportJob(ctx: AppContext) {
         .executeTakeFirstOrThrow();
       if (row.status === 'succeeded' || row.status === 'rejected')
         return { status: row.status, counts: row.counts };
+      if (!(await uploaderMayStill(ctx, job.payload.actor, row.region_code))) {
+        await ctx.db
+          .updateTable('imports')
+          .set({
+            status: 'rejected',
+            message: JSON.stringify(UPLOADER_NO_LONGER_MAY),
+            finished_at: sql<Date>`now()`,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        await audit(ctx.db, actorFromJob(job.payload.actor), {
+          action: 'registry.import',
+          entityType: 'import',
+          entityId: row.id,
+          regionCode: row.region_code,
+          result: 'denied',
+          details: { reason: 'uploader_rights_changed' },
+        });
+        return { status: 'rejected', counts: row.counts };
+      }
       await ctx.db.updateTable('imports').set({ status: 'running' }).where('id', '=', row.id).execute();
       let outcome: ImportOutcome | LedgerImportOutcome;
       try {
