@@ -49,7 +49,10 @@
  *   months after its start (then it counts from the start), or, whatever the expected end, once it has been
  *   in force 6 months (then it counts from that day). Once its end is recorded, how long it really lasted
  *   decides, as the facts are judged as they now stand: a year's sentence that ended after two months never
- *   counted. Lost contact counts 6 months from the police report.
+ *   counted; a record that states no expected end continues the one stated before it in the stretch. Lost
+ *   contact counts 6 months from the first police report of an unbroken stretch of records (an updated
+ *   record does not restart it), and never from before the contact was lost (MCA2020-125: lost 6 months
+ *   and reported).
  *   When several states hold, the reason names the one that has held longest.
  * - Left-behind woman: rural hukou like the other left-behind groups (农村留守妇女). Married means a spouse
  *   record of a living husband, unless the person is explicitly recorded as not married (a stale link).
@@ -1270,6 +1273,8 @@ function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig)
  * it has ended (the release recorded), by how long it really lasted; while it runs, from the start when the
  * expected end is far enough away, otherwise once it has lasted that long. A later record that continues the
  * stretch (a sentence, then drug rehabilitation) is named with its own start, and the stretch's start after it.
+ * The expected end is the one the latest record of the stretch states; a record that states none (a transfer
+ * recorded without the term) leaves the one stated before it standing.
  */
 function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
   const found = held(parent.person, 'liberty_restriction', asOf);
@@ -1288,7 +1293,7 @@ function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): 
   if (ended !== null) {
     return condition(found.since, `${what.zh}(至${ended})`, `${what.en} (until ${ended})`);
   }
-  const expectedEnd = found.fact.data.expectedEnd ?? null;
+  const expectedEnd = stretchExpectedEnd(parent.person, found.since, asOf);
   if (expectedEnd !== null && lastedLongEnough <= expectedEnd) {
     return condition(
       found.since,
@@ -1304,18 +1309,47 @@ function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): 
   );
 }
 
-/** 失联: counted from the police report. */
+/**
+ * 失联: counted from the police report. Records that meet or overlap are one loss of contact (a record
+ * updated through the registry or a ledger import ends the old one the day the new one begins): the 6
+ * months run from the first report of the stretch, and never from before the stretch began (a report dated
+ * before the contact was lost, or copied from an earlier loss since ended, proves nothing about this one).
+ */
 function lostContact(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
-  const reports = factsAsOf(factsOfKind(parent.person.facts, 'lost_contact'), asOf);
-  const reported = minDate(...reports.map((fact) => fact.data.policeReportDate));
+  const records = factsOfKind(parent.person.facts, 'lost_contact');
+  const since = heldSince(records, asOf);
+  if (since === null) return null;
+  // Every record that begins on a day of the stretch up to the as-of date belongs to it.
+  const reported = minDate(
+    ...records.filter((fact) => fact.from >= since && fact.from <= asOf).map((f) => f.data.policeReportDate),
+  );
   if (reported === null) return null;
-  const lastedLongEnough = addMonths(reported, minMonths);
+  const counted = maxDate(since, reported) as IsoDate;
+  const lastedLongEnough = addMonths(counted, minMonths);
   if (lastedLongEnough > asOf) return null;
+  const lost = since === reported ? '' : `自${since}`;
+  const lostEn = since === reported ? '' : ` since ${since}`;
+  const from = counted === reported ? '' : `(自失联之日起算)`;
+  const fromEn = counted === reported ? '' : ' (counted from the loss of contact)';
   return condition(
     lastedLongEnough,
-    `${parent.zh}失联，报警日期${reported}${forMonthsZh(minMonths)}`,
-    `${parent.en} lost contact, reported to the police on ${reported}${forMonthsEn(minMonths)}`,
+    `${parent.zh}失联${lost}，报警日期${reported}${from}${forMonthsZh(minMonths)}`,
+    `${parent.en} lost contact${lostEn}, reported to the police on ${reported}${fromEn}${forMonthsEn(minMonths)}`,
   );
+}
+
+/**
+ * The expected end of the liberty restriction that has run without a break since `since`: the one stated
+ * by the latest record begun by `asOf` that states one; null when none does.
+ */
+function stretchExpectedEnd(person: RelativeSnapshot, since: IsoDate, asOf: IsoDate): IsoDate | null {
+  let latest: { from: IsoDate; expectedEnd: IsoDate } | null = null;
+  for (const fact of factsOfKind(person.facts, 'liberty_restriction')) {
+    const expectedEnd = fact.data.expectedEnd ?? null;
+    if (expectedEnd === null || fact.from < since || fact.from > asOf) continue;
+    if (latest === null || fact.from > latest.from) latest = { from: fact.from, expectedEnd };
+  }
+  return latest?.expectedEnd ?? null;
 }
 
 // --- Reading facts ---
