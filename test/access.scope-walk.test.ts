@@ -78,6 +78,8 @@ interface Area {
   factId: number;
   /** The mother's migration: the fact the end route ends (the father's is retracted by its route). */
   motherFactId: number;
+  /** The parents' marriage: the link the end route ends (a divorce). */
+  spouseLinkId: number;
   importId: number;
   jobId: number;
   worklistItemId: number;
@@ -243,6 +245,18 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
       kind: 'parent',
       subtype: 'biological',
     });
+  await ok(owner, 'POST', `/persons/${father.id}/relations`, {
+    relatedPersonId: mother.id,
+    kind: 'spouse',
+    validFrom: '2010-05-01',
+  });
+  const spouseLink = await t.ctx.db
+    .selectFrom('person_relations')
+    .select('id')
+    .where('kind', '=', 'spouse')
+    .where('person_id', 'in', [father.id, mother.id])
+    .where('related_person_id', 'in', [father.id, mother.id])
+    .executeTakeFirstOrThrow();
   // An evaluation job of the area (also makes sure the memberships and the worklist exist).
   const job = await ok<{ jobId: number }>(owner, 'POST', '/groups/evaluations', { region: village });
   await t.ctx.jobs.drain();
@@ -298,6 +312,7 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
     dupId: dup.id,
     factId: fact.id,
     motherFactId: motherFact.id,
+    spouseLinkId: Number(spouseLink.id),
     importId: (submitted.json() as { id: number }).id,
     jobId: job.jobId,
     worklistItemId: Number(item.id),
@@ -447,6 +462,11 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /api/v1/persons/{id}/relations': {
     kind: 'target',
     body: (x) => ({ relatedPersonId: x.motherId, kind: 'guardian' }),
+  },
+  'POST /api/v1/persons/{id}/relations/{relationId}/end': {
+    kind: 'target',
+    path: (x) => ({ id: x.fatherId, relationId: x.spouseLinkId }),
+    body: () => ({ to: '2026-10-01' }),
   },
   'POST /api/v1/persons/{id}/merge': {
     kind: 'target',

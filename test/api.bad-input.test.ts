@@ -313,6 +313,20 @@ async function newFact(): Promise<{ id: number; factId: number }> {
   return { id, factId: fact.id };
 }
 
+/** A current link to end, between two persons of its own. */
+async function newLink(): Promise<{ id: number; relationId: number }> {
+  const id = await newPerson(`被监护${seq++}`);
+  const guardian = await newPerson(`监护人${seq++}`);
+  const detail = await api<{ relations: { id: number; personId: number }[] }>(
+    'POST',
+    `/persons/${id}/relations`,
+    { relatedPersonId: guardian, kind: 'guardian' },
+  );
+  const link = detail.relations.find((r) => r.personId === guardian);
+  assert.ok(link, 'the guardian link is on the file');
+  return { id, relationId: link.id };
+}
+
 function registryFile(): { raw: Buffer; headers: Record<string, string> } {
   const row = (cells: Record<string, string>) => TEMPLATE_HEADERS.map((h) => cells[h] ?? '').join(',');
   const content =
@@ -446,6 +460,11 @@ const ROUTES: Record<string, RouteFixture> = {
   'POST /api/v1/persons/{id}/relations': {
     actor: 'staff',
     body: async () => ({ relatedPersonId: await newPerson(`看护人${seq++}`), kind: 'guardian' }),
+  },
+  'POST /api/v1/persons/{id}/relations/{relationId}/end': {
+    actor: 'staff',
+    path: () => newLink(),
+    body: () => ({ to: '2026-10-01' }),
   },
   'POST /api/v1/persons/{id}/merge': {
     actor: 'staff',

@@ -31,6 +31,8 @@ import {
   PersonListQuery,
   PersonPatch,
   RelationCreate,
+  RelationEnd,
+  RelationParams,
   Revealed,
 } from './registry.schemas.ts';
 import * as service from './registry.service.ts';
@@ -208,6 +210,29 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         .send(
           await service.addRelation(ctx.db, actorOf(request), request.params.id, request.body, request.lang),
         ),
+  );
+
+  app.post(
+    '/persons/:id/relations/:relationId/end',
+    {
+      schema: {
+        tags: ['persons'],
+        summary:
+          'End a link on a date (a divorce, an entrusted care or a guardianship that ended); kept as history, the groups of both are re-evaluated (audited)',
+        params: RelationParams,
+        body: RelationEnd,
+        response: { 200: PersonDetail, ...errors },
+      },
+    },
+    async (request) =>
+      service.endRelation(
+        ctx.db,
+        actorOf(request),
+        request.params.id,
+        request.params.relationId,
+        request.body.to,
+        request.lang,
+      ),
   );
 
   app.post(

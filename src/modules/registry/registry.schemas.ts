@@ -252,6 +252,20 @@ export const FactEnd = Type.Object(
 );
 export type FactEnd = Static<typeof FactEnd>;
 
+export const RelationParams = Type.Object({ id: Id, relationId: Id });
+export const RelationEnd = Type.Object(
+  {
+    to: Type.String({
+      format: 'date',
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description:
+        'the first day the link no longer holds (a divorce, an entrusted care or a guardianship ended; after its start)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RelationEnd = Static<typeof RelationEnd>;
+
 export const RelationCreate = Type.Object(
   {
     relatedPersonId: Id,

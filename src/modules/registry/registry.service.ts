@@ -1072,6 +1072,68 @@ export async function addRelation(
   });
 }
 
+/**
+ * Ends a current link on a date: a divorce, an entrusted care or a legal guardianship that ended. The
+ * link is kept with its end (history is not rewritten), so "as of D" still answers from it, and both
+ * persons' groups are re-evaluated. Read from either end: a spouse link is stored under the smaller
+ * id. A biological parent link does not end: a child adopted by others gets an adoptive link.
+ */
+export async function endRelation(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  relationId: number,
+  to: string,
+  lang: Lang = 'zh',
+): Promise<PersonDetail> {
+  requireWrite(actor);
+  if (!isIsoDate(to)) throw invalid('to', { zh: '不是有效日期', en: 'is not a valid date' });
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    const link = await trx
+      .selectFrom('person_relations')
+      .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
+      .where('id', '=', relationId)
+      .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
+      .forUpdate()
+      .executeTakeFirst();
+    if (!link) throw notFound({ zh: '未找到该关系', en: 'Relation not found' });
+    if (link.kind === 'parent' && link.subtype === 'biological')
+      throw invalid('to', {
+        zh: '亲生父母关系不会结束；子女被他人收养时，请登记收养关系',
+        en: 'a biological parent link does not end; when the child is adopted, record the adoptive parents',
+      });
+    if (link.valid_to !== null)
+      throw conflict({
+        zh: `该关系已于 ${link.valid_to} 结束`,
+        en: `The link already ended on ${link.valid_to}`,
+      });
+    if (link.valid_from !== null && to <= link.valid_from)
+      throw invalid('to', {
+        zh: `结束日期必须晚于关系开始日期 ${link.valid_from}`,
+        en: `the end must be after the start of the link ${link.valid_from}`,
+      });
+    if (to > today())
+      throw invalid('to', {
+        zh: '结束日期不能晚于今天：关系结束后再登记',
+        en: 'the end cannot be after today; record it once the link has ended',
+      });
+    await trx.updateTable('person_relations').set({ valid_to: to }).where('id', '=', link.id).execute();
+    await audit(trx, actor, {
+      action: 'person.relation.end',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      details: { relationId: link.id, kind: link.kind, subtype: link.subtype, to },
+    });
+    // Both ends: the link no longer leads from one to the other on the days after its end.
+    await personChanged(trx, link.person_id, { kind: 'relation' });
+    await personChanged(trx, link.related_person_id, { kind: 'relation' });
+    return personDetail(trx, person, lang);
+  });
+}
+
 // ---------- households ----------
 
 function maskAccount(account: string): string {
