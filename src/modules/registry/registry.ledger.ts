@@ -33,11 +33,16 @@ import type { GuardianshipAssessment } from './registry.tables.ts';
 import { parentBirthProblem } from './registry.rules.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
-import { FileRejected, readRows } from './registry.reader.ts';
-// A cell of dashes only is empty: the form asks for one where a relative has died.
-import { DASH_ONLY } from './registry.template.ts';
-import type { TableSource } from './registry.reader.ts';
-import { excelErrorIn, excelErrorMessage, rawText, unstorableText } from './registry.template.ts';
+import { FileRejected, isFormulaWithoutResult, readRows } from './registry.reader.ts';
+import type { SheetInfo, TableSource } from './registry.reader.ts';
+import {
+  DASH_ONLY,
+  excelErrorIn,
+  excelErrorMessage,
+  isNoneMarker,
+  rawText,
+  unstorableText,
+} from './registry.template.ts';
 import type { RowError } from './registry.template.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -134,15 +139,46 @@ function withoutLeadingUpperNames(name: string, upperNames: readonly string[]): 
   return s !== name && s !== '' ? s : null;
 }
 
-/** A name or address as compared: half-width, without white space, suffixes canonical. */
+/**
+ * A name or address as compared: half-width, without white space or the separators clerks put between
+ * its parts (南彰镇、南彰村, 南彰镇-南彰村), suffixes canonical.
+ */
 function placeName(text: string): string {
-  return canonicalSuffix(toHalfWidth(text).replace(/\s/g, ''));
+  return canonicalSuffix(toHalfWidth(text).replace(/[\s、,，·\-—]/g, ''));
 }
+
+/** A township's own suffix: what remains is its short name (南彰镇 → 南彰, 兰阳街道 → 兰阳). */
+const TOWNSHIP_SUFFIX = /(街道办事处|街道办|街道|办事处|民族乡|镇|乡)$/;
+/** The suffixes a township is written with, its own or another (a 乡 made a 镇 is still called 乡). */
+const TOWNSHIP_SUFFIXES = ['镇', '乡', '街道', '街道办事处', '街道办', '办事处'] as const;
 
 /** The county's townships and villages with every name each goes by, as placeName writes them. */
 interface PlaceIndex {
-  townships: { name: string; aliases: string[] }[];
+  townships: {
+    name: string;
+    aliases: string[];
+    /**
+     * Looser names, tried only when the strict ones name no village: the short name with another
+     * suffix (南彰乡 for 南彰镇, 兰阳街道办事处) or none (南彰南彰村); `bare` must not be followed by
+     * an administrative suffix (南彰村 is a village, not 南彰 + 村).
+     */
+    loose: { alias: string; bare: boolean }[];
+  }[];
   villages: { village: VillageOfCounty; aliases: string[] }[];
+}
+
+function looseTownshipNames(aliases: readonly string[]): PlaceIndex['townships'][number]['loose'] {
+  const loose: PlaceIndex['townships'][number]['loose'] = [];
+  for (const alias of aliases) {
+    const short = alias.replace(TOWNSHIP_SUFFIX, '');
+    if (short === alias || short.length < 2) continue;
+    for (const suffix of TOWNSHIP_SUFFIXES) {
+      const other = short + suffix;
+      if (!aliases.includes(other)) loose.push({ alias: other, bare: false });
+    }
+    loose.push({ alias: short, bare: true });
+  }
+  return loose;
 }
 
 const placeIndexes = new WeakMap<readonly VillageOfCounty[], Map<string, PlaceIndex>>();
@@ -182,7 +218,11 @@ function placeIndex(
     villages.push({ village: v, aliases: [...names] });
   }
   const index: PlaceIndex = {
-    townships: [...townshipAliases].map(([name, aliases]) => ({ name, aliases })),
+    townships: [...townshipAliases].map(([name, aliases]) => ({
+      name,
+      aliases,
+      loose: looseTownshipNames(aliases),
+    })),
     villages,
   };
   if (!byKey) placeIndexes.set(villagesOfCounty, (byKey = new Map()));
@@ -191,13 +231,17 @@ function placeIndex(
 }
 
 /** The villages one reading of an address (upper names taken off, suffixes canonical) names. */
-function villagesNamed(s: string, index: PlaceIndex): AddressResolution | null {
+function villagesNamed(s: string, index: PlaceIndex, loose = false): AddressResolution | null {
   // Township (乡镇街道) named first, by any name it goes by: narrow to its villages.
   let township = '';
   let townships = new Set<string>();
   for (const t of index.townships)
-    for (const alias of t.aliases) {
+    for (const { alias, bare } of [
+      ...t.aliases.map((a) => ({ alias: a, bare: false })),
+      ...(loose ? t.loose : []),
+    ]) {
       if (!s.startsWith(alias) || alias.length < township.length) continue;
+      if (bare && ADMINISTRATIVE_SUFFIX_AHEAD.test(s.slice(alias.length))) continue;
       if (alias.length > township.length) townships = new Set();
       township = alias;
       townships.add(t.name);
@@ -257,10 +301,17 @@ export function resolveAddress(
 ): AddressResolution {
   const s = placeName(text);
   const index = placeIndex(countyCode, villagesOfCounty, upperNames);
-  for (const reading of withoutUpperNames(s, upperNames)) {
+  const readings = withoutUpperNames(s, upperNames);
+  for (const reading of readings) {
     const r = villagesNamed(reading, index);
     if (r) return r;
   }
+  // Only then the township by a looser name: its short name with another suffix or none.
+  if (index.townships.some((t) => t.loose.length > 0))
+    for (const reading of readings) {
+      const r = villagesNamed(reading, index, true);
+      if (r) return r;
+    }
   return { ok: false, unknown: true };
 }
 
@@ -461,9 +512,20 @@ function parseDisability(text: string): { category: DisabilityCategory; grade: D
 }
 
 const SIGNATURE =
-  /^(填表人|填报人|审核人|负责人|单位负责人|制表人|统计人|联系人|联系电话|填报日期|审核日期|注|备注|说明)\s*[:：]?/;
-/** A totals row under the data (合计 35人): a count, not a child. */
-const TOTALS = /^(合\s*计|总\s*计|小\s*计|共\s*计)/;
+  /^(填表人|填报人|审核人|负责人|单位负责人|制表人|统计人|联系人|联系电话|填报日期|审核日期|注|备注|说明|日期|制表日期|统计日期|报送日期|经办人|分管领导|主管领导|签字|盖章|单位\s*[(（]?\s*盖章|填报单位|填表单位)\s*[:：]?/;
+/**
+ * Any other footer line: a short label and a colon first (分管领导（签字）：, 村干部签名：). A child's row
+ * starts with its 序号 or the child's name, neither of which holds a colon.
+ */
+const LABELLED = /^[^\d:：]{1,14}[:：]/;
+/** A totals row under the data (合计 35人) or a township's subtotal between its rows (南彰镇小计): a count. */
+const TOTALS = /^[^\d]{0,12}(合\s*计|总\s*计|小\s*计|共\s*计)/;
+
+/** A row whose cells all read the same text, merged across the row: a section title (一、南彰镇). */
+function isMergedTitleRow(values: readonly unknown[]): boolean {
+  const texts = values.map((v) => normalizeCell(v)).filter((v) => v !== null);
+  return texts.length >= 3 && texts.every((t) => t === texts[0]);
+}
 
 /** The person groups of a two-row header (父亲情况 over 姓名, 公民身份号码 ...): the prefix of their columns. */
 const PERSON_GROUPS = ['父亲', '母亲', '委托监护人', '祖父', '祖母', '外祖父', '外祖母'] as const;
@@ -480,7 +542,22 @@ const RESIDENCE_HEADERS = new Set(['现住址', '现居住地址', '现住地址
  * (现住址 ...), and the carer's phone 委托监护人电话.
  */
 function canonicalLedgerHeader(header: string): string {
-  const h = header.replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
+  const known = formHeader(header);
+  if (LEDGER_HEADER_SET.has(known)) return known;
+  // A hint in brackets after the column's name, as the form prints its choices (父母双方同时外出（是/否）,
+  // 户籍所在地（详细地址）): the column is the name's when the name is a column of the form.
+  const hinted = /^(.+?)[(（][^()（）]*[)）]$/.exec(header);
+  const bare = hinted?.[1] ? formHeader(hinted[1]) : null;
+  return bare !== null && LEDGER_HEADER_SET.has(bare) ? bare : known;
+}
+
+/** The child's own columns, which some ledgers title with 儿童 in front (儿童姓名, 儿童身份证号). */
+const CHILD_PREFIXED = /^(?:留守)?儿童(姓名|性别|民族|出生日期|公民身份号码|身份证号码|身份证号|身份号码)$/;
+
+function formHeader(header: string): string {
+  const h = header
+    .replace(CHILD_PREFIXED, '$1')
+    .replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
   if (HUKOU_HEADERS.has(h)) return '户籍所在地';
   if (RESIDENCE_HEADERS.has(h)) return '现居住地';
   if (h === '委托监护人联系电话' || h === '委托监护人手机号码') return '委托监护人电话';
@@ -565,11 +642,8 @@ function withoutMergeRepeats(headers: readonly string[]): string[] {
 /** Index of the column row among the first rows: the first holding 姓名 and 公民身份号码 or 出生日期. */
 export function findLedgerHeader(rows: readonly (readonly unknown[])[]): number {
   return rows.findIndex((values) => {
-    const cells = new Set(values.map((v) => (normalizeCell(v) ?? '').replace(/\s/g, '')));
-    return (
-      cells.has('姓名') &&
-      (cells.has('出生日期') || [...cells].some((c) => canonicalLedgerHeader(c) === '公民身份号码'))
-    );
+    const cells = new Set(values.map((v) => canonicalLedgerHeader(headerText(v))));
+    return cells.has('姓名') && (cells.has('出生日期') || cells.has('公民身份号码'));
   });
 }
 
@@ -611,6 +685,36 @@ const LEDGER_TEXT_LIMITS: Readonly<Record<string, number>> = {
 export function ledgerColumnLimit(header: string): number {
   return header.endsWith('姓名') ? LEDGER_NAME_MAX : (LEDGER_TEXT_LIMITS[header] ?? LEDGER_TEXT_MAX);
 }
+
+/** A school year or class after the stage in 就学情况: 三年级, 1年级, 大班, 班. */
+const SCHOOL_YEAR = /^(?:[一二三四五六七八九1-9]年级|[大中小]班|班)$/;
+
+/** Columns whose 无 or 不详 is kept as written (a text, not a missing value), as the template's 民族. */
+const KEPT_AS_WRITTEN: ReadonlySet<string> = new Set(['姓名', '民族', '家庭经济来源', '救助帮扶情况']);
+
+/**
+ * The ledger's yes/no cells beyond 是/否: 有/无 (有无委托监护人 asks it so), 没有, and the tick and cross
+ * of a form filled in by hand (√ ×). Anything else goes to parseYesNo.
+ */
+const YES_NO_MARKS: Readonly<Record<string, boolean>> = {
+  有: true,
+  无: false,
+  没有: false,
+  '√': true,
+  '✓': true,
+  '✔': true,
+  '×': false,
+  '✗': false,
+  '✘': false,
+};
+
+/**
+ * A parent's 务工地点 that names no place of work away: the parent is at home (在家, 务农, 本地 ...),
+ * has no work, or has died. No migration is recorded for it (DOMAIN.md: migration is work away).
+ */
+const NOT_AWAY: ReadonlySet<string> = new Set([
+  '在家', '在家务农', '家中', '在家中', '务农', '本地', '在本地', '无业', '待业', '已故', '去世', '死亡',
+]); // prettier-ignore
 
 /** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
 const EARLIEST_BIRTH = '1900-01-01';
@@ -664,10 +768,20 @@ function parseLedgerRow(
   // registry template's for the same faults.
   const cells: Cells = { ...rowCells };
   for (const [h, v] of Object.entries(rowCells)) {
-    if (!LEDGER_HEADER_SET.has(h)) continue;
+    // 序号 is not read: whatever it holds (=ROW()-3 without its result) is no fault of the row.
+    if (!LEDGER_HEADER_SET.has(h) || h === '序号') continue;
     const excelError = excelErrorIn(v);
     const text = unwrapCell(v);
-    if (excelError !== null) {
+    if (isFormulaWithoutResult(v)) {
+      // A formula saved without its calculated value (=IF(MOD(MID(E5,17,1),2),"男","女") in a file
+      // written by a program, or by Excel with calculation off): the template's row error.
+      err(
+        h,
+        '公式没有计算结果（请在 Excel 中打开并保存文件，或把公式改为数值）',
+        'the formula has no calculated result (open and save the file in Excel, or replace the formula by its value)',
+      );
+      cells[h] = null;
+    } else if (excelError !== null) {
       const message = excelErrorMessage(excelError);
       err(h, message.zh, message.en);
       cells[h] = null;
@@ -683,9 +797,13 @@ function parseLedgerRow(
       }
     }
   }
+  // A cell of dashes only is empty: the form asks for one where a relative has died. So are 无, 暂无,
+  // 没有, 空 and 不详 (what clerks write where there is nothing to give), as in the registry template's
+  // optional columns, except where they can be what is written (民族, the lists) or the child's name.
   const txt = (h: string): string | null => {
     const v = normalizeCell(cells[h]);
-    return v !== null && DASH_ONLY.test(v) ? null : v;
+    if (v === null || !isNoneMarker(v)) return v;
+    return DASH_ONLY.test(v) || !KEPT_AS_WRITTEN.has(h) ? null : v;
   };
   const name = (h: string): string | null => (txt(h) === null ? null : normalizeName(cells[h]));
   const date = (h: string): IsoDate | null => {
@@ -713,7 +831,11 @@ function parseLedgerRow(
     return d;
   };
   const yes = (h: string): boolean | null => {
-    const r = parseYesNo(cells[h] === '有' ? '是' : cells[h] === '无' ? '否' : cells[h]);
+    const text = normalizeCell(cells[h]);
+    const mark = text === null ? undefined : YES_NO_MARKS[text];
+    if (mark !== undefined) return mark;
+    if (txt(h) === null) return null;
+    const r = parseYesNo(cells[h]);
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
@@ -731,6 +853,11 @@ function parseLedgerRow(
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
+  };
+  /** A parent's work place; one that says the parent is at home (在家, 务农) or dead states no migration. */
+  const workplace = (h: string): string | null => {
+    const v = txt(h);
+    return v === null || NOT_AWAY.has(v.replace(/\s/g, '')) ? null : v;
   };
   const list = (h: string): string[] =>
     (txt(h) ?? '')
@@ -794,8 +921,18 @@ function parseLedgerRow(
     不在学: 'none',
     辍学: 'none',
   };
-  const schoolStage = schoolText === null ? null : (SCHOOL[schoolText] ?? null);
-  if (schoolText !== null && SCHOOL[schoolText] === undefined) {
+  // The stage with the child's year or class after it (小学三年级, 初中1年级, 幼儿园大班, 学前班) is the stage.
+  const stageWord =
+    schoolText === null
+      ? null
+      : Object.hasOwn(SCHOOL, schoolText)
+        ? schoolText
+        : (Object.keys(SCHOOL).find(
+            (k) =>
+              schoolText.startsWith(k) && SCHOOL_YEAR.test(schoolText.slice(k.length).replace(/\s/g, '')),
+          ) ?? null);
+  const schoolStage = stageWord === null ? null : (SCHOOL[stageWord] ?? null);
+  if (schoolText !== null && schoolStage === null) {
     err('就学情况', `就学情况“${schoolText}”无法识别`, `schooling "${schoolText}" is not recognised`);
   }
 
@@ -814,7 +951,7 @@ function parseLedgerRow(
       name: name(`${p}姓名`),
       birthDate: given,
       idNumber: parentId,
-      workplace: txt(`${p}务工地点`),
+      workplace: workplace(`${p}务工地点`),
       phone: phone(`${p}联系电话`),
     });
     if (out === null) return null;
@@ -1047,7 +1184,7 @@ function parseLedgerRow(
       illness: txt('患病类型'),
       boarding: yes('是否学校寄宿'),
       schoolStage,
-      droppedOut: schoolText === '辍学',
+      droppedOut: stageWord === '辍学',
     },
     father,
     mother,
@@ -1079,7 +1216,6 @@ export async function* parseLedgerFile(
   source: TableSource,
   options: LedgerOptions,
 ): AsyncGenerator<LedgerRow> {
-  const rows = readRows(source, { allowMerges: true, maxSharedStringBytes: LEDGER_MAX_SHARED_STRING_BYTES });
   const head: { rowNumber: number; values: unknown[] }[] = [];
   let headers: string[] | null = null;
   let headerRow: readonly unknown[] = [];
@@ -1089,83 +1225,109 @@ export async function* parseLedgerFile(
   let yielded = 0;
   // Within the file each child appears once: by ID number, else by name and birth date.
   const firstRowOf = new Map<string, number>();
-  try {
-    for await (const row of rows) {
-      if (headers === null) {
-        head.push(row);
-        const index = findLedgerHeader(head.map((r) => r.values));
-        if (index >= 0) {
-          headerRow = head[index]?.values ?? [];
-          let labels = headerRow.map(headerText);
-          const previous = index > 0 ? head[index - 1]?.values : undefined;
-          // The person groups may stand in the row above the labels (父亲情况 over 姓名 ...).
-          if (previous && duplicateHeaders(labels, SUB_LABELS).length > 0)
-            labels = combineHeaderRows(previous, headerRow);
-          headers = withoutMergeRepeats(labels.map(canonicalLedgerHeader));
-          ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values));
-          head.length = 0;
-        } else if (head.length >= HEADER_SEARCH_ROWS) break;
-        continue;
-      }
-      if (!subHeaderChecked) {
-        subHeaderChecked = true;
-        // Or the labels stand in the row below the column row (the survey form's own layout).
-        if (isSubHeaderRow(row.values)) {
-          headers = withoutMergeRepeats(combineHeaderRows(headerRow, row.values).map(canonicalLedgerHeader));
+  // The first worksheet a clerk sees with the column row in its first rows: a workbook may start with
+  // an empty Sheet1 or a sheet of instructions (填表说明) before the ledger.
+  const read: { sheet: SheetInfo | null; names: string[] } = { sheet: null, names: [] };
+  for (let worksheet = 0; ; worksheet++) {
+    const rows = readRows(source, {
+      allowMerges: true,
+      maxSharedStringBytes: LEDGER_MAX_SHARED_STRING_BYTES,
+      worksheet,
+      onSheet: (sheet) => {
+        read.sheet = sheet;
+        read.names.push(sheet.name);
+      },
+    });
+    try {
+      for await (const row of rows) {
+        if (headers === null) {
+          head.push(row);
+          const index = findLedgerHeader(head.map((r) => r.values));
+          if (index >= 0) {
+            headerRow = head[index]?.values ?? [];
+            let labels = headerRow.map(headerText);
+            const previous = index > 0 ? head[index - 1]?.values : undefined;
+            // The person groups may stand in the row above the labels (父亲情况 over 姓名 ...).
+            if (previous && duplicateHeaders(labels, SUB_LABELS).length > 0)
+              labels = combineHeaderRows(previous, headerRow);
+            headers = withoutMergeRepeats(labels.map(canonicalLedgerHeader));
+            ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values));
+            head.length = 0;
+          } else if (head.length >= HEADER_SEARCH_ROWS) break;
           continue;
         }
-      }
-      // Checked once, at the first data row, when the header rows are known.
-      const duplicates = headersChecked ? [] : duplicateHeaders(headers);
-      if (!headersChecked) options.onHeaders?.(headers.filter((h) => h !== ''));
-      headersChecked = true;
-      if (duplicates.length > 0) {
-        throw new FileRejected('DUPLICATE_HEADERS', {
-          zh: `列名重复：${duplicates.join('、')}。父母、委托监护人等的列请写明是谁的（如 父亲姓名），或在列名上一行写明分组（如 父亲情况）`,
-          en: `duplicate column headers: ${duplicates.join(', ')}; name whose each column is (父亲姓名), or put the group (父亲情况) in the row above`,
-        });
-      }
-      const cells: Cells = {};
-      row.values.forEach((v, i) => {
-        const h = headers?.[i];
-        if (h) cells[h] = v;
-      });
-      const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
-      if (SIGNATURE.test(first) || TOTALS.test(first)) continue;
-      if (normalizeCell(cells['姓名']) === null) continue;
-      const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
-      yielded += 1;
-      const child = parsed.child;
-      const key = child.idNumber ?? (child.birthDate ? `${child.name ?? ''}\u0000${child.birthDate}` : null);
-      if (key !== null) {
-        const firstRow = firstRowOf.get(key);
-        if (firstRow === undefined) firstRowOf.set(key, row.rowNumber);
-        else {
-          const column = child.idNumber ? '公民身份号码' : '姓名';
-          parsed.errors.push({
-            column,
-            value: parsed.raw[column] ?? '',
-            reason: child.idNumber
-              ? {
-                  zh: `公民身份号码与第 ${firstRow} 行重复：同一儿童在台账中只能出现一次`,
-                  en: `the ID number repeats row ${firstRow}; a child may appear only once in a ledger`,
-                }
-              : {
-                  zh: `与第 ${firstRow} 行姓名、出生日期相同：同一儿童在台账中只能出现一次`,
-                  en: `same name and birth date as row ${firstRow}; a child may appear only once in a ledger`,
-                },
+        if (!subHeaderChecked) {
+          subHeaderChecked = true;
+          // Or the labels stand in the row below the column row (the survey form's own layout).
+          if (isSubHeaderRow(row.values)) {
+            headers = withoutMergeRepeats(
+              combineHeaderRows(headerRow, row.values).map(canonicalLedgerHeader),
+            );
+            continue;
+          }
+        }
+        // Checked once, at the first data row, when the header rows are known.
+        const duplicates = headersChecked ? [] : duplicateHeaders(headers);
+        if (!headersChecked) options.onHeaders?.(headers.filter((h) => h !== ''));
+        headersChecked = true;
+        if (duplicates.length > 0) {
+          throw new FileRejected('DUPLICATE_HEADERS', {
+            zh: `列名重复：${duplicates.join('、')}。父母、委托监护人等的列请写明是谁的（如 父亲姓名），或在列名上一行写明分组（如 父亲情况）`,
+            en: `duplicate column headers: ${duplicates.join(', ')}; name whose each column is (父亲姓名), or put the group (父亲情况) in the row above`,
           });
         }
+        const cells: Cells = {};
+        row.values.forEach((v, i) => {
+          const h = headers?.[i];
+          if (h) cells[h] = v;
+        });
+        const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
+        if (SIGNATURE.test(first) || LABELLED.test(first)) continue;
+        // A count's row carries no ID number: a child whose name happens to end in 小计 is still read.
+        if (TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
+        if (isMergedTitleRow(row.values)) continue;
+        if (normalizeCell(cells['姓名']) === null) continue;
+        const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+        yielded += 1;
+        const child = parsed.child;
+        const key =
+          child.idNumber ?? (child.birthDate ? `${child.name ?? ''}\u0000${child.birthDate}` : null);
+        if (key !== null) {
+          const firstRow = firstRowOf.get(key);
+          if (firstRow === undefined) firstRowOf.set(key, row.rowNumber);
+          else {
+            const column = child.idNumber ? '公民身份号码' : '姓名';
+            parsed.errors.push({
+              column,
+              value: parsed.raw[column] ?? '',
+              reason: child.idNumber
+                ? {
+                    zh: `公民身份号码与第 ${firstRow} 行重复：同一儿童在台账中只能出现一次`,
+                    en: `the ID number repeats row ${firstRow}; a child may appear only once in a ledger`,
+                  }
+                : {
+                    zh: `与第 ${firstRow} 行姓名、出生日期相同：同一儿童在台账中只能出现一次`,
+                    en: `same name and birth date as row ${firstRow}; a child may appear only once in a ledger`,
+                  },
+            });
+          }
+        }
+        yield parsed;
       }
-      yield parsed;
+    } finally {
+      await rows.return(undefined);
     }
-  } finally {
-    await rows.return(undefined);
+    if (headers !== null || read.sheet === null || worksheet + 1 >= read.sheet.visible) break;
+    head.length = 0;
   }
   if (headers === null) {
+    const zhWhere = read.names.length ? `在工作表${read.names.map((n) => `“${n}”`).join('、')}的` : '在';
+    const enWhere = read.names.length
+      ? ` of the worksheet${read.names.length > 1 ? 's' : ''} ${read.names.map((n) => `"${n}"`).join(', ')}`
+      : '';
     throw new FileRejected('NO_HEADER', {
-      zh: `在前 ${HEADER_SEARCH_ROWS} 行中找不到列名行（应含“姓名”和“公民身份号码”或“出生日期”）`,
-      en: `no column row in the first ${HEADER_SEARCH_ROWS} rows (one holding 姓名 and 公民身份号码 or 出生日期)`,
+      zh: `${zhWhere}前 ${HEADER_SEARCH_ROWS} 行中找不到列名行（应含“姓名”和“公民身份号码”或“出生日期”）`,
+      en: `no column row in the first ${HEADER_SEARCH_ROWS} rows${enWhere} (one holding 姓名 and 公民身份号码 or 出生日期)`,
     });
   }
   if (yielded === 0) {

@@ -89,12 +89,20 @@ export interface ReadOptions {
   maxSharedStringBytes?: number;
   /** Told which worksheet is read, before the first row (.xlsx only). */
   onSheet?: (sheet: SheetInfo) => void;
+  /**
+   * Which of the worksheets a clerk sees to read, 0 (the first) by default: the child ledger looks
+   * past an empty or instructions sheet for the one holding its column row (SheetInfo.visible says
+   * how many there are). Beyond the last one the file is refused (NO_WORKSHEET).
+   */
+  worksheet?: number;
 }
 
 export interface SheetInfo {
   name: string;
   /** Worksheets in the workbook, hidden ones included. */
   count: number;
+  /** Visible worksheets (chart sheets and hidden ones left out), in the workbook's order. */
+  visible: number;
 }
 
 export interface ReadTableOptions extends ReadOptions {
@@ -934,6 +942,7 @@ function firstSheet(
   workbookXml: string,
   relationships: Map<string, { path: string; type: string }>,
   entries: ZipEntry[],
+  ordinal = 0,
 ): { path: string; info: SheetInfo } | null {
   const sheets = [...workbookXml.matchAll(/<(?:\w+:)?sheet\s[^>]*>/g)].map((m) => {
     const rid = /\s(?:\w+:)?id="([^"]+)"/.exec(m[0])?.[1] ?? '';
@@ -946,15 +955,22 @@ function firstSheet(
     };
   });
   const count = sheets.length;
-  const chosen =
-    sheets.find((s) => s.path && s.worksheet && !s.hidden) ?? sheets.find((s) => s.path && s.worksheet);
-  if (chosen?.path) return { path: chosen.path, info: { name: chosen.name, count } };
+  const visible = sheets.filter((s) => s.path && s.worksheet && !s.hidden);
+  if (ordinal > 0) {
+    const nth = visible[ordinal];
+    return nth?.path ? { path: nth.path, info: { name: nth.name, count, visible: visible.length } } : null;
+  }
+  const chosen = visible[0] ?? sheets.find((s) => s.path && s.worksheet);
+  if (chosen?.path) return { path: chosen.path, info: { name: chosen.name, count, visible: visible.length } };
   const paths = entries
     .map((e) => e.name)
     .filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n))
     .sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
   return paths[0]
-    ? { path: paths[0], info: { name: sheets[0]?.name ?? '', count: Math.max(count, paths.length) } }
+    ? {
+        path: paths[0],
+        info: { name: sheets[0]?.name ?? '', count: Math.max(count, paths.length), visible: 1 },
+      }
     : null;
 }
 
@@ -987,7 +1003,7 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   const workbookXml = await entryWhole(bytes, workbookEntry);
   if (!workbookXml) throw corruptFile();
   const relationships = relationshipsOf(await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')));
-  const sheet = firstSheet(workbookXml, relationships, entries);
+  const sheet = firstSheet(workbookXml, relationships, entries, options.worksheet ?? 0);
   /** The workbook's part of a type (its styles, its shared strings), where its relationship says. */
   const part = (type: string, usual: string) => {
     const rel = [...relationships.values()].find((r) => r.type.endsWith(`/${type}`));

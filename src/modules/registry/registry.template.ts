@@ -542,10 +542,10 @@ const NONE_WORDS: ReadonlySet<string> = new Set(['无', '暂无', '没有', '空
 /**
  * What clerks write in a cell for "none" or "not known": 无, 暂无, 没有, 空, 不详, or dashes or slashes only.
  * In an optional column whose values it cannot be (an ID number, a date, a code, a phone number, a choice
- * from a list) it is the empty cell, as in the child ledger; in a text column (民族, 学校名称) it stays as
- * written, so that an export still imports back unchanged.
+ * from a list) it is the empty cell, as in the child ledger (registry.ledger.ts); in a text column (民族,
+ * 学校名称) it stays as written, so that an export still imports back unchanged.
  */
-function isNoneMarker(cell: unknown): boolean {
+export function isNoneMarker(cell: unknown): boolean {
   const text = normalizeCell(cell);
   return text !== null && (DASH_ONLY.test(text) || NONE_WORDS.has(text));
 }
