@@ -352,6 +352,59 @@ describe('registry pages', () => {
     }
   });
 
+  test('a marriage is ended on its day from the edit page; an end before its start is refused at the field', async () => {
+    assert.ok(site && headName);
+    const head = await site.server.ctx.db
+      .selectFrom('persons')
+      .select('id')
+      .where('name', '=', headName)
+      .executeTakeFirstOrThrow();
+    const context = await desktop();
+    try {
+      const { page, errors } = await openPage(context);
+      await page.goto(`${site.base}/persons/${head.id}/edit`);
+      await signIn(page, 'county');
+      const wife = await apiPost(page, `${site.base}/api/v1/persons`, {
+        name: '网页离婚妻',
+        noIdReason: '未落户',
+        sex: 2,
+        birthDate: '1990-01-01',
+        hukouRegionCode: village,
+      });
+      await apiPost(page, `${site.base}/api/v1/persons/${head.id}/relations`, {
+        relatedPersonId: wife.id,
+        kind: 'spouse',
+        validFrom: '2015-05-01',
+      });
+      await page.reload();
+      const item = page.getByTestId('relations-list').locator('.ant-list-item', { hasText: '网页离婚妻' });
+      await item.getByText('自 2015-05-01').waitFor();
+
+      await item.getByRole('button', { name: /结\s*束/ }).click();
+      const form = item.getByTestId('relation-end-form');
+      await form.getByLabel('结束日期（当日起不再成立）').fill('2015-01-01');
+      await form.getByRole('button', { name: '确认结束' }).click();
+      await form.getByText('结束日期必须晚于关系开始日期 2015-05-01').waitFor();
+
+      await form.getByLabel('结束日期（当日起不再成立）').fill('2026-10-01');
+      await form.getByRole('button', { name: '确认结束' }).click();
+      await item.getByText('至 2026-10-01').waitFor();
+      // Ended, kept on the file; no second end.
+      assert.equal(await item.getByRole('button', { name: /结\s*束/ }).count(), 0);
+      const stored = await site.server.ctx.db
+        .selectFrom('person_relations')
+        .select(['valid_from', 'valid_to'])
+        .where('kind', '=', 'spouse')
+        .where('person_id', 'in', [head.id, wife.id])
+        .where('related_person_id', 'in', [head.id, wife.id])
+        .execute();
+      assert.deepEqual(stored, [{ valid_from: '2015-05-01', valid_to: '2026-10-01' }]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the imports page lists past imports, newest first, each opening its own page', async () => {
     assert.ok(site && importId);
     const context = await desktop();

@@ -1,11 +1,11 @@
 // Register a person (/persons/new, ?household={id} to add a member to a household) or change one
 // (/persons/{id}/edit): identity with the version read, then the person's dated facts and relations.
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, Button, Card, Col, List, Row, Space, Typography } from 'antd';
+import { Alert, Button, Card, Col, Row, Space } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
-import { defineMessages, useLang, useT } from '../i18n.ts';
-import { Link, navigate } from '../router.tsx';
+import { defineMessages, useT } from '../i18n.ts';
+import { navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
@@ -13,7 +13,8 @@ import { householdsApi, type Household } from '../registry/households.ts';
 import { FactsEditor } from '../registry/FactsEditor.tsx';
 import { PersonForm } from '../registry/PersonForm.tsx';
 import { RelationForm } from '../registry/RelationForm.tsx';
-import { RELATION_WORDS, personEditApi, type EditablePerson } from '../registry/person-edit.ts';
+import { RelationsList } from '../registry/RelationsList.tsx';
+import { personEditApi, type EditablePerson } from '../registry/person-edit.ts';
 
 const messages = defineMessages(
   {
@@ -24,7 +25,6 @@ const messages = defineMessages(
     relations: '家庭关系',
     addRelation: '添加关系',
     back: '返回档案',
-    none: '—',
   },
   {
     newTitle: 'Register a person',
@@ -34,7 +34,6 @@ const messages = defineMessages(
     relations: 'Relations',
     addRelation: 'Add relation',
     back: 'Back to the file',
-    none: '—',
   },
 );
 
@@ -90,7 +89,6 @@ function NewPerson() {
 
 function EditPerson({ id }: { id: number }) {
   const t = useT(messages);
-  const lang = useLang();
   const [person, setPerson] = useState<EditablePerson | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [addingRelation, setAddingRelation] = useState(false);
@@ -167,21 +165,7 @@ function EditPerson({ id }: { id: number }) {
                   onCancel={() => setAddingRelation(false)}
                 />
               )}
-              <List
-                size="small"
-                dataSource={person.relations}
-                locale={{ emptyText: t('none') }}
-                renderItem={(r) => (
-                  <List.Item>
-                    <Space size={8} wrap>
-                      <Link to={`/persons/${r.personId}`}>{r.name}</Link>
-                      <Typography.Text type="secondary">
-                        {RELATION_WORDS[r.role]?.[lang] ?? r.role}
-                      </Typography.Text>
-                    </Space>
-                  </List.Item>
-                )}
-              />
+              <RelationsList personId={id} relations={person.relations} onChanged={() => void load()} />
             </Card>
           </Space>
         </Col>

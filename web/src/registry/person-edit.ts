@@ -71,6 +71,9 @@ export const personEditApi = {
     api.post<Fact>(`/persons/${id}/facts/${factId}/end`, { to }),
   addRelation: (id: number, input: RelationInput) =>
     api.post<EditablePerson>(`/persons/${id}/relations`, input),
+  /** Ends a current link (a divorce, an entrusted care or a guardianship ended): `to` is its first day off. */
+  endRelation: (id: number, relationId: number, to: string) =>
+    api.post<EditablePerson>(`/persons/${id}/relations/${relationId}/end`, { to }),
   duplicates: (region: string | undefined, signal?: AbortSignal) =>
     api.get<{ items: DuplicateGroup[] }>('/persons/duplicates', { query: { region }, signal }),
   merge: (id: number, intoId: number, version: number) =>
