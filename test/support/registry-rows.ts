@@ -34,6 +34,25 @@ export function insertParentLink(db: Kysely<DB>, child: number, parent: number):
   return insertRelation(db, child, parent, 'parent', 'biological');
 }
 
+/** A fact as the rules read it (kind, [from, to), data), recorded by nobody. */
+export async function insertFactRow(
+  db: Kysely<DB>,
+  personId: number,
+  f: { kind: string; from: string; to?: string | null; data?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('person_facts')
+    .values({
+      person_id: personId,
+      kind: f.kind,
+      valid_from: f.from,
+      valid_to: f.to ?? null,
+      data: JSON.stringify(f.data ?? {}),
+      recorded_by: null,
+    })
+    .execute();
+}
+
 /** A person without an ID number (so without its checks), no household: the fields rules read. */
 export async function insertPersonRow(
   db: Kysely<DB>,

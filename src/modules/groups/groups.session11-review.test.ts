@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import {
   emptyRegistry,
+  insertFactRow,
   insertParentLink,
   insertPersonRow,
   insertRelation,
@@ -299,18 +300,7 @@ describe('end to end: the batch stores what the rules answer', () => {
 
   const person = (name: string, sex: 1 | 2, birthDate: IsoDate) =>
     insertPersonRow(database.db, { name, sex, birthDate, hukou: VILLAGE });
-  const addFact = (personId: number, f: Fact) =>
-    database.db
-      .insertInto('person_facts')
-      .values({
-        person_id: personId,
-        kind: f.kind,
-        valid_from: f.from,
-        valid_to: f.to,
-        data: JSON.stringify(f.data),
-        recorded_by: null,
-      })
-      .execute();
+  const addFact = (personId: number, f: Fact) => insertFactRow(database.db, personId, f);
   const evaluate = (asOf: IsoDate) =>
     evaluateRegion(database.db, { regionCode: '410225', asOf, worklist: false });
   const periodsOf = async (personId: number) =>

@@ -24,7 +24,7 @@ import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { groupColor, personsApi, type Fact, type PersonFile, type PersonGroup } from '../registry/persons.ts';
-import { RELATION_WORDS } from '../registry/person-edit.ts';
+import { RelationsList } from '../registry/RelationsList.tsx';
 
 const messages = defineMessages(
   {
@@ -254,22 +254,7 @@ export default function Person({ params }: PageProps) {
         </Col>
         <Col xs={24} lg={10}>
           <Card size="small" title={t('relations')}>
-            <List
-              size="small"
-              dataSource={person.relations}
-              locale={{ emptyText: t('none') }}
-              renderItem={(r) => (
-                <List.Item>
-                  <Space size={8} wrap>
-                    <Link to={`/persons/${r.personId}`}>{r.name}</Link>
-                    <Typography.Text type="secondary">
-                      {RELATION_WORDS[r.role]?.[lang] ?? r.role}
-                      {r.subtype ? ` (${RELATION_WORDS[r.subtype]?.[lang] ?? r.subtype})` : ''}
-                    </Typography.Text>
-                  </Space>
-                </List.Item>
-              )}
-            />
+            <RelationsList personId={person.id} relations={person.relations} />
           </Card>
         </Col>
         <Col xs={24} lg={14}>

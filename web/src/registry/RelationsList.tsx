@@ -1,6 +1,7 @@
-// The person's links on the edit page, each with its dates; a current link other than a biological
-// parent's can be ended on a date (POST /persons/{id}/relations/{relationId}/end): a divorce, an
-// entrusted care or a guardianship that ended. The link stays on the file with its end.
+// A person's links, each with its dates (the person file and its edit page). On the edit page
+// (`onChanged` given) a current link other than a biological parent's can be ended on a date
+// (POST /persons/{id}/relations/{relationId}/end): a divorce, an entrusted care or a guardianship that
+// ended. The link stays on the file with its end.
 import { useState } from 'react';
 import { Alert, Button, Input, List, Space, Typography } from 'antd';
 import { ApiError } from '../api.ts';
@@ -42,7 +43,8 @@ export function RelationsList({
 }: {
   personId: number;
   relations: readonly Relation[];
-  onChanged: () => void;
+  /** Where links may be ended: called after one is. */
+  onChanged?: () => void;
 }) {
   const t = useT(messages);
   const lang = useLang();
@@ -62,7 +64,7 @@ export function RelationsList({
       await personEditApi.endRelation(personId, relationId, to);
       setEnding(null);
       setTo('');
-      onChanged();
+      onChanged?.();
     } catch (e) {
       // A field error (an end before the start, after today) names the field; show its reason.
       const detail = e instanceof ApiError ? e.details.find((d) => d.path.includes('to')) : undefined;
@@ -81,7 +83,7 @@ export function RelationsList({
       renderItem={(r) => (
         <List.Item
           actions={
-            endable(r) && ending !== r.id
+            onChanged && endable(r) && ending !== r.id
               ? [
                   <Button
                     key="end"
