@@ -455,3 +455,32 @@ describe("a county's lower small-cell threshold for one village", () => {
 function maskedId(id: string): string {
   return `${id.slice(0, 4)}${'*'.repeat(10)}${id.slice(-4)}`;
 }
+
+describe('reads of the statistics leave a trace', () => {
+  test('the counts table and the monthly series are audited for staff and viewers, naming the region and the date', async () => {
+    const since = await lastAuditId();
+    const table = await call('supervisor', 'GET', `/stats/groups?region=${T1}&asOf=2026-06-30`);
+    assert.equal(table.statusCode, 200, table.body);
+    const series = await call('viewer', 'GET', '/stats/groups/monthly?region=4102&from=2026-01&to=2026-03');
+    assert.equal(series.statusCode, 200, series.body);
+    const entries = await t.ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_user_id', 'entity_id', 'region_code', 'details'])
+      .where('id', '>', since)
+      .where('action', 'like', 'groups.stats%')
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.actor_user_id, e.entity_id, e.region_code]),
+      [
+        ['groups.stats.read', userIds.supervisor, T1, T1],
+        ['groups.stats.monthly.read', userIds.viewer, '4102', '4102'],
+      ],
+    );
+    const details = entries.map((e) => (typeof e.details === 'string' ? JSON.parse(e.details) : e.details));
+    assert.deepEqual(details, [
+      { asOf: '2026-06-30', suppressed: false },
+      { from: '2026-01', to: '2026-03', suppressed: true },
+    ]);
+  });
+});

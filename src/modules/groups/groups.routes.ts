@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { DEFAULT_MESSAGES, DomainError } from '../../platform/errors.ts';
-import { actorOf } from '../access/index.ts';
+import { actorOf, recordRead } from '../access/index.ts';
 import {
   ConfigBody,
   ConfigQuery,
@@ -111,7 +111,20 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         response: { 200: StatsTable, ...errors },
       },
     },
-    async (request) => stats.groupStats(ctx.db, actorOf(request), request.query.region, request.query.asOf),
+    async (request) => {
+      const actor = actorOf(request);
+      const table = await stats.groupStats(ctx.db, actor, request.query.region, request.query.asOf);
+      // Counts name nobody, but a village's small count is close to personal data for staff: every
+      // read of the statistics is audited, as their spreadsheets are.
+      await recordRead(ctx.db, actor, {
+        action: 'groups.stats.read',
+        entityType: 'group_stats',
+        entityId: table.region.code || 'national',
+        regionCode: table.region.code || null,
+        details: { asOf: table.asOf, suppressed: table.suppressed },
+      });
+      return table;
+    },
   );
 
   app.get(
@@ -125,14 +138,19 @@ export function groupRoutes(app: App, ctx: AppContext): void {
         response: { 200: MonthlySeries, ...errors },
       },
     },
-    async (request) =>
-      stats.monthlyStats(
-        ctx.db,
-        actorOf(request),
-        request.query.region,
-        request.query.from,
-        request.query.to,
-      ),
+    async (request) => {
+      const actor = actorOf(request);
+      const { region, from, to } = request.query;
+      const series = await stats.monthlyStats(ctx.db, actor, region, from, to);
+      await recordRead(ctx.db, actor, {
+        action: 'groups.stats.monthly.read',
+        entityType: 'group_stats',
+        entityId: series.region.code || 'national',
+        regionCode: series.region.code || null,
+        details: { from, to, suppressed: series.suppressed },
+      });
+      return series;
+    },
   );
 
   app.get(
