@@ -442,6 +442,7 @@ async function* decode(bytes: AsyncIterable<Buffer>, detected: Decoding = {}): A
 
 const QUOTE = 34;
 const COMMA = 44;
+const SEMICOLON = 59;
 const TAB = 9;
 const LF = 10;
 const CR = 13;
@@ -449,7 +450,9 @@ const CR = 13;
 /**
  * Records of RFC 4180 CSV from text chunks: quoted fields with "" escapes, embedded newlines, CRLF,
  * LF or CR line ends. A file saved by Excel as "Unicode text" is tab-separated: the delimiter is a
- * tab when the first line has tabs and no commas.
+ * tab when the first line has tabs and no commas. Excel in a locale whose list separator is the
+ * semicolon (a clerk's computer set to a European region) writes "CSV" with semicolons: the
+ * delimiter is a semicolon when the first line has semicolons and neither commas nor tabs.
  */
 export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<string[]> {
   const START = 0;
@@ -464,7 +467,13 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
   for await (const s of chunks) {
     if (delimiter < 0) {
       const firstLine = s.slice(0, s.search(/[\r\n]/) >>> 0);
-      delimiter = firstLine.includes('\t') && !firstLine.includes(',') ? TAB : COMMA;
+      delimiter = firstLine.includes(',')
+        ? COMMA
+        : firstLine.includes('\t')
+          ? TAB
+          : firstLine.includes(';')
+            ? SEMICOLON
+            : COMMA;
     }
     let start = 0;
     const n = s.length;
@@ -821,7 +830,8 @@ function attribute(tag: string, name: string): string | undefined {
 function runText(xml: string): string {
   const withoutPhonetic = xml.replace(/<(?:\w+:)?rPh\b[\s\S]*?<\/(?:\w+:)?rPh>/g, '');
   let text = '';
-  for (const m of withoutPhonetic.matchAll(/<(?:\w+:)?t(?:\s[^>]*)?>([\s\S]*?)<\/(?:\w+:)?t>/g))
+  // An empty run written self-closing (<t xml:space="preserve"/>) is no opening tag.
+  for (const m of withoutPhonetic.matchAll(/<(?:\w+:)?t(?:\s[^>]*)?(?<!\/)>([\s\S]*?)<\/(?:\w+:)?t>/g))
     text += m[1] ?? '';
   return xmlText(text);
 }
@@ -847,7 +857,8 @@ function dateStyles(stylesXml: string): boolean[] {
     custom.set(id, attribute(m[0], 'formatCode') ?? '');
   }
   const xfs = /<(?:\w+:)?cellXfs\b[\s\S]*?<\/(?:\w+:)?cellXfs>/.exec(stylesXml)?.[0] ?? '';
-  return [...xfs.matchAll(/<(?:\w+:)?xf\s[^>]*>/g)].map((m) => {
+  // <xf/> without attributes is a style too: skipping it would shift every later style index.
+  return [...xfs.matchAll(/<(?:\w+:)?xf\b[^>]*>/g)].map((m) => {
     const id = Number(attribute(m[0], 'numFmtId') ?? 0);
     const code = custom.get(id);
     return code !== undefined ? isDateFormat(code) : BUILTIN_DATE_FORMATS.has(id);
