@@ -5,7 +5,7 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today } from '../../platform/dates.ts';
-import { normalizeName, normalizePhone } from '../../platform/normalize.ts';
+import { normalizeCell, normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import { normalizeIdNumber } from './registry.idnumber.ts';
 import { selectPersonSummaries, type Db, type PersonSummaryRow, type Scope } from './registry.repository.ts';
 import type { FactKind } from './registry.facts.ts';
@@ -33,6 +33,7 @@ type Criterion =
 
 const TAIL = /^[0-9]{5}[0-9Xx]$/;
 const HAN = /\p{Script=Han}/u;
+const LATIN_NAME_DOTS = /[·•・.]/g;
 // The last six characters typed against the name, before or after it (张晓明31002X).
 const TAIL_AFTER_NAME = /(?<=\p{Script=Han})(?=[0-9]{5}[0-9Xx](?:\s|$))/gu;
 const TAIL_BEFORE_NAME = /(?<=(?:^|\s)[0-9]{5}[0-9Xx])(?=\p{Script=Han})/gu;
@@ -57,7 +58,9 @@ export function interpretQuery(q: string, asOf: string = today()): Criterion {
   }
   const compact = text.replace(/\s/g, '');
   if (HAN.test(compact)) return { by: 'name', value: compact, pinyin: nameSpellings(compact).pinyin };
-  if (/^[A-Za-z]+$/.test(compact)) return { by: 'pinyin', value: compact.toLowerCase() };
+  // Pinyin of a transliterated name typed with its dot (ayiguli·maimaiti): the stored pinyin has none.
+  const letters = compact.replace(LATIN_NAME_DOTS, '');
+  if (/^[A-Za-z]+$/.test(letters)) return { by: 'pinyin', value: letters.toLowerCase() };
   const phone = normalizePhone(compact);
   if (phone.ok) return { by: 'phone', value: phone.value };
   if (/^[0-9-]{4,}$/.test(compact)) return { by: 'phone', value: compact };
@@ -78,7 +81,12 @@ function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
       return c.name
         ? eb.and([
             eb('p.id_tail', '=', c.tail),
-            eb.or([eb('p.name', '=', c.name), eb('p.name_pinyin', '=', c.name.toLowerCase())]),
+            eb.or([
+              eb('p.name', '=', c.name),
+              eb('p.name_pinyin', '=', c.name.toLowerCase()),
+              // The initials, whole, as a query of initials alone matches them (02002X zxm).
+              eb('p.name_initials', '=', c.name.toLowerCase()),
+            ]),
           ])
         : eb('p.id_tail', '=', c.tail);
     case 'name':
@@ -127,7 +135,12 @@ export async function searchPersons(db: Db, scope: Scope, search: PersonSearch):
     const criterion = interpretQuery(search.q);
     query = query.where((eb) => criterionWhere(eb, criterion));
   }
-  if (search.householdNo !== undefined) query = query.where('h.household_no', '=', search.householdNo.trim());
+  if (search.householdNo !== undefined) {
+    // Read as the number is stored (a cell: full-width made half-width, invisible characters and
+    // padding dropped), and without regard to case: clerks type hb-001 for HB-001.
+    const householdNo = normalizeCell(search.householdNo) ?? '';
+    query = query.where(sql<SqlBool>`upper(h.household_no) = upper(${householdNo})`);
+  }
   if (search.fact !== undefined) {
     const kind = search.fact;
     const on = today();
