@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestApp, type TestApp } from './support/db.ts';
-import { makeUser, signIn, type Client } from './support/access.ts';
+import { apiCall, makeUser, signIn, type ApiMethod, type Client } from './support/access.ts';
 import type { Role } from '../src/modules/access/index.ts';
 import { insertPersonRow } from './support/registry-rows.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
@@ -60,19 +60,10 @@ const accounts: Record<Who, [username: string, role: Role, regionCode: string]> 
   reporter: ['a2.reporter', 'mandatory_reporter', V1],
 };
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT';
+type Method = ApiMethod;
 
 function call(who: Who, method: Method, url: string, payload?: unknown, lang?: string) {
-  const client = clients[who];
-  return t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: {
-      ...(method === 'GET' ? client.headers : client.write),
-      ...(lang ? { 'accept-language': lang } : {}),
-    },
-    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
-  });
+  return apiCall(t.app, clients[who], method, url, payload, lang);
 }
 
 async function created(who: Who, url: string, payload: unknown): Promise<{ id: number; version: number }> {

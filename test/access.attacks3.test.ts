@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
 import { createTestApp, type TestApp } from './support/db.ts';
-import { makeUser, sessionFor, signIn, type Client } from './support/access.ts';
+import { lastAuditId as lastAuditIdOf, makeUser, sessionFor, signIn, type Client } from './support/access.ts';
 import { insertPersonRow } from './support/registry-rows.ts';
 import { createToken, type Role } from '../src/modules/access/index.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
@@ -171,13 +171,7 @@ async function snapshotB(): Promise<string> {
   return JSON.stringify({ persons, households, facts, relations, worklist });
 }
 
-async function lastAuditId(): Promise<number> {
-  const row = await t.ctx.db
-    .selectFrom('audit_log')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .executeTakeFirstOrThrow();
-  return Number(row.id ?? 0);
-}
+const lastAuditId = () => lastAuditIdOf(t.ctx);
 
 async function auditSince(id: number) {
   return t.ctx.db

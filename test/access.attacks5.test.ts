@@ -9,7 +9,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from './support/db.ts';
-import { makeUser, sessionFor, signIn, type Client } from './support/access.ts';
+import {
+  apiCall,
+  lastAuditId as lastAuditIdOf,
+  makeUser,
+  sessionFor,
+  signIn,
+  type ApiMethod,
+  type Client,
+} from './support/access.ts';
 import { insertPersonRow } from './support/registry-rows.ts';
 import type { Role } from '../src/modules/access/index.ts';
 import { loadRegions } from '../src/modules/regions/index.ts';
@@ -37,19 +45,10 @@ let t: TestApp;
 const clients = {} as Record<Who, Client>;
 const userIds = {} as Record<Who, number>;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT';
+type Method = ApiMethod;
 
 function call(who: Who, method: Method, url: string, payload?: unknown, lang?: 'en') {
-  const client = clients[who];
-  return t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: {
-      ...(method === 'GET' ? client.headers : client.write),
-      ...(lang ? { 'accept-language': lang } : {}),
-    },
-    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
-  });
+  return apiCall(t.app, clients[who], method, url, payload, lang);
 }
 
 async function created(who: Who, url: string, payload: unknown): Promise<{ id: number; version: number }> {
@@ -58,13 +57,7 @@ async function created(who: Who, url: string, payload: unknown): Promise<{ id: n
   return r.json();
 }
 
-async function lastAuditId(): Promise<number> {
-  const row = await t.ctx.db
-    .selectFrom('audit_log')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .executeTakeFirstOrThrow();
-  return Number(row.id ?? 0);
-}
+const lastAuditId = () => lastAuditIdOf(t.ctx);
 
 async function auditSince(id: number) {
   return t.ctx.db

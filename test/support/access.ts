@@ -120,3 +120,37 @@ export async function signedInClients<K extends string>(
   }
   return clients;
 }
+
+export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/**
+ * A call to `/api/v1{url}` as `client`: a GET with its cookie, a write with the CSRF header too, in
+ * another language when `lang` is given.
+ */
+export function apiCall(
+  app: App,
+  client: Client,
+  method: ApiMethod,
+  url: string,
+  payload?: unknown,
+  lang?: string,
+) {
+  return app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: {
+      ...(method === 'GET' ? client.headers : client.write),
+      ...(lang ? { 'accept-language': lang } : {}),
+    },
+    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+  });
+}
+
+/** The newest audit entry's id (0 when there is none): the entries after it are what a test did. */
+export async function lastAuditId(ctx: AppContext): Promise<number> {
+  const row = await ctx.db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirstOrThrow();
+  return Number(row.id ?? 0);
+}

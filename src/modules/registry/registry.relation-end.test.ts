@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { makeUser, signIn, type Client } from '../../../test/support/access.ts';
+import { apiCall, lastAuditId, makeUser, signIn, type Client } from '../../../test/support/access.ts';
 import { today, addDays, type IsoDate } from '../../platform/dates.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 
@@ -26,14 +26,8 @@ interface Relation {
   validTo: string | null;
 }
 
-async function api(client: Client, method: 'GET' | 'POST', url: string, payload?: unknown) {
-  return t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: method === 'GET' ? client.headers : client.write,
-    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
-  });
-}
+const api = (client: Client, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+  apiCall(t.app, client, method, url, payload);
 
 async function created(url: string, payload: unknown): Promise<number> {
   const r = await api(clerk, 'POST', url, payload);
@@ -110,10 +104,7 @@ after(async () => {
 
 describe('ending a link', () => {
   test('a divorce ends the spouse link on its day, from either end; the earlier file still shows it; the groups follow; audited', async () => {
-    const auditBefore = await t.ctx.db
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .executeTakeFirstOrThrow();
+    const auditBefore = await lastAuditId(t.ctx);
     // The link is stored under one of them; the clerk ends it from the husband's file.
     const r = await api(clerk, 'POST', `/persons/${husband}/relations/${spouseLink}/end`, { to: DIVORCED });
     assert.equal(r.statusCode, 200, r.body);
@@ -139,7 +130,7 @@ describe('ending a link', () => {
     const entries = await t.ctx.db
       .selectFrom('audit_log')
       .select(['action', 'entity_id', 'region_code', 'details'])
-      .where('id', '>', Number(auditBefore.id ?? 0))
+      .where('id', '>', auditBefore)
       .where('action', '=', 'person.relation.end')
       .execute();
     assert.equal(entries.length, 1);
