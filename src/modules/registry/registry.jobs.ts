@@ -108,22 +108,25 @@ export function registryImportJob(ctx: AppContext) {
       if (row.status === 'succeeded' || row.status === 'rejected')
         return { status: row.status, counts: row.counts };
       if (!(await uploaderMayStill(ctx, job.payload.actor, row.region_code))) {
-        await ctx.db
-          .updateTable('imports')
-          .set({
-            status: 'rejected',
-            message: JSON.stringify(UPLOADER_NO_LONGER_MAY),
-            finished_at: sql<Date>`now()`,
-          })
-          .where('id', '=', row.id)
-          .execute();
-        await audit(ctx.db, actorFromJob(job.payload.actor), {
-          action: 'registry.import',
-          entityType: 'import',
-          entityId: row.id,
-          regionCode: row.region_code,
-          result: 'denied',
-          details: { reason: 'uploader_rights_changed' },
+        // The refusal and its audit entry together.
+        await ctx.db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('imports')
+            .set({
+              status: 'rejected',
+              message: JSON.stringify(UPLOADER_NO_LONGER_MAY),
+              finished_at: sql<Date>`now()`,
+            })
+            .where('id', '=', row.id)
+            .execute();
+          await audit(trx, actorFromJob(job.payload.actor), {
+            action: 'registry.import',
+            entityType: 'import',
+            entityId: row.id,
+            regionCode: row.region_code,
+            result: 'denied',
+            details: { reason: 'uploader_rights_changed' },
+          });
         });
         return { status: 'rejected', counts: row.counts };
       }
