@@ -1,6 +1,8 @@
 // Registry rows written straight into the tables, for tests of the modules that read the registry
 // (groups): no access check, no audit, no announcement to the listeners.
+import { after, before, beforeEach } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import { openTestDatabase, type TestDatabase } from './db.ts';
 import type { DB } from '../../src/platform/db.schema.ts';
 import type { ParentSubtype } from '../../src/modules/registry/registry.tables.ts';
 
@@ -106,4 +108,31 @@ export async function insertVillagePath(db: Kysely<DB>, village: string): Promis
 export async function emptyRegistry(db: Kysely<DB>): Promise<void> {
   for (const table of ['worklist_items', 'group_memberships', 'person_facts', 'person_relations', 'persons'])
     await sql`DELETE FROM ${sql.table(table)}`.execute(db);
+}
+
+/**
+ * A database for one describe block: opened before its tests with the village's region path, emptied
+ * of registry rows before each test, closed after. `db` is the open database's.
+ */
+export function registryDatabaseFor(village: string): { readonly db: Kysely<DB> } {
+  let database: TestDatabase | null = null;
+  const open = (): TestDatabase => {
+    if (!database) throw new Error('the registry database is opened before the tests');
+    return database;
+  };
+  before(async () => {
+    database = await openTestDatabase();
+    await insertVillagePath(database.db, village);
+  });
+  after(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await emptyRegistry(open().db);
+  });
+  return {
+    get db() {
+      return open().db;
+    },
+  };
 }

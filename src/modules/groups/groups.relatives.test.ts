@@ -2,16 +2,14 @@
 // record (a ledger's name-only parents), step-parent adoption (Civil Code arts. 1103, 1111), family
 // poverty recorded on a parent, and the special-difficulty grounds named with their facts. Pure rule
 // tests first, then the subjects the batch builds from registry rows, then end to end on a database.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import {
-  emptyRegistry,
+  registryDatabaseFor,
   insertParentLink,
   insertPersonRow,
   insertRelation,
-  insertVillagePath,
 } from '../../../test/support/registry-rows.ts';
 import { somebody } from '../../../test/support/group-subjects.ts';
 import type { IsoDate } from '../../platform/dates.ts';
@@ -443,17 +441,7 @@ describe('buildSubjects: relatives as the registry holds them', () => {
 
 describe('end to end: the batch reads what the rules need', () => {
   const VILLAGE = '410225100200';
-  let database: TestDatabase;
-  before(async () => {
-    database = await openTestDatabase();
-    await insertVillagePath(database.db, VILLAGE);
-  });
-  after(async () => {
-    await database.close();
-  });
-  beforeEach(async () => {
-    await emptyRegistry(database.db);
-  });
+  const database = registryDatabaseFor(VILLAGE);
 
   const person = (name: string, sex: 1 | 2, birthDate: IsoDate) =>
     insertPersonRow(database.db, { name, sex, birthDate, hukou: VILLAGE });

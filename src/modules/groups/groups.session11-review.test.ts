@@ -4,17 +4,16 @@
 // restriction continued by a record that states no expected end, two states of one parent of which one
 // ends, a state that began before the child was born, a guardianship revoked and restored, an elder's
 // adopted child. Each case is checked on the pure rules and, end to end, against what the batch stores.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import {
   emptyRegistry,
+  registryDatabaseFor,
   insertFactRow,
   insertParentLink,
   insertPersonRow,
   insertRelation,
-  insertVillagePath,
 } from '../../../test/support/registry-rows.ts';
 import { somebody } from '../../../test/support/group-subjects.ts';
 import type { IsoDate } from '../../platform/dates.ts';
@@ -286,17 +285,7 @@ describe('elders: adopted and step-children (pure)', () => {
 
 describe('end to end: the batch stores what the rules answer', () => {
   const VILLAGE = '410225100201';
-  let database: TestDatabase;
-  before(async () => {
-    database = await openTestDatabase();
-    await insertVillagePath(database.db, VILLAGE);
-  });
-  after(async () => {
-    await database.close();
-  });
-  beforeEach(async () => {
-    await emptyRegistry(database.db);
-  });
+  const database = registryDatabaseFor(VILLAGE);
 
   const person = (name: string, sex: 1 | 2, birthDate: IsoDate) =>
     insertPersonRow(database.db, { name, sex, birthDate, hukou: VILLAGE });
