@@ -100,24 +100,30 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   },
 };
 
-// A run of digits (ASCII or full-width), with single spaces or dashes between them and X in an ID
-// number: 138 1111 5555, 0371-12345678, 41022519860101113X, a disability certificate number (the ID
-// number and two digits).
-const NUMBER_RUN = /[0-9\uFF10-\uFF19](?:[ -]?[0-9\uFF10-\uFF19Xx\uFF38\uFF58])*/g;
-const ISO_DATE_RUN = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+// A run of digits (ASCII or full-width), with a space, a dash, a dot or a slash between them (with
+// a space either side: 138 - 1111 - 5555, as clerks type too) and X in an ID number: 138 1111 5555,
+// 0371-12345678, 138.1111.5555, 41022519860101113X, a disability certificate number (the ID number
+// and two digits).
+const NUMBER_SEPARATOR = String.raw`\s?[-\u2010-\u2015\uFF0D.\uFF0E/\uFF0F]?\s?`;
+const NUMBER_RUN = new RegExp(
+  String.raw`[0-9\uFF10-\uFF19](?:${NUMBER_SEPARATOR}[0-9\uFF10-\uFF19Xx\uFF38\uFF58])*`,
+  'g',
+);
+// A date is not a number to hide: 2026-01-05, 2026.1.5, 2026/01/05.
+const DATE_RUN = /^[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}$/;
 
 /**
  * Free text with every number long enough to be a phone or an ID number (7 digits or more) masked
  * in the shapes the person's own fields have: an ID-length run keeps its first and last 4 characters
  * (4102**********113X), a mobile its first 3 and last 4 (137****8888), a shorter one its last 4.
- * Short numbers and ISO dates stay. The fact data a person file shows are free text (a migrant's
+ * Short numbers and dates stay. The fact data a person file shows are free text (a migrant's
  * contact, a certificate number that embeds the ID number), and they leave the server masked like
  * the ID number and phone (DOMAIN.md section 6); the reveal returns them whole.
  */
 export function maskNumbersInText(text: string): string {
   return text.replace(NUMBER_RUN, (run) => {
-    const digits = run.replace(/[ -]/g, '').length;
-    if (digits < 7 || ISO_DATE_RUN.test(run)) return run;
+    const digits = run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length;
+    if (digits < 7 || DATE_RUN.test(run)) return run;
     const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
     return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
   });

@@ -19,6 +19,13 @@ export interface PersonSearch {
   fact?: FactKind;
   /** A condition on `p.id` (membership of care groups, lent by the groups module). */
   inGroups?: Expression<SqlBool>;
+  /**
+   * A phone's first digits find the numbers that begin with them (1381 finds 13812345678): only for
+   * a reader who may reveal phones. For anyone else the list shows 138****5678, and searches by
+   * 1380 ... 1389, then by five digits and so on, would read the hidden digits back in 40 tries. So
+   * for them a partial number is compared whole, and finds nobody (a stored phone is a whole number).
+   */
+  phonePrefix?: boolean;
   limit: number;
   afterId?: number;
 }
@@ -73,7 +80,7 @@ function likePrefix(value: string): string {
 
 type EB = ExpressionBuilder<DB & { p: DB['persons'] }, 'p'>;
 
-function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
+function criterionWhere(eb: EB, c: Criterion, phonePrefix: boolean): Expression<SqlBool> {
   switch (c.by) {
     case 'idNumber':
       return eb('p.id_number', '=', c.value);
@@ -108,7 +115,7 @@ function criterionWhere(eb: EB, c: Criterion): Expression<SqlBool> {
         ? eb.or([eb('p.name_initials', '=', c.value), eb('p.name_pinyin', 'like', likePrefix(c.value))])
         : eb('p.name_initials', '=', c.value);
     case 'phone':
-      return c.value.length >= 11 || c.value.includes('-')
+      return c.value.length >= 11 || c.value.includes('-') || !phonePrefix
         ? eb('p.phone', '=', c.value)
         : eb('p.phone', 'like', likePrefix(c.value));
     case 'nothing':
@@ -133,7 +140,7 @@ export async function searchPersons(db: Db, scope: Scope, search: PersonSearch):
   }
   if (search.q !== undefined) {
     const criterion = interpretQuery(search.q);
-    query = query.where((eb) => criterionWhere(eb, criterion));
+    query = query.where((eb) => criterionWhere(eb, criterion, search.phonePrefix ?? false));
   }
   if (search.householdNo !== undefined) {
     // Read as the number is stored (a cell: full-width made half-width, invisible characters and

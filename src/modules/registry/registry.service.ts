@@ -28,6 +28,7 @@ import {
   isFactKind,
   maskedFactFields,
   maskFactData,
+  maskNumbersInText,
   marriageAgeProblem,
   nameSpellings,
   parentBirthProblem,
@@ -117,7 +118,8 @@ function toFactView(row: repo.FactRow): FactView {
     recordedAt: new Date(row.recorded_at).toISOString(),
     retractedAt: row.retracted_at ? new Date(row.retracted_at).toISOString() : null,
     retractedBy: row.retracted_by,
-    retractionReason: row.retraction_reason,
+    // Free text a clerk typed ("证号录错，应为 …"): it may hold the number the fact had wrong.
+    retractionReason: row.retraction_reason === null ? null : maskNumbersInText(row.retraction_reason),
   };
 }
 
@@ -396,6 +398,7 @@ export async function listPersons(
       ...(query.fact !== undefined ? { fact: query.fact } : {}),
       ...(inGroups !== undefined ? { inGroups } : {}),
       ...(afterId !== undefined ? { afterId } : {}),
+      phonePrefix: hasPermission(actor, 'persons.reveal'),
       limit: limit + 1,
     }),
     recordRead(db, actor, {
@@ -464,9 +467,12 @@ export async function revealPerson(
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
     requireAccess(actor, 'persons.reveal', { individual: true, regionCode: row.hukou_region_code });
-    const facts = (await repo.listFacts(trx, id)).flatMap((f) =>
-      maskedFactFields(f.data).map((m) => ({ id: f.id, ...m })),
-    );
+    const facts = (await repo.listFacts(trx, id)).flatMap((f) => [
+      ...maskedFactFields(f.data).map((m) => ({ id: f.id, ...m })),
+      ...(f.retraction_reason !== null && maskNumbersInText(f.retraction_reason) !== f.retraction_reason
+        ? [{ id: f.id, field: 'retractionReason', value: f.retraction_reason }]
+        : []),
+    ]);
     await audit(trx, actor, {
       action: 'person.reveal',
       entityType: 'person',
