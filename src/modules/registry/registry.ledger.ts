@@ -8,7 +8,7 @@
 // since when the parent at home cannot act as guardian) and 是否签订委托监护确认书 /
 // 委托监护确认书签订日期 (the entrusted-guardianship form): many counties add them (docs/DECISIONS.md).
 
-import type { IsoDate } from '../../platform/dates.ts';
+import { isCalendarDate, type IsoDate } from '../../platform/dates.ts';
 import {
   normalizeCell,
   normalizeName,
@@ -83,8 +83,9 @@ export async function loadCountyPlaces(countyCode: string): Promise<CountyPlaces
 }
 
 const VILLAGE_SUFFIX = /(村民委员会|村委会|居民委员会|居委会|社区|村)$/;
+// 行政村 (administrative village) is how many ledgers tell the village from a 自然村 within it.
 const SUFFIX_AFTER_NAME =
-  /^(村民委员会|村委会|居民委员会|居委会|社区|村|$|\d|[一二三四五六七八九十]+组|[(（])/;
+  /^(村民委员会|村委会|居民委员会|居委会|社区|行政村|村|$|\d|[一二三四五六七八九十]+组|[(（])/;
 const UPPER_SUFFIX = /(省|市|自治区|特别行政区|自治州|地区|盟|县|区|旗|自治县|自治旗)$/;
 /**
  * What may follow a name in an address and make it part of a longer name: 安阳 before 县 is 安阳县,
@@ -465,6 +466,9 @@ export const LEDGER_EXTRA_HEADERS = [
   '无监护能力原因', '无监护能力开始日期', '是否签订委托监护确认书', '委托监护确认书签订日期',
 ] as const; // prettier-ignore
 
+/** What separates two phone numbers in one cell: a slash, 、, a comma, a semicolon, 或, a space. */
+const PHONE_SEPARATOR = /\s*(?:[/／、,，;；]|或)\s*|\s+/;
+
 /** 填报日期：2026年11月1日 in the title block. */
 const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.+)$/;
 
@@ -554,21 +558,40 @@ function canonicalLedgerHeader(header: string): string {
 /** The child's own columns, which some ledgers title with 儿童 in front (儿童姓名, 儿童身份证号). */
 const CHILD_PREFIXED = /^(?:留守)?儿童(姓名|性别|民族|出生日期|公民身份号码|身份证号码|身份证号|身份号码)$/;
 
+/** The entrusted carer as counties title them: 受托监护人, 受委托监护人, 被委托监护人, 委托照护人. */
+const CARER_PREFIX = /^(?:受委托监护人|受托监护人|被委托监护人|委托照护人)/;
+/** A parent's place of work as counties title it: 外出务工地点, 务工地址, 打工地点, 外出地点. */
+const PARENT_WORKPLACE = /^(父亲|母亲)(?:(?:外出)?(?:务工|打工)(?:地点|地址|所在地|地)|外出(?:地点|地址))$/;
+/** Other columns of the form under the names counties give them. */
+const FORM_ALIASES: Readonly<Record<string, string>> = {
+  身体状况: '身体情况',
+  健康状况: '身体情况',
+  是否寄宿: '是否学校寄宿',
+  是否住校: '是否学校寄宿',
+  就学状况: '就学情况',
+  委托监护人住址: '委托监护人居住地址',
+  委托监护人家庭住址: '委托监护人居住地址',
+};
+
 function formHeader(header: string): string {
   const h = header
     .replace(CHILD_PREFIXED, '$1')
+    .replace(CARER_PREFIX, '委托监护人')
     .replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
   if (HUKOU_HEADERS.has(h)) return '户籍所在地';
   if (RESIDENCE_HEADERS.has(h)) return '现居住地';
   if (h === '委托监护人联系电话' || h === '委托监护人手机号码') return '委托监护人电话';
   if (/^(父亲|母亲)(电话|手机号码|手机)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
-  return h;
+  const workplace = PARENT_WORKPLACE.exec(h);
+  if (workplace) return `${workplace[1]}务工地点`;
+  return FORM_ALIASES[h] ?? h;
 }
 
 /** Labels that appear under a person group in a two-row header. */
 const SUB_LABELS = new Set([
   '姓名', '性别', '出生日期', '公民身份号码', '务工地点', '联系电话', '电话', '与儿童关系', '居住地址',
-  '身份证号码', '身份证号', '身份号码', '手机号码', '手机',
+  '身份证号码', '身份证号', '身份号码', '手机号码', '手机', '外出务工地点', '务工地址', '打工地点', '外出地点',
+  '住址', '家庭住址',
 ]); // prettier-ignore
 
 function headerText(v: unknown): string {
@@ -593,7 +616,7 @@ function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[])
       out.push(u);
       continue;
     }
-    const prefix = group.replace(GROUP_SUFFIX, '');
+    const prefix = group.replace(GROUP_SUFFIX, '').replace(CARER_PREFIX, '委托监护人');
     const person = PERSON_GROUPS.find((g) => g === prefix);
     out.push(person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机)$/, '联系电话') : l);
   }
@@ -716,6 +739,35 @@ const NOT_AWAY: ReadonlySet<string> = new Set([
   '在家', '在家务农', '家中', '在家中', '务农', '本地', '在本地', '无业', '待业', '已故', '去世', '死亡',
 ]); // prettier-ignore
 
+/** A work place in the importing county without naming it: 本县, 县城, 本镇 ... */
+const LOCAL_WORKPLACE = /^(?:本县|县城|县内|县里|本乡|本镇|乡里|镇上|本村|村里|当地)/;
+
+/**
+ * Whether a parent's work place lies within the county: it says so (本县, 县城), or, once the province
+ * and prefecture are taken off, it starts with the county's name (兰考县城, 兰考) or one of its
+ * townships (南彰镇). Another county of the prefecture (开封市祥符区) or the prefecture's city is away.
+ */
+export function workplaceInCounty(text: string, places: CountyPlaces): boolean {
+  const s = placeName(text);
+  if (/[县省市]外|外地|外省/.test(s)) return false;
+  if (LOCAL_WORKPLACE.test(s)) return true;
+  const [province = '', prefecture = '', county = ''] = places.upperNames;
+  if (county === '') return false;
+  const countyShort = county.replace(UPPER_SUFFIX, '');
+  const index = placeIndex(places.countyCode, places.villages, places.upperNames);
+  return withoutUpperNames(
+    s,
+    [province, prefecture].filter((n) => n !== ''),
+  ).some(
+    (reading) =>
+      reading.startsWith(county) ||
+      (countyShort.length >= 2 &&
+        reading.startsWith(countyShort) &&
+        !ADMINISTRATIVE_SUFFIX_AHEAD.test(reading.slice(countyShort.length))) ||
+      index.townships.some((t) => t.aliases.some((a) => reading.startsWith(a))),
+  );
+}
+
 /** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
 const EARLIEST_BIRTH = '1900-01-01';
 
@@ -739,6 +791,19 @@ const GRANDPARENT_COLUMNS: Readonly<Record<LedgerGrandparent['role'], string>> =
   maternal_grandfather: '外祖父',
   maternal_grandmother: '外祖母',
 };
+
+/**
+ * A date written as eight digits (20150301), as text or as a number: what the systems counties copy
+ * their ledgers from print, and what a clerk types without separators. Read as 2015-03-01 when it is
+ * a calendar date; anything else goes to parseDate as it is (and is reported there). The registry
+ * template keeps its five forms (EXCHANGE.md); the ledger is taken as counties keep it.
+ */
+function compactDateAsText(value: unknown): unknown {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : null;
+  const m = text === null ? null : /^([12]\d{3})(\d{2})(\d{2})$/.exec(text);
+  if (!m) return value;
+  return isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])) ? `${m[1]}-${m[2]}-${m[3]}` : value;
+}
 
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
   if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
@@ -808,7 +873,7 @@ function parseLedgerRow(
   const name = (h: string): string | null => (txt(h) === null ? null : normalizeName(cells[h]));
   const date = (h: string): IsoDate | null => {
     if (txt(h) === null && !(cells[h] instanceof Date) && typeof cells[h] !== 'number') return null;
-    const r = parseDate(cells[h]);
+    const r = parseDate(compactDateAsText(cells[h]));
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
@@ -848,16 +913,29 @@ function parseLedgerRow(
     return null;
   };
   const phone = (h: string): string | null => {
-    if (txt(h) === null) return null;
+    const text = txt(h);
+    if (text === null) return null;
     const r = normalizePhone(cells[h]);
     if (r.ok) return r.value;
+    // Two numbers in one cell (13812345678/13912345678, 13812345678 0371-1234567): the first is
+    // kept when every one of them is a phone number; a cell with anything else is reported.
+    const several = text.split(PHONE_SEPARATOR).filter((p) => p !== '');
+    if (several.length > 1) {
+      const each = several.map((p) => normalizePhone(p));
+      if (each.every((p) => p.ok)) return each[0]?.ok ? each[0].value : null;
+    }
     err(h, r.message.zh, r.message.en);
     return null;
   };
-  /** A parent's work place; one that says the parent is at home (在家, 务农) or dead states no migration. */
+  /**
+   * A parent's work place; one that says the parent is at home (在家, 务农) or dead, or names a place
+   * within the county (兰考县城, 南彰镇), states no migration: migration is work away from the hukou
+   * county (DOMAIN.md section 1).
+   */
   const workplace = (h: string): string | null => {
     const v = txt(h);
-    return v === null || NOT_AWAY.has(v.replace(/\s/g, '')) ? null : v;
+    if (v === null || NOT_AWAY.has(v.replace(/\s/g, ''))) return null;
+    return options.places && workplaceInCounty(v, options.places) ? null : v;
   };
   const list = (h: string): string[] =>
     (txt(h) ?? '')
@@ -866,7 +944,9 @@ function parseLedgerRow(
       .filter((s) => s !== '');
 
   const sexText = txt('性别');
-  const sex: Sex | null = sexText === '男' ? 1 : sexText === '女' ? 2 : null;
+  // 男性/女性 as some ledgers write it.
+  const sex: Sex | null =
+    sexText === '男' || sexText === '男性' ? 1 : sexText === '女' || sexText === '女性' ? 2 : null;
   if (sexText !== null && sex === null)
     err('性别', `性别“${sexText}”应为 男 或 女`, `sex "${sexText}" must be 男 or 女`);
   const birthDate = birth('出生日期');

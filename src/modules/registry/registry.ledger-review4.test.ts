@@ -1,0 +1,288 @@
+// Child ledger import, review 4: what real ledgers hold that reviews 1-3 did not. 行政村 after the
+// village's name; the parents' 务工地点 titled 外出务工地点, 务工地址, 打工地点; the carer titled
+// 受委托监护人; 身体状况, 是否寄宿; dates as eight digits (20150301, as text or as a number) and with a
+// time of day; 男性/女性; two phone numbers in one cell; a parent working within the county (兰考县城,
+// 南彰镇, 本县), which is no migration (DOMAIN.md section 1: migration is work away from the hukou
+// county). Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { parseDate } from '../../platform/normalize.ts';
+import { systemActor } from '../access/index.ts';
+import { makeIdNumber } from './registry.idnumber.ts';
+import type { Importer } from './registry.import.ts';
+import { importLedgerFile } from './registry.import-ledger.ts';
+import { loadCountyPlaces, parseLedgerFile, resolveAddress, workplaceInCounty } from './registry.ledger.ts';
+import type { CountyPlaces, LedgerRow } from './registry.ledger.ts';
+
+const LANKAO = '410225';
+const TODAY = '2026-11-29';
+const NANZHANG = '410225102200'; // 南彰镇 南彰村
+const SIZHAI = '410225102201'; // 南彰镇 司寨村
+
+let places: CountyPlaces;
+let dir = '';
+let files = 0;
+
+before(async () => {
+  places = await loadCountyPlaces(LANKAO);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-ledger-review4-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const codeOf = (text: string) => {
+  const r = resolveAddress(text, LANKAO, places.villages, places.upperNames);
+  return r.ok ? r.code : 'ambiguous' in r ? 'ambiguous' : 'unknown';
+};
+
+function fileOf(name: string, content: Buffer | string): string {
+  files += 1;
+  const file = path.join(dir, `${files}-${name}`);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+async function parse(file: string): Promise<LedgerRow[]> {
+  const rows: LedgerRow[] = [];
+  for await (const row of parseLedgerFile(file, { today: TODAY, places })) rows.push(row);
+  return rows;
+}
+
+const errorsOf = (row: LedgerRow | undefined) => row?.errors.map((e) => [e.column, e.value, e.reason.zh]);
+
+async function xlsx(build: (workbook: ExcelJS.Workbook) => void): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  build(workbook);
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+const csvOf = (rows: readonly (readonly string[])[]) => rows.map((r) => r.join(',')).join('\r\n') + '\r\n';
+
+const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
+const child2 = makeIdNumber(LANKAO, '2016-04-02', 12);
+const child3 = makeIdNumber(LANKAO, '2017-05-03', 15);
+const father1 = makeIdNumber(LANKAO, '1988-02-03', 13);
+
+describe('addresses', () => {
+  test('行政村 after the village’s name is the village; a 自然村 of that name is not guessed', () => {
+    assert.equal(codeOf('南彰镇南彰行政村'), NANZHANG);
+    assert.equal(codeOf('兰考县南彰镇司寨行政村3组'), SIZHAI);
+    assert.equal(codeOf('南彰镇南彰自然村'), 'unknown');
+  });
+});
+
+describe('columns as counties title them', () => {
+  test('a two-row header with 外出务工地点 under 父亲情况 and 受委托监护人情况 with 住址: the form’s columns', async () => {
+    const content = await xlsx((wb) => {
+      const sheet = wb.addWorksheet('Sheet1');
+      sheet.addRow(['兰考县南彰镇农村留守儿童基本情况登记表']);
+      sheet.mergeCells('A1:N1');
+      sheet.addRow([
+        '填报单位（盖章）：南彰镇人民政府',
+        null,
+        null,
+        null,
+        null,
+        null,
+        '填报日期：2026年11月1日',
+      ]);
+      sheet.addRow([
+        '序号', '儿童基本情况', null, null, null, '父亲情况', null, null, '母亲情况', null,
+        '受委托监护人情况', null, null, '身体状况',
+      ]); // prettier-ignore
+      sheet.addRow([
+        null, '姓名', '出生日期', '身份证号码', '户籍地址', '姓名', '外出务工地点', '联系电话', '姓名',
+        '打工地点', '姓名', '联系电话', '住址', null,
+      ]); // prettier-ignore
+      sheet.mergeCells('B3:E3');
+      sheet.mergeCells('F3:H3');
+      sheet.mergeCells('I3:J3');
+      sheet.mergeCells('K3:M3');
+      sheet.mergeCells('A3:A4');
+      sheet.mergeCells('N3:N4');
+      sheet.addRow([
+        1, '张小明', '2015.3.1', child1, '南彰镇南彰行政村', '张大明', '广东省深圳市', '13812345678',
+        '李红', '浙江宁波', '张老汉', '13700000000', '南彰镇南彰村5组', '健康',
+      ]); // prettier-ignore
+      sheet.addRow(['填表人：张三', null, null, null, '审核人：李四']);
+    });
+    const rows = await parse(fileOf('two-row.xlsx', content));
+    assert.equal(rows.length, 1);
+    const row = rows[0];
+    assert.deepEqual(errorsOf(row), []);
+    assert.equal(row?.addresses.hukouRegionCode, NANZHANG);
+    assert.equal(row?.father?.workplace, '广东省深圳市');
+    assert.equal(row?.mother?.workplace, '浙江宁波');
+    assert.equal(row?.carer?.name, '张老汉');
+    assert.equal(row?.carer?.phone, '13700000000');
+    assert.equal(row?.addresses.carer, '南彰镇南彰村5组');
+    assert.equal(row?.child.health, 'healthy');
+  });
+
+  test('one-row headers: 父亲务工地址, 母亲外出地点, 受托监护人姓名, 健康状况, 是否寄宿 are read as the form’s', async () => {
+    const file = fileOf(
+      'aliases.csv',
+      csvOf([
+        ['姓名', '出生日期', '公民身份号码', '户籍所在地', '父亲姓名', '父亲务工地址', '母亲姓名', '母亲外出地点', '受托监护人姓名', '健康状况', '是否寄宿'],
+        ['王小红', '2016-04-02', child2, '南彰镇司寨村', '王强', '北京', '赵丽', '上海', '王奶奶', '健康', '是'],
+      ]), // prettier-ignore
+    );
+    const [row] = await parse(file);
+    assert.deepEqual(errorsOf(row), []);
+    assert.equal(row?.father?.workplace, '北京');
+    assert.equal(row?.mother?.workplace, '上海');
+    assert.equal(row?.carer?.name, '王奶奶');
+    assert.equal(row?.child.health, 'healthy');
+    assert.equal(row?.child.boarding, true);
+  });
+});
+
+describe('cells as systems and clerks write them', () => {
+  test('eight-digit dates (text or number) and dates with a time of day are dates; 20150231 is still an error', async () => {
+    const content = await xlsx((wb) => {
+      const sheet = wb.addWorksheet('Sheet1');
+      sheet.addRow(['姓名', '出生日期', '公民身份号码', '户籍所在地', '父亲姓名', '父亲出生日期']);
+      sheet.addRow(['甲', '20150301', child1, '南彰镇南彰村', '张大明', 19880203]);
+      sheet.addRow(['乙', '2016-04-02 00:00:00', child2, '南彰镇南彰村', null, null]);
+      sheet.addRow(['丙', '20170231', child3, '南彰镇南彰村', null, null]);
+    });
+    const rows = await parse(fileOf('dates.xlsx', content));
+    assert.deepEqual(
+      rows.map((r) => [r.child.name, r.child.birthDate, r.father?.birthDate ?? null]),
+      [
+        ['甲', '2015-03-01', '1988-02-03'],
+        ['乙', '2016-04-02', null],
+        ['丙', '2017-05-03', null],
+      ],
+    );
+    assert.deepEqual(errorsOf(rows[0]), []);
+    assert.deepEqual(errorsOf(rows[1]), []);
+    assert.deepEqual(
+      errorsOf(rows[2])?.map((e) => e[0]),
+      ['出生日期'],
+    );
+    // The registry template keeps its five forms (EXCHANGE.md): eight digits are refused there.
+    assert.equal(parseDate('20150301').ok, false);
+  });
+
+  test('男性/女性 is the sex; 男人 is still a row error naming the column', async () => {
+    const file = fileOf(
+      'sex.csv',
+      csvOf([
+        ['姓名', '性别', '公民身份号码', '户籍所在地'],
+        ['甲', '男性', child1, '南彰镇南彰村'],
+        ['乙', '女性', child2, '南彰镇南彰村'],
+        ['丙', '男人', child3, '南彰镇南彰村'],
+      ]),
+    );
+    const rows = await parse(file);
+    assert.deepEqual(
+      rows.map((r) => r.child.sex),
+      [1, 2, null],
+    );
+    assert.deepEqual(errorsOf(rows[0]), []);
+    assert.deepEqual(errorsOf(rows[1]), []);
+    assert.deepEqual(
+      errorsOf(rows[2])?.map((e) => e[0]),
+      ['性别'],
+    );
+  });
+
+  test('two phone numbers in one cell keep the first; a cell with a number and a word is a row error', async () => {
+    const file = fileOf(
+      'phones.csv',
+      csvOf([
+        ['姓名', '公民身份号码', '户籍所在地', '父亲姓名', '父亲联系电话', '母亲姓名', '母亲联系电话'],
+        [
+          '甲',
+          child1,
+          '南彰镇南彰村',
+          '张大明',
+          '13812345678/13912345678',
+          '李红',
+          '13612345678 0371-23456789',
+        ],
+        ['乙', child2, '南彰镇南彰村', '王强', '13812345678、不详', '赵丽', '0371 23456789'],
+      ]),
+    );
+    const rows = await parse(file);
+    assert.equal(rows[0]?.father?.phone, '13812345678');
+    assert.equal(rows[0]?.mother?.phone, '13612345678');
+    assert.deepEqual(errorsOf(rows[0]), []);
+    assert.equal(rows[1]?.mother?.phone, '0371-23456789');
+    assert.deepEqual(
+      errorsOf(rows[1])?.map((e) => e[0]),
+      ['父亲联系电话'],
+    );
+  });
+
+  test('a work place within the county is no migration; the province’s other places and beyond are', () => {
+    for (const within of [
+      '兰考县城',
+      '兰考',
+      '县城',
+      '本县南彰镇',
+      '南彰镇',
+      '河南省开封市兰考县城关',
+      '考城镇',
+    ])
+      assert.equal(workplaceInCounty(within, places), true, within);
+    for (const away of ['开封市', '开封市祥符区', '郑州', '广东省深圳市', '兰州', '北京', '兰考县外', '外省'])
+      assert.equal(workplaceInCounty(away, places), false, away);
+  });
+});
+
+describe('importing such a ledger (database)', () => {
+  let t: TestApp;
+  const lankao: Importer = { regionCode: LANKAO, userId: null, auditActor: systemActor('test') };
+
+  before(async () => {
+    t = await createTestApp({ dataDir: path.join(dir, 'data') });
+  });
+  after(async () => t?.close());
+
+  test('a father working in the county seat records no migration: the child is not left-behind and the ledger’s 是 is listed as a disagreement', async () => {
+    const file = fileOf(
+      'county-seat.csv',
+      csvOf([
+        ['姓名', '出生日期', '公民身份号码', '户籍所在地', '父亲姓名', '父亲公民身份号码', '父亲外出务工地点', '母亲姓名', '母亲务工地点', '父母双方同时外出'],
+        ['张小明', '20150301', child1, '南彰镇南彰行政村', '张大明', father1, '兰考县城', '李红', '广东省深圳市', '是'],
+      ]), // prettier-ignore
+    );
+    const outcome = await importLedgerFile(t.ctx.db, file, lankao, { today: TODAY });
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.message));
+    assert.deepEqual(outcome.counts, { rows: 1, inserted: 1, updated: 0, unchanged: 0, errors: 0 });
+    const migrations = await t.ctx.db
+      .selectFrom('person_facts as f')
+      .innerJoin('persons as p', 'p.id', 'f.person_id')
+      .select(['p.name', 'f.data'])
+      .where('f.kind', '=', 'migration')
+      .where('f.retracted_at', 'is', null)
+      .execute();
+    assert.deepEqual(migrations, [{ name: '李红', data: { destination: '广东省深圳市' } }]);
+    const child = await t.ctx.db
+      .selectFrom('persons')
+      .select(['id', 'hukou_region_code'])
+      .where('id_number', '=', child1)
+      .executeTakeFirstOrThrow();
+    assert.equal(child.hukou_region_code, NANZHANG);
+    const groups = await t.ctx.db
+      .selectFrom('group_memberships')
+      .select('group_code')
+      .where('person_id', '=', child.id)
+      .where('until', 'is', null)
+      .execute();
+    assert.deepEqual(groups, []);
+    assert.deepEqual(
+      outcome.review?.disagreements.map((d) => [d.rowNumber, d.question, d.declared, d.derived]),
+      [
+        [2, 'left_behind_child', '是', '否'],
+        [2, 'both_parents_migrant', '是', '否'],
+      ],
+    );
+  });
+});
