@@ -32,3 +32,27 @@ export const withConfig = (changes: Partial<GroupsConfig>): GroupsConfig => ({
   ...DEFAULT_GROUPS_CONFIG,
   ...changes,
 });
+
+/**
+ * The agreement tests' own reading of which spouse the rules see when several spouse links are in force:
+ * a living spouse first, then the one whose death (or unrevoked declaration of death) came last, then the
+ * lowest id. A marriage ends at a death, but the registry leaves the link open (a widow who remarried).
+ */
+export function spouseOrder(
+  aFacts: readonly Fact[],
+  aId: number,
+  bFacts: readonly Fact[],
+  bId: number,
+): number {
+  const died = (facts: readonly Fact[]) =>
+    facts
+      .filter((f) => f.kind === 'death' || (f.kind === 'declared_dead' && f.to === null))
+      .map((f) => f.from)
+      .sort()[0] ?? null;
+  const a = died(aFacts);
+  const b = died(bFacts);
+  if (a === b) return aId - bId;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a > b ? -1 : 1;
+}

@@ -16,6 +16,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { openTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
 import { insertParentLink, insertPersonRow, insertRelation } from '../../../test/support/registry-rows.ts';
+import { spouseOrder } from '../../../test/support/group-subjects.ts';
 import { addDays, minDate, today, type IsoDate } from '../../platform/dates.ts';
 import { FACT_KINDS, type Fact, type FactKind } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
@@ -459,7 +460,9 @@ function expectedHistory(world: GenWorld, ids: number[], i: number): SubjectHist
           .map((l) => (l.a === i ? l.b : l.a))
           .filter((k) => snapshot(k) !== null),
       ),
-    ].sort((a, b) => (ids[a] as number) - (ids[b] as number))[0];
+    ].sort((a, b) =>
+      spouseOrder(snapshot(a)?.facts ?? [], ids[a] as number, snapshot(b)?.facts ?? [], ids[b] as number),
+    )[0];
     // A child linked twice with the same subtype is one child (a biological and an adoptive link: two).
     const childKeys = new Set<string>();
     const children = world.parents

@@ -17,6 +17,7 @@ import { evaluatePerson, evaluateRegion } from './groups.evaluate.ts';
 import { evaluateGroups, type GroupSubject, type ParentType, type RelativeSnapshot } from './groups.rules.ts';
 import { codeRange, deltaCountsOn, periodCountsOn, type RegionCount } from './groups.repository.ts';
 import { insertPersonRow, insertRelation } from '../../../test/support/registry-rows.ts';
+import { spouseOrder } from '../../../test/support/group-subjects.ts';
 
 const VILLAGES = [
   { code: '410225100200', rural: true },
@@ -282,7 +283,9 @@ function expectedSubjects(world: GenWorld, ids: number[]): (GroupSubject | null)
     const spouseIndex = world.spouses
       .filter(([a, b]) => a === i || b === i)
       .map(([a, b]) => (a === i ? b : a))
-      .sort((a, b) => (ids[a] as number) - (ids[b] as number))[0];
+      .sort((a, b) =>
+        spouseOrder(snapshot(a).facts, ids[a] as number, snapshot(b).facts, ids[b] as number),
+      )[0];
     const children = world.parents
       .filter(
         (l) =>

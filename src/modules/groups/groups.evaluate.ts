@@ -310,7 +310,8 @@ function snapshotsOf(
 /**
  * The subjects of a batch, keyed by person id. Parents: this person's parent links (a missing subtype
  * is biological), a biological one with the child's adopters the parent is married to (spouseIds).
- * Spouse: a spouse link either way round (the lowest id if the registry holds more than one).
+ * Spouse: a spouse link either way round; of several, a living spouse before one who died, the one who
+ * died last before the others, then the lowest id (bySpouseOrder).
  * Children: persons linking to this one as adoptive parent, or as biological parent when the child has
  * no adoptive parent or this parent is married to one (adoption ends the legal relation with the other
  * birth parent only); step-children are not counted. Relatives count without sex or birth date on
@@ -380,7 +381,7 @@ function subjectsFrom(
     if (!judged(person)) continue;
     const spouseId = (spousesOf.get(id) ?? [])
       .filter((other) => snap(other) !== null)
-      .sort((a, b) => a - b)[0];
+      .sort((a, b) => bySpouseOrder(snap(a), a, snap(b), b))[0];
     const children = (childrenOf.get(id) ?? []).sort((a, b) => a.id - b.id).map((c) => c.person);
     subjects.set(id, {
       person,
@@ -390,6 +391,39 @@ function subjectsFrom(
     });
   }
   return subjects;
+}
+
+/**
+ * The day a marriage ended by the spouse's death, or by a declaration of death not revoked (Civil Code
+ * art. 51): null while the spouse lives. The registry leaves a link open at a death, so a widow who
+ * remarried has two open spouse links.
+ */
+function marriageEndedByDeath(spouse: RelativeSnapshot | null): IsoDate | null {
+  let ended: IsoDate | null = null;
+  for (const fact of spouse?.facts ?? [])
+    if (fact.kind === 'death' || (fact.kind === 'declared_dead' && fact.to === null))
+      if (ended === null || fact.from < ended) ended = fact.from;
+  return ended;
+}
+
+/**
+ * Of several spouse links in force, the marriage that lasts: a living spouse first, then the one who died
+ * last (the marriage that ended most recently), then the lowest id.
+ */
+function bySpouseOrder(
+  a: RelativeSnapshot | null,
+  aId: number,
+  b: RelativeSnapshot | null,
+  bId: number,
+): number {
+  const aEnded = marriageEndedByDeath(a);
+  const bEnded = marriageEndedByDeath(b);
+  if (aEnded !== bEnded) {
+    if (aEnded === null) return -1;
+    if (bEnded === null) return 1;
+    return aEnded > bEnded ? -1 : 1;
+  }
+  return aId - bId;
 }
 
 const inForce = (from: string | null, to: string | null, day: IsoDate) =>
