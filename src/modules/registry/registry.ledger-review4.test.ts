@@ -1,7 +1,8 @@
 // Child ledger import, review 4: what real ledgers hold that reviews 1-3 did not. 行政村 after the
 // village's name; the parents' 务工地点 titled 外出务工地点, 务工地址, 打工地点; the carer titled
 // 受委托监护人; 身体状况, 是否寄宿; dates as eight digits (20150301, as text or as a number) and with a
-// time of day; 男性/女性; two phone numbers in one cell; a parent working within the county (兰考县城,
+// time of day; 男性/女性; two phone numbers in one cell; 身体情况 良好/一般/有病 and 就学情况 初一/五年级/在读;
+// a parent working within the county (兰考县城,
 // 南彰镇, 本县), which is no migration (DOMAIN.md section 1: migration is work away from the hukou
 // county). Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
@@ -217,6 +218,84 @@ describe('cells as systems and clerks write them', () => {
     assert.deepEqual(
       errorsOf(rows[1])?.map((e) => e[0]),
       ['父亲联系电话'],
+    );
+  });
+
+  test('身体情况 as counties write it: 良好, 正常, 一般, 无病 are healthy; a named disability or illness is that; 较差 is a row error', async () => {
+    const cells = [
+      '良好',
+      '正常',
+      '一般',
+      '无病',
+      '智力残疾',
+      '肢体残疾二级',
+      '有病',
+      '先天性心脏病',
+      '较差',
+    ];
+    const file = fileOf(
+      'health.csv',
+      csvOf([
+        ['姓名', '公民身份号码', '户籍所在地', '身体情况'],
+        ...cells.map((c, i) => [`童${i}`, makeIdNumber(LANKAO, '2015-03-01', 21 + 2 * i), '南彰镇南彰村', c]),
+      ]),
+    );
+    const rows = await parse(file);
+    assert.deepEqual(
+      rows.map((r) => [r.child.health, r.child.disability, r.errors.map((e) => e.column)]),
+      [
+        ['healthy', null, []],
+        ['healthy', null, []],
+        ['healthy', null, []],
+        ['healthy', null, []],
+        ['disabled', null, []],
+        ['disabled', { category: 4, grade: 2 }, []],
+        ['ill', null, []],
+        ['ill', null, []],
+        [null, null, ['身体情况']],
+      ],
+    );
+  });
+
+  test('就学情况 as counties write it: the year alone, 在读 after the stage, other words for a stage; 在读 alone records no stage; 打工 is a row error', async () => {
+    const cells = [
+      '初一',
+      '五年级',
+      '高三',
+      '大班',
+      '小学在读',
+      '学龄前',
+      '未上学',
+      '职高',
+      '中专',
+      '失学',
+      '在读',
+      '打工',
+    ];
+    const file = fileOf(
+      'school.csv',
+      csvOf([
+        ['姓名', '公民身份号码', '户籍所在地', '就学情况'],
+        ...cells.map((c, i) => [`童${i}`, makeIdNumber(LANKAO, '2012-03-01', 21 + 2 * i), '南彰镇南彰村', c]),
+      ]),
+    );
+    const rows = await parse(file);
+    assert.deepEqual(
+      rows.map((r) => [r.child.schoolStage, r.child.droppedOut, r.errors.map((e) => e.column)]),
+      [
+        ['junior', false, []],
+        ['primary', false, []],
+        ['senior', false, []],
+        ['preschool', false, []],
+        ['primary', false, []],
+        ['preschool', false, []],
+        ['none', false, []],
+        ['vocational', false, []],
+        ['vocational', false, []],
+        ['none', true, []],
+        [null, false, []],
+        [null, false, ['就学情况']],
+      ],
     );
   });
 

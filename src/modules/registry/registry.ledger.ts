@@ -805,6 +805,70 @@ function compactDateAsText(value: unknown): unknown {
   return isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])) ? `${m[1]}-${m[2]}-${m[3]}` : value;
 }
 
+/**
+ * 身体情况 as counties fill it in: the form's 健康 / 残疾 / 患病, and 良好, 正常, 一般, 无病 (no disability or
+ * illness), a disability named (智力残疾, 肢体残疾二级, 残障), an illness named (有病, 先天性心脏病). Anything
+ * else (较差, 体弱) is not read: the caller reports it.
+ */
+function healthOf(text: string): HealthStatus | null {
+  const t = text.replace(/\s/g, '');
+  if (/^(?:身体)?(?:健康|良好|正常|一般|较好|好)|^无(?:病|疾病|残疾)$/.test(t)) return 'healthy';
+  if (/残/.test(t)) return 'disabled';
+  if (/病/.test(t) && !/^无病/.test(t)) return 'ill';
+  return null;
+}
+
+/** The school years and classes of each stage, as a ledger writes the child's: 初一, 五年级, 大班. */
+const SCHOOL_GRADES: readonly [RegExp, SchoolStage][] = [
+  [/^(?:[大中小]班|托班|学前班)$/, 'preschool'],
+  [/^(?:[一二三四五六1-6]年级)$/, 'primary'],
+  [/^(?:初[一二三]|[七八九789]年级)$/, 'junior'],
+  [/^高[一二三]$/, 'senior'],
+];
+
+/** 就学情况 words beyond the form's, for a stage or for none. */
+const SCHOOL_WORDS: Readonly<Record<string, SchoolStage>> = {
+  未入园: 'none',
+  幼儿园: 'preschool',
+  学前: 'preschool',
+  学龄前: 'preschool',
+  小学: 'primary',
+  初中: 'junior',
+  高中: 'senior',
+  中职: 'vocational',
+  职高: 'vocational',
+  职中: 'vocational',
+  中专: 'vocational',
+  技校: 'vocational',
+  大专: 'college',
+  大学: 'college',
+  不在学: 'none',
+  未上学: 'none',
+  未入学: 'none',
+  辍学: 'none',
+  失学: 'none',
+};
+
+/**
+ * 就学情况: the form's stages (未入园 幼儿园 小学 初中 高中 中职 辍学 不在学), other words for them (学龄前,
+ * 职高, 中专, 未上学), a stage with the year, class or 在读 after it (小学三年级, 幼儿园大班, 初中在读), or
+ * the year alone (初一, 五年级, 大班). 在读/在校 alone say the child is at school without the stage: read as
+ * no stage (nothing recorded), not as an error. Dropped out is 辍学 or 失学. Null when not recognised.
+ */
+function schoolingOf(text: string): { stage: SchoolStage | null; droppedOut: boolean } | null {
+  const t = text.replace(/\s/g, '');
+  const droppedOut = t === '辍学' || t === '失学';
+  if (Object.hasOwn(SCHOOL_WORDS, t)) return { stage: SCHOOL_WORDS[t] ?? null, droppedOut };
+  if (/^(?:在读|在校|上学|就读)$/.test(t)) return { stage: null, droppedOut: false };
+  for (const [pattern, stage] of SCHOOL_GRADES) if (pattern.test(t)) return { stage, droppedOut: false };
+  for (const [word, stage] of Object.entries(SCHOOL_WORDS)) {
+    if (!t.startsWith(word) || stage === 'none') continue;
+    const rest = t.slice(word.length);
+    if (SCHOOL_YEAR.test(rest) || /^(?:在读|在校|就读)$/.test(rest)) return { stage, droppedOut: false };
+  }
+  return null;
+}
+
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
   if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
   // A person given by ID number alone is born on the day the number says: the rules need the date.
@@ -959,16 +1023,7 @@ function parseLedgerRow(
   }
 
   const healthText = txt('身体情况');
-  const health: HealthStatus | null =
-    healthText === null
-      ? null
-      : healthText.startsWith('健康')
-        ? 'healthy'
-        : healthText.startsWith('残疾')
-          ? 'disabled'
-          : healthText.startsWith('患病')
-            ? 'ill'
-            : null;
+  const health = healthText === null ? null : healthOf(healthText);
   if (healthText !== null && health === null) {
     err(
       '身体情况',
@@ -987,32 +1042,15 @@ function parseLedgerRow(
         `disability "${disabilityText}" is not recognised (e.g. 肢体二级)`,
       );
     }
+  } else if (health === 'disabled' && healthText !== null) {
+    // 身体情况 肢体残疾二级, with no column of its own for it: the category and grade it gives.
+    disability = parseDisability(healthText);
   }
 
   const schoolText = txt('就学情况');
-  const SCHOOL: Record<string, SchoolStage> = {
-    未入园: 'none',
-    幼儿园: 'preschool',
-    学前: 'preschool',
-    小学: 'primary',
-    初中: 'junior',
-    高中: 'senior',
-    中职: 'vocational',
-    不在学: 'none',
-    辍学: 'none',
-  };
-  // The stage with the child's year or class after it (小学三年级, 初中1年级, 幼儿园大班, 学前班) is the stage.
-  const stageWord =
-    schoolText === null
-      ? null
-      : Object.hasOwn(SCHOOL, schoolText)
-        ? schoolText
-        : (Object.keys(SCHOOL).find(
-            (k) =>
-              schoolText.startsWith(k) && SCHOOL_YEAR.test(schoolText.slice(k.length).replace(/\s/g, '')),
-          ) ?? null);
-  const schoolStage = stageWord === null ? null : (SCHOOL[stageWord] ?? null);
-  if (schoolText !== null && schoolStage === null) {
+  const school = schoolText === null ? null : schoolingOf(schoolText);
+  const schoolStage = school === null ? null : school.stage;
+  if (schoolText !== null && school === null) {
     err('就学情况', `就学情况“${schoolText}”无法识别`, `schooling "${schoolText}" is not recognised`);
   }
 
@@ -1264,7 +1302,7 @@ function parseLedgerRow(
       illness: txt('患病类型'),
       boarding: yes('是否学校寄宿'),
       schoolStage,
-      droppedOut: stageWord === '辍学',
+      droppedOut: school?.droppedOut ?? false,
     },
     father,
     mother,
