@@ -2,7 +2,7 @@
 // village's name; the parents' 务工地点 titled 外出务工地点, 务工地址, 打工地点; the carer titled
 // 受委托监护人; 身体状况, 是否寄宿; dates as eight digits (20150301, as text or as a number) and with a
 // time of day; 男性/女性; two phone numbers in one cell; 身体情况 良好/一般/有病 and 就学情况 初一/五年级/在读;
-// a parent working within the county (兰考县城,
+// 监护类型 良好/祖辈监护 and 是否登记户口 已登记; a parent working within the county (兰考县城,
 // 南彰镇, 本县), which is no migration (DOMAIN.md section 1: migration is work away from the hukou
 // county). Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
@@ -295,6 +295,42 @@ describe('cells as systems and clerks write them', () => {
         ['none', true, []],
         [null, false, []],
         [null, false, ['就学情况']],
+      ],
+    );
+  });
+
+  test('监护类型 良好/一般 alone or after 监护情况 are the form’s answers; 祖辈监护 names who, no assessment; 差 is a row error. 是否登记户口 已登记/未落户', async () => {
+    const cells: [string, string][] = [
+      ['良好', '已登记'],
+      ['监护情况良好', '已落户'],
+      ['一般', '未登记'],
+      ['监护情况较好', '无户口'],
+      ['祖辈监护', '是'],
+      ['差', '否'],
+    ];
+    const file = fileOf(
+      'guardianship.csv',
+      csvOf([
+        ['姓名', '公民身份号码', '户籍所在地', '监护类型', '是否登记户口'],
+        ...cells.map(([g, h], i) => [
+          `童${i}`,
+          makeIdNumber(LANKAO, '2015-03-01', 21 + 2 * i),
+          '南彰镇南彰村',
+          g,
+          h,
+        ]),
+      ]),
+    );
+    const rows = await parse(file);
+    assert.deepEqual(
+      rows.map((r) => [r.declared.guardianshipType, r.child.hukouRegistered, r.errors.map((e) => e.column)]),
+      [
+        ['good', true, []],
+        ['good', true, []],
+        ['fair', false, []],
+        ['good', false, []],
+        [null, true, []],
+        [null, false, ['监护类型']],
       ],
     );
   });

@@ -869,6 +869,28 @@ function schoolingOf(text: string): { stage: SchoolStage | null; droppedOut: boo
   return null;
 }
 
+/** 监护类型 written as who looks after the child (祖辈监护, 亲友监护), not as the form's assessment. */
+const GUARDIAN_WHO = /^(?:祖辈|隔代|祖父母|外祖父母|亲属|亲友|亲戚|委托|父母一方|父亲|母亲|单亲)监护$/;
+
+/**
+ * 监护类型: the form's five answers; 良好/较好/好 and 一般/尚可, alone or after 监护情况 (监护情况良好), as
+ * its 监护情况较好 and 监护情况一般; 'who' for a cell that names who looks after the child (祖辈监护,
+ * 亲友监护), which is no assessment: the carer's columns say who, and the row is not refused for it.
+ * Null when not recognised (差: poor, but which of the form's answers is not said).
+ */
+function guardianshipOf(text: string): GuardianshipType | 'who' | null {
+  const t = text.replace(/\s/g, '');
+  const exact = (Object.entries(GUARDIANSHIP_TYPE_LABELS) as [GuardianshipType, string][]).find(
+    ([, l]) => l === t,
+  );
+  if (exact) return exact[0];
+  if (GUARDIAN_WHO.test(t)) return 'who';
+  const judged = t.replace(/^监护(?:情况|状况)?/, '');
+  if (/^(?:较好|良好|很好|好)$/.test(judged)) return 'good';
+  if (/^(?:一般|尚可)$/.test(judged)) return 'fair';
+  return null;
+}
+
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
   if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
   // A person given by ID number alone is born on the day the number says: the rules need the date.
@@ -968,6 +990,13 @@ function parseLedgerRow(
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
+  };
+  /** 是否登记户口 as 是/否, or as 已登记/已落户 and 未登记/未落户/无户口. */
+  const hukouRegisteredOf = (): boolean | null => {
+    const text = txt('是否登记户口')?.replace(/\s/g, '');
+    if (text !== undefined && /^(?:已登记|已落户|已上户|有户口)$/.test(text)) return true;
+    if (text !== undefined && /^(?:未登记|未落户|未上户|无户口)$/.test(text)) return false;
+    return yes('是否登记户口');
   };
   const id = (h: string): string | null => {
     if (txt(h) === null && typeof cells[h] !== 'number') return null;
@@ -1249,13 +1278,9 @@ function parseLedgerRow(
     );
   }
   const guardianshipText = txt('监护类型');
-  const guardianshipType =
-    guardianshipText === null
-      ? null
-      : ((Object.entries(GUARDIANSHIP_TYPE_LABELS) as [GuardianshipType, string][]).find(
-          ([, l]) => l === guardianshipText,
-        )?.[0] ?? null);
-  if (guardianshipText !== null && guardianshipType === null) {
+  const guardianship = guardianshipText === null ? null : guardianshipOf(guardianshipText);
+  const guardianshipType = guardianship === null || guardianship === 'who' ? null : guardianship;
+  if (guardianshipText !== null && guardianship === null) {
     err(
       '监护类型',
       `监护类型“${guardianshipText}”无法识别`,
@@ -1296,7 +1321,7 @@ function parseLedgerRow(
       ethnicity: txt('民族'),
       birthDate: childBirth,
       idNumber,
-      hukouRegistered: yes('是否登记户口'),
+      hukouRegistered: hukouRegisteredOf(),
       health,
       disability,
       illness: txt('患病类型'),
