@@ -483,7 +483,25 @@ export async function login(
 
   const sessionToken = randomSecret(32);
   const csrfToken = randomSecret(32);
-  await ctx.db.transaction().execute(async (trx) => {
+  const signedIn = await ctx.db.transaction().execute(async (trx) => {
+    // The password (and TOTP code) were checked against the account as read before; a password
+    // or two-factor reset that committed meanwhile has ended every session, and must not be
+    // outlived by this one.
+    const current = await repo.lockUserRow(trx, user.id);
+    if (
+      !current ||
+      current.password_hash !== user.password_hash ||
+      current.totp_secret !== user.totp_secret
+    ) {
+      await audit(trx, who, {
+        action: 'auth.login',
+        entityType: 'user',
+        entityId: user.id,
+        result: 'denied',
+        details: { reason: 'password_changed_meanwhile' },
+      });
+      return false;
+    }
     await trx
       .updateTable('users')
       .set({ failed_attempts: 0, locked_until: null })
@@ -505,7 +523,9 @@ export async function login(
         details: { secondFactor },
       },
     );
+    return true;
   });
+  if (!signedIn) throw new DomainError('UNAUTHENTICATED', BAD_CREDENTIALS);
   return { sessionToken, csrfToken, limitation: limitationOf(user, config) };
 }
 

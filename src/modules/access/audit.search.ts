@@ -2,6 +2,7 @@
 // the trail is itself audited.
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
+import { DomainError } from '../../platform/errors.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { requireAccess, type Actor } from './access.policy.ts';
 import type { AuditItem, AuditQuery } from './access.schemas.ts';
@@ -99,13 +100,46 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The matching entries as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese), oldest first. */
-export async function exportAudit(ctx: AppContext, actor: Actor, query: AuditQuery): Promise<string> {
+/**
+ * The matching entries as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese), oldest
+ * first. More than `limit` entries are refused (audited), never cut short: a file that silently
+ * ends before the newest entries would pass for the whole trail.
+ */
+export async function exportAudit(
+  ctx: AppContext,
+  actor: Actor,
+  query: AuditQuery,
+  limit = EXPORT_LIMIT,
+): Promise<string> {
   requireAccess(actor, 'audit.export');
   const rows = (await filtered(ctx.db, query)
     .orderBy('id', 'asc')
-    .limit(EXPORT_LIMIT)
+    .limit(limit + 1)
     .execute()) as unknown as AuditRow[];
+  if (rows.length > limit) {
+    await audit(ctx.db, actor, {
+      action: 'audit.export',
+      entityType: 'audit_log',
+      result: 'denied',
+      details: { ...filterDetails(query), reason: 'too_many', limit },
+    });
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      {
+        zh: `匹配的审计记录超过 ${limit} 条，无法一次导出；请缩小时间范围（起止时间）或增加条件后分次导出`,
+        en: `More than ${limit} audit entries match, too many for one export; narrow the time range (from, to) or add filters and export in parts`,
+      },
+      [
+        {
+          path: 'to',
+          message: {
+            zh: `请缩小时间范围，使匹配的记录不超过 ${limit} 条`,
+            en: `narrow the time range to at most ${limit} entries`,
+          },
+        },
+      ],
+    );
+  }
   await audit(ctx.db, actor, {
     action: 'audit.export',
     entityType: 'audit_log',

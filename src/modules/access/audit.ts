@@ -391,7 +391,20 @@ export interface ChainReport {
   problem: ChainProblem | null;
 }
 
-/** Walks the whole chain in id order (in key ranges) and reports the first break. */
+/** The entry's hash recomputed; null when its recorded algorithm is none this Node.js knows (edited). */
+function recomputedHash(row: AuditRow): string | null {
+  try {
+    return entryHash(row);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Walks the whole chain in id order (in key ranges) and reports the first break. The server keeps
+ * writing meanwhile: when the chain head has moved past the last entry read, the walk goes on to
+ * the entries written since (a head and its entries commit together, so they are there to read).
+ */
 export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<ChainReport> {
   let expectedPrev = GENESIS_HASH;
   let previous: { id: number; prevHash: string } | null = null;
@@ -401,10 +414,27 @@ export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<Ch
     const rows = (
       await sql<AuditRow>`SELECT * FROM audit_log WHERE id > ${after} ORDER BY id LIMIT ${batch}`.execute(db)
     ).rows;
-    if (!rows.length) break;
+    if (!rows.length) {
+      const head = (
+        await sql<{
+          last_id: number;
+          last_hash: string;
+        }>`SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
+      ).rows[0];
+      if (head && head.last_hash === expectedPrev) break;
+      if (head && Number(head.last_id) > after) {
+        const more = await sql`SELECT 1 FROM audit_log WHERE id > ${after} LIMIT 1`.execute(db);
+        if (more.rows.length) continue;
+      }
+      return report(false, count, previous?.id ?? null, expectedPrev, {
+        kind: 'deleted',
+        id: null,
+        afterId: previous?.id ?? null,
+        message: `the newest entries were deleted: the chain ends at ${previous?.id ?? 'the start'} but the head records entry ${head?.last_id ?? '?'}`,
+      });
+    }
     for (const row of rows) {
-      const recomputed = entryHash(row);
-      if (recomputed !== row.hash) {
+      if (recomputedHash(row) !== row.hash) {
         return report(false, count, previous?.id ?? null, expectedPrev, {
           kind: 'altered',
           id: row.id,
@@ -434,20 +464,6 @@ export async function verifyAuditChain(db: Kysely<DB>, batch = 2000): Promise<Ch
       count += 1;
       after = row.id;
     }
-  }
-  const head = (
-    await sql<{
-      last_id: number;
-      last_hash: string;
-    }>`SELECT last_id, last_hash FROM audit_chain_head WHERE id = 1`.execute(db)
-  ).rows[0];
-  if (!head || head.last_hash !== expectedPrev) {
-    return report(false, count, previous?.id ?? null, expectedPrev, {
-      kind: 'deleted',
-      id: null,
-      afterId: previous?.id ?? null,
-      message: `the newest entries were deleted: the chain ends at ${previous?.id ?? 'the start'} but the head records entry ${head?.last_id ?? '?'}`,
-    });
   }
   return report(true, count, previous?.id ?? null, expectedPrev, null);
 }
