@@ -194,10 +194,60 @@ function objectBranch(schema: JsonSchema): JsonSchema | null {
   return null;
 }
 
+/** The branches of a schema that are not unions: the leaves its value is checked against. */
+function leaves(schema: JsonSchema): JsonSchema[] {
+  const branches = [...((schema.anyOf as JsonSchema[]) ?? []), ...((schema.oneOf as JsonSchema[]) ?? [])];
+  return branches.length ? branches.flatMap(leaves) : [schema];
+}
+
+const typesOf = (leaf: JsonSchema): string[] =>
+  leaf.type === undefined ? [] : Array.isArray(leaf.type) ? (leaf.type as string[]) : [leaf.type as string];
+
+/**
+ * Why type coercion would give a scalar a meaning it does not have, or null when it would not:
+ * false for a number is 0 and true is 1 (sex 1, male), and 0 or false where a field takes an id or
+ * null is null (PATCH {"householdId": 0} took the person out of the household). The schema's own
+ * words: what type the field is, or its minimum.
+ */
+function coercedMeaning(value: unknown, schema: JsonSchema): Message | null {
+  if (typeof value !== 'boolean' && value !== 0) return null;
+  const typed = leaves(schema).filter((leaf) => !typesOf(leaf).includes('null'));
+  // Free-form data (no type) takes anything as it is.
+  if (typed.some((leaf) => leaf.type === undefined && leaf.const === undefined && leaf.enum === undefined))
+    return null;
+  if (typeof value === 'boolean') {
+    if (typed.some((leaf) => typesOf(leaf).includes('boolean') || typeof leaf.const === 'boolean'))
+      return null;
+    const type = typesOf(typed[0] ?? {})[0] ?? 'null';
+    return { zh: `类型应为 ${type}`, en: `must be ${type}` };
+  }
+  // 0 is coerced to null only where the field takes null and none of its other forms takes 0 (a
+  // boolean takes it as false).
+  if (!allowsNull(schema)) return null;
+  const takesZero = (leaf: JsonSchema) =>
+    typesOf(leaf).includes('boolean') ||
+    ((typesOf(leaf).includes('integer') || typesOf(leaf).includes('number')) &&
+      (leaf.const === undefined || leaf.const === 0) &&
+      (leaf.enum === undefined || (leaf.enum as unknown[]).includes(0)) &&
+      (typeof leaf.minimum !== 'number' || leaf.minimum <= 0) &&
+      (typeof leaf.exclusiveMinimum !== 'number' || leaf.exclusiveMinimum < 0) &&
+      (typeof leaf.maximum !== 'number' || leaf.maximum >= 0));
+  if (typed.some(takesZero) || !typed.length) return null;
+  const minimum = typed.map((leaf) => leaf.minimum).find((m) => typeof m === 'number');
+  return minimum !== undefined
+    ? { zh: `不能小于 ${String(minimum)}`, en: `must be at least ${String(minimum)}` }
+    : { zh: '取值无效（0 不是有效值）', en: 'is not valid (0 is not one of its values)' };
+}
+
 function nullsRefused(value: unknown, schema: JsonSchema, path: string, out: ErrorDetail[]): void {
   if (value === null) {
     if (!allowsNull(schema))
       out.push({ path: path || 'body', message: { zh: '不能为 null', en: 'must not be null' } });
+    return;
+  }
+  const coerced = coercedMeaning(value, schema);
+  if (coerced) {
+    out.push({ path: path || 'body', message: coerced });
     return;
   }
   if (typeof value !== 'object') return;
@@ -342,7 +392,8 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   // invisible garbage in a name or an address) and unpaired surrogates (not Unicode: they would be
   // stored as U+FFFD). Refused before validation, naming the field, so nothing is half-written.
   // So is a null in a body field whose schema has no null: type coercion would turn it into 0, ""
-  // or false (a setting of 0, an empty reason) instead of refusing it.
+  // or false (a setting of 0, an empty reason) instead of refusing it; and a boolean where the field
+  // is no boolean, or a 0 where it takes an id or null, which coercion would turn into 1, 0 or null.
   app.addHook('preValidation', async (request) => {
     const details: ErrorDetail[] = [];
     for (const part of [request.params, request.query, request.body])

@@ -31,7 +31,7 @@ export type FactDataCheck =
   { ok: true; data: Record<string, unknown> } | { ok: false; path: string; message: LocalizedMessage };
 
 export type FieldRule =
-  | { type: 'string'; required?: boolean }
+  | { type: 'string'; required?: boolean; maxLength?: number }
   | { type: 'date'; required?: boolean; nullable?: boolean }
   | { type: 'boolean'; required?: boolean }
   | { type: 'enum'; values: readonly (string | number)[]; required?: boolean };
@@ -39,7 +39,9 @@ export type FieldRule =
 /** Each fact kind's data fields and their rules (the web form mirrors them: test/fact-fields.test.ts). */
 export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   migration: {
-    destination: { type: 'string' },
+    // 外出务工地, 学校名称 and 患病类型 hold what the template's and the ledger's columns hold, so
+    // that an export imports back (registry.template.ts, registry.ledger.ts).
+    destination: { type: 'string', maxLength: 100 },
     expectedReturn: { type: 'date', nullable: true },
     contact: { type: 'string' },
     homeVisits: { type: 'enum', values: ['monthly', 'quarterly', 'half_yearly', 'yearly', 'rarely'] },
@@ -59,14 +61,14 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
     grade: { type: 'enum', values: [1, 2, 3, 4], required: true },
     certificateNo: { type: 'string' },
   },
-  serious_illness: { diagnosis: { type: 'string' } },
+  serious_illness: { diagnosis: { type: 'string', maxLength: 100 } },
   schooling: {
     stage: {
       type: 'enum',
       values: ['preschool', 'primary', 'junior', 'senior', 'vocational', 'college', 'none'],
       required: true,
     },
-    school: { type: 'string' },
+    school: { type: 'string', maxLength: 100 },
     droppedOut: { type: 'boolean' },
   },
   self_care: { level: { type: 'enum', values: ['intact', 'mild', 'moderate', 'severe'], required: true } },
@@ -172,6 +174,15 @@ export function checkFactData(kind: FactKind, data: Record<string, unknown>): Fa
         const cell = typeof value === 'string' ? normalizeCell(value) : null;
         if (cell === null)
           return { ok: false, path, message: { zh: '应为非空文本', en: 'must be non-empty text' } };
+        if (rule.maxLength !== undefined && [...cell].length > rule.maxLength)
+          return {
+            ok: false,
+            path,
+            message: {
+              zh: `长度不能超过 ${rule.maxLength}`,
+              en: `must have at most ${rule.maxLength} characters`,
+            },
+          };
         out[key] = cell;
         break;
       }

@@ -9,7 +9,15 @@ import { pipeline } from 'node:stream/promises';
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
-import { DomainError, conflict, forbidden, invalid, notFound, type Lang } from '../../platform/errors.ts';
+import {
+  DomainError,
+  conflict,
+  forbidden,
+  invalid,
+  notFound,
+  type Lang,
+  type Message,
+} from '../../platform/errors.ts';
 import { isIsoDate, today } from '../../platform/dates.ts';
 import { maskPhone, normalizeCell, normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import {
@@ -39,7 +47,7 @@ import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
-import { RELATIONS_TO_HEAD, type RegistryRecord } from './registry.template.ts';
+import { relationToHeadAsStored, type RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import { fileKind } from './registry.reader.ts';
 import type { ImportKind } from './registry.tables.ts';
@@ -75,17 +83,28 @@ const HOUSEHOLD_NOT_FOUND = { zh: '未找到该户', en: 'Household not found' }
  */
 const asCell = (value: string | null | undefined): string | null => normalizeCell(value ?? null);
 
+/**
+ * A required text field as the import writes it; blank (spaces, full-width spaces, invisible
+ * characters only) is refused naming the field, as the template refuses an empty 姓名 or 户编号.
+ */
+function requiredText(field: string, normalized: string | null, label: Message): string {
+  if (normalized !== null) return normalized;
+  throw invalid(field, { zh: `${label.zh}不能为空`, en: `${label.en} must not be blank` });
+}
+const personName = (value: string) =>
+  requiredText('name', normalizeName(value), { zh: '姓名', en: 'the name' });
+
 /** 与户主关系 as the template requires it: a GB/T 4761 name (户主, 配偶, 子 ...). */
 function relationToHeadOf(value: string | null | undefined, field = 'relationToHead'): string | null {
   const given = asCell(value);
   if (given === null) return null;
-  const compact = given.replace(/\s/g, '');
-  if (!RELATIONS_TO_HEAD.includes(compact))
+  const stored = relationToHeadAsStored(given);
+  if (stored === null)
     throw invalid(field, {
       zh: `“${given}”不是 GB/T 4761 的家庭关系名称（如 户主、配偶、子、女、孙子、孙女、父亲、母亲、兄弟姐妹、其他）`,
       en: `"${given}" is not a GB/T 4761 family relation (户主, 配偶, 子, 女, 孙子, 孙女, 父亲, 母亲, 兄弟姐妹, 其他 ...)`,
     });
-  return compact;
+  return stored;
 }
 
 // ---------- mapping rows to responses ----------
@@ -504,7 +523,7 @@ export async function createPerson(
   await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
   if (input.residenceRegionCode) await requireRegion(db, 'residenceRegionCode', input.residenceRegionCode);
   // Written as the import writes it (a padded 张\u3000伟 is 张伟), so both find the same person.
-  const name = normalizeName(input.name) ?? input.name.trim();
+  const name = personName(input.name);
   const spelled = nameSpellings(name);
   const relationToHead = relationToHeadOf(input.relationToHead);
   try {
@@ -583,8 +602,7 @@ export async function updatePerson(
         const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
         if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
       }
-      const given = pick('name', current.name) ?? current.name;
-      const name = normalizeName(given) ?? given.trim();
+      const name = personName(pick('name', current.name) ?? current.name);
       const spelled = nameSpellings(name);
       const updated = await repo.updatePerson(trx, id, patch.version, {
         ...identity,
@@ -634,6 +652,20 @@ export async function addFact(
   if (!isFactKind(input.kind)) throw invalid('kind', { zh: '未知的事实类型', en: 'unknown fact kind' });
   const checked = checkFactData(input.kind, input.data ?? {});
   if (!checked.ok) throw invalid(checked.path, checked.message);
+  // Who says so: a fact keeps its source (DOMAIN.md section 1); blank is not one.
+  const source = input.source ?? 'manual';
+  if (asCell(source) === null)
+    throw invalid('source', {
+      zh: '来源不能为空；不填写时为 manual（手工录入）',
+      en: 'the source must not be blank; leave it out for manual',
+    });
+  // The template refuses a 人身自由限制预计结束日期 before its start, so an export imports back.
+  const expectedEnd = input.kind === 'liberty_restriction' ? checked.data.expectedEnd : undefined;
+  if (typeof expectedEnd === 'string' && expectedEnd < input.from)
+    throw invalid('data.expectedEnd', {
+      zh: `预计结束日期 ${expectedEnd} 早于开始日期 ${input.from}`,
+      en: `the expected end ${expectedEnd} is before the start ${input.from}`,
+    });
   if (input.to != null && input.to <= input.from)
     throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
   if (input.kind === 'death' && input.to != null)
@@ -658,7 +690,7 @@ export async function addFact(
       valid_from: input.from,
       valid_to: input.to ?? null,
       data: JSON.stringify(checked.data),
-      source: input.source ?? 'manual',
+      source,
       recorded_by: actor.userId,
     });
     await audit(trx, actor, {
@@ -1221,12 +1253,16 @@ export async function createHousehold(
 ): Promise<HouseholdDetail> {
   requireWrite(actor, input.hukouRegionCode);
   await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
+  const householdNo = requiredText('householdNo', asCell(input.householdNo), {
+    zh: '户编号',
+    en: 'the household number',
+  });
   try {
     return await db.transaction().execute(async (trx) => {
       await requireHead(trx, actor, input.headPersonId, null);
       const row = await repo.insertHousehold(trx, {
         county_code: input.hukouRegionCode.slice(0, 6),
-        household_no: asCell(input.householdNo) ?? input.householdNo.trim(),
+        household_no: householdNo,
         hukou_region_code: input.hukouRegionCode,
         address: input.address ?? null,
         head_person_id: input.headPersonId ?? null,
@@ -1325,10 +1361,12 @@ function formerHeadRelationOf(patch: HouseholdPatch, former: repo.PersonRow | un
       zh: `更换户主时须填写原户主“${former.name}”新的与户主关系（如 父亲、母亲、配偶、子、女）：一户只有一位户主`,
       en: `a change of head needs the former head's (${former.name}) new relation to the head (e.g. 父亲, 母亲, 配偶, 子, 女): a household has one head`,
     });
-  if (relation === '户主' || relation === '本人')
+  // 本人 is stored as 户主 (relationToHeadAsStored): the message names the word the clerk wrote.
+  const written = asCell(given)?.replace(/\s/g, '') ?? relation;
+  if (relation === '户主')
     throw invalid(field, {
-      zh: `原户主“${former.name}”的新关系不能是“${relation}”：一户只有一位户主，请填写其与新户主的关系`,
-      en: `the former head's (${former.name}) new relation cannot be ${relation}: a household has one head; give their relation to the new head`,
+      zh: `原户主“${former.name}”的新关系不能是“${written}”：一户只有一位户主，请填写其与新户主的关系`,
+      en: `the former head's (${former.name}) new relation cannot be ${written}: a household has one head; give their relation to the new head`,
     });
   return relation;
 }

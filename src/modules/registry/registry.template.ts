@@ -247,15 +247,27 @@ export const RELATIONS_TO_HEAD: readonly string[] = [
   '其他', '伯父', '伯母', '叔父', '婶母', '舅父', '舅母', '姨父', '姨母', '姑父', '姑母',
   '堂兄弟、堂姐妹', '表兄弟、表姐妹', '侄子', '侄女', '外甥', '外甥女', '其他亲属', '非亲属',
   '儿子', '女儿', '丈夫', '妻子', '孙媳', '孙女婿', '继子', '继女', '养子', '养女', '哥哥', '弟弟',
+  '姐', '妹', '孙媳妇', '外孙媳妇', '曾孙子', '曾孙女', '外曾孙子', '外曾孙女',
 ]; // prettier-ignore
 
 const RELATION_SET = new Set(RELATIONS_TO_HEAD);
 
+/**
+ * A relation to the head as stored: 本人 (GB/T 4761's "self", what some county systems write on the
+ * head's own row) is 户主, so that the household's head, income and head checks read it as the head.
+ * Null when the word is not a relation name.
+ */
+export function relationToHeadAsStored(text: string): string | null {
+  const compact = text.replace(/\s/g, '');
+  if (!RELATION_SET.has(compact)) return null;
+  return compact === '本人' ? '户主' : compact;
+}
+
 function parseRelation(value: unknown): ParseResult<string | null> {
   const s = normalizeCell(value);
   if (s === null) return bad('与户主关系不能为空', 'the relation to the household head is required');
-  const compact = s.replace(/\s/g, '');
-  if (RELATION_SET.has(compact)) return ok(compact);
+  const stored = relationToHeadAsStored(s);
+  if (stored !== null) return ok(stored);
   return bad(
     `与户主关系“${s}”不是 GB/T 4761 的家庭关系名称（如 户主、配偶、子、女、孙子、孙女、父亲、母亲、兄弟姐妹、其他）`,
     `relation "${s}" is not a GB/T 4761 family relation (户主, 配偶, 子, 女, 孙子, 孙女, 父亲, 母亲, 兄弟姐妹, 其他 ...)`,
