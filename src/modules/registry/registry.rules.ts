@@ -265,6 +265,32 @@ export function parentBirthProblem(child: RelatedPerson, parent: RelatedPerson):
 /** The legal marriage age (法定婚龄, Civil Code art. 1047): 22 for a man, 20 for a woman. */
 export const MARRIAGE_AGE: Readonly<Record<1 | 2, number>> = { 1: 22, 2: 20 };
 
+/** Who may care for a child in the parents' place: an adult (full civil capacity, Civil Code art. 17). */
+const CARER_MINIMUM_AGE = 18;
+
+/**
+ * An entrusted carer (委托照护人) or a legal guardian younger than 18 on the day the link starts: the
+ * Minors Protection Law (art. 22) entrusts a child to a person of full civil capacity with the ability to
+ * care, and a guardian must be able to act as one (Civil Code art. 27-28); a child is neither. The
+ * exception of a 16- or 17-year-old who lives on their own earnings (Civil Code art. 18) is not recorded
+ * in the registry, so it is not taken. Null when the age is unknown or 18 or more.
+ */
+export function carerAgeProblem(
+  carer: RelatedPerson,
+  on: string,
+  kind: 'carer' | 'guardian',
+): LocalizedMessage | null {
+  if (carer.birthDate === null || !isIsoDate(on) || carer.birthDate > on) return null;
+  const age = ageOn(carer.birthDate, on);
+  if (age >= CARER_MINIMUM_AGE) return null;
+  const who = carer.name ?? '';
+  const [zhRole, enRole] = kind === 'carer' ? ['委托照护人', 'an entrusted carer'] : ['监护人', 'a guardian'];
+  return {
+    zh: `${who ? `“${who}”` : zhRole}在 ${on} 为 ${age} 周岁：${zhRole}须为年满 18 周岁的完全民事行为能力人（未成年人保护法第二十二条、民法典第二十七条）`,
+    en: `${who || 'the person'} was ${age} on ${on}: ${enRole} must be an adult of 18 or more (Minors Protection Law art. 22, Civil Code art. 27)`,
+  };
+}
+
 /** A spouse link for a person under the legal marriage age on `on` (the day the marriage began, else today). */
 export function marriageAgeProblem(spouse: RelatedPerson, on: string): LocalizedMessage | null {
   if (spouse.sex === null || spouse.birthDate === null || !isIsoDate(on) || spouse.birthDate > on)

@@ -37,6 +37,7 @@ import {
   maskedFactFields,
   maskFactData,
   maskNumbersInText,
+  carerAgeProblem,
   marriageAgeProblem,
   nameSpellings,
   parentBirthProblem,
@@ -1083,6 +1084,24 @@ export async function addRelation(
         const underAge = marriageAgeProblem(relatedOf(spouse), on);
         if (underAge) throw invalid('relatedPersonId', underAge);
       }
+      // One spouse at a time (Civil Code art. 1041-1042): a marriage in force to a third person who
+      // is alive ends first (divorce: end that link). A widow's link to her late husband stays, as
+      // the registry keeps it; she may remarry. The third person is not named: they may be registered
+      // outside the actor's region.
+      for (const [who, spouse] of [
+        [{ zh: '本人', en: 'this person' }, person],
+        [{ zh: '对方', en: 'the related person' }, other],
+      ] as const) {
+        if (await livingSpouseOtherThan(trx, spouse.id, spouse.id === personId ? other.id : personId, on))
+          throw conflict({
+            zh: `${who.zh}已登记有在世的配偶（婚姻关系未结束）：一人只能有一位配偶（民法典第一千零四十二条）；离婚的，请先在其家庭关系中结束该配偶关系`,
+            en: `${who.en} has a living spouse on record whose marriage has not ended: a person has one spouse (Civil Code art. 1042); after a divorce, end that spouse link first`,
+          });
+      }
+    }
+    if (input.kind === 'carer' || input.kind === 'guardian') {
+      const tooYoung = carerAgeProblem(relatedOf(other), input.validFrom ?? today(), input.kind);
+      if (tooYoung) throw invalid('relatedPersonId', tooYoung);
     }
     const added = await repo.ensureRelation(trx, {
       person_id: personId,
@@ -1108,6 +1127,46 @@ export async function addRelation(
     await personChanged(trx, personId, { kind: 'relation' });
     return personDetail(trx, person, lang);
   });
+}
+
+/**
+ * Whether the person has a spouse link in force to someone other than `except` who is alive on `on`:
+ * no death and no declaration of death (not retracted) from on or before that day.
+ */
+async function livingSpouseOtherThan(
+  trx: Transaction<DB>,
+  personId: number,
+  except: number,
+  on: string,
+): Promise<boolean> {
+  const found = await trx
+    .selectFrom('person_relations as r')
+    .select('r.id')
+    .where('r.kind', '=', 'spouse')
+    .where('r.valid_to', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('r.person_id', '=', personId), eb('r.related_person_id', '<>', except)]),
+        eb.and([eb('r.related_person_id', '=', personId), eb('r.person_id', '<>', except)]),
+      ]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('person_facts as f')
+            .select('f.id')
+            .where(
+              sql<boolean>`f.person_id = CASE WHEN r.person_id = ${personId} THEN r.related_person_id ELSE r.person_id END`,
+            )
+            .where('f.kind', 'in', ['death', 'declared_dead'])
+            .where('f.retracted_at', 'is', null)
+            .where('f.valid_from', '<=', on)
+            .where((eb) => eb.or([eb('f.valid_to', 'is', null), eb('f.valid_to', '>', on)])),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return found !== undefined;
 }
 
 /**
