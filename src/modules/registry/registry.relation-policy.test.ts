@@ -1,13 +1,16 @@
 // Links the law does not allow, session 12: a second spouse while a marriage to a living person is in
 // force (Civil Code art. 1042) is a 409 for either end, and the divorce (ending the link) or the first
 // spouse's death opens the way; an entrusted carer or a guardian under 18 (Minors Protection Law art.
-// 22, Civil Code art. 27) is a 400 naming relatedPersonId, judged on the day the link starts.
+// 22, Civil Code art. 27) is a 400 naming relatedPersonId, judged on the day the link starts. And
+// what has happened is not dated ahead: a death, a declaration by a court, a police report of lost
+// contact after today is a 400 naming `from` (the API) or its column (the template).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { apiCall, makeUser, signIn, type Client } from '../../../test/support/access.ts';
 import { addDays, today, type IsoDate } from '../../platform/dates.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
+import { rowToRecord, TEMPLATE_HEADERS } from './registry.template.ts';
 
 const COUNTY = '410225';
 const V1 = '410225101200'; // 堌阳镇 城内村
@@ -129,5 +132,52 @@ describe('carers and guardians are adults', () => {
     assert.equal(dayBefore.statusCode, 400, dayBefore.body);
     const onBirthday = await link(child, { relatedPersonId: cousin, kind: 'carer', validFrom: '2018-01-01' });
     assert.equal(onBirthday.statusCode, 201, onBirthday.body);
+  });
+});
+
+describe('events are not dated ahead', () => {
+  test('a death, a declaration or lost contact after today is a 400 naming from; today is taken', async () => {
+    const tomorrow = addDays(today(), 1);
+    for (const kind of ['death', 'declared_missing', 'declared_dead', 'lost_contact']) {
+      const subject = await person(`未来${kind}`, 1, '1960-01-01');
+      const data = kind === 'lost_contact' ? { policeReportDate: today() } : {};
+      const r = await api('POST', `/persons/${subject}/facts`, { kind, from: tomorrow, data });
+      assert.equal(r.statusCode, 400, `${kind}: ${r.body}`);
+      assert.equal(r.json().error.details[0]?.path, 'from');
+    }
+    const subject = await person('今日', 1, '1960-01-01');
+    const r = await api('POST', `/persons/${subject}/facts`, { kind: 'death', from: today() });
+    assert.equal(r.statusCode, 201, r.body);
+  });
+
+  test('the template: 死亡日期, 宣告失踪日期 and 失联开始日期 after the import day are row errors; 外出开始日期 ahead is a plan and is taken', () => {
+    const cells = (extra: Record<string, string>) =>
+      Object.fromEntries(
+        TEMPLATE_HEADERS.map((h) => [
+          h,
+          (
+            {
+              户编号: 'RP-9',
+              姓名: '周未来',
+              公民身份号码: makeIdNumber(COUNTY, '1960-01-01', 91),
+              与户主关系: '户主',
+              户籍地代码: V1,
+              ...extra,
+            } as Record<string, string>
+          )[h] ?? null,
+        ]),
+      );
+    const ctx = { regionExists: () => true, today: '2026-11-29' };
+    for (const column of ['死亡日期', '宣告失踪日期', '失联开始日期']) {
+      const { record, errors } = rowToRecord(cells({ [column]: '2026-11-30' }), ctx);
+      assert.equal(record, null, column);
+      assert.deepEqual(
+        errors.map((e) => e.column),
+        [column],
+      );
+    }
+    assert.equal(rowToRecord(cells({ 死亡日期: '2026-11-29' }), ctx).errors.length, 0);
+    const planned = rowToRecord(cells({ 外出务工: '是', 外出开始日期: '2026-12-15' }), ctx);
+    assert.deepEqual(planned.errors, []);
   });
 });

@@ -667,6 +667,18 @@ export async function addFact(
       zh: `预计结束日期 ${expectedEnd} 早于开始日期 ${input.from}`,
       en: `the expected end ${expectedEnd} is before the start ${input.from}`,
     });
+  // A death, a court's declaration and a police report of lost contact have happened: not dated ahead.
+  if (
+    (input.kind === 'death' ||
+      input.kind === 'declared_missing' ||
+      input.kind === 'declared_dead' ||
+      input.kind === 'lost_contact') &&
+    input.from > today()
+  )
+    throw invalid('from', {
+      zh: `日期 ${input.from} 晚于今天（${today()}）：死亡、宣告失踪或死亡、失联报案只能是已发生的事`,
+      en: `the date ${input.from} is in the future (today is ${today()}): a death, a court's declaration or a report of lost contact has happened`,
+    });
   if (input.to != null && input.to <= input.from)
     throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
   if (input.kind === 'death' && input.to != null)

@@ -745,6 +745,19 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     }
   }
 
+  // What has happened is dated on or before the import day: a death, a court's declaration, a police
+  // report of lost contact. (A migration or a restriction dated ahead is a plan: the rules read it from
+  // its day.)
+  for (const key of ['deathDate', 'declaredMissingDate', 'lostContactSince'] as const) {
+    const value = values[key];
+    if (typeof value === 'string' && value > ctx.today)
+      fail(
+        key,
+        `日期 ${value} 晚于今天（${ctx.today}）`,
+        `the date ${value} is in the future (today is ${ctx.today})`,
+      );
+  }
+
   const migrant = (values.migrant as boolean | null | undefined) ?? null;
   const migrationSince = (values.migrationSince as IsoDate | null | undefined) ?? null;
   if (migrant === true && migrationSince === null && errorsFor(errors, HEADER_OF.migrationSince) === 0) {
