@@ -1,4 +1,5 @@
-// Child ledger import, review 4: what real ledgers hold that reviews 1-3 did not. 行政村 after the
+// Child ledger import, review 4: what real ledgers hold that reviews 1-3 did not. Autonomous areas by
+// their short names (黔南州, 长阳县, 广西); 行政村 after the
 // village's name; the parents' 务工地点 titled 外出务工地点, 务工地址, 打工地点; the carer titled
 // 受委托监护人; 身体状况, 是否寄宿; dates as eight digits (20150301, as text or as a number) and with a
 // time of day; 男性/女性; two phone numbers in one cell; 身体情况 良好/一般/有病 and 就学情况 初一/五年级/在读;
@@ -73,6 +74,43 @@ describe('addresses', () => {
     assert.equal(codeOf('南彰镇南彰行政村'), NANZHANG);
     assert.equal(codeOf('兰考县南彰镇司寨行政村3组'), SIZHAI);
     assert.equal(codeOf('南彰镇南彰自然村'), 'unknown');
+  });
+});
+
+describe('autonomous areas as addresses write them', () => {
+  test('黔南州 and 黔南 for 黔南布依族苗族自治州, 长阳县 and 长阳 for 长阳土家族自治县, 广西 for 广西壮族自治区', async () => {
+    const qiannan = await loadCountyPlaces('522727'); // 贵州省 黔南布依族苗族自治州 平塘县
+    const lazhuan = '522727100212'; // 平舟镇 拉全村村民委员会
+    for (const text of [
+      '贵州省黔南布依族苗族自治州平塘县平舟镇拉全村',
+      '黔南州平塘县平舟镇拉全村',
+      '贵州黔南平塘平舟镇拉全村',
+      '贵州省黔南州平塘县平舟镇拉全村民委员会',
+    ]) {
+      const r = resolveAddress(text, '522727', qiannan.villages, qiannan.upperNames);
+      assert.deepEqual(r, { ok: true, code: lazhuan }, text);
+    }
+    const changyang = await loadCountyPlaces('420528'); // 湖北省 宜昌市 长阳土家族自治县
+    for (const text of [
+      '宜昌长阳县高家堰镇魏家洲村',
+      '长阳高家堰魏家洲村',
+      '湖北省宜昌市长阳土家族自治县高家堰镇魏家洲村',
+    ])
+      assert.deepEqual(
+        resolveAddress(text, '420528', changyang.villages, changyang.upperNames),
+        { ok: true, code: '420528102201' },
+        text,
+      );
+    assert.equal(workplaceInCounty('长阳县城', changyang), true);
+    assert.equal(workplaceInCounty('宜昌市区', changyang), false);
+    const binyang = await loadCountyPlaces('450126'); // 广西壮族自治区 南宁市 宾阳县
+    assert.deepEqual(
+      resolveAddress('广西宾阳县黎塘镇仁爱社区', '450126', binyang.villages, binyang.upperNames),
+      {
+        ok: true,
+        code: '450126101002',
+      },
+    );
   });
 });
 

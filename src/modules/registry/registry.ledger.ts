@@ -118,19 +118,65 @@ function withoutUpperNames(text: string, upperNames: readonly string[]): string[
       if (s !== '' && !out.includes(s)) out.push(s);
       return;
     }
-    const short = full.replace(UPPER_SUFFIX, '');
     if (s.startsWith(full)) walk(s.slice(full.length), level + 1);
-    else if (
-      short.length >= 2 &&
-      short !== full &&
-      s.startsWith(short) &&
-      !ADMINISTRATIVE_SUFFIX_AHEAD.test(s.slice(short.length))
-    )
-      walk(s.slice(short.length), level + 1);
+    else {
+      const { bare, abbreviated } = shortUpperNames(full);
+      // The longest short name the text starts with: 黔南州 before 黔南.
+      const short = [...abbreviated, ...bare]
+        .filter(
+          (n) =>
+            s.startsWith(n) &&
+            (abbreviated.includes(n) || !ADMINISTRATIVE_SUFFIX_AHEAD.test(s.slice(n.length))),
+        )
+        .sort((a, b) => b.length - a.length)[0];
+      if (short !== undefined) walk(s.slice(short.length), level + 1);
+    }
     walk(s, level + 1);
   };
   walk(text, 0);
   return out;
+}
+
+/** The 55 ethnic minorities' names and 汉, as autonomous areas name them (布依族, 维吾尔, 蒙古族). */
+const ETHNIC_NAMES = [
+  '汉', '蒙古', '回', '藏', '维吾尔', '苗', '彝', '壮', '布依', '朝鲜', '满', '侗', '瑶', '白', '土家', '哈尼',
+  '哈萨克', '傣', '黎', '傈僳', '佤', '畲', '高山', '拉祜', '水', '东乡', '纳西', '景颇', '柯尔克孜', '土',
+  '达斡尔', '仫佬', '羌', '布朗', '撒拉', '毛南', '仡佬', '锡伯', '阿昌', '普米', '塔吉克', '怒', '乌孜别克',
+  '俄罗斯', '鄂温克', '德昂', '保安', '裕固', '京', '塔塔尔', '独龙', '鄂伦春', '赫哲', '门巴', '珞巴', '基诺',
+]; // prettier-ignore
+const ETHNIC_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族?)+$`);
+const AUTONOMOUS = /(自治区|自治州|自治县|自治旗)$/;
+const AUTONOMOUS_ABBREVIATION: Readonly<Record<string, string>> = {
+  自治州: '州',
+  自治县: '县',
+  自治旗: '旗',
+  自治区: '',
+};
+
+/**
+ * The short names an upper division goes by in an address. `bare` must not be followed by an
+ * administrative suffix (安阳 before 县 is 安阳县, not 安阳市); `abbreviated` ends in its own (黔南州).
+ * 开封市 is 开封; an autonomous area is its place name without the peoples and the suffix, alone or
+ * with the suffix's last word: 黔南布依族苗族自治州 is 黔南 and 黔南州, 长阳土家族自治县 长阳 and 长阳县,
+ * 广西壮族自治区 广西, 新疆维吾尔自治区 新疆.
+ */
+function shortUpperNames(full: string): { bare: string[]; abbreviated: string[] } {
+  const stripped = full.replace(UPPER_SUFFIX, '');
+  const bare = stripped.length >= 2 && stripped !== full ? [stripped] : [];
+  const abbreviated: string[] = [];
+  const autonomous = AUTONOMOUS.exec(full)?.[1];
+  if (autonomous !== undefined) {
+    const named = full.slice(0, -autonomous.length);
+    for (let i = 2; i < named.length; i += 1)
+      if (ETHNIC_TAIL.test(named.slice(i))) {
+        const place = named.slice(0, i);
+        bare.push(place);
+        const word = AUTONOMOUS_ABBREVIATION[autonomous] ?? '';
+        if (word !== '') abbreviated.push(place + word);
+        break;
+      }
+  }
+  return { bare, abbreviated };
 }
 
 /** A division name without the full upper names it starts with (濮阳县文留镇 → 文留镇), or null. */
@@ -753,17 +799,14 @@ export function workplaceInCounty(text: string, places: CountyPlaces): boolean {
   if (LOCAL_WORKPLACE.test(s)) return true;
   const [province = '', prefecture = '', county = ''] = places.upperNames;
   if (county === '') return false;
-  const countyShort = county.replace(UPPER_SUFFIX, '');
+  const { bare, abbreviated } = shortUpperNames(county);
   const index = placeIndex(places.countyCode, places.villages, places.upperNames);
-  return withoutUpperNames(
-    s,
-    [province, prefecture].filter((n) => n !== ''),
-  ).some(
+  const upper = [province, prefecture].filter((n) => n !== '');
+  return withoutUpperNames(s, upper).some(
     (reading) =>
       reading.startsWith(county) ||
-      (countyShort.length >= 2 &&
-        reading.startsWith(countyShort) &&
-        !ADMINISTRATIVE_SUFFIX_AHEAD.test(reading.slice(countyShort.length))) ||
+      abbreviated.some((n) => reading.startsWith(n)) ||
+      bare.some((n) => reading.startsWith(n) && !ADMINISTRATIVE_SUFFIX_AHEAD.test(reading.slice(n.length))) ||
       index.townships.some((t) => t.aliases.some((a) => reading.startsWith(a))),
   );
 }
