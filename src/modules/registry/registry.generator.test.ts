@@ -45,6 +45,23 @@ describe('generateCounty', () => {
     assert.ok(xs.every((x) => x >= 0 && x < 1));
   });
 
+  test('another county’s real villages (平塘县, Guizhou); a county not in the data and an urban district are refused by name', async () => {
+    const pingtang = await collect({ ...options, countyCode: '522727', persons: 300 });
+    assert.equal(pingtang.length, 300);
+    for (const r of pingtang) {
+      assert.match(r.hukouRegionCode, /^522727\d{3}(2|3)\d{2}$/);
+      if (r.idNumber) assert.ok(r.idNumber.startsWith('522727'), r.idNumber);
+    }
+    await assert.rejects(
+      collect({ ...options, countyCode: '999999' }),
+      /county 999999 is not in the division data/,
+    );
+    await assert.rejects(
+      collect({ ...options, countyCode: '110101' }),
+      /110101 \(东城区\) has no rural villages/,
+    );
+  });
+
   test('the same seed gives identical records; another seed different ones', async () => {
     const hash = (rs: RegistryRecord[]) => createHash('sha256').update(JSON.stringify(rs)).digest('hex');
     assert.equal(hash(await collect()), hash(records));

@@ -193,8 +193,11 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
   if (!/^\d{6}$/.test(countyCode)) throw new RangeError(`not a county code: ${countyCode}`);
   if (!isIsoDate(asOf)) throw new RangeError(`not a date: ${asOf}`);
   const { countyName, villages } = await ruralVillagesOf(countyCode);
+  if (countyName === '') throw new RangeError(`county ${countyCode} is not in the division data`);
   if (villages.length === 0)
-    throw new RangeError(`county ${countyCode} has no rural villages in the division data`);
+    throw new RangeError(
+      `county ${countyCode} (${countyName}) has no rural villages (村委会) in the division data: the generator builds a rural county`,
+    );
 
   const R = GENERATOR_RATES;
   const random = mulberry32(seed);
