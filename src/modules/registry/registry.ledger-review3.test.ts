@@ -6,12 +6,9 @@
 // without their result. Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { csvOf, errorsOf, parseLedger, scratchFolder, xlsx } from '../../../test/support/ledger-files.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
@@ -27,45 +24,23 @@ const GUYING_ZHANGZHUANG = '410225105235'; // 谷营镇 张庄村
 const CHENZHAI_SHEQU = '410225001008'; // 兰阳街道 陈寨社区
 
 let places: CountyPlaces;
-let dir = '';
-let files = 0;
+const scratch = scratchFolder('shouhu-ledger-review3-');
+const fileOf = scratch.fileOf;
 
 before(async () => {
   places = await loadCountyPlaces(LANKAO);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-ledger-review3-'));
+  scratch.open();
 });
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+after(() => scratch.close());
 
 const resolve = (text: string) => resolveAddress(text, LANKAO, places.villages, places.upperNames);
+
 const codeOf = (text: string) => {
   const r = resolve(text);
   return r.ok ? r.code : 'ambiguous' in r ? 'ambiguous' : 'unknown';
 };
 
-function fileOf(name: string, content: Buffer): string {
-  files += 1;
-  const file = path.join(dir, `${files}-${name}`);
-  fs.writeFileSync(file, content);
-  return file;
-}
-
-async function parse(file: string): Promise<LedgerRow[]> {
-  const rows: LedgerRow[] = [];
-  for await (const row of parseLedgerFile(file, { today: TODAY, places })) rows.push(row);
-  return rows;
-}
-
-const errorsOf = (row: LedgerRow | undefined) => row?.errors.map((e) => [e.column, e.value, e.reason.zh]);
-
-async function xlsx(build: (workbook: ExcelJS.Workbook) => void): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  build(workbook);
-  return Buffer.from(await workbook.xlsx.writeBuffer());
-}
-
-const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-const csvOf = (rows: readonly (readonly string[])[]) =>
-  rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+const parse = (file: string) => parseLedger(file, places, TODAY);
 
 const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
 const child2 = makeIdNumber(LANKAO, '2016-04-02', 13);
@@ -447,7 +422,7 @@ describe('importing such a ledger (database)', () => {
   const lankao: Importer = { regionCode: LANKAO, userId: null, auditActor: systemActor('test') };
 
   before(async () => {
-    t = await createTestApp({ dataDir: path.join(dir, 'data') });
+    t = await createTestApp({ dataDir: scratch.path('data') });
   });
   after(async () => t?.close());
 
@@ -480,7 +455,7 @@ describe('importing such a ledger (database)', () => {
     const file = fileOf('import.xlsx', content);
     const first = await importLedgerFile(t.ctx.db, file, lankao, {
       today: TODAY,
-      errorReportBase: path.join(dir, 'import-errors'),
+      errorReportBase: scratch.path('import-errors'),
     });
     assert.equal(first.status, 'succeeded', JSON.stringify(first.message));
     assert.deepEqual(first.counts, { rows: 2, inserted: 2, updated: 0, unchanged: 0, errors: 0 });

@@ -8,18 +8,15 @@
 // county). Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { csvOf, errorsOf, parseLedger, scratchFolder, xlsx } from '../../../test/support/ledger-files.ts';
 import { parseDate } from '../../platform/normalize.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces, parseLedgerFile, resolveAddress, workplaceInCounty } from './registry.ledger.ts';
-import type { CountyPlaces, LedgerRow } from './registry.ledger.ts';
+import { loadCountyPlaces, resolveAddress, workplaceInCounty } from './registry.ledger.ts';
+import type { CountyPlaces } from './registry.ledger.ts';
 
 const LANKAO = '410225';
 const TODAY = '2026-11-29';
@@ -27,42 +24,21 @@ const NANZHANG = '410225102200'; // 南彰镇 南彰村
 const SIZHAI = '410225102201'; // 南彰镇 司寨村
 
 let places: CountyPlaces;
-let dir = '';
-let files = 0;
+const scratch = scratchFolder('shouhu-ledger-review4-');
+const fileOf = scratch.fileOf;
 
 before(async () => {
   places = await loadCountyPlaces(LANKAO);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-ledger-review4-'));
+  scratch.open();
 });
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+after(() => scratch.close());
 
 const codeOf = (text: string) => {
   const r = resolveAddress(text, LANKAO, places.villages, places.upperNames);
   return r.ok ? r.code : 'ambiguous' in r ? 'ambiguous' : 'unknown';
 };
 
-function fileOf(name: string, content: Buffer | string): string {
-  files += 1;
-  const file = path.join(dir, `${files}-${name}`);
-  fs.writeFileSync(file, content);
-  return file;
-}
-
-async function parse(file: string): Promise<LedgerRow[]> {
-  const rows: LedgerRow[] = [];
-  for await (const row of parseLedgerFile(file, { today: TODAY, places })) rows.push(row);
-  return rows;
-}
-
-const errorsOf = (row: LedgerRow | undefined) => row?.errors.map((e) => [e.column, e.value, e.reason.zh]);
-
-async function xlsx(build: (workbook: ExcelJS.Workbook) => void): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  build(workbook);
-  return Buffer.from(await workbook.xlsx.writeBuffer());
-}
-
-const csvOf = (rows: readonly (readonly string[])[]) => rows.map((r) => r.join(',')).join('\r\n') + '\r\n';
+const parse = (file: string) => parseLedger(file, places, TODAY);
 
 const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
 const child2 = makeIdNumber(LANKAO, '2016-04-02', 12);
@@ -394,7 +370,7 @@ describe('importing such a ledger (database)', () => {
   const lankao: Importer = { regionCode: LANKAO, userId: null, auditActor: systemActor('test') };
 
   before(async () => {
-    t = await createTestApp({ dataDir: path.join(dir, 'data') });
+    t = await createTestApp({ dataDir: scratch.path('data') });
   });
   after(async () => t?.close());
 
