@@ -9,16 +9,13 @@ import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from './support/db.ts';
 import { createToken } from '../src/modules/access/index.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
+import { fieldError } from './support/errors.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
 
 let t: TestApp;
 let token = '';
 let seq = 300;
-
-interface ErrorJson {
-  error: { code: string; message: string; details?: { path: string; message: string }[] };
-}
 
 function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, lang = 'zh') {
   return t.app.inject({
@@ -32,19 +29,6 @@ function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, 
 function nextId(birthDate: string, sex: 1 | 2 = 1): string {
   seq += 1;
   return makeIdNumber('410225', birthDate, (sex === 1 ? seq * 2 + 1 : seq * 2) % 1000);
-}
-
-/** The 400's field and message, in the language asked for. */
-function fieldError(r: { statusCode: number; body: string; json(): unknown }): {
-  path: string;
-  message: string;
-} {
-  assert.equal(r.statusCode, 400, r.body);
-  const body = r.json() as ErrorJson;
-  assert.equal(body.error.code, 'VALIDATION_FAILED', r.body);
-  const detail = body.error.details?.[0];
-  assert.ok(detail, r.body);
-  return detail;
 }
 
 /** Both languages: the same field, a Chinese message in zh and an English one in en. */

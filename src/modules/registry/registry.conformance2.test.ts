@@ -20,6 +20,7 @@ import { computeCheckCharacter, makeIdNumber } from './registry.idnumber.ts';
 import { readTable } from './registry.reader.ts';
 import { TEMPLATE_HEADERS, recordToRow, rowToRecord } from './registry.template.ts';
 import { person as templatePerson } from '../../../test/fixtures/registry/make-fixtures.ts';
+import { fieldError, type ErrorJson } from '../../../test/support/errors.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
 const V2 = '410225101201'; // 堌阳镇 任庄村: the round trip's own village
@@ -28,10 +29,6 @@ let t: TestApp;
 let dir = '';
 const tokens: Record<string, string> = {};
 let seq = 500;
-
-interface ErrorJson {
-  error: { code: string; message: string; details?: { path: string; message: string }[] };
-}
 
 function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, lang = 'zh', who = 'county') {
   return t.app.inject({
@@ -62,19 +59,6 @@ async function person(
   });
   assert.equal(r.statusCode, 201, r.body);
   return (r.json() as { id: number }).id;
-}
-
-/** A 400 with exactly the envelope of EXCHANGE.md; the first detail's path and message. */
-function fieldError(r: { statusCode: number; body: string; json(): unknown }): {
-  path: string;
-  message: string;
-} {
-  assert.equal(r.statusCode, 400, r.body);
-  const body = r.json() as ErrorJson;
-  assert.equal(body.error.code, 'VALIDATION_FAILED', r.body);
-  const detail = body.error.details?.[0];
-  assert.ok(detail, r.body);
-  return detail;
 }
 
 function errorCode(r: { statusCode: number; body: string; json(): unknown }, status: number): string {

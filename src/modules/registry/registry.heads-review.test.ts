@@ -18,6 +18,7 @@ import { importRegistryFile, type Importer } from './registry.import.ts';
 import { countRegistry } from './registry.repository.ts';
 import { readTable } from './registry.reader.ts';
 import { TEMPLATE_HEADERS } from './registry.template.ts';
+import { fieldError } from '../../../test/support/errors.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村: the imports
 const V2 = '410225101201'; // 堌阳镇 任庄村: head changes through the API, and their export
@@ -345,15 +346,6 @@ async function getHousehold(id: number): Promise<HouseholdJson> {
 }
 
 const relationsOf = (h: HouseholdJson) => Object.fromEntries(h.members.map((m) => [m.id, m.relationToHead]));
-
-function fieldError(r: { statusCode: number; body: string; json(): unknown }) {
-  assert.equal(r.statusCode, 400, r.body);
-  const body = r.json() as { error: { code: string; details?: { path: string; message: string }[] } };
-  assert.equal(body.error.code, 'VALIDATION_FAILED', r.body);
-  const detail = body.error.details?.[0];
-  assert.ok(detail, r.body);
-  return detail;
-}
 
 describe('naming a new head on the household', () => {
   test('the former head takes the relation given, the new head becomes 户主, one transaction, audited', async () => {
