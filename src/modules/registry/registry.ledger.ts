@@ -100,6 +100,15 @@ function canonicalSuffix(name: string): string {
   return name.replace(/村民委员会|村委会/g, '村').replace(/居民委员会|居委会/g, '社区');
 }
 
+/**
+ * A division name the data writes in full, the place's name and then its committee (新舟村村民委员会,
+ * 英买力社区居委会), as addresses write it: the place (新舟村, 英买力社区); null for any other name.
+ */
+function placeOfCommittee(name: string): string | null {
+  const place = name.replace(/村(?:村民委员会|村委会)$/, '村').replace(/社区(?:居民委员会|居委会)$/, '社区');
+  return place === name ? null : place;
+}
+
 function baseName(name: string): string {
   return canonicalSuffix(name).replace(VILLAGE_SUFFIX, '');
 }
@@ -211,21 +220,32 @@ interface PlaceIndex {
      */
     loose: { alias: string; bare: boolean }[];
   }[];
-  villages: { village: VillageOfCounty; aliases: string[] }[];
+  villages: { village: VillageOfCounty; aliases: string[]; placeAliases?: string[] }[];
 }
 
 function looseTownshipNames(aliases: readonly string[]): PlaceIndex['townships'][number]['loose'] {
   const loose: PlaceIndex['townships'][number]['loose'] = [];
   for (const alias of aliases) {
-    const short = alias.replace(TOWNSHIP_SUFFIX, '');
-    if (short === alias || short.length < 2) continue;
-    for (const suffix of TOWNSHIP_SUFFIXES) {
-      const other = short + suffix;
-      if (!aliases.includes(other)) loose.push({ alias: other, bare: false });
+    const stripped = alias.replace(TOWNSHIP_SUFFIX, '');
+    if (stripped === alias || stripped.length < 2) continue;
+    for (const short of [stripped, ...withoutPeoples(stripped)]) {
+      for (const suffix of TOWNSHIP_SUFFIXES) {
+        const other = short + suffix;
+        if (!aliases.includes(other)) loose.push({ alias: other, bare: false });
+      }
+      loose.push({ alias: short, bare: true });
     }
-    loose.push({ alias: short, bare: true });
   }
   return loose;
+}
+
+/** An ethnic township's peoples, each named with 族 (毛南族, 苗族彝族): what its short name leaves out. */
+const PEOPLES_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族)+$`);
+
+/** An ethnic township's name without its peoples (卡蒲毛南族 → 卡蒲), or none. */
+function withoutPeoples(name: string): string[] {
+  for (let i = 2; i < name.length; i += 1) if (PEOPLES_TAIL.test(name.slice(i))) return [name.slice(0, i)];
+  return [];
 }
 
 const placeIndexes = new WeakMap<readonly VillageOfCounty[], Map<string, PlaceIndex>>();
@@ -255,14 +275,30 @@ function placeIndex(
       ofTownship = [full, ...(short ? [short] : [])].filter((t) => t !== '');
       townshipAliases.set(v.townshipName, ofTownship);
     }
-    const full = placeName(v.name);
-    const names = new Set<string>([full]);
-    const lower = withoutLeadingUpperNames(full, upperNames);
-    if (lower) names.add(lower);
-    for (const n of [...names])
-      for (const t of ofTownship)
-        if (n.startsWith(t) && baseName(n.slice(t.length)) !== '') names.add(n.slice(t.length));
-    villages.push({ village: v, aliases: [...names] });
+    const namesOf = (name: string) => {
+      const full = placeName(name);
+      const names = new Set<string>([full]);
+      const lower = withoutLeadingUpperNames(full, upperNames);
+      if (lower) names.add(lower);
+      for (const n of [...names])
+        for (const t of ofTownship)
+          if (n.startsWith(t) && baseName(n.slice(t.length)) !== '') names.add(n.slice(t.length));
+      return names;
+    };
+    const committee = placeOfCommittee(toHalfWidth(v.name).replace(/\s/g, ''));
+    villages.push({
+      village: v,
+      aliases: [...namesOf(v.name)],
+      ...(committee ? { placeAliases: [...namesOf(committee)] } : {}),
+    });
+  }
+  // The place of a name written in full (英买力社区 of 英买力社区居委会) is one more name for it, unless
+  // another village of the county goes by it (濮阳县 has 御井居委会 and 御井社区居委会: 御井社区 is the
+  // first's, and the second keeps its full name).
+  const taken = new Set(villages.flatMap((v) => v.aliases));
+  for (const v of villages) {
+    for (const alias of v.placeAliases ?? []) if (!taken.has(alias)) v.aliases.push(alias);
+    delete v.placeAliases;
   }
   const index: PlaceIndex = {
     townships: [...townshipAliases].map(([name, aliases]) => ({
