@@ -703,6 +703,49 @@ export async function writeRelations(
     INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM fresh`.execute(db);
 }
 
+/**
+ * A row that names a spouse other than the one on record: the marriage on record to a third person
+ * who is alive ends on the import day (one spouse at a time, Civil Code art. 1042; the file is the
+ * county's word that the person is now married to the one it names). The link is kept with its end.
+ * A link to a spouse who has died stays as the registry keeps it (the survivor's remarriage); a link the
+ * file names itself (on any row) stays; one that starts on or after the import day is left alone (it
+ * cannot end before it starts). The rows that end a link are marked changed.
+ */
+export async function endFormerSpouses(db: Db, stage: ImportStage, on: string): Promise<void> {
+  const refs = sql.table(stage.refs);
+  // Only persons registered before this import can have a marriage on record to someone else: a
+  // person the import inserted has the links it names only (so a first load looks at nothing).
+  await sql`WITH named AS (
+      SELECT DISTINCT row_number, person_id, related_person_id FROM ${refs} WHERE kind = 'spouse'
+    ), registered AS (
+      SELECT DISTINCT n.row_number, e.person_id
+      FROM named n
+      CROSS JOIN LATERAL (VALUES (n.person_id), (n.related_person_id)) AS e (person_id)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM ${sql.table(stage.persons)} x WHERE x.person_id = e.person_id AND x.inserted)
+    ), ended AS (
+      UPDATE person_relations r SET valid_to = ${on}::date
+      FROM (
+        SELECT DISTINCT ON (l.id) l.id, g.row_number
+        FROM registered g
+        JOIN person_relations l ON l.kind = 'spouse' AND l.valid_to IS NULL
+          AND (l.person_id = g.person_id OR l.related_person_id = g.person_id)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM named m WHERE m.person_id = l.person_id AND m.related_person_id = l.related_person_id)
+          AND (l.valid_from IS NULL OR l.valid_from < ${on}::date)
+          AND NOT EXISTS (
+            SELECT 1 FROM person_facts f
+            WHERE f.person_id = CASE WHEN l.person_id = g.person_id THEN l.related_person_id ELSE l.person_id END
+              AND f.kind IN ('death', 'declared_dead') AND f.retracted_at IS NULL AND f.valid_from <= ${on}::date
+              AND (f.valid_to IS NULL OR f.valid_to > ${on}::date))
+        ORDER BY l.id, g.row_number
+      ) x
+      WHERE r.id = x.id
+      RETURNING x.row_number
+    )
+    INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM ended`.execute(db);
+}
+
 export interface FactRow {
   row_number: number;
   person_id: number;

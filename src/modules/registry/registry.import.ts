@@ -516,6 +516,7 @@ export async function importRegistryFile(
         ([from, to]) => inTx((trx) => stageSql.writeRelations(trx, stage, from, to, importer.userId)),
         (done) => progress(0.5 + (0.25 * done) / personChunks.length, 'linking relations and facts'),
       );
+      await inTx((trx) => stageSql.endFormerSpouses(trx, stage, on));
       step('relations');
       await eachChunk(
         chunks,

@@ -1,0 +1,128 @@
+// A remarriage by file, session 12: a row naming a spouse other than the one on record ends the
+// marriage on record (to a living third person) on the import day, with the link kept and its end;
+// the rules then see one spouse. A late spouse's link stays (the registry keeps it at a death); a
+// re-import changes nothing; a dry run writes nothing. Runs on PGlite, or PostgreSQL with
+// TEST_DATABASE_URL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { insertFactRow } from '../../../test/support/registry-rows.ts';
+import { systemActor } from '../access/index.ts';
+import { makeIdNumber } from './registry.idnumber.ts';
+import { importRegistryFile, type Importer } from './registry.import.ts';
+import { TEMPLATE_HEADERS } from './registry.template.ts';
+
+const VILLAGE = '410225101200'; // 堌阳镇 城内村
+const FIRST_DAY = '2026-01-10';
+const SECOND_DAY = '2026-11-29';
+
+let t: TestApp;
+let dir = '';
+let fileNo = 0;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-import-spouses-'));
+  t = await createTestApp({ dataDir: path.join(dir, 'data') });
+});
+after(async () => {
+  await t?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function file(rows: Record<string, string>[]): string {
+  const name = path.join(dir, `f${++fileNo}.csv`);
+  const lines = rows.map((row) => TEMPLATE_HEADERS.map((h) => row[h] ?? '').join(','));
+  fs.writeFileSync(name, [TEMPLATE_HEADERS.join(','), ...lines].join('\r\n') + '\r\n');
+  return name;
+}
+
+const importer: Importer = { regionCode: '410225', userId: null, auditActor: systemActor('test') };
+const run = (source: string, today: string, dryRun = false) =>
+  importRegistryFile(t.database, source, importer, { today, dryRun });
+
+const he = makeIdNumber('410225', '1980-01-01', 11);
+const first = makeIdNumber('410225', '1982-01-01', 12);
+const second = makeIdNumber('410225', '1985-01-01', 14);
+const widower = makeIdNumber('410225', '1950-01-01', 13);
+const late = makeIdNumber('410225', '1952-01-01', 16);
+const next = makeIdNumber('410225', '1955-01-01', 18);
+
+const row = (householdNo: string, name: string, id: string, relation: string, spouse = '') => ({
+  户编号: householdNo,
+  姓名: name,
+  公民身份号码: id,
+  与户主关系: relation,
+  户籍地代码: VILLAGE,
+  配偶身份号码: spouse,
+});
+
+async function spouseLinks(idNumber: string) {
+  const person = await t.ctx.db
+    .selectFrom('persons')
+    .select('id')
+    .where('id_number', '=', idNumber)
+    .executeTakeFirstOrThrow();
+  const links = await t.ctx.db
+    .selectFrom('person_relations as r')
+    .innerJoin('persons as a', 'a.id', 'r.person_id')
+    .innerJoin('persons as b', 'b.id', 'r.related_person_id')
+    .select(['a.name as a', 'b.name as b', 'r.valid_to'])
+    .where('r.kind', '=', 'spouse')
+    .where((eb) => eb.or([eb('r.person_id', '=', person.id), eb('r.related_person_id', '=', person.id)]))
+    .orderBy('r.id')
+    .execute();
+  return links.map((l) => [[l.a, l.b].sort().join('-'), l.valid_to]);
+}
+
+describe('a remarriage by file', () => {
+  test('the marriage on record to a living person ends on the import day; re-import and dry run change nothing', async () => {
+    const married = await run(
+      file([row('SP-1', '陈甲', he, '户主', first), row('SP-1', '林乙', first, '配偶', he)]),
+      FIRST_DAY,
+    );
+    assert.deepEqual(married.counts, { rows: 2, inserted: 2, updated: 0, unchanged: 0, errors: 0 });
+
+    const remarriage = file([
+      row('SP-1', '陈甲', he, '户主', second),
+      row('SP-1', '黄丙', second, '配偶', he),
+      row('SP-2', '林乙', first, '户主'),
+    ]);
+    const dry = await run(remarriage, SECOND_DAY, true);
+    assert.deepEqual(dry.counts, { rows: 3, inserted: 1, updated: 2, unchanged: 0, errors: 0 });
+    assert.deepEqual(await spouseLinks(he), [['林乙-陈甲', null]]);
+
+    const again = await run(remarriage, SECOND_DAY);
+    assert.deepEqual(again.counts, { rows: 3, inserted: 1, updated: 2, unchanged: 0, errors: 0 });
+    assert.deepEqual(await spouseLinks(he), [
+      ['林乙-陈甲', SECOND_DAY],
+      ['陈甲-黄丙', null],
+    ]);
+    const once = await run(remarriage, SECOND_DAY);
+    assert.deepEqual(once.counts, { rows: 3, inserted: 0, updated: 0, unchanged: 3, errors: 0 });
+  });
+
+  test('a late spouse’s link stays open beside the new marriage', async () => {
+    await run(
+      file([row('SP-3', '何丁', widower, '户主', late), row('SP-3', '吕戊', late, '配偶', widower)]),
+      FIRST_DAY,
+    );
+    const lateId = await t.ctx.db
+      .selectFrom('persons')
+      .select('id')
+      .where('id_number', '=', late)
+      .executeTakeFirstOrThrow();
+    await insertFactRow(t.ctx.db, lateId.id, { kind: 'death', from: '2026-03-01' });
+    const outcome = await run(
+      file([row('SP-3', '何丁', widower, '户主', next), row('SP-3', '施己', next, '配偶', widower)]),
+      SECOND_DAY,
+    );
+    assert.equal(outcome.status, 'succeeded');
+    assert.deepEqual(await spouseLinks(widower), [
+      ['何丁-吕戊', null],
+      ['何丁-施己', null],
+    ]);
+  });
+});
