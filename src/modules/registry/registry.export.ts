@@ -101,7 +101,9 @@ export async function* registryRecords(
         );
         return (candidates.find((r) => r.subtype === 'biological') ?? candidates[0])?.b_id_number ?? null;
       };
-      const spouse = mine.find((r) => r.kind === 'spouse');
+      // Of several marriages in force (a widow's late husband's link stays open), the newest: the one
+      // an import of this file keeps (endFormerSpouses), so the export imports back unchanged.
+      const spouse = mine.findLast((r) => r.kind === 'spouse');
       const spouseNumber = spouse
         ? spouse.person_id === p.id
           ? spouse.b_id_number

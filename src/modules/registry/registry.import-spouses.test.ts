@@ -1,7 +1,8 @@
 // A remarriage by file, session 12: a row naming a spouse other than the one on record ends the
 // marriage on record (to a living third person) on the import day, with the link kept and its end;
-// the rules then see one spouse. A late spouse's link stays (the registry keeps it at a death); a
-// re-import changes nothing; a dry run writes nothing. Runs on PGlite, or PostgreSQL with
+// the rules then see one spouse. A late spouse's link stays (the registry keeps it at a death), and
+// the export names the newest marriage so that it imports back unchanged; a re-import changes nothing;
+// a dry run writes nothing. Runs on PGlite, or PostgreSQL with
 // TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,8 @@ import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
 import { TEMPLATE_HEADERS } from './registry.template.ts';
+import { registryRecords } from './registry.export.ts';
+import { writeRegistryRecords } from './registry.writer.ts';
 
 const VILLAGE = '410225101200'; // 堌阳镇 城内村
 const FIRST_DAY = '2026-01-10';
@@ -120,6 +123,18 @@ describe('a remarriage by file', () => {
       SECOND_DAY,
     );
     assert.equal(outcome.status, 'succeeded');
+    assert.deepEqual(await spouseLinks(widower), [
+      ['何丁-吕戊', null],
+      ['何丁-施己', null],
+    ]);
+    // The export names the newest marriage, and imports back unchanged.
+    const records = [];
+    for await (const r of registryRecords(t.ctx.db, VILLAGE, SECOND_DAY)) records.push(r);
+    assert.equal(records.find((r) => r.idNumber === widower)?.spouseIdNumber, next);
+    const exported = path.join(dir, 'export.csv');
+    await writeRegistryRecords(exported, records);
+    const back = await run(exported, SECOND_DAY);
+    assert.equal(back.counts.inserted + back.counts.updated, 0, JSON.stringify(back.counts));
     assert.deepEqual(await spouseLinks(widower), [
       ['何丁-吕戊', null],
       ['何丁-施己', null],
