@@ -241,6 +241,7 @@ describe('cells as systems and clerks write them', () => {
       '正常',
       '一般',
       '无病',
+      '无重大疾病',
       '智力残疾',
       '肢体残疾二级',
       '有病',
@@ -258,6 +259,7 @@ describe('cells as systems and clerks write them', () => {
     assert.deepEqual(
       rows.map((r) => [r.child.health, r.child.disability, r.errors.map((e) => e.column)]),
       [
+        ['healthy', null, []],
         ['healthy', null, []],
         ['healthy', null, []],
         ['healthy', null, []],

@@ -885,15 +885,17 @@ function compactDateAsText(value: unknown): unknown {
 }
 
 /**
- * 身体情况 as counties fill it in: the form's 健康 / 残疾 / 患病, and 良好, 正常, 一般, 无病 (no disability or
- * illness), a disability named (智力残疾, 肢体残疾二级, 残障), an illness named (有病, 先天性心脏病). Anything
+ * 身体情况 as counties fill it in: the form's 健康 / 残疾 / 患病, and 良好, 正常, 一般, 无病, 无重大疾病 (no
+ * disability or illness), a disability named (智力残疾, 肢体残疾二级, 残障), an illness named (有病, 先天性心脏病). Anything
  * else (较差, 体弱) is not read: the caller reports it.
  */
 function healthOf(text: string): HealthStatus | null {
   const t = text.replace(/\s/g, '');
-  if (/^(?:身体)?(?:健康|良好|正常|一般|较好|好)|^无(?:病|疾病|残疾)$/.test(t)) return 'healthy';
+  if (/^(?:身体)?(?:健康|良好|正常|一般|较好|好)/.test(t)) return 'healthy';
+  // 无病, 无重大疾病, 没有残疾: saying there is none.
+  if (/^(?:无|没有)/.test(t)) return /[病残]/.test(t) ? 'healthy' : null;
   if (/残/.test(t)) return 'disabled';
-  if (/病/.test(t) && !/^无病/.test(t)) return 'ill';
+  if (/病/.test(t)) return 'ill';
   return null;
 }
 
