@@ -1,8 +1,5 @@
-// Files for the child-ledger tests: a scratch folder of numbered files, workbooks built with exceljs,
-// CSV text, and a ledger file parsed row by row with its errors as [column, value, reason].
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// Files for the child-ledger tests: workbooks built with exceljs, CSV text, and a ledger file parsed
+// row by row with its errors as [column, value, reason]. Scratch folders: test/support/files.ts.
 import ExcelJS from 'exceljs';
 import type { IsoDate } from '../../src/platform/dates.ts';
 import {
@@ -10,26 +7,6 @@ import {
   type CountyPlaces,
   type LedgerRow,
 } from '../../src/modules/registry/registry.ledger.ts';
-
-/** A scratch folder (made by `open`, removed by `close`) whose files are numbered in write order. */
-export function scratchFolder(prefix: string) {
-  let dir = '';
-  let files = 0;
-  return {
-    open: () => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    },
-    close: () => fs.rmSync(dir, { recursive: true, force: true }),
-    path: (name: string) => path.join(dir, name),
-    /** Writes the content as a new file (`<n>-<name>`) and returns its path. */
-    fileOf: (name: string, content: Buffer | string): string => {
-      files += 1;
-      const file = path.join(dir, `${files}-${name}`);
-      fs.writeFileSync(file, content);
-      return file;
-    },
-  };
-}
 
 export async function xlsx(build: (workbook: ExcelJS.Workbook) => void): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();

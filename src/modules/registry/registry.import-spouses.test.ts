@@ -6,15 +6,12 @@
 // TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { scratchFolder, templateCsv } from '../../../test/support/files.ts';
 import { insertFactRow } from '../../../test/support/registry-rows.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
-import { TEMPLATE_HEADERS } from './registry.template.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 
@@ -23,24 +20,18 @@ const FIRST_DAY = '2026-01-10';
 const SECOND_DAY = '2026-11-29';
 
 let t: TestApp;
-let dir = '';
-let fileNo = 0;
+const scratch = scratchFolder('shouhu-import-spouses-');
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-import-spouses-'));
-  t = await createTestApp({ dataDir: path.join(dir, 'data') });
+  scratch.open();
+  t = await createTestApp({ dataDir: scratch.path('data') });
 });
 after(async () => {
   await t?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  scratch.close();
 });
 
-function file(rows: Record<string, string>[]): string {
-  const name = path.join(dir, `f${++fileNo}.csv`);
-  const lines = rows.map((row) => TEMPLATE_HEADERS.map((h) => row[h] ?? '').join(','));
-  fs.writeFileSync(name, [TEMPLATE_HEADERS.join(','), ...lines].join('\r\n') + '\r\n');
-  return name;
-}
+const file = (rows: Record<string, string>[]) => scratch.fileOf('template.csv', templateCsv(rows));
 
 const importer: Importer = { regionCode: '410225', userId: null, auditActor: systemActor('test') };
 const run = (source: string, today: string, dryRun = false) =>
@@ -131,7 +122,7 @@ describe('a remarriage by file', () => {
     const records = [];
     for await (const r of registryRecords(t.ctx.db, VILLAGE, SECOND_DAY)) records.push(r);
     assert.equal(records.find((r) => r.idNumber === widower)?.spouseIdNumber, next);
-    const exported = path.join(dir, 'export.csv');
+    const exported = scratch.path('export.csv');
     await writeRegistryRecords(exported, records);
     const back = await run(exported, SECOND_DAY);
     assert.equal(back.counts.inserted + back.counts.updated, 0, JSON.stringify(back.counts));

@@ -9,7 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { csvOf, errorsOf, parseLedger, scratchFolder, xlsx } from '../../../test/support/ledger-files.ts';
+import { scratchFolder } from '../../../test/support/files.ts';
+import { csvOf, errorsOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
 import { parseDate } from '../../platform/normalize.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';

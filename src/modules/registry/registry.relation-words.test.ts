@@ -4,43 +4,30 @@
 // is no relation is still a row error. Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { scratchFolder, templateCsv } from '../../../test/support/files.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
 import { parseRegistryFile } from './registry.parse.ts';
-import { relationToHeadAsStored, TEMPLATE_HEADERS } from './registry.template.ts';
+import { relationToHeadAsStored } from './registry.template.ts';
 
 const VILLAGE = '410225101200'; // 堌阳镇 城内村
 const TODAY = '2026-11-29';
 
 let t: TestApp;
-let dir = '';
-let fileNo = 0;
+const scratch = scratchFolder('shouhu-relation-words-');
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-relation-words-'));
-  t = await createTestApp({ dataDir: path.join(dir, 'data') });
+  scratch.open();
+  t = await createTestApp({ dataDir: scratch.path('data') });
 });
 after(async () => {
   await t?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  scratch.close();
 });
 
-function file(rows: Record<string, string>[]): string {
-  const name = path.join(dir, `f${++fileNo}.csv`);
-  fs.writeFileSync(
-    name,
-    [
-      TEMPLATE_HEADERS.join(','),
-      ...rows.map((row) => TEMPLATE_HEADERS.map((h) => row[h] ?? '').join(',')),
-    ].join('\r\n') + '\r\n',
-  );
-  return name;
-}
+const file = (rows: Record<string, string>[]) => scratch.fileOf('template.csv', templateCsv(rows));
 
 const importer: Importer = { regionCode: '410225', userId: null, auditActor: systemActor('test') };
 const head = makeIdNumber('410225', '1970-01-01', 11);
