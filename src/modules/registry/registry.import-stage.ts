@@ -10,6 +10,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { RegistryRecord, RowError } from './registry.template.ts';
+import { diedBy } from './registry.repository.ts';
 import {
   countyOf,
   factsOfRow,
@@ -733,11 +734,7 @@ export async function endFormerSpouses(db: Db, stage: ImportStage, on: string): 
         WHERE NOT EXISTS (
             SELECT 1 FROM named m WHERE m.person_id = l.person_id AND m.related_person_id = l.related_person_id)
           AND (l.valid_from IS NULL OR l.valid_from < ${on}::date)
-          AND NOT EXISTS (
-            SELECT 1 FROM person_facts f
-            WHERE f.person_id = CASE WHEN l.person_id = g.person_id THEN l.related_person_id ELSE l.person_id END
-              AND f.kind IN ('death', 'declared_dead') AND f.retracted_at IS NULL AND f.valid_from <= ${on}::date
-              AND (f.valid_to IS NULL OR f.valid_to > ${on}::date))
+          AND NOT ${diedBy(sql`CASE WHEN l.person_id = g.person_id THEN l.related_person_id ELSE l.person_id END`, on)}
         ORDER BY l.id, g.row_number
       ) x
       WHERE r.id = x.id

@@ -153,7 +153,16 @@ const ETHNIC_NAMES = [
   '达斡尔', '仫佬', '羌', '布朗', '撒拉', '毛南', '仡佬', '锡伯', '阿昌', '普米', '塔吉克', '怒', '乌孜别克',
   '俄罗斯', '鄂温克', '德昂', '保安', '裕固', '京', '塔塔尔', '独龙', '鄂伦春', '赫哲', '门巴', '珞巴', '基诺',
 ]; // prettier-ignore
+/** The peoples an autonomous area names, with or without 族 (布依族苗族, 维吾尔). */
 const ETHNIC_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族?)+$`);
+/** An ethnic township's peoples, each named with 族 (毛南族, 苗族彝族). */
+const PEOPLES_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族)+$`);
+
+/** A name without the peoples it ends with (黔南布依族苗族 → 黔南, 卡蒲毛南族 → 卡蒲), or null. */
+function withoutPeoples(name: string, peoples: RegExp): string | null {
+  for (let i = 2; i < name.length; i += 1) if (peoples.test(name.slice(i))) return name.slice(0, i);
+  return null;
+}
 const AUTONOMOUS = /(自治区|自治州|自治县|自治旗)$/;
 const AUTONOMOUS_ABBREVIATION: Readonly<Record<string, string>> = {
   自治州: '州',
@@ -175,15 +184,12 @@ function shortUpperNames(full: string): { bare: string[]; abbreviated: string[] 
   const abbreviated: string[] = [];
   const autonomous = AUTONOMOUS.exec(full)?.[1];
   if (autonomous !== undefined) {
-    const named = full.slice(0, -autonomous.length);
-    for (let i = 2; i < named.length; i += 1)
-      if (ETHNIC_TAIL.test(named.slice(i))) {
-        const place = named.slice(0, i);
-        bare.push(place);
-        const word = AUTONOMOUS_ABBREVIATION[autonomous] ?? '';
-        if (word !== '') abbreviated.push(place + word);
-        break;
-      }
+    const place = withoutPeoples(full.slice(0, -autonomous.length), ETHNIC_TAIL);
+    if (place !== null) {
+      bare.push(place);
+      const word = AUTONOMOUS_ABBREVIATION[autonomous] ?? '';
+      if (word !== '') abbreviated.push(place + word);
+    }
   }
   return { bare, abbreviated };
 }
@@ -228,7 +234,9 @@ function looseTownshipNames(aliases: readonly string[]): PlaceIndex['townships']
   for (const alias of aliases) {
     const stripped = alias.replace(TOWNSHIP_SUFFIX, '');
     if (stripped === alias || stripped.length < 2) continue;
-    for (const short of [stripped, ...withoutPeoples(stripped)]) {
+    // An ethnic township also goes by its name without its peoples (卡蒲毛南族乡 → 卡蒲).
+    const place = withoutPeoples(stripped, PEOPLES_TAIL);
+    for (const short of place === null ? [stripped] : [stripped, place]) {
       for (const suffix of TOWNSHIP_SUFFIXES) {
         const other = short + suffix;
         if (!aliases.includes(other)) loose.push({ alias: other, bare: false });
@@ -237,15 +245,6 @@ function looseTownshipNames(aliases: readonly string[]): PlaceIndex['townships']
     }
   }
   return loose;
-}
-
-/** An ethnic township's peoples, each named with 族 (毛南族, 苗族彝族): what its short name leaves out. */
-const PEOPLES_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族)+$`);
-
-/** An ethnic township's name without its peoples (卡蒲毛南族 → 卡蒲), or none. */
-function withoutPeoples(name: string): string[] {
-  for (let i = 2; i < name.length; i += 1) if (PEOPLES_TAIL.test(name.slice(i))) return [name.slice(0, i)];
-  return [];
 }
 
 const placeIndexes = new WeakMap<readonly VillageOfCounty[], Map<string, PlaceIndex>>();

@@ -4,6 +4,7 @@
 import {
   sql,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type Transaction,
   type Insertable,
@@ -25,6 +26,18 @@ export type PersonRow = Selectable<PersonsTable>;
 export type HouseholdRow = Selectable<HouseholdsTable>;
 export type FactRow = Selectable<PersonFactsTable>;
 export type RelationRow = Selectable<PersonRelationsTable>;
+
+/**
+ * Whether the person (an SQL expression for their id) had died by the day: a death, or a declaration of
+ * death not revoked, from on or before it (not retracted). A spouse link stays open at a death, so one
+ * spouse at a time means one living spouse.
+ */
+export function diedBy(person: RawBuilder<unknown>, on: string): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (
+    SELECT 1 FROM person_facts f
+    WHERE f.person_id = ${person} AND f.kind IN ('death', 'declared_dead') AND f.retracted_at IS NULL
+      AND f.valid_from <= ${on}::date AND (f.valid_to IS NULL OR f.valid_to > ${on}::date))`;
+}
 
 // ---------- persons ----------
 

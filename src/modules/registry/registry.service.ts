@@ -1162,20 +1162,8 @@ async function livingSpouseOtherThan(
         eb.and([eb('r.related_person_id', '=', personId), eb('r.person_id', '<>', except)]),
       ]),
     )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('person_facts as f')
-            .select('f.id')
-            .where(
-              sql<boolean>`f.person_id = CASE WHEN r.person_id = ${personId} THEN r.related_person_id ELSE r.person_id END`,
-            )
-            .where('f.kind', 'in', ['death', 'declared_dead'])
-            .where('f.retracted_at', 'is', null)
-            .where('f.valid_from', '<=', on)
-            .where((eb) => eb.or([eb('f.valid_to', 'is', null), eb('f.valid_to', '>', on)])),
-        ),
-      ),
+    .where(
+      sql<boolean>`NOT ${repo.diedBy(sql`CASE WHEN r.person_id = ${personId} THEN r.related_person_id ELSE r.person_id END`, on)}`,
     )
     .executeTakeFirst();
   return found !== undefined;
