@@ -275,7 +275,9 @@ describe('registry pages', () => {
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('撤回原因').fill('学校填错');
       await dialog.getByRole('button', { name: /撤\s*回/ }).click();
-      await row.locator('.ant-tag', { hasText: '已撤回' }).waitFor();
+      // The retraction re-evaluates the person's groups before it answers: under a loaded CI run it
+      // took longer than the default 15 s once (session 12).
+      await row.locator('.ant-tag', { hasText: '已撤回' }).waitFor({ timeout: 30_000 });
 
       // A relation: the head of the household is the child's parent.
       await page.getByRole('button', { name: '添加关系' }).click();
