@@ -370,7 +370,10 @@ const ROUTES: Record<string, RouteSpec> = {
     body: () => ({ currentPassword: TEST_PASSWORD, newPassword: 'Walk-Passw0rd-97' }),
   },
   'POST /api/v1/auth/2fa/enroll': { kind: 'self' },
-  'POST /api/v1/auth/2fa/confirm': { kind: 'self', body: () => ({ code: '123456' }) },
+  'POST /api/v1/auth/2fa/confirm': {
+    kind: 'self',
+    body: () => ({ code: '123456', password: TEST_PASSWORD }),
+  },
 
   'GET /api/v1/users': {
     kind: 'duty',

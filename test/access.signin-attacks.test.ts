@@ -404,7 +404,7 @@ describe('TOTP', () => {
         method: 'POST',
         url: '/api/v1/auth/2fa/confirm',
         headers: client.write,
-        payload: { code: foreign },
+        payload: { code: foreign, password: TEST_PASSWORD },
       });
       assert.equal(confirm.statusCode, 400);
     }
@@ -572,7 +572,7 @@ describe('logs', () => {
       method: 'POST',
       url: '/api/v1/auth/2fa/confirm',
       headers: client.write,
-      payload: { code: confirmCode },
+      payload: { code: confirmCode, password: 'Logged-Pass-5150' },
     });
     const codes: string[] = confirm.json().recoveryCodes;
     secrets.push(...codes);

@@ -362,7 +362,7 @@ const ROUTES: Record<string, RouteFixture> = {
   'POST /api/v1/auth/2fa/enroll': { actor: 'self' },
   'POST /api/v1/auth/2fa/confirm': {
     actor: 'self',
-    body: () => ({ code: '123456' }),
+    body: () => ({ code: '123456', password: TEST_PASSWORD }),
     control: { statuses: [400, 409], why: 'no enrolment was started, or the code is wrong' },
   },
   'GET /api/v1/users': { actor: 'users.manage' },

@@ -119,7 +119,12 @@ describe('a new account', () => {
       'data:image/png;base64,',
     );
 
+    // The password is asked again, so a session alone cannot bind an authenticator.
     await page.getByLabel('应用显示的 6 位验证码').fill(totp.generate());
+    await page.getByLabel('登录密码', { exact: true }).fill('not-the-password');
+    await page.getByRole('button', { name: '确认绑定' }).click();
+    await page.getByText('当前密码不正确').waitFor();
+    await page.getByLabel('登录密码', { exact: true }).fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: '确认绑定' }).click();
     const codes = page.getByTestId('recovery-codes');
     await codes.waitFor();

@@ -403,14 +403,14 @@ describe('two-factor authentication (TOTP)', () => {
       method: 'POST',
       url: '/api/v1/auth/2fa/confirm',
       headers: client.write,
-      payload: { code: '000000' === totpCode(secret) ? '111111' : '000000' },
+      payload: { code: '000000' === totpCode(secret) ? '111111' : '000000', password: TEST_PASSWORD },
     });
     assert.equal(bad.statusCode, 400);
     const confirm = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/2fa/confirm',
       headers: client.write,
-      payload: { code: totpCode(secret) },
+      payload: { code: totpCode(secret), password: TEST_PASSWORD },
     });
     assert.equal(confirm.statusCode, 200);
     const codes: string[] = confirm.json().recoveryCodes;
@@ -461,7 +461,7 @@ describe('two-factor authentication (TOTP)', () => {
       method: 'POST',
       url: '/api/v1/auth/2fa/confirm',
       headers: client!.write,
-      payload: { code: totpCode(secret) },
+      payload: { code: totpCode(secret), password: TEST_PASSWORD },
     });
     assert.equal(confirm.statusCode, 200);
     assert.equal((await get('/api/v1/tokens', client)).statusCode, 200);

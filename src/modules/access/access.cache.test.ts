@@ -5,7 +5,14 @@ import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { makeUser, sessionFor, signIn, totpCode, type Client } from '../../../test/support/access.ts';
+import {
+  TEST_PASSWORD,
+  makeUser,
+  sessionFor,
+  signIn,
+  totpCode,
+  type Client,
+} from '../../../test/support/access.ts';
 import { SignInCache, signInCache } from './access.cache.ts';
 import { sha256Hex } from './access.rules.ts';
 
@@ -186,6 +193,7 @@ describe('a change through the API holds from the very next request', () => {
     assert.equal(enrolled.statusCode, 200, enrolled.body);
     const confirmed = await call(t, 'POST', '/api/v1/auth/2fa/confirm', client!, {
       code: totpCode(enrolled.json().secret),
+      password: TEST_PASSWORD,
     });
     assert.equal(confirmed.statusCode, 200, confirmed.body);
     assert.equal((await call(t, 'GET', '/api/v1/audit', client!)).statusCode, 200);

@@ -300,13 +300,14 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       config: { allowLimited: ['two_factor_enrollment'] },
       schema: {
         tags: ['auth'],
-        summary: 'Confirm TOTP enrolment with a code; returns ten recovery codes, shown once',
+        summary:
+          'Confirm TOTP enrolment with a code and the account password (asked again); returns ten recovery codes, shown once',
         body: TotpConfirmBody,
         response: { 200: RecoveryCodes, ...errors, 409: { $ref: 'ErrorEnvelope#' } },
       },
     },
     async (request) => ({
-      recoveryCodes: await service.confirmTotp(ctx, actorOf(request), request.body.code),
+      recoveryCodes: await service.confirmTotp(ctx, actorOf(request), request.body),
     }),
   );
 

@@ -58,7 +58,14 @@ export const TotpEnrollment = Type.Object({
   secret: Type.String({ description: 'base32, for typing in when the camera cannot be used' }),
 });
 export const TotpConfirmBody = Type.Object(
-  { code: Type.String({ pattern: '^[0-9]{6}$' }) },
+  {
+    code: Type.String({ pattern: '^[0-9]{6}$' }),
+    password: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'the account password, asked again: a session alone cannot bind an authenticator',
+    }),
+  },
   { additionalProperties: false },
 );
 export const RecoveryCodes = Type.Object({

@@ -670,6 +670,51 @@ async function checkNewPassword(
   }
 }
 
+/**
+ * Asks a signed-in user for their password again before a change a stolen session must not make
+ * (a new password, a new authenticator). Counted before the check like a sign-in, so that parallel
+ * guesses through a stolen session get no more than the allowed number; a locked account is not
+ * checked at all, and a lockout ends every session of the account.
+ */
+async function reauthenticate(
+  ctx: AppContext,
+  actor: Actor,
+  user: UserRow,
+  password: string,
+  action: string,
+  field: string,
+): Promise<void> {
+  const attempt = await reserveAttempt(ctx, user.id);
+  if (attempt === null || (ctx.config.lockoutAttempts > 0 && attempt > ctx.config.lockoutAttempts)) {
+    await audit(ctx.db, actor, {
+      action,
+      entityType: 'user',
+      entityId: user.id,
+      result: 'denied',
+      details: { reason: 'locked' },
+    });
+    await repo.revokeUserSessions(ctx.db, user.id);
+    forgetSignIns(ctx, { userId: user.id });
+    throw new DomainError('ACCOUNT_LOCKED');
+  }
+  if (!(await verifyPassword(user.password_hash, password))) {
+    const locked = await recordFailure(
+      ctx,
+      user,
+      toAuditActor(actor),
+      'bad_current_password',
+      action,
+      attempt,
+    );
+    if (locked) {
+      await repo.revokeUserSessions(ctx.db, user.id);
+      forgetSignIns(ctx, { userId: user.id });
+    }
+    throw invalid(field, { zh: '当前密码不正确', en: 'The current password is wrong' });
+  }
+  await releaseAttempt(ctx, user.id);
+}
+
 /** Changes the signed-in user's password; every other session of the user is signed out. */
 export async function changePassword(
   ctx: AppContext,
@@ -680,39 +725,7 @@ export async function changePassword(
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
-  // Counted before the check like a sign-in, so that parallel guesses through a stolen session get
-  // no more than the allowed number; a locked account is not checked at all.
-  const attempt = await reserveAttempt(ctx, userId);
-  if (attempt === null || (ctx.config.lockoutAttempts > 0 && attempt > ctx.config.lockoutAttempts)) {
-    await audit(ctx.db, actor, {
-      action: 'auth.password.change',
-      entityType: 'user',
-      entityId: userId,
-      result: 'denied',
-      details: { reason: 'locked' },
-    });
-    await repo.revokeUserSessions(ctx.db, userId);
-    forgetSignIns(ctx, { userId });
-    throw new DomainError('ACCOUNT_LOCKED');
-  }
-  if (!(await verifyPassword(user.password_hash, currentPassword))) {
-    // Counts toward the lockout like a failed sign-in, so a stolen session cannot guess the
-    // password; a lockout ends every session of the account.
-    const locked = await recordFailure(
-      ctx,
-      user,
-      toAuditActor(actor),
-      'bad_current_password',
-      'auth.password.change',
-      attempt,
-    );
-    if (locked) {
-      await repo.revokeUserSessions(ctx.db, userId);
-      forgetSignIns(ctx, { userId });
-    }
-    throw invalid('currentPassword', { zh: '当前密码不正确', en: 'The current password is wrong' });
-  }
-  await releaseAttempt(ctx, userId);
+  await reauthenticate(ctx, actor, user, currentPassword, 'auth.password.change', 'currentPassword');
   await checkNewPassword(ctx.db, user, newPassword);
   const hashed = await hashPassword(newPassword);
   await ctx.db.transaction().execute(async (trx) => {
@@ -857,14 +870,24 @@ export async function enrollTotp(
   return { otpauthUri, qrCodeDataUrl: await QRCode.toDataURL(otpauthUri), secret };
 }
 
-/** Confirms enrolment with a code from the app; returns ten recovery codes, shown this once. */
-export async function confirmTotp(ctx: AppContext, actor: Actor, code: string): Promise<string[]> {
+/**
+ * Confirms enrolment with a code from the app and the account's password, asked again so that a
+ * stolen session cannot bind the thief's authenticator and take the recovery codes (which would lock
+ * the owner out); returns ten recovery codes, shown this once.
+ */
+export async function confirmTotp(
+  ctx: AppContext,
+  actor: Actor,
+  input: { code: string; password: string },
+): Promise<string[]> {
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
   if (user.totp_enabled)
     throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
   if (!user.totp_secret) throw invalid('code', { zh: '请先开始绑定', en: 'Start the enrolment first' });
+  await reauthenticate(ctx, actor, user, input.password, 'auth.2fa.confirm', 'password');
+  const code = input.code;
   const step = totpStep(openTotpSecret(ctx.config, user.totp_secret), code);
   if (step === null) {
     await audit(ctx.db, actor, {

@@ -72,7 +72,10 @@ async function enrol(username: string): Promise<string> {
   const enroll = await post('/auth/2fa/enroll', client);
   assert.equal(enroll.statusCode, 200, enroll.body);
   const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
-  const confirm = await post('/auth/2fa/confirm', client, { code: totpCode(secret) });
+  const confirm = await post('/auth/2fa/confirm', client, {
+    code: totpCode(secret),
+    password: TEST_PASSWORD,
+  });
   assert.equal(confirm.statusCode, 200, confirm.body);
   return secret;
 }
@@ -305,5 +308,94 @@ describe("the security administrator resets another user's two-factor enrolment"
     assert.equal(again, 1, 'nothing left to reset');
     const unknown = await command.run({ positionals: ['nobody-here'], flags: {} }, t.ctx, io);
     assert.equal(unknown, 1);
+  });
+});
+
+describe('enrolment asks for the password again', () => {
+  test('a session alone cannot bind an authenticator: no or a wrong password is refused on the field, counted and audited', async () => {
+    const user = await makeUser(t.ctx, 'stolen.a', 'village_child_director', '410225101200');
+    // The thief holds the owner's session cookie, not the password.
+    const client = await sessionFor(t.ctx, user.id);
+    const enroll = await post('/auth/2fa/enroll', client);
+    assert.equal(enroll.statusCode, 200, enroll.body);
+    const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
+
+    const withoutPassword = await post('/auth/2fa/confirm', client, { code: totpCode(secret) });
+    assert.equal(withoutPassword.statusCode, 400);
+    assert.equal(withoutPassword.json().error.code, 'VALIDATION_FAILED');
+    assert.ok(
+      (withoutPassword.json().error.details as { path: string }[]).some((d) => d.path === 'password'),
+      withoutPassword.body,
+    );
+    const wrong = await post('/auth/2fa/confirm', client, { code: totpCode(secret), password: 'Guess-1234' });
+    assert.equal(wrong.statusCode, 400);
+    assert.deepEqual(
+      (wrong.json().error.details as { path: string; message: string }[]).map((d) => [d.path, d.message]),
+      [['password', '当前密码不正确']],
+    );
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .select(['totp_enabled', 'failed_attempts'])
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { totp_enabled: false, failed_attempts: 1 }, 'counted like a failed sign-in');
+    const codes = await t.ctx.db
+      .selectFrom('recovery_codes')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .execute();
+    assert.equal(codes.length, 0, 'no recovery codes handed out');
+    const denied = await t.ctx.db
+      .selectFrom('audit_log')
+      .select(['result', 'details'])
+      .where('action', '=', 'auth.2fa.confirm')
+      .where('entity_id', '=', String(user.id))
+      .execute();
+    assert.deepEqual(
+      denied.map((d) => [d.result, (d.details as { reason?: string } | null)?.reason]),
+      [['denied', 'bad_current_password']],
+    );
+
+    // The owner, with the password, binds the authenticator. The failure stays counted until the next
+    // successful sign-in, as with a password change.
+    const confirm = await post('/auth/2fa/confirm', client, {
+      code: totpCode(secret),
+      password: TEST_PASSWORD,
+    });
+    assert.equal(confirm.statusCode, 200, confirm.body);
+    const after = await t.ctx.db
+      .selectFrom('users')
+      .select(['totp_enabled', 'failed_attempts'])
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(after, { totp_enabled: true, failed_attempts: 1 });
+  });
+
+  test('guessing the password through the enrolment locks the account and ends its sessions', async () => {
+    const user = await makeUser(t.ctx, 'stolen.b', 'village_child_director', '410225101200');
+    const client = await sessionFor(t.ctx, user.id);
+    const enroll = await post('/auth/2fa/enroll', client);
+    const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
+    const statuses: number[] = [];
+    for (let i = 0; i < t.ctx.config.lockoutAttempts; i++) {
+      const guess = await post('/auth/2fa/confirm', client, {
+        code: totpCode(secret),
+        password: `Guess-${i}-x`,
+      });
+      statuses.push(guess.statusCode);
+    }
+    assert.ok(
+      statuses.every((s) => s === 400 || s === 401 || s === 423),
+      statuses.join(),
+    );
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: client.headers });
+    assert.equal(me.statusCode, 401, 'the stolen session has ended');
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .select(['totp_enabled'])
+      .select((eb) => eb('locked_until', '>', new Date()).as('locked'))
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { totp_enabled: false, locked: true });
   });
 });

@@ -11,7 +11,7 @@ import { navigate } from '../router.tsx';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { useIsPhone } from '../shell/responsive.ts';
-import { authApi, copyText, type TotpEnrollment } from './access.ts';
+import { authApi, copyText, fieldErrors, type TotpEnrollment } from './access.ts';
 import { SignOutLink } from './SignOutLink.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
 
@@ -30,6 +30,9 @@ const messages = defineMessages(
     manual: '无法扫描时，在应用中选择“手动输入”，账户名填 {username}，密钥为：',
     code: '应用显示的 6 位验证码',
     codeRequired: '请输入 6 位数字验证码',
+    password: '登录密码',
+    passwordHint: '为防止他人借用已登录的会话绑定自己的手机，请再次输入本账户的密码。',
+    passwordRequired: '请输入密码',
     confirm: '确认绑定',
     savedWarning:
       '恢复码只显示这一次。请抄写或打印后妥善保管，不要存放在手机上。手机丢失时，每个恢复码可代替验证码登录一次。',
@@ -60,6 +63,10 @@ const messages = defineMessages(
     manual: 'If you cannot scan it, choose “enter manually” in the app, account {username}, key:',
     code: '6-digit code from the app',
     codeRequired: 'Enter the 6-digit code',
+    password: 'Password',
+    passwordHint:
+      'Enter this account’s password again, so that nobody using a signed-in session can bind their own phone.',
+    passwordRequired: 'Enter the password',
     confirm: 'Confirm',
     savedWarning:
       'These recovery codes are shown only this once. Write them down or print them and keep them safe, not on the phone. Each code signs you in once if the phone is lost.',
@@ -79,6 +86,8 @@ const messages = defineMessages(
   },
 );
 
+type ConfirmValues = { code: string; password: string };
+
 type State =
   | { kind: 'starting' }
   | { kind: 'failed'; message: string }
@@ -91,7 +100,7 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
   const { message } = App.useApp();
   const isPhone = useIsPhone();
   const [state, setState] = useState<State>({ kind: 'starting' });
-  const [form] = Form.useForm<{ code: string }>();
+  const [form] = Form.useForm<ConfirmValues>();
   const [busy, setBusy] = useState(false);
   const [acknowledged, setAcknowledged] = useState(false);
   const started = useRef(false);
@@ -111,14 +120,16 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
     start();
   }, []);
 
-  const confirm = async ({ code }: { code: string }) => {
+  const confirm = async ({ code, password }: ConfirmValues) => {
     setBusy(true);
     try {
-      const { recoveryCodes } = await authApi.confirmTotp(code.trim());
+      const { recoveryCodes } = await authApi.confirmTotp(code.trim(), password);
       setState({ kind: 'codes', codes: recoveryCodes });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      form.setFields([{ name: 'code', errors: [error.details[0]?.message ?? error.message] }]);
+      const fields = fieldErrors(error).filter((f) => f.name === 'code' || f.name === 'password');
+      if (fields.length) form.setFields(fields.map((f) => ({ ...f, name: f.name as keyof ConfirmValues })));
+      else form.setFields([{ name: 'code', errors: [error.message] }]);
     } finally {
       setBusy(false);
     }
@@ -246,6 +257,15 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
         {secret}
       </Typography.Paragraph>
       <Form form={form} layout="vertical" requiredMark={false} onFinish={(values) => void confirm(values)}>
+        {/* Lets a password manager offer the account's password. */}
+        <input
+          type="text"
+          name="username"
+          autoComplete="username"
+          value={me?.user.username ?? ''}
+          readOnly
+          hidden
+        />
         <Form.Item
           name="code"
           label={t('code')}
@@ -258,6 +278,14 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
             placeholder="000000"
             style={{ letterSpacing: 6, maxWidth: 200 }}
           />
+        </Form.Item>
+        <Form.Item
+          name="password"
+          label={t('password')}
+          extra={t('passwordHint')}
+          rules={[{ required: true, message: t('passwordRequired') }]}
+        >
+          <Input.Password autoComplete="current-password" style={{ maxWidth: 320 }} />
         </Form.Item>
         <Button type="primary" htmlType="submit" loading={busy} block={isPhone}>
           {t('confirm')}

@@ -216,7 +216,8 @@ export const authApi = {
   changePassword: (currentPassword: string, newPassword: string) =>
     api.post<{ ok: true }>('/auth/change-password', { currentPassword, newPassword }),
   enrollTotp: () => api.post<TotpEnrollment>('/auth/2fa/enroll'),
-  confirmTotp: (code: string) => api.post<{ recoveryCodes: string[] }>('/auth/2fa/confirm', { code }),
+  confirmTotp: (code: string, password: string) =>
+    api.post<{ recoveryCodes: string[] }>('/auth/2fa/confirm', { code, password }),
 };
 
 export const usersApi = {
