@@ -7,6 +7,53 @@ import { redactObject, redactSensitive } from './redact.ts';
 
 export type { Logger };
 
+// Query parameters whose values name nobody (codes, dates, page sizes, choices from a list): kept in
+// the log so that an operator can follow a request. Every other value (q, idNumber, householdNo,
+// actor, a parameter no route knows) is what a clerk typed to find someone: a child's name, a phone
+// typed with spaces (138%205555%208888) or an ID number in full-width digits, which redactSensitive
+// does not recognise once URL-encoded. Such a value is logged as [REDACTED], its name kept.
+const PLAIN_QUERY = new Set([
+  'limit',
+  'cursor',
+  'region',
+  'within',
+  'asOf',
+  'from',
+  'to',
+  'format',
+  'dryRun',
+  'kind',
+  'fact',
+  'group',
+  'status',
+  'action',
+  'result',
+]);
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** A request URL as the log shows it: the path, and the query with only plain values kept. */
+export function loggedUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return redactSensitive(url);
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      if (PLAIN_QUERY.has(decodedName(name))) return pair;
+      return eq < 0 ? '[REDACTED]' : `${name}=[REDACTED]`;
+    });
+  return redactSensitive(`${url.slice(0, at)}?${query.join('&')}`);
+}
+
 /** A destination that redacts each line before passing it on. */
 export function redactingStream(target: { write(chunk: string): unknown }): Writable {
   return new Writable({
@@ -37,7 +84,7 @@ export function createLogger(
         }) => ({
           id: req.id,
           method: req.method ?? req.raw?.method,
-          url: redactSensitive(String(req.url ?? req.raw?.url ?? '')),
+          url: loggedUrl(String(req.url ?? req.raw?.url ?? '')),
           ip: req.ip ?? req.socket?.remoteAddress,
         }),
         res: (res: { statusCode?: number; raw?: { statusCode?: number } }) => ({

@@ -800,7 +800,10 @@ export async function retractFact(
       entityType: 'person',
       entityId: personId,
       regionCode: person.hukou_region_code,
-      details: { factId, kind: row.kind, reason },
+      // The reason is free text a clerk types (a certificate number, a phone): the audit trail, which
+      // the audit administrator reads without any business permission, keeps it masked as the file
+      // shows it. The whole text stays on the fact, for the reveal.
+      details: { factId, kind: row.kind, reason: reason === null ? null : maskNumbersInText(reason) },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);

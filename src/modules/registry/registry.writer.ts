@@ -46,14 +46,19 @@ export function formatOf(target: TableTarget, format?: TableFormat): TableFormat
 const EXCEL_NUMERIC = /^(?:\d{12,}|0\d+)$/;
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. */
+/**
+ * One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. Long digit
+ * strings are kept as text unless `protectNumbers` is false (a header row); formulas never run.
+ */
 export function csvField(value: string, protectNumbers = true): string {
   if (value === '') return value;
   if (protectNumbers && EXCEL_NUMERIC.test(value)) return `="${value}"`;
   // Text a spreadsheet would run as a formula (CSV injection: a name typed as =HYPERLINK(...) by
   // one user runs on the machine of whoever opens the export) is written as the string formula
   // ="...", which shows the text as it is and which the reader unwraps, so a round trip keeps it.
-  if (protectNumbers && FORMULA_START.test(value)) value = `="${value.replace(/"/g, '""')}"`;
+  // Header cells too: an error report repeats the uploaded file's own column names, unknown ones
+  // included, and it is opened by someone else (a county clerk who may reveal).
+  if (FORMULA_START.test(value)) value = `="${value.replace(/"/g, '""')}"`;
   if (/[",\r\n]|^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
   return value;
 }
