@@ -32,7 +32,9 @@
  *   disability) describe no present state: a gone parent is neither migrant nor in one of the eight states,
  *   and a gone child is not a "living child" of an elder.
  * - The person. A person with a death or declared-death fact in force, or not yet born, belongs to no
- *   group. Declared missing alone does not remove a person: in law they are alive and their file stays.
+ *   group. Declared missing alone does not remove a person: in law they are alive and their file stays;
+ *   but one declared missing does not live in the village, so is no left-behind child, woman or elder
+ *   while the declaration stands (as a declared-missing child of an elder is not at home).
  *   A stretch never reaches back over a day on which someone's being alive changed and the rule did not
  *   hold (a declaration of death revoked, the death of the child who lived at home, a first child's birth).
  * - Links. Parent and spouse links may have dates; a subject whose links change over time
@@ -481,6 +483,7 @@ export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
     allOf(
       under(person, config.leftBehindChildUnderAge, asOf),
       notAwayThemselves(person, asOf),
+      notDeclaredMissing(person, asOf),
       earliestOf(bothParents(parents, away), oneParentAndTheOther(parents, away, unable)),
     ),
   );
@@ -566,6 +569,7 @@ export const leftBehindElderly: GroupRule = shared(
       allOf(
         atLeast(person, config.elderlyMinAge, asOf),
         notAwayThemselves(person, asOf),
+        notDeclaredMissing(person, asOf),
         everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
       ),
     );
@@ -587,6 +591,7 @@ export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
     allOf(
       withinAgeRange(person, config.leftBehindWomanAgeRange, asOf),
       notAwayThemselves(person, asOf),
+      notDeclaredMissing(person, asOf),
       // A husband who is dead or declared missing is not migrant: the marriage clause fails with him.
       migrant(husband, asOf, config.leftBehindWomanMinMigrationMonths),
     ),
@@ -759,6 +764,8 @@ export function explainLeftBehindChild(
       });
     if (notAwayThemselves(person, asOf) === null)
       memberReasons.push({ zh: '本人随父母外出', en: 'the child is away with a parent' });
+    if (notDeclaredMissing(person, asOf) === null)
+      memberReasons.push({ zh: '本人被宣告失踪', en: 'the child is declared missing by a court' });
     // Neither way round holds (with both parents recorded, both away would have held).
     if (both === null && unableParent === null) memberReasons.push(...oneReasons);
   }
@@ -1010,6 +1017,26 @@ function notAwayThemselves(person: PersonSnapshot, asOf: IsoDate): Condition | n
   const returned = maxDate(...own.map((fact) => fact.to).filter((to) => to !== null && to <= asOf));
   if (returned === null) return { since: person.birthDate, reasons: [] };
   return condition(returned, `本人外出于${returned}结束`, `own migration ended on ${returned}`);
+}
+
+/**
+ * Not declared missing by a court (宣告失踪): the left-behind groups' "lives in the village" (DOMAIN.md
+ * section 2). A court declares missing one whose whereabouts have been unknown for two years (Civil Code
+ * art. 40): alive in law, so the groups without a residence clause keep them, but not living in the
+ * village, as the rules already read a declared-missing child of an elder as not at home. One whose
+ * declaration was revoked (art. 45: the person has reappeared) counts from the revocation.
+ */
+function notDeclaredMissing(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const own = factsOfKind(person.facts, 'declared_missing');
+  if (own.length === 0) return { since: person.birthDate, reasons: [] };
+  if (factsAsOf(own, asOf).length > 0) return null;
+  const revoked = maxDate(...own.map((fact) => fact.to).filter((to) => to !== null && to <= asOf));
+  if (revoked === null) return { since: person.birthDate, reasons: [] };
+  return condition(
+    revoked,
+    `本人失踪宣告于${revoked}撤销`,
+    `own declaration of missing revoked on ${revoked}`,
+  );
 }
 
 /**
