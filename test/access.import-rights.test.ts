@@ -170,3 +170,37 @@ describe('a queued import sent with an API token', () => {
     assert.equal(await persons(), before);
   });
 });
+
+describe('the same file sent again after a move to another region', () => {
+  test('is a new import for the new region, not the old one (which the user can no longer open)', async () => {
+    const staffId = (await makeUser(t.ctx, 'ir.mover', 'township_staff', T1)).id;
+    const bytes = oneRowCsv();
+    const send = async (client: Client) => {
+      const { payload, contentType } = multipartFile('mover.csv', bytes);
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/imports',
+        headers: { ...client.write, 'content-type': contentType },
+        payload,
+      });
+      assert.equal(r.statusCode, 202, r.body);
+      return r.json() as { id: number; regionCode: string };
+    };
+    const first = (await signIn(t.app, 'ir.mover')).client!;
+    const old = await send(first);
+    assert.equal((await send(first)).id, old.id, 'the same file twice from the same place is one import');
+    await t.ctx.jobs.drain();
+
+    await t.ctx.db.updateTable('users').set({ region_code: T2 }).where('id', '=', staffId).execute();
+    const moved = (await signIn(t.app, 'ir.mover')).client!;
+    const again = await send(moved);
+    assert.notEqual(again.id, old.id);
+    assert.equal(again.regionCode, T2);
+    const opened = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/imports/${again.id}`,
+      headers: moved.headers,
+    });
+    assert.equal(opened.statusCode, 200, opened.body);
+  });
+});

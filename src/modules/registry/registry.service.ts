@@ -1823,8 +1823,8 @@ export interface SubmitImport {
 const IMPORT_NOT_FOUND = { zh: '未找到该导入', en: 'Import not found' };
 
 /**
- * Stores an upload and queues its import. The same file from the same user with the same dry-run
- * flag is the same import: submitting it again returns the first one.
+ * Stores an upload and queues its import. The same file from the same user for the same region with
+ * the same dry-run flag is the same import: submitting it again returns the first one.
  */
 export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitImport): Promise<ImportView> {
   requireAccess(actor, 'imports.run', { individual: true });
@@ -1850,8 +1850,10 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
   const stored = path.join(dir, `${sha256}${ext}`);
   await fs.promises.rename(temp, stored);
   // The type the file is read as is part of the key: a CSV named .xlsx by mistake is refused, and the
-  // same bytes sent again as .csv are another import.
-  const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}:${ext.slice(1)}`;
+  // same bytes sent again as .csv are another import. So is the region it is imported for: a user
+  // moved to another township who sends the file again makes a new import there, not the old one
+  // she can no longer open.
+  const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}:${ext.slice(1)}:${actor.regionCode}`;
   const created = await ctx.db
     .insertInto('imports')
     .values({
