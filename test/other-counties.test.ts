@@ -360,14 +360,18 @@ for (const county of COUNTIES) {
 
       const headers = ['姓名', '性别', '出生日期', '公民身份号码', '户籍所在地', '父亲姓名', '父亲出生日期', '父亲务工地点', '母亲姓名', '母亲出生日期', '母亲务工地点', '父母双方同时外出']; // prettier-ignore
       const lines = [['农村留守儿童基本情况登记表'], headers];
+      // The children are found by their ID numbers afterwards: a generated person may bear the same
+      // name (阿依古丽·买买提 is a common Uyghur name).
+      const idNumbers: string[] = [];
       rows.forEach((r, i) => {
         const birth = `2016-0${(i % 9) + 1}-1${i % 10}`;
         const sex = i % 2 === 0 ? 2 : 1;
+        idNumbers.push(makeIdNumber(county.code, birth, 900 + i * 2 + (sex === 1 ? 1 : 0)));
         lines.push([
           r.name,
           sex === 1 ? '男' : '女',
           birth,
-          makeIdNumber(county.code, birth, 900 + i * 2 + (sex === 1 ? 1 : 0)),
+          idNumbers[i] ?? '',
           r.address,
           r.father,
           '1986-03-04',
@@ -425,7 +429,7 @@ for (const county of COUNTIES) {
         const child = await t.ctx.db
           .selectFrom('persons')
           .select(['id', 'hukou_region_code'])
-          .where('name', '=', r.name)
+          .where('id_number', '=', idNumbers[rows.indexOf(r)] ?? '')
           .executeTakeFirstOrThrow();
         assert.equal(child.hukou_region_code, r.expected, r.address);
         const groups = await t.ctx.db
@@ -442,7 +446,11 @@ for (const county of COUNTIES) {
       }
       for (const r of rows.filter((x) => x.expected === null))
         assert.equal(
-          await t.ctx.db.selectFrom('persons').select('id').where('name', '=', r.name).executeTakeFirst(),
+          await t.ctx.db
+            .selectFrom('persons')
+            .select('id')
+            .where('id_number', '=', idNumbers[rows.indexOf(r)] ?? '')
+            .executeTakeFirst(),
           undefined,
         );
     });

@@ -49,6 +49,8 @@ export function splitCsvLine(line: string): string[] {
 export interface RegionFilter {
   /** Load only this code's path to the root and its whole subtree (a province or a county code). */
   within?: string;
+  /** Read only the first levels (1: provinces, 2: and prefectures, ... 5: and villages, the default). */
+  levels?: number;
 }
 
 /** True when `code` is on the path to `within` or inside its subtree. */
@@ -61,6 +63,7 @@ function selected(code: string, within: string | undefined): boolean {
 export async function* readDivision(filter: RegionFilter = {}): AsyncGenerator<SourceRegion> {
   const dir = divisionDir();
   for (const [level, file] of FILES.entries()) {
+    if (level >= (filter.levels ?? FILES.length)) break;
     const input = fs.createReadStream(path.join(dir, `${file}.csv`), 'utf8');
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     let header = true;

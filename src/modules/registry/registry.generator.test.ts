@@ -6,9 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { ageOn } from '../../platform/dates.ts';
 import { readDivision } from '../regions/index.ts';
-import { GENERATOR_RATES, generateCounty, mulberry32, writeGeneratedTemplate } from './registry.generator.ts';
+import {
+  GENERATOR_RATES,
+  ethnicWeightsOf,
+  generateCounty,
+  mulberry32,
+  writeGeneratedTemplate,
+} from './registry.generator.ts';
 import { normalizeIdNumber } from './registry.idnumber.ts';
 import { parseRegistryFile } from './registry.parse.ts';
+import { peoplesNamedIn } from './registry.peoples.ts';
 import type { RegistryRecord } from './registry.template.ts';
 
 const ASOF = '2026-11-29';
@@ -158,4 +165,93 @@ describe('generateCounty', () => {
       );
     });
   }
+});
+
+describe('peoples, names and destinations of the county', () => {
+  test('the peoples an autonomous area is named for', () => {
+    assert.deepEqual(peoplesNamedIn('长阳土家族自治县'), ['土家族']);
+    assert.deepEqual(peoplesNamedIn('黔南布依族苗族自治州'), ['布依族', '苗族']);
+    assert.deepEqual(peoplesNamedIn('伊犁哈萨克自治州'), ['哈萨克族']);
+    assert.deepEqual(peoplesNamedIn('巴音郭楞蒙古自治州'), ['蒙古族']);
+    assert.deepEqual(peoplesNamedIn('西双版纳傣族自治州'), ['傣族']);
+    assert.deepEqual(peoplesNamedIn('互助土族自治县'), ['土族']);
+    assert.deepEqual(peoplesNamedIn('新疆维吾尔自治区'), ['维吾尔族']);
+    // 内蒙古 is a place name, not the 蒙古 people; 兰考县 and 阿克苏地区 are not autonomous.
+    assert.deepEqual(peoplesNamedIn('内蒙古自治区'), []);
+    assert.deepEqual(peoplesNamedIn('兰考县'), []);
+    assert.deepEqual(peoplesNamedIn('阿克苏地区'), []);
+  });
+
+  test('weights: the province’s shares; an autonomous county’s peoples raised to 55%, a prefecture’s to 40%', () => {
+    const sum = (ws: number[]) => ws.reduce((a, b) => a + b, 0);
+    const henan = ethnicWeightsOf('41', '兰考县', '开封市');
+    assert.deepEqual(henan.peoples, ['汉族', '回族', '满族']);
+    const changyang = ethnicWeightsOf('42', '长阳土家族自治县', '宜昌市');
+    assert.ok(Math.abs(sum(changyang.weights) - 1) < 1e-9);
+    assert.ok(Math.abs((changyang.weights[changyang.peoples.indexOf('土家族')] ?? 0) - 0.55) < 1e-9);
+    const pingtang = ethnicWeightsOf('52', '平塘县', '黔南布依族苗族自治州');
+    const titular = ['布依族', '苗族'].map((p) => pingtang.weights[pingtang.peoples.indexOf(p)] ?? 0);
+    assert.ok(Math.abs(sum(titular) - 0.4) < 1e-9, `${titular}`);
+    // A people the province's shares do not list still gets the county's share.
+    const dachang = ethnicWeightsOf('13', '大厂回族自治县', '廊坊市');
+    assert.ok(Math.abs((dachang.weights[dachang.peoples.indexOf('回族')] ?? 0) - 0.55) < 1e-9);
+    const jishishan = ethnicWeightsOf('62', '积石山保安族东乡族撒拉族自治县', '临夏回族自治州');
+    assert.deepEqual(
+      ['保安族', '东乡族', '撒拉族'].every((p) => jishishan.peoples.includes(p)),
+      true,
+    );
+  });
+
+  test('阿瓦提县 (Xinjiang): Uyghur names end with the father’s name; migrants go to the province’s cities or outside it', async () => {
+    const awat = await collect({ ...options, countyCode: '652928', persons: 3000 });
+    const byId = new Map(awat.filter((r) => r.idNumber).map((r) => [r.idNumber, r]));
+    const uyghur = awat.filter((r) => r.ethnicity === '维吾尔族');
+    const share = uyghur.length / awat.length;
+    assert.ok(share > 0.35 && share < 0.55, `Uyghur share ${share}`);
+    let withFather = 0;
+    for (const r of uyghur) {
+      const parts = r.name.split('·');
+      assert.equal(parts.length, 2, r.name);
+      const father = r.fatherIdNumber ? byId.get(r.fatherIdNumber) : undefined;
+      if (father) {
+        withFather += 1;
+        assert.equal(parts[1], father.name.split('·')[0], `${r.name}, father ${father.name}`);
+      }
+    }
+    assert.ok(withFather > 100, `${withFather} Uyghur persons with the father in the household`);
+    for (const r of awat.filter((r) => r.ethnicity === '汉族')) assert.ok(!r.name.includes('·'), r.name);
+
+    const cities = new Set<string>();
+    for await (const r of readDivision({ within: '65', levels: 2 }))
+      if (r.code.length === 4) cities.add(r.name);
+    const destinations = awat.flatMap((r) => (r.migrationDestination ? [r.migrationDestination] : []));
+    const inside = destinations.filter((d) => d.startsWith('新疆维吾尔自治区'));
+    assert.ok(
+      inside.length > 50 && inside.length < destinations.length,
+      `${inside.length} of ${destinations.length}`,
+    );
+    for (const d of inside) {
+      const city = d.slice('新疆维吾尔自治区'.length);
+      assert.ok(cities.has(city) && city.endsWith('市'), d);
+    }
+    assert.ok(
+      destinations.every((d) => !d.startsWith('河南省')),
+      'no Henan city for a Xinjiang county',
+    );
+  });
+
+  test('林周县 (Tibet): mostly 藏族 with two-part names and no dot; 兰考县 keeps its peoples and Henan cities', async () => {
+    const lhundrub = await collect({ ...options, countyCode: '540121', persons: 2000 });
+    const tibetan = lhundrub.filter((r) => r.ethnicity === '藏族');
+    assert.ok(tibetan.length / lhundrub.length > 0.75, `${tibetan.length}`);
+    for (const r of tibetan) assert.match(r.name, /^[\u4e00-\u9fa5]{4}$/, r.name);
+    assert.ok(new Set(records.map((r) => r.ethnicity)).size <= 3);
+    for (const r of records)
+      assert.ok(['汉族', '回族', '满族'].includes(r.ethnicity ?? ''), `${r.ethnicity}`);
+    const henanCities = records.flatMap((r) =>
+      r.migrationDestination?.startsWith('河南省') ? [r.migrationDestination] : [],
+    );
+    assert.ok(henanCities.length > 0);
+    assert.ok(records.every((r) => !r.migrationDestination || !r.migrationDestination.startsWith('贵州省')));
+  });
 });

@@ -16,6 +16,7 @@ import type {
   SelfCareLevel,
 } from './registry.facts.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
+import { peoplesNamedIn } from './registry.peoples.ts';
 import type { Sex } from './registry.idnumber.ts';
 import type { RegistryRecord } from './registry.template.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
@@ -56,7 +57,7 @@ export const GENERATOR_RATES = {
   motherMigrantAlone: 0.06,
   /** Adults 18-59 outside nuclear families working away. Approximation from the 2020 NBS migrant-worker report: 169.6 million away of ~ 500 million rural working-age persons. */
   otherAdultMigrant: 0.33,
-  /** Share of migrants working inside Henan (the rest in the coastal cities below). 2020 NBS migrant-worker report: 58.4% of migrants from central China work outside their province; approximation for the split. */
+  /** Share of migrants working inside their own province (in one of its cities; the rest in the coastal cities below, outside the province). 2020 NBS migrant-worker report: 58.4% of migrants from central China work outside their province; approximation for the split. */
   migrantWithinProvince: 0.42,
   /** Persons with a disability: 6.34% of the population (CDPF, 2006 second national sample survey on disability); by age band, an approximation consistent with 53.24% of disabled persons being 60+ in that survey. */
   disabilityByAge: { child: 0.016, adult: 0.045, elderly: 0.22 },
@@ -96,14 +97,74 @@ export const GENERATOR_RATES = {
   incomeSigma: 0.55,
   /** Adults with a mobile phone number on file. Approximation. */
   phone: 0.9,
-  /** Ethnicities (汉族, 回族, 满族): Henan is about 98.8% Han (7th census 2020); the split of the rest is an approximation. */
-  ethnicities: [0.988, 0.009, 0.003],
+  /**
+   * Ethnicities by province (first two digits of the code), the people with its share; a province not
+   * listed is 99% 汉族 and 1% 回族. Approximation, shaped by the provincial shares of the 7th census
+   * (2020), rounded, the smaller peoples folded into those listed. Henan: about 98.8% Han.
+   */
+  ethnicitiesByProvince: {
+    '13': { 汉族: 0.96, 满族: 0.03, 回族: 0.01 },
+    '15': { 汉族: 0.79, 蒙古族: 0.18, 满族: 0.02, 回族: 0.01 },
+    '21': { 汉族: 0.84, 满族: 0.13, 蒙古族: 0.02, 回族: 0.01 },
+    '22': { 汉族: 0.93, 朝鲜族: 0.04, 满族: 0.02, 蒙古族: 0.01 },
+    '23': { 汉族: 0.96, 满族: 0.025, 朝鲜族: 0.01, 蒙古族: 0.005 },
+    '41': { 汉族: 0.988, 回族: 0.009, 满族: 0.003 },
+    '42': { 汉族: 0.956, 土家族: 0.037, 苗族: 0.007 },
+    '43': { 汉族: 0.9, 土家族: 0.04, 苗族: 0.032, 侗族: 0.014, 瑶族: 0.014 },
+    '45': {
+      汉族: 0.62,
+      壮族: 0.31,
+      瑶族: 0.035,
+      苗族: 0.012,
+      侗族: 0.008,
+      仫佬族: 0.004,
+      毛南族: 0.002,
+      京族: 0.009,
+    },
+    '46': { 汉族: 0.83, 黎族: 0.155, 苗族: 0.015 },
+    '50': { 汉族: 0.94, 土家族: 0.045, 苗族: 0.015 },
+    '51': { 汉族: 0.94, 彝族: 0.035, 藏族: 0.02, 羌族: 0.005 },
+    '52': {
+      汉族: 0.63,
+      苗族: 0.12,
+      布依族: 0.08,
+      侗族: 0.045,
+      土家族: 0.04,
+      彝族: 0.025,
+      仡佬族: 0.015,
+      水族: 0.01,
+      回族: 0.005,
+      白族: 0.005,
+      毛南族: 0.005,
+    },
+    '53': {
+      汉族: 0.665,
+      彝族: 0.11,
+      哈尼族: 0.037,
+      白族: 0.034,
+      傣族: 0.028,
+      壮族: 0.027,
+      苗族: 0.027,
+      回族: 0.016,
+      傈僳族: 0.015,
+      拉祜族: 0.011,
+      佤族: 0.009,
+      纳西族: 0.007,
+      瑶族: 0.005,
+      藏族: 0.004,
+      景颇族: 0.003,
+    },
+    '54': { 藏族: 0.86, 汉族: 0.12, 门巴族: 0.004, 回族: 0.016 },
+    '62': { 汉族: 0.9, 回族: 0.05, 东乡族: 0.024, 藏族: 0.02, 保安族: 0.003, 裕固族: 0.003 },
+    '63': { 汉族: 0.505, 藏族: 0.245, 回族: 0.148, 土族: 0.035, 撒拉族: 0.019, 蒙古族: 0.018, 满族: 0.03 },
+    '64': { 汉族: 0.64, 回族: 0.36 },
+    '65': { 维吾尔族: 0.45, 汉族: 0.42, 哈萨克族: 0.07, 回族: 0.045, 柯尔克孜族: 0.008, 蒙古族: 0.007 },
+  } as Record<string, Record<string, number>>,
+  /** Share of the peoples an autonomous county is named for, together; in another county of an autonomous prefecture, of the peoples the prefecture is named for. Approximation; actual shares run from about 10% to over 90%. */
+  titularPeoplesShare: { county: 0.55, prefecture: 0.4 },
 } as const;
-
-const ETHNICITIES = ['汉族', '回族', '满族'] as const;
 const LIBERTY_TYPES: readonly LibertyRestrictionType[] = ['sentence', 'drug_rehabilitation', 'other'];
 const SELF_CARE_LEVELS: readonly SelfCareLevel[] = ['intact', 'mild', 'moderate', 'severe'];
-const DESTINATIONS_IN_PROVINCE = ['河南省郑州市', '河南省开封市', '河南省洛阳市', '河南省新乡市'] as const;
 const DESTINATIONS_OUTSIDE = [
   '广东省深圳市',
   '广东省广州市',
@@ -125,6 +186,58 @@ const MALE_CHARS = [
 const FEMALE_CHARS = [
   ...'芳娜敏静丽艳娟霞秀英华玲桂兰萍红梅琳雪婷颖倩洁佳欣怡悦瑶涵彤诗雨梦晶慧琪月妍淑凤琴',
 ];
+const KOREAN_SURNAMES = [...'金李朴崔郑姜赵尹张林韩吴申权黄安宋'];
+
+/**
+ * How a people's names are written in the registry. Most peoples' rural hukou names take the Han
+ * form (surname and given name). Uyghur and Kazakh names are the person's own name and the father's
+ * (阿依古丽·买买提); Tibetans have two names and no surname (次仁卓玛); Mongolian names have no
+ * surname (巴特尔); Korean names take Korean surnames.
+ */
+interface Naming {
+  male: readonly string[];
+  female: readonly string[];
+  /** The father's name after a middle dot. */
+  patronymic?: true;
+  /** Two names joined: the first from `common`, the second by sex. */
+  common?: readonly string[];
+  surnames?: readonly string[];
+  noSurname?: true;
+}
+const UYGHUR: Naming = {
+  male: ['买买提', '艾力', '阿不都热合曼', '吐尔逊', '艾买提', '阿卜杜拉', '努尔买买提', '依明', '亚森', '热合曼', '卡德尔', '麦麦提敏', '吾斯曼', '阿迪力', '图尔荪', '艾克拜尔'],
+  female: ['阿依古丽', '古丽米热', '帕提古丽', '热依拉', '阿依努尔', '米热古丽', '古再丽努尔', '布阿依谢姆', '祖丽菲亚', '迪丽努尔', '热孜宛古丽', '玛依拉', '努尔尼沙', '阿曼古丽'],
+  patronymic: true,
+}; // prettier-ignore
+const KAZAKH: Naming = {
+  male: ['努尔兰', '叶尔兰', '别克', '哈力木', '吐尔洪', '达吾列提', '叶尔江', '加恩格尔', '巴合提', '阿斯哈尔', '赛力克', '叶尔波力'],
+  female: ['古丽娜尔', '阿依达娜', '哈米拉', '古丽加娜提', '扎依娜', '阿依古丽', '阿娜尔', '古丽巴哈尔', '玛合帕丽', '阿依努尔'],
+  patronymic: true,
+}; // prettier-ignore
+const TIBETAN: Naming = {
+  common: ['扎西', '次仁', '达瓦', '格桑', '旦增', '平措', '洛桑', '尼玛', '索朗', '边巴', '普布', '拉巴', '白玛', '强巴', '央金'],
+  male: ['多吉', '顿珠', '罗布', '旺堆', '朗杰', '群培', '巴桑', '加措'],
+  female: ['卓玛', '拉姆', '曲珍', '德吉', '央宗', '次珍', '琼达', '卓嘎'],
+  noSurname: true,
+}; // prettier-ignore
+const MONGOLIAN: Naming = {
+  male: ['巴特尔', '苏和', '额尔敦', '朝鲁', '巴音', '宝音', '那顺', '哈斯', '孟和', '吉日嘎拉', '毕力格', '特木尔', '阿拉坦仓', '布和'],
+  female: ['其其格', '乌日娜', '萨仁', '斯琴', '高娃', '娜仁', '图雅', '托娅', '格日乐', '乌兰', '萨日娜', '阿拉坦其其格'],
+  noSurname: true,
+}; // prettier-ignore
+const HAN: Naming = { male: MALE_CHARS, female: FEMALE_CHARS };
+/** The naming of each people whose names do not take the Han form. */
+const NAMING_BY_PEOPLE: Readonly<Record<string, Naming>> = {
+  维吾尔族: UYGHUR,
+  乌孜别克族: UYGHUR,
+  塔塔尔族: UYGHUR,
+  哈萨克族: KAZAKH,
+  柯尔克孜族: KAZAKH,
+  藏族: TIBETAN,
+  门巴族: TIBETAN,
+  蒙古族: MONGOLIAN,
+  朝鲜族: { ...HAN, surnames: KOREAN_SURNAMES },
+};
 
 /** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence. Returns [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -156,12 +269,16 @@ interface Village {
 /** The county's rural villages (villagers' committees, code suffix 200-399) with their townships. */
 export async function ruralVillagesOf(
   countyCode: string,
-): Promise<{ countyName: string; villages: Village[] }> {
+): Promise<{ countyName: string; prefectureName: string; provinceName: string; villages: Village[] }> {
   const townships = new Map<string, string>();
   const villages: Village[] = [];
   let countyName = '';
+  let prefectureName = '';
+  let provinceName = '';
   for await (const r of readDivision({ within: countyCode })) {
     if (r.code === countyCode) countyName = r.name;
+    else if (r.code.length === 2) provinceName = r.name;
+    else if (r.code.length === 4) prefectureName = r.name;
     else if (r.code.length === 9) townships.set(r.code, r.name);
     else if (r.code.length === 12) {
       const kind = Number(r.code.slice(9));
@@ -170,7 +287,46 @@ export async function ruralVillagesOf(
       }
     }
   }
-  return { countyName, villages };
+  return { countyName, prefectureName, provinceName, villages };
+}
+
+/**
+ * Where a migrant working inside the province goes: its cities (地级市) from the division data, as
+ * 贵州省贵阳市; a municipality's own name (重庆市).
+ */
+async function citiesOfProvince(provinceCode: string, provinceName: string): Promise<string[]> {
+  const cities: string[] = [];
+  for await (const r of readDivision({ within: provinceCode, levels: 2 }))
+    if (r.code.length === 4 && r.name.endsWith('市')) cities.push(`${provinceName}${r.name}`);
+  return cities.length > 0 ? cities : [provinceName];
+}
+
+/**
+ * The county's peoples and their weights: the province's shares, with the peoples an autonomous
+ * county, or else its autonomous prefecture, is named for raised to `titularPeoplesShare` together.
+ */
+export function ethnicWeightsOf(
+  provinceCode: string,
+  countyName: string,
+  prefectureName: string,
+): { peoples: string[]; weights: number[] } {
+  const R = GENERATOR_RATES;
+  const base = R.ethnicitiesByProvince[provinceCode] ?? { 汉族: 0.99, 回族: 0.01 };
+  const named = peoplesNamedIn(countyName);
+  const titular = named.length > 0 ? named : peoplesNamedIn(prefectureName);
+  if (titular.length === 0) return { peoples: Object.keys(base), weights: Object.values(base) };
+  const titularShare = named.length > 0 ? R.titularPeoplesShare.county : R.titularPeoplesShare.prefecture;
+  const shares = new Map(Object.entries(base));
+  for (const people of titular) if (!shares.has(people)) shares.set(people, 0);
+  const titularSum = titular.reduce((sum, p) => sum + (shares.get(p) ?? 0), 0);
+  const otherSum = [...shares].reduce((sum, [p, w]) => sum + (titular.includes(p) ? 0 : w), 0);
+  const peoples = [...shares.keys()];
+  const weights = peoples.map((p) => {
+    const w = shares.get(p) ?? 0;
+    if (titular.includes(p)) return titularShare * (titularSum > 0 ? w / titularSum : 1 / titular.length);
+    return otherSum > 0 ? ((1 - titularShare) * w) / otherSum : 0;
+  });
+  return { peoples, weights };
 }
 
 type Role = 'grandfather' | 'grandmother' | 'father' | 'mother' | 'child' | 'single' | 'spouse';
@@ -192,7 +348,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
   const { countyCode, persons, seed, asOf } = options;
   if (!/^\d{6}$/.test(countyCode)) throw new RangeError(`not a county code: ${countyCode}`);
   if (!isIsoDate(asOf)) throw new RangeError(`not a date: ${asOf}`);
-  const { countyName, villages } = await ruralVillagesOf(countyCode);
+  const { countyName, prefectureName, provinceName, villages } = await ruralVillagesOf(countyCode);
   if (countyName === '') throw new RangeError(`county ${countyCode} is not in the division data`);
   if (villages.length === 0)
     throw new RangeError(
@@ -200,6 +356,10 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
     );
 
   const R = GENERATOR_RATES;
+  const provinceCode = countyCode.slice(0, 2);
+  const destinationsInProvince = await citiesOfProvince(provinceCode, provinceName);
+  const destinationsOutside = DESTINATIONS_OUTSIDE.filter((d) => !d.startsWith(provinceName));
+  const { peoples, weights: ethnicWeights } = ethnicWeightsOf(provinceCode, countyName, prefectureName);
   const random = mulberry32(seed);
   const chance = (p: number): boolean => random() < p;
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
@@ -245,9 +405,11 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
     }
   };
 
-  const personName = (surname: string, sex: Sex): string => {
-    const chars = sex === 1 ? MALE_CHARS : FEMALE_CHARS;
-    return surname + pick(chars) + (chance(0.75) ? pick(chars) : '');
+  const personName = (naming: Naming, surname: string, sex: Sex): string => {
+    const names = sex === 1 ? naming.male : naming.female;
+    if (naming.common) return pick(naming.common) + pick(names);
+    if (naming.patronymic || naming.noSurname) return pick(names);
+    return surname + pick(names) + (chance(0.75) ? pick(names) : '');
   };
 
   let householdIndex = 0;
@@ -290,14 +452,19 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
     householdIndex += 1;
     const householdNo = `${countyCode}${String(householdIndex).padStart(8, '0')}`;
     const village = pick(villages);
-    const surname = pick(SURNAMES);
-    const ethnicity = ETHNICITIES[weighted(R.ethnicities)] ?? '汉族';
+    // The surname is drawn before the people, as it always was, so that a county's records stay
+    // what they were for the same seed.
+    const surnameDraw = random();
+    const ethnicity = peoples[weighted(ethnicWeights)] ?? '汉族';
+    const naming = NAMING_BY_PEOPLE[ethnicity] ?? HAN;
+    const surnames = naming.surnames ?? SURNAMES;
+    const surname = surnames[Math.floor(surnameDraw * surnames.length)] ?? '';
     const members: Draft[] = [];
     const names = new Set<string>();
 
     const add = (role: Role, sex: Sex, age: number, family: string): Draft => {
-      let name = personName(family, sex);
-      while (names.has(name)) name = personName(family, sex);
+      let name = personName(naming, family, sex);
+      while (names.has(name)) name = personName(naming, family, sex);
       names.add(name);
       const wanted = birthDateFor(age);
       const noId = age === 0 && chance(R.infantWithoutId);
@@ -342,7 +509,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       }
       case 1: {
         const husband = add('grandfather', 1, int(60, 90), surname);
-        const wife = add('grandmother', 2, Math.max(58, husband.age - int(-2, 5)), pick(SURNAMES));
+        const wife = add('grandmother', 2, Math.max(58, husband.age - int(-2, 5)), pick(surnames));
         wife.record.relationToHead = '配偶';
         marry(husband, wife);
         break;
@@ -352,7 +519,7 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
         break;
       case 3: {
         const husband = add('father', 1, int(22, 59), surname);
-        const wife = add('mother', 2, Math.max(20, husband.age - int(-2, 5)), pick(SURNAMES));
+        const wife = add('mother', 2, Math.max(20, husband.age - int(-2, 5)), pick(surnames));
         wife.record.relationToHead = '配偶';
         marry(husband, wife);
         break;
@@ -372,12 +539,12 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
           const gfAge = Math.min(95, fatherAge + int(21, 32));
           if (grandparentCount === 2 || chance(0.4)) grandfather = add('grandfather', 1, gfAge, surname);
           if (grandparentCount === 2 || !grandfather) {
-            grandmother = add('grandmother', 2, Math.max(fatherAge + 19, gfAge - int(-2, 5)), pick(SURNAMES));
+            grandmother = add('grandmother', 2, Math.max(fatherAge + 19, gfAge - int(-2, 5)), pick(surnames));
           }
           if (grandfather && grandmother) marry(grandfather, grandmother);
         }
         const father = add('father', 1, fatherAge, surname);
-        const mother = add('mother', 2, motherAge, pick(SURNAMES));
+        const mother = add('mother', 2, motherAge, pick(surnames));
         marry(father, mother);
         childOf(father, grandfather, grandmother);
         const elderHead = grandfatherHead ? (grandfather ?? grandmother) : null;
@@ -402,6 +569,18 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       }
     }
 
+    // A Uyghur or Kazakh name ends with the father's own name: the father's in the household, or
+    // one drawn for a father who lives elsewhere or has died.
+    if (naming.patronymic) {
+      for (const m of members) {
+        const father = members.find(
+          (o) => o.record.idNumber !== null && o.record.idNumber === m.record.fatherIdNumber,
+        );
+        const fathersName = father ? (father.record.name.split('·')[0] ?? '') : pick(naming.male);
+        m.record.name = `${m.record.name}·${fathersName}`;
+      }
+    }
+
     // Facts.
     const father = members.find((m) => m.role === 'father') ?? null;
     const mother = members.find((m) => m.role === 'mother') ?? null;
@@ -410,8 +589,8 @@ export async function* generateCounty(options: GenerateOptions): AsyncGenerator<
       if (d.age < 16 || d.age > 59) return;
       d.record.migrant = true;
       d.record.migrationDestination = chance(R.migrantWithinProvince)
-        ? pick(DESTINATIONS_IN_PROVINCE)
-        : pick(DESTINATIONS_OUTSIDE);
+        ? pick(destinationsInProvince)
+        : pick(destinationsOutside);
       d.record.migrationSince = daysAgo(int(30, Math.min(3650, (d.age - 16) * 365 + 30)));
     };
     if (hasChildren && father && mother) {
