@@ -636,9 +636,9 @@ async function writeReviewReport(
   });
   for (const d of review.disagreements) {
     await writer.writeRow([
-      String(d.rowNumber),
+      d.sheet === undefined ? String(d.rowNumber) : `${d.sheet}!${d.rowNumber}`,
       d.name,
-      idNumbers.get(d.rowNumber) ?? '',
+      idNumbers.get(d.personId) ?? '',
       LEDGER_QUESTION_LABELS[d.question].zh,
       d.declared,
       d.derived,
@@ -665,20 +665,24 @@ export async function importLedgerFile(
   const county = importer.regionCode.slice(0, 6);
   const places = await loadCountyPlaces(county);
   // Columns that are not the form's are ignored and reported, as the template import reports them.
+  // A workbook with one sheet per village has a column row on each: every one needs 户籍所在地.
   let unknownHeaders: string[] = [];
   const onHeaders = (found: string[]) => {
     requireHukouColumn(found);
-    unknownHeaders = unknownLedgerHeaders(found);
+    unknownHeaders = [...new Set([...unknownHeaders, ...unknownLedgerHeaders(found)])];
   };
   const parse = () => parseLedgerFile(source, { today: on, places, onHeaders });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
   const errorRows: { rowNumber: number; raw: Record<string, string>; errors: RowError[] }[] = [];
   let headers: string[] = [];
+  const sheets = new Set<string | null>();
   try {
     for await (const row of parse()) {
       counts.rows += 1;
+      sheets.add(row.sheet);
       if (!headers.length) headers = Object.keys(row.raw);
     }
+    unknownHeaders = [];
   } catch (error) {
     if (error instanceof FileRejected)
       return {
@@ -692,7 +696,22 @@ export async function importLedgerFile(
       };
     throw error;
   }
-  const rowErrors = (row: LedgerRow): RowError[] => {
+  /**
+   * Rows of a workbook with data on several sheets (one per village) are named with their sheet in the
+   * error report, whose row numbers repeat from sheet to sheet: 工作表“司寨村”：….
+   */
+  const onSheet = (row: LedgerRow, errors: RowError[]): RowError[] =>
+    sheets.size > 1 && row.sheet !== null
+      ? errors.map((e) => ({
+          ...e,
+          reason: {
+            zh: `工作表“${row.sheet}”：${e.reason.zh}`,
+            en: `worksheet "${row.sheet}": ${e.reason.en}`,
+          },
+        }))
+      : errors;
+  const rowErrors = (row: LedgerRow): RowError[] => onSheet(row, rowErrorsOf(row));
+  const rowErrorsOf = (row: LedgerRow): RowError[] => {
     const errors = [...row.errors];
     const hukou = row.addresses.hukouRegionCode;
     if (!errors.length && !hukou)
@@ -731,7 +750,9 @@ export async function importLedgerFile(
     return errors;
   };
   const reviewRows: LedgerReviewRow[] = [];
+  // By the child's person id: row numbers repeat on a workbook's several sheets.
   const idNumbers = new Map<number, string>();
+  const sheetOf = new Map<number, string>();
   let review: LedgerReview | null = null;
   const work = async (inTx: <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>) => {
     let done = 0;
@@ -752,7 +773,7 @@ export async function importLedgerFile(
         });
       } catch (error) {
         if (!(error instanceof RowOutsideRegion)) throw error;
-        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors: [error.rowError] });
+        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors: onSheet(row, [error.rowError]) });
         continue;
       }
       counts[result.status] += 1;
@@ -763,7 +784,8 @@ export async function importLedgerFile(
           name: row.child.name ?? '',
           declaration: ledgerDeclaration(row),
         });
-        if (row.child.idNumber) idNumbers.set(row.rowNumber, row.child.idNumber);
+        if (row.child.idNumber) idNumbers.set(result.childId, row.child.idNumber);
+        if (sheets.size > 1 && row.sheet !== null) sheetOf.set(result.childId, row.sheet);
       }
       if (!options.dryRun && done % 200 === 0) await report(done, counts.rows, 'writing');
     }
@@ -775,6 +797,10 @@ export async function importLedgerFile(
       for (let i = 0; i < reviewRows.length; i += REVIEW_BATCH) {
         const batch = reviewRows.slice(i, i + REVIEW_BATCH);
         disagreements.push(...(await inTx((trx) => review_(trx, batch, on))));
+      }
+      for (const d of disagreements) {
+        const sheet = sheetOf.get(d.personId);
+        if (sheet !== undefined) d.sheet = sheet;
       }
       review = { asOf: on, rowsChecked: reviewRows.length, disagreements };
     }

@@ -35,6 +35,7 @@ import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, isFormulaWithoutResult, readRows } from './registry.reader.ts';
 import type { SheetInfo, TableSource } from './registry.reader.ts';
+import { ETHNIC_NAMES } from './registry.peoples.ts';
 import {
   DASH_ONLY,
   excelErrorIn,
@@ -146,13 +147,6 @@ function withoutUpperNames(text: string, upperNames: readonly string[]): string[
   return out;
 }
 
-/** The 55 ethnic minorities' names and 汉, as autonomous areas name them (布依族, 维吾尔, 蒙古族). */
-const ETHNIC_NAMES = [
-  '汉', '蒙古', '回', '藏', '维吾尔', '苗', '彝', '壮', '布依', '朝鲜', '满', '侗', '瑶', '白', '土家', '哈尼',
-  '哈萨克', '傣', '黎', '傈僳', '佤', '畲', '高山', '拉祜', '水', '东乡', '纳西', '景颇', '柯尔克孜', '土',
-  '达斡尔', '仫佬', '羌', '布朗', '撒拉', '毛南', '仡佬', '锡伯', '阿昌', '普米', '塔吉克', '怒', '乌孜别克',
-  '俄罗斯', '鄂温克', '德昂', '保安', '裕固', '京', '塔塔尔', '独龙', '鄂伦春', '赫哲', '门巴', '珞巴', '基诺',
-]; // prettier-ignore
 /** The peoples an autonomous area names, with or without 族 (布依族苗族, 维吾尔). */
 const ETHNIC_TAIL = new RegExp(`^(?:(?:${ETHNIC_NAMES.join('|')})族?)+$`);
 /** An ethnic township's peoples, each named with 族 (毛南族, 苗族彝族). */
@@ -516,6 +510,8 @@ export interface LedgerAddresses {
 
 export interface LedgerRow {
   rowNumber: number;
+  /** The worksheet the row is on (.xlsx), null for a CSV: a workbook may keep one sheet per village. */
+  sheet: string | null;
   child: LedgerChild;
   father: LedgerParent | null;
   mother: LedgerParent | null;
@@ -549,6 +545,9 @@ export const LEDGER_EXTRA_HEADERS = [
 
 /** What separates two phone numbers in one cell: a slash, 、, a comma, a semicolon, 或, a space. */
 const PHONE_SEPARATOR = /\s*(?:[/／、,，;；]|或)\s*|\s+/;
+
+/** Whose a phone number is, written beside it: 父亲, 本人, 爷爷手机, in brackets or before a colon. */
+const PHONE_LABEL = /^\p{Script=Han}{1,4}[:：]?|\(\p{Script=Han}{1,4}\)$|\p{Script=Han}{1,4}$/gu;
 
 /** 填报日期：2026年11月1日 in the title block. */
 const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.+)$/;
@@ -613,7 +612,17 @@ function isMergedTitleRow(values: readonly unknown[]): boolean {
 }
 
 /** The person groups of a two-row header (父亲情况 over 姓名, 公民身份号码 ...): the prefix of their columns. */
-const PERSON_GROUPS = ['父亲', '母亲', '委托监护人', '祖父', '祖母', '外祖父', '外祖母'] as const;
+const PERSON_GROUPS = [
+  '父亲',
+  '母亲',
+  '委托监护人',
+  '祖父',
+  '祖母',
+  '外祖父',
+  '外祖母',
+  '监护人',
+  '实际监护人',
+] as const;
 const GROUP_SUFFIX = /(基本情况|基本信息|情况|信息)$/;
 
 /** The child's hukou address as counties title it (the form: 户籍所在地). */
@@ -637,7 +646,8 @@ function canonicalLedgerHeader(header: string): string {
 }
 
 /** The child's own columns, which some ledgers title with 儿童 in front (儿童姓名, 儿童身份证号). */
-const CHILD_PREFIXED = /^(?:留守)?儿童(姓名|性别|民族|出生日期|公民身份号码|身份证号码|身份证号|身份号码)$/;
+const CHILD_PREFIXED =
+  /^(?:留守)?儿童(姓名|性别|民族|出生日期|公民身份号码|公民身份证号码|身份证号码|身份证号|身份证|身份号码)$/;
 
 /** The entrusted carer as counties title them: 受托监护人, 受委托监护人, 被委托监护人, 委托照护人. */
 const CARER_PREFIX = /^(?:受委托监护人|受托监护人|被委托监护人|委托照护人)/;
@@ -652,17 +662,22 @@ const FORM_ALIASES: Readonly<Record<string, string>> = {
   就学状况: '就学情况',
   委托监护人住址: '委托监护人居住地址',
   委托监护人家庭住址: '委托监护人居住地址',
+  委托监护人: '委托监护人姓名',
 };
 
 function formHeader(header: string): string {
   const h = header
+    // The person in brackets before the label: (父亲)姓名, 【母亲】联系电话.
+    .replace(/^[([【]((?:外?祖[父母])|父亲|母亲|委托监护人|儿童)[)\]】]/, '$1')
+    // 出生年月 is what most ledgers title the birth date (and give as 2015.3): the form's 出生日期.
+    .replace(/出生年月日?$/, '出生日期')
     .replace(CHILD_PREFIXED, '$1')
     .replace(CARER_PREFIX, '委托监护人')
-    .replace(/(?:身份证号码|身份证号|(?<!公民)身份号码)$/, '公民身份号码');
+    .replace(/(?:公民身份证号码|公民身份证号|身份证号码|身份证号|身份证|(?<!公民)身份号码)$/, '公民身份号码');
   if (HUKOU_HEADERS.has(h)) return '户籍所在地';
   if (RESIDENCE_HEADERS.has(h)) return '现居住地';
-  if (h === '委托监护人联系电话' || h === '委托监护人手机号码') return '委托监护人电话';
-  if (/^(父亲|母亲)(电话|手机号码|手机)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
+  if (/^委托监护人(?:联系电话|手机号码|手机|联系方式)$/.test(h)) return '委托监护人电话';
+  if (/^(父亲|母亲)(电话|手机号码|手机|联系方式)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
   const workplace = PARENT_WORKPLACE.exec(h);
   if (workplace) return `${workplace[1]}务工地点`;
   return FORM_ALIASES[h] ?? h;
@@ -672,7 +687,7 @@ function formHeader(header: string): string {
 const SUB_LABELS = new Set([
   '姓名', '性别', '出生日期', '公民身份号码', '务工地点', '联系电话', '电话', '与儿童关系', '居住地址',
   '身份证号码', '身份证号', '身份号码', '手机号码', '手机', '外出务工地点', '务工地址', '打工地点', '外出地点',
-  '住址', '家庭住址',
+  '住址', '家庭住址', '身份证', '公民身份证号码', '出生年月', '联系方式',
 ]); // prettier-ignore
 
 function headerText(v: unknown): string {
@@ -699,7 +714,9 @@ function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[])
     }
     const prefix = group.replace(GROUP_SUFFIX, '').replace(CARER_PREFIX, '委托监护人');
     const person = PERSON_GROUPS.find((g) => g === prefix);
-    out.push(person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机)$/, '联系电话') : l);
+    out.push(
+      person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机|联系方式)$/, '联系电话') : l,
+    );
   }
   return out;
 }
@@ -736,6 +753,32 @@ function duplicateHeaders(
     seen.add(h);
   });
   return [...dup];
+}
+
+const GUARDIAN_PREFIX = /^(?:实际)?监护人/;
+
+/**
+ * 监护人, 监护人姓名, 监护人联系电话, 监护人与儿童关系 (or 实际监护人…): the person who looks after the
+ * child, which ledgers without the form's 委托监护人 columns title so: read as those columns. A ledger that
+ * has 委托监护人 columns keeps its 监护人 columns apart (reported as unknown). A parent named there looks
+ * after the child and is no entrusted carer (parseLedgerRow).
+ */
+function guardianAsCarer(headers: readonly string[]): string[] {
+  if (headers.some((h) => h.startsWith('委托监护人'))) return [...headers];
+  return headers.map((h) => {
+    if (!GUARDIAN_PREFIX.test(h)) return h;
+    const carer = canonicalLedgerHeader(h.replace(GUARDIAN_PREFIX, '委托监护人'));
+    return carer.startsWith('委托监护人') && LEDGER_HEADER_SET.has(carer) ? carer : h;
+  });
+}
+
+/** The column names as the form's: canonical, 监护人 as 委托监护人, merge repeats kept once. */
+function ledgerHeaders(labels: readonly string[]): string[] {
+  const headers = guardianAsCarer(labels.map(canonicalLedgerHeader));
+  // 与儿童关系 alone is the carer's: nobody else on the row needs it said.
+  if (!headers.includes('委托监护人与儿童关系'))
+    return withoutMergeRepeats(headers.map((h) => (h === '与儿童关系' ? '委托监护人与儿童关系' : h)));
+  return withoutMergeRepeats(headers);
 }
 
 /** The column names, a label repeated by a merge across columns kept on its first column only. */
@@ -810,6 +853,14 @@ const YES_NO_MARKS: Readonly<Record<string, boolean>> = {
   '×': false,
   '✗': false,
   '✘': false,
+  // A filled mark and a ticked box (☑, ✔️ with its emoji selector) are yes, a crossed box no; 是的/不是.
+  '●': true,
+  '■': true,
+  '☑': true,
+  '✅': true,
+  '☒': false,
+  是的: true,
+  不是: false,
 };
 
 /**
@@ -820,8 +871,18 @@ const NOT_AWAY: ReadonlySet<string> = new Set([
   '在家', '在家务农', '家中', '在家中', '务农', '本地', '在本地', '无业', '待业', '已故', '去世', '死亡',
 ]); // prettier-ignore
 
+/**
+ * A 务工地点 that gives the parent's state instead of a place (it is the only column about the parent many
+ * ledgers have): dead (已去世, 死亡(2018年)), in custody (服刑, 监狱服刑, 在押), lost (失联, 下落不明, 出走),
+ * ill or disabled (重残, 患病, 无劳动能力), divorced or remarried (离异, 改嫁), or at home (在家务工,
+ * 在家照顾孩子, 务农(在家)). None of these is work away: no migration is recorded. The state itself is
+ * not recorded either: only 无监护能力原因 states a parent's inability (docs/DECISIONS.md, review 3).
+ */
+const STATE_NOT_AWAY =
+  /去世|已故|亡故|死亡|病故|身故|过世|服刑|在押|羁押|监狱|看守所|戒毒|失联|下落不明|出走|残疾|重残|患病|重病|疾病|无劳动能力|丧失劳动能力|离异|离婚|再婚|改嫁|^(?:在家|务农)|[(]在家[)]/;
+
 /** A work place in the importing county without naming it: 本县, 县城, 本镇 ... */
-const LOCAL_WORKPLACE = /^(?:本县|县城|县内|县里|本乡|本镇|乡里|镇上|本村|村里|当地)/;
+const LOCAL_WORKPLACE = /^(?:本县|县城|县内|县里|本乡|本镇|乡里|乡内|镇内|镇上|本村|村里|村内|当地)/;
 
 /**
  * Whether a parent's work place lies within the county: it says so (本县, 县城), or, once the province
@@ -848,6 +909,9 @@ export function workplaceInCounty(text: string, places: CountyPlaces): boolean {
 
 /** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
 const EARLIEST_BIRTH = '1900-01-01';
+
+/** 委托监护人与儿童关系 that name a parent: the parent looks after the child, no entrusted carer. */
+const PARENT_RELATION = /^(?:父亲|母亲|父|母|爸爸|妈妈|生父|生母|父子|父女|母子|母女)$/;
 
 /** 委托监护人与儿童关系 that name a grandparent, as the ledger's grandparent columns do. */
 const GRANDPARENT_RELATIONS: Readonly<Record<string, LedgerGrandparent['role']>> = {
@@ -881,6 +945,36 @@ function compactDateAsText(value: unknown): unknown {
   const m = text === null ? null : /^([12]\d{3})(\d{2})(\d{2})$/.exec(text);
   if (!m) return value;
   return isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])) ? `${m[1]}-${m[2]}-${m[3]}` : value;
+}
+
+/**
+ * A birth date given to the month or to the year only, as 出生年月 columns hold it: 2015.3, 2015年3月,
+ * 2015-03, 201503, 2015年 as text, and a number cell 2015.3 or 201503 (Excel makes 2015.3 typed in a cell
+ * a number). A number cell between 1900 and 2100 is never read as an Excel serial in a birth column: the
+ * serials 1900-2100 are days of 1905, and nobody in a ledger was born then. In a number Excel drops a
+ * trailing zero (2015.10 is 2015.1), so 2015.1 is January or October. Null when the cell is none of these.
+ */
+function partialBirthOf(value: unknown): { text: string; year: number; months: number[] } | null {
+  const v = unwrapCell(value);
+  if (typeof v === 'number') {
+    const text = String(v);
+    const six = /^([12]\d{3})(0[1-9]|1[0-2])$/.exec(text);
+    if (six) return { text, year: Number(six[1]), months: [Number(six[2])] };
+    if (v < 1900 || v >= 2100) return null;
+    const [year = '', fraction] = text.split('.');
+    if (fraction === undefined) return { text, year: Number(year), months: [] };
+    const months = (fraction === '1' ? [1, 10] : [Number(fraction)]).filter((m) => m >= 1 && m <= 12);
+    return months.length > 0 && fraction.length <= 2 ? { text, year: Number(year), months } : null;
+  }
+  const text = normalizeCell(v);
+  if (text === null) return null;
+  const m = /^([12]\d{3}) ?[-/.年] ?(\d{1,2}) ?月?$/.exec(text) ?? /^([12]\d{3})(0[1-9]|1[0-2])$/.exec(text);
+  if (m) {
+    const month = Number(m[2]);
+    return month >= 1 && month <= 12 ? { text, year: Number(m[1]), months: [month] } : null;
+  }
+  const y = /^([12]\d{3}) ?年?$/.exec(text);
+  return y ? { text, year: Number(y[1]), months: [] } : null;
 }
 
 /**
@@ -1044,8 +1138,42 @@ function parseLedgerRow(
     err(h, r.message.zh, r.message.en);
     return null;
   };
-  /** A birth date: not in the future, not before 1900 (as the ID number's, DOMAIN.md). */
-  const birth = (h: string): IsoDate | null => {
+  /** The ID number of a column when it is a valid one, read without reporting (id() reports). */
+  const validId = (h: string | null) => {
+    if (h === null || (txt(h) === null && typeof cells[h] !== 'number')) return null;
+    const r = normalizeIdNumber(cells[h], options.today);
+    return r.ok ? r : null;
+  };
+  /**
+   * A birth date: not in the future, not before 1900 (as the ID number's, DOMAIN.md). Given to the month
+   * or the year only (出生年月 2015.3), it is the ID number's date (`idColumn`) when that falls in it,
+   * and a row error when not; without an ID number the day is not guessed: no date for a parent or a
+   * grandparent, a row error for the child (`required`), whose age the groups are counted by.
+   */
+  const birth = (h: string, idColumn: string | null = null, required = false): IsoDate | null => {
+    const partial = partialBirthOf(cells[h]);
+    if (
+      partial !== null &&
+      (typeof unwrapCell(cells[h]) === 'number' || !parseDate(compactDateAsText(cells[h])).ok)
+    ) {
+      const byId = validId(idColumn);
+      if (byId) {
+        const [y, m] = byId.birthDate.split('-').map(Number) as [number, number];
+        if (y === partial.year && (partial.months.length === 0 || partial.months.includes(m)))
+          return byId.birthDate;
+        err(
+          h,
+          `出生日期“${partial.text}”与公民身份号码不一致（号码为 ${byId.birthDate}）`,
+          `the birth date "${partial.text}" disagrees with the ID number, which gives ${byId.birthDate}`,
+        );
+      } else if (required)
+        err(
+          h,
+          `出生日期“${partial.text}”只写到年月（或年），没有公民身份号码时须写明年月日（如 2015-03-01）`,
+          `the birth date "${partial.text}" gives no day; without an ID number write the full date (e.g. 2015-03-01)`,
+        );
+      return null;
+    }
     const d = date(h);
     if (d !== null && d > options.today) {
       err(
@@ -1062,8 +1190,8 @@ function parseLedgerRow(
     return d;
   };
   const yes = (h: string): boolean | null => {
-    const text = normalizeCell(cells[h]);
-    const mark = text === null ? undefined : YES_NO_MARKS[text];
+    const text = normalizeCell(cells[h])?.replace(/\uFE0F/g, '');
+    const mark = text !== undefined && Object.hasOwn(YES_NO_MARKS, text) ? YES_NO_MARKS[text] : undefined;
     if (mark !== undefined) return mark;
     if (txt(h) === null) return null;
     const r = parseYesNo(cells[h]);
@@ -1092,8 +1220,13 @@ function parseLedgerRow(
     if (r.ok) return r.value;
     // Two numbers in one cell (13812345678/13912345678, 13812345678 0371-1234567): the first is
     // kept when every one of them is a phone number; a cell with anything else is reported.
-    const several = text.split(PHONE_SEPARATOR).filter((p) => p !== '');
-    if (several.length > 1) {
+    // A number with whose it is (13812345678(父亲), 母13912345678, 手机:138...) or a long dash in a
+    // landline (0371—12345678): the number; a part with no digits at all (不详) is still reported.
+    const several = text
+      .split(PHONE_SEPARATOR)
+      .filter((p) => p !== '')
+      .map((p) => (/\d/.test(p) ? p.replace(PHONE_LABEL, '').replace(/[—–]/g, '-') : p));
+    if (several.length > 1 || several[0] !== text) {
       const each = several.map((p) => normalizePhone(p));
       if (each.every((p) => p.ok)) return each[0]?.ok ? each[0].value : null;
     }
@@ -1107,7 +1240,7 @@ function parseLedgerRow(
    */
   const workplace = (h: string): string | null => {
     const v = txt(h);
-    if (v === null || NOT_AWAY.has(v.replace(/\s/g, ''))) return null;
+    if (v === null || NOT_AWAY.has(v.replace(/\s/g, '')) || STATE_NOT_AWAY.test(v)) return null;
     return options.places && workplaceInCounty(v, options.places) ? null : v;
   };
   const list = (h: string): string[] =>
@@ -1122,7 +1255,7 @@ function parseLedgerRow(
     sexText === '男' || sexText === '男性' ? 1 : sexText === '女' || sexText === '女性' ? 2 : null;
   if (sexText !== null && sex === null)
     err('性别', `性别“${sexText}”应为 男 或 女`, `sex "${sexText}" must be 男 or 女`);
-  const birthDate = birth('出生日期');
+  const birthDate = birth('出生日期', '公民身份号码', true);
   const idNumber = id('公民身份号码');
   if (idNumber !== null) {
     const r = normalizeIdNumber(idNumber, options.today);
@@ -1172,7 +1305,7 @@ function parseLedgerRow(
    * born before the child.
    */
   const parent = (p: '父亲' | '母亲'): LedgerParent | null => {
-    const given = birth(`${p}出生日期`);
+    const given = birth(`${p}出生日期`, `${p}公民身份号码`);
     const parentId = id(`${p}公民身份号码`);
     const out = dropEmpty({
       name: name(`${p}姓名`),
@@ -1204,8 +1337,8 @@ function parseLedgerRow(
     if (born) err(given !== null ? `${p}出生日期` : `${p}公民身份号码`, born.zh, born.en);
     return out;
   };
-  const father = parent('父亲');
-  const mother = parent('母亲');
+  let father = parent('父亲');
+  let mother = parent('母亲');
   const grandparents: LedgerGrandparent[] = [];
   const GRANDPARENTS = [
     ['祖父', 'paternal_grandfather'],
@@ -1225,8 +1358,9 @@ function parseLedgerRow(
   const hasEntrustedCarer = yes('有无委托监护人');
   const formDate = date('委托监护确认书签订日期');
   const formSignedText = yes('是否签订委托监护确认书');
-  const carer = dropEmpty<LedgerCarer>({
-    name: name('委托监护人姓名'),
+  let carer = dropEmpty<LedgerCarer>({
+    // 张老汉、李老太 (the grandparents together): the form holds one carer, the first named.
+    name: name('委托监护人姓名')?.split(/\s*[、,;；/]\s*/)[0] || null,
     birthDate: null,
     idNumber: id('委托监护人公民身份号码'),
     phone: phone('委托监护人电话'),
@@ -1240,8 +1374,9 @@ function parseLedgerRow(
   const carerRole = carer?.relationToChild ? GRANDPARENT_RELATIONS[carer.relationToChild] : undefined;
   if (carer && carerRole) {
     const label = GRANDPARENT_COLUMNS[carerRole];
+    const carerName = carer.name;
     const carerId = carer.idNumber ? normalizeIdNumber(carer.idNumber, options.today) : null;
-    const same = grandparents.find((g) => g.role === carerRole && g.name !== null && g.name === carer.name);
+    const same = grandparents.find((g) => g.role === carerRole && g.name !== null && g.name === carerName);
     if (carerId?.ok && carerId.sex !== (carerRole.endsWith('father') ? 1 : 2)) {
       const man = carerId.sex === 1;
       err(
@@ -1261,6 +1396,43 @@ function parseLedgerRow(
       same.birthDate ??= carer.birthDate;
       carer.birthDate ??= same.birthDate;
     }
+  }
+  // A parent named as the one who looks after the child (监护人 父亲, or the father's own name) is no
+  // entrusted carer: the parent's column is filled from it when empty; another name is reported.
+  const carerParent =
+    carer === null
+      ? null
+      : PARENT_RELATION.test(carer.relationToChild?.replace(/\s/g, '') ?? '')
+        ? /^(?:父|爸|生父)/.test(carer.relationToChild ?? '')
+          ? 'father'
+          : 'mother'
+        : carer.relationToChild === null && carer.name !== null && carer.name === father?.name
+          ? 'father'
+          : carer.relationToChild === null && carer.name !== null && carer.name === mother?.name
+            ? 'mother'
+            : null;
+  if (carer !== null && carerParent !== null) {
+    const known = carerParent === 'father' ? father : mother;
+    const label = carerParent === 'father' ? '父亲' : '母亲';
+    const asParent: LedgerParent = {
+      name: carer.name,
+      birthDate: carer.birthDate,
+      idNumber: carer.idNumber,
+      workplace: null,
+      phone: carer.phone,
+    };
+    if (known === null && carerParent === 'father') father = asParent;
+    else if (known === null) mother = asParent;
+    else if (
+      known.name !== carer.name ||
+      (known.idNumber && carer.idNumber && known.idNumber !== carer.idNumber)
+    )
+      err(
+        '委托监护人与儿童关系',
+        `监护人与儿童关系为${label}，但其姓名或身份号码与${label}一栏不同，请核对`,
+        `the carer is said to be the child's ${carerParent}, but the name or ID number differs from the ${carerParent}'s columns; check them`,
+      );
+    carer = null;
   }
   if (carer !== null && hasEntrustedCarer === false)
     err(
@@ -1395,6 +1567,7 @@ function parseLedgerRow(
 
   return {
     rowNumber,
+    sheet: null,
     child: {
       name: name('姓名'),
       sex,
@@ -1447,10 +1620,11 @@ export async function* parseLedgerFile(
   let ledgerDate: IsoDate | null = null;
   let yielded = 0;
   // Within the file each child appears once: by ID number, else by name and birth date.
-  const firstRowOf = new Map<string, number>();
+  const firstRowOf = new Map<string, { row: number; sheet: string | null }>();
   // The first worksheet a clerk sees with the column row in its first rows: a workbook may start with
   // an empty Sheet1 or a sheet of instructions (填表说明) before the ledger.
   const read: { sheet: SheetInfo | null; names: string[] } = { sheet: null, names: [] };
+  let lastHeaders: string[] | null = null;
   for (let worksheet = 0; ; worksheet++) {
     const rows = readRows(source, {
       allowMerges: true,
@@ -1473,8 +1647,9 @@ export async function* parseLedgerFile(
             // The person groups may stand in the row above the labels (父亲情况 over 姓名 ...).
             if (previous && duplicateHeaders(labels, SUB_LABELS).length > 0)
               labels = combineHeaderRows(previous, headerRow);
-            headers = withoutMergeRepeats(labels.map(canonicalLedgerHeader));
-            ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values));
+            headers = ledgerHeaders(labels);
+            // A village's sheet without its own 填报日期 has the workbook's (the first sheet's).
+            ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values)) ?? ledgerDate;
             head.length = 0;
           } else if (head.length >= HEADER_SEARCH_ROWS) break;
           continue;
@@ -1483,9 +1658,7 @@ export async function* parseLedgerFile(
           subHeaderChecked = true;
           // Or the labels stand in the row below the column row (the survey form's own layout).
           if (isSubHeaderRow(row.values)) {
-            headers = withoutMergeRepeats(
-              combineHeaderRows(headerRow, row.values).map(canonicalLedgerHeader),
-            );
+            headers = ledgerHeaders(combineHeaderRows(headerRow, row.values));
             continue;
           }
         }
@@ -1511,26 +1684,33 @@ export async function* parseLedgerFile(
         if (isMergedTitleRow(row.values)) continue;
         if (normalizeCell(cells['姓名']) === null) continue;
         const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+        parsed.sheet = read.sheet?.name ?? null;
         yielded += 1;
         const child = parsed.child;
         const key =
           child.idNumber ?? (child.birthDate ? `${child.name ?? ''}\u0000${child.birthDate}` : null);
         if (key !== null) {
-          const firstRow = firstRowOf.get(key);
-          if (firstRow === undefined) firstRowOf.set(key, row.rowNumber);
+          const first = firstRowOf.get(key);
+          if (first === undefined) firstRowOf.set(key, { row: row.rowNumber, sheet: parsed.sheet });
           else {
+            // On another village's sheet the row is named with its sheet: 工作表“南彰村”第 5 行.
+            const other = first.sheet !== parsed.sheet && first.sheet !== null;
+            const firstRow = other ? `工作表“${first.sheet}”第 ${first.row}` : `第 ${first.row}`;
+            const firstRowEn = other
+              ? `row ${first.row} of the worksheet "${first.sheet}"`
+              : `row ${first.row}`;
             const column = child.idNumber ? '公民身份号码' : '姓名';
             parsed.errors.push({
               column,
               value: parsed.raw[column] ?? '',
               reason: child.idNumber
                 ? {
-                    zh: `公民身份号码与第 ${firstRow} 行重复：同一儿童在台账中只能出现一次`,
-                    en: `the ID number repeats row ${firstRow}; a child may appear only once in a ledger`,
+                    zh: `公民身份号码与${firstRow} 行重复：同一儿童在台账中只能出现一次`,
+                    en: `the ID number repeats ${firstRowEn}; a child may appear only once in a ledger`,
                   }
                 : {
-                    zh: `与第 ${firstRow} 行姓名、出生日期相同：同一儿童在台账中只能出现一次`,
-                    en: `same name and birth date as row ${firstRow}; a child may appear only once in a ledger`,
+                    zh: `与${firstRow} 行姓名、出生日期相同：同一儿童在台账中只能出现一次`,
+                    en: `same name and birth date as ${firstRowEn}; a child may appear only once in a ledger`,
                   },
             });
           }
@@ -1540,9 +1720,19 @@ export async function* parseLedgerFile(
     } finally {
       await rows.return(undefined);
     }
-    if (headers !== null || read.sheet === null || worksheet + 1 >= read.sheet.visible) break;
+    if (headers !== null) {
+      lastHeaders = headers;
+    }
+    if (read.sheet === null || worksheet + 1 >= read.sheet.visible) break;
+    // The next visible sheet is read too when it has its own column row: a township's workbook keeps one
+    // sheet per village (南彰村, 司寨村 …) or a summary sheet first. A sheet without one (说明, 汇总) is passed over.
     head.length = 0;
+    headers = null;
+    headerRow = [];
+    subHeaderChecked = false;
+    headersChecked = false;
   }
+  headers = lastHeaders;
   if (headers === null) {
     const zhWhere = read.names.length ? `在工作表${read.names.map((n) => `“${n}”`).join('、')}的` : '在';
     const enWhere = read.names.length
@@ -1622,6 +1812,8 @@ export interface LedgerReviewRow {
 /** One answer of one row that the rules do not share, with the rules' reasons. */
 export interface LedgerDisagreement {
   rowNumber: number;
+  /** The row's worksheet, when the workbook's children are on several sheets (one per village). */
+  sheet?: string;
   personId: number;
   name: string;
   question: LedgerQuestion;
