@@ -10,7 +10,10 @@
  * the same kind that meet or overlap are joined (a migrant who changes city has been away all along), and
  * when the membership also held the day before on other grounds (a father severely disabled, then dead),
  * `since` reaches back over that change. It carries its reasons: the rule and the facts that hold on the
- * as-of date, with their dates, in Chinese and English.
+ * as-of date, with their dates, in Chinese and English. A record in force is named with its own start;
+ * when it replaced an earlier record of the same kind without a break (near-dibao after dibao, a disability
+ * regraded), the reason adds since when the state has held ("…自2022-03-01(自2020-01-01起连续…)"). A
+ * migration and a loss of contact are named by the start from which their months count.
  *
  * Choices where the policy text leaves room:
  * - Parents. The legal parents are the adoptive parents if the child has any (adoption ends the legal
@@ -1059,10 +1062,13 @@ function assistanceOf(someone: Relative, asOf: IsoDate): Condition | null {
   const found = held(someone.person, 'assistance', asOf);
   if (found === null) return null;
   const program = ASSISTANCE_PROGRAM_LABELS[found.fact.data.program];
-  return condition(
-    found.since,
-    `家庭经济困难(${someone.zh}: ${program.zh})自${found.since}`,
-    `family poverty (${someone.en}: ${program.en}) since ${found.since}`,
+  return stated(
+    found,
+    {
+      zh: `家庭经济困难(${someone.zh}: ${program.zh})`,
+      en: `family poverty (${someone.en}: ${program.en})`,
+    },
+    { zh: '家庭经济困难', en: 'family poverty' },
   );
 }
 
@@ -1070,10 +1076,10 @@ function ownDisability(person: PersonSnapshot, asOf: IsoDate): Condition | null 
   const found = held(person, 'disability', asOf);
   if (found === null) return null;
   const what = disabilityLabel(found.fact);
-  return condition(
-    found.since,
-    `本人残疾(${what.zh})自${found.since}`,
-    `own disability (${what.en}) since ${found.since}`,
+  return stated(
+    found,
+    { zh: `本人残疾(${what.zh})`, en: `own disability (${what.en})` },
+    { zh: '残疾', en: 'disabled' },
   );
 }
 
@@ -1081,10 +1087,13 @@ function guardianshipFailure(person: PersonSnapshot, asOf: IsoDate): Condition |
   const found = held(person, 'guardianship_failure', asOf);
   if (found === null) return null;
   const what = GUARDIANSHIP_FAILURE_LABELS[found.fact.data.type];
-  return condition(
-    found.since,
-    `保护个案认定监护缺失或不当(${what.zh})自${found.since}`,
-    `guardianship failure (${what.en}) found by a protection case since ${found.since}`,
+  return stated(
+    found,
+    {
+      zh: `保护个案认定监护缺失或不当(${what.zh})`,
+      en: `guardianship failure (${what.en}) found by a protection case`,
+    },
+    { zh: '监护缺失或不当', en: 'guardianship failure' },
   );
 }
 
@@ -1096,7 +1105,7 @@ function lossOfSelfCare(
   const found = held(person, 'self_care', asOf, (fact) => levels.includes(fact.data.level));
   if (found === null) return null;
   const level = SELF_CARE_LABELS[found.fact.data.level];
-  return condition(found.since, `${level.zh}自${found.since}`, `${level.en} since ${found.since}`);
+  return stated(found, level, { zh: '失能', en: 'loss of self-care' });
 }
 
 function livingArrangement(
@@ -1107,17 +1116,14 @@ function livingArrangement(
 ): Condition | null {
   const found = held(person, 'living_arrangement', asOf, (fact) => fact.data.value === value);
   if (found === null) return null;
-  return condition(found.since, `${label.zh}自${found.since}`, `${label.en} since ${found.since}`);
+  return stated(found, label, label);
 }
 
 function familyPlanningSpecial(person: PersonSnapshot, asOf: IsoDate): Condition | null {
   const found = held(person, 'family_planning_special', asOf);
   if (found === null) return null;
-  return condition(
-    found.since,
-    `计划生育特殊家庭自${found.since}`,
-    `family-planning special family since ${found.since}`,
-  );
+  const what = { zh: '计划生育特殊家庭', en: 'family-planning special family' };
+  return stated(found, what, what);
 }
 
 function highAgeBand(
@@ -1202,7 +1208,11 @@ function gone(someone: Relative, asOf: IsoDate): Condition | null {
   );
 }
 
-/** Away for work (外出务工) for at least `minMonths`, counted from the day the months are reached. */
+/**
+ * Away for work (外出务工) for at least `minMonths`, counted from the day the months are reached. Named
+ * with the stretch's start, from which the months count: the reason names no destination, so a record
+ * that replaced another (a change of city) changes nothing it says.
+ */
 function migrant(someone: Relative, asOf: IsoDate, minMonths: number): Condition | null {
   if (gone(someone, asOf) !== null) return null;
   const found = held(someone.person, 'migration', asOf);
@@ -1288,10 +1298,10 @@ function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig)
   const found = held(parent.person, 'disability', asOf, (fact) => isSevereDisability(fact, config));
   if (found === null) return null;
   const what = disabilityLabel(found.fact);
-  return condition(
-    found.since,
-    `${parent.zh}重度残疾(${what.zh})自${found.since}`,
-    `${parent.en} severely disabled (${what.en}) since ${found.since}`,
+  return stated(
+    found,
+    { zh: `${parent.zh}重度残疾(${what.zh})`, en: `${parent.en} severely disabled (${what.en})` },
+    { zh: '重度残疾', en: 'severely disabled' },
   );
 }
 
@@ -1310,13 +1320,11 @@ function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): 
   const lastedLongEnough = addMonths(found.since, minMonths);
   const ended = stretchEnd(factsOfKind(parent.person.facts, 'liberty_restriction'), found.fact);
   if (ended !== null && ended < lastedLongEnough) return null;
-  const what =
-    found.fact.from > found.since
-      ? {
-          zh: `${parent.zh}${type.zh}自${found.fact.from}(自${found.since}起连续限制人身自由)`,
-          en: `${parent.en} ${type.en} since ${found.fact.from} (liberty restricted without a break since ${found.since})`,
-        }
-      : { zh: `${parent.zh}${type.zh}自${found.since}`, en: `${parent.en} ${type.en} since ${found.since}` };
+  const what = sinceRecord(
+    found,
+    { zh: `${parent.zh}${type.zh}`, en: `${parent.en} ${type.en}` },
+    { zh: '限制人身自由', en: 'liberty restricted' },
+  );
   if (ended !== null) {
     return condition(found.since, `${what.zh}(至${ended})`, `${what.en} (until ${ended})`);
   }
@@ -1420,15 +1428,39 @@ function stretchEnd(periods: readonly Period[], current: Period): IsoDate | null
   return end;
 }
 
-/** A state in force, named with its start: "父亲张三患重病自2024-01-01". */
+/**
+ * A state in force, named with its start: "父亲张三患重病自2024-01-01"; a record that replaced an earlier
+ * one, with the start of the stretch too (see `sinceRecord`).
+ */
 function ongoing(someone: Relative, kind: FactKind, asOf: IsoDate, what: Label): Condition | null {
   const found = held(someone.person, kind, asOf);
   if (found === null) return null;
-  return condition(
-    found.since,
-    `${someone.zh}${what.zh}自${found.since}`,
-    `${someone.en} ${what.en} since ${found.since}`,
-  );
+  return stated(found, { zh: `${someone.zh}${what.zh}`, en: `${someone.en} ${what.en}` }, what);
+}
+
+/**
+ * A state read from a stretch of records (`held`), named with the record in force and that record's own
+ * start. Where the registry replaced an earlier record of the same kind (it ends the open record on the
+ * new one's start: dibao, then near-dibao; a disability regraded; moderate loss of self-care become
+ * severe), the stretch began with another record, and the reason says since when the state has held
+ * without a break: "家庭经济困难(本人: 低保边缘)自2022-03-01(自2020-01-01起连续家庭经济困难)" / "family poverty
+ * (the child: near-dibao) since 2022-03-01 (family poverty without a break since 2020-01-01)". A stretch
+ * of one record reads "…自2020-01-01" / "… since 2020-01-01". `what` names the record; `continuously`, the
+ * state the whole stretch is.
+ */
+function sinceRecord(found: { since: IsoDate; fact: Period }, what: Label, continuously: Label): Label {
+  const { since, fact } = found;
+  if (fact.from <= since) return { zh: `${what.zh}自${since}`, en: `${what.en} since ${since}` };
+  return {
+    zh: `${what.zh}自${fact.from}(自${since}起连续${continuously.zh})`,
+    en: `${what.en} since ${fact.from} (${continuously.en} without a break since ${since})`,
+  };
+}
+
+/** The clause a stretch of records meets, from the stretch's start, named as `sinceRecord` names it. */
+function stated(found: { since: IsoDate; fact: Period }, what: Label, continuously: Label): Condition {
+  const text = sinceRecord(found, what, continuously);
+  return condition(found.since, text.zh, text.en);
 }
 
 /** An event in force, named with its date: "父亲张三死亡(2020-01-01)". */
