@@ -64,6 +64,52 @@ describe('shouhu CLI', () => {
     assert.equal(unknown.code, 2);
   });
 
+  test('--help after a command prints its usage and runs nothing; an option it does not take is refused', async () => {
+    const help = await shouhu(env, 'demo', 'generate', '--help');
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^usage: shouhu demo generate \[--county 410225\] \[--persons 20000\]/);
+    assert.doesNotMatch(help.stderr, /progress/, 'nothing was generated');
+    const typo = await shouhu(env, 'demo', 'generate', '--person', '100');
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown option --person for 'shouhu demo generate'/);
+    assert.doesNotMatch(typo.stderr, /progress/);
+    const short = await shouhu(env, 'import', '-h');
+    assert.equal(short.code, 0);
+    assert.match(short.stdout, /^usage: shouhu import FILE/);
+  });
+
+  test('demo generate loads the county’s regions first on a database without them (平塘县)', async () => {
+    const generated = await shouhu(
+      env,
+      'demo',
+      'generate',
+      '--county',
+      '522727',
+      '--persons',
+      '200',
+      '--seed',
+      '5',
+    );
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.match(generated.stdout, /loaded the regions of county 522727/);
+    assert.match(generated.stdout, /rows 200: inserted 200, updated 0, unchanged 0, errors 0/);
+    // Once loaded, they are not loaded again.
+    const again = await shouhu(
+      env,
+      'demo',
+      'generate',
+      '--county',
+      '522727',
+      '--persons',
+      '200',
+      '--seed',
+      '5',
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /loaded the regions/);
+    assert.match(again.stdout, /rows 200: inserted 0, updated 0, unchanged 200, errors 0/);
+  });
+
   describe('with the server running', () => {
     let server: RunningServer;
     before(async () => {

@@ -1,13 +1,12 @@
 // The demo county: 兰考县 (410225, Henan), loaded on `npm start` so a fresh clone shows real data.
 import type { AppContext } from '../platform/context.ts';
 import type { CommandIO } from './command.ts';
-import { loadRegions } from '../modules/regions/index.ts';
+import { loadCountyIfMissing } from '../modules/regions/index.ts';
 import { prepareDemoUsers } from '../modules/access/index.ts';
 import { prepareDemoRegistry } from '../modules/registry/index.ts';
 import { evaluateRegion } from '../modules/groups/index.ts';
 import { today } from '../platform/dates.ts';
 import { maintainDatabase } from '../platform/maintenance.ts';
-import { sql } from 'kysely';
 
 export const DEMO_COUNTY = '410225';
 
@@ -17,13 +16,8 @@ export interface DemoOptions {
 }
 
 export async function prepareDemo(ctx: AppContext, io: CommandIO, options: DemoOptions = {}): Promise<void> {
-  const loaded = await sql<{
-    n: number;
-  }>`SELECT count(*)::int AS n FROM regions WHERE code LIKE ${DEMO_COUNTY + '%'}`.execute(ctx.db);
-  if ((loaded.rows[0]?.n ?? 0) === 0) {
-    io.print(`loading the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
-    await loadRegions(ctx.database, { within: DEMO_COUNTY }, io.progress);
-  }
+  if (await loadCountyIfMissing(ctx.database, DEMO_COUNTY, io.progress))
+    io.print(`loaded the regions of the demo county 兰考县 (${DEMO_COUNTY}) and its province path`);
   await prepareDemoUsers(ctx, io, DEMO_COUNTY);
   // A generated county (fixed seed) so that a fresh clone shows persons, households and groups.
   await prepareDemoRegistry(ctx, io, DEMO_COUNTY, options.persons ?? 20000, 1);

@@ -6,7 +6,7 @@ import { loadConfig } from '../platform/config.ts';
 import { dataDirPaths } from '../platform/embedded.ts';
 import { createLogger } from '../platform/logging.ts';
 import { DataDirInUseError, openContext, startServer } from '../server.ts';
-import { parseArgs, UsageError, type CommandIO } from './command.ts';
+import { parseArgs, UsageError, type CommandIO, type CommandSpec } from './command.ts';
 import { allCommands, findCommand } from './commands.ts';
 import { runViaServer } from './local-socket.ts';
 import { progressPrinter } from './progress.ts';
@@ -17,6 +17,31 @@ function help(): string {
   lines.push('  serve [--demo | --no-demo] [--port N]   start the server (http://localhost:3000)');
   for (const c of allCommands()) lines.push(`  ${c.usage.replace(/^shouhu /, '').padEnd(40)} ${c.summary}`);
   return lines.join('\n');
+}
+
+/** The options a command's usage names (--region, --dry-run): the only ones it takes. */
+function optionsOf(command: CommandSpec): Set<string> {
+  return new Set([...command.usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1] ?? ''));
+}
+
+/**
+ * `--help` or `-h` after a command prints its usage and runs nothing; an option the command does not
+ * take (a typo: --person for --persons) is refused before anything runs, rather than ignored.
+ */
+function checkOptions(command: CommandSpec, rest: string[]): number | null {
+  const args = parseArgs(rest);
+  if ('help' in args.flags || rest.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+    return 0;
+  }
+  const known = optionsOf(command);
+  const unknown = Object.keys(args.flags).filter((flag) => !known.has(flag));
+  if (unknown.length === 0) return null;
+  const named = unknown.map((flag) => `--${flag}`).join(', ');
+  process.stderr.write(
+    `unknown option ${named} for 'shouhu ${command.path.join(' ')}'\nusage: ${command.usage}\n`,
+  );
+  return 2;
 }
 
 function terminalIO(): CommandIO {
@@ -86,6 +111,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${help()}\n`);
     return 2;
   }
+  const refused = checkOptions(found.command, found.rest);
+  if (refused !== null) return refused;
   const config = loadConfig();
   const io = terminalIO();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);

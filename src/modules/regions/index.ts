@@ -2,6 +2,7 @@ export { regionRoutes } from './regions.routes.ts';
 export { regionsLoadJob } from './regions.jobs.ts';
 export {
   loadRegions,
+  loadCountyIfMissing,
   getRegion,
   getChildren,
   searchRegions,

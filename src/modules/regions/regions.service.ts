@@ -97,6 +97,28 @@ const FULL_COUNT = 31 + 342 + 2978 + 41352 + 620573;
  * Idempotent: a second load of the same data changes nothing; codes that the data no longer
  * has are closed with a validity end, never deleted.
  */
+/**
+ * Loads a county's regions (with its path to the province) when the database has none of its
+ * villages yet: what a generated or demo county needs before its rows can be imported. True when it
+ * loaded them.
+ */
+export async function loadCountyIfMissing(
+  database: Database,
+  county: string,
+  progress: Progress = () => {},
+): Promise<boolean> {
+  const village = await database.db
+    .selectFrom('regions')
+    .select('code')
+    .where('code', 'like', `${county}%`)
+    .where(sql<boolean>`length(code) = 12`)
+    .limit(1)
+    .executeTakeFirst();
+  if (village) return false;
+  await loadRegions(database, { within: county }, progress);
+  return true;
+}
+
 export async function loadRegions(
   database: Database,
   options: { within?: string } = {},

