@@ -73,6 +73,13 @@ describe('shouhu CLI', () => {
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /unknown option --person for 'shouhu demo generate'/);
     assert.doesNotMatch(typo.stderr, /progress/);
+    // serve too: --help does not start a server, a misspelt option is refused.
+    const serve = await shouhu(env, 'serve', '--help');
+    assert.equal(serve.code, 0);
+    assert.match(serve.stdout, /^usage: shouhu serve \[--demo \| --no-demo\] \[--port N\]/);
+    const port = await shouhu(env, 'serve', '--prot', '4000');
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /unknown option --prot for 'shouhu serve'/);
     const short = await shouhu(env, 'import', '-h');
     assert.equal(short.code, 0);
     assert.match(short.stdout, /^usage: shouhu import FILE/);

@@ -12,9 +12,12 @@ import { runViaServer } from './local-socket.ts';
 import { progressPrinter } from './progress.ts';
 import { prepareDemo } from './demo.ts';
 
+const SERVE_USAGE = 'shouhu serve [--demo | --no-demo] [--port N]';
+const SERVE_OPTIONS = new Set(['demo', 'no-demo', 'port']);
+
 function help(): string {
   const lines = ['usage: shouhu <command> [options]', '', 'commands:'];
-  lines.push('  serve [--demo | --no-demo] [--port N]   start the server (http://localhost:3000)');
+  lines.push(`  ${SERVE_USAGE.replace(/^shouhu /, '').padEnd(40)} start the server (http://localhost:3000)`);
   for (const c of allCommands()) lines.push(`  ${c.usage.replace(/^shouhu /, '').padEnd(40)} ${c.summary}`);
   return lines.join('\n');
 }
@@ -105,7 +108,21 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(help() + '\n');
     return argv.length ? 0 : 2;
   }
-  if (argv[0] === 'serve') return serve(argv.slice(1));
+  if (argv[0] === 'serve') {
+    const rest = argv.slice(1);
+    const unknown = Object.keys(parseArgs(rest).flags).filter((f) => !SERVE_OPTIONS.has(f));
+    if (rest.includes('-h') || unknown.includes('help')) {
+      process.stdout.write(`usage: ${SERVE_USAGE}\n`);
+      return 0;
+    }
+    if (unknown.length > 0) {
+      process.stderr.write(
+        `unknown option --${unknown.join(', --')} for 'shouhu serve'\nusage: ${SERVE_USAGE}\n`,
+      );
+      return 2;
+    }
+    return serve(rest);
+  }
   const found = findCommand(argv);
   if (!found) {
     process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${help()}\n`);
