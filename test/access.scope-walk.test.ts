@@ -477,6 +477,7 @@ const ROUTES: Record<string, RouteSpec> = {
     body: async (x) => ({ intoId: x.childId, version: await versionOf('persons', x.dupId) }),
   },
   'GET /api/v1/households/{id}': { kind: 'target', controlShows: true },
+  'POST /api/v1/households/{id}/reveal': { kind: 'target' },
   'PATCH /api/v1/households/{id}': {
     kind: 'target',
     body: async (x) => ({ version: await versionOf('households', x.householdId), address: '走查改址' }),

@@ -472,6 +472,7 @@ const ROUTES: Record<string, RouteFixture> = {
     body: () => ({ intoId: fx.childId, version: 1 }),
   },
   'GET /api/v1/households/{id}': { actor: 'staff' },
+  'POST /api/v1/households/{id}/reveal': { actor: 'staff' },
   'PATCH /api/v1/households/{id}': {
     actor: 'staff',
     body: async () => ({ version: await versionOf('households', fx.householdId) }),

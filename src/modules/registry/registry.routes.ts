@@ -22,6 +22,7 @@ import {
   HouseholdCreate,
   HouseholdDetail,
   HouseholdPatch,
+  HouseholdRevealed,
   IdParams,
   MergeBody,
   PersonCreate,
@@ -268,6 +269,19 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => service.getHousehold(ctx.db, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/households/:id/reveal',
+    {
+      schema: {
+        tags: ['households'],
+        summary: 'The address and assets whole, numbers in them unmasked (persons.reveal; audited)',
+        params: IdParams,
+        response: { 200: HouseholdRevealed, ...errors },
+      },
+    },
+    async (request) => service.revealHousehold(ctx.db, actorOf(request), request.params.id),
   );
 
   app.post(

@@ -123,12 +123,109 @@ const DATE_RUN = /^[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}$/;
  * the ID number and phone (DOMAIN.md section 6); the reveal returns them whole.
  */
 export function maskNumbersInText(text: string): string {
-  return text.replace(NUMBER_RUN, (run) => {
-    const digits = run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length;
-    if (digits < 7 || DATE_RUN.test(run)) return run;
-    const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
-    return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
-  });
+  return text.replace(NUMBER_RUN, maskRun);
+}
+
+/** One run of digits as maskNumbersInText shows it (the same length: stars take the hidden characters). */
+function maskRun(run: string): string {
+  const digits = run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length;
+  if (digits < 7 || DATE_RUN.test(run)) return run;
+  const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
+  return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
+}
+
+/** Every text in a JSON value (a household's declared assets) through maskNumbersInText. */
+export function maskTextsDeep(value: unknown): unknown {
+  if (typeof value === 'string') return maskNumbersInText(value);
+  if (Array.isArray(value)) return value.map(maskTextsDeep);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, maskTextsDeep(v)]));
+  return value;
+}
+
+/** Every text in a JSON value, for unmaskText's stored texts. */
+export function textsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(textsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(textsIn);
+  return [];
+}
+
+// What maskNumbersInText leaves of a number: three stars or more, then (after at most a separator
+// and spaces) the last characters it keeps.
+const MASKED_NUMBER = new RegExp(
+  String.raw`\*{3,}(?:${NUMBER_SEPARATOR})[0-9\uFF10-\uFF19Xx\uFF38\uFF58]`,
+  'g',
+);
+
+/**
+ * Free text sent back by someone who read it masked (a household's address or assets, edited in a
+ * form that shows them as every response does): each masked number that stands for exactly one
+ * number of the stored texts is put back whole, so an unchanged or partly edited text never saves
+ * the stars over the real number. undefined when a masked number is left that the stored texts do
+ * not explain (a changed mask, a masked number copied from elsewhere): the write is refused, since
+ * stars stored as the number would lose it.
+ */
+export function unmaskText(given: string, stored: readonly string[]): string | undefined {
+  const wholes = new Map<string, Set<string>>();
+  for (const text of stored)
+    for (const run of text.match(NUMBER_RUN) ?? []) {
+      const masked = maskRun(run);
+      if (masked !== run) wholes.set(masked, (wholes.get(masked) ?? new Set()).add(run));
+    }
+  // Longest first, so a masked number is not taken for part of a longer one.
+  const keys = [...wholes]
+    .filter(([, runs]) => runs.size === 1)
+    .map(([masked]) => masked)
+    .sort((a, b) => b.length - a.length);
+  let text = given;
+  const restored: [number, number][] = [];
+  if (keys.length > 0) {
+    let shift = 0;
+    const pattern = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    text = given.replace(pattern, (masked: string, offset: number) => {
+      const whole = [...(wholes.get(masked) ?? [])][0] ?? masked;
+      restored.push([offset + shift, offset + shift + whole.length]);
+      shift += whole.length - masked.length;
+      return whole;
+    });
+  }
+  // A number put back must stand alone as it did: digits typed against it (139****5678 0000) would
+  // make one longer run, which masking shows with more of its first digits (1391…0000), an oracle
+  // for the hidden digits.
+  for (const run of text.matchAll(NUMBER_RUN)) {
+    const [start, end] = [run.index, run.index + run[0].length];
+    if (restored.some(([a, b]) => a < end && start < b && (a !== start || b !== end))) return undefined;
+  }
+  for (const [left] of text.matchAll(MASKED_NUMBER))
+    // Stars the clerk typed (stored as typed) are no masked number.
+    if (!stored.some((s) => s.includes(left))) return undefined;
+  return text;
+}
+
+/** unmaskText for every text in a JSON value; the path (e.g. 住房 or 车辆.0) of the first text refused. */
+export function unmaskTextsDeep(
+  value: unknown,
+  stored: readonly string[],
+  path: string[] = [],
+): { ok: true; value: unknown } | { ok: false; path: string[] } {
+  if (typeof value === 'string') {
+    const whole = unmaskText(value, stored);
+    return whole === undefined ? { ok: false, path } : { ok: true, value: whole };
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries: [string, unknown][] = [];
+    for (const [key, v] of Object.entries(value)) {
+      const r = unmaskTextsDeep(v, stored, [...path, key]);
+      if (!r.ok) return r;
+      entries.push([key, r.value]);
+    }
+    return {
+      ok: true,
+      value: Array.isArray(value) ? entries.map(([, v]) => v) : Object.fromEntries(entries),
+    };
+  }
+  return { ok: true, value };
 }
 
 /** A fact's data as responses show it: text fields through maskNumbersInText. */

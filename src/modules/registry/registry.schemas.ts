@@ -155,6 +155,8 @@ export const Relation = Type.Object({
   carerFitnessCheckedOn: Nullable(Type.String()),
   carerFit: Nullable(Type.Boolean()),
   source: Type.String(),
+  recordedBy: Nullable(Type.Integer({ description: 'the user who recorded the link' })),
+  recordedAt: Type.String(),
 });
 export type Relation = Static<typeof Relation>;
 
@@ -305,7 +307,15 @@ export const DuplicateList = Type.Object({ items: Type.Array(DuplicateGroup) });
 const householdFields = {
   householdNo: Type.String({ minLength: 1, maxLength: 40, description: '户编号, unique within the county' }),
   hukouRegionCode: VillageCode,
-  address: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  address: Type.Optional(
+    Nullable(
+      Type.String({
+        maxLength: 200,
+        description:
+          'a masked number as read (138****5678) keeps the stored number; any other masked number is refused',
+      }),
+    ),
+  ),
   headPersonId: Type.Optional(Nullable(Id)),
   annualIncomeFen: Type.Optional(
     Nullable(Type.Integer({ minimum: 0, maximum: MAX_INTEGER, description: 'declared annual income, fen' })),
@@ -345,10 +355,17 @@ export const HouseholdDetail = Type.Object({
   countyCode: Type.String(),
   householdNo: Type.String(),
   hukouRegionCode: Type.String(),
-  address: Nullable(Type.String()),
+  address: Nullable(
+    Type.String({
+      description:
+        'free text; numbers of 7 digits or more (a phone, an ID number) masked; whole from POST /households/{id}/reveal',
+    }),
+  ),
   headPersonId: Nullable(Type.Integer()),
   annualIncomeFen: Nullable(Type.Integer()),
-  assets: Type.Record(Type.String(), Type.Unknown()),
+  assets: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'texts masked like the address; whole from POST /households/{id}/reveal',
+  }),
   bankAccountMasked: Nullable(Type.String()),
   version: Type.Integer(),
   members: Type.Array(PersonSummary),
@@ -362,6 +379,12 @@ export const HouseholdDetail = Type.Object({
   ),
 });
 export type HouseholdDetail = Static<typeof HouseholdDetail>;
+
+export const HouseholdRevealed = Type.Object({
+  id: Type.Integer(),
+  address: Nullable(Type.String({ description: 'the whole text' })),
+  assets: Type.Record(Type.String(), Type.Unknown(), { description: 'the declared assets, whole' }),
+});
 
 // ---------- imports and exports ----------
 

@@ -37,6 +37,10 @@ import {
   maskedFactFields,
   maskFactData,
   maskNumbersInText,
+  maskTextsDeep,
+  textsIn,
+  unmaskText,
+  unmaskTextsDeep,
   carerAgeProblem,
   marriageAgeProblem,
   nameSpellings,
@@ -133,7 +137,8 @@ function toFactView(row: repo.FactRow): FactView {
     from: row.valid_from,
     to: row.valid_to,
     data: maskFactData(row.data),
-    source: row.source,
+    // Free text a client may send (who says so: "村委 139…"), masked like the data.
+    source: maskNumbersInText(row.source),
     recordedBy: row.recorded_by,
     recordedAt: new Date(row.recorded_at).toISOString(),
     retractedAt: row.retracted_at ? new Date(row.retracted_at).toISOString() : null,
@@ -157,6 +162,8 @@ function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
     carerFitnessCheckedOn: row.carer_fitness_checked_on,
     carerFit: row.carer_fit,
     source: row.source,
+    recordedBy: row.recorded_by,
+    recordedAt: new Date(row.recorded_at).toISOString(),
   };
 }
 
@@ -489,6 +496,7 @@ export async function revealPerson(
     requireAccess(actor, 'persons.reveal', { individual: true, regionCode: row.hukou_region_code });
     const facts = (await repo.listFacts(trx, id)).flatMap((f) => [
       ...maskedFactFields(f.data).map((m) => ({ id: f.id, ...m })),
+      ...(maskNumbersInText(f.source) !== f.source ? [{ id: f.id, field: 'source', value: f.source }] : []),
       ...(f.retraction_reason !== null && maskNumbersInText(f.retraction_reason) !== f.retraction_reason
         ? [{ id: f.id, field: 'retractionReason', value: f.retraction_reason }]
         : []),
@@ -628,7 +636,26 @@ export async function updatePerson(
         entityType: 'person',
         entityId: id,
         regionCode: updated.hukou_region_code,
-        details: { fields: Object.keys(patch).filter((k) => k !== 'version') },
+        details: {
+          fields: Object.keys(patch).filter((k) => k !== 'version'),
+          // What a move replaced (hukou, residence, household, relation to the head), from and to: the
+          // person's row holds the present values only, so the audit entry keeps the previous ones with
+          // who and when. Names, numbers and dates stay out: the audit trail is read without any
+          // business permission.
+          ...Object.fromEntries(
+            (
+              [
+                ['hukouRegionCode', current.hukou_region_code, updated.hukou_region_code],
+                ['residenceRegionCode', current.residence_region_code, updated.residence_region_code],
+                ['householdId', current.household_id, updated.household_id],
+                ['relationToHead', current.relation_to_head, updated.relation_to_head],
+                ['hukouType', current.hukou_type, updated.hukou_type],
+              ] as const
+            )
+              .filter(([, from, to]) => from !== to)
+              .map(([field, from, to]) => [field, { from, to }]),
+          ),
+        },
       });
       // A corrected birth date, a move of hukou or residence, a new household or name: the person's
       // groups and their relatives' (whose reasons name them) follow in this transaction.
@@ -1107,13 +1134,49 @@ export async function addRelation(
         [{ zh: '本人', en: 'this person' }, person],
         [{ zh: '对方', en: 'the related person' }, other],
       ] as const) {
-        if (await livingSpouseOtherThan(trx, spouse.id, spouse.id === personId ? other.id : personId, on))
+        const married = await livingSpouseOtherThan(
+          trx,
+          spouse.id,
+          spouse.id === personId ? other.id : personId,
+          on,
+        );
+        if (married?.valid_to === null)
           throw conflict({
             zh: `${who.zh}已登记有在世的配偶（婚姻关系未结束）：一人只能有一位配偶（民法典第一千零四十二条）；离婚的，请先在其家庭关系中结束该配偶关系`,
             en: `${who.en} has a living spouse on record whose marriage has not ended: a person has one spouse (Civil Code art. 1042); after a divorce, end that spouse link first`,
           });
+        // An ended marriage still in force on the new one's first day: both would hold on its days.
+        if (married)
+          throw conflict({
+            zh: `${who.zh}已登记的婚姻关系 [${married.valid_from ?? '…'}, ${married.valid_to}) 在新配偶关系开始日期 ${on} 时仍然有效：一人同一时间只能有一位配偶（民法典第一千零四十二条）；新关系最早从 ${married.valid_to} 开始`,
+            en: `${who.en} has a marriage on record [${married.valid_from ?? '…'}, ${married.valid_to}) still in force on ${on}, the first day of the new one: a person has one spouse at a time (Civil Code art. 1042); the new link begins on ${married.valid_to} at the earliest`,
+          });
       }
     }
+    // The same link again (a remarriage of the two, a care entrusted again) begins once the earlier
+    // one has ended: two periods of one link on the same day would show it twice as of that day. A
+    // link without a date is taken from today, as the spouse check above takes it.
+    const since = input.validFrom ?? today();
+    const earlier = await trx
+      .selectFrom('person_relations')
+      .select(['id', 'valid_from', 'valid_to'])
+      .where('kind', '=', input.kind)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', other.id)]),
+          ...(input.kind === 'spouse'
+            ? [eb.and([eb('person_id', '=', other.id), eb('related_person_id', '=', personId)])]
+            : []),
+        ]),
+      )
+      .where('valid_to', '>', since)
+      .orderBy('valid_to', 'desc')
+      .executeTakeFirst();
+    if (earlier)
+      throw conflict({
+        zh: `该关系已登记有 [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) 的记录(#${earlier.id})，与新关系的开始日期 ${since} 重叠：同一关系同一天只能有一条记录；新关系最早从 ${earlier.valid_to} 开始`,
+        en: `this link is on record for [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) (#${earlier.id}), which the new one's start ${since} overlaps: one link holds once on a day; the new one begins on ${earlier.valid_to} at the earliest`,
+      });
     if (input.kind === 'carer' || input.kind === 'guardian') {
       const tooYoung = carerAgeProblem(relatedOf(other), input.validFrom ?? today(), input.kind);
       if (tooYoung) throw invalid('relatedPersonId', tooYoung);
@@ -1145,20 +1208,21 @@ export async function addRelation(
 }
 
 /**
- * Whether the person has a spouse link in force to someone other than `except` who is alive on `on`:
- * no death and no declaration of death (not retracted) from on or before that day.
+ * The person's spouse link to someone other than `except` who is alive on `on` (no death and no
+ * declaration of death, not retracted, from on or before that day) that is open or ends after `on`:
+ * a marriage still in force from `on` on (an ended one the first). Undefined when there is none.
  */
 async function livingSpouseOtherThan(
   trx: Transaction<DB>,
   personId: number,
   except: number,
   on: string,
-): Promise<boolean> {
-  const found = await trx
+): Promise<{ valid_from: string | null; valid_to: string | null } | undefined> {
+  return trx
     .selectFrom('person_relations as r')
-    .select('r.id')
+    .select(['r.valid_from', 'r.valid_to'])
     .where('r.kind', '=', 'spouse')
-    .where('r.valid_to', 'is', null)
+    .where((eb) => eb.or([eb('r.valid_to', 'is', null), eb('r.valid_to', '>', on)]))
     .where((eb) =>
       eb.or([
         eb.and([eb('r.person_id', '=', personId), eb('r.related_person_id', '<>', except)]),
@@ -1168,8 +1232,8 @@ async function livingSpouseOtherThan(
     .where(
       sql<boolean>`NOT ${repo.diedBy(sql`CASE WHEN r.person_id = ${personId} THEN r.related_person_id ELSE r.person_id END`, on)}`,
     )
+    .orderBy(sql`r.valid_to IS NULL`, 'desc')
     .executeTakeFirst();
-  return found !== undefined;
 }
 
 /**
@@ -1257,10 +1321,11 @@ async function householdDetail(
     countyCode: row.county_code,
     householdNo: row.household_no,
     hukouRegionCode: row.hukou_region_code,
-    address: row.address,
+    // Free text a clerk typed ("户主电话139…"): numbers in it masked like the members' own fields.
+    address: row.address === null ? null : maskNumbersInText(row.address),
     headPersonId: row.head_person_id,
     annualIncomeFen: row.annual_income_fen,
-    assets: row.assets,
+    assets: maskTextsDeep(row.assets) as Record<string, unknown>,
     bankAccountMasked: row.bank_account_masked,
     version: row.version,
     members: members.map(toPersonSummary),
@@ -1271,6 +1336,60 @@ async function householdDetail(
       subtype: r.subtype,
     })),
   };
+}
+
+const MASKED_TEXT = {
+  zh: '含有被遮蔽的号码（****）：请填写完整号码或删去该号码。不能查看完整号码的，可保持原文中的遮蔽号码不动，保存时原号码不变',
+  en: 'holds a masked number (****): type the whole number or take it out. Without the right to see it, leave the masked number as it was shown and the stored number is kept',
+};
+
+/**
+ * A household's address and assets as written: a masked number that the form or client read (every
+ * answer masks them) is put back whole from the stored texts, so the stars are never saved over the
+ * real number; a masked number they do not explain is refused (400 naming the field).
+ */
+function unmaskHouseholdTexts(
+  input: { address?: string | null; assets?: Record<string, unknown> },
+  stored: readonly string[],
+): { address?: string | null; assets?: Record<string, unknown> } {
+  const out: { address?: string | null; assets?: Record<string, unknown> } = {};
+  if ('address' in input) {
+    const given = input.address ?? null;
+    const whole = given === null ? null : unmaskText(given, stored);
+    if (whole === undefined) throw invalid('address', MASKED_TEXT);
+    out.address = whole;
+  }
+  if ('assets' in input) {
+    const r = unmaskTextsDeep(input.assets ?? {}, stored);
+    if (!r.ok) throw invalid(['assets', ...r.path].join('.'), MASKED_TEXT);
+    out.assets = r.value as Record<string, unknown>;
+  }
+  return out;
+}
+
+/**
+ * A household's address and assets whole (the file shows the numbers in them masked), for roles that
+ * may reveal in the household's village; always audited, like the reveal of a person.
+ */
+export async function revealHousehold(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: number,
+): Promise<{ id: number; address: string | null; assets: Record<string, unknown> }> {
+  const scope = requireRead(actor);
+  return db.transaction().execute(async (trx) => {
+    const row = await repo.findHousehold(trx, id, scope);
+    if (!row) throw notFound(HOUSEHOLD_NOT_FOUND);
+    requireAccess(actor, 'persons.reveal', { individual: true, regionCode: row.hukou_region_code });
+    await audit(trx, actor, {
+      action: 'household.reveal',
+      entityType: 'household',
+      entityId: id,
+      regionCode: row.hukou_region_code,
+      details: { fields: ['address', 'assets'] },
+    });
+    return { id: row.id, address: row.address, assets: row.assets };
+  });
 }
 
 export async function getHousehold(db: Kysely<DB>, actor: Actor, id: number): Promise<HouseholdDetail> {
@@ -1319,6 +1438,8 @@ export async function createHousehold(
     zh: '户编号',
     en: 'the household number',
   });
+  // Nothing is stored yet: a masked number can only be a copy of one read elsewhere.
+  const texts = unmaskHouseholdTexts({ address: input.address ?? null, assets: input.assets ?? {} }, []);
   try {
     return await db.transaction().execute(async (trx) => {
       await requireHead(trx, actor, input.headPersonId, null);
@@ -1326,10 +1447,10 @@ export async function createHousehold(
         county_code: input.hukouRegionCode.slice(0, 6),
         household_no: householdNo,
         hukou_region_code: input.hukouRegionCode,
-        address: input.address ?? null,
+        address: texts.address ?? null,
         head_person_id: input.headPersonId ?? null,
         annual_income_fen: input.annualIncomeFen ?? null,
-        assets: JSON.stringify(input.assets ?? {}),
+        assets: JSON.stringify(texts.assets ?? {}),
         bank_account_masked: input.bankAccount ? maskAccount(input.bankAccount) : null,
       });
       await audit(trx, actor, {
@@ -1465,11 +1586,19 @@ export async function updateHousehold(
         en: "the household's present head is registered outside your region: the head is changed by staff whose region holds them",
       });
     const formerRelation = formerHeadRelationOf(patch, former);
+    // The version matches: the stored texts are the ones the caller read masked.
+    const texts = unmaskHouseholdTexts(
+      {
+        ...('address' in patch ? { address: patch.address ?? null } : {}),
+        ...('assets' in patch ? { assets: patch.assets ?? {} } : {}),
+      },
+      [...(current.address === null ? [] : [current.address]), ...textsIn(current.assets)],
+    );
     const updated = await repo.updateHousehold(trx, id, patch.version, {
-      ...('address' in patch ? { address: patch.address ?? null } : {}),
+      ...('address' in texts ? { address: texts.address ?? null } : {}),
       ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
       ...('annualIncomeFen' in patch ? { annual_income_fen: patch.annualIncomeFen ?? null } : {}),
-      ...('assets' in patch ? { assets: JSON.stringify(patch.assets ?? {}) } : {}),
+      ...('assets' in texts ? { assets: JSON.stringify(texts.assets ?? {}) } : {}),
       ...('bankAccount' in patch
         ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null }
         : {}),

@@ -1,6 +1,9 @@
 // Register a household (/households/new) or change one (/households/{id}/edit). The change carries
 // the version read; if someone else saved in between the server refuses it (409) and the page says
 // so, with a reload. Income is typed in yuan and sent in fen; assets are named entries.
+// A phone or ID number typed into the address or an asset is shown masked (138****5678), as every
+// answer shows it. Left as shown, the server keeps the stored number; a role that may reveal can load
+// the whole text first (an audited reveal) to change the number itself.
 import { useCallback, useEffect, useState } from 'react';
 import { Alert, AutoComplete, Button, Card, Form, Input, Select, Space } from 'antd';
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
@@ -13,6 +16,7 @@ import { PageTitle } from '../shell/PageTitle.tsx';
 import {
   assetText,
   fenToYuan,
+  hasMaskedText,
   householdsApi,
   yuanToFen,
   type Household,
@@ -46,6 +50,9 @@ const messages = defineMessages(
     save: '保存',
     create: '创建',
     cancel: '取消',
+    masked: '住址或家庭资产中的号码已遮蔽（如 138****5678）',
+    maskedHint: '遮蔽的部分保持不动即可，保存时原号码不变；要更改号码，请删去遮蔽部分后填写完整号码。',
+    reveal: '显示完整号码（记入审计）',
   },
   {
     newTitle: 'New household',
@@ -71,6 +78,10 @@ const messages = defineMessages(
     save: 'Save',
     create: 'Create',
     cancel: 'Cancel',
+    masked: 'Numbers in the address or assets are masked (e.g. 138****5678)',
+    maskedHint:
+      'Leave the masked part as it is and the stored number is kept; to change a number, delete the masked part and type the whole number.',
+    reveal: 'Show the whole numbers (audited)',
   },
 );
 
@@ -123,7 +134,7 @@ function assetsOf(entries: Values['assets'], before: Record<string, unknown>): R
 
 export default function HouseholdEdit({ params }: PageProps) {
   const t = useT(messages);
-  const { me } = useAppState();
+  const { me, can } = useAppState();
   const id = params.id ? Number(params.id) : null;
   const [form] = Form.useForm<Values>();
   const [household, setHousehold] = useState<Household | null>(null);
@@ -131,6 +142,7 @@ export default function HouseholdEdit({ params }: PageProps) {
   const [formError, setFormError] = useState<string[]>([]);
   const [stale, setStale] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [revealing, setRevealing] = useState(false);
   // A change of head asks for the former head's new relation (the server requires it).
   const chosenHead = Form.useWatch('headPersonId', form) as number | null | undefined;
   const formerHead =
@@ -165,6 +177,20 @@ export default function HouseholdEdit({ params }: PageProps) {
   useEffect(() => {
     if (household) form.setFieldsValue(valuesOf(household));
   }, [household, form]);
+
+  // The whole address and assets become the values read: the form shows them and compares with them.
+  const reveal = async () => {
+    if (!household) return;
+    setRevealing(true);
+    try {
+      const whole = await householdsApi.reveal(household.id);
+      setHousehold({ ...household, address: whole.address, assets: whole.assets });
+    } catch (e) {
+      setFormError([errorText(e)]);
+    } finally {
+      setRevealing(false);
+    }
+  };
 
   const submit = async (values: Values) => {
     const income = yuanToFen(values.annualIncome ?? '');
@@ -232,6 +258,28 @@ export default function HouseholdEdit({ params }: PageProps) {
     <>
       <PageTitle title={title} />
       {stale && <StaleAlert onReload={() => load()} />}
+      {household && hasMaskedText(household) && (
+        <Alert
+          type="info"
+          showIcon
+          data-testid="household-masked"
+          title={t('masked')}
+          description={t('maskedHint')}
+          action={
+            can('persons.reveal') ? (
+              <Button
+                size="small"
+                loading={revealing}
+                onClick={() => void reveal()}
+                data-testid="household-reveal"
+              >
+                {t('reveal')}
+              </Button>
+            ) : undefined
+          }
+          style={{ marginBottom: 12, maxWidth: 720 }}
+        />
+      )}
       {formError.map((text) => (
         <Alert key={text} type="error" showIcon title={text} style={{ marginBottom: 12 }} />
       ))}

@@ -55,8 +55,16 @@ export type HouseholdPatch = { version: number } & Partial<
     formerHeadRelationToHead?: string | null;
   };
 
+/** POST /households/{id}/reveal: the address and assets whole (persons.reveal; audited). */
+export interface HouseholdRevealed {
+  id: number;
+  address: string | null;
+  assets: Record<string, unknown>;
+}
+
 export const householdsApi = {
   get: (id: number, signal?: AbortSignal) => api.get<Household>(`/households/${id}`, { signal }),
+  reveal: (id: number) => api.post<HouseholdRevealed>(`/households/${id}/reveal`),
   create: (input: HouseholdCreate) => api.post<Household>('/households', input),
   update: (id: number, patch: HouseholdPatch) => api.patch<Household>(`/households/${id}`, patch),
 };
@@ -80,4 +88,12 @@ export function fenToYuan(fen: number): string {
 export function assetText(value: unknown): string {
   if (value === null || value === undefined) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Whether the household's address or assets show a number masked (138****5678): the server masks
+ * phones and ID numbers typed into them, and keeps the stored number when the masked text comes back.
+ */
+export function hasMaskedText(h: Pick<Household, 'address' | 'assets'>): boolean {
+  return /\*{3,}/.test(`${h.address ?? ''}${JSON.stringify(h.assets)}`);
 }

@@ -156,6 +156,10 @@ const ACTIONS: Record<string, Localized> = {
   'household.': { zh: '家庭信息（全部）', en: 'Households (all)' },
   'household.create': { zh: '新增家庭', en: 'Create a household' },
   'household.read': { zh: '查看家庭', en: 'Read a household' },
+  'household.reveal': {
+    zh: '查看家庭住址/财产中的完整号码',
+    en: 'Reveal numbers in a household address or assets',
+  },
   'household.update': { zh: '修改家庭', en: 'Update a household' },
   'registry.': { zh: '名册导入导出（全部）', en: 'Register import and export (all)' },
   'registry.import': { zh: '导入名册', en: 'Import a register' },
