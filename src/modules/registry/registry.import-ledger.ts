@@ -362,26 +362,48 @@ async function writeRow(
   /** Reconciles one person's facts with what the row states, as of `asOf`. */
   const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate) => {
     const stored = await repo.listActiveFacts(trx, [personId]);
+    const byId = new Map(stored.map((f) => [f.id, f]));
+    // A fact closed for a wanted one is closed once that one is written, ended by it (retracting
+    // it reopens them); the ledger states no end of its own (ended: []). One that already had an
+    // end of its own keeps none.
+    let closes: { id: number; to: string }[] = [];
+    const close = async (endedBy: { id: number; kind: string; valid_from: string } | null) => {
+      for (const c of closes) {
+        const f = byId.get(c.id);
+        const by =
+          endedBy !== null &&
+          f !== undefined &&
+          f.kind === endedBy.kind &&
+          endedBy.valid_from === c.to &&
+          (f.valid_to === null || f.ended_by_fact_id !== null)
+            ? endedBy.id
+            : null;
+        await trx
+          .updateTable('person_facts')
+          .set({ valid_to: c.to, ended_by_fact_id: by })
+          .where('id', '=', c.id)
+          .execute();
+      }
+      closes = [];
+    };
     for (const change of reconcileFacts(stored, { facts: wanted, ended: [] }, asOf)) {
       changed = true;
       touch(personId, { kind: 'fact' });
       if (change.op === 'insert')
-        await repo.insertFact(trx, {
-          person_id: personId,
-          kind: change.kind,
-          valid_from: change.from,
-          data: JSON.stringify(change.data),
-          source: SOURCE,
-          recorded_by: importer.userId,
-        });
-      else if (change.op === 'close')
-        await trx
-          .updateTable('person_facts')
-          .set({ valid_to: change.to })
-          .where('id', '=', change.id)
-          .execute();
+        await close(
+          await repo.insertFact(trx, {
+            person_id: personId,
+            kind: change.kind,
+            valid_from: change.from,
+            data: JSON.stringify(change.data),
+            source: SOURCE,
+            recorded_by: importer.userId,
+          }),
+        );
+      else if (change.op === 'close') closes.push({ id: change.id, to: change.to });
       else await repo.retractFact(trx, change.id, personId, importer.userId, 'superseded by ledger import');
     }
+    await close(null);
   };
   const parents: Record<'father' | 'mother', number | null> = { father: null, mother: null };
   // A parent given by ID number first: the other, given by name only, is then looked for among the

@@ -804,23 +804,40 @@ export interface FactWrites {
   rowsChanged: number[];
 }
 
-/** Writes a chunk's fact changes, set-based, and marks the rows where something changed. */
+/**
+ * Writes a chunk's fact changes, set-based, and marks the rows where something changed. A fact
+ * closed on the start of a fact inserted here for the same person and kind (a new destination, the
+ * next school stage) is ended by it (ended_by_fact_id), in the same statement as the insert: an API
+ * retraction of the new fact reopens it. A close with no such insert is an end the file states
+ * (外出务工=否), and a fact that already had an end of its own keeps none: no retraction reopens those.
+ */
 export async function writeFacts(
   db: Db,
   stage: ImportStage,
   w: FactWrites,
   recordedBy: number | null,
 ): Promise<void> {
-  if (w.inserts.length)
-    await sql`INSERT INTO person_facts (person_id, kind, valid_from, data, source, recorded_by)
+  const inserted = sql`INSERT INTO person_facts (person_id, kind, valid_from, data, source, recorded_by)
       SELECT person_id, kind, valid_from, data, 'import', ${recordedBy}::bigint
       FROM unnest(${w.inserts.map((f) => f.personId)}::bigint[], ${w.inserts.map((f) => f.kind)}::text[],
         ${w.inserts.map((f) => f.from)}::date[], ${w.inserts.map((f) => f.data)}::jsonb[])
-        AS f (person_id, kind, valid_from, data)`.execute(db);
-  if (w.closes.length)
-    await sql`UPDATE person_facts f SET valid_to = c.valid_to
-      FROM unnest(${w.closes.map((c) => c.id)}::bigint[], ${w.closes.map((c) => c.to)}::date[]) AS c (id, valid_to)
+        AS f (person_id, kind, valid_from, data)`;
+  const closes = sql`unnest(${w.closes.map((c) => c.id)}::bigint[], ${w.closes.map((c) => c.to)}::date[])
+        AS c (id, valid_to)`;
+  if (w.inserts.length && w.closes.length)
+    await sql`WITH ins AS (${inserted} RETURNING id, person_id, kind, valid_from)
+      UPDATE person_facts f SET valid_to = c.valid_to,
+        ended_by_fact_id = CASE WHEN f.valid_to IS NULL OR f.ended_by_fact_id IS NOT NULL THEN c.by END
+      FROM (SELECT DISTINCT ON (c.id) c.id, c.valid_to, ins.id AS by
+        FROM ${closes}
+        JOIN person_facts p ON p.id = c.id
+        LEFT JOIN ins ON ins.person_id = p.person_id AND ins.kind = p.kind AND ins.valid_from = c.valid_to
+        ORDER BY c.id, ins.id) AS c
       WHERE f.id = c.id`.execute(db);
+  else if (w.inserts.length) await inserted.execute(db);
+  else if (w.closes.length)
+    await sql`UPDATE person_facts f SET valid_to = c.valid_to, ended_by_fact_id = NULL
+      FROM ${closes} WHERE f.id = c.id`.execute(db);
   if (w.retracts.length)
     await sql`UPDATE person_facts SET retracted_at = now(), retracted_by = ${recordedBy}::bigint,
         retraction_reason = 'superseded by import'

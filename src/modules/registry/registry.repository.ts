@@ -189,22 +189,74 @@ export async function retractFact(
     .executeTakeFirst();
 }
 
-/** Sets the end of an open fact; undefined when it is no longer open (ended or retracted meanwhile). */
+/**
+ * Sets the end of an open fact; undefined when it is no longer open (ended or retracted meanwhile).
+ * `endedBy`: the later fact whose start ends it (retracting that one reopens it); null for an end
+ * stated on its own (a clerk's, a file's), which no retraction undoes.
+ */
 export async function endFact(
   db: Db,
   factId: number,
   personId: number,
   to: string,
+  endedBy: number | null = null,
 ): Promise<FactRow | undefined> {
   return db
     .updateTable('person_facts')
-    .set({ valid_to: to })
+    .set({ valid_to: to, ended_by_fact_id: endedBy })
     .where('id', '=', factId)
     .where('person_id', '=', personId)
     .where('valid_to', 'is', null)
     .where('retracted_at', 'is', null)
     .returningAll()
     .executeTakeFirst();
+}
+
+/** A fact put back in force by a retraction: its end before and after. */
+export interface ReopenedFact {
+  factId: number;
+  from: string;
+  previousTo: string;
+  to: string | null;
+}
+
+/**
+ * After `retracted` was retracted: the facts it ended (not retracted) are in force again until the
+ * start of the next fact of the person and kind that is not retracted (now ended by that one), or
+ * open when there is none. One statement; the person's row lock is held by the caller.
+ */
+export async function reopenFactsEndedBy(
+  db: Db,
+  retracted: Pick<FactRow, 'id' | 'person_id' | 'kind'>,
+): Promise<ReopenedFact[]> {
+  const r = await sql<{ id: number; from: string; previous_to: string; to: string | null }>`
+    UPDATE person_facts f SET valid_to = nx.valid_from, ended_by_fact_id = nx.id
+    FROM person_facts o
+      LEFT JOIN LATERAL (
+        SELECT n.id, n.valid_from FROM person_facts n
+        WHERE n.person_id = o.person_id AND n.kind = o.kind AND n.retracted_at IS NULL
+          AND n.valid_from > o.valid_from
+        ORDER BY n.valid_from, n.id LIMIT 1
+      ) nx ON true
+    WHERE f.id = o.id AND o.person_id = ${retracted.person_id}::bigint AND o.kind = ${retracted.kind}
+      AND o.ended_by_fact_id = ${retracted.id}::bigint AND o.retracted_at IS NULL
+    RETURNING f.id, f.valid_from::text AS from, o.valid_to::text AS previous_to, f.valid_to::text AS to`.execute(
+    db,
+  );
+  return r.rows
+    .map((x) => ({ factId: Number(x.id), from: x.from, previousTo: x.previous_to, to: x.to }))
+    .sort((a, b) => a.factId - b.factId);
+}
+
+/** A merge's twin retracted: what it ended is now ended by the copy kept (`sameAs`). */
+export async function moveEndedBy(db: Db, personId: number, factId: number, sameAs: number): Promise<void> {
+  await db
+    .updateTable('person_facts')
+    .set({ ended_by_fact_id: sameAs })
+    .where('person_id', '=', personId)
+    .where('ended_by_fact_id', '=', factId)
+    .where('retracted_at', 'is', null)
+    .execute();
 }
 
 export async function findFact(db: Db, factId: number, personId: number): Promise<FactRow | undefined> {

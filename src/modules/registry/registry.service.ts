@@ -720,10 +720,6 @@ export async function addFact(
     if (!person) throw notFound(PERSON_NOT_FOUND);
     const stored = await repo.listActiveFacts(trx, [personId]);
     const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, person.birth_date);
-    for (const e of ended) {
-      const closed = await repo.endFact(trx, e.factId, personId, e.to);
-      if (!closed) throw conflict();
-    }
     const row = await repo.insertFact(trx, {
       person_id: personId,
       kind: input.kind,
@@ -733,6 +729,11 @@ export async function addFact(
       source,
       recorded_by: actor.userId,
     });
+    // Ended by the new fact, which is kept on them: retracting it reopens them (retractFact).
+    for (const e of ended) {
+      const closed = await repo.endFact(trx, e.factId, personId, e.to, row.id);
+      if (!closed) throw conflict();
+    }
     await audit(trx, actor, {
       action: 'person.fact.add',
       entityType: 'person',
@@ -805,7 +806,13 @@ function checkFactPeriod(
   return ended;
 }
 
-/** Marks a fact as wrong. The row stays, with who retracted it and when: history is never overwritten. */
+/**
+ * Marks a fact as wrong. The row stays, with who retracted it and when: history is never overwritten.
+ * What the mistake ended comes back: a fact this one ended when it was recorded (ended_by_fact_id)
+ * is in force again, until the next fact of its kind that is not retracted or open, so the file is
+ * as it was before the mistake. An end stated on its own (a clerk's, a file's) stays. The reopened
+ * facts are in the audit entry, and the groups re-read them with the retraction.
+ */
 export async function retractFact(
   db: Kysely<DB>,
   actor: Actor,
@@ -822,6 +829,7 @@ export async function retractFact(
     if (existing.retracted_at) throw conflict({ zh: '该事实已被撤回', en: 'The fact was already retracted' });
     const row = await repo.retractFact(trx, factId, personId, actor.userId, reason);
     if (!row) throw conflict();
+    const reopened = await repo.reopenFactsEndedBy(trx, row);
     await audit(trx, actor, {
       action: 'person.fact.retract',
       entityType: 'person',
@@ -830,7 +838,12 @@ export async function retractFact(
       // The reason is free text a clerk types (a certificate number, a phone): the audit trail, which
       // the audit administrator reads without any business permission, keeps it masked as the file
       // shows it. The whole text stays on the fact, for the reveal.
-      details: { factId, kind: row.kind, reason: reason === null ? null : maskNumbersInText(reason) },
+      details: {
+        factId,
+        kind: row.kind,
+        reason: reason === null ? null : maskNumbersInText(reason),
+        ...(reopened.length ? { reopened } : {}),
+      },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
@@ -1796,9 +1809,12 @@ export async function mergePerson(
       .where('id', '=', intoId)
       .execute();
     await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
-    for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to);
-    for (const r of facts.retracted)
+    for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to, e.by);
+    for (const r of facts.retracted) {
       await repo.retractFact(trx, r.factId, intoId, actor.userId, `合并：与 #${r.sameAs} 相同`);
+      // What the duplicate's copy ended, the copy kept ended: retracting that one reopens it.
+      await repo.moveEndedBy(trx, intoId, r.factId, r.sameAs);
+    }
     // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
     // is closed and kept for the record).
     const relations = await trx
@@ -1864,7 +1880,9 @@ export async function mergePerson(
       regionCode: duplicate.hukou_region_code,
       details: {
         intoId,
-        ...(facts.ended.length ? { ended: facts.ended } : {}),
+        ...(facts.ended.length
+          ? { ended: facts.ended.map(({ factId, from, to }) => ({ factId, from, to })) }
+          : {}),
         ...(facts.retracted.length ? { retracted: facts.retracted } : {}),
       },
     });
@@ -1900,14 +1918,15 @@ async function mergeFacts(
   duplicate: repo.PersonRow,
   kept: repo.PersonRow,
 ): Promise<{
-  ended: { factId: number; from: string; to: string }[];
+  /** `by`: the fact whose start ends it. */
+  ended: { factId: number; from: string; to: string; by: number }[];
   retracted: { factId: number; sameAs: number }[];
 }> {
   const stored = await repo.listActiveFacts(trx, [kept.id, duplicate.id]);
   const order = (f: repo.FactRow) => `${f.valid_from} ${f.person_id === kept.id ? 0 : 1}`;
   stored.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : a.id - b.id));
   const accepted: repo.FactRow[] = [];
-  const ended: { factId: number; from: string; to: string }[] = [];
+  const ended: { factId: number; from: string; to: string; by: number }[] = [];
   const retracted: { factId: number; sameAs: number }[] = [];
   for (const f of stored) {
     const others = accepted.filter((a) => a.person_id !== f.person_id);
@@ -1930,7 +1949,7 @@ async function mergeFacts(
       });
     }
     for (const e of ends) {
-      ended.push(e);
+      ended.push({ ...e, by: f.id });
       const closed = accepted.find((a) => a.id === e.factId);
       if (closed) closed.valid_to = e.to;
     }

@@ -90,6 +90,11 @@ export interface PersonFactsTable {
   retracted_at: Timestamp | null;
   retracted_by: number | null;
   retraction_reason: string | null;
+  /**
+   * The later fact of the same kind whose start set valid_to (it began while this one was open).
+   * Retracting that fact reopens this one. NULL when open, or ended explicitly (a clerk, a file).
+   */
+  ended_by_fact_id: number | null;
 }
 
 export interface ImportsTable {
