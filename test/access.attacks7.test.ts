@@ -19,6 +19,7 @@ import {
 import { multipartFile } from './support/upload.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
 import { TEMPLATE_HEADERS } from '../src/modules/registry/registry.template.ts';
+import { splitCsvLine } from '../src/modules/regions/regions.source.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
 const T1 = '410225101'; // 堌阳镇
@@ -77,27 +78,6 @@ after(async () => {
   await t.close();
 });
 
-/** The fields of one CSV line (quotes undone, "" inside a quoted field read as "). */
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted && c === '"' && line[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (quoted && c === '"') quoted = false;
-    else if (!quoted && c === '"' && field === '') quoted = true;
-    else if (!quoted && c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
-}
-
 const csvQuote = (s: string) => (/[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 async function upload(who: Who, fileName: string, body: string) {
@@ -130,7 +110,7 @@ describe('files that other users open', () => {
     const report = await call('county', 'GET', `/imports/${job.id}/errors.csv`);
     assert.equal(report.statusCode, 200, report.body);
     const [headerLine = ''] = report.body.replace(/^\uFEFF/, '').split('\r\n');
-    const cells = splitCsv(headerLine);
+    const cells = splitCsvLine(headerLine);
     for (const cell of cells)
       assert.ok(!/^[=+\-@\t\r]/.test(cell) || /^="[\s\S]*"$/.test(cell), `a formula in the header: ${cell}`);
     // The clerk fixes the row and imports the report back: the columns are named as the file named them.

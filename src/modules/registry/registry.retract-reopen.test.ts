@@ -14,7 +14,8 @@ import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { createToken, type Role } from '../access/index.ts';
 import { today } from '../../platform/dates.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
-import { TEMPLATE_HEADERS } from './registry.template.ts';
+import { templateCsv } from '../../../test/support/files.ts';
+import { multipartFile } from '../../../test/support/upload.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
 
@@ -250,32 +251,13 @@ describe('the migration', () => {
 });
 
 describe('the registry-template import keeps the link', () => {
-  function multipart(fileName: string, content: Buffer) {
-    const boundary = `----shouhu${Date.now()}`;
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    return {
-      payload: Buffer.concat([head, content, tail]),
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-    };
-  }
-
   let files = 0;
   async function runImport(rows: Record<string, string>[]) {
-    const text =
-      '\uFEFF' +
-      [
-        TEMPLATE_HEADERS.join(','),
-        ...rows.map((row) => TEMPLATE_HEADERS.map((h) => row[h] ?? '').join(',')),
-      ].join('\r\n') +
-      '\r\n';
-    const body = multipart(`reopen-${++files}.csv`, Buffer.from(text));
+    const body = multipartFile(`reopen-${++files}.csv`, Buffer.from('\uFEFF' + templateCsv(rows)));
     const r = await t.app.inject({
       method: 'POST',
       url: '/api/v1/imports',
-      headers: { ...body.headers, authorization: `Bearer ${tokens.county}` },
+      headers: { 'content-type': body.contentType, authorization: `Bearer ${tokens.county}` },
       payload: body.payload,
     });
     assert.equal(r.statusCode, 202, r.body);

@@ -11,6 +11,7 @@ import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { authApi, fieldErrors } from './access.ts';
 import { SignOutLink } from './SignOutLink.tsx';
+import { AccountNameForPasswordManager } from './AccountNameForPasswordManager.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
 
 const messages = defineMessages(
@@ -142,15 +143,7 @@ function ChangePasswordForm({ forced, onDone }: { forced: boolean; onDone: () =>
   return (
     <Form form={form} layout="vertical" requiredMark={false} onFinish={(values) => void submit(values)}>
       {problem && <Alert type="error" showIcon title={problem} style={{ marginBottom: 16 }} />}
-      {/* Lets a password manager file the new password under the right account. */}
-      <input
-        type="text"
-        name="username"
-        autoComplete="username"
-        value={me?.user.username ?? ''}
-        readOnly
-        hidden
-      />
+      <AccountNameForPasswordManager />
       <Form.Item
         name="currentPassword"
         label={t('currentPassword')}

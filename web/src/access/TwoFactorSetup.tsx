@@ -13,6 +13,7 @@ import { PageTitle } from '../shell/PageTitle.tsx';
 import { useIsPhone } from '../shell/responsive.ts';
 import { authApi, copyText, fieldErrors, type TotpEnrollment } from './access.ts';
 import { SignOutLink } from './SignOutLink.tsx';
+import { AccountNameForPasswordManager } from './AccountNameForPasswordManager.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
 
 const messages = defineMessages(
@@ -257,15 +258,7 @@ function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
         {secret}
       </Typography.Paragraph>
       <Form form={form} layout="vertical" requiredMark={false} onFinish={(values) => void confirm(values)}>
-        {/* Lets a password manager offer the account's password. */}
-        <input
-          type="text"
-          name="username"
-          autoComplete="username"
-          value={me?.user.username ?? ''}
-          readOnly
-          hidden
-        />
+        <AccountNameForPasswordManager />
         <Form.Item
           name="code"
           label={t('code')}
