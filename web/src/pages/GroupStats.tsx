@@ -22,6 +22,7 @@ import {
   type StatsTable,
 } from '../groups/groups.ts';
 import { countText, groupName, subCategoryName } from '../groups/labels.ts';
+import { todayIso } from '../dates.ts';
 
 const messages = defineMessages(
   {
@@ -68,12 +69,6 @@ const messages = defineMessages(
     up: 'Up one level',
   },
 );
-
-function todayIso(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
 
 function monthsBack(asOf: string, count: number): { from: string; to: string } {
   const [y, m] = asOf.split('-').map(Number) as [number, number];

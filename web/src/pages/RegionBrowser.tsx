@@ -40,6 +40,7 @@ import { Link, navigate } from '../router.tsx';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { useIsPhone } from '../shell/responsive.ts';
+import { todayIso } from '../dates.ts';
 
 const messages = defineMessages(
   {
@@ -103,12 +104,6 @@ const CHILD_LEVEL: Record<RegionLevel, RegionLevel | null> = {
 };
 
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
-
-function todayIso(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
 
 function isAbolished(region: Pick<RegionSummary, 'validTo'>): boolean {
   return region.validTo !== null && region.validTo <= todayIso();
