@@ -101,6 +101,42 @@ describe('home page workbench', () => {
     }
   });
 
+  test('on a phone the worklist is a list of cards: acknowledge one, open a person from another', async () => {
+    assert.ok(site);
+    const context = await site.browser.newContext(PHONE);
+    try {
+      const { page, errors } = await openPage(context);
+      await page.goto(`${site.base}/`);
+      await signIn(page, 'supervisor');
+      await page.getByTestId('home-worklist').click();
+      await page.waitForURL(`${site.base}/worklist`);
+      const cards = page.getByTestId('worklist-cards').locator('.ant-card');
+      await cards.first().waitFor();
+      assert.equal(await page.locator('table').count(), 0, 'no table on a phone');
+      const before = await cards.count();
+      const firstText = await cards.first().locator('.ant-typography').last().innerText();
+      await cards.first().getByRole('button', { name: '标为已阅' }).click();
+      await page.waitForFunction(
+        ([n]) => document.querySelectorAll('[data-testid="worklist-cards"] .ant-card').length === n,
+        [before - 1],
+      );
+      assert.notEqual(await cards.first().locator('.ant-typography').last().innerText(), firstText);
+      // The acknowledged item is now listed under 全部 as 已处理.
+      await page.getByText('全部', { exact: true }).click();
+      await cards.filter({ hasText: firstText }).getByText('已处理', { exact: true }).waitFor();
+
+      assert.ok(
+        await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+        'the worklist fits the phone',
+      );
+      await cards.first().getByRole('link', { name: '查看人员' }).click();
+      await page.waitForURL(/\/persons\/\d+$/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a mandatory reporter sees no search, worklist or counts, and only what the role may open', async () => {
     assert.ok(site);
     const context = await site.browser.newContext(PHONE);

@@ -1,10 +1,13 @@
 // The worklist (待办): who entered or left a care group in the reader's region, newest first, to be
-// acknowledged once someone has looked at it.
+// acknowledged once someone has looked at it. On a phone each item is a card (the table's text column
+// would be a few characters wide); each item links to the person's file.
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, Button, Segmented, Space, Table, Tag } from 'antd';
+import { Alert, Button, Card, Empty, Segmented, Space, Spin, Table, Tag, Typography } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
+import { Link } from '../router.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
+import { useIsPhone } from '../shell/responsive.ts';
 import { groupsApi, type WorklistItem } from '../groups/groups.ts';
 
 const messages = defineMessages(
@@ -20,6 +23,7 @@ const messages = defineMessages(
     acknowledged: '已处理',
     more: '加载更多',
     empty: '没有待办事项',
+    person: '查看人员',
   },
   {
     title: 'Worklist',
@@ -33,12 +37,14 @@ const messages = defineMessages(
     acknowledged: 'Acknowledged',
     more: 'Load more',
     empty: 'Nothing to do',
+    person: 'Open person',
   },
 );
 
 export default function Worklist() {
   const t = useT(messages);
   const lang = useLang();
+  const isPhone = useIsPhone();
   const [status, setStatus] = useState<'open' | 'all'>('open');
   const [items, setItems] = useState<WorklistItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -73,6 +79,18 @@ export default function Worklist() {
       )
       .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
 
+  const kindTag = (i: WorklistItem) =>
+    i.kind === 'group_entered' ? <Tag color="orange">{t('entered')}</Tag> : <Tag>{t('left')}</Tag>;
+  const action = (i: WorklistItem) =>
+    i.acknowledgedAt ? (
+      <Tag color="green">{t('acknowledged')}</Tag>
+    ) : (
+      <Button size="small" onClick={() => acknowledge(i.id)}>
+        {t('acknowledge')}
+      </Button>
+    );
+  const personLink = (i: WorklistItem) => <Link to={`/persons/${i.personId}`}>{t('person')}</Link>;
+
   return (
     <>
       <PageTitle
@@ -89,38 +107,55 @@ export default function Worklist() {
         }
       />
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
-      <Table<WorklistItem>
-        size="small"
-        rowKey="id"
-        loading={items === null}
-        dataSource={items ?? []}
-        pagination={false}
-        locale={{ emptyText: t('empty') }}
-        columns={[
-          {
-            key: 'kind',
-            title: '',
-            width: 72,
-            render: (_: unknown, i: WorklistItem) =>
-              i.kind === 'group_entered' ? <Tag color="orange">{t('entered')}</Tag> : <Tag>{t('left')}</Tag>,
-          },
-          { key: 'date', title: t('date'), dataIndex: 'onDate', width: 110 },
-          { key: 'text', title: t('item'), render: (_: unknown, i: WorklistItem) => i.text[lang] },
-          {
-            key: 'action',
-            title: '',
-            width: 110,
-            render: (_: unknown, i: WorklistItem) =>
-              i.acknowledgedAt ? (
-                <Tag color="green">{t('acknowledged')}</Tag>
-              ) : (
-                <Button size="small" onClick={() => acknowledge(i.id)}>
-                  {t('acknowledge')}
-                </Button>
-              ),
-          },
-        ]}
-      />
+      {isPhone ? (
+        items === null ? (
+          <Spin style={{ display: 'block', margin: '24px auto' }} />
+        ) : items.length === 0 ? (
+          <Empty description={t('empty')} />
+        ) : (
+          <Space orientation="vertical" style={{ width: '100%' }} size={8} data-testid="worklist-cards">
+            {items.map((i) => (
+              <Card size="small" key={i.id}>
+                <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                  <span>
+                    {kindTag(i)}
+                    <Typography.Text type="secondary">{i.onDate}</Typography.Text>
+                  </span>
+                  {action(i)}
+                </Space>
+                <Typography.Paragraph style={{ margin: '8px 0 4px' }}>{i.text[lang]}</Typography.Paragraph>
+                {personLink(i)}
+              </Card>
+            ))}
+          </Space>
+        )
+      ) : (
+        <Table<WorklistItem>
+          size="small"
+          rowKey="id"
+          loading={items === null}
+          dataSource={items ?? []}
+          pagination={false}
+          locale={{ emptyText: t('empty') }}
+          columns={[
+            {
+              key: 'kind',
+              title: '',
+              width: 72,
+              render: (_: unknown, i: WorklistItem) => kindTag(i),
+            },
+            { key: 'date', title: t('date'), dataIndex: 'onDate', width: 110 },
+            { key: 'text', title: t('item'), render: (_: unknown, i: WorklistItem) => i.text[lang] },
+            { key: 'person', title: '', width: 90, render: (_: unknown, i: WorklistItem) => personLink(i) },
+            {
+              key: 'action',
+              title: '',
+              width: 110,
+              render: (_: unknown, i: WorklistItem) => action(i),
+            },
+          ]}
+        />
+      )}
       {next && (
         <Space style={{ marginTop: 8 }}>
           <Button onClick={() => void load(next)}>{t('more')}</Button>
