@@ -171,6 +171,27 @@ function badText(value: unknown, path: string, out: ErrorDetail[]): void {
     }
 }
 
+/**
+ * How deeply a request's JSON may nest. No body of this API needs more than a few levels (a fact's
+ * data, a household's assets, a group configuration); a body of nested brackets within the size
+ * limit (`[[[[…]]]]`, 500,000 levels in 1 MB) would overflow the stack of every check that walks
+ * the value (the text checks below, the validator, the services' JSON.stringify) and answer 500.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when the value nests deeper than `max` arrays or objects; walked without recursion. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (!item || typeof item !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item))
+      if (child && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 type JsonSchema = { [key: string]: unknown };
 
 function allowsNull(schema: JsonSchema): boolean {
@@ -394,7 +415,18 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   // So is a null in a body field whose schema has no null: type coercion would turn it into 0, ""
   // or false (a setting of 0, an empty reason) instead of refusing it; and a boolean where the field
   // is no boolean, or a 0 where it takes an id or null, which coercion would turn into 1, 0 or null.
+  // First of all, a body nested deeper than MAX_JSON_DEPTH is refused, before anything walks it.
   app.addHook('preValidation', async (request) => {
+    if (nestsDeeperThan(request.body, MAX_JSON_DEPTH))
+      throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, [
+        {
+          path: 'body',
+          message: {
+            zh: `嵌套层数过多（最多 ${MAX_JSON_DEPTH} 层）`,
+            en: `is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`,
+          },
+        },
+      ]);
     const details: ErrorDetail[] = [];
     for (const part of [request.params, request.query, request.body])
       if (part && typeof part === 'object') badText(part, '', details);

@@ -38,10 +38,26 @@ function decodedName(name: string): string {
   }
 }
 
-/** A request URL as the log shows it: the path, and the query with only plain values kept. */
+// A path segment of this API's own words, ids and codes, or a mark redaction already put there (a
+// URL can pass through twice); anything else (a percent-encoded name a client typed into a path:
+// /persons/%E5%BC%A0%E4%B8%89) is what someone entered, not a route.
+const PLAIN_SEGMENT = /^(?:[A-Za-z0-9._~:@-]*|\[[A-Z]+\])$/;
+
+/** A request path as the log shows it: each segment that is not plain replaced. */
+function loggedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (PLAIN_SEGMENT.test(segment) ? segment : '[REDACTED]'))
+    .join('/');
+}
+
+/**
+ * A request URL as the log shows it: the path with only plain segments kept, and the query with only
+ * plain values kept.
+ */
 export function loggedUrl(url: string): string {
   const at = url.indexOf('?');
-  if (at < 0) return redactSensitive(url);
+  if (at < 0) return redactSensitive(loggedPath(url));
   const query = url
     .slice(at + 1)
     .split('&')
@@ -51,7 +67,7 @@ export function loggedUrl(url: string): string {
       if (PLAIN_QUERY.has(decodedName(name))) return pair;
       return eq < 0 ? '[REDACTED]' : `${name}=[REDACTED]`;
     });
-  return redactSensitive(`${url.slice(0, at)}?${query.join('&')}`);
+  return redactSensitive(`${loggedPath(url.slice(0, at))}?${query.join('&')}`);
 }
 
 /** A destination that redacts each line before passing it on. */

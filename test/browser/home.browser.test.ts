@@ -117,8 +117,7 @@ describe('home page workbench', () => {
       const firstText = await cards.first().locator('.ant-typography').last().innerText();
       await cards.first().getByRole('button', { name: '标为已阅' }).click();
       await page.waitForFunction(
-        ([n]) => document.querySelectorAll('[data-testid="worklist-cards"] .ant-card').length === n,
-        [before - 1],
+        `document.querySelectorAll('[data-testid="worklist-cards"] .ant-card').length === ${before - 1}`,
       );
       assert.notEqual(await cards.first().locator('.ant-typography').last().innerText(), firstText);
       // The acknowledged item is now listed under 全部 as 已处理.

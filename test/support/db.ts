@@ -2,6 +2,9 @@
 // when TEST_DATABASE_URL is set, a new database on that PostgreSQL server, dropped on close. So
 // runs never see each other's data and the whole suite runs on both engines.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { openPglite, openPostgres, type Database } from '../../src/platform/db.ts';
 import { migrate } from '../../src/platform/migrate.ts';
@@ -72,8 +75,20 @@ export async function createTestApp(
   const database = await openTestDatabase();
   const logs: string[] = [];
   const logger: Logger = createLogger('info', { write: (line: string) => logs.push(line) });
+  // Files the app writes (uploads, error reports named by import id) go to a folder of this app's
+  // own, removed on close, unless the test names one: never the working folder's ./data, where test
+  // files running at once would overwrite each other's reports and leave files behind.
+  const ownDataDir = overrides.dataDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-test-'));
   // A fixed key for secrets at rest, so no test writes a key file into the working folder.
-  const config = loadConfig({}, { runJobs: false, secretKey: TEST_SECRET_KEY, ...overrides });
+  const config = loadConfig(
+    {},
+    {
+      runJobs: false,
+      secretKey: TEST_SECRET_KEY,
+      ...(ownDataDir ? { dataDir: ownDataDir } : {}),
+      ...overrides,
+    },
+  );
   const ctx = await createContext(config, database, logger);
   if (options.regions !== false) await loadRegions(database, { within: DEMO_COUNTY });
   const app = await createHttpApp(ctx, { serveWeb: false });
@@ -86,6 +101,7 @@ export async function createTestApp(
     async close() {
       await app.close();
       await database.close();
+      if (ownDataDir) fs.rmSync(ownDataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Type } from 'typebox';
-import { invalid } from '../../platform/errors.ts';
+import { DomainError, invalid } from '../../platform/errors.ts';
+import { CONTROL_CHARACTER } from '../../platform/normalize.ts';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { actorOf } from '../access/index.ts';
@@ -36,7 +37,41 @@ import {
   RelationParams,
   Revealed,
 } from './registry.schemas.ts';
+import { maskNumbersInText } from './registry.rules.ts';
 import * as service from './registry.service.ts';
+
+/**
+ * What a failed read of the upload itself answers: an error that has its own status (the file too
+ * large, not multipart) keeps it; the multipart parser's own errors (no boundary, the body cut
+ * short) are the client's, 400 naming the file.
+ */
+function uploadError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return error;
+  return invalid('file', {
+    zh: '上传内容不是完整的 multipart/form-data 数据（缺少分隔符或内容不完整），请重新上传',
+    en: 'the upload is not complete multipart/form-data (no boundary, or cut short); upload the file again',
+  });
+}
+
+// A run of digits in a file name, with the separators maskNumbersInText joins across.
+const FILE_NAME_NUMBER =
+  /[0-9\uFF10-\uFF19](?:\s?[-./\uFF0D\u2010-\u2015]?\s?[0-9\uFF10-\uFF19Xx\uFF38\uFF58])*/g;
+
+/**
+ * An upload's file name is free text its uploader chose, shown to everyone in scope who may import
+ * (township staff, who may not reveal, among them): 410225200801011234张三.xlsx or 张三13855558888.csv
+ * carries an ID number or a phone whole. A run of 11 digits or more (a mobile, an ID number) is
+ * masked as maskNumbersInText masks it; shorter runs stay, so a date in the name (台账20260105) reads
+ * as typed.
+ */
+function withMaskedFileName<T extends { fileName: string }>(item: T): T {
+  const fileName = item.fileName.replace(FILE_NAME_NUMBER, (run) =>
+    run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length >= 11 ? maskNumbersInText(run) : run,
+  );
+  return { ...item, fileName };
+}
 
 const errors = {
   400: { $ref: 'ErrorEnvelope#' },
@@ -337,19 +372,45 @@ export function registryRoutes(app: App, ctx: AppContext): void {
           zh: '请以 multipart/form-data 上传文件',
           en: 'upload the file as multipart/form-data',
         });
-      const part = await request.file();
+      // A multipart body the parser cannot read (no boundary, cut short) is the client's error, not
+      // the server's: 400 naming the file, never 500. So is a file name no record can hold.
+      let part: Awaited<ReturnType<typeof request.file>>;
+      try {
+        part = await request.file();
+      } catch (error) {
+        throw uploadError(error);
+      }
       if (!part || part.fieldname !== 'file')
         throw invalid('file', {
           zh: '缺少上传文件（字段 file）',
           en: 'the upload (field "file") is missing',
         });
-      const view = await service.submitImport(ctx, actor, {
-        fileName: part.filename,
-        stream: part.file,
-        dryRun: request.query.dryRun ?? false,
-        kind: request.query.kind ?? 'registry',
+      if (CONTROL_CHARACTER.test(part.filename) || !part.filename.isWellFormed()) {
+        part.file.resume();
+        throw invalid('file', {
+          zh: '文件名含有不允许的控制字符，请重命名后上传',
+          en: 'the file name contains a control character; rename the file and upload it again',
+        });
+      }
+      // The upload stream fails when the body ends before the file does (or has failed already).
+      let cut = false;
+      part.file.once('error', () => {
+        cut = true;
       });
-      return reply.status(202).send(await service.getImport(ctx, actor, view.id, request.lang));
+      let view: Awaited<ReturnType<typeof service.submitImport>>;
+      try {
+        view = await service.submitImport(ctx, actor, {
+          fileName: part.filename,
+          stream: part.file,
+          dryRun: request.query.dryRun ?? false,
+          kind: request.query.kind ?? 'registry',
+        });
+      } catch (error) {
+        throw cut || part.file.errored ? uploadError(error) : error;
+      }
+      return reply
+        .status(202)
+        .send(withMaskedFileName(await service.getImport(ctx, actor, view.id, request.lang)));
     },
   );
 
@@ -364,7 +425,10 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         response: { 200: ImportList, ...errors },
       },
     },
-    async (request) => service.listImports(ctx, actorOf(request), request.query),
+    async (request) => {
+      const list = await service.listImports(ctx, actorOf(request), request.query);
+      return { ...list, items: list.items.map(withMaskedFileName) };
+    },
   );
 
   app.get(
@@ -377,7 +441,8 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         response: { 200: ImportView, ...errors },
       },
     },
-    async (request) => service.getImport(ctx, actorOf(request), request.params.id, request.lang),
+    async (request) =>
+      withMaskedFileName(await service.getImport(ctx, actorOf(request), request.params.id, request.lang)),
   );
 
   app.get(

@@ -1993,7 +1993,14 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
       done(null, chunk);
     },
   });
-  await pipeline(input.stream, tap, fs.createWriteStream(temp));
+  try {
+    await pipeline(input.stream, tap, fs.createWriteStream(temp));
+  } catch (error) {
+    // An upload cut short (or refused as too large) leaves nothing behind: repeated, the partial
+    // files would fill the disk.
+    await fs.promises.rm(temp, { force: true });
+    throw error;
+  }
   const sha256 = hash.digest('hex');
   const stored = path.join(dir, `${sha256}${ext}`);
   await fs.promises.rename(temp, stored);
