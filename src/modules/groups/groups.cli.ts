@@ -18,6 +18,11 @@ export const groupCommands: CommandSpec[] = [
         io.error(`--as-of takes a date YYYY-MM-DD, got "${asOf}"`);
         return 2;
       }
+      // The periods describe days that have come (evaluationDate in groups.service.ts).
+      if (asOf > today()) {
+        io.error(`--as-of must not be after today (${today()}), got "${asOf}"`);
+        return 2;
+      }
       const started = Date.now();
       const counts = await evaluateRegion(ctx.db, {
         regionCode: region,

@@ -1057,11 +1057,13 @@ describe('evaluation at its edges, case by case', () => {
     await fact(elder, 'declared_dead', '2021-01-01', '2022-01-01');
     await evaluate('2026-01-01');
     const since = (rows: Stored[]) => rows.map((r) => [r.group_code, r.since]);
-    // 80 on 2020-03-01; declared dead through 2021; his son declared dead until 2023-08-21.
+    // 80 on 2020-03-01; declared dead through 2021; his son declared dead until 2023-08-21. While his only
+    // son stood declared dead the elder was a family-planning special family (session 14), and the ground
+    // went on as left behind from the son's revocation: special difficulty from his own revocation.
     assert.deepEqual(since(await storedOn(database, elder, '2026-01-01')), [
       ['high_age_elderly', '2022-01-01'],
       ['left_behind_elderly', '2023-08-21'],
-      ['special_difficulty_elderly', '2023-08-21'],
+      ['special_difficulty_elderly', '2022-01-01'],
     ]);
     assert.deepEqual(await storedOn(database, elder, '2021-06-01'), []);
   });

@@ -461,8 +461,10 @@ describe('de facto unsupported child (MCA2019-62, MCA2020-125)', () => {
       assert.equal(member(deFactoUnsupportedChild(subject, '2026-04-01', config)).since, '2026-03-01');
     });
 
+    // The expected end is the term's last day, as a judgment states it (自2026-03-01起至2026-08-31止 is six
+    // months): 6 months less a day ends on 2026-08-30 (session 14).
     test('expected end 6 months less a day: not a member until it has lasted 6 months', () => {
-      const subject = withMother(restricted('sentence', '2026-03-01', '2026-08-31'));
+      const subject = withMother(restricted('sentence', '2026-03-01', '2026-08-30'));
       assert.equal(deFactoUnsupportedChild(subject, '2026-04-01', config), null);
       assert.equal(deFactoUnsupportedChild(subject, '2026-08-31', config), null);
       assert.equal(member(deFactoUnsupportedChild(subject, '2026-09-01', config)).since, '2026-09-01');

@@ -50,8 +50,9 @@
  *   no migration fact of its own in force; if it has come back, membership counts from its return. The
  *   same holds for "lives in the village" of the left-behind woman and elderly: one working away from the
  *   hukou county themselves does not live there, whatever the residence field says.
- * - Eight states: a liberty restriction lasts 6 months or more when its expected end is at least 6
- *   months after its start (then it counts from the start), or, whatever the expected end, once it has been
+ * - Eight states: a liberty restriction lasts 6 months or more when its expected end, the term's last day as
+ *   a judgment or decision states it (自2026-03-01起至2026-08-31止 is six months), is no earlier than the day
+ *   before the 6 months are reached (then it counts from the start), or, whatever the expected end, once it has been
  *   in force 6 months (then it counts from that day). Once its end is recorded, how long it really lasted
  *   decides, as the facts are judged as they now stand: a year's sentence that ended after two months never
  *   counted; a record that states no expected end continues the one stated before it in the stretch. Lost
@@ -70,7 +71,10 @@
  * - High-age elderly counts from the first band's birthday (80th); the current band is the sub-category and
  *   its own start date is in the reasons. Special-difficulty elderly carries its grounds as sub-category
  *   ('alone', 'empty_nest', 'left_behind', 'disabled', 'family_planning_special'); a ground that is another
- *   group is named with that group's own reasons ("农村留守老年人(自2024-07-01): 儿子...外出务工自...").
+ *   group is named with that group's own reasons ("农村留守老年人(自2024-07-01): 儿子...外出务工自..."). An
+ *   empty nest recorded whose spouse on record is gone is living alone from that day. A family-planning
+ *   special family is a record of the status, or read from the children on record: the one child on record
+ *   died, was declared dead, or has a disability of grade 1-3 ("计划生育特殊家庭: 独生子王一死亡(2020-05-01)").
  */
 
 import { addDays, addMonths, addYears, ageOn, maxDate, minDate } from '../../platform/dates.ts';
@@ -645,18 +649,26 @@ export const specialDifficultyElderly: GroupRule = unbroken((subject, asOf, conf
   if (youngerThan(person, config.elderlyMinAge, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   const age = atLeast(person, config.elderlyMinAge, asOf);
+  const withSpouseOnly = livingArrangement(person, asOf, 'spouse_only', {
+    zh: '空巢(仅与配偶同住)',
+    en: 'empty nest (living with the spouse only)',
+  });
+  const spouseGone =
+    withSpouseOnly === null || subject.spouse === null
+      ? null
+      : gone(relative(subject.spouse, '配偶', 'spouse'), asOf);
   const grounds = groundsThatHold<SpecialDifficultyCategory>([
-    ['alone', livingArrangement(person, asOf, 'alone', { zh: '独居', en: 'living alone' })],
     [
-      'empty_nest',
-      livingArrangement(person, asOf, 'spouse_only', {
-        zh: '空巢(仅与配偶同住)',
-        en: 'empty nest (living with the spouse only)',
-      }),
+      'alone',
+      anyOf(
+        livingArrangement(person, asOf, 'alone', { zh: '独居', en: 'living alone' }),
+        aloneSinceTheSpouse(person, asOf, spouseGone),
+      ),
     ],
+    ['empty_nest', spouseGone === null ? withSpouseOnly : null],
     ['left_behind', asGround(leftBehindElderly(subject, asOf, config), age)],
     ['disabled', asGround(disabledElderly(subject, asOf, config), age)],
-    ['family_planning_special', familyPlanningSpecial(person, asOf)],
+    ['family_planning_special', anyOf(familyPlanningSpecial(person, asOf), onlyChildLost(subject, asOf))],
   ]);
   return membership(
     'special_difficulty_elderly',
@@ -1119,11 +1131,89 @@ function livingArrangement(
   return stated(found, label, label);
 }
 
+/**
+ * Empty nest (空巢, living with the spouse only) recorded, and the spouse on record dead, declared dead or
+ * declared missing: from that day the elder lives alone (独居), whatever the stale arrangement record says.
+ * Without a spouse on record the record is taken as it stands (a missing link is incomplete data).
+ */
+function aloneSinceTheSpouse(
+  person: PersonSnapshot,
+  asOf: IsoDate,
+  spouseGone: Condition | null,
+): Condition | null {
+  if (spouseGone === null) return null;
+  const found = held(person, 'living_arrangement', asOf, (fact) => fact.data.value === 'spouse_only');
+  if (found === null) return null;
+  const recorded = sinceRecord(
+    found,
+    { zh: '登记为仅与配偶同住', en: 'recorded as living with the spouse only' },
+    { zh: '仅与配偶同住', en: 'living with the spouse only' },
+  );
+  const gone = spouseGone.reasons[0] as Reason;
+  return condition(
+    maxDate(found.since, spouseGone.since) as IsoDate,
+    `独居: ${recorded.zh}，${gone.zh}`,
+    `living alone: ${recorded.en}, ${gone.en}`,
+  );
+}
+
 function familyPlanningSpecial(person: PersonSnapshot, asOf: IsoDate): Condition | null {
   const found = held(person, 'family_planning_special', asOf);
   if (found === null) return null;
   const what = { zh: '计划生育特殊家庭', en: 'family-planning special family' };
   return stated(found, what, what);
+}
+
+const ONLY_CHILD_WORDS = {
+  1: { zh: '独生子', en: 'only son' },
+  2: { zh: '独生女', en: 'only daughter' },
+  unknown: { zh: '独生子女', en: 'only child' },
+} as const;
+
+/** 三级以上残疾: the disability of an only child that makes a family-planning special family. */
+const ONLY_CHILD_DISABILITY_MAX_GRADE = 3;
+
+/**
+ * 计划生育特殊家庭 read from the children on record (DOMAIN.md section 2, "only child dead or disabled"):
+ * the elder has one child on record born by the day (a dead child counts as a child: two children of whom
+ * one died are no only child), and that child has died or been declared dead, or has a disability of grade
+ * 1-3 (三级以上残疾, the national special assistance's 伤残). A child born or adopted since ends it (未再生育
+ * 或收养). The recorded fact (the health commission's list) stays a ground of its own.
+ */
+function onlyChildLost(subject: GroupSubject, asOf: IsoDate): Condition | null {
+  let only: RelativeSnapshot | null = null;
+  for (const child of subject.children) {
+    if (child.birthDate !== null && child.birthDate > asOf) continue;
+    if (only !== null) return null;
+    only = child;
+  }
+  if (only === null) return null;
+  const word = ONLY_CHILD_WORDS[only.sex ?? 'unknown'];
+  const child = relative(only, word.zh, word.en);
+  const lost =
+    earliestOf(
+      occurred(child, 'death', asOf, { zh: '死亡', en: 'died' }),
+      occurred(child, 'declared_dead', asOf, { zh: '被宣告死亡', en: 'declared dead' }),
+    ) ?? onlyChildDisabled(child, asOf);
+  if (lost === null) return null;
+  const why = lost.reasons[0] as Reason;
+  return condition(lost.since, `计划生育特殊家庭: ${why.zh}`, `family-planning special family: ${why.en}`);
+}
+
+function onlyChildDisabled(child: Relative, asOf: IsoDate): Condition | null {
+  const found = held(
+    child.person,
+    'disability',
+    asOf,
+    (fact) => fact.data.grade <= ONLY_CHILD_DISABILITY_MAX_GRADE,
+  );
+  if (found === null) return null;
+  const what = disabilityLabel(found.fact);
+  return stated(
+    found,
+    { zh: `${child.zh}残疾(${what.zh})`, en: `${child.en} disabled (${what.en})` },
+    { zh: '残疾', en: 'disabled' },
+  );
 }
 
 function highAgeBand(
@@ -1311,7 +1401,9 @@ function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig)
  * expected end is far enough away, otherwise once it has lasted that long. A later record that continues the
  * stretch (a sentence, then drug rehabilitation) is named with its own start, and the stretch's start after it.
  * The expected end is the one the latest record of the stretch states; a record that states none (a transfer
- * recorded without the term) leaves the one stated before it standing.
+ * recorded without the term) leaves the one stated before it standing. It is the term's last day (a
+ * judgment's 刑期自…起至…止, a drug rehabilitation decision's 期限自…起至…止), not the first day free as a
+ * fact's recorded end is: a six-month sentence from 2026-03-01 runs to 2026-08-31 and lasts 6 months.
  */
 function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): Condition | null {
   const found = held(parent.person, 'liberty_restriction', asOf);
@@ -1329,7 +1421,7 @@ function libertyRestricted(parent: Relative, asOf: IsoDate, minMonths: number): 
     return condition(found.since, `${what.zh}(至${ended})`, `${what.en} (until ${ended})`);
   }
   const expectedEnd = stretchExpectedEnd(parent.person, found.since, asOf);
-  if (expectedEnd !== null && lastedLongEnough <= expectedEnd) {
+  if (expectedEnd !== null && lastedLongEnough <= addDays(expectedEnd, 1)) {
     return condition(
       found.since,
       `${what.zh}(预计${expectedEnd}结束)`,

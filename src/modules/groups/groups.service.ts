@@ -182,12 +182,26 @@ export async function requestEvaluation(
 ): Promise<number> {
   const { code } = await resolveRegion(ctx.db, actor, region);
   requireAccess(actor, 'groups.configure', { regionCode: code });
-  const date = asOfOrToday(asOf);
+  const date = evaluationDate(asOf);
   return ctx.jobs.enqueue(
     groupsEvaluateJob(ctx),
     { regionCode: code, asOf: date },
     { createdBy: actor.userId, regionCode: code || null },
   );
+}
+
+/**
+ * The date an evaluation is asked for: today or a day that has passed. The periods describe days that have
+ * come; a later date would store what has not happened as if it had (an elder turning 60 next year entered
+ * now, with a worklist item today and none on the day; a child's 16th birthday next year closing the
+ * period ahead), and the daily evaluation does not undo what a later date's evaluation found.
+ */
+function evaluationDate(asOf: string | undefined): IsoDate {
+  const date = asOfOrToday(asOf);
+  const latest = today();
+  if (date > latest)
+    throw invalid('asOf', { zh: `不能晚于今天 (${latest})`, en: `must not be after today (${latest})` });
+  return date;
 }
 
 /**

@@ -204,9 +204,11 @@ describe('liberty restriction: the expected end of the stretch', () => {
     const withEnd = (expectedEnd: IsoDate | null) =>
       childOf([father(died('2020-01-01')), mother(restricted('other', '2025-01-01', null, expectedEnd))]);
     assert.equal(deFactoUnsupportedChild(withEnd(null), '2025-06-30', config), null);
-    assert.equal(deFactoUnsupportedChild(withEnd('2025-06-30'), '2025-06-30', config), null);
+    // The expected end is the term's last day (session 14): to 2025-06-29 is 6 months less a day, to
+    // 2025-06-30 is six months (自2025-01-01起至2025-06-30止).
+    assert.equal(deFactoUnsupportedChild(withEnd('2025-06-29'), '2025-06-29', config), null);
     assert.equal(
-      member(deFactoUnsupportedChild(withEnd('2025-07-01'), '2025-02-01', config)).since,
+      member(deFactoUnsupportedChild(withEnd('2025-06-30'), '2025-02-01', config)).since,
       '2025-01-01',
     );
     assert.equal(member(deFactoUnsupportedChild(withEnd(null), '2025-07-01', config)).since, '2025-07-01');
