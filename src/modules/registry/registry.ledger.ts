@@ -695,6 +695,22 @@ function headerText(v: unknown): string {
 }
 
 /**
+ * The person whose columns each column of the upper header row heads (父亲情况 or 父亲 → 父亲), or null:
+ * a group merged across its columns or written once at the left reaches right to the next label.
+ */
+function personGroupsOf(upper: readonly unknown[], n: number): (string | null)[] {
+  const out: (string | null)[] = [];
+  let group = '';
+  for (let i = 0; i < n; i++) {
+    const u = headerText(upper[i]);
+    if (u !== '') group = u;
+    const prefix = group.replace(GROUP_SUFFIX, '').replace(CARER_PREFIX, '委托监护人');
+    out.push(PERSON_GROUPS.find((g) => g === prefix) ?? null);
+  }
+  return out;
+}
+
+/**
  * The column names of a two-row header: a column with a label in the lower row under a person group
  * of the upper row (父亲情况, merged across its columns or written once at the left) is that
  * person's (父亲姓名); otherwise the lower label, or the upper one where the lower is empty or the
@@ -702,18 +718,16 @@ function headerText(v: unknown): string {
  */
 function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[]): string[] {
   const n = Math.max(upper.length, lower.length);
+  const persons = personGroupsOf(upper, n);
   const out: string[] = [];
-  let group = '';
   for (let i = 0; i < n; i++) {
     const u = headerText(upper[i]);
     const l = headerText(lower[i]);
-    if (u !== '') group = u;
     if (l === '' || l === u) {
       out.push(u);
       continue;
     }
-    const prefix = group.replace(GROUP_SUFFIX, '').replace(CARER_PREFIX, '委托监护人');
-    const person = PERSON_GROUPS.find((g) => g === prefix);
+    const person = persons[i];
     out.push(
       person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机|联系方式)$/, '联系电话') : l,
     );
@@ -721,13 +735,25 @@ function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[])
   return out;
 }
 
-/** The lower row of a two-row header: every cell a label, at least one under a person group. */
-function isSubHeaderRow(values: readonly unknown[]): boolean {
+const isLabel = (c: string) => SUB_LABELS.has(c) || LEDGER_HEADER_SET.has(canonicalLedgerHeader(c));
+
+/** How many cells of the lower row are a person's label (姓名, 身份证号码 …) under that person's group. */
+function labelsUnderPersonGroups(upper: readonly unknown[], lower: readonly unknown[]): number {
+  const persons = personGroupsOf(upper, lower.length);
+  return lower.filter((v, i) => persons[i] !== null && isLabel(headerText(v))).length;
+}
+
+/**
+ * The lower row of a two-row header: every cell a label of the form; or labels of the form under a
+ * person group of the column row (父亲情况 over 姓名, 身份证号码) beside labels the form has not
+ * (外出时间, 文化程度), none of them holding a digit as a data row's cells do. Counties add such
+ * columns under the parents; without this the parents' columns were lost and the labels read as a child.
+ */
+function isSubHeaderRow(upper: readonly unknown[], values: readonly unknown[]): boolean {
   const cells = values.map(headerText).filter((v) => v !== '');
-  return (
-    cells.length > 0 &&
-    cells.every((c) => SUB_LABELS.has(c) || LEDGER_HEADER_SET.has(canonicalLedgerHeader(c)))
-  );
+  if (cells.length === 0) return false;
+  if (cells.every(isLabel)) return true;
+  return labelsUnderPersonGroups(upper, values) > 0 && cells.every((c) => !/\d/.test(c));
 }
 
 const LEDGER_HEADER_SET = new Set<string>([...LEDGER_HEADERS, ...LEDGER_EXTRA_HEADERS, '序号']);
@@ -1645,7 +1671,11 @@ export async function* parseLedgerFile(
             let labels = headerRow.map(headerText);
             const previous = index > 0 ? head[index - 1]?.values : undefined;
             // The person groups may stand in the row above the labels (父亲情况 over 姓名 ...).
-            if (previous && duplicateHeaders(labels, SUB_LABELS).length > 0)
+            if (
+              previous &&
+              (duplicateHeaders(labels, SUB_LABELS).length > 0 ||
+                labelsUnderPersonGroups(previous, headerRow) > 0)
+            )
               labels = combineHeaderRows(previous, headerRow);
             headers = ledgerHeaders(labels);
             // A village's sheet without its own 填报日期 has the workbook's (the first sheet's).
@@ -1657,7 +1687,7 @@ export async function* parseLedgerFile(
         if (!subHeaderChecked) {
           subHeaderChecked = true;
           // Or the labels stand in the row below the column row (the survey form's own layout).
-          if (isSubHeaderRow(row.values)) {
+          if (isSubHeaderRow(headerRow, row.values)) {
             headers = ledgerHeaders(combineHeaderRows(headerRow, row.values));
             continue;
           }

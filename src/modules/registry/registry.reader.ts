@@ -447,12 +447,30 @@ const TAB = 9;
 const LF = 10;
 const CR = 13;
 
+const DELIMITER_SEARCH_LINES = 50;
+
+/**
+ * The delimiter, from the first line that has one: a comma, else a tab, else a semicolon. A ledger's
+ * title line (兰考县农村留守儿童台账, 填报单位：…) written without trailing delimiters, as tools other
+ * than Excel save a cell merged across the row, says nothing; the column row below it does.
+ */
+function delimiterOf(text: string): number {
+  const lines = text.split(/\r\n|\r|\n/, DELIMITER_SEARCH_LINES);
+  // The last piece may be a line cut off by the chunk's end: still read, as the first line always was.
+  for (const line of lines) {
+    if (line.includes(',')) return COMMA;
+    if (line.includes('\t')) return TAB;
+    if (line.includes(';')) return SEMICOLON;
+  }
+  return COMMA;
+}
+
 /**
  * Records of RFC 4180 CSV from text chunks: quoted fields with "" escapes, embedded newlines, CRLF,
  * LF or CR line ends. A file saved by Excel as "Unicode text" is tab-separated: the delimiter is a
- * tab when the first line has tabs and no commas. Excel in a locale whose list separator is the
+ * tab when the first line with a delimiter (delimiterOf) has tabs and no commas. Excel in a locale whose list separator is the
  * semicolon (a clerk's computer set to a European region) writes "CSV" with semicolons: the
- * delimiter is a semicolon when the first line has semicolons and neither commas nor tabs.
+ * delimiter is a semicolon when that line has semicolons and neither commas nor tabs.
  */
 export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<string[]> {
   const START = 0;
@@ -465,16 +483,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>): AsyncGenerator<s
   let skipLf = false;
   let delimiter = -1;
   for await (const s of chunks) {
-    if (delimiter < 0) {
-      const firstLine = s.slice(0, s.search(/[\r\n]/) >>> 0);
-      delimiter = firstLine.includes(',')
-        ? COMMA
-        : firstLine.includes('\t')
-          ? TAB
-          : firstLine.includes(';')
-            ? SEMICOLON
-            : COMMA;
-    }
+    if (delimiter < 0) delimiter = delimiterOf(s);
     let start = 0;
     const n = s.length;
     for (let i = 0; i < n; i++) {
@@ -849,20 +858,32 @@ function isDateFormat(code: string): boolean {
   return /[ymdhs]/i.test(bare);
 }
 
-/** Which cell style indexes (s="...") format a number as a date. */
-function dateStyles(stylesXml: string): boolean[] {
+interface CellStyles {
+  /** Which cell style indexes (s="...") format a number as a date. */
+  date: boolean[];
+  /** The width a style pads a whole number to with leading zeros (000000: 1001 shows as 001001), or 0. */
+  zeroPadded: number[];
+}
+
+/** The number formats of the cell style indexes (s="...") that change what a number reads as. */
+function cellStyles(stylesXml: string): CellStyles {
   const custom = new Map<number, string>();
   for (const m of stylesXml.matchAll(/<(?:\w+:)?numFmt\s[^>]*>/g)) {
     const id = Number(attribute(m[0], 'numFmtId'));
     custom.set(id, attribute(m[0], 'formatCode') ?? '');
   }
   const xfs = /<(?:\w+:)?cellXfs\b[\s\S]*?<\/(?:\w+:)?cellXfs>/.exec(stylesXml)?.[0] ?? '';
+  const styles: CellStyles = { date: [], zeroPadded: [] };
   // <xf/> without attributes is a style too: skipping it would shift every later style index.
-  return [...xfs.matchAll(/<(?:\w+:)?xf\b[^>]*>/g)].map((m) => {
+  for (const m of xfs.matchAll(/<(?:\w+:)?xf\b[^>]*>/g)) {
     const id = Number(attribute(m[0], 'numFmtId') ?? 0);
     const code = custom.get(id);
-    return code !== undefined ? isDateFormat(code) : BUILTIN_DATE_FORMATS.has(id);
-  });
+    styles.date.push(code !== undefined ? isDateFormat(code) : BUILTIN_DATE_FORMATS.has(id));
+    // A column of household numbers or codes formatted 000000 keeps its leading zeros only on screen.
+    const positive = code?.split(';')[0] ?? '';
+    styles.zeroPadded.push(/^0{2,}$/.test(positive) ? positive.length : 0);
+  }
+  return styles;
 }
 
 function columnIndex(ref: string | undefined): number | null {
@@ -882,7 +903,7 @@ function excelDate(serial: number, date1904: boolean): Date {
 
 interface SheetContext {
   sharedStrings: string[];
-  dateStyles: boolean[];
+  styles: CellStyles;
   date1904: boolean;
 }
 
@@ -920,7 +941,13 @@ function cellValue(cellXml: string, ctx: SheetContext): unknown {
     default: {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n)) return text;
-      return ctx.dateStyles[style] ? excelDate(n, ctx.date1904) : n;
+      if (ctx.styles.date[style]) return excelDate(n, ctx.date1904);
+      // What Excel shows: a whole number in a 000000 format with its leading zeros, as text. A number
+      // as long as the format or longer is left a number (an ID number's lost digits stay visible).
+      const width = ctx.styles.zeroPadded[style] ?? 0;
+      const digits = String(n);
+      if (width > digits.length && Number.isSafeInteger(n) && n >= 0) return digits.padStart(width, '0');
+      return n;
     }
   }
 }
@@ -1041,7 +1068,7 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
   const ctx: SheetContext = {
     sharedStrings: [],
-    dateStyles: dateStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
+    styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
     date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
   };
   const sharedEntry = part('sharedStrings', 'xl/sharedStrings.xml');

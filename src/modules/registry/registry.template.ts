@@ -189,11 +189,20 @@ function parseSex(value: unknown): ParseResult<Sex | null> {
 
 const HUKOU_CODE = /^\d{12}$/;
 const REGION_CODE = /^(?:\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/;
+const EXCEL_FLOAT = /^\d(?:\.\d+)?E\+?\d+$/i;
 
 function regionCode(value: unknown, village: boolean, ctx: TemplateContext): ParseResult<string | null> {
   const s = normalizeCell(typeof unwrapCell(value) === 'number' ? String(unwrapCell(value)) : value);
   if (s === null) return ok(null);
   const code = s.replace(/\s/g, '');
+  // 4.10225E+11: what Excel writes into a CSV for a 12-digit code typed as a number, its digits lost.
+  if (EXCEL_FLOAT.test(code)) {
+    const what = village ? L('户籍地代码', 'hukou code') : L('区划代码', 'region code');
+    return bad(
+      `${what.zh}“${s}”被 Excel 存成了科学计数法，后几位已经丢失。请把该列设置为“文本”格式后重新录入完整的代码`,
+      `Excel stored the ${what.en} "${s}" in scientific notation and its last digits are lost; format the column as Text and enter the whole code again`,
+    );
+  }
   if (village && !HUKOU_CODE.test(code)) {
     return bad(
       `户籍地代码“${s}”应为12位村（居）级区划代码`,
