@@ -75,6 +75,14 @@ describe('persons with their care groups', () => {
       // The tag by the title gives the same reasons on hover.
       await page.getByTestId('group-tags').locator('.ant-tag', { hasText: '农村留守儿童' }).hover();
       await page.locator('.ant-tooltip', { hasText: '外出务工' }).waitFor();
+      // The hukou village reads by its township's and its own name, with the code beside.
+      const hukou = page
+        .locator('.ant-descriptions-item', {
+          has: page.locator('.ant-descriptions-item-label', { hasText: /^户籍地$/ }),
+        })
+        .locator('.ant-descriptions-item-content');
+      await hukou.locator('.ant-typography', { hasText: /^410225\d{6}$/ }).waitFor();
+      assert.match(await hukou.innerText(), /^\p{Script=Han}+ \p{Script=Han}+ 410225\d{6}$/u);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -1,5 +1,6 @@
-// Names for the region codes an administration table shows (an account's or a token's home
-// region). Fetched once per code and kept for the page's life; a code that cannot be read stays a code.
+// Names for the region codes a page shows (an account's or a token's home region, a household's or a
+// person's village). Fetched once per code and kept for the page's life; a code that cannot be read
+// stays a code.
 import { useEffect, useState } from 'react';
 import { regionsApi } from '../regions.ts';
 

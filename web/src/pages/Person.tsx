@@ -25,6 +25,7 @@ import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { groupColor, personsApi, type Fact, type PersonFile, type PersonGroup } from '../registry/persons.ts';
 import { RelationsList } from '../registry/RelationsList.tsx';
+import { useRegionNames } from '../access/region-names.ts';
 
 const messages = defineMessages(
   {
@@ -101,6 +102,16 @@ export default function Person({ params }: PageProps) {
   const id = Number(params.id);
   const [person, setPerson] = useState<PersonFile | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const regionNames = useRegionNames([person?.hukouRegionCode, person?.residenceRegionCode]);
+  // A village as a director knows it (兰阳街道 五爷庙村), with its code for the forms that ask for it.
+  const regionText = (code: string) =>
+    regionNames[code] ? (
+      <span>
+        {regionNames[code]} <Typography.Text type="secondary">{code}</Typography.Text>
+      </span>
+    ) : (
+      code
+    );
 
   useEffect(() => {
     const controller = new AbortController();
@@ -217,11 +228,13 @@ export default function Person({ params }: PageProps) {
                   children: person.sex === 1 ? t('male') : person.sex === 2 ? t('female') : t('none'),
                 },
                 { key: 'birth', label: t('birthDate'), children: person.birthDate ?? t('none') },
-                { key: 'hukou', label: t('hukou'), children: person.hukouRegionCode },
+                { key: 'hukou', label: t('hukou'), children: regionText(person.hukouRegionCode) },
                 {
                   key: 'residence',
                   label: t('residence'),
-                  children: person.residenceRegionCode ?? t('sameAsHukou'),
+                  children: person.residenceRegionCode
+                    ? regionText(person.residenceRegionCode)
+                    : t('sameAsHukou'),
                 },
                 {
                   key: 'household',
