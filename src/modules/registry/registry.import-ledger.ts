@@ -42,6 +42,16 @@ import type { GuardianshipAssessment, ImportCounts } from './registry.tables.ts'
 const NO_ID = '台账未填身份号码';
 const SOURCE = 'ledger';
 
+/**
+ * The source of a migration dated by the ledger's 外出时间 given to the month only: the fact's start
+ * is the month's first day, and the person's file says so where it names the source.
+ */
+export function migrationSource(which: 'father' | 'mother', month: string | null): string {
+  if (month === null) return SOURCE;
+  const column = which === 'father' ? '父亲外出时间' : '母亲外出时间';
+  return `${SOURCE}: ${column}只写到月（${month}），按当月1日计 / month only (${month}), read as its 1st`;
+}
+
 class DryRunRollback extends Error {}
 
 /**
@@ -359,8 +369,11 @@ async function writeRow(
       touch(personId, { kind: 'relation' });
     }
   };
-  /** Reconciles one person's facts with what the row states, as of `asOf`. */
-  const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate) => {
+  /**
+   * Reconciles one person's facts with what the row states, as of `asOf`; facts inserted are recorded
+   * with `source` (the ledger, and how it dated them).
+   */
+  const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate, source = SOURCE) => {
     const stored = await repo.listActiveFacts(trx, [personId]);
     const byId = new Map(stored.map((f) => [f.id, f]));
     // A fact closed for a wanted one is closed once that one is written, ended by it (retracting
@@ -396,7 +409,7 @@ async function writeRow(
             kind: change.kind,
             valid_from: change.from,
             data: JSON.stringify(change.data),
-            source: SOURCE,
+            source,
             recorded_by: importer.userId,
           }),
         );
@@ -426,6 +439,7 @@ async function writeRow(
     // What the row records about the parent: the migration, the inability, the parent's own parents.
     const states =
       p.workplace !== null ||
+      p.migrationSince !== undefined ||
       row.inability?.parent === which ||
       row.grandparents.some((g) => g.role.startsWith(which === 'father' ? 'paternal' : 'maternal'));
     if (!found.created && states && (await registeredOutside(trx, found.id, importer))) {
@@ -452,9 +466,27 @@ async function writeRow(
     }
     parents[which] = found.id;
     await link(childFound.id, found.id, 'parent');
-    // The ledger gives a work place but no start: a migration already in force on the ledger's date
-    // with that destination stands (its own start is kept); otherwise one is recorded from that date.
-    if (p.workplace)
+    // The ledger gives a work place and when the parent went away (外出时间): a migration from that
+    // day, reconciled as the template reconciles its 外出开始日期 (a re-import changes nothing, an
+    // earlier start corrects the record). A work place but no start: a migration already in force on
+    // the ledger's date with that destination stands (its own start is kept); otherwise one is
+    // recorded from that date.
+    // A start without a work place comes only from a ledger that has no work place column.
+    if (p.migrationSince)
+      await facts(
+        found.id,
+        [
+          {
+            kind: 'migration',
+            mode: 'period',
+            from: p.migrationSince,
+            data: p.workplace ? { destination: p.workplace } : {},
+          },
+        ],
+        stated,
+        migrationSource(which, p.migrationSinceMonth ?? null),
+      );
+    else if (p.workplace)
       await facts(
         found.id,
         [{ kind: 'migration', mode: 'state', from: null, data: { destination: p.workplace } }],

@@ -6,9 +6,10 @@
 // A cell holding only a dash (—) is empty: the form's note 4 asks for one where a grandparent or a
 // parent has died. Beyond the form, a ledger may carry 无监护能力原因 and 无监护能力开始日期 (why and
 // since when the parent at home cannot act as guardian) and 是否签订委托监护确认书 /
-// 委托监护确认书签订日期 (the entrusted-guardianship form): many counties add them (docs/DECISIONS.md).
+// 委托监护确认书签订日期 (the entrusted-guardianship form), and 父亲外出时间 / 母亲外出时间 (when each
+// parent went away, a date or a month): many counties add them (docs/DECISIONS.md).
 
-import { isCalendarDate, type IsoDate } from '../../platform/dates.ts';
+import { addYears, isCalendarDate, type IsoDate } from '../../platform/dates.ts';
 import {
   normalizeCell,
   normalizeName,
@@ -36,6 +37,7 @@ import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, isFormulaWithoutResult, readRows } from './registry.reader.ts';
 import type { SheetInfo, TableSource } from './registry.reader.ts';
 import { ETHNIC_NAMES } from './registry.peoples.ts';
+import { parseDateOrMonth, type DateOrMonth } from './registry.month-date.ts';
 import {
   DASH_ONLY,
   excelErrorIn,
@@ -430,6 +432,14 @@ export interface LedgerPerson {
 export interface LedgerParent extends LedgerPerson {
   workplace: string | null;
   phone: string | null;
+  /**
+   * When the parent went away for work (父亲外出时间, 外出务工时间, 外出年月 ...): set only with a work
+   * place away (a date beside 在家 or 本县 is of a departure that is over); absent otherwise, and the
+   * migration then starts on the ledger's date.
+   */
+  migrationSince?: IsoDate;
+  /** 'YYYY-MM' when 外出时间 gives the month only (migrationSince is then its first day). */
+  migrationSinceMonth?: string;
 }
 
 export interface LedgerGrandparent extends LedgerPerson {
@@ -541,6 +551,7 @@ export const LEDGER_HEADERS = [
 /** Columns many counties add to the form; read when present. */
 export const LEDGER_EXTRA_HEADERS = [
   '无监护能力原因', '无监护能力开始日期', '是否签订委托监护确认书', '委托监护确认书签订日期',
+  '父亲外出时间', '母亲外出时间',
 ] as const; // prettier-ignore
 
 /** What separates two phone numbers in one cell: a slash, 、, a comma, a semicolon, 或, a space. */
@@ -653,6 +664,13 @@ const CHILD_PREFIXED =
 const CARER_PREFIX = /^(?:受委托监护人|受托监护人|被委托监护人|委托照护人)/;
 /** A parent's place of work as counties title it: 外出务工地点, 务工地址, 打工地点, 外出地点. */
 const PARENT_WORKPLACE = /^(父亲|母亲)(?:(?:外出)?(?:务工|打工)(?:地点|地址|所在地|地)|外出(?:地点|地址))$/;
+/**
+ * When a parent went away for work, as township ledgers title it: 父亲外出时间, 外出务工时间, 外出年月,
+ * 外出务工开始时间, 外出日期, 外出打工时间 (or 外出时间 under 父亲情况, which the two-row header makes
+ * 父亲外出时间). Not the carer's or a grandparent's: the registry records no migration for them from a
+ * ledger. Not 外出年限 (3年): a time away says from when only by guessing (docs/DECISIONS.md).
+ */
+const PARENT_MIGRATION_START = /^(父亲|母亲)外出(?:务工|打工)?(?:开始|起始)?(?:时间|日期|年月日?|年月份)$/;
 /** Other columns of the form under the names counties give them. */
 const FORM_ALIASES: Readonly<Record<string, string>> = {
   身体状况: '身体情况',
@@ -680,6 +698,8 @@ function formHeader(header: string): string {
   if (/^(父亲|母亲)(电话|手机号码|手机|联系方式)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
   const workplace = PARENT_WORKPLACE.exec(h);
   if (workplace) return `${workplace[1]}务工地点`;
+  const since = PARENT_MIGRATION_START.exec(h);
+  if (since) return `${since[1]}外出时间`;
   return FORM_ALIASES[h] ?? h;
 }
 
@@ -688,6 +708,7 @@ const SUB_LABELS = new Set([
   '姓名', '性别', '出生日期', '公民身份号码', '务工地点', '联系电话', '电话', '与儿童关系', '居住地址',
   '身份证号码', '身份证号', '身份号码', '手机号码', '手机', '外出务工地点', '务工地址', '打工地点', '外出地点',
   '住址', '家庭住址', '身份证', '公民身份证号码', '出生年月', '联系方式',
+  '外出时间', '外出务工时间', '外出年月', '外出日期', '外出务工开始时间', '外出开始时间', '外出务工日期',
 ]); // prettier-ignore
 
 function headerText(v: unknown): string {
@@ -1107,6 +1128,7 @@ function parseLedgerRow(
   rowCells: Cells,
   options: LedgerOptions,
   ledgerDate: IsoDate | null,
+  columns: readonly string[],
 ): LedgerRow {
   const errors: RowError[] = [];
   const raw: Record<string, string> = {};
@@ -1322,6 +1344,54 @@ function parseLedgerRow(
     err('就学情况', `就学情况“${schoolText}”无法识别`, `schooling "${schoolText}" is not recognised`);
   }
 
+  /**
+   * 父亲外出时间 / 母亲外出时间: a date or a month (read as its first day; registry.month-date.ts), not
+   * after today, not before the parent's birth nor before the parent turned 16 (the Labour Law's
+   * minimum age for work). A month is compared as a month: 2004年2月 is taken for a parent who turns 16
+   * on 2004-02-03. Null when empty or wrong (reported).
+   */
+  const migrationStart = (p: '父亲' | '母亲', born: IsoDate | null): DateOrMonth | null => {
+    const h = `${p}外出时间`;
+    if (txt(h) === null && !(cells[h] instanceof Date) && typeof unwrapCell(cells[h]) !== 'number')
+      return null;
+    const r = parseDateOrMonth(cells[h], { compact: true });
+    if (!r.ok) {
+      err(h, `${p}外出时间：${r.message.zh}`, `${p}外出时间 (migration start): ${r.message.en}`);
+      return null;
+    }
+    if (r.value === null) return null;
+    const who = p === '父亲' ? 'father' : 'mother';
+    const { date, month } = r.value;
+    const shown = month ?? date;
+    /** The start is before `day`: for a month, the whole month is. */
+    const before = (day: IsoDate) => (month === null ? date < day : month < day.slice(0, 7));
+    if (date > options.today) {
+      err(
+        h,
+        `${p}外出时间 ${shown} 晚于今天（${options.today}）`,
+        `the ${who}'s migration start ${shown} is in the future (today is ${options.today})`,
+      );
+      return null;
+    }
+    if (born !== null && before(born)) {
+      err(
+        h,
+        `${p}外出时间 ${shown} 早于${p}的出生日期 ${born}`,
+        `the ${who}'s migration start ${shown} is before the ${who}'s birth on ${born}`,
+      );
+      return null;
+    }
+    const sixteen = born === null ? null : addYears(born, 16);
+    if (sixteen !== null && before(sixteen)) {
+      err(
+        h,
+        `${p}外出时间 ${shown} 时${p}未满16周岁（${sixteen} 满16周岁），请核对`,
+        `the ${who} was under 16 at the migration start ${shown} (turned 16 on ${sixteen}); check it`,
+      );
+      return null;
+    }
+    return r.value;
+  };
   const childBirth =
     birthDate ??
     (idNumber ? `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` : null);
@@ -1333,14 +1403,34 @@ function parseLedgerRow(
   const parent = (p: '父亲' | '母亲'): LedgerParent | null => {
     const given = birth(`${p}出生日期`, `${p}公民身份号码`);
     const parentId = id(`${p}公民身份号码`);
-    const out = dropEmpty({
+    const place = workplace(`${p}务工地点`);
+    const out = dropEmpty<LedgerParent>({
       name: name(`${p}姓名`),
       birthDate: given,
       idNumber: parentId,
-      workplace: workplace(`${p}务工地点`),
+      workplace: place,
       phone: phone(`${p}联系电话`),
     });
+    const since = migrationStart(p, out?.birthDate ?? null);
+    // The start of the migration the work place states. A work place that names no place away (在家,
+    // 本县, 已故 ...) says the parent is not away now: the date is of a departure that is over, and no
+    // migration is recorded (as without it). The work place left empty: the date has nothing to
+    // start. A ledger without a work place column at all: the date alone says the parent went away,
+    // to a place the ledger does not name.
+    const placeColumn = columns.includes(`${p}务工地点`);
+    if (since !== null && placeColumn && txt(`${p}务工地点`) === null) {
+      const who = p === '父亲' ? 'father' : 'mother';
+      err(
+        `${p}外出时间`,
+        `填写了${p}外出时间，但未填写${p}务工地点：请填写外出务工的地点，或删去外出时间`,
+        `a migration start is given for the ${who} but no work place (${p}务工地点): give the place, or clear the start`,
+      );
+    }
     if (out === null) return null;
+    if (since !== null && (place !== null || !placeColumn)) {
+      out.migrationSince = since.date;
+      if (since.month !== null) out.migrationSinceMonth = since.month;
+    }
     if (parentId !== null) {
       const r = normalizeIdNumber(parentId, options.today);
       const want: Sex = p === '父亲' ? 1 : 2;
@@ -1713,7 +1803,7 @@ export async function* parseLedgerFile(
         if (TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
         if (isMergedTitleRow(row.values)) continue;
         if (normalizeCell(cells['姓名']) === null) continue;
-        const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate);
+        const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate, headers);
         parsed.sheet = read.sheet?.name ?? null;
         yielded += 1;
         const child = parsed.child;

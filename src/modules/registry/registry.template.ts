@@ -37,6 +37,7 @@ import type {
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { IdNumberResult, Sex, ValidIdNumber } from './registry.idnumber.ts';
 import { marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
+import { parseDateOrMonth } from './registry.month-date.ts';
 
 export const TEMPLATE_VERSION = 1;
 
@@ -139,6 +140,15 @@ function requiredName(value: unknown): ParseResult<string | null> {
 function optionalDate(value: unknown): ParseResult<IsoDate | null> {
   if (normalizeCell(value) === null && !(unwrapCell(value) instanceof Date)) return ok(null);
   return parseDate(value);
+}
+
+/**
+ * 外出开始日期: a date, or the month a migrant left (2019-03, 2019年3月, 2019.3) read as its first day:
+ * the same parser as the child ledger's 外出时间 (registry.month-date.ts), so both files take the same forms.
+ */
+function optionalDateOrMonth(value: unknown): ParseResult<IsoDate | null> {
+  const r = parseDateOrMonth(value, { compact: false });
+  return r.ok ? ok(r.value?.date ?? null) : r;
 }
 
 function optionalId(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
@@ -390,7 +400,13 @@ export const TEMPLATE_COLUMNS = [
     text,
     100,
   ),
-  column('外出开始日期', 'migrationSince', 'no', 'date; required if 外出务工=是', optionalDate),
+  column(
+    '外出开始日期',
+    'migrationSince',
+    'no',
+    'date, or month (read as its 1st); required if 外出务工=是',
+    optionalDateOrMonth,
+  ),
   column(
     '残疾类别',
     'disabilityCategory',
