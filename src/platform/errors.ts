@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -32,6 +33,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -52,6 +54,10 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, Message> = {
   UNAUTHENTICATED: { zh: '请先登录', en: 'Sign in first' },
   FORBIDDEN: { zh: '无权执行此操作', en: 'You may not do this' },
   NOT_FOUND: { zh: '未找到', en: 'Not found' },
+  METHOD_NOT_ALLOWED: {
+    zh: '此地址不接受该请求方法（可用的方法见 Allow 响应头）',
+    en: 'This address does not take this method (the Allow header lists the ones it takes)',
+  },
   CONFLICT: {
     zh: '记录已被他人修改，请刷新后重试',
     en: 'The record was changed by someone else; reload and retry',

@@ -34,6 +34,7 @@ import {
 import type { AppContext } from './context.ts';
 import { pendingMigrations } from './migrate.ts';
 import { CONTROL_CHARACTER } from './normalize.ts';
+import { installRouteConventions, preferredLanguage } from './http.conventions.ts';
 
 export type App = FastifyInstance<
   Server,
@@ -55,10 +56,9 @@ declare module 'fastify' {
 
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
+/** The caller's language: the heavier of English and Chinese in Accept-Language, else Chinese. */
 export function languageOf(header: string | string[] | undefined): Lang {
-  const value = (Array.isArray(header) ? header[0] : header) ?? '';
-  const first = value.split(',')[0]?.trim().toLowerCase() ?? '';
-  return first.startsWith('en') ? 'en' : 'zh';
+  return preferredLanguage(header);
 }
 
 export const ErrorEnvelope = Type.Object(
@@ -480,6 +480,7 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
     void reply.status(status).send(envelope(domain.code, domain.userMessage, domain.details, request.lang));
   });
 
+  const conventions = installRouteConventions(app as unknown as FastifyInstance);
   app.setNotFoundHandler((request, reply) => {
     // The web app's own paths (/persons/12) get index.html; a missing built file (/assets/x.js)
     // is a real 404, so a stale page asks for a reload instead of parsing HTML as JavaScript.
@@ -491,6 +492,16 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
       fs.existsSync(WEB_DIST)
     ) {
       return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    // A path the API has, asked with a method it does not take: 405 with the methods it takes
+    // (OPTIONS asks for them: 204).
+    const allowed = conventions.allowedMethods(request.url);
+    if (allowed.length) {
+      void reply.header('allow', allowed.join(', '));
+      if (request.method === 'OPTIONS') return reply.status(204).send();
+      return reply
+        .status(405)
+        .send(envelope('METHOD_NOT_ALLOWED', DEFAULT_MESSAGES.METHOD_NOT_ALLOWED, [], request.lang));
     }
     return reply.status(404).send(envelope('NOT_FOUND', DEFAULT_MESSAGES.NOT_FOUND, [], request.lang));
   });
