@@ -112,6 +112,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       service.listDuplicates(ctx.db, actorOf(request), {
         ...(request.query.region !== undefined ? { region: request.query.region } : {}),
         ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
+        ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}),
       }),
   );
 

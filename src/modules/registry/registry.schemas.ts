@@ -294,13 +294,19 @@ export const MergeBody = Type.Object({ intoId: Id, version: Version }, { additio
 export const DuplicatesQuery = Type.Object({
   region: Type.Optional(AnyRegionCode),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,15}:[12]$', description: 'nextCursor of the page before' }),
+  ),
 });
 export const DuplicateGroup = Type.Object({
   reason: Type.Union([Type.Literal('same_name_birth_township'), Type.Literal('same_pinyin_birth')]),
   birthDate: Type.String(),
   persons: Type.Array(PersonSummary),
 });
-export const DuplicateList = Type.Object({ items: Type.Array(DuplicateGroup) });
+export const DuplicateList = Type.Object({
+  items: Type.Array(DuplicateGroup),
+  nextCursor: Nullable(Type.String()),
+});
 
 // ---------- households ----------
 

@@ -1689,12 +1689,20 @@ export interface DuplicateGroupView {
 export async function listDuplicates(
   db: Kysely<DB>,
   actor: Actor,
-  options: { region?: string; limit?: number },
-): Promise<{ items: DuplicateGroupView[] }> {
+  options: { region?: string; limit?: number; cursor?: string },
+): Promise<{ items: DuplicateGroupView[]; nextCursor: string | null }> {
   const scope = requireRead(actor);
   const region = options.region ?? '';
   const limit = options.limit ?? 100;
-  const rows = await sql<{ reason: DuplicateGroupView['reason']; birth_date: string; ids: number[] }>`
+  // Groups come in the order of their first person's id, the name's group before the pinyin's; the
+  // cursor is the last group's place in that order ("1234:2"), so paging shows every group once.
+  const [afterFirst, afterReason] = (options.cursor ?? '0:0').split(':').map(Number) as [number, number];
+  const rows = await sql<{
+    reason: DuplicateGroupView['reason'];
+    reason_order: number;
+    birth_date: string;
+    ids: number[];
+  }>`
     WITH candidates AS (
       SELECT p.id, p.name, p.name_pinyin, p.birth_date, left(p.hukou_region_code, 9) AS township, p.id_number
       FROM persons p
@@ -1703,28 +1711,35 @@ export async function listDuplicates(
         AND p.merged_into IS NULL AND p.birth_date IS NOT NULL
     ),
     groups AS (
-      SELECT 'same_name_birth_township' AS reason, birth_date, array_agg(id ORDER BY id) AS ids
+      SELECT 'same_name_birth_township' AS reason, 1 AS reason_order, birth_date,
+        array_agg(id ORDER BY id) AS ids
       FROM candidates GROUP BY name, birth_date, township
       HAVING count(*) > 1 AND count(*) FILTER (WHERE id_number IS NULL) > 0
       UNION ALL
-      SELECT 'same_pinyin_birth', birth_date, array_agg(id ORDER BY id)
+      SELECT 'same_pinyin_birth', 2, birth_date, array_agg(id ORDER BY id)
       FROM candidates WHERE name_pinyin <> ''
       GROUP BY name_pinyin, birth_date, township
       HAVING count(*) > 1 AND count(*) FILTER (WHERE id_number IS NULL) > 0 AND count(DISTINCT name) > 1
     )
-    SELECT reason, birth_date, ids FROM groups ORDER BY ids[1], reason LIMIT ${limit}`.execute(db);
-  const ids = [...new Set(rows.rows.flatMap((r) => r.ids.map(Number)))];
+    SELECT reason, reason_order, birth_date, ids FROM groups
+    WHERE (ids[1], reason_order) > (${afterFirst}::bigint, ${afterReason}::int)
+    ORDER BY ids[1], reason_order LIMIT ${limit + 1}`.execute(db);
+  const page = rows.rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.rows.length > limit && last ? `${Number(last.ids[0])}:${last.reason_order}` : null;
+  const ids = [...new Set(page.flatMap((r) => r.ids.map(Number)))];
   // The list names persons (children among them): a read, audited like a search.
   await recordRead(db, actor, {
     action: 'person.duplicates.read',
     entityType: 'person',
     entityId: null,
     regionCode: options.region ?? (actor.regionCode || null),
-    details: { groups: rows.rows.length, persons: ids.length },
+    details: { groups: page.length, persons: ids.length },
   });
   const people = ids.length ? await searchPersonsByIds(db, ids) : new Map<number, PersonSummary>();
   return {
-    items: rows.rows.map((r) => ({
+    nextCursor,
+    items: page.map((r) => ({
       reason: r.reason,
       birthDate: r.birth_date,
       persons: r.ids.map((id) => people.get(Number(id))).filter((p): p is PersonSummary => p !== undefined),

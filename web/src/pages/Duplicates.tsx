@@ -28,6 +28,7 @@ const messages = defineMessages(
     merged: '已将 {dup} 合并到 {kept}',
     conflict: '其中一人已被他人修改或合并，列表已刷新，请重新核对。',
     empty: '没有疑似重复人员',
+    more: '加载更多',
     noId: '无身份号码',
     household: '户 {no}',
     none: '—',
@@ -46,6 +47,7 @@ const messages = defineMessages(
     merged: '{dup} merged into {kept}',
     conflict: 'One of them was changed or merged by someone else; the list was reloaded. Check again.',
     empty: 'No possible duplicates',
+    more: 'Load more',
     noId: 'no ID number',
     household: 'household {no}',
     none: '—',
@@ -58,18 +60,21 @@ export default function Duplicates() {
   const { workingRegion } = useAppState();
   const region = workingRegion?.code;
   const [groups, setGroups] = useState<DuplicateGroup[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   // The person kept in each group, by the group's index; the first one unless chosen.
   const [kept, setKept] = useState<Record<number, number>>({});
   const [busy, setBusy] = useState(false);
 
+  // The first page, or the page after `cursor` added below the groups shown.
   const load = useCallback(
-    (signal?: AbortSignal) =>
+    (signal?: AbortSignal, cursor?: string) =>
       personEditApi
-        .duplicates(region, signal)
+        .duplicates(region, cursor, signal)
         .then((page) => {
-          setGroups(page.items);
-          setKept({});
+          setGroups((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
+          setNext(page.nextCursor);
+          if (!cursor) setKept({});
           setError(null);
         })
         .catch((e: unknown) => {
@@ -208,6 +213,11 @@ export default function Duplicates() {
               </Card>
             );
           })}
+          {next && (
+            <Button onClick={() => void load(undefined, next)} disabled={busy}>
+              {t('more')}
+            </Button>
+          )}
         </Space>
       )}
     </>

@@ -74,8 +74,11 @@ export const personEditApi = {
   /** Ends a current link (a divorce, an entrusted care or a guardianship ended): `to` is its first day off. */
   endRelation: (id: number, relationId: number, to: string) =>
     api.post<EditablePerson>(`/persons/${id}/relations/${relationId}/end`, { to }),
-  duplicates: (region: string | undefined, signal?: AbortSignal) =>
-    api.get<{ items: DuplicateGroup[] }>('/persons/duplicates', { query: { region }, signal }),
+  duplicates: (region: string | undefined, cursor?: string | null, signal?: AbortSignal) =>
+    api.get<{ items: DuplicateGroup[]; nextCursor: string | null }>('/persons/duplicates', {
+      query: { region, cursor: cursor ?? undefined },
+      signal,
+    }),
   merge: (id: number, intoId: number, version: number) =>
     api.post<EditablePerson>(`/persons/${id}/merge`, { intoId, version }),
 };
