@@ -132,10 +132,13 @@ describe('sign-in', () => {
   test('an unknown username costs an argon2 verification too', async () => {
     const { hashPassword, verifyPassword } = await import('./access.service.ts');
     const hash = await hashPassword('Some-password-1');
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    // The fastest of several alternating tries: a busy machine only ever adds time to a try, so the
+    // minimum is the work itself, where a median can catch one path in a quiet moment and the other
+    // in a busy one.
+    const fastest = (xs: number[]) => Math.min(...xs);
     const verifyTimes: number[] = [];
     const unknownTimes: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       let started = performance.now();
       await verifyPassword(hash, 'Wrong-password-9');
       verifyTimes.push(performance.now() - started);
@@ -144,8 +147,8 @@ describe('sign-in', () => {
       unknownTimes.push(performance.now() - started);
     }
     assert.ok(
-      median(unknownTimes) >= median(verifyTimes) * 0.8,
-      `unknown user ${median(unknownTimes).toFixed(1)} ms, one argon2 verification ${median(verifyTimes).toFixed(1)} ms`,
+      fastest(unknownTimes) >= fastest(verifyTimes) * 0.8,
+      `unknown user ${fastest(unknownTimes).toFixed(1)} ms, one argon2 verification ${fastest(verifyTimes).toFixed(1)} ms`,
     );
   });
 
