@@ -57,7 +57,7 @@ describe('possible duplicates, page by page', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const url = `/api/v1/persons/duplicates?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const url: string = `/api/v1/persons/duplicates?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const r = await t.app.inject({ url, headers: county });
       assert.equal(r.statusCode, 200, r.body);
       const items = r.json().items as Group[];

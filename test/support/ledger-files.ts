@@ -25,5 +25,12 @@ export async function parseLedger(file: string, places: CountyPlaces, today: Iso
   return rows;
 }
 
+/** The column names the ledger reads from the file, as the import reports them. */
+export async function ledgerHeadersOf(file: string, places: CountyPlaces, today: IsoDate): Promise<string[]> {
+  let headers: string[] = [];
+  for await (const row of parseLedgerFile(file, { today, places, onHeaders: (h) => (headers = h) })) void row;
+  return headers;
+}
+
 export const errorsOf = (row: LedgerRow | undefined) =>
   row?.errors.map((e) => [e.column, e.value, e.reason.zh]);

@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import type ExcelJS from 'exceljs';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { scratchFolder } from '../../../test/support/files.ts';
-import { csvOf, errorsOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
+import { csvOf, errorsOf, ledgerHeadersOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
 import { addDays, addMonths, today, type IsoDate } from '../../platform/dates.ts';
 import { excelSerialToDate } from '../../platform/normalize.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces, parseLedgerFile, unknownLedgerHeaders } from './registry.ledger.ts';
+import { loadCountyPlaces, unknownLedgerHeaders } from './registry.ledger.ts';
 import type { CountyPlaces } from './registry.ledger.ts';
 import { TEMPLATE_HEADERS, recordToRow, rowToRecord } from './registry.template.ts';
 
@@ -37,12 +37,8 @@ after(() => scratch.close());
 
 const parse = (file: string) => parseLedger(file, places, TODAY);
 
-async function headersOf(file: string): Promise<string[]> {
-  let headers: string[] = [];
-  for await (const row of parseLedgerFile(file, { today: TODAY, places, onHeaders: (h) => (headers = h) }))
-    void row;
-  return headers;
-}
+/** The column names the ledger reads, as the import reports them. */
+const headersOf = (file: string) => ledgerHeadersOf(file, places, TODAY);
 
 const FATHER_BORN = '1988-02-03';
 const father1 = makeIdNumber(LANKAO, FATHER_BORN, 13);

@@ -8,12 +8,12 @@ import type ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { scratchFolder } from '../../../test/support/files.ts';
-import { csvOf, errorsOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
+import { csvOf, errorsOf, ledgerHeadersOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces, parseLedgerFile } from './registry.ledger.ts';
+import { loadCountyPlaces } from './registry.ledger.ts';
 import type { CountyPlaces } from './registry.ledger.ts';
 import { parseRegistryFile, type ParsedRow } from './registry.parse.ts';
 
@@ -34,12 +34,7 @@ after(() => scratch.close());
 const parse = (file: string) => parseLedger(file, places, TODAY);
 
 /** The column names the ledger reads, as the import reports them. */
-async function headersOf(file: string): Promise<string[]> {
-  let headers: string[] = [];
-  for await (const row of parseLedgerFile(file, { today: TODAY, places, onHeaders: (h) => (headers = h) }))
-    void row;
-  return headers;
-}
+const headersOf = (file: string) => ledgerHeadersOf(file, places, TODAY);
 
 const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
 const child2 = makeIdNumber(LANKAO, '2016-10-02', 12);
