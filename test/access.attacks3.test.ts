@@ -387,14 +387,23 @@ describe('values smuggled into the query string of a write', () => {
       version: 0,
     });
     assert.equal(config.statusCode, 403, config.body);
-    const evaluation = await call('county', 'POST', `/groups/evaluations?region=${FAR_COUNTY}`, {});
-    assert.equal(evaluation.statusCode, 202, evaluation.body);
-    const job = await t.ctx.db
+    // An evaluation takes its region in the body: one in the query is refused, naming it, and queues
+    // nothing (before session 14 it was ignored and the clerk's own county evaluated).
+    const jobsBefore = await t.ctx.db
       .selectFrom('jobs')
-      .select('region_code')
-      .where('id', '=', evaluation.json().jobId)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    assert.equal(job.region_code, '410225', 'the evaluation runs for the clerk’s own county');
+    const evaluation = await call('county', 'POST', `/groups/evaluations?region=${FAR_COUNTY}`, {});
+    assert.equal(evaluation.statusCode, 400, evaluation.body);
+    assert.deepEqual(
+      (evaluation.json().error.details as { path: string }[]).map((d) => d.path),
+      ['region'],
+    );
+    const jobsAfter = await t.ctx.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(jobsAfter.n), Number(jobsBefore.n), 'no evaluation was queued');
   });
 });
 
