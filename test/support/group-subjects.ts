@@ -28,6 +28,10 @@ export function somebody(
   };
 }
 
+/** A fact as the rules read it: its kind, its period [from, to) and its data. */
+export const fact = (kind: Fact['kind'], from: IsoDate, to: IsoDate | null = null, data: object = {}): Fact =>
+  ({ kind, from, to, data }) as Fact;
+
 export const withConfig = (changes: Partial<GroupsConfig>): GroupsConfig => ({
   ...DEFAULT_GROUPS_CONFIG,
   ...changes,

@@ -16,7 +16,7 @@ import {
   insertPersonRow,
   registryDatabaseFor,
 } from '../../../test/support/registry-rows.ts';
-import { somebody } from '../../../test/support/group-subjects.ts';
+import { fact, somebody } from '../../../test/support/group-subjects.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
@@ -43,8 +43,6 @@ const AS_OF = '2024-06-01';
 const FIRST = '2020-01-01';
 const REPLACED = '2022-03-01';
 
-const fact = (kind: Fact['kind'], from: IsoDate, to: IsoDate | null, data: object = {}): Fact =>
-  ({ kind, from, to, data }) as Fact;
 type Recorded = (from: IsoDate, to: IsoDate | null) => Fact;
 const of =
   (kind: Fact['kind'], data: object = {}): Recorded =>

@@ -15,7 +15,7 @@ import {
   insertPersonRow,
   insertRelation,
 } from '../../../test/support/registry-rows.ts';
-import { somebody } from '../../../test/support/group-subjects.ts';
+import { fact, somebody } from '../../../test/support/group-subjects.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
@@ -36,8 +36,6 @@ import {
 
 const config = DEFAULT_GROUPS_CONFIG;
 
-const fact = (kind: Fact['kind'], from: IsoDate, to: IsoDate | null, data: object = {}): Fact =>
-  ({ kind, from, to, data }) as Fact;
 const died = (on: IsoDate) => fact('death', on, null);
 const migrated = (from: IsoDate, to: IsoDate | null = null) => fact('migration', from, to);
 const lostContact = (from: IsoDate, to: IsoDate | null, policeReportDate: IsoDate) =>

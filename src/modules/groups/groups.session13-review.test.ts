@@ -15,7 +15,7 @@ import {
   insertRelation,
   registryDatabaseFor,
 } from '../../../test/support/registry-rows.ts';
-import { somebody } from '../../../test/support/group-subjects.ts';
+import { fact, somebody } from '../../../test/support/group-subjects.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import { DEFAULT_GROUPS_CONFIG } from './groups.config.ts';
@@ -37,8 +37,6 @@ import {
 const config = DEFAULT_GROUPS_CONFIG;
 const VILLAGE = '410225100201';
 
-const fact = (kind: Fact['kind'], from: IsoDate, to: IsoDate | null = null, data: object = {}): Fact =>
-  ({ kind, from, to, data }) as Fact;
 const migrated = (from: IsoDate, to: IsoDate | null = null) => fact('migration', from, to);
 const declaredMissing = (from: IsoDate, to: IsoDate | null = null) => fact('declared_missing', from, to);
 

@@ -22,7 +22,7 @@ import {
   insertRelation,
   registryDatabaseFor,
 } from '../../../test/support/registry-rows.ts';
-import { somebody } from '../../../test/support/group-subjects.ts';
+import { fact, somebody } from '../../../test/support/group-subjects.ts';
 import { addDays, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact } from '../registry/index.ts';
 import { groupCommands } from './groups.cli.ts';
@@ -45,8 +45,6 @@ import {
 const config = DEFAULT_GROUPS_CONFIG;
 const VILLAGE = '410225100201';
 
-const fact = (kind: Fact['kind'], from: IsoDate, to: IsoDate | null = null, data: object = {}): Fact =>
-  ({ kind, from, to, data }) as Fact;
 const died = (on: IsoDate) => fact('death', on);
 const disabled = (from: IsoDate, category: number, grade: number) =>
   fact('disability', from, null, { category, grade });

@@ -55,10 +55,6 @@ function uploadError(error: unknown): unknown {
   });
 }
 
-// A run of digits in a file name, with the separators maskNumbersInText joins across.
-const FILE_NAME_NUMBER =
-  /[0-9\uFF10-\uFF19](?:\s?[-./\uFF0D\u2010-\u2015]?\s?[0-9\uFF10-\uFF19Xx\uFF38\uFF58])*/g;
-
 /**
  * An upload's file name is free text its uploader chose, shown to everyone in scope who may import
  * (township staff, who may not reveal, among them): 410225200801011234张三.xlsx or 张三13855558888.csv
@@ -67,10 +63,7 @@ const FILE_NAME_NUMBER =
  * as typed.
  */
 function withMaskedFileName<T extends { fileName: string }>(item: T): T {
-  const fileName = item.fileName.replace(FILE_NAME_NUMBER, (run) =>
-    run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length >= 11 ? maskNumbersInText(run) : run,
-  );
-  return { ...item, fileName };
+  return { ...item, fileName: maskNumbersInText(item.fileName, { minDigits: 11 }) };
 }
 
 const errors = {

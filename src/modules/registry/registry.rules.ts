@@ -122,14 +122,17 @@ const DATE_RUN = /^[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}$/;
  * contact, a certificate number that embeds the ID number), and they leave the server masked like
  * the ID number and phone (DOMAIN.md section 6); the reveal returns them whole.
  */
-export function maskNumbersInText(text: string): string {
-  return text.replace(NUMBER_RUN, maskRun);
+export function maskNumbersInText(text: string, { minDigits }: { minDigits?: number } = {}): string {
+  return text.replace(NUMBER_RUN, (run) => maskRun(run, minDigits));
 }
 
-/** One run of digits as maskNumbersInText shows it (the same length: stars take the hidden characters). */
-function maskRun(run: string): string {
+/**
+ * One run of digits as maskNumbersInText shows it (the same length: stars take the hidden characters),
+ * or as written when it has fewer than `minDigits` digits.
+ */
+function maskRun(run: string, minDigits = 7): string {
   const digits = run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length;
-  if (digits < 7 || DATE_RUN.test(run)) return run;
+  if (digits < minDigits || DATE_RUN.test(run)) return run;
   const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
   return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
 }
