@@ -133,6 +133,11 @@ describe('signing in', () => {
   test('a session that ended on the server returns to the sign-in page at the next request', async () => {
     await withPage(async (page, context) => {
       await signIn(page, 'county');
+      // The home page's own requests finish first: on a busy machine one of them could otherwise be
+      // the request that finds the session gone, before the menu is clicked.
+      await page.getByTestId('home-groups').locator('.ant-card').first().waitFor();
+      await page.getByTestId('home-worklist').locator('.ant-statistic-content-value').waitFor();
+      await page.waitForLoadState('networkidle');
       // As after the idle timeout: the server no longer knows the session.
       await context.clearCookies();
       await page.getByRole('menuitem', { name: '行政区划' }).click();
@@ -141,6 +146,45 @@ describe('signing in', () => {
       // Signing in again continues where the user was.
       await signIn(page, 'county');
       assert.equal(new URL(page.url()).pathname, '/regions');
+    });
+  });
+
+  test('a late answer to a request of the ended session does not end the session signed in since', async () => {
+    await withPage(async (page, context) => {
+      await signIn(page, 'county');
+      await page.getByRole('menuitem', { name: '行政区划' }).click();
+      await page.getByRole('heading', { name: '行政区划' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await context.clearCookies();
+
+      // The home page asks for the worklist and the group counts. The worklist's 401 is held back
+      // until the user has signed in again; the counts' 401 returns the user to the sign-in page.
+      let release = (): void => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let delivered: Promise<void> | null = null;
+      await context.route('**/api/v1/worklist?*', async (route) => {
+        if (delivered) return route.continue();
+        const answer = route.fetch();
+        delivered = (async () => {
+          const response = await answer;
+          await released;
+          await route.fulfill({ response });
+        })();
+        await delivered;
+      });
+      await page.getByRole('menuitem', { name: '首页' }).click();
+      await page.getByText('登录已过期，请重新登录').waitFor();
+      await signIn(page, 'county');
+      assert.ok(delivered, 'the worklist was asked for under the ended session');
+
+      release();
+      await delivered;
+      // The stale 401 has reached the page; the user is still signed in and can go on.
+      await page.waitForTimeout(500);
+      await page.getByRole('menuitem', { name: '行政区划' }).click();
+      await page.getByRole('heading', { name: '行政区划' }).waitFor();
+      assert.equal(await page.getByTestId('user-menu').count(), 1);
+      assert.equal(await page.getByText('登录已过期，请重新登录').count(), 0);
     });
   });
 });

@@ -122,14 +122,20 @@ export async function apiRequest<T>(method: Method, path: string, options: Reque
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => null);
   if (response.ok) return payload as T;
-  throw failure(response.status, payload, path);
+  throw failure(response.status, payload, path, csrf);
 }
 
-/** The ApiError for a failed answer; a 401 UNAUTHENTICATED also tells the session it has ended. */
-function failure(status: number, payload: unknown, path: string): ApiError {
+/**
+ * The ApiError for a failed answer; a 401 UNAUTHENTICATED also tells the session it has ended, unless
+ * the request went out under an earlier session: `sentWith` is the CSRF cookie when it was sent, and a
+ * sign-in since then sets a new one. A late answer to a request of the ended session must not end the
+ * session the user has just started.
+ */
+function failure(status: number, payload: unknown, path: string, sentWith: string | null): ApiError {
   if (!isErrorEnvelope(payload))
     return new ApiError(status, 'HTTP_ERROR', translate(common, 'httpError', { status }));
-  if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH)
+  const sameSession = readCookie(CSRF_COOKIE) === sentWith || readCookie(CSRF_COOKIE) === null;
+  if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH && sameSession)
     for (const listener of expiryListeners) listener();
   return new ApiError(status, payload.error.code, payload.error.message, payload.error.details ?? []);
 }
@@ -139,6 +145,7 @@ export async function apiDownload(
   path: string,
   query?: Record<string, QueryValue>,
 ): Promise<{ blob: Blob; filename: string | null }> {
+  const sentWith = readCookie(CSRF_COOKIE);
   let response: Response;
   try {
     response = await fetch(apiUrl(path, query), {
@@ -148,7 +155,7 @@ export async function apiDownload(
   } catch {
     throw new ApiError(0, 'NETWORK', translate(common, 'networkError'));
   }
-  if (!response.ok) throw failure(response.status, await response.json().catch(() => null), path);
+  if (!response.ok) throw failure(response.status, await response.json().catch(() => null), path, sentWith);
   const disposition = response.headers.get('content-disposition') ?? '';
   const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
   return { blob: await response.blob(), filename };
