@@ -333,6 +333,52 @@ describe('methods, media types and query parameters on every route', () => {
   });
 });
 
+describe('numbers in paths and query strings', () => {
+  test('an integer parameter is decimal digits: 0x10, 1e1, +1, " 7" and 1.0 are refused naming it, on every route', async () => {
+    // Type coercion read these as JavaScript does: /persons/0x10 was person 16.
+    const BAD = ['0x10', '1e1', '+1', ' 7', '1.0', '0b1'];
+    let walked = 0;
+    for (const op of ops.filter((o) => !o.body)) {
+      const client = op.path.startsWith('/api/v1/users')
+        ? sysadmin
+        : op.path.startsWith('/api/v1/tokens')
+          ? secadmin
+          : op.path.startsWith('/api/v1/audit')
+            ? auditor
+            : county;
+      for (const parameter of op.parameters) {
+        const type = parameter.schema?.type;
+        if (type !== 'integer' && type !== 'number') continue;
+        walked++;
+        for (const bad of BAD) {
+          const url =
+            parameter.in === 'path'
+              ? concrete(op).replace('999999', encodeURIComponent(bad))
+              : `${concrete(op)}?${parameter.name}=${encodeURIComponent(bad)}`;
+          const r = await call(client, op.method, url, { headers: { 'accept-language': 'en' } });
+          const error = envelope(r, 400, 'VALIDATION_FAILED');
+          const detail = error.details?.find((d) => d.path === parameter.name);
+          assert.ok(detail, `${op.key} ${parameter.name}=${bad}: ${r.body}`);
+          assert.match(detail.message, /written in digits/, `${op.key} ${parameter.name}=${bad}`);
+        }
+      }
+    }
+    assert.ok(walked >= 10, `integer parameters walked: ${walked}`);
+    // A body route's path is checked the same way; the digits themselves are still taken.
+    const patched = await call(county, 'PATCH', '/api/v1/persons/0x10', { payload: { version: 1 } });
+    assert.equal(envelope(patched, 400, 'VALIDATION_FAILED').details?.[0]?.path, 'id');
+    const read = await call(county, 'GET', `/api/v1/persons/${seeded.childId}`);
+    assert.equal(read.statusCode, 200, read.body);
+    const listed = await call(county, 'GET', `/api/v1/persons?region=${VILLAGE}&limit=2`);
+    assert.equal(listed.statusCode, 200, listed.body);
+    const named = await call(county, 'GET', `/api/v1/persons?limit=1e1`);
+    assert.equal(
+      envelope(named, 400, 'VALIDATION_FAILED').details?.[0]?.message,
+      '应为整数（只能由数字组成）',
+    );
+  });
+});
+
 describe('the API document against what the routes do', () => {
   test('every operation documents the error answers it can give, and a 2xx', async () => {
     const doc = (await call(null, 'GET', '/api/v1/openapi.json')).json() as {

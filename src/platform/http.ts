@@ -172,6 +172,44 @@ function badText(value: unknown, path: string, out: ErrorDetail[]): void {
 }
 
 /**
+ * Numbers in a path or a query string as people write them: decimal digits, a minus sign and, where
+ * the field takes fractions, a decimal point. Type coercion reads the string as JavaScript does, so
+ * `/persons/0x10` was person 16, `1e3` was 1000 and ` 7` was 7: another record than the one written,
+ * or a limit nobody typed.
+ */
+const PLAIN_INTEGER = /^-?\d+$/;
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
+
+function unplainNumbers(part: unknown, schema: unknown, out: ErrorDetail[]): void {
+  if (!part || typeof part !== 'object' || !schema || typeof schema !== 'object') return;
+  const properties = ((schema as JsonSchema).properties ?? {}) as Record<string, JsonSchema>;
+  for (const [key, raw] of Object.entries(part as Record<string, unknown>)) {
+    const property = properties[key];
+    if (!property) continue;
+    const types = leaves(property).flatMap(typesOf);
+    const form = types.includes('string')
+      ? null
+      : types.includes('number')
+        ? PLAIN_NUMBER
+        : types.includes('integer')
+          ? PLAIN_INTEGER
+          : null;
+    if (!form) continue;
+    for (const value of Array.isArray(raw) ? raw : [raw])
+      if (typeof value === 'string' && !form.test(value)) {
+        out.push({
+          path: key,
+          message:
+            form === PLAIN_INTEGER
+              ? { zh: '应为整数（只能由数字组成）', en: 'must be a whole number written in digits' }
+              : { zh: '应为数字（只能由数字和小数点组成）', en: 'must be a number written in digits' },
+        });
+        break;
+      }
+  }
+}
+
+/**
  * How deeply a request's JSON may nest. No body of this API needs more than a few levels (a fact's
  * data, a household's assets, a group configuration); a body of nested brackets within the size
  * limit (`[[[[…]]]]`, 500,000 levels in 1 MB) would overflow the stack of every check that walks
@@ -465,6 +503,9 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
     const details: ErrorDetail[] = [];
     for (const part of [request.params, request.query, request.body])
       if (part && typeof part === 'object') badText(part, '', details);
+    const routeSchema = request.routeOptions.schema;
+    unplainNumbers(request.params, routeSchema?.params, details);
+    unplainNumbers(request.query, routeSchema?.querystring, details);
     const bodySchema = request.routeOptions.schema?.body;
     if (!details.length && bodySchema && request.body && typeof request.body === 'object')
       nullsRefused(request.body, bodySchema as JsonSchema, '', details);
