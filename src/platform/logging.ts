@@ -80,6 +80,41 @@ export function redactingStream(target: { write(chunk: string): unknown }): Writ
   });
 }
 
+/**
+ * An error as the log shows it. A database error carries the row it refused: a unique violation's
+ * detail is `Key (household_no)=(张三家) already exists.`, a not-null one's `Failing row contains (...)`,
+ * and `where`, `internalQuery` and a driver's `parameters` can hold the values of the statement. The
+ * values are replaced and the columns, constraint, table and SQLSTATE kept: enough for an operator to
+ * find the cause, nothing of the person (ID numbers and phones were redacted before; names and
+ * household numbers were not).
+ */
+export function loggedError(error: unknown): unknown {
+  if (!error || typeof error !== 'object') return error;
+  // The log formatter has made it a plain object already (redactObject); an Error if called directly.
+  const serialized = (error instanceof Error ? pino.stdSerializers.err(error) : error) as unknown as Record<
+    string,
+    unknown
+  >;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(serialized)) {
+    if (key === 'where' || key === 'internalQuery' || key === 'parameters' || key === 'query') continue;
+    if (typeof value !== 'string') out[key] = value;
+    else if (key === 'detail') out[key] = redactedDetail(value);
+    else if (key === 'message' || key === 'stack') out[key] = value.replace(INPUT_VALUE, '$1"[REDACTED]"');
+    else out[key] = value;
+  }
+  return out;
+}
+
+// `invalid input syntax for type date: "张三"`: the message quotes the value it could not read.
+const INPUT_VALUE = /(invalid input (?:syntax|value)[^:\n]*: )"[^\n]*"/g;
+
+function redactedDetail(detail: string): string {
+  return detail
+    .replace(/\)=\(.*\)(?=\s|$)/s, ')=([REDACTED])')
+    .replace(/(Failing row contains )\(.*\)/s, '$1([REDACTED])');
+}
+
 export function createLogger(
   level: string,
   destination: { write(chunk: string): unknown } = process.stdout,
@@ -90,6 +125,7 @@ export function createLogger(
       base: { service: 'shouhu' },
       formatters: { log: (object) => redactObject(object) as Record<string, unknown> },
       serializers: {
+        err: loggedError,
         req: (req: {
           id?: string;
           method?: string;
