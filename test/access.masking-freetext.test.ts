@@ -280,3 +280,105 @@ describe('a fact’s source, free text a client may send, is masked like its dat
     assert.equal((await call('director', 'POST', `/persons/${id}/reveal`)).statusCode, 403);
   });
 });
+
+describe('a child without an ID number: the birth certificate number and the reason typed', () => {
+  const CERT = 'Q410123456';
+  const CERT_MASKED = 'Q*****3456';
+  // As stored: the cell normalisation writes full-width punctuation half-width.
+  const REASON = `未落户,出生证明${CERT},联系人${PHONE}`;
+
+  test('are read masked by every role, in the file and the export; the reveal gives them whole, audited', async () => {
+    const household = await call('county', 'POST', '/households', {
+      householdNo: 'FT-CERT',
+      hukouRegionCode: V1,
+    });
+    assert.equal(household.statusCode, 201, household.body);
+    const person = await call('county', 'POST', '/persons', {
+      householdId: household.json().id,
+      relationToHead: '户主',
+      name: '无证童',
+      noIdReason: REASON,
+      birthCertNo: CERT,
+      sex: 2,
+      birthDate: '2024-02-02',
+      hukouRegionCode: V1,
+    });
+    assert.equal(person.statusCode, 201, person.body);
+    const id = person.json().id as number;
+    assert.equal(person.json().birthCertNo, CERT_MASKED);
+    for (const who of ['county', 'director', 'supervisor'] as const) {
+      const file = await call(who, 'GET', `/persons/${id}`);
+      assert.equal(file.statusCode, 200, file.body);
+      assert.equal(file.json().birthCertNo, CERT_MASKED, who);
+      assert.equal(file.json().noIdReason, `未落户,出生证明${CERT_MASKED},联系人${PHONE_MASKED}`, who);
+      assert.ok(!file.body.includes(CERT) && !file.body.includes(PHONE), who);
+    }
+    // An export for a role that may not reveal is masked like the file.
+    const exported = await call('supervisor', 'GET', `/exports/registry?region=${V1}&format=csv`);
+    assert.equal(exported.statusCode, 200, exported.body);
+    assert.ok(exported.body.includes('无证童'));
+    assert.ok(!exported.body.includes(CERT) && !exported.body.includes(PHONE), 'the masked export');
+
+    const revealed = await call('county', 'POST', `/persons/${id}/reveal`);
+    assert.equal(revealed.statusCode, 200, revealed.body);
+    assert.equal(revealed.json().birthCertNo, CERT);
+    assert.equal(revealed.json().noIdReason, REASON);
+    const entry = await t.ctx.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'person.reveal')
+      .where('entity_id', '=', String(id))
+      .executeTakeFirstOrThrow();
+    assert.deepEqual((entry.details as { fields: string[] }).fields, [
+      'idNumber',
+      'phone',
+      'birthCertNo',
+      'noIdReason',
+    ]);
+    assert.equal((await call('director', 'POST', `/persons/${id}/reveal`)).statusCode, 403);
+  });
+
+  test('a change sending them back masked keeps the stored numbers; stars the stored text does not explain are refused', async () => {
+    const person = await call('county', 'POST', '/persons', {
+      name: '无证童二',
+      noIdReason: REASON,
+      birthCertNo: CERT,
+      sex: 1,
+      birthDate: '2024-03-03',
+      hukouRegionCode: V1,
+    });
+    const id = person.json().id as number;
+    const read = (await call('director', 'GET', `/persons/${id}`)).json();
+    const edited = await call('director', 'PATCH', `/persons/${id}`, {
+      version: read.version,
+      noIdReason: read.noIdReason.replace('未落户', '未落户(正在办理)'),
+      birthCertNo: read.birthCertNo,
+    });
+    assert.equal(edited.statusCode, 200, edited.body);
+    const row = await t.ctx.db
+      .selectFrom('persons')
+      .select(['no_id_reason', 'birth_cert_no', 'version'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.birth_cert_no, CERT);
+    assert.equal(row.no_id_reason, REASON.replace('未落户', '未落户(正在办理)'));
+
+    for (const [field, value] of [
+      ['birthCertNo', 'Q*****9999'],
+      ['noIdReason', `联系人138****0000`],
+    ] as const) {
+      const refused = await call('director', 'PATCH', `/persons/${id}`, {
+        version: row.version,
+        [field]: value,
+      });
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().error.details[0].path, field);
+    }
+    const after = await t.ctx.db
+      .selectFrom('persons')
+      .select(['no_id_reason', 'birth_cert_no', 'version'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(after, row, 'nothing written');
+  });
+});

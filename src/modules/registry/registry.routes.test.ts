@@ -339,7 +339,14 @@ describe('masking and the audited reveal', () => {
     assert.equal((await call('v1', 'POST', `/persons/${xiaoming.id}/reveal`)).statusCode, 403);
     const r = await call('county', 'POST', `/persons/${xiaoming.id}/reveal`);
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json(), { id: xiaoming.id, idNumber: XIAOMING_ID, phone: '13912345678', facts: [] });
+    assert.deepEqual(r.json(), {
+      id: xiaoming.id,
+      idNumber: XIAOMING_ID,
+      phone: '13912345678',
+      birthCertNo: null,
+      noIdReason: null,
+      facts: [],
+    });
     const rows = await sql<{
       n: number;
     }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'person.reveal' AND entity_id = ${String(xiaoming.id)}`.execute(

@@ -189,8 +189,12 @@ export type PersonGroupView = Static<typeof PersonGroupView>;
 export const PersonDetail = Type.Object({
   ...PersonSummary.properties,
   idNumberMasked: Type.Boolean(),
-  noIdReason: Nullable(Type.String()),
-  birthCertNo: Nullable(Type.String()),
+  noIdReason: Nullable(
+    Type.String({ description: 'free text; numbers of 7 digits or more masked; whole from /reveal' }),
+  ),
+  birthCertNo: Nullable(
+    Type.String({ description: 'the birth certificate number, its digits masked; whole from /reveal' }),
+  ),
   namePinyin: Type.String(),
   ethnicity: Nullable(Type.String()),
   hukouType: Nullable(Type.String()),
@@ -211,6 +215,8 @@ export const Revealed = Type.Object({
   id: Type.Integer(),
   idNumber: Nullable(Type.String()),
   phone: Nullable(Type.String()),
+  birthCertNo: Nullable(Type.String()),
+  noIdReason: Nullable(Type.String()),
   facts: Type.Array(
     Type.Object({
       id: Type.Integer({ description: 'the fact' }),

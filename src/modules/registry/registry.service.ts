@@ -209,8 +209,10 @@ async function personDetail(
   return {
     ...toPersonSummary({ ...row, household_no: household?.household_no ?? null }),
     idNumberMasked: row.id_number !== null,
-    noIdReason: row.no_id_reason,
-    birthCertNo: row.birth_cert_no,
+    // A child without an ID number is known by the birth certificate number: masked like the ID
+    // number, and the reason typed for the missing number like any free text.
+    noIdReason: row.no_id_reason === null ? null : maskNumbersInText(row.no_id_reason),
+    birthCertNo: row.birth_cert_no === null ? null : maskNumbersInText(row.birth_cert_no),
     namePinyin: row.name_pinyin,
     ethnicity: row.ethnicity,
     hukouType: row.hukou_type,
@@ -489,6 +491,8 @@ export async function revealPerson(
   id: number;
   idNumber: string | null;
   phone: string | null;
+  birthCertNo: string | null;
+  noIdReason: string | null;
   facts: { id: number; field: string; value: string }[];
 }> {
   return db.transaction().execute(async (trx) => {
@@ -507,11 +511,24 @@ export async function revealPerson(
       entityId: id,
       regionCode: row.hukou_region_code,
       details: {
-        fields: ['idNumber', 'phone', ...(facts.length ? ['facts'] : [])],
+        fields: [
+          'idNumber',
+          'phone',
+          ...(row.birth_cert_no !== null ? ['birthCertNo'] : []),
+          ...(row.no_id_reason !== null ? ['noIdReason'] : []),
+          ...(facts.length ? ['facts'] : []),
+        ],
         ...(facts.length ? { factIds: [...new Set(facts.map((f) => f.id))] } : {}),
       },
     });
-    return { id: row.id, idNumber: row.id_number, phone: row.phone, facts };
+    return {
+      id: row.id,
+      idNumber: row.id_number,
+      phone: row.phone,
+      birthCertNo: row.birth_cert_no,
+      noIdReason: row.no_id_reason,
+      facts,
+    };
   });
 }
 
@@ -587,6 +604,17 @@ export async function updatePerson(
       if (!current) throw notFound(PERSON_NOT_FOUND);
       if (current.version !== patch.version) throw conflict();
       const pick = <T>(key: keyof PersonPatch, stored: T): T => (key in patch ? (patch[key] as T) : stored);
+      // The file shows these masked: a masked number sent back is the stored one, never the stars.
+      const noIdReason = unmaskedField(
+        'noIdReason',
+        pick('noIdReason', current.no_id_reason),
+        current.no_id_reason,
+      );
+      const birthCertNo = unmaskedField(
+        'birthCertNo',
+        'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
+        current.birth_cert_no,
+      );
       const hukou = pick('hukouRegionCode', current.hukou_region_code);
       if (hukou !== current.hukou_region_code) {
         requireWrite(actor, hukou);
@@ -597,7 +625,7 @@ export async function updatePerson(
         await requireRegion(trx, 'residenceRegionCode', residence);
       const identity = checkIdentity({
         idNumber: pick('idNumber', current.id_number) ?? null,
-        noIdReason: pick('noIdReason', current.no_id_reason) ?? null,
+        noIdReason,
         // A new ID number brings its own sex and birth date unless they are given too.
         sex: 'idNumber' in patch && !('sex' in patch) ? null : (pick('sex', current.sex) ?? null),
         birthDate:
@@ -615,7 +643,7 @@ export async function updatePerson(
       const spelled = nameSpellings(name);
       const updated = await repo.updatePerson(trx, id, patch.version, {
         ...identity,
-        birth_cert_no: 'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
+        birth_cert_no: birthCertNo,
         name,
         name_pinyin: spelled.pinyin,
         name_initials: spelled.initials,
@@ -1355,6 +1383,18 @@ const MASKED_TEXT = {
   zh: '含有被遮蔽的号码（****）：请填写完整号码或删去该号码。不能查看完整号码的，可保持原文中的遮蔽号码不动，保存时原号码不变',
   en: 'holds a masked number (****): type the whole number or take it out. Without the right to see it, leave the masked number as it was shown and the stored number is kept',
 };
+
+/** A person's free-text field as written: a masked number in it put back from the stored text. */
+function unmaskedField(
+  field: string,
+  given: string | null | undefined,
+  stored: string | null,
+): string | null {
+  if (given === null || given === undefined) return null;
+  const whole = unmaskText(given, stored === null ? [] : [stored]);
+  if (whole === undefined) throw invalid(field, MASKED_TEXT);
+  return whole;
+}
 
 /**
  * A household's address and assets as written: a masked number that the form or client read (every
@@ -2337,6 +2377,7 @@ async function* maskedRecords(records: AsyncIterable<RegistryRecord>): AsyncGene
     yield {
       ...r,
       idNumber: id(r.idNumber),
+      noIdReason: r.noIdReason === null ? null : maskNumbersInText(r.noIdReason),
       phone: r.phone === null ? null : maskPhone(r.phone),
       fatherIdNumber: id(r.fatherIdNumber),
       motherIdNumber: id(r.motherIdNumber),
