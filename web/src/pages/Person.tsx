@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react';
 import {
   Alert,
+  Button,
   Card,
   Col,
   Descriptions,
@@ -23,7 +24,14 @@ import { Link } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
-import { groupColor, personsApi, type Fact, type PersonFile, type PersonGroup } from '../registry/persons.ts';
+import {
+  groupColor,
+  personsApi,
+  type Fact,
+  type PersonFile,
+  type PersonGroup,
+  type PersonRevealed,
+} from '../registry/persons.ts';
 import { RelationsList } from '../registry/RelationsList.tsx';
 import { useRegionNames } from '../access/region-names.ts';
 
@@ -48,6 +56,9 @@ const messages = defineMessages(
     household: '户编号',
     relationToHead: '与户主关系',
     phone: '电话',
+    birthCertNo: '出生医学证明编号',
+    noIdReason: '无身份号码原因',
+    reveal: '显示完整号码（记入审计）',
     mergedInto: '已合并至',
     relations: '家庭关系',
     facts: '事实记录',
@@ -78,6 +89,9 @@ const messages = defineMessages(
     household: 'Household',
     relationToHead: 'Relation to head',
     phone: 'Phone',
+    birthCertNo: 'Birth certificate number',
+    noIdReason: 'Reason there is no ID number',
+    reveal: 'Show the whole numbers (audited)',
     mergedInto: 'Merged into',
     relations: 'Relations',
     facts: 'Facts',
@@ -102,6 +116,10 @@ export default function Person({ params }: PageProps) {
   const id = Number(params.id);
   const [person, setPerson] = useState<PersonFile | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The numbers whole, once a role that may reveal has asked (each ask is an audit entry).
+  const [revealed, setRevealed] = useState<PersonRevealed | null>(null);
+  const [revealing, setRevealing] = useState(false);
+  const [revealError, setRevealError] = useState<string | null>(null);
   const regionNames = useRegionNames([person?.hukouRegionCode, person?.residenceRegionCode]);
   // A village as a director knows it (兰阳街道 五爷庙村), with its code for the forms that ask for it.
   const regionText = (code: string) =>
@@ -117,6 +135,8 @@ export default function Person({ params }: PageProps) {
     const controller = new AbortController();
     setPerson(null);
     setError(null);
+    setRevealed(null);
+    setRevealError(null);
     personsApi
       .get(id, controller.signal)
       .then(setPerson)
@@ -140,6 +160,29 @@ export default function Person({ params }: PageProps) {
         <Card loading size="small" />
       </>
     );
+
+  const reveal = async () => {
+    setRevealing(true);
+    setRevealError(null);
+    try {
+      setRevealed(await personsApi.reveal(person.id));
+    } catch (e) {
+      setRevealError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setRevealing(false);
+    }
+  };
+  const shown = {
+    idNumber: revealed ? revealed.idNumber : person.idNumber,
+    phone: revealed ? revealed.phone : person.phone,
+    birthCertNo: revealed ? revealed.birthCertNo : person.birthCertNo,
+    noIdReason: revealed ? revealed.noIdReason : person.noIdReason,
+  };
+  const hasMasked =
+    person.idNumber !== null ||
+    person.phone !== null ||
+    person.birthCertNo !== null ||
+    person.noIdReason !== null;
 
   const current = person.groups.filter((g) => g.current);
   const past = person.groups.filter((g) => !g.current);
@@ -217,11 +260,29 @@ export default function Person({ params }: PageProps) {
               ) : null
             }
           >
+            {revealError && <Alert type="error" showIcon title={revealError} style={{ marginBottom: 8 }} />}
             <Descriptions
               size="small"
               column={1}
               items={[
-                { key: 'id', label: t('idNumber'), children: person.idNumber ?? t('none') },
+                {
+                  key: 'id',
+                  label: t('idNumber'),
+                  children: <span data-testid="person-id-number">{shown.idNumber ?? t('none')}</span>,
+                },
+                // A child without an ID number is known by the birth certificate.
+                ...(person.idNumber === null
+                  ? [
+                      {
+                        key: 'birthCert',
+                        label: t('birthCertNo'),
+                        children: (
+                          <span data-testid="person-birth-cert">{shown.birthCertNo ?? t('none')}</span>
+                        ),
+                      },
+                      { key: 'noIdReason', label: t('noIdReason'), children: shown.noIdReason ?? t('none') },
+                    ]
+                  : []),
                 {
                   key: 'sex',
                   label: t('sex'),
@@ -251,7 +312,11 @@ export default function Person({ params }: PageProps) {
                   label: t('relationToHead'),
                   children: person.relationToHead ?? t('none'),
                 },
-                { key: 'phone', label: t('phone'), children: person.phone ?? t('none') },
+                {
+                  key: 'phone',
+                  label: t('phone'),
+                  children: <span data-testid="person-phone">{shown.phone ?? t('none')}</span>,
+                },
                 ...(person.mergedInto
                   ? [
                       {
@@ -263,6 +328,16 @@ export default function Person({ params }: PageProps) {
                   : []),
               ]}
             />
+            {can('persons.reveal') && hasMasked && !revealed && (
+              <Button
+                size="small"
+                loading={revealing}
+                onClick={() => void reveal()}
+                data-testid="person-reveal"
+              >
+                {t('reveal')}
+              </Button>
+            )}
           </Card>
         </Col>
         <Col xs={24} lg={10}>

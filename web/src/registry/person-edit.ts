@@ -28,8 +28,6 @@ export type PersonPatch = { version: number } & Partial<PersonInput>;
 
 /** What the person file adds to PersonFile for editing (the server sends these too). */
 export interface EditablePerson extends PersonFile {
-  noIdReason: string | null;
-  birthCertNo: string | null;
   hukouType: string | null;
   idNumberMasked: boolean;
 }

@@ -63,6 +63,9 @@ export interface Fact {
 }
 
 export interface PersonFile extends Omit<PersonListItem, 'groups'> {
+  /** Masked like the ID number; whole from reveal. */
+  noIdReason: string | null;
+  birthCertNo: string | null;
   namePinyin: string;
   ethnicity: string | null;
   residenceRegionCode: string | null;
@@ -94,4 +97,14 @@ export const personsApi = {
       signal,
     }),
   get: (id: number, signal?: AbortSignal) => api.get<PersonFile>(`/persons/${id}`, { signal }),
+  /** POST /persons/{id}/reveal: the masked numbers whole (persons.reveal; audited). */
+  reveal: (id: number) => api.post<PersonRevealed>(`/persons/${id}/reveal`),
 };
+
+export interface PersonRevealed {
+  id: number;
+  idNumber: string | null;
+  phone: string | null;
+  birthCertNo: string | null;
+  noIdReason: string | null;
+}
