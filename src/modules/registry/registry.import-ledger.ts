@@ -768,16 +768,18 @@ export async function importLedgerFile(
   const rowErrorsOf = (row: LedgerRow): RowError[] => {
     const errors = [...row.errors];
     const hukou = row.addresses.hukouRegionCode;
+    // The column the village came from: 户籍所在地, or 村（居） where the address is in separate columns.
+    const hukouColumn = row.raw['户籍所在地'] || !row.raw['村（居）'] ? '户籍所在地' : '村（居）';
     if (!errors.length && !hukou)
       errors.push({
-        column: '户籍所在地',
-        value: row.raw['户籍所在地'] ?? '',
+        column: hukouColumn,
+        value: row.raw[hukouColumn] ?? '',
         reason: { zh: '户籍所在地为空或无法识别', en: 'the hukou address is empty or not recognised' },
       });
     else if (hukou && !hukou.startsWith(importer.regionCode))
       errors.push({
-        column: '户籍所在地',
-        value: row.raw['户籍所在地'] ?? '',
+        column: hukouColumn,
+        value: row.raw[hukouColumn] ?? '',
         reason: {
           zh: `户籍地不在您的管辖范围（${importer.regionCode}）内`,
           en: `the hukou village is outside your region (${importer.regionCode})`,

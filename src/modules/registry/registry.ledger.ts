@@ -6,10 +6,12 @@
 // A cell holding only a dash (—) is empty: the form's note 4 asks for one where a grandparent or a
 // parent has died. Beyond the form, a ledger may carry 无监护能力原因 and 无监护能力开始日期 (why and
 // since when the parent at home cannot act as guardian) and 是否签订委托监护确认书 /
-// 委托监护确认书签订日期 (the entrusted-guardianship form), and 父亲外出时间 / 母亲外出时间 (when each
-// parent went away, a date or a month): many counties add them (docs/DECISIONS.md).
+// 委托监护确认书签订日期 (the entrusted-guardianship form), 父亲外出时间 / 母亲外出时间 (when each
+// parent went away, a date or a month), the hukou address in separate columns (乡镇（街道）, 村（居）
+// instead of 户籍所在地) and the child's 年龄 (checked against the birth date): many counties add them
+// (docs/DECISIONS.md).
 
-import { addYears, isCalendarDate, type IsoDate } from '../../platform/dates.ts';
+import { addYears, ageOn, isCalendarDate, type IsoDate } from '../../platform/dates.ts';
 import {
   normalizeCell,
   normalizeName,
@@ -408,6 +410,95 @@ export function addressMessage(text: string, r: AddressResolution): LocalizedMes
   };
 }
 
+/** Whether a 县（市、区） cell names the county: 兰考县, 兰考, 开封市兰考县 (the county is upperNames' last). */
+function namesCounty(text: string, upperNames: readonly string[]): boolean {
+  const county = upperNames.at(-1);
+  if (county === undefined) return true;
+  const { bare, abbreviated } = shortUpperNames(county);
+  const names = new Set([county, ...bare, ...abbreviated]);
+  return withoutUpperNames(placeName(text), upperNames.slice(0, -1)).some((reading) => names.has(reading));
+}
+
+/**
+ * The address the separate columns of the hukou address give (省 … 村（居）), the widest part first; a
+ * part that the narrower text already starts with is not repeated (乡镇 南彰镇 and 村 南彰镇南彰村).
+ * Null when no part is filled.
+ */
+function hukouFromParts(cellText: (header: string) => string | null): string | null {
+  let text = '';
+  for (const header of [...HUKOU_PART_HEADERS].reverse()) {
+    const part = cellText(header);
+    if (part !== null && !placeName(text).startsWith(placeName(part))) text = part + text;
+  }
+  return text === '' ? null : text;
+}
+
+/** 南彰镇南彰村: a village of the county as a clerk recognises it. */
+function villageLabel(code: string, villages: readonly VillageOfCounty[]): string {
+  const v = villages.find((village) => village.code === code);
+  return v ? `${v.townshipName}${v.name}` : code;
+}
+
+type ReportError = (column: string, zh: string, en: string) => void;
+
+/**
+ * The child's hukou village: 户籍所在地, or, where the ledger has none or leaves it empty on the row, the
+ * address its separate columns compose (乡镇（街道）, 村（居）, hukouFromParts). Either is resolved by
+ * resolveAddress, within the county; an address that names no village or several is reported on its
+ * column (村（居） for the composed one), never guessed. When both are filled, 户籍所在地 decides, as it
+ * did before the columns were read; columns naming another village are a row error naming both, and
+ * columns that name no village on their own add nothing (docs/DECISIONS.md, review 8). A 县（市、区）
+ * filled in must name the importing county.
+ */
+function hukouVillage(
+  cellText: (header: string) => string | null,
+  columns: readonly string[],
+  places: CountyPlaces,
+  err: ReportError,
+): string | null {
+  const { countyCode, villages, upperNames } = places;
+  const county = cellText('县（市、区）');
+  if (county !== null && !namesCounty(county, upperNames)) {
+    const ours = upperNames.at(-1) ?? countyCode;
+    err(
+      '县（市、区）',
+      `县（市、区）“${county}”不是本县（${ours}）：只能导入本县儿童的台账`,
+      `the county "${county}" is not this county (${ours}); only this county's children can be imported`,
+    );
+    return null;
+  }
+  const written = cellText('户籍所在地');
+  const parts = cellText('村（居）') === null ? null : hukouFromParts(cellText);
+  const resolve = (text: string) => resolveAddress(text, countyCode, villages, upperNames);
+  const reported = (column: string, text: string, r: AddressResolution): string | null => {
+    const m = addressMessage(text, r);
+    if (m) err(column, m.zh, m.en);
+    return r.ok ? r.code : null;
+  };
+  if (written !== null) {
+    const code = reported('户籍所在地', written, resolve(written));
+    const check = code !== null && parts !== null ? resolve(parts) : null;
+    if (code === null || !check?.ok || check.code === code) return code;
+    const partColumns = HUKOU_PART_HEADERS.filter((h) => cellText(h) !== null).join('、');
+    const [mine, theirs] = [villageLabel(code, villages), villageLabel(check.code, villages)];
+    err(
+      '户籍所在地',
+      `户籍所在地“${written}”（${mine}）与${partColumns}“${parts}”（${theirs}）不是同一个村，请核对`,
+      `户籍所在地 "${written}" (${mine}) and ${partColumns} "${parts}" (${theirs}) name different villages; check them`,
+    );
+    return null;
+  }
+  if (parts !== null) return reported('村（居）', parts, resolve(parts));
+  // A ledger with 户籍所在地 reports its empty cell as before (the import names that column).
+  if (!columns.includes('户籍所在地') && columns.includes('村（居）'))
+    err(
+      '村（居）',
+      '村（居）为空：无法确定儿童户籍所在的村（居）',
+      'the village (村（居）) is empty: the row cannot be placed in a village',
+    );
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The row
 
@@ -548,10 +639,16 @@ export const LEDGER_HEADERS = [
   '祖父姓名', '祖父出生日期', '祖母姓名', '祖母出生日期', '外祖父姓名', '外祖父出生日期', '外祖母姓名', '外祖母出生日期',
 ] as const; // prettier-ignore
 
+/**
+ * The child's hukou address in separate columns, the widest first, as a township's ledger lists its
+ * children village by village: composed into one address and resolved as 户籍所在地 is (hukouVillage).
+ */
+const HUKOU_PART_HEADERS = ['省', '市', '县（市、区）', '乡镇（街道）', '村（居）'] as const;
+
 /** Columns many counties add to the form; read when present. */
 export const LEDGER_EXTRA_HEADERS = [
   '无监护能力原因', '无监护能力开始日期', '是否签订委托监护确认书', '委托监护确认书签订日期',
-  '父亲外出时间', '母亲外出时间',
+  '父亲外出时间', '母亲外出时间', ...HUKOU_PART_HEADERS, '年龄',
 ] as const; // prettier-ignore
 
 /** What separates two phone numbers in one cell: a slash, 、, a comma, a semicolon, 或, a space. */
@@ -569,7 +666,7 @@ export function ledgerDateOf(rows: readonly (readonly unknown[])[]): IsoDate | n
     for (const v of values) {
       const m = LEDGER_DATE.exec(normalizeCell(v) ?? '');
       if (!m?.[1]) continue;
-      const r = parseDate(m[1].trim());
+      const r = parseDate(ledgerDateValue(m[1].trim()));
       if (r.ok) return r.value;
     }
   }
@@ -658,7 +755,24 @@ function canonicalLedgerHeader(header: string): string {
 
 /** The child's own columns, which some ledgers title with 儿童 in front (儿童姓名, 儿童身份证号). */
 const CHILD_PREFIXED =
-  /^(?:留守)?儿童(姓名|性别|民族|出生日期|公民身份号码|公民身份证号码|身份证号码|身份证号|身份证|身份号码)$/;
+  /^(?:留守)?儿童(姓名|性别|民族|出生日期|年龄|公民身份号码|公民身份证号码|身份证号码|身份证号|身份证|身份号码)$/;
+
+/** A part of the hukou address as a column title (half-width, after 户籍/所在, before 名称). */
+const hukouPartTitle = (titles: string) => new RegExp(`^(?:户籍所在|户籍|所在)?(?:${titles})(?:名称)?$`);
+/** The titles counties give the columns of HUKOU_PART_HEADERS: 乡镇, 街道, 行政村, 村委会, 县区 ... */
+const HUKOU_PART_TITLES: readonly [RegExp, (typeof HUKOU_PART_HEADERS)[number]][] = [
+  [hukouPartTitle(String.raw`省|省份|省\(区、市\)|省\(自治区、直辖市\)`), '省'],
+  [hukouPartTitle(String.raw`市|地市|市\(州\)|市\(地、州、盟\)|地\(市、州、盟\)`), '市'],
+  [hukouPartTitle(String.raw`县|县区|区县|县市区|县\((?:市、区|市区|区|市)\)`), '县（市、区）'],
+  [
+    hukouPartTitle(String.raw`乡镇|乡镇街道|乡镇/街道|街道|镇|乡\((?:镇|镇、街道)\)|乡镇\(街道(?:办事处)?\)`),
+    '乡镇（街道）',
+  ],
+  [
+    hukouPartTitle(String.raw`村|行政村|村委会?|村居|村/社区|村民委员会|村\((?:居|社区)\)(?:委员会|委会)?`),
+    '村（居）',
+  ],
+];
 
 /** The entrusted carer as counties title them: 受托监护人, 受委托监护人, 被委托监护人, 委托照护人. */
 const CARER_PREFIX = /^(?:受委托监护人|受托监护人|被委托监护人|委托照护人)/;
@@ -693,6 +807,8 @@ function formHeader(header: string): string {
     .replace(CARER_PREFIX, '委托监护人')
     .replace(/(?:公民身份证号码|公民身份证号|身份证号码|身份证号|身份证|(?<!公民)身份号码)$/, '公民身份号码');
   if (HUKOU_HEADERS.has(h)) return '户籍所在地';
+  const hukouPart = HUKOU_PART_TITLES.find(([title]) => title.test(h));
+  if (hukouPart) return hukouPart[1];
   if (RESIDENCE_HEADERS.has(h)) return '现居住地';
   if (/^委托监护人(?:联系电话|手机号码|手机|联系方式)$/.test(h)) return '委托监护人电话';
   if (/^(父亲|母亲)(电话|手机号码|手机|联系方式)$/.test(h)) return `${h.slice(0, 2)}联系电话`;
@@ -731,11 +847,38 @@ function personGroupsOf(upper: readonly unknown[], n: number): (string | null)[]
   return out;
 }
 
+/** Whether a column title is one of the hukou address's separate columns (乡镇, 街道, 村委会 ...). */
+const isHukouPart = (label: string) =>
+  (HUKOU_PART_HEADERS as readonly string[]).includes(canonicalLedgerHeader(label));
+
+/**
+ * A group title over separate address columns that names another address than the hukou's (现居住地,
+ * 家庭住址, 现住址): its 乡镇 and 村 are where the child lives, not the hukou village, and must not be read
+ * as such. 户籍所在地, 户籍地址 and 户口所在地 over them are the hukou's; a title that is no address (a
+ * 填报日期 standing above the column) says nothing.
+ */
+const isOtherAddressGroup = (label: string) =>
+  /住址|地址|居住|住所|所在地/.test(label) &&
+  !/^(?:户籍|户口)/.test(label) &&
+  canonicalLedgerHeader(label) !== '户籍所在地';
+
+/**
+ * Whether separate address columns of the lower row stand under another address's group (现居住地). A
+ * title merged across the sheet (…台账（现居住地）) stands over every column and is no group.
+ */
+function addressPartsUnderOtherAddress(upper: readonly unknown[], lower: readonly unknown[]): boolean {
+  return (
+    !isMergedTitleRow(upper) &&
+    lower.some((v, i) => isHukouPart(headerText(v)) && isOtherAddressGroup(headerText(upper[i])))
+  );
+}
+
 /**
  * The column names of a two-row header: a column with a label in the lower row under a person group
  * of the upper row (父亲情况, merged across its columns or written once at the left) is that
- * person's (父亲姓名); otherwise the lower label, or the upper one where the lower is empty or the
- * same (a label merged down both rows).
+ * person's (父亲姓名), and an address part under another address than the hukou's is that address's
+ * (现居住地乡镇, an unknown column); otherwise the lower label, or the upper one where the lower is
+ * empty or the same (a label merged down both rows).
  */
 function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[]): string[] {
   const n = Math.max(upper.length, lower.length);
@@ -749,9 +892,9 @@ function combineHeaderRows(upper: readonly unknown[], lower: readonly unknown[])
       continue;
     }
     const person = persons[i];
-    out.push(
-      person && !l.startsWith(person) ? person + l.replace(/^(电话|手机号码|手机|联系方式)$/, '联系电话') : l,
-    );
+    if (person && !l.startsWith(person))
+      out.push(person + l.replace(/^(电话|手机号码|手机|联系方式)$/, '联系电话'));
+    else out.push(isHukouPart(l) && isOtherAddressGroup(u) ? u + l : l);
   }
   return out;
 }
@@ -995,6 +1138,26 @@ function compactDateAsText(value: unknown): unknown {
 }
 
 /**
+ * A full date typed with a full stop after it (2015.3.1., 2015.3.1。) or with commas between its parts
+ * (2015,3,1; 2015，3，1 is the same once half-width): a year of four digits, then month and day.
+ */
+const PUNCTUATED_DATE = /^([12]\d{3}) ?([-/.,]) ?(\d{1,2}) ?\2 ?(\d{1,2}) ?[.。]?$/;
+
+/**
+ * A ledger's date cell in a form parseDate reads: the forms clerks type beyond the template's, eight
+ * digits (compactDateAsText) and PUNCTUATED_DATE (2015,3,1 → 2015.3.1, so that a day that does not exist
+ * is still named as such). Only text that is a whole date is touched: a two-digit year (15.3.1) or a
+ * month (2015.3) goes on as written, and no other column's cells pass here.
+ */
+function ledgerDateValue(value: unknown): unknown {
+  const v = unwrapCell(value);
+  const m = typeof v === 'string' ? PUNCTUATED_DATE.exec(normalizeCell(v) ?? '') : null;
+  if (!m) return compactDateAsText(value);
+  const separator = m[2] === ',' ? '.' : (m[2] ?? '.');
+  return `${m[1]}${separator}${m[3]}${separator}${m[4]}`;
+}
+
+/**
  * A birth date given to the month or to the year only, as 出生年月 columns hold it: 2015.3, 2015年3月,
  * 2015-03, 201503, 2015年 as text, and a number cell 2015.3 or 201503 (Excel makes 2015.3 typed in a cell
  * a number). A number cell between 1900 and 2100 is never read as an Excel serial in a birth column: the
@@ -1112,6 +1275,42 @@ function guardianshipOf(text: string): GuardianshipType | 'who' | null {
   return null;
 }
 
+/** 年龄 as whole years: 8, 8岁, 8周岁, or 8个月 for a baby (0 years); null when it is none of these. */
+function yearsOfAge(text: string): number | null {
+  const years = /^(\d{1,2}) ?(?:周?岁)?$/.exec(text);
+  if (years) return Number(years[1]);
+  const months = /^(\d{1,3}) ?个月$/.exec(text);
+  return months ? Math.floor(Number(months[1]) / 12) : null;
+}
+
+/**
+ * Whether 年龄 disagrees with the child's birth date (from the ID number, else 出生日期), counted to the
+ * ledger's date (填报日期), or to today for a ledger without one. Taken: the age in full years (周岁), and
+ * one more, which a ledger gets that counts years (=YEAR(填报日期)-MID(身份证号,7,4), a birthday later in
+ * the year counted as reached) or writes 虚岁 after the birthday; without 填报日期 also one less, for a
+ * ledger filled in up to a year before it is imported. Anything else is a typo in one of the two columns.
+ */
+function ageDisagreement(
+  text: string,
+  years: number,
+  born: { date: IsoDate; fromId: boolean },
+  ledgerDate: IsoDate | null,
+  today: IsoDate,
+): LocalizedMessage | null {
+  const on = ledgerDate ?? today;
+  const full = ageOn(born.date, on);
+  const lowest = ledgerDate === null ? full - 1 : full;
+  if (years >= lowest && years <= full + 1) return null;
+  const [source, sourceEn] = born.fromId
+    ? ['公民身份号码中的出生日期', ' of the ID number']
+    : ['出生日期', ''];
+  const [day, dayEn] = ledgerDate === null ? ['今天', 'today'] : ['填报日期', "the ledger's date"];
+  return {
+    zh: `年龄“${text}”与${source} ${born.date} 不符：至${day} ${on} 应为 ${full} 周岁，请核对`,
+    en: `the age "${text}" disagrees with the birth date ${born.date}${sourceEn}: on ${on} (${dayEn}) the child is ${full}; check them`,
+  };
+}
+
 function dropEmpty<T extends LedgerPerson>(p: T): T | null {
   if (p.name === null && p.idNumber === null && p.birthDate === null) return null;
   // A person given by ID number alone is born on the day the number says: the rules need the date.
@@ -1181,7 +1380,7 @@ function parseLedgerRow(
   const name = (h: string): string | null => (txt(h) === null ? null : normalizeName(cells[h]));
   const date = (h: string): IsoDate | null => {
     if (txt(h) === null && !(cells[h] instanceof Date) && typeof cells[h] !== 'number') return null;
-    const r = parseDate(compactDateAsText(cells[h]));
+    const r = parseDate(ledgerDateValue(cells[h]));
     if (r.ok) return r.value;
     err(h, r.message.zh, r.message.en);
     return null;
@@ -1202,7 +1401,7 @@ function parseLedgerRow(
     const partial = partialBirthOf(cells[h]);
     if (
       partial !== null &&
-      (typeof unwrapCell(cells[h]) === 'number' || !parseDate(compactDateAsText(cells[h])).ok)
+      (typeof unwrapCell(cells[h]) === 'number' || !parseDate(ledgerDateValue(cells[h])).ok)
     ) {
       const byId = validId(idColumn);
       if (byId) {
@@ -1354,7 +1553,7 @@ function parseLedgerRow(
     const h = `${p}外出时间`;
     if (txt(h) === null && !(cells[h] instanceof Date) && typeof unwrapCell(cells[h]) !== 'number')
       return null;
-    const r = parseDateOrMonth(cells[h], { compact: true });
+    const r = parseDateOrMonth(ledgerDateValue(cells[h]), { compact: true });
     if (!r.ok) {
       err(h, `${p}外出时间：${r.message.zh}`, `${p}外出时间 (migration start): ${r.message.en}`);
       return null;
@@ -1395,6 +1594,15 @@ function parseLedgerRow(
   const childBirth =
     birthDate ??
     (idNumber ? `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}` : null);
+  // 年龄 is a check, never the birth date: without an ID number the row still needs 出生日期 (the import
+  // says so), since an age gives no day. A 年龄 that is no whole number of years (八岁) is not checked.
+  const ageText = txt('年龄');
+  const years = ageText === null ? null : yearsOfAge(ageText);
+  if (ageText !== null && years !== null && childBirth !== null) {
+    const born = { date: childBirth, fromId: birthDate === null };
+    const problem = ageDisagreement(ageText, years, born, ledgerDate, options.today);
+    if (problem) err('年龄', problem.zh, problem.en);
+  }
   /**
    * A parent, checked as the template checks the persons a row points at: a father's ID number is a
    * man's and a mother's a woman's, the 出生日期 given agrees with the ID number, and the parent is
@@ -1657,7 +1865,7 @@ function parseLedgerRow(
   }
 
   const addresses: LedgerAddresses = {
-    hukou: txt('户籍所在地'),
+    hukou: txt('户籍所在地') ?? hukouFromParts(txt),
     residence: txt('现居住地'),
     carer: txt('委托监护人居住地址'),
     hukouRegionCode: null,
@@ -1665,18 +1873,15 @@ function parseLedgerRow(
   };
   if (options.places) {
     const { countyCode, villages, upperNames } = options.places;
-    for (const [header, key, codeKey] of [
-      ['户籍所在地', 'hukou', 'hukouRegionCode'],
-      ['现居住地', 'residence', 'residenceRegionCode'],
-    ] as const) {
-      const text = addresses[key];
-      if (text === null) continue;
-      const r = resolveAddress(text, countyCode, villages, upperNames);
-      if (r.ok) addresses[codeKey] = r.code;
-      else if (key === 'hukou' || 'ambiguous' in r) {
+    addresses.hukouRegionCode = hukouVillage(txt, columns, options.places, err);
+    const residence = addresses.residence;
+    if (residence !== null) {
+      const r = resolveAddress(residence, countyCode, villages, upperNames);
+      if (r.ok) addresses.residenceRegionCode = r.code;
+      else if ('ambiguous' in r) {
         // A residence outside the county is normal for the child of migrants; only an ambiguous one is an error.
-        const m = addressMessage(text, r);
-        if (m) err(header, m.zh, m.en);
+        const m = addressMessage(residence, r);
+        if (m) err('现居住地', m.zh, m.en);
       }
     }
   }
@@ -1764,7 +1969,8 @@ export async function* parseLedgerFile(
             if (
               previous &&
               (duplicateHeaders(labels, SUB_LABELS).length > 0 ||
-                labelsUnderPersonGroups(previous, headerRow) > 0)
+                labelsUnderPersonGroups(previous, headerRow) > 0 ||
+                addressPartsUnderOtherAddress(previous, headerRow))
             )
               labels = combineHeaderRows(previous, headerRow);
             headers = ledgerHeaders(labels);
@@ -1879,19 +2085,19 @@ export async function* parseLedgerFile(
 const LEDGER_MAX_SHARED_STRING_BYTES = 128 * 1024 * 1024;
 
 /**
- * Without 户籍所在地 no row of a ledger can be placed in a village, so none could be imported: the
- * import refuses the file whole instead of reporting every row. A registry template sent as a
- * ledger is named.
+ * Without 户籍所在地, or a 村（居） column among the address's separate columns, no row of a ledger can be
+ * placed in a village, so none could be imported: the import refuses the file whole instead of
+ * reporting every row. A registry template sent as a ledger is named.
  */
 export function requireHukouColumn(headers: readonly string[]): void {
-  if (headers.includes('户籍所在地')) return;
+  if (headers.includes('户籍所在地') || headers.includes('村（居）')) return;
   const template = headers.includes('户编号') && headers.includes('户籍地代码');
   throw new FileRejected('MISSING_HEADERS', {
     zh:
-      '台账缺少“户籍所在地”列：没有它，任何一行都无法对应到村。' +
+      '台账缺少“户籍所在地”列（或分列填写时的“村（居）”列）：没有它，任何一行都无法对应到村。' +
       (template ? '这像是户籍人口模板：请在“文件类型”中选择“户籍人口模板”（命令行：--kind registry）。' : ''),
     en:
-      'the ledger has no 户籍所在地 column: without it no row can be placed in a village.' +
+      'the ledger has no 户籍所在地 column (nor a 村（居） column when the address is split): without it no row can be placed in a village.' +
       (template
         ? ' This looks like the registry template: choose the file type 户籍人口模板 (command line: --kind registry).'
         : ''),

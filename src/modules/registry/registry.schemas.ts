@@ -424,6 +424,12 @@ export const LedgerReviewView = Type.Object(
     disagreements: Type.Array(
       Type.Object({
         rowNumber: Type.Integer(),
+        sheet: Nullable(
+          Type.String({
+            description:
+              "the row's worksheet when the workbook's children are on several sheets (one per village; row numbers repeat), else null",
+          }),
+        ),
         personId: Type.Integer(),
         name: Type.String(),
         question: Type.Union([

@@ -2256,6 +2256,7 @@ function reviewView(
     count: review.disagreements.length,
     disagreements: review.disagreements.map((d) => ({
       rowNumber: d.rowNumber,
+      sheet: d.sheet ?? null,
       personId: d.personId,
       name: d.name,
       question: d.question,
