@@ -8,19 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createTestApp, type TestApp } from './support/db.ts';
-import { scratchFolder } from './support/files.ts';
-import { csvOf, errorsOf, ledgerHeadersOf, parseLedger, xlsx } from './support/ledger-files.ts';
+import { csvOf, errorsOf, lankaoLedgerFiles, xlsx } from './support/ledger-files.ts';
 import { createToken, systemActor } from '../src/modules/access/index.ts';
 import { multipartFile } from './support/upload.ts';
 import { makeIdNumber } from '../src/modules/registry/registry.idnumber.ts';
 import type { Importer } from '../src/modules/registry/registry.import.ts';
 import { importLedgerFile } from '../src/modules/registry/registry.import-ledger.ts';
-import {
-  loadCountyPlaces,
-  requireHukouColumn,
-  unknownLedgerHeaders,
-  type CountyPlaces,
-} from '../src/modules/registry/registry.ledger.ts';
+import { requireHukouColumn, unknownLedgerHeaders } from '../src/modules/registry/registry.ledger.ts';
 import { FileRejected } from '../src/modules/registry/registry.reader.ts';
 
 const LANKAO = '410225';
@@ -30,18 +24,7 @@ const NANZHANG = '410225102200'; // 南彰镇 南彰村
 const SIZHAI = '410225102201'; // 南彰镇 司寨村
 const GUYING_ZHANGZHUANG = '410225105235'; // 谷营镇 张庄村 (张庄村 is also in 堌阳镇, 东坝头镇, 小宋镇)
 
-let places: CountyPlaces;
-const scratch = scratchFolder('shouhu-ledger-review8-');
-const fileOf = scratch.fileOf;
-
-before(async () => {
-  places = await loadCountyPlaces(LANKAO);
-  scratch.open();
-});
-after(() => scratch.close());
-
-const parse = (file: string) => parseLedger(file, places, TODAY);
-const headersOf = (file: string) => ledgerHeadersOf(file, places, TODAY);
+const { scratch, fileOf, parse, headersOf } = lankaoLedgerFiles('shouhu-ledger-review8-', TODAY);
 
 const childId = (i: number, born = '2015-03-01') => makeIdNumber(LANKAO, born, 100 + 2 * i + 1);
 const father1 = makeIdNumber(LANKAO, '1988-02-03', 13);

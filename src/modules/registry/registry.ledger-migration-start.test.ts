@@ -9,36 +9,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type ExcelJS from 'exceljs';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { scratchFolder } from '../../../test/support/files.ts';
-import { csvOf, errorsOf, ledgerHeadersOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
+import { csvOf, errorsOf, lankaoLedgerFiles, xlsx } from '../../../test/support/ledger-files.ts';
 import { addDays, addMonths, today, type IsoDate } from '../../platform/dates.ts';
 import { excelSerialToDate } from '../../platform/normalize.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces, unknownLedgerHeaders } from './registry.ledger.ts';
-import type { CountyPlaces } from './registry.ledger.ts';
+import { unknownLedgerHeaders } from './registry.ledger.ts';
 import { TEMPLATE_HEADERS, recordToRow, rowToRecord } from './registry.template.ts';
 
 const LANKAO = '410225';
 const TODAY = '2026-11-29';
 const NANZHANG = '410225102200'; // 南彰镇 南彰村
 
-let places: CountyPlaces;
-const scratch = scratchFolder('shouhu-ledger-migration-start-');
-const fileOf = scratch.fileOf;
-
-before(async () => {
-  places = await loadCountyPlaces(LANKAO);
-  scratch.open();
-});
-after(() => scratch.close());
-
-const parse = (file: string) => parseLedger(file, places, TODAY);
-
-/** The column names the ledger reads, as the import reports them. */
-const headersOf = (file: string) => ledgerHeadersOf(file, places, TODAY);
+const { scratch, fileOf, parse, headersOf } = lankaoLedgerFiles('shouhu-ledger-migration-start-', TODAY);
 
 const FATHER_BORN = '1988-02-03';
 const father1 = makeIdNumber(LANKAO, FATHER_BORN, 13);

@@ -8,31 +8,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { scratchFolder } from '../../../test/support/files.ts';
-import { csvOf, errorsOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
+import { csvOf, errorsOf, lankaoLedgerFiles, xlsx } from '../../../test/support/ledger-files.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces } from './registry.ledger.ts';
-import type { CountyPlaces } from './registry.ledger.ts';
 
 const LANKAO = '410225';
 const TODAY = '2026-11-29';
 const NANZHANG = '410225102200'; // 南彰镇 南彰村
 const SIZHAI = '410225102201'; // 南彰镇 司寨村
 
-let places: CountyPlaces;
-const scratch = scratchFolder('shouhu-ledger-review5-');
-const fileOf = scratch.fileOf;
-
-before(async () => {
-  places = await loadCountyPlaces(LANKAO);
-  scratch.open();
-});
-after(() => scratch.close());
-
-const parse = (file: string) => parseLedger(file, places, TODAY);
+const { scratch, fileOf, parse } = lankaoLedgerFiles('shouhu-ledger-review5-', TODAY);
 
 const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
 const child2 = makeIdNumber(LANKAO, '2016-10-02', 12);

@@ -7,34 +7,18 @@ import assert from 'node:assert/strict';
 import type ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
-import { scratchFolder } from '../../../test/support/files.ts';
-import { csvOf, errorsOf, ledgerHeadersOf, parseLedger, xlsx } from '../../../test/support/ledger-files.ts';
+import { csvOf, errorsOf, lankaoLedgerFiles, xlsx } from '../../../test/support/ledger-files.ts';
 import { systemActor } from '../access/index.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import type { Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
-import { loadCountyPlaces } from './registry.ledger.ts';
-import type { CountyPlaces } from './registry.ledger.ts';
 import { parseRegistryFile, type ParsedRow } from './registry.parse.ts';
 
 const LANKAO = '410225';
 const TODAY = '2026-11-29';
 const NANZHANG = '410225102200'; // 南彰镇 南彰村
 
-let places: CountyPlaces;
-const scratch = scratchFolder('shouhu-ledger-review6-');
-const fileOf = scratch.fileOf;
-
-before(async () => {
-  places = await loadCountyPlaces(LANKAO);
-  scratch.open();
-});
-after(() => scratch.close());
-
-const parse = (file: string) => parseLedger(file, places, TODAY);
-
-/** The column names the ledger reads, as the import reports them. */
-const headersOf = (file: string) => ledgerHeadersOf(file, places, TODAY);
+const { scratch, fileOf, parse, headersOf } = lankaoLedgerFiles('shouhu-ledger-review6-', TODAY);
 
 const child1 = makeIdNumber(LANKAO, '2015-03-01', 11);
 const child2 = makeIdNumber(LANKAO, '2016-10-02', 12);
