@@ -30,10 +30,14 @@ export class ApiError extends Error {
 
 // A session that ends on the server (idle timeout, signed out elsewhere, role changed) shows up as a
 // 401 on whatever call comes next; the session state listens here and returns to the sign-in page.
-const expiryListeners = new Set<() => void>();
+const expiryListeners = new Set<(replaced: boolean) => void>();
 
-/** Called on every 401 UNAUTHENTICATED except the sign-in attempt itself. */
-export function onSessionExpired(listener: () => void): () => void {
+/**
+ * Called on every 401 UNAUTHENTICATED except the sign-in attempt itself; `replaced` when the request
+ * went out under an earlier session and another has been signed in since (in this tab or another):
+ * then the session in force is not the one that ended.
+ */
+export function onSessionExpired(listener: (replaced: boolean) => void): () => void {
   expiryListeners.add(listener);
   return () => expiryListeners.delete(listener);
 }
@@ -126,17 +130,18 @@ export async function apiRequest<T>(method: Method, path: string, options: Reque
 }
 
 /**
- * The ApiError for a failed answer; a 401 UNAUTHENTICATED also tells the session it has ended, unless
- * the request went out under an earlier session: `sentWith` is the CSRF cookie when it was sent, and a
- * sign-in since then sets a new one. A late answer to a request of the ended session must not end the
- * session the user has just started.
+ * The ApiError for a failed answer; a 401 UNAUTHENTICATED also tells the session listeners, saying
+ * whether the request went out under an earlier session: `sentWith` is the CSRF cookie when it was
+ * sent, and a sign-in since then sets a new one. A late answer to a request of the ended session must
+ * not end the session the user has just started.
  */
 function failure(status: number, payload: unknown, path: string, sentWith: string | null): ApiError {
   if (!isErrorEnvelope(payload))
     return new ApiError(status, 'HTTP_ERROR', translate(common, 'httpError', { status }));
-  const sameSession = readCookie(CSRF_COOKIE) === sentWith || readCookie(CSRF_COOKIE) === null;
-  if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH && sameSession)
-    for (const listener of expiryListeners) listener();
+  const now = readCookie(CSRF_COOKIE);
+  const replaced = now !== null && now !== sentWith;
+  if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH)
+    for (const listener of expiryListeners) listener(replaced);
   return new ApiError(status, payload.error.code, payload.error.message, payload.error.details ?? []);
 }
 

@@ -145,10 +145,13 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
 
   useEffect(
     () =>
-      onSessionExpired(() => {
-        if (signedInRef.current) endSession('expired');
+      onSessionExpired((replaced) => {
+        // Another sign-in since the request went out (in another tab too): the page asks who is
+        // signed in now rather than showing the ended session's user.
+        if (replaced) void refreshMe();
+        else if (signedInRef.current) endSession('expired');
       }),
-    [endSession],
+    [endSession, refreshMe],
   );
 
   const signedIn = useCallback((me: Me) => {
