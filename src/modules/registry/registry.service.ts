@@ -605,15 +605,13 @@ export async function updatePerson(
       if (current.version !== patch.version) throw conflict();
       const pick = <T>(key: keyof PersonPatch, stored: T): T => (key in patch ? (patch[key] as T) : stored);
       // The file shows these masked: a masked number sent back is the stored one, never the stars.
-      const noIdReason = unmaskedField(
-        'noIdReason',
-        pick('noIdReason', current.no_id_reason),
+      const noIdReason = unmaskedField('noIdReason', pick('noIdReason', current.no_id_reason), [
         current.no_id_reason,
-      );
+      ]);
       const birthCertNo = unmaskedField(
         'birthCertNo',
         'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
-        current.birth_cert_no,
+        [current.birth_cert_no],
       );
       const hukou = pick('hukouRegionCode', current.hukou_region_code);
       if (hukou !== current.hukou_region_code) {
@@ -1384,14 +1382,17 @@ const MASKED_TEXT = {
   en: 'holds a masked number (****): type the whole number or take it out. Without the right to see it, leave the masked number as it was shown and the stored number is kept',
 };
 
-/** A person's free-text field as written: a masked number in it put back from the stored text. */
+/** A free-text field as written: a masked number in it put back from the stored texts (400 if none). */
 function unmaskedField(
   field: string,
   given: string | null | undefined,
-  stored: string | null,
+  stored: readonly (string | null)[],
 ): string | null {
   if (given === null || given === undefined) return null;
-  const whole = unmaskText(given, stored === null ? [] : [stored]);
+  const whole = unmaskText(
+    given,
+    stored.filter((text): text is string => text !== null),
+  );
   if (whole === undefined) throw invalid(field, MASKED_TEXT);
   return whole;
 }
@@ -1406,12 +1407,7 @@ function unmaskHouseholdTexts(
   stored: readonly string[],
 ): { address?: string | null; assets?: Record<string, unknown> } {
   const out: { address?: string | null; assets?: Record<string, unknown> } = {};
-  if ('address' in input) {
-    const given = input.address ?? null;
-    const whole = given === null ? null : unmaskText(given, stored);
-    if (whole === undefined) throw invalid('address', MASKED_TEXT);
-    out.address = whole;
-  }
+  if ('address' in input) out.address = unmaskedField('address', input.address, stored);
   if ('assets' in input) {
     const r = unmaskTextsDeep(input.assets ?? {}, stored);
     if (!r.ok) throw invalid(['assets', ...r.path].join('.'), MASKED_TEXT);
