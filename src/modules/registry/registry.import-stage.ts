@@ -847,6 +847,41 @@ export async function writeFacts(
       SELECT * FROM unnest(${w.rowsChanged}::integer[])`.execute(db);
 }
 
+// ---------- the planner's statistics ----------
+
+/** The registry's tables that an import writes. */
+const WRITTEN_TABLES = ['households', 'persons', 'person_relations', 'person_facts'] as const;
+
+/** Below this many persons a plan made on out-of-date statistics costs little. */
+const STATISTICS_FLOOR = 1000;
+
+/**
+ * ANALYZE of the tables an import writes, when the planner's picture of them is out of date: when
+ * the registry holds more persons (`atLeast`: those the file matched) than its statistics know of,
+ * or when the import changed (`changed`) more than a tenth of what they know, autovacuum's own rule,
+ * which on a server acts up to a minute later and on the embedded database never. A plan made on
+ * the statistics of an empty registry joined a re-import's 100,000 spouse links by nested loops: the
+ * relations step of a 200,000-row re-import run right after the first load took 175 s instead of 2 s
+ * (docs/PERFORMANCE.md, bench/import). Returns whether the tables were analysed.
+ */
+export async function refreshStatistics(db: Db, atLeast: number, changed: number): Promise<boolean> {
+  if (Math.max(atLeast, changed) < STATISTICS_FLOOR) return false;
+  const r = await sql<{ known: number }>`SELECT greatest(reltuples, 0)::float8 AS known
+    FROM pg_class WHERE oid = 'persons'::regclass`.execute(db);
+  const known = Number(r.rows[0]?.known ?? 0);
+  if (atLeast <= known && changed <= known * 0.1) return false;
+  for (const table of WRITTEN_TABLES) await sql`ANALYZE ${sql.table(table)}`.execute(db);
+  return true;
+}
+
+/** Persons of the file that were registered before it (matchPersons). */
+export async function matchedCount(db: Db, stage: ImportStage): Promise<number> {
+  const r = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM ${sql.table(stage.persons)} WHERE NOT inserted`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
 /** Rows written, and of them new persons and existing ones where something changed. */
 export async function writtenCounts(
   db: Db,

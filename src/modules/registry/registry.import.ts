@@ -490,6 +490,11 @@ export async function importRegistryFile(
         await stageSql.matchPersons(trx, stage);
       });
       step('households, match');
+      // The file names more registered persons than the planner knows of (a re-import right after a
+      // first load): the statistics are brought up to date before the steps that join the registry.
+      const matched = await inTx((trx) => stageSql.matchedCount(trx, stage));
+      await inTx((trx) => stageSql.refreshStatistics(trx, matched, 0));
+      step('statistics');
       await progress(0.05, 'writing persons');
       await eachChunk(
         chunks,
@@ -539,6 +544,10 @@ export async function importRegistryFile(
       counts.inserted = written.inserted;
       counts.updated = written.updated;
       counts.unchanged = written.written - written.inserted - written.updated;
+      // A large import leaves the statistics current for the next one and for every search.
+      if (!dryRun)
+        await inTx((trx) => stageSql.refreshStatistics(trx, 0, written.inserted + written.updated));
+      step('statistics');
       if (!dryRun)
         await inTx(async (trx) => {
           await audit(trx, importer.auditActor, {
