@@ -43,6 +43,14 @@ const second = makeIdNumber('410225', '1985-01-01', 14);
 const widower = makeIdNumber('410225', '1950-01-01', 13);
 const late = makeIdNumber('410225', '1952-01-01', 16);
 const next = makeIdNumber('410225', '1955-01-01', 18);
+// Couples whose wife is registered after her husband: a link is stored under the smaller person id,
+// so her remarriage finds the marriage on record from its other side.
+const husband = makeIdNumber('410225', '1978-01-01', 21);
+const wife = makeIdNumber('410225', '1979-01-01', 22);
+const newHusband = makeIdNumber('410225', '1977-01-01', 23);
+const lateHusband = makeIdNumber('410225', '1948-01-01', 25);
+const widow = makeIdNumber('410225', '1950-02-01', 26);
+const widowsNew = makeIdNumber('410225', '1949-01-01', 27);
 
 const row = (householdNo: string, name: string, id: string, relation: string, spouse = '') => ({
   户编号: householdNo,
@@ -96,6 +104,43 @@ describe('a remarriage by file', () => {
     ]);
     const once = await run(remarriage, SECOND_DAY);
     assert.deepEqual(once.counts, { rows: 3, inserted: 0, updated: 0, unchanged: 3, errors: 0 });
+  });
+
+  test('the marriage ends whichever side of the stored link remarries; a late husband’s link stays', async () => {
+    await run(
+      file([
+        row('SP-4', '赵庚', husband, '户主', wife),
+        row('SP-4', '钱辛', wife, '配偶', husband),
+        row('SP-5', '孙壬', lateHusband, '户主', widow),
+        row('SP-5', '李癸', widow, '配偶', lateHusband),
+      ]),
+      FIRST_DAY,
+    );
+    const lateId = await t.ctx.db
+      .selectFrom('persons')
+      .select('id')
+      .where('id_number', '=', lateHusband)
+      .executeTakeFirstOrThrow();
+    await insertFactRow(t.ctx.db, lateId.id, { kind: 'death', from: '2026-05-01' });
+    const outcome = await run(
+      file([
+        row('SP-4', '赵庚', husband, '户主'),
+        row('SP-6', '钱辛', wife, '户主', newHusband),
+        row('SP-6', '周子', newHusband, '配偶', wife),
+        row('SP-5', '李癸', widow, '户主', widowsNew),
+        row('SP-5', '吴丑', widowsNew, '配偶', widow),
+      ]),
+      SECOND_DAY,
+    );
+    assert.equal(outcome.status, 'succeeded');
+    assert.deepEqual(await spouseLinks(wife), [
+      ['赵庚-钱辛', SECOND_DAY],
+      ['周子-钱辛', null],
+    ]);
+    assert.deepEqual(await spouseLinks(widow), [
+      ['孙壬-李癸', null],
+      ['吴丑-李癸', null],
+    ]);
   });
 
   test('a late spouse’s link stays open beside the new marriage', async () => {
