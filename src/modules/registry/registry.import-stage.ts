@@ -571,7 +571,12 @@ export async function matchPersons(db: Db, stage: ImportStage): Promise<void> {
   await sql`ANALYZE ${persons}`.execute(db);
 }
 
-/** Rows [from, to): new persons inserted; existing ones updated where a value differs. */
+/**
+ * Rows [from, to): new persons inserted; existing ones updated where a value differs.
+ * Every chunked statement names its range on each stage table it joins (x and s), and writeRelations
+ * on the links it compares with: given on one side only, the planner hashed the whole stage, or all
+ * current links, once per chunk (fifty times in a million-row import).
+ */
 export async function writePersons(db: Db, stage: ImportStage, from: number, to: number): Promise<void> {
   const rows = sql.table(stage.rows);
   const persons = sql.table(stage.persons);
@@ -581,6 +586,7 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
       s.ethnicity, s.phone, s.hukou, s.residence, x.household_id, s.relation_to_head
     FROM ${persons} x JOIN ${rows} s ON s.row_number = x.row_number
     WHERE x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
+      AND s.row_number >= ${from} AND s.row_number < ${to}
     ORDER BY x.row_number`.execute(db);
   await sql`WITH changed AS (
       UPDATE persons p SET id_number = s.id_number, no_id_reason = s.no_id_reason, name = s.name,
@@ -590,6 +596,7 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
         updated_at = now()
       FROM ${persons} x JOIN ${rows} s ON s.row_number = x.row_number
       WHERE p.id = x.person_id AND NOT x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
+        AND s.row_number >= ${from} AND s.row_number < ${to}
         AND (p.id_number, p.no_id_reason, p.name, p.sex, p.birth_date, p.ethnicity, p.phone, p.hukou_region_code,
           p.residence_region_code, p.household_id, p.relation_to_head)
           IS DISTINCT FROM (s.id_number, s.no_id_reason, s.name, s.sex, s.birth_date, s.ethnicity, s.phone, s.hukou,
@@ -693,7 +700,7 @@ export async function writeRelations(
       WHERE w.person_id >= ${from} AND w.person_id < ${to} AND NOT EXISTS (
         SELECT 1 FROM person_relations r
         WHERE r.person_id = w.person_id AND r.related_person_id = w.related_person_id AND r.kind = w.kind
-          AND r.valid_to IS NULL)
+          AND r.valid_to IS NULL AND r.person_id >= ${from} AND r.person_id < ${to})
       ORDER BY w.person_id, w.related_person_id, w.kind, w.row_number
     ), added AS (
       INSERT INTO person_relations (person_id, related_person_id, kind, subtype, source, recorded_by)
@@ -775,7 +782,8 @@ export async function writeNewFacts(
     FROM ${sql.table(stage.persons)} x
     JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
     CROSS JOIN LATERAL jsonb_array_elements(s.new_facts) WITH ORDINALITY AS f (value, n)
-    WHERE x.inserted AND x.row_number >= ${from} AND x.row_number < ${to} AND s.new_facts IS NOT NULL
+    WHERE x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
+      AND s.row_number >= ${from} AND s.row_number < ${to} AND s.new_facts IS NOT NULL
     ORDER BY x.row_number, f.n`.execute(db);
 }
 
@@ -786,7 +794,8 @@ export async function writeNewFacts(
 export async function factRows(db: Db, stage: ImportStage, from: number, to: number): Promise<FactRow[]> {
   const r = await sql<FactRow>`SELECT x.row_number, x.person_id, x.inserted, s.facts
     FROM ${sql.table(stage.persons)} x JOIN ${sql.table(stage.rows)} s ON s.row_number = x.row_number
-    WHERE x.row_number >= ${from} AND x.row_number < ${to} AND s.facts IS NOT NULL AND NOT x.inserted
+    WHERE x.row_number >= ${from} AND x.row_number < ${to}
+      AND s.row_number >= ${from} AND s.row_number < ${to} AND s.facts IS NOT NULL AND NOT x.inserted
     ORDER BY x.row_number`.execute(db);
   return r.rows;
 }
