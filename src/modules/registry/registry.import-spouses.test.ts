@@ -61,6 +61,16 @@ const row = (householdNo: string, name: string, id: string, relation: string, sp
   配偶身份号码: spouse,
 });
 
+/** A death recorded on the person with this ID number (by a clerk, between two imports). */
+async function recordDeath(idNumber: string, from: string) {
+  const person = await t.ctx.db
+    .selectFrom('persons')
+    .select('id')
+    .where('id_number', '=', idNumber)
+    .executeTakeFirstOrThrow();
+  await insertFactRow(t.ctx.db, person.id, { kind: 'death', from });
+}
+
 async function spouseLinks(idNumber: string) {
   const person = await t.ctx.db
     .selectFrom('persons')
@@ -116,12 +126,7 @@ describe('a remarriage by file', () => {
       ]),
       FIRST_DAY,
     );
-    const lateId = await t.ctx.db
-      .selectFrom('persons')
-      .select('id')
-      .where('id_number', '=', lateHusband)
-      .executeTakeFirstOrThrow();
-    await insertFactRow(t.ctx.db, lateId.id, { kind: 'death', from: '2026-05-01' });
+    await recordDeath(lateHusband, '2026-05-01');
     const outcome = await run(
       file([
         row('SP-4', '赵庚', husband, '户主'),
@@ -148,12 +153,7 @@ describe('a remarriage by file', () => {
       file([row('SP-3', '何丁', widower, '户主', late), row('SP-3', '吕戊', late, '配偶', widower)]),
       FIRST_DAY,
     );
-    const lateId = await t.ctx.db
-      .selectFrom('persons')
-      .select('id')
-      .where('id_number', '=', late)
-      .executeTakeFirstOrThrow();
-    await insertFactRow(t.ctx.db, lateId.id, { kind: 'death', from: '2026-03-01' });
+    await recordDeath(late, '2026-03-01');
     const outcome = await run(
       file([row('SP-3', '何丁', widower, '户主', next), row('SP-3', '施己', next, '配偶', widower)]),
       SECOND_DAY,

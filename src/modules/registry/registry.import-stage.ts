@@ -879,7 +879,7 @@ const STATISTICS_FLOOR = 1000;
  * or when the import changed (`changed`) more than a tenth of what they know, autovacuum's own rule,
  * which on a server acts up to a minute later and on the embedded database never. A plan made on
  * the statistics of an empty registry joined a re-import's 100,000 spouse links by nested loops: the
- * relations step of a 200,000-row re-import run right after the first load took 175 s instead of 2 s
+ * relations step of a 200,000-row re-import run right after the first load took 175 s instead of 4 s
  * (docs/PERFORMANCE.md, bench/import). Returns whether the tables were analysed.
  */
 export async function refreshStatistics(db: Db, atLeast: number, changed: number): Promise<boolean> {

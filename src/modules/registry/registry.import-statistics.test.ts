@@ -1,7 +1,7 @@
 // The import keeps the planner's statistics of the registry current (refreshStatistics): a large
 // import leaves them analysed, and an import that finds the registry larger than its statistics know
 // analyses it before joining it. Without this, a re-import run right after a first load of 200,000
-// persons took 175 s in one step instead of 2 s (docs/PERFORMANCE.md, bench/import); the embedded
+// persons took 175 s in one step instead of 4 s (docs/PERFORMANCE.md, bench/import); the embedded
 // database has no autovacuum to catch up. Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
