@@ -492,8 +492,7 @@ export async function importRegistryFile(
       step('households, match');
       // The file names more registered persons than the planner knows of (a re-import right after a
       // first load): the statistics are brought up to date before the steps that join the registry.
-      const matched = await inTx((trx) => stageSql.matchedCount(trx, stage));
-      await inTx((trx) => stageSql.refreshStatistics(trx, matched, 0));
+      await inTx(async (trx) => stageSql.refreshStatistics(trx, await stageSql.matchedCount(trx, stage), 0));
       step('statistics');
       await progress(0.05, 'writing persons');
       await eachChunk(
