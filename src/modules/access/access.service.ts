@@ -847,6 +847,9 @@ export async function useRecoveryCode(db: Db, userId: number, code: string): Pro
   return Number(updated.numAffectedRows ?? 0) === 1;
 }
 
+const alreadyEnabled = () =>
+  conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+
 /** Starts (or restarts) TOTP enrolment: a new secret, not active until confirmed with a code. */
 export async function enrollTotp(
   ctx: AppContext,
@@ -855,15 +858,17 @@ export async function enrollTotp(
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
-  if (user.totp_enabled)
-    throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+  if (user.totp_enabled) throw alreadyEnabled();
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
   await ctx.db.transaction().execute(async (trx) => {
-    await trx
+    // Only while two-factor is off: a confirmation that committed meanwhile keeps its seed.
+    const started = await trx
       .updateTable('users')
       .set({ totp_secret: sealTotpSecret(ctx.config, secret), totp_last_step: null })
       .where('id', '=', userId)
-      .execute();
+      .where('totp_enabled', '=', false)
+      .executeTakeFirst();
+    if (Number(started.numUpdatedRows) !== 1) throw alreadyEnabled();
     await audit(trx, actor, { action: 'auth.2fa.enroll', entityType: 'user', entityId: userId });
   });
   const otpauthUri = totpFor(secret, user.username).toString();
@@ -883,8 +888,7 @@ export async function confirmTotp(
   const userId = requireUser(actor);
   const user = await repo.findUserById(ctx.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
-  if (user.totp_enabled)
-    throw conflict({ zh: '已启用双因素验证', en: 'Two-factor authentication is already enabled' });
+  if (user.totp_enabled) throw alreadyEnabled();
   if (!user.totp_secret) throw invalid('code', { zh: '请先开始绑定', en: 'Start the enrolment first' });
   await reauthenticate(ctx, actor, user, input.password, 'auth.2fa.confirm', 'password');
   const code = input.code;
@@ -900,7 +904,10 @@ export async function confirmTotp(
   }
   const codes = recoveryCodes(10);
   await ctx.db.transaction().execute(async (trx) => {
-    await trx
+    // The seed the code was checked against must still be the one enrolled: another session of the
+    // account may have restarted the enrolment while the password was being checked, and its seed
+    // (a thief's) must not be the one switched on.
+    const enabled = await trx
       .updateTable('users')
       .set({
         totp_enabled: true,
@@ -910,7 +917,14 @@ export async function confirmTotp(
         version: sql<number>`version + 1`,
       })
       .where('id', '=', userId)
-      .execute();
+      .where('totp_enabled', '=', false)
+      .where('totp_secret', '=', user.totp_secret)
+      .executeTakeFirst();
+    if (Number(enabled.numUpdatedRows) !== 1)
+      throw conflict({
+        zh: '绑定期间账号的双因素设置已被更改，请重新开始绑定',
+        en: 'The two-factor enrolment changed while it was being confirmed: start the enrolment again',
+      });
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     await trx
       .insertInto('recovery_codes')

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hash as argonHash } from '@node-rs/argon2';
 import * as OTPAuth from 'otpauth';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import {
@@ -397,5 +398,66 @@ describe('enrolment asks for the password again', () => {
       .where('id', '=', user.id)
       .executeTakeFirstOrThrow();
     assert.deepEqual(row, { totp_enabled: false, locked: true });
+  });
+
+  test('a second session restarting the enrolment while the owner confirms cannot switch its own seed on', async () => {
+    const user = await makeUser(t.ctx, 'stolen.c', 'village_child_director', '410225101200');
+    const owner = await sessionFor(t.ctx, user.id);
+    const thief = await sessionFor(t.ctx, user.id);
+    const enroll = await post('/auth/2fa/enroll', owner);
+    const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
+    const sealedOwner = await storedSecret('stolen.c');
+    // The thief's enrolment lands while the owner's password is being checked: the confirmation has
+    // read the account and reserved its attempt (failed_attempts 1) and argon2 is running, made slow
+    // here (many passes) so that the window is wide.
+    await t.ctx.db
+      .updateTable('users')
+      .set({ password_hash: await argonHash(TEST_PASSWORD, { timeCost: 60 }) })
+      .where('id', '=', user.id)
+      .execute();
+    const confirming = post('/auth/2fa/confirm', owner, { code: totpCode(secret), password: TEST_PASSWORD });
+    const attempts = () =>
+      t.ctx.db
+        .selectFrom('users')
+        .select('failed_attempts')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+    while ((await attempts()).failed_attempts === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    const restarted = await post('/auth/2fa/enroll', thief);
+    const confirmed = await confirming;
+    assert.equal(restarted.statusCode, 200, 'the restart landed first: the race this test is about');
+    assert.notEqual(await storedSecret('stolen.c'), sealedOwner);
+    assert.equal(confirmed.statusCode, 409, confirmed.body);
+    assert.equal(confirmed.json().error.code, 'CONFLICT');
+    assert.match(confirmed.json().error.message, /重新开始绑定/);
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .select(['totp_enabled'])
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { totp_enabled: false }, "the thief's seed is not switched on");
+    const codes = await t.ctx.db
+      .selectFrom('recovery_codes')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .execute();
+    assert.equal(codes.length, 0, 'no recovery codes handed out');
+  });
+
+  test('once the owner has confirmed, another session cannot restart the enrolment', async () => {
+    const user = await makeUser(t.ctx, 'stolen.d', 'village_child_director', '410225101200');
+    const owner = await sessionFor(t.ctx, user.id);
+    const thief = await sessionFor(t.ctx, user.id);
+    const enroll = await post('/auth/2fa/enroll', owner);
+    const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
+    const sealedOwner = await storedSecret('stolen.d');
+    const confirm = await post('/auth/2fa/confirm', owner, {
+      code: totpCode(secret),
+      password: TEST_PASSWORD,
+    });
+    assert.equal(confirm.statusCode, 200, confirm.body);
+    const restarted = await post('/auth/2fa/enroll', thief);
+    assert.equal(restarted.statusCode, 409, restarted.body);
+    assert.equal(await storedSecret('stolen.d'), sealedOwner, "the owner's seed stays");
   });
 });
