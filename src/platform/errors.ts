@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'ACCOUNT_LOCKED'
@@ -36,6 +38,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   FILE_REJECTED: 422,
   RATE_LIMITED: 429,
@@ -63,6 +67,8 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, Message> = {
     en: 'The record was changed by someone else; reload and retry',
   },
   PAYLOAD_TOO_LARGE: { zh: '上传内容过大', en: 'The upload is too large' },
+  HEADERS_TOO_LARGE: { zh: '请求的网址或请求头过长', en: 'The address or the request headers are too long' },
+  REQUEST_TIMEOUT: { zh: '请求超时，请重试', en: 'The request took too long; try again' },
   UNSUPPORTED_MEDIA_TYPE: { zh: '不支持的内容类型', en: 'Unsupported content type' },
   FILE_REJECTED: { zh: '文件无法导入', en: 'The file cannot be imported' },
   RATE_LIMITED: { zh: '请求过于频繁，请稍后再试', en: 'Too many requests; try again later' },

@@ -5,8 +5,16 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  maxHeaderSize,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
+  type ConnectionError,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -74,6 +82,7 @@ export const ErrorEnvelope = Type.Object(
 
 interface AjvIssue {
   instancePath: string;
+  schemaPath?: string;
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
@@ -117,10 +126,74 @@ const KEYWORD_MESSAGES: Record<string, (p: Record<string, unknown>) => Message> 
     zh: `不允许的字段 ${String(p.additionalProperty)}`,
     en: `has an unknown field ${String(p.additionalProperty)}`,
   }),
+  // A union's own summary, where no branch says more (see foldUnions): never Ajv's English.
+  anyOf: () => ({ zh: '取值无效', en: 'is not valid' }),
+  oneOf: () => ({ zh: '取值无效', en: 'is not valid' }),
 };
 
+/**
+ * Ajv answers a value that fits no branch of a union (anyOf, oneOf) with every branch's complaint and
+ * a summary of its own: for a nullable date "is not a valid date", "must be null" and "must match a
+ * schema in anyOf", as if the clerk were asked to leave the field empty. Folded into the reasons a
+ * person can act on: the null branch's "must be null" and the summary go, and branches that each allow
+ * one value (1 or 2) become one list of the values. Inner unions fold first.
+ */
+function foldUnions(issues: AjvIssue[]): AjvIssue[] {
+  let out = [...issues];
+  const unions = issues
+    .filter((issue) => (issue.keyword === 'anyOf' || issue.keyword === 'oneOf') && issue.schemaPath)
+    .sort((a, b) => (b.schemaPath?.length ?? 0) - (a.schemaPath?.length ?? 0));
+  for (const union of unions) {
+    if (!out.includes(union)) continue;
+    const prefix = `${union.schemaPath}/`;
+    const branchOf = (issue: AjvIssue) => (issue.schemaPath ?? '').slice(prefix.length).split('/')[0] ?? '';
+    const members = out.filter((issue) => issue !== union && issue.schemaPath?.startsWith(prefix));
+    const nullBranch = (issue: AjvIssue) =>
+      issue.keyword === 'type' &&
+      issue.params.type === 'null' &&
+      issue.schemaPath === `${prefix}${branchOf(issue)}/type`;
+    const reasons = members.filter((issue) => !nullBranch(issue));
+    // oneOf matching two branches has no branch complaint: its summary is the reason.
+    if (!reasons.length) continue;
+    const branches = new Set(reasons.map(branchOf));
+    const allowsOne = (branch: string) =>
+      reasons.some((i) => branchOf(i) === branch && (i.keyword === 'const' || i.keyword === 'enum'));
+    const folded: AjvIssue[] = [...branches].every(allowsOne)
+      ? [
+          {
+            instancePath: union.instancePath,
+            schemaPath: union.schemaPath,
+            keyword: 'enum',
+            params: {
+              allowedValues: [
+                ...new Set(
+                  reasons.flatMap((i) =>
+                    i.keyword === 'const'
+                      ? [i.params.allowedValue]
+                      : i.keyword === 'enum'
+                        ? ((i.params.allowedValues as unknown[] | undefined) ?? [])
+                        : [],
+                  ),
+                ),
+              ],
+            },
+          },
+        ]
+      : reasons;
+    const at = out.indexOf(union);
+    const dropped = new Set([union, ...members]);
+    out = [
+      ...out.slice(0, at).filter((issue) => !dropped.has(issue)),
+      ...folded,
+      ...out.slice(at + 1).filter((issue) => !dropped.has(issue)),
+    ];
+  }
+  return out;
+}
+
 function detailsFromValidation(issues: AjvIssue[], context: string | undefined): ErrorDetail[] {
-  return issues.map((issue) => {
+  const seen = new Set<string>();
+  return foldUnions(issues).flatMap((issue) => {
     const segments = issue.instancePath.split('/').filter(Boolean);
     if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string')
       segments.push(issue.params.missingProperty);
@@ -132,7 +205,11 @@ function detailsFromValidation(issues: AjvIssue[], context: string | undefined):
       zh: '取值无效',
       en: issue.message ?? 'is not valid',
     };
-    return { path: field, message };
+    // Branches of a union may give the same reason twice ("must be number" for 1 and for 2).
+    const key = `${field}\u0000${message.zh}\u0000${message.en}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ path: field, message }];
   });
 }
 
@@ -207,6 +284,71 @@ function unplainNumbers(part: unknown, schema: unknown, out: ErrorDetail[]): voi
         break;
       }
   }
+}
+
+/**
+ * Numbers no field can hold. Coercion reads "Infinity", "1e999" and 400 nines as Infinity, and Ajv
+ * checks `minimum` and `maximum` only on finite numbers and takes Infinity for an integer, so Infinity
+ * passed every integer field (a path id, a limit, a body id) and reached PostgreSQL: a 500. An integer
+ * beyond 2^53 is no longer the number sent, and beyond 2^63 no column holds it. Checked on the value as
+ * sent, before coercion, in the path, the query string and the body alike: an integer field takes
+ * only a safe integer, a number field only a finite number; the reason names the field's own limit.
+ * A field that also takes text, and values with a fixed list (an enum), are left to their schema.
+ */
+function numbersOutOfRange(value: unknown, schema: JsonSchema, path: string, out: ErrorDetail[]): void {
+  if (out.length >= 20 || value === null || value === undefined) return;
+  const branches = leaves(schema);
+  const numeric = branches.filter(
+    (leaf) =>
+      leaf.enum === undefined &&
+      leaf.const === undefined &&
+      (typesOf(leaf).includes('integer') || typesOf(leaf).includes('number')),
+  );
+  const scalar = numeric.length > 0 && !branches.some((leaf) => typesOf(leaf).includes('string'));
+  if (scalar && (typeof value === 'number' || typeof value === 'string')) {
+    const field = path || 'body';
+    const reason = outOfRange(value, numeric);
+    if (reason && !out.some((detail) => detail.path === field)) out.push({ path: field, message: reason });
+    return;
+  }
+  if (typeof value !== 'object') return;
+  const shape = objectBranch(schema);
+  if (Array.isArray(value)) {
+    const items = shape?.items as JsonSchema | undefined;
+    if (items)
+      value.forEach((item, i) => numbersOutOfRange(item, items, path ? `${path}.${i}` : String(i), out));
+    // A repeated query parameter, or [x] where a number goes: coercion takes the array's one value.
+    else if (scalar) for (const item of value) numbersOutOfRange(item, schema, path, out);
+    return;
+  }
+  const properties = (shape?.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [key, item] of Object.entries(value)) {
+    const property = properties[key];
+    if (property) numbersOutOfRange(item, property, path ? `${path}.${key}` : key, out);
+  }
+}
+
+/** Why a number as sent is beyond what its field holds, or null (also when it is no number at all). */
+function outOfRange(value: number | string, numeric: JsonSchema[]): Message | null {
+  const n = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
+  if (Number.isNaN(n)) return null;
+  const integer = numeric.every((leaf) => !typesOf(leaf).includes('number'));
+  const fits = integer
+    ? Number.isSafeInteger(n) || (Number.isFinite(n) && !Number.isInteger(n))
+    : Number.isFinite(n);
+  if (fits) return null;
+  const limits = (key: 'maximum' | 'minimum') =>
+    numeric.map((leaf) => leaf[key]).filter((limit): limit is number => typeof limit === 'number');
+  if (n > 0) {
+    const limit = Math.min(...limits('maximum'), integer ? Number.MAX_SAFE_INTEGER : Infinity);
+    return Number.isFinite(limit)
+      ? { zh: `不能大于 ${String(limit)}`, en: `must be at most ${String(limit)}` }
+      : { zh: '数值过大', en: 'is too large a number' };
+  }
+  const limit = Math.max(...limits('minimum'), integer ? -Number.MAX_SAFE_INTEGER : -Infinity);
+  return Number.isFinite(limit)
+    ? { zh: `不能小于 ${String(limit)}`, en: `must be at least ${String(limit)}` }
+    : { zh: '数值过小', en: 'is too small a number' };
 }
 
 /**
@@ -403,6 +545,107 @@ function toDomainError(
   return new DomainError('INTERNAL');
 }
 
+/** The integer types of PostgreSQL, with their ranges as the database prints them. */
+const INTEGER_RANGES: Record<string, [string, string]> = {
+  smallint: ['-32768', '32767'],
+  integer: ['-2147483648', '2147483647'],
+  bigint: ['-9223372036854775808', '9223372036854775807'],
+};
+
+/** The dotted path of the first scalar in the request parts whose text is `text`, or null. */
+function fieldHolding(text: string, parts: unknown[]): string | null {
+  const stack: [unknown, string][] = parts.map((part) => [part, '']);
+  while (stack.length) {
+    const [value, path] = stack.shift() as [unknown, string];
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object') {
+      if (path && String(value) === text) return path;
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) stack.push([item, path ? `${path}.${key}` : key]);
+  }
+  return null;
+}
+
+/**
+ * A value of the request that the database refused: out of its column's range (SQLSTATE 22003: an
+ * int4 column beside a field the schema caps at 2^53) or not of the column's type (22P02). That is bad
+ * input, a 400 naming the field like every other, not a 500. The schemas refuse such values first
+ * (numbersOutOfRange); this is the net for a column narrower than its field. A refused value that
+ * the request does not hold is the server's own (a sum that overflowed) and stays a 500.
+ */
+function refusedByDatabase(error: unknown, request: FastifyRequest): DomainError | null {
+  if (!error || typeof error !== 'object') return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof message !== 'string') return null;
+  const range = code === '22003' ? /^value "(.*)" is out of range for type ([a-z ]+)$/.exec(message) : null;
+  const syntax = code === '22P02' ? /^invalid input syntax for type ([a-z ]+): "(.*)"$/.exec(message) : null;
+  const [text, type] = range ? [range[1], range[2]] : syntax ? [syntax[2], syntax[1]] : [];
+  if (text === undefined || type === undefined) return null;
+  const field = fieldHolding(text, [request.params, request.query, request.body]);
+  if (!field) return null;
+  const bounds = INTEGER_RANGES[type];
+  const reason: Message = !range
+    ? { zh: '取值无效', en: 'is not valid' }
+    : !bounds
+      ? { zh: '超出允许范围', en: 'is out of range' }
+      : text.startsWith('-')
+        ? { zh: `不能小于 ${bounds[0]}`, en: `must be at least ${bounds[0]}` }
+        : { zh: `不能大于 ${bounds[1]}`, en: `must be at most ${bounds[1]}` };
+  return new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, [
+    { path: field, message: reason },
+  ]);
+}
+
+/** The Accept-Language of a request the HTTP parser gave up on, read from its raw bytes, if there. */
+function rawAcceptLanguage(packet: unknown): string | undefined {
+  if (!Buffer.isBuffer(packet)) return undefined;
+  const head = packet.toString('latin1').split('\r\n\r\n')[0] ?? '';
+  return /\r\naccept-language:[ \t]*([^\r\n]*)/i.exec(head)?.[1];
+}
+
+/** What Node's HTTP parser reads of a request line and headers (--max-http-header-size), in KB. */
+const HEADER_KB = Math.floor(maxHeaderSize / 1024);
+
+/**
+ * The answer to a request Node's HTTP parser refused before Fastify saw it: a request line or headers
+ * beyond the 16 KB the parser reads (431), headers that never finished arriving (408), or bytes that
+ * are no HTTP (400). It goes out on the bare socket, so it is written whole here: the envelope in the
+ * language the request's raw bytes ask for, with the request id and the security headers every answer
+ * carries, and the connection closed (the parser cannot read on).
+ */
+function clientErrorAnswer(error: ConnectionError, securityHeaders: Record<string, string>): string {
+  const domain =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new DomainError('HEADERS_TOO_LARGE', {
+          zh: `${DEFAULT_MESSAGES.HEADERS_TOO_LARGE.zh}（合计不能超过 ${HEADER_KB} KB）`,
+          en: `${DEFAULT_MESSAGES.HEADERS_TOO_LARGE.en} (${HEADER_KB} KB together at most)`,
+        })
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new DomainError('REQUEST_TIMEOUT')
+        : new DomainError('VALIDATION_FAILED', {
+            zh: '请求不是有效的 HTTP 请求',
+            en: 'The request is not a valid HTTP request',
+          });
+  const status = HTTP_STATUS[domain.code];
+  const lang = languageOf(rawAcceptLanguage(error.rawPacket as unknown));
+  const body = JSON.stringify(envelope(domain.code, domain.userMessage, domain.details, lang));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': randomUUID(),
+    'cache-control': 'no-store',
+    ...securityHeaders,
+    connection: 'close',
+  };
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    '',
+    body,
+  ].join('\r\n');
+}
+
 export interface BuildAppOptions {
   ctx: AppContext;
   logger: Logger;
@@ -412,6 +655,7 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAppOptions): Promise<App> {
+  const securityHeaders = securityHeadersFor(ctx.config.secureCookies);
   const app = Fastify({
     loggerInstance: logger,
     genReqId: (req) => {
@@ -454,6 +698,15 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
         .status(HTTP_STATUS[domain.code])
         .send(envelope(domain.code, domain.userMessage, domain.details, lang));
     },
+    // Requests Node's HTTP parser refuses (a request line or headers over 16 KB) never reach a hook or
+    // the error handler: their answer is written here, in the envelope like every other.
+    clientErrorHandler: (error: ConnectionError, socket: Socket) => {
+      // A reset connection has gone; there is no one to answer.
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      logger.info({ code: error.code }, 'request refused by the HTTP parser');
+      if (socket.writable) socket.end(clientErrorAnswer(error, securityHeaders), () => socket.destroy());
+      else socket.destroy();
+    },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
@@ -470,7 +723,6 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   });
 
   app.decorateRequest('lang', 'zh');
-  const securityHeaders = securityHeadersFor(ctx.config.secureCookies);
   app.addHook('onRequest', async (request, reply) => {
     request.lang = languageOf(request.headers['accept-language']);
     reply.header('x-request-id', request.id);
@@ -506,6 +758,12 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
     const routeSchema = request.routeOptions.schema;
     unplainNumbers(request.params, routeSchema?.params, details);
     unplainNumbers(request.query, routeSchema?.querystring, details);
+    for (const [part, schema] of [
+      [request.params, routeSchema?.params],
+      [request.query, routeSchema?.querystring],
+      [request.body, routeSchema?.body],
+    ] as const)
+      if (schema && typeof schema === 'object') numbersOutOfRange(part, schema as JsonSchema, '', details);
     const bodySchema = request.routeOptions.schema?.body;
     if (!details.length && bodySchema && request.body && typeof request.body === 'object')
       nullsRefused(request.body, bodySchema as JsonSchema, '', details);
@@ -514,9 +772,12 @@ export async function buildApp({ ctx, logger, routes, serveWeb = true }: BuildAp
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const domain = toDomainError(error);
+    const refused = refusedByDatabase(error, request);
+    const domain = refused ?? toDomainError(error);
     const status = HTTP_STATUS[domain.code];
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // A field whose schema lets through what its column cannot hold: worth an operator's look.
+    else if (refused) request.log.warn({ err: error }, 'request refused by the database');
     else request.log.info({ code: domain.code }, 'request refused');
     void reply.status(status).send(envelope(domain.code, domain.userMessage, domain.details, request.lang));
   });

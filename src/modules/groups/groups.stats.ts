@@ -56,7 +56,11 @@ function dateOrToday(asOf: string | undefined): IsoDate {
   if (!isIsoDate(date)) throw invalid('asOf', { zh: '不是有效日期', en: 'is not a valid date' });
   const latest = latestCountableDay();
   if (date > latest)
-    throw invalid('asOf', { zh: `不能晚于今天 (${latest})`, en: `must not be after today (${latest})` });
+    // Named by its date, not "today": the latest day is tomorrow on the server's calendar.
+    throw invalid('asOf', {
+      zh: `不能晚于 ${latest}（尚未到来的日期没有统计）`,
+      en: `must not be after ${latest} (a day still to come has no count)`,
+    });
   return date;
 }
 
@@ -318,8 +322,8 @@ function monthEnds(from: string, to: string): { month: string; end: IsoDate }[] 
   const current = Number(now.slice(0, 4)) * 12 + Number(now.slice(5, 7)) - 1;
   if (last > current)
     throw invalid('to', {
-      zh: `不能晚于本月 (${now.slice(0, 7)})`,
-      en: `must not be after the current month (${now.slice(0, 7)})`,
+      zh: `不能晚于 ${now.slice(0, 7)}（尚未到来的月份没有统计）`,
+      en: `must not be after ${now.slice(0, 7)} (a month still to come has no count)`,
     });
   const out: { month: string; end: IsoDate }[] = [];
   for (let i = first; i <= last; i++) {
