@@ -16,11 +16,13 @@ const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/g;
 // and the direction marks that Windows puts around a number copied from some programs
 // (U+202D ... U+202C) or from a right-to-left page.
 /**
- * C0 controls except tab, line feed and carriage return, and DEL: refused in any text the API or an
- * import takes (PostgreSQL cannot store a NUL at all, and the others are invisible garbage in a name).
+ * C0 controls except tab, line feed and carriage return, DEL, and the C1 controls U+0080-U+009F:
+ * refused in any text the API or an import takes (PostgreSQL cannot store a NUL at all, and the
+ * others are invisible garbage in a name; a household number or a fact's source of C1 characters
+ * only, such as NEL U+0085, looked blank yet passed the "never blank" checks).
  */
 // eslint-disable-next-line no-control-regex
-export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 

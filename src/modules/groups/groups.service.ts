@@ -16,7 +16,12 @@ import {
 } from '../../platform/errors.ts';
 import { audit, inScope, recordRead, requireAccess, type Actor } from '../access/index.ts';
 import { findRegion } from '../regions/index.ts';
-import type { GroupPeriod, GroupProvider, PersonChange } from '../registry/index.ts';
+import {
+  asOfAheadProblem,
+  type GroupPeriod,
+  type GroupProvider,
+  type PersonChange,
+} from '../registry/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
 import { reevaluateAfterChange } from './groups.evaluate.ts';
 import type { ConfigBody, ConfigView, WorklistItem } from './groups.schemas.ts';
@@ -241,12 +246,17 @@ export interface PersonGroup {
   reasons: { zh: string[]; en: string[] };
 }
 
-/** The groups a person belongs to on `asOf`, for the person file ("groups": [...]). */
+/**
+ * The groups a person belongs to on `asOf`, for the person file ("groups": [...]). A day after tomorrow
+ * is refused, as the person file refuses it: the periods are evaluated up to today.
+ */
 export async function groupsOfPerson(
   db: repo.Db,
   personId: number,
   asOf: IsoDate = today(),
 ): Promise<PersonGroup[]> {
+  const ahead = asOfAheadProblem(asOf, today());
+  if (ahead) throw invalid('asOf', ahead);
   const rows = await repo.membershipsOn(db, personId, asOf);
   return rows
     .map((row) => ({

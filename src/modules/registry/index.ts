@@ -2,7 +2,7 @@
 
 export * from './registry.facts.ts';
 export { registryRoutes } from './registry.routes.ts';
-export { nameSpellings } from './registry.rules.ts';
+export { asOfAheadProblem, latestAsOfDay, nameSpellings } from './registry.rules.ts';
 export { maskIdNumber, normalizeIdNumber, idTail } from './registry.idnumber.ts';
 export type { RegistryTables } from './registry.tables.ts';
 export { registryImportJob } from './registry.jobs.ts';

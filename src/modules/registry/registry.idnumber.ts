@@ -24,6 +24,14 @@ export const ID_NUMBER_ERROR_CODES = [
 
 export type IdNumberErrorCode = (typeof ID_NUMBER_ERROR_CODES)[number];
 
+/**
+ * The earliest birth date the registry takes (DOMAIN.md section 1: an ID number born before 1900 is
+ * refused). The same bound holds for a birth date given without a number, through the API, the
+ * template and the child ledger (birthDateProblem in registry.rules.ts), and so for every other date
+ * of a person's life.
+ */
+export const EARLIEST_BIRTH_DATE: IsoDate = '1900-01-01';
+
 /** GB/T 2261.1: 1 male, 2 female. */
 export type Sex = 1 | 2;
 
@@ -205,7 +213,7 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
         );
   }
   const birthDate = formatDate(y, m, d);
-  if (birthDate < '1900-01-01') {
+  if (birthDate < EARLIEST_BIRTH_DATE) {
     return centenarian
       ? fail(
           'BIRTH_BEFORE_1900',

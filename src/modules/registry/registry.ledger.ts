@@ -33,7 +33,7 @@ import type {
   SchoolStage,
 } from './registry.facts.ts';
 import type { GuardianshipAssessment } from './registry.tables.ts';
-import { parentBirthProblem } from './registry.rules.ts';
+import { birthDateProblem, parentBirthProblem } from './registry.rules.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, isFormulaWithoutResult, readRows } from './registry.reader.ts';
@@ -1097,9 +1097,6 @@ export function workplaceInCounty(text: string, places: CountyPlaces): boolean {
   );
 }
 
-/** The earliest birth date the registry accepts, as for ID numbers (DOMAIN.md). */
-const EARLIEST_BIRTH = '1900-01-01';
-
 /** 委托监护人与儿童关系 that name a parent: the parent looks after the child, no entrusted carer. */
 const PARENT_RELATION = /^(?:父亲|母亲|父|母|爸爸|妈妈|生父|生母|父子|父女|母子|母女)$/;
 
@@ -1422,16 +1419,9 @@ function parseLedgerRow(
       return null;
     }
     const d = date(h);
-    if (d !== null && d > options.today) {
-      err(
-        h,
-        `出生日期 ${d} 晚于今天（${options.today}）`,
-        `the birth date ${d} is in the future (today is ${options.today})`,
-      );
-      return null;
-    }
-    if (d !== null && d < EARLIEST_BIRTH) {
-      err(h, `出生日期 ${d} 早于1900年`, `the birth date ${d} is before 1900`);
+    const impossible = d === null ? null : birthDateProblem(d, options.today);
+    if (impossible) {
+      err(h, impossible.zh, impossible.en);
       return null;
     }
     return d;

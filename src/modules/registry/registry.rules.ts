@@ -1,9 +1,10 @@
 // Pure registry rules: how a name is written for search, what each kind of fact must carry, how a
 // relation reads from either end. No database, no HTTP.
 import { pinyin } from 'pinyin-pro';
-import { ageOn, isIsoDate } from '../../platform/dates.ts';
+import { addDays, ageOn, isIsoDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeCell, type LocalizedMessage } from '../../platform/normalize.ts';
 import { FACT_KINDS, type FactKind } from './registry.facts.ts';
+import { EARLIEST_BIRTH_DATE } from './registry.idnumber.ts';
 import type { RelationKind } from './registry.tables.ts';
 
 /**
@@ -43,7 +44,9 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
     // that an export imports back (registry.template.ts, registry.ledger.ts).
     destination: { type: 'string', maxLength: 100 },
     expectedReturn: { type: 'date', nullable: true },
-    contact: { type: 'string' },
+    // A phone, a messaging account or a workplace to ask at: a line of text, as the other short
+    // fields of a fact (destination, school) hold.
+    contact: { type: 'string', maxLength: 100 },
     homeVisits: { type: 'enum', values: ['monthly', 'quarterly', 'half_yearly', 'yearly', 'rarely'] },
   },
   liberty_restriction: {
@@ -59,7 +62,9 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
   disability: {
     category: { type: 'enum', values: [1, 2, 3, 4, 5, 6, 7], required: true },
     grade: { type: 'enum', values: [1, 2, 3, 4], required: true },
-    certificateNo: { type: 'string' },
+    // 残疾人证号 is the ID number and two digits (20 characters); 40 as the ID and birth certificate
+    // numbers of a person hold.
+    certificateNo: { type: 'string', maxLength: 40 },
   },
   serious_illness: { diagnosis: { type: 'string', maxLength: 100 } },
   schooling: {
@@ -89,7 +94,9 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
     bothParentsMigrant: { type: 'boolean' },
     oneMigrantOtherUnable: { type: 'boolean' },
     unableParent: { type: 'enum', values: ['father', 'mother'] },
-    unableReason: { type: 'string' },
+    // The declaration's texts are the ledger's cells (无监护能力原因, 家庭经济来源, 救助帮扶情况): they
+    // hold what the ledger import takes of a cell (LEDGER_TEXT_MAX in registry.ledger.ts).
+    unableReason: { type: 'string', maxLength: 200 },
     hasEntrustedCarer: { type: 'boolean' },
     guardianshipType: {
       type: 'enum',
@@ -97,8 +104,8 @@ export const FACT_FIELDS: Record<FactKind, Record<string, FieldRule>> = {
     },
     hukouRegistered: { type: 'boolean' },
     boarding: { type: 'boolean' },
-    incomeSources: { type: 'string' },
-    assistance: { type: 'string' },
+    incomeSources: { type: 'string', maxLength: 200 },
+    assistance: { type: 'string', maxLength: 200 },
   },
 };
 
@@ -286,11 +293,14 @@ export function checkFactData(kind: FactKind, data: Record<string, unknown>): Fa
         out[key] = cell;
         break;
       }
-      case 'date':
+      case 'date': {
         if (typeof value !== 'string' || !isIsoDate(value))
           return { ok: false, path, message: { zh: '应为日期 YYYY-MM-DD', en: 'must be a date YYYY-MM-DD' } };
+        const early = beforeBirthProblem(value, [], { zh: '日期', en: 'the date' });
+        if (early) return { ok: false, path, message: early };
         out[key] = value;
         break;
+      }
       case 'boolean':
         if (typeof value !== 'boolean')
           return { ok: false, path, message: { zh: '应为 true 或 false', en: 'must be true or false' } };
@@ -403,6 +413,124 @@ export function marriageAgeProblem(spouse: RelatedPerson, on: string): Localized
     zh: `${who ? `“${who}”` : '配偶'}在 ${on} 为 ${age} 周岁，未到法定婚龄（${spouse.sex === 1 ? '男' : '女'}不早于 ${minimum} 周岁，民法典第一千零四十七条）`,
     en: `${who || 'the spouse'} was ${age} on ${on}, under the legal marriage age (${minimum} for a ${spouse.sex === 1 ? 'man' : 'woman'}, Civil Code art. 1047)`,
   };
+}
+
+// ---------- dates a person's life allows ----------
+
+const EARLIEST_YEAR = EARLIEST_BIRTH_DATE.slice(0, 4);
+
+/**
+ * A birth date the registry does not take: after today, or before 1900-01-01 (EARLIEST_BIRTH_DATE, the
+ * bound DOMAIN.md sets for the date in an ID number). One rule for the API, the registry template and
+ * the child ledger, so that what one takes the others take too and an export imports back. Null when
+ * the date is taken.
+ */
+export function birthDateProblem(birthDate: IsoDate, today: IsoDate): LocalizedMessage | null {
+  if (birthDate > today)
+    return {
+      zh: `出生日期 ${birthDate} 晚于今天（${today}）`,
+      en: `the birth date ${birthDate} is in the future (today is ${today})`,
+    };
+  if (birthDate < EARLIEST_BIRTH_DATE)
+    return {
+      zh: `出生日期 ${birthDate} 早于${EARLIEST_YEAR}年`,
+      en: `the birth date ${birthDate} is before ${EARLIEST_YEAR}`,
+    };
+  return null;
+}
+
+/** A person a date is held against: who they are in the message (本人, 对方) and their birth date. */
+export interface BornPerson {
+  who?: LocalizedMessage;
+  birthDate: string | null;
+}
+
+/**
+ * A date about persons that cannot come before their births (a fact's start, a link's start or end, a
+ * signed form, a check of a carer): before the birth of one of them (the latest such birth is named),
+ * or before the earliest birth the registry takes (1900-01-01) whatever is known of them. With
+ * `orOn`, the birth day itself is refused too (an end on it would leave a period of no days).
+ * `what` names the date in the message. Null when the date is possible.
+ */
+export function beforeBirthProblem(
+  date: string,
+  persons: readonly BornPerson[],
+  what: LocalizedMessage,
+  { orOn = false }: { orOn?: boolean } = {},
+): LocalizedMessage | null {
+  const [zhVerb, enVerb] = orOn ? ['不晚于', 'is not after'] : ['早于', 'is before'];
+  const born = persons
+    .filter(
+      (p): p is BornPerson & { birthDate: string } =>
+        p.birthDate !== null && (orOn ? date <= p.birthDate : date < p.birthDate),
+    )
+    .sort((a, b) => (a.birthDate < b.birthDate ? 1 : a.birthDate > b.birthDate ? -1 : 0))[0];
+  if (born)
+    return {
+      zh: `${what.zh} ${date} ${zhVerb}${born.who ? `${born.who.zh}的` : ''}出生日期 ${born.birthDate}`,
+      en: `${what.en} ${date} ${enVerb} the birth${born.who ? ` of ${born.who.en}` : ''} on ${born.birthDate}`,
+    };
+  if (date < EARLIEST_BIRTH_DATE)
+    return {
+      zh: `${what.zh} ${date} 早于${EARLIEST_YEAR}年：登记的人都出生在 ${EARLIEST_BIRTH_DATE} 以后`,
+      en: `${what.en} ${date} is before ${EARLIEST_YEAR}: nobody on the registry was born before ${EARLIEST_BIRTH_DATE}`,
+    };
+  return null;
+}
+
+/**
+ * A date of something that has happened (an entrustment form signed, a carer's fitness checked) that
+ * is after today. Null when it is not. A plan (a migration, a link starting later) is not held to it.
+ */
+export function datedAheadProblem(
+  date: string,
+  today: IsoDate,
+  what: LocalizedMessage,
+): LocalizedMessage | null {
+  if (date <= today) return null;
+  return {
+    zh: `${what.zh} ${date} 晚于今天（${today}）：只能登记已经发生的事`,
+    en: `${what.en} ${date} is in the future (today is ${today}): only what has happened is recorded`,
+  };
+}
+
+/**
+ * The latest date an "as of" question about a person has an answer: today, and the day after for a
+ * browser whose calendar is ahead of the server's (a county's staff at 07:00 in Beijing, a server on
+ * UTC), as the group statistics allow it (docs/DECISIONS.md "No count for a day still to come"). The
+ * care group periods are evaluated up to today, so a later date would answer as if the future were
+ * known (a child turning 16 next month still a member).
+ */
+export function latestAsOfDay(today: IsoDate): IsoDate {
+  return addDays(today, 1);
+}
+
+/** An "as of" date after latestAsOfDay: the message that refuses it. Null when the date has an answer. */
+export function asOfAheadProblem(asOf: IsoDate, today: IsoDate): LocalizedMessage | null {
+  const latest = latestAsOfDay(today);
+  if (asOf <= latest) return null;
+  return {
+    zh: `不能晚于 ${latest}（尚未到来的日期没有结果）`,
+    en: `must not be after ${latest} (a day still to come has no answer yet)`,
+  };
+}
+
+/**
+ * The path of the first number in a JSON value (a household's declared assets) that is not kept as
+ * sent: not finite (1e400 is parsed as Infinity, stored as null) or a whole number beyond 2^53 - 1
+ * (123456789012345678901234567890 loses its digits). Null when every number is safe.
+ */
+export function unsafeNumberPath(value: unknown, path: readonly string[] = []): string[] | null {
+  if (typeof value === 'number')
+    return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))
+      ? null
+      : [...path];
+  if (value !== null && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) {
+      const found = unsafeNumberPath(item, [...path, key]);
+      if (found) return found;
+    }
+  return null;
 }
 
 /** The county (6 digits) of a village code. */

@@ -28,7 +28,7 @@ export const PersonFileQuery = Type.Object({
       format: 'date',
       pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
       description:
-        'the file as of this date: the facts, relations and care groups in force on it (retracted facts left out)',
+        'the file as of this date: the facts, relations and care groups in force on it (retracted facts left out); at most tomorrow (a day still to come has no answer)',
     }),
   ),
 });
@@ -50,7 +50,15 @@ const personFields = {
   ),
   name: Type.String({ minLength: 1, maxLength: 50 }),
   sex: Type.Optional(Nullable(Sex)),
-  birthDate: Type.Optional(Nullable(IsoDate)),
+  birthDate: Type.Optional(
+    Nullable(
+      Type.String({
+        format: 'date',
+        pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+        description: 'from 1900-01-01 to today, as for the date in an ID number',
+      }),
+    ),
+  ),
   ethnicity: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
   phone: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
   hukouRegionCode: VillageCode,
@@ -286,9 +294,35 @@ export const RelationCreate = Type.Object(
     subtype: Type.Optional(
       Nullable(Type.Union([Type.Literal('biological'), Type.Literal('adoptive'), Type.Literal('step')])),
     ),
-    validFrom: Type.Optional(Nullable(IsoDate)),
-    entrustmentFormDate: Type.Optional(Nullable(IsoDate)),
-    carerFitnessCheckedOn: Type.Optional(Nullable(IsoDate)),
+    validFrom: Type.Optional(
+      Nullable(
+        Type.String({
+          format: 'date',
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+          description: 'not before either person’s birth',
+        }),
+      ),
+    ),
+    entrustmentFormDate: Type.Optional(
+      Nullable(
+        Type.String({
+          format: 'date',
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+          description:
+            'the day the entrusted-guardianship form was signed: not after today, not before either birth',
+        }),
+      ),
+    ),
+    carerFitnessCheckedOn: Type.Optional(
+      Nullable(
+        Type.String({
+          format: 'date',
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+          description:
+            "the day the carer's fitness was checked: not after today, not before the carer's birth",
+        }),
+      ),
+    ),
     carerFit: Type.Optional(Nullable(Type.Boolean())),
   },
   { additionalProperties: false },
@@ -333,7 +367,10 @@ const householdFields = {
     Nullable(Type.Integer({ minimum: 0, maximum: MAX_INTEGER, description: 'declared annual income, fen' })),
   ),
   assets: Type.Optional(
-    Type.Record(Type.String(), Type.Unknown(), { description: 'declared assets for means tests' }),
+    Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        'declared assets for means tests; numbers finite, whole numbers at most 9007199254740991 either way (money in integer fen)',
+    }),
   ),
   bankAccount: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'stored masked only' }))),
 };

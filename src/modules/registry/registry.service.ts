@@ -41,11 +41,17 @@ import {
   textsIn,
   unmaskText,
   unmaskTextsDeep,
+  asOfAheadProblem,
+  beforeBirthProblem,
+  birthDateProblem,
   carerAgeProblem,
+  datedAheadProblem,
   marriageAgeProblem,
   nameSpellings,
   parentBirthProblem,
   relationRole,
+  unsafeNumberPath,
+  type BornPerson,
 } from './registry.rules.ts';
 import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
 import * as repo from './registry.repository.ts';
@@ -296,8 +302,10 @@ export function checkIdentity(input: {
       zh: '没有公民身份号码时必须填写出生日期',
       en: 'the birth date is required when there is no ID number',
     });
-  if (birthDate !== null && birthDate > today())
-    throw invalid('birthDate', { zh: '出生日期晚于今天', en: 'the birth date is in the future' });
+  // Not in the future, not before 1900: the template and the child ledger refuse the same dates, so
+  // what the API writes is exported and imported back.
+  const impossibleBirth = birthDate === null ? null : birthDateProblem(birthDate, today());
+  if (impossibleBirth) throw invalid('birthDate', impossibleBirth);
   let phone: string | null = null;
   if (input.phone !== null && input.phone.trim() !== '') {
     const p = normalizePhone(input.phone);
@@ -466,6 +474,10 @@ export async function getPerson(
 ): Promise<PersonDetail> {
   if (asOf !== undefined && !isIsoDate(asOf))
     throw invalid('asOf', { zh: '不是有效日期 YYYY-MM-DD', en: 'is not a valid date YYYY-MM-DD' });
+  // The care group periods are evaluated up to today: a file as of a later day would show them as if
+  // the future were known. Tomorrow is allowed, as the statistics allow it (latestAsOfDay).
+  const ahead = asOfAheadProblem(asOf ?? today(), today());
+  if (ahead) throw invalid('asOf', ahead);
   return db.transaction().execute(async (trx) => {
     const row = await loadPerson(trx, actor, id);
     await audit(trx, actor, {
@@ -788,11 +800,10 @@ function checkFactPeriod(
   to: string | null,
   birthDate: string | null,
 ): { factId: number; from: string; to: string }[] {
-  if (birthDate !== null && from < birthDate)
-    throw invalid('from', {
-      zh: `开始日期早于出生日期 ${birthDate}`,
-      en: `the start is before the birth on ${birthDate}`,
-    });
+  // Before the birth, or before 1900 for a person whose birth date is not known (a grandparent
+  // from the child ledger).
+  const unborn = beforeBirthProblem(from, [{ birthDate }], { zh: '开始日期', en: 'the start' });
+  if (unborn) throw invalid('from', unborn);
   const later = kind === 'death' ? stored.find((f) => f.valid_from > from) : undefined;
   if (later) {
     const label = isFactKind(later.kind) ? FACT_LABELS[later.kind] : { zh: later.kind, en: later.kind };
@@ -1112,6 +1123,12 @@ export async function addRelation(
           zh: '只有委托照护人关系有此项',
           en: 'only an entrusted carer link has this field',
         });
+  // A signed form and a check of the carer have happened: not dated ahead (a link may start later).
+  for (const [field, what] of CARER_RECORD_DATES) {
+    const date = input[field];
+    const ahead = date == null ? null : datedAheadProblem(date, today(), what);
+    if (ahead) throw invalid(field, ahead);
+  }
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
@@ -1121,6 +1138,7 @@ export async function addRelation(
     // in another county is linked by the template import, through the ID number the importer holds.
     const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
     if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
+    checkRelationDates(input, bornPerson(person), bornPerson(other));
     if (input.kind === 'parent') {
       const reverse = await trx
         .selectFrom('person_relations')
@@ -1246,6 +1264,37 @@ export async function addRelation(
   });
 }
 
+/** A person named in a date's message: both ends of a new link are in the caller's region. */
+const bornPerson = (row: repo.PersonRow): BornPerson => ({
+  who: { zh: `“${row.name}”`, en: row.name },
+  birthDate: row.birth_date,
+});
+
+/** The carer's record dates, with what the messages call them. */
+const CARER_RECORD_DATES = [
+  ['entrustmentFormDate', { zh: '委托监护确认书日期', en: 'the date of the entrusted-guardianship form' }],
+  ['carerFitnessCheckedOn', { zh: '照护能力评估日期', en: "the date of the carer's fitness check" }],
+] as const;
+
+/**
+ * Nothing about a link comes before the births it needs (docs/DECISIONS.md "Nothing about a person
+ * begins before the birth"): its start before either person's birth; an entrustment form, which the
+ * child's parents sign with the carer, before the child's or the carer's birth; a check of the carer
+ * before the carer's birth. Each is a 400 naming its field.
+ */
+function checkRelationDates(input: RelationCreate, subject: BornPerson, related: BornPerson): void {
+  const checks = [
+    ['validFrom', { zh: '关系开始日期', en: 'the start of the link' }, [subject, related]],
+    [...CARER_RECORD_DATES[0], [subject, related]],
+    [...CARER_RECORD_DATES[1], [related]],
+  ] as const;
+  for (const [field, what, persons] of checks) {
+    const date = input[field];
+    const unborn = date == null ? null : beforeBirthProblem(date, persons, what);
+    if (unborn) throw invalid(field, unborn);
+  }
+}
+
 /**
  * The person's spouse link to someone other than `except` who is alive on `on` (no death and no
  * declaration of death, not retracted, from on or before that day) that is open or ends after `on`:
@@ -1317,6 +1366,26 @@ export async function endRelation(
         zh: `结束日期必须晚于关系开始日期 ${link.valid_from}`,
         en: `the end must be after the start of the link ${link.valid_from}`,
       });
+    // A link without a start holds from the births: it cannot end on or before them. The other end
+    // may be registered outside the caller's region, so neither is named.
+    if (link.valid_from === null) {
+      const births = await trx
+        .selectFrom('persons')
+        .select(['id', 'birth_date'])
+        .where('id', 'in', [link.person_id, link.related_person_id])
+        .execute();
+      const unborn = beforeBirthProblem(
+        to,
+        births.map((b) => ({
+          who:
+            b.id === personId ? { zh: '本人', en: 'this person' } : { zh: '对方', en: 'the related person' },
+          birthDate: b.birth_date,
+        })),
+        { zh: '结束日期', en: 'the end' },
+        { orOn: true },
+      );
+      if (unborn) throw invalid('to', unborn);
+    }
     if (to > today())
       throw invalid('to', {
         zh: '结束日期不能晚于今天：关系结束后再登记',
@@ -1382,6 +1451,11 @@ const MASKED_TEXT = {
   en: 'holds a masked number (****): type the whole number or take it out. Without the right to see it, leave the masked number as it was shown and the stored number is kept',
 };
 
+const UNSAFE_NUMBER = {
+  zh: `数值无法原样保存：须为有限数，整数的绝对值不超过 ${Number.MAX_SAFE_INTEGER}；金额请以整数“分”填写，更长的号码请写成文本`,
+  en: `is a number that cannot be stored as sent: it must be finite, and a whole number at most ${Number.MAX_SAFE_INTEGER} either way; give money in integer fen and longer numbers as text`,
+};
+
 /** A free-text field as written: a masked number in it put back from the stored texts (400 if none). */
 function unmaskedField(
   field: string,
@@ -1409,6 +1483,10 @@ function unmaskHouseholdTexts(
   const out: { address?: string | null; assets?: Record<string, unknown> } = {};
   if ('address' in input) out.address = unmaskedField('address', input.address, stored);
   if ('assets' in input) {
+    // JSON numbers are stored as doubles: 1e400 would be stored as null and a whole number beyond
+    // 2^53 with other digits than sent. Refused, naming the value's path, rather than changed.
+    const unsafe = unsafeNumberPath(input.assets ?? {});
+    if (unsafe) throw invalid(['assets', ...unsafe].join('.'), UNSAFE_NUMBER);
     const r = unmaskTextsDeep(input.assets ?? {}, stored);
     if (!r.ok) throw invalid(['assets', ...r.path].join('.'), MASKED_TEXT);
     out.assets = r.value as Record<string, unknown>;

@@ -36,7 +36,7 @@ import type {
 } from './registry.facts.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { IdNumberResult, Sex, ValidIdNumber } from './registry.idnumber.ts';
-import { marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
+import { birthDateProblem, marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
 import { parseDateOrMonth } from './registry.month-date.ts';
 
 export const TEMPLATE_VERSION = 1;
@@ -697,9 +697,9 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
         'the birth date is required when there is no ID number',
       );
   }
-  if (birthDate !== null && birthDate > ctx.today) {
-    fail('birthDate', `出生日期 ${birthDate} 晚于今天`, `the birth date ${birthDate} is in the future`);
-  }
+  // Not after the import day, not before 1900: the rule the API and the child ledger apply too.
+  const impossibleBirth = birthDate === null ? null : birthDateProblem(birthDate, ctx.today);
+  if (impossibleBirth) fail('birthDate', impossibleBirth.zh, impossibleBirth.en);
 
   for (const key of REFERENCE_KEYS) {
     if (idNumber !== null && values[key] === idNumber) {
