@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { addDays, ageOn, maxDate, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, addYears, ageOn, isIsoDate, maxDate, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact, Label } from '../registry/index.ts';
 import {
   changesOn,
@@ -231,7 +231,9 @@ export async function evaluatePerson(
   // these persons earlier and writes later waits for this change and then sees it in its fingerprint,
   // even when this re-evaluation writes no period (writeBatch plans again).
   await repo.lockMembershipWrites(trx);
-  const links = await repo.loadRelations(trx, [personId], asOf);
+  // Every parent and spouse link, in force on the as-of date or not: a former spouse's period rests on
+  // this person's facts too (a migration retracted after the divorce).
+  const { links } = await repo.loadBatchContext(trx, [personId], asOf, []);
   const ids = new Set<number>([personId]);
   for (const link of links) {
     ids.add(link.person_id);
@@ -243,11 +245,91 @@ export async function evaluatePerson(
     [...ids].sort((a, b) => a - b),
   );
   const counts = await evaluateBatch(trx, persons, asOf, configFor, true);
+  // A change may reveal stretches that ended before the as-of date (a return home recorded late with
+  // both dates, an earlier spell of migration): each is recorded by an evaluation of one of its days,
+  // earliest first, without worklist items (nothing is left to act on). The as-of date is planned
+  // again after them, so that the periods covering it carry its reasons.
+  const context = await repo.loadBatchContext(trx, [...ids], asOf, RULE_FACT_KINDS);
+  const missed = missedPastDays(persons, context, asOf, configFor);
+  for (const day of missed)
+    addCounts(counts, await evaluateBatch(trx, persons, day, await loadConfigFor(trx, day), false));
+  if (missed.length) await evaluateBatch(trx, persons, asOf, configFor, true);
   await repo.stampPersons(trx, [...ids]);
   // A change of hukou moves the person's open worklist items to the new village (the items this
   // evaluation wrote too: an exit of a period counted in the old village).
   await moveOpenItemsOf(trx, [...ids]);
   return counts;
+}
+
+/** At most this many past days are evaluated after one change (each is one more batch evaluation). */
+const MAX_PAST_DAYS = 24;
+
+/**
+ * The past days whose evaluation would record a stretch of membership that no stored period covers:
+ * one day for each such stretch, its latest day, earliest stretch first. A stretch ends on the day a
+ * fact or link begins or ends, a date a fact names (a police report, a sentence's expected end), a
+ * birthday, a relative's birth or a change of configuration, so the days before those days and the
+ * days themselves are the ones asked; each is judged as an evaluation of it judges it (planFromContext).
+ */
+export function missedPastDays(
+  batchPersons: readonly repo.PersonRecord[],
+  context: repo.BatchContext,
+  asOf: IsoDate,
+  configFor: ConfigFor,
+): IsoDate[] {
+  const ids = batchPersons.map((p) => p.id);
+  const persons = new Map(batchPersons.map((p) => [p.id, p]));
+  for (const relative of context.relatives) persons.set(relative.id, relative);
+  const histories = subjectHistories(ids, persons, context.links, context.facts, asOf);
+  const shared = new Set<IsoDate>();
+  const note = (day: unknown) => {
+    if (typeof day === 'string' && isIsoDate(day) && day <= asOf) {
+      shared.add(day);
+      shared.add(addDays(day, -1));
+    }
+  };
+  for (const fact of context.facts) {
+    note(fact.valid_from);
+    note(fact.valid_to);
+    for (const value of Object.values(fact.data)) note(value);
+  }
+  for (const link of context.links) {
+    note(link.valid_from);
+    note(link.valid_to);
+  }
+  // A relative's birth (a child born at home ends an elder's being left behind).
+  for (const relative of persons.values()) note(relative.birth_date);
+  const periods = [...context.open, ...context.closed];
+  // The latest day of each missed stretch, by person, group and start.
+  const stretches = new Map<string, IsoDate>();
+  for (const id of ids) {
+    const person = persons.get(id);
+    const history = histories.get(id);
+    if (!person?.birth_date || !history) continue;
+    const region = person.hukou_region_code;
+    const days = new Set(shared);
+    for (const change of configFor.changesOf(region)) days.add(change).add(addDays(change, -1));
+    for (let age = 1; ; age++) {
+      const birthday = addYears(person.birth_date, age);
+      if (birthday > asOf) break;
+      days.add(birthday);
+      days.add(addDays(birthday, -1));
+    }
+    const held = periods.filter((period) => period.person_id === id);
+    for (const day of days) {
+      if (day >= asOf || day < person.birth_date) continue;
+      const config = configFor.on(region, day);
+      const subject = history.on(day);
+      if (!mayBelong(subject, day, config)) continue;
+      for (const membership of evaluateGroupsOver(history, day, config)) {
+        if (held.some((period) => period.group_code === membership.code && covers(period, day))) continue;
+        const key = `${id} ${membership.code} ${membership.since}`;
+        const latest = stretches.get(key);
+        if (latest === undefined || latest < day) stretches.set(key, day);
+      }
+    }
+  }
+  return [...new Set(stretches.values())].sort().slice(0, MAX_PAST_DAYS);
 }
 
 /** The registry's change listener (registered by the composition root): re-evaluate as of today. */
@@ -990,6 +1072,10 @@ function planHeld(
           until: stretch.until,
         });
     } else if (since < current.since) cutBack(plan, target, periods, current, since, current.since);
+    // An evaluation of a past date leaves a closed period in the village it was counted in (a move
+    // came later: only the open period follows the person).
+    if (asOf < target.today && current.until !== null && current.region_code !== null)
+      row.region_code = current.region_code;
     if (
       current.since !== since ||
       current.sub_category !== row.sub_category ||
