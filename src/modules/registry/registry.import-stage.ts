@@ -161,9 +161,14 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
     states_facts boolean NOT NULL,
     new_facts jsonb
   )`.execute(db);
-  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.errors)} (row_number integer PRIMARY KEY, errors jsonb NOT NULL)`.execute(
-    db,
-  );
+  // A refused row keeps its ID number when that cell was valid: a row naming it is told which row to
+  // correct, not that the number is nowhere in the file.
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.errors)} (
+    row_number integer PRIMARY KEY,
+    errors jsonb NOT NULL,
+    id_number text COLLATE "C"
+  )`.execute(db);
+  await sql`CREATE INDEX ON ${sql.table(stage.errors)} (id_number)`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.flags)} (
     row_number integer PRIMARY KEY,
     hukou text NOT NULL,
@@ -173,7 +178,9 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
     missing smallint[],
     missing_rows integer[],
     heads integer[],
-    old_head bigint
+    old_head bigint,
+    other_father bigint,
+    other_mother bigint
   )`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.persons)} (
     row_number integer PRIMARY KEY,
@@ -301,13 +308,13 @@ export class StageLines {
     );
   }
 
-  addErrors(rowNumber: number, errors: readonly RowError[]): void {
+  addErrors(rowNumber: number, errors: readonly RowError[], idNumber: string | null = null): void {
     // A value is quoted in the reason; a cell of a million characters is cut (the report's cells
     // are read from the file again, whole), so one absurd row cannot fill the worker's heap.
     const cut = errors.map((e) =>
       e.value.length > MAX_ERROR_VALUE ? { ...e, value: e.value.slice(0, MAX_ERROR_VALUE) + '…' } : e,
     );
-    this.#errors.push(field(rowNumber) + ',' + field(JSON.stringify(cut)));
+    this.#errors.push(field(rowNumber) + ',' + field(JSON.stringify(cut)) + ',' + field(idNumber));
   }
 
   /** The lines so far; starts a new batch. */
@@ -327,7 +334,8 @@ export async function copyStageLines(
   lines: { rows: Uint8Array; errors: string },
 ): Promise<void> {
   if (lines.rows.length) await database.copyCsv(stage.rows, ROW_COLUMNS, [lines.rows]);
-  if (lines.errors) await database.copyCsv(stage.errors, ['row_number', 'errors'], [lines.errors]);
+  if (lines.errors)
+    await database.copyCsv(stage.errors, ['row_number', 'errors', 'id_number'], [lines.errors]);
 }
 
 /** After the last batch: indexes and analyses the stage for the checks. */
@@ -356,6 +364,13 @@ export interface RowFlags {
   old_head_name: string | null;
   /** The current head's hukou village: their name is shown only to an importer whose region holds it. */
   old_head_region: string | null;
+  /** The biological father (mother) recorded for the row's person, whom the row's 父亲 (母亲) is not. */
+  other_father: number | null;
+  other_father_name: string | null;
+  other_father_region: string | null;
+  other_mother: number | null;
+  other_mother_name: string | null;
+  other_mother_region: string | null;
 }
 
 /**
@@ -404,7 +419,9 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
   // region is not checked further. A number that a refused row of the file has is named with that row.
   await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, missing, missing_rows)
     SELECT s.row_number, min(s.hukou), false, false, false, array_agg(r.ref ORDER BY r.ref),
-      array_agg((SELECT min(t.row_number) FROM ${rows} t WHERE t.id_number = r.id_number) ORDER BY r.ref)
+      array_agg(coalesce(
+        (SELECT min(t.row_number) FROM ${rows} t WHERE t.id_number = r.id_number),
+        (SELECT min(e.row_number) FROM ${sql.table(stage.errors)} e WHERE e.id_number = r.id_number)) ORDER BY r.ref)
     FROM ${rows} s
     CROSS JOIN LATERAL (VALUES (1, s.father), (2, s.mother), (3, s.spouse), (4, s.carer)) AS r (ref, id_number)
     WHERE r.id_number IS NOT NULL AND starts_with(s.hukou, ${regionCode})
@@ -425,6 +442,25 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
     ON CONFLICT (row_number) DO UPDATE SET missing = excluded.missing, missing_rows = excluded.missing_rows`.execute(
     db,
   );
+  // One biological father and one biological mother, as the API has it (docs/DECISIONS.md "Relations,
+  // heads and dates that cannot be"): a row naming another father or mother than the one recorded for
+  // its registered person is refused naming the recorded one (the file may mean a step or adoptive
+  // parent, which the person's file records with its type). Hash joins of the rows with the links.
+  await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, other_father, other_mother)
+    SELECT s.row_number, min(s.hukou), false, false, false,
+      min(p.id) FILTER (WHERE p.sex = 1 AND s.father IS NOT NULL AND p.id_number IS DISTINCT FROM s.father),
+      min(p.id) FILTER (WHERE p.sex = 2 AND s.mother IS NOT NULL AND p.id_number IS DISTINCT FROM s.mother)
+    FROM ${rows} s
+    JOIN persons me ON me.id_number = s.id_number
+    JOIN person_relations l ON l.person_id = me.id AND l.kind = 'parent' AND l.subtype = 'biological'
+      AND l.valid_to IS NULL
+    JOIN persons p ON p.id = l.related_person_id
+    WHERE starts_with(s.hukou, ${regionCode}) AND (s.father IS NOT NULL OR s.mother IS NOT NULL)
+      AND ((p.sex = 1 AND s.father IS NOT NULL AND p.id_number IS DISTINCT FROM s.father)
+        OR (p.sex = 2 AND s.mother IS NOT NULL AND p.id_number IS DISTINCT FROM s.mother))
+    GROUP BY s.row_number
+    ON CONFLICT (row_number) DO UPDATE
+      SET other_father = excluded.other_father, other_mother = excluded.other_mother`.execute(db);
   // Again: a former head's row refused for a reference leaves the former head 户主.
   await flagHeadChanges(db, stage);
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${flags}`.execute(db);
@@ -469,8 +505,11 @@ export async function flaggedRows(
 ): Promise<RowFlags[]> {
   const result = await sql<RowFlags>`SELECT f.row_number, f.hukou, f.out_hukou, f.out_person, f.out_household,
       f.missing, f.missing_rows, f.heads, f.old_head, p.name AS old_head_name,
-      p.hukou_region_code AS old_head_region
+      p.hukou_region_code AS old_head_region, f.other_father, pf.name AS other_father_name,
+      pf.hukou_region_code AS other_father_region, f.other_mother, pm.name AS other_mother_name,
+      pm.hukou_region_code AS other_mother_region
     FROM ${sql.table(stage.flags)} f LEFT JOIN persons p ON p.id = f.old_head
+      LEFT JOIN persons pf ON pf.id = f.other_father LEFT JOIN persons pm ON pm.id = f.other_mother
     WHERE f.row_number > ${after} ORDER BY f.row_number LIMIT ${limit}`.execute(db);
   return result.rows;
 }
@@ -578,6 +617,11 @@ export async function matchPersons(db: Db, stage: ImportStage): Promise<void> {
  * current links, once per chunk (fifty times in a million-row import).
  */
 export async function writePersons(db: Db, stage: ImportStage, from: number, to: number): Promise<void> {
+  // A relation to the head not on record (a parent a child ledger registered) is exported as 其他, the
+  // template's word for any other: 其他 in the file leaves it unrecorded, so the export imports back
+  // unchanged.
+  const keptRelation = sql`CASE WHEN p.relation_to_head IS NULL AND s.relation_to_head = '其他' THEN NULL
+    ELSE s.relation_to_head END`;
   const rows = sql.table(stage.rows);
   const persons = sql.table(stage.persons);
   await sql`INSERT INTO persons (id, id_number, no_id_reason, name, name_pinyin, name_initials, sex, birth_date,
@@ -592,7 +636,7 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
       UPDATE persons p SET id_number = s.id_number, no_id_reason = s.no_id_reason, name = s.name,
         name_pinyin = s.name_pinyin, name_initials = s.name_initials, sex = s.sex, birth_date = s.birth_date,
         ethnicity = s.ethnicity, phone = s.phone, hukou_region_code = s.hukou, residence_region_code = s.residence,
-        household_id = x.household_id, relation_to_head = s.relation_to_head, version = p.version + 1,
+        household_id = x.household_id, relation_to_head = ${keptRelation}, version = p.version + 1,
         updated_at = now()
       FROM ${persons} x JOIN ${rows} s ON s.row_number = x.row_number
       WHERE p.id = x.person_id AND NOT x.inserted AND x.row_number >= ${from} AND x.row_number < ${to}
@@ -600,7 +644,7 @@ export async function writePersons(db: Db, stage: ImportStage, from: number, to:
         AND (p.id_number, p.no_id_reason, p.name, p.sex, p.birth_date, p.ethnicity, p.phone, p.hukou_region_code,
           p.residence_region_code, p.household_id, p.relation_to_head)
           IS DISTINCT FROM (s.id_number, s.no_id_reason, s.name, s.sex, s.birth_date, s.ethnicity, s.phone, s.hukou,
-          s.residence, x.household_id, s.relation_to_head)
+          s.residence, x.household_id, ${keptRelation})
       RETURNING x.row_number
     )
     INSERT INTO ${sql.table(stage.touched)} (row_number) SELECT row_number FROM changed`.execute(db);

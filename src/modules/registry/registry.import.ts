@@ -150,6 +150,24 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
       },
     });
   }
+  for (const [ref, id, name, region] of [
+    [1, f.other_father, f.other_father_name, f.other_father_region],
+    [2, f.other_mother, f.other_mother_name, f.other_mother_region],
+  ] as const) {
+    if (id === null) continue;
+    const [zh, en] = ref === 1 ? ['生父', 'father'] : ['生母', 'mother'];
+    // Named only to an importer whose region holds them, as the former head is.
+    const shown = region?.startsWith(importer.regionCode) === true;
+    const zhWho = shown ? `“${name ?? ''}”(#${id})` : '（户籍在您的管辖范围以外）';
+    const enWho = shown ? `${name ?? ''}, #${id}` : 'registered outside your region';
+    errors.push({
+      ...at(REFERENCE_HEADERS[ref] ?? ''),
+      reason: {
+        zh: `此人已登记${zh}${zhWho}，与本行所填不是同一人：一人只有一位生父和一位生母，继父母或养父母请在人员档案中按相应类型登记`,
+        en: `a biological ${en} is recorded for this person already (${enWho}), not the one in this row; a person has one biological father and one biological mother (record a step or adoptive parent with that type in the person's file)`,
+      },
+    });
+  }
   (f.missing ?? []).forEach((ref, i) => {
     const row = f.missing_rows?.[i] ?? null;
     errors.push({

@@ -10,6 +10,8 @@ import type { Message } from '../../platform/errors.ts';
 import { parseRegistryFile } from './registry.parse.ts';
 import { FileRejected, type FileRejectedReason, type TableSource } from './registry.reader.ts';
 import { StageLines } from './registry.import-stage.ts';
+import { normalizeIdNumber } from './registry.idnumber.ts';
+import { headerOf } from './registry.template.ts';
 
 export interface ParseWorkerData {
   source: TableSource;
@@ -41,6 +43,15 @@ const post = async (message: ParseMessage) => {
   port.postMessage(message);
 };
 
+const ID_HEADER = headerOf('idNumber');
+
+/** The refused row's own ID number, when that cell is valid (a row naming it is told which row to fix). */
+function validIdNumber(cell: string | undefined, today: string): string | null {
+  if (!cell) return null;
+  const result = normalizeIdNumber(cell, today);
+  return result.ok ? result.value : null;
+}
+
 const encoder = new TextEncoder();
 /**
  * A batch's rows go to the main thread as UTF-8 bytes whose buffer is transferred, not copied: a
@@ -66,7 +77,7 @@ try {
   })) {
     parsed += 1;
     if (row.record) lines.addRecord(row.rowNumber, row.record);
-    else lines.addErrors(row.rowNumber, row.errors);
+    else lines.addErrors(row.rowNumber, row.errors, validIdNumber(row.raw[ID_HEADER], data.today));
     if (lines.count >= data.batchSize) await postBatch(lines, parsed);
   }
   if (lines.count) await postBatch(lines, parsed);
