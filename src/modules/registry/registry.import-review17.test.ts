@@ -5,7 +5,9 @@
 // - a person with no relation to the head on record (a parent a child ledger registered) is exported as
 //   其他, and importing the export back wrote 其他: the round trip changed rows;
 // - a row naming a father whose own row was refused for a bad cell was told the number is "neither in
-//   this file nor registered", though it is on the row above.
+//   this file nor registered", though it is on the row above;
+// - sending the same file again after registering the father a row error named returned the old
+//   import, with its stale error, and imported nothing.
 // Runs on PGlite, or PostgreSQL with TEST_DATABASE_URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { multipartFile } from '../../../test/support/upload.ts';
 import { createToken, systemActor } from '../access/index.ts';
 import { ERROR_REASON_HEADER } from './registry.errors-report.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
@@ -241,5 +244,74 @@ describe('a reference to a refused row names that row', () => {
       /父亲身份号码：该公民身份号码所在的第 2 行有错误、未导入：请先改正第 2 行/,
     );
     assert.doesNotMatch(why['丁女'] ?? '', /既不在本文件中/);
+  });
+});
+
+describe('the same file sent again', () => {
+  async function send(bytes: Buffer) {
+    const { payload, contentType } = multipartFile('family.csv', bytes);
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      headers: { authorization: `Bearer ${countyToken}`, 'content-type': contentType },
+      payload,
+    });
+    assert.equal(r.statusCode, 202, r.body);
+    return (r.json() as { id: number }).id;
+  }
+  async function outcome(id: number) {
+    const r = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/imports/${id}`,
+      headers: { authorization: `Bearer ${countyToken}` },
+    });
+    return r.json() as { status: string; counts: { inserted: number; errors: number; unchanged: number } };
+  }
+
+  test('is the same import while it waits, and a new one once it has finished: the row refused before is imported', async () => {
+    const father = nextId('1979-06-01', 1);
+    const child = nextId('2014-02-01', 1);
+    const bytes = fs.readFileSync(
+      file([
+        {
+          户编号: 'P17-7',
+          姓名: '戊子',
+          公民身份号码: child,
+          与户主关系: '户主',
+          户籍地代码: V1,
+          父亲身份号码: father,
+        },
+      ]),
+    );
+    const first = await send(bytes);
+    assert.equal(await send(bytes), first, 'a double click is one import');
+    await t.ctx.jobs.drain();
+    assert.deepEqual((await outcome(first)).counts.errors, 1, 'the father matches nobody yet');
+
+    // The clerk registers the father, then sends the same file again.
+    await runImport(
+      file([{ 户编号: 'P17-8', 姓名: '戊父', 公民身份号码: father, 与户主关系: '户主', 户籍地代码: V1 }]),
+    );
+    const second = await send(bytes);
+    assert.notEqual(second, first);
+    await t.ctx.jobs.drain();
+    const done = await outcome(second);
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.counts.errors, 0, JSON.stringify(done.counts));
+    assert.equal(done.counts.inserted, 1);
+    assert.deepEqual(await parentsOf(child), [{ name: '戊父', subtype: 'biological' }]);
+    assert.equal((await outcome(first)).counts.errors, 1, 'the first import keeps its own outcome');
+
+    // Once more: nothing left to do, and a third import says so.
+    const third = await send(bytes);
+    assert.notEqual(third, second);
+    await t.ctx.jobs.drain();
+    assert.deepEqual((await outcome(third)).counts, {
+      rows: 1,
+      inserted: 0,
+      updated: 0,
+      unchanged: 1,
+      errors: 0,
+    });
   });
 });

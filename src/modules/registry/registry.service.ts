@@ -2138,6 +2138,17 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
   // moved to another township who sends the file again makes a new import there, not the old one
   // she can no longer open.
   const key = `${sha256}:${uploaderOf(actor)}:${input.dryRun ? 'dry' : 'run'}:${input.kind}:${ext.slice(1)}:${actor.regionCode}`;
+  // The same file is the same import while that import is queued or running (a double click, an upload
+  // retried). Once it has finished, sending the file again is a new import: the clerk who registered
+  // the father a row error named, and sends the file again, gets the row imported, not the old answer
+  // (a re-import writes only what differs, so an unchanged file changes nothing). The finished import
+  // keeps its key with its id appended.
+  await ctx.db
+    .updateTable('imports')
+    .set({ idempotency_key: sql<string>`idempotency_key || ':#' || id::text` })
+    .where('idempotency_key', '=', key)
+    .where('status', 'not in', ['queued', 'running'])
+    .execute();
   const created = await ctx.db
     .insertInto('imports')
     .values({
@@ -2157,7 +2168,11 @@ export async function submitImport(ctx: AppContext, actor: Actor, input: SubmitI
     const jobId = await ctx.jobs.enqueue(
       registryImportJob(ctx),
       { importId: created.id, actor: jobActorOf(actor) },
-      { idempotencyKey: `registry.import:${key}`, createdBy: actor.userId, regionCode: actor.regionCode },
+      {
+        idempotencyKey: `registry.import:${created.id}`,
+        createdBy: actor.userId,
+        regionCode: actor.regionCode,
+      },
     );
     await ctx.db.updateTable('imports').set({ job_id: jobId }).where('id', '=', created.id).execute();
     await audit(ctx.db, actor, {
