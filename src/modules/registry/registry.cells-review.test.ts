@@ -83,7 +83,7 @@ describe('control characters', () => {
   });
 
   test('a tab or a line break inside a cell is white space, not an error', () => {
-    const out = rowToRecord(base({ 学校名称: '城关\t小学\r\n分校' }), ctx);
+    const out = rowToRecord(base({ 学校名称: '城关\t小学\r\n分校', 就学阶段: '小学' }), ctx);
     assert.deepEqual(out.errors, []);
     assert.equal(out.record?.school, '城关 小学 分校');
   });

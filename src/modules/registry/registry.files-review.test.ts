@@ -33,6 +33,7 @@ const H = [
   '外出开始日期',
   '联系电话',
   '学校名称',
+  '就学阶段',
 ];
 const ID_2015 = makeIdNumber('410225', '2015-03-01', 111);
 const ID_1985 = makeIdNumber('410225', '1985-06-30', 121);
@@ -220,7 +221,8 @@ describe('.xlsx cells as Excel, WPS and a Mac write them', () => {
           '户主',
           { xml: `<c><v>${V1}</v></c>` },
           '',
-          { xml: '<c t="b"><v>0</v></c>' },
+          // TRUE as 1 (a FALSE with a start date would be a row error: the date needs 外出务工 是).
+          { xml: '<c t="b"><v>1</v></c>' },
           { xml: '<c t="str"><f t="shared" si="0"/><v>2020-06-01</v></c>' },
           { xml: '<c><v>13800138000</v></c>' },
         ],
@@ -249,7 +251,7 @@ describe('.xlsx cells as Excel, WPS and a Mac write them', () => {
       ]),
       [
         ['王小', ID_2015, V1, true, '2020-05-01', '13800138000'],
-        ['李大', ID_1985, V1, false, '2020-06-01', '13800138000'],
+        ['李大', ID_1985, V1, true, '2020-06-01', '13800138000'],
       ],
     );
   });
@@ -270,8 +272,8 @@ describe('.csv text as Excel and WPS save it', () => {
   const line = (cells: string[], sep = ',') => cells.join(sep);
   const records = (sep = ',') => [
     line(H, sep),
-    line(['H1', '𠮷田', ID_2015, '户主', V1, '2015-03-01', '否', '', '', '"城关\r\n小学"'], sep),
-    line(['H2', '李大', ID_1985, '户主', V1, '1985/6/30', '是', '2020年5月1日', '', ''], sep),
+    line(['H1', '𠮷田', ID_2015, '户主', V1, '2015-03-01', '否', '', '', '"城关\r\n小学"', '小学'], sep),
+    line(['H2', '李大', ID_1985, '户主', V1, '1985/6/30', '是', '2020年5月1日', '', '', ''], sep),
   ];
   const body = (sep = ',') => records(sep).join('\r\n') + '\r\n';
   const expected = [

@@ -58,6 +58,48 @@ function isEmptyCell(value: unknown): boolean {
   return !isFormulaWithoutResult(value) && normalizeCell(value) === null;
 }
 
+/**
+ * A row that repeats the header row (ledgers pasted together from several sheets, each with its own
+ * header): most of its filled template cells hold a template header, at least three of them. Null when
+ * the row is data; else whether each such cell stands under its own header (a header row in the order
+ * of row 1) or not (another sheet's order, whose rows below may be in that order too).
+ */
+export function repeatedHeaderRow(cells: Readonly<Record<string, unknown>>): { sameOrder: boolean } | null {
+  let filled = 0;
+  let named = 0;
+  let misplaced = 0;
+  for (const header of TEMPLATE_HEADERS) {
+    const cell = cells[header];
+    if (isEmptyCell(cell)) continue;
+    filled += 1;
+    const text = cleanHeader(normalizeCell(cell) ?? '');
+    if (!TEMPLATE_HEADER_SET.has(text)) continue;
+    named += 1;
+    if (text !== header) misplaced += 1;
+  }
+  return named >= 3 && named * 2 > filled ? { sameOrder: misplaced === 0 } : null;
+}
+
+function repeatedHeaderError({ sameOrder }: { sameOrder: boolean }): RowError {
+  return {
+    column: null,
+    value: '',
+    reason: sameOrder
+      ? {
+          zh: '本行重复了第1行的列名（多个表粘贴在一起时常见），不是人员数据：请删除此行后重新导入',
+          en: 'this row repeats the header row (as when sheets are pasted together); it is not a person: delete it and import again',
+        }
+      : {
+          zh:
+            '本行是列名行，但列的顺序与第1行不同（多个表粘贴在一起时常见），不是人员数据：请删除此行，' +
+            '并核对其下从另一个表粘贴来的各行是否也按这个顺序排列、内容错列',
+          en:
+            'this row is a header row in a column order other than row 1 (as when sheets are pasted together); it is not a person: ' +
+            'delete it, and check that the rows pasted below it are not in that order too, their values under the wrong headers',
+        },
+  };
+}
+
 /** A file with a header and no data row: most likely the blank template, sent by mistake. */
 export function noRows(): FileRejected {
   return new FileRejected('NO_ROWS', {
@@ -188,7 +230,18 @@ export async function openRegistryFile(
       // of its own) is not a person: skipped like a blank row.
       if (TEMPLATE_HEADERS.every((h) => isEmptyCell(cells[h]))) continue;
       yielded += 1;
-      const { record, errors, id, referenceDamaged, referencesEnding000 } = rowToRecord(cells, ctx);
+      // A header row again among the data is one row error saying so, not a reason for every cell.
+      const header = repeatedHeaderRow(cells);
+      const { record, errors, id, referenceDamaged, referencesEnding000 } =
+        header === null
+          ? rowToRecord(cells, ctx)
+          : {
+              record: null,
+              errors: [repeatedHeaderError(header)],
+              id: null,
+              referenceDamaged: false,
+              referencesEnding000: [],
+            };
       // The cells as written are needed for rows with errors only: computed when first read.
       let raw: Record<string, string> | null = null;
       const rawOf = () => {

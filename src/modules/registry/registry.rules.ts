@@ -615,6 +615,10 @@ interface RowFactInput {
   selfCare: string | null;
 }
 
+/**
+ * The facts a template row states. A destination or start without 外出务工=是, or a school without a
+ * stage, has no fact to go in: the template refuses such a row (rowToRecord), so nothing is dropped here.
+ */
 export function factsOfRow(r: RowFactInput): RowFacts {
   const facts: TemplateFact[] = [];
   const ended: FactKind[] = [];

@@ -783,6 +783,30 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
       );
   }
 
+  // Nothing about the person starts after the death (docs/DECISIONS.md "One answer per fact kind and
+  // date; death"): the API refuses such a fact (checkFactPeriod in registry.service.ts). Every dated fact
+  // column of the row is held against the row's 死亡日期; an expected end (人身自由限制预计结束日期) is not
+  // a start. The columns without a date of their own (残疾, 就学 ...) are not: a dead person's row of an
+  // export carries the facts in force at the death, and an export imports back. A 死亡日期 refused itself
+  // (before the birth, after today) is no measure for the others: its own error says what to fix.
+  const deathDate = values.deathDate;
+  if (typeof deathDate === 'string' && errorsFor(errors, HEADER_OF.deathDate) === 0) {
+    for (const key of [
+      'migrationSince',
+      'libertySince',
+      'lostContactSince',
+      'declaredMissingDate',
+    ] as const) {
+      const value = values[key];
+      if (typeof value === 'string' && value > deathDate)
+        fail(
+          key,
+          `日期 ${value} 晚于本行的死亡日期 ${deathDate}：死亡之后不能再有新的情况开始，请核对这两个日期`,
+          `the date ${value} is after the death on ${deathDate} (死亡日期 on this row): nothing about a person starts after the death; check both dates`,
+        );
+    }
+  }
+
   const migrant = (values.migrant as boolean | null | undefined) ?? null;
   const migrationSince = (values.migrationSince as IsoDate | null | undefined) ?? null;
   if (migrant === true && migrationSince === null && errorsFor(errors, HEADER_OF.migrationSince) === 0) {
@@ -791,6 +815,29 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
       '外出务工为“是”时必须填写外出开始日期',
       'the migration start date is required when 外出务工 is 是',
     );
+  }
+
+  // 外出务工地 and 外出开始日期 describe a migration, which the row states with 外出务工=是 only
+  // (factsOfRow): with 外出务工 empty or 否 they would be dropped without a word. A "none" marker (无, —)
+  // in 外出务工地 is an empty cell here, as in the other columns.
+  const migrationDetails = (['migrationDestination', 'migrationSince'] as const).filter((key) =>
+    filledValue(values[key], cells[HEADER_OF[key]]),
+  );
+  if (migrant !== true && migrationDetails.length > 0 && errorsFor(errors, HEADER_OF.migrant) === 0) {
+    const zhList = migrationDetails.map((key) => HEADER_OF[key]).join('、');
+    const enList = migrationDetails.map((key) => HEADER_OF[key]).join(' and ');
+    if (migrant === false)
+      fail(
+        'migrant',
+        `外出务工为“否”时不能填写${zhList}：仍在外出务工的请填“是”，已经返回的请清空${zhList}`,
+        `外出务工 is 否 but ${enList} ${migrationDetails.length > 1 ? 'are' : 'is'} filled in: write 是 if the person is away for work, or clear ${enList}`,
+      );
+    else
+      fail(
+        'migrant',
+        `填写了${zhList}时必须填写外出务工（“是”）`,
+        `外出务工 (是) is required with ${enList}`,
+      );
   }
 
   const category = (values.disabilityCategory as DisabilityCategory | null | undefined) ?? null;
@@ -831,6 +878,20 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     fail('libertyUntil', '预计结束日期早于开始日期', 'the expected end is before the start');
   }
 
+  // 学校名称 is kept with a schooling stage only (factsOfRow): without 就学阶段 it would be dropped.
+  const schoolStage = (values.schoolStage as SchoolStage | null | undefined) ?? null;
+  if (
+    schoolStage === null &&
+    filledValue(values.school, cells[HEADER_OF.school]) &&
+    errorsFor(errors, HEADER_OF.schoolStage) === 0
+  ) {
+    fail(
+      'schoolStage',
+      '填写了学校名称时必须填写就学阶段',
+      'the school stage is required with a school name',
+    );
+  }
+
   const within = { id, referenceDamaged, referencesEnding000 };
   if (errors.length > 0 || sex === null || birthDate === null) return { record: null, errors, ...within };
 
@@ -865,13 +926,21 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     deported: (values.deported as boolean | null) ?? null,
     deathDate: (values.deathDate as IsoDate | null) ?? null,
     declaredMissingDate: (values.declaredMissingDate as IsoDate | null) ?? null,
-    schoolStage: (values.schoolStage as SchoolStage | null) ?? null,
+    schoolStage,
     school: (values.school as string | null) ?? null,
     livingArrangement: (values.livingArrangement as LivingArrangement | null) ?? null,
     selfCare: (values.selfCare as SelfCareLevel | null) ?? null,
     householdAnnualIncomeFen: (values.householdAnnualIncome as number | null) ?? null,
   };
   return { record, errors, ...within };
+}
+
+/**
+ * A cell that holds a value for a companion check: parsed to one, or refused (undefined: its own error
+ * says why), but not empty and not a "none" marker kept as text (无 in 学校名称).
+ */
+function filledValue(value: unknown, cell: unknown): boolean {
+  return value !== null && !(typeof value === 'string' && isNoneMarker(cell));
 }
 
 function errorsFor(errors: readonly RowError[], header: string): number {
