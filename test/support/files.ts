@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ERROR_REASON_HEADER } from '../../src/modules/registry/registry.errors-report.ts';
+import { readTable } from '../../src/modules/registry/registry.reader.ts';
 import { TEMPLATE_HEADERS } from '../../src/modules/registry/registry.template.ts';
 
 /** A scratch folder (made by `open`, removed by `close`) whose files are numbered in write order. */
@@ -24,9 +26,28 @@ export function scratchFolder(prefix: string) {
   };
 }
 
-/** The registry template as CSV: the header row, then each row's cells by header (missing ones empty). */
-export const templateCsv = (rows: readonly Record<string, string>[]): string =>
-  [
-    TEMPLATE_HEADERS.join(','),
-    ...rows.map((row) => TEMPLATE_HEADERS.map((h) => row[h] ?? '').join(',')),
-  ].join('\r\n') + '\r\n';
+const csvCell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/**
+ * The registry template as CSV: the header row (the template's, or the given headers), then each row's
+ * cells by header (missing ones empty; a cell with a comma, a quote or a line break quoted).
+ */
+export const templateCsv = (
+  rows: readonly Record<string, string>[],
+  headers: readonly string[] = TEMPLATE_HEADERS,
+): string =>
+  [headers.join(','), ...rows.map((row) => headers.map((h) => csvCell(row[h] ?? '')).join(','))].join(
+    '\r\n',
+  ) + '\r\n';
+
+/** An import's error report (its .csv): each refused row's 错误原因 by the row's 姓名. */
+export async function reasonsByName(csvPath: string | undefined): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!csvPath) return out;
+  const table = await readTable(csvPath);
+  for await (const r of table.rows) {
+    const cell = (h: string) => (r.cells[h] == null ? '' : String(r.cells[h] as string));
+    out[cell('姓名')] = cell(ERROR_REASON_HEADER);
+  }
+  return out;
+}

@@ -15,13 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { reasonsByName, templateCsv } from '../../../test/support/files.ts';
 import { multipartFile } from '../../../test/support/upload.ts';
 import { createToken, systemActor } from '../access/index.ts';
-import { ERROR_REASON_HEADER } from './registry.errors-report.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
-import { readTable } from './registry.reader.ts';
-import { TEMPLATE_HEADERS } from './registry.template.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
 const TODAY = '2026-11-29';
@@ -37,17 +35,8 @@ function nextId(birthDate: string, sex: 1 | 2): string {
 }
 
 function file(rows: Record<string, string>[]): string {
-  const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const name = path.join(dir, `f${++fileNo}.csv`);
-  fs.writeFileSync(
-    name,
-    '\uFEFF' +
-      [
-        TEMPLATE_HEADERS.join(','),
-        ...rows.map((row) => TEMPLATE_HEADERS.map((h) => cell(row[h] ?? '')).join(',')),
-      ].join('\r\n') +
-      '\r\n',
-  );
+  fs.writeFileSync(name, templateCsv(rows));
   return name;
 }
 
@@ -61,15 +50,6 @@ async function runImport(source: string, dryRun = false) {
   });
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.message));
   return outcome;
-}
-
-/** The error report's 错误原因 by the row's 姓名. */
-async function reasons(csvPath: string): Promise<Record<string, string>> {
-  const table = await readTable(csvPath);
-  const out: Record<string, string> = {};
-  for await (const r of table.rows)
-    out[String(r.cells['姓名'] ?? '')] = String(r.cells[ERROR_REASON_HEADER] ?? '');
-  return out;
 }
 
 async function parentsOf(idNumber: string) {
@@ -148,7 +128,7 @@ describe('one biological father and one biological mother, by import as by the A
       const second = await runImport(file(rows), dryRun);
       assert.equal(second.counts.errors, 1, JSON.stringify(second.counts));
       assert.equal(second.counts.inserted, 1, 'the other man is registered');
-      const why = (await reasons(second.errorReport?.csv ?? ''))['甲子'] ?? '';
+      const why = (await reasonsByName(second.errorReport?.csv))['甲子'] ?? '';
       assert.match(why, /父亲身份号码/);
       assert.match(why, /此人已登记生父“甲父”\(#\d+\)/);
     }
@@ -237,7 +217,7 @@ describe('a reference to a refused row names that row', () => {
       true,
     );
     assert.equal(outcome.counts.errors, 2, JSON.stringify(outcome.counts));
-    const why = await reasons(outcome.errorReport?.csv ?? '');
+    const why = await reasonsByName(outcome.errorReport?.csv);
     assert.match(why['丁父'] ?? '', /联系电话/);
     assert.match(
       why['丁女'] ?? '',

@@ -8,12 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
+import { reasonsByName, templateCsv } from '../../../test/support/files.ts';
 import { systemActor } from '../access/index.ts';
-import { ERROR_REASON_HEADER } from './registry.errors-report.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
 import { repeatedHeaderRow } from './registry.parse.ts';
-import { readTable } from './registry.reader.ts';
 import { rowToRecord, TEMPLATE_HEADERS } from './registry.template.ts';
 
 const V1 = '410225101200'; // 堌阳镇 城内村
@@ -28,14 +27,7 @@ function nextId(birthDate: string, sex: 1 | 2 = 1): string {
   return makeIdNumber('410225', birthDate, (sex === 1 ? seq * 2 + 1 : seq * 2) % 1000);
 }
 
-function csv(rows: Record<string, string>[], headers: readonly string[] = TEMPLATE_HEADERS): string {
-  const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return (
-    '\uFEFF' +
-    [headers.join(','), ...rows.map((row) => headers.map((h) => cell(row[h] ?? '')).join(','))].join('\r\n') +
-    '\r\n'
-  );
-}
+const csv = templateCsv;
 
 let fileNo = 0;
 function file(content: string): string {
@@ -54,18 +46,6 @@ async function runImport(source: string, dryRun = false) {
   });
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome.message));
   return outcome;
-}
-
-/** The error report's 错误原因 by the row's 姓名. */
-async function reasonsByName(csvPath: string | undefined): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  if (!csvPath) return out;
-  const table = await readTable(csvPath);
-  for await (const r of table.rows) {
-    const cell = (h: string) => (r.cells[h] == null ? '' : String(r.cells[h] as string));
-    out[cell('姓名')] = cell(ERROR_REASON_HEADER);
-  }
-  return out;
 }
 
 async function personByNumber(idNumber: string) {
