@@ -400,13 +400,18 @@ describe('enrolment asks for the password again', () => {
     assert.deepEqual(row, { totp_enabled: false, locked: true });
   });
 
-  test('a second session restarting the enrolment while the owner confirms cannot switch its own seed on', async () => {
-    const user = await makeUser(t.ctx, 'stolen.c', 'village_child_director', '410225101200');
+  /** An account with two sessions (the owner's, a thief's); the owner has started enrolling. */
+  async function enrollingWithTwoSessions(username: string) {
+    const user = await makeUser(t.ctx, username, 'village_child_director', '410225101200');
     const owner = await sessionFor(t.ctx, user.id);
     const thief = await sessionFor(t.ctx, user.id);
     const enroll = await post('/auth/2fa/enroll', owner);
     const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
-    const sealedOwner = await storedSecret('stolen.c');
+    return { user, owner, thief, secret, sealedOwner: await storedSecret(username) };
+  }
+
+  test('a second session restarting the enrolment while the owner confirms cannot switch its own seed on', async () => {
+    const { user, owner, thief, secret, sealedOwner } = await enrollingWithTwoSessions('stolen.c');
     // The thief's enrolment lands while the owner's password is being checked: the confirmation has
     // read the account and reserved its attempt (failed_attempts 1) and argon2 is running, made slow
     // here (many passes) so that the window is wide.
@@ -445,12 +450,7 @@ describe('enrolment asks for the password again', () => {
   });
 
   test('once the owner has confirmed, another session cannot restart the enrolment', async () => {
-    const user = await makeUser(t.ctx, 'stolen.d', 'village_child_director', '410225101200');
-    const owner = await sessionFor(t.ctx, user.id);
-    const thief = await sessionFor(t.ctx, user.id);
-    const enroll = await post('/auth/2fa/enroll', owner);
-    const secret = (OTPAuth.URI.parse(enroll.json().otpauthUri) as OTPAuth.TOTP).secret.base32;
-    const sealedOwner = await storedSecret('stolen.d');
+    const { owner, thief, secret, sealedOwner } = await enrollingWithTwoSessions('stolen.d');
     const confirm = await post('/auth/2fa/confirm', owner, {
       code: totpCode(secret),
       password: TEST_PASSWORD,
