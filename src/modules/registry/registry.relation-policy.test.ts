@@ -150,6 +150,25 @@ describe('events are not dated ahead', () => {
     assert.equal(r.statusCode, 201, r.body);
   });
 
+  test('a lost contact reported to the police after today is a 400 naming data.policeReportDate; a report today is taken', async () => {
+    const subject = await person('报案未来', 1, '1985-01-01');
+    const ahead = await api('POST', `/persons/${subject}/facts`, {
+      kind: 'lost_contact',
+      from: addDays(today(), -30),
+      data: { policeReportDate: addDays(today(), 1) },
+    });
+    assert.equal(ahead.statusCode, 400, ahead.body);
+    const detail = ahead.json().error.details[0] as { path: string; message: string };
+    assert.equal(detail.path, 'data.policeReportDate');
+    assert.match(detail.message, /报案日期 .* 晚于今天/);
+    const onTime = await api('POST', `/persons/${subject}/facts`, {
+      kind: 'lost_contact',
+      from: addDays(today(), -30),
+      data: { policeReportDate: today() },
+    });
+    assert.equal(onTime.statusCode, 201, onTime.body);
+  });
+
   test('the template: 死亡日期, 宣告失踪日期 and 失联开始日期 after the import day are row errors; 外出开始日期 ahead is a plan and is taken', () => {
     const cells = (extra: Record<string, string>) =>
       Object.fromEntries(

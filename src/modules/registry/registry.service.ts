@@ -744,6 +744,14 @@ export async function addFact(
       zh: `日期 ${input.from} 晚于今天（${today()}）：死亡、宣告失踪或死亡、失联报案只能是已发生的事`,
       en: `the date ${input.from} is in the future (today is ${today()}): a death, a court's declaration or a report of lost contact has happened`,
     });
+  // The police report is the start of the six months a lost contact counts from (groups.rules.ts): a
+  // report still to come would start them ahead.
+  const reported = input.kind === 'lost_contact' ? checked.data.policeReportDate : undefined;
+  const reportAhead =
+    typeof reported === 'string'
+      ? datedAheadProblem(reported, today(), { zh: '报案日期', en: 'the police report date' })
+      : null;
+  if (reportAhead) throw invalid('data.policeReportDate', reportAhead);
   if (input.to != null && input.to <= input.from)
     throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
   if (input.kind === 'death' && input.to != null)
