@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { addDays, addYears, ageOn, isIsoDate, maxDate, today, type IsoDate } from '../../platform/dates.ts';
+import { addDays, addYears, ageOn, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import type { Fact, Label } from '../registry/index.ts';
 import {
   changesOn,
@@ -37,6 +37,7 @@ import {
   type GroupCode,
   type GroupMembership,
   type GroupSubject,
+  type MembershipRun,
   type SubjectHistory,
 } from './groups.rules.ts';
 import type { ParentSnapshot, ParentType, PersonSnapshot, RelativeSnapshot } from './groups.rules.ts';
@@ -85,8 +86,6 @@ function addCounts(into: EvaluateCounts, more: EvaluateCounts): void {
 
 export interface ConfigFor {
   (regionCode: string): EffectiveGroupsConfig;
-  /** The last day on or before the as-of date on which the region's configuration changed. */
-  changedOn(regionCode: string): IsoDate | null;
   /** Every day on or before the as-of date on which the region's configuration changed, latest first. */
   changesOf(regionCode: string): readonly IsoDate[];
   /** The configuration in force for the region on a day on or before the as-of date. */
@@ -141,7 +140,6 @@ export function configFrom({ asOf, rows }: ConfigSource): ConfigFor {
     return days;
   };
   return Object.assign((regionCode: string) => resolve(regionCode), {
-    changedOn: (regionCode: string) => changes(regionCode)[0] ?? null,
     changesOf: changes,
     on: (regionCode: string, day: IsoDate) => {
       let resolver = resolvers.get(day);
@@ -910,7 +908,6 @@ export function planFromContext(
       history,
       asOf,
       config,
-      configChangedOn: configFor.changedOn(region),
       configChanges: configFor.changesOf(region),
       configOn: (day) => configFor.on(region, day),
       withWorklist,
@@ -941,7 +938,6 @@ interface PeriodTarget {
   history: SubjectHistory | undefined;
   asOf: IsoDate;
   config: EffectiveGroupsConfig;
-  configChangedOn: IsoDate | null;
   /** Every change of the region's configuration up to the as-of date, latest first. */
   configChanges: readonly IsoDate[];
   /** The configuration in force on a day on or before the as-of date. */
@@ -999,7 +995,9 @@ function membershipRow(target: PeriodTarget, membership: GroupMembership) {
 }
 
 /** Adjacent stretches (one ends the day the next begins) are one period. */
-function joined(stretches: { since: IsoDate; until: IsoDate; membership: GroupMembership | null }[]) {
+function joined<M extends GroupMembership | null>(
+  stretches: { since: IsoDate; until: IsoDate; membership: M }[],
+) {
   const out: typeof stretches = [];
   for (const stretch of stretches) {
     const last = out[out.length - 1];
@@ -1052,14 +1050,9 @@ function planHeld(
     // be judged again: the stretches found there stay on record as closed periods.
     let since = membership.since;
     if (since > current.since) {
-      // As when a period ends (planNotHeld): the days before a change of configuration held under the
-      // previous one.
-      const judgedFrom = maxDate(current.since, target.configChangedOn) ?? current.since;
+      // As when a period ends (planNotHeld): each day judged by the configuration in force on it.
       const stretches = joined([
-        ...(judgedFrom > current.since
-          ? [{ since: current.since, until: judgedFrom, membership: null }]
-          : []),
-        ...membershipRuns(history, code, judgedFrom, since, config),
+        ...runsUnderConfigs(target, history, code, current.since, since),
         { since, until: asOf, membership: null },
       ]);
       since = stretches.pop()?.since ?? since;
@@ -1148,17 +1141,12 @@ function planNotHeld(
   code: GroupCode,
   periods: readonly StoredPeriod[],
 ): void {
-  const { person, history, asOf, config } = target;
+  const { person, history, asOf } = target;
   const stale = periods.find((period) => period.until === null);
   if (!stale || stale.since > asOf) return;
-  const judgedFrom = maxDate(stale.since, target.configChangedOn) ?? stale.since;
   let stretches: { since: IsoDate; until: IsoDate; membership: GroupMembership | null }[];
   if (!history) stretches = asOf > stale.since ? [{ since: stale.since, until: asOf, membership: null }] : [];
-  else
-    stretches = joined([
-      ...(judgedFrom > stale.since ? [{ since: stale.since, until: judgedFrom, membership: null }] : []),
-      ...membershipRuns(history, code, judgedFrom, asOf, config),
-    ]);
+  else stretches = joined(runsUnderConfigs(target, history, code, stale.since, asOf));
   const first = stretches[0];
   const last = stretches[stretches.length - 1];
   if (!first || !last) plan.voids.push(stale.id);
@@ -1197,6 +1185,51 @@ function planNotHeld(
 }
 
 /**
+ * The configurations in force over [from, to): one stretch of days per configuration, cut on each change
+ * of the region's configuration (DOMAIN.md: one row per region and period). Days after the as-of date
+ * are judged by the as-of date's configuration.
+ */
+function configStretches(target: PeriodTarget, from: IsoDate, to: IsoDate) {
+  const cuts = target.configChanges.filter((day) => day > from && day < to).sort();
+  const starts = [from, ...cuts];
+  return starts.map((since, i) => ({
+    since,
+    until: starts[i + 1] ?? to,
+    config: since > target.asOf ? target.config : target.configOn(since),
+  }));
+}
+
+/**
+ * Every stretch of [from, to) on which the membership held, each day judged by the configuration in
+ * force on it. A change of configuration, a setting no rule reads included, never stands in for the
+ * facts: a death recorded late ends the period on its date, before a change as after it.
+ */
+function runsUnderConfigs(
+  target: PeriodTarget,
+  history: SubjectHistory,
+  code: GroupCode,
+  from: IsoDate,
+  to: IsoDate,
+): MembershipRun[] {
+  return configStretches(target, from, to).flatMap((stretch) =>
+    membershipRuns(history, code, stretch.since, stretch.until, stretch.config),
+  );
+}
+
+/** Whether the membership held on every day of [from, to), each day judged as runsUnderConfigs judges it. */
+function heldThroughoutUnderConfigs(
+  target: PeriodTarget,
+  history: SubjectHistory,
+  code: GroupCode,
+  from: IsoDate,
+  to: IsoDate,
+): boolean {
+  return configStretches(target, from, to).every((stretch) =>
+    membershipHeldThroughout(history, code, stretch.since, stretch.until, stretch.config),
+  );
+}
+
+/**
  * A closed period that the as-of date's planning left alone is checked against the facts as they now
  * stand: it must have held on every day of it. One that no longer does was made by facts since corrected
  * (a migration retracted as an error after the period had closed, a death recorded late): it is judged
@@ -1204,12 +1237,11 @@ function planNotHeld(
  * before the last change of configuration are not judged by today's (periods that began before it stay).
  */
 function checkClosed(plan: BatchPlan, target: PeriodTarget, code: GroupCode, period: StoredPeriod): void {
-  const { person, history, config } = target;
+  const { person, history } = target;
   const until = period.until as IsoDate;
   if (!history || until <= period.since) return;
-  if (target.configChangedOn !== null && period.since < target.configChangedOn) return;
-  if (membershipHeldThroughout(history, code, period.since, until, config)) return;
-  const [first, ...more] = membershipRuns(history, code, period.since, until, config);
+  if (heldThroughoutUnderConfigs(target, history, code, period.since, until)) return;
+  const [first, ...more] = joined(runsUnderConfigs(target, history, code, period.since, until));
   plan.counts.updated += 1;
   if (!first) {
     plan.voids.push(period.id);

@@ -39,6 +39,14 @@ const MAX_SETTING = 1200;
 const isNonNegativeInteger = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SETTING;
 
+/**
+ * The first value a list holds twice. A list setting is a set: a clerk who typed [5, 5] for [5, 6] is
+ * told, not left with mental disability silently out of the rule.
+ */
+function repeated(values: readonly unknown[]): unknown {
+  return values.find((value, i) => values.indexOf(value) !== i);
+}
+
 /** What is wrong with a partial configuration; each problem names its field ("config.minorUnderAge"). */
 export function configProblems(patch: Record<string, unknown>, prefix = 'config'): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
@@ -62,6 +70,12 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
     } else if (key === 'severeDisabilityCognitiveCategories') {
       if (!Array.isArray(value) || !value.every((c) => isNonNegativeInteger(c) && c >= 1 && c <= 7))
         at(key, '应为 1 至 7 的残疾类别列表', 'must be a list of disability categories 1 to 7');
+      else if (repeated(value) !== undefined)
+        at(
+          key,
+          `残疾类别 ${String(repeated(value))} 重复；每个类别只列一次`,
+          `the disability category ${String(repeated(value))} is listed twice; list each once`,
+        );
     } else if (key === 'highAgeBandStarts') {
       const ok =
         Array.isArray(value) &&
@@ -77,6 +91,12 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
           key,
           '应为自理能力等级列表 (intact, mild, moderate, severe)',
           'must be a list of intact, mild, moderate, severe',
+        );
+      else if (repeated(value) !== undefined)
+        at(
+          key,
+          `自理能力等级 ${String(repeated(value))} 重复；每个等级只列一次`,
+          `the self-care level ${String(repeated(value))} is listed twice; list each once`,
         );
     } else if (key === 'leftBehindWomanAgeRange') {
       if (value === null) continue;
