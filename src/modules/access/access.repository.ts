@@ -195,6 +195,17 @@ export async function findLiveTokenForAuth(db: Db, tokenHash: string) {
     .executeTakeFirst();
 }
 
+/** A token that can still be used, by id (a long download asks again while it runs). */
+export async function findLiveTokenById(db: Db, id: number) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'role', 'region_code', 'individual_access'])
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+}
+
 export async function touchToken(db: Db, id: number): Promise<void> {
   await sql`UPDATE api_tokens SET last_used_at = now()
     WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.execute(db);

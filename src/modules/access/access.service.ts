@@ -300,6 +300,71 @@ export async function authenticateToken(
   };
 }
 
+/**
+ * Whether the sign-in an actor was resolved from still stands with the same rights: the session live
+ * (not signed out, idle or past its age, the account enabled) or the token not revoked or expired, with
+ * the same role, region and grant. Read from the database, not the sign-in cache, so that a change in
+ * another server process holds too. A long download asks between its pages (signInGuard): a disabled
+ * account, a narrowed role or a revoked token stops it, as it stops the next request. An actor with no
+ * sign-in (the command line on the server) has nothing to lose.
+ */
+export async function stillSignedIn(ctx: AppContext, actor: Actor): Promise<boolean> {
+  const same = (role: string | null, regionCode: string | null, individualAccess: boolean) =>
+    role === actor.role &&
+    (regionCode ?? '') === actor.regionCode &&
+    (VIEWER_ROLES.includes(actor.role) && individualAccess) === actor.individualAccess;
+  if (actor.kind === 'token') {
+    if (actor.tokenId === null) return false;
+    const row = await repo.findLiveTokenById(ctx.db, actor.tokenId);
+    return row !== undefined && same(row.role, row.region_code, row.individual_access);
+  }
+  const sessionId = actor.sessionId;
+  if (sessionId === null) return actor.userId === null;
+  const row = await repo.findLiveSession(
+    ctx.db,
+    sessionId,
+    ctx.config.sessionIdleMinutes,
+    ctx.config.sessionAbsoluteHours,
+  );
+  if (!row || (row.demo && !ctx.config.demoMode) || row.must_change_password) return false;
+  if (!same(row.role, row.region_code, row.individual_access)) return false;
+  // Downloading is using the session: it does not go idle under a long export.
+  await repo.touchSession(ctx.db, sessionId);
+  return true;
+}
+
+/**
+ * The records of a long download, asking stillSignedIn at most once a second as they are read (and so
+ * on the first record read after the client paused): when the sign-in no longer stands the download
+ * stops with UNAUTHENTICATED, audited with what was asked for.
+ */
+export async function* signInGuard<T>(
+  ctx: AppContext,
+  actor: Actor,
+  records: AsyncIterable<T>,
+  what: { action: string; entityType: string; entityId: string; regionCode: string | null },
+  everyMs = 1000,
+): AsyncGenerator<T> {
+  let checkedAt = Date.now();
+  for await (const record of records) {
+    if (Date.now() - checkedAt >= everyMs) {
+      if (!(await stillSignedIn(ctx, actor))) {
+        await audit(ctx.db, actor, {
+          action: `${what.action}.stopped`,
+          entityType: what.entityType,
+          entityId: what.entityId,
+          regionCode: what.regionCode,
+          result: 'denied',
+          details: { reason: 'sign-in no longer valid' },
+        });
+        throw new DomainError('UNAUTHENTICATED');
+      }
+      checkedAt = Date.now();
+    }
+    yield record;
+  }
+}
+
 // ---------- Sign-in ----------
 
 /**

@@ -22,6 +22,8 @@ export {
   createToken,
   hashPassword,
   sealTotpSecret,
+  signInGuard,
+  stillSignedIn,
   sealTotpSecrets,
   userNames,
 } from './access.service.ts';

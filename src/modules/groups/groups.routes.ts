@@ -210,7 +210,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const file = await stats.exportGroupMembers(ctx.db, actorOf(request), request.query);
+      const file = await stats.exportGroupMembers(ctx, actorOf(request), request.query);
       const body = new PassThrough();
       file
         .write(body)

@@ -10,10 +10,11 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
+import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import { addDays, daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { invalid } from '../../platform/errors.ts';
-import { audit, maskValue, requireAccess, VIEWER_ROLES, type Actor } from '../access/index.ts';
+import { audit, maskValue, requireAccess, signInGuard, VIEWER_ROLES, type Actor } from '../access/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
 import { resolveRegion } from './groups.service.ts';
@@ -534,10 +535,14 @@ export async function exportMonthlyStats(
  * so a county's list does not sit in memory; ID numbers masked as in the list.
  */
 export async function exportGroupMembers(
-  db: Kysely<DB>,
+  ctx: AppContext,
   actor: Actor,
   query: { region?: string; group: GroupCode; asOf?: string },
 ): Promise<{ fileName: string; write: (out: Writable) => Promise<number> }> {
+  const db = ctx.db;
+  // A file of persons leaves the system: those who may export (a viewer granted individual reads
+  // reads the list on screen, and exports nothing: DECISIONS.md).
+  requireAccess(actor, 'exports.run', { individual: true });
   const members = await membersOf(db, actor, query);
   const label = GROUP_LABELS[query.group];
   await audit(db, actor, {
@@ -568,8 +573,22 @@ export async function exportGroupMembers(
     header.commit();
     let after = 0;
     let count = 0;
-    for (;;) {
-      const page = await members.page(after, MEMBER_EXPORT_PAGE);
+    // Page after page for as long as the reader reads, and only while the sign-in stands (signInGuard).
+    async function* pages() {
+      for (;;) {
+        const page = await members.page(after, MEMBER_EXPORT_PAGE);
+        yield page;
+        const last = page[page.length - 1];
+        if (!last || page.length < MEMBER_EXPORT_PAGE) return;
+        after = last.personId;
+      }
+    }
+    for await (const page of signInGuard(ctx, actor, pages(), {
+      action: 'groups.members.export',
+      entityType: 'group',
+      entityId: query.group,
+      regionCode: members.region.code || null,
+    })) {
       for (const m of page)
         sheet
           .addRow([
@@ -585,9 +604,6 @@ export async function exportGroupMembers(
           ])
           .commit();
       count += page.length;
-      const last = page[page.length - 1];
-      if (!last || page.length < MEMBER_EXPORT_PAGE) break;
-      after = last.personId;
     }
     sheet.commit();
     await workbook.commit();

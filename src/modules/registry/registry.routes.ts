@@ -513,7 +513,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
       const { masked } = await service.authorizeExport(ctx, actor, request.query.region, format);
       const body = new PassThrough();
       service
-        .streamRegistry(ctx, request.query.region, format, body, { masked })
+        .streamRegistry(ctx, actor, request.query.region, format, body, { masked })
         .then(() => {
           if (!body.writableEnded) body.end();
         })

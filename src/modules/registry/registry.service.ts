@@ -27,6 +27,7 @@ import {
   recordRead,
   requireAccess,
   scopeRange,
+  signInGuard,
   userNames,
   type Actor,
 } from '../access/index.ts';
@@ -2484,14 +2485,24 @@ async function* maskedRecords(records: AsyncIterable<RegistryRecord>): AsyncGene
     };
 }
 
-/** Streams the registry of a region in the template (after authorizeExport, masked as it said). */
+/**
+ * Streams the registry of a region in the template (after authorizeExport, masked as it said). The
+ * download stops when the actor's sign-in no longer stands (signInGuard): a slow reader cannot keep a
+ * county's export flowing after the account was disabled, narrowed or signed out.
+ */
 export function streamRegistry(
   ctx: AppContext,
+  actor: Actor,
   regionCode: string,
   format: 'xlsx' | 'csv',
   target: Writable,
   options: { masked: boolean },
 ): Promise<number> {
-  const records = registryRecords(ctx.db, regionCode);
+  const records = signInGuard(ctx, actor, registryRecords(ctx.db, regionCode), {
+    action: 'registry.export',
+    entityType: 'region',
+    entityId: regionCode,
+    regionCode,
+  });
   return writeRegistryRecords(target, options.masked ? maskedRecords(records) : records, { format });
 }
