@@ -55,14 +55,16 @@ export function migrationSource(which: 'father' | 'mother', month: string | null
 class DryRunRollback extends Error {}
 
 /**
- * A row that would write on a person registered outside the importer's region: a child of another
+ * A row refused while it is written, rolled back and reported on its row: one naming another biological
+ * parent than the one on record, or one that would write on a person registered outside the importer's
+ * region: a child of another
  * township matched by ID number (or name and birth date), a parent there whose migration, inability or
  * own parents the row states, or a parent, grandparent or carer there not linked yet (a new link shows
  * their name and facts here and changes their groups there; docs/DECISIONS.md "Imports link only within
  * the importer's region"). The row is rolled back and reported, as the template import reports a person
  * registered outside.
  */
-class RowOutsideRegion extends Error {
+class RowRefused extends Error {
   readonly rowError: RowError;
   constructor(rowError: RowError) {
     super(rowError.reason.en);
@@ -300,7 +302,7 @@ async function writeRow(
   if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons };
   if (!childFound.created && (await registeredOutside(trx, childFound.id, importer))) {
     const column = child.idNumber ? '公民身份号码' : '姓名';
-    throw new RowOutsideRegion({
+    throw new RowRefused({
       column,
       value: row.raw[column] ?? '',
       reason: {
@@ -345,12 +347,43 @@ async function writeRow(
       .where('valid_to', 'is', null)
       .executeTakeFirst();
     if (linked) return;
-    throw new RowOutsideRegion({
+    throw new RowRefused({
       column,
       value: row.raw[column] ?? '',
       reason: {
         zh: `${label.zh}已在您管辖范围以外的地区登记，本次导入不能与其建立关系（须由管辖双方户籍地的工作人员办理）`,
         en: `the ${label.en} is registered in a region outside yours: an import here cannot link to them (staff whose region holds both can)`,
+      },
+    });
+  };
+  /**
+   * One biological father and one biological mother, as the API and the template have it (docs/DECISIONS.md,
+   * sessions 17 and 18): a row naming another father (mother) than the one on record is refused on the
+   * parent's column, naming the one on record where the importer's region holds them; nothing is linked.
+   */
+  const refuseSecondBiologicalParent = async (parentId: number, which: 'father' | 'mother', at: string) => {
+    const recorded = await trx
+      .selectFrom('person_relations as r')
+      .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+      .select(['p.id', 'p.name', 'p.hukou_region_code'])
+      .where('r.person_id', '=', childFound.id)
+      .where('r.kind', '=', 'parent')
+      .where('r.subtype', '=', 'biological')
+      .where('r.valid_to', 'is', null)
+      .where('p.sex', '=', which === 'father' ? 1 : 2)
+      .where('p.id', '!=', parentId)
+      .executeTakeFirst();
+    if (!recorded) return;
+    const [zh, en] = which === 'father' ? ['生父', 'father'] : ['生母', 'mother'];
+    const shown = recorded.hukou_region_code.startsWith(importer.regionCode);
+    const zhWho = shown ? `“${recorded.name}”(#${recorded.id})` : '（户籍在您的管辖范围以外）';
+    const enWho = shown ? `${recorded.name}, #${recorded.id}` : 'registered outside your region';
+    throw new RowRefused({
+      column: at,
+      value: row.raw[at] ?? '',
+      reason: {
+        zh: `此儿童已登记${zh}${zhWho}，与本行所填不是同一人：一人只有一位生父和一位生母，继父母或养父母请在人员档案中按相应类型登记`,
+        en: `a biological ${en} is recorded for this child already (${enWho}), not the one in this row; a person has one biological father and one biological mother (record a step or adoptive parent with that type in the person's file)`,
       },
     });
   };
@@ -444,7 +477,7 @@ async function writeRow(
       row.grandparents.some((g) => g.role.startsWith(which === 'father' ? 'paternal' : 'maternal'));
     if (!found.created && states && (await registeredOutside(trx, found.id, importer))) {
       const label = PARENT_LABELS[which];
-      throw new RowOutsideRegion({
+      throw new RowRefused({
         column: column(which, p.idNumber),
         value: row.raw[column(which, p.idNumber)] ?? '',
         reason: {
@@ -460,6 +493,7 @@ async function writeRow(
       column(which, p.idNumber),
       PARENT_LABELS[which],
     );
+    await refuseSecondBiologicalParent(found.id, which, column(which, p.idNumber));
     if (found.created) {
       changed = true;
       touch(found.id, { kind: 'created' });
@@ -828,7 +862,7 @@ export async function importLedgerFile(
           return written;
         });
       } catch (error) {
-        if (!(error instanceof RowOutsideRegion)) throw error;
+        if (!(error instanceof RowRefused)) throw error;
         errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors: onSheet(row, [error.rowError]) });
         continue;
       }
