@@ -1,8 +1,15 @@
-// Dates as the pages use them: ISO YYYY-MM-DD in the browser's own calendar day (the clerk's day).
+// Dates as the pages use them: ISO YYYY-MM-DD on China's calendar, as the server counts days
+// (src/platform/dates.ts): a clerk's browser set to another zone asks for the same day the server
+// has, never a day still to come there.
 
-/** Today in the browser's time zone, as YYYY-MM-DD. */
+const CHINA_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** Today in China (Asia/Shanghai), as YYYY-MM-DD. */
 export function todayIso(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return CHINA_DAY.format(new Date());
 }

@@ -12,13 +12,14 @@ import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
-import { addDays, daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
+import { daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { invalid } from '../../platform/errors.ts';
 import { audit, maskValue, requireAccess, signInGuard, VIEWER_ROLES, type Actor } from '../access/index.ts';
 import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
 import { resolveRegion } from './groups.service.ts';
 import { configResolver } from './groups.settings.ts';
+import { latestAsOfDay } from '../registry/index.ts';
 import {
   childKey,
   keyCode,
@@ -57,7 +58,7 @@ function dateOrToday(asOf: string | undefined): IsoDate {
   if (!isIsoDate(date)) throw invalid('asOf', { zh: '不是有效日期', en: 'is not a valid date' });
   const latest = latestCountableDay();
   if (date > latest)
-    // Named by its date, not "today": the latest day is tomorrow on the server's calendar.
+    // Named by its date, so that a clerk whose calendar is wrong sees which day is today here.
     throw invalid('asOf', {
       zh: `不能晚于 ${latest}（尚未到来的日期没有统计）`,
       en: `must not be after ${latest} (a day still to come has no count)`,
@@ -65,13 +66,9 @@ function dateOrToday(asOf: string | undefined): IsoDate {
   return date;
 }
 
-/**
- * Today, as the latest day with a count. A browser's calendar may be a day ahead of the server's (a
- * county's staff at 07:00 in Beijing, a server on UTC): its "today" is accepted, counted as the periods
- * stand, rather than refusing the dashboard every morning.
- */
+/** Today (China's), as the latest day with a count: the same day as a person file's (latestAsOfDay). */
 function latestCountableDay(): IsoDate {
-  return addDays(today(), 1);
+  return latestAsOfDay(today());
 }
 
 async function childRegions(db: Kysely<DB>, code: string): Promise<{ code: string; name: string }[]> {

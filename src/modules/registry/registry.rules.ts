@@ -1,7 +1,7 @@
 // Pure registry rules: how a name is written for search, what each kind of fact must carry, how a
 // relation reads from either end. No database, no HTTP.
 import { pinyin } from 'pinyin-pro';
-import { addDays, ageOn, isIsoDate, type IsoDate } from '../../platform/dates.ts';
+import { ageOn, isIsoDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeCell, type LocalizedMessage } from '../../platform/normalize.ts';
 import { FACT_KINDS, type FactKind } from './registry.facts.ts';
 import { EARLIEST_BIRTH_DATE } from './registry.idnumber.ts';
@@ -495,14 +495,15 @@ export function datedAheadProblem(
 }
 
 /**
- * The latest date an "as of" question about a person has an answer: today, and the day after for a
- * browser whose calendar is ahead of the server's (a county's staff at 07:00 in Beijing, a server on
- * UTC), as the group statistics allow it (docs/DECISIONS.md "No count for a day still to come"). The
- * care group periods are evaluated up to today, so a later date would answer as if the future were
- * known (a child turning 16 next month still a member).
+ * The latest date an "as of" question about a person has an answer: today, China's (dates.ts). The care
+ * group periods are evaluated up to today, so a later date would answer as if the future were known (a
+ * child turning 16 next month still a member). Until session 18 the day after was allowed too, for a
+ * browser ahead of a server on UTC; `today()` has been China's date since session 8, so a browser in
+ * China is never ahead, and the extra day only published a count for a day still to come without that
+ * day's birthdays (docs/DECISIONS.md "No count for a day still to come").
  */
 export function latestAsOfDay(today: IsoDate): IsoDate {
-  return addDays(today, 1);
+  return today;
 }
 
 /** An "as of" date after latestAsOfDay: the message that refuses it. Null when the date has an answer. */

@@ -476,7 +476,7 @@ export async function getPerson(
   if (asOf !== undefined && !isIsoDate(asOf))
     throw invalid('asOf', { zh: '不是有效日期 YYYY-MM-DD', en: 'is not a valid date YYYY-MM-DD' });
   // The care group periods are evaluated up to today: a file as of a later day would show them as if
-  // the future were known. Tomorrow is allowed, as the statistics allow it (latestAsOfDay).
+  // the future were known (latestAsOfDay, as the statistics have it).
   const ahead = asOfAheadProblem(asOf ?? today(), today());
   if (ahead) throw invalid('asOf', ahead);
   return db.transaction().execute(async (trx) => {
