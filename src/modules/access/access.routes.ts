@@ -107,6 +107,21 @@ export function accessHooks(app: App, ctx: AppContext): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('auth', null);
 
+  const refusedCredential = async (
+    request: FastifyRequest,
+    credential: { kind: 'token' | 'session'; raw: string },
+  ) => {
+    try {
+      await service.auditRefusedCredential(ctx, credential, {
+        ip: request.ip,
+        requestId: request.id,
+        route: `${request.method} ${request.routeOptions.url ?? ''}`,
+      });
+    } catch (error) {
+      request.log.error({ err: error }, 'could not audit a refused credential');
+    }
+  };
+
   app.addHook('onRequest', async (request) => {
     const isPublic = request.routeOptions.config?.public === true;
     const authorization = request.headers.authorization;
@@ -120,11 +135,15 @@ export function accessHooks(app: App, ctx: AppContext): void {
       if (actor) request.auth = { kind: 'token', sessionId: null, csrfToken: null, limitation: null };
       request.actor = actor;
       // A wrong token never falls back to the cookie.
-      if (!actor && !isPublic) throw new DomainError('UNAUTHENTICATED');
+      if (!actor && !isPublic) {
+        await refusedCredential(request, { kind: 'token', raw: authorization.slice(7).trim() });
+        throw new DomainError('UNAUTHENTICATED');
+      }
     } else {
       const raw = request.cookies[SESSION_COOKIE];
       if (raw) {
         const session = await service.authenticateSession(ctx, raw, request.ip, request.id);
+        if (!session && !isPublic) await refusedCredential(request, { kind: 'session', raw });
         if (session) {
           request.actor = session.actor;
           request.auth = {
@@ -155,13 +174,16 @@ export function accessHooks(app: App, ctx: AppContext): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode === 403 && request.actor) {
       const code = typeof payload === 'string' ? (/"code":"([A-Z_]+)"/.exec(payload)?.[1] ?? null) : null;
+      const asked = askedScope(request.query);
       try {
         await audit(ctx.db, request.actor, {
           action: 'access.denied',
           entityType: 'route',
           entityId: `${request.method} ${request.routeOptions.url ?? ''}`,
+          regionCode:
+            typeof asked.region === 'string' && REGION_CODE.test(asked.region) ? asked.region : null,
           result: 'denied',
-          details: { code },
+          details: { code, params: request.params ?? {}, query: asked },
         });
       } catch (error) {
         request.log.error({ err: error }, 'could not audit a refusal');
@@ -184,6 +206,25 @@ export function accessHooks(app: App, ctx: AppContext): void {
     }
     return payload;
   });
+}
+
+const REGION_CODE = /^[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3}(?:[0-9]{3})?)?)?)?$/;
+
+/**
+ * The query parameters that say what a refused request asked for (a region, a group, a date, a
+ * format), for its audit entry: an auditor tells a clerk's own village asked in error from another
+ * township probed. Free text (a search's `q`) is left out: it may hold a name or an ID number.
+ */
+const SCOPE_PARAMETERS = ['region', 'regionCode', 'within', 'group', 'asOf', 'from', 'to', 'format', 'kind'];
+function askedScope(query: unknown): Record<string, unknown> {
+  if (typeof query !== 'object' || query === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const key of SCOPE_PARAMETERS) {
+    const value = (query as Record<string, unknown>)[key];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      out[key] = typeof value === 'string' ? value.slice(0, 40) : value;
+  }
+  return out;
 }
 
 export function accessRoutes(app: App, ctx: AppContext): void {

@@ -365,6 +365,59 @@ export async function* signInGuard<T>(
   }
 }
 
+/**
+ * A credential refused at the door that names a known sign-in: an API token revoked or expired, or the
+ * session of a disabled account. Audited (`auth.token.refused`, `auth.session.refused`) with the token
+ * or account, the IP and the route: a leaked or forgotten credential still in use is what an auditor
+ * must see. Unknown tokens and sessions that merely went idle or were signed out are not written (any
+ * client may send garbage; a browser left open sends its expired cookie), so the trail stays the
+ * record of real credentials.
+ */
+export async function auditRefusedCredential(
+  ctx: AppContext,
+  credential: { kind: 'token' | 'session'; raw: string },
+  meta: { ip: string; requestId: string | null; route: string },
+): Promise<void> {
+  if (credential.kind === 'token') {
+    if (credential.raw.length < 20 || credential.raw.length > 200) return;
+    const row = await ctx.db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'role', 'region_code', 'revoked_at'])
+      .select(sql<boolean>`expires_at <= now()`.as('expired'))
+      .where('token_hash', '=', sha256Hex(credential.raw))
+      .executeTakeFirst();
+    if (!row) return;
+    await audit(ctx.db, anonymousActor(meta.ip, meta.requestId, `token:${row.name}`), {
+      action: 'auth.token.refused',
+      entityType: 'api_token',
+      entityId: row.id,
+      regionCode: row.region_code,
+      result: 'denied',
+      details: {
+        route: meta.route,
+        reason: row.revoked_at !== null ? 'revoked' : row.expired ? 'expired' : 'refused',
+      },
+    });
+    return;
+  }
+  if (!/^[A-Za-z0-9_-]{43}$/.test(credential.raw)) return;
+  const row = await ctx.db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['u.id', 'u.username', 'u.region_code', 'u.disabled'])
+    .where('s.id', '=', sha256Hex(credential.raw))
+    .executeTakeFirst();
+  if (!row?.disabled) return;
+  await audit(ctx.db, anonymousActor(meta.ip, meta.requestId, row.username), {
+    action: 'auth.session.refused',
+    entityType: 'user',
+    entityId: row.id,
+    regionCode: row.region_code,
+    result: 'denied',
+    details: { route: meta.route, reason: 'account disabled' },
+  });
+}
+
 // ---------- Sign-in ----------
 
 /**
@@ -1512,7 +1565,14 @@ export async function createToken(
       entityType: 'api_token',
       entityId: row.id,
       regionCode: input.regionCode,
-      details: { name: input.name, role: input.role, expiresInDays: days },
+      details: {
+        name: input.name,
+        role: input.role,
+        expiresInDays: days,
+        // The grant is what an auditor must see: a viewer token that reads persons (DOMAIN.md section 6).
+        individualAccess: row.individual_access,
+        scope: input.regionCode ?? 'national',
+      },
     });
     return { token, item: toTokenView(row) };
   });

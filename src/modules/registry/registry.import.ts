@@ -570,6 +570,8 @@ export async function importRegistryFile(
           await audit(trx, importer.auditActor, {
             action: 'registry.import',
             entityType: 'import',
+            // The import's id ties the run to its submission (registry.import.submit) and its file.
+            entityId: options.importId ?? null,
             regionCode: importer.regionCode,
             details: { ...counts, kind: options.kind ?? 'registry' },
           });

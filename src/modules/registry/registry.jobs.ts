@@ -194,6 +194,17 @@ export function registryImportJob(ctx: AppContext) {
         })
         .where('id', '=', row.id)
         .execute();
+      // A file refused whole writes nothing, and its run is audited as refused: every submission has
+      // an entry that says how it ended (a finished run's is written by the import itself).
+      if (outcome.status === 'rejected')
+        await audit(ctx.db, actorFromJob(job.payload.actor), {
+          action: 'registry.import',
+          entityType: 'import',
+          entityId: row.id,
+          regionCode: row.region_code,
+          result: 'denied',
+          details: { reason: 'file_rejected', kind: row.kind, dryRun: row.dry_run },
+        });
       return { status: outcome.status, counts: outcome.counts };
     },
   });
