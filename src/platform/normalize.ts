@@ -24,6 +24,13 @@ const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/g;
 // eslint-disable-next-line no-control-regex
 export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
+/**
+ * Half of a character: a UTF-16 surrogate without its other half (an .xlsx's _xD800_, what Excel writes
+ * when LEFT() or MID() cut a rare character such as 𠈌 in two). It cannot be stored: written out it
+ * becomes U+FFFD, a "�" in the person's name.
+ */
+export const HALF_CHARACTER = /\p{Cs}/u;
+
 const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 /** The text without characters that take no room on screen (zero-width, soft hyphen, direction marks). */
@@ -108,6 +115,23 @@ export function normalizeName(value: unknown): string | null {
   return s.replace(SPACE_BETWEEN_HAN, '').replace(NAME_DOTS, '·');
 }
 
+// "?" is what Excel writes for a character its GBK "CSV (逗号分隔)" save cannot hold (a rare character
+// such as 𠈌), "？" the same typed in Chinese, U+FFFD what a decoder writes for bytes it cannot read.
+const LOST_CHARACTER = /[?？\uFFFD]/;
+
+/**
+ * Why a name (as normalizeName gives it) cannot be the person's: it holds the mark of a character lost
+ * on the way through a file. Null when it can. Stored, "王?" would overwrite 王𠈌 without a word.
+ */
+export function lostCharacterInName(name: string): LocalizedMessage | null {
+  const lost = LOST_CHARACTER.exec(name)?.[0];
+  if (lost === undefined) return null;
+  return {
+    zh: `姓名中的“${lost}”通常是文件另存为 GBK 编码（Excel 的“CSV（逗号分隔）”）时丢失的生僻字：请把原表另存为“CSV UTF-8”或 .xlsx 后重新导入，或把“${lost}”改为正确的字`,
+    en: `the "${lost}" in the name is usually a rare character lost when the file was saved in GBK (Excel's "CSV (Comma delimited)"): save the original as "CSV UTF-8" or .xlsx and import again, or replace the "${lost}" by the right character`,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dates
 
@@ -124,6 +148,23 @@ export function excelSerialToDate(serial: number): IsoDate | null {
   const day = Math.floor(serial);
   if (day < 1 || day > EXCEL_MAX_SERIAL || day === 60) return null;
   return day < 60 ? addDays('1899-12-31', day) : addDays('1899-12-30', day);
+}
+
+// The number each date cell of a workbook holds (its serial), beside the day Excel shows for it (the
+// Date the reader gives): a column that holds no date reads the number, a phone or an amount in a cell
+// that format painting made a date. Kept aside, the Date stays a plain Date for everyone else.
+const SERIALS = new WeakMap<Date, number>();
+
+/** A workbook's date cell: the Date at `time`, remembering the serial number the cell holds. */
+export function excelSerialDate(time: number, serial: number): Date {
+  const date = new Date(time);
+  SERIALS.set(date, serial);
+  return date;
+}
+
+/** The serial number a workbook's date cell holds (excelSerialDate); undefined for any other value. */
+export function serialOfDateCell(value: unknown): number | undefined {
+  return value instanceof Date ? SERIALS.get(value) : undefined;
 }
 
 const ACCEPTED_DATE_FORMS: LocalizedMessage = {

@@ -269,7 +269,7 @@ describe('CSRF', () => {
     assert.equal((await get('/api/v1/auth/me', client)).statusCode, 200, 'still signed in');
     const denied = (await auditActions('csrf.a')).filter((a) => a.action === 'access.denied');
     assert.equal(denied.length, 2);
-    assert.deepEqual(denied[0]!.details, { code: 'CSRF_FAILED' });
+    assert.deepEqual(denied[0]!.details, { code: 'CSRF_FAILED', params: {}, query: {} });
     const ok = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: client.write });
     assert.equal(ok.statusCode, 200);
   });

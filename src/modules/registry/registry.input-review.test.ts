@@ -174,6 +174,18 @@ describe('birth dates from 1900 to today, one rule for the API and the import', 
   });
 });
 
+describe('a name holding a lost character (session 18)', () => {
+  test('?, ？ or U+FFFD in a name is a 400 naming name; the template refuses the same row', async () => {
+    for (const name of ['王?', '张？三', '李\uFFFD']) {
+      const zh = fieldError(await api('POST', '/persons', withoutId(name, '2015-01-01')));
+      assert.equal(zh.path, 'name', name);
+      assert.match(zh.message, /姓名中不能含有/);
+    }
+    const ok = await api('POST', '/persons', withoutId('王𠈌', '2015-01-01'));
+    assert.equal(ok.statusCode, 201, ok.body);
+  });
+});
+
 describe('C1 control characters are refused as the C0 ones are', () => {
   test('the guard matches U+0080-U+009F and nothing after them', () => {
     for (let c = 0x80; c <= 0x9f; c++)

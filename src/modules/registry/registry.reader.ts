@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import { DomainError } from '../../platform/errors.ts';
 import type { Message } from '../../platform/errors.ts';
-import { normalizeCell } from '../../platform/normalize.ts';
+import { EXCEL_MAX_SERIAL, excelSerialDate, normalizeCell } from '../../platform/normalize.ts';
 import { cleanHeader } from './registry.template.ts';
 
 export type FileRejectedReason =
@@ -821,10 +821,39 @@ async function* elements(chunks: AsyncIterable<string>, tag: string): AsyncGener
 const ENTITY = /&(?:#x([0-9a-f]+)|#(\d+)|(amp|lt|gt|quot|apos));|_x([0-9A-F]{4})_/gi;
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/**
+ * A character reference to no character (&#x110000;, beyond U+10FFFF): not well-formed XML, and nothing
+ * a cell can be read as. Which cell holds it is filled in where the cell is read (`cell`).
+ */
+class UnmappableReference extends Error {
+  readonly reference: string;
+  cell: string | null = null;
+  constructor(reference: string) {
+    super(`character reference beyond Unicode: ${reference}`);
+    this.reference = reference;
+  }
+}
+
+function unmappableReference(e: UnmappableReference): FileRejected {
+  const where =
+    e.cell === null ? { zh: '文件中', en: 'the file' } : { zh: `单元格 ${e.cell} 中`, en: `cell ${e.cell}` };
+  return new FileRejected('CORRUPT', {
+    zh: `${where.zh}有无法识别的字符“${e.reference}”（超出 Unicode 字符范围）：文件不符合 .xlsx 格式，可能是生成它的程序出了错。请在 Excel 或 WPS 中改正该单元格并保存后重新导入`,
+    en: `${where.en} holds the character reference "${e.reference}", which is beyond Unicode: the file is not valid .xlsx (the program that wrote it may be at fault); correct the cell in Excel or WPS, save and import again`,
+  });
+}
+
+function codePoint(n: number, reference: string): string {
+  if (!(n <= 0x10ffff)) throw new UnmappableReference(reference);
+  // A surrogate (&#xD800;, _xD800_) is kept as it is: with its other half it is one character, and
+  // alone it is half of one, which the template refuses in its column (HALF_CHARACTER).
+  return String.fromCodePoint(n);
+}
+
 function xmlText(s: string): string {
-  return s.replace(ENTITY, (_, hex?: string, dec?: string, name?: string, ooxml?: string) => {
-    if (hex) return String.fromCodePoint(parseInt(hex, 16));
-    if (dec) return String.fromCodePoint(Number(dec));
+  return s.replace(ENTITY, (reference: string, hex?: string, dec?: string, name?: string, ooxml?: string) => {
+    if (hex) return codePoint(parseInt(hex, 16), reference);
+    if (dec) return codePoint(Number(dec), reference);
     if (name) return NAMED[name.toLowerCase()] ?? '';
     return String.fromCharCode(parseInt(ooxml ?? '0', 16));
   });
@@ -886,6 +915,14 @@ function cellStyles(stylesXml: string): CellStyles {
   return styles;
 }
 
+/** Column 0 as A, 26 as AA. */
+function columnLetters(index: number): string {
+  let s = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
+    s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
 function columnIndex(ref: string | undefined): number | null {
   const m = ref ? /^([A-Z]+)/.exec(ref) : null;
   if (!m?.[1]) return null;
@@ -895,14 +932,31 @@ function columnIndex(ref: string | undefined): number | null {
 }
 
 const DAY_MS = 86_400_000;
+const DAY_SECONDS = 86_400;
 
-function excelDate(serial: number, date1904: boolean): Date {
-  // 25569 days from 1899-12-30 to 1970-01-01; the 1904 system starts 1462 days later.
-  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * DAY_MS));
+/**
+ * What a number in a date-formatted cell reads as: its day (excelSerialDate, which keeps the
+ * number), or the number itself where Excel shows no day: beyond 9999-12-31 (a phone number in a cell
+ * format painting made a date: Excel shows ########), before day 0, and serial 60 of the 1900 system,
+ * the 1900-02-29 that Excel counts but that never was (parseDate says so).
+ */
+function excelDate(serial: number, date1904: boolean): Date | number {
+  // As a day of the 1900 system (the 1904 system's day 0, 1904-01-01, is its day 1462), to the second:
+  // a serial computed in floating point a hair below midnight is that midnight, as Excel shows it.
+  const day = Math.round((date1904 ? serial + 1462 : serial) * DAY_SECONDS) / DAY_SECONDS;
+  if (day < (date1904 ? 1462 : 0) || day >= EXCEL_MAX_SERIAL + 1) return serial;
+  if (!date1904 && day >= 60 && day < 61) return serial;
+  // 25569 days from 1899-12-30 to 1970-01-01: right from 1900-03-01 (day 61) on, where Excel's fake
+  // 29 February is behind; before it the count is one day shorter (day 1 is 1900-01-01), as in
+  // excelSerialToDate.
+  const offset = day < 60 ? 25568 : 25569;
+  return excelSerialDate(Math.round((day - offset) * DAY_MS), serial);
 }
 
 interface SheetContext {
   sharedStrings: string[];
+  /** Shared strings (by index) holding a reference to no character: refused if a cell uses one. */
+  unmappable: Map<number, string>;
   styles: CellStyles;
   date1904: boolean;
 }
@@ -924,8 +978,11 @@ function cellValue(cellXml: string, ctx: SheetContext): unknown {
   }
   const text = xmlText(v[1] ?? '');
   switch (type) {
-    case 's':
+    case 's': {
+      const unmappable = ctx.unmappable.get(Number(text));
+      if (unmappable !== undefined) throw new UnmappableReference(unmappable);
       return ctx.sharedStrings[Number(text)] ?? null;
+    }
     case 'str':
       return text;
     case 'b':
@@ -1013,6 +1070,15 @@ function firstSheet(
 }
 
 async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
+  try {
+    yield* readWorkbookRows(bytes, options);
+  } catch (error) {
+    if (error instanceof UnmappableReference) throw unmappableReference(error);
+    throw error;
+  }
+}
+
+async function* readWorkbookRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
   const magic = await bytes.read(0, 8);
   if (isOle2(magic)) {
     if (await isEncryptedWorkbook(bytes)) {
@@ -1068,6 +1134,7 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
   const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
   const ctx: SheetContext = {
     sharedStrings: [],
+    unmappable: new Map(),
     styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
     date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
   };
@@ -1076,7 +1143,14 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
     const limit = options.maxSharedStringBytes ?? Infinity;
     let size = 0;
     for await (const si of elements(entryText(bytes, sharedEntry), 'si')) {
-      const text = detach(runText(si));
+      let text: string;
+      try {
+        text = detach(runText(si));
+      } catch (error) {
+        if (!(error instanceof UnmappableReference)) throw error;
+        ctx.unmappable.set(ctx.sharedStrings.length, error.reference);
+        text = '';
+      }
       // Two bytes a character and the string's own header: what V8 holds at most.
       size += 2 * text.length + 32;
       if (size > limit) {
@@ -1096,8 +1170,15 @@ async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator
     const values: unknown[] = [];
     let next = 0;
     for (const m of rowXml.matchAll(/<(?:\w+:)?c\b(?:[^>]*\/>|[^>]*>[\s\S]*?<\/(?:\w+:)?c>)/g)) {
-      const col = columnIndex(attribute(/^<[^>]*>/.exec(m[0])?.[0] ?? '', 'r')) ?? next;
-      const value = cellValue(m[0], ctx);
+      const ref = attribute(/^<[^>]*>/.exec(m[0])?.[0] ?? '', 'r');
+      const col = columnIndex(ref) ?? next;
+      let value: unknown;
+      try {
+        value = cellValue(m[0], ctx);
+      } catch (error) {
+        if (error instanceof UnmappableReference) error.cell = ref ?? `${columnLetters(col)}${rowNumber}`;
+        throw error;
+      }
       values[col] = typeof value === 'string' ? detach(value) : value;
       next = col + 1;
     }

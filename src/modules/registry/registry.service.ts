@@ -103,8 +103,18 @@ function requiredText(field: string, normalized: string | null, label: Message):
   if (normalized !== null) return normalized;
   throw invalid(field, { zh: `${label.zh}不能为空`, en: `${label.en} must not be blank` });
 }
-const personName = (value: string) =>
-  requiredText('name', normalizeName(value), { zh: '姓名', en: 'the name' });
+function personName(value: string): string {
+  const name = requiredText('name', normalizeName(value), { zh: '姓名', en: 'the name' });
+  // A ? in a name stands for a character lost on the way (a GBK save, a form that could not show it):
+  // refused as the template refuses it (lostCharacterInName), so that a lost character is never stored.
+  const lost = /[?？\uFFFD]/.exec(name)?.[0];
+  if (lost !== undefined)
+    throw invalid('name', {
+      zh: `姓名中不能含有“${lost}”：生僻字请输入完整的字（可用输入法的生僻字或手写输入）`,
+      en: `the name must not contain "${lost}": enter the rare character itself`,
+    });
+  return name;
+}
 
 /** 与户主关系 as the template requires it: a GB/T 4761 name (户主, 配偶, 子 ...). */
 function relationToHeadOf(value: string | null | undefined, field = 'relationToHead'): string | null {

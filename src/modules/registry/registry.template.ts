@@ -8,13 +8,16 @@ import { isIsoDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import {
   dropInvisible,
+  lostCharacterInName,
   normalizeCell,
   normalizeName,
   normalizePhone,
   parseDate,
   parseYesNo,
+  serialOfDateCell,
   unwrapCell,
   CONTROL_CHARACTER,
+  HALF_CHARACTER,
 } from '../../platform/normalize.ts';
 import type { LocalizedMessage, ParseResult } from '../../platform/normalize.ts';
 import {
@@ -131,10 +134,16 @@ function requiredText(what: LocalizedMessage): Parser<string | null> {
   };
 }
 
-/** 姓名: inner spaces of a Chinese name dropped, a transliterated name's separator made U+00B7. */
+/**
+ * 姓名: inner spaces of a Chinese name dropped, a transliterated name's separator made U+00B7. A name
+ * holding the mark of a lost character (王? for 王𠈌 after a GBK save) is refused: stored, it would
+ * overwrite the name on record.
+ */
 function requiredName(value: unknown): ParseResult<string | null> {
   const s = normalizeName(value);
-  return s === null ? bad('姓名不能为空', 'name is required') : ok(s);
+  if (s === null) return bad('姓名不能为空', 'name is required');
+  const lost = lostCharacterInName(s);
+  return lost ? { ok: false, message: lost } : ok(s);
 }
 
 function optionalDate(value: unknown): ParseResult<IsoDate | null> {
@@ -347,6 +356,11 @@ function column<K extends string, T>(
   return { header, key, required, rule, parse, ...(maxLength !== undefined ? { maxLength } : {}) };
 }
 
+// The apostrophe that keeps a cell text in Excel ('T1XD), written into the cell by tools that "keep
+// text for Excel", or typed as a curly quote by a Chinese input method: as in an ID number, not part of
+// the value (registry.idnumber.ts). A full-width one is made half-width by normalizeCell.
+const TEXT_MARK = /^['‘’]/;
+
 function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
   const v = unwrapCell(value);
   if (typeof v === 'number' && !Number.isSafeInteger(v)) {
@@ -355,7 +369,17 @@ function parseHouseholdNo(value: unknown, ctx: TemplateContext): ParseResult<str
       `Excel stored the household number as a number (${String(v)}) and may have lost digits; format the column as Text and enter it again`,
     );
   }
-  return requiredText(L('户编号', 'household number'))(value, ctx);
+  // Typed into a General column, 3-12 (组-户) becomes the day 12 March: neither that day nor its
+  // serial number is the household number.
+  if (v instanceof Date) {
+    const shown = normalizeCell(v) ?? '';
+    return bad(
+      `户编号被 Excel 当成了日期（显示为 ${shown}）：请把该列设置为“文本”格式后按原样重新录入户编号`,
+      `Excel took the household number for a date (shown as ${shown}); format the column as Text and enter the household number again as it is`,
+    );
+  }
+  const s = normalizeCell(value);
+  return requiredText(L('户编号', 'household number'))(s === null ? null : s.replace(TEXT_MARK, ''), ctx);
 }
 
 export const TEMPLATE_COLUMNS = [
@@ -467,6 +491,19 @@ export type TemplateColumnKey = (typeof TEMPLATE_COLUMNS)[number]['key'];
 
 export const TEMPLATE_HEADERS: readonly string[] = TEMPLATE_COLUMNS.map((c) => c.header);
 
+/** The columns of dates: a date cell there is read as its day, in any other column as its number. */
+export const DATE_HEADERS: ReadonlySet<string> = new Set(
+  TEMPLATE_COLUMNS.filter(
+    (c) =>
+      (c.parse as Parser<unknown>) === optionalDate || (c.parse as Parser<unknown>) === optionalDateOrMonth,
+  ).map((c) => c.header),
+);
+
+/** The columns of free text (those with a length limit): 户编号, 姓名, 民族, 学校名称 ... */
+export const FREE_TEXT_HEADERS: ReadonlySet<string> = new Set(
+  TEMPLATE_COLUMNS.filter((c) => c.maxLength !== undefined).map((c) => c.header),
+);
+
 /** Headers a file must carry, or it is refused whole. */
 export const REQUIRED_HEADERS: readonly string[] = TEMPLATE_COLUMNS.filter((c) => c.required === 'yes').map(
   (c) => c.header,
@@ -525,7 +562,8 @@ export function rawText(value: unknown): string {
   if (v instanceof Date || typeof v === 'number' || typeof v === 'boolean') return normalizeCell(v) ?? '';
   // The error report keeps the cell as written, but a control character (a NUL from an .xlsx's
   // _x0000_) shows as U+FFFD: PostgreSQL stores no NUL, and the clerk sees where it was.
-  if (typeof v === 'string') return v.replace(CONTROL_CHARACTERS, '\uFFFD');
+  // Half a character (HALF_CHARACTER) shows as U+FFFD too, which is what writing it out would make of it.
+  if (typeof v === 'string') return v.replace(CONTROL_CHARACTERS, '\uFFFD').toWellFormed();
   if (typeof v === 'object' && 'formulaWithoutResult' in v) return `=${String(v.formulaWithoutResult)}`;
   return String(v);
 }
@@ -602,6 +640,11 @@ export function unstorableText(value: string, maxLength: number | undefined): Lo
       zh: '含有不可见的控制字符（如 NUL、响铃符），请删除后重新录入',
       en: 'contains an invisible control character (such as NUL or BEL); delete it and enter the text again',
     };
+  if (HALF_CHARACTER.test(value))
+    return {
+      zh: '含有半个字符（多为用 LEFT、MID 等公式截断了生僻字，或其他程序写错了文件），请改为完整的字后重新录入',
+      en: 'holds half a character (most often a rare character cut in two by LEFT, MID or another formula, or a file written wrongly by another program); enter the whole character again',
+    };
   const length = [...value].length;
   if (maxLength !== undefined && length > maxLength)
     return {
@@ -615,7 +658,8 @@ export function unstorableText(value: string, maxLength: number | undefined): Lo
  * One row of the template, cells keyed by header, to a record. Every problem of the row is listed,
  * not only the first, so that the clerk fixes the row in one go.
  */
-export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
+export function rowToRecord(given: Readonly<Record<string, unknown>>, ctx: TemplateContext): RowOutcome {
+  const cells = numbersOfDateCells(given);
   const errors: RowError[] = [];
   const values: Values = {};
   const idCell = cells[HEADER_OF.idNumber];
@@ -933,6 +977,22 @@ export function rowToRecord(cells: Readonly<Record<string, unknown>>, ctx: Templ
     householdAnnualIncomeFen: (values.householdAnnualIncome as number | null) ?? null,
   };
   return { record, errors, ...within };
+}
+
+/**
+ * The row with each date cell of a column that holds no date read as the number the cell holds: a
+ * phone, an amount or a 1 for 男 in a cell that format painting made a date is what was typed, not the
+ * day Excel shows for it. 户编号 keeps its date, which it refuses (parseHouseholdNo).
+ */
+function numbersOfDateCells(cells: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  let out: Record<string, unknown> | null = null;
+  for (const [header, cell] of Object.entries(cells)) {
+    const serial = serialOfDateCell(cell);
+    if (serial === undefined || DATE_HEADERS.has(header) || header === HEADER_OF.householdNo) continue;
+    out ??= { ...cells };
+    out[header] = serial;
+  }
+  return out ?? cells;
 }
 
 /**

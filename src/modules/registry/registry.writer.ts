@@ -8,7 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { TEMPLATE_HEADERS, recordToCells } from './registry.template.ts';
+import { FREE_TEXT_HEADERS, TEMPLATE_HEADERS, recordToCells } from './registry.template.ts';
 import type { RegistryRecord } from './registry.template.ts';
 
 export type TableFormat = 'csv' | 'xlsx';
@@ -45,21 +45,50 @@ export function formatOf(target: TableTarget, format?: TableFormat): TableFormat
 // zero when the CSV is opened by double-click; ="..." keeps it text. The reader strips the wrapper.
 const EXCEL_NUMERIC = /^(?:\d{12,}|0\d+)$/;
 const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+// Text that Excel (a Chinese one too) reads from a CSV as something else: a number (100, 2026.1, 1E5,
+// 1,234, 5%, ¥5, (5)), a date (3-12 and 3/12 are 12 March, 1-2-3 is 2001-02-03, 2026.1.2, 3月12日,
+// Mar-12), a time (12:30), a fraction (1 1/2) or a truth value (true becomes TRUE). Saved back, the cell
+// is another value: a household 3-12 would come back as 3月12日.
+const NUMBER_OR_DATE = [
+  /^[+-]?[¥￥$]?\(?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d*)?\)?(?:e[+-]?\d+)?%?$/i,
+  /^\d{1,4}[-/.]\d{1,4}(?:[-/.]\d{1,4})?(?: \d{1,2}:\d{1,2}(?::\d{1,2})?)?$/,
+  /^(?:\d{1,4} ?年 ?)?\d{1,2} ?月(?: ?\d{1,2} ?日)?$/,
+  /^(?:\d{1,2}[-/ ])?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:[-/ ]\d{1,4})?$/i,
+  /^\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?(?: ?[ap]\.?m?\.?)?$/i,
+  /^\d+ \d+\/\d+$/,
+];
+
+function excelConverts(value: string): boolean {
+  const s = value.trim();
+  return /^(?:true|false)$/i.test(s) || (/\d/.test(s) && NUMBER_OR_DATE.some((form) => form.test(s)));
+}
 
 /**
- * One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. Long digit
- * strings are kept as text unless `protectNumbers` is false (a header row); formulas never run.
+ * How a column's cells are kept from Excel's conversions: `true` keeps long digit strings and leading
+ * zeros (an ID number, a code); 'text' keeps every cell Excel would read as a number or a date (a
+ * column of free text, such as 户编号: 3-12 stays 3-12); `false` none (a header row).
  */
-export function csvField(value: string, protectNumbers = true): string {
+export type CsvProtection = boolean | 'text';
+
+/**
+ * One CSV field: quoted when it holds a delimiter, quote, line break or edge white space. Cells Excel
+ * would turn into numbers are kept as text as `protect` says; formulas never run.
+ */
+export function csvField(value: string, protect: CsvProtection = true): string {
   if (value === '') return value;
-  if (protectNumbers && EXCEL_NUMERIC.test(value)) return `="${value}"`;
+  if (protect !== false && EXCEL_NUMERIC.test(value)) return `="${value}"`;
+  const keepText = protect === 'text' && excelConverts(value);
+  if (keepText && !NEEDS_QUOTES.test(value)) return `="${value}"`;
   // Text a spreadsheet would run as a formula (CSV injection: a name typed as =HYPERLINK(...) by
   // one user runs on the machine of whoever opens the export) is written as the string formula
   // ="...", which shows the text as it is and which the reader unwraps, so a round trip keeps it.
   // Header cells too: an error report repeats the uploaded file's own column names, unknown ones
-  // included, and it is opened by someone else (a county clerk who may reveal).
-  if (FORMULA_START.test(value)) value = `="${value.replace(/"/g, '""')}"`;
-  if (/[",\r\n]|^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
+  // included, and it is opened by someone else (a county clerk who may reveal). The same keeps a
+  // free-text cell that Excel would read as a number or a date.
+  if (keepText || FORMULA_START.test(value)) value = `="${value.replace(/"/g, '""')}"`;
+  if (NEEDS_QUOTES.test(value)) return `"${value.replace(/"/g, '""')}"`;
   return value;
 }
 
@@ -69,6 +98,10 @@ function csvWriter(target: TableTarget, headers: readonly string[]): TableWriter
   const out: Writable =
     typeof target === 'string' ? fs.createWriteStream(target, { highWaterMark: 1 << 20 }) : target;
   let pending: string[] = ['\uFEFF' + headers.map((h) => csvField(h, false)).join(',') + '\r\n'];
+  // The template's free-text columns, in an export as in an error report (which repeats the file's
+  // cells): each keeps what Excel would read as a number or a date. The other columns hold values Excel
+  // reads back the same (a date, an amount, a phone) or that the long-digit rule keeps.
+  const protection: CsvProtection[] = headers.map((h) => (FREE_TEXT_HEADERS.has(h) ? 'text' : true));
   let rowsWritten = 0;
   let failed: Error | null = null;
   out.on('error', (e: Error) => {
@@ -86,7 +119,7 @@ function csvWriter(target: TableTarget, headers: readonly string[]): TableWriter
       return rowsWritten;
     },
     async writeRow(cells) {
-      pending.push(cells.map((c) => csvField(c)).join(',') + '\r\n');
+      pending.push(cells.map((c, i) => csvField(c, protection[i])).join(',') + '\r\n');
       rowsWritten += 1;
       if (pending.length >= CSV_BATCH_ROWS) await flush();
     },
