@@ -45,6 +45,17 @@ export function matchPath(pattern: string, pathname: string): Params | null {
   return params;
 }
 
+/**
+ * A record's id from the address: decimal digits only, as the API takes them. Anything else
+ * (`1e3`, `abc`, `-1`, `0`, a number beyond 2^53) is null, so a page says there is no such record
+ * rather than asking for another one.
+ */
+export function idParam(value: string | undefined): number | null {
+  if (!value || !/^[1-9][0-9]*$/.test(value)) return null;
+  const id = Number(value);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string; replace?: boolean };
 
 /** An anchor that navigates in place on a plain click and keeps open-in-new-tab working. */

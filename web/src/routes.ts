@@ -31,6 +31,7 @@ const Duplicates = lazy(() => import('./pages/Duplicates.tsx'));
 const Household = lazy(() => import('./pages/Household.tsx'));
 const HouseholdEdit = lazy(() => import('./pages/HouseholdEdit.tsx'));
 const Imports = lazy(() => import('./pages/Imports.tsx'));
+const Exports = lazy(() => import('./pages/Exports.tsx'));
 
 export const ROUTES: readonly Route[] = [
   { path: '/', page: Home },
@@ -55,4 +56,5 @@ export const ROUTES: readonly Route[] = [
   { path: '/households/:id/edit', page: HouseholdEdit, permission: 'persons.write' },
   { path: '/imports', page: Imports, permission: 'imports.run' },
   { path: '/imports/:id', page: Imports, permission: 'imports.run' },
+  { path: '/exports', page: Exports, permission: 'exports.run' },
 ];

@@ -1,6 +1,8 @@
 // A region as a form field: a cascader from the provinces down, loaded level by level, whose value
 // is one region code. Used to give a role or an API token its home region and to narrow the audit
-// search. `depth` stops the columns at the level a role needs (6: down to counties).
+// search. `depth` stops the columns at the level a role needs (6: down to counties); `within` starts
+// them at one region (a user's scope: the region itself and the regions below it) instead of the
+// provinces.
 import { useEffect, useState } from 'react';
 import { App, Cascader } from 'antd';
 import { isAbortError } from '../api.ts';
@@ -36,6 +38,7 @@ export function RegionField({
   value,
   onChange,
   depth = 12,
+  within = '',
   placeholder,
   disabled,
   id,
@@ -45,6 +48,8 @@ export function RegionField({
   value?: string | null;
   onChange?: (code: string | null) => void;
   depth?: number;
+  /** The region the choice is limited to ('' for the whole country). */
+  within?: string;
   placeholder?: string;
   disabled?: boolean;
   id?: string;
@@ -57,14 +62,19 @@ export function RegionField({
 
   useEffect(() => {
     const controller = new AbortController();
-    regionsApi
-      .provinces(controller.signal)
+    const top = within
+      ? regionsApi.get(within, controller.signal).then((region) => [region])
+      : regionsApi.provinces(controller.signal);
+    top
       .then((items) => setOptions(items.map((item) => toOption(item, depth))))
       .catch((error: unknown) => {
         if (!isAbortError(error)) void message.error((error as Error).message);
       });
     return () => controller.abort();
-  }, [depth, message]);
+  }, [depth, within, message]);
+
+  // The columns from the top region down: above `within` there is nothing to choose.
+  const pathOf = (code: string) => codePath(code).filter((step) => step.length >= within.length);
 
   // A value set from outside (an existing assignment) needs the names of its path.
   useEffect(() => {
@@ -102,7 +112,7 @@ export function RegionField({
     if (!open || !value) return;
     void (async () => {
       let level = options;
-      for (const code of codePath(value).slice(0, -1)) {
+      for (const code of pathOf(value).slice(0, -1)) {
         const option = find(level, code);
         if (!option) return;
         await loadChildren(option);
@@ -112,7 +122,7 @@ export function RegionField({
     })().catch(() => undefined);
   };
 
-  const path = value ? codePath(value) : [];
+  const path = value ? pathOf(value) : [];
   return (
     <Cascader<Option>
       id={id}

@@ -6,11 +6,11 @@ import { Alert, Button, Card, Col, Descriptions, Empty, List, Row, Space, Table,
 import { EditOutlined, UserAddOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
-import { Link, navigate } from '../router.tsx';
+import { Link, idParam, navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
-import { useIsPhone } from '../shell/responsive.ts';
+import { PHONE_TAP_TARGET, useIsPhone } from '../shell/responsive.ts';
 import { useRegionNames } from '../access/region-names.ts';
 import {
   assetText,
@@ -19,7 +19,7 @@ import {
   type Household as HouseholdFile,
   type HouseholdMember,
 } from '../registry/households.ts';
-import { RELATION_WORDS } from '../registry/person-edit.ts';
+import { RELATION_WORDS, relationToHeadText } from '../registry/person-edit.ts';
 
 const messages = defineMessages(
   {
@@ -48,6 +48,8 @@ const messages = defineMessages(
     addMember: '添加成员',
     none: '—',
     noMembers: '该户还没有成员',
+    noSuchHousehold: '没有这个户',
+    noSuchHouseholdHint: '地址中的“{id}”不是户的编号。请从人员档案或人员查询中打开户档案。',
   },
   {
     title: 'Household',
@@ -75,6 +77,9 @@ const messages = defineMessages(
     addMember: 'Add member',
     none: '—',
     noMembers: 'No members yet',
+    noSuchHousehold: 'No such household',
+    noSuchHouseholdHint:
+      '"{id}" in the address is not a household number. Open the household from a person\'s file.',
   },
 );
 
@@ -83,12 +88,14 @@ export default function Household({ params }: PageProps) {
   const lang = useLang();
   const isPhone = useIsPhone();
   const { can } = useAppState();
-  const id = Number(params.id);
+  // Only decimal digits name a household (the API's own rule); anything else is no household.
+  const id = idParam(params.id);
   const [household, setHousehold] = useState<HouseholdFile | null>(null);
   const [error, setError] = useState<string | null>(null);
   const names = useRegionNames([household?.hukouRegionCode]);
 
   useEffect(() => {
+    if (id === null) return;
     const controller = new AbortController();
     setHousehold(null);
     setError(null);
@@ -101,6 +108,19 @@ export default function Household({ params }: PageProps) {
     return () => controller.abort();
   }, [id]);
 
+  if (id === null)
+    return (
+      <>
+        <PageTitle title={t('title')} />
+        <Alert
+          type="warning"
+          showIcon
+          title={t('noSuchHousehold')}
+          description={t('noSuchHouseholdHint', { id: params.id ?? '' })}
+          data-testid="no-such-household"
+        />
+      </>
+    );
   if (error || !household)
     return (
       <>
@@ -113,6 +133,18 @@ export default function Household({ params }: PageProps) {
   const head = household.members.find((m) => m.id === household.headPersonId);
   const assets = Object.entries(household.assets);
   const memberLink = (m: HouseholdMember) => <Link to={`/persons/${m.id}`}>{m.name}</Link>;
+  // In the members' list on a phone a name is a thumb's target, not a two-character word.
+  const memberTarget = (m: HouseholdMember) => (
+    <Link to={`/persons/${m.id}`} style={isPhone ? PHONE_TAP_TARGET : undefined}>
+      {m.name}
+    </Link>
+  );
+  const relationColumn = {
+    key: 'rel',
+    title: t('relationToHead'),
+    render: (_: unknown, m: HouseholdMember) =>
+      m.relationToHead ? relationToHeadText(m.relationToHead, lang) : t('none'),
+  };
   const sex = (m: HouseholdMember) => (m.sex === 1 ? t('male') : m.sex === 2 ? t('female') : t('none'));
 
   return (
@@ -180,22 +212,22 @@ export default function Household({ params }: PageProps) {
                         title: t('name'),
                         render: (_: unknown, m: HouseholdMember) => (
                           <Space orientation="vertical" size={0}>
-                            {memberLink(m)}
+                            {memberTarget(m)}
                             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                               {[sex(m), m.birthDate].filter(Boolean).join(' · ')}
                             </Typography.Text>
                           </Space>
                         ),
                       },
-                      { key: 'rel', title: t('relationToHead'), dataIndex: 'relationToHead' },
+                      relationColumn,
                     ]
                   : [
                       {
                         key: 'name',
                         title: t('name'),
-                        render: (_: unknown, m: HouseholdMember) => memberLink(m),
+                        render: (_: unknown, m: HouseholdMember) => memberTarget(m),
                       },
-                      { key: 'rel', title: t('relationToHead'), dataIndex: 'relationToHead' },
+                      relationColumn,
                       {
                         key: 'sex',
                         title: t('sex'),

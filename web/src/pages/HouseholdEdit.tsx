@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, AutoComplete, Button, Card, Form, Input, Select, Space } from 'antd';
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
-import { defineMessages, useT } from '../i18n.ts';
+import { defineMessages, useLang, useT } from '../i18n.ts';
 import { navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
@@ -22,8 +22,16 @@ import {
   type Household,
   type HouseholdPatch,
 } from '../registry/households.ts';
-import { StaleAlert, errorText, isConflict, showFieldErrors } from '../registry/form-errors.tsx';
-import { COMMON_RELATIONS_TO_HEAD } from '../registry/person-edit.ts';
+import {
+  FIRST_ERROR_SCROLL,
+  StaleAlert,
+  errorText,
+  isConflict,
+  showFieldError,
+  showFieldErrors,
+  useScrolledIntoView,
+} from '../registry/form-errors.tsx';
+import { COMMON_RELATIONS_TO_HEAD, relationToHeadText } from '../registry/person-edit.ts';
 import { VillageField } from '../registry/VillageField.tsx';
 
 const messages = defineMessages(
@@ -134,12 +142,14 @@ function assetsOf(entries: Values['assets'], before: Record<string, unknown>): R
 
 export default function HouseholdEdit({ params }: PageProps) {
   const t = useT(messages);
+  const lang = useLang();
   const { me, can } = useAppState();
   const id = params.id ? Number(params.id) : null;
   const [form] = Form.useForm<Values>();
   const [household, setHousehold] = useState<Household | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string[]>([]);
+  const errorsRef = useScrolledIntoView(formError.length > 0 ? formError : null);
   const [stale, setStale] = useState(false);
   const [busy, setBusy] = useState(false);
   const [revealing, setRevealing] = useState(false);
@@ -195,7 +205,7 @@ export default function HouseholdEdit({ params }: PageProps) {
   const submit = async (values: Values) => {
     const income = yuanToFen(values.annualIncome ?? '');
     if (income === undefined) {
-      form.setFields([{ name: 'annualIncome', errors: [t('incomeBad')] }]);
+      showFieldError(form, 'annualIncome', t('incomeBad'));
       return;
     }
     setBusy(true);
@@ -229,7 +239,7 @@ export default function HouseholdEdit({ params }: PageProps) {
       navigate(`/households/${id}`, { replace: true });
     } catch (e) {
       if (isConflict(e) && id !== null) setStale(true);
-      else if (isConflict(e)) form.setFields([{ name: 'householdNo', errors: [e.message] }]);
+      else if (isConflict(e)) showFieldError(form, 'householdNo', e.message);
       else if (e instanceof ApiError) setFormError(showFieldErrors(form, e, FIELDS, ALIASES));
       else setFormError([errorText(e)]);
     } finally {
@@ -280,13 +290,16 @@ export default function HouseholdEdit({ params }: PageProps) {
           style={{ marginBottom: 12, maxWidth: 720 }}
         />
       )}
-      {formError.map((text) => (
-        <Alert key={text} type="error" showIcon title={text} style={{ marginBottom: 12 }} />
-      ))}
+      <div ref={errorsRef}>
+        {formError.map((text) => (
+          <Alert key={text} type="error" showIcon title={text} style={{ marginBottom: 12 }} />
+        ))}
+      </div>
       <Card size="small" style={{ maxWidth: 720 }}>
         <Form<Values>
           form={form}
           layout="vertical"
+          scrollToFirstError={FIRST_ERROR_SCROLL}
           onFinish={(values) => void submit(values)}
           initialValues={household ? valuesOf(household) : { hukouRegionCode: homeVillage, assets: [] }}
           data-testid="household-form"
@@ -315,7 +328,7 @@ export default function HouseholdEdit({ params }: PageProps) {
                 allowClear
                 options={household.members.map((m) => ({
                   value: m.id,
-                  label: `${m.name} (${m.relationToHead ?? '—'})`,
+                  label: `${m.name} (${m.relationToHead ? relationToHeadText(m.relationToHead, lang) : '—'})`,
                 }))}
               />
             </Form.Item>

@@ -26,11 +26,15 @@ import { defineMessages, useT, type Translate } from '../i18n.ts';
 import { Link, navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { PageTitle } from '../shell/PageTitle.tsx';
+import { useAppState } from '../shell/app-state.tsx';
+import { formatDateTime } from '../access/access.ts';
 import {
   FINISHED,
   importPercent,
   importsApi,
+  readProgress,
   type ImportKind,
+  type ImportProgressReading,
   type ImportListItem,
   type ImportView,
   type LedgerDisagreement,
@@ -65,8 +69,14 @@ const messages = defineMessages(
     updated: '更新',
     unchanged: '未变',
     errors: '错误行',
-    rowsDone: '已处理 {done} / {total} 行',
-    rowsDoneOpen: '已处理 {done} 行',
+    rowsDone: '{done} / {total} 行',
+    rowsDoneOpen: '已读 {done} 行',
+    stepsDone: '{done} / {total} 步',
+    stepsDoneOpen: '已完成 {done} 步',
+    stepValidating: '校验中',
+    stepWriting: '写入中',
+    stepDone: '完成',
+    passOf: '第 {pass} 遍（共 {passes} 遍）',
     rejectedHint: '文件被整体拒绝，未写入任何数据。',
     dryRunDone: '试运行完成：以上为写入时的结果，数据库未改变。',
     errorReport: '错误报告',
@@ -88,11 +98,13 @@ const messages = defineMessages(
     importedAt: '导入时间',
     apiToken: '接口令牌',
     more: '加载更多',
+    exportHint: '要改正已登记的数据，可先导出同一模板，改正后在此导入：',
+    export: '数据导出',
   },
   {
     title: 'Imports',
     importTitle: 'Import #{id}',
-    kind: 'File',
+    kind: 'File type',
     registry: 'Registry template',
     ledger: 'Child ledger',
     dryRun: 'Check only (dry run; nothing is written)',
@@ -116,7 +128,13 @@ const messages = defineMessages(
     unchanged: 'Unchanged',
     errors: 'Errors',
     rowsDone: '{done} of {total} rows',
-    rowsDoneOpen: '{done} rows',
+    rowsDoneOpen: '{done} rows read',
+    stepsDone: '{done} of {total} steps',
+    stepsDoneOpen: '{done} steps done',
+    stepValidating: 'Validating',
+    stepWriting: 'Writing',
+    stepDone: 'Done',
+    passOf: 'pass {pass} of {passes}',
     rejectedHint: 'The file was refused whole; nothing was written.',
     dryRunDone: 'Dry run done: these are the counts a real import would give; nothing was changed.',
     errorReport: 'Error report',
@@ -140,6 +158,9 @@ const messages = defineMessages(
     importedAt: 'When',
     apiToken: 'API token',
     more: 'Load more',
+    exportHint:
+      'To correct what is registered, export it in the same template, correct it and import it here:',
+    export: 'Export',
   },
 );
 
@@ -160,6 +181,7 @@ export default function Imports({ params }: PageProps) {
 
 function ImportUpload() {
   const t = useT(messages);
+  const { can } = useAppState();
   const [kind, setKind] = useState<ImportKind>('registry');
   const [dryRun, setDryRun] = useState(false);
   const [file, setFile] = useState<File | null>(null);
@@ -184,6 +206,11 @@ function ImportUpload() {
       <PageTitle title={t('title')} />
       <Card size="small">
         <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+          {can('exports.run') && (
+            <Typography.Text type="secondary">
+              {t('exportHint')} <Link to="/exports">{t('export')}</Link>
+            </Typography.Text>
+          )}
           <Radio.Group
             value={kind}
             onChange={(e) => setKind(e.target.value as ImportKind)}
@@ -331,7 +358,7 @@ function PastImports() {
             key: 'at',
             title: t('importedAt'),
             width: 170,
-            render: (_: unknown, i: ImportListItem) => new Date(i.createdAt).toLocaleString(),
+            render: (_: unknown, i: ImportListItem) => formatDateTime(i.createdAt, true),
           },
         ]}
       />
@@ -390,7 +417,7 @@ function ImportProgress({ id }: { id: number }) {
     );
 
   const finished = FINISHED.includes(view.status);
-  const progress = view.progress;
+  const progress = readProgress(view);
   return (
     <>
       <PageTitle title={t('importTitle', { id })} extra={another} />
@@ -428,13 +455,13 @@ function ImportProgress({ id }: { id: number }) {
                     </Tag>
                   ),
                 },
-                { key: 'started', label: t('started'), children: new Date(view.createdAt).toLocaleString() },
+                { key: 'started', label: t('started'), children: formatDateTime(view.createdAt, true) },
                 ...(view.finishedAt
                   ? [
                       {
                         key: 'finished',
                         label: t('finished'),
-                        children: new Date(view.finishedAt).toLocaleString(),
+                        children: formatDateTime(view.finishedAt, true),
                       },
                     ]
                   : []),
@@ -452,11 +479,8 @@ function ImportProgress({ id }: { id: number }) {
               data-testid="import-progress"
             />
             {progress && !finished && (
-              <Typography.Text type="secondary">
-                {progress.total
-                  ? t('rowsDone', { done: progress.done, total: progress.total })
-                  : t('rowsDoneOpen', { done: progress.done })}
-                {progress.message ? ` · ${progress.message}` : ''}
+              <Typography.Text type="secondary" data-testid="import-progress-text">
+                {progressText(progress, t)}
               </Typography.Text>
             )}
           </Card>
@@ -561,6 +585,20 @@ function Downloads({ links, t }: { links: { xlsx: string; csv: string }; t: T })
       </Button>
     </Space>
   );
+}
+
+/** "写入中 · 第 2 遍（共 2 遍） · 4 / 8 行": the step in words, the pass, and the pass's own count. */
+function progressText(p: ImportProgressReading, t: T): string {
+  const parts: string[] = [];
+  if (p.step === 'validating') parts.push(t('stepValidating'));
+  else if (p.step === 'writing') parts.push(t('stepWriting'));
+  else if (p.step === 'done') parts.push(t('stepDone'));
+  if (p.pass !== null && p.passes !== null) parts.push(t('passOf', { pass: p.pass, passes: p.passes }));
+  const vars = { done: p.done, total: p.total ?? 0 };
+  if (p.total !== null) parts.push(p.rows ? t('rowsDone', vars) : t('stepsDone', vars));
+  else if (p.done > 0 || p.step === 'validating')
+    parts.push(p.rows ? t('rowsDoneOpen', vars) : t('stepsDoneOpen', vars));
+  return parts.join(' · ');
 }
 
 function statusLabel(status: string, t: T): string {

@@ -12,7 +12,6 @@ import {
   List,
   Row,
   Space,
-  Table,
   Tag,
   Tooltip,
   Typography,
@@ -20,14 +19,16 @@ import {
 import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useLang, useT, type Lang } from '../i18n.ts';
 import { subCategoryName } from '../groups/labels.ts';
-import { Link } from '../router.tsx';
+import { Link, idParam } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
+import { FactSummary } from '../registry/FactDetails.tsx';
+import { relationToHeadText } from '../registry/person-edit.ts';
+import { PHONE_TAP_TARGET, useIsPhone } from '../shell/responsive.ts';
 import {
   groupColor,
   personsApi,
-  type Fact,
   type PersonFile,
   type PersonGroup,
   type PersonRevealed,
@@ -62,11 +63,9 @@ const messages = defineMessages(
     mergedInto: '已合并至',
     relations: '家庭关系',
     facts: '事实记录',
-    kind: '类型',
-    from: '开始',
-    to: '结束',
-    retracted: '已撤回',
     edit: '修改与事实记录',
+    noSuchPerson: '没有这个人员',
+    noSuchPersonHint: '地址中的“{id}”不是人员编号。请从人员查询中打开人员档案。',
     none: '—',
   },
   {
@@ -95,11 +94,9 @@ const messages = defineMessages(
     mergedInto: 'Merged into',
     relations: 'Relations',
     facts: 'Facts',
-    kind: 'Kind',
-    from: 'From',
-    to: 'To',
-    retracted: 'Retracted',
     edit: 'Edit, facts',
+    noSuchPerson: 'No such person',
+    noSuchPersonHint: '"{id}" in the address is not a person number. Open the person from Persons.',
     none: '—',
   },
 );
@@ -113,7 +110,9 @@ export default function Person({ params }: PageProps) {
   const t = useT(messages);
   const lang = useLang();
   const { can } = useAppState();
-  const id = Number(params.id);
+  const isPhone = useIsPhone();
+  // Only decimal digits name a person: /persons/1e3 is not person 1000.
+  const id = idParam(params.id);
   const [person, setPerson] = useState<PersonFile | null>(null);
   const [error, setError] = useState<string | null>(null);
   // The numbers whole, once a role that may reveal has asked (each ask is an audit entry).
@@ -132,6 +131,7 @@ export default function Person({ params }: PageProps) {
     );
 
   useEffect(() => {
+    if (id === null) return;
     const controller = new AbortController();
     setPerson(null);
     setError(null);
@@ -146,6 +146,19 @@ export default function Person({ params }: PageProps) {
     return () => controller.abort();
   }, [id]);
 
+  if (id === null)
+    return (
+      <>
+        <PageTitle title={t('title')} />
+        <Alert
+          type="warning"
+          showIcon
+          title={t('noSuchPerson')}
+          description={t('noSuchPersonHint', { id: params.id ?? '' })}
+          data-testid="no-such-person"
+        />
+      </>
+    );
   if (error)
     return (
       <>
@@ -254,7 +267,11 @@ export default function Person({ params }: PageProps) {
             title={t('identity')}
             extra={
               can('persons.write') && !person.mergedInto ? (
-                <Link to={`/persons/${person.id}/edit`} data-testid="edit-person">
+                <Link
+                  to={`/persons/${person.id}/edit`}
+                  data-testid="edit-person"
+                  style={isPhone ? PHONE_TAP_TARGET : undefined}
+                >
                   {t('edit')}
                 </Link>
               ) : null
@@ -310,7 +327,9 @@ export default function Person({ params }: PageProps) {
                 {
                   key: 'relationToHead',
                   label: t('relationToHead'),
-                  children: person.relationToHead ?? t('none'),
+                  children: person.relationToHead
+                    ? relationToHeadText(person.relationToHead, lang)
+                    : t('none'),
                 },
                 {
                   key: 'phone',
@@ -347,34 +366,16 @@ export default function Person({ params }: PageProps) {
         </Col>
         <Col xs={24} lg={14}>
           <Card size="small" title={t('facts')}>
-            <Table<Fact>
+            <List
               size="small"
-              rowKey="id"
               dataSource={person.facts}
-              pagination={false}
-              scroll={{ x: true }}
               locale={{ emptyText: t('none') }}
-              columns={[
-                {
-                  key: 'kind',
-                  title: t('kind'),
-                  render: (_: unknown, f: Fact) =>
-                    f.retractedAt ? (
-                      <Space size={4}>
-                        <Typography.Text delete>{f.kind}</Typography.Text>
-                        <Tag>{t('retracted')}</Tag>
-                      </Space>
-                    ) : (
-                      f.kind
-                    ),
-                },
-                { key: 'from', title: t('from'), dataIndex: 'from' },
-                {
-                  key: 'to',
-                  title: t('to'),
-                  render: (_: unknown, f: Fact) => f.to ?? t('none'),
-                },
-              ]}
+              data-testid="person-facts"
+              renderItem={(f) => (
+                <List.Item>
+                  <FactSummary fact={f} />
+                </List.Item>
+              )}
             />
           </Card>
         </Col>

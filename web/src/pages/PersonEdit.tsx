@@ -5,7 +5,7 @@ import { Alert, Button, Card, Col, Row, Space } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
-import { navigate } from '../router.tsx';
+import { idParam, navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
@@ -25,6 +25,8 @@ const messages = defineMessages(
     relations: '家庭关系',
     addRelation: '添加关系',
     back: '返回档案',
+    noSuchPerson: '没有这个人员',
+    noSuchPersonHint: '地址中的“{id}”不是人员编号。请从人员查询中打开人员档案。',
   },
   {
     newTitle: 'Register a person',
@@ -34,11 +36,32 @@ const messages = defineMessages(
     relations: 'Relations',
     addRelation: 'Add relation',
     back: 'Back to the file',
+    noSuchPerson: 'No such person',
+    noSuchPersonHint: '"{id}" in the address is not a person number. Open the person from Persons.',
   },
 );
 
 export default function PersonEdit({ params }: PageProps) {
-  return params.id ? <EditPerson id={Number(params.id)} /> : <NewPerson />;
+  if (params.id === undefined) return <NewPerson />;
+  // Only decimal digits name a person: /persons/1e3/edit is not person 1000.
+  const id = idParam(params.id);
+  return id === null ? <NoSuchPerson given={params.id} /> : <EditPerson id={id} />;
+}
+
+function NoSuchPerson({ given }: { given: string }) {
+  const t = useT(messages);
+  return (
+    <>
+      <PageTitle title={t('identity')} />
+      <Alert
+        type="warning"
+        showIcon
+        title={t('noSuchPerson')}
+        description={t('noSuchPersonHint', { id: given })}
+        data-testid="no-such-person"
+      />
+    </>
+  );
 }
 
 function NewPerson() {

@@ -11,7 +11,7 @@ import { Link, navigate } from '../router.tsx';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { subCategoryName } from '../groups/labels.ts';
-import { useIsPhone } from '../shell/responsive.ts';
+import { PHONE_TAP_TARGET, useIsPhone } from '../shell/responsive.ts';
 import {
   GROUP_CODES,
   GROUP_NAMES,
@@ -38,6 +38,8 @@ const messages = defineMessages(
     empty: '没有符合条件的人员',
     newPerson: '登记人员',
     newHousehold: '新增户',
+    unknownGroup: '地址中的关爱对象类别“{codes}”不存在，未按它筛选',
+    unknownGroupHint: '请在“关爱对象类别”中选择要筛选的类别。',
     none: '—',
   },
   {
@@ -56,16 +58,24 @@ const messages = defineMessages(
     empty: 'Nobody matches',
     newPerson: 'Register a person',
     newHousehold: 'New household',
+    unknownGroup: 'There is no care group "{codes}" (from the address); the list is not filtered by it',
+    unknownGroupHint: 'Choose the groups to filter by under Care groups.',
     none: '—',
   },
 );
 
+const isGroupCode = (code: string): code is GroupCode => (GROUP_CODES as readonly string[]).includes(code);
+
 function initialFilters(): { q: string; groups: GroupCode[] } {
   const params = new URLSearchParams(window.location.search);
-  const groups = (params.get('group') ?? '')
-    .split(',')
-    .filter((code): code is GroupCode => (GROUP_CODES as readonly string[]).includes(code));
+  const groups = (params.get('group') ?? '').split(',').filter(isGroupCode);
   return { q: params.get('q') ?? '', groups };
+}
+
+/** The group codes in the address that name no care group (a mistyped or outdated link). */
+function unknownGroupCodes(): string[] {
+  const given = new URLSearchParams(window.location.search).get('group') ?? '';
+  return given.split(',').filter((code) => code !== '' && !isGroupCode(code));
 }
 
 export default function Persons() {
@@ -75,6 +85,8 @@ export default function Persons() {
   const { workingRegion, can } = useAppState();
   const [filters, setFilters] = useState(initialFilters);
   const [text, setText] = useState(filters.q);
+  // Said once, until the user chooses groups themselves: the list is not what the link asked for.
+  const [unknownGroups, setUnknownGroups] = useState(unknownGroupCodes);
   const [items, setItems] = useState<PersonListItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -122,7 +134,11 @@ export default function Persons() {
       </Space>
     ) : null;
 
-  const nameLink = (p: PersonListItem) => <Link to={`/persons/${p.id}`}>{p.name}</Link>;
+  const nameLink = (p: PersonListItem) => (
+    <Link to={`/persons/${p.id}`} style={isPhone ? PHONE_TAP_TARGET : undefined}>
+      {p.name}
+    </Link>
+  );
 
   return (
     <>
@@ -161,7 +177,10 @@ export default function Persons() {
           aria-label={t('groups')}
           placeholder={t('groups')}
           value={filters.groups}
-          onChange={(groups) => setFilters((f) => ({ ...f, groups }))}
+          onChange={(groups) => {
+            setUnknownGroups([]);
+            setFilters((f) => ({ ...f, groups }));
+          }}
           options={GROUP_CODES.map((code) => ({ value: code, label: GROUP_NAMES[code][lang] }))}
           maxTagCount="responsive"
           showSearch={{ optionFilterProp: 'label' }}
@@ -169,10 +188,31 @@ export default function Persons() {
           data-testid="group-filter"
         />
       </Space>
+      {unknownGroups.length > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          title={t('unknownGroup', { codes: unknownGroups.join(', ') })}
+          description={t('unknownGroupHint')}
+          style={{ marginBottom: 12 }}
+          data-testid="unknown-group"
+        />
+      )}
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} />}
       <Table<PersonListItem>
         size="small"
         rowKey="id"
+        // On a phone the whole row opens the person: a two-character name alone is a small target.
+        onRow={
+          isPhone
+            ? (p) => ({
+                onClick: (event) => {
+                  if (!(event.target as HTMLElement).closest('a')) navigate(`/persons/${p.id}`);
+                },
+                style: { cursor: 'pointer' },
+              })
+            : undefined
+        }
         loading={items === null}
         dataSource={items ?? []}
         pagination={false}

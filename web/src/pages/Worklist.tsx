@@ -7,7 +7,7 @@ import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import { Link } from '../router.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
-import { useIsPhone } from '../shell/responsive.ts';
+import { PHONE_TAP_TARGET, useIsPhone } from '../shell/responsive.ts';
 import { groupsApi, type WorklistItem } from '../groups/groups.ts';
 
 const messages = defineMessages(
@@ -89,7 +89,12 @@ export default function Worklist() {
         {t('acknowledge')}
       </Button>
     );
-  const personLink = (i: WorklistItem) => <Link to={`/persons/${i.personId}`}>{t('person')}</Link>;
+  // On a phone a thumb's target: the link is at least 44 px high.
+  const personLink = (i: WorklistItem) => (
+    <Link to={`/persons/${i.personId}`} style={isPhone ? PHONE_TAP_TARGET : undefined}>
+      {t('person')}
+    </Link>
+  );
 
   return (
     <>

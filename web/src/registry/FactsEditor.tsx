@@ -22,12 +22,14 @@ import { PlusOutlined } from '@ant-design/icons';
 import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import type { Fact } from './persons.ts';
-import { errorText, showFieldErrors } from './form-errors.tsx';
+import { FIRST_ERROR_SCROLL, errorText, showFieldErrors, useScrolledIntoView } from './form-errors.tsx';
+import { FactRetraction } from './FactDetails.tsx';
 import {
   FACT_FIELDS,
   FACT_KINDS,
   FACT_LABELS,
   describeFactData,
+  factLabel,
   personEditApi,
   type FactField,
   type FactKind,
@@ -232,8 +234,8 @@ export function FactsEditor({
     }
   };
 
-  const label = (k: string) =>
-    (FACT_LABELS as Record<string, { zh: string; en: string } | undefined>)[k]?.[lang] ?? k;
+  const label = (k: string) => factLabel(k, lang);
+  const errorsRef = useScrolledIntoView(formError.length > 0 ? formError : null);
 
   return (
     <Card
@@ -250,12 +252,15 @@ export function FactsEditor({
     >
       {adding && (
         <Card size="small" type="inner" title={t('add')} style={{ marginBottom: 12 }}>
-          {formError.map((message) => (
-            <Alert key={message} type="error" showIcon title={message} style={{ marginBottom: 12 }} />
-          ))}
+          <div ref={errorsRef}>
+            {formError.map((message) => (
+              <Alert key={message} type="error" showIcon title={message} style={{ marginBottom: 12 }} />
+            ))}
+          </div>
           <Form<FactValues>
             form={form}
             layout="vertical"
+            scrollToFirstError={FIRST_ERROR_SCROLL}
             onFinish={(values) => void add(values)}
             data-testid="fact-form"
           >
@@ -322,7 +327,12 @@ export function FactsEditor({
           {
             key: 'details',
             title: t('details'),
-            render: (_: unknown, f: Fact) => describeFactData(f.kind, f.data, lang) || t('none'),
+            render: (_: unknown, f: Fact) => (
+              <Space orientation="vertical" size={2}>
+                {describeFactData(f.kind, f.data, lang) || t('none')}
+                <FactRetraction fact={f} />
+              </Space>
+            ),
           },
           {
             key: 'actions',

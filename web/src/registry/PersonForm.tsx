@@ -6,7 +6,15 @@ import { useState } from 'react';
 import { Alert, AutoComplete, Button, Form, Input, Radio, Space } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
-import { StaleAlert, errorText, isConflict, showFieldErrors } from './form-errors.tsx';
+import {
+  FIRST_ERROR_SCROLL,
+  StaleAlert,
+  errorText,
+  isConflict,
+  showFieldError,
+  showFieldErrors,
+  useScrolledIntoView,
+} from './form-errors.tsx';
 import { VillageField } from './VillageField.tsx';
 import {
   COMMON_RELATIONS_TO_HEAD,
@@ -158,6 +166,7 @@ export function PersonForm({
   const [busy, setBusy] = useState(false);
   const [stale, setStale] = useState(false);
   const [formError, setFormError] = useState<string[]>([]);
+  const errorsRef = useScrolledIntoView(formError.length > 0 ? formError : null);
 
   const refused = (error: unknown) => {
     if (error instanceof ApiError) setFormError(showFieldErrors(form, error, FIELDS));
@@ -189,13 +198,13 @@ export function PersonForm({
       const patch: PersonPatch = { version: person.version, ...changes(values, person) };
       onSaved(await personEditApi.update(person.id, patch));
     } catch (error) {
-      if (isConflict(error) && !person) form.setFields([{ name: 'idNumber', errors: [error.message] }]);
+      if (isConflict(error) && !person) showFieldError(form, 'idNumber', error.message);
       else if (isConflict(error) && person) {
         // A 409 is either a stale version or an ID number registered to someone else: the
         // person's version as it is now tells which.
         const now = await personEditApi.get(person.id).catch(() => null);
         if (!now || now.version !== person.version) setStale(true);
-        else form.setFields([{ name: 'idNumber', errors: [error.message] }]);
+        else showFieldError(form, 'idNumber', error.message);
       } else refused(error);
     } finally {
       setBusy(false);
@@ -209,12 +218,15 @@ export function PersonForm({
   return (
     <>
       {stale && onReload && <StaleAlert onReload={onReload} />}
-      {formError.map((message) => (
-        <Alert key={message} type="error" showIcon title={message} style={{ marginBottom: 12 }} />
-      ))}
+      <div ref={errorsRef}>
+        {formError.map((message) => (
+          <Alert key={message} type="error" showIcon title={message} style={{ marginBottom: 12 }} />
+        ))}
+      </div>
       <Form<Values>
         form={form}
         layout="vertical"
+        scrollToFirstError={FIRST_ERROR_SCROLL}
         initialValues={initial}
         onFinish={(values) => void submit(values)}
         data-testid="person-form"

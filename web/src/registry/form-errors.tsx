@@ -1,6 +1,8 @@
 // How a registry form shows a refusal: a field error from the server (`details[].path`, e.g.
 // `idNumber` or `data.category`) goes next to its field; a stale version (409 CONFLICT) gets one clear
-// message with a reload button; anything else shows above the form.
+// message with a reload button; anything else shows above the form. On a phone the user taps save at
+// the bottom of a long form: every refusal is scrolled into view, or it would be off screen.
+import { useEffect, useRef } from 'react';
 import { Alert, Button, type FormInstance } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
@@ -21,7 +23,27 @@ const messages = defineMessages(
 );
 
 /**
- * Puts the server's field errors on the form's fields; returns the messages about fields the form
+ * Where a form scrolls its first error (antd `scrollToFirstError`, and after a server refusal): to
+ * the middle of the screen, also when it is under the sticky header, where "if needed" sees it as
+ * visible.
+ */
+export const FIRST_ERROR_SCROLL = { block: 'center', scrollMode: 'always' } as const;
+
+/**
+ * A ref for a message shown above a form: whenever `shown` changes to something (a new list of
+ * messages, true), the element is scrolled into the middle of the screen.
+ */
+export function useScrolledIntoView(shown: unknown) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (shown === null || shown === undefined || shown === false) return;
+    ref.current?.scrollIntoView({ block: 'center' });
+  }, [shown]);
+  return ref;
+}
+
+/**
+ * Puts the server's field errors on the form's fields and scrolls to the first of them; returns the messages about fields the form
  * does not have (to show above it). `fields` are the form's top-level names.
  */
 export function showFieldErrors(
@@ -46,27 +68,41 @@ export function showFieldErrors(
     entry.errors.push(detail.message);
     byField.set(key, entry);
   }
-  if (byField.size) form.setFields([...byField.values()]);
+  const first = byField.values().next();
+  if (!first.done) {
+    form.setFields([...byField.values()]);
+    form.scrollToField(first.value.name, FIRST_ERROR_SCROLL);
+  }
   if (!error.details.length) elsewhere.push(error.message);
   return elsewhere;
 }
 
+/** Puts one message on one field and scrolls to it. */
+export function showFieldError(form: FormInstance, name: string, message: string): void {
+  form.setFields([{ name, errors: [message] }]);
+  form.scrollToField(name, FIRST_ERROR_SCROLL);
+}
+
+/** The stale-version message, brought into view when it appears (the save button is far below it). */
 export function StaleAlert({ onReload }: { onReload: () => void }) {
   const t = useT(messages);
+  const ref = useScrolledIntoView(true);
   return (
-    <Alert
-      type="warning"
-      showIcon
-      data-testid="stale-version"
-      title={t('stale')}
-      description={t('staleHint')}
-      action={
-        <Button size="small" onClick={onReload}>
-          {t('reload')}
-        </Button>
-      }
-      style={{ marginBottom: 12 }}
-    />
+    <div ref={ref}>
+      <Alert
+        type="warning"
+        showIcon
+        data-testid="stale-version"
+        title={t('stale')}
+        description={t('staleHint')}
+        action={
+          <Button size="small" onClick={onReload}>
+            {t('reload')}
+          </Button>
+        }
+        style={{ marginBottom: 12 }}
+      />
+    </div>
   );
 }
 

@@ -99,3 +99,49 @@ export function importPercent(view: ImportView): number {
   if (!p || !p.total) return 0;
   return Math.min(99, Math.floor((p.done / p.total) * 100));
 }
+
+/** The step an import is at, in words the page translates (the server sends its own English word). */
+export type ImportStep = 'validating' | 'writing' | 'done';
+
+export interface ImportProgressReading {
+  step: ImportStep | null;
+  /** Which pass over the file this is, of how many; null for an import of one pass. */
+  pass: number | null;
+  passes: number | null;
+  /** Rows done in this pass, of how many (null while not known). */
+  done: number;
+  total: number | null;
+  /** Whether done and total count rows of the file (false: the server's own steps, unit unknown). */
+  rows: boolean;
+}
+
+/**
+ * The server's progress as a person reads it. A registry template is read in two passes over every
+ * row - validation (`validating`: rows read, no total yet), then writing (`writing persons`,
+ * `linking relations and facts`) - reported on one counter whose total is twice the rows
+ * (registry.import.ts): the writing pass's own count is the counter less the rows. A child ledger
+ * reports its writing pass only, in rows (`writing`, registry.import-ledger.ts).
+ */
+export function readProgress(view: ImportView): ImportProgressReading | null {
+  const p = view.progress;
+  if (!p) return null;
+  const message = p.message ?? '';
+  const step: ImportStep | null =
+    message === 'validating'
+      ? 'validating'
+      : message === 'done'
+        ? 'done'
+        : message.startsWith('writing') || message.startsWith('linking')
+          ? 'writing'
+          : null;
+  if (step === null) return { step, pass: null, passes: null, done: p.done, total: p.total, rows: false };
+  if (view.kind === 'ledger')
+    return { step, pass: null, passes: null, done: p.done, total: p.total, rows: true };
+  if (step === 'validating') return { step, pass: 1, passes: 2, done: p.done, total: null, rows: true };
+  const fileRows = p.total === null ? null : Math.round(p.total / 2);
+  if (step === 'done')
+    return { step, pass: null, passes: null, done: fileRows ?? p.done, total: fileRows, rows: true };
+  if (fileRows === null) return { step, pass: 2, passes: 2, done: p.done, total: null, rows: false };
+  const done = Math.max(0, Math.min(fileRows, p.done - fileRows));
+  return { step, pass: 2, passes: 2, done, total: fileRows, rows: true };
+}

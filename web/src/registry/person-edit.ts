@@ -4,7 +4,7 @@
 // src/modules/registry/registry.schemas.ts). The fact kinds and their fields follow
 // src/modules/registry/registry.rules.ts (FACT_FIELDS), with the ledger's own words as labels.
 import { api } from '../api.ts';
-import type { Localized } from '../i18n.ts';
+import type { Lang, Localized } from '../i18n.ts';
 import type { Fact, PersonFile } from './persons.ts';
 import type { HouseholdMember } from './households.ts';
 
@@ -123,6 +123,13 @@ export const FACT_LABELS: Readonly<Record<FactKind | 'ledger_declaration', Local
   guardianship_failure: { zh: '监护缺失或监护不当', en: 'guardianship failure' },
   ledger_declaration: { zh: '台账填报情况', en: 'answers declared in the child ledger' },
 };
+
+/** A fact kind in words ("外出务工", "Migration for work"); an unknown kind as its code. */
+export function factLabel(kind: string, lang: Lang): string {
+  const label = (FACT_LABELS as Record<string, Localized | undefined>)[kind]?.[lang];
+  if (!label) return kind;
+  return lang === 'en' ? label.charAt(0).toUpperCase() + label.slice(1) : label;
+}
 
 export type FactField =
   | { key: string; label: Localized; type: 'text'; required?: boolean }
@@ -358,6 +365,122 @@ export const COMMON_RELATIONS_TO_HEAD = [
   '兄弟姐妹',
   '其他',
 ] as const;
+
+/**
+ * 与户主关系 in English: the GB/T 4761-2008 names and the everyday words the template accepts
+ * (registry.template.ts RELATIONS_TO_HEAD). The stored word stays the Chinese one.
+ */
+const RELATION_TO_HEAD_EN: Readonly<Record<string, string>> = {
+  户主: 'head',
+  本人: 'head',
+  配偶: 'spouse',
+  夫: 'husband',
+  妻: 'wife',
+  丈夫: 'husband',
+  妻子: 'wife',
+  子: 'son',
+  儿子: 'son',
+  独生子: 'only son',
+  长子: 'eldest son',
+  次子: 'second son',
+  三子: 'third son',
+  四子: 'fourth son',
+  五子: 'fifth son',
+  养子或继子: 'adopted son or stepson',
+  养子: 'adopted son',
+  继子: 'stepson',
+  女婿: 'son-in-law',
+  其他儿子: 'other son',
+  女: 'daughter',
+  女儿: 'daughter',
+  独生女: 'only daughter',
+  长女: 'eldest daughter',
+  次女: 'second daughter',
+  三女: 'third daughter',
+  四女: 'fourth daughter',
+  五女: 'fifth daughter',
+  养女或继女: 'adopted daughter or stepdaughter',
+  养女: 'adopted daughter',
+  继女: 'stepdaughter',
+  儿媳: 'daughter-in-law',
+  其他女儿: 'other daughter',
+  '孙子、孙女或外孙子、外孙女': 'grandchild',
+  孙子: "grandson (son's son)",
+  孙女: "granddaughter (son's daughter)",
+  外孙子: "grandson (daughter's son)",
+  外孙女: "granddaughter (daughter's daughter)",
+  孙媳妇或外孙媳妇: "grandson's wife",
+  孙媳妇: "grandson's wife",
+  孙媳: "grandson's wife",
+  外孙媳妇: "grandson's wife (daughter's son)",
+  孙女婿或外孙女婿: "granddaughter's husband",
+  孙女婿: "granddaughter's husband",
+  曾孙子或外曾孙子: 'great-grandson',
+  曾孙子: 'great-grandson',
+  外曾孙子: "great-grandson (daughter's line)",
+  曾孙女或外曾孙女: 'great-granddaughter',
+  曾孙女: 'great-granddaughter',
+  外曾孙女: "great-granddaughter (daughter's line)",
+  '其他孙子、孙女或外孙子、外孙女': 'other grandchild',
+  父母: 'parent',
+  父亲: 'father',
+  母亲: 'mother',
+  公公: "father-in-law (husband's father)",
+  婆婆: "mother-in-law (husband's mother)",
+  岳父: "father-in-law (wife's father)",
+  岳母: "mother-in-law (wife's mother)",
+  继父或养父: 'stepfather or adoptive father',
+  继母或养母: 'stepmother or adoptive mother',
+  其他父母关系: 'other parent',
+  祖父母或外祖父母: 'grandparent',
+  祖父: "grandfather (father's father)",
+  祖母: "grandmother (father's mother)",
+  外祖父: "grandfather (mother's father)",
+  外祖母: "grandmother (mother's mother)",
+  配偶的祖父母或外祖父母: "spouse's grandparent",
+  曾祖父: 'great-grandfather',
+  曾祖母: 'great-grandmother',
+  配偶的曾祖父母或外曾祖父母: "spouse's great-grandparent",
+  其他祖父母或外祖父母关系: 'other grandparent',
+  兄弟姐妹: 'sibling',
+  兄: 'elder brother',
+  哥哥: 'elder brother',
+  嫂: "elder brother's wife",
+  弟: 'younger brother',
+  弟弟: 'younger brother',
+  弟媳: "younger brother's wife",
+  姐姐: 'elder sister',
+  姐: 'elder sister',
+  姐夫: "elder sister's husband",
+  妹妹: 'younger sister',
+  妹: 'younger sister',
+  妹夫: "younger sister's husband",
+  其他兄弟姐妹: 'other sibling',
+  其他: 'other',
+  伯父: "uncle (father's elder brother)",
+  伯母: "aunt (wife of father's elder brother)",
+  叔父: "uncle (father's younger brother)",
+  婶母: "aunt (wife of father's younger brother)",
+  舅父: "uncle (mother's brother)",
+  舅母: "aunt (wife of mother's brother)",
+  姨父: "uncle (husband of mother's sister)",
+  姨母: "aunt (mother's sister)",
+  姑父: "uncle (husband of father's sister)",
+  姑母: "aunt (father's sister)",
+  '堂兄弟、堂姐妹': "cousin (father's brother's child)",
+  '表兄弟、表姐妹': 'cousin',
+  侄子: "nephew (brother's son)",
+  侄女: "niece (brother's daughter)",
+  外甥: "nephew (sister's son)",
+  外甥女: "niece (sister's daughter)",
+  其他亲属: 'other relative',
+  非亲属: 'not related',
+};
+
+/** 与户主关系 in the interface language; a word without an English name stays as stored. */
+export function relationToHeadText(word: string, lang: Lang): string {
+  return lang === 'en' ? (RELATION_TO_HEAD_EN[word] ?? word) : word;
+}
 
 /**
  * A relation's kind, the person file's relation role (the reverse of a kind: child, ward, cared for)

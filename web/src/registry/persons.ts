@@ -59,7 +59,13 @@ export interface Fact {
   from: string;
   to: string | null;
   data: Record<string, unknown>;
+  /** The user who recorded the fact (null for an import by API token or the system). */
+  recordedBy: number | null;
+  recordedAt: string;
   retractedAt: string | null;
+  /** The user who retracted it; the server sends the id only. */
+  retractedBy: number | null;
+  retractionReason: string | null;
 }
 
 export interface PersonFile extends Omit<PersonListItem, 'groups'> {

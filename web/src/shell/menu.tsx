@@ -5,6 +5,7 @@ import {
   AuditOutlined,
   BarChartOutlined,
   BellOutlined,
+  ExportOutlined,
   HomeOutlined,
   ImportOutlined,
   MergeCellsOutlined,
@@ -53,6 +54,13 @@ export const MENU: readonly MenuEntry[] = [
     label: { zh: '数据导入', en: 'Imports' },
     path: '/imports',
     permission: 'imports.run',
+  },
+  {
+    key: 'exports',
+    icon: <ExportOutlined />,
+    label: { zh: '数据导出', en: 'Export' },
+    path: '/exports',
+    permission: 'exports.run',
   },
   {
     key: 'worklist',

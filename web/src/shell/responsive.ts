@@ -13,3 +13,14 @@ function subscribe(listener: () => void): () => void {
 export function useIsPhone(): boolean {
   return useSyncExternalStore(subscribe, () => window.matchMedia(PHONE_QUERY).matches);
 }
+
+/**
+ * A link a thumb must hit on a phone: at least 44 px high (Apple's and WCAG 2.5.5's target size),
+ * the text centred in it.
+ */
+export const PHONE_TAP_TARGET = {
+  display: 'inline-flex',
+  alignItems: 'center',
+  minHeight: 44,
+  minWidth: 44,
+} as const;
