@@ -325,6 +325,15 @@ async function writeRow(
       .where('head_person_id', 'is', null)
       .execute();
   }
+  // Where the child lives, when the row says (现居住地): the rules ask whether the child lives in the
+  // hukou village (a child living with the parents in 深圳 is no left-behind child).
+  if (
+    row.addresses.residence !== null &&
+    (await writeResidence(trx, childFound.id, row.addresses.residenceRegionCode))
+  ) {
+    changed = true;
+    touch(childFound.id, { kind: 'updated' });
+  }
   /**
    * Refuses the row when `found` (a parent, grandparent or carer the row names, found in the registry)
    * is registered outside the importer's region and not linked to `personId` yet; an existing link
@@ -654,6 +663,33 @@ async function writeRow(
     childId: childFound.id,
     changed: changedPersons,
   };
+}
+
+/**
+ * The child's residence as the ledger states it (现居住地, resolveResidence in registry.ledger.ts): null,
+ * or the hukou village's own code, is the hukou village; any other code of any level is where the child
+ * lives (a village, a township, the county, 广东省深圳市宝安区). A residence on record within the region
+ * the ledger names is more precise and stays (a village of 兰阳街道 for 县城, 440306 for 深圳市). True when
+ * written.
+ */
+async function writeResidence(
+  trx: Transaction<DB>,
+  personId: number,
+  stated: string | null,
+): Promise<boolean> {
+  const person = await trx
+    .selectFrom('persons')
+    .select(['hukou_region_code', 'residence_region_code', 'version'])
+    .where('id', '=', personId)
+    .executeTakeFirstOrThrow();
+  const hukou = person.hukou_region_code;
+  const current = person.residence_region_code === hukou ? null : person.residence_region_code;
+  const wanted = stated === hukou ? null : stated;
+  if (wanted === current) return false;
+  if (wanted !== null && current !== null && current.length > wanted.length && current.startsWith(wanted))
+    return false;
+  await repo.updatePerson(trx, personId, person.version, { residence_region_code: wanted });
+  return true;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { DB } from '../../platform/db.schema.ts';
 import type { Message } from '../../platform/errors.ts';
 import { today as currentDate } from '../../platform/dates.ts';
 import { audit, type Actor, type AuditActor } from '../access/index.ts';
+import { readDivision } from '../regions/index.ts';
 import { writeErrorReport, ERROR_REASON_HEADER, type ErrorReportRow } from './registry.errors-report.ts';
 import type { ParseMessage, ParseWorkerData } from './registry.parse-worker.ts';
 import { FileRejected, type TableSource } from './registry.reader.ts';
@@ -69,8 +70,15 @@ class DryRunRollback extends Error {}
 
 const ZERO: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
 
+/**
+ * The region codes a file may name: every region in force in the database, and China's provinces,
+ * prefectures and counties from the division data whether loaded or not. A county installation loads
+ * its own villages only, while a child's 现居住地 may be a county far away (a child ledger stores
+ * 广东省深圳市宝安区 as 440306), and its export must import back.
+ */
 async function loadRegionCodes(db: Kysely<DB>): Promise<Set<string>> {
   const codes = new Set<string>();
+  for await (const r of readDivision({ levels: 3 })) codes.add(r.code);
   let after = '';
   for (;;) {
     const rows = await db

