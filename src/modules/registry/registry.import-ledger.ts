@@ -958,6 +958,7 @@ export async function importLedgerFile(
   await audit(db, importer.auditActor, {
     action: options.dryRun ? 'registry.import.dry_run' : 'registry.import',
     entityType: 'import',
+    entityId: options.importId ?? null,
     regionCode: importer.regionCode,
     details: { ...counts, kind: 'ledger', disagreements: reviewed?.disagreements.length ?? null },
   });
