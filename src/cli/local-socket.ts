@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AppContext } from '../platform/context.ts';
-import { parseArgs, UsageError, type CommandIO, type CommandSpec } from './command.ts';
+import { executeCommand, reportFailure, UsageError, type CommandIO, type CommandSpec } from './command.ts';
 import { findCommand } from './commands.ts';
 
 type Event =
@@ -36,13 +36,16 @@ export async function startLocalCommandServer(socketPath: string, ctx: AppContex
       void (async () => {
         let code: number;
         try {
-          const argv = (JSON.parse(body) as { argv: string[] }).argv;
-          const found = findCommand(argv);
-          if (!found) throw new UsageError(`unknown command: ${argv.join(' ')}`);
-          code = await found.command.run(parseArgs(found.rest), ctx, io);
+          const request = JSON.parse(body) as { argv: string[]; cwd?: string };
+          const found = findCommand(request.argv);
+          if (!found) throw new UsageError(`unknown command: ${request.argv.join(' ')}`);
+          code = await executeCommand(found.command, found.rest, ctx, io, {
+            // Relative paths (import FILE, --out FILE) mean the caller's folder, not the server's.
+            ...(typeof request.cwd === 'string' ? { cwd: request.cwd } : {}),
+            unexpected: (error) => ctx.logger.error({ err: error }, 'a command on the local socket failed'),
+          });
         } catch (error) {
-          io.error(error instanceof Error ? error.message : String(error));
-          code = error instanceof UsageError ? 2 : 1;
+          code = reportFailure(null, error, io);
         }
         send({ type: 'exit', code });
         res.end();
@@ -58,12 +61,21 @@ export async function startLocalCommandServer(socketPath: string, ctx: AppContex
   return server;
 }
 
-/** Runs `argv` inside the server that owns the data folder; resolves to the exit code. */
-export function runViaServer(socketPath: string, argv: string[], io: CommandIO): Promise<number> {
+/**
+ * Runs `argv` inside the server that owns the data folder; resolves to the exit code. `cwd` is the
+ * folder relative paths in argv are read against. Rejects with the connection's error (ENOENT,
+ * ECONNREFUSED) when nothing listens on the socket.
+ */
+export function runViaServer(
+  socketPath: string,
+  argv: string[],
+  io: CommandIO,
+  cwd: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: '/cli', method: 'POST' }, (res) => {
       let buffer = '';
-      let exit = 1;
+      let exit: number | null = null;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
@@ -89,11 +101,14 @@ export function runViaServer(socketPath: string, argv: string[], io: CommandIO):
           }
         }
       });
-      res.on('end', () => resolve(exit));
+      res.on('end', () => {
+        if (exit === null) io.error('the server ended the command without finishing it (see its log)');
+        resolve(exit ?? 1);
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ argv }));
+    req.end(JSON.stringify({ argv, cwd }));
   });
 }
 

@@ -1,8 +1,14 @@
 import { maintainDatabase } from '../platform/maintenance.ts';
 import { migrate, pendingMigrations } from '../platform/migrate.ts';
-import type { CommandSpec } from './command.ts';
+import { defineCommands, recordId, UsageError, type CommandSpec, type ParsedArgs } from './command.ts';
 
-export const platformCommands: CommandSpec[] = [
+function jobId(args: ParsedArgs): { raw: string; id: number | null } {
+  const raw = args.positionals[0];
+  if (raw === undefined) throw new UsageError("'shouhu jobs show' needs ID");
+  return { raw, id: recordId('ID', raw) };
+}
+
+export const platformCommands: CommandSpec[] = defineCommands([
   {
     path: ['migrate'],
     summary: 'Apply pending database migrations (also applied at every start)',
@@ -35,19 +41,16 @@ export const platformCommands: CommandSpec[] = [
     path: ['jobs', 'show'],
     summary: 'Show a background job: status and progress',
     usage: 'shouhu jobs show ID',
+    check: (args) => void jobId(args),
     async run(args, ctx, io) {
-      const id = Number(args.positionals[0]);
-      if (!Number.isInteger(id)) {
-        io.error('usage: shouhu jobs show ID');
-        return 2;
-      }
-      const job = await ctx.jobs.get(id);
+      const { raw, id } = jobId(args);
+      const job = id === null ? null : await ctx.jobs.get(id);
       if (!job) {
-        io.error(`job ${id} not found`);
+        io.error(`job ${raw} not found`);
         return 1;
       }
       io.print(JSON.stringify(job, null, 2));
       return 0;
     },
   },
-];
+]);

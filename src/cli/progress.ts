@@ -1,9 +1,25 @@
 // A progress bar for the terminal (stderr), or a line per 10% when stderr is not a terminal.
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
+
+export interface ProgressPrinter {
+  (done: number, total: number | null, message: string): void;
+  /** Ends a bar left on its line, so that what is printed next starts on a line of its own. */
+  endLine(): void;
+}
+
+export function progressPrinter(
+  stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+): ProgressPrinter {
   let lastDecile = -1;
   let lastDraw = 0;
   let lastMessage = '';
-  return (done: number, total: number | null, message: string) => {
+  // A bar is drawn with \r and no newline: true while one stands on the current line.
+  let barOnLine = false;
+  const endLine = () => {
+    if (!barOnLine) return;
+    barOnLine = false;
+    stream.write('\n');
+  };
+  const print = (done: number, total: number | null, message: string) => {
     const now = Date.now();
     if (stream.isTTY) {
       if (now - lastDraw < 100 && done !== total && message === lastMessage) return;
@@ -15,7 +31,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
       const pct = total ? `${(ratio * 100).toFixed(0).padStart(3)}%` : '    ';
       const counts = total ? `${done.toLocaleString()}/${total.toLocaleString()}` : done.toLocaleString();
       stream.write(`\r${bar} ${pct} ${counts} ${message}\x1b[K`);
-      if (total && done >= total && message === 'done') stream.write('\n');
+      barOnLine = true;
+      if (total && done >= total && message === 'done') endLine();
     } else {
       const decile = total ? Math.floor((done / total) * 10) : -1;
       if (decile !== lastDecile || message !== lastMessage) {
@@ -26,4 +43,5 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
       }
     }
   };
+  return Object.assign(print, { endLine });
 }

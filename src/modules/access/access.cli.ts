@@ -1,43 +1,75 @@
-import { stringFlag, UsageError, type CommandSpec } from '../../cli/command.ts';
-import { DomainError } from '../../platform/errors.ts';
-import { ADMIN_ROLES, ROLES, type Role } from './access.policy.ts';
+import {
+  defineCommands,
+  describeError as describe,
+  numberFlag,
+  stringFlag,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../../cli/command.ts';
+import { regionCodeFlag } from '../../cli/options.ts';
+import { ADMIN_ROLES, ROLE_REGION_LENGTH, ROLES, type Role } from './access.policy.ts';
 import {
   createAdminAccount,
   createToken,
   resetPasswordOnConsole,
   resetTwoFactorOnConsole,
 } from './access.service.ts';
-import { temporaryPassword } from './access.rules.ts';
+import { temporaryPassword, USERNAME_PATTERN } from './access.rules.ts';
 import { AUDIT_HASH_ALG, verifyAuditChain } from './audit.ts';
 
-function describe(error: unknown): string {
-  if (error instanceof DomainError) {
-    const details = error.details.map((d) => `  ${d.path}: ${d.message.en} / ${d.message.zh}`);
-    return [`${error.code}: ${error.userMessage.en} / ${error.userMessage.zh}`, ...details].join('\n');
-  }
-  return error instanceof Error ? error.message : String(error);
+const USERNAME = new RegExp(USERNAME_PATTERN);
+
+/** The rule the API holds a new account's username to (CreateUserBody), said in words. */
+function checkUsername(label: string, username: string): void {
+  if (!USERNAME.test(username))
+    throw new UsageError(
+      `${label} takes 3 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; got "${username}"`,
+    );
 }
 
-export const accessCommands: CommandSpec[] = [
+/** A name of 1 to 100 characters, as the tables hold them. */
+function checkLength(label: string, value: string): void {
+  if (value.trim() === '' || [...value].length > 100)
+    throw new UsageError(`${label} takes 1 to 100 characters, got "${value}"`);
+}
+
+function tokenOptions(args: ParsedArgs) {
+  const role = stringFlag(args, 'role');
+  if (!role || !(ROLES as readonly string[]).includes(role) || ADMIN_ROLES.includes(role as Role))
+    throw new UsageError(`--role takes one of: ${ROLES.filter((r) => !ADMIN_ROLES.includes(r)).join(', ')}`);
+  const region = regionCodeFlag(args, 'region') ?? null;
+  const length = ROLE_REGION_LENGTH[role as Role];
+  if (length !== null && region === null)
+    throw new UsageError(`--region is required for the role ${role}: a ${length}-digit region code`);
+  const days = numberFlag(args, 'expires', { min: 1, max: 366, fallback: 90 });
+  const name = stringFlag(args, 'name');
+  if (name !== undefined) checkLength('--name', name);
+  return { role: role as Role, region, days, name };
+}
+
+function adminOptions(args: ParsedArgs) {
+  const role = (stringFlag(args, 'role') ?? 'system_admin') as Role;
+  if (!ADMIN_ROLES.includes(role)) throw new UsageError(`--role takes one of: ${ADMIN_ROLES.join(', ')}`);
+  const username = stringFlag(args, 'username');
+  if (username !== undefined) checkUsername('--username', username);
+  const displayName = stringFlag(args, 'display-name');
+  if (displayName !== undefined) checkLength('--display-name', displayName);
+  return { role, username, displayName };
+}
+
+export const accessCommands: CommandSpec[] = defineCommands([
   {
     path: ['token', 'create'],
     summary: 'Create an API token with a role and region; prints it once',
     usage: 'shouhu token create --role ROLE --region CODE [--expires DAYS] [--name NAME]',
+    check: (args) => void tokenOptions(args),
     async run(args, ctx, io) {
-      const role = stringFlag(args, 'role');
-      const region = stringFlag(args, 'region') ?? null;
-      const expires = stringFlag(args, 'expires');
-      if (!role || !(ROLES as readonly string[]).includes(role))
-        throw new UsageError(
-          `--role takes one of: ${ROLES.filter((r) => !ADMIN_ROLES.includes(r)).join(', ')}`,
-        );
-      const days = expires === undefined ? 90 : Number(expires);
-      if (!Number.isInteger(days) || days < 1 || days > 366)
-        throw new UsageError('--expires takes a number of days, 1-366');
+      const { role, region, days, name } = tokenOptions(args);
       try {
         const created = await createToken(ctx, null, {
-          name: stringFlag(args, 'name') ?? `cli ${role} ${region ?? ''}`.trim(),
-          role: role as Role,
+          name: name ?? `cli ${role} ${region ?? ''}`.trim(),
+          role,
           regionCode: region,
           expiresInDays: days,
         });
@@ -58,12 +90,17 @@ export const accessCommands: CommandSpec[] = [
     summary:
       'Create an administrator account (first system administrator; or --role security_admin|audit_admin)',
     usage: 'shouhu users create-admin [--role system_admin] [--username NAME] [--display-name TEXT]',
+    check: (args) => void adminOptions(args),
     async run(args, ctx, io) {
-      const role = (stringFlag(args, 'role') ?? 'system_admin') as Role;
-      if (!ADMIN_ROLES.includes(role)) throw new UsageError(`--role takes one of: ${ADMIN_ROLES.join(', ')}`);
-      let username = stringFlag(args, 'username') ?? process.env.SHOUHU_ADMIN_USERNAME;
+      const options = adminOptions(args);
+      const role = options.role;
+      let username = options.username ?? process.env.SHOUHU_ADMIN_USERNAME;
+      if (options.username === undefined && username) checkUsername('SHOUHU_ADMIN_USERNAME', username);
       let password = process.env.SHOUHU_ADMIN_PASSWORD;
-      if (!username && io.prompt) username = await io.prompt('username: ');
+      if (!username && io.prompt) {
+        username = (await io.prompt('username: ')).trim();
+        if (username) checkUsername('the username', username);
+      }
       if (!username) throw new UsageError('give --username or set SHOUHU_ADMIN_USERNAME');
       let generated = false;
       if (!password && io.prompt) {
@@ -83,7 +120,7 @@ export const accessCommands: CommandSpec[] = [
       try {
         const user = await createAdminAccount(ctx, {
           username,
-          displayName: stringFlag(args, 'display-name') ?? username,
+          displayName: options.displayName ?? username,
           role,
           password,
           mustChange: generated,
@@ -157,4 +194,4 @@ export const accessCommands: CommandSpec[] = [
       return 1;
     },
   },
-];
+]);

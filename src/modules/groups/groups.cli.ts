@@ -1,33 +1,37 @@
-import { stringFlag, type CommandSpec } from '../../cli/command.ts';
+import {
+  defineCommands,
+  stringFlag,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../../cli/command.ts';
+import { regionCodeFlag, requireLoadedRegion } from '../../cli/options.ts';
 import { isIsoDate, today } from '../../platform/dates.ts';
 import { evaluateRegion } from './groups.evaluate.ts';
 
-export const groupCommands: CommandSpec[] = [
+function evaluateOptions(args: ParsedArgs) {
+  const region = regionCodeFlag(args, 'region') ?? '';
+  const asOf = stringFlag(args, 'as-of') ?? today();
+  if (!isIsoDate(asOf)) throw new UsageError(`--as-of takes a date YYYY-MM-DD, got "${asOf}"`);
+  // The periods describe days that have come (evaluationDate in groups.service.ts).
+  if (asOf > today()) throw new UsageError(`--as-of must not be after today (${today()}), got "${asOf}"`);
+  return { region, asOf, worklist: args.flags['no-worklist'] !== true };
+}
+
+export const groupCommands: CommandSpec[] = defineCommands([
   {
     path: ['groups', 'evaluate'],
     summary: 'Evaluate the care groups of a region (default: the whole registry) as of a date',
     usage: 'shouhu groups evaluate [--region CODE] [--as-of YYYY-MM-DD] [--no-worklist]',
+    check: (args) => void evaluateOptions(args),
     async run(args, ctx, io) {
-      const region = stringFlag(args, 'region') ?? '';
-      const asOf = stringFlag(args, 'as-of') ?? today();
-      if (region !== '' && !/^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$/.test(region)) {
-        io.error(`--region takes a region code of 2, 4, 6, 9 or 12 digits, got "${region}"`);
-        return 2;
-      }
-      if (!isIsoDate(asOf)) {
-        io.error(`--as-of takes a date YYYY-MM-DD, got "${asOf}"`);
-        return 2;
-      }
-      // The periods describe days that have come (evaluationDate in groups.service.ts).
-      if (asOf > today()) {
-        io.error(`--as-of must not be after today (${today()}), got "${asOf}"`);
-        return 2;
-      }
+      const { region, asOf, worklist } = evaluateOptions(args);
+      if (region) await requireLoadedRegion(ctx.db, 'region', region);
       const started = Date.now();
       const counts = await evaluateRegion(ctx.db, {
         regionCode: region,
         asOf,
-        worklist: args.flags['no-worklist'] !== true,
+        worklist,
         progress: (done, total, message) => io.progress(done, total, message),
       });
       io.print(
@@ -38,4 +42,4 @@ export const groupCommands: CommandSpec[] = [
       return 0;
     },
   },
-];
+]);

