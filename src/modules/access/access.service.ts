@@ -365,6 +365,9 @@ export async function* signInGuard<T>(
   }
 }
 
+const REFUSAL_AUDIT_MS = 60_000;
+const refusalAudited = new Map<string, number>();
+
 /**
  * A credential refused at the door that names a known sign-in: an API token revoked or expired, or the
  * session of a disabled account. Audited (`auth.token.refused`, `auth.session.refused`) with the token
@@ -378,6 +381,13 @@ export async function auditRefusedCredential(
   credential: { kind: 'token' | 'session'; raw: string },
   meta: { ip: string; requestId: string | null; route: string },
 ): Promise<void> {
+  // One entry a minute per credential: an integration polling with a revoked token is on record
+  // without filling the trail with an entry per request.
+  const key = `${credential.kind}:${sha256Hex(credential.raw)}`;
+  const now = Date.now();
+  if ((refusalAudited.get(key) ?? 0) > now - REFUSAL_AUDIT_MS) return;
+  if (refusalAudited.size >= 10_000) refusalAudited.clear();
+  refusalAudited.set(key, now);
   if (credential.kind === 'token') {
     if (credential.raw.length < 20 || credential.raw.length > 200) return;
     const row = await ctx.db
