@@ -383,7 +383,8 @@ export async function auditRefusedCredential(
 ): Promise<void> {
   // One entry a minute per credential: an integration polling with a revoked token is on record
   // without filling the trail with an entry per request.
-  const key = `${credential.kind}:${sha256Hex(credential.raw)}`;
+  const hash = sha256Hex(credential.raw);
+  const key = `${credential.kind}:${hash}`;
   const now = Date.now();
   if ((refusalAudited.get(key) ?? 0) > now - REFUSAL_AUDIT_MS) return;
   if (refusalAudited.size >= 10_000) refusalAudited.clear();
@@ -394,7 +395,7 @@ export async function auditRefusedCredential(
       .selectFrom('api_tokens')
       .select(['id', 'name', 'role', 'region_code', 'revoked_at'])
       .select(sql<boolean>`expires_at <= now()`.as('expired'))
-      .where('token_hash', '=', sha256Hex(credential.raw))
+      .where('token_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return;
     await audit(ctx.db, anonymousActor(meta.ip, meta.requestId, `token:${row.name}`), {
@@ -415,7 +416,7 @@ export async function auditRefusedCredential(
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select(['u.id', 'u.username', 'u.region_code', 'u.disabled'])
-    .where('s.id', '=', sha256Hex(credential.raw))
+    .where('s.id', '=', hash)
     .executeTakeFirst();
   if (!row?.disabled) return;
   await audit(ctx.db, anonymousActor(meta.ip, meta.requestId, row.username), {

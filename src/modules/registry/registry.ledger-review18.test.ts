@@ -36,24 +36,23 @@ describe('a ledger naming another biological parent than the one on record', () 
   const otherFather = makeIdNumber(LANKAO, '1980-08-08', 25);
   const mother = makeIdNumber(LANKAO, '1988-03-04', 22);
 
+  /** 刘欣's row: her father as the ledger names him; her mother 王芳 as on record. */
+  const childRow = (fatherName: string, fatherId: string, workplace: string) => [
+    1, '刘欣', '女', child, '南彰镇南彰村', '同上', fatherName, fatherId, workplace, '王芳', mother, '浙江省宁波市',
+  ]; // prettier-ignore
+  const personCount = async () =>
+    Number(
+      (
+        await t.ctx.db
+          .selectFrom('persons')
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
   before(async () => {
     t = await createTestApp({ dataDir: scratch.path('data') });
-    const first = await ledger('first.xlsx', [
-      [
-        1,
-        '刘欣',
-        '女',
-        child,
-        '南彰镇南彰村',
-        '同上',
-        '刘帅',
-        father,
-        '广东省东莞市',
-        '王芳',
-        mother,
-        '浙江省宁波市',
-      ],
-    ]);
+    const first = await ledger('first.xlsx', [childRow('刘帅', father, '广东省东莞市')]);
     const outcome = await importLedgerFile(t.ctx.db, first, lankao, {
       today: TODAY,
       errorReportBase: scratch.path('first-errors'),
@@ -80,26 +79,8 @@ describe('a ledger naming another biological parent than the one on record', () 
     ['with an ID number', '张另父', otherFather, '父亲公民身份号码'],
   ] as const)
     test(`another father ${what}: a row error on ${column} naming the father on record; nothing written`, async () => {
-      const persons = await t.ctx.db
-        .selectFrom('persons')
-        .select((e) => e.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow();
-      const file = await ledger(`other-${column}.xlsx`, [
-        [
-          1,
-          '刘欣',
-          '女',
-          child,
-          '南彰镇南彰村',
-          '同上',
-          name,
-          id,
-          '广东省深圳市',
-          '王芳',
-          mother,
-          '浙江省宁波市',
-        ],
-      ]);
+      const persons = await personCount();
+      const file = await ledger(`other-${column}.xlsx`, [childRow(name, id, '广东省深圳市')]);
       const outcome = await importLedgerFile(t.ctx.db, file, lankao, {
         today: TODAY,
         errorReportBase: scratch.path(`errors-${column}`),
@@ -108,30 +89,11 @@ describe('a ledger naming another biological parent than the one on record', () 
       const reasons = await reasonsByName(outcome.errorReport?.csv);
       assert.match(reasons['刘欣'] ?? '', new RegExp(`${column}[：:].*已登记生父“刘帅”`));
       assert.deepEqual(await fathersOfChild(), [{ name: '刘帅' }]);
-      const after = await t.ctx.db
-        .selectFrom('persons')
-        .select((e) => e.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow();
-      assert.equal(Number(after.n), Number(persons.n), 'no person registered for the refused row');
+      assert.equal(await personCount(), persons, 'no person registered for the refused row');
     });
 
   test('the father on record named again (a new work place) is taken', async () => {
-    const file = await ledger('same-father.xlsx', [
-      [
-        1,
-        '刘欣',
-        '女',
-        child,
-        '南彰镇南彰村',
-        '同上',
-        '刘帅',
-        father,
-        '广东省深圳市',
-        '王芳',
-        mother,
-        '浙江省宁波市',
-      ],
-    ]);
+    const file = await ledger('same-father.xlsx', [childRow('刘帅', father, '广东省深圳市')]);
     const outcome = await importLedgerFile(t.ctx.db, file, lankao, { today: TODAY });
     assert.equal(outcome.counts.errors, 0, JSON.stringify(outcome.counts));
     assert.deepEqual(await fathersOfChild(), [{ name: '刘帅' }]);
