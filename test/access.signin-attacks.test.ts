@@ -11,7 +11,15 @@ import { signInCache } from '../src/modules/access/access.cache.ts';
 import { normalizeRecoveryCode, passwordProblems, sha256Hex } from '../src/modules/access/access.rules.ts';
 import type { App } from '../src/platform/http.ts';
 import { createTestApp, type TestApp } from './support/db.ts';
-import { TEST_PASSWORD, makeUser, sessionFor, signIn, totpCode, type Client } from './support/access.ts';
+import {
+  TEST_PASSWORD,
+  awayFromPeriodEnd,
+  makeUser,
+  sessionFor,
+  signIn,
+  totpCode,
+  type Client,
+} from './support/access.ts';
 
 let t: TestApp;
 
@@ -368,6 +376,7 @@ describe('TOTP', () => {
   test("the previous period's code signs in once; the one before that does not", async () => {
     const user = await makeUser(t.ctx, 'totp.window', 'county_staff', '410225', { totp: true });
     const code = (steps: number) => totpCode(user.totpSecret!, steps);
+    await awayFromPeriodEnd();
     const tooOld = await signIn(t.app, 'totp.window', TEST_PASSWORD, { totpCode: code(-2) });
     assert.equal(tooOld.response.statusCode, 401);
     const previous = code(-1);

@@ -97,22 +97,26 @@ export async function submitSignIn(page: Page, username: string, password: strin
 }
 
 /**
- * Signs out from the user menu and waits for the sign-in form. Right after a sign-in the shell can
- * re-render while the menu opens, which closes it: then the menu is opened again.
+ * Chooses an item of the user menu and waits for what it leads to. Right after a sign-in the shell
+ * can re-render while the menu opens, which closes it: then the menu is opened again.
  */
-export async function signOut(page: Page): Promise<void> {
-  const username = page.getByLabel('用户名', { exact: true });
+export async function chooseUserMenuItem(page: Page, item: string, leadsTo: Locator): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await page.getByTestId('user-menu').click();
-      await page.getByRole('menuitem', { name: '退出登录' }).click({ timeout: 5000 });
-      await username.waitFor({ timeout: 5000 });
+      await page.getByRole('menuitem', { name: item }).click({ timeout: 5000 });
+      await leadsTo.waitFor({ timeout: 5000 });
       return;
     } catch (error) {
-      if (await username.isVisible()) return;
+      if (await leadsTo.isVisible()) return;
       if (attempt === 3) throw error;
     }
   }
+}
+
+/** Signs out from the user menu and waits for the sign-in form. */
+export async function signOut(page: Page): Promise<void> {
+  await chooseUserMenuItem(page, '退出登录', page.getByLabel('用户名', { exact: true }));
 }
 
 /** Signs in through the sign-in page showing at the current address and waits for the shell. */

@@ -51,6 +51,16 @@ export async function makeUser(
   return { id: row.id, username, password, totpSecret };
 }
 
+/**
+ * Waits, when less than `marginMs` is left of the current 30-second TOTP period, for the next one: a
+ * test that takes the previous or a later period's code must not see the server's clock cross into
+ * another period between the code and the sign-in (a loaded machine takes seconds for argon2).
+ */
+export async function awayFromPeriodEnd(marginMs = 10_000): Promise<void> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 export function totpCode(secret: string, offsetSteps = 0): string {
   return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
     timestamp: Date.now() + offsetSteps * 30_000,

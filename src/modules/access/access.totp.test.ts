@@ -10,6 +10,7 @@ import * as OTPAuth from 'otpauth';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import {
   TEST_PASSWORD,
+  awayFromPeriodEnd,
   makeUser,
   sessionFor,
   signIn,
@@ -119,6 +120,7 @@ describe('TOTP seeds at rest', () => {
       .where('id', '=', user.id)
       .execute();
     // Readable before the start pass (no lock-out in between)...
+    await awayFromPeriodEnd();
     const before = await signIn(t.app, 'legacy.a', TEST_PASSWORD, { totpCode: totpCode(secret, -1) });
     assert.equal(before.response.statusCode, 200, before.response.body);
     const result = await sealTotpSecrets(t.ctx);
