@@ -92,7 +92,8 @@ describe('what the trail says', () => {
       region: OTHER_TOWNSHIP,
       format: 'csv',
     });
-    assert.deepEqual((denied[1]?.details as { params: unknown }).params, { id: 5 });
+    // The path's text, as sent: the permission is checked before the path is validated.
+    assert.deepEqual((denied[1]?.details as { params: unknown }).params, { id: '5' });
   });
 
   test('a search’s free text is not written into a refusal', async () => {

@@ -154,14 +154,16 @@ describe('POST /households/{id}/reveal', () => {
     assert.ok(!JSON.stringify(entry.details).includes(PHONE), 'the audit entry holds no number');
   });
 
-  test('is refused to roles without persons.reveal (403) and answers 404 out of scope', async () => {
+  test('is refused to roles without persons.reveal (403), in scope or not, and answers 404 for no such household', async () => {
     for (const who of ['viewer', 'director', 'supervisor'] as const) {
       const r = await call(who, 'POST', `/households/${householdId}/reveal`);
       assert.equal(r.statusCode, 403, `${who}: ${r.body}`);
       assertNoWholeNumber(r.body, who);
     }
+    // A role without the permission is refused before the record is looked up: 403 for every id,
+    // in scope or not, so the answer tells nothing of which exist.
     const other = await call('otherDirector', 'POST', `/households/${householdId}/reveal`);
-    assert.equal(other.statusCode, 404, other.body);
+    assert.equal(other.statusCode, 403, other.body);
     assert.equal((await call('county', 'POST', '/households/999999/reveal')).statusCode, 404);
   });
 });

@@ -179,6 +179,30 @@ export function requireAccess(actor: Actor, permission: Permission, target: Acce
     throw new DomainError('FORBIDDEN');
 }
 
+/**
+ * What a route needs of the signed-in actor, declared on every non-public route (`config.permission`)
+ * and checked before the request's body or query is parsed or validated: a role without it gets the
+ * 403 (audited), never a 400 that names the fields it may not use. The services still check each
+ * record's region; this is the first gate, not the only one.
+ * - `signedIn`: any signed-in account (its own sign-in, password and two-factor routes);
+ * - `all`: every one of these permissions, and with `individual` the right to see individual records
+ *   (a viewer above the county only with a grant of individual access);
+ * - `any`: one of these permissions.
+ */
+export type RoutePermission =
+  { signedIn: true } | { all: readonly Permission[]; individual?: true } | { any: readonly Permission[] };
+
+/** Throws FORBIDDEN unless the actor holds what the route declares. */
+export function requireRoutePermission(actor: Actor, rule: RoutePermission): void {
+  if ('signedIn' in rule) return;
+  if ('any' in rule) {
+    if (!rule.any.some((permission) => hasPermission(actor, permission))) throw new DomainError('FORBIDDEN');
+    return;
+  }
+  for (const permission of rule.all)
+    requireAccess(actor, permission, { individual: rule.individual === true });
+}
+
 /** The half-open range of region codes an actor may see: code >= from AND code < to. */
 export function scopeRange(actor: Actor): [string, string] {
   return [actor.regionCode, actor.regionCode + '\uffff'];

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { DomainError } from '../../platform/errors.ts';
-import type { Actor } from './access.policy.ts';
+import { requireRoutePermission, type Actor, type RoutePermission } from './access.policy.ts';
 import {
   AssignRoleBody,
   AuditList,
@@ -59,6 +59,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable by a session that must first change its password or enrol TOTP. */
     allowLimited?: readonly Limitation[];
+    /** What the actor needs for this route (required on every route that is not public). */
+    permission?: RoutePermission;
   }
 }
 
@@ -103,9 +105,30 @@ function clearSessionCookies(reply: FastifyReply, ctx: AppContext): void {
 }
 
 /** Resolves request.actor and enforces sign-in, CSRF and session limitations on every route. */
+/**
+ * A route's path parameters as the path gave them: a refusal before validation sees "5", one after
+ * it 5; the trail records the text either way, so one search finds both.
+ */
+function pathText(params: unknown): Record<string, string> {
+  if (!params || typeof params !== 'object') return {};
+  return Object.fromEntries(Object.entries(params).map(([key, value]) => [key, String(value)]));
+}
+
 export function accessHooks(app: App, ctx: AppContext): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('auth', null);
+  // A route that forgets to say what it needs does not start: the check before validation would
+  // otherwise refuse it to everyone, found only by its first user.
+  // The API document names it for each operation (x-permission).
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public === true) return;
+    const permission = route.config?.permission;
+    if (!permission)
+      throw new Error(
+        `${String(route.method)} ${route.url}: config.permission is required on a route that is not public`,
+      );
+    if (route.schema) route.schema = { ...route.schema, ...{ 'x-permission': permission } };
+  });
 
   const refusedCredential = async (
     request: FastifyRequest,
@@ -168,6 +191,11 @@ export function accessHooks(app: App, ctx: AppContext): void {
       if (auth.limitation && !(request.routeOptions.config?.allowLimited ?? []).includes(auth.limitation))
         throw limitationError(auth.limitation);
     }
+    // Before the body is read or validated: a role without the route's permission learns nothing of
+    // its fields, and the refusal is audited like every 403.
+    const permission = request.routeOptions.config?.permission;
+    if (!permission) throw new DomainError('FORBIDDEN');
+    requireRoutePermission(request.actor, permission);
   });
 
   // Every refusal of a signed-in actor is audited (a separate transaction: the refused work has none).
@@ -183,7 +211,7 @@ export function accessHooks(app: App, ctx: AppContext): void {
           regionCode:
             typeof asked.region === 'string' && REGION_CODE.test(asked.region) ? asked.region : null,
           result: 'denied',
-          details: { code, params: request.params ?? {}, query: asked },
+          details: { code, params: pathText(request.params), query: asked },
         });
       } catch (error) {
         request.log.error({ err: error }, 'could not audit a refusal');
@@ -260,7 +288,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/auth/logout',
     {
-      config: { allowLimited: BOTH },
+      config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: { tags: ['auth'], summary: 'Sign out (this session)', response: { 200: Ok, ...errors } },
     },
     async (request, reply) => {
@@ -273,7 +301,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/auth/logout-all',
     {
-      config: { allowLimited: BOTH },
+      config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
         summary: 'Sign out everywhere (every session of the user)',
@@ -290,7 +318,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/auth/me',
     {
-      config: { allowLimited: BOTH },
+      config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
         summary: 'The signed-in user: role, region, permissions, what must be done first',
@@ -303,7 +331,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/auth/change-password',
     {
-      config: { allowLimited: BOTH },
+      config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
         summary: 'Change the own password (signs out the other sessions)',
@@ -325,7 +353,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/auth/2fa/enroll',
     {
-      config: { allowLimited: ['two_factor_enrollment'] },
+      config: { allowLimited: ['two_factor_enrollment'], permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
         summary: 'Start TOTP enrolment: an otpauth URI and its QR code',
@@ -338,7 +366,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/auth/2fa/confirm',
     {
-      config: { allowLimited: ['two_factor_enrollment'] },
+      config: { allowLimited: ['two_factor_enrollment'], permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
         summary:
@@ -358,6 +386,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/users',
     {
+      config: { permission: { any: ['users.manage', 'roles.assign'] } },
       schema: {
         tags: ['users'],
         summary: 'Accounts (system and security administrators)',
@@ -371,6 +400,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users',
     {
+      config: { permission: { all: ['users.manage'] } },
       schema: {
         tags: ['users'],
         summary:
@@ -388,6 +418,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users/:id/disable',
     {
+      config: { permission: { all: ['users.manage'] } },
       schema: {
         tags: ['users'],
         summary: 'Disable an account (signs it out)',
@@ -403,6 +434,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users/:id/enable',
     {
+      config: { permission: { all: ['users.manage'] } },
       schema: {
         tags: ['users'],
         summary: 'Enable a disabled account',
@@ -418,6 +450,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users/:id/reset-password',
     {
+      config: { permission: { all: ['users.manage'] } },
       schema: {
         tags: ['users'],
         summary: 'A new temporary password (system administrator); clears a lockout, signs the user out',
@@ -431,6 +464,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/users/:id/reset-2fa',
     {
+      config: { permission: { all: ['twofactor.reset'] } },
       schema: {
         tags: ['users'],
         summary:
@@ -445,6 +479,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.put(
     '/users/:id/role',
     {
+      config: { permission: { all: ['roles.assign'] } },
       schema: {
         tags: ['users'],
         summary: 'Assign role and region (security administrator); carries the version, 409 when stale',
@@ -461,6 +496,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/tokens',
     {
+      config: { permission: { all: ['tokens.manage'] } },
       schema: {
         tags: ['tokens'],
         summary: 'API tokens (security administrator)',
@@ -473,6 +509,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/tokens',
     {
+      config: { permission: { all: ['tokens.manage'] } },
       schema: {
         tags: ['tokens'],
         summary: 'Create an API token with a role and region; the token is shown once',
@@ -487,6 +524,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/tokens/:id/revoke',
     {
+      config: { permission: { all: ['tokens.manage'] } },
       schema: {
         tags: ['tokens'],
         summary: 'Revoke an API token',
@@ -502,6 +540,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/audit',
     {
+      config: { permission: { all: ['audit.read'] } },
       schema: {
         tags: ['audit'],
         summary: 'Search the audit trail (audit administrator), newest first',
@@ -515,6 +554,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/audit/export',
     {
+      config: { permission: { all: ['audit.export'] } },
       schema: {
         tags: ['audit'],
         summary: 'The matching audit entries as CSV (audit administrator)',
@@ -536,6 +576,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/audit/verify',
     {
+      config: { permission: { all: ['audit.read'] } },
       schema: {
         tags: ['audit'],
         summary: 'Verify the hash chain of the audit trail (audit administrator)',

@@ -38,6 +38,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/groups/config',
     {
+      config: { permission: { all: ['groups.read'] } },
       schema: {
         tags: ['groups'],
         summary: "A region's group rule configuration: its own settings and the effective configuration",
@@ -51,6 +52,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.put(
     '/groups/config',
     {
+      config: { permission: { all: ['groups.configure'] } },
       schema: {
         tags: ['groups'],
         summary: "Changes a region's configuration (effective-dated, versioned) and re-evaluates the region",
@@ -74,6 +76,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/groups/evaluations',
     {
+      config: { permission: { all: ['groups.configure'] } },
       schema: {
         tags: ['groups'],
         summary: 'Starts an evaluation of a region as of a date (a job with progress)',
@@ -90,6 +93,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/groups/evaluations/:id',
     {
+      config: { permission: { all: ['groups.read'] } },
       schema: {
         tags: ['groups'],
         summary: "An evaluation job's status and progress",
@@ -104,6 +108,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups',
     {
+      config: { permission: { all: ['stats.read'] } },
       schema: {
         tags: ['stats'],
         summary: 'Counts per group for a region and each child region as of a date, with a total row',
@@ -130,6 +135,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups/monthly',
     {
+      config: { permission: { all: ['stats.read'] } },
       schema: {
         tags: ['stats'],
         summary:
@@ -156,6 +162,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups/members',
     {
+      config: { permission: { all: ['stats.read', 'persons.read'], individual: true } },
       schema: {
         tags: ['stats'],
         summary: 'The persons counted in a group (readers who may see individual records only)',
@@ -169,6 +176,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups.xlsx',
     {
+      config: { permission: { all: ['stats.read'] } },
       schema: {
         tags: ['stats'],
         summary: 'The group statistics table as an Excel workbook, as this reader sees it',
@@ -185,6 +193,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups/monthly.xlsx',
     {
+      config: { permission: { all: ['stats.read'] } },
       schema: {
         tags: ['stats'],
         summary: 'The monthly series as an Excel workbook, as this reader sees it',
@@ -201,6 +210,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/stats/groups/members.xlsx',
     {
+      config: { permission: { all: ['exports.run', 'stats.read', 'persons.read'], individual: true } },
       schema: {
         tags: ['stats'],
         summary:
@@ -225,6 +235,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/worklist',
     {
+      config: { permission: { all: ['worklist.read'], individual: true } },
       schema: {
         tags: ['worklist'],
         summary: "Worklist items in the reader's region: persons who entered or left a care group",
@@ -238,6 +249,7 @@ export function groupRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/worklist/:id/acknowledge',
     {
+      config: { permission: { all: ['worklist.read'], individual: true } },
       schema: {
         tags: ['worklist'],
         summary: 'Marks a worklist item as seen',

@@ -11,6 +11,7 @@ export function regionRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/regions',
     {
+      config: { permission: { all: ['regions.read'] } },
       schema: {
         tags: ['regions'],
         summary: 'Provinces (the roots of the region tree)',
@@ -23,6 +24,7 @@ export function regionRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/regions/search',
     {
+      config: { permission: { all: ['regions.read'] } },
       schema: {
         tags: ['regions'],
         summary: 'Search regions by part of the name',
@@ -39,6 +41,7 @@ export function regionRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/regions/:code',
     {
+      config: { permission: { all: ['regions.read'] } },
       schema: {
         tags: ['regions'],
         summary: 'One region with its path and number of children',
@@ -52,6 +55,7 @@ export function regionRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/regions/:code/children',
     {
+      config: { permission: { all: ['regions.read'] } },
       schema: {
         tags: ['regions'],
         summary: 'The child regions of a region',

@@ -80,6 +80,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/persons',
     {
+      config: { permission: { all: ['persons.read'], individual: true } },
       schema: {
         tags: ['persons'],
         summary:
@@ -94,6 +95,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/persons/duplicates',
     {
+      config: { permission: { all: ['persons.read'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Possible duplicates among persons without an ID number',
@@ -112,6 +114,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Register a person',
@@ -128,6 +131,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/persons/:id',
     {
+      config: { permission: { all: ['persons.read'], individual: true } },
       schema: {
         tags: ['persons'],
         summary:
@@ -144,6 +148,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.patch(
     '/persons/:id',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Change a person (send the version read; a stale one gets 409)',
@@ -159,6 +164,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/reveal',
     {
+      config: { permission: { all: ['persons.reveal'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'The unmasked ID number and phone (persons.reveal; audited)',
@@ -172,6 +178,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/facts',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Record a fact about a person for a period [from, to)',
@@ -189,6 +196,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/facts/:factId/retract',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Retract a wrong fact (kept in the history with who and when)',
@@ -210,6 +218,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/facts/:factId/end',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary:
@@ -226,6 +235,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/relations',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Link a person to another: parent, spouse, guardian or entrusted carer',
@@ -245,6 +255,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/relations/:relationId/end',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['persons'],
         summary:
@@ -268,6 +279,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/persons/:id/merge',
     {
+      config: { permission: { all: ['persons.merge'], individual: true } },
       schema: {
         tags: ['persons'],
         summary: 'Merge a duplicate into another person; both histories are kept (audited)',
@@ -290,6 +302,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/households/:id',
     {
+      config: { permission: { all: ['persons.read'], individual: true } },
       schema: {
         tags: ['households'],
         summary: 'A household: members, relations among them, address, income and assets',
@@ -303,6 +316,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/households/:id/reveal',
     {
+      config: { permission: { all: ['persons.reveal'], individual: true } },
       schema: {
         tags: ['households'],
         summary: 'The address and assets whole, numbers in them unmasked (persons.reveal; audited)',
@@ -316,6 +330,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/households',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['households'],
         summary: 'Register a household',
@@ -330,6 +345,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.patch(
     '/households/:id',
     {
+      config: { permission: { all: ['persons.write'], individual: true } },
       schema: {
         tags: ['households'],
         summary: 'Change a household (send the version read; a stale one gets 409)',
@@ -344,6 +360,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/imports',
     {
+      config: { permission: { all: ['imports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary:
@@ -411,6 +428,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/imports',
     {
+      config: { permission: { all: ['imports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary:
@@ -428,6 +446,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/imports/:id',
     {
+      config: { permission: { all: ['imports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary: 'An import: status, progress, counts and the error report link',
@@ -442,6 +461,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/imports/:id/errors.:format',
     {
+      config: { permission: { all: ['imports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary: 'The rejected rows in the template with a 错误原因 column (.xlsx or .csv)',
@@ -474,6 +494,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/imports/:id/review.:format',
     {
+      config: { permission: { all: ['imports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary:
@@ -499,6 +520,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/exports/registry',
     {
+      config: { permission: { all: ['exports.run'], individual: true } },
       schema: {
         tags: ['imports'],
         summary:
