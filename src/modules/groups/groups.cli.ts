@@ -32,11 +32,17 @@ export const groupCommands: CommandSpec[] = defineCommands([
         regionCode: region,
         asOf,
         worklist,
+        // A past date's grounds must not stay on today's open periods (as the API's job does).
+        keepTodaysGrounds: true,
         progress: (done, total, message) => io.progress(done, total, message),
       });
+      const again = counts.today
+        ? `; as of today again: ${counts.today.entered} entered, ${counts.today.left} left, ` +
+          `${counts.today.updated} updated`
+        : '';
       io.print(
         `groups as of ${asOf}${region ? ` in ${region}` : ''}: ${counts.persons} persons, ${counts.entered} entered, ` +
-          `${counts.left} left, ${counts.updated} updated, ${counts.unchanged} unchanged ` +
+          `${counts.left} left, ${counts.updated} updated, ${counts.unchanged} unchanged${again} ` +
           `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
       return 0;

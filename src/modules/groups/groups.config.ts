@@ -33,6 +33,14 @@ export interface GroupsConfig {
   readonly libertyRestrictionMinMonths: number;
   /** Eight states: lost contact for this long since the police report. */
   readonly lostContactMinMonths: number;
+  /**
+   * Eight states, serious illness (重病) as the county defines it: the diseases it counts (病种, such as
+   * the province's list of serious and major illnesses of the medical assistance scheme). A serious
+   * illness record counts when its diagnosis is one of them (diagnosisKey: width, spaces and Latin
+   * case aside), and its reason names the disease. Empty: every serious illness on record counts, the
+   * recorder having applied the county's definition (the rule before this setting).
+   */
+  readonly seriousIllnessDiagnoses: readonly string[];
 
   /** Left-behind, disabled and special-difficulty elderly: this age or older. */
   readonly elderlyMinAge: number;
@@ -61,6 +69,7 @@ export const DEFAULT_GROUPS_CONFIG: GroupsConfig = Object.freeze({
   severeDisabilityCognitiveMaxGrade: 4,
   libertyRestrictionMinMonths: 6,
   lostContactMinMonths: 6,
+  seriousIllnessDiagnoses: Object.freeze([] as string[]),
   elderlyMinAge: 60,
   leftBehindElderlyMinMigrationMonths: 6,
   leftBehindWomanMinMigrationMonths: 6,
@@ -68,3 +77,13 @@ export const DEFAULT_GROUPS_CONFIG: GroupsConfig = Object.freeze({
   highAgeBandStarts: Object.freeze([80, 90, 100]),
   disabledElderlySelfCareLevels: Object.freeze(['moderate', 'severe'] as const),
 });
+
+/**
+ * A diagnosis as the illness list is matched: full-width letters, digits and brackets as their
+ * half-width forms (NFKC), no spaces of any kind, Latin letters in lower case. "尿毒症", "尿 毒 症" and
+ * "尿毒症\u3000" are one item; "ＡＩＤＳ" is "aids". Nothing else is read into it: "尿毒症(透析)" is
+ * another item, a county lists it if it counts.
+ */
+export function diagnosisKey(text: string): string {
+  return text.normalize('NFKC').replace(/\s+/gu, '').toLowerCase();
+}

@@ -64,6 +64,15 @@ export interface EvaluateOptions {
   concurrency?: number;
   /** When given, milliseconds spent per phase are added to it (reads, subjects, rules, writes). */
   timings?: Record<string, number>;
+  /**
+   * For an as-of date before today: each batch that the as-of date's evaluation wrote is evaluated
+   * again as of today in the same transaction, as evaluatePerson does after the past days it records.
+   * A period holds one sub-category and one set of reasons, and the evaluation of a past date writes
+   * that date's on every period covering it, open ones included; without this, today's person file
+   * and member list would name grounds that ended years ago until the next daily run. Off by default:
+   * a plain evaluation stores each date as the rules say of it (the agreement property tests).
+   */
+  keepTodaysGrounds?: boolean;
 }
 
 export interface EvaluateCounts {
@@ -72,6 +81,11 @@ export interface EvaluateCounts {
   left: number;
   updated: number;
   unchanged: number;
+}
+
+/** What an evaluation of a region did; `today` when a past date's batches were evaluated again today. */
+export interface RegionCounts extends EvaluateCounts {
+  today?: EvaluateCounts & { asOf: IsoDate };
 }
 
 const emptyCounts = (): EvaluateCounts => ({ persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 });
@@ -149,8 +163,13 @@ export function configFrom({ asOf, rows }: ConfigSource): ConfigFor {
   });
 }
 
-/** Evaluates a region subtree in batches, each batch in its own transaction. */
-export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): Promise<EvaluateCounts> {
+/**
+ * Evaluates a region subtree in batches, each batch in its own transaction. The counts are those of the
+ * as-of date; with keepTodaysGrounds and a past date, `today` counts what the evaluation of today wrote
+ * after it (the grounds of today given back to the periods that cover both days, and whatever else
+ * today's evaluation finds in those batches).
+ */
+export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): Promise<RegionCounts> {
   const { asOf } = options;
   const batchSize = options.batchSize ?? 5000;
   const range = repo.codeRange(options.regionCode);
@@ -159,9 +178,20 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
   const configKey = `${++evaluations}`;
   const withWorklist = options.worklist ?? true;
   const { timings } = options;
+  const now = today();
+  const todays =
+    options.keepTodaysGrounds === true && asOf < now
+      ? { asOf: now, configFor: await loadConfigFor(db, now), counts: emptyCounts() }
+      : null;
   const total = await repo.countPersons(db, range);
   const counts = emptyCounts();
-  await options.progress?.(0, total, `evaluating groups as of ${asOf}`);
+  await options.progress?.(
+    0,
+    total,
+    todays
+      ? `evaluating groups as of ${asOf}, then as of ${now} where that changed a period`
+      : `evaluating groups as of ${asOf}`,
+  );
   // A batch is read here, planned in the planning worker (subjects, rules, the rows to write) and written
   // here in its own transaction. Batches touch disjoint persons, so while the worker plans one, this
   // thread reads the next and writes the last; on a server several write at once.
@@ -182,7 +212,7 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
     if (timings) timings.reads = (timings.reads ?? 0) + (performance.now() - reading);
     if (!persons.ids.length) break;
     after = persons.ids[persons.ids.length - 1] ?? after;
-    const request = { configKey, config, persons: persons.text, context, asOf, today: today(), withWorklist };
+    const request = { configKey, config, persons: persons.text, context, asOf, today: now, withWorklist };
     const work: Promise<void> = planningWorker()
       .plan({ ...request, timed: timings !== undefined })
       .then((planned) => {
@@ -195,7 +225,26 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
           // consistency). A single person's re-evaluation runs in the caller's transaction instead.
           await sql`SET LOCAL synchronous_commit = off`.execute(trx);
           const records = () => repo.parsePersons(persons.text);
-          return writeBatch(trx, persons.ids, records, planned, asOf, configFor, withWorklist, timings);
+          const wrote = 'writes' in planned ? planned.writes : hasWrites(planned);
+          const batch = await writeBatch(
+            trx,
+            persons.ids,
+            records,
+            planned,
+            asOf,
+            configFor,
+            withWorklist,
+            timings,
+          );
+          // The past date's grounds were written on periods that may cover today too: today's are
+          // planned again over them before the batch commits, so that no reader sees the old ones.
+          // A batch the past date left as it was needs nothing.
+          if (todays && wrote)
+            addCounts(
+              todays.counts,
+              await evaluateBatch(trx, records(), todays.asOf, todays.configFor, withWorklist, timings),
+            );
+          return batch;
         });
       })
       .then(async (batch) => {
@@ -213,7 +262,7 @@ export async function evaluateRegion(db: Kysely<DB>, options: EvaluateOptions): 
   await Promise.all(running);
   options.signal?.throwIfAborted();
   if (failure) throw (failure as { error: unknown }).error;
-  return counts;
+  return todays ? { ...counts, today: { asOf: todays.asOf, ...todays.counts } } : counts;
 }
 
 /**

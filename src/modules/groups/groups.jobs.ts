@@ -13,7 +13,7 @@ import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { ImportCommitted } from '../registry/index.ts';
 import { addDays, maxDate, startOfChinaDay, today, type IsoDate } from '../../platform/dates.ts';
-import { evaluatePerson, evaluateRegion, type EvaluateCounts } from './groups.evaluate.ts';
+import { evaluatePerson, evaluateRegion, type EvaluateCounts, type RegionCounts } from './groups.evaluate.ts';
 import { moveOpenItemsInto } from './groups.worklist-moves.ts';
 
 export interface EvaluatePayload {
@@ -34,24 +34,37 @@ export interface DailyPayload {
   date: IsoDate;
 }
 
+const COUNT_KEYS = ['persons', 'entered', 'left', 'updated', 'unchanged'] as const;
+const noCounts = (): EvaluateCounts => ({ persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 });
+
+/**
+ * An evaluation of a past date keeps today's grounds on the periods that cover today too
+ * (keepTodaysGrounds): the result counts the as-of date's evaluation, and under `today` what the
+ * evaluation of today then wrote in the batches the past date changed.
+ */
 export function groupsEvaluateJob(ctx: Pick<AppContext, 'db'>) {
-  return defineJob<EvaluatePayload, EvaluateCounts>({
+  return defineJob<EvaluatePayload, RegionCounts>({
     name: 'groups.evaluate',
     handler: async (job) => {
       const codes = job.payload.regionCodes ?? [job.payload.regionCode];
-      const counts: EvaluateCounts = { persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 };
+      const counts: RegionCounts = noCounts();
       for (const [i, regionCode] of codes.entries()) {
         const part = await evaluateRegion(ctx.db, {
           regionCode,
           asOf: job.payload.asOf,
           worklist: job.payload.worklist ?? true,
+          keepTodaysGrounds: true,
           signal: job.signal,
           progress: (done, total, message) =>
             codes.length === 1
               ? job.progress(done, total, message)
               : job.progress(i, codes.length, `${regionCode}: ${message}`),
         });
-        for (const key of Object.keys(counts) as (keyof EvaluateCounts)[]) counts[key] += part[key];
+        for (const key of COUNT_KEYS) counts[key] += part[key];
+        if (part.today) {
+          counts.today ??= { asOf: part.today.asOf, ...noCounts() };
+          for (const key of COUNT_KEYS) counts.today[key] += part.today[key];
+        }
       }
       return counts;
     },

@@ -44,9 +44,10 @@
  *   (SubjectHistory) is judged on each day with the links in force that day.
  * - Left-behind child, "the other parent unable to act as guardian" (SC2016-13 另一方无监护能力): gone, or
  *   in one of the eight states of MCA2019-62 (deported included: such a parent cannot act as guardian in
- *   the village). Severe disability and serious illness are as defined there; a liberty restriction or lost
- *   contact counts after `leftBehindChildOtherParentMinMonths` (default 0: the duration of MCA2019-62 is a
- *   condition for the allowance, not for being left behind). "Not migrating with a parent": the child has
+ *   the village). Severe disability and serious illness are as defined there (serious illness: a disease
+ *   on the county's list, seriousIllnessDiagnoses, or any record of one when it lists none); a liberty
+ *   restriction or lost contact counts after `leftBehindChildOtherParentMinMonths` (default 0: the
+ *   duration of MCA2019-62 is a condition for the allowance, not for being left behind). "Not migrating with a parent": the child has
  *   no migration fact of its own in force; if it has come back, membership counts from its return. The
  *   same holds for "lives in the village" of the left-behind woman and elderly: one working away from the
  *   hukou county themselves does not live there, whatever the residence field says.
@@ -93,7 +94,7 @@ import {
   heldSince,
 } from '../registry/index.ts';
 import type { Fact, FactKind, FactOfKind, Label, Period, SelfCareLevel } from '../registry/index.ts';
-import type { AgeRange, GroupsConfig } from './groups.config.ts';
+import { diagnosisKey, type AgeRange, type GroupsConfig } from './groups.config.ts';
 
 // --- Input ---
 
@@ -756,6 +757,8 @@ export function explainLeftBehindChild(
       oneReasons = [
         { zh: `${notAway(home).zh}，${NO_INABILITY.zh}`, en: `${notAway(home).en}, ${NO_INABILITY.en}` },
       ];
+      const unlisted = unlistedIllness(home, asOf, config.seriousIllnessDiagnoses);
+      if (unlisted) oneReasons.push(unlisted);
     }
   }
 
@@ -1366,7 +1369,7 @@ function inOneOfTheEightStates(
   if (gone(parent, asOf) !== null) return null;
   return earliestOf(
     severelyDisabled(parent, asOf, config), // 重残
-    ongoing(parent, 'serious_illness', asOf, { zh: '患重病', en: 'seriously ill' }), // 重病
+    seriouslyIll(parent, asOf, config.seriousIllnessDiagnoses), // 重病
     libertyRestricted(parent, asOf, durations.libertyRestrictionMinMonths), // 服刑在押, 强制隔离戒毒, 其他限制人身自由
     lostContact(parent, asOf, durations.lostContactMinMonths), // 失联
     ongoing(parent, 'guardianship_revoked', asOf, { zh: '被撤销监护资格', en: 'guardianship revoked' }),
@@ -1393,6 +1396,63 @@ function severelyDisabled(parent: Relative, asOf: IsoDate, config: GroupsConfig)
     { zh: `${parent.zh}重度残疾(${what.zh})`, en: `${parent.en} severely disabled (${what.en})` },
     { zh: '重度残疾', en: 'severely disabled' },
   );
+}
+
+/**
+ * 重病 as the county defines it (seriousIllnessDiagnoses): with no list, every serious illness on record
+ * ("母亲李梅患重病自2024-01-01"); with one, only a record whose diagnosis is a listed disease, and the
+ * reason names it as the county lists it ("母亲李梅患重病(尿毒症)自2024-01-01"). A record that names no
+ * diagnosis, or another one (a cold), does not count then: the list is the definition, and a stretch
+ * runs over the qualifying records only.
+ */
+function seriouslyIll(parent: Relative, asOf: IsoDate, diagnoses: readonly string[]): Condition | null {
+  const what = { zh: '患重病', en: 'seriously ill' };
+  if (diagnoses.length === 0) return ongoing(parent, 'serious_illness', asOf, what);
+  const listed = (fact: FactOfKind<'serious_illness'>) => listedDiagnosis(fact, diagnoses);
+  const found = held(parent.person, 'serious_illness', asOf, (fact) => listed(fact) !== null);
+  if (found === null) return null;
+  const disease = listed(found.fact) as string;
+  return stated(
+    found,
+    { zh: `${parent.zh}患重病(${disease})`, en: `${parent.en} seriously ill (${disease})` },
+    what,
+  );
+}
+
+/**
+ * Why a serious illness on record does not count (a county's list that does not name it), for the
+ * ledger's answers: "母亲李梅登记的重病(感冒)不在本地区认定的重病病种之列". Null when the county lists no
+ * disease, or no such record is in force.
+ */
+function unlistedIllness(parent: Relative, asOf: IsoDate, diagnoses: readonly string[]): Reason | null {
+  if (diagnoses.length === 0 || gone(parent, asOf) !== null) return null;
+  const found = held(parent.person, 'serious_illness', asOf);
+  if (found === null || listedDiagnosis(found.fact, diagnoses) !== null) return null;
+  const recorded = found.fact.data.diagnosis?.trim() ?? '';
+  return recorded === ''
+    ? {
+        zh: `${parent.zh}登记的重病未写明病种，本地区按病种认定重病`,
+        en: `${parent.en}'s serious illness on record names no diagnosis, and the region counts listed diseases only`,
+      }
+    : {
+        zh: `${parent.zh}登记的重病(${recorded})不在本地区认定的重病病种之列`,
+        en: `${parent.en}'s serious illness on record (${recorded}) is not a disease the region counts`,
+      };
+}
+
+/** Each illness list read so far, by its matching key (one list per configuration, read many times). */
+const diseasesByKey = new WeakMap<readonly string[], ReadonlyMap<string, string>>();
+
+/** The listed disease a serious illness record names (diagnosisKey), as the county lists it; else null. */
+function listedDiagnosis(fact: FactOfKind<'serious_illness'>, diagnoses: readonly string[]): string | null {
+  const recorded = fact.data.diagnosis;
+  if (typeof recorded !== 'string') return null;
+  let byKey = diseasesByKey.get(diagnoses);
+  if (!byKey) {
+    byKey = new Map(diagnoses.map((disease) => [diagnosisKey(disease), disease.trim()]));
+    diseasesByKey.set(diagnoses, byKey);
+  }
+  return byKey.get(diagnosisKey(recorded)) ?? null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { REGION_CODE_PATTERN } from '../regions/index.ts';
 import { GROUP_CODES } from './groups.rules.ts';
+import { MAX_DIAGNOSES, MAX_DIAGNOSIS_LENGTH } from './groups.settings.ts';
 
 const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const RegionCodeParam = Type.String({
@@ -25,6 +26,14 @@ export const ConfigDocument = Type.Object(
     severeDisabilityCognitiveMaxGrade: Type.Optional(Grade),
     libertyRestrictionMinMonths: Type.Optional(Months),
     lostContactMinMonths: Type.Optional(Months),
+    seriousIllnessDiagnoses: Type.Optional(
+      Type.Array(Type.String({ maxLength: MAX_DIAGNOSIS_LENGTH }), {
+        description:
+          "Serious illness (重病) as the county defines it: the diseases that count, matched with a record's " +
+          'diagnosis regardless of width, spaces and Latin case; empty (the default): every serious illness ' +
+          `on record counts. At most ${MAX_DIAGNOSES}, each once.`,
+      }),
+    ),
     elderlyMinAge: Type.Optional(Age),
     leftBehindElderlyMinMigrationMonths: Type.Optional(Months),
     leftBehindWomanMinMigrationMonths: Type.Optional(Months),

@@ -5,7 +5,7 @@
 // Pure: no database here.
 
 import type { ErrorDetail } from '../../platform/errors.ts';
-import { DEFAULT_GROUPS_CONFIG, type GroupsConfig } from './groups.config.ts';
+import { DEFAULT_GROUPS_CONFIG, diagnosisKey, type GroupsConfig } from './groups.config.ts';
 
 export interface EffectiveGroupsConfig extends GroupsConfig {
   /** Statistics for viewers above the county show counts under this as "<5" (小数抑制). */
@@ -47,6 +47,53 @@ function repeated(values: readonly unknown[]): unknown {
   return values.find((value, i) => values.indexOf(value) !== i);
 }
 
+/** A disease of the serious illness list is at most as long as a recorded diagnosis (registry.rules.ts). */
+export const MAX_DIAGNOSIS_LENGTH = 100;
+/** A province's list of serious and major illnesses has some tens of diseases; 500 leaves room. */
+export const MAX_DIAGNOSES = 500;
+
+/**
+ * The serious illness list (seriousIllnessDiagnoses): texts, none blank or longer than a diagnosis, at
+ * most MAX_DIAGNOSES, and a set as the rules match it: "尿毒症" and "尿 毒 症" are one disease (diagnosisKey).
+ */
+function diagnosisProblems(value: unknown, path: string): ErrorDetail[] {
+  const at = (where: string, zh: string, en: string): ErrorDetail => ({ path: where, message: { zh, en } });
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+    return [at(path, '应为病种名称(文字)的列表', 'must be a list of disease names (text)')];
+  if (value.length > MAX_DIAGNOSES)
+    return [
+      at(
+        path,
+        `最多列 ${MAX_DIAGNOSES} 个病种，收到 ${value.length} 个`,
+        `lists at most ${MAX_DIAGNOSES} diseases, got ${value.length}`,
+      ),
+    ];
+  const problems: ErrorDetail[] = [];
+  const seen = new Map<string, string>();
+  for (const [i, item] of (value as string[]).entries()) {
+    const key = diagnosisKey(item);
+    if (key === '') problems.push(at(`${path}.${i}`, '病种名称不能为空', 'a disease name must not be blank'));
+    else if ([...item].length > MAX_DIAGNOSIS_LENGTH)
+      problems.push(
+        at(
+          `${path}.${i}`,
+          `病种名称不能超过 ${MAX_DIAGNOSIS_LENGTH} 个字`,
+          `a disease name has at most ${MAX_DIAGNOSIS_LENGTH} characters`,
+        ),
+      );
+    else if (seen.has(key))
+      problems.push(
+        at(
+          `${path}.${i}`,
+          `病种"${item}"与"${seen.get(key)}"重复(不计全角半角、空格和大小写)；每个病种只列一次`,
+          `the disease "${item}" repeats "${seen.get(key)}" (width, spaces and case aside); list each once`,
+        ),
+      );
+    else seen.set(key, item);
+  }
+  return problems;
+}
+
 /** What is wrong with a partial configuration; each problem names its field ("config.minorUnderAge"). */
 export function configProblems(patch: Record<string, unknown>, prefix = 'config'): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
@@ -76,6 +123,8 @@ export function configProblems(patch: Record<string, unknown>, prefix = 'config'
           `残疾类别 ${String(repeated(value))} 重复；每个类别只列一次`,
           `the disability category ${String(repeated(value))} is listed twice; list each once`,
         );
+    } else if (key === 'seriousIllnessDiagnoses') {
+      problems.push(...diagnosisProblems(value, `${prefix}.${key}`));
     } else if (key === 'highAgeBandStarts') {
       const ok =
         Array.isArray(value) &&
@@ -154,6 +203,17 @@ export function uncoercedProblems(patch: Record<string, unknown>, prefix = 'conf
       if (value === null) continue;
       if (!Array.isArray(value)) problems.push({ path, message: { zh: '应为列表', en: 'must be a list' } });
       else if (key !== 'disabledElderlySelfCareLevels') value.forEach((v, i) => number(`${path}.${i}`, v));
+    } else if (key === 'seriousIllnessDiagnoses') {
+      // A number or a yes/no would be coerced to text ("5", "true"): no disease's name.
+      if (!Array.isArray(value)) problems.push({ path, message: { zh: '应为列表', en: 'must be a list' } });
+      else
+        value.forEach((v, i) => {
+          if (typeof v !== 'string')
+            problems.push({
+              path: `${path}.${i}`,
+              message: { zh: '应为病种名称(文字)', en: 'must be a disease name (text)' },
+            });
+        });
     } else if (
       key === 'leftBehindWomanAgeRange' &&
       typeof value === 'object' &&

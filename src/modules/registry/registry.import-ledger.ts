@@ -259,6 +259,11 @@ interface RowResult {
   changed: Map<number, PersonChange>;
 }
 
+/** The household number of a household the ledger made for a child with an ID number. */
+export function ledgerHouseholdNo(householdId: number): string {
+  return `台账-H${householdId}`;
+}
+
 async function writeRow(
   trx: Transaction<DB>,
   row: LedgerRow,
@@ -278,19 +283,50 @@ async function writeRow(
   const existingChild = child.idNumber ? await repo.findPersonByIdNumber(trx, child.idNumber) : undefined;
   let householdId = existingChild?.household_id ?? null;
   if (householdId === null) {
-    // The ledger has no household number: the child's household is named after the child.
-    const householdNo = `台账-${child.idNumber ?? `${child.name}-${child.birthDate}`}`;
-    const household = await repo.findHouseholdByNo(trx, county, householdNo);
-    householdId = household
-      ? household.id
-      : (
-          await repo.insertHousehold(trx, {
-            county_code: county,
-            household_no: householdNo,
-            hukou_region_code: hukou,
-            assets: '{}',
+    // The ledger has no household number: a household is made for the child. A child without an ID
+    // number is found again by the household's name (its name and birth date, which the household's
+    // member list shows anyway). A child with one is found by the ID number, and the household is
+    // numbered by its own id: an ID number in a household number showed unmasked wherever household
+    // numbers do (lists, files, masked exports) — session 19.
+    const byName = child.idNumber ? null : `台账-${child.name}-${child.birthDate}`;
+    const household = byName ? await repo.findHouseholdByNo(trx, county, byName) : undefined;
+    if (household) householdId = household.id;
+    else {
+      const next = await sql<{
+        id: string;
+      }>`SELECT nextval(pg_get_serial_sequence('households', 'id')) AS id`.execute(trx);
+      const id = Number(next.rows[0]!.id);
+      householdId = (
+        await repo.insertHousehold(trx, {
+          id,
+          county_code: county,
+          household_no: byName ?? ledgerHouseholdNo(id),
+          hukou_region_code: hukou,
+          assets: '{}',
+        })
+      ).id;
+      if (existingChild) {
+        // A child registered without a household (through the API) is given this one, so that the
+        // next ledger finds it by the child and makes no other.
+        await trx
+          .updateTable('persons')
+          .set({
+            household_id: householdId,
+            relation_to_head: '户主',
+            version: sql<number>`version + 1`,
+            updated_at: sql<Date>`now()`,
           })
-        ).id;
+          .where('id', '=', existingChild.id)
+          .execute();
+        await trx
+          .updateTable('households')
+          .set({ head_person_id: existingChild.id })
+          .where('id', '=', householdId)
+          .execute();
+        touch(existingChild.id, { kind: 'updated' });
+        changed = true;
+      }
+    }
   }
   const childFound = await findOrRegister(
     trx,

@@ -22,8 +22,9 @@ import { audit, type Actor, type AuditActor } from '../access/index.ts';
 import { readDivision } from '../regions/index.ts';
 import { writeErrorReport, ERROR_REASON_HEADER, type ErrorReportRow } from './registry.errors-report.ts';
 import type { ParseMessage, ParseWorkerData } from './registry.parse-worker.ts';
-import { FileRejected, type TableSource } from './registry.reader.ts';
+import { FileRejected, ROWS_PER_SHEET, sheetRow, type TableSource } from './registry.reader.ts';
 import { readTemplateTable } from './registry.parse.ts';
+import type { LocalizedMessage } from '../../platform/normalize.ts';
 import { headerOf, rawText, type RowError } from './registry.template.ts';
 import { reconcileFacts, type StoredFact } from './registry.rules.ts';
 import type { ImportCounts, ImportKind } from './registry.tables.ts';
@@ -373,6 +374,32 @@ function reconcileChunk(
   return w;
 }
 
+/**
+ * A reason of a row read from a workbook of several worksheets (one per village), whose row numbers
+ * repeat from sheet to sheet: it starts with the row's sheet (工作表“司寨村”：…, as the child ledger's
+ * report), and a row it names is given by its own number, with its sheet when that is another one
+ * (与工作表“南彰村”第 4 行重复). The rows are named by their numbers in the table (ROWS_PER_SHEET),
+ * written as 第 N 行 / row N by the parsing and the cross-row check.
+ */
+function onSheets(reason: LocalizedMessage, rowNumber: number, sheets: readonly string[]): LocalizedMessage {
+  const own = sheetRow(rowNumber).sheet;
+  const name = (sheet: number) => sheets[sheet] ?? '';
+  const rowsOf = (list: string, separator: string) => list.split(separator).map((n) => sheetRow(Number(n)));
+  const zh = reason.zh.replace(/第 (\d+(?:、\d+)*) 行/g, (_, list: string) => {
+    const rows = rowsOf(list, '、');
+    if (rows.every((r) => r.sheet === own)) return `第 ${rows.map((r) => r.row).join('、')} 行`;
+    return rows.map((r) => `${r.sheet === own ? '' : `工作表“${name(r.sheet)}”`}第 ${r.row} 行`).join('、');
+  });
+  const en = reason.en.replace(/\brow (\d+(?:, \d+)*)/g, (_, list: string) => {
+    const rows = rowsOf(list, ', ');
+    if (rows.every((r) => r.sheet === own)) return `row ${rows.map((r) => r.row).join(', ')}`;
+    return rows
+      .map((r) => `row ${r.row}${r.sheet === own ? '' : ` of the worksheet "${name(r.sheet)}"`}`)
+      .join(', ');
+  });
+  return { zh: `工作表“${name(own)}”：${zh}`, en: `worksheet "${name(own)}": ${en}` };
+}
+
 /** The rows with errors, each with its cells as the file has them, in file order. */
 async function* errorReportRows(
   db: Kysely<DB>,
@@ -396,6 +423,8 @@ async function* errorReportRows(
     }
   };
   const table = await readTemplateTable(source);
+  // A workbook read from several sheets: each row is named with its sheet and its own row number.
+  const sheets = table.sheetsRead.length > 1 ? table.sheetsRead : null;
   try {
     for await (const { rowNumber, cells } of table.rows) {
       const next = await nextAt(rowNumber);
@@ -405,14 +434,30 @@ async function* errorReportRows(
       const raw: Record<string, string> = {};
       for (const h of table.headers) raw[h] = rawText(cells[h]);
       yield {
-        rowNumber,
+        rowNumber: sheets ? sheetRow(rowNumber).row : rowNumber,
         raw,
-        errors: next.errors.map((e) => ({ ...e, value: e.value || (e.column ? (raw[e.column] ?? '') : '') })),
+        errors: next.errors.map((e) => ({
+          ...e,
+          value: e.value || (e.column ? (raw[e.column] ?? '') : ''),
+          reason: sheets ? onSheets(e.reason, rowNumber, sheets) : e.reason,
+        })),
       };
     }
   } finally {
     await table.close();
   }
+}
+
+/**
+ * The staged rows' number ranges, one per worksheet read: the rows of a workbook's later sheets are
+ * numbered from a multiple of ROWS_PER_SHEET, and chunks over the gaps between would each be an
+ * empty transaction. (A query on the stage; registry.import-stage.ts is its place.)
+ */
+async function stagedRanges(db: Kysely<DB>, stage: ImportStage): Promise<{ first: number; last: number }[]> {
+  const r = await sql<{ first: number; last: number }>`
+    SELECT min(row_number) AS first, max(row_number) AS last FROM ${sql.table(stage.rows)}
+    GROUP BY (row_number - 1) / ${ROWS_PER_SHEET} ORDER BY 1`.execute(db);
+  return r.rows.map((row) => ({ first: Number(row.first), last: Number(row.last) }));
 }
 
 // ---------- the use case ----------
@@ -506,9 +551,9 @@ export async function importRegistryFile(
     // has one connection.
     const concurrency = dryRun || database.kind !== 'postgres' ? 1 : 2;
     await run(async (inTx) => {
-      const range = await inTx((trx) => stageSql.stagedRange(trx, stage));
+      const ranges = await inTx((trx) => stagedRanges(trx, stage));
       const chunks: [number, number][] = [];
-      if (range)
+      for (const range of ranges)
         for (let from = range.first; from <= range.last; from += batchSize * 4)
           chunks.push([from, Math.min(from + batchSize * 4, range.last + 1)]);
       await inTx(async (trx) => {

@@ -1494,6 +1494,213 @@ const GRANDPARENT_COLUMNS: Readonly<Record<LedgerGrandparent['role'], string>> =
   maternal_grandmother: '外祖母',
 };
 
+// ---------------------------------------------------------------------------------------------
+// Words in a name cell that are no name (爷爷, 已故, 离异, 不知道): never a person
+
+/**
+ * A parent's state as ledgers write it where the name belongs (父亲姓名 已故, 离异, 服刑): the
+ * inabilities 无监护能力原因 records (death, custody, lost, illness, disability), a divorce or remarriage
+ * (no column of the ledger records one), at home or away for work (what 务工地点 says).
+ */
+type ParentState = 'death' | 'custody' | 'lost' | 'illness' | 'disability' | 'divorce' | 'home' | 'away';
+
+const STATE_WORDS: Readonly<Record<ParentState, readonly string[]>> = {
+  death: ['已故', '亡故', '病故', '身故', '去世', '过世', '逝世', '病逝', '死亡', '不在人世'],
+  custody: ['服刑', '在押', '坐牢', '入狱', '监狱', '判刑', '劳改', '羁押', '看守所', '拘留', '戒毒'],
+  lost: ['失踪', '失联', '下落不明', '离家出走', '出走', '走失', '联系不上', '不知去向', '去向不明'],
+  illness: ['重病', '病重', '患病', '疾病', '有病', '瘫痪', '精神病'],
+  disability: ['重残', '残疾', '残障', '智障'],
+  divorce: ['离异', '离婚', '改嫁', '再婚', '再嫁', '外嫁', '另嫁', '分居'],
+  home: ['在家务农', '在家务工', '在家', '务农', '家中', '无业', '待业'],
+  away: [
+    '外出务工',
+    '外出打工',
+    '在外务工',
+    '在外打工',
+    '外地务工',
+    '外地打工',
+    '外出',
+    '在外',
+    '务工',
+    '打工',
+  ],
+};
+
+const STATE_OF_WORD = new Map<string, ParentState>(
+  (Object.entries(STATE_WORDS) as [ParentState, readonly string[]][]).flatMap(([state, words]) =>
+    words.map((w) => [w, state] as const),
+  ),
+);
+
+/**
+ * One word of a state (the longest first), or what may stand between or around them: 已, 已经, a year
+ * (2018年去世), 后 (离异后改嫁), a separator.
+ */
+const STATE_TOKEN = new RegExp(
+  `(${[...STATE_OF_WORD.keys()].sort((a, b) => b.length - a.length).join('|')})` +
+    '|已经|早已|已|后|并|且|又|了|中|多年|[、,/;]|和|及|\\d+[年月日]?',
+  'y',
+);
+
+/** The states a whole cell gives (已去世, 离异改嫁, 2018年去世), in the order written; null for anything else. */
+function statesOf(text: string): ParentState[] | null {
+  const states: ParentState[] = [];
+  let at = 0;
+  while (at < text.length) {
+    STATE_TOKEN.lastIndex = at;
+    const m = STATE_TOKEN.exec(text);
+    if (!m || m[0] === '') return null;
+    const state = m[1] === undefined ? undefined : STATE_OF_WORD.get(m[1]);
+    if (state !== undefined && !states.includes(state)) states.push(state);
+    at = STATE_TOKEN.lastIndex;
+  }
+  return states.length ? states : null;
+}
+
+/** The inabilities (无监护能力原因) each state is. */
+const STATE_INABILITIES: Readonly<Record<ParentState, readonly InabilityKind[]>> = {
+  death: ['death', 'declared_dead'],
+  custody: ['liberty_restriction'],
+  lost: ['lost_contact', 'declared_missing'],
+  illness: ['serious_illness'],
+  disability: ['disability'],
+  divorce: [],
+  home: [],
+  away: [],
+};
+
+/** The states a parent's 务工地点 gives instead of a place (read as no work place: STATE_NOT_AWAY). */
+const WORKPLACE_STATES: readonly [RegExp, ParentState][] = [
+  [/去世|已故|亡故|死亡|病故|身故|过世|逝世|病逝/, 'death'],
+  [/服刑|在押|羁押|监狱|看守所|戒毒|坐牢|入狱|劳改/, 'custody'],
+  [/失联|下落不明|出走|失踪|走失|联系不上|不知去向|去向不明/, 'lost'],
+  [/患病|重病|疾病|病重|瘫痪|精神病|无劳动能力|丧失劳动能力/, 'illness'],
+  [/残疾|重残|残障|智障/, 'disability'],
+  [/离异|离婚|再婚|改嫁|再嫁|外嫁|分居/, 'divorce'],
+  [/^(?:在家|务农|家中|在家中|本地|在本地|无业|待业)|[(]在家[)]/, 'home'],
+];
+
+/** A relative named by how the child calls them: the parent or grandparents it is, if any. */
+interface KinWord {
+  word: string;
+  parent: 'father' | 'mother' | 'both' | null;
+  grandparents: readonly LedgerGrandparent['role'][];
+}
+
+const KIN_PREFIX = /^(?:其|孩子的?|儿童的?|该生的?|该儿童的?|学生的?)/;
+
+const KIN_WORDS: readonly [RegExp, Omit<KinWord, 'word'>][] = [
+  [/^(?:父亲|爸爸|爸|父|生父|亲生父亲|爹|爹爹|老爸)$/, { parent: 'father', grandparents: [] }],
+  [/^(?:母亲|妈妈|妈|母|生母|亲生母亲|娘|老妈)$/, { parent: 'mother', grandparents: [] }],
+  [/^(?:父母|父母亲|爸妈|爸爸妈妈|父亲母亲|双亲|父母双方)$/, { parent: 'both', grandparents: [] }],
+  [/^(?:祖父|爷爷|爷)$/, { parent: null, grandparents: ['paternal_grandfather'] }],
+  [/^(?:祖母|奶奶|奶)$/, { parent: null, grandparents: ['paternal_grandmother'] }],
+  [/^(?:外祖父|外公|姥爷|姥爹|外爷)$/, { parent: null, grandparents: ['maternal_grandfather'] }],
+  [/^(?:外祖母|外婆|姥姥|姥娘|外奶)$/, { parent: null, grandparents: ['maternal_grandmother'] }],
+  [
+    /^(?:祖父母|爷爷奶奶|爷奶|祖父祖母)$/,
+    { parent: null, grandparents: ['paternal_grandfather', 'paternal_grandmother'] },
+  ],
+  [
+    /^(?:奶奶爷爷|祖母祖父)$/,
+    { parent: null, grandparents: ['paternal_grandmother', 'paternal_grandfather'] },
+  ],
+  [
+    /^(?:外祖父母|外公外婆|姥爷姥姥|外祖父外祖母)$/,
+    { parent: null, grandparents: ['maternal_grandfather', 'maternal_grandmother'] },
+  ],
+  [
+    /^(?:外婆外公|姥姥姥爷|外祖母外祖父)$/,
+    { parent: null, grandparents: ['maternal_grandmother', 'maternal_grandfather'] },
+  ],
+  // Uncles, aunts, brothers and sisters, great-grandparents, 二爷爷 (a grandfather's brother): kin
+  // whom no column of the row names.
+  [
+    /^(?:[大二三四五六七八九小老幺表堂])?(?:叔叔|叔父|叔|婶婶|婶子|婶娘|婶|伯伯|伯父|伯母|伯|大娘|姑姑|姑妈|姑母|姑父|姑夫|姑|舅舅|舅父|舅妈|舅母|舅|姨妈|姨母|姨父|姨夫|阿姨|姨|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹|兄长|兄|嫂子|嫂嫂|嫂|姐夫|叔伯|爷爷|奶奶|姥姥|姥爷|外公|外婆)$|^(?:曾祖父|曾祖母|太爷爷|太奶奶|太姥姥|太姥爷|亲戚|亲属|亲友)$/,
+    { parent: null, grandparents: [] },
+  ],
+];
+
+/** What separates two relatives in one cell: 爷爷、奶奶, 爷爷和奶奶. */
+const KIN_SEPARATOR = /\s*(?:[、,;/]|和|与|及)\s*/;
+
+function kinWord(text: string): KinWord | null {
+  const one = (part: string): KinWord | null => {
+    const word = part.replace(KIN_PREFIX, '');
+    const found = KIN_WORDS.find(([re]) => re.test(word));
+    return found ? { word, ...found[1] } : null;
+  };
+  const parts = text.split(KIN_SEPARATOR).filter((p) => p !== '');
+  if (parts.length <= 1) return one(text);
+  const each = parts.map(one);
+  if (each.some((k) => k === null)) return null;
+  const kin = each as KinWord[];
+  // 爷爷、奶奶: both grandparents, the first named first; 爸爸、妈妈: both parents.
+  if (kin.every((k) => k.grandparents.length > 0))
+    return { word: text, parent: null, grandparents: [...new Set(kin.flatMap((k) => k.grandparents))] };
+  const parents = new Set(kin.map((k) => k.parent));
+  if (parents.size === 2 && parents.has('father') && parents.has('mother'))
+    return { word: text, parent: 'both', grandparents: [] };
+  return kin[0] ?? null;
+}
+
+/** The name is not known: 不知道, 不清楚, 无父亲, 父不详 (无, 不详 and a dash are empty cells already). */
+const UNKNOWN_NAME =
+  /^(?:不知道|不清楚|未知|不明|待查|无此人|查无此人|无人|无人监护|(?:无|没有)(?:父亲|母亲|父|母|爸爸|妈妈|监护人|委托监护人)|(?:父|母|生父|生母|父亲|母亲)(?:不详|不明|未知))$/;
+
+/** Words that name nobody a ledger could register: 本人, 邻居, 同上 (another row's name is not guessed). */
+const NOT_A_PERSON = /^(?:本人|自己|自理|邻居|朋友|老师|学校|村委会?|村干部|同上|同左|见上|其他|其它)$/;
+
+type NameWord =
+  | ({ kind: 'kin' } & KinWord)
+  | { kind: 'state'; states: ParentState[] }
+  | { kind: 'unknown' }
+  | { kind: 'other' };
+
+/** What a whole name cell says when it holds a word instead of a name, else null (a name). */
+function nameWord(text: string): NameWord | null {
+  const t = text.replace(/\s/g, '');
+  if (UNKNOWN_NAME.test(t)) return { kind: 'unknown' };
+  if (NOT_A_PERSON.test(t)) return { kind: 'other' };
+  const kin = kinWord(t);
+  if (kin) return { kind: 'kin', ...kin };
+  const states = statesOf(t);
+  return states ? { kind: 'state', states } : null;
+}
+
+/**
+ * A name cell read: the name, and the word written instead of it or beside it in brackets.
+ * 爷爷 or 已故: a word, no name. 王桂兰（奶奶）, 刘建军（已故）: the name, and the word as a note.
+ * 姑姑（张丽）: the name in the brackets, the relation before them. A word with a note of its own
+ * (去世（2018年）, 重残（肢体一级）) is the word.
+ */
+interface NameCell {
+  name: string | null;
+  word: NameWord | null;
+  /** The word as written (the whole cell, or the part beside the name). */
+  wordText: string | null;
+}
+
+const BRACKETED = /^(.*?)\s*[([【]\s*([^()[\]【】]*?)\s*[)\]】]$/;
+const NAME_LIKE = /^[\p{Script=Han}·]{2,}$/u;
+
+function readNameCell(text: string): NameCell {
+  const whole = nameWord(text);
+  if (whole) return { name: null, word: whole, wordText: text };
+  const m = BRACKETED.exec(text);
+  if (m) {
+    const outer = m[1] ?? '';
+    const inner = m[2] ?? '';
+    const outerWord = outer === '' ? null : nameWord(outer);
+    const innerWord = inner === '' ? null : nameWord(inner);
+    if (outerWord?.kind === 'kin' && innerWord === null && NAME_LIKE.test(inner))
+      return { name: normalizeName(inner), word: outerWord, wordText: outer };
+    if (outerWord) return { name: null, word: outerWord, wordText: text };
+    if (innerWord && outer !== '') return { name: normalizeName(outer), word: innerWord, wordText: inner };
+  }
+  return { name: normalizeName(text), word: null, wordText: null };
+}
+
 /**
  * A date written as eight digits (20150301), as text or as a number: what the systems counties copy
  * their ledgers from print, and what a clerk types without separators. Read as 2015-03-01 when it is
@@ -1691,6 +1898,85 @@ function dropEmpty<T extends LedgerPerson>(p: T): T | null {
     };
   return p;
 }
+
+/** 无监护能力方: 父亲 (or 父) → father, 母亲 → mother, anything else null. */
+function unableParentOf(text: string | null): LedgerUnableParent | null {
+  return text === null ? null : text.startsWith('父') ? 'father' : text.startsWith('母') ? 'mother' : null;
+}
+
+/** How a parent's state is told in the ledger, for a name cell that holds the state instead. */
+const STATE_HINTS: Readonly<
+  Record<ParentState, { zh: string; en: string; reason: string; more?: { zh: string; en: string } }>
+> = {
+  death: { zh: '死亡', en: 'has died', reason: '死亡' },
+  custody: { zh: '服刑在押', en: 'is in custody', reason: '服刑在押' },
+  lost: {
+    zh: '失联',
+    en: 'has lost contact',
+    reason: '失联',
+    more: {
+      zh: '，报警日期填在“无监护能力开始日期”',
+      en: ', and the police report date in 无监护能力开始日期',
+    },
+  },
+  illness: { zh: '患重病', en: 'is seriously ill', reason: '重病' },
+  disability: {
+    zh: '重残',
+    en: 'is severely disabled',
+    reason: '重残',
+    more: {
+      zh: '，并写明残疾类别和等级，如 重残(肢体一级)',
+      en: ', with category and grade, e.g. 重残(肢体一级)',
+    },
+  },
+  divorce: { zh: '离异、改嫁', en: 'is divorced or remarried', reason: '' },
+  home: { zh: '在家', en: 'is at home', reason: '' },
+  away: { zh: '外出务工', en: 'works away', reason: '' },
+};
+
+/**
+ * Where the ledger records the state a parent's name cell gives instead of the name: an inability in
+ * 无监护能力方 and 无监护能力原因 (the columns many counties add; the hint says to add them when the
+ * ledger has none), at home or away in the parent's 务工地点; a divorce nowhere.
+ */
+function parentStateHint(
+  p: '父亲' | '母亲',
+  state: ParentState,
+  columns: readonly string[],
+): { zh: string; en: string; inability: boolean } {
+  const who = p === '父亲' ? 'father' : 'mother';
+  const { zh, en, reason, more } = STATE_HINTS[state];
+  if (STATE_INABILITIES[state].length > 0) {
+    const missing = !columns.includes('无监护能力方') || !columns.includes('无监护能力原因');
+    return {
+      zh:
+        `；${p}${zh}请写在“无监护能力方”（填${p}）和“无监护能力原因”（填${reason}）两栏${more?.zh ?? ''}` +
+        (missing ? '；本台账没有这两栏，可以增加' : ''),
+      en:
+        `; that the ${who} ${en} goes in 无监护能力方 (${p}) and 无监护能力原因 (${reason})${more?.en ?? ''}` +
+        (missing ? '; this ledger has no such columns: add them' : ''),
+      inability: true,
+    };
+  }
+  if (state === 'divorce')
+    return {
+      zh: `；台账不登记离异、改嫁，${p}是否外出务工填在“${p}务工地点”`,
+      en: `; the ledger records no divorce or remarriage, and whether the ${who} works away goes in ${p}务工地点`,
+      inability: false,
+    };
+  return {
+    zh: `；${p}${zh}填在“${p}务工地点”${state === 'home' ? '（填“在家”）' : '（填外出务工的地点）'}`,
+    en: `; that the ${who} ${en} goes in ${p}务工地点${state === 'home' ? ' (在家)' : ' (the place of work)'}`,
+    inability: false,
+  };
+}
+
+const GRANDPARENT_EN: Readonly<Record<LedgerGrandparent['role'], string>> = {
+  paternal_grandfather: 'paternal grandfather',
+  paternal_grandmother: 'paternal grandmother',
+  maternal_grandfather: 'maternal grandfather',
+  maternal_grandmother: 'maternal grandmother',
+};
 
 function parseLedgerRow(
   rowNumber: number,
@@ -1971,12 +2257,96 @@ function parseLedgerRow(
    * man's and a mother's a woman's, the 出生日期 given agrees with the ID number, and the parent is
    * born before the child.
    */
+  // What the row says of a parent's state in its own columns, read here without reporting (the
+  // columns are reported below): the inability 无监护能力方 and 无监护能力原因 state.
+  const statedInability = (() => {
+    const reason = txt('无监护能力原因');
+    const kind = reason === null ? undefined : INABILITY_WORDS.find(([re]) => re.test(reason))?.[1];
+    return kind === undefined ? null : { parent: unableParentOf(txt('无监护能力方')), kind };
+  })();
+  /** Whether the row's own columns say the parent is in `state`: 无监护能力原因, or 务工地点 (已故, 离异). */
+  const saysState = (p: '父亲' | '母亲', state: ParentState): boolean => {
+    const who = p === '父亲' ? 'father' : 'mother';
+    if (statedInability?.parent === who && STATE_INABILITIES[state].includes(statedInability.kind))
+      return true;
+    const place = txt(`${p}务工地点`);
+    return (
+      place !== null &&
+      workplace(`${p}务工地点`) === null &&
+      WORKPLACE_STATES.some(([re, s]) => s === state && re.test(place))
+    );
+  };
+  /**
+   * A parent's name. A word in its place is never a person: 不知道 (or the parent's own title, 父亲) is
+   * an unknown name, as an empty cell; a state (已故, 离异, 服刑) is an unknown name when the row's own
+   * columns say the same of the parent (saysState) and nothing else needs the person (no ID number, no
+   * migration), else a row error saying where the ledger records it; another relative (爷爷) is a row
+   * error. A state beside the name (刘建军（已故）) is an error unless the row says it too.
+   */
+  const parentName = (p: '父亲' | '母亲', hasId: boolean, migrates: boolean): string | null => {
+    const h = `${p}姓名`;
+    const text = txt(h);
+    if (text === null) return null;
+    const { name: written, word, wordText } = readNameCell(text);
+    if (word === null) return written;
+    const who = p === '父亲' ? 'father' : 'mother';
+    const own = word.kind === 'kin' && word.parent === who;
+    if (word.kind === 'unknown' || (own && written === null)) return null;
+    if (written !== null) {
+      // A name with a note: the note says the same person (父亲), a state, or another relative.
+      if (word.kind === 'kin' && !own) {
+        err(
+          h,
+          `${p}姓名“${raw[h] ?? text}”中的称谓“${wordText ?? ''}”不是${p}，请核对`,
+          `${p}姓名 "${raw[h] ?? text}" calls the person "${wordText ?? ''}", not the ${who}; check it`,
+        );
+        return null;
+      }
+      const unsaid =
+        word.kind === 'state'
+          ? word.states.find((s) => STATE_INABILITIES[s].length > 0 && !saysState(p, s))
+          : undefined;
+      if (unsaid === undefined) return written;
+      const hint = parentStateHint(p, unsaid, columns);
+      err(
+        h,
+        `${p}姓名“${raw[h] ?? text}”中的“${wordText ?? ''}”不是姓名的一部分：请只填写${p}的姓名${hint.zh}`,
+        `${p}姓名 "${raw[h] ?? text}": "${wordText ?? ''}" is not part of a name: give the ${who}'s name alone${hint.en}`,
+      );
+      return null;
+    }
+    if (
+      word.kind === 'state' &&
+      !hasId &&
+      !migrates &&
+      word.states.every((s) => s !== 'away' && saysState(p, s))
+    )
+      return null;
+    const state =
+      word.kind === 'state' ? (word.states.find((s) => !saysState(p, s)) ?? word.states[0]) : null;
+    const hint = state ? parentStateHint(p, state, columns) : null;
+    const kin = word.kind === 'kin';
+    const unknownOk = !hasId && (hint === null || !hint.inability);
+    err(
+      h,
+      `${p}姓名“${raw[h] ?? text}”${kin ? '是称谓，' : ''}不是姓名：请填写${p}的姓名` +
+        (hasId ? `（已填写${p}公民身份号码）` : '') +
+        (unknownOk ? '，不详请留空' : '') +
+        (hint?.zh ?? ''),
+      `${p}姓名 "${raw[h] ?? text}" is ${kin ? 'a form of address, ' : ''}not a name: give the ${who}'s name` +
+        (hasId ? ` (the ${who}'s ID number is given)` : '') +
+        (unknownOk ? ', or leave it empty if not known' : '') +
+        (hint?.en ?? ''),
+    );
+    return null;
+  };
   const parent = (p: '父亲' | '母亲'): LedgerParent | null => {
     const given = birth(`${p}出生日期`, `${p}公民身份号码`);
     const parentId = id(`${p}公民身份号码`);
     const place = workplace(`${p}务工地点`);
+    const migrates = place !== null || (!columns.includes(`${p}务工地点`) && txt(`${p}外出时间`) !== null);
     const out = dropEmpty<LedgerParent>({
-      name: name(`${p}姓名`),
+      name: parentName(p, parentId !== null, migrates),
       birthDate: given,
       idNumber: parentId,
       workplace: place,
@@ -2033,32 +2403,173 @@ function parseLedgerRow(
     ['外祖父', 'maternal_grandfather'],
     ['外祖母', 'maternal_grandmother'],
   ] as const;
+  /**
+   * A grandparent's name. 不知道, the grandparent's own title (祖母姓名 奶奶) and 已故 (the form's note
+   * 4 asks for a dash where a grandparent has died) are an unknown name; another relative or another
+   * word is a row error.
+   */
+  const grandparentName = (label: string, role: LedgerGrandparent['role']): string | null => {
+    const h = `${label}姓名`;
+    const text = txt(h);
+    if (text === null) return null;
+    const { name: written, word, wordText } = readNameCell(text);
+    if (word === null) return written;
+    const own = word.kind === 'kin' && word.grandparents.length === 1 && word.grandparents[0] === role;
+    const dead = word.kind === 'state' && word.states.includes('death');
+    if (word.kind === 'unknown' || dead || (own && written === null)) return null;
+    if (written !== null && (own || word.kind !== 'kin')) return written;
+    const shown = raw[h] ?? text;
+    const en = GRANDPARENT_EN[role];
+    if (written !== null)
+      err(
+        h,
+        `${label}姓名“${shown}”中的称谓“${wordText ?? ''}”不是${label}，请核对`,
+        `${label}姓名 "${shown}" calls the person "${wordText ?? ''}", not the ${en}; check it`,
+      );
+    else {
+      const kin = word.kind === 'kin';
+      err(
+        h,
+        `${label}姓名“${shown}”${kin ? '是称谓，' : ''}不是姓名：请填写${label}的姓名，不详或已故请留空`,
+        `${label}姓名 "${shown}" is ${kin ? 'a form of address, ' : ''}not a name: give the ${en}'s name, or leave it empty if not known or dead`,
+      );
+    }
+    return null;
+  };
   for (const [label, role] of GRANDPARENTS) {
     const g = dropEmpty({
       role,
-      name: name(`${label}姓名`),
+      name: grandparentName(label, role),
       birthDate: birth(`${label}出生日期`),
       idNumber: null,
     });
     if (g) grandparents.push(g);
   }
+  /**
+   * The carer's name, the relation to the child, and the grandparent of the row the carer is. A word in
+   * the name's place is never a person: 不知道 is none; 父亲/母亲 say a parent looks after the child
+   * (the relation, checked below), 父母 both parents (no entrusted carer); 奶奶 or 祖父母 is the
+   * grandparent of that column on the row (the first named whose column holds a name, narrowed by the
+   * relation column and the ID number's sex), else a row error, as for any other relative (叔叔) or word
+   * (已故, 本人). A relation beside the name (王桂兰（奶奶）, 姑姑（张丽）) is the relation when the
+   * relation column is empty, and must agree with it when not.
+   */
+  const carerNamed = (
+    relation: string | null,
+    idNumber: string | null,
+  ): {
+    name: string | null;
+    relation: string | null;
+    role: LedgerGrandparent['role'] | null;
+    parents: boolean;
+  } => {
+    const h = '委托监护人姓名';
+    const none = { name: null, relation, role: null, parents: false };
+    const text = txt(h);
+    if (text === null) return none;
+    // 张老汉、李老太 (the grandparents together): the form holds one carer, the first named.
+    const whole = nameWord(text);
+    const {
+      name: written,
+      word,
+      wordText,
+    } = whole
+      ? { name: null, word: whole, wordText: text }
+      : readNameCell(text.split(/\s*[、,;；/]\s*/)[0] || text);
+    if (word === null) return { ...none, name: written };
+    if (word.kind === 'unknown') return none;
+    const shown = raw[h] ?? text;
+    const refuse = (zh: string, en: string) => {
+      err(h, zh, en);
+      return none;
+    };
+    if (word.kind === 'other' || word.kind === 'state') {
+      const unfit =
+        word.kind === 'state' && word.states.some((s) => ['death', 'custody', 'lost'].includes(s));
+      if (written !== null && !unfit) return { ...none, name: written };
+      if (written !== null)
+        return refuse(
+          `委托监护人姓名“${shown}”中的“${wordText ?? ''}”不是姓名的一部分：已故、服刑或失联的人不能照护儿童，请填写实际照护儿童的委托监护人，没有请留空`,
+          `委托监护人姓名 "${shown}": "${wordText ?? ''}" is not part of a name, and a person who has died, is in custody or lost cannot look after the child: give the carer who does, or leave it empty`,
+        );
+      return refuse(
+        `委托监护人姓名“${shown}”不是姓名：请填写委托监护人的姓名，没有委托监护人请留空`,
+        `委托监护人姓名 "${shown}" is not a name: give the carer's name, or leave it empty when there is no entrusted carer`,
+      );
+    }
+    // A relative: the relation column, when it names a parent or a grandparent, names the same.
+    const stated = relation === null ? null : kinWord(relation.replace(/\s/g, ''));
+    const wordKind = word.parent ? 'parent' : word.grandparents.length ? 'grandparent' : 'other';
+    let roles = word.grandparents.filter((r) => stated === null || stated.grandparents.includes(r));
+    const differs =
+      stated !== null &&
+      (wordKind === 'parent'
+        ? stated.parent !== word.parent
+        : wordKind === 'grandparent'
+          ? roles.length === 0
+          : stated.parent !== null || stated.grandparents.length > 0);
+    if (differs)
+      return refuse(
+        `委托监护人姓名“${shown}”与委托监护人与儿童关系“${raw['委托监护人与儿童关系'] ?? relation ?? ''}”不是同一称谓，请核对`,
+        `委托监护人姓名 "${shown}" and 委托监护人与儿童关系 "${raw['委托监护人与儿童关系'] ?? relation ?? ''}" name different relatives; check them`,
+      );
+    if (word.parent === 'both') return { ...none, parents: true };
+    if (word.parent !== null) return { ...none, name: written, relation: relation ?? word.word };
+    if (wordKind === 'other') {
+      if (written !== null) return { ...none, name: written, relation: relation ?? word.word };
+      return refuse(
+        `委托监护人姓名“${shown}”是称谓，不是姓名：请填写委托监护人的姓名，与儿童的关系（${word.word}）填在“委托监护人与儿童关系”`,
+        `委托监护人姓名 "${shown}" is a form of address, not a name: give the carer's name; the relation to the child (${word.word}) goes in 委托监护人与儿童关系`,
+      );
+    }
+    // A grandparent: of the sex the ID number gives, when it gives one that fits.
+    const byId = idNumber === null ? null : normalizeIdNumber(idNumber, options.today);
+    const bySex = byId?.ok ? roles.filter((r) => (r.endsWith('father') ? 1 : 2) === byId.sex) : roles;
+    if (bySex.length > 0) roles = bySex;
+    if (written !== null)
+      return {
+        ...none,
+        name: written,
+        relation: relation ?? word.word,
+        role: roles.length === 1 ? (roles[0] ?? null) : null,
+      };
+    const named = roles
+      .map((r) => grandparents.find((g) => g.role === r && g.name !== null))
+      .find((g) => g !== undefined);
+    if (named?.name)
+      return {
+        ...none,
+        name: named.name,
+        relation: relation ?? (word.grandparents.length === 1 ? word.word : GRANDPARENT_COLUMNS[named.role]),
+        role: named.role,
+      };
+    const columnsOf = roles.map((r) => `“${GRANDPARENT_COLUMNS[r]}姓名”`).join('或');
+    return refuse(
+      `委托监护人姓名“${shown}”是称谓，不是姓名：请填写委托监护人的姓名，或在${columnsOf}一栏填写其姓名；与儿童的关系填在“委托监护人与儿童关系”`,
+      `委托监护人姓名 "${shown}" is a form of address, not a name: give the carer's name, or give it in ${roles.map((r) => `${GRANDPARENT_COLUMNS[r]}姓名`).join(' or ')}; the relation to the child goes in 委托监护人与儿童关系`,
+    );
+  };
   const hasEntrustedCarer = yes('有无委托监护人');
   const formDate = date('委托监护确认书签订日期');
   const formSignedText = yes('是否签订委托监护确认书');
+  const carerIdNumber = id('委托监护人公民身份号码');
+  const carerWho = carerNamed(txt('委托监护人与儿童关系'), carerIdNumber);
   let carer = dropEmpty<LedgerCarer>({
-    // 张老汉、李老太 (the grandparents together): the form holds one carer, the first named.
-    name: name('委托监护人姓名')?.split(/\s*[、,;；/]\s*/)[0] || null,
+    name: carerWho.name,
     birthDate: null,
-    idNumber: id('委托监护人公民身份号码'),
+    idNumber: carerIdNumber,
     phone: phone('委托监护人电话'),
-    relationToChild: txt('委托监护人与儿童关系'),
+    relationToChild: carerWho.relation,
     formSigned: formSignedText ?? (formDate !== null ? true : null),
     formDate,
     grandparent: null,
   });
+  // 父母 as the carer: the parents look after the child themselves; no entrusted carer.
+  if (carerWho.parents) carer = null;
   // The carer who is a grandparent named on the row is that grandparent (one person): same name and
   // the relation the grandparent's column says. An ID number of the carer is then the grandparent's.
-  const carerRole = carer?.relationToChild ? GRANDPARENT_RELATIONS[carer.relationToChild] : undefined;
+  const carerRole =
+    carerWho.role ?? (carer?.relationToChild ? GRANDPARENT_RELATIONS[carer.relationToChild] : undefined);
   if (carer && carerRole) {
     const label = GRANDPARENT_COLUMNS[carerRole];
     const carerName = carer.name;
@@ -2111,7 +2622,7 @@ function parseLedgerRow(
     if (known === null && carerParent === 'father') father = asParent;
     else if (known === null) mother = asParent;
     else if (
-      known.name !== carer.name ||
+      (carer.name !== null && known.name !== carer.name) ||
       (known.idNumber && carer.idNumber && known.idNumber !== carer.idNumber)
     )
       err(
@@ -2141,14 +2652,7 @@ function parseLedgerRow(
     );
 
   const unableText = txt('无监护能力方');
-  const unableParent =
-    unableText === null
-      ? null
-      : unableText.startsWith('父')
-        ? 'father'
-        : unableText.startsWith('母')
-          ? 'mother'
-          : null;
+  const unableParent = unableParentOf(unableText);
   if (unableText !== null && unableParent === null) {
     err(
       '无监护能力方',

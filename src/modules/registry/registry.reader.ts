@@ -11,7 +11,7 @@ import iconv from 'iconv-lite';
 import { DomainError } from '../../platform/errors.ts';
 import type { Message } from '../../platform/errors.ts';
 import { EXCEL_MAX_SERIAL, excelSerialDate, normalizeCell } from '../../platform/normalize.ts';
-import { cleanHeader } from './registry.template.ts';
+import { checkHeaders, cleanHeader, TEMPLATE_HEADERS } from './registry.template.ts';
 
 export type FileRejectedReason =
   | 'EMPTY_FILE'
@@ -66,8 +66,13 @@ export interface TableRow {
 
 export interface Table {
   headers: string[];
-  /** The worksheet read (.xlsx), with the number of worksheets in the workbook; null for a CSV. */
+  /** The first worksheet read (.xlsx), with the number of worksheets in the workbook; null for a CSV. */
   sheet: SheetInfo | null;
+  /**
+   * The worksheets read, in order (.xlsx; none for a CSV): the first, and every later one with the
+   * template's header in row 1. A row of the n-th (from 0) is numbered n × ROWS_PER_SHEET + its row.
+   */
+  sheetsRead: string[];
   rows: AsyncIterable<TableRow>;
   /** Releases the file when the rows will not be read (breaking out of a for-await does it too). */
   close(): Promise<void>;
@@ -111,6 +116,11 @@ export interface ReadTableOptions extends ReadOptions {
    * template column named twice but ignores unknown columns, repeated or not.
    */
   mustBeUnique?: (header: string) => boolean;
+  /**
+   * Whether the later visible worksheets with the registry template's header in row 1 are read after
+   * the first (.xlsx; default: they are). A township keeps one sheet per village.
+   */
+  laterSheets?: boolean;
 }
 
 const MAX_FIELD_CHARS = 1 << 20;
@@ -235,11 +245,11 @@ export async function* readRows(
   source: TableSource,
   options: ReadOptions = {},
 ): AsyncGenerator<PositionalRow> {
-  const kind = fileKind(source);
-  const bytes = await openBytes(source);
-  if (bytes.size === 0) throw EMPTY_FILE;
-  if (kind === 'csv') yield* readCsvRows(bytes);
-  else yield* readXlsxRows(bytes, options);
+  yield* rowSource(source, options).rows(
+    options.worksheet ?? 0,
+    options.allowMerges ? 'fill' : 'refuse',
+    options.onSheet,
+  );
 }
 
 function isBlank(values: readonly unknown[]): boolean {
@@ -247,29 +257,34 @@ function isBlank(values: readonly unknown[]): boolean {
 }
 
 /**
- * A table whose header is row 1: header names trimmed; blank rows skipped. A header that must be
- * unique named twice, or a missing header row, refuses the file. A header repeated that may be
- * (an unknown column) keeps its first column.
+ * Excel's last row. In a table read from several worksheets the n-th sheet read (from 0) numbers its
+ * rows from n × ROWS_PER_SHEET: the first sheet's rows keep their own numbers, and a row's number
+ * stays unique in the file (the import stages rows by it). sheetRow gives the sheet and its row back.
  */
-export async function readTable(source: TableSource, options: ReadTableOptions = {}): Promise<Table> {
-  let sheet: SheetInfo | null = null;
-  const iterator = readRows(source, {
-    ...options,
-    onSheet: (s) => {
-      sheet = s;
-      options.onSheet?.(s);
-    },
-  });
-  const first = await iterator.next();
-  if (first.done || first.value.rowNumber !== 1) {
-    await iterator.return(undefined);
-    throw new FileRejected('NO_HEADER', {
-      zh: '第1行应为列名（表头），但第1行是空的',
-      en: 'row 1 must hold the column headers, but it is empty',
-    });
-  }
-  const mustBeUnique = options.mustBeUnique ?? (() => true);
-  const headers = first.value.values.map((v) => cleanHeader(normalizeCell(v) ?? ''));
+export const ROWS_PER_SHEET = 1_048_576;
+
+/** Sheets a table may read: their row numbers stay within a 32-bit integer (the import's stage). */
+const MAX_SHEETS_READ = Math.floor(0x7fffffff / ROWS_PER_SHEET);
+
+/** The sheet read (0: the first) and its own row, of a table's row number (ROWS_PER_SHEET). */
+export function sheetRow(rowNumber: number): { sheet: number; row: number } {
+  const sheet = Math.max(0, Math.floor((rowNumber - 1) / ROWS_PER_SHEET));
+  return { sheet, row: rowNumber - sheet * ROWS_PER_SHEET };
+}
+
+const TEMPLATE_HEADER_SET = new Set(TEMPLATE_HEADERS);
+/** Template column names a row holds at least to be taken for a header row (as parse's repeatedHeaderRow). */
+const HEADER_MIN_COLUMNS = 3;
+/** Rows of a later worksheet looked at for a header row (a title above it is refused, as on the first). */
+const HEADER_SEARCH_ROWS = 20;
+
+/** A header row's names, cleaned; a repeated name that may repeat is blanked (its first column is read). */
+function headerNames(
+  values: readonly unknown[],
+  mustBeUnique: (header: string) => boolean,
+  sheetName: string | null,
+): string[] {
+  const headers = values.map((v) => cleanHeader(normalizeCell(v) ?? ''));
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   headers.forEach((h, i) => {
@@ -282,34 +297,177 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
     seen.add(h);
   });
   if (duplicates.size > 0) {
-    await iterator.return(undefined);
     const list = [...duplicates];
+    const where =
+      sheetName === null
+        ? { zh: '', en: '' }
+        : { zh: `工作表“${sheetName}”`, en: ` of the worksheet "${sheetName}"` };
     throw new FileRejected('DUPLICATE_HEADERS', {
-      zh: `列名重复：${list.join('、')}。每一列只能出现一次`,
-      en: `duplicate column headers: ${list.join(', ')}; each column may appear only once`,
+      zh: `${where.zh}列名重复：${list.join('、')}。每一列只能出现一次`,
+      en: `duplicate column headers${where.en}: ${list.join(', ')}; each column may appear only once`,
     });
   }
+  return headers;
+}
+
+/**
+ * A later worksheet's header row, when it has one: the first of its first rows that holds at least
+ * HEADER_MIN_COLUMNS of the template's column names. Merged cells are not looked at here (an
+ * instructions sheet often has them); a sheet that is read is checked for them when it is.
+ */
+async function templateHeaderRow(
+  source: RowSource,
+  ordinal: number,
+): Promise<{ name: string; rowNumber: number; values: unknown[] } | null> {
+  let name = '';
+  const rows = source.rows(ordinal, 'ignore', (sheet) => (name = sheet.name));
+  try {
+    for await (const row of rows) {
+      if (row.rowNumber > HEADER_SEARCH_ROWS) break;
+      const named = row.values.filter((v) => TEMPLATE_HEADER_SET.has(cleanHeader(normalizeCell(v) ?? '')));
+      if (named.length >= HEADER_MIN_COLUMNS) return { name, ...row };
+    }
+  } finally {
+    await rows.return(undefined);
+  }
+  return null;
+}
+
+/** One worksheet of a table: its name (null for a CSV), its visible ordinal, its header by position. */
+interface TablePart {
+  name: string | null;
+  ordinal: number;
+  headers: string[];
+}
+
+/**
+ * The worksheets after the first to read with it: every visible one with the registry template's
+ * header in row 1 (a township keeps one sheet per village). One without a header row (填表说明, an
+ * empty Sheet2) is passed over. A header that is broken (a title above it, a required column
+ * missing, a column named twice, merged cells) refuses the file whole, naming the sheet, as the
+ * first sheet's would.
+ */
+async function laterSheets(
+  source: RowSource,
+  visible: number,
+  merges: Merges,
+  mustBeUnique: (header: string) => boolean,
+): Promise<TablePart[]> {
+  const parts: TablePart[] = [];
+  for (let ordinal = 1; ordinal < visible; ordinal++) {
+    const found = await templateHeaderRow(source, ordinal);
+    if (!found) continue;
+    const { name, rowNumber } = found;
+    if (rowNumber !== 1) {
+      throw new FileRejected('NO_HEADER', {
+        zh: `工作表“${name}”的列名在第${rowNumber}行：各工作表的列名都须在第1行，请删除其上方的 ${rowNumber - 1} 行标题后重新导入`,
+        en: `the headers of the worksheet "${name}" are in row ${rowNumber}: every worksheet's headers must be in row 1; delete the ${rowNumber - 1} title row(s) above them and import again`,
+      });
+    }
+    const headers = headerNames(found.values, mustBeUnique, name);
+    const { missing } = checkHeaders(headers);
+    if (missing.length > 0) {
+      throw new FileRejected('MISSING_HEADERS', {
+        zh: `工作表“${name}”缺少必填列：${missing.join('、')}。工作簿中第1行有登记表列名的每个工作表都会导入：请补齐这些列，或把该工作表移出本文件后重新导入。`,
+        en: `the worksheet "${name}" lacks required columns: ${missing.join(', ')}. Every worksheet whose row 1 holds the template's headers is imported: add them, or move the worksheet out of this file, and import again.`,
+      });
+    }
+    if (parts.length + 1 >= MAX_SHEETS_READ) {
+      throw new FileRejected('TOO_LARGE', {
+        zh: `工作簿中有登记表列名的工作表超过 ${MAX_SHEETS_READ} 个：请分成几个文件后再导入`,
+        en: `more than ${MAX_SHEETS_READ} worksheets of the workbook hold the template's headers; split it into several files`,
+      });
+    }
+    // Opened once before any row is read, so that merged cells refuse the file before a row is staged.
+    const check = source.rows(ordinal, merges);
+    try {
+      await check.next();
+    } finally {
+      await check.return(undefined);
+    }
+    parts.push({ name, ordinal, headers });
+  }
+  return parts;
+}
+
+/**
+ * A table whose header is row 1: header names trimmed; blank rows skipped. A header that must be
+ * unique named twice, or a missing header row, refuses the file. A header repeated that may be
+ * (an unknown column) keeps its first column.
+ *
+ * In a workbook, every later visible worksheet with the registry template's header in row 1 is read
+ * after the first (laterSheets), each by its own header; `headers` are those of all of them, the
+ * first sheet's first. Their rows are numbered by ROWS_PER_SHEET.
+ */
+export async function readTable(source: TableSource, options: ReadTableOptions = {}): Promise<Table> {
+  let sheet: SheetInfo | null = null;
+  const files = rowSource(source, options);
+  const merges: Merges = options.allowMerges ? 'fill' : 'refuse';
+  const iterator = files.rows(0, merges, (s) => {
+    sheet = s;
+    options.onSheet?.(s);
+  });
+  const first = await iterator.next();
+  if (first.done || first.value.rowNumber !== 1) {
+    await iterator.return(undefined);
+    throw new FileRejected('NO_HEADER', {
+      zh: '第1行应为列名（表头），但第1行是空的',
+      en: 'row 1 must hold the column headers, but it is empty',
+    });
+  }
+  const mustBeUnique = options.mustBeUnique ?? (() => true);
+  const parts: TablePart[] = [];
+  try {
+    const read = sheet as SheetInfo | null;
+    const headers = headerNames(first.value.values, mustBeUnique, null);
+    parts.push({ name: read?.name ?? null, ordinal: 0, headers });
+    // The template is the first sheet (EXCHANGE.md): when it is not (填表说明 first), the file is
+    // refused for the first sheet's headers, naming it, and no later sheet stands in for it.
+    const template = checkHeaders(headers).missing.length === 0;
+    if (read && read.visible > 1 && template && options.laterSheets !== false)
+      parts.push(...(await laterSheets(files, read.visible, merges, mustBeUnique)));
+  } catch (error) {
+    await iterator.return(undefined);
+    throw error;
+  }
+  let reading: AsyncGenerator<PositionalRow> = iterator;
   async function* rows(): AsyncGenerator<TableRow> {
     try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const cells: Record<string, unknown> = {};
-        next.value.values.forEach((v, i) => {
-          const h = headers[i];
-          if (h) cells[h] = v;
-        });
-        yield { rowNumber: next.value.rowNumber, cells };
+      for (const [index, part] of parts.entries()) {
+        if (index > 0) reading = files.rows(part.ordinal, merges);
+        try {
+          for (;;) {
+            const next = await reading.next();
+            if (next.done) break;
+            // A later sheet's header row (the first sheet's was read above).
+            if (index > 0 && next.value.rowNumber === 1) continue;
+            const cells: Record<string, unknown> = {};
+            next.value.values.forEach((v, i) => {
+              const h = part.headers[i];
+              if (h) cells[h] = v;
+            });
+            yield { rowNumber: index * ROWS_PER_SHEET + next.value.rowNumber, cells };
+          }
+        } finally {
+          await reading.return(undefined);
+        }
       }
     } finally {
       await iterator.return(undefined);
     }
   }
+  const generator = rows();
+  const headers: string[] = [];
+  for (const part of parts)
+    for (const h of part.headers) if (h !== '' && !headers.includes(h)) headers.push(h);
   return {
-    headers: headers.filter((h) => h !== ''),
+    headers,
     sheet,
-    rows: rows(),
+    sheetsRead: parts.flatMap((p) => (p.name === null ? [] : [p.name])),
+    rows: generator,
     close: async () => {
+      await generator.return(undefined);
+      await reading.return(undefined);
       await iterator.return(undefined);
     },
   };
@@ -1069,16 +1227,16 @@ function firstSheet(
     : null;
 }
 
-async function* readXlsxRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
-  try {
-    yield* readWorkbookRows(bytes, options);
-  } catch (error) {
-    if (error instanceof UnmappableReference) throw unmappableReference(error);
-    throw error;
-  }
+/** An .xlsx opened once: its parts, and its styles and shared strings read when the first row is. */
+interface Workbook {
+  bytes: Bytes;
+  entries: ZipEntry[];
+  workbookXml: string;
+  relationships: Map<string, { path: string; type: string }>;
+  context(): Promise<SheetContext>;
 }
 
-async function* readWorkbookRows(bytes: Bytes, options: ReadOptions): AsyncGenerator<PositionalRow> {
+async function openWorkbook(bytes: Bytes, options: ReadOptions): Promise<Workbook> {
   const magic = await bytes.read(0, 8);
   if (isOle2(magic)) {
     if (await isEncryptedWorkbook(bytes)) {
@@ -1107,65 +1265,141 @@ async function* readWorkbookRows(bytes: Bytes, options: ReadOptions): AsyncGener
   const workbookXml = await entryWhole(bytes, workbookEntry);
   if (!workbookXml) throw corruptFile();
   const relationships = relationshipsOf(await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')));
-  const sheet = firstSheet(workbookXml, relationships, entries, options.worksheet ?? 0);
   /** The workbook's part of a type (its styles, its shared strings), where its relationship says. */
   const part = (type: string, usual: string) => {
     const rel = [...relationships.values()].find((r) => r.type.endsWith(`/${type}`));
     return (rel && entry(rel.path)) ?? entry(usual);
   };
-  const sheetEntry = sheet ? entry(sheet.path) : undefined;
-  if (!sheet || !sheetEntry) {
-    throw new FileRejected('NO_WORKSHEET', { zh: '工作簿中没有工作表', en: 'the workbook has no worksheet' });
-  }
-  options.onSheet?.(sheet.info);
-  let fill: MergeFill | null = null;
-  if (options.allowMerges) {
-    const ranges = await mergedRanges(bytes, entries, sheetEntry.name, MAX_FILLED_MERGES);
-    fill = new MergeFill(ranges.map(parseRange).filter((r): r is CellRange => r !== null));
-  } else {
-    const merges = await mergedRanges(bytes, entries, sheetEntry.name);
-    if (merges.length > 0) {
-      throw new FileRejected('MERGED_CELLS', {
-        zh: `工作表中有合并单元格（${merges.join('、')}）。请取消合并，每个单元格只填一个值后重新导入`,
-        en: `the worksheet has merged cells (${merges.join(', ')}); unmerge them so each cell holds one value, and import again`,
-      });
+  let context: Promise<SheetContext> | null = null;
+  const readContext = async (): Promise<SheetContext> => {
+    const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
+    const ctx: SheetContext = {
+      sharedStrings: [],
+      unmappable: new Map(),
+      styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
+      date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
+    };
+    const sharedEntry = part('sharedStrings', 'xl/sharedStrings.xml');
+    if (sharedEntry) {
+      const limit = options.maxSharedStringBytes ?? Infinity;
+      let size = 0;
+      for await (const si of elements(entryText(bytes, sharedEntry), 'si')) {
+        let text: string;
+        try {
+          text = detach(runText(si));
+        } catch (error) {
+          if (!(error instanceof UnmappableReference)) throw error;
+          ctx.unmappable.set(ctx.sharedStrings.length, error.reference);
+          text = '';
+        }
+        // Two bytes a character and the string's own header: what V8 holds at most.
+        size += 2 * text.length + 32;
+        if (size > limit) {
+          throw new FileRejected('TOO_LARGE', {
+            zh: '工作簿中的文字过多，无法读取：请将工作表另存为 CSV（UTF-8）或分成几个文件后再导入',
+            en: 'the workbook holds too much text to read; save the worksheet as CSV (UTF-8) or split it into several files',
+          });
+        }
+        ctx.sharedStrings.push(text);
+      }
     }
-  }
-  const workbookPr = /<(?:\w+:)?workbookPr\b[^>]*>/.exec(workbookXml)?.[0] ?? '';
-  const ctx: SheetContext = {
-    sharedStrings: [],
-    unmappable: new Map(),
-    styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
-    date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
+    return ctx;
   };
-  const sharedEntry = part('sharedStrings', 'xl/sharedStrings.xml');
-  if (sharedEntry) {
-    const limit = options.maxSharedStringBytes ?? Infinity;
-    let size = 0;
-    for await (const si of elements(entryText(bytes, sharedEntry), 'si')) {
-      let text: string;
-      try {
-        text = detach(runText(si));
-      } catch (error) {
-        if (!(error instanceof UnmappableReference)) throw error;
-        ctx.unmappable.set(ctx.sharedStrings.length, error.reference);
-        text = '';
-      }
-      // Two bytes a character and the string's own header: what V8 holds at most.
-      size += 2 * text.length + 32;
-      if (size > limit) {
-        throw new FileRejected('TOO_LARGE', {
-          zh: '工作簿中的文字过多，无法读取：请将工作表另存为 CSV（UTF-8）或分成几个文件后再导入',
-          en: 'the workbook holds too much text to read; save the worksheet as CSV (UTF-8) or split it into several files',
-        });
-      }
-      ctx.sharedStrings.push(text);
-    }
+  return {
+    bytes,
+    entries,
+    workbookXml,
+    relationships,
+    context: () => (context ??= readContext()),
+  };
+}
+
+interface Worksheet {
+  entry: ZipEntry;
+  info: SheetInfo;
+}
+
+/** The visible worksheet at this ordinal (0: the first a clerk sees), null beyond the last. */
+function worksheetAt(workbook: Workbook, ordinal: number): Worksheet | null {
+  const sheet = firstSheet(workbook.workbookXml, workbook.relationships, workbook.entries, ordinal);
+  const entry = sheet ? findEntry(workbook.entries, sheet.path) : undefined;
+  return sheet && entry ? { entry, info: sheet.info } : null;
+}
+
+/**
+ * What merged cells do: refuse the file (the registry template), fill each cell of a range with its
+ * value (the child ledger), or nothing (a sheet only looked at for its header row).
+ */
+type Merges = 'refuse' | 'fill' | 'ignore';
+
+/**
+ * The worksheet named in a message: only when it is not the first, whose messages have always
+ * meant it (a workbook of one sheet is the usual file).
+ */
+function sheetNamed(sheet: Worksheet, ordinal: number): { zh: string; en: string } {
+  return ordinal > 0
+    ? { zh: `工作表“${sheet.info.name}”中`, en: ` "${sheet.info.name}"` }
+    : { zh: '工作表中', en: '' };
+}
+
+async function mergesOf(
+  workbook: Workbook,
+  sheet: Worksheet,
+  ordinal: number,
+  merges: Merges,
+): Promise<MergeFill | null> {
+  if (merges === 'ignore') return null;
+  if (merges === 'fill') {
+    const ranges = await mergedRanges(workbook.bytes, workbook.entries, sheet.entry.name, MAX_FILLED_MERGES);
+    return new MergeFill(ranges.map(parseRange).filter((r): r is CellRange => r !== null));
   }
+  const found = await mergedRanges(workbook.bytes, workbook.entries, sheet.entry.name);
+  if (found.length > 0) {
+    const where = sheetNamed(sheet, ordinal);
+    throw new FileRejected('MERGED_CELLS', {
+      zh: `${where.zh}有合并单元格（${found.join('、')}）。请取消合并，每个单元格只填一个值后重新导入`,
+      en: `the worksheet${where.en} has merged cells (${found.join(', ')}); unmerge them so each cell holds one value, and import again`,
+    });
+  }
+  return null;
+}
+
+/**
+ * Row numbers that an .xlsx cannot hold: not a whole number from 1 to Excel's last row, or one that
+ * an earlier <row> of the sheet already had (a file pasted together by a program, or a program's
+ * fault). Which of two rows numbered alike is meant cannot be told, and the rows' numbers are what
+ * every report names: the file is refused, never read with a row lost or doubled.
+ */
+function damagedRowNumber(sheetName: string, written: string, twice: boolean): FileRejected {
+  return new FileRejected('CORRUPT', {
+    zh: twice
+      ? `工作表“${sheetName}”的第 ${written} 行在文件中出现了两次：文件已损坏（多半是生成它的程序出了错），无法确定哪一行是对的。请在 Excel 或 WPS 中打开、核对该行并重新保存后导入`
+      : `工作表“${sheetName}”中有一行的行号“${written}”无效（行号应为 1 至 ${ROWS_PER_SHEET} 的整数）：文件已损坏，可能是生成它的程序出了错。请在 Excel 或 WPS 中打开并重新保存后导入`,
+    en: twice
+      ? `row ${written} of the worksheet "${sheetName}" appears twice in the file: the file is damaged (most likely by the program that wrote it) and which row is right cannot be told; open it in Excel or WPS, check the row, save and import again`
+      : `a row of the worksheet "${sheetName}" is numbered "${written}", which is no row number (1 to ${ROWS_PER_SHEET}): the file is damaged, perhaps by the program that wrote it; open it in Excel or WPS, save and import again`,
+  });
+}
+
+/** The non-blank rows of one worksheet, in the file's order. */
+async function* worksheetRows(
+  workbook: Workbook,
+  sheet: Worksheet,
+  fill: MergeFill | null,
+): AsyncGenerator<PositionalRow> {
+  const ctx = await workbook.context();
+  // One bit per row number Excel allows (128 KiB): rows out of order are read, a number met twice is not.
+  const seen = new Uint8Array((ROWS_PER_SHEET >> 3) + 1);
   let previous = 0;
-  for await (const rowXml of elements(entryText(bytes, sheetEntry), 'row')) {
+  for await (const rowXml of elements(entryText(workbook.bytes, sheet.entry), 'row')) {
     const open = /^<(?:\w+:)?row\b[^>]*>/.exec(rowXml)?.[0] ?? '';
-    const rowNumber = Number(attribute(open, 'r') ?? previous + 1);
+    const written = attribute(open, 'r')?.trim() || null;
+    const rowNumber = written === null ? previous + 1 : Number(written);
+    if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber > ROWS_PER_SHEET)
+      throw damagedRowNumber(sheet.info.name, written ?? String(rowNumber), false);
+    const bit = 1 << (rowNumber & 7);
+    if ((seen[rowNumber >> 3] ?? 0) & bit) throw damagedRowNumber(sheet.info.name, String(rowNumber), true);
+    seen[rowNumber >> 3] = (seen[rowNumber >> 3] ?? 0) | bit;
     previous = rowNumber;
     const values: unknown[] = [];
     let next = 0;
@@ -1187,4 +1421,44 @@ async function* readWorkbookRows(bytes: Bytes, options: ReadOptions): AsyncGener
     if (isBlank(values)) continue;
     yield { rowNumber, values };
   }
+}
+
+/** The rows of one table of a file: a CSV's, or an .xlsx worksheet's by its visible ordinal. */
+interface RowSource {
+  rows(ordinal: number, merges: Merges, onSheet?: (sheet: SheetInfo) => void): AsyncGenerator<PositionalRow>;
+}
+
+/** A file opened for its tables; an .xlsx is opened once, however many of its sheets are read. */
+function rowSource(source: TableSource, options: ReadOptions): RowSource {
+  const kind = fileKind(source);
+  let opened: Promise<{ bytes: Bytes; workbook: Workbook | null }> | null = null;
+  const open = async () => {
+    const bytes = await openBytes(source);
+    if (bytes.size === 0) throw EMPTY_FILE;
+    return { bytes, workbook: kind === 'xlsx' ? await openWorkbook(bytes, options) : null };
+  };
+  return {
+    async *rows(ordinal, merges, onSheet) {
+      try {
+        const { bytes, workbook } = await (opened ??= open());
+        if (!workbook) {
+          yield* readCsvRows(bytes);
+          return;
+        }
+        const sheet = worksheetAt(workbook, ordinal);
+        if (!sheet) {
+          throw new FileRejected('NO_WORKSHEET', {
+            zh: '工作簿中没有工作表',
+            en: 'the workbook has no worksheet',
+          });
+        }
+        onSheet?.(sheet.info);
+        const fill = await mergesOf(workbook, sheet, ordinal, merges);
+        yield* worksheetRows(workbook, sheet, fill);
+      } catch (error) {
+        if (error instanceof UnmappableReference) throw unmappableReference(error);
+        throw error;
+      }
+    },
+  };
 }
