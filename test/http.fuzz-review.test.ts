@@ -29,12 +29,30 @@ const NINES = '9'.repeat(400);
 
 let t: TestApp;
 let county: Client;
+const admins = new Map<string, Client>();
 
 before(async () => {
   t = await createTestApp();
   const user = await makeUser(t.ctx, 'fuzz.county', 'county_staff', DEMO_COUNTY);
   county = await sessionFor(t.ctx, user.id);
+  for (const role of ['system_admin', 'security_admin', 'audit_admin'] as const) {
+    const admin = await makeUser(t.ctx, `fuzz.${role}`, role, null, { totp: true });
+    admins.set(role, await sessionFor(t.ctx, admin.id));
+  }
 });
+
+/**
+ * Who may call the route: the administrators their own routes, the county worker every other one
+ * (the permission is checked before the input: another role would get the 403, not the 400 tested).
+ */
+function clientOf(url: string): Client {
+  const path = url.split('?')[0]!;
+  if (/^\/api\/v1\/users\/[^/]+\/(role|reset-2fa)$/.test(path) || path.startsWith('/api/v1/tokens'))
+    return admins.get('security_admin')!;
+  if (path.startsWith('/api/v1/users')) return admins.get('system_admin')!;
+  if (path.startsWith('/api/v1/audit')) return admins.get('audit_admin')!;
+  return county;
+}
 after(async () => {
   await t.close();
 });
@@ -51,7 +69,7 @@ function call(method: string, url: string, options: { payload?: string | object;
     method: method as 'GET',
     url,
     headers: {
-      ...(WRITE.has(method) ? county.write : county.headers),
+      ...(WRITE.has(method) ? clientOf(url).write : clientOf(url).headers),
       ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(lang ? { 'accept-language': lang } : {}),
     },
