@@ -389,7 +389,8 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
       SELECT s.row_number, s.hukou, NOT starts_with(s.hukou, ${regionCode}) AS out_hukou,
         starts_with(s.hukou, ${regionCode}) AND EXISTS (
           SELECT 1 FROM persons p
-          WHERE p.id_number = s.id_number AND NOT starts_with(p.hukou_region_code, ${regionCode})) AS out_person,
+          WHERE p.id_number = s.id_number AND p.merged_into IS NULL
+            AND NOT starts_with(p.hukou_region_code, ${regionCode})) AS out_person,
         starts_with(s.hukou, ${regionCode}) AND EXISTS (
           SELECT 1 FROM households h
           WHERE h.county_code = s.county_code AND h.household_no = s.household_no
@@ -430,7 +431,7 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
         WHERE t.id_number = r.id_number AND NOT EXISTS (SELECT 1 FROM ${flags} f WHERE f.row_number = t.row_number))
       AND NOT EXISTS (
         SELECT 1 FROM persons p
-        WHERE p.id_number = r.id_number
+        WHERE p.id_number = r.id_number AND p.merged_into IS NULL
           AND (starts_with(p.hukou_region_code, ${regionCode})
             OR EXISTS (
               SELECT 1 FROM persons me JOIN person_relations l ON l.person_id = me.id
@@ -451,7 +452,7 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
       min(p.id) FILTER (WHERE p.sex = 1 AND s.father IS NOT NULL AND p.id_number IS DISTINCT FROM s.father),
       min(p.id) FILTER (WHERE p.sex = 2 AND s.mother IS NOT NULL AND p.id_number IS DISTINCT FROM s.mother)
     FROM ${rows} s
-    JOIN persons me ON me.id_number = s.id_number
+    JOIN persons me ON me.id_number = s.id_number AND me.merged_into IS NULL
     JOIN person_relations l ON l.person_id = me.id AND l.kind = 'parent' AND l.subtype = 'biological'
       AND l.valid_to IS NULL
     JOIN persons p ON p.id = l.related_person_id
@@ -481,7 +482,7 @@ async function flagHeadChanges(db: Db, stage: ImportStage): Promise<void> {
     SELECT s.row_number, s.hukou, false, false, false, p.id
     FROM ${rows} s
     JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
-    JOIN persons p ON p.id = h.head_person_id
+    JOIN persons p ON p.id = h.head_person_id AND p.merged_into IS NULL
     WHERE s.relation_to_head = '户主'
       AND s.id_number IS DISTINCT FROM p.id_number
       AND NOT (p.id_number IS NULL AND s.name = p.name AND s.birth_date = p.birth_date)
@@ -583,11 +584,19 @@ export async function insertHouseholds(db: Db, stage: ImportStage): Promise<void
 export async function matchPersons(db: Db, stage: ImportStage): Promise<void> {
   const rows = sql.table(stage.rows);
   const persons = sql.table(stage.persons);
+  // A merged record is history and holds no ID number (the merge moves it to the person kept). One
+  // written on it before such writes were refused (session 19) is released as the merge releases it
+  // (releaseMergedIdNumber), so the row goes to a live person, never to the merged record. In the write
+  // transaction: a dry run rolls it back.
+  await sql`UPDATE persons p SET id_number = NULL, no_id_reason = 'merged:' || right(p.id_number, 6),
+      version = p.version + 1, updated_at = now()
+    FROM ${rows} s
+    WHERE p.id_number = s.id_number AND p.merged_into IS NOT NULL`.execute(db);
   await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
     SELECT s.row_number, p.id, h.id, false
     FROM ${rows} s
     JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
-    JOIN persons p ON p.id_number = s.id_number`.execute(db);
+    JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL`.execute(db);
   // One person without an ID number goes to one row: the first that names them.
   await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
     SELECT DISTINCT ON (m.person_id) m.row_number, m.person_id, m.household_id, false
@@ -717,7 +726,7 @@ export async function resolveRelations(
     WHERE t.id <> n.person_id`;
   await insert(sql`JOIN (SELECT f.id_number, y.person_id AS id FROM ${rows} f JOIN ${persons} y ON y.row_number = f.row_number
       WHERE f.id_number IS NOT NULL) t ON t.id_number = n.id_number`).execute(db);
-  await insert(sql`JOIN persons t ON t.id_number = n.id_number
+  await insert(sql`JOIN persons t ON t.id_number = n.id_number AND t.merged_into IS NULL
     AND NOT EXISTS (SELECT 1 FROM ${rows} f WHERE f.id_number = n.id_number)`).execute(db);
   await sql`CREATE INDEX ON ${refs} (person_id)`.execute(db);
   await sql`ANALYZE ${refs}`.execute(db);

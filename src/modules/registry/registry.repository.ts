@@ -75,6 +75,30 @@ export async function findPersonByIdNumber(db: Db, idNumber: string): Promise<Pe
   return db.selectFrom('persons').selectAll().where('id_number', '=', idNumber).executeTakeFirst();
 }
 
+/**
+ * A merged record holds no ID number: the merge moves it to the person kept (mergePerson). A number
+ * written on a merged record before such writes were refused (session 19) is released here, as the
+ * merge releases it (the tail kept in no_id_reason), so that the number can be registered to the person
+ * it belongs to. Resolves with the records released (none in a registry written since).
+ */
+export async function releaseMergedIdNumber(
+  db: Db,
+  idNumber: string,
+): Promise<{ id: number; hukou_region_code: string }[]> {
+  return db
+    .updateTable('persons')
+    .set({
+      id_number: null,
+      no_id_reason: sql<string>`'merged:' || right(id_number, 6)`,
+      version: sql<number>`version + 1`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id_number', '=', idNumber)
+    .where('merged_into', 'is not', null)
+    .returning(['id', 'hukou_region_code'])
+    .execute();
+}
+
 export async function insertPerson(db: Db, row: Insertable<PersonsTable>): Promise<PersonRow> {
   return db.insertInto('persons').values(row).returningAll().executeTakeFirstOrThrow();
 }

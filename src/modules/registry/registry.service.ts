@@ -268,6 +268,33 @@ async function loadPerson(db: repo.Db, actor: Actor, id: number): Promise<repo.P
   return row;
 }
 
+/**
+ * A merged record is history: its facts and links moved to the person kept, whom alone the care
+ * groups, search, the household's members and the export see. A write on it would be lost to all of
+ * them, so it is refused (409) naming the person kept; the merged record's file still opens and shows
+ * the same id (mergedInto), so naming it discloses nothing more. `field`: the body field that named
+ * the merged record (relatedPersonId, headPersonId).
+ */
+function requireNotMerged(row: repo.PersonRow, field?: string): void {
+  const kept = row.merged_into;
+  if (kept === null) return;
+  if (field === undefined)
+    throw conflict({
+      zh: `该人员已合并至 #${kept}，合并后的记录只保留历史：请在保留的人员记录 #${kept} 上办理`,
+      en: `this person was merged into #${kept}, and a merged record is kept as history only: make the change on the person kept, #${kept}`,
+    });
+  const message = {
+    zh: `人员 #${row.id} 已合并至 #${kept}：请改为保留的人员 #${kept}`,
+    en: `person #${row.id} was merged into #${kept}: name the person kept, #${kept}, instead`,
+  };
+  throw new DomainError('CONFLICT', message, [{ path: field, message }]);
+}
+
+/** A write refused because it would change a record of a region outside the caller's (403, the field named). */
+function outsideRegion(field: string, message: Message): DomainError {
+  return new DomainError('FORBIDDEN', message, [{ path: field, message }]);
+}
+
 // ---------- identity validation ----------
 
 export interface IdentityFields {
@@ -347,12 +374,29 @@ async function recordHead(
   if (householdId === null || relationToHead !== '户主') return;
   const household = await trx
     .selectFrom('households')
-    .select(['id', 'head_person_id'])
+    .select(['id', 'head_person_id', 'hukou_region_code'])
     .where('id', '=', householdId)
     .forUpdate()
     .executeTakeFirstOrThrow();
   if (household.head_person_id === personId) return;
-  if (household.head_person_id === null) {
+  const head =
+    household.head_person_id === null
+      ? undefined
+      : await trx
+          .selectFrom('persons')
+          .select(['name', 'hukou_region_code', 'merged_into'])
+          .where('id', '=', household.head_person_id)
+          .executeTakeFirst();
+  // A merged record heads nothing (the merge hands its households on): one left as head counts as none.
+  if (household.head_person_id === null || (head && head.merged_into !== null)) {
+    // Naming the head is a change to the household: a household registered outside the caller's region
+    // is changed only by staff whose region holds it (PATCH /households answers 404 to this caller), even
+    // when the person is the caller's (a household's members need not share its village).
+    if (!inScope(actor, household.hukou_region_code))
+      throw outsideRegion('relationToHead', {
+        zh: '该人员所在的户，户籍地在您的管辖范围以外：设定户主须由管辖该户户籍地的工作人员在户信息中办理',
+        en: "the person's household is registered outside your region: its head is set on the household by staff whose region holds it",
+      });
     await trx
       .updateTable('households')
       .set({ head_person_id: personId, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
@@ -360,11 +404,6 @@ async function recordHead(
       .execute();
     return;
   }
-  const head = await trx
-    .selectFrom('persons')
-    .select(['name', 'hukou_region_code'])
-    .where('id', '=', household.head_person_id)
-    .executeTakeFirst();
   // A head registered outside the caller's region is not named (their file answers 404 to this caller).
   if (!head || !inScope(actor, head.hukou_region_code))
     throw conflict({
@@ -379,15 +418,36 @@ async function recordHead(
 
 /**
  * A head who moves to another household no longer heads the one they left (the head is one of its
- * members, as the import keeps it): that household has no head until a clerk names one.
+ * members, as the import keeps it): that household has no head until a clerk names one. Taking its
+ * head away changes that household: refused (403) when it is registered outside the caller's region.
  */
-async function leaveHead(trx: Transaction<DB>, personId: number, householdId: number | null): Promise<void> {
-  let left = trx
+async function leaveHead(
+  trx: Transaction<DB>,
+  actor: Actor,
+  personId: number,
+  householdId: number | null,
+): Promise<void> {
+  let headed = trx
+    .selectFrom('households')
+    .select(['id', 'hukou_region_code'])
+    .where('head_person_id', '=', personId);
+  if (householdId !== null) headed = headed.where('id', '<>', householdId);
+  const left = await headed.orderBy('id').forUpdate().execute();
+  if (!left.length) return;
+  if (left.some((h) => !inScope(actor, h.hukou_region_code)))
+    throw outsideRegion('householdId', {
+      zh: '该人员是所在户的户主，而该户的户籍地在您的管辖范围以外：须先由管辖该户户籍地的工作人员在户信息中更换户主',
+      en: 'the person heads a household registered outside your region: staff whose region holds the household change its head first',
+    });
+  await trx
     .updateTable('households')
     .set({ head_person_id: null, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
-    .where('head_person_id', '=', personId);
-  if (householdId !== null) left = left.where('id', '<>', householdId);
-  await left.execute();
+    .where(
+      'id',
+      'in',
+      left.map((h) => h.id),
+    )
+    .execute();
 }
 
 async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
@@ -416,9 +476,59 @@ function isUniqueViolation(error: unknown, constraint?: string): boolean {
 }
 
 const ID_TAKEN = {
-  zh: '该公民身份号码已登记为另一人员，请先查找该人员',
-  en: 'This ID number is already registered to another person; search for that person first',
+  zh: '该公民身份号码已登记为另一人员',
+  en: 'This ID number is already registered to another person',
 };
+
+/**
+ * The 409 for an ID number that another person holds. The caller's search is bound to their region:
+ * a holder there is named by id and found by a search; of a holder outside it, only that is said, in
+ * the template import's words (registry.import.ts), with where the matter goes instead of a search that
+ * finds nobody. A merged record holds no number (releaseMergedIdNumber): the person kept stands for it.
+ */
+async function idTaken(db: repo.Db, actor: Actor, idNumber: string | null): Promise<DomainError> {
+  const found = idNumber === null ? undefined : await repo.findPersonByIdNumber(db, idNumber);
+  const holder =
+    found?.merged_into != null
+      ? await db
+          .selectFrom('persons')
+          .select(['id', 'hukou_region_code'])
+          .where('id', '=', found.merged_into)
+          .executeTakeFirst()
+      : found;
+  const message: Message = !holder
+    ? ID_TAKEN
+    : inScope(actor, holder.hukou_region_code)
+      ? {
+          zh: `该公民身份号码已登记为另一人员(#${holder.id})，请先查找该人员`,
+          en: `This ID number is already registered to another person (#${holder.id}); search for that person first`,
+        }
+      : {
+          zh: '该公民身份号码已在您管辖范围以外的地区登记：户籍迁入须先办理迁移，或请上级民政部门协调',
+          en: 'This ID number is registered in a region outside yours: a hukou transfer must come first, or ask the civil affairs office above you to coordinate',
+        };
+  return new DomainError('CONFLICT', message, [{ path: 'idNumber', message }]);
+}
+
+/**
+ * Before a number is written: a merged record that still holds it (written there before such writes
+ * were refused) lets it go, as the merge does, audited in that record's region.
+ */
+async function releaseMergedNumber(
+  trx: Transaction<DB>,
+  actor: Actor,
+  idNumber: string | null,
+): Promise<void> {
+  if (idNumber === null) return;
+  for (const released of await repo.releaseMergedIdNumber(trx, idNumber))
+    await audit(trx, actor, {
+      action: 'person.update',
+      entityType: 'person',
+      entityId: released.id,
+      regionCode: released.hukou_region_code,
+      details: { fields: ['idNumber'], releasedFromMergedRecord: true },
+    });
+}
 
 // ---------- persons ----------
 
@@ -581,6 +691,7 @@ export async function createPerson(
         const household = await repo.findHousehold(trx, input.householdId, scopeRange(actor));
         if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
       }
+      await releaseMergedNumber(trx, actor, identity.id_number);
       const row = await repo.insertPerson(trx, {
         ...identity,
         birth_cert_no: asCell(input.birthCertNo),
@@ -608,7 +719,7 @@ export async function createPerson(
       return personDetail(trx, row, lang);
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
+    if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, identity.id_number);
     throw error;
   }
 }
@@ -621,10 +732,13 @@ export async function updatePerson(
   lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireWrite(actor);
+  // The number written, for the message when another person holds it.
+  let idNumber: string | null = null;
   try {
     return await db.transaction().execute(async (trx) => {
       const current = await repo.findPersonForUpdate(trx, id, scopeRange(actor));
       if (!current) throw notFound(PERSON_NOT_FOUND);
+      requireNotMerged(current);
       if (current.version !== patch.version) throw conflict();
       const pick = <T>(key: keyof PersonPatch, stored: T): T => (key in patch ? (patch[key] as T) : stored);
       // The file shows these masked: a masked number sent back is the stored one, never the stars.
@@ -662,6 +776,8 @@ export async function updatePerson(
       }
       const name = personName(pick('name', current.name) ?? current.name);
       const spelled = nameSpellings(name);
+      idNumber = identity.id_number;
+      if (identity.id_number !== current.id_number) await releaseMergedNumber(trx, actor, identity.id_number);
       const updated = await repo.updatePerson(trx, id, patch.version, {
         ...identity,
         birth_cert_no: birthCertNo,
@@ -677,7 +793,8 @@ export async function updatePerson(
           'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
       });
       if (!updated) throw conflict();
-      if (updated.household_id !== current.household_id) await leaveHead(trx, id, updated.household_id);
+      if (updated.household_id !== current.household_id)
+        await leaveHead(trx, actor, id, updated.household_id);
       if ('relationToHead' in patch || 'householdId' in patch)
         await recordHead(trx, actor, id, updated.household_id, updated.relation_to_head);
       await audit(trx, actor, {
@@ -712,7 +829,7 @@ export async function updatePerson(
       return personDetail(trx, updated, lang);
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'persons_id_number_key')) throw new DomainError('CONFLICT', ID_TAKEN);
+    if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, idNumber);
     throw error;
   }
 }
@@ -775,6 +892,7 @@ export async function addFact(
     // the facts as they will be when this one is written.
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
     const stored = await repo.listActiveFacts(trx, [personId]);
     const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, person.birth_date);
     const row = await repo.insertFact(trx, {
@@ -880,6 +998,7 @@ export async function retractFact(
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
     const existing = await repo.findFact(trx, factId, personId);
     if (!existing) throw notFound({ zh: '未找到该事实记录', en: 'Fact not found' });
     if (existing.retracted_at) throw conflict({ zh: '该事实已被撤回', en: 'The fact was already retracted' });
@@ -925,6 +1044,7 @@ export async function endFact(
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
     const existing = await repo.findFact(trx, factId, personId);
     if (!existing) throw notFound({ zh: '未找到该事实记录', en: 'Fact not found' });
     if (existing.retracted_at)
@@ -1151,12 +1271,14 @@ export async function addRelation(
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
     // The related person must be in the actor's scope too, and one outside answers like one that
     // does not exist: ids are sequential, so a link to any id would show that person's name in the
     // answer and re-evaluate their groups in a region the actor may not write. A parent registered
     // in another county is linked by the template import, through the ID number the importer holds.
     const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
     if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
+    requireNotMerged(other, 'relatedPersonId');
     checkRelationDates(input, bornPerson(person), bornPerson(other));
     if (input.kind === 'parent') {
       const reverse = await trx
@@ -1362,6 +1484,7 @@ export async function endRelation(
   return db.transaction().execute(async (trx) => {
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
     const link = await trx
       .selectFrom('person_relations')
       .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
@@ -1566,6 +1689,7 @@ async function requireHead(
   if (headPersonId == null) return;
   const head = await repo.findPerson(trx, headPersonId, scopeRange(actor));
   if (!head) throw invalid('headPersonId', PERSON_NOT_FOUND);
+  requireNotMerged(head, 'headPersonId');
   if (householdId === null || head.household_id !== householdId)
     throw invalid('headPersonId', {
       zh: '户主须是本户成员：请先把该人员登记到本户，再设为户主',
@@ -1665,7 +1789,8 @@ async function formerHeadOf(
     .where('id', '=', previous)
     .forUpdate()
     .executeTakeFirst();
-  return former?.household_id === household.id ? former : undefined;
+  // A merged record left as head (written before merged records were closed) is no member any more.
+  return former?.household_id === household.id && former.merged_into === null ? former : undefined;
 }
 
 /**
@@ -1928,6 +2053,20 @@ export async function mergePerson(
       throw invalid('intoId', {
         zh: `被合并人员的公民身份号码与保留人员不符：${mismatch.message.zh}`,
         en: `the merged person's ID number does not fit the person kept: ${mismatch.message.en}`,
+      });
+    // The households the duplicate heads get the person kept or no head (below): a change to each, which
+    // a household registered outside the caller's region does not take from this caller (as leaveHead).
+    const headed = await trx
+      .selectFrom('households')
+      .select(['id', 'hukou_region_code'])
+      .where('head_person_id', '=', id)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    if (headed.some((h) => !inScope(actor, h.hukou_region_code)))
+      throw outsideRegion('intoId', {
+        zh: '被合并的人员是一户的户主，而该户的户籍地在您的管辖范围以外：须先由管辖该户户籍地的工作人员在户信息中更换户主，再合并',
+        en: 'the person merged away heads a household registered outside your region: staff whose region holds the household change its head first, then merge',
       });
     const facts = await mergeFacts(trx, duplicate, kept);
     // The ID number is unique, so it moves: cleared on the duplicate first.
