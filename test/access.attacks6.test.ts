@@ -135,7 +135,7 @@ describe('free text typed about a fact is masked like the fact’s data', () => 
     );
     assert.equal(
       shown?.retractionReason,
-      `残疾证号录错，应为 ${rightCertificate.slice(0, 4)}${'*'.repeat(12)}${rightCertificate.slice(-4)}；核实电话 139****7777`,
+      `残疾证号录错，应为 ${rightCertificate.slice(0, 4)}${'*'.repeat(15)}${rightCertificate.slice(-1)}；核实电话 139****7777`,
     );
     // A role that may reveal reads it whole through the reveal (audited there); others are refused.
     const revealed = await call('county', 'POST', `/persons/${father.id}/reveal`);

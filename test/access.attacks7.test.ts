@@ -149,7 +149,7 @@ describe('the audit trail holds no personal data', () => {
     assert.equal(entry.details.reason, shown?.retractionReason);
     assert.equal(
       entry.details.reason,
-      `残疾证号录错，应为 4102${'*'.repeat(12)}${certificate.slice(-4)}；核实电话 139******9999`,
+      `残疾证号录错，应为 4102${'*'.repeat(15)}${certificate.slice(-1)}；核实电话 139******9999`,
     );
     const exported = await call('auditor', 'GET', '/audit/export?action=person.fact.retract');
     assert.equal(exported.statusCode, 200, exported.body);

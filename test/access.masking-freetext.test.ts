@@ -14,7 +14,7 @@ const V1 = '410225101200'; // 堌阳镇 城内村
 const V2 = '410225101201'; // 堌阳镇 任庄村
 
 const HEAD_ID = '410225197001011234';
-const HEAD_ID_MASKED = '4102**********1234';
+const HEAD_ID_MASKED = '4102*************4';
 const PHONE = '13912345678';
 const PHONE_MASKED = '139****5678';
 const ADDRESS = `城内村3组，户主身份证${HEAD_ID}，电话${PHONE}`;
@@ -31,7 +31,7 @@ const ASSETS_MASKED = {
   住房: '砖混两间，2019年建',
   车辆: `三轮车一辆，借自邻居 ${CAR_PHONE_MASKED}`,
   存款: 3000,
-  证件: ['残疾证 4102************3441'],
+  证件: ['残疾证 4102***************1'],
 };
 
 type Who = 'county' | 'director' | 'otherDirector' | 'supervisor' | 'viewer';

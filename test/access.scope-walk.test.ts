@@ -496,6 +496,7 @@ const ROUTES: Record<string, RouteSpec> = {
     noControl: "the area's import is a registry import; a ledger review exists for ledger imports only",
   },
   'GET /api/v1/exports/registry': { kind: 'target', query: (x) => ({ region: x.village, format: 'csv' }) },
+  'GET /api/v1/exports/registry/gaps': { kind: 'target', query: (x) => ({ region: x.village }) },
   'GET /api/v1/groups/config': { kind: 'target' },
   'PUT /api/v1/groups/config': {
     kind: 'target',

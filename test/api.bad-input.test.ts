@@ -490,6 +490,7 @@ const ROUTES: Record<string, RouteFixture> = {
     control: { statuses: [404], why: 'the import is a registry import; a review exists for ledgers only' },
   },
   'GET /api/v1/exports/registry': { actor: 'staff', query: () => ({ region: VILLAGE }) },
+  'GET /api/v1/exports/registry/gaps': { actor: 'staff', query: () => ({ region: VILLAGE }) },
   'GET /api/v1/groups/config': { actor: 'staff' },
   'PUT /api/v1/groups/config': {
     actor: 'staff',

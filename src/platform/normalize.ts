@@ -334,6 +334,20 @@ export function normalizePhone(raw: unknown): PhoneResult {
 }
 
 /**
+ * An ID number for display: its first four characters (province and prefecture), the rest stars,
+ * 41022520080101123X → 4102**************. Nothing of the birth date, sequence or check character
+ * shows: the person's birth date and hukou village are shown beside the number, and with them the
+ * last four characters (the sequence and the check character) left only a handful of candidates, each
+ * confirmed by one search (docs/DECISIONS.md, "The ID mask"). A value of 8 characters or fewer is all
+ * stars.
+ */
+export function maskIdNumber(id: string): string {
+  const s = id.trim();
+  if (s.length <= 8) return '*'.repeat(s.length);
+  return `${s.slice(0, 4)}${'*'.repeat(s.length - 4)}`;
+}
+
+/**
  * A phone number for display with the middle hidden: 13812345678 → 138****5678; a landline keeps its
  * area code and last four digits (0371-12345678 → 0371-****5678, the extension is dropped). Text that
  * is not a recognisable number keeps only its first three and last four characters.

@@ -10,7 +10,7 @@ import { openPage, signIn, startDemoSite, type DemoSite } from './support.ts';
 const HEAD_ID = '410225197001011234';
 const PHONE = '13912345678';
 const ADDRESS = `三组，户主身份证${HEAD_ID}，电话${PHONE}`;
-const ADDRESS_MASKED = '三组，户主身份证4102**********1234，电话139****5678';
+const ADDRESS_MASKED = '三组，户主身份证4102*************4，电话139****5678';
 const CAR = `三轮车，借自邻居 ${PHONE}`;
 
 let site: DemoSite | null = null;

@@ -4,21 +4,14 @@
 // audited in the transaction that reads the value.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
-import { maskPhone } from '../../platform/normalize.ts';
+import { maskIdNumber, maskPhone } from '../../platform/normalize.ts';
 import { requireAccess, type Actor } from './access.policy.ts';
 import { recordReveal } from './audit.ts';
 
 export type SensitiveKind = 'idNumber' | 'phone';
 
-/** 41022520080101123X → 4102**********123X (the same shape as the registry's maskIdNumber). */
-function maskId(id: string): string {
-  const s = id.trim();
-  if (s.length <= 8) return '*'.repeat(s.length);
-  return `${s.slice(0, 4)}${'*'.repeat(s.length - 8)}${s.slice(-4)}`;
-}
-
 export function maskValue(value: string, kind: SensitiveKind): string {
-  return kind === 'idNumber' ? maskId(value) : maskPhone(value);
+  return kind === 'idNumber' ? maskIdNumber(value) : maskPhone(value);
 }
 
 /**

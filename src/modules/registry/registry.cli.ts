@@ -23,7 +23,7 @@ import { systemActor } from '../access/index.ts';
 import { loadCountyIfMissing } from '../regions/index.ts';
 import { importRegistryFile, type ImportOutcome } from './registry.import.ts';
 import { importLedgerFile, type LedgerImportOutcome } from './registry.import-ledger.ts';
-import { registryRecords } from './registry.export.ts';
+import { exportGaps, registryRecords } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import { generateCounty, writeGeneratedTemplate } from './registry.generator.ts';
 import type { RegistryRecord } from './registry.template.ts';
@@ -205,6 +205,21 @@ export const registryCommands: CommandSpec[] = defineCommands([
         io.progress(written, null, 'exporting'),
       );
       io.print(`exported ${n} persons to ${out.file}`);
+      // What the file is not: the persons of the region the template cannot hold, and why.
+      const gaps = await exportGaps(ctx.db, region);
+      if (gaps.persons.length > 0) {
+        io.print(
+          `not exported: ${gaps.persons.length} persons of ${region} the template cannot hold (未导出):`,
+        );
+        for (const p of gaps.persons)
+          io.print(
+            `  person ${p.personId} ${p.name} (${p.hukouRegionCode}): ${p.reasons.map((m) => m.zh).join('；')}`,
+          );
+      }
+      if (gaps.linksWithoutIdNumber > 0)
+        io.print(
+          `links not in the file: ${gaps.linksWithoutIdNumber} (the related person has no ID number; 关联人员无身份号码)`,
+        );
       return 0;
     },
   },

@@ -12,7 +12,10 @@ import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/db.ts';
 import { scratchFolder, reasonsByName } from '../../../test/support/files.ts';
 import { csvOf } from '../../../test/support/ledger-files.ts';
+import { apiCall, signedInClients } from '../../../test/support/access.ts';
 import { systemActor } from '../access/index.ts';
+import { executeCommand } from '../../cli/command.ts';
+import { findCommand } from '../../cli/commands.ts';
 import { makeIdNumber } from './registry.idnumber.ts';
 import { importRegistryFile, type Importer } from './registry.import.ts';
 import { importLedgerFile } from './registry.import-ledger.ts';
@@ -205,26 +208,106 @@ describe('the export of a village a child ledger filled', () => {
     assert.deepEqual(back.map(recordToCells), records.map(recordToCells));
   });
 
-  test('imported back into the county it came from, no one is registered twice; the carers get the household the file names once, then it changes nothing', async () => {
+  test('imported back into the county it came from, nothing changes: no one is registered twice and the carers stay without a household', async () => {
     const before = await personsInVillage(source);
+    const householdsBefore = await source.ctx.db
+      .selectFrom('households')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const back = await importExport(source, exportCsv);
     assert.deepEqual(back.reasons, {});
-    // 王老汉 and 孙二叔, matched by ID number, are now in the household the file names for them.
-    assert.deepEqual(back.counts, { rows: 13, inserted: 0, updated: 2, unchanged: 11, errors: 0 });
+    // 王老汉 and 孙二叔, matched by ID number under the 户编号 the export wrote for them, stay as they are.
+    assert.deepEqual(back.counts, { rows: 13, inserted: 0, updated: 0, unchanged: 13, errors: 0 });
     assert.deepEqual(await personsInVillage(source), before);
     const carers = await source.ctx.db
       .selectFrom('persons as p')
-      .innerJoin('households as h', 'h.id', 'p.household_id')
-      .select(['p.id', 'p.relation_to_head', 'h.household_no', 'h.head_person_id'])
+      .select(['p.id', 'p.relation_to_head', 'p.household_id'])
       .where('p.id_number', 'in', [ids.grandpa, ids.uncle])
       .orderBy('p.id')
       .execute();
     assert.deepEqual(
-      carers.map((c) => [c.household_no, c.relation_to_head, c.head_person_id]),
-      carers.map((c) => [`${HOUSEHOLDLESS_PREFIX}${c.id}`, null, null]),
+      carers.map((c) => [c.household_id, c.relation_to_head]),
+      [
+        [null, null],
+        [null, null],
+      ],
     );
+    const householdsAfter = await source.ctx.db
+      .selectFrom('households')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(householdsAfter.n), Number(householdsBefore.n));
     const again = await importExport(source, exportCsv);
     assert.deepEqual(again.counts, { rows: 13, inserted: 0, updated: 0, unchanged: 13, errors: 0 });
     assert.deepEqual((await exported(source)).map(recordToCells), records.map(recordToCells));
+  });
+
+  test('the export page and the API say what the export leaves out: GET /exports/registry/gaps, scoped and audited', async () => {
+    const clients = await signedInClients(source, {
+      county: ['gaps-county', 'county_staff', LANKAO],
+      elsewhere: ['gaps-director', 'village_child_director', '410225102201'],
+    });
+    const r = await apiCall(
+      source.app,
+      clients.county,
+      'GET',
+      `/exports/registry/gaps?region=${NANZHANG}&limit=2`,
+    );
+    assert.equal(r.statusCode, 200, r.body);
+    const body = r.json<{
+      total: number;
+      persons: { name: string; reasons: string[] }[];
+      linksWithoutIdNumber: number;
+    }>();
+    assert.equal(body.total, 5);
+    assert.equal(body.persons.length, 2);
+    assert.equal(body.linksWithoutIdNumber, 6);
+    assert.ok(
+      body.persons.every((p) => p.reasons.every((m) => m.startsWith('没有公民身份号码'))),
+      r.body,
+    );
+    const en = await apiCall(
+      source.app,
+      clients.county,
+      'GET',
+      `/exports/registry/gaps?region=${NANZHANG}`,
+      undefined,
+      'en',
+    );
+    assert.equal(en.json<{ persons: unknown[] }>().persons.length, 5);
+    assert.match(en.body, /no ID number and no/);
+    const audited = await source.ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'entity_id'])
+      .where('action', '=', 'registry.export.gaps')
+      .execute();
+    assert.equal(audited.length, 2);
+    assert.ok(audited.every((a) => a.entity_id === NANZHANG));
+    // A director of another village is refused (403), and never sees the names.
+    const refused = await apiCall(
+      source.app,
+      clients.elsewhere,
+      'GET',
+      `/exports/registry/gaps?region=${NANZHANG}`,
+    );
+    assert.equal(refused.statusCode, 403);
+    assert.doesNotMatch(refused.body, /王桂兰|张桂英/);
+  });
+
+  test('shouhu export says what the file leaves out, each person with the reason', async () => {
+    const found = findCommand(['export', '--region', NANZHANG, '--out', scratch.path('cli-export.csv')]);
+    assert.ok(found);
+    const out: string[] = [];
+    const code = await executeCommand(found.command, found.rest, source.ctx, {
+      print: (line) => out.push(line),
+      error: (line) => out.push(line),
+      progress: () => {},
+    });
+    assert.equal(code, 0, out.join('\n'));
+    const text = out.join('\n');
+    assert.match(text, /^exported 13 persons to /m);
+    assert.match(text, new RegExp(`^not exported: 5 persons of ${NANZHANG}`, 'm'));
+    assert.match(text, /^ {2}person \d+ 张桂英 \(410225102200\): 没有公民身份号码，也没有登记性别/m);
+    assert.match(text, /^links not in the file: 6 /m);
   });
 });

@@ -265,9 +265,9 @@ describe('checkIdAgainst', () => {
 });
 
 describe('masking and tails', () => {
-  test('maskIdNumber keeps the first and last four characters', () => {
-    assert.equal(maskIdNumber('41022520080101123X'), '4102**********123X');
-    assert.equal(maskIdNumber('110105491231002'), '1101*******1002');
+  test('maskIdNumber keeps the first four characters only (nothing of the birth date, sequence or check character)', () => {
+    assert.equal(maskIdNumber('41022520080101123X'), '4102**************');
+    assert.equal(maskIdNumber('110105491231002'), '1101***********');
   });
 
   test('maskIdNumber hides a short value entirely', () => {

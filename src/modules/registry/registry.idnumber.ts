@@ -298,12 +298,8 @@ export function checkIdAgainst(
   return mismatches;
 }
 
-/** 41022520080101123X → 4102**********123X: the first and last four characters, stars between. */
-export function maskIdNumber(id: string): string {
-  const s = id.trim();
-  if (s.length <= 8) return '*'.repeat(s.length);
-  return `${s.slice(0, 4)}${'*'.repeat(s.length - 8)}${s.slice(-4)}`;
-}
+/** The display mask of an ID number (platform/normalize.ts, shared with the access module). */
+export { maskIdNumber } from '../../platform/normalize.ts';
 
 /** The last six characters (what clerks search by), with an upper-case X. */
 export function idTail(id: string): string {

@@ -11,6 +11,7 @@ import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { RegistryRecord, RowError } from './registry.template.ts';
 import { diedBy } from './registry.repository.ts';
+import { HOUSEHOLDLESS_PREFIX } from './registry.export.ts';
 import {
   countyOf,
   factsOfRow,
@@ -185,7 +186,7 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.persons)} (
     row_number integer PRIMARY KEY,
     person_id bigint NOT NULL,
-    household_id bigint NOT NULL,
+    household_id bigint,
     inserted boolean NOT NULL
   )`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.touched)} (row_number integer NOT NULL)`.execute(db);
@@ -565,13 +566,32 @@ export async function stagedRange(
 
 // ---------- households and persons ----------
 
+/**
+ * A row of a person registered without a household, under the 户编号 the export wrote for them
+ * (HOUSEHOLDLESS_PREFIX and their own id; not as 户主): the person as they are, still without a
+ * household, so that a region's export imported back into the installation it came from changes
+ * nothing. Elsewhere no person has that id without a household, and the row makes the household.
+ */
+const householdlessSelf = (rows: ReturnType<typeof sql.table>) => sql`EXISTS (
+    SELECT 1 FROM persons p
+    WHERE p.id_number = s.id_number AND p.merged_into IS NULL AND p.household_id IS NULL
+      AND s.household_no = ${HOUSEHOLDLESS_PREFIX} || p.id::text)
+  AND s.relation_to_head <> '户主'
+  AND NOT EXISTS (
+    SELECT 1 FROM households h WHERE h.county_code = s.county_code AND h.household_no = s.household_no)
+  AND NOT EXISTS (
+    SELECT 1 FROM ${rows} o
+    WHERE o.county_code = s.county_code AND o.household_no = s.household_no AND o.row_number <> s.row_number)`;
+
 /** Households of the file that do not exist yet; a new one takes its head's hukou village. */
 export async function insertHouseholds(db: Db, stage: ImportStage): Promise<void> {
+  const rows = sql.table(stage.rows);
   await sql`INSERT INTO households (county_code, household_no, hukou_region_code)
     SELECT DISTINCT ON (s.county_code, s.household_no) s.county_code, s.household_no, s.hukou
-    FROM ${sql.table(stage.rows)} s
+    FROM ${rows} s
     WHERE NOT EXISTS (
       SELECT 1 FROM households h WHERE h.county_code = s.county_code AND h.household_no = s.household_no)
+      AND NOT (s.household_no LIKE ${HOUSEHOLDLESS_PREFIX + '%'} AND ${householdlessSelf(rows)})
     ORDER BY s.county_code, s.household_no, s.relation_to_head = '户主' DESC, s.row_number`.execute(db);
 }
 
@@ -593,10 +613,15 @@ export async function matchPersons(db: Db, stage: ImportStage): Promise<void> {
     FROM ${rows} s
     WHERE p.id_number = s.id_number AND p.merged_into IS NOT NULL`.execute(db);
   await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
+    SELECT s.row_number, p.id, NULL, false
+    FROM ${rows} s JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL
+    WHERE s.household_no LIKE ${HOUSEHOLDLESS_PREFIX + '%'} AND ${householdlessSelf(rows)}`.execute(db);
+  await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
     SELECT s.row_number, p.id, h.id, false
     FROM ${rows} s
     JOIN households h ON h.county_code = s.county_code AND h.household_no = s.household_no
-    JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL`.execute(db);
+    JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL
+    WHERE NOT EXISTS (SELECT 1 FROM ${persons} x WHERE x.row_number = s.row_number)`.execute(db);
   // One person without an ID number goes to one row: the first that names them.
   await sql`INSERT INTO ${persons} (row_number, person_id, household_id, inserted)
     SELECT DISTINCT ON (m.person_id) m.row_number, m.person_id, m.household_id, false

@@ -250,7 +250,7 @@ describe('scoping', () => {
   test('a viewer granted individual access reads persons in the region, masked, and changes nothing', async () => {
     const file = await call('granted', 'GET', `/persons/${xiaoming.id}`);
     assert.equal(file.statusCode, 200, file.body);
-    assert.equal(file.json().idNumber, `${XIAOMING_ID.slice(0, 4)}**********${XIAOMING_ID.slice(-4)}`);
+    assert.equal(file.json().idNumber, `${XIAOMING_ID.slice(0, 4)}${'*'.repeat(14)}`);
     const list = await call('granted', 'GET', `/persons?idNumber=${XIAOMING_ID}`);
     assert.deepEqual(
       list.json().items.map((p: { id: number }) => p.id),
@@ -286,7 +286,7 @@ describe('scoping', () => {
 describe('masking and the audited reveal', () => {
   test('the ID number and phone are masked in lists and files', async () => {
     const p = (await call('county', 'GET', `/persons/${xiaoming.id}`)).json();
-    assert.equal(p.idNumber, `${XIAOMING_ID.slice(0, 4)}**********${XIAOMING_ID.slice(-4)}`);
+    assert.equal(p.idNumber, `${XIAOMING_ID.slice(0, 4)}${'*'.repeat(14)}`);
     assert.equal(p.phone, '139****5678');
     const list = (await call('county', 'GET', `/persons?idNumber=${XIAOMING_ID}`)).json();
     assert.equal(list.items[0].idNumber, p.idNumber);

@@ -9,6 +9,8 @@ import { actorOf } from '../access/index.ts';
 import {
   DuplicateList,
   ErrorReportParams,
+  ExportGapsQuery,
+  ExportGapsView,
   ExportQuery,
   ImportList,
   ImportListQuery,
@@ -514,6 +516,34 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         )
         .header('content-disposition', `attachment; filename="import-${id}-review.${format}"`)
         .send(fs.createReadStream(file));
+    },
+  );
+
+  app.get(
+    '/exports/registry/gaps',
+    {
+      config: { permission: { all: ['exports.run'], individual: true } },
+      schema: {
+        tags: ['imports'],
+        summary:
+          'What the registry export of a region leaves out: the persons the template cannot hold (no ID number and no sex, birth date or household on record), with the reason, and the links no row can state',
+        querystring: ExportGapsQuery,
+        response: { 200: ExportGapsView, ...errors },
+      },
+    },
+    async (request) => {
+      const { region, limit = 200 } = request.query;
+      const gaps = await service.registryExportGaps(ctx, actorOf(request), region);
+      return {
+        total: gaps.persons.length,
+        persons: gaps.persons.slice(0, limit).map((p) => ({
+          personId: p.personId,
+          name: p.name,
+          hukouRegionCode: p.hukouRegionCode,
+          reasons: p.reasons.map((m) => m[request.lang]),
+        })),
+        linksWithoutIdNumber: gaps.linksWithoutIdNumber,
+      };
     },
   );
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  parentBirthProblem,
   checkFactData,
   factsOfRow,
   nameSpellings,
@@ -165,5 +166,31 @@ describe('reconciling the facts of a template row', () => {
       return { id: i + 1, kind: c.kind, valid_from: c.from, valid_to: null, data: c.data };
     });
     assert.deepEqual(rowFactsFromStored(stored, ON), input);
+  });
+});
+
+describe('a parent is older than the child; a biological parent at least 12 years older', () => {
+  const child = { sex: 1 as const, birthDate: '2017-07-07' };
+  const parent = (birthDate: string) => ({ sex: 1 as const, birthDate, name: '王明' });
+  test('born on or after the child: refused whatever the kind', () => {
+    for (const subtype of ['biological', 'adoptive', 'step'] as const)
+      assert.match(
+        parentBirthProblem(child, parent('2017-07-07'), subtype)?.zh ?? '',
+        /不早于子女的出生日期/,
+      );
+  });
+  test('a biological parent one year older (a sibling’s number) is refused; 12 on the day of the birth is taken', () => {
+    const oneYear = parentBirthProblem(child, parent('2016-03-04'));
+    assert.match(oneYear?.zh ?? '', /仅 1 周岁，不足 12 周岁/);
+    assert.match(oneYear?.en ?? '', /only 1 at the child's birth/);
+    assert.match(parentBirthProblem(child, parent('2005-07-08'), 'biological')?.zh ?? '', /仅 11 周岁/);
+    assert.equal(parentBirthProblem(child, parent('2005-07-07'), 'biological'), null);
+  });
+  test('an adoptive or step parent may be any age older', () => {
+    assert.equal(parentBirthProblem(child, parent('2010-01-01'), 'adoptive'), null);
+    assert.equal(parentBirthProblem(child, parent('2010-01-01'), 'step'), null);
+  });
+  test('an unknown birth date is no problem', () => {
+    assert.equal(parentBirthProblem(child, { sex: null, birthDate: null }), null);
   });
 });

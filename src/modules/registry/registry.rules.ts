@@ -123,8 +123,10 @@ const DATE_RUN = /^[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}$/;
 
 /**
  * Free text with every number long enough to be a phone or an ID number (7 digits or more) masked
- * in the shapes the person's own fields have: an ID-length run keeps its first and last 4 characters
- * (4102**********113X), a mobile its first 3 and last 4 (137****8888), a shorter one its last 4.
+ * much as the person's own fields are: an ID-length run (15 characters or more) keeps its first 4 and
+ * its last character (4102*************X: the last four with a birth date beside them would leave a
+ * handful of candidates; one is kept so that an edited text can be told from stars typed), a mobile its
+ * first 3 and last 4 (137****8888), a shorter one its last 4.
  * Short numbers and dates stay. The fact data a person file shows are free text (a migrant's
  * contact, a certificate number that embeds the ID number), and they leave the server masked like
  * the ID number and phone (DOMAIN.md section 6); the reveal returns them whole.
@@ -141,7 +143,8 @@ function maskRun(run: string, minDigits = 7): string {
   const digits = run.replace(/[^0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '').length;
   if (digits < minDigits || DATE_RUN.test(run)) return run;
   const keep = digits >= 15 ? 4 : digits >= 11 ? 3 : 0;
-  return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - 4)}${run.slice(-4)}`;
+  const tail = digits >= 15 ? 1 : 4;
+  return `${run.slice(0, keep)}${'*'.repeat(run.length - keep - tail)}${run.slice(-tail)}`;
 }
 
 /** Every text in a JSON value (a household's declared assets) through maskNumbersInText. */
@@ -358,17 +361,38 @@ export interface RelatedPerson {
 }
 
 /**
+ * The youngest age at which the registry takes a person as a child's biological parent (at the child's
+ * birth). DOMAIN.md sets none; a "father" one or two years older than the child is a mistyped ID number
+ * (a sibling's, a neighbour child's), and taking it would give a child a migration fact from a parent
+ * column and end their groups (docs/DECISIONS.md, "A biological parent at least 12 years older").
+ */
+export const BIOLOGICAL_PARENT_MINIMUM_AGE = 12;
+
+/**
  * A parent is born before the child, whatever the kind of parenthood (biological, adoptive, step):
  * a parent born on or after the child's birth date is a typing error (or a parent link entered the
- * wrong way round), and with it no chain of parent links can close into a cycle.
+ * wrong way round), and with it no chain of parent links can close into a cycle. A biological parent
+ * is, besides, at least BIOLOGICAL_PARENT_MINIMUM_AGE at the child's birth (the template's and the
+ * ledger's 父亲/母亲 columns are biological parents); an adoptive or step parent may be any age older.
  */
-export function parentBirthProblem(child: RelatedPerson, parent: RelatedPerson): LocalizedMessage | null {
-  if (child.birthDate === null || parent.birthDate === null || parent.birthDate < child.birthDate)
-    return null;
+export function parentBirthProblem(
+  child: RelatedPerson,
+  parent: RelatedPerson,
+  subtype: 'biological' | 'adoptive' | 'step' = 'biological',
+): LocalizedMessage | null {
+  if (child.birthDate === null || parent.birthDate === null) return null;
   const who = parent.name ? `${parent.name}` : '';
+  if (parent.birthDate >= child.birthDate)
+    return {
+      zh: `父母${who ? `“${who}”` : ''}的出生日期 ${parent.birthDate} 不早于子女的出生日期 ${child.birthDate}`,
+      en: `the parent${who ? ` ${who}` : ''} was born on ${parent.birthDate}, not before the child (born ${child.birthDate})`,
+    };
+  if (subtype !== 'biological' || !isIsoDate(parent.birthDate) || !isIsoDate(child.birthDate)) return null;
+  const age = ageOn(parent.birthDate, child.birthDate);
+  if (age >= BIOLOGICAL_PARENT_MINIMUM_AGE) return null;
   return {
-    zh: `父母${who ? `“${who}”` : ''}的出生日期 ${parent.birthDate} 不早于子女的出生日期 ${child.birthDate}`,
-    en: `the parent${who ? ` ${who}` : ''} was born on ${parent.birthDate}, not before the child (born ${child.birthDate})`,
+    zh: `生父母${who ? `“${who}”` : ''}（${parent.birthDate}出生）在子女出生时（${child.birthDate}）仅 ${age} 周岁，不足 ${BIOLOGICAL_PARENT_MINIMUM_AGE} 周岁：多为身份号码填错（如填成兄弟姐妹的号码），请核对`,
+    en: `the biological parent${who ? ` ${who}` : ''} (born ${parent.birthDate}) was only ${age} at the child's birth (${child.birthDate}), under ${BIOLOGICAL_PARENT_MINIMUM_AGE}: usually a mistyped ID number (a sibling's, say); check it`,
   };
 }
 

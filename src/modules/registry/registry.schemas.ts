@@ -547,6 +547,31 @@ export const ErrorReportParams = Type.Object({
   format: Type.Union([Type.Literal('xlsx'), Type.Literal('csv')]),
 });
 
+/** What the registry export of a region leaves out (GET /exports/registry/gaps). */
+export const ExportGapsView = Type.Object({
+  total: Type.Integer({ description: 'persons of the region the template cannot hold' }),
+  persons: Type.Array(
+    Type.Object({
+      personId: Type.Integer(),
+      name: Type.String(),
+      hukouRegionCode: Type.String(),
+      reasons: Type.Array(Type.String(), {
+        description: "what the registry lacks for a row, in the caller's language",
+      }),
+    }),
+    { description: 'the first of them by id (at most `limit`)' },
+  ),
+  linksWithoutIdNumber: Type.Integer({
+    description:
+      'links in force (parent, carer, spouse) that no row can state: the related person has no ID number',
+  }),
+});
+
+export const ExportGapsQuery = Type.Object({
+  region: AnyRegionCode,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+});
+
 export const ExportQuery = Type.Object({
   region: AnyRegionCode,
   format: Type.Optional(Type.Union([Type.Literal('xlsx'), Type.Literal('csv')], { default: 'xlsx' })),

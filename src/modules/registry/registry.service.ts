@@ -57,7 +57,7 @@ import {
 import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
 import * as repo from './registry.repository.ts';
 import { searchPersons } from './registry.search.ts';
-import { registryRecords } from './registry.export.ts';
+import { exportGaps, registryRecords, type ExportGaps } from './registry.export.ts';
 import { writeRegistryRecords } from './registry.writer.ts';
 import { relationToHeadAsStored, type RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
@@ -1294,7 +1294,7 @@ export async function addRelation(
           zh: '对方已登记为本人的子女，不能同时是本人的父母',
           en: 'the related person is recorded as this person’s child and cannot also be a parent',
         });
-      const born = parentBirthProblem(relatedOf(person), relatedOf(other));
+      const born = parentBirthProblem(relatedOf(person), relatedOf(other), input.subtype ?? 'biological');
       if (born) throw invalid('relatedPersonId', born);
       // One biological father and one biological mother (adoptive and step parents may be added).
       if ((input.subtype ?? 'biological') === 'biological' && other.sex !== null) {
@@ -2617,6 +2617,33 @@ export async function authorizeExport(
     details: { format, masked },
   });
   return { masked };
+}
+
+/**
+ * What the registry export of a region leaves out, and why (exportGaps): said beside the download so
+ * that a file which is not the whole registry of the region is never taken for it. The same permission
+ * and scope as the export; audited, since it names persons.
+ */
+export async function registryExportGaps(
+  ctx: AppContext,
+  actor: Actor,
+  regionCode: string,
+): Promise<ExportGaps> {
+  requireAccess(actor, 'exports.run', { individual: true });
+  if (!inScope(actor, regionCode))
+    throw forbidden({
+      zh: `行政区划 ${regionCode} 不在您的管辖范围内`,
+      en: `Region ${regionCode} is not in your scope`,
+    });
+  const gaps = await exportGaps(ctx.db, regionCode);
+  await audit(ctx.db, actor, {
+    action: 'registry.export.gaps',
+    entityType: 'region',
+    entityId: regionCode,
+    regionCode,
+    details: { persons: gaps.persons.length, linksWithoutIdNumber: gaps.linksWithoutIdNumber },
+  });
+  return gaps;
 }
 
 async function* maskedRecords(records: AsyncIterable<RegistryRecord>): AsyncGenerator<RegistryRecord> {

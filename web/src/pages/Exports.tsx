@@ -4,13 +4,13 @@
 // phones come whole only for roles that may reveal them (persons.reveal), masked for the rest; the
 // page says which before the download.
 import { useState } from 'react';
-import { Alert, Button, Card, Form, Radio, Typography } from 'antd';
+import { Alert, Button, Card, Form, List, Radio, Typography } from 'antd';
 import { DownloadOutlined } from '@ant-design/icons';
 import { errorText } from '../registry/form-errors.tsx';
 import { RegionField } from '../access/RegionField.tsx';
-import { defineMessages, useT } from '../i18n.ts';
+import { defineMessages, useT, type Translate } from '../i18n.ts';
 import { Link } from '../router.tsx';
-import { exportsApi, type ExportFormat } from '../registry/exports.ts';
+import { exportsApi, type ExportFormat, type ExportGaps } from '../registry/exports.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 
@@ -34,6 +34,10 @@ const messages = defineMessages(
     downloading: '正在导出…',
     downloaded: '已下载 {file}',
     chooseRegion: '请选择区划',
+    complete: '该区划全部人员均已导出。',
+    gapsTitle: '有 {n} 名人员未导出：登记表无法容纳（补录所缺信息后即可导出）',
+    gapsMore: '另有 {n} 名未列出',
+    linksLeft: '有 {n} 条亲属或照护关系未写入文件：关联人员没有身份号码，登记表只能按身份号码写明关系。',
   },
   {
     title: 'Export',
@@ -54,8 +58,16 @@ const messages = defineMessages(
     downloading: 'Exporting…',
     downloaded: 'Downloaded {file}',
     chooseRegion: 'Choose a region',
+    complete: 'Every person of the region was exported.',
+    gapsTitle:
+      '{n} persons were not exported: the template cannot hold them (record what they lack to export them)',
+    gapsMore: '{n} more not listed',
+    linksLeft:
+      '{n} family or care links are not in the file: the related person has no ID number, and the template states a link by ID number only.',
   },
 );
+
+type MessageKey = keyof typeof messages.zh;
 
 export default function Exports() {
   const t = useT(messages);
@@ -69,6 +81,7 @@ export default function Exports() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const [gaps, setGaps] = useState<ExportGaps | null>(null);
   const masked = !can('persons.reveal');
 
   const download = async () => {
@@ -79,8 +92,11 @@ export default function Exports() {
     setBusy(true);
     setError(null);
     setSaved(null);
+    setGaps(null);
     try {
       setSaved(await exportsApi.registry(region, format));
+      // What the file is not: said beside it, so that it is never taken for the whole registry.
+      setGaps(await exportsApi.gaps(region));
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -111,6 +127,7 @@ export default function Exports() {
               onChange={(code) => {
                 setRegion(code);
                 setSaved(null);
+                setGaps(null);
               }}
               placeholder={t('chooseRegion')}
               data-testid="export-region"
@@ -158,7 +175,60 @@ export default function Exports() {
             </Typography.Text>
           )}
         </Form>
+        {gaps && <GapsNote gaps={gaps} t={t} />}
       </Card>
     </>
+  );
+}
+
+function GapsNote({ gaps, t }: { gaps: ExportGaps; t: Translate<MessageKey> }) {
+  if (gaps.total === 0 && gaps.linksWithoutIdNumber === 0)
+    return (
+      <Alert
+        type="success"
+        showIcon
+        title={t('complete')}
+        style={{ marginTop: 16 }}
+        data-testid="export-gaps"
+      />
+    );
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      style={{ marginTop: 16 }}
+      data-testid="export-gaps"
+      title={
+        gaps.total > 0 ? t('gapsTitle', { n: gaps.total }) : t('linksLeft', { n: gaps.linksWithoutIdNumber })
+      }
+      description={
+        gaps.total > 0 && (
+          <>
+            <List
+              size="small"
+              dataSource={gaps.persons}
+              renderItem={(p) => (
+                <List.Item key={p.personId}>
+                  <Link to={`/persons/${p.personId}`}>{p.name}</Link>
+                  <Typography.Text type="secondary" style={{ marginInlineStart: 8 }}>
+                    {p.reasons.map((r) => r.split(/[:：]/)[0]).join('；')}
+                  </Typography.Text>
+                </List.Item>
+              )}
+            />
+            {gaps.total > gaps.persons.length && (
+              <Typography.Text type="secondary">
+                {t('gapsMore', { n: gaps.total - gaps.persons.length })}
+              </Typography.Text>
+            )}
+            {gaps.linksWithoutIdNumber > 0 && (
+              <Typography.Paragraph style={{ marginTop: 8, marginBottom: 0 }}>
+                {t('linksLeft', { n: gaps.linksWithoutIdNumber })}
+              </Typography.Paragraph>
+            )}
+          </>
+        )
+      }
+    />
   );
 }
