@@ -553,17 +553,6 @@ export async function errorsAfter(
   return r.rows;
 }
 
-/** The first and last staged row numbers (null when nothing is to be written). */
-export async function stagedRange(
-  db: Db,
-  stage: ImportStage,
-): Promise<{ first: number; last: number } | null> {
-  const r = await sql<{ first: number | null; last: number | null }>`
-    SELECT min(row_number) AS first, max(row_number) AS last FROM ${sql.table(stage.rows)}`.execute(db);
-  const row = r.rows[0];
-  return row?.first != null && row.last != null ? { first: row.first, last: row.last } : null;
-}
-
 // ---------- households and persons ----------
 
 /**
