@@ -28,7 +28,7 @@ export const PersonFileQuery = Type.Object({
       format: 'date',
       pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
       description:
-        'the file as of this date: the facts, relations and care groups in force on it (retracted facts left out); at most tomorrow (a day still to come has no answer)',
+        'the file as of this date: the facts, relations and care groups in force on it (retracted facts left out); at most today in China (a day still to come has no answer)',
     }),
   ),
 });

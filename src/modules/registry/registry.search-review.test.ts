@@ -120,6 +120,29 @@ describe('search', () => {
       birthDate: '2020-01-01',
       hukouRegionCode: V1,
     });
+    ids.wue = await person({
+      idNumber: makeIdNumber('410225', '1960-02-02', 22),
+      name: '吴娥',
+      hukouRegionCode: V1,
+    });
+    ids.yi = await person({
+      idNumber: makeIdNumber('410225', '1961-02-02', 23),
+      name: '易',
+      hukouRegionCode: V1,
+    });
+  });
+
+  test('a whole full pinyin shorter than four letters finds the name (wue is 吴娥, yi is 易); a prefix of it does not', async () => {
+    for (const [text, id] of [
+      ['wue', ids.wue],
+      ['Wu E', ids.wue],
+      ['we', ids.wue],
+      ['yi', ids.yi],
+    ] as const) {
+      assert.deepEqual(await q(text), [id], text);
+      assert.deepEqual(await q(text, 'village2'), [], `village2 ${text}`);
+    }
+    assert.deepEqual(await q('wu'), [], 'a prefix shorter than four letters matches no name');
   });
 
   test('the full ID number ending in x, in lower case, with spaces or full-width, as q or idNumber, county and village alike', async () => {

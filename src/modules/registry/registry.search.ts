@@ -109,11 +109,12 @@ function criterionWhere(eb: EB, c: Criterion, phonePrefix: boolean): Expression<
       ]);
     case 'pinyin':
       // Initials match whole ("zxm" is 张晓明, not every name starting z-x-m); full pinyin matches
-      // as a prefix once it is long enough to be selective ("zhangx"). A prefix over initials
-      // would fetch thousands of rows on a county registry for every short query.
+      // as a prefix once it is long enough to be selective ("zhangx"), and whole below that ("wue" is
+      // 吴娥, "yi" is 易). A prefix over initials would fetch thousands of rows on a county registry for
+      // every short query.
       return c.value.length >= 4
         ? eb.or([eb('p.name_initials', '=', c.value), eb('p.name_pinyin', 'like', likePrefix(c.value))])
-        : eb('p.name_initials', '=', c.value);
+        : eb.or([eb('p.name_initials', '=', c.value), eb('p.name_pinyin', '=', c.value)]);
     case 'phone':
       return c.value.length >= 11 || c.value.includes('-') || !phonePrefix
         ? eb('p.phone', '=', c.value)
