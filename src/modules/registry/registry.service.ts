@@ -295,6 +295,47 @@ function outsideRegion(field: string, message: Message): DomainError {
   return new DomainError('FORBIDDEN', message, [{ path: field, message }]);
 }
 
+/**
+ * A person or household named in the request body (relatedPersonId, headPersonId, householdId,
+ * intoId) that the caller cannot see: one outside their region answers like one that does not
+ * exist, 400 naming the field. auditNamedNotFound audits it as a 404 on a route is audited.
+ */
+class NamedRecordNotFound extends DomainError {
+  readonly field: string;
+  readonly entityType: 'person' | 'household';
+  readonly entityId: number;
+  constructor(field: string, entityType: 'person' | 'household', entityId: number) {
+    const message = entityType === 'person' ? PERSON_NOT_FOUND : HOUSEHOLD_NOT_FOUND;
+    super('VALIDATION_FAILED', undefined, [{ path: field, message }]);
+    this.field = field;
+    this.entityType = entityType;
+    this.entityId = entityId;
+  }
+}
+
+/**
+ * Audits a refusal for an id in the body the caller cannot see (`access.not_found`, result denied,
+ * the field and the id), out of scope or non-existent alike, so an insider walking ids through
+ * request bodies leaves a trace as one walking them through paths does (DECISIONS.md "A 404 on a
+ * route is audited"). Called once the refused write's transaction has rolled back, on the database
+ * handle: an entry written inside it would roll back with it. Nothing for any other error.
+ */
+async function auditNamedNotFound(
+  db: Kysely<DB>,
+  actor: Actor,
+  error: unknown,
+  refused: { action: string; personId?: number; householdId?: number },
+): Promise<void> {
+  if (!(error instanceof NamedRecordNotFound)) return;
+  await recordRead(db, actor, {
+    action: 'access.not_found',
+    entityType: error.entityType,
+    entityId: error.entityId,
+    result: 'denied',
+    details: { field: error.field, id: error.entityId, ...refused },
+  });
+}
+
 // ---------- identity validation ----------
 
 export interface IdentityFields {
@@ -359,10 +400,19 @@ export function checkIdentity(input: {
   };
 }
 
+/** A household's head changed by a person's edit or merge: audited as `household.update` (auditHeadChanges). */
+interface HeadChange {
+  householdId: number;
+  regionCode: string;
+  from: number | null;
+  to: number | null;
+}
+
 /**
  * A person registered as 户主 of a household is its head: the household takes them as its head when
  * it has none, and a second head is refused (change the head on the household first). So the
  * household's head and its members' relation to the head agree, as the template import makes them.
+ * Resolves with the household's change of head, if any.
  */
 async function recordHead(
   trx: Transaction<DB>,
@@ -370,15 +420,15 @@ async function recordHead(
   personId: number,
   householdId: number | null,
   relationToHead: string | null,
-): Promise<void> {
-  if (householdId === null || relationToHead !== '户主') return;
+): Promise<HeadChange[]> {
+  if (householdId === null || relationToHead !== '户主') return [];
   const household = await trx
     .selectFrom('households')
     .select(['id', 'head_person_id', 'hukou_region_code'])
     .where('id', '=', householdId)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  if (household.head_person_id === personId) return;
+  if (household.head_person_id === personId) return [];
   const head =
     household.head_person_id === null
       ? undefined
@@ -402,7 +452,14 @@ async function recordHead(
       .set({ head_person_id: personId, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
       .where('id', '=', householdId)
       .execute();
-    return;
+    return [
+      {
+        householdId,
+        regionCode: household.hukou_region_code,
+        from: household.head_person_id,
+        to: personId,
+      },
+    ];
   }
   // A head registered outside the caller's region is not named (their file answers 404 to this caller).
   if (!head || !inScope(actor, head.hukou_region_code))
@@ -420,20 +477,21 @@ async function recordHead(
  * A head who moves to another household no longer heads the one they left (the head is one of its
  * members, as the import keeps it): that household has no head until a clerk names one. Taking its
  * head away changes that household: refused (403) when it is registered outside the caller's region.
+ * Resolves with the households left without their head.
  */
 async function leaveHead(
   trx: Transaction<DB>,
   actor: Actor,
   personId: number,
   householdId: number | null,
-): Promise<void> {
+): Promise<HeadChange[]> {
   let headed = trx
     .selectFrom('households')
     .select(['id', 'hukou_region_code'])
     .where('head_person_id', '=', personId);
   if (householdId !== null) headed = headed.where('id', '<>', householdId);
   const left = await headed.orderBy('id').forUpdate().execute();
-  if (!left.length) return;
+  if (!left.length) return [];
   if (left.some((h) => !inScope(actor, h.hukou_region_code)))
     throw outsideRegion('householdId', {
       zh: '该人员是所在户的户主，而该户的户籍地在您的管辖范围以外：须先由管辖该户户籍地的工作人员在户信息中更换户主',
@@ -448,6 +506,33 @@ async function leaveHead(
       left.map((h) => h.id),
     )
     .execute();
+  return left.map((h) => ({ householdId: h.id, regionCode: h.hukou_region_code, from: personId, to: null }));
+}
+
+/**
+ * A household whose head a person's edit or merge changed: its own `household.update` entry (the
+ * head from and to, and the change that made it), as a head changed on the household is audited, so
+ * the household's trail tells every change of its head.
+ */
+async function auditHeadChanges(
+  trx: Transaction<DB>,
+  actor: Actor,
+  changes: HeadChange[],
+  by: { action: 'person.update' | 'person.merge'; personId: number },
+): Promise<void> {
+  for (const change of changes)
+    await audit(trx, actor, {
+      action: 'household.update',
+      entityType: 'household',
+      entityId: change.householdId,
+      regionCode: change.regionCode,
+      details: {
+        fields: ['headPersonId'],
+        headPersonId: { from: change.from, to: change.to },
+        by: by.action,
+        personId: by.personId,
+      },
+    });
 }
 
 async function requireVillage(db: repo.Db, field: string, code: string): Promise<void> {
@@ -689,7 +774,7 @@ export async function createPerson(
     return await db.transaction().execute(async (trx) => {
       if (input.householdId != null) {
         const household = await repo.findHousehold(trx, input.householdId, scopeRange(actor));
-        if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
+        if (!household) throw new NamedRecordNotFound('householdId', 'household', input.householdId);
       }
       await releaseMergedNumber(trx, actor, identity.id_number);
       const row = await repo.insertPerson(trx, {
@@ -707,12 +792,21 @@ export async function createPerson(
         household_id: input.householdId ?? null,
         relation_to_head: relationToHead,
       });
-      await recordHead(trx, actor, row.id, row.household_id, row.relation_to_head);
+      // A new member who is 户主 of a household without a head heads it: said in person.create's
+      // entry (the household, the head before), not as a household.update entry of its own.
+      const [head] = await recordHead(trx, actor, row.id, row.household_id, row.relation_to_head);
       await audit(trx, actor, {
         action: 'person.create',
         entityType: 'person',
         entityId: row.id,
         regionCode: row.hukou_region_code,
+        ...(head
+          ? {
+              details: {
+                headOf: { householdId: head.householdId, headPersonId: { from: head.from, to: head.to } },
+              },
+            }
+          : {}),
       });
       // A new person may belong at once (an elder of 80, a child whose parents are on record).
       await personChanged(trx, row.id, { kind: 'created' });
@@ -720,6 +814,7 @@ export async function createPerson(
     });
   } catch (error) {
     if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, identity.id_number);
+    await auditNamedNotFound(db, actor, error, { action: 'person.create' });
     throw error;
   }
 }
@@ -772,7 +867,7 @@ export async function updatePerson(
       const householdId = pick('householdId', current.household_id) ?? null;
       if (householdId !== null && householdId !== current.household_id) {
         const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
-        if (!household) throw invalid('householdId', HOUSEHOLD_NOT_FOUND);
+        if (!household) throw new NamedRecordNotFound('householdId', 'household', householdId);
       }
       const name = personName(pick('name', current.name) ?? current.name);
       const spelled = nameSpellings(name);
@@ -793,10 +888,11 @@ export async function updatePerson(
           'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
       });
       if (!updated) throw conflict();
+      const heads: HeadChange[] = [];
       if (updated.household_id !== current.household_id)
-        await leaveHead(trx, actor, id, updated.household_id);
+        heads.push(...(await leaveHead(trx, actor, id, updated.household_id)));
       if ('relationToHead' in patch || 'householdId' in patch)
-        await recordHead(trx, actor, id, updated.household_id, updated.relation_to_head);
+        heads.push(...(await recordHead(trx, actor, id, updated.household_id, updated.relation_to_head)));
       await audit(trx, actor, {
         action: 'person.update',
         entityType: 'person',
@@ -823,6 +919,7 @@ export async function updatePerson(
           ),
         },
       });
+      await auditHeadChanges(trx, actor, heads, { action: 'person.update', personId: id });
       // A corrected birth date, a move of hukou or residence, a new household or name: the person's
       // groups and their relatives' (whose reasons name them) follow in this transaction.
       await personChanged(trx, id, { kind: 'updated' });
@@ -830,6 +927,7 @@ export async function updatePerson(
     });
   } catch (error) {
     if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, idNumber);
+    await auditNamedNotFound(db, actor, error, { action: 'person.update', personId: id });
     throw error;
   }
 }
@@ -1268,141 +1366,146 @@ export async function addRelation(
     const ahead = date == null ? null : datedAheadProblem(date, today(), what);
     if (ahead) throw invalid(field, ahead);
   }
-  return db.transaction().execute(async (trx) => {
-    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
-    if (!person) throw notFound(PERSON_NOT_FOUND);
-    requireNotMerged(person);
-    // The related person must be in the actor's scope too, and one outside answers like one that
-    // does not exist: ids are sequential, so a link to any id would show that person's name in the
-    // answer and re-evaluate their groups in a region the actor may not write. A parent registered
-    // in another county is linked by the template import, through the ID number the importer holds.
-    const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
-    if (!other) throw invalid('relatedPersonId', PERSON_NOT_FOUND);
-    requireNotMerged(other, 'relatedPersonId');
-    checkRelationDates(input, bornPerson(person), bornPerson(other));
-    if (input.kind === 'parent') {
-      const reverse = await trx
-        .selectFrom('person_relations')
-        .select('id')
-        .where('kind', '=', 'parent')
-        .where('person_id', '=', input.relatedPersonId)
-        .where('related_person_id', '=', personId)
-        .where('valid_to', 'is', null)
-        .executeTakeFirst();
-      if (reverse)
-        throw conflict({
-          zh: '对方已登记为本人的子女，不能同时是本人的父母',
-          en: 'the related person is recorded as this person’s child and cannot also be a parent',
-        });
-      const born = parentBirthProblem(relatedOf(person), relatedOf(other), input.subtype ?? 'biological');
-      if (born) throw invalid('relatedPersonId', born);
-      // One biological father and one biological mother (adoptive and step parents may be added).
-      if ((input.subtype ?? 'biological') === 'biological' && other.sex !== null) {
-        const recorded = await trx
-          .selectFrom('person_relations as r')
-          .innerJoin('persons as p', 'p.id', 'r.related_person_id')
-          .select(['p.id', 'p.name'])
-          .where('r.person_id', '=', personId)
-          .where('r.kind', '=', 'parent')
-          .where('r.subtype', '=', 'biological')
-          .where('r.valid_to', 'is', null)
-          .where('p.sex', '=', other.sex)
-          .where('p.id', '<>', other.id)
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+      if (!person) throw notFound(PERSON_NOT_FOUND);
+      requireNotMerged(person);
+      // The related person must be in the actor's scope too, and one outside answers like one that
+      // does not exist: ids are sequential, so a link to any id would show that person's name in the
+      // answer and re-evaluate their groups in a region the actor may not write. A parent registered
+      // in another county is linked by the template import, through the ID number the importer holds.
+      const other = await repo.findPerson(trx, input.relatedPersonId, scopeRange(actor));
+      if (!other) throw new NamedRecordNotFound('relatedPersonId', 'person', input.relatedPersonId);
+      requireNotMerged(other, 'relatedPersonId');
+      checkRelationDates(input, bornPerson(person), bornPerson(other));
+      if (input.kind === 'parent') {
+        const reverse = await trx
+          .selectFrom('person_relations')
+          .select('id')
+          .where('kind', '=', 'parent')
+          .where('person_id', '=', input.relatedPersonId)
+          .where('related_person_id', '=', personId)
+          .where('valid_to', 'is', null)
           .executeTakeFirst();
-        if (recorded) {
-          const [zh, en] = other.sex === 1 ? ['生父', 'father'] : ['生母', 'mother'];
+        if (reverse)
           throw conflict({
-            zh: `已登记${zh}“${recorded.name}”(#${recorded.id})；一人只有一位生父和一位生母，收养或继父母请选相应类型`,
-            en: `a biological ${en} is recorded already (${recorded.name}, #${recorded.id}); a person has one biological father and one biological mother (choose adoptive or step for another)`,
+            zh: '对方已登记为本人的子女，不能同时是本人的父母',
+            en: 'the related person is recorded as this person’s child and cannot also be a parent',
           });
+        const born = parentBirthProblem(relatedOf(person), relatedOf(other), input.subtype ?? 'biological');
+        if (born) throw invalid('relatedPersonId', born);
+        // One biological father and one biological mother (adoptive and step parents may be added).
+        if ((input.subtype ?? 'biological') === 'biological' && other.sex !== null) {
+          const recorded = await trx
+            .selectFrom('person_relations as r')
+            .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+            .select(['p.id', 'p.name'])
+            .where('r.person_id', '=', personId)
+            .where('r.kind', '=', 'parent')
+            .where('r.subtype', '=', 'biological')
+            .where('r.valid_to', 'is', null)
+            .where('p.sex', '=', other.sex)
+            .where('p.id', '<>', other.id)
+            .executeTakeFirst();
+          if (recorded) {
+            const [zh, en] = other.sex === 1 ? ['生父', 'father'] : ['生母', 'mother'];
+            throw conflict({
+              zh: `已登记${zh}“${recorded.name}”(#${recorded.id})；一人只有一位生父和一位生母，收养或继父母请选相应类型`,
+              en: `a biological ${en} is recorded already (${recorded.name}, #${recorded.id}); a person has one biological father and one biological mother (choose adoptive or step for another)`,
+            });
+          }
         }
       }
-    }
-    if (input.kind === 'spouse') {
-      const on = input.validFrom ?? today();
-      for (const spouse of [other, person]) {
-        const underAge = marriageAgeProblem(relatedOf(spouse), on);
-        if (underAge) throw invalid('relatedPersonId', underAge);
+      if (input.kind === 'spouse') {
+        const on = input.validFrom ?? today();
+        for (const spouse of [other, person]) {
+          const underAge = marriageAgeProblem(relatedOf(spouse), on);
+          if (underAge) throw invalid('relatedPersonId', underAge);
+        }
+        // One spouse at a time (Civil Code art. 1041-1042): a marriage in force to a third person who
+        // is alive ends first (divorce: end that link). A widow's link to her late husband stays, as
+        // the registry keeps it; she may remarry. The third person is not named: they may be registered
+        // outside the actor's region.
+        for (const [who, spouse] of [
+          [{ zh: '本人', en: 'this person' }, person],
+          [{ zh: '对方', en: 'the related person' }, other],
+        ] as const) {
+          const married = await livingSpouseOtherThan(
+            trx,
+            spouse.id,
+            spouse.id === personId ? other.id : personId,
+            on,
+          );
+          if (married?.valid_to === null)
+            throw conflict({
+              zh: `${who.zh}已登记有在世的配偶（婚姻关系未结束）：一人只能有一位配偶（民法典第一千零四十二条）；离婚的，请先在其家庭关系中结束该配偶关系`,
+              en: `${who.en} has a living spouse on record whose marriage has not ended: a person has one spouse (Civil Code art. 1042); after a divorce, end that spouse link first`,
+            });
+          // An ended marriage still in force on the new one's first day: both would hold on its days.
+          if (married)
+            throw conflict({
+              zh: `${who.zh}已登记的婚姻关系 [${married.valid_from ?? '…'}, ${married.valid_to}) 在新配偶关系开始日期 ${on} 时仍然有效：一人同一时间只能有一位配偶（民法典第一千零四十二条）；新关系最早从 ${married.valid_to} 开始`,
+              en: `${who.en} has a marriage on record [${married.valid_from ?? '…'}, ${married.valid_to}) still in force on ${on}, the first day of the new one: a person has one spouse at a time (Civil Code art. 1042); the new link begins on ${married.valid_to} at the earliest`,
+            });
+        }
       }
-      // One spouse at a time (Civil Code art. 1041-1042): a marriage in force to a third person who
-      // is alive ends first (divorce: end that link). A widow's link to her late husband stays, as
-      // the registry keeps it; she may remarry. The third person is not named: they may be registered
-      // outside the actor's region.
-      for (const [who, spouse] of [
-        [{ zh: '本人', en: 'this person' }, person],
-        [{ zh: '对方', en: 'the related person' }, other],
-      ] as const) {
-        const married = await livingSpouseOtherThan(
-          trx,
-          spouse.id,
-          spouse.id === personId ? other.id : personId,
-          on,
-        );
-        if (married?.valid_to === null)
-          throw conflict({
-            zh: `${who.zh}已登记有在世的配偶（婚姻关系未结束）：一人只能有一位配偶（民法典第一千零四十二条）；离婚的，请先在其家庭关系中结束该配偶关系`,
-            en: `${who.en} has a living spouse on record whose marriage has not ended: a person has one spouse (Civil Code art. 1042); after a divorce, end that spouse link first`,
-          });
-        // An ended marriage still in force on the new one's first day: both would hold on its days.
-        if (married)
-          throw conflict({
-            zh: `${who.zh}已登记的婚姻关系 [${married.valid_from ?? '…'}, ${married.valid_to}) 在新配偶关系开始日期 ${on} 时仍然有效：一人同一时间只能有一位配偶（民法典第一千零四十二条）；新关系最早从 ${married.valid_to} 开始`,
-            en: `${who.en} has a marriage on record [${married.valid_from ?? '…'}, ${married.valid_to}) still in force on ${on}, the first day of the new one: a person has one spouse at a time (Civil Code art. 1042); the new link begins on ${married.valid_to} at the earliest`,
-          });
+      // The same link again (a remarriage of the two, a care entrusted again) begins once the earlier
+      // one has ended: two periods of one link on the same day would show it twice as of that day. A
+      // link without a date is taken from today, as the spouse check above takes it.
+      const since = input.validFrom ?? today();
+      const earlier = await trx
+        .selectFrom('person_relations')
+        .select(['id', 'valid_from', 'valid_to'])
+        .where('kind', '=', input.kind)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', other.id)]),
+            ...(input.kind === 'spouse'
+              ? [eb.and([eb('person_id', '=', other.id), eb('related_person_id', '=', personId)])]
+              : []),
+          ]),
+        )
+        .where('valid_to', '>', since)
+        .orderBy('valid_to', 'desc')
+        .executeTakeFirst();
+      if (earlier)
+        throw conflict({
+          zh: `该关系已登记有 [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) 的记录(#${earlier.id})，与新关系的开始日期 ${since} 重叠：同一关系同一天只能有一条记录；新关系最早从 ${earlier.valid_to} 开始`,
+          en: `this link is on record for [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) (#${earlier.id}), which the new one's start ${since} overlaps: one link holds once on a day; the new one begins on ${earlier.valid_to} at the earliest`,
+        });
+      if (input.kind === 'carer' || input.kind === 'guardian') {
+        const tooYoung = carerAgeProblem(relatedOf(other), input.validFrom ?? today(), input.kind);
+        if (tooYoung) throw invalid('relatedPersonId', tooYoung);
       }
-    }
-    // The same link again (a remarriage of the two, a care entrusted again) begins once the earlier
-    // one has ended: two periods of one link on the same day would show it twice as of that day. A
-    // link without a date is taken from today, as the spouse check above takes it.
-    const since = input.validFrom ?? today();
-    const earlier = await trx
-      .selectFrom('person_relations')
-      .select(['id', 'valid_from', 'valid_to'])
-      .where('kind', '=', input.kind)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', other.id)]),
-          ...(input.kind === 'spouse'
-            ? [eb.and([eb('person_id', '=', other.id), eb('related_person_id', '=', personId)])]
-            : []),
-        ]),
-      )
-      .where('valid_to', '>', since)
-      .orderBy('valid_to', 'desc')
-      .executeTakeFirst();
-    if (earlier)
-      throw conflict({
-        zh: `该关系已登记有 [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) 的记录(#${earlier.id})，与新关系的开始日期 ${since} 重叠：同一关系同一天只能有一条记录；新关系最早从 ${earlier.valid_to} 开始`,
-        en: `this link is on record for [${earlier.valid_from ?? '…'}, ${earlier.valid_to}) (#${earlier.id}), which the new one's start ${since} overlaps: one link holds once on a day; the new one begins on ${earlier.valid_to} at the earliest`,
+      const added = await repo.ensureRelation(trx, {
+        person_id: personId,
+        related_person_id: input.relatedPersonId,
+        kind: input.kind,
+        subtype: input.kind === 'parent' ? (input.subtype ?? 'biological') : null,
+        valid_from: input.validFrom ?? null,
+        entrustment_form_date: input.entrustmentFormDate ?? null,
+        carer_fitness_checked_on: input.carerFitnessCheckedOn ?? null,
+        carer_fit: input.carerFit ?? null,
+        source: 'manual',
+        recorded_by: actor.userId,
       });
-    if (input.kind === 'carer' || input.kind === 'guardian') {
-      const tooYoung = carerAgeProblem(relatedOf(other), input.validFrom ?? today(), input.kind);
-      if (tooYoung) throw invalid('relatedPersonId', tooYoung);
-    }
-    const added = await repo.ensureRelation(trx, {
-      person_id: personId,
-      related_person_id: input.relatedPersonId,
-      kind: input.kind,
-      subtype: input.kind === 'parent' ? (input.subtype ?? 'biological') : null,
-      valid_from: input.validFrom ?? null,
-      entrustment_form_date: input.entrustmentFormDate ?? null,
-      carer_fitness_checked_on: input.carerFitnessCheckedOn ?? null,
-      carer_fit: input.carerFit ?? null,
-      source: 'manual',
-      recorded_by: actor.userId,
+      if (!added) throw conflict({ zh: '该关系已存在', en: 'This relation exists already' });
+      await audit(trx, actor, {
+        action: 'person.relation.add',
+        entityType: 'person',
+        entityId: personId,
+        regionCode: person.hukou_region_code,
+        details: { kind: input.kind, relatedPersonId: input.relatedPersonId },
+      });
+      // The listener reaches the related person through the new link.
+      await personChanged(trx, personId, { kind: 'relation' });
+      return personDetail(trx, person, lang);
     });
-    if (!added) throw conflict({ zh: '该关系已存在', en: 'This relation exists already' });
-    await audit(trx, actor, {
-      action: 'person.relation.add',
-      entityType: 'person',
-      entityId: personId,
-      regionCode: person.hukou_region_code,
-      details: { kind: input.kind, relatedPersonId: input.relatedPersonId },
-    });
-    // The listener reaches the related person through the new link.
-    await personChanged(trx, personId, { kind: 'relation' });
-    return personDetail(trx, person, lang);
-  });
+  } catch (error) {
+    await auditNamedNotFound(db, actor, error, { action: 'person.relation.add', personId });
+    throw error;
+  }
 }
 
 /** A person named in a date's message: both ends of a new link are in the caller's region. */
@@ -1688,7 +1791,7 @@ async function requireHead(
 ): Promise<void> {
   if (headPersonId == null) return;
   const head = await repo.findPerson(trx, headPersonId, scopeRange(actor));
-  if (!head) throw invalid('headPersonId', PERSON_NOT_FOUND);
+  if (!head) throw new NamedRecordNotFound('headPersonId', 'person', headPersonId);
   requireNotMerged(head, 'headPersonId');
   if (householdId === null || head.household_id !== householdId)
     throw invalid('headPersonId', {
@@ -1732,6 +1835,7 @@ export async function createHousehold(
       return householdDetail(trx, row, scopeRange(actor));
     });
   } catch (error) {
+    await auditNamedNotFound(db, actor, error, { action: 'household.create' });
     if (isUniqueViolation(error, 'households_county_code_household_no_key'))
       throw new DomainError('CONFLICT', {
         zh: '本县已有该户编号',
@@ -1832,102 +1936,113 @@ export async function updateHousehold(
   patch: HouseholdPatch,
 ): Promise<HouseholdDetail> {
   requireWrite(actor);
-  return db.transaction().execute(async (trx) => {
-    const current = await repo.findHousehold(trx, id, scopeRange(actor));
-    if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
-    if (current.version !== patch.version) throw conflict();
-    if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId, id);
-    // The former and the new head are locked first, in id order, as a person's update takes the
-    // person before the household (recordHead): so the two never wait on each other.
-    const heads = [current.head_person_id, patch.headPersonId ?? null].filter((p): p is number => p !== null);
-    if ('headPersonId' in patch && heads.length)
-      await trx
-        .selectFrom('persons')
-        .select('id')
-        .where('id', 'in', heads)
-        .orderBy('id')
-        .forUpdate()
-        .execute();
-    const former = await formerHeadOf(trx, current, patch);
-    // The former head's relation is rewritten by the change: a write on their record, which only a
-    // caller whose region holds them may make (nor is their name shown to another).
-    if (former && !inScope(actor, former.hukou_region_code))
-      throw invalid('headPersonId', {
-        zh: '本户原户主的户籍在您的管辖范围以外：更换户主须由管辖其户籍地的工作人员办理',
-        en: "the household's present head is registered outside your region: the head is changed by staff whose region holds them",
-      });
-    const formerRelation = formerHeadRelationOf(patch, former);
-    // The version matches: the stored texts are the ones the caller read masked.
-    const texts = unmaskHouseholdTexts(
-      {
-        ...('address' in patch ? { address: patch.address ?? null } : {}),
-        ...('assets' in patch ? { assets: patch.assets ?? {} } : {}),
-      },
-      [...(current.address === null ? [] : [current.address]), ...textsIn(current.assets)],
-    );
-    const updated = await repo.updateHousehold(trx, id, patch.version, {
-      ...('address' in texts ? { address: texts.address ?? null } : {}),
-      ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
-      ...('annualIncomeFen' in patch ? { annual_income_fen: patch.annualIncomeFen ?? null } : {}),
-      ...('assets' in texts ? { assets: JSON.stringify(texts.assets ?? {}) } : {}),
-      ...('bankAccount' in patch
-        ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null }
-        : {}),
-    });
-    if (!updated) throw conflict();
-    // A new head: the former head takes the relation the clerk gave and the new head becomes 户主, in
-    // this transaction, each person's version moving on (an edit of either from an older read is 409).
-    const newHead = 'headPersonId' in patch ? (patch.headPersonId ?? null) : current.head_person_id;
-    const relations: RelationRewrite[] = [];
-    if (former && formerRelation !== null)
-      relations.push(...(await setRelationToHead(trx, former.id, id, formerRelation)));
-    if (newHead !== null && newHead !== current.head_person_id) {
-      relations.push(...(await setRelationToHead(trx, newHead, id, '户主')));
-      // Another member still written 户主 (left by an earlier head change) would make two.
-      const other = await trx
-        .selectFrom('persons')
-        .select(['id', 'name', 'hukou_region_code'])
-        .where('household_id', '=', id)
-        .where('relation_to_head', '=', '户主')
-        .where('id', '<>', newHead)
-        .where('merged_into', 'is', null)
-        .executeTakeFirst();
-      if (other && !inScope(actor, other.hukou_region_code))
-        throw conflict({
-          zh: '本户另有一位成员的与户主关系也是“户主”（户籍在您的管辖范围以外）：一户只有一位户主，须先由管辖其户籍地的工作人员修改其与户主关系',
-          en: 'another member, registered outside your region, is also written 户主: a household has one head; staff whose region holds them must change their relation to the head first',
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const current = await repo.findHousehold(trx, id, scopeRange(actor));
+      if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
+      if (current.version !== patch.version) throw conflict();
+      if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId, id);
+      // The former and the new head are locked first, in id order, as a person's update takes the
+      // person before the household (recordHead): so the two never wait on each other.
+      const heads = [current.head_person_id, patch.headPersonId ?? null].filter(
+        (p): p is number => p !== null,
+      );
+      if ('headPersonId' in patch && heads.length)
+        await trx
+          .selectFrom('persons')
+          .select('id')
+          .where('id', 'in', heads)
+          .orderBy('id')
+          .forUpdate()
+          .execute();
+      const former = await formerHeadOf(trx, current, patch);
+      // The former head's relation is rewritten by the change: a write on their record, which only a
+      // caller whose region holds them may make (nor is their name shown to another).
+      if (former && !inScope(actor, former.hukou_region_code))
+        throw invalid('headPersonId', {
+          zh: '本户原户主的户籍在您的管辖范围以外：更换户主须由管辖其户籍地的工作人员办理',
+          en: "the household's present head is registered outside your region: the head is changed by staff whose region holds them",
         });
-      if (other)
-        throw conflict({
-          zh: `本户成员“${other.name}”(#${other.id})的与户主关系也是“户主”：一户只有一位户主，请先修改其与户主关系，再更换户主`,
-          en: `a member, ${other.name} (#${other.id}), is also written 户主: a household has one head; change their relation to the head first, then change the head`,
-        });
-    }
-    await audit(trx, actor, {
-      action: 'household.update',
-      entityType: 'household',
-      entityId: id,
-      regionCode: updated.hukou_region_code,
-      details: {
-        fields: Object.keys(patch).filter((k) => k !== 'version'),
-        ...(newHead !== current.head_person_id
-          ? {
-              headPersonId: { from: current.head_person_id, to: newHead },
-              relationToHead: relations.map(({ personId, from, to }) => ({ personId, from, to })),
-            }
+      const formerRelation = formerHeadRelationOf(patch, former);
+      // The version matches: the stored texts are the ones the caller read masked.
+      const texts = unmaskHouseholdTexts(
+        {
+          ...('address' in patch ? { address: patch.address ?? null } : {}),
+          ...('assets' in patch ? { assets: patch.assets ?? {} } : {}),
+        },
+        [...(current.address === null ? [] : [current.address]), ...textsIn(current.assets)],
+      );
+      const updated = await repo.updateHousehold(trx, id, patch.version, {
+        ...('address' in texts ? { address: texts.address ?? null } : {}),
+        ...('headPersonId' in patch ? { head_person_id: patch.headPersonId ?? null } : {}),
+        ...('annualIncomeFen' in patch ? { annual_income_fen: patch.annualIncomeFen ?? null } : {}),
+        ...('assets' in texts ? { assets: JSON.stringify(texts.assets ?? {}) } : {}),
+        ...('bankAccount' in patch
+          ? { bank_account_masked: patch.bankAccount ? maskAccount(patch.bankAccount) : null }
           : {}),
-      },
-    });
-    for (const r of relations)
-      await audit(trx, actor, {
-        action: 'person.update',
-        entityType: 'person',
-        entityId: r.personId,
-        regionCode: r.regionCode,
-        details: { fields: ['relationToHead'], householdId: id, relationToHead: { from: r.from, to: r.to } },
       });
-    return householdDetail(trx, updated, scopeRange(actor));
-  });
+      if (!updated) throw conflict();
+      // A new head: the former head takes the relation the clerk gave and the new head becomes 户主, in
+      // this transaction, each person's version moving on (an edit of either from an older read is 409).
+      const newHead = 'headPersonId' in patch ? (patch.headPersonId ?? null) : current.head_person_id;
+      const relations: RelationRewrite[] = [];
+      if (former && formerRelation !== null)
+        relations.push(...(await setRelationToHead(trx, former.id, id, formerRelation)));
+      if (newHead !== null && newHead !== current.head_person_id) {
+        relations.push(...(await setRelationToHead(trx, newHead, id, '户主')));
+        // Another member still written 户主 (left by an earlier head change) would make two.
+        const other = await trx
+          .selectFrom('persons')
+          .select(['id', 'name', 'hukou_region_code'])
+          .where('household_id', '=', id)
+          .where('relation_to_head', '=', '户主')
+          .where('id', '<>', newHead)
+          .where('merged_into', 'is', null)
+          .executeTakeFirst();
+        if (other && !inScope(actor, other.hukou_region_code))
+          throw conflict({
+            zh: '本户另有一位成员的与户主关系也是“户主”（户籍在您的管辖范围以外）：一户只有一位户主，须先由管辖其户籍地的工作人员修改其与户主关系',
+            en: 'another member, registered outside your region, is also written 户主: a household has one head; staff whose region holds them must change their relation to the head first',
+          });
+        if (other)
+          throw conflict({
+            zh: `本户成员“${other.name}”(#${other.id})的与户主关系也是“户主”：一户只有一位户主，请先修改其与户主关系，再更换户主`,
+            en: `a member, ${other.name} (#${other.id}), is also written 户主: a household has one head; change their relation to the head first, then change the head`,
+          });
+      }
+      await audit(trx, actor, {
+        action: 'household.update',
+        entityType: 'household',
+        entityId: id,
+        regionCode: updated.hukou_region_code,
+        details: {
+          fields: Object.keys(patch).filter((k) => k !== 'version'),
+          ...(newHead !== current.head_person_id
+            ? {
+                headPersonId: { from: current.head_person_id, to: newHead },
+                relationToHead: relations.map(({ personId, from, to }) => ({ personId, from, to })),
+              }
+            : {}),
+        },
+      });
+      for (const r of relations)
+        await audit(trx, actor, {
+          action: 'person.update',
+          entityType: 'person',
+          entityId: r.personId,
+          regionCode: r.regionCode,
+          details: {
+            fields: ['relationToHead'],
+            householdId: id,
+            relationToHead: { from: r.from, to: r.to },
+          },
+        });
+      return householdDetail(trx, updated, scopeRange(actor));
+    });
+  } catch (error) {
+    await auditNamedNotFound(db, actor, error, { action: 'household.update', householdId: id });
+    throw error;
+  }
 }
 
 // ---------- duplicates and merge ----------
@@ -2026,161 +2141,180 @@ export async function mergePerson(
   requireAccess(actor, 'persons.merge', { individual: true });
   if (id === intoId)
     throw invalid('intoId', { zh: '不能与自身合并', en: 'a person cannot be merged into themselves' });
-  return db.transaction().execute(async (trx) => {
-    const scope = scopeRange(actor);
-    // Both rows locked in id order: two clerks merging a pair each into the other wait for each
-    // other instead of deadlocking; the second then finds the pair merged (409).
-    const lower = await repo.findPersonForUpdate(trx, Math.min(id, intoId), scope);
-    const higher = await repo.findPersonForUpdate(trx, Math.max(id, intoId), scope);
-    const [duplicate, kept] = id < intoId ? [lower, higher] : [higher, lower];
-    if (!duplicate) throw notFound(PERSON_NOT_FOUND);
-    if (!kept) throw invalid('intoId', PERSON_NOT_FOUND);
-    if (duplicate.version !== version) throw conflict();
-    if (duplicate.merged_into !== null || kept.merged_into !== null)
-      throw conflict({ zh: '该人员已被合并', en: 'One of the persons was merged already' });
-    if (duplicate.id_number !== null && kept.id_number !== null && duplicate.id_number !== kept.id_number)
-      throw invalid('intoId', {
-        zh: '两人的公民身份号码不同，不是同一人',
-        en: 'the two persons have different ID numbers; they are not the same person',
-      });
-    const movedId = duplicate.id_number;
-    // The number the person kept receives must agree with their birth date and sex (DOMAIN.md 1).
-    const moved = movedId && kept.id_number === null ? normalizeIdNumber(movedId) : null;
-    const mismatch = moved?.ok
-      ? checkIdAgainst(moved, { sex: kept.sex, birthDate: kept.birth_date })[0]
-      : undefined;
-    if (mismatch)
-      throw invalid('intoId', {
-        zh: `被合并人员的公民身份号码与保留人员不符：${mismatch.message.zh}`,
-        en: `the merged person's ID number does not fit the person kept: ${mismatch.message.en}`,
-      });
-    // The households the duplicate heads get the person kept or no head (below): a change to each, which
-    // a household registered outside the caller's region does not take from this caller (as leaveHead).
-    const headed = await trx
-      .selectFrom('households')
-      .select(['id', 'hukou_region_code'])
-      .where('head_person_id', '=', id)
-      .orderBy('id')
-      .forUpdate()
-      .execute();
-    if (headed.some((h) => !inScope(actor, h.hukou_region_code)))
-      throw outsideRegion('intoId', {
-        zh: '被合并的人员是一户的户主，而该户的户籍地在您的管辖范围以外：须先由管辖该户户籍地的工作人员在户信息中更换户主，再合并',
-        en: 'the person merged away heads a household registered outside your region: staff whose region holds the household change its head first, then merge',
-      });
-    const facts = await mergeFacts(trx, duplicate, kept);
-    // The ID number is unique, so it moves: cleared on the duplicate first.
-    await trx
-      .updateTable('persons')
-      .set({
-        merged_into: intoId,
-        id_number: null,
-        no_id_reason: movedId ? `merged:${movedId.slice(-6)}` : (duplicate.no_id_reason ?? 'merged'),
-        version: sql<number>`version + 1`,
-        updated_at: sql<Date>`now()`,
-      })
-      .where('id', '=', id)
-      .execute();
-    const keptPatch: Record<string, unknown> = {};
-    if (kept.id_number === null && movedId)
-      Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
-    if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
-    if (kept.household_id === null && duplicate.household_id) {
-      keptPatch.household_id = duplicate.household_id;
-      if (kept.relation_to_head === null) keptPatch.relation_to_head = duplicate.relation_to_head;
-    }
-    const keptHousehold = (keptPatch.household_id as number | undefined) ?? kept.household_id;
-    await trx
-      .updateTable('persons')
-      .set({ ...keptPatch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
-      .where('id', '=', intoId)
-      .execute();
-    await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
-    for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to, e.by);
-    for (const r of facts.retracted) {
-      await repo.retractFact(trx, r.factId, intoId, actor.userId, `合并：与 #${r.sameAs} 相同`);
-      // What the duplicate's copy ended, the copy kept ended: retracting that one reopens it.
-      await repo.moveEndedBy(trx, intoId, r.factId, r.sameAs);
-    }
-    // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
-    // is closed and kept for the record).
-    const relations = await trx
-      .selectFrom('person_relations')
-      .selectAll()
-      .where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)]))
-      .execute();
-    for (const r of relations) {
-      const personId = r.person_id === id ? intoId : r.person_id;
-      const relatedId = r.related_person_id === id ? intoId : r.related_person_id;
-      const self = personId === relatedId;
-      const clash =
-        self ||
-        (r.valid_to === null &&
-          (await trx
-            .selectFrom('person_relations')
-            .select('id')
-            .where('kind', '=', r.kind)
-            .where('valid_to', 'is', null)
-            .where((eb) =>
-              eb.or([
-                eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', relatedId)]),
-                eb.and([
-                  eb('person_id', '=', relatedId),
-                  eb('related_person_id', '=', personId),
-                  eb('kind', '=', 'spouse'),
-                ]),
-              ]),
-            )
-            .executeTakeFirst()) !== undefined);
-      if (clash) {
-        await trx
-          .updateTable('person_relations')
-          .set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` })
-          .where('id', '=', r.id)
-          .execute();
-      } else {
-        await trx
-          .updateTable('person_relations')
-          .set({ person_id: personId, related_person_id: relatedId })
-          .where('id', '=', r.id)
-          .execute();
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const scope = scopeRange(actor);
+      // Both rows locked in id order: two clerks merging a pair each into the other wait for each
+      // other instead of deadlocking; the second then finds the pair merged (409).
+      const lower = await repo.findPersonForUpdate(trx, Math.min(id, intoId), scope);
+      const higher = await repo.findPersonForUpdate(trx, Math.max(id, intoId), scope);
+      const [duplicate, kept] = id < intoId ? [lower, higher] : [higher, lower];
+      if (!duplicate) throw notFound(PERSON_NOT_FOUND);
+      if (!kept) throw new NamedRecordNotFound('intoId', 'person', intoId);
+      if (duplicate.version !== version) throw conflict();
+      if (duplicate.merged_into !== null || kept.merged_into !== null)
+        throw conflict({ zh: '该人员已被合并', en: 'One of the persons was merged already' });
+      if (duplicate.id_number !== null && kept.id_number !== null && duplicate.id_number !== kept.id_number)
+        throw invalid('intoId', {
+          zh: '两人的公民身份号码不同，不是同一人',
+          en: 'the two persons have different ID numbers; they are not the same person',
+        });
+      const movedId = duplicate.id_number;
+      // The number the person kept receives must agree with their birth date and sex (DOMAIN.md 1).
+      const moved = movedId && kept.id_number === null ? normalizeIdNumber(movedId) : null;
+      const mismatch = moved?.ok
+        ? checkIdAgainst(moved, { sex: kept.sex, birthDate: kept.birth_date })[0]
+        : undefined;
+      if (mismatch)
+        throw invalid('intoId', {
+          zh: `被合并人员的公民身份号码与保留人员不符：${mismatch.message.zh}`,
+          en: `the merged person's ID number does not fit the person kept: ${mismatch.message.en}`,
+        });
+      // The households the duplicate heads get the person kept or no head (below): a change to each, which
+      // a household registered outside the caller's region does not take from this caller (as leaveHead).
+      const headed = await trx
+        .selectFrom('households')
+        .select(['id', 'hukou_region_code'])
+        .where('head_person_id', '=', id)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      if (headed.some((h) => !inScope(actor, h.hukou_region_code)))
+        throw outsideRegion('intoId', {
+          zh: '被合并的人员是一户的户主，而该户的户籍地在您的管辖范围以外：须先由管辖该户户籍地的工作人员在户信息中更换户主，再合并',
+          en: 'the person merged away heads a household registered outside your region: staff whose region holds the household change its head first, then merge',
+        });
+      const facts = await mergeFacts(trx, duplicate, kept);
+      // The ID number is unique, so it moves: cleared on the duplicate first.
+      await trx
+        .updateTable('persons')
+        .set({
+          merged_into: intoId,
+          id_number: null,
+          no_id_reason: movedId ? `merged:${movedId.slice(-6)}` : (duplicate.no_id_reason ?? 'merged'),
+          version: sql<number>`version + 1`,
+          updated_at: sql<Date>`now()`,
+        })
+        .where('id', '=', id)
+        .execute();
+      const keptPatch: Record<string, unknown> = {};
+      if (kept.id_number === null && movedId)
+        Object.assign(keptPatch, { id_number: movedId, no_id_reason: null });
+      if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
+      if (kept.household_id === null && duplicate.household_id) {
+        keptPatch.household_id = duplicate.household_id;
+        if (kept.relation_to_head === null) keptPatch.relation_to_head = duplicate.relation_to_head;
       }
-    }
-    // A household the duplicate headed: the person kept heads it if they are its member; otherwise
-    // it has no head until a clerk names one (the head is one of the members).
-    await trx
-      .updateTable('households')
-      .set({
-        head_person_id:
-          keptHousehold === null
-            ? null
-            : sql<number | null>`CASE WHEN id = ${keptHousehold} THEN ${intoId}::bigint END`,
-        version: sql<number>`version + 1`,
-        updated_at: sql<Date>`now()`,
-      })
-      .where('head_person_id', '=', id)
-      .execute();
-    await audit(trx, actor, {
-      action: 'person.merge',
-      entityType: 'person',
-      entityId: id,
-      regionCode: duplicate.hukou_region_code,
-      details: {
-        intoId,
-        ...(facts.ended.length
-          ? { ended: facts.ended.map(({ factId, from, to }) => ({ factId, from, to })) }
-          : {}),
-        ...(facts.retracted.length ? { retracted: facts.retracted } : {}),
-      },
+      const keptHousehold = (keptPatch.household_id as number | undefined) ?? kept.household_id;
+      await trx
+        .updateTable('persons')
+        .set({ ...keptPatch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+        .where('id', '=', intoId)
+        .execute();
+      await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
+      for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to, e.by);
+      for (const r of facts.retracted) {
+        await repo.retractFact(trx, r.factId, intoId, actor.userId, `合并：与 #${r.sameAs} 相同`);
+        // What the duplicate's copy ended, the copy kept ended: retracting that one reopens it.
+        await repo.moveEndedBy(trx, intoId, r.factId, r.sameAs);
+      }
+      // Relations: re-pointed unless the kept person has the same one already (then the duplicate's
+      // is closed and kept for the record).
+      const relations = await trx
+        .selectFrom('person_relations')
+        .selectAll()
+        .where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)]))
+        .execute();
+      for (const r of relations) {
+        const personId = r.person_id === id ? intoId : r.person_id;
+        const relatedId = r.related_person_id === id ? intoId : r.related_person_id;
+        const self = personId === relatedId;
+        const clash =
+          self ||
+          (r.valid_to === null &&
+            (await trx
+              .selectFrom('person_relations')
+              .select('id')
+              .where('kind', '=', r.kind)
+              .where('valid_to', 'is', null)
+              .where((eb) =>
+                eb.or([
+                  eb.and([eb('person_id', '=', personId), eb('related_person_id', '=', relatedId)]),
+                  eb.and([
+                    eb('person_id', '=', relatedId),
+                    eb('related_person_id', '=', personId),
+                    eb('kind', '=', 'spouse'),
+                  ]),
+                ]),
+              )
+              .executeTakeFirst()) !== undefined);
+        if (clash) {
+          await trx
+            .updateTable('person_relations')
+            .set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` })
+            .where('id', '=', r.id)
+            .execute();
+        } else {
+          await trx
+            .updateTable('person_relations')
+            .set({ person_id: personId, related_person_id: relatedId })
+            .where('id', '=', r.id)
+            .execute();
+        }
+      }
+      // A household the duplicate headed: the person kept heads it if they are its member; otherwise
+      // it has no head until a clerk names one (the head is one of the members).
+      const headsHandedOn = await trx
+        .updateTable('households')
+        .set({
+          head_person_id:
+            keptHousehold === null
+              ? null
+              : sql<number | null>`CASE WHEN id = ${keptHousehold} THEN ${intoId}::bigint END`,
+          version: sql<number>`version + 1`,
+          updated_at: sql<Date>`now()`,
+        })
+        .where('head_person_id', '=', id)
+        .returning(['id', 'hukou_region_code', 'head_person_id'])
+        .execute();
+      await audit(trx, actor, {
+        action: 'person.merge',
+        entityType: 'person',
+        entityId: id,
+        regionCode: duplicate.hukou_region_code,
+        details: {
+          intoId,
+          ...(facts.ended.length
+            ? { ended: facts.ended.map(({ factId, from, to }) => ({ factId, from, to })) }
+            : {}),
+          ...(facts.retracted.length ? { retracted: facts.retracted } : {}),
+        },
+      });
+      await auditHeadChanges(
+        trx,
+        actor,
+        headsHandedOn
+          .sort((a, b) => a.id - b.id)
+          .map((h) => ({
+            householdId: h.id,
+            regionCode: h.hukou_region_code,
+            from: id,
+            to: h.head_person_id,
+          })),
+        { action: 'person.merge', personId: id },
+      );
+      // The duplicate first (its periods end: the person kept now stands for it), then the person
+      // kept, whose facts and links now include the duplicate's, with the relatives on those links.
+      await personChanged(trx, id, { kind: 'merged_away', mergedInto: intoId });
+      await personChanged(trx, intoId, { kind: 'merge_kept' });
+      const after = await repo.findPerson(trx, intoId, scope);
+      if (!after) throw notFound(PERSON_NOT_FOUND);
+      return personDetail(trx, after, lang);
     });
-    // The duplicate first (its periods end: the person kept now stands for it), then the person
-    // kept, whose facts and links now include the duplicate's, with the relatives on those links.
-    await personChanged(trx, id, { kind: 'merged_away', mergedInto: intoId });
-    await personChanged(trx, intoId, { kind: 'merge_kept' });
-    const after = await repo.findPerson(trx, intoId, scope);
-    if (!after) throw notFound(PERSON_NOT_FOUND);
-    return personDetail(trx, after, lang);
-  });
+  } catch (error) {
+    await auditNamedNotFound(db, actor, error, { action: 'person.merge', personId: id });
+    throw error;
+  }
 }
 
 /** The same period and data: the one fact recorded on both records of the person. */
