@@ -32,6 +32,7 @@ import {
   membershipHeldUntil,
   membershipOnPastDay,
   membershipRuns,
+  quotingAsFound,
   RULE_FACT_KINDS,
   unchanging,
   type GroupCode,
@@ -692,7 +693,8 @@ function enteredText(name: string, code: GroupCode, since: IsoDate, reasons: Gro
   };
 }
 
-function leftText(
+/** An exit's worklist text (exported for its tests: every group's label read in a sentence). */
+export function leftText(
   name: string,
   code: GroupCode,
   until: IsoDate | null,
@@ -701,6 +703,7 @@ function leftText(
   why: readonly Label[] = [],
 ) {
   const label = GROUP_LABELS[code];
+  const a = indefiniteArticle(label.en);
   const because = {
     zh: why.length ? `, ${why.map((w) => w.zh).join(', ')}` : '',
     en: why.length ? `; ${why.map((w) => w.en).join('; ')}` : '',
@@ -713,12 +716,17 @@ function leftText(
   if (until === null)
     return {
       text_zh: `更正: ${name} 不属于${label.zh}, 原记录自 ${since} 所依据的信息已更正或撤回${was.zh}`,
-      text_en: `Corrected: ${name} was not a ${label.en}; the records behind the period from ${since} were corrected or retracted${was.en}`,
+      text_en: `Corrected: ${name} was not ${a} ${label.en}; the records behind the period from ${since} were corrected or retracted${was.en}`,
     };
   return {
     text_zh: `不再属于${label.zh}: ${name}, 自 ${until}${because.zh}${was.zh}`,
-    text_en: `No longer a ${label.en}: ${name}, from ${until}${because.en}${was.en}`,
+    text_en: `No longer ${a} ${label.en}: ${name}, from ${until}${because.en}${was.en}`,
   };
+}
+
+/** "an orphan", "an elderly with special difficulties", "a rural left-behind child". */
+function indefiniteArticle(noun: string): 'a' | 'an' {
+  return /^[aeiou]/i.test(noun) ? 'an' : 'a';
 }
 
 /**
@@ -963,13 +971,10 @@ export function planFromContext(
       today: now,
       touched,
     };
-    for (const membership of memberships)
-      planHeld(
-        plan,
-        target,
-        startUnderEarlierConfigs(target, membership),
-        stored?.get(membership.code) ?? [],
-      );
+    // A ground that quotes another group (special difficulty) names that group's start as stored.
+    const found = memberships.map((membership) => startUnderEarlierConfigs(target, membership));
+    for (const membership of found)
+      planHeld(plan, target, quotingAsFound(membership, found), stored?.get(membership.code) ?? []);
     if (!stored) continue;
     for (const [code, periods] of stored)
       if (!memberships.some((m) => m.code === code)) planNotHeld(plan, target, code as GroupCode, periods);
@@ -1015,21 +1020,52 @@ function startUnderEarlierConfigs(target: PeriodTarget, membership: GroupMembers
     if (since >= change) break;
     const dayBefore = addDays(change, -1);
     const before = membershipOnPastDay(history, membership.code, dayBefore, target.configOn(dayBefore));
-    if (before === null)
-      return {
-        ...membership,
-        since: change,
-        reasons: [
-          ...membership.reasons,
-          {
-            zh: `依本地区自 ${change} 起施行的配置`,
-            en: `under the region's configuration in force from ${change}`,
-          },
-        ],
-      };
+    if (before === null) return underConfigFrom(membership, change);
     since = before.since;
   }
   return since === membership.since ? membership : { ...membership, since };
+}
+
+/** A membership that starts on a change of configuration, its facts holding earlier: it says so. */
+function underConfigFrom(membership: GroupMembership, change: IsoDate): GroupMembership {
+  return {
+    ...membership,
+    since: change,
+    reasons: [
+      ...membership.reasons,
+      {
+        zh: `依本地区自 ${change} 起施行的配置`,
+        en: `under the region's configuration in force from ${change}`,
+      },
+    ],
+  };
+}
+
+/**
+ * The grounds a stretch judged again is written with: those of its last day (membershipRuns), and the
+ * change of configuration it starts on when its facts held before it, as startUnderEarlierConfigs says of
+ * a membership (a stretch that held the day before the change runs on from before it: joined).
+ */
+function stretchGrounds(target: PeriodTarget, since: IsoDate, membership: GroupMembership): GroupMembership {
+  return membership.since < since && target.configChanges.includes(since)
+    ? underConfigFrom(membership, since)
+    : membership;
+}
+
+/**
+ * A stored period judged again as one stretch: dated as the facts now stand and with the grounds of
+ * that stretch (a corrected birth date: "born 2010-03-01", not the 2011 the period was written with),
+ * kept in the village it was counted in. Its own grounds when the stretch's are not known.
+ */
+function rejudgedRow(
+  target: PeriodTarget,
+  period: StoredPeriod,
+  stretch: { since: IsoDate; membership: GroupMembership | null },
+) {
+  const row = storedRow(target, period);
+  if (stretch.membership === null) return row;
+  const grounds = stretchGrounds(target, stretch.since, stretch.membership);
+  return { ...row, sub_category: grounds.subCategory || null, reasons: reasonsJson(grounds) };
 }
 
 const covers = (period: StoredPeriod, day: IsoDate) =>
@@ -1109,7 +1145,9 @@ function planHeld(
         plan.inserts.push({
           person_id: person.id,
           group_code: code,
-          ...(stretch.membership ? membershipRow(target, stretch.membership) : storedRow(target, current)),
+          ...(stretch.membership
+            ? membershipRow(target, stretchGrounds(target, stretch.since, stretch.membership))
+            : storedRow(target, current)),
           since: stretch.since,
           until: stretch.until,
         });
@@ -1200,12 +1238,21 @@ function planNotHeld(
   const last = stretches[stretches.length - 1];
   if (!first || !last) plan.voids.push(stale.id);
   else {
-    plan.updates.push({ ...storedRow(target, stale), id: stale.id, since: first.since, until: first.until });
+    // The stored period is the first stretch, with that stretch's grounds: the facts as they now stand.
+    // The exit item below quotes the period's reasons as they were.
+    plan.updates.push({
+      ...rejudgedRow(target, stale, first),
+      id: stale.id,
+      since: first.since,
+      until: first.until,
+    });
     for (const stretch of stretches.slice(1))
       plan.inserts.push({
         person_id: person.id,
         group_code: code,
-        ...(stretch.membership ? membershipRow(target, stretch.membership) : storedRow(target, stale)),
+        ...(stretch.membership
+          ? membershipRow(target, stretchGrounds(target, stretch.since, stretch.membership))
+          : storedRow(target, stale)),
         since: stretch.since,
         until: stretch.until,
       });
@@ -1307,12 +1354,18 @@ function checkClosed(plan: BatchPlan, target: PeriodTarget, code: GroupCode, per
     }
     return;
   }
-  plan.cuts.push({ id: period.id, since: first.since, until: first.until });
+  // Judged again, the period carries the grounds of the days it keeps (a birth date corrected).
+  plan.updates.push({
+    ...rejudgedRow(target, period, first),
+    id: period.id,
+    since: first.since,
+    until: first.until,
+  });
   for (const stretch of more)
     plan.inserts.push({
       person_id: person.id,
       group_code: code,
-      ...membershipRow(target, stretch.membership),
+      ...membershipRow(target, stretchGrounds(target, stretch.since, stretch.membership)),
       since: stretch.since,
       until: stretch.until,
     });

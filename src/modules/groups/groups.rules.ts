@@ -78,7 +78,7 @@
  *   died, was declared dead, or has a disability of grade 1-3 ("计划生育特殊家庭: 独生子王一死亡(2020-05-01)").
  */
 
-import { addDays, addMonths, addYears, ageOn, maxDate, minDate } from '../../platform/dates.ts';
+import { addDays, addMonths, addYears, ageOn, isIsoDate, maxDate, minDate } from '../../platform/dates.ts';
 import type { IsoDate } from '../../platform/dates.ts';
 import {
   ASSISTANCE_PROGRAM_LABELS,
@@ -613,7 +613,7 @@ export const highAgeElderly: GroupRule = unbroken((subject, asOf, config) => {
   if (firstBandStart === undefined || youngerThan(person, firstBandStart, asOf)) return null;
   if (!isLivingOn(person, asOf)) return null;
   const elderly = atLeast(person, firstBandStart, asOf);
-  const band = highAgeBand(person, asOf, config.highAgeBandStarts);
+  const band = highAgeBand(person.birthDate, asOf, config.highAgeBandStarts);
   if (elderly === null || band === null) return null;
   return membership(
     'high_age_elderly',
@@ -940,17 +940,51 @@ function membership(
  */
 function asGround(member: GroupMembership | null, stated: Condition | null): Condition | null {
   if (member === null) return null;
-  const label = GROUP_LABELS[member.code];
+  const quote = quoteOf(member.code);
   const own = member.reasons.filter(
     (reason) => !stated?.reasons.some((known) => known.zh === reason.zh && known.en === reason.en),
   );
   if (own.length === 0)
-    return condition(member.since, `${label.zh}(自${member.since})`, `${label.en} since ${member.since}`);
+    return condition(member.since, `${quote.zh}${member.since})`, `${quote.en}${member.since}`);
   return condition(
     member.since,
-    `${label.zh}(自${member.since}): ${own.map((reason) => reason.zh).join('，')}`,
-    `${label.en} since ${member.since}: ${own.map((reason) => reason.en).join(', ')}`,
+    `${quote.zh}${member.since}): ${own.map((reason) => reason.zh).join('，')}`,
+    `${quote.en}${member.since}: ${own.map((reason) => reason.en).join(', ')}`,
   );
+}
+
+/** How a ground that is another group begins, its `since` next: "农村留守老年人(自", "… elderly since ". */
+function quoteOf(code: GroupCode): Label {
+  const label = GROUP_LABELS[code];
+  return { zh: `${label.zh}(自`, en: `${label.en} since ` };
+}
+
+/**
+ * A membership whose grounds quote other groups (special difficulty: left-behind and disabled elderly),
+ * each quote naming the `since` of that group's membership in `found`, the memberships of the same person
+ * and day as the evaluation stores them. The evaluation may start a group later than its rule alone says
+ * (a change of configuration under which it did not hold before, a link that began), or earlier (the
+ * previous configuration held it too); the quote then says the start of the membership it names.
+ */
+export function quotingAsFound(
+  membership: GroupMembership,
+  found: readonly GroupMembership[],
+): GroupMembership {
+  let reasons: Reason[] | null = null;
+  for (const quoted of found) {
+    if (quoted.code === membership.code) continue;
+    const quote = quoteOf(quoted.code);
+    membership.reasons.forEach((reason, i) => {
+      if (!reason.zh.startsWith(quote.zh) || !reason.en.startsWith(quote.en)) return;
+      const stated = reason.en.slice(quote.en.length, quote.en.length + 10);
+      if (stated === quoted.since || !isIsoDate(stated)) return;
+      (reasons ??= [...membership.reasons])[i] = {
+        zh: `${quote.zh}${quoted.since}${reason.zh.slice(quote.zh.length + 10)}`,
+        en: `${quote.en}${quoted.since}${reason.en.slice(quote.en.length + 10)}`,
+      };
+    });
+  }
+  return reasons === null ? membership : { ...membership, reasons };
 }
 
 /** Alternatives of which any one suffices, all named: they hold since the first of them began. */
@@ -1220,18 +1254,50 @@ function onlyChildDisabled(child: Relative, asOf: IsoDate): Condition | null {
 }
 
 function highAgeBand(
-  person: PersonSnapshot,
+  birthDate: IsoDate,
   asOf: IsoDate,
   bandStarts: readonly number[],
 ): { label: string; reason: Reason } | null {
-  const age = ageOn(person.birthDate, asOf);
+  const age = ageOn(birthDate, asOf);
   const index = bandStarts.findLastIndex((start) => start <= age);
   const start = bandStarts[index];
   if (start === undefined) return null;
   const next = bandStarts[index + 1];
   const label = next === undefined ? `${start}+` : `${start}-${next - 1}`;
-  const since = addYears(person.birthDate, start);
+  const since = addYears(birthDate, start);
   return { label, reason: { zh: `${label}岁年龄段自${since}`, en: `age band ${label} since ${since}` } };
+}
+
+/** A band's reason as highAgeBand writes it ("age band 90-99 since 2021-01-25"), whatever the band. */
+const BAND_REASON = {
+  zh: /^\d+(?:-\d+|\+)岁年龄段自\d{4}-\d{2}-\d{2}$/,
+  en: /^age band \d+(?:-\d+|\+) since \d{4}-\d{2}-\d{2}$/,
+};
+
+/**
+ * A high-age elderly period's sub-category and reasons on a day it covers. The band depends on the birth
+ * date and the day alone (DOMAIN.md section 2), while a period, one stretch from the first band's
+ * birthday on, holds the band of the evaluation that wrote it last: a list of the members on a past day
+ * derives that day's band and names it in place of the band the period holds, the other reasons kept.
+ * Null when the day is in no band (before the first) or the reasons name no band: the period's own then.
+ */
+export function highAgeGroundsOn(
+  birthDate: IsoDate,
+  day: IsoDate,
+  bandStarts: readonly number[],
+  reasons: { readonly zh: readonly string[]; readonly en: readonly string[] },
+): { subCategory: string; reasons: { zh: string[]; en: string[] } } | null {
+  const band = highAgeBand(birthDate, day, bandStarts);
+  if (band === null) return null;
+  const at = reasons.en.findIndex(
+    (en, i) => BAND_REASON.en.test(en) && BAND_REASON.zh.test(reasons.zh[i] ?? ''),
+  );
+  if (at < 0) return null;
+  const zh = [...reasons.zh];
+  const en = [...reasons.en];
+  zh[at] = band.reason.zh;
+  en[at] = band.reason.en;
+  return { subCategory: band.label, reasons: { zh, en } };
 }
 
 // --- Clauses about relatives ---

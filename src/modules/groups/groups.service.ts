@@ -22,10 +22,15 @@ import {
   type GroupProvider,
   type PersonChange,
 } from '../registry/index.ts';
-import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
+import { GROUP_CODES, GROUP_LABELS, highAgeGroundsOn, type GroupCode } from './groups.rules.ts';
 import { reevaluateAfterChange } from './groups.evaluate.ts';
 import type { ConfigBody, ConfigView, WorklistItem } from './groups.schemas.ts';
-import { configProblems, resolveConfig, type EffectiveGroupsConfig } from './groups.settings.ts';
+import {
+  configProblems,
+  configResolver,
+  resolveConfig,
+  type EffectiveGroupsConfig,
+} from './groups.settings.ts';
 import { groupsEvaluateJob } from './groups.jobs.ts';
 import * as repo from './groups.repository.ts';
 
@@ -258,14 +263,42 @@ export async function groupsOfPerson(
   const ahead = asOfAheadProblem(asOf, today());
   if (ahead) throw invalid('asOf', ahead);
   const rows = await repo.membershipsOn(db, personId, asOf);
+  // A high-age elderly band is that of the date asked (as the member list shows it), by the bands in
+  // force on that date where the period was counted: the period holds the latest evaluation's band.
+  const bandOn = rows.some((row) => row.group_code === 'high_age_elderly')
+    ? await highAgeBandOn(db, personId, asOf)
+    : null;
   return rows
-    .map((row) => ({
-      code: row.group_code as GroupCode,
-      since: row.since,
-      subCategory: row.sub_category,
-      reasons: row.reasons,
-    }))
+    .map((row) => {
+      const onTheDate =
+        row.group_code === 'high_age_elderly' && bandOn ? bandOn(row.region_code, row.reasons) : null;
+      return {
+        code: row.group_code as GroupCode,
+        since: row.since,
+        subCategory: onTheDate?.subCategory ?? row.sub_category,
+        reasons: onTheDate?.reasons ?? row.reasons,
+      };
+    })
     .sort((a, b) => GROUP_CODES.indexOf(a.code) - GROUP_CODES.indexOf(b.code));
+}
+
+/** highAgeGroundsOn for one person on a date, by the bands in force on it in a period's village. */
+async function highAgeBandOn(db: repo.Db, personId: number, day: IsoDate) {
+  const person = await db
+    .selectFrom('persons')
+    .select('birth_date')
+    .where('id', '=', personId)
+    .executeTakeFirst();
+  const birthDate = person?.birth_date;
+  if (!birthDate) return null;
+  const bandsOn = configResolver(
+    (await repo.configsInForceBetween(db, day, day)).map((row) => ({
+      regionCode: row.region_code,
+      config: row.config,
+    })),
+  );
+  return (regionCode: string, reasons: { zh: string[]; en: string[] }) =>
+    highAgeGroundsOn(birthDate, day, bandsOn(regionCode).highAgeBandStarts, reasons);
 }
 
 /**
@@ -295,17 +328,32 @@ export function inGroup(
  */
 export const personGroupsProvider: GroupProvider = {
   groups: GROUP_CODES.map((code) => ({ code, name: GROUP_LABELS[code] })),
-  async periodsOf(db, personIds) {
+  // With a date (the person file as of it), a high-age elderly period in force on it shows that
+  // date's band, as the member list of that date does.
+  async periodsOf(db, personIds, asOf?: IsoDate) {
     const rows = await repo.allMembershipsOf(db, personIds);
+    const onDate = (row: (typeof rows)[number]) =>
+      asOf !== undefined &&
+      row.group_code === 'high_age_elderly' &&
+      row.since <= asOf &&
+      (row.until === null || row.until > asOf);
+    const bands = new Map<number, Awaited<ReturnType<typeof highAgeBandOn>>>();
+    if (asOf !== undefined)
+      for (const personId of new Set(rows.filter(onDate).map((row) => row.person_id)))
+        bands.set(personId, await highAgeBandOn(db, personId, asOf));
     return rows
-      .map((row): GroupPeriod => ({
-        personId: row.person_id,
-        code: row.group_code,
-        subCategory: row.sub_category,
-        since: row.since,
-        until: row.until,
-        reasons: row.reasons,
-      }))
+      .map((row): GroupPeriod => {
+        const band = onDate(row) ? bands.get(row.person_id) : null;
+        const onTheDate = band ? band(row.region_code, row.reasons) : null;
+        return {
+          personId: row.person_id,
+          code: row.group_code,
+          subCategory: onTheDate?.subCategory ?? row.sub_category,
+          since: row.since,
+          until: row.until,
+          reasons: onTheDate?.reasons ?? row.reasons,
+        };
+      })
       .sort(
         (a, b) =>
           a.personId - b.personId ||

@@ -15,7 +15,7 @@ import type { DB } from '../../platform/db.schema.ts';
 import { daysInMonth, formatDate, isIsoDate, today, type IsoDate } from '../../platform/dates.ts';
 import { invalid } from '../../platform/errors.ts';
 import { audit, maskValue, requireAccess, signInGuard, VIEWER_ROLES, type Actor } from '../access/index.ts';
-import { GROUP_CODES, GROUP_LABELS, type GroupCode } from './groups.rules.ts';
+import { GROUP_CODES, GROUP_LABELS, highAgeGroundsOn, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
 import { resolveRegion } from './groups.service.ts';
 import { configResolver } from './groups.settings.ts';
@@ -399,7 +399,8 @@ type Member = MemberList['items'][number];
  * The members of a group in a region on a date, for a reader who may see persons (checked here), in
  * person id order, a page at a time. Scoped in SQL: a period keeps the village it was counted in, but
  * the person must be in the reader's scope today too (a closed period of a person whose hukou has since
- * moved away stays in the counts, not in the list). ID numbers masked.
+ * moved away stays in the counts, not in the list). ID numbers masked. A high-age elderly member's band is
+ * that of the date asked (highAgeGroundsOn), by the bands in force on it where the period was counted.
  */
 async function membersOf(
   db: Kysely<DB>,
@@ -416,6 +417,15 @@ async function membersOf(
   const date = dateOrToday(query.asOf);
   const [from, to] = codeRange(target.code);
   const [scopeFrom, scopeTo] = codeRange(actor.regionCode);
+  const bandsOn =
+    query.group === 'high_age_elderly'
+      ? configResolver(
+          (await configsInForceBetween(db, date, date)).map((row) => ({
+            regionCode: row.region_code,
+            config: row.config,
+          })),
+        )
+      : null;
   const page = async (after: number, limit: number): Promise<Member[]> => {
     const result = await sql<{
       person_id: number;
@@ -427,8 +437,10 @@ async function membersOf(
       since: string;
       sub_category: string | null;
       reasons: { zh: string[]; en: string[] };
+      region_code: string;
     }>`
-      SELECT gm.person_id, p.name, p.id_number, p.sex, p.birth_date, p.hukou_region_code, gm.since, gm.sub_category, gm.reasons
+      SELECT gm.person_id, p.name, p.id_number, p.sex, p.birth_date, p.hukou_region_code, gm.since, gm.sub_category, gm.reasons,
+        gm.region_code
       FROM group_memberships gm JOIN persons p ON p.id = gm.person_id
       WHERE gm.group_code = ${query.group}
         AND gm.region_code >= ${from} AND gm.region_code < ${to}
@@ -438,17 +450,23 @@ async function membersOf(
         AND gm.person_id > ${after}
       ORDER BY gm.person_id
       LIMIT ${limit}`.execute(db);
-    return result.rows.map((r) => ({
-      personId: Number(r.person_id),
-      name: r.name,
-      idNumberMasked: r.id_number ? maskValue(r.id_number, 'idNumber') : null,
-      sex: r.sex,
-      birthDate: r.birth_date,
-      hukouRegionCode: r.hukou_region_code,
-      since: r.since,
-      subCategory: r.sub_category,
-      reasons: r.reasons,
-    }));
+    return result.rows.map((r) => {
+      const onTheDate =
+        bandsOn && r.birth_date
+          ? highAgeGroundsOn(r.birth_date, date, bandsOn(r.region_code).highAgeBandStarts, r.reasons)
+          : null;
+      return {
+        personId: Number(r.person_id),
+        name: r.name,
+        idNumberMasked: r.id_number ? maskValue(r.id_number, 'idNumber') : null,
+        sex: r.sex,
+        birthDate: r.birth_date,
+        hukouRegionCode: r.hukou_region_code,
+        since: r.since,
+        subCategory: onTheDate?.subCategory ?? r.sub_category,
+        reasons: onTheDate?.reasons ?? r.reasons,
+      };
+    });
   };
   return { region: { code: target.code, name: target.name }, date, page };
 }
