@@ -498,10 +498,12 @@ describe('importing a township ledger with the address in separate columns (data
       ['2019-03-15'],
     );
     const report = fs.readFileSync(`${reportBase}.csv`, 'utf8');
-    const [header, ...lines] = report
+    // The ledger's date first (session 20: a corrected row imports dated as the ledger), then the columns.
+    const [dated, header, ...lines] = report
       .replace(/^\uFEFF/, '')
       .trim()
       .split(/\r?\n/);
+    assert.match(dated ?? '', /^填报日期：2026-11-01,/);
     assert.match(header ?? '', /乡镇（街道）,村（居）/);
     assert.equal(lines.length, 2, report);
     assert.match(lines[0] ?? '', /村（居）：地址“张庄村”对应多个村.*（第 5 行）/);

@@ -253,7 +253,9 @@ export function parseYesNo(value: unknown): ParseResult<boolean | null> {
 export type PhoneKind = 'mobile' | 'landline';
 
 export type PhoneResult =
-  { ok: true; value: string; kind: PhoneKind } | { ok: false; message: LocalizedMessage };
+  | { ok: true; value: string; kind: PhoneKind }
+  /** `masked`: the number as a masked page or export shows it (193****5118), see MASKED_PHONE. */
+  | { ok: false; message: LocalizedMessage; masked?: true };
 
 const MOBILE = /^1[3-9]\d{9}$/;
 // Trunk 0 + area code: 010 and 02x have two digits after the 0, all others three (0371, 0898).
@@ -281,6 +283,12 @@ function phoneError(text: string): PhoneResult {
 }
 
 /**
+ * A phone number as maskPhone shows it to a role that sees numbers masked: 193****5118,
+ * 0371-****5678 (a run of stars among digits, dashes and spaces).
+ */
+const MASKED_PHONE = /^[+\d\s()-]*\*{3,}[\d\s-]*$/;
+
+/**
  * A mainland phone number in its normalised form: a mobile as 11 digits (13812345678; an optional
  * +86/0086/86 prefix, spaces and dashes are dropped), a landline as area-number[-extension]
  * (0371-12345678, 010-1234567-12; written with or without a dash, extension after 转, 分机, ext, x,
@@ -289,6 +297,15 @@ function phoneError(text: string): PhoneResult {
 export function normalizePhone(raw: unknown): PhoneResult {
   const text = normalizeCell(raw);
   if (text === null) return { ok: false, message: { zh: '电话号码为空', en: 'the phone number is empty' } };
+  if (MASKED_PHONE.test(text))
+    return {
+      ok: false,
+      masked: true,
+      message: {
+        zh: `“${text}”是掩码号码（含 *，有权限限制时页面和导出文件中显示的样子），不是完整的电话号码：请填写完整号码`,
+        en: `"${text}" is a masked number (with *, as pages and exports show it to a role without the right to see it), not a whole phone number: enter the whole number`,
+      },
+    };
 
   let main = text;
   let extension: string | null = null;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ERROR_REASON_HEADER } from '../../src/modules/registry/registry.errors-report.ts';
-import { readTable } from '../../src/modules/registry/registry.reader.ts';
+import { readRows } from '../../src/modules/registry/registry.reader.ts';
 import { TEMPLATE_HEADERS } from '../../src/modules/registry/registry.template.ts';
 
 /** A scratch folder (made by `open`, removed by `close`) whose files are numbered in write order. */
@@ -40,13 +40,22 @@ export const templateCsv = (
     '\r\n',
   ) + '\r\n';
 
-/** An import's error report (its .csv): each refused row's 错误原因 by the row's 姓名. */
+/**
+ * An import's error report (its .csv): each refused row's 错误原因 by the row's 姓名. The columns are the
+ * row holding 错误原因: a child ledger's report has its 填报日期 line above them.
+ */
 export async function reasonsByName(csvPath: string | undefined): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if (!csvPath) return out;
-  const table = await readTable(csvPath);
-  for await (const r of table.rows) {
-    const cell = (h: string) => (r.cells[h] == null ? '' : String(r.cells[h] as string));
+  let headers: string[] | null = null;
+  for await (const row of readRows(csvPath)) {
+    const cells = row.values.map((v) => (v == null ? '' : String(v as string)));
+    if (headers === null) {
+      if (cells.includes(ERROR_REASON_HEADER)) headers = cells;
+      continue;
+    }
+    const columns = headers;
+    const cell = (h: string) => cells[columns.indexOf(h)] ?? '';
     out[cell('姓名')] = cell(ERROR_REASON_HEADER);
   }
   return out;

@@ -340,6 +340,30 @@ describe('the high-age member list of a date shows the band of that date', () =>
     assert.deepEqual(in2022?.reasons.zh, ['年满80周岁(1931-01-25出生)', '90-99岁年龄段自2021-01-25']);
   });
 
+  test('the person file of a date shows the same band as the member list of that date', async () => {
+    for (const [asOf, band] of [
+      ['2012-06-01', '80-89'],
+      ['2020-06-01', '85-89'],
+      ['2022-06-01', '90-99'],
+    ] as const) {
+      const response = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/persons/${elder}?asOf=${asOf}`,
+        headers: clients.county?.headers,
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      const groups = (
+        response.json() as {
+          groups: { code: string; subCategory: string | null; reasons: { zh: string[] } }[];
+        }
+      ).groups;
+      const highAge = groups.find((g) => g.code === 'high_age_elderly');
+      assert.equal(highAge?.subCategory, band, `${asOf}: ${JSON.stringify(groups)}`);
+      const listed = await memberOnList(AGES, 'high_age_elderly', asOf, elder);
+      assert.deepEqual(highAge?.reasons, listed?.reasons.zh, asOf);
+    }
+  });
+
   test('the rule: the band reason replaced wherever it stands, nothing when no band is named', () => {
     const stored = {
       zh: ['年满80周岁(1931-01-25出生)', '90-99岁年龄段自2021-01-25', '依本地区自 2020-01-01 起施行的配置'],

@@ -12,6 +12,7 @@ import type { LocalizedMessage } from '../../platform/normalize.ts';
 
 export const ID_NUMBER_ERROR_CODES = [
   'EMPTY',
+  'MASKED',
   'EXCEL_FLOAT',
   'BAD_CHARACTERS',
   'BAD_LENGTH',
@@ -120,6 +121,22 @@ function clean(text: string): string {
   );
 }
 
+/**
+ * A number as the registry shows it to a role that sees numbers masked (maskIdNumber: 4102**************;
+ * before session 19 also 4102**********0014): a run of stars among digits, never a typo's single star.
+ */
+const MASKED = /^[0-9X]*\*{3,}[0-9X]*$/;
+
+/** The stars are where the number's characters were: the file or the page showed it masked. */
+export const MASKED_ID_MESSAGE: LocalizedMessage = {
+  zh: '这是掩码号码（含 *，有权限限制时页面和导出文件中显示的样子），不是完整的公民身份号码：请填写完整号码',
+  en: 'this is a masked number (with *, as pages and exports show it to a role without the right to see it), not a whole ID number: enter the whole number',
+};
+
+function maskedIdNumber(): InvalidIdNumber {
+  return { ok: false, reason: 'MASKED', message: MASKED_ID_MESSAGE };
+}
+
 /** A character as a clerk can find it: an invisible or space-like one by its code point. */
 function shownChar(c: string): string {
   return /[\p{C}\p{Z}\p{M}]/u.test(c)
@@ -155,6 +172,8 @@ export function normalizeIdNumber(raw: unknown, today: IsoDate = currentDate()):
   const whole = /^(\d{1,15})\.0*$/.exec(s)?.[1];
   if (whole !== undefined) return normalizeIdNumber(whole, today);
   if (SCIENTIFIC.test(s) || DECIMAL.test(s) || GROUPED.test(s)) return excelFloat(s);
+
+  if (MASKED.test(s)) return maskedIdNumber();
 
   const bad = [...new Set(s.replace(/[0-9X]/g, ''))];
   if (bad.length > 0) {

@@ -13,6 +13,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
+import { normalizeName } from '../../platform/normalize.ts';
 import { audit } from '../access/index.ts';
 import { writeErrorReport } from './registry.errors-report.ts';
 import {
@@ -29,10 +30,18 @@ import {
   type LedgerReview,
   type LedgerReviewRow,
   type LedgerRow,
+  type CountyPlaces,
+  villageLabel,
 } from './registry.ledger.ts';
 import { FileRejected, type TableSource } from './registry.reader.ts';
 import type { RowError } from './registry.template.ts';
-import { nameSpellings, reconcileFacts, type TemplateFact } from './registry.rules.ts';
+import {
+  nameSpellings,
+  reconcileFacts,
+  type FactChange,
+  type StoredFact,
+  type TemplateFact,
+} from './registry.rules.ts';
 import type { Importer, ImportOptions, ImportOutcome } from './registry.import.ts';
 import { personChanged, type PersonChange } from './registry.service.ts';
 import { openTableWriter } from './registry.writer.ts';
@@ -98,6 +107,103 @@ async function registeredOutside(
   return !person.hukou_region_code.startsWith(importer.regionCode);
 }
 
+// ---------- a ledger's date ----------
+
+/** A stored fact as the ledger reconciles it: with the later fact of its kind that ended it, if any. */
+export interface LedgerStoredFact extends StoredFact {
+  ended_by_fact_id: number | null;
+}
+
+/** What to write for a ledger's row: the template's changes, an insert with the end it may need. */
+export type LedgerFactChange =
+  | Exclude<FactChange, { op: 'insert' }>
+  | (Extract<FactChange, { op: 'insert' }> & { to: IsoDate | null; endedBy: number | null });
+
+/**
+ * What to change so the stored facts say what a ledger dated `stated` says, as of `asOf`. A ledger is
+ * dated by its 填报日期: what the registry holds from a later date (a fact of the kind starting after
+ * the ledger's date, an end recorded after it, or a later ledger of the person's children that
+ * confirmed a fact in force then: `laterLedgers`) is newer than this file and is never rewritten,
+ * retracted or overlapped. The ledger may still add history before it: its period ends where the
+ * later record starts (ended by that fact, so retracting it reopens this one), and a period of an
+ * earlier ledger in force on its date is ended there, as a later ledger would end it. A fact in
+ * force on its date that a later ledger confirmed stays as it is. Nothing later: the template's
+ * reconciliation (reconcileFacts), unchanged. Pure; exported for tests.
+ */
+export function ledgerFactChanges(
+  stored: readonly LedgerStoredFact[],
+  wanted: readonly TemplateFact[],
+  asOf: IsoDate,
+  stated: IsoDate,
+  laterLedgers: readonly IsoDate[],
+): LedgerFactChange[] {
+  const out: LedgerFactChange[] = [];
+  for (const want of wanted) {
+    const from = want.from ?? asOf;
+    // A start the ledger gives after its own date: the ledger speaks of that day.
+    const boundary = from > stated ? from : stated;
+    const same = stored.filter((f) => f.kind === want.kind);
+    const later = same
+      .filter((f) => f.valid_from > boundary)
+      .sort((a, b) => (a.valid_from < b.valid_from ? -1 : a.valid_from > b.valid_from ? 1 : a.id - b.id));
+    const earlier = same.filter((f) => f.valid_from <= boundary);
+    // An event (a death) recorded after the ledger's date stands: one per person.
+    if (want.mode === 'event' && later.length) continue;
+    const changes = reconcileFacts(earlier, { facts: [want], ended: [] }, asOf);
+    if (!changes.length) continue;
+    const touched = changes.flatMap((c) => (c.op === 'insert' ? [] : earlier.filter((f) => f.id === c.id)));
+    const confirmed = laterLedgers.filter((d) => d > boundary);
+    const heldLater = (f: LedgerStoredFact) =>
+      confirmed.some((d) => f.valid_from <= d && (f.valid_to === null || f.valid_to > d));
+    if (touched.some(heldLater)) continue;
+    const ends = [
+      ...later.map((f) => f.valid_from),
+      ...touched.flatMap((f) => (f.valid_to === null ? [] : [f.valid_to])),
+    ].sort();
+    const cap = ends[0] ?? null;
+    const insert = changes.find((c) => c.op === 'insert');
+    if (insert && cap !== null && insert.from >= cap) continue;
+    for (const c of changes) {
+      if (c.op !== 'insert') {
+        out.push(c);
+        continue;
+      }
+      const endedBy =
+        cap === null
+          ? null
+          : (later.find((f) => f.valid_from === cap)?.id ??
+            touched.find((f) => f.valid_to === cap)?.ended_by_fact_id ??
+            null);
+      out.push({ ...c, to: cap, endedBy });
+    }
+  }
+  return out;
+}
+
+/**
+ * The dates of the ledgers imported for the person, or for a child of the person, after `after`
+ * (their declarations' starts): a later ledger that confirmed what was in force then left no fact of
+ * its own, only its declaration.
+ */
+async function ledgerDatesAfter(trx: Transaction<DB>, personId: number, after: IsoDate): Promise<IsoDate[]> {
+  const children = trx
+    .selectFrom('person_relations')
+    .select('person_id')
+    .where('related_person_id', '=', personId)
+    .where('kind', '=', 'parent');
+  const rows = await trx
+    .selectFrom('person_facts')
+    .select('valid_from')
+    .distinct()
+    .where('kind', '=', 'ledger_declaration')
+    .where('retracted_at', 'is', null)
+    .where('valid_from', '>', after)
+    .where((eb) => eb.or([eb('person_id', '=', personId), eb('person_id', 'in', children)]))
+    .orderBy('valid_from')
+    .execute();
+  return rows.map((r) => r.valid_from);
+}
+
 // ---------- the reviewer hook ----------
 
 /**
@@ -134,9 +240,19 @@ export interface LedgerImportOutcome extends ImportOutcome {
 interface Found {
   id: number;
   created: boolean;
+  /** Found by the ID number the ledger gives: the registry's name is compared with the ledger's. */
+  byId?: boolean;
+  /** The person found, as registered (absent for one just registered). */
+  registered?: { name: string; hukou_region_code: string };
 }
 
-/** A person named in the ledger: by ID number, else name + birth date in the county, else new. */
+/** A name as compared with another: full-width forms, spaces and the middle dot make no difference. */
+const nameKey = (name: string) => (normalizeName(name) ?? '').replace(/[\s·]/g, '').toUpperCase();
+
+/**
+ * A person named in the ledger: by ID number, else name + birth date in the county, else new (unless
+ * `register` is false: then null).
+ */
 async function findOrRegister(
   trx: Transaction<DB>,
   p: LedgerPerson & { sex?: 1 | 2 | null; phone?: string | null; ethnicity?: string | null },
@@ -144,6 +260,7 @@ async function findOrRegister(
   hukou: string,
   householdId: number | null,
   linkedTo?: { personId: number; kind: 'parent' | 'carer' },
+  register = true,
 ): Promise<Found | null> {
   if (!p.name) return null;
   if (linkedTo && !p.idNumber) {
@@ -163,7 +280,7 @@ async function findOrRegister(
     const linked = await trx
       .selectFrom('person_relations as r')
       .innerJoin('persons as o', 'o.id', 'r.related_person_id')
-      .select('o.id')
+      .select(['o.id', 'o.name', 'o.hukou_region_code'])
       .where((eb) => eb.or([eb('r.person_id', '=', child), eb('r.person_id', 'in', siblings)]))
       .where('r.kind', '=', linkedTo.kind)
       .where('r.valid_to', 'is', null)
@@ -172,15 +289,25 @@ async function findOrRegister(
       .orderBy(sql`r.person_id = ${child}`, 'desc')
       .orderBy('o.id')
       .executeTakeFirst();
-    if (linked) return { id: linked.id, created: false };
+    if (linked) return { id: linked.id, created: false, registered: linked };
   }
   if (p.idNumber) {
     const byId = await repo.findPersonByIdNumber(trx, p.idNumber);
-    if (byId) return { id: byId.merged_into ?? byId.id, created: false };
+    if (byId) {
+      const kept =
+        byId.merged_into === null
+          ? byId
+          : await trx
+              .selectFrom('persons')
+              .select(['name', 'hukou_region_code'])
+              .where('id', '=', byId.merged_into)
+              .executeTakeFirstOrThrow();
+      return { id: byId.merged_into ?? byId.id, created: false, byId: true, registered: kept };
+    }
   } else if (p.birthDate) {
     const byName = await trx
       .selectFrom('persons')
-      .select(['id'])
+      .select(['id', 'name', 'hukou_region_code'])
       .where('name', '=', p.name)
       .where('birth_date', '=', p.birthDate)
       .where('merged_into', 'is', null)
@@ -188,10 +315,11 @@ async function findOrRegister(
       .where('hukou_region_code', '<', county + '\uffff')
       .orderBy('id')
       .executeTakeFirst();
-    if (byName) return { id: byName.id, created: false };
+    if (byName) return { id: byName.id, created: false, registered: byName };
   } else if (!linkedTo) {
     return null;
   }
+  if (!register) return null;
   const spelled = nameSpellings(p.name);
   const row = await repo.insertPerson(trx, {
     id_number: p.idNumber,
@@ -257,6 +385,11 @@ interface RowResult {
   childId: number | null;
   /** Persons whose facts or links changed, with what changed, to announce to the listeners. */
   changed: Map<number, PersonChange>;
+  /**
+   * The parent whose death the row states (无监护能力原因) without a name, and who is not on record
+   * as the child's biological parent: the death has no person to be recorded on.
+   */
+  deathNotRecorded?: 'father' | 'mother';
 }
 
 /** The household number of a household the ledger made for a child with an ID number. */
@@ -270,6 +403,7 @@ async function writeRow(
   county: string,
   importer: Importer,
   on: IsoDate,
+  places: CountyPlaces,
 ): Promise<RowResult> {
   const hukou = row.addresses.hukouRegionCode!;
   const changedPersons = new Map<number, PersonChange>();
@@ -347,6 +481,53 @@ async function writeRow(
       },
     });
   }
+  /**
+   * Refuses the row when `found` was matched by the ID number in `column` and the registry's person has
+   * another name than the ledger's: a mistyped number (a sibling's, a neighbour's) would otherwise link
+   * the child to the wrong person without a word. The registered name is shown within the importer's
+   * region only.
+   */
+  const refuseOtherName = (found: Found | null, name: string | null, column: string) => {
+    const person = found?.byId ? found.registered : undefined;
+    if (!person || !name || nameKey(person.name) === nameKey(name)) return;
+    const shown = person.hukou_region_code.startsWith(importer.regionCode);
+    throw new RowRefused({
+      column,
+      value: row.raw[column] ?? '',
+      reason: shown
+        ? {
+            zh: `${column}对应的登记人员姓名为${person.name}，与台账“${name}”不一致，请核对身份号码或姓名（已更名的，请先在人员档案中更正姓名）`,
+            en: `the person registered under this ID number (${column}) is named ${person.name}, not "${name}" as in the ledger; check the number or the name (a changed name is corrected in the person's file first)`,
+          }
+        : {
+            zh: `${column}对应的登记人员（户籍在您的管辖范围以外）姓名与台账“${name}”不一致，请核对身份号码或姓名`,
+            en: `the person registered under this ID number (${column}, outside your region) has another name than "${name}" in the ledger; check the number or the name`,
+          },
+    });
+  };
+  if (!childFound.created) {
+    refuseOtherName(childFound, child.name, '公民身份号码');
+    // The child's hukou village is the registry's: a ledger naming another village is reported, never
+    // taken as a move (the registry template moves a hukou, with its 户籍地代码).
+    const registered = childFound.registered;
+    if (registered && registered.hukou_region_code !== hukou) {
+      const column = row.raw['户籍所在地'] || !row.raw['村（居）'] ? '户籍所在地' : '村（居）';
+      const [theirs, ours] = [
+        villageLabel(registered.hukou_region_code, places.villages),
+        villageLabel(hukou, places.villages),
+      ];
+      throw new RowRefused({
+        column,
+        value: row.raw[column] ?? '',
+        reason: {
+          zh: `此儿童登记的户籍地为${theirs}（${registered.hukou_region_code}），与台账${column}“${row.raw[column] ?? ''}”（${ours}）不是同一个村：请核对台账；户籍确已迁移的，请先通过登记模板（户籍地代码）办理`,
+          en: `this child is registered in ${theirs} (${registered.hukou_region_code}), not in the village the ledger gives ("${row.raw[column] ?? ''}", ${ours}): check the ledger; a hukou that has moved is changed through the registry template (户籍地代码) first`,
+        },
+      });
+    }
+  }
+  // The dates of ledgers imported for this child after this one: what they hold is not rewritten.
+  const childLater = childFound.created ? [] : await ledgerDatesAfter(trx, childFound.id, stated);
   if (childFound.created) {
     touch(childFound.id, { kind: 'created' });
     await trx
@@ -363,8 +544,10 @@ async function writeRow(
   }
   // Where the child lives, when the row says (现居住地): the rules ask whether the child lives in the
   // hukou village (a child living with the parents in 深圳 is no left-behind child).
+  // A later ledger's residence stands.
   if (
     row.addresses.residence !== null &&
+    childLater.length === 0 &&
     (await writeResidence(trx, childFound.id, row.addresses.residenceRegionCode))
   ) {
     changed = true;
@@ -448,8 +631,9 @@ async function writeRow(
     }
   };
   /**
-   * Reconciles one person's facts with what the row states, as of `asOf`; facts inserted are recorded
-   * with `source` (the ledger, and how it dated them).
+   * Reconciles one person's facts with what the row states, as of `asOf`, never rewriting what a later
+   * ledger or record holds (ledgerFactChanges); facts inserted are recorded with `source` (the ledger,
+   * and how it dated them).
    */
   const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate, source = SOURCE) => {
     const stored = await repo.listActiveFacts(trx, [personId]);
@@ -477,7 +661,12 @@ async function writeRow(
       }
       closes = [];
     };
-    for (const change of reconcileFacts(stored, { facts: wanted, ended: [] }, asOf)) {
+    // Later ledgers matter only where a fact of a kind the row states is on record already.
+    const kinds = new Set<string>(wanted.map((w) => w.kind));
+    const laterLedgers = stored.some((f) => kinds.has(f.kind))
+      ? await ledgerDatesAfter(trx, personId, stated)
+      : [];
+    for (const change of ledgerFactChanges(stored, wanted, asOf, stated, laterLedgers)) {
       changed = true;
       touch(personId, { kind: 'fact' });
       if (change.op === 'insert')
@@ -486,6 +675,8 @@ async function writeRow(
             person_id: personId,
             kind: change.kind,
             valid_from: change.from,
+            valid_to: change.to,
+            ended_by_fact_id: change.endedBy,
             data: JSON.stringify(change.data),
             source,
             recorded_by: importer.userId,
@@ -514,6 +705,7 @@ async function writeRow(
       { personId: childFound.id, kind: 'parent' },
     );
     if (!found) continue;
+    refuseOtherName(found, p.name, column(which, p.idNumber));
     // What the row records about the parent: the migration, the inability, the parent's own parents.
     const states =
       p.workplace !== null ||
@@ -574,7 +766,28 @@ async function writeRow(
   }
   // The parent at home who cannot act as guardian, and why (无监护能力原因), as the fact it stands for.
   const inability = row.inability;
-  const unableId = inability ? parents[inability.parent] : null;
+  let unableId = inability ? parents[inability.parent] : null;
+  let deathNotRecorded: RowResult['deathNotRecorded'];
+  if (inability && unableId === null && row[inability.parent] === null) {
+    // A death without the parent's name (父亲姓名 已故, or a dash, as the form's note 4 asks for a
+    // relative who died; rowErrors lets only a death through): the parent is the child's biological
+    // father (mother) on record in the importer's region, if there is one. Otherwise a person needs a
+    // name and the death is recorded nowhere but in the ledger's declaration; the import says so.
+    const recorded = await trx
+      .selectFrom('person_relations as r')
+      .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+      .select(['p.id', 'p.hukou_region_code'])
+      .where('r.person_id', '=', childFound.id)
+      .where('r.kind', '=', 'parent')
+      .where('r.subtype', '=', 'biological')
+      .where('r.valid_to', 'is', null)
+      .where('p.merged_into', 'is', null)
+      .where('p.sex', '=', inability.parent === 'father' ? 1 : 2)
+      .execute();
+    const parent = recorded.length === 1 ? recorded[0] : undefined;
+    if (parent && parent.hukou_region_code.startsWith(importer.regionCode)) unableId = parent.id;
+    else deathNotRecorded = inability.parent;
+  }
   if (inability && unableId !== null) {
     const from = inability.since ?? stated;
     // Without any date (neither the row's nor the ledger's) the import day stands in: a fact of the
@@ -610,6 +823,8 @@ async function writeRow(
       parentId !== null ? { personId: parentId, kind: 'parent' } : undefined,
     );
     if (!found) continue;
+    // A grandparent with an ID number is the carer the row names (registry.ledger.ts).
+    refuseOtherName(found, g.name, '委托监护人公民身份号码');
     const label = GRANDPARENT_LABELS[g.role];
     if (parentId !== null) await refuseNewLinkOutside(found, parentId, 'parent', `${label.zh}姓名`, label);
     if (found.created) {
@@ -622,15 +837,24 @@ async function writeRow(
   if (row.carer) {
     // The carer who is a grandparent named on the row (registry.ledger.ts) is that person.
     const grandparentId = row.carer.grandparent ? grandparentIds.get(row.carer.grandparent) : undefined;
-    const found =
+    // A ledger older than one imported for the child already adds to the record of a carer linked
+    // then, but links no carer (and registers none) that the later ledger does not have.
+    const older = childLater.length > 0;
+    const found: Found | null =
       grandparentId !== undefined
         ? { id: grandparentId, created: false }
-        : await findOrRegister(trx, row.carer, county, hukou, null, {
-            personId: childFound.id,
-            kind: 'carer',
-          });
+        : await findOrRegister(
+            trx,
+            row.carer,
+            county,
+            hukou,
+            null,
+            { personId: childFound.id, kind: 'carer' },
+            !older,
+          );
     if (found) {
       const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
+      refuseOtherName(found, row.carer.name, '委托监护人公民身份号码');
       await refuseNewLinkOutside(found, childFound.id, 'carer', column, {
         zh: '委托监护人',
         en: 'entrusted carer',
@@ -639,7 +863,7 @@ async function writeRow(
         changed = true;
         touch(found.id, { kind: 'created' });
       }
-      await link(childFound.id, found.id, 'carer');
+      if (!older) await link(childFound.id, found.id, 'carer');
       const record = carerRecord(row, on);
       if (
         await writeCarerRecord(
@@ -650,6 +874,7 @@ async function writeRow(
           stated,
           importer,
           row.ledgerDate === null,
+          childLater,
         )
       ) {
         changed = true;
@@ -657,10 +882,10 @@ async function writeRow(
       }
     }
   }
-  if (!row.carer && row.declared.hasEntrustedCarer === false) {
+  if (!row.carer && row.declared.hasEntrustedCarer === false && childLater.length === 0) {
     // The ledger says the child has no entrusted carer (有无委托监护人: 否): a carer link still in
     // force from before the ledger's date ends on it. A link recorded on or after that date is newer
-    // news than this ledger and stays.
+    // news than this ledger and stays, and so does one a later ledger of the child found in force.
     const ended = await trx
       .updateTable('person_relations')
       .set({ valid_to: stated })
@@ -698,6 +923,7 @@ async function writeRow(
     status: childFound.created ? 'inserted' : changed ? 'updated' : 'unchanged',
     childId: childFound.id,
     changed: changedPersons,
+    ...(deathNotRecorded ? { deathNotRecorded } : {}),
   };
 }
 
@@ -729,9 +955,13 @@ async function writeResidence(
 }
 
 /**
- * The carer link's survey record. Unchanged: nothing. Changed: the link in force is ended on the
- * ledger's date and a new one starts (the earlier assessment stays readable), or, when the link
- * started that very day, it is corrected in place. True when something was written.
+ * The carer link's survey record, as of the ledger's date: the link of this carer in force that day.
+ * Unchanged: nothing. Changed: that link is ended on the ledger's date and a new one starts with the
+ * ledger's record, until the link's own end (the earlier assessment stays readable); when the link
+ * started that very day, or records nothing yet, it is corrected in place. A link a later ledger of
+ * the child confirmed (`laterLedgers`: one dated within it) is that ledger's record and stays. No
+ * link in force that day, but one starting later: the ledger's record is the period before it. True
+ * when something was written.
  *
  * A ledger without its date (`undated`) does not say when the carer was assessed: the import day
  * stands in, but an assessment stored with the same result keeps its own date, so the same file
@@ -745,41 +975,66 @@ async function writeCarerRecord(
   stated: IsoDate,
   importer: Importer,
   undated: boolean,
+  laterLedgers: readonly IsoDate[],
 ): Promise<boolean> {
-  const current = await trx
-    .selectFrom('person_relations')
-    .selectAll()
-    .where('person_id', '=', childId)
-    .where('related_person_id', '=', carerId)
-    .where('kind', '=', 'carer')
-    .where('valid_to', 'is', null)
-    .executeTakeFirstOrThrow();
+  const links = (
+    await trx
+      .selectFrom('person_relations')
+      .selectAll()
+      .where('person_id', '=', childId)
+      .where('related_person_id', '=', carerId)
+      .where('kind', '=', 'carer')
+      .execute()
+  ).sort((a, b) => (a.valid_from ?? '').localeCompare(b.valid_from ?? '') || a.id - b.id);
+  const insert = (validTo: string | null, record: CarerRecord) =>
+    trx
+      .insertInto('person_relations')
+      .values({
+        person_id: childId,
+        related_person_id: carerId,
+        kind: 'carer',
+        subtype: null,
+        valid_from: stated,
+        valid_to: validTo,
+        ...record,
+        source: SOURCE,
+        recorded_by: importer.userId,
+      })
+      .execute();
+  const current = links
+    .filter(
+      (l) =>
+        (l.valid_from === null || l.valid_from <= stated) && (l.valid_to === null || l.valid_to > stated),
+    )
+    .at(-1);
+  if (!current) {
+    const next = links.find((l) => l.valid_from !== null && l.valid_from > stated);
+    if (!next?.valid_from) return false;
+    await insert(next.valid_from, given);
+    return true;
+  }
   const record: CarerRecord =
     undated && current.carer_fit !== null && current.carer_fit === given.carer_fit
       ? { ...given, carer_fitness_checked_on: current.carer_fitness_checked_on }
       : given;
   if (CARER_FIELDS.every((k) => (current[k] ?? null) === (record[k] ?? null))) return false;
-  const blank = CARER_FIELDS.every((k) => current[k] === null);
-  const sameDay = current.valid_from !== null && current.valid_from >= stated;
-  if (blank || sameDay) {
-    // Just linked (nothing recorded yet), or recorded on this same date: fill in or correct.
+  if (CARER_FIELDS.every((k) => current[k] === null)) {
+    // Just linked (nothing recorded yet): fill in.
+    await trx.updateTable('person_relations').set(record).where('id', '=', current.id).execute();
+    return true;
+  }
+  const confirmedLater = laterLedgers.some(
+    (d) =>
+      d > stated && (current.valid_from ?? '') <= d && (current.valid_to === null || current.valid_to > d),
+  );
+  if (confirmedLater) return false;
+  if (current.valid_from === stated) {
+    // Recorded on this same date: corrected.
     await trx.updateTable('person_relations').set(record).where('id', '=', current.id).execute();
     return true;
   }
   await trx.updateTable('person_relations').set({ valid_to: stated }).where('id', '=', current.id).execute();
-  await trx
-    .insertInto('person_relations')
-    .values({
-      person_id: childId,
-      related_person_id: carerId,
-      kind: 'carer',
-      subtype: null,
-      valid_from: stated,
-      ...record,
-      source: SOURCE,
-      recorded_by: importer.userId,
-    })
-    .execute();
+  await insert(current.valid_to, record);
   return true;
 }
 
@@ -810,6 +1065,37 @@ async function writeReviewReport(
 }
 
 // ---------- the use case ----------
+
+const ROWS_NAMED = 20;
+
+/**
+ * The import's message when rows were written without the death of a parent they state unnamed: the
+ * rows, what was not recorded and what to do. The columns the import ignored are said too, as the
+ * job says them when there is no message.
+ */
+export function deathsNotRecordedMessage(
+  rows: readonly { zh: string; en: string }[],
+  unknownHeaders: readonly string[],
+): { zh: string; en: string } | null {
+  if (!rows.length) return null;
+  const named = rows.slice(0, ROWS_NAMED);
+  const more = rows.length > named.length;
+  const zhRows = named.map((r) => r.zh).join('、') + (more ? `等共${rows.length}行` : '');
+  const enRows = named.map((r) => r.en).join(', ') + (more ? ` and ${rows.length - named.length} more` : '');
+  const zhUnknown = unknownHeaders.length ? `；已忽略未知列：${unknownHeaders.join('、')}` : '';
+  const enUnknown = unknownHeaders.length ? `; unknown columns ignored: ${unknownHeaders.join(', ')}` : '';
+  return {
+    zh:
+      `${zhRows}的父亲或母亲已故，台账未填写其姓名，且未登记为儿童的生父或生母：儿童和本行其他内容已导入，` +
+      `死亡未能登记（人员须有姓名），规则不会把其计为已故。请在儿童的人员档案中登记该父亲或母亲及其死亡，` +
+      `或在台账中填写其姓名后重新导入这些行${zhUnknown}`,
+    en:
+      `rows ${enRows}: the father or mother died, is not named in the ledger and is not on record as the ` +
+      `child's parent: the child and the rest of the row are imported, the death is not (a person needs a ` +
+      `name), so the rules do not count that parent as dead. Register the parent and the death in the ` +
+      `child's file, or give the name in the ledger and import those rows again${enUnknown}`,
+  };
+}
 
 const REVIEW_BATCH = 500;
 
@@ -900,18 +1186,23 @@ export async function importLedgerFile(
           en: 'the birth date is required when there is no ID number',
         },
       });
-    if (!errors.length && row.inability && row[row.inability.parent] === null)
+    // A death may be stated without the parent's name (writeRow); any other inability is a living
+    // person's, who is to be named.
+    const death = row.inability?.kind === 'death' || row.inability?.kind === 'declared_dead';
+    if (!errors.length && row.inability && row[row.inability.parent] === null && !death)
       errors.push({
         column: '无监护能力方',
         value: row.raw['无监护能力方'] ?? '',
         reason: {
-          zh: `无监护能力方为${row.inability.parent === 'father' ? '父亲' : '母亲'}，但台账未填写其姓名`,
-          en: `the unable parent is the ${row.inability.parent}, who is not named in the ledger`,
+          zh: `无监护能力方为${PARENT_LABELS[row.inability.parent].zh}，但台账未填写其姓名：请在“${PARENT_LABELS[row.inability.parent].zh}姓名”填写其姓名，无监护能力的情况记在其本人名下`,
+          en: `the unable parent is the ${row.inability.parent}, who is not named in the ledger: give the name in ${PARENT_LABELS[row.inability.parent].zh}姓名; the inability is recorded on that person`,
         },
       });
     return errors;
   };
   const reviewRows: LedgerReviewRow[] = [];
+  // The rows written without the death they state (writeRow's deathNotRecorded), for the message.
+  const deathsNotRecorded: { zh: string; en: string }[] = [];
   // By the child's person id: row numbers repeat on a workbook's several sheets.
   const idNumbers = new Map<number, string>();
   const sheetOf = new Map<number, string>();
@@ -928,7 +1219,7 @@ export async function importLedgerFile(
       let result: RowResult;
       try {
         result = await inTx(async (trx) => {
-          const written = await writeRow(trx, row, county, importer, on);
+          const written = await writeRow(trx, row, county, importer, on, places);
           // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
           for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
           return written;
@@ -939,6 +1230,12 @@ export async function importLedgerFile(
         continue;
       }
       counts[result.status] += 1;
+      if (result.deathNotRecorded)
+        deathsNotRecorded.push(
+          sheets.size > 1 && row.sheet !== null
+            ? { zh: `工作表“${row.sheet}”第${row.rowNumber}行`, en: `${row.sheet}!${row.rowNumber}` }
+            : { zh: `第${row.rowNumber}行`, en: String(row.rowNumber) },
+        );
       if (result.childId !== null) {
         reviewRows.push({
           rowNumber: row.rowNumber,
@@ -1001,8 +1298,17 @@ export async function importLedgerFile(
   let errorReport: LedgerImportOutcome['errorReport'] = null;
   if (options.errorReportBase && errorRows.length) {
     errorReport = { xlsx: `${options.errorReportBase}.xlsx`, csv: `${options.errorReportBase}.csv` };
-    await writeErrorReport(errorReport.xlsx, errorRows, { headers });
-    await writeErrorReport(errorReport.csv, errorRows, { headers });
+    // Each refused row with the ledger's date (填报日期) of its sheet, read again from the file: the
+    // report carries it, so that a row fixed there is dated as the ledger's own rows (row numbers repeat
+    // on a workbook's several sheets; the row's cells tell them apart).
+    const key = (r: { rowNumber: number; raw: Record<string, string> }) =>
+      `${r.rowNumber}:${JSON.stringify(r.raw)}`;
+    const refused = new Set(errorRows.map((r) => r.rowNumber));
+    const dates = new Map<string, IsoDate | null>();
+    for await (const row of parse()) if (refused.has(row.rowNumber)) dates.set(key(row), row.ledgerDate);
+    const dated = errorRows.map((r) => ({ ...r, ledgerDate: dates.get(key(r)) ?? null }));
+    await writeErrorReport(errorReport.xlsx, dated, { headers });
+    await writeErrorReport(errorReport.csv, dated, { headers });
   }
   let reviewReport: LedgerImportOutcome['reviewReport'] = null;
   if (options.reviewReportBase && reviewed && reviewed.disagreements.length) {
@@ -1014,7 +1320,7 @@ export async function importLedgerFile(
   return {
     status: 'succeeded',
     counts,
-    message: null,
+    message: deathsNotRecordedMessage(deathsNotRecorded, unknownHeaders),
     unknownHeaders,
     errorReport,
     review: reviewed,

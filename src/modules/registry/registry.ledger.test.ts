@@ -441,9 +441,11 @@ describe('importing the child ledger (database)', () => {
       .replace(/^\uFEFF/, '')
       .trim()
       .split(/\r?\n/);
-    assert.equal(errors.length, 3, errors.join('\n'));
-    assert.match(errors[1]!, /^.*陈小花.*对应多个村/);
-    assert.match(errors[2]!, /^.*周小刚.*找不到对应的村/);
+    // The ledger's 填报日期 above the columns: rows fixed in the report are dated as the ledger's.
+    assert.equal(errors.length, 4, errors.join('\n'));
+    assert.match(errors[0]!, /^填报日期：2026-11-01,/);
+    assert.match(errors[2]!, /^.*陈小花.*对应多个村/);
+    assert.match(errors[3]!, /^.*周小刚.*找不到对应的村/);
 
     // The unable parent's state, the migrations and the ledger's answers, dated as the ledger gives them.
     const factsOf = async (name: string) =>

@@ -14,6 +14,7 @@
 
 import { addYears, ageOn, isCalendarDate, type IsoDate } from '../../platform/dates.ts';
 import {
+  lostCharacterInName,
   normalizeCell,
   normalizeName,
   normalizePhone,
@@ -780,7 +781,7 @@ function hukouFromParts(cellText: (header: string) => string | null): string | n
 }
 
 /** 南彰镇南彰村: a village of the county as a clerk recognises it. */
-function villageLabel(code: string, villages: readonly VillageOfCounty[]): string {
+export function villageLabel(code: string, villages: readonly VillageOfCounty[]): string {
   const v = villages.find((village) => village.code === code);
   return v ? `${v.townshipName}${v.name}` : code;
 }
@@ -1494,6 +1495,34 @@ const GRANDPARENT_COLUMNS: Readonly<Record<LedgerGrandparent['role'], string>> =
   maternal_grandmother: '外祖母',
 };
 
+/** The columns that name a person: every name the ledger registers or matches comes from one. */
+const LEDGER_NAME_COLUMNS = ['姓名', '父亲姓名', '母亲姓名', '祖父姓名', '祖母姓名', '外祖父姓名', '外祖母姓名', '委托监护人姓名'] as const; // prettier-ignore
+
+/**
+ * The identity document of a resident of Hong Kong, Macao or Taiwan or of a foreigner, written where the
+ * ledger asks for a 公民身份号码 (a parent or carer who has none): what it looks like, or null. Only
+ * forms no mistyped ID number takes (letters in a number of other than 15 or 18 characters, or the
+ * document's name written out), so a typo in a citizen's number is still reported as one.
+ */
+export function otherIdDocument(text: string): LocalizedMessage | null {
+  const s = toHalfWidth(text).replace(/\s/g, '').toUpperCase();
+  if (/护照|PASSPORT/.test(s)) return { zh: '护照', en: 'passport' };
+  if (/港澳|回乡证/.test(s))
+    return { zh: '港澳居民来往内地通行证', en: 'Hong Kong and Macao home-return permit' };
+  if (/台胞|台湾/.test(s)) return { zh: '台湾居民来往大陆通行证', en: 'Taiwan compatriot permit' };
+  if (/永久居留/.test(s)) return { zh: '外国人永久居留身份证', en: 'foreign permanent residence ID card' };
+  if (/通行证/.test(s)) return { zh: '通行证', en: 'travel permit' };
+  const plain = s.replace(/[()（）]/g, '');
+  if (plain.length === 15 || plain.length === 18) return null;
+  if (/^[HM]\d{8}(?:\d{2})?$/.test(plain))
+    return { zh: '港澳居民来往内地通行证', en: 'Hong Kong and Macao home-return permit' };
+  if (/^[A-Z]{1,2}\d{6}\([\dA]\)$/.test(s)) return { zh: '香港身份证', en: 'Hong Kong identity card' };
+  if (/^[1578]\d{6}\(\d\)$/.test(s)) return { zh: '澳门身份证', en: 'Macao identity card' };
+  if (/^[A-Z][12]\d{8}$/.test(plain)) return { zh: '台湾身份证', en: 'Taiwan identity card' };
+  if (/^[A-Z]{1,2}\d{6,9}$/.test(plain)) return { zh: '护照', en: 'passport' };
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Words in a name cell that are no name (爷爷, 已故, 离异, 不知道): never a person
 
@@ -2106,6 +2135,16 @@ function parseLedgerRow(
     if (txt(h) === null && typeof cells[h] !== 'number') return null;
     const r = normalizeIdNumber(cells[h], options.today);
     if (r.ok) return r.value;
+    const document = r.reason === 'EMPTY' ? null : otherIdDocument(txt(h) ?? '');
+    if (document) {
+      const shown = raw[h] ?? txt(h) ?? '';
+      err(
+        h,
+        `“${shown}”像是${document.zh}号码，不是公民身份号码：港澳台居民、外国人等没有公民身份号码的，请清空此栏，填写姓名（和出生日期）即可`,
+        `"${shown}" looks like a ${document.en} number, not a citizen ID number: for a resident of Hong Kong, Macao or Taiwan, a foreigner or anyone else without one, leave this column empty and give the name (and the birth date)`,
+      );
+      return null;
+    }
     err(h, r.message.zh, r.message.en);
     return null;
   };
@@ -2729,6 +2768,14 @@ function parseLedgerRow(
       `监护类型“${guardianshipText}”无法识别`,
       `guardianship type "${guardianshipText}" is not recognised`,
     );
+  }
+
+  // A name holding the mark of a character lost on the way (王? for 王𠈌 after a GBK save) is refused,
+  // as the template refuses it: stored, it would overwrite the name on record, or make another person.
+  for (const h of LEDGER_NAME_COLUMNS) {
+    const text = txt(h);
+    const lost = text === null ? null : lostCharacterInName(normalizeName(text) ?? text);
+    if (lost) err(h, lost.zh, lost.en);
   }
 
   const addresses: LedgerAddresses = {

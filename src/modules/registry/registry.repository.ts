@@ -247,14 +247,24 @@ export interface ReopenedFact {
 /**
  * After `retracted` was retracted: the facts it ended (not retracted) are in force again until the
  * start of the next fact of the person and kind that is not retracted (now ended by that one), or
- * open when there is none. One statement; the person's row lock is held by the caller.
+ * open when there is none. An end the retracted fact had of its own (stated: a clerk's
+ * `…/facts/{id}/end`, a `to` given with it, a file's close; not one set by a later fact's start) is
+ * the only statement on record of when that kind of fact stopped (the mother came back on
+ * 2026-10-01), so a reopened fact ends there instead, as an end stated on its own (no
+ * ended_by_fact_id, never reopened by a later retraction), when it comes before the next fact's
+ * start. One statement; the person's row lock is held by the caller.
  */
 export async function reopenFactsEndedBy(
   db: Db,
-  retracted: Pick<FactRow, 'id' | 'person_id' | 'kind'>,
+  retracted: Pick<FactRow, 'id' | 'person_id' | 'kind' | 'valid_to' | 'ended_by_fact_id'>,
 ): Promise<ReopenedFact[]> {
+  const stated = retracted.ended_by_fact_id === null ? retracted.valid_to : null;
   const r = await sql<{ id: number; from: string; previous_to: string; to: string | null }>`
-    UPDATE person_facts f SET valid_to = nx.valid_from, ended_by_fact_id = nx.id
+    UPDATE person_facts f SET
+      valid_to = CASE WHEN ${stated}::date < nx.valid_from OR (${stated}::date IS NOT NULL AND nx.id IS NULL)
+        THEN ${stated}::date ELSE nx.valid_from END,
+      ended_by_fact_id = CASE WHEN ${stated}::date < nx.valid_from OR (${stated}::date IS NOT NULL AND nx.id IS NULL)
+        THEN NULL ELSE nx.id END
     FROM person_facts o
       LEFT JOIN LATERAL (
         SELECT n.id, n.valid_from FROM person_facts n
@@ -322,6 +332,83 @@ export async function listRelations(db: Db, personId: number): Promise<RelationW
     .where((eb) => eb.or([eb('r.person_id', '=', personId), eb('r.related_person_id', '=', personId)]))
     .orderBy('r.id')
     .execute() as Promise<RelationWithName[]>;
+}
+
+/** A link with what the identity checks need of the person at its other end. */
+export interface LinkWithOther extends RelationRow {
+  other_id: number;
+  other_name: string;
+  other_sex: 1 | 2 | null;
+  other_birth_date: string | null;
+}
+
+/**
+ * Every link of the persons (either end, ended ones too) with the person at the other end, for the
+ * checks a change of birth date or sex, or a merge, makes against them. Links to a merged record (a
+ * merge's closed link of the two records to each other) are left out: the record is history.
+ */
+export async function listLinksWithOthers(db: Db, personIds: number[]): Promise<LinkWithOther[]> {
+  if (!personIds.length) return [];
+  return db
+    .selectFrom('person_relations as r')
+    .innerJoin('persons as o', (join) =>
+      join.on((eb) =>
+        eb(
+          'o.id',
+          '=',
+          eb
+            .case()
+            .when('r.person_id', 'in', personIds)
+            .then(eb.ref('r.related_person_id'))
+            .else(eb.ref('r.person_id'))
+            .end(),
+        ),
+      ),
+    )
+    .selectAll('r')
+    .select([
+      'o.id as other_id',
+      'o.name as other_name',
+      'o.sex as other_sex',
+      'o.birth_date as other_birth_date',
+    ])
+    .where((eb) => eb.or([eb('r.person_id', 'in', personIds), eb('r.related_person_id', 'in', personIds)]))
+    .where('o.merged_into', 'is', null)
+    .orderBy('r.id')
+    .execute() as Promise<LinkWithOther[]>;
+}
+
+/** A child's biological parent, as the one-father-one-mother rule reads it. */
+export interface BiologicalParent {
+  link_id: number;
+  child_id: number;
+  parent_id: number;
+  parent_name: string;
+  parent_sex: 1 | 2 | null;
+}
+
+/**
+ * The biological parents of the children (ended links too: a biological link does not end, and the
+ * only ended ones are a merge's closed copies of a link kept), merged records left out.
+ */
+export async function listBiologicalParents(db: Db, childIds: number[]): Promise<BiologicalParent[]> {
+  if (!childIds.length) return [];
+  return db
+    .selectFrom('person_relations as r')
+    .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+    .select([
+      'r.id as link_id',
+      'r.person_id as child_id',
+      'p.id as parent_id',
+      'p.name as parent_name',
+      'p.sex as parent_sex',
+    ])
+    .where('r.person_id', 'in', childIds)
+    .where('r.kind', '=', 'parent')
+    .where('r.subtype', '=', 'biological')
+    .where('p.merged_into', 'is', null)
+    .orderBy('r.id')
+    .execute();
 }
 
 export async function listRelationsAmong(db: Db, personIds: number[]): Promise<RelationRow[]> {

@@ -53,6 +53,7 @@ import {
   relationRole,
   unsafeNumberPath,
   type BornPerson,
+  type RelationRole,
 } from './registry.rules.ts';
 import { FACT_LABELS, factsAsOf, type FactKind } from './registry.facts.ts';
 import * as repo from './registry.repository.ts';
@@ -62,7 +63,7 @@ import { writeRegistryRecords } from './registry.writer.ts';
 import { relationToHeadAsStored, type RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import { fileKind } from './registry.reader.ts';
-import type { ImportKind } from './registry.tables.ts';
+import type { ImportKind, RelationKind } from './registry.tables.ts';
 import type { LedgerReview } from './registry.ledger.ts';
 import type {
   FactCreate,
@@ -368,7 +369,7 @@ export function checkIdentity(input: {
   } else if (input.noIdReason === null || input.noIdReason.trim() === '') {
     throw invalid('idNumber', {
       zh: '请填写公民身份号码；没有号码的请填写无身份号码原因（如 未落户）',
-      en: 'give the ID number, or the reason there is none (noIdReason, e.g. 未落户)',
+      en: 'give the ID number, or the reason there is none (e.g. 未落户, not yet registered)',
     });
   }
   if (idNumber === null && sex === null)
@@ -871,6 +872,15 @@ export async function updatePerson(
       }
       const name = personName(pick('name', current.name) ?? current.name);
       const spelled = nameSpellings(name);
+      // A corrected birth date or sex (or an ID number bringing new ones) must still fit the person's
+      // facts and links, as the routes that record them require.
+      if (identity.birth_date !== current.birth_date || identity.sex !== current.sex)
+        await checkIdentityChange(
+          trx,
+          current,
+          { name, sex: identity.sex, birthDate: identity.birth_date },
+          patch,
+        );
       idNumber = identity.id_number;
       if (identity.id_number !== current.id_number) await releaseMergedNumber(trx, actor, identity.id_number);
       const updated = await repo.updatePerson(trx, id, patch.version, {
@@ -930,6 +940,199 @@ export async function updatePerson(
     await auditNamedNotFound(db, actor, error, { action: 'person.update', personId: id });
     throw error;
   }
+}
+
+// ---------- a changed birth date or sex against the person's facts and links ----------
+
+/** What the history of a person is held against: their name, sex and birth date, stored or edited. */
+interface IdentityAsOf {
+  id: number;
+  name: string;
+  sex: 1 | 2 | null;
+  birthDate: string | null;
+}
+
+/**
+ * A fact or link of the person that their identity makes wrong. `key` says which fact or link and
+ * which rule, so that the stored identity's problems can be told from the edited one's; `cause`: the
+ * birth date, the sex, or either (the marriage age depends on both).
+ */
+interface IdentityProblem {
+  key: string;
+  cause: 'birth' | 'sex' | 'either';
+  message: Message;
+}
+
+const LINK_WORDS: Readonly<Record<RelationKind, Message>> = {
+  parent: { zh: '亲子关系', en: 'parent link' },
+  spouse: { zh: '婚姻关系', en: 'spouse link' },
+  guardian: { zh: '监护关系', en: 'guardian link' },
+  carer: { zh: '委托照护关系', en: 'entrusted-carer link' },
+};
+
+/** The other end of a link as the person's file reads it ("the other person is my …"). */
+const ROLE_WORDS: Readonly<Record<RelationRole, Message>> = {
+  parent: { zh: '父母', en: 'parent' },
+  child: { zh: '子女', en: 'child' },
+  spouse: { zh: '配偶', en: 'spouse' },
+  guardian: { zh: '监护人', en: 'guardian' },
+  ward: { zh: '被监护人', en: 'ward' },
+  carer: { zh: '委托照护人', en: 'entrusted carer' },
+  cared_for: { zh: '被照护人', en: 'person cared for' },
+};
+
+/** A link named with the person at its other end: 与父母“韩父”(#20)的亲子关系 #31. */
+function linkNamed(link: repo.LinkWithOther, personId: number): Message {
+  const role = ROLE_WORDS[relationRole(link.kind, link.person_id === personId)];
+  const words = LINK_WORDS[link.kind];
+  return {
+    zh: `与${role.zh}“${link.other_name}”(#${link.other_id})的${words.zh} #${link.id}`,
+    en: `the ${words.en} #${link.id} with the ${role.en} ${link.other_name} (#${link.other_id})`,
+  };
+}
+
+const BIOLOGICAL_PARENT_WORDS: Readonly<Record<1 | 2, Message>> = {
+  1: { zh: '生父', en: 'father' },
+  2: { zh: '生母', en: 'mother' },
+};
+
+/**
+ * The person's facts and links that `person` (an identity) makes wrong, by the rules the routes
+ * that record them apply: a fact beginning before the birth (a death included: checkFactPeriod); a
+ * parent born on or after the child, or a biological parent under 12 at the birth, from either end
+ * (parentBirthProblem; a parent link stays one when ended); a link, an entrustment form or a carer's
+ * check dated before the birth (checkRelationDates, endRelation); a second biological parent of the
+ * person's sex for a child of theirs (addRelation: one father, one mother); the marriage age of a
+ * spouse link and the age of a carer or guardian, for links in force on `on` (addRelation).
+ * `coParents`: the biological parents of the person's biological children. Pure.
+ */
+function identityProblems(
+  person: IdentityAsOf,
+  facts: readonly repo.FactRow[],
+  links: readonly repo.LinkWithOther[],
+  coParents: readonly repo.BiologicalParent[],
+  on: string,
+): IdentityProblem[] {
+  const problems: IdentityProblem[] = [];
+  const self = { who: { zh: '本人', en: 'this person' }, birthDate: person.birthDate };
+  const me = { name: person.name, sex: person.sex, birthDate: person.birthDate };
+  for (const f of facts) {
+    const label = factLabel(f.kind);
+    const unborn = beforeBirthProblem(f.valid_from, [self], {
+      zh: `${label.zh}记录 #${f.id} 的开始日期`,
+      en: `the start of the ${label.en} #${f.id}`,
+    });
+    if (unborn)
+      problems.push({
+        key: `fact:${f.id}`,
+        cause: 'birth',
+        message: {
+          zh: `${unborn.zh}；请核对出生日期，或先撤回该记录`,
+          en: `${unborn.en}; check the birth date, or retract that record first`,
+        },
+      });
+  }
+  for (const link of links) {
+    const subject = link.person_id === person.id;
+    const named = linkNamed(link, person.id);
+    const add = (rule: string, cause: IdentityProblem['cause'], why: Message) =>
+      problems.push({
+        key: `${rule}:${link.id}`,
+        cause,
+        message: { zh: `${named.zh}：${why.zh}`, en: `${named.en}: ${why.en}` },
+      });
+    const other = { name: link.other_name, sex: link.other_sex, birthDate: link.other_birth_date };
+    if (link.kind === 'parent') {
+      const subtype = link.subtype ?? 'biological';
+      const born = subject ? parentBirthProblem(me, other, subtype) : parentBirthProblem(other, me, subtype);
+      if (born) add('parent-birth', 'birth', born);
+    }
+    const dates: [string, string | null, Message, boolean][] = [
+      ['link-start', link.valid_from, { zh: '关系开始日期', en: 'the start of the link' }, false],
+      // A link without a start holds from the births: its end is after them (endRelation).
+      [
+        'link-end',
+        link.valid_from === null ? link.valid_to : null,
+        { zh: '关系结束日期', en: 'the end of the link' },
+        true,
+      ],
+      ['form', link.kind === 'carer' ? link.entrustment_form_date : null, CARER_RECORD_DATES[0][1], false],
+      [
+        'fitness-check',
+        link.kind === 'carer' && !subject ? link.carer_fitness_checked_on : null,
+        CARER_RECORD_DATES[1][1],
+        false,
+      ],
+    ];
+    for (const [rule, date, what, orOn] of dates) {
+      const unborn = date === null ? null : beforeBirthProblem(date, [self], what, { orOn });
+      if (unborn) add(rule, 'birth', unborn);
+    }
+    const inForce = link.valid_to === null || link.valid_to > on;
+    if (link.kind === 'spouse' && inForce) {
+      const underAge = marriageAgeProblem(me, link.valid_from ?? on);
+      if (underAge) add('marriage-age', 'either', underAge);
+    }
+    if ((link.kind === 'carer' || link.kind === 'guardian') && !subject && inForce) {
+      const tooYoung = carerAgeProblem(me, link.valid_from ?? on, link.kind);
+      if (tooYoung) add('carer-age', 'birth', tooYoung);
+    }
+    if (link.kind === 'parent' && link.subtype === 'biological' && !subject && person.sex !== null) {
+      const role = BIOLOGICAL_PARENT_WORDS[person.sex];
+      const [zhSex, enSex] = person.sex === 1 ? ['男', 'a man'] : ['女', 'a woman'];
+      for (const co of coParents)
+        if (co.child_id === link.other_id && co.parent_id !== person.id && co.parent_sex === person.sex)
+          problems.push({
+            key: `biological-${person.sex}:${link.other_id}:${co.parent_id}`,
+            cause: 'sex',
+            message: {
+              zh: `${named.zh}：“${link.other_name}”已登记${role.zh}“${co.parent_name}”(#${co.parent_id})，本人为${zhSex}性则是其第二位${role.zh}：一人只有一位生父和一位生母`,
+              en: `${named.en}: ${link.other_name} has a biological ${role.en} on record, ${co.parent_name} (#${co.parent_id}), and as ${enSex} this person would be a second one: a person has one biological father and one biological mother`,
+            },
+          });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Refuses a change of a person's birth date or sex (`patch` gave them, or an ID number bringing them)
+ * that makes one of their facts or links wrong (identityProblems): 400 naming the field that brought
+ * it (birthDate, sex or idNumber), one detail for each fact or link, each named with the person at its
+ * other end. Only what the change makes wrong: a fact or link already wrong with the stored identity
+ * (recorded before a rule was made; a biological link cannot be removed) does not block correcting
+ * the birth date, and is not the edit's doing.
+ */
+async function checkIdentityChange(
+  trx: Transaction<DB>,
+  current: repo.PersonRow,
+  edited: { name: string; sex: 1 | 2 | null; birthDate: string | null },
+  patch: PersonPatch,
+): Promise<void> {
+  const facts = await repo.listActiveFacts(trx, [current.id]);
+  const links = await repo.listLinksWithOthers(trx, [current.id]);
+  const children = links
+    .filter((l) => l.kind === 'parent' && l.subtype === 'biological' && l.related_person_id === current.id)
+    .map((l) => l.person_id);
+  const coParents = await repo.listBiologicalParents(trx, [...new Set(children)]);
+  const on = today();
+  const stored = { id: current.id, name: current.name, sex: current.sex, birthDate: current.birth_date };
+  const before = new Set(identityProblems(stored, facts, links, coParents, on).map((p) => p.key));
+  const made = identityProblems({ id: current.id, ...edited }, facts, links, coParents, on).filter(
+    (p) => !before.has(p.key),
+  );
+  if (made.length === 0) return;
+  const birthField = 'birthDate' in patch ? 'birthDate' : 'idNumber';
+  const sexField = 'sex' in patch ? 'sex' : 'idNumber';
+  const fieldOf = (cause: IdentityProblem['cause']) =>
+    cause === 'birth' || (cause === 'either' && edited.birthDate !== current.birth_date)
+      ? birthField
+      : sexField;
+  throw new DomainError(
+    'VALIDATION_FAILED',
+    undefined,
+    made.map((p) => ({ path: fieldOf(p.cause), message: p.message })),
+  );
 }
 
 // ---------- facts ----------
@@ -992,7 +1195,9 @@ export async function addFact(
     if (!person) throw notFound(PERSON_NOT_FOUND);
     requireNotMerged(person);
     const stored = await repo.listActiveFacts(trx, [personId]);
-    const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, person.birth_date);
+    const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, {
+      birthDate: person.birth_date,
+    });
     const row = await repo.insertFact(trx, {
       person_id: personId,
       kind: input.kind,
@@ -1019,44 +1224,55 @@ export async function addFact(
   });
 }
 
+/** A fact kind's label; a kind the code does not know (none is stored) as written. */
+function factLabel(kind: string): Message {
+  return isFactKind(kind) ? FACT_LABELS[kind] : { zh: kind, en: kind };
+}
+
+/** How a refusal names a stored fact the new one meets: 已登记的外出务工记录 #12 (a merge says whose). */
+type FactNamer = (f: repo.FactRow) => Message;
+const recordedFact: FactNamer = (f) => ({
+  zh: `已登记的${factLabel(f.kind).zh}记录 #${f.id}`,
+  en: `the recorded ${factLabel(f.kind).en} #${f.id}`,
+});
+
 /**
  * The one-answer rule for a new fact [from, to) of `kind` among the person's stored (not retracted)
  * facts (docs/DECISIONS.md): an open fact of the same kind that began earlier ends the day the new
  * one begins (the answer changed: a new destination, the next school stage), as the import does;
  * any other overlap with a fact of the same kind would give two answers for some day and is refused
- * with 409 naming that fact. Nothing about the person begins before the birth. A death is recorded
- * once, and nothing about the person begins after it, whichever was recorded first.
- * Returns the open facts to end.
+ * with 409 naming that fact (as `named` names it). Nothing about the person (`born`) begins before
+ * the birth. A death is recorded once, and nothing about the person begins after it, whichever was
+ * recorded first. Returns the open facts to end.
  */
 function checkFactPeriod(
   stored: readonly repo.FactRow[],
   kind: FactKind,
   from: string,
   to: string | null,
-  birthDate: string | null,
+  born: BornPerson,
+  named: FactNamer = recordedFact,
 ): { factId: number; from: string; to: string }[] {
   // Before the birth, or before 1900 for a person whose birth date is not known (a grandparent
   // from the child ledger).
-  const unborn = beforeBirthProblem(from, [{ birthDate }], { zh: '开始日期', en: 'the start' });
+  const unborn = beforeBirthProblem(from, [born], { zh: '开始日期', en: 'the start' });
   if (unborn) throw invalid('from', unborn);
   const later = kind === 'death' ? stored.find((f) => f.valid_from > from) : undefined;
-  if (later) {
-    const label = isFactKind(later.kind) ? FACT_LABELS[later.kind] : { zh: later.kind, en: later.kind };
+  if (later)
     throw conflict({
-      zh: `死亡日期早于已登记的${label.zh}记录 #${later.id} 的开始日期 ${later.valid_from}；请先核对或撤回该记录`,
-      en: `the death is before the start ${later.valid_from} of the recorded ${label.en} #${later.id}; check or retract that record first`,
+      zh: `死亡日期早于${named(later).zh} 的开始日期 ${later.valid_from}；请先核对或撤回该记录`,
+      en: `the death is before the start ${later.valid_from} of ${named(later).en}; check or retract that record first`,
     });
-  }
   const death = stored.find((f) => f.kind === 'death');
   if (death && kind === 'death')
     throw conflict({
-      zh: `已登记死亡(#${death.id}，${death.valid_from})；如有误，请先撤回`,
-      en: `a death is recorded already (#${death.id}, ${death.valid_from}); retract it first if it is wrong`,
+      zh: `死亡只登记一次：${named(death).zh}（${death.valid_from}）；如有误，请先撤回`,
+      en: `a death is recorded once: ${named(death).en} (${death.valid_from}); retract it first if it is wrong`,
     });
   if (death && from > death.valid_from)
     throw invalid('from', {
-      zh: `开始日期晚于死亡日期 ${death.valid_from}`,
-      en: `the start is after the death on ${death.valid_from}`,
+      zh: `开始日期晚于${named(death).zh} 的死亡日期 ${death.valid_from}`,
+      en: `the start is after the death on ${death.valid_from} (${named(death).en})`,
     });
   const ended: { factId: number; from: string; to: string }[] = [];
   for (const f of stored) {
@@ -1067,11 +1283,10 @@ function checkFactPeriod(
     }
     const overlaps = (to === null || f.valid_from < to) && (f.valid_to === null || from < f.valid_to);
     if (overlaps) {
-      const label = FACT_LABELS[kind];
       const period = `[${f.valid_from}, ${f.valid_to ?? '…'})`;
       throw conflict({
-        zh: `与已登记的${label.zh}记录 #${f.id} ${period} 时间重叠；请先结束或撤回该记录`,
-        en: `overlaps the recorded ${label.en} #${f.id} ${period}; end or retract that record first`,
+        zh: `与${named(f).zh} ${period} 时间重叠；请先结束或撤回该记录`,
+        en: `overlaps ${named(f).en} ${period}; end or retract that record first`,
       });
     }
   }
@@ -1082,8 +1297,10 @@ function checkFactPeriod(
  * Marks a fact as wrong. The row stays, with who retracted it and when: history is never overwritten.
  * What the mistake ended comes back: a fact this one ended when it was recorded (ended_by_fact_id)
  * is in force again, until the next fact of its kind that is not retracted or open, so the file is
- * as it was before the mistake. An end stated on its own (a clerk's, a file's) stays. The reopened
- * facts are in the audit entry, and the groups re-read them with the retraction.
+ * as it was before the mistake. An end stated on its own (a clerk's, a file's) stays: on an earlier
+ * fact, and on the retracted one too, whose stated end (the mother came back) ends what it reopens
+ * when nothing begins before it (repo.reopenFactsEndedBy). The reopened facts are in the audit
+ * entry, and the groups re-read them with the retraction.
  */
 export async function retractFact(
   db: Kysely<DB>,
@@ -1239,7 +1456,8 @@ export interface GroupProvider {
   /** Every group, in the order lists show them, with its name. */
   readonly groups: readonly { code: string; name: { zh: string; en: string } }[];
   /** Every period of the persons, current and past, in group order then newest first. */
-  periodsOf(db: repo.Db, personIds: readonly number[]): Promise<GroupPeriod[]>;
+  /** With asOf (a person file as of a date): a period in force on it may show that date's sub-category. */
+  periodsOf(db: repo.Db, personIds: readonly number[], asOf?: string): Promise<GroupPeriod[]>;
   /**
    * A condition on the row whose person id is `personIdColumn`: a member of one of `codes` on
    * `asOf`. A page after a keyset cursor passes the cursor (person ids above it only).
@@ -1283,7 +1501,7 @@ async function personGroups(
 ): Promise<PersonGroupView[]> {
   if (!groupProvider) return [];
   const on = today();
-  const periods = await groupProvider.periodsOf(db, [personId]);
+  const periods = await groupProvider.periodsOf(db, [personId], asOf);
   const views = (asOf === undefined ? periods : periods.filter((p) => inForce(p, asOf))).map((p) =>
     toGroupView(p, lang, on),
   );
@@ -2128,7 +2346,9 @@ async function searchPersonsByIds(db: Kysely<DB>, ids: number[]): Promise<Map<nu
 /**
  * Merges a duplicate into the person kept. Both histories stay: the facts and relations move to
  * the kept person (the facts keep their recorded_by and recorded_at), and the duplicate's row is
- * kept with merged_into set, so its id still resolves.
+ * kept with merged_into set, so its id still resolves. Facts and links that would give the person
+ * kept what no route records (two answers for a day, two spouses, two biological fathers) refuse the
+ * merge with 409 naming them (mergeFacts, checkMergedLinks).
  */
 export async function mergePerson(
   db: Kysely<DB>,
@@ -2185,6 +2405,7 @@ export async function mergePerson(
           en: 'the person merged away heads a household registered outside your region: staff whose region holds the household change its head first, then merge',
         });
       const facts = await mergeFacts(trx, duplicate, kept);
+      await checkMergedLinks(trx, duplicate, kept);
       // The ID number is unique, so it moves: cleared on the duplicate first.
       await trx
         .updateTable('persons')
@@ -2317,6 +2538,141 @@ export async function mergePerson(
   }
 }
 
+/** One of the two records of a merge, as its refusals name it. */
+function mergeParty(row: repo.PersonRow, keptId: number): Message {
+  return row.id === keptId
+    ? { zh: `保留人员“${row.name}”(#${row.id})`, en: `the person kept, ${row.name} (#${row.id})` }
+    : { zh: `被合并人员“${row.name}”(#${row.id})`, en: `the person merged away, ${row.name} (#${row.id})` };
+}
+
+/** A merge refused for what the two records hold: 409, with intoId named as the merge's other refusals name it. */
+function mergeRefused(message: Message): DomainError {
+  return new DomainError('CONFLICT', message, [{ path: 'intoId', message }]);
+}
+
+/** Whether the person had died (or was declared dead) by the day, by their facts (repo.diedBy). */
+async function diedBy(trx: Transaction<DB>, personId: number, on: string): Promise<boolean> {
+  const r = await sql<{ died: boolean }>`SELECT ${repo.diedBy(sql`${personId}::bigint`, on)} AS died`.execute(
+    trx,
+  );
+  return r.rows[0]?.died === true;
+}
+
+/**
+ * The links the merge puts side by side on the person kept, against the rules a link recorded on
+ * them meets (addRelation), refused with 409 naming both links so that a clerk settles them first:
+ * - two open marriages to different living persons: one spouse at a time (Civil Code art. 1042). A
+ *   marriage whose spouse had died by the other one's start is a widow's old link, as addRelation
+ *   lets it stay (a link without a start taken from today, as addRelation takes it). An open link can
+ *   be ended (…/relations/{id}/end), so the refusal does not block the merge for good. Ended
+ *   marriages are not checked against each other's periods (docs/DECISIONS.md session 12: no route
+ *   corrects a link's dates, so such a refusal would block the merge for good);
+ * - two different biological parents of one sex: one father and one mother. Ended links count too,
+ *   as a biological link does not end (the only ended ones are a merge's closed copies of a link
+ *   kept, whose parent is the same person). The same parent on both records is no conflict: the
+ *   duplicate's copy is closed below;
+ * - the duplicate's biological children, whose parent the person kept becomes with the kept
+ *   person's sex: a second parent of that sex for a child;
+ * - the duplicate's parent links read with the kept person's birth date (parentBirthProblem), where
+ *   the duplicate's birth date fits them and the kept person's does not.
+ */
+async function checkMergedLinks(
+  trx: Transaction<DB>,
+  duplicate: repo.PersonRow,
+  kept: repo.PersonRow,
+): Promise<void> {
+  const K = mergeParty(kept, kept.id);
+  const D = mergeParty(duplicate, kept.id);
+  const two = [kept.id, duplicate.id];
+  const keptLinks = (await repo.listLinksWithOthers(trx, [kept.id])).filter((l) => !two.includes(l.other_id));
+  const dupLinks = (await repo.listLinksWithOthers(trx, [duplicate.id])).filter(
+    (l) => !two.includes(l.other_id),
+  );
+  const since = (l: repo.LinkWithOther): Message =>
+    l.valid_from === null
+      ? { zh: '未填开始日期', en: 'no start date' }
+      : { zh: `自 ${l.valid_from}`, en: `since ${l.valid_from}` };
+
+  const openMarriages = (links: repo.LinkWithOther[]) =>
+    links.filter((l) => l.kind === 'spouse' && l.valid_to === null);
+  for (const a of openMarriages(keptLinks))
+    for (const b of openMarriages(dupLinks)) {
+      if (a.other_id === b.other_id) continue;
+      if (
+        (await diedBy(trx, a.other_id, b.valid_from ?? today())) ||
+        (await diedBy(trx, b.other_id, a.valid_from ?? today()))
+      )
+        continue;
+      throw mergeRefused({
+        zh: `无法合并：${K.zh}与配偶“${a.other_name}”(#${a.other_id})的婚姻关系 #${a.id}（${since(a).zh}）未结束，${D.zh}与配偶“${b.other_name}”(#${b.other_id})的婚姻关系 #${b.id}（${since(b).zh}）也未结束：合并后一人会同时有两位配偶（民法典第一千零四十二条）；请先在家庭关系中结束已解除或有误的那一个配偶关系，再合并`,
+        en: `cannot merge: ${K.en} has a marriage on record that has not ended, the spouse link #${a.id} with ${a.other_name} (#${a.other_id}, ${since(a).en}), and so has ${D.en}, #${b.id} with ${b.other_name} (#${b.other_id}, ${since(b).en}): merged, the person would have two spouses at once (Civil Code art. 1042); end the spouse link that was dissolved or is wrong first, then merge`,
+      });
+    }
+
+  const biologicalParents = (links: repo.LinkWithOther[], childId: number) =>
+    links.filter(
+      (l) =>
+        l.kind === 'parent' && l.subtype === 'biological' && l.person_id === childId && l.other_sex !== null,
+    );
+  for (const a of biologicalParents(keptLinks, kept.id))
+    for (const b of biologicalParents(dupLinks, duplicate.id)) {
+      if (a.other_id === b.other_id || a.other_sex !== b.other_sex || a.other_sex === null) continue;
+      const role = BIOLOGICAL_PARENT_WORDS[a.other_sex];
+      throw mergeRefused({
+        zh: `无法合并：${K.zh}登记的${role.zh}是“${a.other_name}”(#${a.other_id}，亲子关系 #${a.id})，${D.zh}登记的${role.zh}是“${b.other_name}”(#${b.other_id}，亲子关系 #${b.id})：一人只有一位生父和一位生母；如这两人是同一人，请先合并他们的记录，否则请先核实哪一位是${role.zh}`,
+        en: `cannot merge: ${K.en} has ${a.other_name} (#${a.other_id}, parent link #${a.id}) as biological ${role.en}, and ${D.en} has ${b.other_name} (#${b.other_id}, parent link #${b.id}): a person has one biological father and one biological mother; if the two are one person, merge their records first, otherwise find out which one is the ${role.en}`,
+      });
+    }
+
+  const dupChildren = dupLinks.filter(
+    (l) => l.kind === 'parent' && l.subtype === 'biological' && l.related_person_id === duplicate.id,
+  );
+  if (kept.sex !== null && kept.sex !== duplicate.sex && dupChildren.length > 0) {
+    const role = BIOLOGICAL_PARENT_WORDS[kept.sex];
+    const coParents = await repo.listBiologicalParents(
+      trx,
+      dupChildren.map((l) => l.person_id),
+    );
+    for (const link of dupChildren) {
+      const co = coParents.find(
+        (p) => p.child_id === link.person_id && !two.includes(p.parent_id) && p.parent_sex === kept.sex,
+      );
+      if (co)
+        throw mergeRefused({
+          zh: `无法合并：${D.zh}是“${link.other_name}”(#${link.other_id})的亲生父母（亲子关系 #${link.id}），合并后按保留人员的性别（${kept.sex === 1 ? '男' : '女'}）是其${role.zh}，而“${link.other_name}”已登记${role.zh}“${co.parent_name}”(#${co.parent_id})：一人只有一位生父和一位生母；请先核对两条记录的性别`,
+          en: `cannot merge: ${D.en} is a biological parent of ${link.other_name} (#${link.other_id}, parent link #${link.id}), with the sex of the person kept the ${role.en}, and ${link.other_name} has a biological ${role.en} on record already, ${co.parent_name} (#${co.parent_id}): a person has one biological father and one biological mother; check the sex on the two records first`,
+        });
+    }
+  }
+
+  for (const link of dupLinks) {
+    if (link.kind !== 'parent') continue;
+    // The same parent or child on the kept record: the duplicate's copy is closed, not moved.
+    const sameOnKept = keptLinks.some(
+      (l) =>
+        l.kind === 'parent' &&
+        l.other_id === link.other_id &&
+        (l.person_id === kept.id) === (link.person_id === duplicate.id),
+    );
+    if (sameOnKept) continue;
+    const subtype = link.subtype ?? 'biological';
+    const other = { name: link.other_name, sex: link.other_sex, birthDate: link.other_birth_date };
+    const asBorn = (row: repo.PersonRow) => ({ name: row.name, sex: row.sex, birthDate: row.birth_date });
+    const problem = (row: repo.PersonRow) =>
+      link.person_id === duplicate.id
+        ? parentBirthProblem(asBorn(row), other, subtype)
+        : parentBirthProblem(other, asBorn(row), subtype);
+    const wrong = problem(kept);
+    if (wrong && !problem(duplicate)) {
+      const named = linkNamed(link, duplicate.id);
+      throw mergeRefused({
+        zh: `无法合并：按保留人员的出生日期 ${kept.birth_date}，${D.zh}${named.zh} 不成立（被合并人员出生于 ${duplicate.birth_date}）：${wrong.zh}`,
+        en: `cannot merge: with the birth date of the person kept, ${kept.birth_date}, ${named.en} of ${D.en} (born ${duplicate.birth_date}) does not hold: ${wrong.en}`,
+      });
+    }
+  }
+}
+
 /** The same period and data: the one fact recorded on both records of the person. */
 function sameFact(a: repo.FactRow, b: repo.FactRow): boolean {
   const data = (f: repo.FactRow) =>
@@ -2344,6 +2700,13 @@ async function mergeFacts(
   retracted: { factId: number; sameAs: number }[];
 }> {
   const stored = await repo.listActiveFacts(trx, [kept.id, duplicate.id]);
+  const ownedFact: FactNamer = (f) => {
+    const owner = mergeParty(f.person_id === kept.id ? kept : duplicate, kept.id);
+    return {
+      zh: `${owner.zh}的${factLabel(f.kind).zh}记录 #${f.id}`,
+      en: `the ${factLabel(f.kind).en} #${f.id} of ${owner.en}`,
+    };
+  };
   const order = (f: repo.FactRow) => `${f.valid_from} ${f.person_id === kept.id ? 0 : 1}`;
   stored.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : a.id - b.id));
   const accepted: repo.FactRow[] = [];
@@ -2360,13 +2723,27 @@ async function mergeFacts(
     if (!isFactKind(f.kind)) continue;
     let ends: { factId: number; from: string; to: string }[];
     try {
-      ends = checkFactPeriod(others, f.kind, f.valid_from, f.valid_to, kept.birth_date);
+      ends = checkFactPeriod(
+        others,
+        f.kind,
+        f.valid_from,
+        f.valid_to,
+        {
+          who: { zh: `保留人员“${kept.name}”`, en: `the person kept, ${kept.name}` },
+          birthDate: kept.birth_date,
+        },
+        (other) => ownedFact(other),
+      );
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      // Each fact named with whose record it is on: the two are walked together, so the fact being
+      // joined may be the kept person's and the one it meets the duplicate's.
       const why = error.details[0]?.message ?? error.userMessage;
-      throw conflict({
-        zh: `无法合并：被合并人员的事实记录 #${f.id} ${why.zh}`,
-        en: `cannot merge: the fact #${f.id} ${why.en}`,
+      const period = `[${f.valid_from}, ${f.valid_to ?? '…'})`;
+      const fact = ownedFact(f);
+      throw mergeRefused({
+        zh: `无法合并：${fact.zh} ${period} ${why.zh}`,
+        en: `cannot merge: ${fact.en} ${period}: ${why.en}`,
       });
     }
     for (const e of ends) {

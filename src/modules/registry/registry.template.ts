@@ -39,7 +39,12 @@ import type {
 } from './registry.facts.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { IdNumberResult, Sex, ValidIdNumber } from './registry.idnumber.ts';
-import { birthDateProblem, marriageAgeProblem, parentBirthProblem } from './registry.rules.ts';
+import {
+  birthDateProblem,
+  carerAgeProblem,
+  marriageAgeProblem,
+  parentBirthProblem,
+} from './registry.rules.ts';
 import { parseDateOrMonth } from './registry.month-date.ts';
 
 export const TEMPLATE_VERSION = 1;
@@ -160,16 +165,31 @@ function optionalDateOrMonth(value: unknown): ParseResult<IsoDate | null> {
   return r.ok ? ok(r.value?.date ?? null) : r;
 }
 
+/**
+ * A number with stars in a file: an export for a role that sees numbers masked (access.masking), sent
+ * back. It is for reading: the stars are not the person's number, and no row of it can be imported.
+ */
+export const MASKED_IN_FILE: LocalizedMessage = {
+  zh: '这是导出文件中的掩码号码（含 *），不能导入：掩码文件仅供查阅；请用有权查看完整号码的账号导出，或填写完整号码',
+  en: 'this is a masked number from an export (with *) and cannot be imported: a masked file is for reading; export it with an account allowed to see whole numbers, or enter the whole number',
+};
+
+/** An ID number's reason to refuse it, in a file: a masked number says where it came from. */
+function idMessage(r: Extract<IdNumberResult, { ok: false }>): LocalizedMessage {
+  return r.reason === 'MASKED' ? MASKED_IN_FILE : r.message;
+}
+
 function optionalId(value: unknown, ctx: TemplateContext): ParseResult<string | null> {
   if (normalizeCell(value) === null && typeof unwrapCell(value) !== 'number') return ok(null);
   const r = normalizeIdNumber(value, ctx.today);
-  return r.ok ? ok(r.value) : { ok: false, message: r.message };
+  return r.ok ? ok(r.value) : { ok: false, message: idMessage(r) };
 }
 
 function optionalPhone(value: unknown): ParseResult<string | null> {
   if (normalizeCell(value) === null) return ok(null);
   const r = normalizePhone(value);
-  return r.ok ? ok(r.value) : { ok: false, message: r.message };
+  if (r.ok) return ok(r.value);
+  return { ok: false, message: r.masked ? MASKED_IN_FILE : r.message };
 }
 
 /** A value given by its Chinese label (or an accepted alias). */
@@ -414,7 +434,7 @@ export const TEMPLATE_COLUMNS = [
   column('父亲身份号码', 'fatherIdNumber', 'no', 'ID number of a person in any household', optionalId),
   column('母亲身份号码', 'motherIdNumber', 'no', 'likewise', optionalId),
   column('配偶身份号码', 'spouseIdNumber', 'no', 'likewise', optionalId),
-  column('委托照护人身份号码', 'carerIdNumber', 'no', 'likewise', optionalId),
+  column('委托照护人身份号码', 'carerIdNumber', 'no', 'likewise; an adult (18 or more)', optionalId),
   column('外出务工', 'migrant', 'no', '是 / 否', parseYesNo),
   column(
     '外出务工地',
@@ -697,7 +717,7 @@ export function rowToRecord(given: Readonly<Record<string, unknown>>, ctx: Templ
     }
     if (col.key === 'idNumber') {
       // Validated once above; the same result serves the sex and birth-date checks below.
-      if (id?.ok === false) errors.push({ column: col.header, value: rawText(cell), reason: id.message });
+      if (id?.ok === false) errors.push({ column: col.header, value: rawText(cell), reason: idMessage(id) });
       values.idNumber = id?.ok ? id.value : null;
       continue;
     }
@@ -794,6 +814,13 @@ export function rowToRecord(given: Readonly<Record<string, unknown>>, ctx: Templ
       marriageAgeProblem({ sex: spouse.sex, birthDate: spouse.birthDate }, ctx.today) ??
       marriageAgeProblem({ name: (values.name as string | null) ?? undefined, sex, birthDate }, ctx.today);
     if (underAge) fail('spouseIdNumber', underAge.zh, underAge.en);
+  }
+  // An entrusted carer is an adult, as the API holds (carerAgeProblem): the link starts on the import
+  // day. The template has no guardian column; the child ledger's 委托监护人 is taken as the ledger has it.
+  const carer = referenced('carerIdNumber');
+  if (carer !== null) {
+    const tooYoung = carerAgeProblem({ sex: carer.sex, birthDate: carer.birthDate }, ctx.today, 'carer');
+    if (tooYoung) fail('carerIdNumber', tooYoung.zh, tooYoung.en);
   }
   if (birthDate !== null) {
     const dated = [
@@ -993,6 +1020,32 @@ function numbersOfDateCells(cells: Readonly<Record<string, unknown>>): Readonly<
     out[header] = serial;
   }
   return out ?? cells;
+}
+
+/** Excel's serial number of a day (1900 date system): day 1 is 1900-01-01, day 61 1900-03-01 (excelDate). */
+function serialOfDay(day: IsoDate): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const days = Math.round((Date.UTC(y, m - 1, d) - Date.UTC(1899, 11, 30)) / 86_400_000);
+  return day < '1900-03-01' ? days - 1 : days;
+}
+
+const ANY_REGION: TemplateContext = { regionExists: () => true, today: '9999-12-31' };
+
+/**
+ * A template cell as the error report writes it back, when the import took it: the number the import
+ * read from a date cell outside the date columns (numbersOfDateCells: 1 for 是, 2 for 女, a grade, a
+ * region code, in a cell that format painting made a date), which the report shows as the day Excel
+ * shows (rawText) and the column does not take as text. Null when the text reads back as it is. Not for
+ * 家庭年收入: a day holds no fraction, and 1234.56 yuan would come back as 1234; refused as a day, it is
+ * seen and typed again instead.
+ */
+export function templateCellReadBack(header: string, text: string): string | null {
+  const col = BY_HEADER.get(header);
+  if (!col || DATE_HEADERS.has(header) || !isIsoDate(text)) return null;
+  if (col.key === 'householdNo' || col.key === 'householdAnnualIncome') return null;
+  const parse = col.parse as Parser<unknown>;
+  const serial = serialOfDay(text);
+  return !parse(text, ANY_REGION).ok && parse(serial, ANY_REGION).ok ? String(serial) : null;
 }
 
 /**
