@@ -103,8 +103,12 @@ export const groupsApi = {
     });
     saveBlob(blob, filename ?? `group-${group}-${code || 'national'}-${asOf}.xlsx`);
   },
-  worklist: (status: 'open' | 'all', cursor?: string | null) =>
-    api.get<Page<WorklistItem>>('/worklist', { query: { status, cursor: cursor ?? undefined, limit: 50 } }),
+  /** The items in `code` ('' = the reader's whole scope). */
+  worklist: (code: string, status: 'open' | 'all', cursor?: string | null, signal?: AbortSignal) =>
+    api.get<Page<WorklistItem>>('/worklist', {
+      query: { region: region(code), status, cursor: cursor ?? undefined, limit: 50 },
+      signal,
+    }),
   acknowledge: (id: number) => api.post<WorklistItem>(`/worklist/${id}/acknowledge`),
 };
 

@@ -27,7 +27,7 @@ const messages = defineMessages(
     csv: 'CSV（.csv，UTF-8）',
     masked: '身份证号和电话将以掩码导出',
     maskedHint:
-      '您的角色无权查看完整号码，文件中为掩码（如 4102**********0004）。掩码文件供查阅；导回时不会改动身份证号和电话。',
+      '您的角色无权查看完整号码，文件中为掩码（如 {example}）。掩码文件供查阅；导回时不会改动身份证号和电话。',
     whole: '文件含完整的身份证号和电话',
     wholeHint: '导出记入审计。请妥善保管文件，用后删除。',
     download: '导出并下载',
@@ -51,7 +51,7 @@ const messages = defineMessages(
     csv: 'CSV (.csv, UTF-8)',
     masked: 'ID numbers and phones are exported masked',
     maskedHint:
-      'Your role may not see them whole, so the file has them masked (e.g. 4102**********0004). A masked file is for reading; imported back it changes no ID number or phone.',
+      'Your role may not see them whole, so the file has them masked (e.g. {example}). A masked file is for reading; imported back it changes no ID number or phone.',
     whole: 'The file holds whole ID numbers and phones',
     wholeHint: 'The export is audited. Keep the file safe and delete it after use.',
     download: 'Export and download',
@@ -68,6 +68,12 @@ const messages = defineMessages(
 );
 
 type MessageKey = keyof typeof messages.zh;
+
+/**
+ * An 18-character ID number as a masked file holds it: the first four characters (the prefecture)
+ * only, as maskIdNumber in src/platform/normalize.ts writes it.
+ */
+const MASKED_ID_EXAMPLE = `4102${'*'.repeat(14)}`;
 
 export default function Exports() {
   const t = useT(messages);
@@ -147,7 +153,7 @@ export default function Exports() {
             type={masked ? 'info' : 'warning'}
             showIcon
             title={masked ? t('masked') : t('whole')}
-            description={masked ? t('maskedHint') : t('wholeHint')}
+            description={masked ? t('maskedHint', { example: MASKED_ID_EXAMPLE }) : t('wholeHint')}
             style={{ marginBottom: 16 }}
             data-testid="export-masking"
           />

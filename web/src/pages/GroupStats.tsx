@@ -2,7 +2,9 @@
 // date, with a bar chart by child region, the monthly trend and each group's share. A row leads down
 // one level (county -> township -> village); at a village, readers who may see persons get the list.
 // Viewers above the county see small counts as "<5" exactly as the server suppressed them.
-import { useEffect, useMemo, useState } from 'react';
+// On a phone the pie's groups are named in a list under it (labels beside the slices would be cut
+// to a few characters), a card's controls sit under its title, and the tables scroll sideways.
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Alert, Button, Card, Col, Input, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { DownloadOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
@@ -11,6 +13,7 @@ import { Link, navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
+import { useIsPhone } from '../shell/responsive.ts';
 import { Chart } from '../groups/Chart.tsx';
 import {
   GROUP_CODES,
@@ -79,11 +82,57 @@ function monthsBack(asOf: string, count: number): { from: string; to: string } {
 
 const numeric = (row: StatsRow | undefined, code: string) => row?.counts[code]?.value ?? null;
 
+/** One colour per group, the same in the pie, its list and the trend. */
+const GROUP_COLOR: Record<GroupCode, string> = {
+  left_behind_child: '#5470c6',
+  de_facto_unsupported_child: '#91cc75',
+  orphan: '#fac858',
+  distressed_child: '#ee6666',
+  left_behind_elderly: '#73c0de',
+  left_behind_woman: '#3ba272',
+  high_age_elderly: '#fc8452',
+  disabled_elderly: '#9a60b4',
+  special_difficulty_elderly: '#ea7ccc',
+};
+
+const NO_WRAP = { style: { whiteSpace: 'nowrap' as const } };
+
+/**
+ * A card of the page. Its controls sit beside the title at a desk; on a phone they go under it, so
+ * that the title is never cut to a letter or two.
+ */
+function StatsCard({
+  title,
+  controls,
+  isPhone,
+  children,
+  testId,
+}: {
+  title: string;
+  controls?: ReactNode;
+  isPhone: boolean;
+  children: ReactNode;
+  testId?: string;
+}) {
+  return (
+    <Card size="small" title={title} extra={isPhone ? undefined : controls} data-testid={testId}>
+      {isPhone && controls && (
+        <Space wrap size={8} style={{ marginBottom: 12 }}>
+          {controls}
+        </Space>
+      )}
+      {children}
+    </Card>
+  );
+}
+
 export default function GroupStats({ params }: PageProps) {
   const t = useT(messages);
   const lang = useLang();
-  const { me, can } = useAppState();
-  const code = params.code ?? me?.regionCode ?? '';
+  const isPhone = useIsPhone();
+  const { me, can, workingRegion } = useAppState();
+  // Without a region in the path: the working region (within the scope), else the whole scope.
+  const code = params.code ?? workingRegion?.code ?? me?.regionCode ?? '';
   const [asOf, setAsOf] = useState(todayIso());
   const [group, setGroup] = useState<GroupCode>('left_behind_child');
   const [table, setTable] = useState<StatsTable | null>(null);
@@ -145,6 +194,7 @@ export default function GroupStats({ params }: PageProps) {
       grid: { left: 48, right: 16, top: 16, bottom: 48 },
       xAxis: { type: 'category', data: monthly?.months.map((m) => m.month) ?? [] },
       yAxis: { type: 'value', minInterval: 1 },
+      color: GROUP_CODES.map((c) => GROUP_COLOR[c]),
       series: GROUP_CODES.map((c) => ({
         type: 'line',
         name: label(c),
@@ -153,20 +203,30 @@ export default function GroupStats({ params }: PageProps) {
     }),
     [monthly, lang, table],
   );
+  // The groups with someone in them (a suppressed count is no slice).
+  const shares = useMemo(
+    () =>
+      GROUP_CODES.map((c) => ({ code: c, value: numeric(table?.total, c) ?? 0 })).filter((d) => d.value > 0),
+    [table],
+  );
   const pieOption = useMemo(
     () => ({
       tooltip: { trigger: 'item' },
       series: [
         {
           type: 'pie',
-          radius: ['35%', '65%'],
-          data: GROUP_CODES.map((c) => ({ name: label(c), value: numeric(table?.total, c) ?? 0 })).filter(
-            (d) => d.value > 0,
-          ),
+          radius: isPhone ? ['40%', '80%'] : ['35%', '65%'],
+          // On a phone the names are in the list under the chart.
+          label: { show: !isPhone },
+          data: shares.map((d) => ({
+            name: label(d.code),
+            value: d.value,
+            itemStyle: { color: GROUP_COLOR[d.code] },
+          })),
         },
       ],
     }),
-    [table, lang],
+    [shares, lang, isPhone],
   );
 
   const cellColumn = (c: GroupCode) => ({
@@ -249,10 +309,10 @@ export default function GroupStats({ params }: PageProps) {
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
         {!isVillage && (
           <Col xs={24} xl={12}>
-            <Card
-              size="small"
+            <StatsCard
+              isPhone={isPhone}
               title={t('byRegion')}
-              extra={
+              controls={
                 <Select<GroupCode>
                   size="small"
                   value={group}
@@ -264,19 +324,42 @@ export default function GroupStats({ params }: PageProps) {
               }
             >
               <Chart option={barOption} label={t('byRegion')} />
-            </Card>
+            </StatsCard>
           </Col>
         )}
         <Col xs={24} xl={12}>
-          <Card size="small" title={t('share')}>
-            <Chart option={pieOption} label={t('share')} />
+          <Card size="small" title={t('share')} data-testid="group-share">
+            <Chart option={pieOption} label={t('share')} height={isPhone ? 220 : 280} />
+            {isPhone && (
+              <ul data-testid="group-share-legend" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+                {shares.map((d) => (
+                  <li
+                    key={d.code}
+                    style={{ display: 'flex', alignItems: 'baseline', gap: 8, padding: '2px 0' }}
+                  >
+                    <span
+                      aria-hidden
+                      style={{
+                        flex: 'none',
+                        width: 10,
+                        height: 10,
+                        borderRadius: 2,
+                        background: GROUP_COLOR[d.code],
+                      }}
+                    />
+                    <span style={{ flex: 1 }}>{label(d.code)}</span>
+                    <span style={{ fontVariantNumeric: 'tabular-nums' }}>{d.value}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
           </Card>
         </Col>
         <Col xs={24}>
-          <Card
-            size="small"
+          <StatsCard
+            isPhone={isPhone}
             title={t('trend')}
-            extra={
+            controls={
               <Button
                 size="small"
                 icon={<DownloadOutlined />}
@@ -292,15 +375,16 @@ export default function GroupStats({ params }: PageProps) {
             }
           >
             <Chart option={trendOption} label={t('trend')} height={320} />
-          </Card>
+          </StatsCard>
         </Col>
         {isVillage && mayListPersons && (
           <Col xs={24}>
-            <Card
-              size="small"
+            <StatsCard
+              isPhone={isPhone}
               title={t('members')}
-              extra={
-                <Space>
+              testId="group-members"
+              controls={
+                <>
                   <Select<GroupCode>
                     size="small"
                     value={group}
@@ -320,32 +404,37 @@ export default function GroupStats({ params }: PageProps) {
                   >
                     {t('export')}
                   </Button>
-                </Space>
+                </>
               }
             >
+              {/* Names, numbers and dates on one line; the grounds wrap in a column of their own
+                  width, and the table scrolls sideways on a phone as the counts table does. */}
               <Table<Member>
                 size="small"
                 rowKey="personId"
                 loading={members === null}
                 dataSource={members?.items ?? []}
                 pagination={false}
+                scroll={{ x: 'max-content' }}
                 locale={{ emptyText: t('noMembers') }}
                 columns={[
-                  { key: 'name', title: t('name'), dataIndex: 'name' },
-                  { key: 'id', title: t('idNumber'), dataIndex: 'idNumberMasked' },
-                  { key: 'birth', title: t('birthDate'), dataIndex: 'birthDate' },
-                  { key: 'since', title: t('since'), dataIndex: 'since' },
+                  { key: 'name', title: t('name'), dataIndex: 'name', onCell: () => NO_WRAP },
+                  { key: 'id', title: t('idNumber'), dataIndex: 'idNumberMasked', onCell: () => NO_WRAP },
+                  { key: 'birth', title: t('birthDate'), dataIndex: 'birthDate', onCell: () => NO_WRAP },
+                  { key: 'since', title: t('since'), dataIndex: 'since', onCell: () => NO_WRAP },
                   {
                     key: 'reasons',
                     title: t('reasons'),
                     render: (_: unknown, m: Member) => (
-                      <Space size={[4, 4]} wrap>
-                        {m.subCategory && <Tag>{subCategoryName(m.subCategory, lang)}</Tag>}
-                        <span>{m.reasons[lang].join('; ')}</span>
-                      </Space>
+                      <div style={{ minWidth: 200, maxWidth: 360 }}>
+                        <Space size={[4, 4]} wrap>
+                          {m.subCategory && <Tag>{subCategoryName(m.subCategory, lang)}</Tag>}
+                          <span>{m.reasons[lang].join('; ')}</span>
+                        </Space>
+                      </div>
                     ),
                   },
-                ]}
+                ].map((column) => ({ ...column, onHeaderCell: () => NO_WRAP }))}
               />
               {members?.next && (
                 <Button
@@ -362,7 +451,7 @@ export default function GroupStats({ params }: PageProps) {
                   {t('more')}
                 </Button>
               )}
-            </Card>
+            </StatsCard>
           </Col>
         )}
       </Row>

@@ -67,27 +67,28 @@ const messages = defineMessages(
   },
 );
 
-/** The open worklist items as a count: one page is asked for, so a full page reads "50+". */
-function useOpenWorklist(enabled: boolean): { count: string | null; error: string | null } {
+/**
+ * The open worklist items in `region` ('' = the user's whole scope) as a count: one page is asked
+ * for, so a full page reads "50+".
+ */
+function useOpenWorklist(enabled: boolean, region: string): { count: string | null; error: string | null } {
   const [state, setState] = useState<{ count: string | null; error: string | null }>({
     count: null,
     error: null,
   });
   useEffect(() => {
     if (!enabled) return;
-    let live = true;
+    const controller = new AbortController();
+    setState({ count: null, error: null });
     groupsApi
-      .worklist('open')
-      .then((page) => {
-        if (live) setState({ count: `${page.items.length}${page.nextCursor ? '+' : ''}`, error: null });
-      })
+      .worklist(region, 'open', null, controller.signal)
+      .then((page) => setState({ count: `${page.items.length}${page.nextCursor ? '+' : ''}`, error: null }))
       .catch((e: unknown) => {
-        if (live) setState({ count: null, error: e instanceof ApiError ? e.message : String(e) });
+        if (isAbortError(e)) return;
+        setState({ count: null, error: e instanceof ApiError ? e.message : String(e) });
       });
-    return () => {
-      live = false;
-    };
-  }, [enabled]);
+    return () => controller.abort();
+  }, [enabled, region]);
   return state;
 }
 
@@ -131,8 +132,9 @@ export default function Home() {
   const canSearch = can('persons.read');
   const canWorklist = can('worklist.read');
   const canStats = can('stats.read');
+  // The working region (always within the scope), else the whole scope: the same for every card.
   const statsRegion = workingRegion?.code ?? me?.regionCode ?? '';
-  const worklist = useOpenWorklist(canWorklist);
+  const worklist = useOpenWorklist(canWorklist, workingRegion?.code ?? '');
   const groups = useGroupCounts(canStats, statsRegion);
   const capabilities = visibleEntries(MENU, can).filter((entry) => entry.key !== 'home');
 
@@ -192,6 +194,7 @@ export default function Home() {
                     <span>
                       <BellOutlined style={{ marginInlineEnd: 8 }} />
                       {t('worklist')} · {t('openItems')}
+                      {workingRegion && ` · ${workingRegion.name}`}
                     </span>
                   }
                   value={worklist.count ?? '…'}

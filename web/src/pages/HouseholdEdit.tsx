@@ -27,6 +27,7 @@ import {
   StaleAlert,
   errorText,
   isConflict,
+  clearFieldErrors,
   showFieldError,
   showFieldErrors,
   useScrolledIntoView,
@@ -210,6 +211,7 @@ export default function HouseholdEdit({ params }: PageProps) {
     }
     setBusy(true);
     setFormError([]);
+    clearFieldErrors(form);
     try {
       if (id === null) {
         const created = await householdsApi.create({
@@ -301,6 +303,7 @@ export default function HouseholdEdit({ params }: PageProps) {
           layout="vertical"
           scrollToFirstError={FIRST_ERROR_SCROLL}
           onFinish={(values) => void submit(values)}
+          onValuesChange={(changed) => clearFieldErrors(form, changed)}
           initialValues={household ? valuesOf(household) : { hukouRegionCode: homeVillage, assets: [] }}
           data-testid="household-form"
         >

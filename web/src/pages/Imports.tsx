@@ -14,6 +14,7 @@ import {
   Radio,
   Row,
   Space,
+  Spin,
   Statistic,
   Table,
   Tag,
@@ -418,6 +419,7 @@ function ImportProgress({ id }: { id: number }) {
 
   const finished = FINISHED.includes(view.status);
   const progress = readProgress(view);
+  const percent = importPercent(view);
   return (
     <>
       <PageTitle title={t('importTitle', { id })} extra={another} />
@@ -467,21 +469,30 @@ function ImportProgress({ id }: { id: number }) {
                   : []),
               ]}
             />
-            <Progress
-              percent={importPercent(view)}
-              status={
-                view.status === 'failed' || view.status === 'rejected'
-                  ? 'exception'
-                  : finished
-                    ? 'success'
-                    : 'active'
-              }
-              data-testid="import-progress"
-            />
-            {progress && !finished && (
-              <Typography.Text type="secondary" data-testid="import-progress-text">
-                {progressText(progress, t)}
-              </Typography.Text>
+            {/* A bar only for a share that is known: while the first pass reads a file of unknown
+                length, a bar would sit at 0% and then jump. */}
+            {percent !== null && (
+              <Progress
+                percent={percent}
+                status={
+                  view.status === 'failed' || view.status === 'rejected'
+                    ? 'exception'
+                    : finished
+                      ? 'success'
+                      : 'active'
+                }
+                data-testid="import-progress"
+              />
+            )}
+            {!finished && (
+              <Space size={8} style={{ marginTop: percent === null ? 8 : 0 }}>
+                {percent === null && <Spin size="small" data-testid="import-progress-open" />}
+                {progress && (
+                  <Typography.Text type="secondary" data-testid="import-progress-text">
+                    {progressText(progress, t)}
+                  </Typography.Text>
+                )}
+              </Space>
             )}
           </Card>
         </Col>
@@ -490,9 +501,11 @@ function ImportProgress({ id }: { id: number }) {
             <Row gutter={[8, 8]}>
               {(['rows', 'inserted', 'updated', 'unchanged', 'errors'] as const).map((key) => (
                 <Col key={key} xs={8} sm={8} md={4} lg={8} xl={4}>
+                  {/* The counts come with the end of the import: "—" until then, not a 0 that reads
+                      as "nothing was read". */}
                   <Statistic
                     title={t(key)}
-                    value={view.counts[key]}
+                    value={finished ? view.counts[key] : '—'}
                     styles={
                       key === 'errors' && view.counts.errors > 0 ? { content: { color: '#cf1322' } } : {}
                     }

@@ -10,6 +10,7 @@ import {
   Button,
   Card,
   Col,
+  ConfigProvider,
   Descriptions,
   Empty,
   Input,
@@ -37,7 +38,7 @@ import {
 } from '../regions.ts';
 import type { PageProps } from '../routes.ts';
 import { Link, navigate } from '../router.tsx';
-import { useAppState } from '../shell/app-state.tsx';
+import { isWithinScope, useAppState, usesWorkingRegion } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { useIsPhone } from '../shell/responsive.ts';
 import { todayIso } from '../dates.ts';
@@ -103,6 +104,10 @@ const CHILD_LEVEL: Record<RegionLevel, RegionLevel | null> = {
   village: null,
 };
 
+// A village sits five levels down: on a phone half the indent leaves its name, code and tag room
+// for one line.
+const PHONE_TREE_THEME = { components: { Tree: { indentSize: 12 } } };
+
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 
 function isAbolished(region: Pick<RegionSummary, 'validTo'>): boolean {
@@ -152,23 +157,25 @@ function useRegionTree(onError: (error: Error) => void) {
 function NodeTitle({ region, lang }: { region: RegionSummary; lang: Lang }) {
   const { token } = theme.useToken();
   const kind = region.level === 'village' && region.rural !== null;
+  const tag = { fontSize: 11, lineHeight: '16px', marginInlineEnd: 0 };
+  // Each part on one line, the parts wrapping under each other when the tree is narrower than the
+  // title (a phone): a longer name must not push its level tag out of the tree's box.
   return (
-    <span data-code={region.code} style={{ whiteSpace: 'nowrap' }}>
-      <span>{region.name}</span>
-      <span style={{ marginInlineStart: 8, color: token.colorTextTertiary, fontSize: 12, fontFamily: MONO }}>
+    <span
+      data-code={region.code}
+      style={{ display: 'inline-flex', flexWrap: 'wrap', alignItems: 'center', columnGap: 8 }}
+    >
+      <span style={{ whiteSpace: 'nowrap' }}>{region.name}</span>
+      <span style={{ whiteSpace: 'nowrap', color: token.colorTextTertiary, fontSize: 12, fontFamily: MONO }}>
         {region.code}
       </span>
       {kind && (
-        <Tag
-          color={region.rural ? 'green' : 'blue'}
-          variant="outlined"
-          style={{ marginInlineStart: 8, fontSize: 11, lineHeight: '16px' }}
-        >
+        <Tag color={region.rural ? 'green' : 'blue'} variant="outlined" style={tag}>
           {regionWords[lang][region.rural ? 'ruralShort' : 'urbanShort']}
         </Tag>
       )}
       {isAbolished(region) && (
-        <Tag color="default" style={{ marginInlineStart: 8, fontSize: 11, lineHeight: '16px' }}>
+        <Tag color="default" style={tag}>
           {lang === 'zh' ? '已撤销' : 'Abolished'}
         </Tag>
       )}
@@ -370,7 +377,7 @@ export default function RegionBrowser({ params }: PageProps) {
   const isPhone = useIsPhone();
   const { message } = App.useApp();
   const { token } = theme.useToken();
-  const { workingRegion, setWorkingRegion } = useAppState();
+  const { workingRegion, setWorkingRegion, me, can } = useAppState();
   const showError = useCallback((error: Error) => void message.error(error.message), [message]);
   const { roots, children, loadChildren } = useRegionTree(showError);
   const [expandedKeys, setExpandedKeys] = useState<string[]>([]);
@@ -439,6 +446,10 @@ export default function RegionBrowser({ params }: PageProps) {
   }, [detail, selected]);
 
   const isWorking = workingRegion?.code === detail?.code;
+  // Only a region within the user's scope can be worked on: above or beside it the server refuses
+  // every question, so the button is not offered there.
+  const mayWorkOn = (code: string) =>
+    me !== null && usesWorkingRegion(can) && isWithinScope(code, me.regionCode);
   const setAsWorking = () => {
     if (!detail) return;
     setWorkingRegion({
@@ -477,20 +488,22 @@ export default function RegionBrowser({ params }: PageProps) {
                   <Spin />
                 </div>
               ) : (
-                <Tree
-                  treeData={treeData}
-                  loadData={(node) => loadChildren(String(node.key))}
-                  expandedKeys={expandedKeys}
-                  onExpand={(keys) => setExpandedKeys(keys.map(String))}
-                  selectedKeys={selected ? [selected] : []}
-                  onSelect={(_keys, info) => {
-                    const code = String(info.node.key);
-                    revealDetails.current = isPhone && info.node.isLeaf === true;
-                    navigate(`/regions/${code}`);
-                  }}
-                  blockNode
-                  showLine={{ showLeafIcon: false }}
-                />
+                <ConfigProvider theme={isPhone ? PHONE_TREE_THEME : undefined}>
+                  <Tree
+                    treeData={treeData}
+                    loadData={(node) => loadChildren(String(node.key))}
+                    expandedKeys={expandedKeys}
+                    onExpand={(keys) => setExpandedKeys(keys.map(String))}
+                    selectedKeys={selected ? [selected] : []}
+                    onSelect={(_keys, info) => {
+                      const code = String(info.node.key);
+                      revealDetails.current = isPhone && info.node.isLeaf === true;
+                      navigate(`/regions/${code}`);
+                    }}
+                    blockNode
+                    showLine={{ showLeafIcon: false }}
+                  />
+                </ConfigProvider>
               )}
             </div>
           </Card>
@@ -514,12 +527,18 @@ export default function RegionBrowser({ params }: PageProps) {
               }
               extra={
                 shown &&
+                mayWorkOn(shown.code) &&
                 (isWorking ? (
                   <Tag icon={<CheckOutlined />} color="success" variant="outlined">
                     {t('isWorking')}
                   </Tag>
                 ) : (
-                  <Button size="small" icon={<EnvironmentOutlined />} onClick={setAsWorking}>
+                  <Button
+                    size="small"
+                    icon={<EnvironmentOutlined />}
+                    onClick={setAsWorking}
+                    data-testid="set-working-region"
+                  >
                     {t('setWorking')}
                   </Button>
                 ))

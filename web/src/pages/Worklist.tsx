@@ -1,11 +1,12 @@
-// The worklist (待办): who entered or left a care group in the reader's region, newest first, to be
-// acknowledged once someone has looked at it. On a phone each item is a card (the table's text column
+// The worklist (待办): who entered or left a care group in the reader's region (the working region
+// when one is chosen), newest first, to be acknowledged once someone has looked at it. On a phone each item is a card (the table's text column
 // would be a few characters wide); each item links to the person's file.
 import { useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Card, Empty, Segmented, Space, Spin, Table, Tag, Typography } from 'antd';
-import { ApiError } from '../api.ts';
+import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import { Link } from '../router.tsx';
+import { useAppState } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import { PHONE_TAP_TARGET, useIsPhone } from '../shell/responsive.ts';
 import { groupsApi, type WorklistItem } from '../groups/groups.ts';
@@ -45,26 +46,34 @@ export default function Worklist() {
   const t = useT(messages);
   const lang = useLang();
   const isPhone = useIsPhone();
+  const { workingRegion } = useAppState();
+  const region = workingRegion?.code ?? '';
   const [status, setStatus] = useState<'open' | 'all'>('open');
   const [items, setItems] = useState<WorklistItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(
-    (cursor: string | null) =>
+    (cursor: string | null, signal?: AbortSignal) =>
       groupsApi
-        .worklist(status, cursor)
+        .worklist(region, status, cursor, signal)
         .then((page) => {
           setItems((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
           setNext(page.nextCursor);
         })
-        .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e))),
-    [status],
+        .catch((e: unknown) => {
+          if (!isAbortError(e)) setError(e instanceof ApiError ? e.message : String(e));
+        }),
+    [region, status],
   );
 
   useEffect(() => {
+    const controller = new AbortController();
     setItems(null);
-    void load(null);
+    setNext(null);
+    setError(null);
+    void load(null, controller.signal);
+    return () => controller.abort();
   }, [load]);
 
   const acknowledge = (id: number) =>
@@ -99,7 +108,7 @@ export default function Worklist() {
   return (
     <>
       <PageTitle
-        title={t('title')}
+        title={workingRegion ? `${t('title')} · ${workingRegion.name}` : t('title')}
         extra={
           <Segmented
             value={status}

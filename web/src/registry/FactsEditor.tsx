@@ -22,7 +22,13 @@ import { PlusOutlined } from '@ant-design/icons';
 import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import type { Fact } from './persons.ts';
-import { FIRST_ERROR_SCROLL, errorText, showFieldErrors, useScrolledIntoView } from './form-errors.tsx';
+import {
+  FIRST_ERROR_SCROLL,
+  clearFieldErrors,
+  errorText,
+  showFieldErrors,
+  useScrolledIntoView,
+} from './form-errors.tsx';
 import { FactRetraction } from './FactDetails.tsx';
 import {
   FACT_FIELDS,
@@ -175,6 +181,7 @@ export function FactsEditor({
   const add = async (values: FactValues) => {
     setBusy(true);
     setFormError([]);
+    clearFieldErrors(form);
     try {
       await personEditApi.addFact(personId, {
         kind: values.kind,
@@ -262,13 +269,18 @@ export function FactsEditor({
             layout="vertical"
             scrollToFirstError={FIRST_ERROR_SCROLL}
             onFinish={(values) => void add(values)}
+            onValuesChange={(changed) => clearFieldErrors(form, changed)}
             data-testid="fact-form"
           >
             <Form.Item name="kind" label={t('kind')} rules={[{ required: true, message: t('required') }]}>
               <Select<FactKind>
                 options={FACT_KINDS.map((k) => ({ value: k, label: FACT_LABELS[k][lang] }))}
                 showSearch={{ optionFilterProp: 'label' }}
-                onChange={() => form.setFieldValue('data', {})}
+                onChange={() => {
+                  // Another kind has other details: the old ones go, with any error on them.
+                  form.setFieldValue('data', {});
+                  clearFieldErrors(form, { data: null });
+                }}
               />
             </Form.Item>
             <Space wrap align="start">

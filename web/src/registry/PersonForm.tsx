@@ -11,6 +11,7 @@ import {
   StaleAlert,
   errorText,
   isConflict,
+  clearFieldErrors,
   showFieldError,
   showFieldErrors,
   useScrolledIntoView,
@@ -176,6 +177,7 @@ export function PersonForm({
   const submit = async (values: Values) => {
     setBusy(true);
     setFormError([]);
+    clearFieldErrors(form);
     try {
       if (!person) {
         const input: PersonInput = {
@@ -229,6 +231,7 @@ export function PersonForm({
         scrollToFirstError={FIRST_ERROR_SCROLL}
         initialValues={initial}
         onFinish={(values) => void submit(values)}
+        onValuesChange={(changed) => clearFieldErrors(form, changed)}
         data-testid="person-form"
       >
         <Form.Item

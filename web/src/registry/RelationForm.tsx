@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { Alert, Button, Checkbox, Form, Input, Select, Space } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
-import { errorText, showFieldErrors } from './form-errors.tsx';
+import { clearFieldErrors, errorText, showFieldErrors } from './form-errors.tsx';
 import { PersonPicker } from './PersonPicker.tsx';
 import { RELATION_WORDS, personEditApi, type RelationInput, type RelationKind } from './person-edit.ts';
 
@@ -77,6 +77,7 @@ export function RelationForm({
   const submit = async (values: Values) => {
     setBusy(true);
     setFormError([]);
+    clearFieldErrors(form);
     const input: RelationInput = {
       relatedPersonId: values.relatedPersonId,
       kind: values.kind,
@@ -111,6 +112,7 @@ export function RelationForm({
         layout="vertical"
         initialValues={{ kind: 'parent', subtype: 'biological' }}
         onFinish={(values) => void submit(values)}
+        onValuesChange={(changed) => clearFieldErrors(form, changed)}
         data-testid="relation-form"
       >
         <Form.Item name="kind" label={t('kind')} rules={[{ required: true, message: t('required') }]}>

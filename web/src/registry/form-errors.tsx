@@ -2,6 +2,9 @@
 // `idNumber` or `data.category`) goes next to its field; a stale version (409 CONFLICT) gets one clear
 // message with a reload button; anything else shows above the form. On a phone the user taps save at
 // the bottom of a long form: every refusal is scrolled into view, or it would be off screen.
+// A message next to a field speaks of the field's value as it is: a field's error goes when the field
+// changes (antd re-checks only fields with rules, and the server's errors sit mostly on fields
+// without), and the errors of one refusal go when the next submit answers.
 import { useEffect, useRef } from 'react';
 import { Alert, Button, type FormInstance } from 'antd';
 import { ApiError } from '../api.ts';
@@ -42,9 +45,35 @@ export function useScrolledIntoView(shown: unknown) {
   return ref;
 }
 
+/** Whether a change (antd's `changedValues`, e.g. `{ data: { category: 4 } }`) touches the field `name`. */
+export function changeTouches(changed: unknown, name: readonly (string | number)[]): boolean {
+  let at: unknown = changed;
+  for (const key of name) {
+    // A change of a whole value above the field (a list replaced, a group reset) touches it too.
+    if (typeof at !== 'object' || at === null) return true;
+    if (!(String(key) in at)) return false;
+    at = (at as Record<string, unknown>)[String(key)];
+  }
+  return true;
+}
+
 /**
- * Puts the server's field errors on the form's fields and scrolls to the first of them; returns the messages about fields the form
- * does not have (to show above it). `fields` are the form's top-level names.
+ * Clears field errors: those of the fields a change touched (pass the form's `onValuesChange`
+ * changed values), or every field's (no change: before a new submit, or a new refusal).
+ */
+export function clearFieldErrors(form: FormInstance, changed?: unknown): void {
+  const stale = form
+    .getFieldsError()
+    .filter(
+      (field) => field.errors.length > 0 && (changed === undefined || changeTouches(changed, field.name)),
+    );
+  if (stale.length) form.setFields(stale.map((field) => ({ name: field.name, errors: [] })));
+}
+
+/**
+ * Puts the server's field errors on the form's fields (in place of any earlier refusal's) and
+ * scrolls to the first of them; returns the messages about fields the form does not have (to show
+ * above it). `fields` are the form's top-level names.
  */
 export function showFieldErrors(
   form: FormInstance,
@@ -68,6 +97,7 @@ export function showFieldErrors(
     entry.errors.push(detail.message);
     byField.set(key, entry);
   }
+  clearFieldErrors(form);
   const first = byField.values().next();
   if (!first.done) {
     form.setFields([...byField.values()]);
@@ -77,8 +107,9 @@ export function showFieldErrors(
   return elsewhere;
 }
 
-/** Puts one message on one field and scrolls to it. */
+/** Puts one message on one field (in place of any earlier refusal's) and scrolls to it. */
 export function showFieldError(form: FormInstance, name: string, message: string): void {
+  clearFieldErrors(form);
   form.setFields([{ name, errors: [message] }]);
   form.scrollToField(name, FIRST_ERROR_SCROLL);
 }

@@ -92,12 +92,17 @@ export const importsApi = {
     api.get<ImportList>('/imports', { query: { limit: 20, cursor: cursor ?? undefined }, signal }),
 };
 
-/** The share done, 0-100; a finished import is 100 whatever its counters say. */
-export function importPercent(view: ImportView): number {
+/**
+ * The share of the current pass done, 0-100, as the progress bar shows it beside "第 2 遍 · 4 / 8
+ * 行"; null while it is not known (nothing reported yet, or the first pass of a registry template,
+ * which reads rows without knowing how many there are). A finished import is 100 whatever its
+ * counters say.
+ */
+export function importPercent(view: ImportView): number | null {
   if (FINISHED.includes(view.status)) return 100;
-  const p = view.progress;
-  if (!p || !p.total) return 0;
-  return Math.min(99, Math.floor((p.done / p.total) * 100));
+  const reading = readProgress(view);
+  if (!reading || !reading.total) return null;
+  return Math.min(99, Math.floor((reading.done / reading.total) * 100));
 }
 
 /** The step an import is at, in words the page translates (the server sends its own English word). */

@@ -1,11 +1,19 @@
 // The header's working-region picker: a cascader that loads each level's children when opened.
-// Any level may be chosen (a county director works on the county, a village director on a village).
+// Any level within the user's scope may be chosen (a county clerk works on the county or one of its
+// townships, a village director on the village); the columns start at the scope, so nothing above
+// or beside it is offered (the server would refuse it).
 import { useEffect, useRef, useState } from 'react';
 import { App, Cascader } from 'antd';
 import { EnvironmentOutlined } from '@ant-design/icons';
 import { isAbortError } from '../api.ts';
 import { useT } from '../i18n.ts';
-import { hasNoChildren, regionsApi, type RegionLevel, type RegionSummary } from '../regions.ts';
+import {
+  hasNoChildren,
+  regionsApi,
+  type RegionLevel,
+  type RegionRef,
+  type RegionSummary,
+} from '../regions.ts';
 import { useAppState } from './app-state.tsx';
 
 interface Option {
@@ -30,20 +38,35 @@ function findOption(options: Option[] | undefined, code: string): Option | undef
 export function RegionSelector({ block = false }: { block?: boolean }) {
   const t = useT();
   const { message } = App.useApp();
-  const { workingRegion, setWorkingRegion } = useAppState();
+  const { workingRegion, setWorkingRegion, me } = useAppState();
+  const scope = me?.regionCode ?? '';
   const [options, setOptions] = useState<Option[]>([]);
+  // The regions above the scope (province down to its parent): the start of every chosen path.
+  const [above, setAbove] = useState<RegionRef[]>([]);
   const restored = useRef(false);
 
   useEffect(() => {
     const controller = new AbortController();
-    regionsApi
-      .provinces(controller.signal)
+    restored.current = false;
+    const top = scope
+      ? regionsApi.get(scope, controller.signal).then((region) => {
+          setAbove(region.path);
+          return [region];
+        })
+      : regionsApi.provinces(controller.signal).then((items) => {
+          setAbove([]);
+          return items;
+        });
+    top
       .then((items) => setOptions(items.map(toOption)))
       .catch((error: unknown) => {
         if (!isAbortError(error)) void message.error((error as Error).message);
       });
     return () => controller.abort();
-  }, [message]);
+  }, [message, scope]);
+
+  // The working region's path as the cascader's columns hold it: from the scope down.
+  const columns = workingRegion ? workingRegion.path.filter((step) => step.code.length >= scope.length) : [];
 
   const loadChildren = async (option: Option) => {
     if (option.children) return;
@@ -66,7 +89,7 @@ export function RegionSelector({ block = false }: { block?: boolean }) {
     restored.current = true;
     void (async () => {
       let level = options;
-      for (const step of workingRegion.path.slice(0, -1)) {
+      for (const step of columns.slice(0, -1)) {
         const option = findOption(level, step.code);
         if (!option) return;
         await loadChildren(option);
@@ -83,7 +106,7 @@ export function RegionSelector({ block = false }: { block?: boolean }) {
       options={options}
       loadData={loadData}
       changeOnSelect
-      value={workingRegion ? workingRegion.path.map((step) => step.code) : []}
+      value={columns.map((step) => step.code)}
       displayRender={() => (workingRegion ? workingRegion.path.map((step) => step.name).join(' / ') : '')}
       onChange={(_codes, selected) => {
         const last = selected?.[selected.length - 1];
@@ -95,7 +118,7 @@ export function RegionSelector({ block = false }: { block?: boolean }) {
           code: last.value,
           name: last.label,
           level: last.level,
-          path: selected.map((option) => ({ code: option.value, name: option.label })),
+          path: [...above, ...selected.map((option) => ({ code: option.value, name: option.label }))],
         });
       }}
       onOpenChange={onOpenChange}

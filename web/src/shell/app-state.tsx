@@ -34,6 +34,7 @@ export type SessionStatus = 'loading' | 'signed-out' | 'signed-in' | 'unavailabl
 export type SignInReason = 'expired' | 'signed-out' | null;
 
 export interface AppState {
+  /** The working region, always within the user's scope (null: the whole scope). */
   workingRegion: WorkingRegion | null;
   setWorkingRegion(region: WorkingRegion | null): void;
   status: SessionStatus;
@@ -173,12 +174,19 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   );
 
   const me = session.me;
+  // A remembered region outside the signed-in user's scope (chosen by the previous role of the
+  // account, or before a change of scope) is no working region: every page falls back to the scope
+  // rather than asking for what the server refuses.
+  const inScope = workingRegion !== null && me !== null && isWithinScope(workingRegion.code, me.regionCode);
+  useEffect(() => {
+    if (workingRegion && me && !inScope) setWorkingRegion(null);
+  }, [workingRegion, me, inScope, setWorkingRegion]);
   const permissions = useMemo(() => new Set(me?.permissions ?? []), [me]);
   const can = useCallback((permission: string) => permissions.has(permission), [permissions]);
 
   const value = useMemo<AppState>(
     () => ({
-      workingRegion,
+      workingRegion: inScope ? workingRegion : null,
       setWorkingRegion,
       status: session.status,
       me,
@@ -189,9 +197,14 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
       refreshMe,
       signOut,
     }),
-    [workingRegion, setWorkingRegion, session, me, can, signedIn, refreshMe, signOut],
+    [workingRegion, inScope, setWorkingRegion, session, me, can, signedIn, refreshMe, signOut],
   );
   return <AppStateContext.Provider value={value}>{children}</AppStateContext.Provider>;
+}
+
+/** Whether a region lies within a scope: the region itself or one below it ('' is the whole country). */
+export function isWithinScope(code: string, scope: string): boolean {
+  return code.startsWith(scope);
 }
 
 /** The working region narrows business pages; administrators and reporters have none to narrow. */
