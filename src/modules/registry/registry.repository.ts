@@ -309,46 +309,11 @@ export interface RelationWithName extends RelationRow {
   other_name: string;
 }
 
-/** The relations a person takes part in, from either end, current and past. */
-export async function listRelations(db: Db, personId: number): Promise<RelationWithName[]> {
-  return db
-    .selectFrom('person_relations as r')
-    .innerJoin('persons as o', (join) =>
-      join.on((eb) =>
-        eb(
-          'o.id',
-          '=',
-          eb
-            .case()
-            .when('r.person_id', '=', personId)
-            .then(eb.ref('r.related_person_id'))
-            .else(eb.ref('r.person_id'))
-            .end(),
-        ),
-      ),
-    )
-    .selectAll('r')
-    .select(['o.id as other_id', 'o.name as other_name'])
-    .where((eb) => eb.or([eb('r.person_id', '=', personId), eb('r.related_person_id', '=', personId)]))
-    .orderBy('r.id')
-    .execute() as Promise<RelationWithName[]>;
-}
-
-/** A link with what the identity checks need of the person at its other end. */
-export interface LinkWithOther extends RelationRow {
-  other_id: number;
-  other_name: string;
-  other_sex: 1 | 2 | null;
-  other_birth_date: string | null;
-}
-
 /**
- * Every link of the persons (either end, ended ones too) with the person at the other end, for the
- * checks a change of birth date or sex, or a merge, makes against them. Links to a merged record (a
- * merge's closed link of the two records to each other) are left out: the record is history.
+ * The links of the persons from either end, current and past, each joined with the person at its
+ * other end (`o`), in link order.
  */
-export async function listLinksWithOthers(db: Db, personIds: number[]): Promise<LinkWithOther[]> {
-  if (!personIds.length) return [];
+function linksFromEitherEnd(db: Db, personIds: readonly number[]) {
   return db
     .selectFrom('person_relations as r')
     .innerJoin('persons as o', (join) =>
@@ -366,15 +331,34 @@ export async function listLinksWithOthers(db: Db, personIds: number[]): Promise<
       ),
     )
     .selectAll('r')
-    .select([
-      'o.id as other_id',
-      'o.name as other_name',
-      'o.sex as other_sex',
-      'o.birth_date as other_birth_date',
-    ])
+    .select(['o.id as other_id', 'o.name as other_name'])
     .where((eb) => eb.or([eb('r.person_id', 'in', personIds), eb('r.related_person_id', 'in', personIds)]))
+    .orderBy('r.id');
+}
+
+/** The relations a person takes part in, from either end, current and past. */
+export async function listRelations(db: Db, personId: number): Promise<RelationWithName[]> {
+  return linksFromEitherEnd(db, [personId]).execute() as Promise<RelationWithName[]>;
+}
+
+/** A link with what the identity checks need of the person at its other end. */
+export interface LinkWithOther extends RelationRow {
+  other_id: number;
+  other_name: string;
+  other_sex: 1 | 2 | null;
+  other_birth_date: string | null;
+}
+
+/**
+ * Every link of the persons (either end, ended ones too) with the person at the other end, for the
+ * checks a change of birth date or sex, or a merge, makes against them. Links to a merged record (a
+ * merge's closed link of the two records to each other) are left out: the record is history.
+ */
+export async function listLinksWithOthers(db: Db, personIds: number[]): Promise<LinkWithOther[]> {
+  if (!personIds.length) return [];
+  return linksFromEitherEnd(db, personIds)
+    .select(['o.sex as other_sex', 'o.birth_date as other_birth_date'])
     .where('o.merged_into', 'is', null)
-    .orderBy('r.id')
     .execute() as Promise<LinkWithOther[]>;
 }
 
