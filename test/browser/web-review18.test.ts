@@ -72,13 +72,19 @@ function inView(selector: string): string {
   })()`;
 }
 
-/** Waits until the element is in view (a scroll may still be under way); fails if it never is. */
+/**
+ * Waits until the element is in view (a scroll may still be under way); fails if it never is. Polled
+ * from here with page.evaluate: waitForFunction's own polling of a string runs it as code in the page,
+ * which the app's Content-Security-Policy refuses, so it failed at once whenever the first look came
+ * before the scroll had ended.
+ */
 async function waitInView(page: Page, selector: string, what: string): Promise<void> {
-  try {
-    await page.waitForFunction(inView(selector), undefined, { timeout: 5000 });
-  } catch {
-    assert.fail(`${what} is not on screen`);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (await page.evaluate(inView(selector)).catch(() => false)) return;
+    await page.waitForTimeout(100);
   }
+  assert.fail(`${what} is not on screen`);
 }
 
 describe('web review 18', () => {
