@@ -291,14 +291,23 @@ async function highAgeBandOn(db: repo.Db, personId: number, day: IsoDate) {
     .executeTakeFirst();
   const birthDate = person?.birth_date;
   if (!birthDate) return null;
-  const bandsOn = configResolver(
+  const bandStartsIn = await highAgeBandStartsOn(db, day);
+  return (regionCode: string, reasons: { zh: string[]; en: string[] }) =>
+    highAgeGroundsOn(birthDate, day, bandStartsIn(regionCode), reasons);
+}
+
+/** The high-age bands in force on a day, by the region a period was counted in. */
+export async function highAgeBandStartsOn(
+  db: repo.Db,
+  day: IsoDate,
+): Promise<(regionCode: string) => readonly number[]> {
+  const configOf = configResolver(
     (await repo.configsInForceBetween(db, day, day)).map((row) => ({
       regionCode: row.region_code,
       config: row.config,
     })),
   );
-  return (regionCode: string, reasons: { zh: string[]; en: string[] }) =>
-    highAgeGroundsOn(birthDate, day, bandsOn(regionCode).highAgeBandStarts, reasons);
+  return (regionCode) => configOf(regionCode).highAgeBandStarts;
 }
 
 /**

@@ -17,7 +17,7 @@ import { invalid } from '../../platform/errors.ts';
 import { audit, maskValue, requireAccess, signInGuard, VIEWER_ROLES, type Actor } from '../access/index.ts';
 import { GROUP_CODES, GROUP_LABELS, highAgeGroundsOn, type GroupCode } from './groups.rules.ts';
 import type { MemberList, MonthlySeries, StatsTable } from './groups.schemas.ts';
-import { resolveRegion } from './groups.service.ts';
+import { highAgeBandStartsOn, resolveRegion } from './groups.service.ts';
 import { configResolver } from './groups.settings.ts';
 import { latestAsOfDay } from '../registry/index.ts';
 import {
@@ -417,15 +417,7 @@ async function membersOf(
   const date = dateOrToday(query.asOf);
   const [from, to] = codeRange(target.code);
   const [scopeFrom, scopeTo] = codeRange(actor.regionCode);
-  const bandsOn =
-    query.group === 'high_age_elderly'
-      ? configResolver(
-          (await configsInForceBetween(db, date, date)).map((row) => ({
-            regionCode: row.region_code,
-            config: row.config,
-          })),
-        )
-      : null;
+  const bandStartsIn = query.group === 'high_age_elderly' ? await highAgeBandStartsOn(db, date) : null;
   const page = async (after: number, limit: number): Promise<Member[]> => {
     const result = await sql<{
       person_id: number;
@@ -452,8 +444,8 @@ async function membersOf(
       LIMIT ${limit}`.execute(db);
     return result.rows.map((r) => {
       const onTheDate =
-        bandsOn && r.birth_date
-          ? highAgeGroundsOn(r.birth_date, date, bandsOn(r.region_code).highAgeBandStarts, r.reasons)
+        bandStartsIn && r.birth_date
+          ? highAgeGroundsOn(r.birth_date, date, bandStartsIn(r.region_code), r.reasons)
           : null;
       return {
         personId: Number(r.person_id),

@@ -1119,7 +1119,14 @@ export async function importLedgerFile(
   };
   const parse = () => parseLedgerFile(source, { today: on, places, onHeaders });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
-  const errorRows: { rowNumber: number; raw: Record<string, string>; errors: RowError[] }[] = [];
+  // Each refused row with its sheet's 填报日期: the report carries it, so that a row fixed there is
+  // dated as the ledger's own rows.
+  const errorRows: {
+    rowNumber: number;
+    raw: Record<string, string>;
+    errors: RowError[];
+    ledgerDate: IsoDate | null;
+  }[] = [];
   let headers: string[] = [];
   const sheets = new Set<string | null>();
   try {
@@ -1213,7 +1220,7 @@ export async function importLedgerFile(
       done += 1;
       const errors = rowErrors(row);
       if (errors.length) {
-        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors });
+        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors, ledgerDate: row.ledgerDate });
         continue;
       }
       let result: RowResult;
@@ -1226,7 +1233,12 @@ export async function importLedgerFile(
         });
       } catch (error) {
         if (!(error instanceof RowRefused)) throw error;
-        errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors: onSheet(row, [error.rowError]) });
+        errorRows.push({
+          rowNumber: row.rowNumber,
+          raw: row.raw,
+          errors: onSheet(row, [error.rowError]),
+          ledgerDate: row.ledgerDate,
+        });
         continue;
       }
       counts[result.status] += 1;
@@ -1298,17 +1310,8 @@ export async function importLedgerFile(
   let errorReport: LedgerImportOutcome['errorReport'] = null;
   if (options.errorReportBase && errorRows.length) {
     errorReport = { xlsx: `${options.errorReportBase}.xlsx`, csv: `${options.errorReportBase}.csv` };
-    // Each refused row with the ledger's date (填报日期) of its sheet, read again from the file: the
-    // report carries it, so that a row fixed there is dated as the ledger's own rows (row numbers repeat
-    // on a workbook's several sheets; the row's cells tell them apart).
-    const key = (r: { rowNumber: number; raw: Record<string, string> }) =>
-      `${r.rowNumber}:${JSON.stringify(r.raw)}`;
-    const refused = new Set(errorRows.map((r) => r.rowNumber));
-    const dates = new Map<string, IsoDate | null>();
-    for await (const row of parse()) if (refused.has(row.rowNumber)) dates.set(key(row), row.ledgerDate);
-    const dated = errorRows.map((r) => ({ ...r, ledgerDate: dates.get(key(r)) ?? null }));
-    await writeErrorReport(errorReport.xlsx, dated, { headers });
-    await writeErrorReport(errorReport.csv, dated, { headers });
+    await writeErrorReport(errorReport.xlsx, errorRows, { headers });
+    await writeErrorReport(errorReport.csv, errorRows, { headers });
   }
   let reviewReport: LedgerImportOutcome['reviewReport'] = null;
   if (options.reviewReportBase && reviewed && reviewed.disagreements.length) {
