@@ -16,6 +16,7 @@ import { createContext } from '../src/app.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { openPostgres } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logging.ts';
+import { YOUNG_GENERATION_FLAG } from '../src/platform/heap.ts';
 import { loadRegions } from '../src/modules/regions/index.ts';
 import { importRegistryFile } from '../src/modules/registry/index.ts';
 import { systemActor } from '../src/modules/access/index.ts';
@@ -81,7 +82,9 @@ if (childKind) {
   const measure = (kind: string, url: string, file: string): Measured => {
     const out = execFileSync(
       process.execPath,
-      [import.meta.filename, '--child', kind, '--url', url, '--file', file],
+      // Started as Shouhu's entry points start (src/platform/heap.ts): the young generation kept at
+      // its starting size from the first module on.
+      [YOUNG_GENERATION_FLAG, import.meta.filename, '--child', kind, '--url', url, '--file', file],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
     );
     return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measured;

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Entry point of the `shouhu` command. Node.js 24 runs the TypeScript sources directly.
-import { main } from '../src/cli/main.ts';
+import { boundYoungGeneration } from '../src/platform/heap.ts';
+
+// Before any other module loads (loading them would grow the young generation).
+boundYoungGeneration();
+const { main } = await import('../src/cli/main.ts');
 
 main(process.argv.slice(2)).then(
   (code) => {

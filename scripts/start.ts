@@ -2,7 +2,10 @@
 // the embedded database with the demo county loaded (shouhu serve --demo).
 import fs from 'node:fs';
 import path from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { boundYoungGeneration } from '../src/platform/heap.ts';
+
+// Before any other module loads (loading them would grow the young generation).
+boundYoungGeneration();
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -28,4 +31,5 @@ if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < sourceTime) {
   await build({ configFile: path.join(root, 'web/vite.config.ts'), logLevel: 'warn' });
 }
 
+const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(['serve', '--demo', ...process.argv.slice(2)]);
