@@ -39,7 +39,9 @@
  *   but one declared missing does not live in the village, so is no left-behind child, woman or elder
  *   while the declaration stands (as a declared-missing child of an elder is not at home).
  *   A stretch never reaches back over a day on which someone's being alive changed and the rule did not
- *   hold (a declaration of death revoked, the death of the child who lived at home, a first child's birth).
+ *   hold (a declaration of death revoked, the death of the child who lived at home, a first child's birth);
+ *   over such a day on which it held, it began where the stretch of the day before began (a child who left
+ *   later and died: every living child has been away only since that child's six months).
  * - Links. Parent and spouse links may have dates; a subject whose links change over time
  *   (SubjectHistory) is judged on each day with the links in force that day.
  * - Left-behind child, "the other parent unable to act as guardian" (SC2016-13 另一方无监护能力): gone, or
@@ -819,31 +821,45 @@ export const RULE_FACT_KINDS: readonly FactKind[] = FACT_KINDS.filter((kind) => 
  * A membership whose grounds changed without a break (a father severely disabled, then dead) has held since
  * the earlier grounds began: while the rule also held on the day before `since`, reach back. Then the
  * stretch is checked on the days on which someone's being alive changed, which the clauses' own dates do
- * not show: it breaks where the rule did not hold on such a day (an elder is left behind only from the
- * death of the child who lived at home, or from the first child's birth; nobody belongs to a group on the
- * days they were declared dead, nor a migrant relative counts while declared dead).
+ * not show, from the latest back: it breaks where the rule did not hold on such a day (an elder is left
+ * behind only from the death of the child who lived at home, or from the first child's birth; nobody
+ * belongs to a group on the days they were declared dead, nor a migrant relative counts while declared
+ * dead); where it held on the day and the day before, the stretch before the change is the one found on the
+ * day before, with its own `since`, later or earlier, checked in turn (a son away since 2020 and a daughter
+ * away since 2022 who died in 2023: every living child has been away since the daughter's six months in
+ * 2022, not since the son's in 2020, though on the days after her death the son alone is read).
  */
 function unbroken(ruleOnTheDay: GroupRule): GroupRule {
+  const reachBack = (subject: GroupSubject, from: IsoDate, config: GroupsConfig): IsoDate => {
+    let since = from;
+    for (;;) {
+      const before = ruleOnTheDay(subject, addDays(since, -1), config);
+      if (before === null || before.since >= since) return since;
+      since = before.since;
+    }
+  };
   return (subject, asOf, config) => {
     const current = ruleOnTheDay(subject, asOf, config);
     if (current === null) return null;
-    let since = current.since;
+    let since = reachBack(subject, current.since, config);
+    // The stretch found on `day` runs from `since`; the latest change of life in it is checked, then the
+    // stretch found on the day before that change, and so on back.
+    let day = asOf;
     for (;;) {
-      const before = ruleOnTheDay(subject, addDays(since, -1), config);
-      if (before === null || before.since >= since) break;
-      since = before.since;
-    }
-    const days = lifeChangesAfter(subject, since, asOf);
-    if (days !== null)
-      check: for (const change of days.sort().reverse()) {
-        for (const day of [change, addDays(change, -1)]) {
-          if (day <= since) break;
-          if (ruleOnTheDay(subject, day, config) === null) {
-            since = addDays(day, 1);
-            break check;
-          }
-        }
+      const change = lifeChangesAfter(subject, since, day)?.sort().at(-1);
+      if (change === undefined) break;
+      if (change < day && ruleOnTheDay(subject, change, config) === null) {
+        since = addDays(change, 1);
+        break;
       }
+      day = addDays(change, -1);
+      const earlier = ruleOnTheDay(subject, day, config);
+      if (earlier === null) {
+        since = change;
+        break;
+      }
+      since = reachBack(subject, earlier.since, config);
+    }
     return since === current.since ? current : { ...current, since };
   };
 }
