@@ -1,7 +1,9 @@
 // Streaming readers for the spreadsheets counties send: .xlsx (first visible worksheet) and .csv in UTF-8
 // (with or without BOM) or GBK/GB18030, detected, never asked. Memory stays bounded by one row (plus
 // the workbook's shared strings, which Excel keeps in one table). A file with a structural fault is
-// refused whole with a FileRejected error before any row is yielded.
+// refused whole with a FileRejected error: before any row is yielded, or, for a part of an .xlsx cut
+// short or damaged (its XML never ends, its bytes fail the zip's CRC-32), when its end is read; the
+// importers read the whole file before they write anything.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -532,6 +534,54 @@ function notCsv(head: Buffer, encoding: Encoding): FileRejected | null {
   return null;
 }
 
+/**
+ * The 24 characters that GB18030-2005 (and iconv-lite's table) maps to the Private Use Area and
+ * GB18030-2022 to their standard code points, by the PUA code point iconv-lite decodes: ten vertical
+ * punctuation forms (A6D9-A6DF, A6EC, A6ED, A6F3 → U+FE10-FE19), eight CJK ideographs (FE59 FE61 FE66
+ * FE67 FE6D FE7E FE90 FEA0 → U+9FB4-9FBB), and six of CJK Extension B (FE51 FE52 FE53 FE6C FE76 FE91)
+ * that a GB18030-2022 encoder such as glibc's iconv writes at these two-byte codes. Checked against
+ * glibc 2.36 iconv, the WHATWG gb18030 index (the 18 in the BMP) and the published 2005-to-2022 table.
+ * Decoded as GB18030-2022 does, a name typed with one of them (王𠂇) is the person's name, not a code
+ * point no font shows that flips the name on record at each import of another encoding.
+ */
+const GB18030_2022_FROM_PUA: ReadonlyMap<string, string> = new Map(
+  (
+    [
+      [0xe78d, 0xfe10], // A6D9
+      [0xe78e, 0xfe12], // A6DA
+      [0xe78f, 0xfe11], // A6DB
+      [0xe790, 0xfe13], // A6DC
+      [0xe791, 0xfe14], // A6DD
+      [0xe792, 0xfe15], // A6DE
+      [0xe793, 0xfe16], // A6DF
+      [0xe794, 0xfe17], // A6EC
+      [0xe795, 0xfe18], // A6ED
+      [0xe796, 0xfe19], // A6F3
+      [0xe816, 0x20087], // FE51 𠂇
+      [0xe817, 0x20089], // FE52 𠂉
+      [0xe818, 0x200cc], // FE53 𠃌
+      [0xe81e, 0x9fb4], // FE59 龴
+      [0xe826, 0x9fb5], // FE61 龵
+      [0xe82b, 0x9fb6], // FE66 龶
+      [0xe82c, 0x9fb7], // FE67 龷
+      [0xe831, 0x215d7], // FE6C 𡗗
+      [0xe832, 0x9fb8], // FE6D 龸
+      [0xe83b, 0x2298f], // FE76 𢦏
+      [0xe843, 0x9fb9], // FE7E 龹
+      [0xe854, 0x9fba], // FE90 龺
+      [0xe855, 0x241fe], // FE91 𤇾
+      [0xe864, 0x9fbb], // FEA0 龻
+    ] as const
+  ).map(([pua, standard]) => [String.fromCharCode(pua), String.fromCodePoint(standard)]),
+);
+const GB18030_2005_PUA =
+  /[\uE78D-\uE796\uE816-\uE818\uE81E\uE826\uE82B\uE82C\uE831\uE832\uE83B\uE843\uE854\uE855\uE864]/g;
+
+/** GBK/GB18030 text as GB18030-2022 reads it (GB18030_2022_FROM_PUA). */
+function asGb18030of2022(text: string): string {
+  return text.replace(GB18030_2005_PUA, (c) => GB18030_2022_FROM_PUA.get(c) ?? c);
+}
+
 interface Decoding {
   encoding?: Encoding;
   /** Bytes that are not GB18030 were met (and came out as U+FFFD) in the text yielded so far. */
@@ -565,7 +615,7 @@ async function* decode(bytes: AsyncIterable<Buffer>, detected: Decoding = {}): A
     const decoder = iconv.getDecoder('gb18030');
     const flag = (text: string) => {
       if (text.includes('\uFFFD')) detected.replaced = true;
-      return text;
+      return asGb18030of2022(text);
     };
     write = (c) => flag(decoder.write(c));
     end = () => flag(decoder.end() ?? '');
@@ -770,8 +820,14 @@ interface ZipEntry {
   name: string;
   method: number;
   compressedSize: number;
+  /** What the central directory says the part inflates to: its length and CRC-32 (entryText checks both). */
+  size: number;
+  crc32: number;
   localHeaderOffset: number;
 }
+
+/** A ZIP64 entry's sizes in the central directory (their true values are in an extra field). */
+const ZIP64_SIZE = 0xffffffff;
 
 function corruptFile(): FileRejected {
   return new FileRejected('CORRUPT', {
@@ -807,7 +863,9 @@ async function readZipDirectory(bytes: Bytes): Promise<ZipEntry[]> {
     entries.push({
       name: dir.toString('utf8', p + 46, p + 46 + nameLength),
       method: dir.readUInt16LE(p + 10),
+      crc32: dir.readUInt32LE(p + 16),
       compressedSize: dir.readUInt32LE(p + 20),
+      size: dir.readUInt32LE(p + 24),
       localHeaderOffset: dir.readUInt32LE(p + 42),
     });
     p += 46 + nameLength + extraLength + commentLength;
@@ -918,17 +976,31 @@ class MergeFill {
 // that straddles two chunks (its parse-sax calls TextDecoder.decode without {stream: true}). The sheet,
 // the shared strings and the styles are therefore read here, with one streaming decoder per entry.
 
+/**
+ * The text of a part, streamed. Read to its end, the part's inflated length and CRC-32 are checked
+ * against the central directory's: bytes damaged on the way refuse the file (CORRUPT), as a zip cut
+ * short does, instead of being read as whatever they inflate to.
+ */
 async function* entryText(bytes: Bytes, entry: ZipEntry): AsyncGenerator<string> {
   const local = await bytes.read(entry.localHeaderOffset, 30);
   if (local.length < 30 || local.readUInt32LE(0) !== ZIP_LOCAL) throw corruptFile();
   const dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-  if (entry.compressedSize === 0) return;
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0 && entry.size !== ZIP64_SIZE) throw corruptFile();
+    return;
+  }
   const raw = bytes.stream(dataStart, dataStart + entry.compressedSize - 1);
   const inflated = entry.method === 8 ? raw.pipe(zlib.createInflateRaw()) : raw;
   const decoder = new TextDecoder('utf-8');
+  let size = 0;
+  let crc = 0;
   try {
-    for await (const chunk of inflated as AsyncIterable<Buffer>)
+    for await (const chunk of inflated as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      crc = zlib.crc32(chunk, crc);
       yield decoder.decode(chunk, { stream: true });
+    }
+    if ((entry.size !== ZIP64_SIZE && size !== entry.size) || crc !== entry.crc32) throw corruptFile();
     const tail = decoder.decode();
     if (tail) yield tail;
   } catch (error) {
@@ -940,22 +1012,60 @@ async function* entryText(bytes: Bytes, entry: ZipEntry): AsyncGenerator<string>
   }
 }
 
-async function entryWhole(bytes: Bytes, entry: ZipEntry | undefined): Promise<string> {
+/**
+ * A part read whole. Given its root element, a part with text that does not end by closing it (cut
+ * short inside a zip that is itself whole) refuses the file; an empty part is left to the caller.
+ */
+async function entryWhole(bytes: Bytes, entry: ZipEntry | undefined, root?: string): Promise<string> {
   if (!entry) return '';
   let text = '';
   for await (const chunk of entryText(bytes, entry)) text += chunk;
+  if (root !== undefined && text.trim() !== '' && !closesRoot(text.trimEnd().slice(-MAX_TAIL_CHARS), root))
+    throw corruptFile();
   return text;
 }
 
-/** Elements named `tag` (any namespace prefix) from streamed XML, each as its full text. */
-async function* elements(chunks: AsyncIterable<string>, tag: string): AsyncGenerator<string> {
+/** Characters of a part's end kept to see its root element close (closesRoot). */
+const MAX_TAIL_CHARS = 1024;
+
+/**
+ * Whether XML ends by closing its root element `root` (any namespace prefix), or by the root written
+ * empty, with only white space, comments and processing instructions after it. A part that does not
+ * was cut short: what is missing cannot be told.
+ */
+function closesRoot(tail: string, root: string): boolean {
+  const end = tail.replace(/(?:\s|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*$/, '');
+  return new RegExp(`(?:</(?:\\w+:)?${root}\\s*|<(?:\\w+:)?${root}\\b[^<>]*/)>$`).test(end);
+}
+
+/**
+ * Elements named `tag` (any namespace prefix) from streamed XML, each as its full text. The XML must
+ * end whole: an element still open at its end, or a root element (`root`) that never closes, is a
+ * part cut short, refused with `cutShort()` (the rows before the cut are never all the rows).
+ */
+async function* elements(
+  chunks: AsyncIterable<string>,
+  tag: string,
+  root: string,
+  cutShort: () => FileRejected = corruptFile,
+): AsyncGenerator<string> {
   const open = new RegExp(`<(?:\\w+:)?${tag}[\\s>/]`, 'g');
   const close = new RegExp(`</(?:\\w+:)?${tag}>|<(?:\\w+:)?${tag}(?:\\s[^>]*)?/>`, 'g');
   let buffer = '';
+  let incomplete = false;
+  // The part's last characters, white space at the end of a chunk kept as one space until more follows.
+  let tail = '';
+  let space = '';
   for await (const chunk of chunks) {
+    const text = chunk.trimEnd();
+    if (text !== '') {
+      tail = (text.length >= MAX_TAIL_CHARS ? text : tail + space + text).slice(-MAX_TAIL_CHARS);
+      space = '';
+    }
+    if (text.length < chunk.length) space = ' ';
     buffer += chunk;
     let consumed = 0;
-    let incomplete = false;
+    incomplete = false;
     for (;;) {
       open.lastIndex = consumed;
       const o = open.exec(buffer);
@@ -974,6 +1084,7 @@ async function* elements(chunks: AsyncIterable<string>, tag: string): AsyncGener
     buffer = incomplete ? buffer.slice(consumed) : buffer.slice(Math.max(consumed, buffer.length - 64));
     if (buffer.length > MAX_FIELD_CHARS * 4) throw corruptFile();
   }
+  if (incomplete || !closesRoot(tail, root)) throw cutShort();
 }
 
 const ENTITY = /&(?:#x([0-9a-f]+)|#(\d+)|(amp|lt|gt|quot|apos));|_x([0-9A-F]{4})_/gi;
@@ -1262,9 +1373,11 @@ async function openWorkbook(bytes: Bytes, options: ReadOptions): Promise<Workboo
       en: 'the file is a zip archive but not an Excel workbook (perhaps a Word document or another file renamed)',
     });
   }
-  const workbookXml = await entryWhole(bytes, workbookEntry);
+  const workbookXml = await entryWhole(bytes, workbookEntry, 'workbook');
   if (!workbookXml) throw corruptFile();
-  const relationships = relationshipsOf(await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels')));
+  const relationships = relationshipsOf(
+    await entryWhole(bytes, entry('xl/_rels/workbook.xml.rels'), 'Relationships'),
+  );
   /** The workbook's part of a type (its styles, its shared strings), where its relationship says. */
   const part = (type: string, usual: string) => {
     const rel = [...relationships.values()].find((r) => r.type.endsWith(`/${type}`));
@@ -1276,14 +1389,14 @@ async function openWorkbook(bytes: Bytes, options: ReadOptions): Promise<Workboo
     const ctx: SheetContext = {
       sharedStrings: [],
       unmappable: new Map(),
-      styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'))),
+      styles: cellStyles(await entryWhole(bytes, part('styles', 'xl/styles.xml'), 'styleSheet')),
       date1904: ['1', 'true'].includes(attribute(workbookPr, 'date1904') ?? ''),
     };
     const sharedEntry = part('sharedStrings', 'xl/sharedStrings.xml');
     if (sharedEntry) {
       const limit = options.maxSharedStringBytes ?? Infinity;
       let size = 0;
-      for await (const si of elements(entryText(bytes, sharedEntry), 'si')) {
+      for await (const si of elements(entryText(bytes, sharedEntry), 'si', 'sst')) {
         let text: string;
         try {
           text = detach(runText(si));
@@ -1381,6 +1494,25 @@ function damagedRowNumber(sheetName: string, written: string, twice: boolean): F
   });
 }
 
+/**
+ * A worksheet whose XML ends before the sheet does (a row left open, the sheet never closed): the
+ * zip around it is whole, so only the XML tells that the rows after `lastRow` are missing. Excel
+ * refuses such a file too (发现不可读取的内容); reading the rows before the cut would lose the rest
+ * without a word.
+ */
+function sheetCutShort(sheetName: string, lastRow: number): FileRejected {
+  return new FileRejected('CORRUPT', {
+    zh:
+      lastRow > 0
+        ? `工作表“${sheetName}”的内容在第 ${lastRow} 行之后中断：文件已损坏（不完整），其后的行无法读取，整个文件未导入。请找到完整的原文件，或在 Excel 或 WPS 中打开、核对数据并重新保存后导入`
+        : `工作表“${sheetName}”的内容不完整：文件已损坏，无法读取，整个文件未导入。请找到完整的原文件，或在 Excel 或 WPS 中打开、核对数据并重新保存后导入`,
+    en:
+      lastRow > 0
+        ? `the worksheet "${sheetName}" breaks off after row ${lastRow}: the file is damaged (incomplete) and the rows after it cannot be read; nothing of the file was imported. Find the whole original, or open it in Excel or WPS, check the data, save and import again`
+        : `the worksheet "${sheetName}" is incomplete: the file is damaged and cannot be read; nothing of the file was imported. Find the whole original, or open it in Excel or WPS, check the data, save and import again`,
+  });
+}
+
 /** The non-blank rows of one worksheet, in the file's order. */
 async function* worksheetRows(
   workbook: Workbook,
@@ -1391,7 +1523,8 @@ async function* worksheetRows(
   // One bit per row number Excel allows (128 KiB): rows out of order are read, a number met twice is not.
   const seen = new Uint8Array((ROWS_PER_SHEET >> 3) + 1);
   let previous = 0;
-  for await (const rowXml of elements(entryText(workbook.bytes, sheet.entry), 'row')) {
+  const cutShort = () => sheetCutShort(sheet.info.name, previous);
+  for await (const rowXml of elements(entryText(workbook.bytes, sheet.entry), 'row', 'worksheet', cutShort)) {
     const open = /^<(?:\w+:)?row\b[^>]*>/.exec(rowXml)?.[0] ?? '';
     const written = attribute(open, 'r')?.trim() || null;
     const rowNumber = written === null ? previous + 1 : Number(written);
