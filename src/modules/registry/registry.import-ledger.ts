@@ -14,7 +14,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeName } from '../../platform/normalize.ts';
-import { audit } from '../access/index.ts';
+import { audit, recordRead } from '../access/index.ts';
 import { writeErrorReport } from './registry.errors-report.ts';
 import {
   LEDGER_QUESTION_LABELS,
@@ -26,13 +26,16 @@ import {
   unknownLedgerHeaders,
   type LedgerDisagreement,
   type LedgerGrandparent,
+  type LedgerParent,
   type LedgerPerson,
   type LedgerReview,
   type LedgerReviewRow,
   type LedgerRow,
+  type LedgerSheetDates,
   type CountyPlaces,
   villageLabel,
 } from './registry.ledger.ts';
+import type { FactKind } from './registry.facts.ts';
 import { FileRejected, type TableSource } from './registry.reader.ts';
 import type { RowError } from './registry.template.ts';
 import {
@@ -107,6 +110,110 @@ async function registeredOutside(
   return !person.hukou_region_code.startsWith(importer.regionCode);
 }
 
+/**
+ * Whether the importer may be told who holds an ID number the file gives: a user or token whose role
+ * may reveal ID numbers (persons.reveal), or the server console. Another importer is told that the
+ * number belongs to a registered person of another name, never the name: the message would map a
+ * full ID number to a person, which only an audited reveal may (docs/DECISIONS.md "The ID mask").
+ */
+function mayReveal(importer: Importer): boolean {
+  const actor = importer.auditActor;
+  return 'permissions' in actor ? actor.permissions.has('persons.reveal') : actor.kind === 'system';
+}
+
+/**
+ * The registered persons the file's ID numbers matched, for the audit trail (person.id_matched): a
+ * match confirms a full ID number to the importer (by a message, or by a row counted as updated
+ * rather than inserted), so each is audited, naming the person, once per import. Persons the import
+ * itself registered are no match.
+ */
+class IdMatches {
+  readonly #matched = new Map<number, { region: string; column: string; nameDiffers: boolean }>();
+  readonly #created = new Set<number>();
+
+  /** Notes what finding `found` for the ledger's `name` in `column` confirmed. */
+  note(found: Found | null, name: string | null, column: string): void {
+    if (!found) return;
+    if (found.created) {
+      this.#created.add(found.id);
+      return;
+    }
+    if (!found.byId || !found.registered) return;
+    const nameDiffers = name !== null && nameKey(found.registered.name) !== nameKey(name);
+    const known = this.#matched.get(found.id);
+    if (known) known.nameDiffers ||= nameDiffers;
+    else this.#matched.set(found.id, { region: found.registered.hukou_region_code, column, nameDiffers });
+  }
+
+  /** The matches of persons registered before the import. */
+  entries(): [number, { region: string; column: string; nameDiffers: boolean }][] {
+    return [...this.#matched].filter(([id]) => !this.#created.has(id));
+  }
+}
+
+/**
+ * Audits the ID matches of an import (IdMatches), after its rows are written or, in a dry run, rolled
+ * back: a dry run confirms numbers as a real run does. Entries of a user or token are group-committed
+ * as reads are (recordRead). The server console, which holds the database itself, is audited for the
+ * import as a whole only.
+ */
+async function auditIdMatches(
+  db: Kysely<DB>,
+  importer: Importer,
+  matches: IdMatches,
+  options: LedgerImportOptions,
+): Promise<void> {
+  const actor = importer.auditActor;
+  if (!('permissions' in actor)) return;
+  await Promise.all(
+    matches.entries().map(([personId, m]) =>
+      recordRead(db, actor, {
+        action: 'person.id_matched',
+        entityType: 'person',
+        entityId: personId,
+        regionCode: m.region,
+        details: {
+          via: 'import',
+          importId: options.importId ?? null,
+          kind: 'ledger',
+          dryRun: options.dryRun === true,
+          column: m.column,
+          nameDiffers: m.nameDiffers,
+        },
+      }),
+    ),
+  );
+}
+
+/** Whether a migration of the person without an end started before `on`. */
+async function migrationInForce(trx: Transaction<DB>, personId: number, on: IsoDate): Promise<boolean> {
+  const open = await trx
+    .selectFrom('person_facts')
+    .select('id')
+    .where('person_id', '=', personId)
+    .where('kind', '=', 'migration')
+    .where('retracted_at', 'is', null)
+    .where('valid_from', '<', on)
+    .where('valid_to', 'is', null)
+    .executeTakeFirst();
+  return open !== undefined;
+}
+
+/**
+ * A parent as rows of one file name them: by ID number, else by name. A parent stated away on one
+ * row (a sibling's) and at home on another is not taken as at home: the file contradicts itself, and
+ * ending the migration on one row to record it again on the next would change it at every import.
+ */
+const parentKey = (p: LedgerParent) => (p.idNumber ? `id:${p.idNumber}` : `name:${p.name ?? ''}`);
+
+/** What writeRow needs of the whole import. */
+interface ImportContext {
+  /** The ID numbers matched to registered persons, for the audit trail. */
+  matches: IdMatches;
+  /** The parents (parentKey) some row of the file states away for work. */
+  awayInFile: ReadonlySet<string>;
+}
+
 // ---------- a ledger's date ----------
 
 /** A stored fact as the ledger reconciles it: with the later fact of its kind that ended it, if any. */
@@ -128,7 +235,14 @@ export type LedgerFactChange =
  * later record starts (ended by that fact, so retracting it reopens this one), and a period of an
  * earlier ledger in force on its date is ended there, as a later ledger would end it. A fact in
  * force on its date that a later ledger confirmed stays as it is. Nothing later: the template's
- * reconciliation (reconcileFacts), unchanged. Pure; exported for tests.
+ * reconciliation (reconcileFacts), unchanged.
+ *
+ * `ended`: the kinds the ledger states are over on its date (a parent at home: 在家, 本县). A fact of
+ * the kind that started before that date and has no end is ended on it, as the template's 外出务工=否
+ * ends one. A fact starting on the ledger's date or later, one already ended, or one a later ledger
+ * found in force is as new as this ledger or newer and stays: two records of one date that disagree
+ * are for a person to resolve, not for each import to undo the other's.
+ * Pure; exported for tests.
  */
 export function ledgerFactChanges(
   stored: readonly LedgerStoredFact[],
@@ -136,8 +250,19 @@ export function ledgerFactChanges(
   asOf: IsoDate,
   stated: IsoDate,
   laterLedgers: readonly IsoDate[],
+  ended: readonly FactKind[] = [],
 ): LedgerFactChange[] {
   const out: LedgerFactChange[] = [];
+  const confirmedAfter = laterLedgers.filter((d) => d > stated);
+  for (const kind of ended) {
+    const same = stored.filter((f) => f.kind === kind);
+    if (same.some((f) => f.valid_from > stated)) continue;
+    for (const f of same) {
+      if (f.valid_from >= stated || f.valid_to !== null) continue;
+      if (confirmedAfter.some((d) => f.valid_from <= d)) continue;
+      out.push({ op: 'close', id: f.id, to: stated });
+    }
+  }
   for (const want of wanted) {
     const from = want.from ?? asOf;
     // A start the ledger gives after its own date: the ledger speaks of that day.
@@ -404,7 +529,9 @@ async function writeRow(
   importer: Importer,
   on: IsoDate,
   places: CountyPlaces,
+  context: ImportContext,
 ): Promise<RowResult> {
+  const seen = context.matches;
   const hukou = row.addresses.hukouRegionCode!;
   const changedPersons = new Map<number, PersonChange>();
   const touch = (personId: number, change: PersonChange) => {
@@ -470,6 +597,7 @@ async function writeRow(
     householdId,
   );
   if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons };
+  seen.note(childFound, child.name, '公民身份号码');
   if (!childFound.created && (await registeredOutside(trx, childFound.id, importer))) {
     const column = child.idNumber ? '公民身份号码' : '姓名';
     throw new RowRefused({
@@ -485,24 +613,31 @@ async function writeRow(
    * Refuses the row when `found` was matched by the ID number in `column` and the registry's person has
    * another name than the ledger's: a mistyped number (a sibling's, a neighbour's) would otherwise link
    * the child to the wrong person without a word. The registered name is shown within the importer's
-   * region only.
+   * region, to an importer who may reveal ID numbers only (mayReveal): to another, the name would
+   * confirm whose the full number is. Outside the region it is never shown, and the message says no
+   * more of the registration than the template's 此人已在您管辖范围以外的地区登记.
    */
   const refuseOtherName = (found: Found | null, name: string | null, column: string) => {
     const person = found?.byId ? found.registered : undefined;
     if (!person || !name || nameKey(person.name) === nameKey(name)) return;
-    const shown = person.hukou_region_code.startsWith(importer.regionCode);
+    const inRegion = person.hukou_region_code.startsWith(importer.regionCode);
     throw new RowRefused({
       column,
       value: row.raw[column] ?? '',
-      reason: shown
+      reason: !inRegion
         ? {
-            zh: `${column}对应的登记人员姓名为${person.name}，与台账“${name}”不一致，请核对身份号码或姓名（已更名的，请先在人员档案中更正姓名）`,
-            en: `the person registered under this ID number (${column}) is named ${person.name}, not "${name}" as in the ledger; check the number or the name (a changed name is corrected in the person's file first)`,
-          }
-        : {
             zh: `${column}对应的登记人员（户籍在您的管辖范围以外）姓名与台账“${name}”不一致，请核对身份号码或姓名`,
             en: `the person registered under this ID number (${column}, outside your region) has another name than "${name}" in the ledger; check the number or the name`,
-          },
+          }
+        : mayReveal(importer)
+          ? {
+              zh: `${column}对应的登记人员姓名为${person.name}，与台账“${name}”不一致，请核对身份号码或姓名（已更名的，请先在人员档案中更正姓名）`,
+              en: `the person registered under this ID number (${column}) is named ${person.name}, not "${name}" as in the ledger; check the number or the name (a changed name is corrected in the person's file first)`,
+            }
+          : {
+              zh: `${column}对应的登记人员姓名与台账“${name}”不一致，请核对身份号码或姓名（已更名的，请先在人员档案中更正姓名）`,
+              en: `the person registered under this ID number (${column}) has another name than "${name}" in the ledger; check the number or the name (a changed name is corrected in the person's file first)`,
+            },
     });
   };
   if (!childFound.created) {
@@ -603,15 +738,26 @@ async function writeRow(
       .executeTakeFirst();
     if (!recorded) return;
     const [zh, en] = which === 'father' ? ['生父', 'father'] : ['生母', 'mother'];
-    const shown = recorded.hukou_region_code.startsWith(importer.regionCode);
-    const zhWho = shown ? `“${recorded.name}”(#${recorded.id})` : '（户籍在您的管辖范围以外）';
-    const enWho = shown ? `${recorded.name}, #${recorded.id}` : 'registered outside your region';
+    // Not named to an importer who may not reveal ID numbers when the child was found by the ledger's
+    // ID number: the name would say whose child the number is (refuseOtherName).
+    const inRegion = recorded.hukou_region_code.startsWith(importer.regionCode);
+    const shown = inRegion && (mayReveal(importer) || !childFound.byId);
+    const zhWho = !inRegion
+      ? '（户籍在您的管辖范围以外）'
+      : shown
+        ? `“${recorded.name}”(#${recorded.id})`
+        : '';
+    const enWho = !inRegion
+      ? ' (registered outside your region)'
+      : shown
+        ? ` (${recorded.name}, #${recorded.id})`
+        : '';
     throw new RowRefused({
       column: at,
       value: row.raw[at] ?? '',
       reason: {
         zh: `此儿童已登记${zh}${zhWho}，与本行所填不是同一人：一人只有一位生父和一位生母，继父母或养父母请在人员档案中按相应类型登记`,
-        en: `a biological ${en} is recorded for this child already (${enWho}), not the one in this row; a person has one biological father and one biological mother (record a step or adoptive parent with that type in the person's file)`,
+        en: `a biological ${en} is recorded for this child already${enWho}, not the one in this row; a person has one biological father and one biological mother (record a step or adoptive parent with that type in the person's file)`,
       },
     });
   };
@@ -633,9 +779,15 @@ async function writeRow(
   /**
    * Reconciles one person's facts with what the row states, as of `asOf`, never rewriting what a later
    * ledger or record holds (ledgerFactChanges); facts inserted are recorded with `source` (the ledger,
-   * and how it dated them).
+   * and how it dated them). `ended`: the kinds the row states are over on the ledger's date.
    */
-  const facts = async (personId: number, wanted: TemplateFact[], asOf: IsoDate, source = SOURCE) => {
+  const facts = async (
+    personId: number,
+    wanted: TemplateFact[],
+    asOf: IsoDate,
+    source = SOURCE,
+    ended: FactKind[] = [],
+  ) => {
     const stored = await repo.listActiveFacts(trx, [personId]);
     const byId = new Map(stored.map((f) => [f.id, f]));
     // A fact closed for a wanted one is closed once that one is written, ended by it (retracting
@@ -662,11 +814,11 @@ async function writeRow(
       closes = [];
     };
     // Later ledgers matter only where a fact of a kind the row states is on record already.
-    const kinds = new Set<string>(wanted.map((w) => w.kind));
+    const kinds = new Set<string>([...wanted.map((w) => w.kind), ...ended]);
     const laterLedgers = stored.some((f) => kinds.has(f.kind))
       ? await ledgerDatesAfter(trx, personId, stated)
       : [];
-    for (const change of ledgerFactChanges(stored, wanted, asOf, stated, laterLedgers)) {
+    for (const change of ledgerFactChanges(stored, wanted, asOf, stated, laterLedgers, ended)) {
       changed = true;
       touch(personId, { kind: 'fact' });
       if (change.op === 'insert')
@@ -705,11 +857,20 @@ async function writeRow(
       { personId: childFound.id, kind: 'parent' },
     );
     if (!found) continue;
+    seen.note(found, p.name, column(which, p.idNumber));
     refuseOtherName(found, p.name, column(which, p.idNumber));
+    // The row says the parent is at home (在家, 本县 ...) and a migration is in force on the ledger's
+    // date: it ends there (an empty 务工地点 says nothing and ends nothing).
+    const endsMigration =
+      p.atHome === true &&
+      !found.created &&
+      !context.awayInFile.has(parentKey(p)) &&
+      (await migrationInForce(trx, found.id, stated));
     // What the row records about the parent: the migration, the inability, the parent's own parents.
     const states =
       p.workplace !== null ||
       p.migrationSince !== undefined ||
+      endsMigration ||
       row.inability?.parent === which ||
       row.grandparents.some((g) => g.role.startsWith(which === 'father' ? 'paternal' : 'maternal'));
     if (!found.created && states && (await registeredOutside(trx, found.id, importer))) {
@@ -763,6 +924,9 @@ async function writeRow(
         [{ kind: 'migration', mode: 'state', from: null, data: { destination: p.workplace } }],
         stated,
       );
+    // At home on the ledger's date: the migration in force then ends on it, unless a later ledger
+    // or record holds it (ledgerFactChanges), as the template's 外出务工=否 ends one.
+    else if (endsMigration) await facts(found.id, [], stated, SOURCE, ['migration']);
   }
   // The parent at home who cannot act as guardian, and why (无监护能力原因), as the fact it stands for.
   const inability = row.inability;
@@ -824,6 +988,7 @@ async function writeRow(
     );
     if (!found) continue;
     // A grandparent with an ID number is the carer the row names (registry.ledger.ts).
+    seen.note(found, g.name, '委托监护人公民身份号码');
     refuseOtherName(found, g.name, '委托监护人公民身份号码');
     const label = GRANDPARENT_LABELS[g.role];
     if (parentId !== null) await refuseNewLinkOutside(found, parentId, 'parent', `${label.zh}姓名`, label);
@@ -854,6 +1019,7 @@ async function writeRow(
           );
     if (found) {
       const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
+      seen.note(found, row.carer.name, '委托监护人公民身份号码');
       refuseOtherName(found, row.carer.name, '委托监护人公民身份号码');
       await refuseNewLinkOutside(found, childFound.id, 'carer', column, {
         zh: '委托监护人',
@@ -1097,6 +1263,79 @@ export function deathsNotRecordedMessage(
   };
 }
 
+/**
+ * What the import says of the ledger's 填报日期 (EXCHANGE.md: a ledger's facts are dated by it): a sheet
+ * whose title rows and signature block give different dates is dated by the title's (named with the
+ * others, so that a wrong title is corrected and the file imported again); one that gives none
+ * anywhere is dated by the import day. `sheets` names the sheets (a workbook with several sheets of
+ * rows); `undated` are those with rows that had no date.
+ */
+export function ledgerDatesNotes(
+  dates: readonly LedgerSheetDates[],
+  undated: ReadonlySet<string | null>,
+  sheets: boolean,
+  on: IsoDate,
+): { zh: string; en: string }[] {
+  const notes: { zh: string; en: string }[] = [];
+  const where = (sheet: string | null) =>
+    sheets && sheet !== null ? { zh: `工作表“${sheet}”`, en: `worksheet "${sheet}": ` } : { zh: '', en: '' };
+  for (const d of dates) {
+    const w = where(d.sheet);
+    if (d.title !== null) {
+      const others = d.signature.filter((s) => s !== d.title);
+      if (!others.length) continue;
+      notes.push({
+        zh: `${w.zh}标题行的填报日期为${d.title}，表尾为${others.join('、')}：按标题行的${d.title}记录，如标题行有误，请改正后重新导入`,
+        en: `${w.en}the ledger gives 填报日期 ${d.title} in the title rows and ${others.join(', ')} below the data: it is dated ${d.title}, as the title rows say; if they are wrong, correct them and import again`,
+      });
+    } else if (d.signature.length > 1) {
+      const [first] = d.signature;
+      notes.push({
+        zh: `${w.zh}表尾的填报日期有${d.signature.join('、')}：按第一个${first}记录，如有误，请改正后重新导入`,
+        en: `${w.en}the signature block gives the dates ${d.signature.join(', ')}: the ledger is dated ${first}, the first; if that is wrong, correct it and import again`,
+      });
+    }
+  }
+  if (undated.size) {
+    const named = [...undated].filter((s) => s !== null);
+    const partly = sheets && named.length > 0 && named.length < dates.length;
+    notes.push(
+      partly
+        ? {
+            zh: `工作表${named.map((n) => `“${n}”`).join('、')}未写填报日期，按导入日期（${on}）记录`,
+            en: `the worksheet${named.length > 1 ? 's' : ''} ${named.map((n) => `"${n}"`).join(', ')} give${named.length > 1 ? '' : 's'} no 填报日期: their facts are dated by the import day (${on})`,
+          }
+        : {
+            zh: `台账未写填报日期，按导入日期（${on}）记录（填报日期可写在标题行或表尾，如“填报日期：2026年11月20日”）`,
+            en: `the ledger gives no 填报日期: its facts are dated by the import day (${on}) (write it in the title rows or below the data, e.g. "填报日期：2026年11月20日")`,
+          },
+    );
+  }
+  return notes;
+}
+
+/**
+ * The import's message for a file imported: the rows whose parent's death was not recorded
+ * (deathsNotRecordedMessage), what the ledger's dates came to (ledgerDatesNotes), then the columns
+ * ignored. Null when there is nothing but ignored columns to say: the job says those.
+ */
+export function ledgerImportMessage(parts: {
+  deathRows: readonly { zh: string; en: string }[];
+  dates: readonly { zh: string; en: string }[];
+  unknownHeaders: readonly string[];
+}): { zh: string; en: string } | null {
+  const deaths = deathsNotRecordedMessage(parts.deathRows, []);
+  const notes = [...(deaths ? [deaths] : []), ...parts.dates];
+  if (!notes.length) return null;
+  const unknown = parts.unknownHeaders;
+  return {
+    zh: notes.map((n) => n.zh).join('；') + (unknown.length ? `；已忽略未知列：${unknown.join('、')}` : ''),
+    en:
+      notes.map((n) => n.en).join('; ') +
+      (unknown.length ? `; unknown columns ignored: ${unknown.join(', ')}` : ''),
+  };
+}
+
 const REVIEW_BATCH = 500;
 
 /** Imports a child ledger for an importer of a county or below. */
@@ -1117,7 +1356,10 @@ export async function importLedgerFile(
     requireHukouColumn(found);
     unknownHeaders = [...new Set([...unknownHeaders, ...unknownLedgerHeaders(found)])];
   };
-  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders });
+  // The first read records each sheet's 填报日期, the title's and the signature block's; the second,
+  // which writes, dates the rows of a sheet dated only below its data by it (parseLedgerFile).
+  const sheetDates = new Map<number, LedgerSheetDates>();
+  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders, sheetDates });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
   // Each refused row with its sheet's 填报日期: the report carries it, so that a row fixed there is
   // dated as the ledger's own rows.
@@ -1129,11 +1371,14 @@ export async function importLedgerFile(
   }[] = [];
   let headers: string[] = [];
   const sheets = new Set<string | null>();
+  const awayInFile = new Set<string>();
   try {
     for await (const row of parse()) {
       counts.rows += 1;
       sheets.add(row.sheet);
       if (!headers.length) headers = Object.keys(row.raw);
+      for (const p of [row.father, row.mother])
+        if (p && (p.workplace !== null || p.migrationSince !== undefined)) awayInFile.add(parentKey(p));
     }
     unknownHeaders = [];
   } catch (error) {
@@ -1208,6 +1453,10 @@ export async function importLedgerFile(
     return errors;
   };
   const reviewRows: LedgerReviewRow[] = [];
+  // The ID numbers matched to registered persons, audited once the rows are written or rolled back.
+  const matches = new IdMatches();
+  // The sheets with rows dated by the import day (no 填报日期 anywhere), for the message.
+  const undated = new Set<string | null>();
   // The rows written without the death they state (writeRow's deathNotRecorded), for the message.
   const deathsNotRecorded: { zh: string; en: string }[] = [];
   // By the child's person id: row numbers repeat on a workbook's several sheets.
@@ -1218,6 +1467,7 @@ export async function importLedgerFile(
     let done = 0;
     for await (const row of parse()) {
       done += 1;
+      if (row.ledgerDate === null) undated.add(row.sheet);
       const errors = rowErrors(row);
       if (errors.length) {
         errorRows.push({ rowNumber: row.rowNumber, raw: row.raw, errors, ledgerDate: row.ledgerDate });
@@ -1226,7 +1476,7 @@ export async function importLedgerFile(
       let result: RowResult;
       try {
         result = await inTx(async (trx) => {
-          const written = await writeRow(trx, row, county, importer, on, places);
+          const written = await writeRow(trx, row, county, importer, on, places, { matches, awayInFile });
           // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
           for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
           return written;
@@ -1276,7 +1526,7 @@ export async function importLedgerFile(
       review = { asOf: on, rowsChecked: reviewRows.length, disagreements };
     }
   };
-  if (options.dryRun) {
+  const dryRun = async () => {
     try {
       await db.transaction().execute(async (outer) => {
         // Each row in a savepoint, so that a row refused halfway leaves nothing in the dry run's counts.
@@ -1296,8 +1546,14 @@ export async function importLedgerFile(
     } catch (error) {
       if (!(error instanceof DryRunRollback)) throw error;
     }
-  } else {
-    await work((fn) => db.transaction().execute(fn));
+  };
+  try {
+    if (options.dryRun) await dryRun();
+    else await work((fn) => db.transaction().execute(fn));
+  } finally {
+    // The numbers matched are audited, a dry run's after its rollback, and so are those of a run cut
+    // short by an error.
+    await auditIdMatches(db, importer, matches, options);
   }
   const reviewed = review as LedgerReview | null;
   await audit(db, importer.auditActor, {
@@ -1323,7 +1579,11 @@ export async function importLedgerFile(
   return {
     status: 'succeeded',
     counts,
-    message: deathsNotRecordedMessage(deathsNotRecorded, unknownHeaders),
+    message: ledgerImportMessage({
+      deathRows: deathsNotRecorded,
+      dates: ledgerDatesNotes([...sheetDates.values()], undated, sheets.size > 1, on),
+      unknownHeaders,
+    }),
     unknownHeaders,
     errorReport,
     review: reviewed,

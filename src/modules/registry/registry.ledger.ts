@@ -880,6 +880,13 @@ export interface LedgerParent extends LedgerPerson {
   migrationSince?: IsoDate;
   /** 'YYYY-MM' when 外出时间 gives the month only (migrationSince is then its first day). */
   migrationSinceMonth?: string;
+  /**
+   * The ledger states that the parent is not away for work: 务工地点 says at home, farming or without
+   * work (在家, 在家务农, 本地, 无业 ...) or names a place within the county (本县, 县城, 南彰镇). Set only
+   * then: an empty 务工地点 states nothing (no evidence either way), and one giving another state
+   * (已故, 服刑, 离异) is not read as at home. A migration in force on the ledger's date ends on it.
+   */
+  atHome?: true;
 }
 
 export interface LedgerGrandparent extends LedgerPerson {
@@ -975,7 +982,10 @@ export interface LedgerRow {
   declared: LedgerDeclared;
   /** The unable parent's state as a fact, when the ledger says why (无监护能力原因). */
   inability: LedgerInability | null;
-  /** The ledger's date (填报日期 in the title block), if it has one. */
+  /**
+   * The ledger's date (填报日期 in the title block, else in the signature block below the data, as the
+   * import's second read knows it: LedgerOptions.sheetDates), if it has one.
+   */
   ledgerDate: IsoDate | null;
   addresses: LedgerAddresses;
   errors: RowError[];
@@ -1011,20 +1021,45 @@ const PHONE_SEPARATOR = /\s*(?:[/／、,，;；]|或)\s*|\s+/;
 /** Whose a phone number is, written beside it: 父亲, 本人, 爷爷手机, in brackets or before a colon. */
 const PHONE_LABEL = /^\p{Script=Han}{1,4}[:：]?|\(\p{Script=Han}{1,4}\)$|\p{Script=Han}{1,4}$/gu;
 
-/** 填报日期：2026年11月1日 in the title block. */
-const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.+)$/;
+/** 填报日期：2026年11月1日 in the title block or the signature block. */
+const LEDGER_DATE = /(?:填报|填表|排查)(?:日期|时间)\s*[:：]?\s*(.*)$/;
 
-/** The ledger's date from the title rows above the column row, or null. */
+/**
+ * The ledger's date from rows of its title block (above the column row) or its signature block (below
+ * the data), or null: 填报日期：2026年11月1日 in one cell, followed by other labels in the same cell
+ * (填报日期：2026年11月1日  审核人：李四), or the label alone with the date in the next cell that holds
+ * anything (a date cell).
+ */
 export function ledgerDateOf(rows: readonly (readonly unknown[])[]): IsoDate | null {
   for (const values of rows) {
-    for (const v of values) {
-      const m = LEDGER_DATE.exec(normalizeCell(v) ?? '');
-      if (!m?.[1]) continue;
-      const r = parseDate(ledgerDateValue(m[1].trim()));
-      if (r.ok) return r.value;
+    for (let i = 0; i < values.length; i++) {
+      const m = LEDGER_DATE.exec(normalizeCell(values[i]) ?? '');
+      if (!m) continue;
+      const rest = (m[1] ?? '').trim();
+      const candidates: unknown[] = rest
+        ? [rest, rest.split(/\s+/)[0]]
+        : values
+            .slice(i + 1)
+            .filter((v) => normalizeCell(v) !== null || v instanceof Date)
+            .slice(0, 1);
+      for (const candidate of candidates) {
+        const r = parseDate(ledgerDateValue(candidate));
+        if (r.ok) return r.value;
+      }
     }
   }
   return null;
+}
+
+/**
+ * What one worksheet of a ledger says of its date: 填报日期 in the title rows, and the dates the
+ * signature block below the data gives (填表人：… 填报日期：…), in the order found.
+ */
+export interface LedgerSheetDates {
+  /** The worksheet's name; null for a CSV. */
+  sheet: string | null;
+  title: IsoDate | null;
+  signature: IsoDate[];
 }
 
 type InabilityKind = LedgerInability['kind'];
@@ -1366,6 +1401,14 @@ export interface LedgerOptions {
   places?: CountyPlaces;
   /** Called once the column names are known, before the first row (may throw FileRejected). */
   onHeaders?: (headers: string[]) => void;
+  /**
+   * The dates of the file's worksheets, by worksheet index. parseLedgerFile records in it what each
+   * sheet says (LedgerSheetDates) as it reads; read again with the same map, the rows of a sheet
+   * dated only below its data (the signature block comes after the rows) carry that date. The
+   * import reads a ledger twice, the first time whole before any write, so its rows are dated so.
+   * Without it such rows are undated (null).
+   */
+  sheetDates?: Map<number, LedgerSheetDates>;
 }
 
 type Cells = Record<string, unknown>;
@@ -1608,6 +1651,9 @@ const WORKPLACE_STATES: readonly [RegExp, ParentState][] = [
   [/离异|离婚|再婚|改嫁|再嫁|外嫁|分居/, 'divorce'],
   [/^(?:在家|务农|家中|在家中|本地|在本地|无业|待业)|[(]在家[)]/, 'home'],
 ];
+
+/** The states of a 务工地点 that say the parent is not at home although not away for work either. */
+const OUT_OF_HOME_STATES: ReadonlySet<ParentState> = new Set(['death', 'custody', 'lost']);
 
 /** A relative named by how the child calls them: the parent or grandparents it is, if any. */
 interface KinWord {
@@ -2178,6 +2224,22 @@ function parseLedgerRow(
     if (v === null || NOT_AWAY.has(v.replace(/\s/g, '')) || STATE_NOT_AWAY.test(v)) return null;
     return options.places && workplaceInCounty(v, options.places) ? null : v;
   };
+  /**
+   * Whether a parent's work place states that the parent is not away for work: at home, farming or
+   * without work (在家, 务农, 本地, 无业), or a place within the county (本县, 兰考县城, 南彰镇); not when
+   * it also says the parent died, is in custody or lost (已故, 服刑, 失联: no work place, but not at
+   * home either).
+   */
+  const atHome = (h: string): boolean => {
+    const v = txt(h);
+    if (v === null || workplace(h) !== null) return false;
+    const s = v.replace(/\s/g, '');
+    if (WORKPLACE_STATES.some(([re, state]) => OUT_OF_HOME_STATES.has(state) && re.test(s))) return false;
+    return (
+      WORKPLACE_STATES.some(([re, state]) => state === 'home' && re.test(s)) ||
+      (options.places !== undefined && workplaceInCounty(v, options.places))
+    );
+  };
   const list = (h: string): string[] =>
     (txt(h) ?? '')
       .split(/[、,;；，]/)
@@ -2411,6 +2473,7 @@ function parseLedgerRow(
       out.migrationSince = since.date;
       if (since.month !== null) out.migrationSinceMonth = since.month;
     }
+    if (place === null && atHome(`${p}务工地点`)) out.atHome = true;
     if (parentId !== null) {
       const r = normalizeIdNumber(parentId, options.today);
       const want: Sex = p === '父亲' ? 1 : 2;
@@ -2842,6 +2905,8 @@ function parseLedgerRow(
 /**
  * The children of a ledger file, one LedgerRow per child row. Title rows above the column row and
  * signature rows or rows without a name below the data are skipped; merged title cells are allowed.
+ * 填报日期 is read in both blocks: the title's dates the rows as they are read, the signature block's
+ * (below the rows) those of a read given the map an earlier read filled (LedgerOptions.sheetDates).
  */
 export async function* parseLedgerFile(
   source: TableSource,
@@ -2853,6 +2918,8 @@ export async function* parseLedgerFile(
   let subHeaderChecked = false;
   let headersChecked = false;
   let ledgerDate: IsoDate | null = null;
+  // What the worksheet being read says of its date (recorded in options.sheetDates when given).
+  let dated: LedgerSheetDates | null = null;
   let yielded = 0;
   // Within the file each child appears once: by ID number, else by name and birth date.
   const firstRowOf = new Map<string, { row: number; sheet: string | null }>();
@@ -2888,8 +2955,14 @@ export async function* parseLedgerFile(
             )
               labels = combineHeaderRows(previous, headerRow);
             headers = ledgerHeaders(labels);
-            // A village's sheet without its own 填报日期 has the workbook's (the first sheet's).
-            ledgerDate = ledgerDateOf(head.slice(0, index).map((r) => r.values)) ?? ledgerDate;
+            // The sheet's 填报日期: in its title rows, else in its signature block below the data (known
+            // from an earlier read of the file: options.sheetDates). A village's sheet without its own
+            // has the workbook's (the first sheet's).
+            const title = ledgerDateOf(head.slice(0, index).map((r) => r.values));
+            const known = options.sheetDates?.get(worksheet);
+            dated = { sheet: read.sheet?.name ?? null, title, signature: [...(known?.signature ?? [])] };
+            options.sheetDates?.set(worksheet, dated);
+            ledgerDate = title ?? dated.signature[0] ?? ledgerDate;
             head.length = 0;
           } else if (head.length >= HEADER_SEARCH_ROWS) break;
           continue;
@@ -2918,7 +2991,12 @@ export async function* parseLedgerFile(
           if (h) cells[h] = v;
         });
         const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
-        if (SIGNATURE.test(first) || LABELLED.test(first) || isFooterLine(row.values)) continue;
+        if (SIGNATURE.test(first) || LABELLED.test(first) || isFooterLine(row.values)) {
+          // 填报日期 in the signature block (填表人：… 审核人：… 填报日期：…) dates the sheet as in the title.
+          const date = ledgerDateOf([row.values]);
+          if (date !== null && dated !== null && !dated.signature.includes(date)) dated.signature.push(date);
+          continue;
+        }
         // A count's row carries no ID number: a child whose name happens to end in 小计 is still read.
         if (TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
         if (isMergedTitleRow(row.values)) continue;
