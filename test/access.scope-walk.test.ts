@@ -407,12 +407,28 @@ const ROUTES: Record<string, RouteSpec> = {
     }),
   },
   'GET /api/v1/tokens': { kind: 'duty', duty: ['tokens.manage'] },
+  // The security administrator issues tokens of roles without personal data only (三员分立).
   'POST /api/v1/tokens': {
     kind: 'duty',
     duty: ['tokens.manage'],
-    body: (x) => ({ name: `走查新令牌${x.key}`, role: 'village_staff', regionCode: x.village }),
+    body: (x) => ({
+      name: `走查新令牌${x.key}`,
+      role: 'prefecture_viewer',
+      regionCode: x.county.slice(0, 4),
+    }),
   },
   'POST /api/v1/tokens/{id}/revoke': { kind: 'duty', duty: ['tokens.manage'] },
+  // A business user's own tokens: his own list, a token of his own role and region, his own revocation.
+  'GET /api/v1/auth/tokens': { kind: 'list' },
+  'POST /api/v1/auth/tokens': {
+    kind: 'self',
+    body: (x) => ({ name: `走查自有令牌${x.key}`, password: TEST_PASSWORD }),
+  },
+  'POST /api/v1/auth/tokens/{id}/revoke': {
+    kind: 'target',
+    noControl:
+      "a token is revoked here only by the user who created it for himself; B's was made on the console",
+  },
   'GET /api/v1/audit': {
     kind: 'duty',
     duty: ['audit.read'],

@@ -507,7 +507,7 @@ describe('API tokens', () => {
       method: 'POST',
       url: '/api/v1/tokens',
       headers: client.write,
-      payload: { name: 'nightly feed', role: 'county_staff', regionCode: '410225' },
+      payload: { name: 'nightly feed', role: 'national_viewer', regionCode: null },
     });
     const bearer = { authorization: `Bearer ${created.json().token as string}` };
     const out = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: client.write });
@@ -529,7 +529,7 @@ describe('API tokens', () => {
       method: 'POST',
       url: '/api/v1/tokens',
       headers: client.write,
-      payload: { name: 'exchange', role: 'county_staff', regionCode: '410225', expiresInDays: 1 },
+      payload: { name: 'exchange', role: 'national_viewer', regionCode: null, expiresInDays: 1 },
     });
     assert.equal(created.statusCode, 201);
     const token: string = created.json().token;
@@ -604,9 +604,18 @@ describe('logs', () => {
       method: 'POST',
       url: '/api/v1/tokens',
       headers: secClient.write,
-      payload: { name: 'logged', role: 'county_staff', regionCode: '410225' },
+      payload: { name: 'logged', role: 'national_viewer', regionCode: null },
     });
     secrets.push(tok.json().token);
+    // A business user's own token: the password asked again and the token it answers.
+    const own = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      headers: signed.client!.write,
+      payload: { name: 'own logged', password: 'Changed-Pass-6160' },
+    });
+    assert.equal(own.statusCode, 201, own.body);
+    secrets.push(own.json().token);
     const sys = await makeUser(t.ctx, 'log.sys', 'system_admin', null, { totp: true });
     const sysClient = await sessionFor(t.ctx, sys.id);
     const created = await t.app.inject({

@@ -399,7 +399,7 @@ const ROUTES: Record<string, RouteFixture> = {
   'GET /api/v1/tokens': { actor: 'tokens.manage' },
   'POST /api/v1/tokens': {
     actor: 'tokens.manage',
-    body: () => ({ name: `坏输入令牌${seq++}`, role: 'village_staff', regionCode: VILLAGE }),
+    body: () => ({ name: `坏输入令牌${seq++}`, role: 'prefecture_viewer', regionCode: VILLAGE.slice(0, 4) }),
   },
   'POST /api/v1/tokens/{id}/revoke': {
     actor: 'tokens.manage',
@@ -414,6 +414,29 @@ const ROUTES: Record<string, RouteFixture> = {
         })
       ).item.id,
     }),
+  },
+  'GET /api/v1/auth/tokens': { actor: 'self' },
+  'POST /api/v1/auth/tokens': {
+    actor: 'self',
+    body: () => ({ name: `自有令牌${seq++}`, expiresInDays: 30, password: TEST_PASSWORD }),
+  },
+  'POST /api/v1/auth/tokens/{id}/revoke': {
+    actor: 'self',
+    path: async () => ({
+      id: (
+        await createToken(t.ctx, null, {
+          name: `own revoke ${seq++}`,
+          role: 'village_staff',
+          regionCode: VILLAGE,
+          individualAccess: false,
+          expiresInDays: 1,
+        })
+      ).item.id,
+    }),
+    control: {
+      statuses: [404],
+      why: 'a user revokes only the tokens he created; this one was made on the console',
+    },
   },
   'GET /api/v1/audit': { actor: 'audit.read', query: auditQuery },
   'GET /api/v1/audit/export': { actor: 'audit.export', query: auditQuery },

@@ -445,7 +445,7 @@ describe('the API document against what the routes do', () => {
       [county, 'GET', `/regions/${DEMO_COUNTY}/children`],
       [county, 'GET', '/regions/search?q=兰考'],
       [sysadmin, 'GET', '/users'],
-      [secadmin, 'POST', '/tokens', { name: 'conv', role: 'village_staff', regionCode: VILLAGE }],
+      [secadmin, 'POST', '/tokens', { name: 'conv', role: 'national_viewer', regionCode: null }],
       [secadmin, 'GET', '/tokens'],
       [auditor, 'GET', '/audit?limit=20'],
       [auditor, 'GET', '/audit/verify'],

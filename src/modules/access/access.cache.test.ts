@@ -212,8 +212,8 @@ describe('a change through the API holds from the very next request', () => {
   test('revoking an API token', async () => {
     const created = await call(t, 'POST', '/api/v1/tokens', sec, {
       name: 'cache',
-      role: 'county_staff',
-      regionCode: '410225',
+      role: 'national_viewer',
+      regionCode: null,
     });
     assert.equal(created.statusCode, 201, created.body);
     const bearer = { authorization: `Bearer ${created.json().token}` };
@@ -271,8 +271,8 @@ describe('time on a cached sign-in', () => {
     const admin = await sessionFor(long.ctx, user.id);
     const created = await call(long, 'POST', '/api/v1/tokens', admin, {
       name: 'expiring',
-      role: 'county_staff',
-      regionCode: '410225',
+      role: 'national_viewer',
+      regionCode: null,
       expiresInDays: 1,
     });
     const bearer = { authorization: `Bearer ${created.json().token}` };

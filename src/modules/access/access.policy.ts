@@ -38,7 +38,8 @@ export const PERMISSIONS = [
   'users.manage', // system administrator: accounts
   'system.configure', // system administrator: system settings
   'roles.assign', // security administrator: roles and scopes
-  'tokens.manage', // security administrator: API tokens
+  'tokens.manage', // security administrator: API tokens (list and revoke all; create those without personal data)
+  'tokens.own', // a business user's own API tokens, with the user's own role and region
   'security.configure', // security administrator: security policy
   'twofactor.reset', // security administrator: end another user's TOTP enrolment (lost phone)
   'audit.read', // audit administrator
@@ -55,6 +56,7 @@ const CHILD_WORK: Permission[] = [
   'worklist.read',
   'reports.create',
   'exports.run',
+  'tokens.own',
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
@@ -64,11 +66,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   township_staff: [...CHILD_WORK, 'imports.run', 'persons.merge'],
   county_staff: [...CHILD_WORK, 'imports.run', 'persons.merge', 'persons.reveal', 'groups.configure'],
   county_approver: [...CHILD_WORK, 'imports.run', 'persons.merge', 'persons.reveal', 'groups.configure'],
-  prefecture_viewer: ['regions.read', 'stats.read'],
-  province_viewer: ['regions.read', 'stats.read'],
-  national_viewer: ['regions.read', 'stats.read'],
-  mandatory_reporter: ['regions.read', 'reports.create', 'reports.own.read'],
-  service_provider: ['regions.read'],
+  prefecture_viewer: ['regions.read', 'stats.read', 'tokens.own'],
+  province_viewer: ['regions.read', 'stats.read', 'tokens.own'],
+  national_viewer: ['regions.read', 'stats.read', 'tokens.own'],
+  mandatory_reporter: ['regions.read', 'reports.create', 'reports.own.read', 'tokens.own'],
+  service_provider: ['regions.read', 'tokens.own'],
   // 三员分立: the three administrators share no duty and hold no business permission.
   system_admin: ['regions.read', 'users.manage', 'system.configure'],
   security_admin: ['regions.read', 'roles.assign', 'tokens.manage', 'security.configure', 'twofactor.reset'],
@@ -110,6 +112,32 @@ export function permissionsOf(role: Role, individualAccess: boolean): Set<Permis
   return permissions;
 }
 export const ADMIN_ROLES: readonly Role[] = ['system_admin', 'security_admin', 'audit_admin'];
+
+/**
+ * The permissions over individual persons (their records, files, groups' members, imports, exports,
+ * the worklist, protection reports) and the business work on them. A credential holding one of them
+ * is a business credential: an API token with such a role belongs to the named business user who
+ * created it for himself (`tokens.own`), never to an administrator (三员分立, DOMAIN.md section 6).
+ */
+export const PERSONAL_DATA_PERMISSIONS: readonly Permission[] = [
+  'persons.read',
+  'persons.write',
+  'persons.reveal',
+  'persons.merge',
+  'imports.run',
+  'exports.run',
+  'groups.read',
+  'groups.configure',
+  'worklist.read',
+  'reports.create',
+  'reports.own.read',
+];
+
+/** Whether a role (with a viewer's grant of individual access) holds a permission over individual persons. */
+export function holdsPersonalData(role: Role, individualAccess: boolean): boolean {
+  const permissions = permissionsOf(role, individualAccess);
+  return PERSONAL_DATA_PERMISSIONS.some((p) => permissions.has(p));
+}
 
 export const ROLE_LABELS: Record<Role, { zh: string; en: string }> = {
   village_child_director: { zh: '儿童主任', en: 'Village child director' },

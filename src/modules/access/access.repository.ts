@@ -183,27 +183,79 @@ export async function findLiveToken(db: Db, tokenHash: string) {
     .executeTakeFirst();
 }
 
-/** A live token with the database's now(), for authentication. */
+/**
+ * The account that created a token, as it stands now: the owner of a business user's own token, or
+ * the administrator who issued one without personal data (null for a token made on the console).
+ */
+const TOKEN_CREATOR_COLUMNS = [
+  'c.username as creator_username',
+  'c.role as creator_role',
+  'c.region_code as creator_region_code',
+  'c.individual_access as creator_individual_access',
+  'c.disabled as creator_disabled',
+  'c.demo as creator_demo',
+] as const;
+
+/** A live token with the database's now() and its creator, for authentication. */
 export async function findLiveTokenForAuth(db: Db, tokenHash: string) {
   return db
-    .selectFrom('api_tokens')
-    .select(['id', 'name', 'role', 'region_code', 'individual_access', 'expires_at', 'last_used_at'])
+    .selectFrom('api_tokens as t')
+    .leftJoin('users as c', 'c.id', 't.created_by')
+    .select([
+      't.id',
+      't.name',
+      't.role',
+      't.region_code',
+      't.individual_access',
+      't.expires_at',
+      't.last_used_at',
+      't.created_by',
+    ])
+    .select(TOKEN_CREATOR_COLUMNS)
     .select(sql<Date>`now()`.as('checked_at'))
-    .where('token_hash', '=', tokenHash)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
+    .where('t.token_hash', '=', tokenHash)
+    .where('t.revoked_at', 'is', null)
+    .where('t.expires_at', '>', sql<Date>`now()`)
     .executeTakeFirst();
 }
 
-/** A token that can still be used, by id (a long download asks again while it runs). */
+/** A token that can still be used, by id, with its creator (a long download asks again while it runs). */
 export async function findLiveTokenById(db: Db, id: number) {
   return db
-    .selectFrom('api_tokens')
-    .select(['id', 'role', 'region_code', 'individual_access'])
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
+    .selectFrom('api_tokens as t')
+    .leftJoin('users as c', 'c.id', 't.created_by')
+    .select(['t.id', 't.name', 't.role', 't.region_code', 't.individual_access', 't.created_by'])
+    .select(TOKEN_CREATOR_COLUMNS)
+    .where('t.id', '=', id)
+    .where('t.revoked_at', 'is', null)
+    .where('t.expires_at', '>', sql<Date>`now()`)
     .executeTakeFirst();
+}
+
+/**
+ * Revokes the live tokens a business user created for himself (all, or those no longer of the given
+ * role, region and grant); returns them for the audit entries.
+ */
+export async function revokeOwnTokens(
+  trx: Transaction<DB>,
+  userId: number,
+  keep?: { role: string; regionCode: string | null; individualAccess: boolean },
+): Promise<{ id: number; region_code: string | null }[]> {
+  let query = trx
+    .updateTable('api_tokens')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('created_by', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`);
+  if (keep)
+    query = query.where((eb) =>
+      eb.or([
+        eb('role', '!=', keep.role),
+        eb(sql<string>`coalesce(region_code, '')`, '!=', keep.regionCode ?? ''),
+        eb('individual_access', '!=', keep.individualAccess),
+      ]),
+    );
+  return query.returning(['id', 'region_code']).execute();
 }
 
 export async function touchToken(db: Db, id: number): Promise<void> {

@@ -13,6 +13,7 @@ import {
   AuditQuery,
   AuditVerify,
   ChangePasswordBody,
+  CreateOwnTokenBody,
   CreateTokenBody,
   CreateUserBody,
   CreatedToken,
@@ -512,7 +513,8 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       config: { permission: { all: ['tokens.manage'] } },
       schema: {
         tags: ['tokens'],
-        summary: 'Create an API token with a role and region; the token is shown once',
+        summary:
+          'Create an API token with a role and region that reaches no personal data (security administrator); the token is shown once',
         body: CreateTokenBody,
         response: { 201: CreatedToken, ...errors },
       },
@@ -533,6 +535,51 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => service.revokeToken(ctx, actorOf(request), request.params.id),
+  );
+
+  // ---------- A business user's own API tokens ----------
+
+  app.get(
+    '/auth/tokens',
+    {
+      config: { permission: { all: ['tokens.own'] } },
+      schema: {
+        tags: ['tokens'],
+        summary: "The signed-in user's own API tokens",
+        response: { 200: TokenList, ...errors },
+      },
+    },
+    async (request) => ({ items: await service.listOwnTokens(ctx, actorOf(request)) }),
+  );
+
+  app.post(
+    '/auth/tokens',
+    {
+      config: { permission: { all: ['tokens.own'] } },
+      schema: {
+        tags: ['tokens'],
+        summary:
+          "Create an API token for oneself, with one's own role and region, acting as oneself (the password is asked again); the token is shown once",
+        body: CreateOwnTokenBody,
+        response: { 201: CreatedToken, ...errors, 423: { $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await service.createOwnToken(ctx, actorOf(request), request.body)),
+  );
+
+  app.post(
+    '/auth/tokens/:id/revoke',
+    {
+      config: { permission: { all: ['tokens.own'] } },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke one of the own API tokens',
+        params: IdParams,
+        response: { 200: TokenView, ...errors, 404: { $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request) => service.revokeOwnToken(ctx, actorOf(request), request.params.id),
   );
 
   // ---------- Audit ----------

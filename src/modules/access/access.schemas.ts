@@ -163,6 +163,23 @@ export const CreateTokenBody = Type.Object(
   { additionalProperties: false },
 );
 export type CreateTokenBody = Static<typeof CreateTokenBody>;
+export const CreateOwnTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 366, default: 90 })),
+    password: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        'the account password, asked again: a session alone cannot mint a credential that outlives it',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: "the token has the signed-in user's own role, region and grant, and acts as that user",
+  },
+);
+export type CreateOwnTokenBody = Static<typeof CreateOwnTokenBody>;
 export const CreatedToken = Type.Object({
   token: Type.String({ description: 'shown once; send as Authorization: Bearer <token>' }),
   item: TokenView,

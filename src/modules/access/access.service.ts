@@ -13,6 +13,7 @@ import { isSealed, seal, sealedKeyId, secretKeyFor, unseal } from '../../platfor
 import {
   ADMIN_ROLES,
   ROLE_LABELS,
+  holdsPersonalData,
   permissionsOf,
   VIEWER_ROLES,
   requireAccess,
@@ -37,7 +38,14 @@ import {
   temporaryPassword,
 } from './access.rules.ts';
 import { anonymousActor, audit, systemActor, toAuditActor, type AuditActor } from './audit.ts';
-import type { AssignRoleBody, CreateTokenBody, Me, TokenView, UserView } from './access.schemas.ts';
+import type {
+  AssignRoleBody,
+  CreateOwnTokenBody,
+  CreateTokenBody,
+  Me,
+  TokenView,
+  UserView,
+} from './access.schemas.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -149,7 +157,15 @@ interface CachedSession {
 
 interface CachedToken {
   kind: 'token';
-  token: { id: number; name: string; role: Role; region_code: string | null; individual_access: boolean };
+  token: {
+    id: number;
+    name: string;
+    role: Role;
+    region_code: string | null;
+    individual_access: boolean;
+    /** The business user the token belongs to, the actor of its audit entries; null: none (see tokenOwner). */
+    owner: TokenOwner | null;
+  };
   lastUsedAt: number | null;
   expiresAt: number;
 }
@@ -244,6 +260,52 @@ export async function authenticateSession(
   };
 }
 
+interface TokenOwner {
+  id: number;
+  username: string;
+}
+
+/** A token row with its creator's account as it stands now (access.repository.ts findLiveToken*). */
+interface TokenWithCreator {
+  role: string;
+  region_code: string | null;
+  individual_access: boolean;
+  created_by: number | null;
+  creator_username: string | null;
+  creator_role: string | null;
+  creator_region_code: string | null;
+  creator_individual_access: boolean | null;
+  creator_disabled: boolean | null;
+  creator_demo: boolean | null;
+}
+
+/**
+ * Whom a token acts for (三员分立, DOMAIN.md section 6: no administrator holds a working business
+ * credential):
+ * - made on the server console (no creator): the token itself, as before (the console is the host's
+ *   operator, who could read the database anyway);
+ * - created by a business user for himself (POST /auth/tokens): that user, while his account is
+ *   enabled and still has the token's role, region and grant; a disabled account or a changed role
+ *   or region ends the token with the account's sessions;
+ * - issued by an administrator: the token itself, and only for a role without personal data. A token
+ *   of a role with personal data that an administrator created (possible before this rule) does not
+ *   work: its secret was in the administrator's hands.
+ * undefined: the token may not act.
+ */
+function tokenOwner(row: TokenWithCreator, config: Config): TokenOwner | null | undefined {
+  if (row.created_by === null) return null;
+  const creatorRole = row.creator_role;
+  if (creatorRole === null || !isRole(creatorRole) || isAdminRole(creatorRole))
+    return isRole(row.role) && !holdsPersonalData(row.role, row.individual_access) ? null : undefined;
+  if (row.creator_disabled !== false || (row.creator_demo === true && !config.demoMode)) return undefined;
+  const sameGrant =
+    (VIEWER_ROLES.includes(creatorRole) && row.creator_individual_access === true) ===
+    (VIEWER_ROLES.includes(creatorRole) && row.individual_access);
+  if (creatorRole !== row.role || (row.creator_region_code ?? '') !== (row.region_code ?? '') || !sameGrant)
+    return undefined;
+  return { id: row.created_by, username: row.creator_username ?? '' };
+}
+
 /** Resolves an API token (Authorization: Bearer) to its actor; null when unknown, expired or revoked. */
 export async function authenticateToken(
   ctx: AppContext,
@@ -260,7 +322,8 @@ export async function authenticateToken(
     const generation = cache.generation();
     const askedAt = Date.now();
     const row = await repo.findLiveTokenForAuth(ctx.db, tokenHash);
-    if (!row || !isRole(row.role)) {
+    const owner = row ? tokenOwner(row, ctx.config) : undefined;
+    if (!row || !isRole(row.role) || owner === undefined) {
       cache.drop(key);
       return null;
     }
@@ -272,11 +335,13 @@ export async function authenticateToken(
         role: row.role,
         region_code: row.region_code,
         individual_access: row.individual_access,
+        owner,
       },
       lastUsedAt: row.last_used_at ? localTime(row.last_used_at, row.checked_at, askedAt) : null,
       expiresAt: localTime(row.expires_at, row.checked_at, askedAt),
     };
-    cache.put(key, cached, { userId: null, tokenId: row.id }, generation);
+    // Kept under the owner too: disabling him or changing his role forgets it with his sessions.
+    cache.put(key, cached, { userId: owner?.id ?? null, tokenId: row.id }, generation);
   }
   const { token } = cached;
   const now = Date.now();
@@ -285,11 +350,13 @@ export async function authenticateToken(
     cached.lastUsedAt = now;
   }
   const role = token.role;
+  // A business user's own token acts as that user (the accountable actor of its audit entries, its
+  // writes' recorded_by); the entries name the token by actor_token_id.
   return {
     kind: 'token',
-    userId: null,
+    userId: token.owner?.id ?? null,
     tokenId: token.id,
-    username: `token:${token.name}`,
+    username: token.owner?.username ?? `token:${token.name}`,
     role,
     regionCode: token.region_code ?? '',
     permissions: permissionsOf(role, token.individual_access),
@@ -316,7 +383,9 @@ export async function stillSignedIn(ctx: AppContext, actor: Actor): Promise<bool
   if (actor.kind === 'token') {
     if (actor.tokenId === null) return false;
     const row = await repo.findLiveTokenById(ctx.db, actor.tokenId);
-    return row !== undefined && same(row.role, row.region_code, row.individual_access);
+    if (row === undefined || !same(row.role, row.region_code, row.individual_access)) return false;
+    const owner = tokenOwner(row, ctx.config);
+    return owner !== undefined && (owner?.id ?? null) === actor.userId;
   }
   const sessionId = actor.sessionId;
   if (sessionId === null) return actor.userId === null;
@@ -1234,6 +1303,10 @@ export async function setUserDisabled(
       entityType: 'user',
       entityId: id,
     });
+    // A business user's own tokens end with his account (an administrator's issued ones do not: they
+    // belong to no one). Revoked, not only refused at the door, so a queued import of theirs stops too.
+    if (disabled && row.role !== null && isRole(row.role) && !isAdminRole(row.role))
+      await revokeOwnTokensAudited(trx, actor, id, 'account disabled');
     return toUserView(row);
   });
   forgetSignIns(ctx, { userId: id });
@@ -1389,6 +1462,12 @@ export async function assignRole(
         sessionsRevoked: revoked,
       },
     });
+    // His own tokens of the old role, region or grant end with it.
+    await revokeOwnTokensAudited(trx, actor, id, 'role changed', {
+      role: input.role,
+      regionCode: input.regionCode,
+      individualAccess,
+    });
     return toUserView(row);
   });
   forgetSignIns(ctx, { userId: id });
@@ -1541,6 +1620,11 @@ function toTokenView(row: TokenRow): TokenView {
  * Creates an API token for a system that calls the API (a reporting tool, a data exchange). The
  * token carries a business role and region like a user; administrator roles are not available to
  * tokens (administrators sign in with TOTP). The token is returned once and stored as a hash.
+ * - On the server console (no actor): any business role.
+ * - By the security administrator: only a role without personal data (a viewer without individual
+ *   access, a service provider). A token of a role with personal data is a business credential whose
+ *   secret must not pass through an administrator's hands (三员分立): the business user who will use
+ *   it creates it for himself (createOwnToken); the security administrator lists and revokes it.
  */
 export async function createToken(
   ctx: AppContext,
@@ -1553,9 +1637,40 @@ export async function createToken(
       zh: 'API 令牌不能使用管理员角色',
       en: 'API tokens cannot hold an administrator role',
     });
+  const individualAccess = VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false;
+  if (actor && holdsPersonalData(input.role, individualAccess)) {
+    const message = {
+      zh: `角色“${ROLE_LABELS[input.role].zh}”${individualAccess ? '（可查看个人记录）' : ''}可访问个人信息：此类令牌只能由使用它的业务人员本人登录后创建（我的令牌），安全管理员可以查看和吊销`,
+      en: `The role ${input.role}${individualAccess ? ' with individual access' : ''} reaches personal data: such a token is created only by the business user who will use it, signed in as himself (my tokens); the security administrator can list and revoke it`,
+    };
+    throw new DomainError('FORBIDDEN', message, [{ path: 'role', message }]);
+  }
   await checkScope(ctx.db, input.role, input.regionCode, 'regionCode');
+  return issueToken(ctx, actor ?? systemActor('token create'), {
+    name: input.name,
+    role: input.role,
+    regionCode: input.regionCode,
+    individualAccess,
+    days: input.expiresInDays ?? 90,
+    createdBy: actor?.userId ?? null,
+  });
+}
+
+/** Stores a new token (its hash) and audits its creation in the same transaction; the token is returned once. */
+async function issueToken(
+  ctx: AppContext,
+  actor: Actor | AuditActor,
+  input: {
+    name: string;
+    role: Role;
+    regionCode: string | null;
+    individualAccess: boolean;
+    days: number;
+    createdBy: number | null;
+  },
+  detailsMore: Record<string, unknown> = {},
+): Promise<{ token: string; item: TokenView }> {
   const token = newApiToken();
-  const days = input.expiresInDays ?? 90;
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('api_tokens')
@@ -1565,13 +1680,13 @@ export async function createToken(
         token_prefix: token.slice(0, 10),
         role: input.role,
         region_code: input.regionCode,
-        individual_access: VIEWER_ROLES.includes(input.role) ? (input.individualAccess ?? false) : false,
-        expires_at: sql<Date>`now() + make_interval(days => ${days})`,
-        created_by: actor?.userId ?? null,
+        individual_access: input.individualAccess,
+        expires_at: sql<Date>`now() + make_interval(days => ${input.days})`,
+        created_by: input.createdBy,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await audit(trx, actor ?? systemActor('token create'), {
+    await audit(trx, actor, {
       action: 'token.create',
       entityType: 'api_token',
       entityId: row.id,
@@ -1579,14 +1694,70 @@ export async function createToken(
       details: {
         name: input.name,
         role: input.role,
-        expiresInDays: days,
+        expiresInDays: input.days,
         // The grant is what an auditor must see: a viewer token that reads persons (DOMAIN.md section 6).
         individualAccess: row.individual_access,
         scope: input.regionCode ?? 'national',
+        ...detailsMore,
       },
     });
     return { token, item: toTokenView(row) };
   });
+}
+
+/**
+ * A business user creates an API token for himself (a script or a system he runs and answers for):
+ * it has his own role, region and grant, no wider, and acts as him. Every audit entry it makes names
+ * him as the actor (and the token by actor_token_id); it stops working when his account is disabled
+ * or his role, region or grant changes (tokenOwner). The account's password is asked again, so that
+ * a stolen session cannot turn itself into a credential that outlives it. Only a signed-in user, not
+ * a token, creates one.
+ */
+export async function createOwnToken(
+  ctx: AppContext,
+  actor: Actor,
+  input: CreateOwnTokenBody,
+): Promise<{ token: string; item: TokenView }> {
+  const userId = requireUser(actor);
+  requireAccess(actor, 'tokens.own');
+  if (ADMIN_ROLES.includes(actor.role)) throw forbidden();
+  const user = await repo.findUserById(ctx.db, userId);
+  if (!user || user.role !== actor.role) throw new DomainError('UNAUTHENTICATED');
+  await reauthenticate(ctx, actor, user, input.password, 'token.create', 'password');
+  return issueToken(
+    ctx,
+    actor,
+    {
+      name: input.name,
+      role: actor.role,
+      regionCode: user.region_code,
+      individualAccess: VIEWER_ROLES.includes(actor.role) && user.individual_access,
+      days: input.expiresInDays ?? 90,
+      createdBy: userId,
+    },
+    { owner: userId },
+  );
+}
+
+/** The signed-in user's own tokens (created by him), newest first. */
+export async function listOwnTokens(ctx: AppContext, actor: Actor): Promise<TokenView[]> {
+  const userId = requireUser(actor);
+  requireAccess(actor, 'tokens.own');
+  const rows = await ctx.db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('created_by', '=', userId)
+    .orderBy('id', 'desc')
+    .limit(1000)
+    .execute();
+  return rows.map(toTokenView);
+}
+
+/** Revokes one of the signed-in user's own tokens; another's answers 404 like one that does not exist. */
+export async function revokeOwnToken(ctx: AppContext, actor: Actor, id: number): Promise<TokenView> {
+  const userId = requireUser(actor);
+  requireAccess(actor, 'tokens.own');
+  return revoke(ctx, actor, id, userId);
 }
 
 export async function listTokens(ctx: AppContext, actor: Actor): Promise<TokenView[]> {
@@ -1597,13 +1768,41 @@ export async function listTokens(ctx: AppContext, actor: Actor): Promise<TokenVi
 
 export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Promise<TokenView> {
   requireAccess(actor, 'tokens.manage');
+  return revoke(ctx, actor, id, null);
+}
+
+/** Revokes a business user's own tokens (repo.revokeOwnTokens), each audited as token.revoke with the reason. */
+async function revokeOwnTokensAudited(
+  trx: Transaction<DB>,
+  actor: Actor,
+  userId: number,
+  reason: string,
+  keep?: { role: string; regionCode: string | null; individualAccess: boolean },
+): Promise<void> {
+  for (const token of await repo.revokeOwnTokens(trx, userId, keep))
+    await audit(trx, actor, {
+      action: 'token.revoke',
+      entityType: 'api_token',
+      entityId: token.id,
+      regionCode: token.region_code,
+      details: { owner: userId, reason },
+    });
+}
+
+/** Revokes a token (of that creator only, when one is given), audited; its cached sign-in is forgotten. */
+async function revoke(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  createdBy: number | null,
+): Promise<TokenView> {
   const view = await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx
+    let query = trx
       .updateTable('api_tokens')
       .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
+      .where('id', '=', id);
+    if (createdBy !== null) query = query.where('created_by', '=', createdBy);
+    const row = await query.returningAll().executeTakeFirst();
     if (!row) throw notFound({ zh: '令牌不存在', en: 'No such token' });
     await audit(trx, actor, {
       action: 'token.revoke',

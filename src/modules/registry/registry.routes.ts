@@ -75,6 +75,8 @@ const errors = {
   404: { $ref: 'ErrorEnvelope#' },
   409: { $ref: 'ErrorEnvelope#' },
 };
+/** A write of an ID number after too many refusals for numbers registered to others (registry.service.ts). */
+const idNumberErrors = { ...errors, 429: { $ref: 'ErrorEnvelope#' } };
 
 // Persons and households (户籍人口). Every list and read is scoped in SQL to the actor's region;
 // a record out of scope answers 404. ID numbers and phones are masked except through /reveal.
@@ -121,7 +123,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         tags: ['persons'],
         summary: 'Register a person',
         body: PersonCreate,
-        response: { 201: PersonDetail, ...errors },
+        response: { 201: PersonDetail, ...idNumberErrors },
       },
     },
     async (request, reply) =>
@@ -156,7 +158,7 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         summary: 'Change a person (send the version read; a stale one gets 409)',
         params: IdParams,
         body: PersonPatch,
-        response: { 200: PersonDetail, ...errors },
+        response: { 200: PersonDetail, ...idNumberErrors },
       },
     },
     async (request) =>
