@@ -39,6 +39,30 @@ export function diedBy(person: RawBuilder<unknown>, on: string): RawBuilder<bool
       AND f.valid_from <= ${on}::date AND (f.valid_to IS NULL OR f.valid_to > ${on}::date))`;
 }
 
+/**
+ * The person's death (or declaration of death) in force on the day and dated before it: a link or a
+ * household place that would begin on `on` begins after it. The earliest such fact, or undefined.
+ */
+export async function deathBefore(
+  db: Db,
+  personId: number,
+  on: string,
+): Promise<{ kind: 'death' | 'declared_dead'; valid_from: string } | undefined> {
+  const row = await db
+    .selectFrom('person_facts')
+    .select(['kind', 'valid_from'])
+    .where('person_id', '=', personId)
+    .where('kind', 'in', ['death', 'declared_dead'])
+    .where('retracted_at', 'is', null)
+    .where('valid_from', '<', on)
+    .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', on)]))
+    .orderBy('valid_from')
+    .executeTakeFirst();
+  return row
+    ? { kind: row.kind as 'death' | 'declared_dead', valid_from: String(row.valid_from) }
+    : undefined;
+}
+
 // ---------- persons ----------
 
 export async function findPerson(db: Db, id: number, scope: Scope): Promise<PersonRow | undefined> {

@@ -3,7 +3,7 @@
 import { pinyin } from 'pinyin-pro';
 import { ageOn, isIsoDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeCell, type LocalizedMessage } from '../../platform/normalize.ts';
-import { FACT_KINDS, type FactKind } from './registry.facts.ts';
+import { FACT_KINDS, FACT_LABELS, type FactKind } from './registry.facts.ts';
 import { EARLIEST_BIRTH_DATE } from './registry.idnumber.ts';
 import type { RelationKind } from './registry.tables.ts';
 
@@ -262,11 +262,15 @@ export function maskedFactFields(data: Record<string, unknown>): { field: string
 export function checkFactData(kind: FactKind, data: Record<string, unknown>): FactDataCheck {
   const fields = FACT_FIELDS[kind];
   for (const key of Object.keys(data)) {
-    if (!(key in fields))
+    // Own fields only: `constructor`, `toString` and the like are on every object's prototype.
+    if (!Object.hasOwn(fields, key))
       return {
         ok: false,
         path: `data.${key}`,
-        message: { zh: `${kind} 事实不含字段 ${key}`, en: `a ${kind} fact has no field ${key}` },
+        message: {
+          zh: `${FACT_LABELS[kind].zh}记录不含字段 ${key}`,
+          en: `a ${kind} fact has no field ${key}`,
+        },
       };
   }
   const out: Record<string, unknown> = {};

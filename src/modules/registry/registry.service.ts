@@ -18,7 +18,7 @@ import {
   type Lang,
   type Message,
 } from '../../platform/errors.ts';
-import { isIsoDate, today } from '../../platform/dates.ts';
+import { addDays, isIsoDate, today } from '../../platform/dates.ts';
 import { maskPhone, normalizeCell, normalizeName, normalizePhone } from '../../platform/normalize.ts';
 import {
   audit,
@@ -566,13 +566,88 @@ const ID_TAKEN = {
   en: 'This ID number is already registered to another person',
 };
 
+/** At most this many refusals for a taken ID number per caller within ID_TAKEN_WINDOW_MS (then 429). */
+export const ID_TAKEN_LIMIT = 20;
+const ID_TAKEN_WINDOW_MS = 60 * 60 * 1000;
+/** Per database handle (a test's app, the server's), per caller: the times of the recent refusals. */
+const idTakenRefusals = new WeakMap<Kysely<DB>, Map<string, number[]>>();
+
+/** A caller's refusals for a taken number within the window (the older ones forgotten). */
+function recentIdTaken(db: Kysely<DB>, actor: Actor): number[] {
+  let callers = idTakenRefusals.get(db);
+  if (!callers) {
+    callers = new Map();
+    idTakenRefusals.set(db, callers);
+  }
+  const key = uploaderOf(actor);
+  const since = Date.now() - ID_TAKEN_WINDOW_MS;
+  const recent = (callers.get(key) ?? []).filter((at) => at > since);
+  if (recent.length) callers.set(key, recent);
+  else callers.delete(key);
+  // Bounded: a caller's list never grows past the limit, and stale callers are dropped when the map grows.
+  if (callers.size > 10_000)
+    for (const [k, times] of callers) if (!times.some((at) => at > since)) callers.delete(k);
+  return recent;
+}
+
+/** Counts one more refusal for a taken number against the caller. */
+function countIdTaken(db: Kysely<DB>, actor: Actor): void {
+  const recent = recentIdTaken(db, actor);
+  idTakenRefusals.get(db)?.set(uploaderOf(actor), [...recent, Date.now()]);
+}
+
 /**
- * The 409 for an ID number that another person holds. The caller's search is bound to their region:
- * a holder there is named by id and found by a search; of a holder outside it, only that is said, in
- * the template import's words (registry.import.ts), with where the matter goes instead of a search that
- * finds nobody. A merged record holds no number (releaseMergedIdNumber): the person kept stands for it.
+ * Before an ID number is written: a caller refused ID_TAKEN_LIMIT times within the hour for numbers
+ * registered to others writes no ID number until the oldest of them is an hour old (429, audited).
+ * Checked before the write, whatever the number, so the 429 itself says nothing about the number.
  */
-async function idTaken(db: repo.Db, actor: Actor, idNumber: string | null): Promise<DomainError> {
+async function requireIdNumberChecksLeft(
+  db: Kysely<DB>,
+  actor: Actor,
+  refused: { action: string; personId?: number },
+): Promise<void> {
+  const recent = recentIdTaken(db, actor);
+  if (recent.length < ID_TAKEN_LIMIT) return;
+  const minutes = Math.max(1, Math.ceil((Math.min(...recent) + ID_TAKEN_WINDOW_MS - Date.now()) / 60_000));
+  await recordRead(db, actor, {
+    action: 'person.id_number_taken.limited',
+    entityType: 'person',
+    entityId: refused.personId ?? null,
+    regionCode: actor.regionCode || null,
+    result: 'denied',
+    details: {
+      ...refused,
+      field: 'idNumber',
+      limit: ID_TAKEN_LIMIT,
+      windowMinutes: ID_TAKEN_WINDOW_MS / 60_000,
+    },
+  });
+  const message: Message = {
+    zh: `一小时内已有 ${ID_TAKEN_LIMIT} 次因公民身份号码已登记为他人而被拒绝：约 ${minutes} 分钟内不能再录入公民身份号码。请核对号码，或请县级民政部门按完整号码查找`,
+    en: `${ID_TAKEN_LIMIT} refusals within an hour for ID numbers registered to others: no ID number can be entered for about ${minutes} minutes. Check the numbers, or ask the county civil affairs office to look them up by the full number`,
+  };
+  throw new DomainError('RATE_LIMITED', message, [{ path: 'idNumber', message }]);
+}
+
+/**
+ * The 409 for an ID number that another person holds, audited (`person.id_number_taken`, denied;
+ * never the number): the entry names the holder when the caller's region covers them, otherwise says
+ * that the holder is outside it, so an insider trying numbers leaves a trace per try. Written once the
+ * refused write's transaction has rolled back, as auditNamedNotFound does, and counted towards
+ * ID_TAKEN_LIMIT.
+ * The message: the caller's search is bound to their region, so of a holder outside it only that is
+ * said, in the template import's words (registry.import.ts), with where the matter goes instead of a
+ * search that finds nobody. A holder within it is named by id only to a caller who may reveal ID
+ * numbers: to anyone else the id would confirm the full number of a masked person (about 500
+ * candidates are left by the mask), so they are sent to the audited search by the full number. A
+ * merged record holds no number (releaseMergedIdNumber): the person kept stands for it.
+ */
+async function idTaken(
+  db: Kysely<DB>,
+  actor: Actor,
+  idNumber: string | null,
+  refused: { action: string; personId?: number },
+): Promise<DomainError> {
   const found = idNumber === null ? undefined : await repo.findPersonByIdNumber(db, idNumber);
   const holder =
     found?.merged_into != null
@@ -582,17 +657,36 @@ async function idTaken(db: repo.Db, actor: Actor, idNumber: string | null): Prom
           .where('id', '=', found.merged_into)
           .executeTakeFirst()
       : found;
+  const within = holder !== undefined && inScope(actor, holder.hukou_region_code);
+  countIdTaken(db, actor);
+  await recordRead(db, actor, {
+    action: 'person.id_number_taken',
+    entityType: 'person',
+    entityId: within ? holder.id : null,
+    regionCode: within ? holder.hukou_region_code : actor.regionCode || null,
+    result: 'denied',
+    details: {
+      ...refused,
+      field: 'idNumber',
+      holder: within ? 'inScope' : holder ? 'outOfScope' : 'unknown',
+    },
+  });
   const message: Message = !holder
     ? ID_TAKEN
-    : inScope(actor, holder.hukou_region_code)
+    : !within
       ? {
-          zh: `该公民身份号码已登记为另一人员(#${holder.id})，请先查找该人员`,
-          en: `This ID number is already registered to another person (#${holder.id}); search for that person first`,
-        }
-      : {
           zh: '该公民身份号码已在您管辖范围以外的地区登记：户籍迁入须先办理迁移，或请上级民政部门协调',
           en: 'This ID number is registered in a region outside yours: a hukou transfer must come first, or ask the civil affairs office above you to coordinate',
-        };
+        }
+      : hasPermission(actor, 'persons.reveal')
+        ? {
+            zh: `该公民身份号码已登记为另一人员(#${holder.id})，请先查找该人员`,
+            en: `This ID number is already registered to another person (#${holder.id}); search for that person first`,
+          }
+        : {
+            zh: '该公民身份号码已登记为另一人员：请按完整公民身份号码查找该人员（查找记入审计），或请县级民政部门核实',
+            en: 'This ID number is already registered to another person: search for them by the full ID number (the search is audited), or ask the county civil affairs office to check it',
+          };
   return new DomainError('CONFLICT', message, [{ path: 'idNumber', message }]);
 }
 
@@ -771,6 +865,7 @@ export async function createPerson(
   const name = personName(input.name);
   const spelled = nameSpellings(name);
   const relationToHead = relationToHeadOf(input.relationToHead);
+  if (identity.id_number !== null) await requireIdNumberChecksLeft(db, actor, { action: 'person.create' });
   try {
     return await db.transaction().execute(async (trx) => {
       if (input.householdId != null) {
@@ -814,7 +909,8 @@ export async function createPerson(
       return personDetail(trx, row, lang);
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, identity.id_number);
+    if (isUniqueViolation(error, 'persons_id_number_key'))
+      throw await idTaken(db, actor, identity.id_number, { action: 'person.create' });
     await auditNamedNotFound(db, actor, error, { action: 'person.create' });
     throw error;
   }
@@ -828,6 +924,8 @@ export async function updatePerson(
   lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireWrite(actor);
+  if (patch.idNumber != null)
+    await requireIdNumberChecksLeft(db, actor, { action: 'person.update', personId: id });
   // The number written, for the message when another person holds it.
   let idNumber: string | null = null;
   try {
@@ -869,7 +967,14 @@ export async function updatePerson(
       if (householdId !== null && householdId !== current.household_id) {
         const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
         if (!household) throw new NamedRecordNotFound('householdId', 'household', householdId);
+        await requireAlive(trx, current, 'householdId');
       }
+      if (
+        'relationToHead' in patch &&
+        relationToHeadOf(patch.relationToHead) === '户主' &&
+        current.relation_to_head !== '户主'
+      )
+        await requireAlive(trx, current, 'relationToHead');
       const name = personName(pick('name', current.name) ?? current.name);
       const spelled = nameSpellings(name);
       // A corrected birth date or sex (or an ID number bringing new ones) must still fit the person's
@@ -936,7 +1041,8 @@ export async function updatePerson(
       return personDetail(trx, updated, lang);
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'persons_id_number_key')) throw await idTaken(db, actor, idNumber);
+    if (isUniqueViolation(error, 'persons_id_number_key'))
+      throw await idTaken(db, actor, idNumber, { action: 'person.update', personId: id });
     await auditNamedNotFound(db, actor, error, { action: 'person.update', personId: id });
     throw error;
   }
@@ -1198,6 +1304,8 @@ export async function addFact(
     const ended = checkFactPeriod(stored, input.kind, input.from, input.to ?? null, {
       birthDate: person.birth_date,
     });
+    if (input.kind === 'death' || input.kind === 'declared_dead')
+      await checkLinksBeforeDeath(trx, person, input.kind, input.from, input.to ?? null);
     const row = await repo.insertFact(trx, {
       person_id: personId,
       kind: input.kind,
@@ -1222,6 +1330,63 @@ export async function addFact(
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
   });
+}
+
+/**
+ * A death (or a declaration of death) dated before something a link of the person records after it:
+ * the link's start, an entrustment form the person signed or a check of them as carer. 409 naming the
+ * link, as a death before a fact's start is (checkFactPeriod); the posthumous child's link to the
+ * father (checkRelationAfterDeath) excepted.
+ */
+async function checkLinksBeforeDeath(
+  trx: Transaction<DB>,
+  person: repo.PersonRow,
+  kind: 'death' | 'declared_dead',
+  from: string,
+  to: string | null,
+): Promise<void> {
+  const links = await trx
+    .selectFrom('person_relations as r')
+    .innerJoin('persons as c', 'c.id', 'r.person_id')
+    .select([
+      'r.id',
+      'r.kind',
+      'r.subtype',
+      'r.person_id',
+      'r.related_person_id',
+      'r.valid_from',
+      'r.entrustment_form_date',
+      'r.carer_fitness_checked_on',
+      'c.birth_date as child_birth',
+    ])
+    .where((eb) => eb.or([eb('r.person_id', '=', person.id), eb('r.related_person_id', '=', person.id)]))
+    .orderBy('r.id')
+    .execute();
+  const after = (date: string | null) => date !== null && date > from && (to === null || date < to);
+  for (const l of links) {
+    const dated: [string | null, Message][] = [
+      [l.valid_from, { zh: '开始日期', en: 'start' }],
+      [l.entrustment_form_date, CARER_RECORD_DATES[0][1]],
+      [l.related_person_id === person.id ? l.carer_fitness_checked_on : null, CARER_RECORD_DATES[1][1]],
+    ];
+    for (const [date, what] of dated) {
+      if (!after(date)) continue;
+      const posthumous =
+        date === l.valid_from &&
+        kind === 'death' &&
+        l.kind === 'parent' &&
+        l.subtype === 'biological' &&
+        l.related_person_id === person.id &&
+        person.sex === 1 &&
+        date === l.child_birth &&
+        from >= addDays(date as string, -POSTHUMOUS_DAYS);
+      if (posthumous) continue;
+      throw conflict({
+        zh: `${FACT_LABELS[kind].zh}日期 ${from} 早于已登记的家庭关系 #${l.id} 的${what.zh} ${date}：人去世后不能再建立关系；请先核对该关系`,
+        en: `the ${FACT_LABELS[kind].en} on ${from} is before the ${what.en} ${date} of the recorded link #${l.id}: nothing about a link begins after a death; check that link first`,
+      });
+    }
+  }
 }
 
 /** A fact kind's label; a kind the code does not know (none is stored) as written. */
@@ -1597,6 +1762,7 @@ export async function addRelation(
       if (!other) throw new NamedRecordNotFound('relatedPersonId', 'person', input.relatedPersonId);
       requireNotMerged(other, 'relatedPersonId');
       checkRelationDates(input, bornPerson(person), bornPerson(other));
+      await checkRelationAfterDeath(trx, input, person, other);
       if (input.kind === 'parent') {
         const reverse = await trx
           .selectFrom('person_relations')
@@ -1754,6 +1920,93 @@ function checkRelationDates(input: RelationCreate, subject: BornPerson, related:
     const date = input[field];
     const unborn = date == null ? null : beforeBirthProblem(date, persons, what);
     if (unborn) throw invalid(field, unborn);
+  }
+}
+
+/** A death or a declaration of death, as messages name it. */
+function deathWords(
+  person: repo.PersonRow,
+  death: { kind: 'death' | 'declared_dead'; valid_from: string },
+): Message {
+  return death.kind === 'death'
+    ? {
+        zh: `“${person.name}”的死亡日期 ${death.valid_from}`,
+        en: `${person.name}'s death on ${death.valid_from}`,
+      }
+    : {
+        zh: `“${person.name}”被宣告死亡的日期 ${death.valid_from}`,
+        en: `${person.name}'s declaration of death on ${death.valid_from}`,
+      };
+}
+
+/**
+ * A dead person's hukou is cancelled: they join no household and head none from today. 400 naming
+ * the field and the date of death.
+ */
+async function requireAlive(trx: Transaction<DB>, person: repo.PersonRow, field: string): Promise<void> {
+  const death = await repo.deathBefore(trx, person.id, today());
+  if (!death) return;
+  const dead = deathWords(person, death);
+  throw invalid(field, {
+    zh: `${dead.zh}在今天（${today()}）之前：去世的人户籍已注销，不能迁入家庭户或担任户主`,
+    en: `${dead.en} is before today (${today()}): a dead person's hukou is cancelled; they cannot join a household or be its head`,
+  });
+}
+
+/** Days a father's death may come before the birth of his child (a posthumous child). */
+const POSTHUMOUS_DAYS = 300;
+
+/**
+ * Nothing about a link begins after either person's death (docs/DECISIONS.md "Nothing about the
+ * person may start after the death date", as checkFactPeriod holds it for facts): its start, and a
+ * carer's form and fitness check, each a 400 naming the field and the date of death. A carer or
+ * guardian link without a start is taken from today (as the age check takes it); a parent or spouse
+ * link without one is history of unknown date (a widow's late husband, an orphan's parents) and is
+ * not checked. A biological parent link starting on the child's birth is the posthumous child's: the
+ * father may have died up to POSTHUMOUS_DAYS before it.
+ */
+async function checkRelationAfterDeath(
+  trx: Transaction<DB>,
+  input: RelationCreate,
+  person: repo.PersonRow,
+  other: repo.PersonRow,
+): Promise<void> {
+  const start = input.validFrom ?? (input.kind === 'carer' || input.kind === 'guardian' ? today() : null);
+  const untimed = input.validFrom == null;
+  const checks: [string, string | null, Message, repo.PersonRow[]][] = [
+    [
+      untimed ? 'relatedPersonId' : 'validFrom',
+      start,
+      { zh: '关系开始日期', en: 'the start of the link' },
+      [person, other],
+    ],
+    ['entrustmentFormDate', input.entrustmentFormDate ?? null, CARER_RECORD_DATES[0][1], [person, other]],
+    ['carerFitnessCheckedOn', input.carerFitnessCheckedOn ?? null, CARER_RECORD_DATES[1][1], [other]],
+  ];
+  for (const [field, date, what, persons] of checks) {
+    if (date === null) continue;
+    for (const who of persons) {
+      const death = await repo.deathBefore(trx, who.id, date);
+      if (!death) continue;
+      // The posthumous child: the father died before the birth the link starts on.
+      if (
+        field === 'validFrom' &&
+        input.kind === 'parent' &&
+        (input.subtype ?? 'biological') === 'biological' &&
+        who.id === other.id &&
+        other.sex === 1 &&
+        death.kind === 'death' &&
+        date === person.birth_date &&
+        death.valid_from >= addDays(date, -POSTHUMOUS_DAYS)
+      )
+        continue;
+      const dead = deathWords(who, death);
+      const asToday = field === 'relatedPersonId';
+      throw invalid(field, {
+        zh: `${what.zh} ${date}${asToday ? '（未填开始日期，按今天计）' : ''}晚于${dead.zh}：人去世后不能再建立关系`,
+        en: `${what.en} ${date}${asToday ? ' (no start given: taken as today)' : ''} is after ${dead.en}: nothing about a link begins after a death`,
+      });
+    }
   }
 }
 
@@ -2160,6 +2413,10 @@ export async function updateHousehold(
       if (!current) throw notFound(HOUSEHOLD_NOT_FOUND);
       if (current.version !== patch.version) throw conflict();
       if ('headPersonId' in patch) await requireHead(trx, actor, patch.headPersonId, id);
+      if (patch.headPersonId != null && patch.headPersonId !== current.head_person_id) {
+        const head = await repo.findPerson(trx, patch.headPersonId, scopeRange(actor));
+        if (head) await requireAlive(trx, head, 'headPersonId');
+      }
       // The former and the new head are locked first, in id order, as a person's update takes the
       // person before the household (recordHead): so the two never wait on each other.
       const heads = [current.head_person_id, patch.headPersonId ?? null].filter(
