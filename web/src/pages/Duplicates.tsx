@@ -2,7 +2,7 @@
 // birth date within a township, or the pinyin and birth date. Merging names both persons in a
 // confirmation; the server keeps both histories (the duplicate's facts and links move to the person
 // kept, the duplicate's row stays with a pointer) and audits the merge.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, App, Button, Card, Empty, List, Radio, Space, Tag, Typography } from 'antd';
 import { MergeCellsOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
@@ -28,6 +28,8 @@ const messages = defineMessages(
     merged: '已将 {dup} 合并到 {kept}',
     conflict: '其中一人已被他人修改或合并，列表已刷新，请重新核对。',
     empty: '没有疑似重复人员',
+    failed: '未能读取疑似重复人员：请重试',
+    retry: '重试',
     more: '加载更多',
     noId: '无身份号码',
     household: '户 {no}',
@@ -47,6 +49,8 @@ const messages = defineMessages(
     merged: '{dup} merged into {kept}',
     conflict: 'One of them was changed or merged by someone else; the list was reloaded. Check again.',
     empty: 'No possible duplicates',
+    failed: 'The possible duplicates could not be read: retry',
+    retry: 'Retry',
     more: 'Load more',
     noId: 'no ID number',
     household: 'household {no}',
@@ -65,29 +69,47 @@ export default function Duplicates() {
   // The person kept in each group, by the group's index; the first one unless chosen.
   const [kept, setKept] = useState<Record<number, number>>({});
   const [busy, setBusy] = useState(false);
+  // The first page failed: the list is unknown, not empty (offer 重试, not 加载更多).
+  const [firstFailed, setFirstFailed] = useState(false);
+  // The region a page answers: a page of an earlier region (a slow 加载更多) is dropped.
+  const asked = useRef(0);
 
   // The first page, or the page after `cursor` added below the groups shown.
   const load = useCallback(
-    (signal?: AbortSignal, cursor?: string) =>
-      personEditApi
+    (signal?: AbortSignal, cursor?: string) => {
+      const mine = asked.current;
+      return personEditApi
         .duplicates(region, cursor, signal)
         .then((page) => {
+          if (mine !== asked.current) return;
           setGroups((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
           setNext(page.nextCursor);
           if (!cursor) setKept({});
+          setFirstFailed(false);
           setError(null);
         })
         .catch((e: unknown) => {
-          if (isAbortError(e)) return;
-          setGroups((current) => current ?? []);
+          if (isAbortError(e) || mine !== asked.current) return;
+          if (!cursor) {
+            // Nothing of this list is known: no groups (the earlier ones may be merged or of another
+            // region), no cursor (it would skip every group before it), and a retry of the first page.
+            setGroups([]);
+            setNext(null);
+            setKept({});
+            setFirstFailed(true);
+          }
           setError(e instanceof ApiError ? e.message : String(e));
-        }),
+        });
+    },
     [region],
   );
 
   useEffect(() => {
     const controller = new AbortController();
+    asked.current += 1;
     setGroups(null);
+    setNext(null);
+    setFirstFailed(false);
     void load(controller.signal);
     return () => controller.abort();
   }, [load]);
@@ -146,7 +168,13 @@ export default function Duplicates() {
       {groups === null ? (
         <Card loading size="small" />
       ) : groups.length === 0 ? (
-        <Empty description={t('empty')} />
+        firstFailed ? (
+          <Empty description={t('failed')} data-testid="duplicates-failed">
+            <Button onClick={() => void load()}>{t('retry')}</Button>
+          </Empty>
+        ) : (
+          <Empty description={t('empty')} />
+        )
       ) : (
         <Space orientation="vertical" size={12} style={{ width: '100%' }} data-testid="duplicate-groups">
           {groups.map((group, index) => {

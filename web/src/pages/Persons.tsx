@@ -2,7 +2,7 @@
 // filter by care group (several at once), and see each person's groups today as tags. The filters
 // live in the address (?q=&group=a,b) so a list can be bookmarked or sent. On a phone the table
 // keeps the name and the groups only.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Button, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { HomeOutlined, UserAddOutlined } from '@ant-design/icons';
 import { ApiError, isAbortError } from '../api.ts';
@@ -35,6 +35,8 @@ const messages = defineMessages(
     household: '户编号',
     careGroups: '关爱对象',
     more: '加载更多',
+    retry: '重试',
+    failed: '未能查询，结果未知：请重试',
     empty: '没有符合条件的人员',
     newPerson: '登记人员',
     newHousehold: '新增户',
@@ -55,6 +57,8 @@ const messages = defineMessages(
     household: 'Household',
     careGroups: 'Care groups',
     more: 'Load more',
+    retry: 'Retry',
+    failed: 'The search did not run, so nothing is known yet: retry',
     empty: 'Nobody matches',
     newPerson: 'Register a person',
     newHousehold: 'New household',
@@ -90,22 +94,37 @@ export default function Persons() {
   const [items, setItems] = useState<PersonListItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The first page of the current query failed: the list is unknown, not empty (offer 重试, not 加载更多).
+  const [firstFailed, setFirstFailed] = useState(false);
+  // The query a response answers: a page of an earlier query (a slow 加载更多) is dropped, so that
+  // its rows and its cursor never mix with the current query's.
+  const query = useRef(0);
   const region = workingRegion?.code;
 
   const load = useCallback(
-    (cursor: string | null, signal?: AbortSignal) =>
-      personsApi
+    (cursor: string | null, signal?: AbortSignal) => {
+      const asked = query.current;
+      return personsApi
         .list({ q: filters.q, groups: filters.groups, region, cursor }, signal)
         .then((page) => {
+          if (asked !== query.current) return;
           setItems((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
           setNext(page.nextCursor);
+          setFirstFailed(false);
           setError(null);
         })
         .catch((e: unknown) => {
-          if (isAbortError(e)) return;
-          setItems((prev) => prev ?? []);
+          if (isAbortError(e) || asked !== query.current) return;
+          if (cursor === null) {
+            // Nothing of this query is known: no rows, no cursor (an earlier query's cursor would
+            // skip every row below it), and a retry of the first page.
+            setItems([]);
+            setNext(null);
+            setFirstFailed(true);
+          }
           setError(e instanceof ApiError ? e.message : String(e));
-        }),
+        });
+    },
     [filters, region],
   );
 
@@ -116,7 +135,10 @@ export default function Persons() {
     const search = params.toString();
     navigate(`/persons${search ? `?${search}` : ''}`, { replace: true });
     const controller = new AbortController();
+    query.current += 1;
     setItems(null);
+    setNext(null);
+    setFirstFailed(false);
     void load(null, controller.signal);
     return () => controller.abort();
   }, [filters, load]);
@@ -216,7 +238,16 @@ export default function Persons() {
         loading={items === null}
         dataSource={items ?? []}
         pagination={false}
-        locale={{ emptyText: t('empty') }}
+        locale={{
+          emptyText: firstFailed ? (
+            <Space orientation="vertical" data-testid="persons-failed">
+              <span>{t('failed')}</span>
+              <Button onClick={() => void load(null)}>{t('retry')}</Button>
+            </Space>
+          ) : (
+            t('empty')
+          ),
+        }}
         columns={
           isPhone
             ? [

@@ -330,17 +330,84 @@ export const FACT_FIELDS: Readonly<Record<FactKind, readonly FactField[]>> = {
   ],
 };
 
-/** A fact's data in words: "外出务工地: 郑州; 预计返回日期: 2026-02-01". */
+/**
+ * The child ledger's own answers (a 'ledger_declaration' fact, written only by a ledger import;
+ * src/modules/registry/registry.rules.ts FACT_FIELDS and TEMPLATE_FACT_KEYS), labelled with the
+ * ledger's column names. Display only: no clerk records this kind by hand.
+ */
+export const LEDGER_DECLARATION_FIELDS: readonly FactField[] = [
+  { key: 'leftBehindChild', label: { zh: '留守儿童', en: 'Left-behind child' }, type: 'boolean' },
+  {
+    key: 'bothParentsMigrant',
+    label: { zh: '父母双方同时外出', en: 'Both parents away for work' },
+    type: 'boolean',
+  },
+  {
+    key: 'oneMigrantOtherUnable',
+    label: { zh: '一方外出另一方无监护能力', en: 'One parent away, the other unable to care' },
+    type: 'boolean',
+  },
+  {
+    key: 'unableParent',
+    label: { zh: '无监护能力方', en: 'Parent unable to care' },
+    type: 'choice',
+    options: choices({ father: { zh: '父亲', en: 'father' }, mother: { zh: '母亲', en: 'mother' } }, [
+      'father',
+      'mother',
+    ]),
+  },
+  { key: 'unableReason', label: { zh: '无监护能力原因', en: 'Why unable' }, type: 'text' },
+  { key: 'hasEntrustedCarer', label: { zh: '有无委托监护人', en: 'Entrusted carer' }, type: 'boolean' },
+  {
+    key: 'guardianshipType',
+    label: { zh: '监护类型', en: 'Guardianship' },
+    type: 'choice',
+    options: choices(
+      {
+        none: { zh: '无人监护', en: 'no one cares for the child' },
+        parent_unable: { zh: '父或母无监护能力', en: 'a parent is unable to care' },
+        carer_insufficient: { zh: '受委托监护人监护能力不足', en: 'the entrusted carer cannot cope' },
+        fair: { zh: '监护情况一般', en: 'fair' },
+        good: { zh: '监护情况较好', en: 'good' },
+      },
+      ['none', 'parent_unable', 'carer_insufficient', 'fair', 'good'],
+    ),
+  },
+  { key: 'hukouRegistered', label: { zh: '是否登记户口', en: 'Hukou registered' }, type: 'boolean' },
+  { key: 'boarding', label: { zh: '是否学校寄宿', en: 'Boards at school' }, type: 'boolean' },
+  { key: 'incomeSources', label: { zh: '家庭经济来源', en: 'Family income' }, type: 'text' },
+  { key: 'assistance', label: { zh: '救助帮扶情况', en: 'Assistance received' }, type: 'text' },
+];
+
+/** Every kind's fields as the person file shows them: the recordable ones and the ledger's. */
+const DISPLAY_FIELDS: Readonly<Record<string, readonly FactField[] | undefined>> = {
+  ...FACT_FIELDS,
+  ledger_declaration: LEDGER_DECLARATION_FIELDS,
+};
+
+const YES_NO: Readonly<Record<'true' | 'false', Localized>> = {
+  true: { zh: '是', en: 'yes' },
+  false: { zh: '否', en: 'no' },
+};
+
+/**
+ * A fact's data in words: "外出务工地: 郑州; 预计返回日期: 2026-02-01". A yes/no is always a word
+ * (是/否, yes/no), never true/false; a key this table does not know yet (a newer server) is shown as
+ * it is rather than dropped, so that nothing recorded is hidden.
+ */
 export function describeFactData(kind: string, data: Record<string, unknown>, lang: 'zh' | 'en'): string {
-  const fields = (FACT_FIELDS as Record<string, readonly FactField[] | undefined>)[kind] ?? [];
+  const fields = DISPLAY_FIELDS[kind] ?? [];
   const parts: string[] = [];
   for (const [key, value] of Object.entries(data)) {
     if (value === null || value === undefined || value === '') continue;
     const field = fields.find((f) => f.key === key);
-    let shown = String(value);
-    if (field?.type === 'choice') shown = field.options.find((o) => o.value === value)?.label[lang] ?? shown;
-    else if (field?.type === 'boolean')
-      shown = value ? (lang === 'zh' ? '是' : 'yes') : lang === 'zh' ? '否' : 'no';
+    let shown: string;
+    if (typeof value === 'boolean') shown = YES_NO[value ? 'true' : 'false'][lang];
+    else if (field?.type === 'choice')
+      shown = field.options.find((o) => o.value === value)?.label[lang] ?? String(value);
+    else if (Array.isArray(value)) shown = value.map(String).join(lang === 'zh' ? '、' : ', ');
+    else if (typeof value === 'object') shown = JSON.stringify(value);
+    else shown = String(value as string | number);
     parts.push(`${field ? field.label[lang] : key}: ${shown}`);
   }
   return parts.join('; ');

@@ -36,9 +36,10 @@ import {
   type AuditResult,
 } from '../../access/access.ts';
 import { RegionField } from '../../access/RegionField.tsx';
-import { defineMessages, useLang, useT, type Lang, type Localized } from '../../i18n.ts';
+import { defineMessages, useLang, useT, type Localized } from '../../i18n.ts';
 import { useAppState } from '../../shell/app-state.tsx';
 import { PageTitle } from '../../shell/PageTitle.tsx';
+import { AUDIT_ACTIONS, auditActionLabel } from './audit-actions.ts';
 import { useIsPhone } from '../../shell/responsive.ts';
 
 const messages = defineMessages(
@@ -116,66 +117,6 @@ const messages = defineMessages(
   },
 );
 
-/** The actions the system records, with their words; unknown ones show their code. */
-const ACTIONS: Record<string, Localized> = {
-  'auth.': { zh: '登录与账户安全（全部）', en: 'Sign-in and account security (all)' },
-  'auth.login': { zh: '登录', en: 'Sign in' },
-  'auth.logout': { zh: '退出登录', en: 'Sign out' },
-  'auth.logout_all': { zh: '退出所有设备', en: 'Sign out everywhere' },
-  'auth.password.change': { zh: '修改密码', en: 'Change password' },
-  'auth.2fa.enroll': { zh: '开始绑定双因素验证', en: 'Start two-factor enrolment' },
-  'auth.2fa.confirm': { zh: '绑定双因素验证', en: 'Confirm two-factor enrolment' },
-  'auth.2fa.secrets_sealed': { zh: '加密存量双因素密钥', en: 'Encrypt stored two-factor secrets' },
-  'access.denied': { zh: '拒绝访问', en: 'Access denied' },
-  'user.': { zh: '用户管理（全部）', en: 'User administration (all)' },
-  'user.create': { zh: '创建用户', en: 'Create user' },
-  'user.disable': { zh: '停用用户', en: 'Disable user' },
-  'user.enable': { zh: '启用用户', en: 'Enable user' },
-  'user.password.reset': { zh: '重置密码', en: 'Reset password' },
-  'user.role.assign': { zh: '分配角色', en: 'Assign role' },
-  'user.2fa.reset': { zh: '重置双因素验证', en: 'Reset two-factor authentication' },
-  'token.': { zh: 'API 令牌（全部）', en: 'API tokens (all)' },
-  'token.create': { zh: '创建 API 令牌', en: 'Create API token' },
-  'token.revoke': { zh: '吊销 API 令牌', en: 'Revoke API token' },
-  'audit.': { zh: '审计日志（全部）', en: 'Audit log (all)' },
-  'audit.search': { zh: '查询审计日志', en: 'Search audit log' },
-  'audit.export': { zh: '导出审计日志', en: 'Export audit log' },
-  'audit.verify': { zh: '校验审计日志', en: 'Verify audit log' },
-  'person.': { zh: '人员信息（全部）', en: 'Person records (all)' },
-  'person.read': { zh: '查看人员信息', en: 'Read a person' },
-  'person.reveal': { zh: '查看完整证件号/电话', en: 'Reveal ID number or phone' },
-  'person.create': { zh: '新增人员', en: 'Create a person' },
-  'person.update': { zh: '修改人员', en: 'Update a person' },
-  'person.merge': { zh: '合并人员', en: 'Merge persons' },
-  'person.search': { zh: '查询人员', en: 'Search persons' },
-  'person.duplicates.read': { zh: '查看疑似重复人员', en: 'Read possible duplicates' },
-  'person.fact.add': { zh: '登记事实', en: 'Record a fact' },
-  'person.fact.end': { zh: '结束事实', en: 'End a fact' },
-  'person.fact.retract': { zh: '撤回事实', en: 'Retract a fact' },
-  'person.relation.add': { zh: '添加亲属关系', en: 'Add a relation' },
-  'household.': { zh: '家庭信息（全部）', en: 'Households (all)' },
-  'household.create': { zh: '新增家庭', en: 'Create a household' },
-  'household.read': { zh: '查看家庭', en: 'Read a household' },
-  'household.reveal': {
-    zh: '查看家庭住址/财产中的完整号码',
-    en: 'Reveal numbers in a household address or assets',
-  },
-  'household.update': { zh: '修改家庭', en: 'Update a household' },
-  'registry.': { zh: '名册导入导出（全部）', en: 'Register import and export (all)' },
-  'registry.import': { zh: '导入名册', en: 'Import a register' },
-  'registry.import.submit': { zh: '提交导入文件', en: 'Submit a file for import' },
-  'registry.import.dry_run': { zh: '试导入（不写入）', en: 'Dry-run import' },
-  'registry.export': { zh: '导出名册', en: 'Export a register' },
-  'import.errors.download': { zh: '下载导入错误报告', en: 'Download an import error report' },
-  'import.review.download': { zh: '下载台账核对报告', en: 'Download a ledger review' },
-  'groups.': { zh: '关爱群体（全部）', en: 'Care groups (all)' },
-  'groups.config.change': { zh: '修改群体参数', en: 'Change group settings' },
-  'groups.members.read': { zh: '查看群体名单', en: 'Read a group list' },
-  'groups.stats.export': { zh: '导出群体统计', en: 'Export group statistics' },
-  'worklist.read': { zh: '查看待办事项', en: 'Read the worklist' },
-  'worklist.acknowledge': { zh: '确认待办事项', en: 'Acknowledge a worklist item' },
-};
-
 /** What an entry is about, in words; unknown kinds show their code. */
 const ENTITY_TYPES: Record<string, Localized> = {
   person: { zh: '人员', en: 'Person' },
@@ -192,9 +133,9 @@ const ENTITY_TYPES: Record<string, Localized> = {
   route: { zh: '接口', en: 'API route' },
 };
 
-function actionLabel(action: string, lang: Lang): string | null {
-  return ACTIONS[action]?.[lang] ?? null;
-}
+/** The actions the system records, with their words; unknown ones show their code. */
+const ACTIONS = AUDIT_ACTIONS;
+const actionLabel = auditActionLabel;
 
 const RESULT_COLORS: Record<string, string> = { ok: 'green', denied: 'orange', error: 'red' };
 
