@@ -91,6 +91,8 @@ const messages = defineMessages(
     tokenName: '名称',
     tokenNameHint: '调用系统的名称和用途，如“县教育局学籍比对”',
     tokenNameRequired: '请输入名称',
+    tokenRolesHint:
+      '安全管理员只能签发不接触个人信息的令牌（统计查看、服务机构）；业务人员的接口令牌由本人创建（POST /api/v1/auth/tokens）',
     prefix: '令牌前缀',
     expiresAt: '到期时间',
     lastUsedAt: '最近使用',
@@ -153,6 +155,8 @@ const messages = defineMessages(
     tokenName: 'Name',
     tokenNameHint: 'The calling system and its purpose, e.g. “county education bureau enrolment check”',
     tokenNameRequired: 'Enter a name',
+    tokenRolesHint:
+      'The security administrator issues only tokens that reach no personal data (statistics viewers, service providers); a business user makes his own (POST /api/v1/auth/tokens)',
     prefix: 'Prefix',
     expiresAt: 'Expires',
     lastUsedAt: 'Last used',
@@ -183,9 +187,15 @@ const LEVEL_OF_LENGTH: Record<number, RegionLevel> = {
   12: 'village',
 };
 
-function roleOptions(lang: Lang) {
-  return ASSIGNABLE_ROLES.map((role) => ({ value: role, label: roleLabel(role, lang) }));
+function roleOptions(lang: Lang, roles: readonly Role[]) {
+  return roles.map((role) => ({ value: role, label: roleLabel(role, lang) }));
 }
+
+/**
+ * The roles the security administrator may give a token: none that reaches personal data (the server
+ * refuses the others, access.service.ts createToken); a business user makes his own token.
+ */
+const TOKEN_ROLES: readonly Role[] = [...VIEWER_ROLES, 'service_provider'];
 
 interface ScopeValues {
   role: Role;
@@ -194,16 +204,21 @@ interface ScopeValues {
 }
 
 /** Role, region at the level the role needs, and individual access for viewers: for accounts and tokens. */
-function ScopeFields({ t, lang }: { t: Translate<Key>; lang: Lang }) {
+function ScopeFields({ t, lang, forToken = false }: { t: Translate<Key>; lang: Lang; forToken?: boolean }) {
   const form = Form.useFormInstance<ScopeValues>();
   const role = Form.useWatch('role', form);
   const length = role ? ROLE_REGION_LENGTH[role] : null;
   const level = length ? levelLabel(LEVEL_OF_LENGTH[length] ?? 'county', lang) : '';
   return (
     <>
-      <Form.Item name="role" label={t('role')} rules={[{ required: true, message: t('roleRequired') }]}>
+      <Form.Item
+        name="role"
+        label={t('role')}
+        {...(forToken ? { extra: t('tokenRolesHint') } : {})}
+        rules={[{ required: true, message: t('roleRequired') }]}
+      >
         <Select
-          options={roleOptions(lang)}
+          options={roleOptions(lang, forToken ? TOKEN_ROLES : ASSIGNABLE_ROLES)}
           showSearch={{ optionFilterProp: 'label' }}
           onChange={() => form.setFieldValue('regionCode', null)}
         />
@@ -226,7 +241,7 @@ function ScopeFields({ t, lang }: { t: Translate<Key>; lang: Lang }) {
       >
         <RegionField depth={length ?? 12} data-testid="scope-region" />
       </Form.Item>
-      {role && VIEWER_ROLES.includes(role) && (
+      {role && VIEWER_ROLES.includes(role) && !forToken && (
         <Form.Item
           name="individualAccess"
           label={t('individualAccess')}
@@ -619,7 +634,7 @@ function Tokens() {
           >
             <Input maxLength={100} />
           </Form.Item>
-          <ScopeFields t={t} lang={lang} />
+          <ScopeFields t={t} lang={lang} forToken />
           <Form.Item name="expiresInDays" label={t('expiresInDays')} rules={[{ required: true }]}>
             <InputNumber min={1} max={366} precision={0} style={{ width: 140 }} />
           </Form.Item>
