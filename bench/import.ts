@@ -16,7 +16,6 @@ import { createContext } from '../src/app.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import { openPostgres } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logging.ts';
-import { YOUNG_GENERATION_FLAG } from '../src/platform/heap.ts';
 import { loadRegions } from '../src/modules/regions/index.ts';
 import { importRegistryFile } from '../src/modules/registry/index.ts';
 import { systemActor } from '../src/modules/access/index.ts';
@@ -24,6 +23,7 @@ import { readTable } from '../src/modules/registry/registry.reader.ts';
 import { TEMPLATE_HEADERS } from '../src/modules/registry/registry.template.ts';
 import { freshDatabase, numberArg, report, verdict } from './support.ts';
 
+const heapModule = new URL('../src/platform/heap.ts', import.meta.url).href;
 const COLUMNS = TEMPLATE_HEADERS.map((_h, i) => `c${i}`);
 
 interface Measured {
@@ -80,13 +80,18 @@ if (childKind) {
     execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
   };
   const measure = (kind: string, url: string, file: string): Measured => {
-    const out = execFileSync(
-      process.execPath,
-      // Started as Shouhu's entry points start (src/platform/heap.ts): the young generation kept at
-      // its starting size from the first module on.
-      [YOUNG_GENERATION_FLAG, import.meta.filename, '--child', kind, '--url', url, '--file', file],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
-    );
+    // Started as Shouhu's entry points start (bin/shouhu.js): the young generation bounded
+    // (src/platform/heap.ts) before any other module loads, then this file in its child role.
+    const childArgv = [process.execPath, import.meta.filename, '--child', kind, '--url', url, '--file', file];
+    const start = `const { boundYoungGeneration } = await import(${JSON.stringify(heapModule)});
+      boundYoungGeneration();
+      process.argv = ${JSON.stringify(childArgv)};
+      await import(${JSON.stringify(import.meta.url)});`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', start], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    });
     return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measured;
   };
   /** A fresh PostgreSQL database with the schema and the county's regions. */

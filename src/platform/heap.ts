@@ -12,8 +12,5 @@ import v8 from 'node:v8';
  * reads the factor each time it would grow the space, so setting it after start takes effect.
  */
 export function boundYoungGeneration(): void {
-  v8.setFlagsFromString(YOUNG_GENERATION_FLAG);
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
-
-/** The V8 option itself, for a child process started with it (bench/import's measurements). */
-export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
