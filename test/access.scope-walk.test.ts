@@ -80,6 +80,8 @@ interface Area {
   motherFactId: number;
   /** The parents' marriage: the link the end route ends (a divorce). */
   spouseLinkId: number;
+  /** The mother's guardian (the father): the link the retract route retracts. */
+  guardianLinkId: number;
   importId: number;
   jobId: number;
   worklistItemId: number;
@@ -257,6 +259,17 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
     .where('person_id', 'in', [father.id, mother.id])
     .where('related_person_id', 'in', [father.id, mother.id])
     .executeTakeFirstOrThrow();
+  await ok(owner, 'POST', `/persons/${mother.id}/relations`, {
+    relatedPersonId: father.id,
+    kind: 'guardian',
+  });
+  const guardianLink = await t.ctx.db
+    .selectFrom('person_relations')
+    .select('id')
+    .where('kind', '=', 'guardian')
+    .where('person_id', '=', mother.id)
+    .where('related_person_id', '=', father.id)
+    .executeTakeFirstOrThrow();
   // An evaluation job of the area (also makes sure the memberships and the worklist exist).
   const job = await ok<{ jobId: number }>(owner, 'POST', '/groups/evaluations', { region: village });
   await t.ctx.jobs.drain();
@@ -313,6 +326,7 @@ async function seedArea(key: Area['key'], village: string, root: string, seq: nu
     factId: fact.id,
     motherFactId: motherFact.id,
     spouseLinkId: Number(spouseLink.id),
+    guardianLinkId: Number(guardianLink.id),
     importId: (submitted.json() as { id: number }).id,
     jobId: job.jobId,
     worklistItemId: Number(item.id),
@@ -486,6 +500,11 @@ const ROUTES: Record<string, RouteSpec> = {
     kind: 'target',
     path: (x) => ({ id: x.fatherId, relationId: x.spouseLinkId }),
     body: () => ({ to: '2026-10-01' }),
+  },
+  'POST /api/v1/persons/{id}/relations/{relationId}/retract': {
+    kind: 'target',
+    path: (x) => ({ id: x.motherId, relationId: x.guardianLinkId }),
+    body: () => ({ reason: '走查：登记错人' }),
   },
   'POST /api/v1/persons/{id}/merge': {
     kind: 'target',

@@ -489,6 +489,11 @@ const ROUTES: Record<string, RouteFixture> = {
     path: () => newLink(),
     body: () => ({ to: '2026-10-01' }),
   },
+  'POST /api/v1/persons/{id}/relations/{relationId}/retract': {
+    actor: 'staff',
+    path: () => newLink(),
+    body: () => ({ reason: '坏输入：登记错人' }),
+  },
   'POST /api/v1/persons/{id}/merge': {
     actor: 'staff',
     path: async () => ({ id: await newPerson(`重复${seq++}`) }),

@@ -14,6 +14,7 @@ import type { DB } from '../../platform/db.schema.ts';
 import type {
   HouseholdsTable,
   PersonFactsTable,
+  PersonRelationsRetractedTable,
   PersonRelationsTable,
   PersonsTable,
   RelationKind,
@@ -26,6 +27,7 @@ export type PersonRow = Selectable<PersonsTable>;
 export type HouseholdRow = Selectable<HouseholdsTable>;
 export type FactRow = Selectable<PersonFactsTable>;
 export type RelationRow = Selectable<PersonRelationsTable>;
+export type RetractedRelationRow = Selectable<PersonRelationsRetractedTable>;
 
 /**
  * Whether the person (an SQL expression for their id) had died by the day: a death, or a declaration of
@@ -363,6 +365,66 @@ function linksFromEitherEnd(db: Db, personIds: readonly number[]) {
 /** The relations a person takes part in, from either end, current and past. */
 export async function listRelations(db: Db, personId: number): Promise<RelationWithName[]> {
   return linksFromEitherEnd(db, [personId]).execute() as Promise<RelationWithName[]>;
+}
+
+/** A retracted link, with the person at its other end. */
+export interface RetractedRelationWithName extends RetractedRelationRow {
+  other_id: number;
+  other_name: string;
+}
+
+/** The links of a person that were retracted (either end), oldest link first. */
+export async function listRetractedRelations(db: Db, personId: number): Promise<RetractedRelationWithName[]> {
+  return db
+    .selectFrom('person_relations_retracted as r')
+    .innerJoin('persons as o', (join) =>
+      join.on((eb) =>
+        eb(
+          'o.id',
+          '=',
+          eb
+            .case()
+            .when('r.person_id', '=', personId)
+            .then(eb.ref('r.related_person_id'))
+            .else(eb.ref('r.person_id'))
+            .end(),
+        ),
+      ),
+    )
+    .selectAll('r')
+    .select(['o.id as other_id', 'o.name as other_name'])
+    .where((eb) => eb.or([eb('r.person_id', '=', personId), eb('r.related_person_id', '=', personId)]))
+    .orderBy('r.id')
+    .execute();
+}
+
+/**
+ * Retracts a link: moves it out of person_relations, with who retracted it and why, in the caller's
+ * transaction (the INSERT and the DELETE commit together). The row moved, or undefined when the link
+ * was gone already.
+ */
+export async function moveRelationToRetracted(
+  trx: Transaction<DB>,
+  relationId: number,
+  retractedBy: number | null,
+  reason: string,
+): Promise<RetractedRelationRow | undefined> {
+  const moved = await sql<{ id: number }>`
+    INSERT INTO person_relations_retracted (id, person_id, related_person_id, kind, subtype, valid_from,
+      valid_to, entrustment_form_date, carer_fitness_checked_on, carer_fit, source, recorded_by, recorded_at,
+      entrustment_form_signed, guardianship_assessment, carer_relation, retracted_by, retraction_reason)
+    SELECT id, person_id, related_person_id, kind, subtype, valid_from, valid_to, entrustment_form_date,
+      carer_fitness_checked_on, carer_fit, source, recorded_by, recorded_at, entrustment_form_signed,
+      guardianship_assessment, carer_relation, ${retractedBy}::bigint, ${reason}::text
+    FROM person_relations WHERE id = ${relationId}
+    RETURNING id`.execute(trx);
+  if (!moved.rows.length) return undefined;
+  await trx.deleteFrom('person_relations').where('id', '=', relationId).execute();
+  return trx
+    .selectFrom('person_relations_retracted')
+    .selectAll()
+    .where('id', '=', relationId)
+    .executeTakeFirst();
 }
 
 /** A link with what the identity checks need of the person at its other end. */

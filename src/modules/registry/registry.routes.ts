@@ -21,6 +21,7 @@ import {
   FactEnd,
   FactParams,
   FactRetract,
+  RelationRetract,
   FactView,
   HouseholdCreate,
   HouseholdDetail,
@@ -276,6 +277,30 @@ export function registryRoutes(app: App, ctx: AppContext): void {
         request.params.id,
         request.params.relationId,
         request.body.to,
+        request.lang,
+      ),
+  );
+
+  app.post(
+    '/persons/:id/relations/:relationId/retract',
+    {
+      config: { permission: { all: ['persons.write'], individual: true } },
+      schema: {
+        tags: ['persons'],
+        summary:
+          'Retract a link recorded by mistake (e.g. against the wrong person of the same name): in force on no day, kept in retractedRelations with who, when and why; the groups of both are re-evaluated (audited)',
+        params: RelationParams,
+        body: RelationRetract,
+        response: { 200: PersonDetail, ...errors },
+      },
+    },
+    async (request) =>
+      service.retractRelation(
+        ctx.db,
+        actorOf(request),
+        request.params.id,
+        request.params.relationId,
+        request.body.reason,
         request.lang,
       ),
   );

@@ -168,6 +168,15 @@ export const Relation = Type.Object({
 });
 export type Relation = Static<typeof Relation>;
 
+/** A link recorded by mistake and retracted: kept for the history, in force on no day. */
+export const RetractedRelation = Type.Object({
+  ...Relation.properties,
+  retractedAt: Type.String(),
+  retractedBy: Nullable(Type.Integer({ description: 'the user who retracted the link' })),
+  retractionReason: Type.String({ description: 'why; numbers of 7 digits or more masked' }),
+});
+export type RetractedRelation = Static<typeof RetractedRelation>;
+
 export const FactView = Type.Object({
   id: Type.Integer(),
   kind: Type.String(),
@@ -212,6 +221,10 @@ export const PersonDetail = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   relations: Type.Array(Relation),
+  retractedRelations: Type.Array(RetractedRelation, {
+    description:
+      'links retracted as recorded by mistake (who, when, why); in force on no day, so empty in an as-of file',
+  }),
   facts: Type.Array(FactView, { description: 'the timeline, newest first, retracted facts included' }),
   groups: Type.Array(PersonGroupView, {
     description: 'care group periods, current ones first, then past ones newest first',
@@ -254,6 +267,19 @@ export const FactRetract = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },
 );
+
+/** Retracts a link recorded by mistake (against the wrong person): the reason is required. */
+export const RelationRetract = Type.Object(
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'why the link is wrong (e.g. recorded against the wrong person of the same name)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RelationRetract = Static<typeof RelationRetract>;
 
 /** Ends an open fact: the period becomes [from, to). */
 export const FactEnd = Type.Object(

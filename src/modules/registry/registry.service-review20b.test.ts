@@ -445,10 +445,18 @@ describe('retracting a fact whose end was stated reopens the fact it ended up to
     assert.deepEqual((file.json() as { facts: unknown[] }).facts, []);
   });
 
-  test('a `to` given with the fact is a stated end too; a later fact starting after it is not reached', async () => {
+  // A fact recorded with its own `to` inside an open one no longer ends it (409, session 21 F3): the
+  // later fact is recorded open, which ends the earlier one, and its end is stated afterwards.
+  async function endedOn(personId: number, factId: number, to: string) {
+    const r = await call('POST', `/persons/${personId}/facts/${factId}/end`, { to });
+    assert.equal(r.statusCode, 200, r.body);
+  }
+
+  test('an end stated afterwards on the later fact; a later fact starting after it is not reached', async () => {
     const mother = await person('钱母乙', 2, '1986-02-06');
     const a = await created(`/persons/${mother}/facts`, migration('2023-06-10', '深圳'));
-    const b = await created(`/persons/${mother}/facts`, migration('2024-01-01', '上海', '2024-10-01'));
+    const b = await created(`/persons/${mother}/facts`, migration('2024-01-01', '上海'));
+    await endedOn(mother, b, '2024-10-01');
     const c = await created(`/persons/${mother}/facts`, migration('2025-03-01', '杭州'));
     await retract(mother, b);
     assert.deepEqual(await fact(a), { valid_to: '2024-10-01', ended_by_fact_id: null });
@@ -460,7 +468,8 @@ describe('retracting a fact whose end was stated reopens the fact it ended up to
   test('the next fact beginning on the stated end: ended by it, as before', async () => {
     const mother = await person('钱母丙', 2, '1986-02-06');
     const a = await created(`/persons/${mother}/facts`, migration('2023-06-10', '深圳'));
-    const b = await created(`/persons/${mother}/facts`, migration('2024-01-01', '上海', '2024-10-01'));
+    const b = await created(`/persons/${mother}/facts`, migration('2024-01-01', '上海'));
+    await endedOn(mother, b, '2024-10-01');
     const c = await created(`/persons/${mother}/facts`, migration('2024-10-01', '杭州'));
     await retract(mother, b);
     assert.deepEqual(await fact(a), { valid_to: '2024-10-01', ended_by_fact_id: c });

@@ -85,6 +85,7 @@ import type {
   PersonSummary,
   Relation,
   RelationCreate,
+  RetractedRelation,
 } from './registry.schemas.ts';
 
 const PERSON_NOT_FOUND = { zh: '未找到该人员', en: 'Person not found' };
@@ -166,7 +167,18 @@ function toFactView(row: repo.FactRow): FactView {
   };
 }
 
-function toRelation(row: repo.RelationWithName, viewedId: number): Relation {
+/** A retracted link as the file shows it: the link, who retracted it, when and why (masked). */
+function toRetractedRelation(row: repo.RetractedRelationWithName, viewedId: number): RetractedRelation {
+  return {
+    ...toRelation(row, viewedId),
+    retractedAt: new Date(row.retracted_at).toISOString(),
+    retractedBy: row.retracted_by,
+    // Free text a clerk typed: it may hold an ID number of either person.
+    retractionReason: maskNumbersInText(row.retraction_reason),
+  };
+}
+
+function toRelation(row: repo.RelationWithName | repo.RetractedRelationWithName, viewedId: number): Relation {
   return {
     id: row.id,
     kind: row.kind,
@@ -203,8 +215,9 @@ async function personDetail(
           .select('household_no')
           .where('id', '=', row.household_id)
           .executeTakeFirst();
-  const [relations, facts, groups] = await Promise.all([
+  const [relations, retractedRelations, facts, groups] = await Promise.all([
     repo.listRelations(db, row.id),
+    asOf === undefined ? repo.listRetractedRelations(db, row.id) : [],
     repo.listFacts(db, row.id),
     personGroups(db, row.id, lang, asOf),
   ]);
@@ -240,6 +253,7 @@ async function personDetail(
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     relations: relationsShown.map((r) => toRelation(r, row.id)),
+    retractedRelations: retractedRelations.map((r) => toRetractedRelation(r, row.id)),
     facts: factsShown.map(toFactView),
     groups,
   };
@@ -1442,10 +1456,18 @@ function checkFactPeriod(
   const ended: { factId: number; from: string; to: string }[] = [];
   for (const f of stored) {
     if (f.kind !== kind) continue;
-    if (f.valid_to === null && f.valid_from < from) {
+    // Only an open new fact carries the answer on from its start. A spell with its own end says
+    // nothing of what holds after that end, so ending the open one at its start would record a
+    // return nobody recorded: that is an overlap, refused below with what to do instead.
+    if (f.valid_to === null && f.valid_from < from && to === null) {
       ended.push({ factId: f.id, from: f.valid_from, to: from });
       continue;
     }
+    if (f.valid_to === null && f.valid_from < from)
+      throw conflict({
+        zh: `${named(f).zh} 自 ${f.valid_from} 起未结束，期间另登记一段有结束日期的记录会有两种答案；请先结束该记录（如于 ${from}），或将本记录登记为未结束（不填结束日期）`,
+        en: `${named(f).en} is open since ${f.valid_from}, and a spell with its own end inside it would give two answers; end that record first (e.g. on ${from}), or record this one with an open end (no end date)`,
+      });
     const overlaps = (to === null || f.valid_from < to) && (f.valid_to === null || from < f.valid_to);
     if (overlaps) {
       const period = `[${f.valid_from}, ${f.valid_to ?? '…'})`;
@@ -2116,6 +2138,78 @@ export async function endRelation(
       details: { relationId: link.id, kind: link.kind, subtype: link.subtype, to },
     });
     // Both ends: the link no longer leads from one to the other on the days after its end.
+    await personChanged(trx, link.person_id, { kind: 'relation' });
+    await personChanged(trx, link.related_person_id, { kind: 'relation' });
+    return personDetail(trx, person, lang);
+  });
+}
+
+/**
+ * Retracts a link recorded by mistake (the commonest slip: the wrong one of two villagers of the same
+ * name). Unlike an end, which keeps the link in force up to it, a retraction says it never held: the
+ * link moves out of person_relations into person_relations_retracted with who, when and why (in one
+ * transaction), so no read of links sees it on any day, and the file lists it under
+ * retractedRelations. Any kind, a biological parent link too; the true parent can then be linked.
+ * The same rules of access as ending a link: the person in the caller's region, the link read from
+ * either end. Both persons' groups are re-evaluated.
+ */
+export async function retractRelation(
+  db: Kysely<DB>,
+  actor: Actor,
+  personId: number,
+  relationId: number,
+  reason: string,
+  lang: Lang = 'zh',
+): Promise<PersonDetail> {
+  requireWrite(actor);
+  // Kept as typed (as a fact's reason is), but blank (spaces, invisible characters only) is no reason.
+  const why = reason.trim();
+  if (asCell(reason) === null)
+    throw invalid('reason', {
+      zh: '请填写撤回原因（例如：误登记为同名的另一人）',
+      en: 'is required: say why the link is wrong (e.g. recorded against another person of the same name)',
+    });
+  return db.transaction().execute(async (trx) => {
+    const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
+    if (!person) throw notFound(PERSON_NOT_FOUND);
+    requireNotMerged(person);
+    const link = await trx
+      .selectFrom('person_relations')
+      .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
+      .where('id', '=', relationId)
+      .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
+      .forUpdate()
+      .executeTakeFirst();
+    if (!link) {
+      const retracted = await trx
+        .selectFrom('person_relations_retracted')
+        .select('retracted_at')
+        .where('id', '=', relationId)
+        .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
+        .executeTakeFirst();
+      if (retracted) throw conflict({ zh: '该关系已被撤回', en: 'The link was already retracted' });
+      throw notFound({ zh: '未找到该关系', en: 'Relation not found' });
+    }
+    const moved = await repo.moveRelationToRetracted(trx, link.id, actor.userId, why);
+    if (!moved) throw conflict();
+    await audit(trx, actor, {
+      action: 'person.relation.retract',
+      entityType: 'person',
+      entityId: personId,
+      regionCode: person.hukou_region_code,
+      // Masked as the file shows it (the audit administrator reads it without business permissions).
+      details: {
+        relationId: link.id,
+        kind: link.kind,
+        subtype: link.subtype,
+        personId: link.person_id,
+        relatedPersonId: link.related_person_id,
+        validFrom: link.valid_from,
+        validTo: link.valid_to,
+        reason: maskNumbersInText(why),
+      },
+    });
+    // Both ends: the link no longer leads from one to the other on any day.
     await personChanged(trx, link.person_id, { kind: 'relation' });
     await personChanged(trx, link.related_person_id, { kind: 'relation' });
     return personDetail(trx, person, lang);

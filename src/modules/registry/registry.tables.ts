@@ -77,6 +77,32 @@ export interface PersonRelationsTable {
   recorded_at: Generated<Date>;
 }
 
+/**
+ * A retracted link (recorded against the wrong person): moved out of person_relations with who
+ * retracted it, when and why (migration 0270), so no read of links sees it and the history stays.
+ */
+export interface PersonRelationsRetractedTable {
+  id: number;
+  person_id: number;
+  related_person_id: number;
+  kind: RelationKind;
+  subtype: ParentSubtype | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  entrustment_form_date: string | null;
+  carer_fitness_checked_on: string | null;
+  carer_fit: boolean | null;
+  source: string;
+  recorded_by: number | null;
+  recorded_at: Date;
+  entrustment_form_signed: boolean | null;
+  guardianship_assessment: GuardianshipAssessment | null;
+  carer_relation: string | null;
+  retracted_at: Generated<Date>;
+  retracted_by: number | null;
+  retraction_reason: string;
+}
+
 export interface PersonFactsTable {
   id: Generated<number>;
   person_id: number;
@@ -124,6 +150,7 @@ export interface RegistryTables {
   households: HouseholdsTable;
   persons: PersonsTable;
   person_relations: PersonRelationsTable;
+  person_relations_retracted: PersonRelationsRetractedTable;
   person_facts: PersonFactsTable;
   imports: ImportsTable;
 }
