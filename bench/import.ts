@@ -23,7 +23,7 @@ import { readTable } from '../src/modules/registry/registry.reader.ts';
 import { TEMPLATE_HEADERS } from '../src/modules/registry/registry.template.ts';
 import { freshDatabase, numberArg, report, verdict } from './support.ts';
 
-const heapModule = new URL('../src/platform/heap.ts', import.meta.url).href;
+const childEntry = path.resolve(import.meta.dirname, 'measure-child.ts');
 const COLUMNS = TEMPLATE_HEADERS.map((_h, i) => `c${i}`);
 
 interface Measured {
@@ -80,14 +80,9 @@ if (childKind) {
     execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
   };
   const measure = (kind: string, url: string, file: string): Measured => {
-    // Started as Shouhu's entry points start (bin/shouhu.js): the young generation bounded
-    // (src/platform/heap.ts) before any other module loads, then this file in its child role.
-    const childArgv = [process.execPath, import.meta.filename, '--child', kind, '--url', url, '--file', file];
-    const start = `const { boundYoungGeneration } = await import(${JSON.stringify(heapModule)});
-      boundYoungGeneration();
-      process.argv = ${JSON.stringify(childArgv)};
-      await import(${JSON.stringify(import.meta.url)});`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', start], {
+    // Started as Shouhu's entry points start (bench/measure-child.ts: the young generation bounded
+    // before any other module loads), then this file in its child role.
+    const out = execFileSync(process.execPath, [childEntry, '--child', kind, '--url', url, '--file', file], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 20,
