@@ -2061,6 +2061,17 @@ async function livingSpouseOtherThan(
     .executeTakeFirst();
 }
 
+/** A link of the person's, from either end, locked for a change (undefined: none such). */
+function lockLinkOf(trx: Transaction<DB>, personId: number, relationId: number) {
+  return trx
+    .selectFrom('person_relations')
+    .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
+    .where('id', '=', relationId)
+    .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 /**
  * Ends a current link on a date: a divorce, an entrusted care or a legal guardianship that ended. The
  * link is kept with its end (history is not rewritten), so "as of D" still answers from it, and both
@@ -2081,13 +2092,7 @@ export async function endRelation(
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
     requireNotMerged(person);
-    const link = await trx
-      .selectFrom('person_relations')
-      .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
-      .where('id', '=', relationId)
-      .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
-      .forUpdate()
-      .executeTakeFirst();
+    const link = await lockLinkOf(trx, personId, relationId);
     if (!link) throw notFound({ zh: '未找到该关系', en: 'Relation not found' });
     if (link.kind === 'parent' && link.subtype === 'biological')
       throw invalid('to', {
@@ -2173,13 +2178,7 @@ export async function retractRelation(
     const person = await repo.findPersonForUpdate(trx, personId, scopeRange(actor));
     if (!person) throw notFound(PERSON_NOT_FOUND);
     requireNotMerged(person);
-    const link = await trx
-      .selectFrom('person_relations')
-      .select(['id', 'person_id', 'related_person_id', 'kind', 'subtype', 'valid_from', 'valid_to'])
-      .where('id', '=', relationId)
-      .where((eb) => eb.or([eb('person_id', '=', personId), eb('related_person_id', '=', personId)]))
-      .forUpdate()
-      .executeTakeFirst();
+    const link = await lockLinkOf(trx, personId, relationId);
     if (!link) {
       const retracted = await trx
         .selectFrom('person_relations_retracted')
