@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { Json, Timestamp } from '../../platform/platform.tables.ts';
 
 export type RelationKind = 'parent' | 'spouse' | 'guardian' | 'carer';
@@ -81,27 +81,11 @@ export interface PersonRelationsTable {
  * A retracted link (recorded against the wrong person): moved out of person_relations with who
  * retracted it, when and why (migration 0270), so no read of links sees it and the history stays.
  */
-export interface PersonRelationsRetractedTable {
-  id: number;
-  person_id: number;
-  related_person_id: number;
-  kind: RelationKind;
-  subtype: ParentSubtype | null;
-  valid_from: string | null;
-  valid_to: string | null;
-  entrustment_form_date: string | null;
-  carer_fitness_checked_on: string | null;
-  carer_fit: boolean | null;
-  source: string;
-  recorded_by: number | null;
-  recorded_at: Date;
-  entrustment_form_signed: boolean | null;
-  guardianship_assessment: GuardianshipAssessment | null;
-  carer_relation: string | null;
+export type PersonRelationsRetractedTable = Selectable<PersonRelationsTable> & {
   retracted_at: Generated<Date>;
   retracted_by: number | null;
   retraction_reason: string;
-}
+};
 
 export interface PersonFactsTable {
   id: Generated<number>;
