@@ -54,6 +54,14 @@ async function postgresUrl(): Promise<string | null> {
 let failed = false;
 let pass = 0;
 let fail = 0;
+/** Each pass's "failing tests" section, printed again after the totals: a CI log shows its end. */
+const failures: string[] = [];
+
+/** The reporter's closing list of failing tests with their errors, or null when there is none. */
+function failingSection(label: string, out: string): string | null {
+  const at = out.lastIndexOf('✖ failing tests:');
+  return at < 0 ? null : `--- ${label}\n${out.slice(at).trimEnd()}\n`;
+}
 
 if (!only.length) {
   for (const [label, cmd, args] of [
@@ -85,6 +93,7 @@ const c1 = counts(pglite.out);
 pass += c1.pass;
 fail += c1.fail;
 if (pglite.status !== 0) failed = true;
+failures.push(failingSection('PGlite (embedded)', pglite.out) ?? '');
 
 const url = await postgresUrl();
 if (url) {
@@ -95,7 +104,12 @@ if (url) {
   pass += c2.pass;
   fail += c2.fail;
   if (server.status !== 0) failed = true;
+  failures.push(failingSection('PostgreSQL server', server.out) ?? '');
 }
+
+const failing = failures.filter(Boolean);
+if (failing.length)
+  process.stdout.write(`\n=== failing tests again, with their errors\n${failing.join('\n')}`);
 
 process.stdout.write(`\n${pass} passed, ${fail} failed\n`);
 process.exitCode = failed || fail > 0 ? 1 : 0;
