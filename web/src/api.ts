@@ -1,7 +1,7 @@
 // The one way the web app talks to the server: JSON over fetch, the session cookie, the interface
 // language, and the CSRF token echoed from its cookie. Every failure becomes an ApiError carrying
 // the server's code, so pages branch on `error.code`, never on message text.
-import { acceptLanguage, common, currentLang, translate } from './i18n.ts';
+import { acceptLanguage, common, currentLang, defineMessages, translate } from './i18n.ts';
 
 export const API_BASE = '/api/v1';
 const CSRF_COOKIE = 'shouhu_csrf';
@@ -142,7 +142,108 @@ function failure(status: number, payload: unknown, path: string, sentWith: strin
   const replaced = now !== null && now !== sentWith;
   if (status === 401 && payload.error.code === 'UNAUTHENTICATED' && path !== SIGN_IN_PATH)
     for (const listener of expiryListeners) listener(replaced);
-  return new ApiError(status, payload.error.code, payload.error.message, payload.error.details ?? []);
+  const details = payload.error.details ?? [];
+  return new ApiError(status, payload.error.code, refusalText(payload.error.message, details), details);
+}
+
+// The names of the fields a refusal most often speaks of, for a message that names them in words.
+// A field not listed here is named by its path as the server gives it.
+const fieldNames = defineMessages(
+  {
+    name: '姓名',
+    idNumber: '公民身份号码',
+    noIdReason: '无身份号码原因',
+    sex: '性别',
+    birthDate: '出生日期',
+    ethnicity: '民族',
+    phone: '联系电话',
+    hukouRegionCode: '户籍地',
+    hukouType: '户口性质',
+    residenceRegionCode: '现居住地',
+    relationToHead: '与户主关系',
+    householdNo: '户编号',
+    address: '地址',
+    headPersonId: '户主',
+    householdId: '户',
+    relatedPersonId: '关联人员',
+    q: '搜索内容',
+    region: '区划',
+    regionCode: '区划',
+    group: '关爱群体',
+    asOf: '统计日期',
+    cursor: '分页位置',
+    limit: '每页条数',
+    file: '文件',
+    kind: '类别',
+    from: '开始日期',
+    to: '结束日期',
+    password: '密码',
+    reason: '原因',
+  },
+  {
+    name: 'Name',
+    idNumber: 'ID number',
+    noIdReason: 'Reason there is no ID number',
+    sex: 'Sex',
+    birthDate: 'Birth date',
+    ethnicity: 'Ethnicity',
+    phone: 'Phone',
+    hukouRegionCode: 'Hukou village',
+    hukouType: 'Hukou type',
+    residenceRegionCode: 'Lives in',
+    relationToHead: 'Relation to the head',
+    householdNo: 'Household number',
+    address: 'Address',
+    headPersonId: 'Head of household',
+    householdId: 'Household',
+    relatedPersonId: 'Related person',
+    q: 'Search text',
+    region: 'Region',
+    regionCode: 'Region',
+    group: 'Care group',
+    asOf: 'As-of date',
+    cursor: 'Page position',
+    limit: 'Page size',
+    file: 'File',
+    kind: 'Kind',
+    from: 'From',
+    to: 'To',
+    password: 'Password',
+    reason: 'Reason',
+  },
+);
+
+const refusalWords = defineMessages(
+  { row: '第 {n} 行', joinList: '；', afterSummary: '：', fieldReason: '{field}：{reason}' },
+  { row: 'row {n}', joinList: '; ', afterSummary: ': ', fieldReason: '{field}: {reason}' },
+);
+
+/** A detail's field in words: `birthDate` → 出生日期, `rows.12.birthDate` → 第 13 行 出生日期. */
+export function fieldName(path: string): string {
+  const parts = path.split(/[./]/).filter(Boolean);
+  const last = parts.at(-1);
+  if (!last) return path;
+  const names = fieldNames[currentLang()] as Record<string, string>;
+  const known = Object.hasOwn(names, last) ? names[last] : undefined;
+  if (!known) return path;
+  const index = parts.slice(0, -1).find((part) => /^\d+$/.test(part));
+  return index === undefined ? known : `${translate(refusalWords, 'row', { n: Number(index) + 1 })} ${known}`;
+}
+
+/** One detail as a user reads it: the field, then the server's reason (which speaks their language). */
+export function describeDetail(detail: ApiErrorDetail): string {
+  if (!detail.path) return detail.message;
+  return translate(refusalWords, 'fieldReason', { field: fieldName(detail.path), reason: detail.message });
+}
+
+/**
+ * The message of a refusal with details: the server's summary ("请求数据不符合要求") says only that
+ * something is wrong; the details say what, so a page that shows the message shows every reason.
+ */
+function refusalText(summary: string, details: readonly ApiErrorDetail[]): string {
+  const reasons = [...new Set(details.map(describeDetail))];
+  if (!reasons.length) return summary;
+  return `${summary}${translate(refusalWords, 'afterSummary')}${reasons.join(translate(refusalWords, 'joinList'))}`;
 }
 
 /** A file the server sends for download (a CSV export), with the name it suggests. */

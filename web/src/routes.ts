@@ -19,6 +19,7 @@ const Home = lazy(() => import('./pages/Home.tsx'));
 const RegionBrowser = lazy(() => import('./pages/RegionBrowser.tsx'));
 const ChangePassword = lazy(() => import('./access/ChangePassword.tsx'));
 const TwoFactor = lazy(() => import('./access/TwoFactorSetup.tsx'));
+const MyTokens = lazy(() => import('./access/MyTokens.tsx'));
 const Users = lazy(() => import('./pages/admin/Users.tsx'));
 const Roles = lazy(() => import('./pages/admin/Roles.tsx'));
 const Audit = lazy(() => import('./pages/admin/Audit.tsx'));
@@ -39,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/regions/:code', page: RegionBrowser, permission: 'regions.read' },
   { path: '/account/password', page: ChangePassword },
   { path: '/account/two-factor', page: TwoFactor },
+  { path: '/account/tokens', page: MyTokens, permission: 'tokens.own' },
   { path: '/admin/users', page: Users, permission: 'users.manage' },
   { path: '/admin/roles', page: Roles, permission: 'roles.assign' },
   { path: '/admin/audit', page: Audit, permission: 'audit.read' },

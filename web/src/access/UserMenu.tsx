@@ -1,7 +1,8 @@
 // The header's signed-in user: name, role and region, and a menu to change the password, set up
-// two-factor authentication, sign out, or sign out on every device.
+// two-factor authentication, manage one's own API tokens, sign out, or sign out on every device.
 import { App, Button, Dropdown, type MenuProps } from 'antd';
 import {
+  ApiOutlined,
   DownOutlined,
   KeyOutlined,
   LogoutOutlined,
@@ -19,6 +20,7 @@ const messages = defineMessages(
     account: '账户',
     changePassword: '修改密码',
     twoFactor: '双因素验证',
+    myTokens: '我的令牌',
     signOut: '退出登录',
     signOutEverywhere: '退出所有设备',
     confirmEverywhere: '退出所有设备上的登录？',
@@ -31,6 +33,7 @@ const messages = defineMessages(
     account: 'Account',
     changePassword: 'Change password',
     twoFactor: 'Two-factor authentication',
+    myTokens: 'My tokens',
     signOut: 'Sign out',
     signOutEverywhere: 'Sign out everywhere',
     confirmEverywhere: 'Sign out on every device?',
@@ -50,7 +53,7 @@ export function scopeName(me: Me, nationwide: string): string | null {
 export function UserMenu({ compact = false }: { compact?: boolean }) {
   const t = useT(messages);
   const lang = useLang();
-  const { me, signOut } = useAppState();
+  const { me, signOut, can } = useAppState();
   const { message, modal } = App.useApp();
   if (!me) return null;
 
@@ -75,6 +78,7 @@ export function UserMenu({ compact = false }: { compact?: boolean }) {
     { type: 'divider' },
     { key: 'password', icon: <KeyOutlined />, label: t('changePassword') },
     { key: 'two-factor', icon: <SafetyCertificateOutlined />, label: t('twoFactor') },
+    ...(can('tokens.own') ? [{ key: 'tokens', icon: <ApiOutlined />, label: t('myTokens') }] : []),
     { type: 'divider' },
     { key: 'sign-out', icon: <LogoutOutlined />, label: t('signOut') },
     { key: 'sign-out-everywhere', icon: <StopOutlined />, label: t('signOutEverywhere'), danger: true },
@@ -87,6 +91,9 @@ export function UserMenu({ compact = false }: { compact?: boolean }) {
         break;
       case 'two-factor':
         navigate('/account/two-factor');
+        break;
+      case 'tokens':
+        navigate('/account/tokens');
         break;
       case 'sign-out':
         signOut()

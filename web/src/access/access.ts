@@ -237,6 +237,15 @@ export const tokensApi = {
   revoke: (id: number) => api.post<TokenView>(`/tokens/${id}/revoke`),
 };
 
+/** A business user's own API tokens (permission tokens.own): his role and region, acting as him. */
+export const ownTokensApi = {
+  list: () => api.get<{ items: TokenView[] }>('/auth/tokens').then((r) => r.items),
+  /** The password is asked again: a session alone cannot mint a credential that outlives it. */
+  create: (input: { name: string; expiresInDays: number; password: string }) =>
+    api.post<{ token: string; item: TokenView }>('/auth/tokens', input),
+  revoke: (id: number) => api.post<TokenView>(`/auth/tokens/${id}/revoke`),
+};
+
 export const auditApi = {
   search: (query: AuditQuery) => api.get<Page<AuditItem>>('/audit', { query: asQuery(query) }),
   export: (query: AuditQuery) => apiDownload('/audit/export', asQuery(query)),

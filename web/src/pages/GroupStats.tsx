@@ -48,6 +48,7 @@ const messages = defineMessages(
     more: '加载更多',
     noMembers: '该地区没有此类对象',
     up: '上一级',
+    ownRegion: '返回本辖区统计',
   },
   {
     title: 'Care group statistics',
@@ -70,6 +71,7 @@ const messages = defineMessages(
     more: 'Load more',
     noMembers: 'Nobody in this group here',
     up: 'Up one level',
+    ownRegion: 'Back to my region’s statistics',
   },
 );
 
@@ -138,6 +140,9 @@ export default function GroupStats({ params }: PageProps) {
   const [table, setTable] = useState<StatsTable | null>(null);
   const [monthly, setMonthly] = useState<MonthlySeries | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The region's own figures failed (a region outside the scope, a bad code): the page has nothing
+  // to show but the refusal, never empty tables that read as "nobody here".
+  const [refusal, setRefusal] = useState<string | null>(null);
   const [members, setMembers] = useState<{ items: Member[]; next: string | null } | null>(null);
   const mayListPersons = can('persons.read') && !(me?.role ?? '').endsWith('_viewer');
   const isVillage = code.length === 12;
@@ -145,6 +150,9 @@ export default function GroupStats({ params }: PageProps) {
   useEffect(() => {
     const controller = new AbortController();
     setError(null);
+    setRefusal(null);
+    // Another region's figures are not this region's: nothing shows until this one's arrive.
+    setTable((prev) => (prev?.region.code === code ? prev : null));
     const months = monthsBack(asOf, 12);
     Promise.all([
       groupsApi.stats(code, asOf, controller.signal),
@@ -155,19 +163,19 @@ export default function GroupStats({ params }: PageProps) {
         setMonthly(series);
       })
       .catch((e: unknown) => {
-        if (!isAbortError(e)) setError(e instanceof ApiError ? e.message : String(e));
+        if (!isAbortError(e)) setRefusal(e instanceof Error ? e.message : String(e));
       });
     return () => controller.abort();
   }, [code, asOf]);
 
   useEffect(() => {
     setMembers(null);
-    if (!isVillage || !mayListPersons) return;
+    if (!isVillage || !mayListPersons || refusal) return;
     groupsApi
       .members(code, group, asOf)
       .then((page) => setMembers({ items: page.items, next: page.nextCursor }))
       .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
-  }, [code, group, asOf, isVillage, mayListPersons]);
+  }, [code, group, asOf, isVillage, mayListPersons, refusal]);
 
   // The page's own names: the headers and legends are worded before the table arrives (or when it
   // does not), never a raw code.
@@ -249,6 +257,29 @@ export default function GroupStats({ params }: PageProps) {
   const rows = table ? [...table.rows, { ...table.total, regionName: `${t('total')}` }] : [];
   const parent = code.length > 2 ? code.slice(0, [2, 4, 6, 9].filter((n) => n < code.length).pop()) : null;
 
+  if (refusal) {
+    const own = workingRegion?.code ?? me?.regionCode ?? '';
+    return (
+      <>
+        <PageTitle title={t('title')} />
+        <Alert
+          type="error"
+          showIcon
+          data-testid="stats-refused"
+          message={refusal}
+          action={
+            own !== code ? (
+              <Button size="small" onClick={() => navigate(own ? `/stats/groups/${own}` : '/stats/groups')}>
+                {t('ownRegion')}
+              </Button>
+            ) : undefined
+          }
+          style={{ marginBottom: 12, flexWrap: 'wrap', rowGap: 8 }}
+        />
+      </>
+    );
+  }
+
   return (
     <>
       <PageTitle
@@ -268,7 +299,11 @@ export default function GroupStats({ params }: PageProps) {
             />
             <Button
               icon={<DownloadOutlined />}
-              onClick={() => void groupsApi.exportXlsx(code, asOf).catch((e: unknown) => setError(String(e)))}
+              onClick={() =>
+                void groupsApi
+                  .exportXlsx(code, asOf)
+                  .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
+              }
             >
               {t('export')}
             </Button>
@@ -367,7 +402,7 @@ export default function GroupStats({ params }: PageProps) {
                   const months = monthsBack(asOf, 12);
                   void groupsApi
                     .exportMonthlyXlsx(code, months.from, months.to)
-                    .catch((e: unknown) => setError(String(e)));
+                    .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
                 }}
               >
                 {t('export')}
@@ -399,7 +434,7 @@ export default function GroupStats({ params }: PageProps) {
                     onClick={() =>
                       void groupsApi
                         .exportMembersXlsx(code, group, asOf)
-                        .catch((e: unknown) => setError(String(e)))
+                        .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
                     }
                   >
                     {t('export')}

@@ -11,7 +11,7 @@ import { ApiError, isAbortError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
 import { navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
-import { useAppState } from '../shell/app-state.tsx';
+import { useAppState, useUnsavedInput } from '../shell/app-state.tsx';
 import { PageTitle } from '../shell/PageTitle.tsx';
 import {
   assetText,
@@ -153,6 +153,9 @@ export default function HouseholdEdit({ params }: PageProps) {
   const errorsRef = useScrolledIntoView(formError.length > 0 ? formError : null);
   const [stale, setStale] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Typed input survives an expired session: a sign-in over the page, then save again.
+  const [typed, setTyped] = useState(false);
+  useUnsavedInput(typed);
   const [revealing, setRevealing] = useState(false);
   // A change of head asks for the former head's new relation (the server requires it).
   const chosenHead = Form.useWatch('headPersonId', form) as number | null | undefined;
@@ -303,7 +306,10 @@ export default function HouseholdEdit({ params }: PageProps) {
           layout="vertical"
           scrollToFirstError={FIRST_ERROR_SCROLL}
           onFinish={(values) => void submit(values)}
-          onValuesChange={(changed) => clearFieldErrors(form, changed)}
+          onValuesChange={(changed) => {
+            setTyped(true);
+            clearFieldErrors(form, changed);
+          }}
           initialValues={household ? valuesOf(household) : { hukouRegionCode: homeVillage, assets: [] }}
           data-testid="household-form"
         >

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { Alert, AutoComplete, Button, Form, Input, Radio, Space } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
+import { useUnsavedInput } from '../shell/app-state.tsx';
 import {
   FIRST_ERROR_SCROLL,
   StaleAlert,
@@ -168,6 +169,9 @@ export function PersonForm({
   const [stale, setStale] = useState(false);
   const [formError, setFormError] = useState<string[]>([]);
   const errorsRef = useScrolledIntoView(formError.length > 0 ? formError : null);
+  // Typed input survives an expired session: a sign-in over the page, then save again.
+  const [typed, setTyped] = useState(false);
+  useUnsavedInput(typed);
 
   const refused = (error: unknown) => {
     if (error instanceof ApiError) setFormError(showFieldErrors(form, error, FIELDS));
@@ -231,7 +235,10 @@ export function PersonForm({
         scrollToFirstError={FIRST_ERROR_SCROLL}
         initialValues={initial}
         onFinish={(values) => void submit(values)}
-        onValuesChange={(changed) => clearFieldErrors(form, changed)}
+        onValuesChange={(changed) => {
+          setTyped(true);
+          clearFieldErrors(form, changed);
+        }}
         data-testid="person-form"
       >
         <Form.Item

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Alert, Button, Checkbox, Form, Input, Select, Space } from 'antd';
 import { ApiError } from '../api.ts';
 import { defineMessages, useLang, useT } from '../i18n.ts';
+import { useUnsavedInput } from '../shell/app-state.tsx';
 import { clearFieldErrors, errorText, showFieldErrors } from './form-errors.tsx';
 import { PersonPicker } from './PersonPicker.tsx';
 import { RELATION_WORDS, personEditApi, type RelationInput, type RelationKind } from './person-edit.ts';
@@ -72,6 +73,9 @@ export function RelationForm({
   const [form] = Form.useForm<Values>();
   const kind = Form.useWatch('kind', form);
   const [busy, setBusy] = useState(false);
+  // Typed input survives an expired session: a sign-in over the page, then save again.
+  const [typed, setTyped] = useState(false);
+  useUnsavedInput(typed);
   const [formError, setFormError] = useState<string[]>([]);
 
   const submit = async (values: Values) => {
@@ -112,7 +116,10 @@ export function RelationForm({
         layout="vertical"
         initialValues={{ kind: 'parent', subtype: 'biological' }}
         onFinish={(values) => void submit(values)}
-        onValuesChange={(changed) => clearFieldErrors(form, changed)}
+        onValuesChange={(changed) => {
+          setTyped(true);
+          clearFieldErrors(form, changed);
+        }}
         data-testid="relation-form"
       >
         <Form.Item name="kind" label={t('kind')} rules={[{ required: true, message: t('required') }]}>

@@ -7,7 +7,7 @@
 // without), and the errors of one refusal go when the next submit answers.
 import { useEffect, useRef } from 'react';
 import { Alert, Button, type FormInstance } from 'antd';
-import { ApiError } from '../api.ts';
+import { ApiError, describeDetail } from '../api.ts';
 import { defineMessages, useT } from '../i18n.ts';
 
 const messages = defineMessages(
@@ -89,7 +89,8 @@ export function showFieldErrors(
     const alias = name[0] ? aliases[name[0]] : undefined;
     if (alias) name[0] = alias;
     if (!name[0] || !fields.includes(name[0])) {
-      elsewhere.push(detail.message);
+      // Not on this form: the message names the field, or it would be a reason about nothing.
+      elsewhere.push(describeDetail(detail));
       continue;
     }
     const key = name.join('.');
@@ -104,7 +105,7 @@ export function showFieldErrors(
     form.scrollToField(first.value.name, FIRST_ERROR_SCROLL);
   }
   if (!error.details.length) elsewhere.push(error.message);
-  return elsewhere;
+  return [...new Set(elsewhere)];
 }
 
 /** Puts one message on one field (in place of any earlier refusal's) and scrolls to it. */

@@ -4,6 +4,7 @@ import { Suspense, lazy, useEffect, type ReactNode } from 'react';
 import { App as AntApp, Button, ConfigProvider, Result, Spin } from 'antd';
 import zhCN from 'antd/es/locale/zh_CN';
 import enUS from 'antd/es/locale/en_US';
+import { ReauthModal } from '../access/ReauthModal.tsx';
 import { SignIn } from '../access/SignIn.tsx';
 import { defineMessages, htmlLang, useLang, useT } from '../i18n.ts';
 import { ROUTES } from '../routes.ts';
@@ -143,6 +144,7 @@ function Gate() {
   return (
     <AppShell>
       <CurrentPage />
+      <ReauthModal />
     </AppShell>
   );
 }

@@ -51,6 +51,15 @@ export interface AppState {
   refreshMe(): Promise<void>;
   /** Signs out this session, or every session of the user. */
   signOut(options?: { everywhere?: boolean }): Promise<void>;
+  /**
+   * The session ended while a form held typed input (see useUnsavedInput): the page stays, under a
+   * sign-in of the same user (ReauthModal); once signed in again the clerk saves again.
+   */
+  reauthRequired: boolean;
+  /** Gives up the kept page (another user signs in): the sign-in page, the typed input gone. */
+  abandonKeptPage(): void;
+  /** Counts a form with typed input while it lasts; returns the release. */
+  holdInput(): () => void;
 }
 
 // Per browser tab and session, not per machine: a shared office computer should not carry one
@@ -79,6 +88,8 @@ interface Session {
   me: Me | null;
   reason: SignInReason;
   error: string | null;
+  /** Ended on the server, kept on screen for typed input: see AppState.reauthRequired. */
+  reauth?: boolean;
 }
 
 const AppStateContext = createContext<AppState | null>(null);
@@ -94,6 +105,17 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
     error: null,
   }));
   const signedInRef = useRef(false);
+  // Forms holding typed input now (useUnsavedInput). Only in memory: the input is children's data,
+  // typed on shared phones, and never goes to localStorage or sessionStorage.
+  const inputHeld = useRef(0);
+  const holdInput = useCallback(() => {
+    inputHeld.current++;
+    let released = false;
+    return () => {
+      if (!released) inputHeld.current--;
+      released = true;
+    };
+  }, []);
   useEffect(() => {
     signedInRef.current = session.status === 'signed-in';
   }, [session.status]);
@@ -110,6 +132,13 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
 
   const endSession = useCallback(
     (reason: SignInReason) => {
+      // A session that expired under typed input keeps the page (and the input) for a sign-in over it.
+      if (reason === 'expired' && inputHeld.current > 0) {
+        setSession((current) =>
+          current.status === 'signed-in' && current.me ? { ...current, reauth: true } : current,
+        );
+        return;
+      }
       setSession({ status: 'signed-out', me: null, reason, error: null });
       // The next person at this computer starts without the previous user's choices.
       if (reason !== 'expired') setWorkingRegion(null);
@@ -123,6 +152,10 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
       setSession({ status: 'signed-in', me, reason: null, error: null });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
+        if (signedInRef.current && inputHeld.current > 0) {
+          setSession((current) => (current.me ? { ...current, reauth: true } : current));
+          return;
+        }
         setSession((current) => ({
           status: 'signed-out',
           me: null,
@@ -158,6 +191,11 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   const signedIn = useCallback((me: Me) => {
     setSession({ status: 'signed-in', me, reason: null, error: null });
   }, []);
+
+  const abandonKeptPage = useCallback(() => {
+    setSession({ status: 'signed-out', me: null, reason: 'expired', error: null });
+    setWorkingRegion(null);
+  }, [setWorkingRegion]);
 
   const signOut = useCallback(
     async ({ everywhere = false }: { everywhere?: boolean } = {}) => {
@@ -196,8 +234,23 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
       signedIn,
       refreshMe,
       signOut,
+      reauthRequired: session.status === 'signed-in' && session.reauth === true,
+      abandonKeptPage,
+      holdInput,
     }),
-    [workingRegion, inScope, setWorkingRegion, session, me, can, signedIn, refreshMe, signOut],
+    [
+      workingRegion,
+      inScope,
+      setWorkingRegion,
+      session,
+      me,
+      can,
+      signedIn,
+      refreshMe,
+      signOut,
+      abandonKeptPage,
+      holdInput,
+    ],
   );
   return <AppStateContext.Provider value={value}>{children}</AppStateContext.Provider>;
 }
@@ -210,6 +263,15 @@ export function isWithinScope(code: string, scope: string): boolean {
 /** The working region narrows business pages; administrators and reporters have none to narrow. */
 export function usesWorkingRegion(can: AppState['can']): boolean {
   return can('stats.read') || can('persons.read');
+}
+
+/**
+ * While `active` (a form with typed, unsaved input), an expired session does not take the page away:
+ * the user signs in again over it and saves again.
+ */
+export function useUnsavedInput(active: boolean): void {
+  const { holdInput } = useAppState();
+  useEffect(() => (active ? holdInput() : undefined), [active, holdInput]);
 }
 
 export function useAppState(): AppState {
