@@ -305,14 +305,14 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
-        summary: 'Sign out everywhere (every session of the user)',
+        summary: 'Sign out everywhere (every session and own API token of the user)',
         response: { 200: Revoked, ...errors },
       },
     },
     async (request, reply) => {
-      const revokedSessions = await service.logoutEverywhere(ctx, actorOf(request));
+      const { sessions, tokens } = await service.logoutEverywhere(ctx, actorOf(request));
       clearSessionCookies(reply, ctx);
-      return { revokedSessions };
+      return { revokedSessions: sessions, revokedTokens: tokens };
     },
   );
 
@@ -335,7 +335,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       config: { allowLimited: BOTH, permission: { signedIn: true } },
       schema: {
         tags: ['auth'],
-        summary: 'Change the own password (signs out the other sessions)',
+        summary: 'Change the own password (signs out the other sessions, revokes the own API tokens)',
         body: ChangePasswordBody,
         response: { 200: Ok, ...errors },
       },
@@ -454,7 +454,8 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       config: { permission: { all: ['users.manage'] } },
       schema: {
         tags: ['users'],
-        summary: 'A new temporary password (system administrator); clears a lockout, signs the user out',
+        summary:
+          'A new temporary password (system administrator); clears a lockout, signs the user out, revokes his own API tokens',
         params: IdParams,
         response: { 200: UserWithPassword, ...userErrors },
       },
@@ -469,7 +470,7 @@ export function accessRoutes(app: App, ctx: AppContext): void {
       schema: {
         tags: ['users'],
         summary:
-          "End another user's TOTP enrolment (security administrator): seed and recovery codes deleted, sessions ended, enrol again at next sign-in",
+          "End another user's TOTP enrolment (security administrator): seed and recovery codes deleted, sessions and own API tokens ended, enrol again at next sign-in",
         params: IdParams,
         response: { 200: UserView, ...userErrors },
       },

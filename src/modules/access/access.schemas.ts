@@ -75,7 +75,10 @@ export const RecoveryCodes = Type.Object({
 });
 
 export const Ok = Type.Object({ ok: Type.Literal(true) });
-export const Revoked = Type.Object({ revokedSessions: Type.Integer() });
+export const Revoked = Type.Object({
+  revokedSessions: Type.Integer(),
+  revokedTokens: Type.Integer({ description: "the user's own API tokens revoked with the sessions" }),
+});
 
 // ---------- Users ----------
 

@@ -792,21 +792,33 @@ export async function logout(ctx: AppContext, actor: Actor): Promise<void> {
   forgetSignIns(ctx, { sessionId });
 }
 
-/** Signs the user out everywhere: every session, this one included. */
-export async function logoutEverywhere(ctx: AppContext, actor: Actor): Promise<number> {
+/**
+ * Signs the user out everywhere: every session (this one included) and the user's own API tokens
+ * (what a user does who fears a session was stolen, and such a session may have made one).
+ */
+export async function logoutEverywhere(
+  ctx: AppContext,
+  actor: Actor,
+): Promise<{ sessions: number; tokens: number }> {
   const userId = requireUser(actor);
-  const n = await ctx.db.transaction().execute(async (trx) => {
-    const n = await repo.revokeUserSessions(trx, userId);
+  const counts = await ctx.db.transaction().execute(async (trx) => {
+    const sessions = await repo.revokeUserSessions(trx, userId);
     await audit(trx, actor, {
       action: 'auth.logout_all',
       entityType: 'user',
       entityId: userId,
-      details: { sessions: n },
+      details: { sessions },
     });
-    return n;
+    const tokens = await revokeTokensWithCredentials(
+      trx,
+      actor,
+      { id: userId, role: actor.role },
+      'signed out everywhere',
+    );
+    return { sessions, tokens };
   });
   forgetSignIns(ctx, { userId });
-  return n;
+  return counts;
 }
 
 function requireUser(actor: Actor): number {
@@ -946,8 +958,10 @@ export async function changePassword(
       entityId: userId,
       details: { otherSessionsRevoked: others },
     });
+    // A token made with the old password is what a thief of that password keeps.
+    await revokeTokensWithCredentials(trx, actor, user, 'password changed');
   });
-  // The other sessions end, and this one loses its password-change limitation.
+  // The other sessions end (and the own tokens), and this one loses its password-change limitation.
   forgetSignIns(ctx, { userId });
 }
 
@@ -1326,6 +1340,7 @@ export async function resetPassword(
     await loadManagedUser(trx, actor, id, null);
     const row = await applyPasswordReset(trx, id, hashed);
     await audit(trx, actor, { action: 'user.password.reset', entityType: 'user', entityId: id });
+    await revokeTokensWithCredentials(trx, actor, row, 'password reset');
     return { user: toUserView(row), temporaryPassword: password };
   });
   forgetSignIns(ctx, { userId: id });
@@ -1377,6 +1392,7 @@ export async function resetTwoFactor(ctx: AppContext, actor: Actor, id: number):
       regionCode: user.region_code,
       details,
     });
+    await revokeTokensWithCredentials(trx, actor, row, 'two-factor reset');
     return toUserView(row);
   });
   forgetSignIns(ctx, { userId: id });
@@ -1518,12 +1534,14 @@ export async function resetPasswordOnConsole(ctx: AppContext, username: string):
   const userId = await ctx.db.transaction().execute(async (trx) => {
     const user = await repo.findUserByUsername(trx, normalizeUsername(username));
     if (!user) throw notFound({ zh: '用户不存在', en: 'No such user' });
-    await applyPasswordReset(trx, user.id, hashed);
-    await audit(trx, systemActor('users reset-password'), {
+    const row = await applyPasswordReset(trx, user.id, hashed);
+    const onConsole = systemActor('users reset-password');
+    await audit(trx, onConsole, {
       action: 'user.password.reset',
       entityType: 'user',
       entityId: user.id,
     });
+    await revokeTokensWithCredentials(trx, onConsole, row, 'password reset');
     return user.id;
   });
   forgetSignIns(ctx, { userId });
@@ -1541,13 +1559,15 @@ export async function resetTwoFactorOnConsole(ctx: AppContext, username: string)
         en: `${user.username} has not enrolled two-factor authentication; there is nothing to reset`,
       });
     const { row, details } = await applyTwoFactorReset(trx, user.id);
-    await audit(trx, systemActor('users reset-2fa'), {
+    const onConsole = systemActor('users reset-2fa');
+    await audit(trx, onConsole, {
       action: 'user.2fa.reset',
       entityType: 'user',
       entityId: user.id,
       regionCode: user.region_code,
       details,
     });
+    await revokeTokensWithCredentials(trx, onConsole, row, 'two-factor reset');
     return toUserView(row);
   });
   forgetSignIns(ctx, { userId: view.id });
@@ -1771,15 +1791,19 @@ export async function revokeToken(ctx: AppContext, actor: Actor, id: number): Pr
   return revoke(ctx, actor, id, null);
 }
 
-/** Revokes a business user's own tokens (repo.revokeOwnTokens), each audited as token.revoke with the reason. */
+/**
+ * Revokes a business user's own tokens (repo.revokeOwnTokens), each audited as token.revoke with the
+ * reason; returns how many.
+ */
 async function revokeOwnTokensAudited(
   trx: Transaction<DB>,
-  actor: Actor,
+  actor: Actor | AuditActor,
   userId: number,
   reason: string,
   keep?: { role: string; regionCode: string | null; individualAccess: boolean },
-): Promise<void> {
-  for (const token of await repo.revokeOwnTokens(trx, userId, keep))
+): Promise<number> {
+  const revoked = await repo.revokeOwnTokens(trx, userId, keep);
+  for (const token of revoked)
     await audit(trx, actor, {
       action: 'token.revoke',
       entityType: 'api_token',
@@ -1787,6 +1811,26 @@ async function revokeOwnTokensAudited(
       regionCode: token.region_code,
       details: { owner: userId, reason },
     });
+  return revoked.length;
+}
+
+/** Why a business account's own tokens end with its credentials (token.revoke's reason). */
+type CredentialEvent = 'password reset' | 'password changed' | 'two-factor reset' | 'signed out everywhere';
+
+/**
+ * The account's credentials were replaced or its sessions ended for fear of theft: its own tokens
+ * end too, or whoever held the old password or session keeps a credential that outlives the remedy
+ * (docs/DECISIONS.md, "What ends a user's own API token"). An administrator account's tokens are the
+ * ones the security administrator issued to systems (no personal data, belonging to no one): they stay.
+ */
+async function revokeTokensWithCredentials(
+  trx: Transaction<DB>,
+  actor: Actor | AuditActor,
+  user: { id: number; role: string | null },
+  reason: CredentialEvent,
+): Promise<number> {
+  if (user.role !== null && isRole(user.role) && isAdminRole(user.role)) return 0;
+  return revokeOwnTokensAudited(trx, actor, user.id, reason);
 }
 
 /** Revokes a token (of that creator only, when one is given), audited; its cached sign-in is forgotten. */
