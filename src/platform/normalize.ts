@@ -125,19 +125,27 @@ const LOST_CHARACTER = /[?？\uFFFD]/;
 const PRIVATE_USE = /\p{Co}/u;
 
 /**
+ * A name holding a Private Use Area character: the message that refuses it, as the import words it
+ * without its "import again" (the API's name, typed in a form or sent by a client). Null when none.
+ */
+export function privateUseInName(name: string): LocalizedMessage | null {
+  const privateUse = PRIVATE_USE.exec(name)?.[0];
+  if (privateUse === undefined) return null;
+  const code = `U+${(privateUse.codePointAt(0) ?? 0).toString(16).toUpperCase()}`;
+  return {
+    zh: `姓名中有私用区字符 ${code}：它不是标准汉字，没有统一的字形，换一台电脑多显示为空白、方框或别的字。请删去这个字，用输入法（生僻字或手写输入）重新输入`,
+    en: `the name holds the private-use character ${code}: it is no standard character and no font shows it the same way (other computers show a blank, a box or another character); delete it, type the character again (an input method's rare-character or handwriting input)`,
+  };
+}
+
+/**
  * Why a name (as normalizeName gives it) cannot be the person's: it holds the mark of a character lost
  * on the way through a file, or a private-use character that no font shows as the same character.
  * Null when it can. Stored, "王?" would overwrite 王𠈌 without a word.
  */
 export function lostCharacterInName(name: string): LocalizedMessage | null {
-  const privateUse = PRIVATE_USE.exec(name)?.[0];
-  if (privateUse !== undefined) {
-    const code = `U+${(privateUse.codePointAt(0) ?? 0).toString(16).toUpperCase()}`;
-    return {
-      zh: `姓名中有私用区字符 ${code}：它不是标准汉字，没有统一的字形，换一台电脑多显示为空白、方框或别的字。请删去这个字，用输入法（生僻字或手写输入）重新输入后再导入`,
-      en: `the name holds the private-use character ${code}: it is no standard character and no font shows it the same way (other computers show a blank, a box or another character); delete it, type the character again (an input method's rare-character or handwriting input) and import again`,
-    };
-  }
+  const privateUse = privateUseInName(name);
+  if (privateUse !== null) return { zh: `${privateUse.zh}后再导入`, en: `${privateUse.en} and import again` };
   const lost = LOST_CHARACTER.exec(name)?.[0];
   if (lost === undefined) return null;
   return {

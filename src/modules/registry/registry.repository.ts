@@ -373,9 +373,24 @@ export interface RetractedRelationWithName extends RetractedRelationRow {
   other_name: string;
 }
 
-/** The links of a person that were retracted (either end), oldest link first. */
+/**
+ * The links of a person that were retracted (either end), oldest link first, with those of the
+ * records merged into the person (at any depth). A merge moves the duplicate's retracted links to
+ * the person kept since session 22; those of earlier merges are still on the duplicate, and are the
+ * kept person's history all the same. Such a link is returned as the person's (`person_id` or
+ * `related_person_id` the person's id, so the file reads its role from the person's side); a link
+ * between the person and a record merged into them keeps its ends, the record as the other end.
+ */
 export async function listRetractedRelations(db: Db, personId: number): Promise<RetractedRelationWithName[]> {
-  return db
+  const merged = await sql<{ id: number | string }>`
+    WITH RECURSIVE selves (id) AS (
+      SELECT id FROM persons WHERE merged_into = ${personId}::bigint
+      UNION
+      SELECT p.id FROM persons p JOIN selves s ON p.merged_into = s.id
+    )
+    SELECT id FROM selves`.execute(db);
+  const selves = [personId, ...merged.rows.map((r) => Number(r.id))];
+  const rows = await db
     .selectFrom('person_relations_retracted as r')
     .innerJoin('persons as o', (join) =>
       join.on((eb) =>
@@ -386,6 +401,10 @@ export async function listRetractedRelations(db: Db, personId: number): Promise<
             .case()
             .when('r.person_id', '=', personId)
             .then(eb.ref('r.related_person_id'))
+            .when('r.related_person_id', '=', personId)
+            .then(eb.ref('r.person_id'))
+            .when('r.person_id', 'in', selves)
+            .then(eb.ref('r.related_person_id'))
             .else(eb.ref('r.person_id'))
             .end(),
         ),
@@ -393,9 +412,15 @@ export async function listRetractedRelations(db: Db, personId: number): Promise<
     )
     .selectAll('r')
     .select(['o.id as other_id', 'o.name as other_name'])
-    .where((eb) => eb.or([eb('r.person_id', '=', personId), eb('r.related_person_id', '=', personId)]))
+    .where((eb) => eb.or([eb('r.person_id', 'in', selves), eb('r.related_person_id', 'in', selves)]))
     .orderBy('r.id')
     .execute();
+  return rows.map((r) => {
+    if (r.person_id === personId || r.related_person_id === personId) return r;
+    return selves.includes(Number(r.person_id))
+      ? { ...r, person_id: personId }
+      : { ...r, related_person_id: personId };
+  });
 }
 
 /**

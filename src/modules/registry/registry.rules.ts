@@ -523,6 +523,23 @@ export function datedAheadProblem(
 }
 
 /**
+ * A fact's end (`to`, the first day it no longer holds) after today. A fact is a period [from, to)
+ * of what was found (DOMAIN.md section 1): its end is the day it stopped holding, which is known once
+ * it has happened. An end still to come (a sentence's term, an expected return) is data
+ * (liberty_restriction's expectedEnd, migration's expectedReturn), not `to`: a `to` ahead would end
+ * the period on a day nobody saw it end, and as-of answers after it (the care groups) would read a
+ * plan as fact. Today is allowed: the mother came home this morning. The same bound as a link's end
+ * (endRelation). Null when the end has happened.
+ */
+export function factEndAheadProblem(to: IsoDate, today: IsoDate): LocalizedMessage | null {
+  if (to <= today) return null;
+  return {
+    zh: `结束日期 ${to} 晚于今天（${today}）：结束日期是该事实不再成立的第一天，只能登记已经发生的结束；预计的结束（刑期届满、预计返乡）请填在预计结束日期（expectedEnd）或预计返乡日期（expectedReturn）中，到时再结束`,
+    en: `the end ${to} is after today (${today}): the end is the first day the fact no longer holds, and only an end that has happened is recorded; an expected end (a sentence's term, an expected return) goes in the data (expectedEnd, expectedReturn), and the fact is ended when it happens`,
+  };
+}
+
+/**
  * The latest date an "as of" question about a person has an answer: today, China's (dates.ts). The care
  * group periods are evaluated up to today, so a later date would answer as if the future were known (a
  * child turning 16 next month still a member). Until session 18 the day after was allowed too, for a

@@ -287,7 +287,8 @@ export const FactEnd = Type.Object(
     to: Type.String({
       format: 'date',
       pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
-      description: 'the first day the fact no longer holds (after its start)',
+      description:
+        'the first day the fact no longer holds (after its start, not after today: an end still to come is data, e.g. expectedEnd)',
     }),
   },
   { additionalProperties: false },

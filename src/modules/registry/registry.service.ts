@@ -19,7 +19,13 @@ import {
   type Message,
 } from '../../platform/errors.ts';
 import { addDays, isIsoDate, today } from '../../platform/dates.ts';
-import { maskPhone, normalizeCell, normalizeName, normalizePhone } from '../../platform/normalize.ts';
+import {
+  maskPhone,
+  normalizeCell,
+  normalizeName,
+  normalizePhone,
+  privateUseInName,
+} from '../../platform/normalize.ts';
 import {
   audit,
   hasPermission,
@@ -47,6 +53,7 @@ import {
   birthDateProblem,
   carerAgeProblem,
   datedAheadProblem,
+  factEndAheadProblem,
   marriageAgeProblem,
   nameSpellings,
   parentBirthProblem,
@@ -105,8 +112,18 @@ function requiredText(field: string, normalized: string | null, label: Message):
   if (normalized !== null) return normalized;
   throw invalid(field, { zh: `${label.zh}不能为空`, en: `${label.en} must not be blank` });
 }
-function personName(value: string): string {
+/**
+ * A name given to the API as the import would store it. `given`: the request sends it (a PATCH that
+ * leaves the name alone re-reads the stored one, which a Private Use Area character written before
+ * session 22 must not lock against every other edit: it is refused once the name is sent).
+ */
+function personName(value: string, given = true): string {
   const name = requiredText('name', normalizeName(value), { zh: '姓名', en: 'the name' });
+  // A Private Use Area character (a GBK/GB18030 file's lost character, an old IME's own glyph) has
+  // no standard glyph: refused as the import refuses it (docs/DECISIONS.md "A name holding any
+  // Private Use Area character is refused on its row"), in the same words.
+  const privateUse = given ? privateUseInName(name) : null;
+  if (privateUse) throw invalid('name', privateUse);
   // A ? in a name stands for a character lost on the way (a GBK save, a form that could not show it):
   // refused as the template refuses it (lostCharacterInName), so that a lost character is never stored.
   const lost = /[?？\uFFFD]/.exec(name)?.[0];
@@ -989,7 +1006,7 @@ export async function updatePerson(
         current.relation_to_head !== '户主'
       )
         await requireAlive(trx, current, 'relationToHead');
-      const name = personName(pick('name', current.name) ?? current.name);
+      const name = personName(pick('name', current.name) ?? current.name, 'name' in patch);
       const spelled = nameSpellings(name);
       // A corrected birth date or sex (or an ID number bringing new ones) must still fit the person's
       // facts and links, as the routes that record them require.
@@ -1303,6 +1320,8 @@ export async function addFact(
   if (reportAhead) throw invalid('data.policeReportDate', reportAhead);
   if (input.to != null && input.to <= input.from)
     throw invalid('to', { zh: '结束日期必须晚于开始日期', en: 'the end must be after the start' });
+  const endAhead = input.to == null ? null : factEndAheadProblem(input.to, today());
+  if (endAhead) throw invalid('to', endAhead);
   if (input.kind === 'death' && input.to != null)
     throw invalid('to', {
       zh: '死亡没有结束日期；如登记有误，请撤回',
@@ -1566,6 +1585,8 @@ export async function endFact(
         zh: `结束日期必须晚于开始日期 ${existing.valid_from}`,
         en: `the end must be after the start ${existing.valid_from}`,
       });
+    const endAhead = factEndAheadProblem(to, today());
+    if (endAhead) throw invalid('to', endAhead);
     const row = await repo.endFact(trx, factId, personId, to);
     if (!row) throw conflict();
     await audit(trx, actor, {
@@ -2756,6 +2777,7 @@ export async function mergePerson(
         });
       const facts = await mergeFacts(trx, duplicate, kept);
       await checkMergedLinks(trx, duplicate, kept);
+      await checkMergedLinksAgainstDeath(trx, duplicate, kept);
       // The ID number is unique, so it moves: cleared on the duplicate first.
       await trx
         .updateTable('persons')
@@ -2774,7 +2796,8 @@ export async function mergePerson(
       if (kept.phone === null && duplicate.phone) keptPatch.phone = duplicate.phone;
       if (kept.household_id === null && duplicate.household_id) {
         keptPatch.household_id = duplicate.household_id;
-        if (kept.relation_to_head === null) keptPatch.relation_to_head = duplicate.relation_to_head;
+        if (kept.relation_to_head === null && duplicate.relation_to_head !== null)
+          keptPatch.relation_to_head = duplicate.relation_to_head;
       }
       const keptHousehold = (keptPatch.household_id as number | undefined) ?? kept.household_id;
       await trx
@@ -2782,7 +2805,12 @@ export async function mergePerson(
         .set({ ...keptPatch, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
         .where('id', '=', intoId)
         .execute();
-      await trx.updateTable('person_facts').set({ person_id: intoId }).where('person_id', '=', id).execute();
+      const factsMoved = await trx
+        .updateTable('person_facts')
+        .set({ person_id: intoId })
+        .where('person_id', '=', id)
+        .returning('id')
+        .execute();
       for (const e of facts.ended) await repo.endFact(trx, e.factId, intoId, e.to, e.by);
       for (const r of facts.retracted) {
         await repo.retractFact(trx, r.factId, intoId, actor.userId, `合并：与 #${r.sameAs} 相同`);
@@ -2795,7 +2823,10 @@ export async function mergePerson(
         .selectFrom('person_relations')
         .selectAll()
         .where((eb) => eb.or([eb('person_id', '=', id), eb('related_person_id', '=', id)]))
+        .orderBy('id')
         .execute();
+      const relationsMoved: number[] = [];
+      const relationsClosed: { relationId: number; validTo: { from: string | null; to: string } }[] = [];
       for (const r of relations) {
         const personId = r.person_id === id ? intoId : r.person_id;
         const relatedId = r.related_person_id === id ? intoId : r.related_person_id;
@@ -2820,19 +2851,46 @@ export async function mergePerson(
               )
               .executeTakeFirst()) !== undefined);
         if (clash) {
-          await trx
+          const closed = await trx
             .updateTable('person_relations')
             .set({ valid_to: sql<string>`greatest(coalesce(valid_from, current_date) + 1, current_date)` })
             .where('id', '=', r.id)
-            .execute();
+            .returning('valid_to')
+            .executeTakeFirstOrThrow();
+          relationsClosed.push({
+            relationId: r.id,
+            validTo: { from: r.valid_to, to: closed.valid_to as string },
+          });
         } else {
           await trx
             .updateTable('person_relations')
             .set({ person_id: personId, related_person_id: relatedId })
             .where('id', '=', r.id)
             .execute();
+          relationsMoved.push(r.id);
         }
       }
+      // The duplicate's retracted links follow it, as its retracted facts do, so that the file of the
+      // person kept shows them (retractedRelations). A retracted link between the two records stays as
+      // it is: the person kept is one of its ends already, and a link to oneself is no link.
+      const retractedMoved = [
+        ...(await trx
+          .updateTable('person_relations_retracted')
+          .set({ person_id: intoId })
+          .where('person_id', '=', id)
+          .where('related_person_id', '<>', intoId)
+          .returning('id')
+          .execute()),
+        ...(await trx
+          .updateTable('person_relations_retracted')
+          .set({ related_person_id: intoId })
+          .where('related_person_id', '=', id)
+          .where('person_id', '<>', intoId)
+          .returning('id')
+          .execute()),
+      ]
+        .map((r) => r.id)
+        .sort((a, b) => a - b);
       // A household the duplicate headed: the person kept heads it if they are its member; otherwise
       // it has no head until a clerk names one (the head is one of the members).
       const headsHandedOn = await trx
@@ -2853,12 +2911,46 @@ export async function mergePerson(
         entityType: 'person',
         entityId: id,
         regionCode: duplicate.hukou_region_code,
+        // What moved, by id, so that a clerk can see it and the merge could be undone: the facts
+        // (retracted ones too), the links re-pointed, the links closed as copies of one the person
+        // kept has (with their previous end), the retracted links, the household place and the
+        // households whose head the duplicate was. Field names only for what moved from the row
+        // (the ID number, the phone): never their values (access/audit.ts).
         details: {
           intoId,
+          ...(factsMoved.length ? { factsMoved: factsMoved.map((f) => f.id).sort((a, b) => a - b) } : {}),
           ...(facts.ended.length
             ? { ended: facts.ended.map(({ factId, from, to }) => ({ factId, from, to })) }
             : {}),
           ...(facts.retracted.length ? { retracted: facts.retracted } : {}),
+          ...(relationsMoved.length ? { relationsMoved } : {}),
+          ...(relationsClosed.length ? { relationsClosed } : {}),
+          ...(retractedMoved.length ? { retractedRelationsMoved: retractedMoved } : {}),
+          ...(Object.keys(keptPatch).length
+            ? {
+                fields: [
+                  ...('id_number' in keptPatch ? ['idNumber'] : []),
+                  ...('phone' in keptPatch ? ['phone'] : []),
+                  ...('household_id' in keptPatch ? ['householdId'] : []),
+                  ...('relation_to_head' in keptPatch ? ['relationToHead'] : []),
+                ],
+              }
+            : {}),
+          ...('household_id' in keptPatch
+            ? {
+                householdId: { from: kept.household_id, to: keptPatch.household_id },
+                ...('relation_to_head' in keptPatch
+                  ? { relationToHead: { from: kept.relation_to_head, to: keptPatch.relation_to_head } }
+                  : {}),
+              }
+            : {}),
+          ...(headsHandedOn.length
+            ? {
+                headOf: headsHandedOn
+                  .map((h) => ({ householdId: h.id, headPersonId: { from: id, to: h.head_person_id } }))
+                  .sort((a, b) => a.householdId - b.householdId),
+              }
+            : {}),
         },
       });
       await auditHeadChanges(
@@ -3019,6 +3111,80 @@ async function checkMergedLinks(
         zh: `无法合并：按保留人员的出生日期 ${kept.birth_date}，${D.zh}${named.zh} 不成立（被合并人员出生于 ${duplicate.birth_date}）：${wrong.zh}`,
         en: `cannot merge: with the birth date of the person kept, ${kept.birth_date}, ${named.en} of ${D.en} (born ${duplicate.birth_date}) does not hold: ${wrong.en}`,
       });
+    }
+  }
+}
+
+/**
+ * Nothing about a link begins after a death (docs/DECISIONS.md session 21, F2), held for the links a
+ * merge brings to a death: the duplicate's links against a death (or declaration of death) recorded
+ * on the person kept, and the kept person's links against one recorded on the duplicate, which the
+ * person kept takes on. Checked as a death meets the links already recorded (checkLinksBeforeDeath):
+ * the link's start, an entrustment form and, where the dead person is the carer, the carer's fitness
+ * check, each dated after the death (and before a revoked declaration's end), refuse the merge with
+ * 409 naming the link, the date and the death; the posthumous child's link to a father who died at
+ * most POSTHUMOUS_DAYS before the birth is taken. A link without a start is history of unknown date
+ * and is not checked, as a death recorded after it does not check it. Links of the two records to
+ * each other are closed by the merge and not checked.
+ */
+async function checkMergedLinksAgainstDeath(
+  trx: Transaction<DB>,
+  duplicate: repo.PersonRow,
+  kept: repo.PersonRow,
+): Promise<void> {
+  const deaths = await trx
+    .selectFrom('person_facts')
+    .select(['id', 'person_id', 'kind', 'valid_from', 'valid_to'])
+    .where('person_id', 'in', [kept.id, duplicate.id])
+    .where('kind', 'in', ['death', 'declared_dead'])
+    .where('retracted_at', 'is', null)
+    .orderBy('valid_from')
+    .orderBy('id')
+    .execute();
+  if (!deaths.length) return;
+  const two = [kept.id, duplicate.id];
+  const links = (await repo.listLinksWithOthers(trx, two)).filter(
+    (l) => !(two.includes(l.person_id) && two.includes(l.related_person_id)),
+  );
+  for (const death of deaths) {
+    const dead = death.person_id === kept.id ? kept : duplicate;
+    const brought = dead === kept ? duplicate : kept;
+    const kind = death.kind as 'death' | 'declared_dead';
+    const after = (date: string | null): date is string =>
+      date !== null && date > death.valid_from && (death.valid_to === null || date < death.valid_to);
+    for (const l of links) {
+      if (l.person_id !== brought.id && l.related_person_id !== brought.id) continue;
+      const asRelated = l.related_person_id === brought.id;
+      const dated: [string | null, Message][] = [
+        [l.valid_from, { zh: '开始日期', en: 'start' }],
+        [l.entrustment_form_date, CARER_RECORD_DATES[0][1]],
+        [asRelated ? l.carer_fitness_checked_on : null, CARER_RECORD_DATES[1][1]],
+      ];
+      for (const [date, what] of dated) {
+        if (!after(date)) continue;
+        // The posthumous child: the merged person, a man, is the father of a child born after his death.
+        const posthumous =
+          date === l.valid_from &&
+          kind === 'death' &&
+          l.kind === 'parent' &&
+          (l.subtype ?? 'biological') === 'biological' &&
+          asRelated &&
+          kept.sex === 1 &&
+          date === l.other_birth_date &&
+          death.valid_from >= addDays(date, -POSTHUMOUS_DAYS);
+        if (posthumous) continue;
+        const D = mergeParty(dead, kept.id);
+        const B = mergeParty(brought, kept.id);
+        const link = LINK_WORDS[l.kind];
+        const died =
+          kind === 'death'
+            ? { zh: '死亡', en: `died on ${death.valid_from}` }
+            : { zh: '被宣告死亡', en: `was declared dead on ${death.valid_from}` };
+        throw mergeRefused({
+          zh: `无法合并：${D.zh}${died.zh}的日期为 ${death.valid_from}（记录 #${death.id}），而${B.zh}与“${l.other_name}”(#${l.other_id})的${link.zh} #${l.id} 的${what.zh}为 ${date}，晚于该日期：合并后这将是去世后才建立的关系（人去世后不能再建立关系）；请先核对该关系或该死亡记录（结束或撤回有误的一方），再合并`,
+          en: `cannot merge: ${D.en} ${died.en} (record #${death.id}), and the ${what.en} of the ${link.en} #${l.id} of ${B.en} with ${l.other_name} (#${l.other_id}) is ${date}, after it: merged, the link would begin after the death (nothing about a link begins after a death); check that link or that death first (retract the one that is wrong), then merge`,
+        });
+      }
     }
   }
 }
