@@ -87,6 +87,11 @@ export interface EvaluateCounts {
 /** What an evaluation of a region did; `today` when a past date's batches were evaluated again today. */
 export interface RegionCounts extends EvaluateCounts {
   today?: EvaluateCounts & { asOf: IsoDate };
+  /**
+   * After an import: how many persons it changed, on how many past days (summed over batches) they were
+   * judged, and what those evaluations wrote (recordMissedStretches).
+   */
+  past?: EvaluateCounts & { changed: number; days: number };
 }
 
 const emptyCounts = (): EvaluateCounts => ({ persons: 0, entered: 0, left: 0, updated: 0, unchanged: 0 });
@@ -325,45 +330,133 @@ export function missedPastDays(
   asOf: IsoDate,
   configFor: ConfigFor,
 ): IsoDate[] {
-  const ids = batchPersons.map((p) => p.id);
-  const persons = new Map(batchPersons.map((p) => [p.id, p]));
-  for (const relative of context.relatives) persons.set(relative.id, relative);
-  const histories = subjectHistories(ids, persons, context.links, context.facts, asOf);
   const shared = new Set<IsoDate>();
-  const note = (day: unknown) => {
-    if (typeof day === 'string' && isIsoDate(day) && day <= asOf) {
-      shared.add(day);
-      shared.add(addDays(day, -1));
-    }
-  };
-  for (const fact of context.facts) {
-    note(fact.valid_from);
-    note(fact.valid_to);
-    for (const value of Object.values(fact.data)) note(value);
-  }
+  const note = noteInto(shared, asOf);
+  for (const fact of context.facts) noteFact(note, fact);
   for (const link of context.links) {
     note(link.valid_from);
     note(link.valid_to);
   }
   // A relative's birth (a child born at home ends an elder's being left behind).
-  for (const relative of persons.values()) note(relative.birth_date);
+  for (const relative of batchPersons) note(relative.birth_date);
+  for (const relative of context.relatives) note(relative.birth_date);
+  const stretches = missedStretches(batchPersons, context, asOf, configFor, () => shared, 'every');
+  return [...new Set([...stretches.values()].flat())].sort().slice(0, MAX_PAST_DAYS);
+}
+
+/**
+ * missedPastDays for a batch of many persons (the persons a template import changed and their
+ * relatives): by person, each person's days asked only among the dates of their own records and of the
+ * persons linked to them (their facts, births and links), which are all the rules read of a subject
+ * (person, parents, spouse, children, and the parents' marriages). The batch-wide set of missedPastDays
+ * would ask every person every other family's dates. At most MAX_PAST_DAYS a person, earliest first.
+ */
+export function missedPastDaysByPerson(
+  batchPersons: readonly repo.PersonRecord[],
+  context: repo.BatchContext,
+  asOf: IsoDate,
+  configFor: ConfigFor,
+): Map<number, IsoDate[]> {
+  const own = new Map<number, Set<IsoDate>>();
+  const ownOf = (id: number) => {
+    let days = own.get(id);
+    if (!days) own.set(id, (days = new Set()));
+    return noteInto(days, asOf);
+  };
+  for (const fact of context.facts) noteFact(ownOf(fact.person_id), fact);
+  for (const person of [...batchPersons, ...context.relatives]) ownOf(person.id)(person.birth_date);
+  const linked = new Map<number, Set<number>>();
+  for (const link of context.links)
+    for (const [a, b] of [
+      [link.person_id, link.related_person_id],
+      [link.related_person_id, link.person_id],
+    ] as const) {
+      const note = ownOf(a);
+      note(link.valid_from);
+      note(link.valid_to);
+      let ids = linked.get(a);
+      if (!ids) linked.set(a, (ids = new Set()));
+      ids.add(b);
+    }
+  const daysOf = (id: number) => {
+    const days = new Set(own.get(id));
+    for (const other of linked.get(id) ?? []) for (const day of own.get(other) ?? []) days.add(day);
+    return days;
+  };
+  const stretches = missedStretches(batchPersons, context, asOf, configFor, daysOf, 'thresholds');
+  const byPerson = new Map<number, IsoDate[]>();
+  for (const [id, days] of stretches) byPerson.set(id, [...new Set(days)].sort().slice(0, MAX_PAST_DAYS));
+  return byPerson;
+}
+
+/** Notes a date (and the day before it) into `days`, when it is a date on or before `asOf`. */
+function noteInto(days: Set<IsoDate>, asOf: IsoDate) {
+  return (day: unknown) => {
+    if (typeof day === 'string' && isIsoDate(day) && day <= asOf) {
+      days.add(day);
+      days.add(addDays(day, -1));
+    }
+  };
+}
+
+/** A fact's start and end and every date it names (a police report, a sentence's expected end). */
+function noteFact(note: (day: unknown) => void, fact: repo.FactRecord): void {
+  note(fact.valid_from);
+  note(fact.valid_to);
+  for (const value of Object.values(fact.data)) note(value);
+}
+
+/**
+ * The latest day of each missed stretch, by person: the days asked of a person are `sharedDays(id)`,
+ * with the region's configuration changes and the person's birthdays: every one, or only those on which
+ * an age clause of a configuration in force in the region can change (16, 18, 60, the high-age bands,
+ * the left-behind woman's range): no other birthday begins or ends a membership, and a stretch is
+ * recorded by the evaluation of any of its days.
+ */
+function missedStretches(
+  batchPersons: readonly repo.PersonRecord[],
+  context: repo.BatchContext,
+  asOf: IsoDate,
+  configFor: ConfigFor,
+  sharedDays: (id: number) => ReadonlySet<IsoDate>,
+  birthdays: 'every' | 'thresholds',
+): Map<number, IsoDate[]> {
+  const ids = batchPersons.map((p) => p.id);
+  const persons = new Map(batchPersons.map((p) => [p.id, p]));
+  for (const relative of context.relatives) persons.set(relative.id, relative);
+  const histories = subjectHistories(ids, persons, context.links, context.facts, asOf);
   const periods = [...context.open, ...context.closed];
-  // The latest day of each missed stretch, by person, group and start.
-  const stretches = new Map<string, IsoDate>();
+  const heldBy = new Map<number, (typeof periods)[number][]>();
+  for (const period of periods) {
+    const list = heldBy.get(period.person_id);
+    if (list) list.push(period);
+    else heldBy.set(period.person_id, [period]);
+  }
+  const missed = new Map<number, IsoDate[]>();
   for (const id of ids) {
     const person = persons.get(id);
     const history = histories.get(id);
     if (!person?.birth_date || !history) continue;
     const region = person.hukou_region_code;
-    const days = new Set(shared);
+    const days = new Set(sharedDays(id));
     for (const change of configFor.changesOf(region)) days.add(change).add(addDays(change, -1));
+    const ages =
+      birthdays === 'thresholds'
+        ? thresholdAges([
+            configFor(region),
+            ...configFor.changesOf(region).map((d) => configFor.on(region, d)),
+          ])
+        : null;
     for (let age = 1; ; age++) {
       const birthday = addYears(person.birth_date, age);
       if (birthday > asOf) break;
+      if (ages !== null && !ages.has(age)) continue;
       days.add(birthday);
       days.add(addDays(birthday, -1));
     }
-    const held = periods.filter((period) => period.person_id === id);
+    const held = heldBy.get(id) ?? [];
+    // The latest day of each missed stretch, by group and start.
+    const stretches = new Map<string, IsoDate>();
     for (const day of days) {
       if (day >= asOf || day < person.birth_date) continue;
       const config = configFor.on(region, day);
@@ -371,13 +464,118 @@ export function missedPastDays(
       if (!mayBelong(subject, day, config)) continue;
       for (const membership of evaluateGroupsOver(history, day, config)) {
         if (held.some((period) => period.group_code === membership.code && covers(period, day))) continue;
-        const key = `${id} ${membership.code} ${membership.since}`;
+        const key = `${membership.code} ${membership.since}`;
         const latest = stretches.get(key);
         if (latest === undefined || latest < day) stretches.set(key, day);
       }
     }
+    if (stretches.size) missed.set(id, [...stretches.values()]);
   }
-  return [...new Set(stretches.values())].sort().slice(0, MAX_PAST_DAYS);
+  return missed;
+}
+
+/** The ages on whose birthday an age clause of one of the configurations can begin or end to hold. */
+function thresholdAges(configs: readonly EffectiveGroupsConfig[]): Set<number> {
+  const ages = new Set<number>();
+  for (const config of configs) {
+    ages.add(config.leftBehindChildUnderAge).add(config.minorUnderAge).add(config.elderlyMinAge);
+    for (const start of config.highAgeBandStarts) ages.add(start);
+    const range = config.leftBehindWomanAgeRange;
+    if (range?.minAge != null) ages.add(range.minAge);
+    if (range?.maxAge != null) ages.add(range.maxAge + 1);
+  }
+  return ages;
+}
+
+/**
+ * After a template import (groups.evaluate's follow-up of ImportCommitted): what evaluatePerson does
+ * after a change through the API, for every person the import changed. The evaluation of the import
+ * day stores what holds on it; a stretch that began and ended before it (a 95-year-old imported with
+ * last year's death date, a parent link that makes an elder left behind over a past spell of a son's
+ * migration) is stored by an evaluation of one of its days, without worklist items. The persons go in
+ * batches of `batchSize` changed persons with their relatives, each in one transaction holding the
+ * period writers' lock; a batch's past days are evaluated for the persons who missed a stretch on
+ * them only, earliest first per person, and the as-of date is planned again for those persons.
+ */
+export async function recordMissedStretches(
+  db: Kysely<DB>,
+  options: {
+    personIds: readonly number[];
+    asOf: IsoDate;
+    withWorklist: boolean;
+    batchSize?: number;
+    signal?: AbortSignal;
+    progress?: (done: number, total: number | null, message: string) => void | Promise<void>;
+  },
+): Promise<EvaluateCounts & { days: number }> {
+  const { personIds, asOf } = options;
+  const batchSize = options.batchSize ?? 1000;
+  const counts = { ...emptyCounts(), days: 0 };
+  const configFor = await loadConfigFor(db, asOf);
+  const configs = new Map<IsoDate, Promise<ConfigFor>>();
+  const configOn = (trx: repo.Db, day: IsoDate) => {
+    let found = configs.get(day);
+    if (!found) configs.set(day, (found = loadConfigFor(trx, day)));
+    return found;
+  };
+  for (let start = 0; start < personIds.length; start += batchSize) {
+    options.signal?.throwIfAborted();
+    const changed = personIds.slice(start, start + batchSize);
+    await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL jit = off`.execute(trx);
+      await repo.lockMembershipWrites(trx);
+      // The changed persons and everyone linked to them: a fact of one decides the relatives' groups.
+      const { links } = await repo.loadBatchContext(trx, changed, asOf, []);
+      const ids = new Set(changed);
+      for (const link of links) ids.add(link.person_id).add(link.related_person_id);
+      const persons = await repo.loadPersons(
+        trx,
+        [...ids].sort((a, b) => a - b),
+      );
+      const context = await repo.loadBatchContext(
+        trx,
+        persons.map((p) => p.id),
+        asOf,
+        RULE_FACT_KINDS,
+      );
+      const missed = missedPastDaysByPerson(persons, context, asOf, configFor);
+      if (!missed.size) return;
+      const byId = new Map(persons.map((p) => [p.id, p]));
+      // Round r evaluates each person's r-th day: a person's stretches earliest first.
+      for (let round = 0; ; round++) {
+        const onDay = new Map<IsoDate, repo.PersonRecord[]>();
+        for (const [id, days] of missed) {
+          const day = days[round];
+          const person = byId.get(id);
+          if (day === undefined || !person) continue;
+          const list = onDay.get(day);
+          if (list) list.push(person);
+          else onDay.set(day, [person]);
+        }
+        if (!onDay.size) break;
+        for (const day of [...onDay.keys()].sort()) {
+          addCounts(
+            counts,
+            await evaluateBatch(trx, onDay.get(day) ?? [], day, await configOn(trx, day), false),
+          );
+          counts.days += 1;
+        }
+      }
+      const judged = [...missed.keys()].sort((a, b) => a - b);
+      const again = judged.flatMap((id) => byId.get(id) ?? []);
+      await evaluateBatch(trx, again, asOf, configFor, options.withWorklist);
+      if (asOf < today())
+        await evaluateBatch(trx, again, today(), await loadConfigFor(trx, today()), options.withWorklist);
+      await repo.stampPersons(trx, judged);
+    });
+    const done = Math.min(start + batchSize, personIds.length);
+    await options.progress?.(
+      done,
+      personIds.length,
+      `past stretches: ${done} of ${personIds.length} changed persons`,
+    );
+  }
+  return counts;
 }
 
 /** The registry's change listener (registered by the composition root): re-evaluate as of today. */

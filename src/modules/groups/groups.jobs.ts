@@ -1,6 +1,7 @@
 // The groups module's background work:
 //   groups.evaluate  evaluates a region subtree (or several) as of a date (after a configuration
-//                    change, from the web or the CLI, after a registry import), with progress;
+//                    change, from the web or the CLI, after a registry import), with progress; after an
+//                    import, also the past days of the persons it changed (recordMissedStretches);
 //   groups.person    re-evaluates one person and their relatives after a registry change;
 //   groups.daily     re-evaluates everything each day (ages and durations cross thresholds without any
 //                    fact changing), then schedules itself for the next day. Its idempotency key is the
@@ -13,7 +14,14 @@ import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { ImportCommitted } from '../registry/index.ts';
 import { addDays, maxDate, startOfChinaDay, today, type IsoDate } from '../../platform/dates.ts';
-import { evaluatePerson, evaluateRegion, type EvaluateCounts, type RegionCounts } from './groups.evaluate.ts';
+import {
+  evaluatePerson,
+  evaluateRegion,
+  recordMissedStretches,
+  type EvaluateCounts,
+  type RegionCounts,
+} from './groups.evaluate.ts';
+import { codeRange, personsChangedByImportSince } from './groups.repository.ts';
 import { moveOpenItemsInto } from './groups.worklist-moves.ts';
 
 export interface EvaluatePayload {
@@ -23,6 +31,12 @@ export interface EvaluatePayload {
   worklist?: boolean;
   /** Several subtrees instead, evaluated in turn (a committed import's villages). */
   regionCodes?: string[];
+  /**
+   * A committed import's: when it began (an ISO timestamp). After the subtrees, the persons in them
+   * that the import changed (repo.personsChangedByImportSince) are judged on the past days where a
+   * stretch of membership may have begun and ended, as a change through the API is (evaluatePerson).
+   */
+  importChangedSince?: string;
 }
 
 export interface PersonPayload {
@@ -65,6 +79,18 @@ export function groupsEvaluateJob(ctx: Pick<AppContext, 'db'>) {
           counts.today ??= { asOf: part.today.asOf, ...noCounts() };
           for (const key of COUNT_KEYS) counts.today[key] += part.today[key];
         }
+      }
+      const since = job.payload.importChangedSince;
+      if (since !== undefined) {
+        const personIds = await personsChangedByImportSince(ctx.db, new Date(since), codes.map(codeRange));
+        const past = await recordMissedStretches(ctx.db, {
+          personIds,
+          asOf: job.payload.asOf,
+          withWorklist: job.payload.worklist ?? true,
+          signal: job.signal,
+          progress: (done, total, message) => job.progress(done, total, message),
+        });
+        counts.past = { changed: personIds.length, ...past };
       }
       return counts;
     },
@@ -110,10 +136,22 @@ export async function followImport(trx: Transaction<DB>, event: ImportCommitted)
   await moveOpenItemsInto(trx, event.regionCodes);
   const regionCodes = evaluationSubtrees(event.regionCodes);
   const regionCode = commonAncestor(regionCodes);
+  // What the import wrote is found by its stamps from its start on: the import's row was created when
+  // the file was accepted, before any write; an import run on the console has none, and its day's start
+  // stands in (finding, at most, the day's other changes too).
+  const started =
+    event.importId === null
+      ? undefined
+      : await trx
+          .selectFrom('imports')
+          .select('created_at')
+          .where('id', '=', event.importId)
+          .executeTakeFirst();
+  const importChangedSince = (started?.created_at ?? startOfChinaDay(event.asOf)).toISOString();
   // A queue over the import's transaction, to enqueue only: the job runs in the process's worker.
   return new JobQueue(trx).enqueue(
     groupsEvaluateJob({ db: trx }),
-    { regionCode, asOf: event.asOf, worklist: true, regionCodes },
+    { regionCode, asOf: event.asOf, worklist: true, regionCodes, importChangedSince },
     {
       ...(event.importId !== null ? { idempotencyKey: `groups.evaluate:import:${event.importId}` } : {}),
       createdBy: event.userId,

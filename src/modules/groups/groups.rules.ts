@@ -52,7 +52,9 @@
  *   duration of MCA2019-62 is a condition for the allowance, not for being left behind). "Not migrating with a parent": the child has
  *   no migration fact of its own in force; if it has come back, membership counts from its return. The
  *   same holds for "lives in the village" of the left-behind woman and elderly: one working away from the
- *   hukou county themselves does not live there, whatever the residence field says.
+ *   hukou county themselves does not live there, whatever the residence field says, nor does one
+ *   deprived of liberty (a sentence, compulsory drug rehabilitation, another restriction; a child in a
+ *   juvenile institution too): the stretch breaks on the restriction's start and resumes on its end.
  * - Eight states: a liberty restriction lasts 6 months or more when its expected end, the term's last day as
  *   a judgment or decision states it (自2026-03-01起至2026-08-31止 is six months), is no earlier than the day
  *   before the 6 months are reached (then it counts from the start), or, whatever the expected end, once it has been
@@ -494,6 +496,7 @@ export const leftBehindChild: GroupRule = unbroken((subject, asOf, config) => {
       under(person, config.leftBehindChildUnderAge, asOf),
       notAwayThemselves(person, asOf),
       notDeclaredMissing(person, asOf),
+      notInCustody(person, asOf),
       earliestOf(bothParents(parents, away), oneParentAndTheOther(parents, away, unable)),
     ),
   );
@@ -580,6 +583,7 @@ export const leftBehindElderly: GroupRule = shared(
         atLeast(person, config.elderlyMinAge, asOf),
         notAwayThemselves(person, asOf),
         notDeclaredMissing(person, asOf),
+        notInCustody(person, asOf),
         everyLivingChildMigrant(subject.children, asOf, config.leftBehindElderlyMinMigrationMonths),
       ),
     );
@@ -602,6 +606,7 @@ export const leftBehindWoman: GroupRule = unbroken((subject, asOf, config) => {
       withinAgeRange(person, config.leftBehindWomanAgeRange, asOf),
       notAwayThemselves(person, asOf),
       notDeclaredMissing(person, asOf),
+      notInCustody(person, asOf),
       // A husband who is dead or declared missing is not migrant: the marriage clause fails with him.
       migrant(husband, asOf, config.leftBehindWomanMinMigrationMonths),
     ),
@@ -786,6 +791,11 @@ export function explainLeftBehindChild(
       memberReasons.push({ zh: '本人随父母外出', en: 'the child is away with a parent' });
     if (notDeclaredMissing(person, asOf) === null)
       memberReasons.push({ zh: '本人被宣告失踪', en: 'the child is declared missing by a court' });
+    if (notInCustody(person, asOf) === null)
+      memberReasons.push({
+        zh: '本人被限制人身自由(服刑在押、强制隔离戒毒等)',
+        en: 'the child is deprived of liberty (serving a sentence, compulsory drug rehabilitation ...)',
+      });
     // Neither way round holds (with both parents recorded, both away would have held).
     if (both === null && unableParent === null) memberReasons.push(...oneReasons);
   }
@@ -1104,6 +1114,31 @@ function notDeclaredMissing(person: PersonSnapshot, asOf: IsoDate): Condition | 
     revoked,
     `本人失踪宣告于${revoked}撤销`,
     `own declaration of missing revoked on ${revoked}`,
+  );
+}
+
+/**
+ * Not deprived of liberty (服刑在押, 强制隔离戒毒, 其他限制人身自由): the left-behind groups' "lives in the
+ * village" (DOMAIN.md section 2). One serving a sentence or held in compulsory drug rehabilitation lives
+ * in a prison or a rehabilitation centre, a minor in a juvenile offenders' institution (未成年犯管教所,
+ * Prison Law art. 74) or a specialised school under closed management; none lives in the village, as
+ * one working away does not. The stretch breaks on the restriction's first day and resumes on its
+ * recorded end, the release, as the facts stand: an expected end that has passed without a recorded
+ * release keeps the person away until the record says otherwise, as for a parent in the eight states.
+ */
+function notInCustody(person: PersonSnapshot, asOf: IsoDate): Condition | null {
+  const own = factsOfKind(person.facts, 'liberty_restriction');
+  if (own.length === 0) return { since: person.birthDate, reasons: [] };
+  if (factsAsOf(own, asOf).length > 0) return null;
+  let last: (typeof own)[number] | null = null;
+  for (const fact of own)
+    if (fact.to !== null && fact.to <= asOf && (last === null || fact.to > (last.to ?? ''))) last = fact;
+  if (last?.to == null) return { since: person.birthDate, reasons: [] };
+  const what = LIBERTY_RESTRICTION_LABELS[last.data.type];
+  return condition(
+    last.to,
+    `本人${what.zh}于${last.to}结束`,
+    `own liberty restriction (${what.en}) ended on ${last.to}`,
   );
 }
 
