@@ -14,7 +14,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeName } from '../../platform/normalize.ts';
-import { audit, recordRead } from '../access/index.ts';
+import { audit, recordRead, type Actor } from '../access/index.ts';
 import { writeErrorReport } from './registry.errors-report.ts';
 import {
   LEDGER_QUESTION_LABELS,
@@ -153,9 +153,9 @@ class IdMatches {
 
 /**
  * Audits the ID matches of an import (IdMatches), after its rows are written or, in a dry run, rolled
- * back: a dry run confirms numbers as a real run does. Entries of a user or token are group-committed
- * as reads are (recordRead). The server console, which holds the database itself, is audited for the
- * import as a whole only.
+ * back: a dry run confirms numbers as a real run does. Every importer's entries, the server console's
+ * too (session 22: the console's matches are on record as the template import's are), are
+ * group-committed as reads are (recordRead).
  */
 async function auditIdMatches(
   db: Kysely<DB>,
@@ -163,8 +163,9 @@ async function auditIdMatches(
   matches: IdMatches,
   options: LedgerImportOptions,
 ): Promise<void> {
-  const actor = importer.auditActor;
-  if (!('permissions' in actor)) return;
+  // The server console too (shouhu import): recordRead is typed for a signed-in Actor but writes
+  // toAuditActor(actor), which keeps the console's AuditActor as it is (audit.ts).
+  const actor = importer.auditActor as Actor;
   await Promise.all(
     matches.entries().map(([personId, m]) =>
       recordRead(db, actor, {
@@ -212,6 +213,52 @@ interface ImportContext {
   matches: IdMatches;
   /** The parents (parentKey) some row of the file states away for work. */
   awayInFile: ReadonlySet<string>;
+  /** The links a clerk retracted as wrong and not linked again, with when (retractedLinks). */
+  retracted: ReadonlyMap<string, Date>;
+}
+
+/** A link's key in ImportContext.retracted. */
+const linkKey = (personId: number, relatedId: number, kind: string) => `${personId}:${relatedId}:${kind}`;
+
+/**
+ * The links a clerk retracted as wrong (person_relations_retracted) that are not in force again (a
+ * clerk who linked the two again stands), read once per import: a ledger that made the wrong link
+ * must not make it again. Retractions are a clerk's acts, one link at a time: a few, not a file's worth.
+ */
+async function retractedLinks(db: Kysely<DB>): Promise<Map<string, Date>> {
+  const r = await sql<{ person_id: number; related_person_id: number; kind: string; at: Date | string }>`
+    SELECT rr.person_id, rr.related_person_id, rr.kind, max(rr.retracted_at) AS at
+    FROM person_relations_retracted rr
+    WHERE NOT EXISTS (
+      SELECT 1 FROM person_relations l
+      WHERE l.person_id = rr.person_id AND l.related_person_id = rr.related_person_id AND l.kind = rr.kind
+        AND l.valid_to IS NULL)
+    GROUP BY rr.person_id, rr.related_person_id, rr.kind`.execute(db);
+  return new Map(
+    r.rows.map((l) => [linkKey(Number(l.person_id), Number(l.related_person_id), l.kind), new Date(l.at)]),
+  );
+}
+
+/**
+ * The note on a row whose link to `label` is not made because a clerk retracted it as wrong on `at`.
+ * `skipped`: what of the row was left out with it (a parent's own columns), else only the link.
+ */
+function retractedLinkNote(
+  column: string,
+  value: string,
+  label: { zh: string; en: string },
+  at: Date,
+  skipped: { zh: string; en: string } | null,
+): RowError {
+  const day = currentDate(at);
+  return {
+    column,
+    value,
+    reason: {
+      zh: `与该${label.zh}的关系已于 ${day} 作为误登记撤回，导入不再建立此关系（${skipped ? `本行${skipped.zh}未导入，` : '本行'}其他内容已照常导入）；如确为此人，请在人员档案中重新登记该关系`,
+      en: `the link to this ${label.en} was retracted as wrong on ${day}; the import does not make it again (${skipped ? `${skipped.en} on this row was not imported; ` : ''}the rest of the row was imported as usual); if it is right after all, record it again in the person's file`,
+    },
+  };
 }
 
 // ---------- a ledger's date ----------
@@ -515,6 +562,8 @@ interface RowResult {
    * as the child's biological parent: the death has no person to be recorded on.
    */
   deathNotRecorded?: 'father' | 'mother';
+  /** What of the row was not written, though the row was: reported on the row in the error report. */
+  notes: RowError[];
 }
 
 /** The household number of a household the ledger made for a child with an ID number. */
@@ -538,6 +587,10 @@ async function writeRow(
     if (!changedPersons.has(personId) || change.kind === 'created') changedPersons.set(personId, change);
   };
   let changed = false;
+  const notes: RowError[] = [];
+  /** The day a clerk retracted this link as wrong, when it is not in force again (ImportContext). */
+  const retractedOn = (personId: number, relatedId: number, kind: 'parent' | 'carer') =>
+    context.retracted.get(linkKey(personId, relatedId, kind));
   // The ledger's date dates what it states without a date of its own (EXCHANGE.md).
   const stated = row.ledgerDate ?? on;
   const child = row.child;
@@ -596,7 +649,7 @@ async function writeRow(
     hukou,
     householdId,
   );
-  if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons };
+  if (!childFound) return { status: 'unchanged', childId: null, changed: changedPersons, notes };
   seen.note(childFound, child.name, '公民身份号码');
   if (!childFound.created && (await registeredOutside(trx, childFound.id, importer))) {
     const column = child.idNumber ? '公民身份号码' : '姓名';
@@ -840,6 +893,9 @@ async function writeRow(
     await close(null);
   };
   const parents: Record<'father' | 'mother', number | null> = { father: null, mother: null };
+  // The parents whose link to the child a clerk retracted as wrong: what the row says of them is
+  // about a person the registry says is not the child's parent, and is not written (nor their parents).
+  const retractedParents = new Set<'father' | 'mother'>();
   // A parent given by ID number first: the other, given by name only, is then looked for among the
   // parents of that parent's other children too (findOrRegister).
   const byIdFirst = (['father', 'mother'] as const)
@@ -859,6 +915,19 @@ async function writeRow(
     if (!found) continue;
     seen.note(found, p.name, column(which, p.idNumber));
     refuseOtherName(found, p.name, column(which, p.idNumber));
+    const retracted = found.created ? undefined : retractedOn(childFound.id, found.id, 'parent');
+    if (retracted) {
+      const at = column(which, p.idNumber);
+      const label = PARENT_LABELS[which];
+      notes.push(
+        retractedLinkNote(at, row.raw[at] ?? '', label, retracted, {
+          zh: `关于${label.zh}的内容（外出务工、无监护能力、其父母）`,
+          en: `what it says of the ${label.en} (migration, inability, their parents)`,
+        }),
+      );
+      retractedParents.add(which);
+      continue;
+    }
     // The row says the parent is at home (在家, 本县 ...) and a migration is in force on the ledger's
     // date: it ends there (an empty 务工地点 says nothing and ends nothing).
     const endsMigration =
@@ -928,6 +997,59 @@ async function writeRow(
     // or record holds it (ledgerFactChanges), as the template's 外出务工=否 ends one.
     else if (endsMigration) await facts(found.id, [], stated, SOURCE, ['migration']);
   }
+  // A parent stated at home without name or ID number (row.unnamedAtHome) is the child's one father
+  // (mother) linked in the registry, as a death stated without a name is: the migration in force on the
+  // ledger's date ends there as for a named parent. None or several linked: the row says it was not applied.
+  for (const which of row.unnamedAtHome ?? []) {
+    const label = PARENT_LABELS[which];
+    const at = `${label.zh}务工地点`;
+    const linked = await trx
+      .selectFrom('person_relations as r')
+      .innerJoin('persons as p', 'p.id', 'r.related_person_id')
+      .select(['p.id', 'p.name', 'p.id_number', 'p.hukou_region_code'])
+      .where('r.person_id', '=', childFound.id)
+      .where('r.kind', '=', 'parent')
+      .where('r.valid_to', 'is', null)
+      .where('p.merged_into', 'is', null)
+      .where('p.sex', '=', which === 'father' ? 1 : 2)
+      .execute();
+    const parent = linked.length === 1 ? linked[0] : undefined;
+    const refused = (zh: string, en: string) =>
+      notes.push({
+        column: at,
+        value: row.raw[at] ?? '',
+        reason: {
+          zh: `台账写明${label.zh}在家，但未填写${label.zh}姓名和公民身份号码，${zh}：未据此结束其外出务工记录（本行其他内容已照常导入）；请填写${label.zh}姓名或公民身份号码后重新导入`,
+          en: `the ledger states the ${label.en} is at home but gives neither name nor ID number, and ${en}: no migration was ended by it (the rest of the row was imported as usual); give the ${label.en}'s name or ID number and import again`,
+        },
+      });
+    if (!parent) {
+      if (linked.length === 0)
+        refused(
+          `此儿童在登记中没有已关联的${label.zh}`,
+          `the child has no ${label.en} linked in the registry`,
+        );
+      else
+        refused(
+          `此儿童在登记中关联了${linked.length}位${label.zh}，无法确定是哪一位`,
+          `the child has ${linked.length} ${label.en}s linked in the registry, so which one is meant is not known`,
+        );
+      continue;
+    }
+    if (!parent.hukou_region_code.startsWith(importer.regionCode)) {
+      refused(
+        `此儿童关联的${label.zh}已在您管辖范围以外的地区登记，其外出务工情况须由该地区登记`,
+        `the child's linked ${label.en} is registered outside your region, where their migration is recorded`,
+      );
+      continue;
+    }
+    // A row of the file that states this parent away (by ID number or name) keeps the migration.
+    const away =
+      (parent.id_number !== null && context.awayInFile.has(`id:${parent.id_number}`)) ||
+      context.awayInFile.has(`name:${parent.name}`);
+    if (!away && (await migrationInForce(trx, parent.id, stated)))
+      await facts(parent.id, [], stated, SOURCE, ['migration']);
+  }
   // The parent at home who cannot act as guardian, and why (无监护能力原因), as the fact it stands for.
   const inability = row.inability;
   let unableId = inability ? parents[inability.parent] : null;
@@ -977,7 +1099,9 @@ async function writeRow(
   }
   const grandparentIds = new Map<LedgerGrandparent['role'], number>();
   for (const g of row.grandparents) {
-    const parentId = g.role.startsWith('paternal') ? parents.father : parents.mother;
+    const side = g.role.startsWith('paternal') ? 'father' : 'mother';
+    if (retractedParents.has(side)) continue;
+    const parentId = parents[side];
     const found = await findOrRegister(
       trx,
       { ...g, sex: g.role.endsWith('father') ? 1 : 2 },
@@ -991,6 +1115,15 @@ async function writeRow(
     seen.note(found, g.name, '委托监护人公民身份号码');
     refuseOtherName(found, g.name, '委托监护人公民身份号码');
     const label = GRANDPARENT_LABELS[g.role];
+    const retracted =
+      parentId !== null && !found.created ? retractedOn(parentId, found.id, 'parent') : undefined;
+    if (retracted) {
+      notes.push(
+        retractedLinkNote(`${label.zh}姓名`, row.raw[`${label.zh}姓名`] ?? '', label, retracted, null),
+      );
+      grandparentIds.set(g.role, found.id);
+      continue;
+    }
     if (parentId !== null) await refuseNewLinkOutside(found, parentId, 'parent', `${label.zh}姓名`, label);
     if (found.created) {
       changed = true;
@@ -1017,10 +1150,27 @@ async function writeRow(
             { personId: childFound.id, kind: 'carer' },
             !older,
           );
+    const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
     if (found) {
-      const column = row.carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名';
       seen.note(found, row.carer.name, '委托监护人公民身份号码');
       refuseOtherName(found, row.carer.name, '委托监护人公民身份号码');
+    }
+    // A carer link a clerk retracted as wrong is not made again, nor the entrustment recorded on it.
+    const retracted = found && !found.created ? retractedOn(childFound.id, found.id, 'carer') : undefined;
+    if (retracted) {
+      notes.push(
+        retractedLinkNote(
+          column,
+          row.raw[column] ?? '',
+          { zh: '委托监护人', en: 'entrusted carer' },
+          retracted,
+          {
+            zh: '委托监护的情况（确认书、监护评估）',
+            en: 'the entrustment (form, assessment)',
+          },
+        ),
+      );
+    } else if (found) {
       await refuseNewLinkOutside(found, childFound.id, 'carer', column, {
         zh: '委托监护人',
         en: 'entrusted carer',
@@ -1090,6 +1240,7 @@ async function writeRow(
     childId: childFound.id,
     changed: changedPersons,
     ...(deathNotRecorded ? { deathNotRecorded } : {}),
+    notes,
   };
 }
 
@@ -1372,6 +1523,7 @@ export async function importLedgerFile(
   let headers: string[] = [];
   const sheets = new Set<string | null>();
   const awayInFile = new Set<string>();
+  let retracted: Map<string, Date>;
   try {
     for await (const row of parse()) {
       counts.rows += 1;
@@ -1381,6 +1533,7 @@ export async function importLedgerFile(
         if (p && (p.workplace !== null || p.migrationSince !== undefined)) awayInFile.add(parentKey(p));
     }
     unknownHeaders = [];
+    retracted = await retractedLinks(db);
   } catch (error) {
     if (error instanceof FileRejected)
       return {
@@ -1476,7 +1629,11 @@ export async function importLedgerFile(
       let result: RowResult;
       try {
         result = await inTx(async (trx) => {
-          const written = await writeRow(trx, row, county, importer, on, places, { matches, awayInFile });
+          const written = await writeRow(trx, row, county, importer, on, places, {
+            matches,
+            awayInFile,
+            retracted,
+          });
           // The groups of everyone whose facts or links changed are re-evaluated in the same transaction.
           for (const [personId, change] of written.changed) await personChanged(trx, personId, change);
           return written;
@@ -1492,6 +1649,14 @@ export async function importLedgerFile(
         continue;
       }
       counts[result.status] += 1;
+      // A row written without something it states (a link a clerk retracted as wrong) is reported too.
+      if (result.notes.length)
+        errorRows.push({
+          rowNumber: row.rowNumber,
+          raw: row.raw,
+          errors: onSheet(row, result.notes),
+          ledgerDate: row.ledgerDate,
+        });
       if (result.deathNotRecorded)
         deathsNotRecorded.push(
           sheets.size > 1 && row.sheet !== null

@@ -37,6 +37,8 @@ export interface ImportStage {
   touched: string;
   /** The relations the rows name, resolved to person ids (after the persons are written). */
   refs: string;
+  /** The registered persons the file's ID numbers matched, one row each, for the audit trail. */
+  matched: string;
 }
 
 /** The stages of the imports running in this process, by suffix. */
@@ -47,7 +49,7 @@ const STAGE_LOCK_CLASS = 0x53544147;
 const stageLockKey = (suffix: string) => Number.parseInt(suffix.slice(0, 8), 16) | 0;
 
 /** Any table of an import's stage: the prefix and the stage's suffix. */
-const STAGE_TABLE = /^import_(?:rows|errors|flags|persons|touched|refs)_([0-9a-f]{12})$/;
+const STAGE_TABLE = /^import_(?:rows|errors|flags|persons|touched|refs|matched)_([0-9a-f]{12})$/;
 
 /**
  * Runs an import with its stage: created before, dropped after, even when the work throws. While
@@ -136,6 +138,7 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
     persons: `import_persons_${suffix}`,
     touched: `import_touched_${suffix}`,
     refs: `import_refs_${suffix}`,
+    matched: `import_matched_${suffix}`,
   };
   await sql`CREATE UNLOGGED TABLE ${sql.table(stage.rows)} (
     row_number integer NOT NULL,
@@ -196,11 +199,17 @@ export async function createStage(db: Db, suffix = randomBytes(6).toString('hex'
     person_id bigint NOT NULL,
     related_person_id bigint NOT NULL
   )`.execute(db);
+  await sql`CREATE UNLOGGED TABLE ${sql.table(stage.matched)} (
+    person_id bigint PRIMARY KEY,
+    region_code text NOT NULL,
+    ref smallint NOT NULL,
+    name_differs boolean NOT NULL
+  )`.execute(db);
   return stage;
 }
 
 export async function dropStage(db: Db, stage: ImportStage): Promise<void> {
-  await sql`DROP TABLE IF EXISTS ${sql.table(stage.rows)}, ${sql.table(stage.errors)}, ${sql.table(stage.flags)}, ${sql.table(stage.persons)}, ${sql.table(stage.touched)}, ${sql.table(stage.refs)}`.execute(
+  await sql`DROP TABLE IF EXISTS ${sql.table(stage.rows)}, ${sql.table(stage.errors)}, ${sql.table(stage.flags)}, ${sql.table(stage.persons)}, ${sql.table(stage.touched)}, ${sql.table(stage.refs)}, ${sql.table(stage.matched)}`.execute(
     db,
   );
 }
@@ -346,6 +355,59 @@ export async function finishStage(db: Db, stage: ImportStage): Promise<void> {
   await sql`ANALYZE ${sql.table(stage.rows)}`.execute(db);
 }
 
+// ---------- ID numbers matched (the audit trail) ----------
+
+/** A registered person the file's ID numbers matched (stageIdMatches). */
+export interface IdMatch {
+  person_id: number;
+  region_code: string;
+  /** The first column whose number matched: 0 the row's own, 1 father, 2 mother, 3 spouse, 4 carer. */
+  ref: number;
+  /** A row of the person's own (ref 0) gives another name than the registered one. */
+  name_differs: boolean;
+}
+
+/**
+ * Notes, once per person, every registered person (not merged) whose ID number a staged row gives, as
+ * its own or as a father's, mother's, spouse's or carer's. Each such match confirms a full ID number to
+ * the importer (a row counted as updated rather than inserted, an error naming the registration), so
+ * each is audited (person.id_matched, docs/DECISIONS.md session 21). Read from the staged rows with hash
+ * joins, before anything is written and outside the write's transaction, so that a dry run's matches
+ * outlive its rollback. Rows refused while parsing have no number to match; every staged row is noted,
+ * whatever the check later refuses.
+ */
+export async function stageIdMatches(db: Db, stage: ImportStage): Promise<void> {
+  const rows = sql.table(stage.rows);
+  await sql`INSERT INTO ${sql.table(stage.matched)} (person_id, region_code, ref, name_differs)
+    SELECT m.person_id, min(m.region_code), min(m.ref), bool_or(m.name_differs)
+    FROM (
+      SELECT p.id AS person_id, p.hukou_region_code AS region_code, 0 AS ref, p.name <> s.name AS name_differs
+      FROM ${rows} s JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL
+      UNION ALL
+      SELECT p.id, p.hukou_region_code, r.ref, false
+      FROM (
+        SELECT 1 AS ref, father AS id_number FROM ${rows} WHERE father IS NOT NULL
+        UNION ALL SELECT 2, mother FROM ${rows} WHERE mother IS NOT NULL
+        UNION ALL SELECT 3, spouse FROM ${rows} WHERE spouse IS NOT NULL
+        UNION ALL SELECT 4, carer FROM ${rows} WHERE carer IS NOT NULL
+      ) r JOIN persons p ON p.id_number = r.id_number AND p.merged_into IS NULL
+    ) m
+    GROUP BY m.person_id`.execute(db);
+}
+
+/** A page of the matches (stageIdMatches) after a person id, in id order. */
+export async function idMatchesAfter(
+  db: Db,
+  stage: ImportStage,
+  after: number,
+  limit: number,
+): Promise<IdMatch[]> {
+  const r =
+    await sql<IdMatch>`SELECT person_id, region_code, ref, name_differs FROM ${sql.table(stage.matched)}
+    WHERE person_id > ${after} ORDER BY person_id LIMIT ${limit}`.execute(db);
+  return r.rows.map((m) => ({ ...m, person_id: Number(m.person_id) }));
+}
+
 // ---------- the cross-row check ----------
 
 export interface RowFlags {
@@ -448,18 +510,24 @@ export async function flagCrossRowErrors(db: Db, stage: ImportStage, regionCode:
   // heads and dates that cannot be"): a row naming another father or mother than the one recorded for
   // its registered person is refused naming the recorded one (the file may mean a step or adoptive
   // parent, which the person's file records with its type). Hash joins of the rows with the links.
+  // A row naming the parent whose link a clerk retracted as wrong is not refused whole here: its link is
+  // refused on its own (refuseRetractedLinks), naming the retraction, and the rest of the row is written.
+  const otherThan = (named: ReturnType<typeof sql.ref>) => sql`p.id_number IS DISTINCT FROM ${named}
+    AND NOT EXISTS (
+      SELECT 1 FROM person_relations_retracted rr JOIN persons q ON q.id = rr.related_person_id
+      WHERE rr.person_id = me.id AND rr.kind = 'parent' AND q.id_number = ${named})`;
   await sql`INSERT INTO ${flags} (row_number, hukou, out_hukou, out_person, out_household, other_father, other_mother)
     SELECT s.row_number, min(s.hukou), false, false, false,
-      min(p.id) FILTER (WHERE p.sex = 1 AND s.father IS NOT NULL AND p.id_number IS DISTINCT FROM s.father),
-      min(p.id) FILTER (WHERE p.sex = 2 AND s.mother IS NOT NULL AND p.id_number IS DISTINCT FROM s.mother)
+      min(p.id) FILTER (WHERE p.sex = 1 AND s.father IS NOT NULL AND ${otherThan(sql.ref('s.father'))}),
+      min(p.id) FILTER (WHERE p.sex = 2 AND s.mother IS NOT NULL AND ${otherThan(sql.ref('s.mother'))})
     FROM ${rows} s
     JOIN persons me ON me.id_number = s.id_number AND me.merged_into IS NULL
     JOIN person_relations l ON l.person_id = me.id AND l.kind = 'parent' AND l.subtype = 'biological'
       AND l.valid_to IS NULL
     JOIN persons p ON p.id = l.related_person_id
     WHERE starts_with(s.hukou, ${regionCode}) AND (s.father IS NOT NULL OR s.mother IS NOT NULL)
-      AND ((p.sex = 1 AND s.father IS NOT NULL AND p.id_number IS DISTINCT FROM s.father)
-        OR (p.sex = 2 AND s.mother IS NOT NULL AND p.id_number IS DISTINCT FROM s.mother))
+      AND ((p.sex = 1 AND s.father IS NOT NULL AND ${otherThan(sql.ref('s.father'))})
+        OR (p.sex = 2 AND s.mother IS NOT NULL AND ${otherThan(sql.ref('s.mother'))}))
     GROUP BY s.row_number
     ON CONFLICT (row_number) DO UPDATE
       SET other_father = excluded.other_father, other_mother = excluded.other_mother`.execute(db);
@@ -748,6 +816,58 @@ export async function resolveRelations(
     SELECT min(person_id) AS first, max(person_id) AS last FROM ${refs}`.execute(db);
   const row = r.rows[0];
   return row?.first != null && row.last != null ? { first: row.first, last: row.last } : null;
+}
+
+/** A link a row names that a clerk retracted as wrong (refuseRetractedLinks). */
+export interface RetractedLink {
+  row_number: number;
+  /** The column that names it: 1 father, 2 mother, 3 spouse, 4 carer. */
+  ref: number;
+  /** When it was retracted (the latest retraction of the same link). */
+  retracted_at: Date | string;
+}
+
+/**
+ * Takes out of the resolved relations (resolveRelations) every link a clerk retracted as wrong
+ * (person_relations_retracted: the same two persons, the same kind; a spouse link either way round)
+ * and that is not in force again (a clerk who re-linked them stands): a file that made the wrong link
+ * would otherwise make it again at every import. The rest of the row is written as usual; the links
+ * taken out are returned for the row's errors. Driven from the retracted links (a few, each a clerk's
+ * act) with equality joins on the relations' person index: no per-row look-up.
+ */
+export async function refuseRetractedLinks(db: Db, stage: ImportStage): Promise<RetractedLink[]> {
+  const refs = sql.table(stage.refs);
+  const r = await sql<RetractedLink>`WITH hit AS (
+      SELECT w.row_number, w.kind, w.person_id, w.related_person_id, max(k.retracted_at) AS retracted_at
+      FROM (
+        SELECT rr.person_id, rr.related_person_id, rr.kind, rr.retracted_at FROM person_relations_retracted rr
+        UNION ALL
+        SELECT rr.related_person_id, rr.person_id, rr.kind, rr.retracted_at FROM person_relations_retracted rr
+        WHERE rr.kind = 'spouse'
+      ) k
+      JOIN ${refs} w ON w.person_id = k.person_id AND w.related_person_id = k.related_person_id AND w.kind = k.kind
+      WHERE NOT EXISTS (
+        SELECT 1 FROM person_relations l
+        WHERE l.person_id = w.person_id AND l.related_person_id = w.related_person_id AND l.kind = w.kind
+          AND l.valid_to IS NULL)
+      GROUP BY w.row_number, w.kind, w.person_id, w.related_person_id
+    ), gone AS (
+      DELETE FROM ${refs} w USING hit h
+      WHERE w.row_number = h.row_number AND w.kind = h.kind AND w.person_id = h.person_id
+        AND w.related_person_id = h.related_person_id
+      RETURNING w.row_number
+    )
+    SELECT h.row_number,
+      CASE h.kind WHEN 'spouse' THEN 3 WHEN 'carer' THEN 4
+        ELSE CASE WHEN q.id_number = s.father THEN 1 ELSE 2 END END AS ref,
+      h.retracted_at
+    FROM hit h
+    JOIN ${sql.table(stage.persons)} x ON x.row_number = h.row_number
+    JOIN ${sql.table(stage.rows)} s ON s.row_number = h.row_number
+    JOIN persons q ON q.id = CASE WHEN h.related_person_id = x.person_id THEN h.person_id ELSE h.related_person_id END
+    WHERE h.row_number IN (SELECT row_number FROM gone)
+    ORDER BY h.row_number, 2`.execute(db);
+  return r.rows;
 }
 
 /**

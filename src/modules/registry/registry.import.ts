@@ -18,7 +18,7 @@ import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { Message } from '../../platform/errors.ts';
 import { today as currentDate } from '../../platform/dates.ts';
-import { audit, type Actor, type AuditActor } from '../access/index.ts';
+import { audit, recordRead, type Actor, type AuditActor } from '../access/index.ts';
 import { readDivision } from '../regions/index.ts';
 import { writeErrorReport, ERROR_REASON_HEADER, type ErrorReportRow } from './registry.errors-report.ts';
 import type { ParseMessage, ParseWorkerData } from './registry.parse-worker.ts';
@@ -29,7 +29,7 @@ import { headerOf, rawText, type RowError } from './registry.template.ts';
 import { reconcileFacts, type StoredFact } from './registry.rules.ts';
 import type { ImportCounts, ImportKind } from './registry.tables.ts';
 import * as stageSql from './registry.import-stage.ts';
-import type { FactWrites, ImportStage, RowFlags } from './registry.import-stage.ts';
+import type { FactWrites, IdMatch, ImportStage, RowFlags } from './registry.import-stage.ts';
 import { importCommitted } from './registry.import-events.ts';
 
 /** Who imports: the region whose subtree the rows must lie in, and who is recorded. */
@@ -194,6 +194,82 @@ function crossRowErrors(f: RowFlags, importer: Importer): RowError[] {
     });
   });
   return errors;
+}
+
+const REFERENCE_LABELS: Record<number, { zh: string; en: string }> = {
+  1: { zh: '父亲', en: 'father' },
+  2: { zh: '母亲', en: 'mother' },
+  3: { zh: '配偶', en: 'spouse' },
+  4: { zh: '委托照护人', en: 'entrusted carer' },
+};
+
+/**
+ * The errors of the rows that name a link a clerk retracted as wrong (refuseRetractedLinks): on the
+ * column that names it, with the day it was retracted. Only the link is refused; the rest of the row
+ * is written. A clerk who finds the link right after all records it in the person's file (by hand, as
+ * the retraction was), which the import then leaves as it is.
+ */
+function retractedLinkErrors(
+  links: readonly stageSql.RetractedLink[],
+): { rowNumber: number; errors: RowError[] }[] {
+  const byRow = new Map<number, RowError[]>();
+  for (const link of links) {
+    const label = REFERENCE_LABELS[link.ref] ?? { zh: '', en: '' };
+    const day = currentDate(new Date(link.retracted_at));
+    const error: RowError = {
+      column: REFERENCE_HEADERS[link.ref] ?? '',
+      value: '',
+      reason: {
+        zh: `与该${label.zh}的关系已于 ${day} 作为误登记撤回，导入不再建立此关系（本行其他内容已照常导入）；如确为此人，请在人员档案中重新登记该关系`,
+        en: `the link to this ${label.en} was retracted as wrong on ${day}; the import does not make it again (the rest of the row was imported as usual); if it is right after all, record it again in the person's file`,
+      },
+    };
+    const list = byRow.get(link.row_number);
+    if (list) list.push(error);
+    else byRow.set(link.row_number, [error]);
+  }
+  return [...byRow].map(([rowNumber, errors]) => ({ rowNumber, errors }));
+}
+
+/** The columns whose ID number matched a registered person (IdMatch.ref). */
+const MATCHED_COLUMNS: Record<number, string> = { 0: headerOf('idNumber'), ...REFERENCE_HEADERS };
+
+/**
+ * Audits each registered person the file's ID numbers matched (person.id_matched, one entry per person
+ * and import, as the child ledger's are), for every importer, the server console too: a match confirms
+ * a full ID number (a row counted as updated, an error naming the registration), so each is on record
+ * (docs/DECISIONS.md "The ID mask"). Group-committed as reads are, a page of matches at a time.
+ */
+async function auditIdMatches(
+  db: Kysely<DB>,
+  stage: ImportStage,
+  importer: Importer,
+  options: ImportOptions & { dryRun: boolean },
+): Promise<void> {
+  // recordRead is typed for a signed-in Actor but writes toAuditActor(actor), which keeps the
+  // console's AuditActor as it is (audit.ts); audit() takes either, one transaction per entry.
+  const actor = importer.auditActor as Actor;
+  const entry = (m: IdMatch) => ({
+    action: 'person.id_matched',
+    entityType: 'person',
+    entityId: m.person_id,
+    regionCode: m.region_code,
+    details: {
+      via: 'import',
+      importId: options.importId ?? null,
+      kind: options.kind ?? 'registry',
+      dryRun: options.dryRun,
+      column: MATCHED_COLUMNS[m.ref] ?? '',
+      nameDiffers: m.name_differs,
+    },
+  });
+  for (let after = 0; ;) {
+    const page = await stageSql.idMatchesAfter(db, stage, after, 2000);
+    const last = page[page.length - 1];
+    if (!last) return;
+    await Promise.all(page.map((m) => recordRead(db, actor, entry(m))));
+    after = last.person_id;
+  }
 }
 
 /**
@@ -508,6 +584,21 @@ export async function importRegistryFile(
     }
     step('stage');
     if (options.timings) options.timings['stage: of which COPY and indexing'] = file.copyMs;
+    await stageSql.stageIdMatches(db, stage);
+    step('ID numbers matched');
+    try {
+      return await checkAndWrite(stage, file);
+    } finally {
+      // Audited after the rows are written or, in a dry run, rolled back; also when the run fails.
+      await auditIdMatches(db, stage, importer, { ...options, dryRun });
+      step('ID numbers matched');
+    }
+  });
+
+  async function checkAndWrite(
+    stage: ImportStage,
+    file: Awaited<ReturnType<typeof stageFile>>,
+  ): Promise<ImportOutcome> {
     await db.transaction().execute(async (trx) => {
       await tuneTransaction(trx, database.kind);
       await checkCrossRow(trx, stage, importer);
@@ -550,6 +641,7 @@ export async function importRegistryFile(
     // has a second core; chunks touch different persons). A dry run is one transaction; PGlite
     // has one connection.
     const concurrency = dryRun || database.kind !== 'postgres' ? 1 : 2;
+    let refusedLinks: stageSql.RetractedLink[] = [];
     await run(async (inTx) => {
       const ranges = await inTx((trx) => stagedRanges(trx, stage));
       const chunks: [number, number][] = [];
@@ -584,6 +676,11 @@ export async function importRegistryFile(
         for (let from = people.first; from <= people.last; from += width)
           personChunks.push([from, Math.min(from + width, people.last + 1)]);
       }
+      // A link a clerk retracted as wrong is not made again; its row is told so (after the run: a dry
+      // run's stage is rolled back with it).
+      refusedLinks = await inTx((trx) => stageSql.refuseRetractedLinks(trx, stage));
+      // Such a row is written and reported: counted as written and as a row with errors.
+      counts.errors += new Set(refusedLinks.map((l) => l.row_number)).size;
       step('relations: resolved');
       await eachChunk(
         personChunks,
@@ -647,8 +744,10 @@ export async function importRegistryFile(
       });
     }
 
+    await stageSql.addErrors(db, stage, retractedLinkErrors(refusedLinks));
+
     let errorReport: ImportOutcome['errorReport'] = null;
-    if (options.errorReportBase && errors > 0) {
+    if (options.errorReportBase && counts.errors > 0) {
       const headers = file.headers.filter((h) => h !== ERROR_REASON_HEADER);
       errorReport = { xlsx: `${options.errorReportBase}.xlsx`, csv: `${options.errorReportBase}.csv` };
       await writeErrorReport(errorReport.xlsx, errorReportRows(db, stage, source), { headers });
@@ -663,5 +762,5 @@ export async function importRegistryFile(
       unknownHeaders: file.unknownHeaders,
       errorReport,
     };
-  });
+  }
 }

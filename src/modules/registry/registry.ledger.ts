@@ -983,6 +983,11 @@ export interface LedgerRow {
   /** The unable parent's state as a fact, when the ledger says why (无监护能力原因). */
   inability: LedgerInability | null;
   /**
+   * The parents the row states at home (务工地点 在家, 本县 …: LedgerParent.atHome) without naming them
+   * (no name and no ID number): the import applies it to the child's one linked father (mother).
+   */
+  unnamedAtHome?: ('father' | 'mother')[];
+  /**
    * The ledger's date (填报日期 in the title block, else in the signature block below the data, as the
    * import's second read knows it: LedgerOptions.sheetDates), if it has one.
    */
@@ -2863,6 +2868,20 @@ function parseLedgerRow(
     }
   }
 
+  // A parent stated at home (在家, 本县 …) but not named, neither by name nor by ID number: no person
+  // can be found for it here; the import applies it to the child's one linked father (mother).
+  const unnamedAtHome = (
+    [
+      ['父亲', 'father', father],
+      ['母亲', 'mother', mother],
+    ] as const
+  )
+    .filter(
+      ([p, , given]) =>
+        (given === null || (given.name === null && given.idNumber === null)) && atHome(`${p}务工地点`),
+    )
+    .map(([, which]) => which);
+
   return {
     rowNumber,
     sheet: null,
@@ -2882,6 +2901,7 @@ function parseLedgerRow(
     },
     father,
     mother,
+    ...(unnamedAtHome.length ? { unnamedAtHome } : {}),
     grandparents,
     carer,
     declared: {
