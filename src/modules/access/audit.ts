@@ -345,7 +345,7 @@ const readWriters = new WeakMap<Kysely<DB>, ReadAuditWriter>();
  * disk flush (a read changes nothing; see DECISIONS.md "Reads are audited without waiting for the
  * disk").
  */
-export async function recordRead(db: Db, actor: Actor, entry: AuditEntry): Promise<number> {
+export async function recordRead(db: Db, actor: Actor | AuditActor, entry: AuditEntry): Promise<number> {
   if (db.isTransaction) return audit(db, actor, entry);
   const root = db as Kysely<DB>;
   let writer = readWriters.get(root);

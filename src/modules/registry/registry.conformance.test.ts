@@ -240,7 +240,9 @@ describe('facts are periods [from, to) with one answer as of any date', () => {
       .where('action', '=', 'person.fact.retract')
       .where('entity_id', '=', String(id))
       .executeTakeFirstOrThrow();
-    assert.equal((audit.details as { reason?: string }).reason, '证号录错');
+    // The audit entry names the fact and the reason's length only (the reason stays on the fact).
+    assert.equal((audit.details as { reason?: string }).reason, undefined);
+    assert.equal((audit.details as { reasonLength?: number }).reasonLength, 4);
     // The retracted period no longer blocks the corrected one.
     await fact(id, { kind: 'disability', from: '2020-01-01', data: { category: 4, grade: 3 } });
   });

@@ -395,6 +395,88 @@ export async function stageIdMatches(db: Db, stage: ImportStage): Promise<void> 
     GROUP BY m.person_id`.execute(db);
 }
 
+// ---------- ID numbers probed (the per-caller budget) ----------
+
+/** A staged row that answers whether an ID number is registered (idProbes). */
+export interface IdProbe {
+  row_number: number;
+  /**
+   * out: the row's own number is registered outside the importer's region; relative: a father's,
+   * mother's, spouse's or carer's is (and the row's person is not linked to them); near: the row's own
+   * number is registered to nobody, while a person in the region has the row's name and birth date
+   * (and another number); name: the row's own number is registered in the region under another name.
+   */
+  probe: 'out' | 'relative' | 'near' | 'name';
+  /** The column: 0 the row's own number, 1 father, 2 mother, 3 spouse, 4 carer. */
+  ref: number;
+  /** The registered person within the region the row points at (near, name), else null. */
+  person_id: number | null;
+  region_code: string | null;
+  /** All such rows of the file (the same on every row returned). */
+  total: number;
+}
+
+/**
+ * The staged rows (of a hukou in the importer's region: any other is refused whatever its number)
+ * whose answer tells a caller who may not reveal ID numbers something about a registered number
+ * (IdProbe), at most `limit` of them in row order, each with the count of all. One statement of
+ * semi-joins on the persons' ID number and (name, birth date): no per-row query. A row is counted
+ * once, under its first reason.
+ */
+export async function idProbes(
+  db: Db,
+  stage: ImportStage,
+  regionCode: string,
+  limit: number,
+): Promise<IdProbe[]> {
+  const rows = sql.table(stage.rows);
+  const r = await sql<IdProbe>`WITH hit AS (
+      SELECT s.row_number, 'out' AS probe, 0 AS ref, NULL::bigint AS person_id, NULL::text AS region_code, 1 AS rank
+      FROM ${rows} s JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL
+      WHERE starts_with(s.hukou, ${regionCode}) AND NOT starts_with(p.hukou_region_code, ${regionCode})
+      UNION ALL
+      SELECT s.row_number, 'name', 0, p.id, p.hukou_region_code, 2
+      FROM ${rows} s JOIN persons p ON p.id_number = s.id_number AND p.merged_into IS NULL
+      WHERE starts_with(s.hukou, ${regionCode}) AND starts_with(p.hukou_region_code, ${regionCode})
+        AND p.name <> s.name
+      UNION ALL
+      SELECT s.row_number, 'near', 0, min(q.id), min(q.hukou_region_code), 3
+      FROM ${rows} s JOIN persons q ON q.name = s.name AND q.birth_date = s.birth_date
+        AND q.merged_into IS NULL AND q.id_number IS NOT NULL
+        AND starts_with(q.hukou_region_code, ${regionCode})
+      WHERE s.id_number IS NOT NULL AND starts_with(s.hukou, ${regionCode})
+        AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = s.id_number)
+      GROUP BY s.row_number
+      UNION ALL
+      SELECT s.row_number, 'relative', r.ref, NULL, NULL, 4
+      FROM ${rows} s
+      CROSS JOIN LATERAL (VALUES (1, s.father), (2, s.mother), (3, s.spouse), (4, s.carer)) AS r (ref, id_number)
+      JOIN persons p ON p.id_number = r.id_number AND p.merged_into IS NULL
+      WHERE starts_with(s.hukou, ${regionCode}) AND NOT starts_with(p.hukou_region_code, ${regionCode})
+        AND NOT EXISTS (
+          SELECT 1 FROM persons me JOIN person_relations l ON l.person_id = me.id
+          WHERE me.id_number = s.id_number AND l.related_person_id = p.id AND l.valid_to IS NULL)
+        AND NOT EXISTS (
+          SELECT 1 FROM persons me JOIN person_relations l ON l.related_person_id = me.id
+          WHERE me.id_number = s.id_number AND l.person_id = p.id AND l.valid_to IS NULL)
+    ), one AS (
+      SELECT DISTINCT ON (row_number) row_number, probe, ref, person_id, region_code
+      FROM hit ORDER BY row_number, rank, ref
+    )
+    SELECT row_number, probe, ref, person_id, region_code, count(*) OVER ()::int AS total
+    FROM one ORDER BY row_number LIMIT ${limit}`.execute(db);
+  return r.rows.map((p) => ({ ...p, person_id: p.person_id === null ? null : Number(p.person_id) }));
+}
+
+/** Whether any staged row gives an ID number, its own or a reference's. */
+export async function anyIdNumber(db: Db, stage: ImportStage): Promise<boolean> {
+  const r = await sql<{ any: boolean }>`SELECT EXISTS (
+      SELECT 1 FROM ${sql.table(stage.rows)}
+      WHERE id_number IS NOT NULL OR father IS NOT NULL OR mother IS NOT NULL OR spouse IS NOT NULL
+        OR carer IS NOT NULL) AS any`.execute(db);
+  return r.rows[0]?.any === true;
+}
+
 /** A page of the matches (stageIdMatches) after a person id, in id order. */
 export async function idMatchesAfter(
   db: Db,

@@ -18,7 +18,14 @@ import type { Database } from '../../platform/db.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import type { Message } from '../../platform/errors.ts';
 import { today as currentDate } from '../../platform/dates.ts';
-import { audit, recordRead, type Actor, type AuditActor } from '../access/index.ts';
+import { audit, hasPermission, recordRead, type Actor, type AuditActor } from '../access/index.ts';
+import {
+  ID_TAKEN_LIMIT,
+  ID_TAKEN_WINDOW_MS,
+  countIdTaken,
+  idTakenLeft,
+  minutesUntilFreed,
+} from './registry.id-budget.ts';
 import { readDivision } from '../regions/index.ts';
 import { writeErrorReport, ERROR_REASON_HEADER, type ErrorReportRow } from './registry.errors-report.ts';
 import type { ParseMessage, ParseWorkerData } from './registry.parse-worker.ts';
@@ -236,9 +243,11 @@ const MATCHED_COLUMNS: Record<number, string> = { 0: headerOf('idNumber'), ...RE
 
 /**
  * Audits each registered person the file's ID numbers matched (person.id_matched, one entry per person
- * and import, as the child ledger's are), for every importer, the server console too: a match confirms
- * a full ID number (a row counted as updated, an error naming the registration), so each is on record
- * (docs/DECISIONS.md "The ID mask"). Group-committed as reads are, a page of matches at a time.
+ * and import, as the child ledger's are), for an importer who may not reveal ID numbers: to him a match
+ * confirms a full ID number he may not see (a row counted as updated, an error naming the
+ * registration), so each is on record (docs/DECISIONS.md "The ID mask"). Group-committed as reads are,
+ * a page of matches at a time. Not for a caller who may reveal, nor for the server console (a re-import
+ * of a million registered persons would write a million entries): their import's own entry stands.
  */
 async function auditIdMatches(
   db: Kysely<DB>,
@@ -246,9 +255,7 @@ async function auditIdMatches(
   importer: Importer,
   options: ImportOptions & { dryRun: boolean },
 ): Promise<void> {
-  // recordRead is typed for a signed-in Actor but writes toAuditActor(actor), which keeps the
-  // console's AuditActor as it is (audit.ts); audit() takes either, one transaction per entry.
-  const actor = importer.auditActor as Actor;
+  const actor = importer.auditActor;
   const entry = (m: IdMatch) => ({
     action: 'person.id_matched',
     entityType: 'person',
@@ -270,6 +277,116 @@ async function auditIdMatches(
     await Promise.all(page.map((m) => recordRead(db, actor, entry(m))));
     after = last.person_id;
   }
+}
+
+/** The importer whose imports draw on the ID-number budget: a user or token who may not reveal. */
+function budgetedCaller(importer: Importer): Actor | null {
+  const actor = importer.auditActor;
+  return 'permissions' in actor && !hasPermission(actor, 'persons.reveal') ? actor : null;
+}
+
+const PROBE_COLUMNS: Record<number, string> = { 0: headerOf('idNumber'), ...REFERENCE_HEADERS };
+
+/**
+ * Counts the rows of a file that answer whether an ID number is registered (stageSql.idProbes: held
+ * outside the importer's region, own or a relative's; or a near miss on a person of the region, by name
+ * and birth date with another number, or the number with another name) against the caller's hourly
+ * budget, shared with the API's refusals of a taken number (registry.id-budget.ts). Within it, they are
+ * spent and the import runs as before. Over it, the file is refused whole before any row is answered
+ * (no error report, no counts), a dry run too, and what was left of the budget is spent: the refusal
+ * itself says the file has more such rows than were left. With nothing left, any file that gives an ID
+ * number is refused, whatever its numbers, as the API refuses any ID number then (so the refusal says
+ * nothing about them). One audit entry, counts only (person.id_number_taken.limited).
+ */
+async function spendIdBudget(
+  db: Kysely<DB>,
+  stage: ImportStage,
+  importer: Importer,
+  caller: Actor,
+  options: ImportOptions & { dryRun: boolean },
+): Promise<{ probes: stageSql.IdProbe[] } | { refused: ImportOutcome }> {
+  const left = idTakenLeft(db, caller);
+  const probes = left > 0 ? await stageSql.idProbes(db, stage, importer.regionCode, left) : [];
+  const total = probes[0]?.total ?? 0;
+  // Decided after the last await: the check and the spending together, so that two imports of one
+  // caller at once cannot spend the same budget twice.
+  const nowLeft = idTakenLeft(db, caller);
+  if (total <= nowLeft && (nowLeft > 0 || !(await stageSql.anyIdNumber(db, stage)))) {
+    countIdTaken(db, caller, total);
+    return { probes };
+  }
+  // Refused with nothing left (whatever the numbers), or for more rows than were left.
+  const exhausted = total <= nowLeft;
+  countIdTaken(db, caller, ID_TAKEN_LIMIT);
+  const minutes = minutesUntilFreed(db, caller);
+  await recordRead(db, caller, {
+    action: 'person.id_number_taken.limited',
+    entityType: 'import',
+    entityId: options.importId ?? null,
+    regionCode: importer.regionCode,
+    result: 'denied',
+    details: {
+      via: 'import',
+      kind: options.kind ?? 'registry',
+      dryRun: options.dryRun,
+      rows: exhausted ? null : total,
+      left: nowLeft,
+      limit: ID_TAKEN_LIMIT,
+      windowMinutes: ID_TAKEN_WINDOW_MS / 60_000,
+    },
+  });
+  const message: Message = exhausted
+    ? {
+        zh: `一小时内已有 ${ID_TAKEN_LIMIT} 次因公民身份号码已登记为他人而被拒绝：约 ${minutes} 分钟内不能导入含公民身份号码的文件，本文件未导入（试运行也不例外）。请核对号码，含这些号码的导入请由县级民政部门（有权查看完整号码的人员）办理`,
+        en: `${ID_TAKEN_LIMIT} refusals within an hour for ID numbers registered to others: no file with ID numbers can be imported for about ${minutes} minutes, and this file was not imported (a dry run neither). Check the numbers; an import with these numbers must be done by the county civil affairs staff, who may reveal ID numbers`,
+      }
+    : {
+        zh: `本文件有 ${total} 行的公民身份号码已在您管辖范围以外登记，或与您辖区已登记人员的姓名、出生日期相同而号码不同（或号码相同而姓名不同），超过了您一小时内剩余的 ${nowLeft} 次：文件整体未导入（试运行也不例外），约 ${minutes} 分钟内不能导入含公民身份号码的文件。含这些号码的导入须由县级民政部门（有权查看完整号码的人员）办理`,
+        en: `${total} rows of this file give ID numbers registered outside your region, or match a person registered in your region by name and birth date with another number (or by number with another name): more than the ${nowLeft} left to you within the hour. The file was not imported at all (a dry run neither), and no file with ID numbers can be imported for about ${minutes} minutes. An import with these numbers must be done by the county civil affairs staff, who may reveal ID numbers`,
+      };
+  return {
+    refused: { status: 'rejected', counts: { ...ZERO }, message, unknownHeaders: [], errorReport: null },
+  };
+}
+
+/**
+ * Audits each row counted against the budget (spendIdBudget) as the API audits a refused number
+ * (person.id_number_taken, denied, never the number): the person of the region it points at, or that
+ * the holder is outside the region.
+ */
+async function auditIdProbes(
+  db: Kysely<DB>,
+  probes: readonly stageSql.IdProbe[],
+  importer: Importer,
+  caller: Actor,
+  options: ImportOptions & { dryRun: boolean },
+): Promise<void> {
+  await Promise.all(
+    probes.map((p) =>
+      recordRead(db, caller, {
+        action: 'person.id_number_taken',
+        entityType: 'person',
+        entityId: p.person_id,
+        regionCode: p.region_code ?? importer.regionCode,
+        result: 'denied',
+        details: {
+          via: 'import',
+          importId: options.importId ?? null,
+          kind: options.kind ?? 'registry',
+          dryRun: options.dryRun,
+          rowNumber: p.row_number,
+          field: PROBE_COLUMNS[p.ref] ?? '',
+          holder:
+            p.probe === 'out' || p.probe === 'relative'
+              ? 'outOfScope'
+              : p.probe === 'name'
+                ? 'inScope'
+                : 'none',
+          probe: p.probe,
+        },
+      }),
+    ),
+  );
 }
 
 /**
@@ -584,12 +701,22 @@ export async function importRegistryFile(
     }
     step('stage');
     if (options.timings) options.timings['stage: of which COPY and indexing'] = file.copyMs;
+    // A caller who may reveal ID numbers, and the server console, learn nothing from a match that they
+    // may not see: the import's own audit entry stands for them (docs/DECISIONS.md, session 22).
+    const caller = budgetedCaller(importer);
+    if (!caller) return checkAndWrite(stage, file);
+    // Anyone else: the rows that answer whether a number is registered are counted against the
+    // caller's hourly budget (registry.id-budget.ts), and a file over it is refused whole.
+    const spent = await spendIdBudget(db, stage, importer, caller, { ...options, dryRun });
+    step('ID numbers probed');
+    if ('refused' in spent) return spent.refused;
     await stageSql.stageIdMatches(db, stage);
     step('ID numbers matched');
     try {
       return await checkAndWrite(stage, file);
     } finally {
       // Audited after the rows are written or, in a dry run, rolled back; also when the run fails.
+      await auditIdProbes(db, spent.probes, importer, caller, { ...options, dryRun });
       await auditIdMatches(db, stage, importer, { ...options, dryRun });
       step('ID numbers matched');
     }

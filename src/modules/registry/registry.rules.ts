@@ -589,12 +589,19 @@ export function countyOf(regionCode: string): string {
 /**
  * How the import reconciles one kind of fact from a template row with the stored ones:
  * - 'period': a dated period (the template gives its start); at most one open at a time;
+ * - 'current': a dated period the template row states as the person's current state (外出务工): as
+ *   'period', except that a later start with the same value replaces the open record (retracted)
+ *   instead of following it: the file corrects the start, or the person left again after a return
+ *   the registry never heard of; in neither case were they away without a break since the old start;
+ * - 'reported': a lost contact, which the template dates by its police report (失联开始日期 holds
+ *   data.policeReportDate, not the fact's start): matched on the report date; another report date
+ *   corrects the record in force (retracted, recorded again from its start, or the report if earlier);
  * - 'state': a current state without a date in the template (recorded from the import day); at
  *   most one open at a time; a different value ends the previous one;
  * - 'event': a dated event (death, declared missing); one per person;
  * - 'flag': a yes without a date (recorded from the import day).
  */
-export type FactMode = 'period' | 'state' | 'event' | 'flag';
+export type FactMode = 'period' | 'current' | 'reported' | 'state' | 'event' | 'flag';
 
 export interface TemplateFact {
   kind: FactKind;
@@ -671,7 +678,7 @@ export function factsOfRow(r: RowFactInput): RowFacts {
   if (r.migrant === true && r.migrationSince)
     facts.push({
       kind: 'migration',
-      mode: 'period',
+      mode: 'current',
       from: r.migrationSince,
       data: r.migrationDestination ? { destination: r.migrationDestination } : {},
     });
@@ -686,7 +693,7 @@ export function factsOfRow(r: RowFactInput): RowFacts {
   if (r.lostContactSince)
     facts.push({
       kind: 'lost_contact',
-      mode: 'period',
+      mode: 'reported',
       from: r.lostContactSince,
       data: { policeReportDate: r.lostContactSince },
     });
@@ -745,7 +752,8 @@ function open(f: StoredFact, on: string): boolean {
  * What to change so the stored facts (not retracted) say what the template row says, as of the
  * import day. Nothing when they already do: a re-import changes nothing. A previous open period
  * is ended the day the new one starts, or retracted when the file moves its start back (the file
- * corrects it). Pure; exported for tests.
+ * corrects it) or, for the template's migration, gives the same destination from another day.
+ * Pure; exported for tests.
  */
 export function reconcileFacts(stored: readonly StoredFact[], row: RowFacts, on: string): FactChange[] {
   const changes: FactChange[] = [];
@@ -757,12 +765,35 @@ export function reconcileFacts(stored: readonly StoredFact[], row: RowFacts, on:
     const same = stored.filter((f) => f.kind === want.kind);
     const projection = templateProjection(want.kind, want.data);
     switch (want.mode) {
-      case 'period': {
+      case 'period':
+      case 'current': {
         const from = want.from ?? on;
         if (same.some((f) => f.valid_from === from && templateProjection(want.kind, f.data) === projection))
           break;
-        for (const f of same) if (open(f, on)) endOrRetract(f, from);
+        for (const f of same) {
+          if (!open(f, on)) continue;
+          if (want.mode === 'current' && templateProjection(want.kind, f.data) === projection)
+            changes.push({ op: 'retract', id: f.id });
+          else endOrRetract(f, from);
+        }
         changes.push({ op: 'insert', kind: want.kind, from, data: want.data });
+        break;
+      }
+      case 'reported': {
+        // The file's date is the police report: a record with that report stands, whatever its start.
+        if (same.some((f) => templateProjection(want.kind, f.data) === projection)) break;
+        // Another report date for the loss of contact in force corrects its report: the record is
+        // retracted and recorded again from its own start (which the template does not carry), or from
+        // the report when that is earlier. Nothing in force: a new loss of contact from the report.
+        const current = same.filter((f) => open(f, on));
+        const starts = [want.from ?? on, ...current.map((f) => f.valid_from)].sort();
+        for (const f of current) changes.push({ op: 'retract', id: f.id });
+        changes.push({
+          op: 'insert',
+          kind: want.kind,
+          from: current.length ? (starts[0] as string) : (want.from ?? on),
+          data: want.data,
+        });
         break;
       }
       case 'state': {
@@ -817,7 +848,8 @@ export function rowFactsFromStored(stored: readonly StoredFact[], on: string): R
     liberty: liberty
       ? { type: String(liberty.data.type), since: liberty.valid_from, until: str(liberty.data.expectedEnd) }
       : null,
-    lostContactSince: lost ? lost.valid_from : null,
+    // The template's 失联开始日期 is the police report date (EXCHANGE.md), as the import reads it.
+    lostContactSince: lost ? (str(lost.data.policeReportDate) ?? lost.valid_from) : null,
     guardianshipRevoked: current('guardianship_revoked') ? true : null,
     deported: current('deported') ? true : null,
     deathDate: death ? death.valid_from : null,

@@ -10,11 +10,13 @@ import { sql, type Expression, type Kysely, type SqlBool, type Transaction } fro
 import type { AppContext } from '../../platform/context.ts';
 import type { DB } from '../../platform/db.schema.ts';
 import {
+  DEFAULT_MESSAGES,
   DomainError,
   conflict,
   forbidden,
   invalid,
   notFound,
+  type ErrorDetail,
   type Lang,
   type Message,
 } from '../../platform/errors.ts';
@@ -70,6 +72,7 @@ import { writeRegistryRecords } from './registry.writer.ts';
 import { relationToHeadAsStored, type RegistryRecord } from './registry.template.ts';
 import { importsDir, jobActorOf, registryImportJob } from './registry.jobs.ts';
 import { fileKind } from './registry.reader.ts';
+import { ID_TAKEN_LIMIT, ID_TAKEN_WINDOW_MS, countIdTaken, recentIdTaken } from './registry.id-budget.ts';
 import type { ImportKind, RelationKind } from './registry.tables.ts';
 import type { LedgerReview } from './registry.ledger.ts';
 import type {
@@ -386,43 +389,55 @@ export function checkIdentity(input: {
   birthDate: string | null;
   phone: string | null;
 }): IdentityFields {
+  // Every field is checked: one 400 names all that are wrong (in this order), each as it did alone.
+  const problems: ErrorDetail[] = [];
+  const problem = (path: string, message: Message) => problems.push({ path, message });
   let idNumber: string | null = null;
   let sex = input.sex;
   let birthDate = input.birthDate;
-  if (input.idNumber !== null && input.idNumber.trim() !== '') {
+  const idGiven = input.idNumber !== null && input.idNumber.trim() !== '';
+  if (input.idNumber !== null && idGiven) {
     const id = normalizeIdNumber(input.idNumber, today());
-    if (!id.ok) throw invalid('idNumber', id.message);
-    const mismatch = checkIdAgainst(id, { sex, birthDate })[0];
-    if (mismatch) throw invalid(mismatch.field, mismatch.message);
-    idNumber = id.value;
-    sex ??= id.sex;
-    birthDate ??= id.birthDate;
+    if (!id.ok) problem('idNumber', id.message);
+    else {
+      const mismatch = checkIdAgainst(id, { sex, birthDate })[0];
+      if (mismatch) problem(mismatch.field, mismatch.message);
+      else {
+        idNumber = id.value;
+        sex ??= id.sex;
+        birthDate ??= id.birthDate;
+      }
+    }
   } else if (input.noIdReason === null || input.noIdReason.trim() === '') {
-    throw invalid('idNumber', {
+    problem('idNumber', {
       zh: '请填写公民身份号码；没有号码的请填写无身份号码原因（如 未落户）',
       en: 'give the ID number, or the reason there is none (e.g. 未落户, not yet registered)',
     });
   }
-  if (idNumber === null && sex === null)
-    throw invalid('sex', {
+  // Without a number (none given, not a wrong one) sex and birth date are required.
+  if (!idGiven && sex === null)
+    problem('sex', {
       zh: '没有公民身份号码时必须填写性别',
       en: 'sex is required when there is no ID number',
     });
-  if (idNumber === null && birthDate === null)
-    throw invalid('birthDate', {
+  if (!idGiven && birthDate === null)
+    problem('birthDate', {
       zh: '没有公民身份号码时必须填写出生日期',
       en: 'the birth date is required when there is no ID number',
     });
   // Not in the future, not before 1900: the template and the child ledger refuse the same dates, so
-  // what the API writes is exported and imported back.
+  // what the API writes is exported and imported back. (A date the ID number disagrees with is
+  // already named.)
   const impossibleBirth = birthDate === null ? null : birthDateProblem(birthDate, today());
-  if (impossibleBirth) throw invalid('birthDate', impossibleBirth);
+  if (impossibleBirth && !problems.some((p) => p.path === 'birthDate')) problem('birthDate', impossibleBirth);
   let phone: string | null = null;
   if (input.phone !== null && input.phone.trim() !== '') {
     const p = normalizePhone(input.phone);
-    if (!p.ok) throw invalid('phone', p.message);
-    phone = p.value;
+    if (!p.ok) problem('phone', p.message);
+    else phone = p.value;
   }
+  if (problems.length)
+    throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, problems);
   return {
     id_number: idNumber,
     no_id_reason: idNumber ? null : normalizeCell(input.noIdReason),
@@ -586,6 +601,60 @@ async function requireRegion(db: repo.Db, field: string, code: string): Promise<
   if (!row) throw invalid(field, { zh: `行政区划 ${code} 不存在`, en: `region ${code} does not exist` });
 }
 
+/**
+ * The field checks of one request: each failure (a 400 naming its field) is kept and the next check
+ * still runs, so that one answer names every wrong field; `done` throws them as one VALIDATION_FAILED,
+ * in the order checked. Anything else (403, 404, 409) stops at once as before. A body id the caller
+ * cannot see (NamedRecordNotFound) is audited on its own path and is not collected.
+ */
+class FieldChecks {
+  private readonly details: ErrorDetail[] = [];
+
+  private keep(error: unknown): void {
+    if (
+      error instanceof DomainError &&
+      error.code === 'VALIDATION_FAILED' &&
+      !(error instanceof NamedRecordNotFound) &&
+      error.details.length
+    )
+      this.details.push(...error.details);
+    else throw error;
+  }
+
+  /** The check's value, or undefined when it failed (the failure kept). */
+  run<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      this.keep(error);
+      return undefined;
+    }
+  }
+
+  async runAsync<T>(check: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await check();
+    } catch (error) {
+      this.keep(error);
+      return undefined;
+    }
+  }
+
+  get failed(): boolean {
+    return this.details.length > 0;
+  }
+
+  /**
+   * Throws every failure kept as one 400. When all passed: the values the checks returned (none of
+   * them undefined then, as only a failed check gives undefined).
+   */
+  done<T extends unknown[]>(...values: { [K in keyof T]: T[K] | undefined }): T {
+    if (this.details.length)
+      throw new DomainError('VALIDATION_FAILED', DEFAULT_MESSAGES.VALIDATION_FAILED, this.details);
+    return values as T;
+  }
+}
+
 function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as { code?: string; constraint?: string; message?: string };
   if (e?.code !== '23505') return false;
@@ -597,35 +666,8 @@ const ID_TAKEN = {
   en: 'This ID number is already registered to another person',
 };
 
-/** At most this many refusals for a taken ID number per caller within ID_TAKEN_WINDOW_MS (then 429). */
-export const ID_TAKEN_LIMIT = 20;
-const ID_TAKEN_WINDOW_MS = 60 * 60 * 1000;
-/** Per database handle (a test's app, the server's), per caller: the times of the recent refusals. */
-const idTakenRefusals = new WeakMap<Kysely<DB>, Map<string, number[]>>();
-
-/** A caller's refusals for a taken number within the window (the older ones forgotten). */
-function recentIdTaken(db: Kysely<DB>, actor: Actor): number[] {
-  let callers = idTakenRefusals.get(db);
-  if (!callers) {
-    callers = new Map();
-    idTakenRefusals.set(db, callers);
-  }
-  const key = uploaderOf(actor);
-  const since = Date.now() - ID_TAKEN_WINDOW_MS;
-  const recent = (callers.get(key) ?? []).filter((at) => at > since);
-  if (recent.length) callers.set(key, recent);
-  else callers.delete(key);
-  // Bounded: a caller's list never grows past the limit, and stale callers are dropped when the map grows.
-  if (callers.size > 10_000)
-    for (const [k, times] of callers) if (!times.some((at) => at > since)) callers.delete(k);
-  return recent;
-}
-
-/** Counts one more refusal for a taken number against the caller. */
-function countIdTaken(db: Kysely<DB>, actor: Actor): void {
-  const recent = recentIdTaken(db, actor);
-  idTakenRefusals.get(db)?.set(uploaderOf(actor), [...recent, Date.now()]);
-}
+// The budget of such refusals per caller and hour is shared with the import (registry.id-budget.ts).
+export { ID_TAKEN_LIMIT } from './registry.id-budget.ts';
 
 /**
  * Before an ID number is written: a caller refused ID_TAKEN_LIMIT times within the hour for numbers
@@ -883,19 +925,25 @@ export async function createPerson(
   lang: Lang = 'zh',
 ): Promise<PersonDetail> {
   requireWrite(actor, input.hukouRegionCode);
-  const identity = checkIdentity({
-    idNumber: input.idNumber ?? null,
-    noIdReason: input.noIdReason ?? null,
-    sex: input.sex ?? null,
-    birthDate: input.birthDate ?? null,
-    phone: input.phone ?? null,
-  });
-  await requireVillage(db, 'hukouRegionCode', input.hukouRegionCode);
-  if (input.residenceRegionCode) await requireRegion(db, 'residenceRegionCode', input.residenceRegionCode);
+  // One 400 names every wrong field of the request (FieldChecks), each as it would alone.
+  const checks = new FieldChecks();
+  const identityChecked = checks.run(() =>
+    checkIdentity({
+      idNumber: input.idNumber ?? null,
+      noIdReason: input.noIdReason ?? null,
+      sex: input.sex ?? null,
+      birthDate: input.birthDate ?? null,
+      phone: input.phone ?? null,
+    }),
+  );
+  await checks.runAsync(() => requireVillage(db, 'hukouRegionCode', input.hukouRegionCode));
+  const residenceCode = input.residenceRegionCode;
+  if (residenceCode) await checks.runAsync(() => requireRegion(db, 'residenceRegionCode', residenceCode));
   // Written as the import writes it (a padded 张\u3000伟 is 张伟), so both find the same person.
-  const name = personName(input.name);
+  const nameChecked = checks.run(() => personName(input.name));
+  const relationChecked = checks.run(() => relationToHeadOf(input.relationToHead));
+  const [identity, name, relationToHead] = checks.done(identityChecked, nameChecked, relationChecked);
   const spelled = nameSpellings(name);
-  const relationToHead = relationToHeadOf(input.relationToHead);
   if (identity.id_number !== null) await requireIdNumberChecksLeft(db, actor, { action: 'person.create' });
   try {
     return await db.transaction().execute(async (trx) => {
@@ -966,47 +1014,61 @@ export async function updatePerson(
       requireNotMerged(current);
       if (current.version !== patch.version) throw conflict();
       const pick = <T>(key: keyof PersonPatch, stored: T): T => (key in patch ? (patch[key] as T) : stored);
+      // One 400 names every wrong field of the request (FieldChecks), each as it would alone.
+      const checks = new FieldChecks();
       // The file shows these masked: a masked number sent back is the stored one, never the stars.
-      const noIdReason = unmaskedField('noIdReason', pick('noIdReason', current.no_id_reason), [
-        current.no_id_reason,
-      ]);
-      const birthCertNo = unmaskedField(
-        'birthCertNo',
-        'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
-        [current.birth_cert_no],
+      const noIdReasonChecked = checks.run(() =>
+        unmaskedField('noIdReason', pick('noIdReason', current.no_id_reason), [current.no_id_reason]),
+      );
+      const birthCertNoChecked = checks.run(() =>
+        unmaskedField(
+          'birthCertNo',
+          'birthCertNo' in patch ? asCell(patch.birthCertNo) : current.birth_cert_no,
+          [current.birth_cert_no],
+        ),
       );
       const hukou = pick('hukouRegionCode', current.hukou_region_code);
       if (hukou !== current.hukou_region_code) {
         requireWrite(actor, hukou);
-        await requireVillage(trx, 'hukouRegionCode', hukou);
+        await checks.runAsync(() => requireVillage(trx, 'hukouRegionCode', hukou));
       }
       const residence = pick('residenceRegionCode', current.residence_region_code) ?? null;
       if (residence && residence !== current.residence_region_code)
-        await requireRegion(trx, 'residenceRegionCode', residence);
-      const identity = checkIdentity({
-        idNumber: pick('idNumber', current.id_number) ?? null,
-        noIdReason,
-        // A new ID number brings its own sex and birth date unless they are given too.
-        sex: 'idNumber' in patch && !('sex' in patch) ? null : (pick('sex', current.sex) ?? null),
-        birthDate:
-          'idNumber' in patch && !('birthDate' in patch)
-            ? null
-            : (pick('birthDate', current.birth_date) ?? null),
-        phone: pick('phone', current.phone) ?? null,
-      });
+        await checks.runAsync(() => requireRegion(trx, 'residenceRegionCode', residence));
+      const identityChecked = checks.run(() =>
+        checkIdentity({
+          idNumber: pick('idNumber', current.id_number) ?? null,
+          // A masked reason that cannot be put back is named above; the identity is checked as if sent.
+          noIdReason: noIdReasonChecked ?? pick('noIdReason', current.no_id_reason) ?? null,
+          // A new ID number brings its own sex and birth date unless they are given too.
+          sex: 'idNumber' in patch && !('sex' in patch) ? null : (pick('sex', current.sex) ?? null),
+          birthDate:
+            'idNumber' in patch && !('birthDate' in patch)
+              ? null
+              : (pick('birthDate', current.birth_date) ?? null),
+          phone: pick('phone', current.phone) ?? null,
+        }),
+      );
+      const relationChecked = checks.run(() =>
+        'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
+      );
+      const nameChecked = checks.run(() =>
+        personName(pick('name', current.name) ?? current.name, 'name' in patch),
+      );
+      const [birthCertNo, identity, relationToHead, name] = checks.done(
+        birthCertNoChecked,
+        identityChecked,
+        relationChecked,
+        nameChecked,
+      );
       const householdId = pick('householdId', current.household_id) ?? null;
       if (householdId !== null && householdId !== current.household_id) {
         const household = await repo.findHousehold(trx, householdId, scopeRange(actor));
         if (!household) throw new NamedRecordNotFound('householdId', 'household', householdId);
         await requireAlive(trx, current, 'householdId');
       }
-      if (
-        'relationToHead' in patch &&
-        relationToHeadOf(patch.relationToHead) === '户主' &&
-        current.relation_to_head !== '户主'
-      )
+      if ('relationToHead' in patch && relationToHead === '户主' && current.relation_to_head !== '户主')
         await requireAlive(trx, current, 'relationToHead');
-      const name = personName(pick('name', current.name) ?? current.name, 'name' in patch);
       const spelled = nameSpellings(name);
       // A corrected birth date or sex (or an ID number bringing new ones) must still fit the person's
       // facts and links, as the routes that record them require.
@@ -1030,8 +1092,7 @@ export async function updatePerson(
         hukou_type: 'hukouType' in patch ? asCell(patch.hukouType) : current.hukou_type,
         residence_region_code: residence === hukou ? null : residence,
         household_id: householdId,
-        relation_to_head:
-          'relationToHead' in patch ? relationToHeadOf(patch.relationToHead) : current.relation_to_head,
+        relation_to_head: relationToHead,
       });
       if (!updated) throw conflict();
       const heads: HeadChange[] = [];
@@ -1531,19 +1592,25 @@ export async function retractFact(
       entityType: 'person',
       entityId: personId,
       regionCode: person.hukou_region_code,
-      // The reason is free text a clerk types (a certificate number, a phone): the audit trail, which
-      // the audit administrator reads without any business permission, keeps it masked as the file
-      // shows it. The whole text stays on the fact, for the reveal.
+      // The reason is free text a clerk types (a name, a certificate number, a phone): the audit
+      // administrator reads the trail without seeing children's data (三员分立), so the entry names the
+      // retracted fact, where the reason is kept for those who may read the person's file, and says
+      // only how long the reason is (0: none given).
       details: {
         factId,
         kind: row.kind,
-        reason: reason === null ? null : maskNumbersInText(reason),
+        reasonLength: reasonLength(reason),
         ...(reopened.length ? { reopened } : {}),
       },
     });
     await personChanged(trx, personId, { kind: 'fact' });
     return toFactView(row);
   });
+}
+
+/** A free-text reason as an audit entry carries it: its length in characters only (0 for none). */
+function reasonLength(reason: string | null): number {
+  return reason === null ? 0 : [...reason.trim()].length;
 }
 
 /**
@@ -2217,7 +2284,8 @@ export async function retractRelation(
       entityType: 'person',
       entityId: personId,
       regionCode: person.hukou_region_code,
-      // Masked as the file shows it (the audit administrator reads it without business permissions).
+      // The reason stays with the retracted link (retractedRelations in the file): the audit
+      // administrator, who sees no children's data, reads its length only, as for a retracted fact.
       details: {
         relationId: link.id,
         kind: link.kind,
@@ -2226,7 +2294,7 @@ export async function retractRelation(
         relatedPersonId: link.related_person_id,
         validFrom: link.valid_from,
         validTo: link.valid_to,
-        reason: maskNumbersInText(why),
+        reasonLength: reasonLength(why),
       },
     });
     // Both ends: the link no longer leads from one to the other on any day.
@@ -3675,11 +3743,19 @@ export async function registryExportGaps(
 
 async function* maskedRecords(records: AsyncIterable<RegistryRecord>): AsyncGenerator<RegistryRecord> {
   const id = (value: string | null) => (value === null ? null : maskIdNumber(value));
+  // Every free-text column, as the person file shows the same texts (maskFactData for a fact's data):
+  // a ledger writes a migrant's contact number into 外出务工地, a clerk a school's phone into 学校名称.
+  // The name and 户编号 stay: the person file shows them whole, and 户编号 is how a file is matched.
+  const text = (value: string | null) => (value === null ? null : maskNumbersInText(value));
   for await (const r of records)
     yield {
       ...r,
       idNumber: id(r.idNumber),
-      noIdReason: r.noIdReason === null ? null : maskNumbersInText(r.noIdReason),
+      noIdReason: text(r.noIdReason),
+      ethnicity: text(r.ethnicity),
+      relationToHead: maskNumbersInText(r.relationToHead),
+      migrationDestination: text(r.migrationDestination),
+      school: text(r.school),
       phone: r.phone === null ? null : maskPhone(r.phone),
       fatherIdNumber: id(r.fatherIdNumber),
       motherIdNumber: id(r.motherIdNumber),
