@@ -14,7 +14,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db.schema.ts';
 import { today as currentDate, type IsoDate } from '../../platform/dates.ts';
 import { normalizeName } from '../../platform/normalize.ts';
-import { audit, recordRead, type Actor } from '../access/index.ts';
+import { audit, recordRead } from '../access/index.ts';
 import { writeErrorReport } from './registry.errors-report.ts';
 import {
   LEDGER_QUESTION_LABELS,
@@ -22,6 +22,7 @@ import {
   ledgerDeclaration,
   loadCountyPlaces,
   parseLedgerFile,
+  passedOverNotes,
   requireHukouColumn,
   unknownLedgerHeaders,
   type LedgerDisagreement,
@@ -32,6 +33,7 @@ import {
   type LedgerReviewRow,
   type LedgerRow,
   type LedgerSheetDates,
+  type LedgerSheetPassedOver,
   type CountyPlaces,
   villageLabel,
 } from './registry.ledger.ts';
@@ -153,9 +155,9 @@ class IdMatches {
 
 /**
  * Audits the ID matches of an import (IdMatches), after its rows are written or, in a dry run, rolled
- * back: a dry run confirms numbers as a real run does. Every importer's entries, the server console's
- * too (session 22: the console's matches are on record as the template import's are), are
- * group-committed as reads are (recordRead).
+ * back: a dry run confirms numbers as a real run does. A user's or token's entries, whether or not
+ * they may reveal (a ledger is a township's children, a file of hundreds: session 21), are
+ * group-committed as reads are (recordRead). The server console is audited for the import as a whole.
  */
 async function auditIdMatches(
   db: Kysely<DB>,
@@ -163,9 +165,10 @@ async function auditIdMatches(
   matches: IdMatches,
   options: LedgerImportOptions,
 ): Promise<void> {
-  // The server console too (shouhu import): recordRead is typed for a signed-in Actor but writes
-  // toAuditActor(actor), which keeps the console's AuditActor as it is (audit.ts).
-  const actor = importer.auditActor as Actor;
+  // Not the server console (shouhu import), which holds the database itself: its import's own entry
+  // stands, as for the template import (docs/DECISIONS.md, session 22).
+  const actor = importer.auditActor;
+  if (!('permissions' in actor)) return;
   await Promise.all(
     matches.entries().map(([personId, m]) =>
       recordRead(db, actor, {
@@ -1510,7 +1513,9 @@ export async function importLedgerFile(
   // The first read records each sheet's 填报日期, the title's and the signature block's; the second,
   // which writes, dates the rows of a sheet dated only below its data by it (parseLedgerFile).
   const sheetDates = new Map<number, LedgerSheetDates>();
-  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders, sheetDates });
+  // The worksheets passed over (no column row, hidden) are named in the message.
+  const passedOver = new Map<string, LedgerSheetPassedOver>();
+  const parse = () => parseLedgerFile(source, { today: on, places, onHeaders, sheetDates, passedOver });
   const counts: ImportCounts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, errors: 0 };
   // Each refused row with its sheet's 填报日期: the report carries it, so that a row fixed there is
   // dated as the ledger's own rows.
@@ -1746,7 +1751,10 @@ export async function importLedgerFile(
     counts,
     message: ledgerImportMessage({
       deathRows: deathsNotRecorded,
-      dates: ledgerDatesNotes([...sheetDates.values()], undated, sheets.size > 1, on),
+      dates: [
+        ...passedOverNotes(passedOver.values()),
+        ...ledgerDatesNotes([...sheetDates.values()], undated, sheets.size > 1, on),
+      ],
       unknownHeaders,
     }),
     unknownHeaders,

@@ -35,7 +35,7 @@ import type {
   SchoolStage,
 } from './registry.facts.ts';
 import type { GuardianshipAssessment } from './registry.tables.ts';
-import { birthDateProblem, parentBirthProblem } from './registry.rules.ts';
+import { birthDateProblem, carerAgeProblem, parentBirthProblem } from './registry.rules.ts';
 import { checkIdAgainst, normalizeIdNumber } from './registry.idnumber.ts';
 import type { Sex } from './registry.idnumber.ts';
 import { FileRejected, isFormulaWithoutResult, readRows } from './registry.reader.ts';
@@ -47,6 +47,8 @@ import {
   excelErrorIn,
   excelErrorMessage,
   isNoneMarker,
+  phoneInWorkplace,
+  phoneInWorkplaceMessage,
   rawText,
   unstorableText,
 } from './registry.template.ts';
@@ -1124,6 +1126,48 @@ function isFooterLine(values: readonly unknown[]): boolean {
     texts.length > 0 && texts.every((t) => FOOTER_DATE.test(t.replace(/\s/g, '')) || FOOTER_SEAL.test(t))
   );
 }
+/**
+ * Whether the first cell of a row is a signature line's label and a colon (填表人：, 分管领导（签字）：).
+ * A label's brackets are closed before its colon: 常二（注：双胞胎） is a child's name with a note, not a label.
+ */
+function isLabelLine(first: string): boolean {
+  if (SIGNATURE.test(first)) return true;
+  const label = LABELLED.exec(first)?.[0];
+  if (label === undefined) return false;
+  const opened = (label.match(/[(（]/g) ?? []).length;
+  return opened === (label.match(/[)）]/g) ?? []).length;
+}
+
+/** A cell that reads as a citizen ID number (15 or 18 digits, spaces or full-width digits allowed), valid or not. */
+function looksLikeIdNumber(v: unknown): boolean {
+  const text = normalizeCell(v);
+  return text !== null && /^(?:\d{17}[\dXx]|\d{15})$/.test(toHalfWidth(text).replace(/[\s'’]/g, ''));
+}
+
+/**
+ * Whether a row carries a person: a cell that reads as an ID number, or 男/女 under 性别. Such a row is
+ * never a signature, footer or totals line, whatever its first cell says (EXCHANGE.md: only title and
+ * signature rows are skipped; a child's row is imported or refused).
+ */
+function carriesPerson(values: readonly unknown[], cells: Cells): boolean {
+  if (values.some(looksLikeIdNumber)) return true;
+  const sex = normalizeCell(cells['性别'])?.replace(/\s/g, '');
+  return sex === '男' || sex === '女';
+}
+
+/**
+ * Whether a row without a name holds anything of a child's row beyond 序号 (and 年龄, often a formula
+ * filled down the blank lines): such a row is refused on 姓名, never passed over.
+ */
+function holdsRowData(cells: Cells): boolean {
+  return Object.entries(cells).some(([h, v]) => {
+    if (h === '序号' || h === '年龄' || h === '姓名' || !LEDGER_HEADER_SET.has(h)) return false;
+    if (excelErrorIn(v) !== null || isFormulaWithoutResult(v)) return false;
+    const text = normalizeCell(v);
+    return text !== null && !DASH_ONLY.test(text);
+  });
+}
+
 /** A totals row under the data (合计 35人) or a township's subtotal between its rows (南彰镇小计): a count. */
 const TOTALS = /^[^\d]{0,12}(合\s*计|总\s*计|小\s*计|共\s*计)/;
 
@@ -1414,6 +1458,52 @@ export interface LedgerOptions {
    * Without it such rows are undated (null).
    */
   sheetDates?: Map<number, LedgerSheetDates>;
+  /**
+   * Filled, by sheet name, with the worksheets the file's read passes over (LedgerSheetPassedOver), so
+   * that the import names them. Given, a sheet without a column row is read to its end and every
+   * hidden sheet is read, for the rows that hold an ID number.
+   */
+  passedOver?: Map<string, LedgerSheetPassedOver>;
+}
+
+/**
+ * A worksheet of a workbook that the ledger does not import: a visible one without a column row in its
+ * first rows (a 说明 sheet, or a list continued without repeating the column row), or a hidden one.
+ */
+export interface LedgerSheetPassedOver {
+  sheet: string;
+  reason: 'no_header' | 'hidden';
+  /** Its rows holding a cell that reads as an ID number: children (or parents) not imported. */
+  rowsWithIdNumbers: number;
+}
+
+/** What the import says of the sheets it passed over (LedgerOptions.passedOver), one note a sheet. */
+export function passedOverNotes(sheets: Iterable<LedgerSheetPassedOver>): LocalizedMessage[] {
+  return [...sheets].map(({ sheet, reason, rowsWithIdNumbers: n }) => {
+    if (reason === 'hidden')
+      return {
+        zh:
+          `工作表“${sheet}”已隐藏，未导入` +
+          (n ? `，其中 ${n} 行有公民身份号码：如要导入，请取消隐藏该工作表后重新导入` : ''),
+        en:
+          `the worksheet "${sheet}" is hidden and was not imported` +
+          (n
+            ? `; ${n} of its rows hold ID numbers: to import them, unhide the worksheet and import again`
+            : ''),
+      };
+    return {
+      zh:
+        `工作表“${sheet}”没有列名行，未导入` +
+        (n
+          ? `，其中 ${n} 行有公民身份号码：如是儿童，请在这些行上方加上列名行（或把它们移到有列名行的工作表中）后重新导入`
+          : ''),
+      en:
+        `the worksheet "${sheet}" has no column row and was not imported` +
+        (n
+          ? `; ${n} of its rows hold ID numbers: if they are children, put the column row above them (or move them to a worksheet with one) and import again`
+          : ''),
+    };
+  });
 }
 
 type Cells = Record<string, unknown>;
@@ -2449,7 +2539,13 @@ function parseLedgerRow(
   const parent = (p: '父亲' | '母亲'): LedgerParent | null => {
     const given = birth(`${p}出生日期`, `${p}公民身份号码`);
     const parentId = id(`${p}公民身份号码`);
-    const place = workplace(`${p}务工地点`);
+    // A phone number in the work place is refused, never kept as the destination (phoneInWorkplace).
+    const phoneIn = phoneInWorkplace(txt(`${p}务工地点`) ?? '');
+    if (phoneIn) {
+      const message = phoneInWorkplaceMessage(phoneIn, `${p}务工地点`, `${p}联系电话`);
+      err(`${p}务工地点`, message.zh, message.en);
+    }
+    const place = phoneIn ? null : workplace(`${p}务工地点`);
     const migrates = place !== null || (!columns.includes(`${p}务工地点`) && txt(`${p}外出时间`) !== null);
     const out = dropEmpty<LedgerParent>({
       name: parentName(p, parentId !== null, migrates),
@@ -2702,6 +2798,17 @@ function parseLedgerRow(
       carer.birthDate ??= same.birthDate;
     }
   }
+  // An entrusted carer is an adult, as the API and the template hold (carerAgeProblem, 未成年人保护法
+  // 第二十二条): the link starts on the import day.
+  if (carer) {
+    const byId = carer.idNumber ? normalizeIdNumber(carer.idNumber, options.today) : null;
+    const birthDate = carer.birthDate ?? (byId?.ok ? byId.birthDate : null);
+    const tooYoung =
+      birthDate === null
+        ? null
+        : carerAgeProblem({ name: carer.name ?? undefined, sex: null, birthDate }, options.today, 'carer');
+    if (tooYoung) err(carer.idNumber ? '委托监护人公民身份号码' : '委托监护人姓名', tooYoung.zh, tooYoung.en);
+  }
   // A parent named as the one who looks after the child (监护人 父亲, or the father's own name) is no
   // entrusted carer: the parent's column is filled from it when empty; another name is reported.
   const carerParent =
@@ -2948,6 +3055,11 @@ export async function* parseLedgerFile(
   const read: { sheet: SheetInfo | null; names: string[] } = { sheet: null, names: [] };
   let lastHeaders: string[] | null = null;
   for (let worksheet = 0; ; worksheet++) {
+    // A sheet without a column row in its first rows is passed over: read on (when the import asks
+    // which sheets were passed over) only for the rows holding an ID number.
+    let passing = false;
+    let sheetRows = 0;
+    let rowsWithIdNumbers = 0;
     const rows = readRows(source, {
       allowMerges: true,
       maxSharedStringBytes: LEDGER_MAX_SHARED_STRING_BYTES,
@@ -2960,6 +3072,9 @@ export async function* parseLedgerFile(
     try {
       for await (const row of rows) {
         if (headers === null) {
+          sheetRows += 1;
+          if (row.values.some(looksLikeIdNumber)) rowsWithIdNumbers += 1;
+          if (passing) continue;
           head.push(row);
           const index = findLedgerHeader(head.map((r) => r.values));
           if (index >= 0) {
@@ -2984,7 +3099,10 @@ export async function* parseLedgerFile(
             options.sheetDates?.set(worksheet, dated);
             ledgerDate = title ?? dated.signature[0] ?? ledgerDate;
             head.length = 0;
-          } else if (head.length >= HEADER_SEARCH_ROWS) break;
+          } else if (head.length >= HEADER_SEARCH_ROWS) {
+            if (!options.passedOver) break;
+            passing = true;
+          }
           continue;
         }
         if (!subHeaderChecked) {
@@ -3011,17 +3129,27 @@ export async function* parseLedgerFile(
           if (h) cells[h] = v;
         });
         const first = row.values.map((v) => normalizeCell(v)).find((v) => v !== null) ?? '';
-        if (SIGNATURE.test(first) || LABELLED.test(first) || isFooterLine(row.values)) {
+        const person = carriesPerson(row.values, cells);
+        if (!person && (isLabelLine(first) || isFooterLine(row.values))) {
           // 填报日期 in the signature block (填表人：… 审核人：… 填报日期：…) dates the sheet as in the title.
           const date = ledgerDateOf([row.values]);
           if (date !== null && dated !== null && !dated.signature.includes(date)) dated.signature.push(date);
           continue;
         }
         // A count's row carries no ID number: a child whose name happens to end in 小计 is still read.
-        if (TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
+        if (!person && TOTALS.test(first) && normalizeCell(cells['公民身份号码']) === null) continue;
         if (isMergedTitleRow(row.values)) continue;
-        if (normalizeCell(cells['姓名']) === null) continue;
+        // A row without a name is a blank line (numbered in advance) unless it holds more: then it is a
+        // child's row with the name left out, refused on 姓名 as the registry template refuses it.
+        const unnamed = normalizeCell(cells['姓名']) === null;
+        if (unnamed && !holdsRowData(cells)) continue;
         const parsed = parseLedgerRow(row.rowNumber, cells, options, ledgerDate, headers);
+        if (unnamed)
+          parsed.errors.unshift({
+            column: '姓名',
+            value: parsed.raw['姓名'] ?? '',
+            reason: { zh: '姓名不能为空', en: 'name is required' },
+          });
         parsed.sheet = read.sheet?.name ?? null;
         yielded += 1;
         const child = parsed.child;
@@ -3060,6 +3188,9 @@ export async function* parseLedgerFile(
     }
     if (headers !== null) {
       lastHeaders = headers;
+    } else if (read.sheet !== null && sheetRows > 0) {
+      const sheet = read.sheet.name;
+      options.passedOver?.set(sheet, { sheet, reason: 'no_header', rowsWithIdNumbers });
     }
     if (read.sheet === null || worksheet + 1 >= read.sheet.visible) break;
     // The next visible sheet is read too when it has its own column row: a township's workbook keeps one
@@ -3071,6 +3202,28 @@ export async function* parseLedgerFile(
     headersChecked = false;
   }
   headers = lastHeaders;
+  const hiddenSheets = (read.sheet as SheetInfo | null)?.hidden ?? [];
+  if (options.passedOver && headers !== null)
+    for (const [ordinal, sheet] of hiddenSheets.entries()) {
+      let rowsWithIdNumbers = 0;
+      let rowsRead = 0;
+      try {
+        for await (const row of readRows(source, {
+          allowMerges: true,
+          maxSharedStringBytes: LEDGER_MAX_SHARED_STRING_BYTES,
+          worksheet: ordinal,
+          hiddenWorksheet: true,
+        })) {
+          rowsRead += 1;
+          if (row.values.some(looksLikeIdNumber)) rowsWithIdNumbers += 1;
+        }
+      } catch (error) {
+        // A hidden sheet that cannot be read is still named, as passed over.
+        if (!(error instanceof FileRejected)) throw error;
+        rowsRead += 1;
+      }
+      if (rowsRead > 0) options.passedOver.set(sheet, { sheet, reason: 'hidden', rowsWithIdNumbers });
+    }
   if (headers === null) {
     const zhWhere = read.names.length ? `在工作表${read.names.map((n) => `“${n}”`).join('、')}的` : '在';
     const enWhere = read.names.length

@@ -102,6 +102,11 @@ export interface ReadOptions {
    * how many there are). Beyond the last one the file is refused (NO_WORKSHEET).
    */
   worksheet?: number;
+  /**
+   * Read the hidden worksheet at `worksheet` (0: the first hidden one, SheetInfo.hidden) instead of a
+   * visible one: the child ledger looks into the sheets it passes over for rows it would leave out.
+   */
+  hiddenWorksheet?: boolean;
 }
 
 export interface SheetInfo {
@@ -110,6 +115,8 @@ export interface SheetInfo {
   count: number;
   /** Visible worksheets (chart sheets and hidden ones left out), in the workbook's order. */
   visible: number;
+  /** The names of the hidden worksheets (hidden or very hidden; chart sheets left out), in order. */
+  hidden?: string[];
 }
 
 export interface ReadTableOptions extends ReadOptions {
@@ -251,6 +258,7 @@ export async function* readRows(
     options.worksheet ?? 0,
     options.allowMerges ? 'fill' : 'refuse',
     options.onSheet,
+    options.hiddenWorksheet,
   );
 }
 
@@ -1307,6 +1315,7 @@ function firstSheet(
   relationships: Map<string, { path: string; type: string }>,
   entries: ZipEntry[],
   ordinal = 0,
+  hiddenOne = false,
 ): { path: string; info: SheetInfo } | null {
   const sheets = [...workbookXml.matchAll(/<(?:\w+:)?sheet\s[^>]*>/g)].map((m) => {
     const rid = /\s(?:\w+:)?id="([^"]+)"/.exec(m[0])?.[1] ?? '';
@@ -1320,12 +1329,23 @@ function firstSheet(
   });
   const count = sheets.length;
   const visible = sheets.filter((s) => s.path && s.worksheet && !s.hidden);
+  const hiddenSheets = sheets.filter((s) => s.path && s.worksheet && s.hidden);
+  const hidden = hiddenSheets.map((s) => s.name);
+  if (hiddenOne) {
+    const nth = hiddenSheets[ordinal];
+    return nth?.path
+      ? { path: nth.path, info: { name: nth.name, count, visible: visible.length, hidden } }
+      : null;
+  }
   if (ordinal > 0) {
     const nth = visible[ordinal];
-    return nth?.path ? { path: nth.path, info: { name: nth.name, count, visible: visible.length } } : null;
+    return nth?.path
+      ? { path: nth.path, info: { name: nth.name, count, visible: visible.length, hidden } }
+      : null;
   }
   const chosen = visible[0] ?? sheets.find((s) => s.path && s.worksheet);
-  if (chosen?.path) return { path: chosen.path, info: { name: chosen.name, count, visible: visible.length } };
+  if (chosen?.path)
+    return { path: chosen.path, info: { name: chosen.name, count, visible: visible.length, hidden } };
   const paths = entries
     .map((e) => e.name)
     .filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n))
@@ -1432,9 +1452,9 @@ interface Worksheet {
   info: SheetInfo;
 }
 
-/** The visible worksheet at this ordinal (0: the first a clerk sees), null beyond the last. */
-function worksheetAt(workbook: Workbook, ordinal: number): Worksheet | null {
-  const sheet = firstSheet(workbook.workbookXml, workbook.relationships, workbook.entries, ordinal);
+/** The visible (or hidden) worksheet at this ordinal (0: the first a clerk sees), null beyond the last. */
+function worksheetAt(workbook: Workbook, ordinal: number, hidden = false): Worksheet | null {
+  const sheet = firstSheet(workbook.workbookXml, workbook.relationships, workbook.entries, ordinal, hidden);
   const entry = sheet ? findEntry(workbook.entries, sheet.path) : undefined;
   return sheet && entry ? { entry, info: sheet.info } : null;
 }
@@ -1558,7 +1578,12 @@ async function* worksheetRows(
 
 /** The rows of one table of a file: a CSV's, or an .xlsx worksheet's by its visible ordinal. */
 interface RowSource {
-  rows(ordinal: number, merges: Merges, onSheet?: (sheet: SheetInfo) => void): AsyncGenerator<PositionalRow>;
+  rows(
+    ordinal: number,
+    merges: Merges,
+    onSheet?: (sheet: SheetInfo) => void,
+    hidden?: boolean,
+  ): AsyncGenerator<PositionalRow>;
 }
 
 /** A file opened for its tables; an .xlsx is opened once, however many of its sheets are read. */
@@ -1571,14 +1596,14 @@ function rowSource(source: TableSource, options: ReadOptions): RowSource {
     return { bytes, workbook: kind === 'xlsx' ? await openWorkbook(bytes, options) : null };
   };
   return {
-    async *rows(ordinal, merges, onSheet) {
+    async *rows(ordinal, merges, onSheet, hidden = false) {
       try {
         const { bytes, workbook } = await (opened ??= open());
         if (!workbook) {
           yield* readCsvRows(bytes);
           return;
         }
-        const sheet = worksheetAt(workbook, ordinal);
+        const sheet = worksheetAt(workbook, ordinal, hidden);
         if (!sheet) {
           throw new FileRejected('NO_WORKSHEET', {
             zh: '工作簿中没有工作表',

@@ -15,6 +15,7 @@ import {
   parseDate,
   parseYesNo,
   serialOfDateCell,
+  toHalfWidth,
   unwrapCell,
   CONTROL_CHARACTER,
   HALF_CHARACTER,
@@ -640,6 +641,43 @@ const NONE_WORDS: ReadonlySet<string> = new Set(['无', '暂无', '没有', '空
  * from a list) it is the empty cell, as in the child ledger (registry.ledger.ts); in a text column (民族,
  * 学校名称) it stays as written, so that an export still imports back unchanged.
  */
+/** A mainland mobile (with or without +86) or a landline with its area code, not part of a longer number. */
+const PHONE_IN_TEXT = /(?<!\d)(?:(?:\+?86-?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)/g;
+const PHONE_LABEL = /联系电话|联系方式|手机号码|手机号|手机|电话号码|电话|tel|phone/gi;
+
+/**
+ * What a work place (外出务工地, the ledger's 务工地点) says of a phone number in it: 'only' when it holds
+ * nothing but one, labelled or not (13812340002, 电话：13912345678, 0371-26123456); 'with' when a place
+ * comes with one (北京 13812340002); null when it holds none. Neither is a destination: a phone stored as
+ * one would be shown unmasked wherever the migration is (docs/DECISIONS.md).
+ */
+export function phoneInWorkplace(text: string): 'only' | 'with' | null {
+  const s = toHalfWidth(text).replace(/\s/g, '');
+  if (!new RegExp(PHONE_IN_TEXT.source).test(s)) return null;
+  const rest = s
+    .replace(PHONE_IN_TEXT, '')
+    .replace(PHONE_LABEL, '')
+    .replace(/[()（）:：,，;；、/-]/g, '');
+  return rest === '' ? 'only' : 'with';
+}
+
+/** The row error of a work place holding a phone number (phoneInWorkplace), naming the columns. */
+export function phoneInWorkplaceMessage(
+  found: 'only' | 'with',
+  column: string,
+  phoneColumn: string,
+): LocalizedMessage {
+  return found === 'only'
+    ? {
+        zh: `${column}填写的是电话号码，不是务工地点：请填写外出务工的地点，电话填在“${phoneColumn}”`,
+        en: `${column} holds a phone number, not a place of work: give the place, and the phone in ${phoneColumn}`,
+      }
+    : {
+        zh: `${column}中含有电话号码：务工地点只填地点，电话填在“${phoneColumn}”`,
+        en: `${column} holds a phone number with the place: give only the place there, and the phone in ${phoneColumn}`,
+      };
+}
+
 export function isNoneMarker(cell: unknown): boolean {
   const text = normalizeCell(cell);
   return text !== null && (DASH_ONLY.test(text) || NONE_WORDS.has(text));
@@ -886,6 +924,13 @@ export function rowToRecord(given: Readonly<Record<string, unknown>>, ctx: Templ
       '外出务工为“是”时必须填写外出开始日期',
       'the migration start date is required when 外出务工 is 是',
     );
+  }
+
+  const destination = values.migrationDestination;
+  const phoneIn = typeof destination === 'string' ? phoneInWorkplace(destination) : null;
+  if (phoneIn) {
+    const message = phoneInWorkplaceMessage(phoneIn, HEADER_OF.migrationDestination, HEADER_OF.phone);
+    fail('migrationDestination', message.zh, message.en);
   }
 
   // 外出务工地 and 外出开始日期 describe a migration, which the row states with 外出务工=是 only
